@@ -1,0 +1,76 @@
+//! The closed set of actions. Every API operation declares exactly one of these; the
+//! Cedar schema declares the same set (a test keeps the two equal).
+
+macro_rules! actions {
+    ($($variant:ident => $name:literal),* $(,)?) => {
+        /// One action per API operation.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Action { $($variant),* }
+
+        impl Action {
+            pub const ALL: &'static [Action] = &[$(Action::$variant),*];
+            /// The Cedar action id.
+            pub fn as_str(self) -> &'static str {
+                match self { $(Action::$variant => $name),* }
+            }
+            pub fn parse(name: &str) -> Option<Action> {
+                match name { $($name => Some(Action::$variant),)* _ => None }
+            }
+        }
+    };
+}
+
+actions! {
+    ProjectList => "project.list",
+    Whoami => "whoami",
+    TotpEnrol => "totp.enrol",
+    TotpConfirm => "totp.confirm",
+    TokenList => "token.list",
+    TokenRevoke => "token.revoke",
+    TokenCreate => "token.create",
+    ProjectListAll => "project.list-all",
+    UserList => "user.list",
+    UserGet => "user.get",
+    GroupList => "group.list",
+    GroupGet => "group.get",
+    EventList => "event.list",
+    ProjectCreate => "project.create",
+    UserCreate => "user.create",
+    UserDisable => "user.disable",
+    UserUnlock => "user.unlock",
+    RoleGrant => "role.grant",
+    RoleRevoke => "role.revoke",
+    GroupCreate => "group.create",
+    GroupMemberAdd => "group.member.add",
+    GroupMemberRemove => "group.member.remove",
+    ServiceCreate => "service.create",
+    ProjectGet => "project.get",
+    ProjectMemberList => "project.member.list",
+    ProjectMemberAdd => "project.member.add",
+    ProjectMemberRemove => "project.member.remove",
+    ServiceTokenCreate => "service.token.create",
+}
+
+impl Action {
+    /// Action groups in the schema (not operations themselves).
+    pub const GROUPS: &'static [&'static str] =
+        &["authenticated", "self-service", "read", "privileged", "project-read", "project-manage"];
+
+    /// Whether the action changes state (such decisions are always recorded, allow or deny).
+    pub fn is_mutation(self) -> bool {
+        !matches!(
+            self,
+            Action::ProjectList
+                | Action::Whoami
+                | Action::TokenList
+                | Action::ProjectListAll
+                | Action::UserList
+                | Action::UserGet
+                | Action::GroupList
+                | Action::GroupGet
+                | Action::EventList
+                | Action::ProjectGet
+                | Action::ProjectMemberList
+        )
+    }
+}

@@ -1,0 +1,239 @@
+//! Authorisation for Warden: the Cedar schema, the built-in policies and decisions.
+//!
+//! This is the only crate that uses `cedar-policy`. It is pure: the caller supplies the
+//! principal, the action, the resource and the facts (project roles) it has looked up.
+//! Deny is the default: a request is allowed only when a policy permits it and no
+//! policy forbids it.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
+mod action;
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use cedar_policy::{
+    Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName, EntityUid,
+    Policy, PolicyId, PolicySet, Request, Schema,
+};
+use warden_core::{Principal, ProjectId, Role, SubjectId};
+
+pub use action::Action;
+
+/// The schema, as shipped; also served to operators who want to write their own policies.
+pub const SCHEMA: &str = include_str!("warden.cedarschema");
+/// The built-in policies.
+pub const POLICIES: &str = include_str!("policies.cedar");
+
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("the Cedar schema does not parse: {0}")]
+    Schema(String),
+    #[error("policy does not parse: {0}")]
+    Parse(String),
+    #[error("policy `{id}` does not validate against the schema: {detail}")]
+    Validation { id: String, detail: String },
+}
+
+/// What an operation acts on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resource {
+    Organisation,
+    Project(ProjectId),
+    Subject(SubjectId),
+}
+
+impl Resource {
+    pub fn project(&self) -> Option<&ProjectId> {
+        match self {
+            Resource::Project(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Resource::Organisation => "organisation",
+            Resource::Project(_) => "project",
+            Resource::Subject(_) => "subject",
+        }
+    }
+
+    pub fn id(&self) -> String {
+        match self {
+            Resource::Organisation => "warden".to_string(),
+            Resource::Project(p) => p.to_string(),
+            Resource::Subject(s) => s.to_string(),
+        }
+    }
+}
+
+/// Facts about the request that the caller looked up before asking.
+#[derive(Debug, Clone, Default)]
+pub struct Facts {
+    /// The principal's roles in the resource's project, narrowed by the token scope.
+    pub project_roles: BTreeSet<Role>,
+    /// The role a token or grant would carry.
+    pub requested_role: Option<Role>,
+}
+
+/// The outcome of one authorisation question.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub allowed: bool,
+    /// Ids of the policies that determined the outcome (the permits that allowed, or the
+    /// forbids that denied). Empty for a default deny.
+    pub policies: Vec<String>,
+    /// Evaluation errors (a policy that errors is skipped, so errors never allow).
+    pub errors: Vec<String>,
+}
+
+impl Decision {
+    /// One sentence for a 403 body or an explain command.
+    pub fn explain(&self, action: Action) -> String {
+        if self.allowed {
+            format!("`{}` allowed by {}", action.as_str(), quoted(&self.policies))
+        } else if self.policies.is_empty() {
+            format!("no policy permits `{}` for this caller on this resource", action.as_str())
+        } else {
+            format!("`{}` denied by {}", action.as_str(), quoted(&self.policies))
+        }
+    }
+}
+
+fn quoted(ids: &[String]) -> String {
+    ids.iter().map(|i| format!("policy `{i}`")).collect::<Vec<_>>().join(", ")
+}
+
+/// The policy engine: parsed schema and validated policies.
+pub struct Engine {
+    schema: Schema,
+    policies: PolicySet,
+    authorizer: Authorizer,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// The engine with the built-in policies.
+    pub fn builtin() -> Result<Self, PolicyError> {
+        Self::with_policies(POLICIES)
+    }
+
+    /// An engine with the given policy text. Every policy needs an `@id("...")`
+    /// annotation and must validate against the schema.
+    pub fn with_policies(text: &str) -> Result<Self, PolicyError> {
+        let (schema, _warnings) =
+            Schema::from_cedarschema_str(SCHEMA).map_err(|e| PolicyError::Schema(e.to_string()))?;
+        let parsed = PolicySet::from_str(text).map_err(|e| PolicyError::Parse(e.to_string()))?;
+        let mut policies = PolicySet::new();
+        for p in parsed.policies() {
+            let id = p
+                .annotation("id")
+                .ok_or_else(|| PolicyError::Parse(format!("a policy has no @id annotation: {p}")))?
+                .to_string();
+            let renamed: Policy = p.new_id(PolicyId::new(id.clone()));
+            policies
+                .add(renamed)
+                .map_err(|e| PolicyError::Parse(format!("policy `{id}`: {e}")))?;
+        }
+        let validator = cedar_policy::Validator::new(schema.clone());
+        let result = validator.validate(&policies, cedar_policy::ValidationMode::Strict);
+        if let Some(err) = result.validation_errors().next() {
+            return Err(PolicyError::Validation { id: err.policy_id().to_string(), detail: err.to_string() });
+        }
+        Ok(Self { schema, policies, authorizer: Authorizer::new() })
+    }
+
+    /// Answers: may `principal` perform `action` on `resource`? Deny by default; any
+    /// internal failure to build the request is a deny with the error recorded.
+    pub fn decide(&self, principal: &Principal, action: Action, resource: &Resource, facts: &Facts) -> Decision {
+        match self.try_decide(principal, action, resource, facts) {
+            Ok(d) => d,
+            Err(e) => Decision { allowed: false, policies: Vec::new(), errors: vec![e] },
+        }
+    }
+
+    fn try_decide(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: &Resource,
+        facts: &Facts,
+    ) -> Result<Decision, String> {
+        let subject_uid = uid("Subject", principal.id.as_str())?;
+        let action_uid = uid("Action", action.as_str())?;
+        let mut entities = Vec::new();
+        let mut role_parents = std::collections::HashSet::new();
+        for role in &principal.org_roles {
+            let r = uid("Role", role.as_str())?;
+            entities.push(Entity::new_no_attrs(r.clone(), Default::default()));
+            role_parents.insert(r);
+        }
+        entities.push(Entity::new_no_attrs(subject_uid.clone(), role_parents));
+        let resource_uid = match resource {
+            Resource::Organisation => {
+                let o = uid("Organisation", "warden")?;
+                entities.push(Entity::new_no_attrs(o.clone(), Default::default()));
+                o
+            }
+            Resource::Project(p) => {
+                let o = uid("Organisation", "warden")?;
+                entities.push(Entity::new_no_attrs(o.clone(), Default::default()));
+                let p = uid("Project", p.as_str())?;
+                entities.push(Entity::new_no_attrs(p.clone(), [o].into_iter().collect()));
+                p
+            }
+            Resource::Subject(s) => {
+                let s = uid("Subject", s.as_str())?;
+                if s != subject_uid {
+                    entities.push(Entity::new_no_attrs(s.clone(), Default::default()));
+                }
+                s
+            }
+        };
+        let context = serde_json_context(principal, facts);
+        let context = Context::from_json_value(context, Some((&self.schema, &action_uid)))
+            .map_err(|e| format!("context: {e}"))?;
+        let request = Request::new(subject_uid, action_uid, resource_uid, context, Some(&self.schema))
+            .map_err(|e| format!("request: {e}"))?;
+        let entities = Entities::from_entities(entities, Some(&self.schema)).map_err(|e| format!("entities: {e}"))?;
+        let response = self.authorizer.is_authorized(&request, &self.policies, &entities);
+        let policies = response.diagnostics().reason().map(|p| p.to_string()).collect();
+        let errors: Vec<String> = response.diagnostics().errors().map(|e| e.to_string()).collect();
+        Ok(Decision { allowed: response.decision() == CedarDecision::Allow, policies, errors })
+    }
+
+    /// Names of every non-group action the schema declares (for the tidy test).
+    pub fn schema_actions(&self) -> Vec<String> {
+        self.schema
+            .actions()
+            .map(|a| a.id().unescaped().to_string())
+            .filter(|a| !Action::GROUPS.contains(&a.as_str()))
+            .collect()
+    }
+}
+
+fn uid(ty: &str, id: &str) -> Result<EntityUid, String> {
+    let ty = EntityTypeName::from_str(&format!("Warden::{ty}")).map_err(|e| e.to_string())?;
+    Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
+}
+
+fn serde_json_context(principal: &Principal, facts: &Facts) -> serde_json::Value {
+    let strs = |set: &BTreeSet<Role>| set.iter().map(|r| r.as_str().to_string()).collect::<Vec<_>>();
+    serde_json::json!({
+        "mfa": principal.mfa,
+        "totp_enrolled": principal.totp_enrolled,
+        "org_roles": strs(&principal.org_roles),
+        "project_roles": strs(&facts.project_roles),
+        "requested_role": facts.requested_role.map(|r| r.as_str()).unwrap_or(""),
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,137 @@
+use std::collections::BTreeSet;
+
+use warden_core::{AuthMethod, Principal, PrincipalKind, ProjectId, Role, SubjectId, TokenId, TokenScope};
+
+use super::*;
+
+fn principal(org_roles: &[Role], totp: bool) -> Principal {
+    Principal {
+        id: SubjectId::generate_user(1),
+        name: "alice".into(),
+        kind: PrincipalKind::Human,
+        org_roles: org_roles.iter().copied().collect(),
+        method: AuthMethod::Token,
+        mfa: false,
+        totp_enrolled: totp,
+        scope: None,
+    }
+}
+
+fn facts(project_roles: &[Role]) -> Facts {
+    Facts { project_roles: project_roles.iter().copied().collect(), requested_role: None }
+}
+
+#[test]
+fn schema_and_enum_declare_the_same_actions() {
+    let engine = Engine::builtin().unwrap();
+    let mut in_schema: Vec<String> = engine.schema_actions();
+    in_schema.sort();
+    let mut in_enum: Vec<String> = Action::ALL.iter().map(|a| a.as_str().to_string()).collect();
+    in_enum.sort();
+    assert_eq!(in_schema, in_enum);
+}
+
+#[test]
+fn default_is_deny() {
+    let engine = Engine::builtin().unwrap();
+    let nobody = principal(&[], false);
+    for action in Action::ALL {
+        let resource = match action.as_str() {
+            a if a.starts_with("project.get") || a.starts_with("project.member") || a == "service.token.create" => {
+                Resource::Project(ProjectId::generate(1))
+            }
+            "whoami" | "totp.enrol" | "totp.confirm" | "token.list" | "token.revoke" => {
+                Resource::Subject(SubjectId::generate_user(2))
+            }
+            _ => Resource::Organisation,
+        };
+        let d = engine.decide(&nobody, *action, &resource, &Facts::default());
+        let expected = matches!(action, Action::ProjectList | Action::TokenCreate);
+        assert_eq!(d.allowed, expected, "{action:?}: {d:?}");
+        assert!(d.errors.is_empty(), "{action:?}: {:?}", d.errors);
+    }
+}
+
+#[test]
+fn admin_needs_totp_for_privileged_actions() {
+    let engine = Engine::builtin().unwrap();
+    let without = principal(&[Role::PlatformAdmin], false);
+    let d = engine.decide(&without, Action::UserCreate, &Resource::Organisation, &Facts::default());
+    assert!(!d.allowed);
+    assert_eq!(d.policies, vec!["privileged-actions-need-enrolled-totp".to_string()]);
+    assert!(d.explain(Action::UserCreate).contains("privileged-actions-need-enrolled-totp"));
+    // Reads do not need it.
+    assert!(engine.decide(&without, Action::UserList, &Resource::Organisation, &Facts::default()).allowed);
+    let with = principal(&[Role::PlatformAdmin], true);
+    assert!(engine.decide(&with, Action::UserCreate, &Resource::Organisation, &Facts::default()).allowed);
+}
+
+#[test]
+fn auditor_reads_but_never_writes() {
+    let engine = Engine::builtin().unwrap();
+    let auditor = principal(&[Role::Auditor], true);
+    let p = Resource::Project(ProjectId::generate(1));
+    assert!(engine.decide(&auditor, Action::EventList, &Resource::Organisation, &Facts::default()).allowed);
+    assert!(engine.decide(&auditor, Action::ProjectGet, &p, &Facts::default()).allowed);
+    assert!(!engine.decide(&auditor, Action::ProjectMemberAdd, &p, &Facts::default()).allowed);
+    assert!(!engine.decide(&auditor, Action::ProjectCreate, &Resource::Organisation, &Facts::default()).allowed);
+}
+
+#[test]
+fn project_roles_decide_inside_a_project() {
+    let engine = Engine::builtin().unwrap();
+    let alice = principal(&[], false);
+    let p = Resource::Project(ProjectId::generate(1));
+    let ds = facts(&[Role::DataScientist]);
+    assert!(engine.decide(&alice, Action::ProjectGet, &p, &ds).allowed);
+    assert!(!engine.decide(&alice, Action::ProjectMemberAdd, &p, &ds).allowed);
+    let owner = facts(&[Role::ProjectOwner]);
+    assert!(engine.decide(&alice, Action::ProjectMemberAdd, &p, &owner).allowed);
+    // Not a member: nothing.
+    assert!(!engine.decide(&alice, Action::ProjectGet, &p, &facts(&[])).allowed);
+}
+
+#[test]
+fn self_service_only_on_oneself() {
+    let engine = Engine::builtin().unwrap();
+    let alice = principal(&[], false);
+    let me = Resource::Subject(alice.id.clone());
+    let other = Resource::Subject(SubjectId::generate_user(9));
+    assert!(engine.decide(&alice, Action::TokenRevoke, &me, &Facts::default()).allowed);
+    assert!(!engine.decide(&alice, Action::TokenRevoke, &other, &Facts::default()).allowed);
+}
+
+#[test]
+fn tokens_never_exceed_the_holders_roles() {
+    let engine = Engine::builtin().unwrap();
+    let alice = principal(&[], false);
+    let p = Resource::Project(ProjectId::generate(1));
+    let mut f = facts(&[Role::DataScientist]);
+    f.requested_role = Some(Role::DataScientist);
+    assert!(engine.decide(&alice, Action::TokenCreate, &p, &f).allowed);
+    f.requested_role = Some(Role::ProjectOwner);
+    assert!(!engine.decide(&alice, Action::TokenCreate, &p, &f).allowed);
+    let org = Facts { project_roles: BTreeSet::new(), requested_role: Some(Role::PlatformAdmin) };
+    assert!(!engine.decide(&alice, Action::TokenCreate, &Resource::Organisation, &org).allowed);
+    let auditor = principal(&[Role::Auditor], false);
+    let org = Facts { project_roles: BTreeSet::new(), requested_role: Some(Role::Auditor) };
+    assert!(engine.decide(&auditor, Action::TokenCreate, &Resource::Organisation, &org).allowed);
+}
+
+#[test]
+fn scoped_token_narrows_project_roles() {
+    let mut alice = principal(&[], false);
+    let p1 = ProjectId::generate(1);
+    let p2 = ProjectId::generate(2);
+    alice.scope = Some(TokenScope { token_id: TokenId::generate(1), project: Some(p1.clone()), role: Some(Role::DataScientist) });
+    let roles: BTreeSet<Role> = [Role::ProjectOwner, Role::DataScientist].into_iter().collect();
+    assert_eq!(alice.narrow_project_roles(&p1, roles.clone()), [Role::DataScientist].into_iter().collect());
+    assert!(alice.narrow_project_roles(&p2, roles).is_empty());
+}
+
+#[test]
+fn rejects_policies_without_ids_or_off_schema() {
+    assert!(matches!(Engine::with_policies("permit(principal, action, resource);"), Err(PolicyError::Parse(_))));
+    let bad = r#"@id("x") permit(principal, action == Warden::Action::"whoami", resource) when { context.nope };"#;
+    assert!(matches!(Engine::with_policies(bad), Err(PolicyError::Validation { .. })));
+}
