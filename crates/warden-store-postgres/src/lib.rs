@@ -1,1 +1,130 @@
+//! Warden's store on PostgreSQL through sqlx. Several stateless Warden replicas may share
+//! one database; migrations serialise on an advisory lock.
 
+#![forbid(unsafe_code)]
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgPool, Row};
+use warden_store::StoreError;
+
+/// Migrations in order. Every migration exists for both engines (a tidy test checks).
+pub const MIGRATIONS: &[(i64, &str, &str)] =
+    &[(1, "identity", include_str!("../migrations/0001_identity.sql"))];
+
+/// Arbitrary constant naming Warden's migration lock.
+const MIGRATION_LOCK: i64 = 0x5741_5244_454e; // "WARDEN"
+
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+impl PostgresStore {
+    pub const ENGINE: &'static str = "postgres";
+
+    /// Connects to a `postgres://` URL and applies pending migrations. `acquire_timeout`
+    /// bounds how long a request waits for the database before answering 503.
+    pub async fn connect(url: &str, acquire_timeout: Duration) -> Result<Self, StoreError> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?;
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(acquire_timeout)
+            .connect_with(options)
+            .await
+            .map_err(shared_sql::map_err("connection"))?;
+        let store = Self { pool };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let err = shared_sql::map_err("migration");
+        let mut tx = self.pool.begin().await.map_err(&err)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)")
+            .bind(MIGRATION_LOCK)
+            .execute(&mut *tx)
+            .await
+            .map_err(&err)?;
+        sqlx::query(
+            "CREATE TABLE IF NOT EXISTS warden_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(&err)?;
+        let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM warden_migrations")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(&err)?
+            .try_get("v")
+            .map_err(&err)?;
+        for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+            sqlx::raw_sql(sql).execute(&mut *tx).await.map_err(&err)?;
+            sqlx::query("INSERT INTO warden_migrations (version, name) VALUES ($1, $2)")
+                .bind(version)
+                .bind(name)
+                .execute(&mut *tx)
+                .await
+                .map_err(&err)?;
+        }
+        tx.commit().await.map_err(&err)?;
+        Ok(())
+    }
+}
+
+warden_store::sql_store_impl!(crate::PostgresStore, sqlx::Postgres);
+
+/// Test support: a fresh schema per test on the server named by `WARDEN_TEST_POSTGRES`.
+pub mod testing {
+    use super::*;
+
+    /// The URL of the test server, or `None` when PostgreSQL tests are not enabled.
+    /// When enabled, tests must fail (not skip) if the server is unreachable.
+    pub fn test_url() -> Option<String> {
+        std::env::var("WARDEN_TEST_POSTGRES").ok().filter(|s| !s.is_empty())
+    }
+
+    /// Creates a new empty schema and returns a URL whose connections use it.
+    pub async fn fresh_schema(base_url: &str, label: &str) -> Result<String, StoreError> {
+        let schema = format!(
+            "warden_test_{}_{}_{}",
+            label,
+            std::process::id(),
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0)
+        );
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .connect(base_url)
+            .await
+            .map_err(shared_sql::map_err("test connection"))?;
+        sqlx::raw_sql(&format!("CREATE SCHEMA {schema}"))
+            .execute(&pool)
+            .await
+            .map_err(shared_sql::map_err("test schema"))?;
+        pool.close().await;
+        let sep = if base_url.contains('?') { '&' } else { '?' };
+        Ok(format!("{base_url}{sep}options=-c%20search_path%3D{schema}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn shared_suite() {
+        let Some(base) = testing::test_url() else {
+            eprintln!("WARDEN_TEST_POSTGRES is not set; PostgreSQL suite not run");
+            return;
+        };
+        let url = testing::fresh_schema(&base, "suite").await.expect("PostgreSQL must be reachable");
+        let store = PostgresStore::connect(&url, Duration::from_secs(5)).await.unwrap();
+        warden_store::suite::run(&store).await;
+        // Connecting again (a second replica) applies nothing twice.
+        let again = PostgresStore::connect(&url, Duration::from_secs(5)).await.unwrap();
+        use warden_store::Store;
+        assert!(again.count_subjects().await.unwrap() > 0);
+    }
+}

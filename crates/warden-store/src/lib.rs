@@ -1,1 +1,109 @@
+//! Repository traits and records for Warden's state, and the suite every engine passes.
+//!
+//! Two engines implement [`Store`]: `warden-store-sqlite` (the embedded default) and
+//! `warden-store-postgres`. They share their SQL text through [`sql_store_impl!`] (both
+//! accept `$N` placeholders); what differs between them (connection setup, durability
+//! settings, migrations' column types, locking) lives in each engine's crate.
 
+#![forbid(unsafe_code)]
+
+mod records;
+pub mod suite;
+#[macro_use]
+mod sql;
+
+use std::collections::BTreeSet;
+
+use async_trait::async_trait;
+use warden_core::{GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+
+pub use records::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A uniqueness rule was broken (a name already taken, a duplicate membership).
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// A referenced row does not exist (foreign key).
+    #[error("{0} does not exist")]
+    Missing(String),
+    /// The database cannot be reached or did not answer in time.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("storage error: {0}")]
+    Internal(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything Warden persists. Every method is one transaction: it happens completely
+/// or not at all.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Engine name for logs and `config show`.
+    fn engine(&self) -> &'static str;
+    /// Cheap round trip to the database (readiness).
+    async fn ping(&self) -> Result<()>;
+
+    // Subjects (people and service identities).
+    async fn count_subjects(&self) -> Result<i64>;
+    /// Creates the first administrator with a role grant and a token, only if no subject
+    /// exists yet. Returns false (and writes nothing) when the store is not empty.
+    async fn bootstrap(&self, admin: &SubjectRecord, grant: &RoleGrantRecord, token: &TokenRecord) -> Result<bool>;
+    async fn create_subject(&self, subject: &SubjectRecord) -> Result<()>;
+    async fn get_subject(&self, id: &SubjectId) -> Result<Option<SubjectRecord>>;
+    async fn get_subject_by_name(&self, name: &str) -> Result<Option<SubjectRecord>>;
+    async fn get_subject_by_oidc(&self, issuer: &str, subject: &str) -> Result<Option<SubjectRecord>>;
+    async fn list_subjects(&self, kind: Option<PrincipalKind>, page: &Page) -> Result<Vec<SubjectRecord>>;
+    async fn set_disabled(&self, id: &SubjectId, disabled: bool) -> Result<bool>;
+    /// Stores a pending TOTP secret (not yet enrolled).
+    async fn set_totp_pending(&self, id: &SubjectId, secret: &str) -> Result<bool>;
+    /// Marks the pending secret enrolled and records the step used to confirm it.
+    async fn confirm_totp(&self, id: &SubjectId, step: i64) -> Result<bool>;
+    /// Records the TOTP step just used, refusing (false) if it is not newer than the last.
+    async fn use_totp_step(&self, id: &SubjectId, step: i64) -> Result<bool>;
+    /// Atomically counts a failed sign-in; locks the subject until `lock_until` once the
+    /// count reaches `max_attempts`. Returns the new count.
+    async fn record_failure(&self, id: &SubjectId, max_attempts: i64, lock_until: Timestamp) -> Result<i64>;
+    /// Clears the failed-attempt counter and any lock.
+    async fn reset_failures(&self, id: &SubjectId) -> Result<()>;
+
+    // Tokens.
+    async fn create_token(&self, token: &TokenRecord) -> Result<()>;
+    async fn get_token(&self, id: &TokenId) -> Result<Option<TokenRecord>>;
+    async fn find_token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
+    async fn list_tokens(&self, subject: &SubjectId, page: &Page) -> Result<Vec<TokenRecord>>;
+    async fn revoke_token(&self, id: &TokenId, at: Timestamp) -> Result<bool>;
+    async fn touch_token(&self, id: &TokenId, at: Timestamp) -> Result<()>;
+
+    // Projects and their members.
+    /// Creates the project and its initial members together.
+    async fn create_project(&self, project: &ProjectRecord, members: &[MembershipRecord]) -> Result<()>;
+    async fn get_project(&self, id: &ProjectId) -> Result<Option<ProjectRecord>>;
+    async fn list_projects(&self, page: &Page) -> Result<Vec<ProjectRecord>>;
+    /// Projects where the subject, or one of its groups, holds any role.
+    async fn list_projects_of(&self, subject: &SubjectId, page: &Page) -> Result<Vec<ProjectRecord>>;
+    async fn add_member(&self, membership: &MembershipRecord) -> Result<()>;
+    async fn remove_member(&self, project: &ProjectId, member: &MemberRef, role: Role) -> Result<bool>;
+    async fn list_members(&self, project: &ProjectId) -> Result<Vec<MembershipRecord>>;
+    /// The subject's roles in the project, directly or through its groups.
+    async fn project_roles(&self, project: &ProjectId, subject: &SubjectId) -> Result<BTreeSet<Role>>;
+
+    // Groups and organisation roles.
+    async fn create_group(&self, group: &GroupRecord) -> Result<()>;
+    async fn get_group(&self, id: &GroupId) -> Result<Option<GroupRecord>>;
+    async fn list_groups(&self, page: &Page) -> Result<Vec<GroupRecord>>;
+    async fn add_group_member(&self, group: &GroupId, subject: &SubjectId, at: Timestamp) -> Result<()>;
+    async fn remove_group_member(&self, group: &GroupId, subject: &SubjectId) -> Result<bool>;
+    async fn list_group_members(&self, group: &GroupId) -> Result<Vec<SubjectId>>;
+    async fn grant_role(&self, grant: &RoleGrantRecord) -> Result<()>;
+    async fn revoke_role(&self, member: &MemberRef, role: Role) -> Result<bool>;
+    /// The subject's organisation roles, directly or through its groups.
+    async fn org_roles(&self, subject: &SubjectId) -> Result<BTreeSet<Role>>;
+    async fn list_role_grants(&self, member: &MemberRef) -> Result<Vec<RoleGrantRecord>>;
+
+    // Internal event stream (sign-ins, authorisation decisions). The audit ledger
+    // consumes it.
+    async fn append_event(&self, event: &EventRecord) -> Result<()>;
+    async fn list_events(&self, filter: &EventFilter, page: &Page) -> Result<Vec<EventRecord>>;
+}

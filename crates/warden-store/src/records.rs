@@ -1,0 +1,180 @@
+//! Rows as the domain sees them.
+
+use warden_core::{EventId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+
+/// Cursor pagination over ids (which sort by creation time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    /// Return rows whose id sorts after this one.
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+impl Page {
+    pub const MAX: u32 = 500;
+    pub fn first(limit: u32) -> Self {
+        Self { after: None, limit: limit.clamp(1, Self::MAX) }
+    }
+    pub fn limit_i64(&self) -> i64 {
+        i64::from(self.limit.clamp(1, Self::MAX))
+    }
+    pub fn after_str(&self) -> &str {
+        self.after.as_deref().unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubjectRecord {
+    pub id: SubjectId,
+    pub kind: PrincipalKind,
+    pub name: String,
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    /// argon2id PHC string; services and OIDC-only people have none.
+    pub password_hash: Option<String>,
+    pub totp_secret: Option<String>,
+    pub totp_enrolled: bool,
+    pub totp_last_step: Option<i64>,
+    pub failed_attempts: i64,
+    pub locked_until: Option<Timestamp>,
+    pub disabled: bool,
+    pub oidc_issuer: Option<String>,
+    pub oidc_subject: Option<String>,
+    pub created_at: Timestamp,
+}
+
+impl SubjectRecord {
+    pub fn new(id: SubjectId, kind: PrincipalKind, name: &str, now: Timestamp) -> Self {
+        Self {
+            id,
+            kind,
+            name: name.to_string(),
+            display_name: None,
+            email: None,
+            password_hash: None,
+            totp_secret: None,
+            totp_enrolled: false,
+            totp_last_step: None,
+            failed_attempts: 0,
+            locked_until: None,
+            disabled: false,
+            oidc_issuer: None,
+            oidc_subject: None,
+            created_at: now,
+        }
+    }
+
+    pub fn is_locked(&self, now: Timestamp) -> bool {
+        self.locked_until.is_some_and(|t| t > now)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: TokenId,
+    pub subject: SubjectId,
+    pub name: String,
+    /// Hex SHA-256 of the token string.
+    pub hash: String,
+    pub project: Option<ProjectId>,
+    pub role: Option<Role>,
+    /// Minted by a sign-in that verified a second factor.
+    pub mfa: bool,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+}
+
+impl TokenRecord {
+    pub fn is_usable(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none() && self.expires_at.is_none_or(|e| e > now)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectRecord {
+    pub id: ProjectId,
+    pub name: String,
+    pub description: String,
+    pub cost_centre: Option<String>,
+    pub created_at: Timestamp,
+    pub created_by: SubjectId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupRecord {
+    pub id: GroupId,
+    pub name: String,
+    pub description: String,
+    pub created_at: Timestamp,
+}
+
+/// Who a membership or a grant is for: one subject, or every member of a group.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum MemberRef {
+    Subject(SubjectId),
+    Group(GroupId),
+}
+
+impl MemberRef {
+    pub fn parse(s: &str) -> Option<Self> {
+        if let Ok(g) = GroupId::parse(s) {
+            return Some(MemberRef::Group(g));
+        }
+        SubjectId::parse(s).ok().map(MemberRef::Subject)
+    }
+    pub fn as_str(&self) -> &str {
+        match self {
+            MemberRef::Subject(s) => s.as_str(),
+            MemberRef::Group(g) => g.as_str(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MembershipRecord {
+    pub project: ProjectId,
+    pub member: MemberRef,
+    pub role: Role,
+    pub added_at: Timestamp,
+    pub added_by: SubjectId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RoleGrantRecord {
+    pub member: MemberRef,
+    pub role: Role,
+    pub granted_at: Timestamp,
+    pub granted_by: Option<SubjectId>,
+}
+
+/// One entry of the internal event stream. Never holds secrets or payloads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRecord {
+    pub id: EventId,
+    pub time: Timestamp,
+    /// `authentication` or `authorization`.
+    pub category: String,
+    /// What was attempted: a sign-in method (`password`, `token`, `oidc`) or an action.
+    pub action: String,
+    pub actor: Option<SubjectId>,
+    pub resource: Option<String>,
+    /// `success`/`failure` for sign-ins, `allow`/`deny` for decisions.
+    pub outcome: String,
+    pub reason: Option<String>,
+    pub project: Option<ProjectId>,
+    pub source: Option<String>,
+    pub request_id: Option<String>,
+    /// Extra structured facts (method, mfa, policy ids). Never secrets.
+    pub detail: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct EventFilter {
+    pub category: Option<String>,
+    pub actor: Option<SubjectId>,
+    pub outcome: Option<String>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+}

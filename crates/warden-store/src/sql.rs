@@ -1,0 +1,782 @@
+//! The SQL both engines share. PostgreSQL and SQLite (through sqlx) both take `$N`
+//! placeholders, `RETURNING`, and `CAST(... AS ...)`, so one text serves both; the
+//! engine crates supply the pool, the migrations and the connection settings.
+//!
+//! The macro expands inside an engine crate, which must depend on `sqlx`, `async-trait`,
+//! `serde_json`, `warden-core` and `warden-store`.
+
+/// Implements [`crate::Store`] for `$store` (a struct with a `pool: sqlx::Pool<$db>`
+/// field and an `ENGINE: &str` associated const) over database `$db`.
+#[macro_export]
+macro_rules! sql_store_impl {
+    ($store:ty, $db:ty) => {
+        mod shared_sql {
+            use std::collections::BTreeSet;
+            use std::str::FromStr;
+
+            use sqlx::Row as _;
+            use warden_core::{EventId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+            use warden_store::{
+                EventFilter, EventRecord, GroupRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
+                Result, RoleGrantRecord, StoreError, SubjectRecord, TokenRecord,
+            };
+
+            type Row = <$db as sqlx::Database>::Row;
+
+            pub(crate) fn map_err(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+                move |e| match e {
+                    sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what.to_string()),
+                    sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                        StoreError::Missing(format!("a record referenced by {what}"))
+                    }
+                    sqlx::Error::Io(e) => StoreError::Unavailable(e.to_string()),
+                    sqlx::Error::Tls(e) => StoreError::Unavailable(e.to_string()),
+                    sqlx::Error::PoolTimedOut => StoreError::Unavailable("timed out waiting for a connection".into()),
+                    sqlx::Error::PoolClosed => StoreError::Unavailable("the connection pool is closed".into()),
+                    sqlx::Error::WorkerCrashed => StoreError::Unavailable("the database worker stopped".into()),
+                    other => StoreError::Internal(other.to_string()),
+                }
+            }
+
+            fn bad(what: &str, e: impl std::fmt::Display) -> StoreError {
+                StoreError::Internal(format!("corrupt {what} row: {e}"))
+            }
+
+            fn ts(v: Option<i64>) -> Option<Timestamp> {
+                v.map(Timestamp)
+            }
+
+            fn kind_str(k: PrincipalKind) -> &'static str {
+                k.as_str()
+            }
+
+            const SUBJECT_COLS: &str = "id, kind, name, display_name, email, password_hash, totp_secret, totp_enrolled, \
+                 totp_last_step, failed_attempts, locked_until, disabled, oidc_issuer, oidc_subject, created_at";
+
+            fn subject(row: &Row) -> Result<SubjectRecord> {
+                let g = |e: sqlx::Error| bad("subject", e);
+                let id: String = row.try_get("id").map_err(g)?;
+                let kind: String = row.try_get("kind").map_err(g)?;
+                Ok(SubjectRecord {
+                    id: SubjectId::parse(&id).map_err(|e| bad("subject", e))?,
+                    kind: if kind == "service" { PrincipalKind::Service } else { PrincipalKind::Human },
+                    name: row.try_get("name").map_err(g)?,
+                    display_name: row.try_get("display_name").map_err(g)?,
+                    email: row.try_get("email").map_err(g)?,
+                    password_hash: row.try_get("password_hash").map_err(g)?,
+                    totp_secret: row.try_get("totp_secret").map_err(g)?,
+                    totp_enrolled: row.try_get("totp_enrolled").map_err(g)?,
+                    totp_last_step: row.try_get("totp_last_step").map_err(g)?,
+                    failed_attempts: row.try_get("failed_attempts").map_err(g)?,
+                    locked_until: ts(row.try_get("locked_until").map_err(g)?),
+                    disabled: row.try_get("disabled").map_err(g)?,
+                    oidc_issuer: row.try_get("oidc_issuer").map_err(g)?,
+                    oidc_subject: row.try_get("oidc_subject").map_err(g)?,
+                    created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                })
+            }
+
+            const TOKEN_COLS: &str =
+                "id, subject_id, name, hash, project_id, role, mfa, created_at, expires_at, revoked_at, last_used_at";
+
+            fn token(row: &Row) -> Result<TokenRecord> {
+                let g = |e: sqlx::Error| bad("token", e);
+                let id: String = row.try_get("id").map_err(g)?;
+                let subject: String = row.try_get("subject_id").map_err(g)?;
+                let project: Option<String> = row.try_get("project_id").map_err(g)?;
+                let role: Option<String> = row.try_get("role").map_err(g)?;
+                Ok(TokenRecord {
+                    id: TokenId::parse(&id).map_err(|e| bad("token", e))?,
+                    subject: SubjectId::parse(&subject).map_err(|e| bad("token", e))?,
+                    name: row.try_get("name").map_err(g)?,
+                    hash: row.try_get("hash").map_err(g)?,
+                    project: project.map(|p| ProjectId::parse(&p)).transpose().map_err(|e| bad("token", e))?,
+                    role: role.map(|r| Role::from_str(&r)).transpose().map_err(|e| bad("token", e))?,
+                    mfa: row.try_get("mfa").map_err(g)?,
+                    created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                    expires_at: ts(row.try_get("expires_at").map_err(g)?),
+                    revoked_at: ts(row.try_get("revoked_at").map_err(g)?),
+                    last_used_at: ts(row.try_get("last_used_at").map_err(g)?),
+                })
+            }
+
+            const PROJECT_COLS: &str = "id, name, description, cost_centre, created_at, created_by";
+
+            fn project(row: &Row) -> Result<ProjectRecord> {
+                let g = |e: sqlx::Error| bad("project", e);
+                let id: String = row.try_get("id").map_err(g)?;
+                let by: String = row.try_get("created_by").map_err(g)?;
+                Ok(ProjectRecord {
+                    id: ProjectId::parse(&id).map_err(|e| bad("project", e))?,
+                    name: row.try_get("name").map_err(g)?,
+                    description: row.try_get("description").map_err(g)?,
+                    cost_centre: row.try_get("cost_centre").map_err(g)?,
+                    created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                    created_by: SubjectId::parse(&by).map_err(|e| bad("project", e))?,
+                })
+            }
+
+            fn group(row: &Row) -> Result<GroupRecord> {
+                let g = |e: sqlx::Error| bad("group", e);
+                let id: String = row.try_get("id").map_err(g)?;
+                Ok(GroupRecord {
+                    id: GroupId::parse(&id).map_err(|e| bad("group", e))?,
+                    name: row.try_get("name").map_err(g)?,
+                    description: row.try_get("description").map_err(g)?,
+                    created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                })
+            }
+
+            fn member_ref(s: &str) -> Result<MemberRef> {
+                MemberRef::parse(s).ok_or_else(|| bad("membership", format!("member id `{s}`")))
+            }
+
+            fn role(s: &str) -> Result<Role> {
+                Role::from_str(s).map_err(|e| bad("role", e))
+            }
+
+            fn membership(row: &Row) -> Result<MembershipRecord> {
+                let g = |e: sqlx::Error| bad("membership", e);
+                let project: String = row.try_get("project_id").map_err(g)?;
+                let member: String = row.try_get("member_id").map_err(g)?;
+                let r: String = row.try_get("role").map_err(g)?;
+                let by: String = row.try_get("added_by").map_err(g)?;
+                Ok(MembershipRecord {
+                    project: ProjectId::parse(&project).map_err(|e| bad("membership", e))?,
+                    member: member_ref(&member)?,
+                    role: role(&r)?,
+                    added_at: Timestamp(row.try_get("added_at").map_err(g)?),
+                    added_by: SubjectId::parse(&by).map_err(|e| bad("membership", e))?,
+                })
+            }
+
+            fn grant(row: &Row) -> Result<RoleGrantRecord> {
+                let g = |e: sqlx::Error| bad("role grant", e);
+                let member: String = row.try_get("member_id").map_err(g)?;
+                let r: String = row.try_get("role").map_err(g)?;
+                let by: Option<String> = row.try_get("granted_by").map_err(g)?;
+                Ok(RoleGrantRecord {
+                    member: member_ref(&member)?,
+                    role: role(&r)?,
+                    granted_at: Timestamp(row.try_get("granted_at").map_err(g)?),
+                    granted_by: by.map(|b| SubjectId::parse(&b)).transpose().map_err(|e| bad("role grant", e))?,
+                })
+            }
+
+            const EVENT_COLS: &str =
+                "id, time, category, action, actor, resource, outcome, reason, project_id, source, request_id, detail";
+
+            fn event(row: &Row) -> Result<EventRecord> {
+                let g = |e: sqlx::Error| bad("event", e);
+                let id: String = row.try_get("id").map_err(g)?;
+                let actor: Option<String> = row.try_get("actor").map_err(g)?;
+                let project: Option<String> = row.try_get("project_id").map_err(g)?;
+                let detail: String = row.try_get("detail").map_err(g)?;
+                Ok(EventRecord {
+                    id: EventId::parse(&id).map_err(|e| bad("event", e))?,
+                    time: Timestamp(row.try_get("time").map_err(g)?),
+                    category: row.try_get("category").map_err(g)?,
+                    action: row.try_get("action").map_err(g)?,
+                    actor: actor.map(|a| SubjectId::parse(&a)).transpose().map_err(|e| bad("event", e))?,
+                    resource: row.try_get("resource").map_err(g)?,
+                    outcome: row.try_get("outcome").map_err(g)?,
+                    reason: row.try_get("reason").map_err(g)?,
+                    project: project.map(|p| ProjectId::parse(&p)).transpose().map_err(|e| bad("event", e))?,
+                    source: row.try_get("source").map_err(g)?,
+                    request_id: row.try_get("request_id").map_err(g)?,
+                    detail: serde_json::from_str(&detail).map_err(|e| bad("event", e))?,
+                })
+            }
+
+            fn collect<T>(rows: Vec<Row>, f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
+                rows.iter().map(f).collect()
+            }
+
+            async fn insert_subject<'e, E>(ex: E, s: &SubjectRecord) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query(&format!(
+                    "INSERT INTO subjects ({SUBJECT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
+                ))
+                .bind(s.id.as_str())
+                .bind(kind_str(s.kind))
+                .bind(&s.name)
+                .bind(&s.display_name)
+                .bind(&s.email)
+                .bind(&s.password_hash)
+                .bind(&s.totp_secret)
+                .bind(s.totp_enrolled)
+                .bind(s.totp_last_step)
+                .bind(s.failed_attempts)
+                .bind(s.locked_until.map(|t| t.0))
+                .bind(s.disabled)
+                .bind(&s.oidc_issuer)
+                .bind(&s.oidc_subject)
+                .bind(s.created_at.0)
+                .execute(ex)
+                .await
+                .map_err(map_err(&format!("a user or service named `{}`", s.name)))?;
+                Ok(())
+            }
+
+            async fn insert_token<'e, E>(ex: E, t: &TokenRecord) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query(&format!("INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"))
+                    .bind(t.id.as_str())
+                    .bind(t.subject.as_str())
+                    .bind(&t.name)
+                    .bind(&t.hash)
+                    .bind(t.project.as_ref().map(|p| p.as_str()))
+                    .bind(t.role.map(|r| r.as_str()))
+                    .bind(t.mfa)
+                    .bind(t.created_at.0)
+                    .bind(t.expires_at.map(|x| x.0))
+                    .bind(t.revoked_at.map(|x| x.0))
+                    .bind(t.last_used_at.map(|x| x.0))
+                    .execute(ex)
+                    .await
+                    .map_err(map_err("a token with this value"))?;
+                Ok(())
+            }
+
+            async fn insert_grant<'e, E>(ex: E, g: &RoleGrantRecord) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query("INSERT INTO role_grants (member_id, role, granted_at, granted_by) VALUES ($1,$2,$3,$4)")
+                    .bind(g.member.as_str())
+                    .bind(g.role.as_str())
+                    .bind(g.granted_at.0)
+                    .bind(g.granted_by.as_ref().map(|s| s.as_str()))
+                    .execute(ex)
+                    .await
+                    .map_err(map_err(&format!("the grant of `{}` to `{}`", g.role, g.member.as_str())))?;
+                Ok(())
+            }
+
+            async fn insert_membership<'e, E>(ex: E, m: &MembershipRecord) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query(
+                    "INSERT INTO project_members (project_id, member_id, role, added_at, added_by) VALUES ($1,$2,$3,$4,$5)",
+                )
+                .bind(m.project.as_str())
+                .bind(m.member.as_str())
+                .bind(m.role.as_str())
+                .bind(m.added_at.0)
+                .bind(m.added_by.as_str())
+                .execute(ex)
+                .await
+                .map_err(map_err(&format!("the membership of `{}` as `{}`", m.member.as_str(), m.role)))?;
+                Ok(())
+            }
+
+            fn roles(rows: Vec<Row>) -> Result<BTreeSet<Role>> {
+                rows.iter()
+                    .map(|r| {
+                        let s: String = r.try_get("role").map_err(|e| bad("role", e))?;
+                        role(&s)
+                    })
+                    .collect()
+            }
+
+            impl $store {
+                async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>> {
+                    self.pool.begin().await.map_err(map_err("transaction"))
+                }
+            }
+
+            #[async_trait::async_trait]
+            impl warden_store::Store for $store {
+                fn engine(&self) -> &'static str {
+                    <$store>::ENGINE
+                }
+
+                async fn ping(&self) -> Result<()> {
+                    sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err("ping"))?;
+                    Ok(())
+                }
+
+                async fn count_subjects(&self) -> Result<i64> {
+                    let row = sqlx::query("SELECT COUNT(*) AS n FROM subjects")
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(map_err("count"))?;
+                    row.try_get("n").map_err(|e| bad("count", e))
+                }
+
+                async fn bootstrap(
+                    &self,
+                    admin: &SubjectRecord,
+                    grant: &RoleGrantRecord,
+                    token: &TokenRecord,
+                ) -> Result<bool> {
+                    let mut tx = self.begin_write().await?;
+                    let row = sqlx::query("SELECT COUNT(*) AS n FROM subjects")
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(map_err("count"))?;
+                    let n: i64 = row.try_get("n").map_err(|e| bad("count", e))?;
+                    if n > 0 {
+                        return Ok(false);
+                    }
+                    insert_subject(&mut *tx, admin).await?;
+                    insert_grant(&mut *tx, grant).await?;
+                    insert_token(&mut *tx, token).await?;
+                    tx.commit().await.map_err(map_err("bootstrap"))?;
+                    Ok(true)
+                }
+
+                async fn create_subject(&self, s: &SubjectRecord) -> Result<()> {
+                    insert_subject(&self.pool, s).await
+                }
+
+                async fn get_subject(&self, id: &SubjectId) -> Result<Option<SubjectRecord>> {
+                    sqlx::query(&format!("SELECT {SUBJECT_COLS} FROM subjects WHERE id = $1"))
+                        .bind(id.as_str())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("subject"))?
+                        .as_ref()
+                        .map(subject)
+                        .transpose()
+                }
+
+                async fn get_subject_by_name(&self, name: &str) -> Result<Option<SubjectRecord>> {
+                    sqlx::query(&format!("SELECT {SUBJECT_COLS} FROM subjects WHERE name = $1"))
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("subject"))?
+                        .as_ref()
+                        .map(subject)
+                        .transpose()
+                }
+
+                async fn get_subject_by_oidc(&self, issuer: &str, sub: &str) -> Result<Option<SubjectRecord>> {
+                    sqlx::query(&format!(
+                        "SELECT {SUBJECT_COLS} FROM subjects WHERE oidc_issuer = $1 AND oidc_subject = $2"
+                    ))
+                    .bind(issuer)
+                    .bind(sub)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err("subject"))?
+                    .as_ref()
+                    .map(subject)
+                    .transpose()
+                }
+
+                async fn list_subjects(&self, kind: Option<PrincipalKind>, page: &Page) -> Result<Vec<SubjectRecord>> {
+                    let rows = sqlx::query(&format!(
+                        "SELECT {SUBJECT_COLS} FROM subjects WHERE id > $1 AND (CAST($2 AS TEXT) IS NULL OR kind = $2) \
+                         ORDER BY id LIMIT $3"
+                    ))
+                    .bind(page.after_str())
+                    .bind(kind.map(kind_str))
+                    .bind(page.limit_i64())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("subjects"))?;
+                    collect(rows, subject)
+                }
+
+                async fn set_disabled(&self, id: &SubjectId, disabled: bool) -> Result<bool> {
+                    let r = sqlx::query("UPDATE subjects SET disabled = $2 WHERE id = $1")
+                        .bind(id.as_str())
+                        .bind(disabled)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("subject"))?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn set_totp_pending(&self, id: &SubjectId, secret: &str) -> Result<bool> {
+                    let r = sqlx::query(
+                        "UPDATE subjects SET totp_secret = $2, totp_enrolled = $3, totp_last_step = NULL WHERE id = $1",
+                    )
+                    .bind(id.as_str())
+                    .bind(secret)
+                    .bind(false)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("subject"))?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn confirm_totp(&self, id: &SubjectId, step: i64) -> Result<bool> {
+                    let r = sqlx::query(
+                        "UPDATE subjects SET totp_enrolled = $2, totp_last_step = $3 \
+                         WHERE id = $1 AND totp_secret IS NOT NULL",
+                    )
+                    .bind(id.as_str())
+                    .bind(true)
+                    .bind(step)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("subject"))?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn use_totp_step(&self, id: &SubjectId, step: i64) -> Result<bool> {
+                    let r = sqlx::query(
+                        "UPDATE subjects SET totp_last_step = $2 \
+                         WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+                    )
+                    .bind(id.as_str())
+                    .bind(step)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("subject"))?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn record_failure(&self, id: &SubjectId, max_attempts: i64, lock_until: Timestamp) -> Result<i64> {
+                    let row = sqlx::query(
+                        "UPDATE subjects SET failed_attempts = failed_attempts + 1, \
+                         locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
+                         WHERE id = $1 RETURNING failed_attempts",
+                    )
+                    .bind(id.as_str())
+                    .bind(max_attempts)
+                    .bind(lock_until.0)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err("subject"))?;
+                    match row {
+                        Some(r) => r.try_get("failed_attempts").map_err(|e| bad("subject", e)),
+                        None => Ok(0),
+                    }
+                }
+
+                async fn reset_failures(&self, id: &SubjectId) -> Result<()> {
+                    sqlx::query(
+                        "UPDATE subjects SET failed_attempts = 0, locked_until = NULL \
+                         WHERE id = $1 AND (failed_attempts <> 0 OR locked_until IS NOT NULL)",
+                    )
+                    .bind(id.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("subject"))?;
+                    Ok(())
+                }
+
+                async fn create_token(&self, t: &TokenRecord) -> Result<()> {
+                    insert_token(&self.pool, t).await
+                }
+
+                async fn get_token(&self, id: &TokenId) -> Result<Option<TokenRecord>> {
+                    sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE id = $1"))
+                        .bind(id.as_str())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("token"))?
+                        .as_ref()
+                        .map(token)
+                        .transpose()
+                }
+
+                async fn find_token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
+                    sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE hash = $1"))
+                        .bind(hash)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("token"))?
+                        .as_ref()
+                        .map(token)
+                        .transpose()
+                }
+
+                async fn list_tokens(&self, subject_id: &SubjectId, page: &Page) -> Result<Vec<TokenRecord>> {
+                    let rows = sqlx::query(&format!(
+                        "SELECT {TOKEN_COLS} FROM tokens WHERE subject_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                    ))
+                    .bind(subject_id.as_str())
+                    .bind(page.after_str())
+                    .bind(page.limit_i64())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("tokens"))?;
+                    collect(rows, token)
+                }
+
+                async fn revoke_token(&self, id: &TokenId, at: Timestamp) -> Result<bool> {
+                    let r = sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                        .bind(id.as_str())
+                        .bind(at.0)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("token"))?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn touch_token(&self, id: &TokenId, at: Timestamp) -> Result<()> {
+                    sqlx::query("UPDATE tokens SET last_used_at = $2 WHERE id = $1")
+                        .bind(id.as_str())
+                        .bind(at.0)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("token"))?;
+                    Ok(())
+                }
+
+                async fn create_project(&self, p: &ProjectRecord, members: &[MembershipRecord]) -> Result<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(&format!("INSERT INTO projects ({PROJECT_COLS}) VALUES ($1,$2,$3,$4,$5,$6)"))
+                        .bind(p.id.as_str())
+                        .bind(&p.name)
+                        .bind(&p.description)
+                        .bind(&p.cost_centre)
+                        .bind(p.created_at.0)
+                        .bind(p.created_by.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err(&format!("a project named `{}`", p.name)))?;
+                    for m in members {
+                        insert_membership(&mut *tx, m).await?;
+                    }
+                    tx.commit().await.map_err(map_err("project"))?;
+                    Ok(())
+                }
+
+                async fn get_project(&self, id: &ProjectId) -> Result<Option<ProjectRecord>> {
+                    sqlx::query(&format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1"))
+                        .bind(id.as_str())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("project"))?
+                        .as_ref()
+                        .map(project)
+                        .transpose()
+                }
+
+                async fn list_projects(&self, page: &Page) -> Result<Vec<ProjectRecord>> {
+                    let rows = sqlx::query(&format!(
+                        "SELECT {PROJECT_COLS} FROM projects WHERE id > $1 ORDER BY id LIMIT $2"
+                    ))
+                    .bind(page.after_str())
+                    .bind(page.limit_i64())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("projects"))?;
+                    collect(rows, project)
+                }
+
+                async fn list_projects_of(&self, s: &SubjectId, page: &Page) -> Result<Vec<ProjectRecord>> {
+                    let rows = sqlx::query(&format!(
+                        "SELECT {PROJECT_COLS} FROM projects p WHERE p.id > $2 AND EXISTS ( \
+                           SELECT 1 FROM project_members m WHERE m.project_id = p.id AND (m.member_id = $1 \
+                           OR m.member_id IN (SELECT group_id FROM group_members WHERE subject_id = $1))) \
+                         ORDER BY p.id LIMIT $3"
+                    ))
+                    .bind(s.as_str())
+                    .bind(page.after_str())
+                    .bind(page.limit_i64())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("projects"))?;
+                    collect(rows, project)
+                }
+
+                async fn add_member(&self, m: &MembershipRecord) -> Result<()> {
+                    insert_membership(&self.pool, m).await
+                }
+
+                async fn remove_member(&self, p: &ProjectId, member: &MemberRef, r: Role) -> Result<bool> {
+                    let res = sqlx::query(
+                        "DELETE FROM project_members WHERE project_id = $1 AND member_id = $2 AND role = $3",
+                    )
+                    .bind(p.as_str())
+                    .bind(member.as_str())
+                    .bind(r.as_str())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("membership"))?;
+                    Ok(res.rows_affected() == 1)
+                }
+
+                async fn list_members(&self, p: &ProjectId) -> Result<Vec<MembershipRecord>> {
+                    let rows = sqlx::query(
+                        "SELECT project_id, member_id, role, added_at, added_by FROM project_members \
+                         WHERE project_id = $1 ORDER BY member_id, role",
+                    )
+                    .bind(p.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("members"))?;
+                    collect(rows, membership)
+                }
+
+                async fn project_roles(&self, p: &ProjectId, s: &SubjectId) -> Result<BTreeSet<Role>> {
+                    let rows = sqlx::query(
+                        "SELECT role FROM project_members WHERE project_id = $1 AND (member_id = $2 \
+                         OR member_id IN (SELECT group_id FROM group_members WHERE subject_id = $2))",
+                    )
+                    .bind(p.as_str())
+                    .bind(s.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("members"))?;
+                    roles(rows)
+                }
+
+                async fn create_group(&self, g: &GroupRecord) -> Result<()> {
+                    sqlx::query("INSERT INTO subject_groups (id, name, description, created_at) VALUES ($1,$2,$3,$4)")
+                        .bind(g.id.as_str())
+                        .bind(&g.name)
+                        .bind(&g.description)
+                        .bind(g.created_at.0)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err(&format!("a group named `{}`", g.name)))?;
+                    Ok(())
+                }
+
+                async fn get_group(&self, id: &GroupId) -> Result<Option<GroupRecord>> {
+                    sqlx::query("SELECT id, name, description, created_at FROM subject_groups WHERE id = $1")
+                        .bind(id.as_str())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("group"))?
+                        .as_ref()
+                        .map(group)
+                        .transpose()
+                }
+
+                async fn list_groups(&self, page: &Page) -> Result<Vec<GroupRecord>> {
+                    let rows = sqlx::query(
+                        "SELECT id, name, description, created_at FROM subject_groups WHERE id > $1 \
+                         ORDER BY id LIMIT $2",
+                    )
+                    .bind(page.after_str())
+                    .bind(page.limit_i64())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("groups"))?;
+                    collect(rows, group)
+                }
+
+                async fn add_group_member(&self, g: &GroupId, s: &SubjectId, at: Timestamp) -> Result<()> {
+                    sqlx::query("INSERT INTO group_members (group_id, subject_id, added_at) VALUES ($1,$2,$3)")
+                        .bind(g.as_str())
+                        .bind(s.as_str())
+                        .bind(at.0)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err(&format!("membership of `{s}` in `{g}`")))?;
+                    Ok(())
+                }
+
+                async fn remove_group_member(&self, g: &GroupId, s: &SubjectId) -> Result<bool> {
+                    let r = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND subject_id = $2")
+                        .bind(g.as_str())
+                        .bind(s.as_str())
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("group membership"))?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn list_group_members(&self, g: &GroupId) -> Result<Vec<SubjectId>> {
+                    let rows = sqlx::query("SELECT subject_id FROM group_members WHERE group_id = $1 ORDER BY subject_id")
+                        .bind(g.as_str())
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(map_err("group members"))?;
+                    rows.iter()
+                        .map(|r| {
+                            let s: String = r.try_get("subject_id").map_err(|e| bad("group member", e))?;
+                            SubjectId::parse(&s).map_err(|e| bad("group member", e))
+                        })
+                        .collect()
+                }
+
+                async fn grant_role(&self, g: &RoleGrantRecord) -> Result<()> {
+                    insert_grant(&self.pool, g).await
+                }
+
+                async fn revoke_role(&self, member: &MemberRef, r: Role) -> Result<bool> {
+                    let res = sqlx::query("DELETE FROM role_grants WHERE member_id = $1 AND role = $2")
+                        .bind(member.as_str())
+                        .bind(r.as_str())
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("role grant"))?;
+                    Ok(res.rows_affected() == 1)
+                }
+
+                async fn org_roles(&self, s: &SubjectId) -> Result<BTreeSet<Role>> {
+                    let rows = sqlx::query(
+                        "SELECT role FROM role_grants WHERE member_id = $1 \
+                         OR member_id IN (SELECT group_id FROM group_members WHERE subject_id = $1)",
+                    )
+                    .bind(s.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("role grants"))?;
+                    roles(rows)
+                }
+
+                async fn list_role_grants(&self, member: &MemberRef) -> Result<Vec<RoleGrantRecord>> {
+                    let rows = sqlx::query(
+                        "SELECT member_id, role, granted_at, granted_by FROM role_grants WHERE member_id = $1 ORDER BY role",
+                    )
+                    .bind(member.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("role grants"))?;
+                    collect(rows, grant)
+                }
+
+                async fn append_event(&self, e: &EventRecord) -> Result<()> {
+                    sqlx::query(&format!(
+                        "INSERT INTO events ({EVENT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
+                    ))
+                    .bind(e.id.as_str())
+                    .bind(e.time.0)
+                    .bind(&e.category)
+                    .bind(&e.action)
+                    .bind(e.actor.as_ref().map(|a| a.as_str()))
+                    .bind(&e.resource)
+                    .bind(&e.outcome)
+                    .bind(&e.reason)
+                    .bind(e.project.as_ref().map(|p| p.as_str()))
+                    .bind(&e.source)
+                    .bind(&e.request_id)
+                    .bind(e.detail.to_string())
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("event"))?;
+                    Ok(())
+                }
+
+                async fn list_events(&self, f: &EventFilter, page: &Page) -> Result<Vec<EventRecord>> {
+                    let rows = sqlx::query(&format!(
+                        "SELECT {EVENT_COLS} FROM events WHERE id > $1 \
+                         AND (CAST($2 AS TEXT) IS NULL OR category = $2) \
+                         AND (CAST($3 AS TEXT) IS NULL OR actor = $3) \
+                         AND (CAST($4 AS TEXT) IS NULL OR outcome = $4) \
+                         AND (CAST($5 AS BIGINT) IS NULL OR time >= $5) \
+                         AND (CAST($6 AS BIGINT) IS NULL OR time < $6) \
+                         ORDER BY id LIMIT $7"
+                    ))
+                    .bind(page.after_str())
+                    .bind(&f.category)
+                    .bind(f.actor.as_ref().map(|a| a.as_str()))
+                    .bind(&f.outcome)
+                    .bind(f.since.map(|t| t.0))
+                    .bind(f.until.map(|t| t.0))
+                    .bind(page.limit_i64())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("events"))?;
+                    collect(rows, event)
+                }
+            }
+        }
+    };
+}
