@@ -1,1 +1,206 @@
+//! Warden's application layer: every API operation is a type implementing [`Operation`]
+//! with its declared [`Action`]; [`App::dispatch`] is the one place that authorises an
+//! operation (Cedar, deny by default), records the decision and runs it.
+//!
+//! An operation cannot run without going through dispatch: its `execute` takes an
+//! [`Authorized`] value, which only this crate can construct.
 
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
+mod authn;
+mod error;
+pub mod ops;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use serde_json::json;
+use warden_core::{EventId, Principal, Role, Timestamp};
+use warden_policy::{Engine, Facts};
+use warden_store::{EventRecord, Store};
+
+pub use error::AppError;
+pub use warden_policy::{Action, Resource};
+
+/// The source of time. Tests may supply their own.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        let ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or(0);
+        Timestamp(i64::try_from(ms).unwrap_or(i64::MAX))
+    }
+}
+
+/// Security settings the application enforces.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    /// Failed sign-ins before the account locks.
+    pub max_failed_attempts: i64,
+    /// How long a lock lasts.
+    pub lockout_seconds: i64,
+    /// Lifetime of session tokens minted by a password sign-in.
+    pub session_ttl_seconds: i64,
+    /// Upper bound on any API token's lifetime.
+    pub max_token_ttl_seconds: i64,
+    /// Name of the administrator created on first start.
+    pub bootstrap_admin: String,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        Self {
+            max_failed_attempts: 5,
+            lockout_seconds: 900,
+            session_ttl_seconds: 12 * 3600,
+            max_token_ttl_seconds: 365 * 24 * 3600,
+            bootstrap_admin: "admin".into(),
+        }
+    }
+}
+
+/// Facts about the HTTP request that events record.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: String,
+    pub source: Option<String>,
+}
+
+/// What an operation acts on, and the role it would confer (tokens, grants).
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub resource: Resource,
+    pub requested_role: Option<Role>,
+}
+
+impl Target {
+    pub fn organisation() -> Self {
+        Self { resource: Resource::Organisation, requested_role: None }
+    }
+    pub fn of(resource: Resource) -> Self {
+        Self { resource, requested_role: None }
+    }
+}
+
+/// Proof that dispatch authorised the operation. Only this crate constructs it.
+pub struct Authorized<'a> {
+    pub app: &'a App,
+    pub principal: &'a Principal,
+    pub meta: &'a RequestMeta,
+    _seal: (),
+}
+
+impl Authorized<'_> {
+    pub fn now(&self) -> Timestamp {
+        self.app.clock.now()
+    }
+    pub fn store(&self) -> &dyn Store {
+        self.app.store.as_ref()
+    }
+    /// Asks the policy a follow-up question inside an authorised operation (e.g. whether
+    /// a listing may include everything). Never writes.
+    pub fn may(&self, action: Action, resource: &Resource) -> bool {
+        self.app.policy.decide(self.principal, action, resource, &Facts::default()).allowed
+    }
+}
+
+/// One API operation.
+pub trait Operation: Send + Sized {
+    type Output: Send;
+    const ACTION: Action;
+    /// The resource the operation acts on. May read the store, never writes.
+    fn target(&self, app: &App, principal: &Principal) -> impl Future<Output = Result<Target, AppError>> + Send;
+    fn execute(self, ctx: Authorized<'_>) -> impl Future<Output = Result<Self::Output, AppError>> + Send;
+}
+
+pub struct App {
+    store: Arc<dyn Store>,
+    policy: Engine,
+    clock: Arc<dyn Clock>,
+    config: AppConfig,
+    oidc: Option<warden_authn::OidcVerifier>,
+}
+
+impl App {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: AppConfig,
+        oidc: Option<warden_authn::OidcVerifier>,
+    ) -> Result<Self, AppError> {
+        let policy = Engine::builtin().map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok(Self { store, policy, clock, config, oidc })
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    pub fn config(&self) -> &AppConfig {
+        &self.config
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// Readiness: the database answers.
+    pub async fn ready(&self) -> Result<(), AppError> {
+        self.store.ping().await.map_err(AppError::from)
+    }
+
+    /// The one authorisation point: decide, record, run.
+    pub async fn dispatch<O: Operation>(&self, principal: &Principal, meta: &RequestMeta, op: O) -> Result<O::Output, AppError> {
+        let target = op.target(self, principal).await?;
+        let project_roles = match target.resource.project() {
+            Some(p) => principal.narrow_project_roles(p, self.store.project_roles(p, &principal.id).await?),
+            None => Default::default(),
+        };
+        let facts = Facts { project_roles, requested_role: target.requested_role };
+        let decision = self.policy.decide(principal, O::ACTION, &target.resource, &facts);
+        for e in &decision.errors {
+            tracing::warn!(action = O::ACTION.as_str(), error = %e, "policy evaluation error (treated as deny)");
+        }
+        // Every decision on a change, every denial, and every read of the event log is
+        // evidence. Recording it must succeed before anything runs (fail closed).
+        if O::ACTION.is_mutation() || !decision.allowed || O::ACTION == Action::EventList {
+            self.record(EventRecord {
+                id: EventId::generate(self.now().0),
+                time: self.now(),
+                category: "authorization".into(),
+                action: O::ACTION.as_str().into(),
+                actor: Some(principal.id.clone()),
+                resource: Some(format!("{}:{}", target.resource.type_name(), target.resource.id())),
+                outcome: if decision.allowed { "allow" } else { "deny" }.into(),
+                reason: Some(decision.explain(O::ACTION)),
+                project: target.resource.project().cloned(),
+                source: meta.source.clone(),
+                request_id: Some(meta.request_id.clone()),
+                detail: json!({
+                    "policies": decision.policies,
+                    "mfa": principal.mfa,
+                    "auth_method": principal.method,
+                    "requested_role": facts.requested_role.map(|r| r.as_str()),
+                }),
+            })
+            .await?;
+        }
+        if !decision.allowed {
+            return Err(AppError::Forbidden(decision.explain(O::ACTION)));
+        }
+        op.execute(Authorized { app: self, principal, meta, _seal: () }).await
+    }
+
+    pub(crate) async fn record(&self, event: EventRecord) -> Result<(), AppError> {
+        self.store.append_event(&event).await.map_err(AppError::from)
+    }
+}

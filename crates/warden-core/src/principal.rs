@@ -54,6 +54,11 @@ pub struct Principal {
 }
 
 impl Principal {
+    /// The credential is narrowed to a project or a role (so it may not mint wider ones).
+    pub fn is_narrowed(&self) -> bool {
+        self.scope.as_ref().is_some_and(|s| s.project.is_some() || s.role.is_some())
+    }
+
     pub fn has_org_role(&self, role: Role) -> bool {
         self.org_roles.contains(&role)
     }

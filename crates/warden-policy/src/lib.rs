@@ -232,6 +232,7 @@ fn serde_json_context(principal: &Principal, facts: &Facts) -> serde_json::Value
         "org_roles": strs(&principal.org_roles),
         "project_roles": strs(&facts.project_roles),
         "requested_role": facts.requested_role.map(|r| r.as_str()).unwrap_or(""),
+        "token_scoped": principal.is_narrowed(),
     })
 }
 

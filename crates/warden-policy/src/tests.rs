@@ -119,6 +119,21 @@ fn tokens_never_exceed_the_holders_roles() {
 }
 
 #[test]
+fn narrowed_credentials_cannot_mint_wider_tokens() {
+    let engine = Engine::builtin().unwrap();
+    let mut alice = principal(&[], false);
+    let p1 = ProjectId::generate(1);
+    alice.scope = Some(TokenScope { token_id: TokenId::generate(1), project: Some(p1.clone()), role: Some(Role::DataScientist) });
+    let unscoped = Facts::default();
+    assert!(!engine.decide(&alice, Action::TokenCreate, &Resource::Organisation, &unscoped).allowed);
+    let f = facts(&[Role::DataScientist]);
+    assert!(!engine.decide(&alice, Action::TokenCreate, &Resource::Project(p1.clone()), &f).allowed);
+    let mut same = facts(&[Role::DataScientist]);
+    same.requested_role = Some(Role::DataScientist);
+    assert!(engine.decide(&alice, Action::TokenCreate, &Resource::Project(p1), &same).allowed);
+}
+
+#[test]
 fn scoped_token_narrows_project_roles() {
     let mut alice = principal(&[], false);
     let p1 = ProjectId::generate(1);

@@ -1,0 +1,326 @@
+//! Turning credentials into a [`Principal`]: API tokens, OIDC bearer JWTs and password
+//! sign-ins, with lockout and an event for every sign-in attempt.
+
+use serde_json::json;
+use warden_authn::{password, token, totp, OidcVerifier};
+use warden_core::{AuthMethod, EventId, Principal, PrincipalKind, Role, SubjectId, TokenId, TokenScope};
+use warden_store::{EventRecord, MemberRef, RoleGrantRecord, SubjectRecord, TokenRecord};
+
+use crate::{App, AppError, RequestMeta};
+
+/// A password sign-in.
+#[derive(Debug)]
+pub struct LoginInput {
+    pub username: String,
+    pub password: String,
+    pub totp: Option<String>,
+}
+
+/// A session token minted by a sign-in. `token` is shown once.
+pub struct LoginOutput {
+    pub token: String,
+    pub token_id: TokenId,
+    pub expires_at: warden_core::Timestamp,
+    pub mfa: bool,
+}
+
+impl App {
+    /// Creates the first administrator on an empty store. Uses `bootstrap_token` when
+    /// given (it must be at least 32 characters), otherwise mints one. Returns the token
+    /// to show once when one was minted, `None` when the store was not empty or the
+    /// operator supplied the token.
+    pub async fn bootstrap(&self, bootstrap_token: Option<&str>) -> Result<Option<String>, AppError> {
+        if self.store.count_subjects().await? > 0 {
+            return Ok(None);
+        }
+        let now = self.now();
+        let admin = SubjectRecord::new(SubjectId::generate_user(now.0), PrincipalKind::Human, &self.config.bootstrap_admin, now);
+        let grant = RoleGrantRecord {
+            member: MemberRef::Subject(admin.id.clone()),
+            role: Role::PlatformAdmin,
+            granted_at: now,
+            granted_by: None,
+        };
+        let token_id = TokenId::generate(now.0);
+        let (secret, hash, show) = match bootstrap_token {
+            Some(t) if t.len() < token::MIN_BOOTSTRAP_LEN => {
+                return Err(AppError::Invalid(format!(
+                    "WARDEN_BOOTSTRAP_TOKEN must be at least {} characters",
+                    token::MIN_BOOTSTRAP_LEN
+                )))
+            }
+            Some(t) => (t.to_string(), token::hash(t), false),
+            None => {
+                let m = token::mint(token_id.as_str().trim_start_matches("tok_"));
+                (m.secret, m.hash, true)
+            }
+        };
+        let record = TokenRecord {
+            id: token_id,
+            subject: admin.id.clone(),
+            name: "bootstrap".into(),
+            hash,
+            project: None,
+            role: None,
+            mfa: false,
+            created_at: now,
+            expires_at: None,
+            revoked_at: None,
+            last_used_at: None,
+        };
+        if !self.store.bootstrap(&admin, &grant, &record).await? {
+            return Ok(None);
+        }
+        self.auth_event("bootstrap", Some(&admin.id), "success", Some("first administrator created"), &RequestMeta::default(), json!({}))
+            .await?;
+        Ok(show.then_some(secret))
+    }
+
+    /// Authenticates a bearer credential: an OIDC JWT when OIDC is configured and the
+    /// credential is one, otherwise a Warden API token.
+    pub async fn authenticate(&self, bearer: &str, meta: &RequestMeta) -> Result<Principal, AppError> {
+        if let Some(oidc) = &self.oidc {
+            if OidcVerifier::looks_like_jwt(bearer) {
+                return self.authenticate_oidc(oidc, bearer, meta).await;
+            }
+        }
+        self.authenticate_token(bearer, meta).await
+    }
+
+    async fn authenticate_token(&self, presented: &str, meta: &RequestMeta) -> Result<Principal, AppError> {
+        let now = self.now();
+        let hash = token::hash(presented);
+        let Some(record) = self.store.find_token_by_hash(&hash).await? else {
+            self.auth_event("token", None, "failure", Some("unknown token"), meta, json!({})).await?;
+            return Err(AppError::Unauthenticated("the token is not valid".into()));
+        };
+        if !token::hashes_equal(&record.hash, &hash) {
+            return Err(AppError::Unauthenticated("the token is not valid".into()));
+        }
+        if !record.is_usable(now) {
+            let why = if record.revoked_at.is_some() { "revoked token" } else { "expired token" };
+            self.auth_event("token", Some(&record.subject), "failure", Some(why), meta, json!({"token_id": record.id}))
+                .await?;
+            return Err(AppError::Unauthenticated(format!("the token is not valid ({why})")));
+        }
+        let subject = self.usable_subject(&record.subject, "token", meta).await?;
+        // Record use, at most once a minute per token, to keep reads cheap.
+        if record.last_used_at.is_none_or(|t| now.0 - t.0 > 60_000) {
+            self.store.touch_token(&record.id, now).await?;
+        }
+        let mut org_roles = self.store.org_roles(&subject.id).await?;
+        if record.project.is_some() {
+            org_roles.clear();
+        } else if let Some(role) = record.role {
+            org_roles.retain(|r| *r == role);
+        }
+        Ok(Principal {
+            id: subject.id,
+            name: subject.name,
+            kind: subject.kind,
+            org_roles,
+            method: AuthMethod::Token,
+            mfa: record.mfa,
+            totp_enrolled: subject.totp_enrolled,
+            scope: Some(TokenScope { token_id: record.id, project: record.project, role: record.role }),
+        })
+    }
+
+    async fn authenticate_oidc(&self, oidc: &OidcVerifier, jwt: &str, meta: &RequestMeta) -> Result<Principal, AppError> {
+        let now = self.now();
+        let identity = match oidc.verify(jwt, u64::try_from(now.0 / 1000).unwrap_or(0)).await {
+            Ok(i) => i,
+            Err(e) => {
+                let reason = e.to_string();
+                self.auth_event("oidc", None, "failure", Some(&reason), meta, json!({})).await?;
+                return Err(AppError::Unauthenticated(reason));
+            }
+        };
+        let subject = match self.store.get_subject_by_oidc(&identity.issuer, &identity.subject).await? {
+            Some(s) => s,
+            None => {
+                // First sign-in: provision a person with no roles (just-in-time).
+                let base = identity
+                    .username
+                    .clone()
+                    .or_else(|| identity.email.clone())
+                    .unwrap_or_else(|| format!("oidc-{}", identity.subject));
+                let name = sanitise_name(&base);
+                let mut s = SubjectRecord::new(SubjectId::generate_user(now.0), PrincipalKind::Human, &name, now);
+                s.email = identity.email.clone();
+                s.oidc_issuer = Some(identity.issuer.clone());
+                s.oidc_subject = Some(identity.subject.clone());
+                if let Err(warden_store::StoreError::Conflict(_)) = self.store.create_subject(&s).await {
+                    // The name is taken by a local account: never merge identities silently.
+                    s.name = sanitise_name(&format!("{base}-{}", s.id.as_str().get(4..12).unwrap_or("x").to_ascii_lowercase()));
+                    self.store.create_subject(&s).await?;
+                }
+                self.auth_event("oidc", Some(&s.id), "success", Some("provisioned on first sign-in"), meta, json!({}))
+                    .await?;
+                s
+            }
+        };
+        let subject = self.usable_subject(&subject.id, "oidc", meta).await?;
+        let org_roles = self.store.org_roles(&subject.id).await?;
+        Ok(Principal {
+            id: subject.id,
+            name: subject.name,
+            kind: subject.kind,
+            org_roles,
+            method: AuthMethod::Oidc,
+            mfa: identity.mfa,
+            totp_enrolled: subject.totp_enrolled || identity.mfa,
+            scope: None,
+        })
+    }
+
+    /// Loads a subject and refuses disabled or locked ones.
+    async fn usable_subject(&self, id: &SubjectId, method: &str, meta: &RequestMeta) -> Result<SubjectRecord, AppError> {
+        let Some(subject) = self.store.get_subject(id).await? else {
+            return Err(AppError::Unauthenticated("the credential's subject no longer exists".into()));
+        };
+        if subject.disabled {
+            self.auth_event(method, Some(id), "failure", Some("account disabled"), meta, json!({})).await?;
+            return Err(AppError::Unauthenticated("the account is disabled".into()));
+        }
+        if subject.is_locked(self.now()) {
+            self.auth_event(method, Some(id), "failure", Some("account locked"), meta, json!({})).await?;
+            return Err(AppError::Locked);
+        }
+        Ok(subject)
+    }
+
+    /// Password sign-in (with TOTP when enrolled). Mints a session token.
+    pub async fn login(&self, input: LoginInput, meta: &RequestMeta) -> Result<LoginOutput, AppError> {
+        let now = self.now();
+        let subject = self.store.get_subject_by_name(&input.username).await?;
+        let stored = subject.as_ref().and_then(|s| s.password_hash.clone());
+        let pw = input.password.clone();
+        // argon2 is deliberately slow: keep it off the async workers.
+        let password_ok = tokio::task::spawn_blocking(move || password::verify(stored.as_deref(), &pw))
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let Some(subject) = subject else {
+            self.auth_event("password", None, "failure", Some("unknown user"), meta, json!({})).await?;
+            return Err(AppError::Unauthenticated("wrong username or password".into()));
+        };
+        if subject.disabled || subject.kind == PrincipalKind::Service {
+            self.auth_event("password", Some(&subject.id), "failure", Some("account cannot sign in"), meta, json!({}))
+                .await?;
+            return Err(AppError::Unauthenticated("wrong username or password".into()));
+        }
+        if subject.is_locked(now) {
+            self.auth_event("password", Some(&subject.id), "failure", Some("account locked"), meta, json!({})).await?;
+            return Err(AppError::Locked);
+        }
+        if !password_ok {
+            return Err(self.failed_sign_in(&subject, "wrong password", meta).await);
+        }
+        let mut mfa = false;
+        if subject.totp_enrolled {
+            let Some(code) = input.totp.as_deref() else {
+                return Err(AppError::SecondFactorRequired);
+            };
+            let secret = subject.totp_secret.clone().unwrap_or_default();
+            let step = totp::verify(&secret, code, now.0 / 1000, subject.totp_last_step)
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            match step {
+                Some(step) if self.store.use_totp_step(&subject.id, step).await? => mfa = true,
+                _ => return Err(self.failed_sign_in(&subject, "wrong or reused TOTP code", meta).await),
+            }
+        }
+        self.store.reset_failures(&subject.id).await?;
+        let token_id = TokenId::generate(now.0);
+        let minted = token::mint(token_id.as_str().trim_start_matches("tok_"));
+        let expires_at = now.plus_seconds(self.config.session_ttl_seconds);
+        self.store
+            .create_token(&TokenRecord {
+                id: token_id.clone(),
+                subject: subject.id.clone(),
+                name: "session".into(),
+                hash: minted.hash,
+                project: None,
+                role: None,
+                mfa,
+                created_at: now,
+                expires_at: Some(expires_at),
+                revoked_at: None,
+                last_used_at: None,
+            })
+            .await?;
+        self.auth_event("password", Some(&subject.id), "success", None, meta, json!({"mfa": mfa, "token_id": token_id}))
+            .await?;
+        Ok(LoginOutput { token: minted.secret, token_id, expires_at, mfa })
+    }
+
+    async fn failed_sign_in(&self, subject: &SubjectRecord, why: &str, meta: &RequestMeta) -> AppError {
+        let until = self.now().plus_seconds(self.config.lockout_seconds);
+        let count = match self.store.record_failure(&subject.id, self.config.max_failed_attempts, until).await {
+            Ok(c) => c,
+            Err(e) => return e.into(),
+        };
+        let locked = count >= self.config.max_failed_attempts;
+        if let Err(e) = self
+            .auth_event("password", Some(&subject.id), "failure", Some(why), meta, json!({"failed_attempts": count, "locked": locked}))
+            .await
+        {
+            return e;
+        }
+        if locked {
+            AppError::Locked
+        } else {
+            AppError::Unauthenticated("wrong username or password".into())
+        }
+    }
+
+    pub(crate) async fn auth_event(
+        &self,
+        method: &str,
+        actor: Option<&SubjectId>,
+        outcome: &str,
+        reason: Option<&str>,
+        meta: &RequestMeta,
+        detail: serde_json::Value,
+    ) -> Result<(), AppError> {
+        let now = self.now();
+        self.record(EventRecord {
+            id: EventId::generate(now.0),
+            time: now,
+            category: "authentication".into(),
+            action: method.into(),
+            actor: actor.cloned(),
+            resource: None,
+            outcome: outcome.into(),
+            reason: reason.map(str::to_string),
+            project: None,
+            source: meta.source.clone(),
+            request_id: Some(meta.request_id.clone()).filter(|r| !r.is_empty()),
+            detail,
+        })
+        .await
+    }
+}
+
+/// Derives a valid Warden name from an IdP username or email.
+fn sanitise_name(raw: &str) -> String {
+    let mut out: String = raw
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.') { c } else { '-' })
+        .collect();
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.insert_str(0, "u-");
+    }
+    out.truncate(63);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn sanitise() {
+        assert_eq!(super::sanitise_name("Alice@Example.com"), "alice-example.com");
+        assert_eq!(super::sanitise_name("42"), "u-42");
+        assert!(warden_core::validate_name(&super::sanitise_name(&"X".repeat(100))).is_ok());
+    }
+}

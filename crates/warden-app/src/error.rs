@@ -1,0 +1,35 @@
+use warden_store::StoreError;
+
+/// Every way an operation can fail, as the API edge renders it.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("the account is locked after too many failed sign-ins; try again later or ask an administrator to unlock it")]
+    Locked,
+    #[error("this account has a second factor enrolled: send the current TOTP code")]
+    SecondFactorRequired,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0} was not found")]
+    NotFound(String),
+    #[error("{0} already exists")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the database is unavailable")]
+    Unavailable(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => AppError::Conflict(what),
+            StoreError::Missing(what) => AppError::Invalid(format!("{what} does not exist")),
+            StoreError::Unavailable(why) => AppError::Unavailable(why),
+            StoreError::Internal(why) => AppError::Internal(why),
+        }
+    }
+}
