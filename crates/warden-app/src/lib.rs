@@ -20,6 +20,7 @@ use warden_core::{EventId, Principal, Role, Timestamp};
 use warden_policy::{Engine, Facts};
 use warden_store::{EventRecord, Store};
 
+pub use authn::{LoginInput, LoginOutput};
 pub use error::AppError;
 pub use warden_policy::{Action, Resource};
 

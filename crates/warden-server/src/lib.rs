@@ -1,1 +1,68 @@
+//! Warden's HTTP edge: the axum router, the extractors, problem+json rendering, metrics
+//! and the OpenAPI document. Handlers translate wire types to operations and hand them
+//! to [`warden_app::App::dispatch`]; none of them decides permissions.
 
+#![forbid(unsafe_code)]
+
+mod convert;
+mod error;
+mod extract;
+mod handlers;
+mod metrics;
+pub mod openapi;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use warden_app::App;
+
+pub use error::ApiError;
+pub use metrics::Metrics;
+
+/// Settings of the HTTP edge.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Largest accepted request body in bytes.
+    pub max_body_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self { max_body_bytes: 1024 * 1024 }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub metrics: Arc<Metrics>,
+}
+
+/// The complete router: API, health, metrics, OpenAPI document.
+pub fn router(app: Arc<App>, config: &ServerConfig) -> Router {
+    let metrics = Arc::new(Metrics::new());
+    let state = AppState { app, metrics: metrics.clone() };
+    let (api, doc) = openapi::api_router().split_for_parts();
+    let doc = openapi::finish(doc);
+    let doc_json = Arc::new(serde_json::to_string(&doc).unwrap_or_default());
+    Router::new()
+        .merge(api)
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move |caller: extract::Caller| {
+                let doc = doc_json.clone();
+                async move {
+                    let _ = caller;
+                    ([(axum::http::header::CONTENT_TYPE, "application/json")], doc.as_ref().clone())
+                }
+            }),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
+        .merge(handlers::public_routes())
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(config.max_body_bytes))
+        .layer(axum::middleware::from_fn(error::request_context))
+        .with_state(state)
+}

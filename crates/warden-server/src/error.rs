@@ -1,0 +1,139 @@
+//! Rendering every failure as RFC 9457 `application/problem+json`.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::Request;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use warden_api::{Problem, ProblemType};
+use warden_app::AppError;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An error on its way to the client.
+#[derive(Debug)]
+pub struct ApiError(pub Problem);
+
+impl ApiError {
+    pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
+        Self(Problem::new(kind, detail))
+    }
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        let kind = match &e {
+            AppError::Unauthenticated(_) => ProblemType::Unauthenticated,
+            AppError::Locked => ProblemType::AccountLocked,
+            AppError::SecondFactorRequired => ProblemType::SecondFactorRequired,
+            AppError::Forbidden(_) => ProblemType::Forbidden,
+            AppError::NotFound(_) => ProblemType::NotFound,
+            AppError::Conflict(_) => ProblemType::Conflict,
+            AppError::Invalid(_) => ProblemType::ValidationFailed,
+            AppError::Unavailable(why) => {
+                tracing::error!(error = %why, "database unavailable");
+                ProblemType::Unavailable
+            }
+            AppError::Internal(why) => {
+                tracing::error!(error = %why, "internal error");
+                ProblemType::Internal
+            }
+        };
+        // Internal details stay in the operator's log, not in the response.
+        let detail = match &e {
+            AppError::Unavailable(_) => "the database is unavailable; try again shortly".to_string(),
+            AppError::Internal(_) => "an internal error occurred; the request id identifies it in the server log".to_string(),
+            other => other.to_string(),
+        };
+        ApiError::new(kind, detail)
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        let kind = match r.status() {
+            StatusCode::PAYLOAD_TOO_LARGE => ProblemType::PayloadTooLarge,
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => ProblemType::UnsupportedMediaType,
+            _ => ProblemType::BadRequest,
+        };
+        let detail = match &r {
+            JsonRejection::JsonDataError(e) => format!("{}: {}", e.body_text().split(':').next().unwrap_or("invalid body"), source_text(e)),
+            JsonRejection::JsonSyntaxError(e) => format!("malformed JSON: {}", source_text(e)),
+            JsonRejection::MissingJsonContentType(_) => "send the body with `Content-Type: application/json`".into(),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => "the request body exceeds the configured limit".into(),
+            other => other.body_text(),
+        };
+        ApiError::new(kind, detail)
+    }
+}
+
+fn source_text(e: &dyn std::error::Error) -> String {
+    let mut cur: &dyn std::error::Error = e;
+    while let Some(next) = cur.source() {
+        cur = next;
+    }
+    cur.to_string()
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(r: QueryRejection) -> Self {
+        ApiError::new(ProblemType::InvalidParameter, format!("query string: {}", source_text(&r)))
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        ApiError::new(ProblemType::InvalidParameter, r.body_text())
+    }
+}
+
+/// Marker carried on problem responses so the request-context layer can fill in
+/// `instance` and `request_id`.
+#[derive(Clone)]
+struct ProblemBody(Problem);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut res = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], serde_json::to_string(&self.0).unwrap_or_default())
+            .into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"warden\""));
+        }
+        res.extensions_mut().insert(ProblemBody(self.0));
+        res
+    }
+}
+
+/// The id of the current request, also returned as `x-request-id`.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Gives every request an id and completes problem bodies with it and the path.
+pub async fn request_context(mut req: Request, next: Next) -> Response {
+    let id = format!("req_{}", ulid::Ulid::new());
+    let path = req.uri().path().to_string();
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let mut res = next.run(req).await;
+    if let Some(ProblemBody(mut p)) = res.extensions_mut().remove::<ProblemBody>() {
+        p.instance = Some(path);
+        p.request_id = Some(id.clone());
+        let status = res.status();
+        let mut fresh = ApiError(p).into_response();
+        *fresh.status_mut() = status;
+        fresh.extensions_mut().remove::<ProblemBody>();
+        res = fresh;
+    }
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::new(ProblemType::NotFound, "no route matches this path")
+}
+
+pub async fn method_not_allowed() -> ApiError {
+    ApiError::new(ProblemType::MethodNotAllowed, "this route does not accept this method")
+}
