@@ -1,1 +1,254 @@
+//! A typed client for the Warden REST API, used by the CLI and the end-to-end tests.
 
+#![forbid(unsafe_code)]
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use warden_api as api;
+pub use warden_api::Problem;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The server answered with a problem document.
+    #[error("{}{}", .0.title, .0.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    Problem(Problem),
+    #[error("cannot reach Warden at {url}: {reason}")]
+    Connect { url: String, reason: String },
+    #[error("unexpected response from Warden (HTTP {status}): {body}")]
+    Unexpected { status: u16, body: String },
+}
+
+impl ClientError {
+    pub fn problem(&self) -> Option<&Problem> {
+        match self {
+            ClientError::Problem(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, ClientError>;
+
+#[derive(Clone)]
+pub struct Client {
+    base: String,
+    token: Option<String>,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client").field("base", &self.base).field("token", &self.token.as_ref().map(|_| "[redacted]")).finish()
+    }
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Client {
+    pub fn new(base: &str, token: Option<String>) -> Self {
+        Self { base: base.trim_end_matches('/').to_string(), token, http: reqwest::Client::new() }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<Option<T>> {
+        let req = match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        let res = req.send().await.map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.without_url().to_string() })?;
+        let status = res.status();
+        let is_problem = res
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/problem+json"));
+        let body = res.text().await.map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
+        if is_problem {
+            return match serde_json::from_str::<Problem>(&body) {
+                Ok(p) => Err(ClientError::Problem(p)),
+                Err(_) => Err(ClientError::Unexpected { status: status.as_u16(), body }),
+            };
+        }
+        if !status.is_success() {
+            return Err(ClientError::Unexpected { status: status.as_u16(), body });
+        }
+        if status == reqwest::StatusCode::NO_CONTENT || body.is_empty() {
+            return Ok(None);
+        }
+        serde_json::from_str(&body).map(Some).map_err(|e| ClientError::Unexpected { status: status.as_u16(), body: format!("{e}: {body}") })
+    }
+
+    async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
+        self.send(self.http.get(format!("{}{path}", self.base))).await?.ok_or(ClientError::Unexpected { status: 204, body: String::new() })
+    }
+
+    async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.send(self.http.post(format!("{}{path}", self.base)).json(body))
+            .await?
+            .ok_or(ClientError::Unexpected { status: 204, body: String::new() })
+    }
+
+    async fn post_empty(&self, path: &str) -> Result<()> {
+        self.send::<serde_json::Value>(self.http.post(format!("{}{path}", self.base))).await.map(|_| ())
+    }
+
+    async fn put_empty(&self, path: &str) -> Result<()> {
+        self.send::<serde_json::Value>(self.http.put(format!("{}{path}", self.base))).await.map(|_| ())
+    }
+
+    async fn delete(&self, path: &str) -> Result<()> {
+        self.send::<serde_json::Value>(self.http.delete(format!("{}{path}", self.base))).await.map(|_| ())
+    }
+
+    fn page(cursor: Option<&str>, limit: Option<u32>) -> String {
+        let mut q = Vec::new();
+        if let Some(c) = cursor {
+            q.push(format!("cursor={}", enc(c)));
+        }
+        if let Some(l) = limit {
+            q.push(format!("limit={l}"));
+        }
+        if q.is_empty() {
+            String::new()
+        } else {
+            format!("?{}", q.join("&"))
+        }
+    }
+
+    pub async fn health(&self) -> Result<api::Health> {
+        self.get("/healthz").await
+    }
+
+    pub async fn login(&self, req: &api::LoginRequest) -> Result<api::LoginResponse> {
+        self.post("/api/v1/auth/login", req).await
+    }
+
+    pub async fn whoami(&self) -> Result<api::Whoami> {
+        self.get("/api/v1/whoami").await
+    }
+
+    pub async fn totp_enrol(&self) -> Result<api::TotpEnrolment> {
+        self.post("/api/v1/me/totp", &serde_json::json!({})).await
+    }
+
+    pub async fn totp_confirm(&self, code: &str) -> Result<()> {
+        self.send::<serde_json::Value>(
+            self.http.post(format!("{}/api/v1/me/totp/confirm", self.base)).json(&api::TotpConfirmRequest { code: code.into() }),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn list_tokens(&self, cursor: Option<&str>, limit: Option<u32>) -> Result<api::Paged<api::Token>> {
+        self.get(&format!("/api/v1/tokens{}", Self::page(cursor, limit))).await
+    }
+
+    pub async fn create_token(&self, req: &api::CreateTokenRequest) -> Result<api::CreatedToken> {
+        self.post("/api/v1/tokens", req).await
+    }
+
+    pub async fn revoke_token(&self, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/tokens/{}", enc(id))).await
+    }
+
+    pub async fn list_projects(&self, cursor: Option<&str>, limit: Option<u32>) -> Result<api::Paged<api::Project>> {
+        self.get(&format!("/api/v1/projects{}", Self::page(cursor, limit))).await
+    }
+
+    pub async fn create_project(&self, req: &api::CreateProjectRequest) -> Result<api::Project> {
+        self.post("/api/v1/projects", req).await
+    }
+
+    pub async fn get_project(&self, id: &str) -> Result<api::Project> {
+        self.get(&format!("/api/v1/projects/{}", enc(id))).await
+    }
+
+    pub async fn list_members(&self, project: &str) -> Result<Vec<api::Member>> {
+        self.get(&format!("/api/v1/projects/{}/members", enc(project))).await
+    }
+
+    pub async fn add_member(&self, project: &str, req: &api::AddMemberRequest) -> Result<api::Member> {
+        self.post(&format!("/api/v1/projects/{}/members", enc(project)), req).await
+    }
+
+    pub async fn remove_member(&self, project: &str, member: &str, role: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/projects/{}/members/{}/{}", enc(project), enc(member), enc(role))).await
+    }
+
+    pub async fn list_users(&self, kind: Option<&str>, cursor: Option<&str>, limit: Option<u32>) -> Result<api::Paged<api::User>> {
+        let mut q = Self::page(cursor, limit);
+        if let Some(k) = kind {
+            q = if q.is_empty() { format!("?kind={}", enc(k)) } else { format!("{q}&kind={}", enc(k)) };
+        }
+        self.get(&format!("/api/v1/users{q}")).await
+    }
+
+    pub async fn create_user(&self, req: &api::CreateUserRequest) -> Result<api::User> {
+        self.post("/api/v1/users", req).await
+    }
+
+    pub async fn get_user(&self, id: &str) -> Result<api::User> {
+        self.get(&format!("/api/v1/users/{}", enc(id))).await
+    }
+
+    pub async fn set_user_disabled(&self, id: &str, disabled: bool) -> Result<()> {
+        let verb = if disabled { "disable" } else { "enable" };
+        self.post_empty(&format!("/api/v1/users/{}/{verb}", enc(id))).await
+    }
+
+    pub async fn unlock_user(&self, id: &str) -> Result<()> {
+        self.post_empty(&format!("/api/v1/users/{}/unlock", enc(id))).await
+    }
+
+    pub async fn create_service(&self, req: &api::CreateServiceRequest) -> Result<api::User> {
+        self.post("/api/v1/services", req).await
+    }
+
+    pub async fn create_service_token(&self, service: &str, req: &api::CreateServiceTokenRequest) -> Result<api::CreatedToken> {
+        self.post(&format!("/api/v1/services/{}/tokens", enc(service)), req).await
+    }
+
+    pub async fn grant_role(&self, req: &api::RoleGrantRequest) -> Result<api::RoleGrant> {
+        self.post("/api/v1/role-grants", req).await
+    }
+
+    pub async fn revoke_role(&self, member: &str, role: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/role-grants/{}/{}", enc(member), enc(role))).await
+    }
+
+    pub async fn list_groups(&self, cursor: Option<&str>, limit: Option<u32>) -> Result<api::Paged<api::Group>> {
+        self.get(&format!("/api/v1/groups{}", Self::page(cursor, limit))).await
+    }
+
+    pub async fn create_group(&self, req: &api::CreateGroupRequest) -> Result<api::Group> {
+        self.post("/api/v1/groups", req).await
+    }
+
+    pub async fn get_group(&self, id: &str) -> Result<api::Group> {
+        self.get(&format!("/api/v1/groups/{}", enc(id))).await
+    }
+
+    pub async fn add_group_member(&self, group: &str, subject: &str) -> Result<()> {
+        self.put_empty(&format!("/api/v1/groups/{}/members/{}", enc(group), enc(subject))).await
+    }
+
+    pub async fn remove_group_member(&self, group: &str, subject: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/groups/{}/members/{}", enc(group), enc(subject))).await
+    }
+
+    /// Events; `query` is a ready-made query string without the `?`.
+    pub async fn list_events(&self, query: &str) -> Result<api::Paged<api::Event>> {
+        let q = if query.is_empty() { String::new() } else { format!("?{query}") };
+        self.get(&format!("/api/v1/events{q}")).await
+    }
+}

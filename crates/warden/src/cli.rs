@@ -1,0 +1,647 @@
+//! The command-line client: every command is a call to the API.
+
+use std::io::BufRead;
+
+use anyhow::{anyhow, bail};
+use clap::{Parser, Subcommand};
+use warden_api as api;
+use warden_client::Client;
+
+use crate::config::ServeFlags;
+use crate::credentials::{self, Credentials};
+use crate::output::{fields, json, opt, table, Format};
+
+#[derive(Debug, Parser)]
+#[command(name = "warden", version, about = "Warden: control plane for AI in regulated industries")]
+pub struct Args {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// Server URL (default: the saved login).
+    #[arg(long, global = true, env = "WARDEN_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// API token (default: the saved login).
+    #[arg(long, global = true, env = "WARDEN_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeFlags),
+    /// Inspect the server configuration.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Save a server URL and credentials for later commands.
+    Login {
+        /// Sign in as this user with a password read from standard input.
+        #[arg(long)]
+        username: Option<String>,
+        /// Current TOTP code (with --username, once TOTP is enrolled).
+        #[arg(long)]
+        totp: Option<String>,
+    },
+    /// Forget the saved credentials.
+    Logout,
+    /// Show who the saved credentials belong to.
+    Whoami,
+    /// Projects (data products).
+    Project {
+        #[command(subcommand)]
+        command: ProjectCommand,
+    },
+    /// People.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Service identities for pipelines and workloads.
+    Service {
+        #[command(subcommand)]
+        command: ServiceCommand,
+    },
+    /// Your API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Groups of people and services.
+    Group {
+        #[command(subcommand)]
+        command: GroupCommand,
+    },
+    /// Your second factor.
+    Totp {
+        #[command(subcommand)]
+        command: TotpCommand,
+    },
+    /// Sign-in attempts and authorisation decisions.
+    Events(EventArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective configuration, secrets masked.
+    Show(ServeFlags),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProjectCommand {
+    Create {
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long)]
+        cost_centre: Option<String>,
+        /// Subject id to make project owner.
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    List,
+    Show {
+        id: String,
+    },
+    Members {
+        id: String,
+    },
+    AddMember {
+        id: String,
+        #[arg(long)]
+        member: String,
+        #[arg(long)]
+        role: String,
+    },
+    RemoveMember {
+        id: String,
+        #[arg(long)]
+        member: String,
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    Create {
+        name: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Read an initial password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    List {
+        /// `human` or `service`.
+        #[arg(long)]
+        kind: Option<String>,
+    },
+    Show {
+        id: String,
+    },
+    Disable {
+        id: String,
+    },
+    Enable {
+        id: String,
+    },
+    Unlock {
+        id: String,
+    },
+    /// Grant an organisation role (platform-admin, auditor).
+    Grant {
+        id: String,
+        role: String,
+    },
+    /// Revoke an organisation role.
+    Revoke {
+        id: String,
+        role: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServiceCommand {
+    Create {
+        name: String,
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Mint a token for a service, bound to a project and a role it holds there.
+    Token {
+        id: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "pipeline")]
+        name: String,
+        #[arg(long)]
+        expires_in: Option<i64>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        project: Option<String>,
+        #[arg(long)]
+        role: Option<String>,
+        /// Lifetime in seconds.
+        #[arg(long)]
+        expires_in: Option<i64>,
+    },
+    List,
+    Revoke {
+        id: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GroupCommand {
+    Create {
+        name: String,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    List,
+    Show {
+        id: String,
+    },
+    Add {
+        group: String,
+        subject: String,
+    },
+    Remove {
+        group: String,
+        subject: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TotpCommand {
+    /// Start enrolment: prints the secret and the otpauth URI.
+    Enrol,
+    /// Confirm enrolment with a code from the authenticator.
+    Confirm { code: String },
+}
+
+#[derive(Debug, clap::Args)]
+pub struct EventArgs {
+    #[arg(long)]
+    category: Option<String>,
+    #[arg(long)]
+    actor: Option<String>,
+    #[arg(long)]
+    outcome: Option<String>,
+    #[arg(long)]
+    since: Option<String>,
+    #[arg(long)]
+    until: Option<String>,
+    #[arg(long)]
+    limit: Option<u32>,
+    #[arg(long)]
+    cursor: Option<String>,
+}
+
+fn client(g: &Global) -> anyhow::Result<Client> {
+    let saved = credentials::load()?;
+    let url = g.url.clone().or_else(|| saved.as_ref().map(|c| c.url.clone()));
+    let token = g.token.clone().or_else(|| saved.as_ref().map(|c| c.token.clone()));
+    let url = url.ok_or_else(|| anyhow!("not logged in: run `warden login --url URL --token TOKEN` first"))?;
+    Ok(Client::new(&url, token))
+}
+
+fn read_stdin_line(what: &str) -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let line = line.trim_end_matches(['\n', '\r']).to_string();
+    if line.is_empty() {
+        bail!("expected the {what} on standard input");
+    }
+    Ok(line)
+}
+
+fn short(s: &str) -> String {
+    s.get(..19).map(|x| x.replace('T', " ")).unwrap_or_else(|| s.to_string())
+}
+
+fn print_token(t: &api::Token) -> Vec<String> {
+    vec![
+        t.id.clone(),
+        t.name.clone(),
+        opt(&t.project),
+        opt(&t.role),
+        t.expires_at.as_deref().map(short).unwrap_or_else(|| "never".into()),
+        t.revoked_at.as_deref().map(|_| "revoked".to_string()).unwrap_or_else(|| "active".into()),
+        t.last_used_at.as_deref().map(short).unwrap_or_else(|| "-".into()),
+    ]
+}
+
+fn print_created_token(t: &api::CreatedToken, f: Format) -> anyhow::Result<()> {
+    if f == Format::Json {
+        return json(t);
+    }
+    fields(vec![
+        ("id", t.token.id.clone()),
+        ("name", t.token.name.clone()),
+        ("project", opt(&t.token.project)),
+        ("role", opt(&t.token.role)),
+        ("expires", opt(&t.token.expires_at)),
+        ("token", t.secret.clone()),
+    ]);
+    eprintln!("the token is shown once; store it now");
+    Ok(())
+}
+
+fn print_user(u: &api::User, f: Format) -> anyhow::Result<()> {
+    if f == Format::Json {
+        return json(u);
+    }
+    fields(vec![
+        ("id", u.id.clone()),
+        ("name", u.name.clone()),
+        ("kind", u.kind.clone()),
+        ("email", opt(&u.email)),
+        ("roles", u.roles.as_ref().map(|r| r.join(", ")).unwrap_or_default()),
+        ("totp", u.totp_enrolled.to_string()),
+        ("disabled", u.disabled.to_string()),
+        ("locked", u.locked.to_string()),
+        ("created", u.created_at.clone()),
+    ]);
+    Ok(())
+}
+
+fn print_project(p: &api::Project, f: Format) -> anyhow::Result<()> {
+    if f == Format::Json {
+        return json(p);
+    }
+    fields(vec![
+        ("id", p.id.clone()),
+        ("name", p.name.clone()),
+        ("description", p.description.clone()),
+        ("cost centre", opt(&p.cost_centre)),
+        ("created", p.created_at.clone()),
+        ("created by", p.created_by.clone()),
+    ]);
+    Ok(())
+}
+
+pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
+    let f = g.output;
+    match command {
+        Command::Serve(_) | Command::Config { .. } => unreachable_command(),
+        Command::Login { username, totp } => {
+            let url = g.url.clone().ok_or_else(|| anyhow!("--url is required"))?;
+            let token = match (username, g.token.clone()) {
+                (Some(user), _) => {
+                    let password = read_stdin_line("password")?;
+                    let c = Client::new(&url, None);
+                    c.login(&api::LoginRequest { username: user, password, totp }).await?.token
+                }
+                (None, Some(t)) => t,
+                (None, None) => bail!("give --token TOKEN, or --username NAME with the password on standard input"),
+            };
+            let who = Client::new(&url, Some(token.clone())).whoami().await?;
+            let path = credentials::save(&Credentials { url, token })?;
+            println!("logged in as {} ({}); credentials saved in {}", who.name, who.id, path.display());
+            Ok(())
+        }
+        Command::Logout => {
+            if credentials::remove()? {
+                println!("logged out");
+            } else {
+                println!("no saved credentials");
+            }
+            Ok(())
+        }
+        Command::Whoami => {
+            let w = client(&g)?.whoami().await?;
+            if f == Format::Json {
+                return json(&w);
+            }
+            fields(vec![
+                ("id", w.id.clone()),
+                ("name", w.name.clone()),
+                ("kind", w.kind.clone()),
+                ("roles", w.org_roles.join(", ")),
+                (
+                    "projects",
+                    w.projects.iter().map(|p| format!("{} ({})", p.project_name, p.roles.join(", "))).collect::<Vec<_>>().join("; "),
+                ),
+                ("auth", w.auth_method.clone()),
+                ("mfa", w.mfa.to_string()),
+                ("totp enrolled", w.totp_enrolled.to_string()),
+            ]);
+            Ok(())
+        }
+        Command::Project { command } => project(command, &g).await,
+        Command::User { command } => user(command, &g).await,
+        Command::Service { command } => {
+            let c = client(&g)?;
+            match command {
+                ServiceCommand::Create { name, description } => {
+                    let u = c.create_service(&api::CreateServiceRequest { name, description }).await?;
+                    print_user(&u, f)
+                }
+                ServiceCommand::Token { id, project, role, name, expires_in } => {
+                    let t = c
+                        .create_service_token(&id, &api::CreateServiceTokenRequest { name, project, role, expires_in_seconds: expires_in })
+                        .await?;
+                    print_created_token(&t, f)
+                }
+            }
+        }
+        Command::Token { command } => {
+            let c = client(&g)?;
+            match command {
+                TokenCommand::Create { name, project, role, expires_in } => {
+                    let t = c.create_token(&api::CreateTokenRequest { name, project, role, expires_in_seconds: expires_in }).await?;
+                    print_created_token(&t, f)
+                }
+                TokenCommand::List => {
+                    let page = c.list_tokens(None, Some(500)).await?;
+                    if f == Format::Json {
+                        return json(&page);
+                    }
+                    table(&["id", "name", "project", "role", "expires", "state", "last used"], page.items.iter().map(print_token).collect());
+                    Ok(())
+                }
+                TokenCommand::Revoke { id } => {
+                    c.revoke_token(&id).await?;
+                    println!("revoked {id}");
+                    Ok(())
+                }
+            }
+        }
+        Command::Group { command } => group(command, &g).await,
+        Command::Totp { command } => {
+            let c = client(&g)?;
+            match command {
+                TotpCommand::Enrol => {
+                    let e = c.totp_enrol().await?;
+                    if f == Format::Json {
+                        return json(&e);
+                    }
+                    fields(vec![("secret", e.secret.clone()), ("uri", e.uri.clone())]);
+                    eprintln!("add the secret to your authenticator, then run `warden totp confirm CODE`");
+                    Ok(())
+                }
+                TotpCommand::Confirm { code } => {
+                    c.totp_confirm(&code).await?;
+                    println!("TOTP enrolled");
+                    Ok(())
+                }
+            }
+        }
+        Command::Events(a) => {
+            let mut q = Vec::new();
+            for (k, v) in [
+                ("category", a.category),
+                ("actor", a.actor),
+                ("outcome", a.outcome),
+                ("since", a.since),
+                ("until", a.until),
+                ("cursor", a.cursor),
+                ("limit", a.limit.map(|l| l.to_string())),
+            ] {
+                if let Some(v) = v {
+                    q.push(format!("{k}={}", form_encode(&v)));
+                }
+            }
+            let page = client(&g)?.list_events(&q.join("&")).await?;
+            if f == Format::Json {
+                return json(&page);
+            }
+            table(
+                &["time", "category", "action", "actor", "outcome", "reason"],
+                page.items
+                    .iter()
+                    .map(|e| vec![short(&e.time), e.category.clone(), e.action.clone(), opt(&e.actor), e.outcome.clone(), opt(&e.reason)])
+                    .collect(),
+            );
+            if let Some(n) = page.next_cursor {
+                eprintln!("more: --cursor {n}");
+            }
+            Ok(())
+        }
+    }
+}
+
+fn unreachable_command() -> anyhow::Result<()> {
+    Err(anyhow!("this command is handled before the client starts"))
+}
+
+fn form_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+async fn project(command: ProjectCommand, g: &Global) -> anyhow::Result<()> {
+    let c = client(g)?;
+    let f = g.output;
+    match command {
+        ProjectCommand::Create { name, description, cost_centre, owner } => {
+            let p = c.create_project(&api::CreateProjectRequest { name, description, cost_centre, owner }).await?;
+            print_project(&p, f)
+        }
+        ProjectCommand::List => {
+            let page = c.list_projects(None, Some(500)).await?;
+            if f == Format::Json {
+                return json(&page);
+            }
+            table(
+                &["id", "name", "cost centre", "created"],
+                page.items.iter().map(|p| vec![p.id.clone(), p.name.clone(), opt(&p.cost_centre), short(&p.created_at)]).collect(),
+            );
+            Ok(())
+        }
+        ProjectCommand::Show { id } => print_project(&c.get_project(&id).await?, f),
+        ProjectCommand::Members { id } => {
+            let m = c.list_members(&id).await?;
+            if f == Format::Json {
+                return json(&m);
+            }
+            table(
+                &["member", "role", "added", "added by"],
+                m.iter().map(|m| vec![m.member.clone(), m.role.clone(), short(&m.added_at), m.added_by.clone()]).collect(),
+            );
+            Ok(())
+        }
+        ProjectCommand::AddMember { id, member, role } => {
+            let m = c.add_member(&id, &api::AddMemberRequest { member, role }).await?;
+            if f == Format::Json {
+                return json(&m);
+            }
+            println!("{} is now {} in {id}", m.member, m.role);
+            Ok(())
+        }
+        ProjectCommand::RemoveMember { id, member, role } => {
+            c.remove_member(&id, &member, &role).await?;
+            println!("{member} is no longer {role} in {id}");
+            Ok(())
+        }
+    }
+}
+
+async fn user(command: UserCommand, g: &Global) -> anyhow::Result<()> {
+    let c = client(g)?;
+    let f = g.output;
+    match command {
+        UserCommand::Create { name, email, display_name, password_stdin } => {
+            let password = if password_stdin { Some(read_stdin_line("password")?) } else { None };
+            let u = c.create_user(&api::CreateUserRequest { name, display_name, email, password }).await?;
+            print_user(&u, f)
+        }
+        UserCommand::List { kind } => {
+            let page = c.list_users(kind.as_deref(), None, Some(500)).await?;
+            if f == Format::Json {
+                return json(&page);
+            }
+            table(
+                &["id", "name", "kind", "email", "totp", "state"],
+                page.items
+                    .iter()
+                    .map(|u| {
+                        let state = if u.disabled { "disabled" } else if u.locked { "locked" } else { "active" };
+                        vec![u.id.clone(), u.name.clone(), u.kind.clone(), opt(&u.email), u.totp_enrolled.to_string(), state.into()]
+                    })
+                    .collect(),
+            );
+            Ok(())
+        }
+        UserCommand::Show { id } => print_user(&c.get_user(&id).await?, f),
+        UserCommand::Disable { id } => {
+            c.set_user_disabled(&id, true).await?;
+            println!("disabled {id}");
+            Ok(())
+        }
+        UserCommand::Enable { id } => {
+            c.set_user_disabled(&id, false).await?;
+            println!("enabled {id}");
+            Ok(())
+        }
+        UserCommand::Unlock { id } => {
+            c.unlock_user(&id).await?;
+            println!("unlocked {id}");
+            Ok(())
+        }
+        UserCommand::Grant { id, role } => {
+            let r = c.grant_role(&api::RoleGrantRequest { member: id, role }).await?;
+            if f == Format::Json {
+                return json(&r);
+            }
+            println!("granted {} to {}", r.role, r.member);
+            Ok(())
+        }
+        UserCommand::Revoke { id, role } => {
+            c.revoke_role(&id, &role).await?;
+            println!("revoked {role} from {id}");
+            Ok(())
+        }
+    }
+}
+
+async fn group(command: GroupCommand, g: &Global) -> anyhow::Result<()> {
+    let c = client(g)?;
+    let f = g.output;
+    match command {
+        GroupCommand::Create { name, description } => {
+            let gr = c.create_group(&api::CreateGroupRequest { name, description }).await?;
+            if f == Format::Json {
+                return json(&gr);
+            }
+            fields(vec![("id", gr.id), ("name", gr.name)]);
+            Ok(())
+        }
+        GroupCommand::List => {
+            let page = c.list_groups(None, Some(500)).await?;
+            if f == Format::Json {
+                return json(&page);
+            }
+            table(&["id", "name", "description"], page.items.iter().map(|g| vec![g.id.clone(), g.name.clone(), g.description.clone()]).collect());
+            Ok(())
+        }
+        GroupCommand::Show { id } => {
+            let gr = c.get_group(&id).await?;
+            if f == Format::Json {
+                return json(&gr);
+            }
+            fields(vec![
+                ("id", gr.id.clone()),
+                ("name", gr.name.clone()),
+                ("members", gr.members.clone().unwrap_or_default().join(", ")),
+                ("roles", gr.roles.clone().unwrap_or_default().join(", ")),
+            ]);
+            Ok(())
+        }
+        GroupCommand::Add { group, subject } => {
+            c.add_group_member(&group, &subject).await?;
+            println!("added {subject} to {group}");
+            Ok(())
+        }
+        GroupCommand::Remove { group, subject } => {
+            c.remove_group_member(&group, &subject).await?;
+            println!("removed {subject} from {group}");
+            Ok(())
+        }
+    }
+}

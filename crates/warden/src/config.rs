@@ -1,0 +1,304 @@
+//! Server configuration: `warden.toml`, then `WARDEN_*` environment variables, then flags
+//! (later wins). Unknown keys in the file and unknown `WARDEN_*` variables are errors.
+//! The environment is passed in as a map so tests never touch the real one.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// `WARDEN_*` variables that are not configuration keys but are read elsewhere.
+const OTHER_VARIABLES: &[&str] = &[
+    "WARDEN_CONFIG",
+    "WARDEN_BOOTSTRAP_TOKEN",
+    "WARDEN_URL",
+    "WARDEN_TOKEN",
+    "WARDEN_CONFIG_DIR",
+    "WARDEN_LOG",
+    "WARDEN_TEST_POSTGRES",
+];
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    listen: Option<String>,
+    max_body_bytes: Option<usize>,
+    database_timeout_seconds: Option<u64>,
+    #[serde(default)]
+    auth: FileAuth,
+    oidc: Option<FileOidc>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAuth {
+    max_failed_attempts: Option<i64>,
+    lockout_seconds: Option<i64>,
+    session_ttl_seconds: Option<i64>,
+    max_token_ttl_seconds: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOidc {
+    issuer: Option<String>,
+    audience: Option<String>,
+    jwks_url: Option<String>,
+    mfa_acr: Option<Vec<String>>,
+}
+
+/// Flags of `warden serve` that override configuration.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct ServeFlags {
+    /// Configuration file (default: ./warden.toml when present).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Data directory for the embedded database, blobs and keys.
+    #[arg(long, value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// postgres://… to use PostgreSQL instead of the embedded SQLite.
+    #[arg(long, value_name = "URL")]
+    pub database_url: Option<String>,
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, value_name = "ADDR")]
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct OidcSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub jwks_url: String,
+    pub mfa_acr: Vec<String>,
+}
+
+/// The effective configuration.
+#[derive(Debug)]
+pub struct Config {
+    pub data_dir: PathBuf,
+    pub database_url: Option<SecretString>,
+    pub listen: SocketAddr,
+    pub max_body_bytes: usize,
+    pub database_timeout_seconds: u64,
+    pub max_failed_attempts: i64,
+    pub lockout_seconds: i64,
+    pub session_ttl_seconds: i64,
+    pub max_token_ttl_seconds: i64,
+    pub oidc: Option<OidcSettings>,
+}
+
+fn env_parse<T: std::str::FromStr>(env: &BTreeMap<String, String>, key: &str) -> anyhow::Result<Option<T>>
+where
+    T::Err: std::fmt::Display,
+{
+    match env.get(key) {
+        None => Ok(None),
+        Some(v) => v.parse::<T>().map(Some).map_err(|e| anyhow!("{key}={v:?} is not valid: {e}")),
+    }
+}
+
+impl Config {
+    /// Loads the configuration. `env` holds the process environment.
+    pub fn load(flags: &ServeFlags, env: &BTreeMap<String, String>) -> anyhow::Result<Config> {
+        let known: &[&str] = &[
+            "WARDEN_DATA_DIR",
+            "WARDEN_DATABASE_URL",
+            "WARDEN_LISTEN",
+            "WARDEN_MAX_BODY_BYTES",
+            "WARDEN_DATABASE_TIMEOUT_SECONDS",
+            "WARDEN_AUTH_MAX_FAILED_ATTEMPTS",
+            "WARDEN_AUTH_LOCKOUT_SECONDS",
+            "WARDEN_AUTH_SESSION_TTL_SECONDS",
+            "WARDEN_AUTH_MAX_TOKEN_TTL_SECONDS",
+            "WARDEN_OIDC_ISSUER",
+            "WARDEN_OIDC_AUDIENCE",
+            "WARDEN_OIDC_JWKS_URL",
+        ];
+        for key in env.keys().filter(|k| k.starts_with("WARDEN_")) {
+            if !known.contains(&key.as_str()) && !OTHER_VARIABLES.contains(&key.as_str()) {
+                bail!("unknown environment variable {key}; configuration variables are: {}", known.join(", "));
+            }
+        }
+
+        let path = flags.config.clone().or_else(|| env.get("WARDEN_CONFIG").map(PathBuf::from));
+        let file = match &path {
+            Some(p) => read_file(p)?,
+            None if Path::new("warden.toml").exists() => read_file(Path::new("warden.toml"))?,
+            None => FileConfig::default(),
+        };
+
+        let data_dir = flags
+            .data_dir
+            .clone()
+            .or_else(|| env.get("WARDEN_DATA_DIR").map(PathBuf::from))
+            .or(file.data_dir)
+            .unwrap_or_else(|| PathBuf::from("./warden-data"));
+        let database_url = flags
+            .database_url
+            .clone()
+            .or_else(|| env.get("WARDEN_DATABASE_URL").cloned())
+            .or(file.database_url)
+            .filter(|s| !s.is_empty());
+        if let Some(url) = &database_url {
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:")) {
+                bail!("database URL must start with postgres://, postgresql:// or sqlite:");
+            }
+        }
+        let listen_s = flags
+            .listen
+            .clone()
+            .or_else(|| env.get("WARDEN_LISTEN").cloned())
+            .or(file.listen)
+            .unwrap_or_else(|| "127.0.0.1:8470".into());
+        let listen: SocketAddr =
+            listen_s.parse().map_err(|_| anyhow!("listen address {listen_s:?} is not HOST:PORT (e.g. 127.0.0.1:8470)"))?;
+
+        let pick_i = |env_key: &str, file_v: Option<i64>, default: i64| -> anyhow::Result<i64> {
+            let v = env_parse::<i64>(env, env_key)?.or(file_v).unwrap_or(default);
+            if v <= 0 {
+                bail!("{env_key} (or its file key) must be positive");
+            }
+            Ok(v)
+        };
+        let max_body_bytes = env_parse::<usize>(env, "WARDEN_MAX_BODY_BYTES")?.or(file.max_body_bytes).unwrap_or(1024 * 1024);
+        let database_timeout_seconds =
+            env_parse::<u64>(env, "WARDEN_DATABASE_TIMEOUT_SECONDS")?.or(file.database_timeout_seconds).unwrap_or(5);
+
+        let fo = file.oidc.unwrap_or_default();
+        let issuer = env.get("WARDEN_OIDC_ISSUER").cloned().or(fo.issuer);
+        let audience = env.get("WARDEN_OIDC_AUDIENCE").cloned().or(fo.audience);
+        let jwks_url = env.get("WARDEN_OIDC_JWKS_URL").cloned().or(fo.jwks_url);
+        let oidc = match (issuer, audience, jwks_url) {
+            (None, None, None) => None,
+            (Some(issuer), Some(audience), Some(jwks_url)) => {
+                Some(OidcSettings { issuer, audience, jwks_url, mfa_acr: fo.mfa_acr.unwrap_or_default() })
+            }
+            _ => bail!("OIDC needs all of issuer, audience and jwks_url"),
+        };
+
+        Ok(Config {
+            data_dir,
+            database_url: database_url.map(SecretString::from),
+            listen,
+            max_body_bytes,
+            database_timeout_seconds,
+            max_failed_attempts: pick_i("WARDEN_AUTH_MAX_FAILED_ATTEMPTS", file.auth.max_failed_attempts, 5)?,
+            lockout_seconds: pick_i("WARDEN_AUTH_LOCKOUT_SECONDS", file.auth.lockout_seconds, 900)?,
+            session_ttl_seconds: pick_i("WARDEN_AUTH_SESSION_TTL_SECONDS", file.auth.session_ttl_seconds, 12 * 3600)?,
+            max_token_ttl_seconds: pick_i(
+                "WARDEN_AUTH_MAX_TOKEN_TTL_SECONDS",
+                file.auth.max_token_ttl_seconds,
+                365 * 24 * 3600,
+            )?,
+            oidc,
+        })
+    }
+
+    /// The effective configuration as TOML, with secrets masked.
+    pub fn show(&self) -> String {
+        let mut out = String::new();
+        let db = match &self.database_url {
+            Some(u) => mask_url(u.expose_secret()),
+            None => format!("sqlite (embedded) at {}", self.data_dir.join("warden.db").display()),
+        };
+        out.push_str(&format!("data_dir = {:?}\n", self.data_dir.display().to_string()));
+        out.push_str(&format!("database_url = {db:?}\n"));
+        out.push_str(&format!("listen = {:?}\n", self.listen.to_string()));
+        out.push_str(&format!("max_body_bytes = {}\n", self.max_body_bytes));
+        out.push_str(&format!("database_timeout_seconds = {}\n", self.database_timeout_seconds));
+        out.push_str("\n[auth]\n");
+        out.push_str(&format!("max_failed_attempts = {}\n", self.max_failed_attempts));
+        out.push_str(&format!("lockout_seconds = {}\n", self.lockout_seconds));
+        out.push_str(&format!("session_ttl_seconds = {}\n", self.session_ttl_seconds));
+        out.push_str(&format!("max_token_ttl_seconds = {}\n", self.max_token_ttl_seconds));
+        if let Some(o) = &self.oidc {
+            out.push_str("\n[oidc]\n");
+            out.push_str(&format!("issuer = {:?}\naudience = {:?}\njwks_url = {:?}\n", o.issuer, o.audience, o.jwks_url));
+        }
+        out
+    }
+}
+
+fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", path.display()))
+}
+
+/// Hides the password (and any query string, which may carry secrets) of a URL.
+pub fn mask_url(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let rest = rest.split('?').next().unwrap_or(rest);
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split(':').next().unwrap_or("");
+            let masked = if userinfo.contains(':') { format!("{user}:****") } else { user.to_string() };
+            format!("{scheme}://{masked}@{host}")
+        }
+        None => format!("{scheme}://{rest}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = Config::load(&ServeFlags::default(), &env(&[])).unwrap();
+        assert_eq!(c.data_dir, PathBuf::from("./warden-data"));
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8470");
+        assert!(c.database_url.is_none());
+        assert_eq!(c.max_failed_attempts, 5);
+    }
+
+    #[test]
+    fn file_then_env_then_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("warden.toml");
+        std::fs::write(&file, "listen = \"127.0.0.1:1000\"\ndata_dir = \"/from/file\"\n[auth]\nmax_failed_attempts = 3\n").unwrap();
+        let mut flags = ServeFlags { config: Some(file), ..Default::default() };
+        let c = Config::load(&flags, &env(&[])).unwrap();
+        assert_eq!((c.listen.port(), c.data_dir.clone(), c.max_failed_attempts), (1000, PathBuf::from("/from/file"), 3));
+        let e = env(&[("WARDEN_LISTEN", "127.0.0.1:2000"), ("WARDEN_AUTH_MAX_FAILED_ATTEMPTS", "7")]);
+        let c = Config::load(&flags, &e).unwrap();
+        assert_eq!((c.listen.port(), c.max_failed_attempts), (2000, 7));
+        flags.listen = Some("127.0.0.1:3000".into());
+        assert_eq!(Config::load(&flags, &e).unwrap().listen.port(), 3000);
+    }
+
+    #[test]
+    fn unknown_keys_and_variables_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("warden.toml");
+        std::fs::write(&file, "lisen = \"127.0.0.1:1000\"\n").unwrap();
+        let flags = ServeFlags { config: Some(file.clone()), ..Default::default() };
+        let err = Config::load(&flags, &env(&[])).unwrap_err().to_string();
+        assert!(err.contains("lisen"), "{err}");
+        std::fs::write(&file, "[auth]\nmax_failed = 1\n").unwrap();
+        assert!(Config::load(&flags, &env(&[])).is_err());
+        let err = Config::load(&ServeFlags::default(), &env(&[("WARDEN_LISTN", "x")])).unwrap_err().to_string();
+        assert!(err.contains("WARDEN_LISTN"), "{err}");
+        assert!(Config::load(&ServeFlags::default(), &env(&[("WARDEN_AUTH_LOCKOUT_SECONDS", "soon")])).is_err());
+        assert!(Config::load(&ServeFlags::default(), &env(&[("WARDEN_LISTEN", "nowhere")])).is_err());
+        assert!(Config::load(&ServeFlags::default(), &env(&[("WARDEN_OIDC_ISSUER", "https://idp")])).is_err());
+    }
+
+    #[test]
+    fn show_masks_secrets() {
+        let flags = ServeFlags { database_url: Some("postgres://warden:hunter2@db:5432/warden?sslpassword=x".into()), ..Default::default() };
+        let c = Config::load(&flags, &env(&[])).unwrap();
+        let shown = c.show();
+        assert!(!shown.contains("hunter2") && !shown.contains("sslpassword"), "{shown}");
+        assert!(shown.contains("postgres://warden:****@db:5432/warden"), "{shown}");
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+}

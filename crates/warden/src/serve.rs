@@ -1,0 +1,120 @@
+//! `warden serve`: picks the store from the configuration, bootstraps the first
+//! administrator, and runs the HTTP server until SIGINT/SIGTERM.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use secrecy::ExposeSecret;
+use warden_app::{App, AppConfig, SystemClock};
+use warden_authn::{OidcConfig, OidcVerifier};
+use warden_server::ServerConfig;
+use warden_store::Store;
+
+use crate::config::Config;
+
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    match &config.database_url {
+        Some(url) if url.expose_secret().starts_with("postgres") => {
+            let store = warden_store_postgres::PostgresStore::connect(
+                url.expose_secret(),
+                Duration::from_secs(config.database_timeout_seconds),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("PostgreSQL: {e}"))?;
+            Ok(Arc::new(store))
+        }
+        Some(url) => {
+            let store = warden_store_sqlite::SqliteStore::open_url(url.expose_secret())
+                .await
+                .map_err(|e| anyhow::anyhow!("SQLite: {e}"))?;
+            Ok(Arc::new(store))
+        }
+        None => {
+            for sub in ["", "blobs", "keys"] {
+                let dir = config.data_dir.join(sub);
+                std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+                restrict(&dir)?;
+            }
+            let path = config.data_dir.join("warden.db");
+            let store = warden_store_sqlite::SqliteStore::open(&path)
+                .await
+                .map_err(|e| anyhow::anyhow!("SQLite at {}: {e}", path.display()))?;
+            Ok(Arc::new(store))
+        }
+    }
+}
+
+#[cfg(unix)]
+fn restrict(dir: &std::path::Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+        .with_context(|| format!("cannot restrict permissions of {}", dir.display()))
+}
+
+#[cfg(not(unix))]
+fn restrict(_: &std::path::Path) -> anyhow::Result<()> {
+    Ok(())
+}
+
+pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let oidc = config.oidc.as_ref().map(|o| {
+        let mut c = OidcConfig::new(&o.issuer, &o.audience, &o.jwks_url);
+        c.mfa_acr = o.mfa_acr.clone();
+        OidcVerifier::new(c)
+    });
+    let app_config = AppConfig {
+        max_failed_attempts: config.max_failed_attempts,
+        lockout_seconds: config.lockout_seconds,
+        session_ttl_seconds: config.session_ttl_seconds,
+        max_token_ttl_seconds: config.max_token_ttl_seconds,
+        ..AppConfig::default()
+    };
+    let app = Arc::new(App::new(store.clone(), Arc::new(SystemClock), app_config, oidc).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let minted = app.bootstrap(bootstrap_token.as_deref()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    let router = warden_server::router(app, &ServerConfig { max_body_bytes: config.max_body_bytes });
+
+    let mut out = std::io::stdout().lock();
+    if let Some(token) = minted {
+        writeln!(out, "created the first administrator `admin`; its API token (shown once, keep it safe):")?;
+        writeln!(out, "{token}")?;
+        writeln!(out, "log in with: warden login --url http://{addr} --token <token>")?;
+    }
+    writeln!(out, "listening on http://{addr}")?;
+    out.flush()?;
+    drop(out);
+    tracing::info!(%addr, engine = store.engine(), "warden serving");
+
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("server error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}
