@@ -1,0 +1,223 @@
+//! Starts Warden in-process on 127.0.0.1:0 over a real store (SQLite in a temp dir, or a
+//! fresh PostgreSQL schema) with a clock the test controls.
+
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use warden_app::{App, AppConfig, Clock};
+use warden_core::Timestamp;
+use warden_server::ServerConfig;
+use warden_store::Store;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Sqlite,
+    Postgres,
+}
+
+/// A clock that moves only when told to.
+#[derive(Default)]
+pub struct ManualClock(AtomicI64);
+
+impl ManualClock {
+    pub fn advance(&self, secs: i64) {
+        self.0.fetch_add(secs * 1000, Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Timestamp {
+        let real = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
+        Timestamp(real + self.0.load(Ordering::SeqCst))
+    }
+}
+
+pub struct Server {
+    pub url: String,
+    pub admin_token: String,
+    pub clock: Arc<ManualClock>,
+    pub http: reqwest::Client,
+    _dir: Option<tempfile::TempDir>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub struct Options {
+    pub engine: Engine,
+    pub max_body_bytes: usize,
+    pub max_failed_attempts: i64,
+    pub oidc: Option<warden_authn::OidcConfig>,
+    /// Override the PostgreSQL URL (e.g. through a proxy the test controls).
+    pub postgres_url: Option<String>,
+}
+
+impl Options {
+    pub fn new(engine: Engine) -> Self {
+        Self { engine, max_body_bytes: 64 * 1024, max_failed_attempts: 3, oidc: None, postgres_url: None }
+    }
+}
+
+pub async fn postgres_url() -> String {
+    let base = warden_store_postgres::testing::test_url()
+        .expect("WARDEN_TEST_POSTGRES must be set for PostgreSQL tests");
+    warden_store_postgres::testing::fresh_schema(&base, "api").await.expect("PostgreSQL must be reachable")
+}
+
+pub async fn start(opts: Options) -> Server {
+    let (store, dir): (Arc<dyn Store>, _) = match opts.engine {
+        Engine::Sqlite => {
+            let dir = tempfile::tempdir().unwrap();
+            let s = warden_store_sqlite::SqliteStore::open(&dir.path().join("warden.db")).await.unwrap();
+            (Arc::new(s), Some(dir))
+        }
+        Engine::Postgres => {
+            let url = match opts.postgres_url {
+                Some(u) => u,
+                None => postgres_url().await,
+            };
+            let s = warden_store_postgres::PostgresStore::connect(&url, Duration::from_secs(2)).await.unwrap();
+            (Arc::new(s), None)
+        }
+    };
+    let clock = Arc::new(ManualClock::default());
+    let config = AppConfig { max_failed_attempts: opts.max_failed_attempts, lockout_seconds: 600, ..AppConfig::default() };
+    let oidc = opts.oidc.map(warden_authn::OidcVerifier::new);
+    let app = Arc::new(App::new(store.clone(), clock.clone(), config, oidc).unwrap());
+    let admin_token = app.bootstrap(None).await.unwrap().expect("fresh store bootstraps");
+    let router = warden_server::router(app, &ServerConfig { max_body_bytes: opts.max_body_bytes });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
+    });
+    Server { url, admin_token, clock, http: reqwest::Client::new(), _dir: dir, task }
+}
+
+/// A response: status, content type, JSON body (Null when empty or not JSON).
+#[derive(Debug)]
+pub struct Res {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl Res {
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        self.body
+    }
+
+    #[track_caller]
+    pub fn problem(self, status: u16, code: &str) -> Value {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        assert_eq!(self.content_type, "application/problem+json", "problems are problem+json");
+        assert_eq!(self.body["code"], code, "problem code; body: {}", self.body);
+        assert_eq!(self.body["status"], status);
+        assert_eq!(self.body["type"], format!("urn:warden:problem:{code}"));
+        assert!(self.body["title"].is_string() && self.body["detail"].is_string());
+        self.body
+    }
+}
+
+impl Server {
+    pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        let status = res.status();
+        let content_type =
+            res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        let text = res.text().await.unwrap();
+        Res { status, content_type, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Res {
+        self.call(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: &str, body: Value) -> Res {
+        self.call(Method::POST, path, Some(token), Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Res {
+        self.call(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Enrols TOTP for the token's owner; returns the secret.
+    pub async fn enrol_totp(&self, token: &str) -> String {
+        let e = self.post("/api/v1/me/totp", token, json!({})).await.expect(201);
+        let secret = e["secret"].as_str().unwrap().to_string();
+        let code = self.code(&secret);
+        self.post("/api/v1/me/totp/confirm", token, json!({"code": code})).await.expect(204);
+        secret
+    }
+
+    /// The TOTP code for the server's current (possibly advanced) time.
+    pub fn code(&self, secret: &str) -> String {
+        warden_authn::totp::code_at(secret, self.clock.now().0 / 1000).unwrap()
+    }
+
+    /// The bootstrap administrator's token, with TOTP enrolled so privileged actions work.
+    pub async fn admin(&self) -> String {
+        self.enrol_totp(&self.admin_token).await;
+        self.admin_token.clone()
+    }
+
+    /// Creates a user with a password and returns (id, session token).
+    pub async fn user(&self, admin: &str, name: &str) -> (String, String) {
+        let password = format!("{name}-correct-horse");
+        let u = self.post("/api/v1/users", admin, json!({"name": name, "password": password})).await.expect(201);
+        let login = self
+            .call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": name, "password": password})))
+            .await
+            .expect(200);
+        (u["id"].as_str().unwrap().to_string(), login["token"].as_str().unwrap().to_string())
+    }
+
+    pub async fn project(&self, admin: &str, name: &str, owner: Option<&str>) -> String {
+        let mut body = json!({"name": name});
+        if let Some(o) = owner {
+            body["owner"] = json!(o);
+        }
+        self.post("/api/v1/projects", admin, body).await.expect(201)["id"].as_str().unwrap().to_string()
+    }
+
+    pub async fn count_projects(&self, admin: &str) -> usize {
+        self.get("/api/v1/projects?limit=500", admin).await.expect(200)["items"].as_array().unwrap().len()
+    }
+}
+
+/// Runs a scenario on SQLite always, and on PostgreSQL when `WARDEN_TEST_POSTGRES` is set.
+#[macro_export]
+macro_rules! both_engines {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::harness::Engine::Sqlite).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if warden_store_postgres::testing::test_url().is_none() {
+                    eprintln!("WARDEN_TEST_POSTGRES not set: PostgreSQL variant not run");
+                    return;
+                }
+                super::$name($crate::harness::Engine::Postgres).await;
+            }
+        }
+    };
+}

@@ -1,0 +1,8 @@
+//! Integration tests of the HTTP API over real stores (one test binary).
+
+mod harness;
+mod identity;
+mod input;
+mod oidc;
+mod outage;
+mod routes;

@@ -1,0 +1,79 @@
+//! With the database gone, readiness fails and requests get 503 problem+json; when it
+//! comes back, Warden recovers. PostgreSQL is reached through a TCP relay the test can cut.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::json;
+use tokio::net::{TcpListener, TcpStream};
+
+use crate::harness::{postgres_url, start, Engine, Options};
+
+/// Relays connections to `target` while `up` is true; cuts them all when it turns false.
+async fn relay(target: String, up: Arc<AtomicBool>) -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut inbound, _)) = listener.accept().await else { break };
+            let target = target.clone();
+            let up = up.clone();
+            tokio::spawn(async move {
+                if !up.load(Ordering::SeqCst) {
+                    return;
+                }
+                let Ok(mut outbound) = TcpStream::connect(&target).await else { return };
+                let watch = async {
+                    while up.load(Ordering::SeqCst) {
+                        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    }
+                };
+                tokio::select! {
+                    _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                    _ = watch => {}
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_down_means_503_and_nothing_half_written() {
+    if warden_store_postgres::testing::test_url().is_none() {
+        eprintln!("WARDEN_TEST_POSTGRES not set: outage test not run");
+        return;
+    }
+    let url = postgres_url().await;
+    // postgres://user@127.0.0.1:5432/db?options=... -> route host:port through the relay.
+    let after_at = url.split_once('@').map(|x| x.1).unwrap_or(url.trim_start_matches("postgres://"));
+    let hostport = after_at.split('/').next().unwrap().to_string();
+    let up = Arc::new(AtomicBool::new(true));
+    let relay_addr = relay(hostport.clone(), up.clone()).await;
+    let mut opts = Options::new(Engine::Postgres);
+    opts.postgres_url = Some(url.replacen(&hostport, &relay_addr, 1));
+    let s = start(opts).await;
+    let admin = s.admin().await;
+    s.call(Method::GET, "/readyz", None, None).await.expect(200);
+    let before = s.count_projects(&admin).await;
+
+    up.store(false, Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    s.call(Method::GET, "/readyz", None, None).await.problem(503, "unavailable");
+    s.post("/api/v1/projects", &admin, json!({"name": "during-outage"})).await.problem(503, "unavailable");
+    s.get("/api/v1/whoami", &admin).await.problem(503, "unavailable");
+    s.call(Method::GET, "/healthz", None, None).await.expect(200);
+
+    up.store(true, Ordering::SeqCst);
+    let mut ready = false;
+    for _ in 0..50 {
+        if s.call(Method::GET, "/readyz", None, None).await.status == 200 {
+            ready = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(ready, "recovers when the database returns");
+    assert_eq!(s.count_projects(&admin).await, before, "nothing from the outage was written");
+}

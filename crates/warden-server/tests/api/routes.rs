@@ -1,0 +1,149 @@
+//! Every route in the OpenAPI document: locked by a snapshot, mapped to an action, and
+//! answering 401 without credentials and 403 without the right, as problem+json.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+use warden_app::Action;
+
+use crate::harness::{start, Engine, Options};
+
+#[test]
+fn openapi_document_is_locked() {
+    let doc = serde_json::to_value(warden_server::openapi::document()).unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "OpenAPI 3.1");
+    insta::assert_json_snapshot!("openapi", doc);
+}
+
+#[test]
+fn every_operation_declares_an_action_and_every_action_has_a_route() {
+    let doc = serde_json::to_value(warden_server::openapi::document()).unwrap();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut ids = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        assert!(path.starts_with("/api/v1/"), "{path} is under /api/v1/");
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            ids.push(id.to_string());
+            match op.get("x-warden-action") {
+                Some(a) => {
+                    let action = Action::parse(a.as_str().unwrap()).expect("x-warden-action is a known action");
+                    seen.insert(action);
+                    assert_eq!(op["security"], json!([{"bearer": []}]), "{method} {path} requires the bearer scheme");
+                }
+                None => assert_eq!(id, "login", "{method} {path} ({id}) declares no action"),
+            }
+        }
+    }
+    for a in Action::ALL {
+        // `project.list-all` is asked inside `project.list` (may the listing include
+        // everything?), not by a route of its own.
+        if *a == Action::ProjectListAll {
+            continue;
+        }
+        assert!(seen.contains(a), "action {} has no route", a.as_str());
+    }
+    for (id, _) in warden_server::openapi::OPERATIONS {
+        assert!(ids.iter().any(|x| x == id), "table entry {id} has no route");
+    }
+}
+
+/// Actions every authenticated caller holds (on itself); they have no 403 case.
+const FOR_EVERYONE: &[&str] = &["whoami", "totp.enrol", "totp.confirm", "token.list", "project.list"];
+
+struct Fixture {
+    project: String,
+    admin_id: String,
+    admin_token_id: String,
+    nobody: String,
+    group: String,
+}
+
+fn fill(path: &str, f: &Fixture) -> String {
+    let id = if path.starts_with("/api/v1/projects/") {
+        &f.project
+    } else if path.starts_with("/api/v1/groups/") {
+        &f.group
+    } else if path.starts_with("/api/v1/tokens/") {
+        &f.admin_token_id
+    } else {
+        &f.admin_id
+    };
+    let role = if path.starts_with("/api/v1/role-grants") { "platform-admin" } else { "data-scientist" };
+    path.replace("{id}", id).replace("{member}", &f.nobody).replace("{subject}", &f.nobody).replace("{role}", role)
+}
+
+fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
+    Some(match op {
+        "login" => json!({"username": "x", "password": "y"}),
+        "totp_confirm" => json!({"code": "000000"}),
+        "create_token" => json!({"name": "t", "role": "platform-admin"}),
+        "create_project" => json!({"name": "sample-project"}),
+        "add_member" => json!({"member": f.nobody, "role": "data-scientist"}),
+        "create_user" => json!({"name": "sample-user"}),
+        "create_service" => json!({"name": "sample-service"}),
+        "create_service_token" => json!({"name": "t", "project": f.project, "role": "service"}),
+        "grant_role" => json!({"member": f.nobody, "role": "auditor"}),
+        "create_group" => json!({"name": "sample-group"}),
+        _ => return None,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthenticated_401_and_unauthorised_403_on_every_route() {
+    let s = start(Options::new(Engine::Sqlite)).await;
+    let admin = s.admin().await;
+    let who = s.get("/api/v1/whoami", &admin).await.expect(200);
+    let (nobody, nobody_token) = s.user(&admin, "nobody").await;
+    let project = s.project(&admin, "guarded", None).await;
+    let group = s.post("/api/v1/groups", &admin, json!({"name": "g"})).await.expect(201)["id"].as_str().unwrap().to_string();
+    let f = Fixture {
+        project,
+        admin_id: who["id"].as_str().unwrap().to_string(),
+        admin_token_id: who["token_id"].as_str().unwrap().to_string(),
+        nobody,
+        group,
+    };
+
+    let doc = serde_json::to_value(warden_server::openapi::document()).unwrap();
+    let mut checked = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap();
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let url = fill(path, &f);
+            let body = sample_body(id, &f);
+            let has_body = op.get("requestBody").is_some();
+            assert_eq!(has_body, body.is_some(), "{id}: give a sample body in this test");
+            let Some(action) = op.get("x-warden-action").and_then(|a| a.as_str()) else {
+                continue; // the sign-in route itself
+            };
+
+            // No credentials, and a credential that is not a token: 401.
+            s.call(method.clone(), &url, None, body.clone()).await.problem(401, "unauthenticated");
+            s.call(method.clone(), &url, Some("wdn_not_a_real_token"), body.clone()).await.problem(401, "unauthenticated");
+
+            // A valid caller without the right: 403, and nothing changes.
+            let res = s.call(method.clone(), &url, Some(&nobody_token), body.clone()).await;
+            if FOR_EVERYONE.contains(&action) {
+                assert!(res.status != 401 && res.status != 403, "{id} is for every caller: {:?}", res);
+            } else {
+                let p = res.problem(403, "forbidden");
+                assert!(p["detail"].as_str().unwrap().contains(action), "{id}: the denial names the action: {p}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 28, "checked {checked} operations");
+    assert_eq!(s.count_projects(&admin).await, 1, "no denied request created anything");
+
+    // The document itself and health endpoints.
+    s.call(Method::GET, "/api/v1/openapi.json", None, None).await.problem(401, "unauthenticated");
+    s.get("/api/v1/openapi.json", &nobody_token).await.expect(200);
+    s.call(Method::GET, "/healthz", None, None).await.expect(200);
+    s.call(Method::GET, "/readyz", None, None).await.expect(200);
+    let m = s.http.get(format!("{}/metrics", s.url)).send().await.unwrap().text().await.unwrap();
+    assert!(m.contains("warden_http_requests_total"), "{m}");
+    // Unknown routes and methods are problems too.
+    s.get("/api/v1/nothing-here", &admin).await.problem(404, "not-found");
+    s.call(Method::PATCH, "/api/v1/projects", Some(&admin), None).await.problem(405, "method-not-allowed");
+}
