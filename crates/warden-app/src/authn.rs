@@ -34,7 +34,12 @@ impl App {
             return Ok(None);
         }
         let now = self.now();
-        let admin = SubjectRecord::new(SubjectId::generate_user(now.0), PrincipalKind::Human, &self.config.bootstrap_admin, now);
+        let admin = SubjectRecord::new(
+            SubjectId::generate_user(now.0),
+            PrincipalKind::Human,
+            &self.config.bootstrap_admin,
+            now,
+        );
         let grant = RoleGrantRecord {
             member: MemberRef::Subject(admin.id.clone()),
             role: Role::PlatformAdmin,
@@ -71,8 +76,15 @@ impl App {
         if !self.store.bootstrap(&admin, &grant, &record).await? {
             return Ok(None);
         }
-        self.auth_event("bootstrap", Some(&admin.id), "success", Some("first administrator created"), &RequestMeta::default(), json!({}))
-            .await?;
+        self.auth_event(
+            "bootstrap",
+            Some(&admin.id),
+            "success",
+            Some("first administrator created"),
+            &RequestMeta::default(),
+            json!({}),
+        )
+        .await?;
         Ok(show.then_some(secret))
     }
 
@@ -126,7 +138,12 @@ impl App {
         })
     }
 
-    async fn authenticate_oidc(&self, oidc: &OidcVerifier, jwt: &str, meta: &RequestMeta) -> Result<Principal, AppError> {
+    async fn authenticate_oidc(
+        &self,
+        oidc: &OidcVerifier,
+        jwt: &str,
+        meta: &RequestMeta,
+    ) -> Result<Principal, AppError> {
         let now = self.now();
         let identity = match oidc.verify(jwt, u64::try_from(now.0 / 1000).unwrap_or(0)).await {
             Ok(i) => i,
@@ -152,7 +169,10 @@ impl App {
                 s.oidc_subject = Some(identity.subject.clone());
                 if let Err(warden_store::StoreError::Conflict(_)) = self.store.create_subject(&s).await {
                     // The name is taken by a local account: never merge identities silently.
-                    s.name = sanitise_name(&format!("{base}-{}", s.id.as_str().get(4..12).unwrap_or("x").to_ascii_lowercase()));
+                    s.name = sanitise_name(&format!(
+                        "{base}-{}",
+                        s.id.as_str().get(4..12).unwrap_or("x").to_ascii_lowercase()
+                    ));
                     self.store.create_subject(&s).await?;
                 }
                 self.auth_event("oidc", Some(&s.id), "success", Some("provisioned on first sign-in"), meta, json!({}))
@@ -175,7 +195,12 @@ impl App {
     }
 
     /// Loads a subject and refuses disabled or locked ones.
-    async fn usable_subject(&self, id: &SubjectId, method: &str, meta: &RequestMeta) -> Result<SubjectRecord, AppError> {
+    async fn usable_subject(
+        &self,
+        id: &SubjectId,
+        method: &str,
+        meta: &RequestMeta,
+    ) -> Result<SubjectRecord, AppError> {
         let Some(subject) = self.store.get_subject(id).await? else {
             return Err(AppError::Unauthenticated("the credential's subject no longer exists".into()));
         };
@@ -248,8 +273,15 @@ impl App {
                 last_used_at: None,
             })
             .await?;
-        self.auth_event("password", Some(&subject.id), "success", None, meta, json!({"mfa": mfa, "token_id": token_id}))
-            .await?;
+        self.auth_event(
+            "password",
+            Some(&subject.id),
+            "success",
+            None,
+            meta,
+            json!({"mfa": mfa, "token_id": token_id}),
+        )
+        .await?;
         Ok(LoginOutput { token: minted.secret, token_id, expires_at, mfa })
     }
 
@@ -261,7 +293,14 @@ impl App {
         };
         let locked = count >= self.config.max_failed_attempts;
         if let Err(e) = self
-            .auth_event("password", Some(&subject.id), "failure", Some(why), meta, json!({"failed_attempts": count, "locked": locked}))
+            .auth_event(
+                "password",
+                Some(&subject.id),
+                "failure",
+                Some(why),
+                meta,
+                json!({"failed_attempts": count, "locked": locked}),
+            )
             .await
         {
             return e;

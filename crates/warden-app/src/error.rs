@@ -5,7 +5,9 @@ use warden_store::StoreError;
 pub enum AppError {
     #[error("{0}")]
     Unauthenticated(String),
-    #[error("the account is locked after too many failed sign-ins; try again later or ask an administrator to unlock it")]
+    #[error(
+        "the account is locked after too many failed sign-ins; try again later or ask an administrator to unlock it"
+    )]
     Locked,
     #[error("this account has a second factor enrolled: send the current TOTP code")]
     SecondFactorRequired,

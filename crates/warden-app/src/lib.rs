@@ -34,10 +34,7 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis())
-            .unwrap_or(0);
+        let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
         Timestamp(i64::try_from(ms).unwrap_or(i64::MAX))
     }
 }
@@ -92,12 +89,13 @@ impl Target {
     }
 }
 
-/// Proof that dispatch authorised the operation. Only this crate constructs it.
+/// Proof that dispatch authorised the operation. `non_exhaustive` means only this crate
+/// can construct it, so no caller can run an operation without dispatch.
+#[non_exhaustive]
 pub struct Authorized<'a> {
     pub app: &'a App,
     pub principal: &'a Principal,
     pub meta: &'a RequestMeta,
-    _seal: (),
 }
 
 impl Authorized<'_> {
@@ -160,7 +158,12 @@ impl App {
     }
 
     /// The one authorisation point: decide, record, run.
-    pub async fn dispatch<O: Operation>(&self, principal: &Principal, meta: &RequestMeta, op: O) -> Result<O::Output, AppError> {
+    pub async fn dispatch<O: Operation>(
+        &self,
+        principal: &Principal,
+        meta: &RequestMeta,
+        op: O,
+    ) -> Result<O::Output, AppError> {
         let target = op.target(self, principal).await?;
         let project_roles = match target.resource.project() {
             Some(p) => principal.narrow_project_roles(p, self.store.project_roles(p, &principal.id).await?),
@@ -198,7 +201,7 @@ impl App {
         if !decision.allowed {
             return Err(AppError::Forbidden(decision.explain(O::ACTION)));
         }
-        op.execute(Authorized { app: self, principal, meta, _seal: () }).await
+        op.execute(Authorized { app: self, principal, meta }).await
     }
 
     pub(crate) async fn record(&self, event: EventRecord) -> Result<(), AppError> {

@@ -24,7 +24,9 @@ fn name_ok(name: &str) -> Result<(), AppError> {
 
 fn text_ok(field: &str, value: &str, max: usize) -> Result<(), AppError> {
     if value.chars().count() > max || value.chars().any(|c| c.is_control() && c != '\n') {
-        return Err(AppError::Invalid(format!("`{field}` must be at most {max} characters without control characters")));
+        return Err(AppError::Invalid(format!(
+            "`{field}` must be at most {max} characters without control characters"
+        )));
     }
     Ok(())
 }
@@ -34,7 +36,9 @@ fn role_in_scope(role: Role, scope: RoleScope) -> Result<(), AppError> {
         return Ok(());
     }
     Err(AppError::Invalid(match scope {
-        RoleScope::Organisation => format!("`{role}` is a project role; organisation roles are platform-admin and auditor"),
+        RoleScope::Organisation => {
+            format!("`{role}` is a project role; organisation roles are platform-admin and auditor")
+        }
         RoleScope::Project => format!(
             "`{role}` is an organisation role; project roles are project-owner, data-scientist, approver and service"
         ),
@@ -83,7 +87,9 @@ impl Operation for Whoami {
     async fn execute(self, ctx: Authorized<'_>) -> Result<WhoamiView, AppError> {
         let mut projects = Vec::new();
         for project in ctx.store().list_projects_of(&ctx.principal.id, &Page::first(Page::MAX)).await? {
-            let roles = ctx.principal.narrow_project_roles(&project.id, ctx.store().project_roles(&project.id, &ctx.principal.id).await?);
+            let roles = ctx
+                .principal
+                .narrow_project_roles(&project.id, ctx.store().project_roles(&project.id, &ctx.principal.id).await?);
             if !roles.is_empty() {
                 projects.push((project, roles));
             }
@@ -345,7 +351,10 @@ impl Operation for ListMembers {
         Ok(Target::of(Resource::Project(self.project.clone())))
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<Vec<MembershipRecord>, AppError> {
-        ctx.store().get_project(&self.project).await?.ok_or_else(|| AppError::NotFound(format!("project `{}`", self.project)))?;
+        ctx.store()
+            .get_project(&self.project)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("project `{}`", self.project)))?;
         Ok(ctx.store().list_members(&self.project).await?)
     }
 }
@@ -364,7 +373,10 @@ impl Operation for AddMember {
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<MembershipRecord, AppError> {
         role_in_scope(self.role, RoleScope::Project)?;
-        ctx.store().get_project(&self.project).await?.ok_or_else(|| AppError::NotFound(format!("project `{}`", self.project)))?;
+        ctx.store()
+            .get_project(&self.project)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("project `{}`", self.project)))?;
         member_exists(&ctx, &self.member).await?;
         let m = MembershipRecord {
             project: self.project,
@@ -656,7 +668,12 @@ impl Operation for CreateGroup {
         name_ok(&self.name)?;
         text_ok("description", &self.description, 2000)?;
         let now = ctx.now();
-        let g = GroupRecord { id: GroupId::generate(now.0), name: self.name, description: self.description, created_at: now };
+        let g = GroupRecord {
+            id: GroupId::generate(now.0),
+            name: self.name,
+            description: self.description,
+            created_at: now,
+        };
         ctx.store().create_group(&g).await?;
         Ok(g)
     }
@@ -673,7 +690,8 @@ impl Operation for GetGroup {
         Ok(Target::organisation())
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
-        let g = ctx.store().get_group(&self.id).await?.ok_or_else(|| AppError::NotFound(format!("group `{}`", self.id)))?;
+        let g =
+            ctx.store().get_group(&self.id).await?.ok_or_else(|| AppError::NotFound(format!("group `{}`", self.id)))?;
         let members = ctx.store().list_group_members(&self.id).await?;
         let grants = ctx.store().list_role_grants(&MemberRef::Group(self.id)).await?;
         Ok((g, members, grants))
@@ -692,7 +710,10 @@ impl Operation for AddGroupMember {
         Ok(Target::organisation())
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
-        ctx.store().get_group(&self.group).await?.ok_or_else(|| AppError::NotFound(format!("group `{}`", self.group)))?;
+        ctx.store()
+            .get_group(&self.group)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("group `{}`", self.group)))?;
         subject_exists(&ctx, &self.subject).await?;
         ctx.store().add_group_member(&self.group, &self.subject, ctx.now()).await?;
         Ok(())

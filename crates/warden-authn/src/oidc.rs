@@ -145,8 +145,8 @@ impl OidcVerifier {
         validation.leeway = 30;
         validation.validate_nbf = true;
         let _ = now_unix; // jsonwebtoken reads the system clock for exp/nbf.
-        let data = jsonwebtoken::decode::<Claims>(token, &key, &validation)
-            .map_err(|e| OidcError::Invalid(e.to_string()))?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| OidcError::Invalid(e.to_string()))?;
         let c = data.claims;
         let mfa = c.amr.iter().any(|m| self.config.mfa_amr.contains(m))
             || c.acr.as_ref().is_some_and(|a| self.config.mfa_acr.contains(a));

@@ -33,7 +33,8 @@ pub fn hash(password: &str) -> Result<String, PasswordError> {
 /// Verifies in time independent of where the password differs. When there is no stored
 /// hash (unknown user), a fixed dummy hash is checked so the timing does not reveal it.
 pub fn verify(stored: Option<&str>, password: &str) -> bool {
-    const DUMMY: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$VhlhWuvwt4Wz3mQZ1m5o8f2Y1h7i4cOVQ2bJz0NJ9nE";
+    const DUMMY: &str =
+        "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$VhlhWuvwt4Wz3mQZ1m5o8f2Y1h7i4cOVQ2bJz0NJ9nE";
     let (phc, real) = match stored {
         Some(h) => (h, true),
         None => (DUMMY, false),

@@ -40,9 +40,7 @@ pub fn provisioning_uri(secret: &str, issuer: &str, account: &str) -> String {
 
 fn decode_secret(secret: &str) -> Result<Vec<u8>, TotpError> {
     let cleaned: String = secret.chars().filter(|c| !c.is_whitespace() && *c != '=').collect();
-    data_encoding::BASE32_NOPAD
-        .decode(cleaned.to_ascii_uppercase().as_bytes())
-        .map_err(|_| TotpError::Secret)
+    data_encoding::BASE32_NOPAD.decode(cleaned.to_ascii_uppercase().as_bytes()).map_err(|_| TotpError::Secret)
 }
 
 /// HOTP value (RFC 4226 section 5.3) for a raw key and counter, truncated to `digits`.
@@ -55,7 +53,8 @@ pub fn hotp(key: &[u8], counter: u64, digits: u32) -> u32 {
     let offset = usize::from(digest.get(19).copied().unwrap_or(0) & 0x0f);
     let word = digest
         .get(offset..offset + 4)
-        .map(|w| u32::from_be_bytes([w[0] & 0x7f, w[1], w[2], w[3]]))
+        .and_then(|w| <[u8; 4]>::try_from(w).ok())
+        .map(|w| u32::from_be_bytes(w) & 0x7fff_ffff)
         .unwrap_or(0);
     word % 10u32.pow(digits)
 }

@@ -38,7 +38,10 @@ pub struct Client {
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Client").field("base", &self.base).field("token", &self.token.as_ref().map(|_| "[redacted]")).finish()
+        f.debug_struct("Client")
+            .field("base", &self.base)
+            .field("token", &self.token.as_ref().map(|_| "[redacted]"))
+            .finish()
     }
 }
 
@@ -65,14 +68,18 @@ impl Client {
             Some(t) => req.bearer_auth(t),
             None => req,
         };
-        let res = req.send().await.map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.without_url().to_string() })?;
+        let res = req
+            .send()
+            .await
+            .map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.without_url().to_string() })?;
         let status = res.status();
         let is_problem = res
             .headers()
             .get(reqwest::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/problem+json"));
-        let body = res.text().await.map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
+        let body =
+            res.text().await.map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
         if is_problem {
             return match serde_json::from_str::<Problem>(&body) {
                 Ok(p) => Err(ClientError::Problem(p)),
@@ -85,11 +92,15 @@ impl Client {
         if status == reqwest::StatusCode::NO_CONTENT || body.is_empty() {
             return Ok(None);
         }
-        serde_json::from_str(&body).map(Some).map_err(|e| ClientError::Unexpected { status: status.as_u16(), body: format!("{e}: {body}") })
+        serde_json::from_str(&body)
+            .map(Some)
+            .map_err(|e| ClientError::Unexpected { status: status.as_u16(), body: format!("{e}: {body}") })
     }
 
     async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
-        self.send(self.http.get(format!("{}{path}", self.base))).await?.ok_or(ClientError::Unexpected { status: 204, body: String::new() })
+        self.send(self.http.get(format!("{}{path}", self.base)))
+            .await?
+            .ok_or(ClientError::Unexpected { status: 204, body: String::new() })
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
@@ -143,7 +154,9 @@ impl Client {
 
     pub async fn totp_confirm(&self, code: &str) -> Result<()> {
         self.send::<serde_json::Value>(
-            self.http.post(format!("{}/api/v1/me/totp/confirm", self.base)).json(&api::TotpConfirmRequest { code: code.into() }),
+            self.http
+                .post(format!("{}/api/v1/me/totp/confirm", self.base))
+                .json(&api::TotpConfirmRequest { code: code.into() }),
         )
         .await
         .map(|_| ())
@@ -185,7 +198,12 @@ impl Client {
         self.delete(&format!("/api/v1/projects/{}/members/{}/{}", enc(project), enc(member), enc(role))).await
     }
 
-    pub async fn list_users(&self, kind: Option<&str>, cursor: Option<&str>, limit: Option<u32>) -> Result<api::Paged<api::User>> {
+    pub async fn list_users(
+        &self,
+        kind: Option<&str>,
+        cursor: Option<&str>,
+        limit: Option<u32>,
+    ) -> Result<api::Paged<api::User>> {
         let mut q = Self::page(cursor, limit);
         if let Some(k) = kind {
             q = if q.is_empty() { format!("?kind={}", enc(k)) } else { format!("{q}&kind={}", enc(k)) };
@@ -214,7 +232,11 @@ impl Client {
         self.post("/api/v1/services", req).await
     }
 
-    pub async fn create_service_token(&self, service: &str, req: &api::CreateServiceTokenRequest) -> Result<api::CreatedToken> {
+    pub async fn create_service_token(
+        &self,
+        service: &str,
+        req: &api::CreateServiceTokenRequest,
+    ) -> Result<api::CreatedToken> {
         self.post(&format!("/api/v1/services/{}/tokens", enc(service)), req).await
     }
 

@@ -9,7 +9,7 @@ mod id;
 mod principal;
 mod role;
 
-pub use id::{GroupId, IdError, ProjectId, SubjectId, TokenId, EventId};
+pub use id::{EventId, GroupId, IdError, ProjectId, SubjectId, TokenId};
 pub use principal::{AuthMethod, Principal, PrincipalKind, TokenScope};
 pub use role::{Role, RoleError, RoleScope};
 
@@ -33,9 +33,7 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     let ok_len = !name.is_empty() && name.len() <= 63;
     let mut chars = name.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_lowercase());
-    let rest_ok = name
-        .chars()
-        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
+    let rest_ok = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '_' | '.'));
     if ok_len && first_ok && rest_ok {
         Ok(())
     } else {

@@ -31,14 +31,8 @@ pub enum RoleScope {
 pub struct RoleError(pub String);
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::PlatformAdmin,
-        Role::Auditor,
-        Role::ProjectOwner,
-        Role::DataScientist,
-        Role::Approver,
-        Role::Service,
-    ];
+    pub const ALL: [Role; 6] =
+        [Role::PlatformAdmin, Role::Auditor, Role::ProjectOwner, Role::DataScientist, Role::Approver, Role::Service];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -68,10 +62,7 @@ impl fmt::Display for Role {
 impl FromStr for Role {
     type Err = RoleError;
     fn from_str(s: &str) -> Result<Self, RoleError> {
-        Role::ALL
-            .into_iter()
-            .find(|r| r.as_str() == s)
-            .ok_or_else(|| RoleError(s.to_string()))
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| RoleError(s.to_string()))
     }
 }
 

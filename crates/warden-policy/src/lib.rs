@@ -14,8 +14,8 @@ use std::collections::BTreeSet;
 use std::str::FromStr;
 
 use cedar_policy::{
-    Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName, EntityUid,
-    Policy, PolicyId, PolicySet, Request, Schema,
+    Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName, EntityUid, Policy,
+    PolicyId, PolicySet, Request, Schema,
 };
 use warden_core::{Principal, ProjectId, Role, SubjectId};
 
@@ -138,9 +138,7 @@ impl Engine {
                 .ok_or_else(|| PolicyError::Parse(format!("a policy has no @id annotation: {p}")))?
                 .to_string();
             let renamed: Policy = p.new_id(PolicyId::new(id.clone()));
-            policies
-                .add(renamed)
-                .map_err(|e| PolicyError::Parse(format!("policy `{id}`: {e}")))?;
+            policies.add(renamed).map_err(|e| PolicyError::Parse(format!("policy `{id}`: {e}")))?;
         }
         let validator = cedar_policy::Validator::new(schema.clone());
         let result = validator.validate(&policies, cedar_policy::ValidationMode::Strict);

@@ -7,7 +7,10 @@ use time::OffsetDateTime;
 use warden_api as api;
 use warden_api::ProblemType;
 use warden_core::{GroupId, ProjectId, Role, SubjectId, Timestamp, TokenId};
-use warden_store::{EventRecord, GroupRecord, MemberRef, MembershipRecord, Page, ProjectRecord, RoleGrantRecord, SubjectRecord, TokenRecord};
+use warden_store::{
+    EventRecord, GroupRecord, MemberRef, MembershipRecord, Page, ProjectRecord, RoleGrantRecord, SubjectRecord,
+    TokenRecord,
+};
 
 use crate::error::ApiError;
 

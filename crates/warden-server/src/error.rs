@@ -12,11 +12,11 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 
 /// An error on its way to the client.
 #[derive(Debug)]
-pub struct ApiError(pub Problem);
+pub struct ApiError(pub Box<Problem>);
 
 impl ApiError {
     pub fn new(kind: ProblemType, detail: impl Into<String>) -> Self {
-        Self(Problem::new(kind, detail))
+        Self(Box::new(Problem::new(kind, detail)))
     }
 }
 
@@ -42,7 +42,9 @@ impl From<AppError> for ApiError {
         // Internal details stay in the operator's log, not in the response.
         let detail = match &e {
             AppError::Unavailable(_) => "the database is unavailable; try again shortly".to_string(),
-            AppError::Internal(_) => "an internal error occurred; the request id identifies it in the server log".to_string(),
+            AppError::Internal(_) => {
+                "an internal error occurred; the request id identifies it in the server log".to_string()
+            }
             other => other.to_string(),
         };
         ApiError::new(kind, detail)
@@ -57,10 +59,14 @@ impl From<JsonRejection> for ApiError {
             _ => ProblemType::BadRequest,
         };
         let detail = match &r {
-            JsonRejection::JsonDataError(e) => format!("{}: {}", e.body_text().split(':').next().unwrap_or("invalid body"), source_text(e)),
+            JsonRejection::JsonDataError(e) => {
+                format!("{}: {}", e.body_text().split(':').next().unwrap_or("invalid body"), source_text(e))
+            }
             JsonRejection::JsonSyntaxError(e) => format!("malformed JSON: {}", source_text(e)),
             JsonRejection::MissingJsonContentType(_) => "send the body with `Content-Type: application/json`".into(),
-            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => "the request body exceeds the configured limit".into(),
+            other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                "the request body exceeds the configured limit".into()
+            }
             other => other.body_text(),
         };
         ApiError::new(kind, detail)
@@ -95,12 +101,13 @@ struct ProblemBody(Problem);
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = StatusCode::from_u16(self.0.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut res = (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], serde_json::to_string(&self.0).unwrap_or_default())
-            .into_response();
+        let mut res =
+            (status, [(header::CONTENT_TYPE, PROBLEM_JSON)], serde_json::to_string(&self.0).unwrap_or_default())
+                .into_response();
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"warden\""));
         }
-        res.extensions_mut().insert(ProblemBody(self.0));
+        res.extensions_mut().insert(ProblemBody(*self.0));
         res
     }
 }
@@ -119,7 +126,7 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         p.instance = Some(path);
         p.request_id = Some(id.clone());
         let status = res.status();
-        let mut fresh = ApiError(p).into_response();
+        let mut fresh = ApiError(Box::new(p)).into_response();
         *fresh.status_mut() = status;
         fresh.extensions_mut().remove::<ProblemBody>();
         res = fresh;

@@ -3,8 +3,8 @@
 use std::net::SocketAddr;
 
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
 use axum::http::header;
+use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use warden_api::ProblemType;
 use warden_app::RequestMeta;
@@ -43,7 +43,9 @@ impl FromRequestParts<AppState> for Caller {
             .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::new(ProblemType::Unauthenticated, "the Authorization header must be `Bearer <token>`"))?;
+            .ok_or_else(|| {
+                ApiError::new(ProblemType::Unauthenticated, "the Authorization header must be `Bearer <token>`")
+            })?;
         let principal = state.app.authenticate(bearer, &meta).await?;
         Ok(Caller { principal, meta })
     }

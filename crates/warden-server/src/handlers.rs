@@ -44,12 +44,21 @@ async fn metrics(State(s): State<AppState>) -> impl IntoResponse {
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "identity", security(()),
     request_body = api::LoginRequest,
     responses((status = 200, body = api::LoginResponse), Problems))]
-pub async fn login(State(s): State<AppState>, Meta(meta): Meta, Body(req): Body<api::LoginRequest>) -> Result<Json<api::LoginResponse>> {
+pub async fn login(
+    State(s): State<AppState>,
+    Meta(meta): Meta,
+    Body(req): Body<api::LoginRequest>,
+) -> Result<Json<api::LoginResponse>> {
     let out = s
         .app
         .login(warden_app::LoginInput { username: req.username, password: req.password, totp: req.totp }, &meta)
         .await?;
-    Ok(Json(api::LoginResponse { token: out.token, token_id: out.token_id.to_string(), expires_at: c::time(out.expires_at), mfa: out.mfa }))
+    Ok(Json(api::LoginResponse {
+        token: out.token,
+        token_id: out.token_id.to_string(),
+        expires_at: c::time(out.expires_at),
+        mfa: out.mfa,
+    }))
 }
 
 // ---------------------------------------------------------------- self-service
@@ -95,7 +104,11 @@ pub async fn totp_enrol(State(s): State<AppState>, caller: Caller) -> Result<(St
 /// Confirms TOTP enrolment with a current code.
 #[utoipa::path(post, path = "/api/v1/me/totp/confirm", tag = "identity", request_body = api::TotpConfirmRequest,
     responses((status = 204), Problems))]
-pub async fn totp_confirm(State(s): State<AppState>, caller: Caller, Body(req): Body<api::TotpConfirmRequest>) -> Result<StatusCode> {
+pub async fn totp_confirm(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<api::TotpConfirmRequest>,
+) -> Result<StatusCode> {
     s.app.dispatch(&caller.principal, &caller.meta, ops::TotpConfirm { code: req.code }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -103,7 +116,11 @@ pub async fn totp_confirm(State(s): State<AppState>, caller: Caller, Body(req): 
 /// The caller's tokens (secrets are never shown again).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "identity", params(api::PageQuery),
     responses((status = 200, body = api::Paged<api::Token>), Problems))]
-pub async fn list_tokens(State(s): State<AppState>, caller: Caller, Query(q): Query<api::PageQuery>) -> Result<Json<api::Paged<api::Token>>> {
+pub async fn list_tokens(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<api::PageQuery>,
+) -> Result<Json<api::Paged<api::Token>>> {
     let page = c::page(q.cursor, q.limit)?;
     let rows = s.app.dispatch(&caller.principal, &caller.meta, ops::ListTokens { page: page.clone() }).await?;
     Ok(Json(c::paged(rows, &page, |t| t.id.to_string(), c::token)))
@@ -112,7 +129,11 @@ pub async fn list_tokens(State(s): State<AppState>, caller: Caller, Query(q): Qu
 /// Creates a token for the caller, optionally bound to a project and a role.
 #[utoipa::path(post, path = "/api/v1/tokens", tag = "identity", request_body = api::CreateTokenRequest,
     responses((status = 201, body = api::CreatedToken), Problems))]
-pub async fn create_token(State(s): State<AppState>, caller: Caller, Body(req): Body<api::CreateTokenRequest>) -> Result<(StatusCode, Json<api::CreatedToken>)> {
+pub async fn create_token(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<api::CreateTokenRequest>,
+) -> Result<(StatusCode, Json<api::CreatedToken>)> {
     let op = ops::CreateToken {
         name: req.name,
         project: req.project.as_deref().map(|p| c::body_project("project", p)).transpose()?,
@@ -137,7 +158,11 @@ pub async fn revoke_token(State(s): State<AppState>, caller: Caller, Path(id): P
 /// Projects the caller may see.
 #[utoipa::path(get, path = "/api/v1/projects", tag = "projects", params(api::PageQuery),
     responses((status = 200, body = api::Paged<api::Project>), Problems))]
-pub async fn list_projects(State(s): State<AppState>, caller: Caller, Query(q): Query<api::PageQuery>) -> Result<Json<api::Paged<api::Project>>> {
+pub async fn list_projects(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<api::PageQuery>,
+) -> Result<Json<api::Paged<api::Project>>> {
     let page = c::page(q.cursor, q.limit)?;
     let rows = s.app.dispatch(&caller.principal, &caller.meta, ops::ListProjects { page: page.clone() }).await?;
     Ok(Json(c::paged(rows, &page, |p| p.id.to_string(), c::project)))
@@ -146,7 +171,11 @@ pub async fn list_projects(State(s): State<AppState>, caller: Caller, Query(q): 
 /// Creates a project (data product).
 #[utoipa::path(post, path = "/api/v1/projects", tag = "projects", request_body = api::CreateProjectRequest,
     responses((status = 201, body = api::Project), Problems))]
-pub async fn create_project(State(s): State<AppState>, caller: Caller, Body(req): Body<api::CreateProjectRequest>) -> Result<(StatusCode, Json<api::Project>)> {
+pub async fn create_project(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<api::CreateProjectRequest>,
+) -> Result<(StatusCode, Json<api::Project>)> {
     let op = ops::CreateProject {
         name: req.name,
         description: req.description,
@@ -160,7 +189,11 @@ pub async fn create_project(State(s): State<AppState>, caller: Caller, Body(req)
 /// One project.
 #[utoipa::path(get, path = "/api/v1/projects/{id}", tag = "projects", params(("id" = String, Path)),
     responses((status = 200, body = api::Project), Problems))]
-pub async fn get_project(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<api::Project>> {
+pub async fn get_project(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<api::Project>> {
     let id = c::project_id("id", &id)?;
     let p = s.app.dispatch(&caller.principal, &caller.meta, ops::GetProject { id }).await?;
     Ok(Json(c::project(p)))
@@ -169,7 +202,11 @@ pub async fn get_project(State(s): State<AppState>, caller: Caller, Path(id): Pa
 /// Members of a project and their roles.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/members", tag = "projects", params(("id" = String, Path)),
     responses((status = 200, body = [api::Member]), Problems))]
-pub async fn list_members(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<Vec<api::Member>>> {
+pub async fn list_members(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<api::Member>>> {
     let project = c::project_id("id", &id)?;
     let rows = s.app.dispatch(&caller.principal, &caller.meta, ops::ListMembers { project }).await?;
     Ok(Json(rows.into_iter().map(c::member_view).collect()))
@@ -178,9 +215,18 @@ pub async fn list_members(State(s): State<AppState>, caller: Caller, Path(id): P
 /// Gives a subject or a group a role in a project.
 #[utoipa::path(post, path = "/api/v1/projects/{id}/members", tag = "projects", params(("id" = String, Path)),
     request_body = api::AddMemberRequest, responses((status = 201, body = api::Member), Problems))]
-pub async fn add_member(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, Body(req): Body<api::AddMemberRequest>) -> Result<(StatusCode, Json<api::Member>)> {
+pub async fn add_member(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(req): Body<api::AddMemberRequest>,
+) -> Result<(StatusCode, Json<api::Member>)> {
     let project = c::project_id("id", &id)?;
-    let op = ops::AddMember { project, member: c::member("member", &req.member, true)?, role: c::body_role("role", &req.role)? };
+    let op = ops::AddMember {
+        project,
+        member: c::member("member", &req.member, true)?,
+        role: c::body_role("role", &req.role)?,
+    };
     let m = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok((StatusCode::CREATED, Json(c::member_view(m))))
 }
@@ -189,8 +235,16 @@ pub async fn add_member(State(s): State<AppState>, caller: Caller, Path(id): Pat
 #[utoipa::path(delete, path = "/api/v1/projects/{id}/members/{member}/{role}", tag = "projects",
     params(("id" = String, Path), ("member" = String, Path), ("role" = String, Path)),
     responses((status = 204), Problems))]
-pub async fn remove_member(State(s): State<AppState>, caller: Caller, Path((id, member, role)): Path<(String, String, String)>) -> Result<StatusCode> {
-    let op = ops::RemoveMember { project: c::project_id("id", &id)?, member: c::member("member", &member, false)?, role: c::role("role", &role)? };
+pub async fn remove_member(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, member, role)): Path<(String, String, String)>,
+) -> Result<StatusCode> {
+    let op = ops::RemoveMember {
+        project: c::project_id("id", &id)?,
+        member: c::member("member", &member, false)?,
+        role: c::role("role", &role)?,
+    };
     s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -200,13 +254,22 @@ pub async fn remove_member(State(s): State<AppState>, caller: Caller, Path((id, 
 /// People and service identities.
 #[utoipa::path(get, path = "/api/v1/users", tag = "identity", params(api::UserQuery),
     responses((status = 200, body = api::Paged<api::User>), Problems))]
-pub async fn list_users(State(s): State<AppState>, caller: Caller, Query(q): Query<api::UserQuery>) -> Result<Json<api::Paged<api::User>>> {
+pub async fn list_users(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<api::UserQuery>,
+) -> Result<Json<api::Paged<api::User>>> {
     let page = c::page(q.cursor, q.limit)?;
     let kind = match q.kind.as_deref() {
         None => None,
         Some("human") => Some(PrincipalKind::Human),
         Some("service") => Some(PrincipalKind::Service),
-        Some(other) => return Err(ApiError::new(ProblemType::InvalidParameter, format!("`kind`: `{other}` is not `human` or `service`"))),
+        Some(other) => {
+            return Err(ApiError::new(
+                ProblemType::InvalidParameter,
+                format!("`kind`: `{other}` is not `human` or `service`"),
+            ))
+        }
     };
     let rows = s.app.dispatch(&caller.principal, &caller.meta, ops::ListUsers { kind, page: page.clone() }).await?;
     let now = s.app.now();
@@ -216,8 +279,13 @@ pub async fn list_users(State(s): State<AppState>, caller: Caller, Query(q): Que
 /// Creates a person with an optional password.
 #[utoipa::path(post, path = "/api/v1/users", tag = "identity", request_body = api::CreateUserRequest,
     responses((status = 201, body = api::User), Problems))]
-pub async fn create_user(State(s): State<AppState>, caller: Caller, Body(req): Body<api::CreateUserRequest>) -> Result<(StatusCode, Json<api::User>)> {
-    let op = ops::CreateUser { name: req.name, display_name: req.display_name, email: req.email, password: req.password };
+pub async fn create_user(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<api::CreateUserRequest>,
+) -> Result<(StatusCode, Json<api::User>)> {
+    let op =
+        ops::CreateUser { name: req.name, display_name: req.display_name, email: req.email, password: req.password };
     let u = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok((StatusCode::CREATED, Json(c::user(u, s.app.now(), Some(Vec::new())))))
 }
@@ -262,15 +330,27 @@ pub async fn unlock_user(State(s): State<AppState>, caller: Caller, Path(id): Pa
 /// Creates a service identity (for pipelines and workloads).
 #[utoipa::path(post, path = "/api/v1/services", tag = "identity", request_body = api::CreateServiceRequest,
     responses((status = 201, body = api::User), Problems))]
-pub async fn create_service(State(s): State<AppState>, caller: Caller, Body(req): Body<api::CreateServiceRequest>) -> Result<(StatusCode, Json<api::User>)> {
-    let u = s.app.dispatch(&caller.principal, &caller.meta, ops::CreateService { name: req.name, description: req.description }).await?;
+pub async fn create_service(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<api::CreateServiceRequest>,
+) -> Result<(StatusCode, Json<api::User>)> {
+    let u = s
+        .app
+        .dispatch(&caller.principal, &caller.meta, ops::CreateService { name: req.name, description: req.description })
+        .await?;
     Ok((StatusCode::CREATED, Json(c::user(u, s.app.now(), Some(Vec::new())))))
 }
 
 /// Mints a token for a service identity, bound to a project and a role it holds there.
 #[utoipa::path(post, path = "/api/v1/services/{id}/tokens", tag = "identity", params(("id" = String, Path)),
     request_body = api::CreateServiceTokenRequest, responses((status = 201, body = api::CreatedToken), Problems))]
-pub async fn create_service_token(State(s): State<AppState>, caller: Caller, Path(id): Path<String>, Body(req): Body<api::CreateServiceTokenRequest>) -> Result<(StatusCode, Json<api::CreatedToken>)> {
+pub async fn create_service_token(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(req): Body<api::CreateServiceTokenRequest>,
+) -> Result<(StatusCode, Json<api::CreatedToken>)> {
     let op = ops::CreateServiceToken {
         service: c::subject_id("id", &id)?,
         project: c::body_project("project", &req.project)?,
@@ -287,7 +367,11 @@ pub async fn create_service_token(State(s): State<AppState>, caller: Caller, Pat
 /// Grants an organisation role (platform-admin, auditor) to a subject or a group.
 #[utoipa::path(post, path = "/api/v1/role-grants", tag = "identity", request_body = api::RoleGrantRequest,
     responses((status = 201, body = api::RoleGrant), Problems))]
-pub async fn grant_role(State(s): State<AppState>, caller: Caller, Body(req): Body<api::RoleGrantRequest>) -> Result<(StatusCode, Json<api::RoleGrant>)> {
+pub async fn grant_role(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<api::RoleGrantRequest>,
+) -> Result<(StatusCode, Json<api::RoleGrant>)> {
     let op = ops::GrantRole { member: c::member("member", &req.member, true)?, role: c::body_role("role", &req.role)? };
     let g = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok((StatusCode::CREATED, Json(c::grant(g))))
@@ -296,7 +380,11 @@ pub async fn grant_role(State(s): State<AppState>, caller: Caller, Body(req): Bo
 /// Revokes an organisation role.
 #[utoipa::path(delete, path = "/api/v1/role-grants/{member}/{role}", tag = "identity",
     params(("member" = String, Path), ("role" = String, Path)), responses((status = 204), Problems))]
-pub async fn revoke_role(State(s): State<AppState>, caller: Caller, Path((member, role)): Path<(String, String)>) -> Result<StatusCode> {
+pub async fn revoke_role(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((member, role)): Path<(String, String)>,
+) -> Result<StatusCode> {
     let op = ops::RevokeRole { member: c::member("member", &member, false)?, role: c::role("role", &role)? };
     s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -307,7 +395,11 @@ pub async fn revoke_role(State(s): State<AppState>, caller: Caller, Path((member
 /// Groups.
 #[utoipa::path(get, path = "/api/v1/groups", tag = "identity", params(api::PageQuery),
     responses((status = 200, body = api::Paged<api::Group>), Problems))]
-pub async fn list_groups(State(s): State<AppState>, caller: Caller, Query(q): Query<api::PageQuery>) -> Result<Json<api::Paged<api::Group>>> {
+pub async fn list_groups(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<api::PageQuery>,
+) -> Result<Json<api::Paged<api::Group>>> {
     let page = c::page(q.cursor, q.limit)?;
     let rows = s.app.dispatch(&caller.principal, &caller.meta, ops::ListGroups { page: page.clone() }).await?;
     Ok(Json(c::paged(rows, &page, |g| g.id.to_string(), c::group)))
@@ -316,8 +408,15 @@ pub async fn list_groups(State(s): State<AppState>, caller: Caller, Query(q): Qu
 /// Creates a group.
 #[utoipa::path(post, path = "/api/v1/groups", tag = "identity", request_body = api::CreateGroupRequest,
     responses((status = 201, body = api::Group), Problems))]
-pub async fn create_group(State(s): State<AppState>, caller: Caller, Body(req): Body<api::CreateGroupRequest>) -> Result<(StatusCode, Json<api::Group>)> {
-    let g = s.app.dispatch(&caller.principal, &caller.meta, ops::CreateGroup { name: req.name, description: req.description }).await?;
+pub async fn create_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<api::CreateGroupRequest>,
+) -> Result<(StatusCode, Json<api::Group>)> {
+    let g = s
+        .app
+        .dispatch(&caller.principal, &caller.meta, ops::CreateGroup { name: req.name, description: req.description })
+        .await?;
     Ok((StatusCode::CREATED, Json(c::group(g))))
 }
 
@@ -336,7 +435,11 @@ pub async fn get_group(State(s): State<AppState>, caller: Caller, Path(id): Path
 /// Adds a subject to a group.
 #[utoipa::path(put, path = "/api/v1/groups/{id}/members/{subject}", tag = "identity",
     params(("id" = String, Path), ("subject" = String, Path)), responses((status = 204), Problems))]
-pub async fn add_group_member(State(s): State<AppState>, caller: Caller, Path((id, subject)): Path<(String, String)>) -> Result<StatusCode> {
+pub async fn add_group_member(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, subject)): Path<(String, String)>,
+) -> Result<StatusCode> {
     let op = ops::AddGroupMember { group: c::group_id("id", &id)?, subject: c::subject_id("subject", &subject)? };
     s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -345,7 +448,11 @@ pub async fn add_group_member(State(s): State<AppState>, caller: Caller, Path((i
 /// Removes a subject from a group.
 #[utoipa::path(delete, path = "/api/v1/groups/{id}/members/{subject}", tag = "identity",
     params(("id" = String, Path), ("subject" = String, Path)), responses((status = 204), Problems))]
-pub async fn remove_group_member(State(s): State<AppState>, caller: Caller, Path((id, subject)): Path<(String, String)>) -> Result<StatusCode> {
+pub async fn remove_group_member(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, subject)): Path<(String, String)>,
+) -> Result<StatusCode> {
     let op = ops::RemoveGroupMember { group: c::group_id("id", &id)?, subject: c::subject_id("subject", &subject)? };
     s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -357,7 +464,11 @@ pub async fn remove_group_member(State(s): State<AppState>, caller: Caller, Path
 /// Reading it is itself recorded.
 #[utoipa::path(get, path = "/api/v1/events", tag = "audit", params(api::EventQuery),
     responses((status = 200, body = api::Paged<api::Event>), Problems))]
-pub async fn list_events(State(s): State<AppState>, caller: Caller, Query(q): Query<api::EventQuery>) -> Result<Json<api::Paged<api::Event>>> {
+pub async fn list_events(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<api::EventQuery>,
+) -> Result<Json<api::Paged<api::Event>>> {
     let page = c::page(q.cursor, q.limit)?;
     let filter = EventFilter {
         category: q.category,

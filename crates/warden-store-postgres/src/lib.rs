@@ -11,8 +11,7 @@ use sqlx::{PgPool, Row};
 use warden_store::StoreError;
 
 /// Migrations in order. Every migration exists for both engines (a tidy test checks).
-pub const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "identity", include_str!("../migrations/0001_identity.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "identity", include_str!("../migrations/0001_identity.sql"))];
 
 /// Arbitrary constant naming Warden's migration lock.
 const MIGRATION_LOCK: i64 = 0x5741_5244_454e; // "WARDEN"
@@ -27,8 +26,8 @@ impl PostgresStore {
     /// Connects to a `postgres://` URL and applies pending migrations. `acquire_timeout`
     /// bounds how long a request waits for the database before answering 503.
     pub async fn connect(url: &str, acquire_timeout: Duration) -> Result<Self, StoreError> {
-        let options = PgConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?;
+        let options =
+            PgConnectOptions::from_str(url).map_err(|e| StoreError::Unavailable(format!("bad PostgreSQL URL: {e}")))?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(acquire_timeout)
@@ -43,11 +42,7 @@ impl PostgresStore {
     async fn migrate(&self) -> Result<(), StoreError> {
         let err = shared_sql::map_err("migration");
         let mut tx = self.pool.begin().await.map_err(&err)?;
-        sqlx::query("SELECT pg_advisory_xact_lock($1)")
-            .bind(MIGRATION_LOCK)
-            .execute(&mut *tx)
-            .await
-            .map_err(&err)?;
+        sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await.map_err(&err)?;
         sqlx::query(
             "CREATE TABLE IF NOT EXISTS warden_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
         )

@@ -197,7 +197,8 @@ async fn projects_and_isolation(store: &dyn Store) {
     assert!(store.list_projects_of(&outsider.id, &Page::first(10)).await.unwrap().is_empty(), "isolation");
     assert!(store.project_roles(&p.id, &outsider.id).await.unwrap().is_empty());
 
-    let ds = MembershipRecord { member: MemberRef::Subject(outsider.id.clone()), role: Role::DataScientist, ..m.clone() };
+    let ds =
+        MembershipRecord { member: MemberRef::Subject(outsider.id.clone()), role: Role::DataScientist, ..m.clone() };
     store.add_member(&ds).await.unwrap();
     assert!(matches!(store.add_member(&ds).await, Err(StoreError::Conflict(_))));
     assert_eq!(
@@ -212,7 +213,12 @@ async fn projects_and_isolation(store: &dyn Store) {
 async fn groups_and_roles(store: &dyn Store) {
     let gina = human("gina");
     store.create_subject(&gina).await.unwrap();
-    let g = GroupRecord { id: GroupId::generate(T0.0), name: "risk-team".into(), description: String::new(), created_at: T0 };
+    let g = GroupRecord {
+        id: GroupId::generate(T0.0),
+        name: "risk-team".into(),
+        description: String::new(),
+        created_at: T0,
+    };
     store.create_group(&g).await.unwrap();
     assert_eq!(store.get_group(&g.id).await.unwrap().as_ref(), Some(&g));
     assert!(matches!(
@@ -223,7 +229,12 @@ async fn groups_and_roles(store: &dyn Store) {
     assert_eq!(store.list_group_members(&g.id).await.unwrap(), vec![gina.id.clone()]);
 
     // Roles through the group.
-    let grant = RoleGrantRecord { member: MemberRef::Group(g.id.clone()), role: Role::Auditor, granted_at: T0, granted_by: None };
+    let grant = RoleGrantRecord {
+        member: MemberRef::Group(g.id.clone()),
+        role: Role::Auditor,
+        granted_at: T0,
+        granted_by: None,
+    };
     store.grant_role(&grant).await.unwrap();
     assert!(matches!(store.grant_role(&grant).await, Err(StoreError::Conflict(_))));
     assert!(store.org_roles(&gina.id).await.unwrap().contains(&Role::Auditor));
@@ -275,7 +286,8 @@ async fn events(store: &dyn Store) {
     assert_eq!(all[0].detail, json!({"mfa": false}));
     let failures = EventFilter { outcome: Some("failure".into()), ..Default::default() };
     assert_eq!(store.list_events(&failures, &Page::first(10)).await.unwrap().len(), 2);
-    let window = EventFilter { since: Some(Timestamp(T0.0 + 1)), until: Some(Timestamp(T0.0 + 2)), ..Default::default() };
+    let window =
+        EventFilter { since: Some(Timestamp(T0.0 + 1)), until: Some(Timestamp(T0.0 + 2)), ..Default::default() };
     assert_eq!(store.list_events(&window, &Page::first(10)).await.unwrap().len(), 1);
     let other = EventFilter { actor: Some(SubjectId::generate_user(1)), ..Default::default() };
     assert!(store.list_events(&other, &Page::first(10)).await.unwrap().is_empty());

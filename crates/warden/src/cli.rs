@@ -381,7 +381,11 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                 ("roles", w.org_roles.join(", ")),
                 (
                     "projects",
-                    w.projects.iter().map(|p| format!("{} ({})", p.project_name, p.roles.join(", "))).collect::<Vec<_>>().join("; "),
+                    w.projects
+                        .iter()
+                        .map(|p| format!("{} ({})", p.project_name, p.roles.join(", ")))
+                        .collect::<Vec<_>>()
+                        .join("; "),
                 ),
                 ("auth", w.auth_method.clone()),
                 ("mfa", w.mfa.to_string()),
@@ -400,7 +404,10 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                 }
                 ServiceCommand::Token { id, project, role, name, expires_in } => {
                     let t = c
-                        .create_service_token(&id, &api::CreateServiceTokenRequest { name, project, role, expires_in_seconds: expires_in })
+                        .create_service_token(
+                            &id,
+                            &api::CreateServiceTokenRequest { name, project, role, expires_in_seconds: expires_in },
+                        )
                         .await?;
                     print_created_token(&t, f)
                 }
@@ -410,7 +417,9 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
             let c = client(&g)?;
             match command {
                 TokenCommand::Create { name, project, role, expires_in } => {
-                    let t = c.create_token(&api::CreateTokenRequest { name, project, role, expires_in_seconds: expires_in }).await?;
+                    let t = c
+                        .create_token(&api::CreateTokenRequest { name, project, role, expires_in_seconds: expires_in })
+                        .await?;
                     print_created_token(&t, f)
                 }
                 TokenCommand::List => {
@@ -418,7 +427,10 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                     if f == Format::Json {
                         return json(&page);
                     }
-                    table(&["id", "name", "project", "role", "expires", "state", "last used"], page.items.iter().map(print_token).collect());
+                    table(
+                        &["id", "name", "project", "role", "expires", "state", "last used"],
+                        page.items.iter().map(print_token).collect(),
+                    );
                     Ok(())
                 }
                 TokenCommand::Revoke { id } => {
@@ -471,7 +483,16 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                 &["time", "category", "action", "actor", "outcome", "reason"],
                 page.items
                     .iter()
-                    .map(|e| vec![short(&e.time), e.category.clone(), e.action.clone(), opt(&e.actor), e.outcome.clone(), opt(&e.reason)])
+                    .map(|e| {
+                        vec![
+                            short(&e.time),
+                            e.category.clone(),
+                            e.action.clone(),
+                            opt(&e.actor),
+                            e.outcome.clone(),
+                            opt(&e.reason),
+                        ]
+                    })
                     .collect(),
             );
             if let Some(n) = page.next_cursor {
@@ -510,7 +531,10 @@ async fn project(command: ProjectCommand, g: &Global) -> anyhow::Result<()> {
             }
             table(
                 &["id", "name", "cost centre", "created"],
-                page.items.iter().map(|p| vec![p.id.clone(), p.name.clone(), opt(&p.cost_centre), short(&p.created_at)]).collect(),
+                page.items
+                    .iter()
+                    .map(|p| vec![p.id.clone(), p.name.clone(), opt(&p.cost_centre), short(&p.created_at)])
+                    .collect(),
             );
             Ok(())
         }
@@ -522,7 +546,9 @@ async fn project(command: ProjectCommand, g: &Global) -> anyhow::Result<()> {
             }
             table(
                 &["member", "role", "added", "added by"],
-                m.iter().map(|m| vec![m.member.clone(), m.role.clone(), short(&m.added_at), m.added_by.clone()]).collect(),
+                m.iter()
+                    .map(|m| vec![m.member.clone(), m.role.clone(), short(&m.added_at), m.added_by.clone()])
+                    .collect(),
             );
             Ok(())
         }
@@ -561,8 +587,21 @@ async fn user(command: UserCommand, g: &Global) -> anyhow::Result<()> {
                 page.items
                     .iter()
                     .map(|u| {
-                        let state = if u.disabled { "disabled" } else if u.locked { "locked" } else { "active" };
-                        vec![u.id.clone(), u.name.clone(), u.kind.clone(), opt(&u.email), u.totp_enrolled.to_string(), state.into()]
+                        let state = if u.disabled {
+                            "disabled"
+                        } else if u.locked {
+                            "locked"
+                        } else {
+                            "active"
+                        };
+                        vec![
+                            u.id.clone(),
+                            u.name.clone(),
+                            u.kind.clone(),
+                            opt(&u.email),
+                            u.totp_enrolled.to_string(),
+                            state.into(),
+                        ]
                     })
                     .collect(),
             );
@@ -617,7 +656,10 @@ async fn group(command: GroupCommand, g: &Global) -> anyhow::Result<()> {
             if f == Format::Json {
                 return json(&page);
             }
-            table(&["id", "name", "description"], page.items.iter().map(|g| vec![g.id.clone(), g.name.clone(), g.description.clone()]).collect());
+            table(
+                &["id", "name", "description"],
+                page.items.iter().map(|g| vec![g.id.clone(), g.name.clone(), g.description.clone()]).collect(),
+            );
             Ok(())
         }
         GroupCommand::Show { id } => {

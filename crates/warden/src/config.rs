@@ -155,8 +155,9 @@ impl Config {
             .or_else(|| env.get("WARDEN_LISTEN").cloned())
             .or(file.listen)
             .unwrap_or_else(|| "127.0.0.1:8470".into());
-        let listen: SocketAddr =
-            listen_s.parse().map_err(|_| anyhow!("listen address {listen_s:?} is not HOST:PORT (e.g. 127.0.0.1:8470)"))?;
+        let listen: SocketAddr = listen_s
+            .parse()
+            .map_err(|_| anyhow!("listen address {listen_s:?} is not HOST:PORT (e.g. 127.0.0.1:8470)"))?;
 
         let pick_i = |env_key: &str, file_v: Option<i64>, default: i64| -> anyhow::Result<i64> {
             let v = env_parse::<i64>(env, env_key)?.or(file_v).unwrap_or(default);
@@ -165,7 +166,8 @@ impl Config {
             }
             Ok(v)
         };
-        let max_body_bytes = env_parse::<usize>(env, "WARDEN_MAX_BODY_BYTES")?.or(file.max_body_bytes).unwrap_or(1024 * 1024);
+        let max_body_bytes =
+            env_parse::<usize>(env, "WARDEN_MAX_BODY_BYTES")?.or(file.max_body_bytes).unwrap_or(1024 * 1024);
         let database_timeout_seconds =
             env_parse::<u64>(env, "WARDEN_DATABASE_TIMEOUT_SECONDS")?.or(file.database_timeout_seconds).unwrap_or(5);
 
@@ -218,7 +220,10 @@ impl Config {
         out.push_str(&format!("max_token_ttl_seconds = {}\n", self.max_token_ttl_seconds));
         if let Some(o) = &self.oidc {
             out.push_str("\n[oidc]\n");
-            out.push_str(&format!("issuer = {:?}\naudience = {:?}\njwks_url = {:?}\n", o.issuer, o.audience, o.jwks_url));
+            out.push_str(&format!(
+                "issuer = {:?}\naudience = {:?}\njwks_url = {:?}\n",
+                o.issuer, o.audience, o.jwks_url
+            ));
         }
         out
     }
@@ -264,10 +269,17 @@ mod tests {
     fn file_then_env_then_flags() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("warden.toml");
-        std::fs::write(&file, "listen = \"127.0.0.1:1000\"\ndata_dir = \"/from/file\"\n[auth]\nmax_failed_attempts = 3\n").unwrap();
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:1000\"\ndata_dir = \"/from/file\"\n[auth]\nmax_failed_attempts = 3\n",
+        )
+        .unwrap();
         let mut flags = ServeFlags { config: Some(file), ..Default::default() };
         let c = Config::load(&flags, &env(&[])).unwrap();
-        assert_eq!((c.listen.port(), c.data_dir.clone(), c.max_failed_attempts), (1000, PathBuf::from("/from/file"), 3));
+        assert_eq!(
+            (c.listen.port(), c.data_dir.clone(), c.max_failed_attempts),
+            (1000, PathBuf::from("/from/file"), 3)
+        );
         let e = env(&[("WARDEN_LISTEN", "127.0.0.1:2000"), ("WARDEN_AUTH_MAX_FAILED_ATTEMPTS", "7")]);
         let c = Config::load(&flags, &e).unwrap();
         assert_eq!((c.listen.port(), c.max_failed_attempts), (2000, 7));
@@ -294,7 +306,10 @@ mod tests {
 
     #[test]
     fn show_masks_secrets() {
-        let flags = ServeFlags { database_url: Some("postgres://warden:hunter2@db:5432/warden?sslpassword=x".into()), ..Default::default() };
+        let flags = ServeFlags {
+            database_url: Some("postgres://warden:hunter2@db:5432/warden?sslpassword=x".into()),
+            ..Default::default()
+        };
         let c = Config::load(&flags, &env(&[])).unwrap();
         let shown = c.show();
         assert!(!shown.contains("hunter2") && !shown.contains("sslpassword"), "{shown}");

@@ -21,7 +21,8 @@ pub fn dir() -> anyhow::Result<PathBuf> {
             return Ok(PathBuf::from(x).join("warden"));
         }
     }
-    let home = std::env::var("HOME").map_err(|_| anyhow!("cannot find a config directory: set HOME or WARDEN_CONFIG_DIR"))?;
+    let home =
+        std::env::var("HOME").map_err(|_| anyhow!("cannot find a config directory: set HOME or WARDEN_CONFIG_DIR"))?;
     Ok(PathBuf::from(home).join(".config").join("warden"))
 }
 

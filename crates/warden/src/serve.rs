@@ -73,7 +73,8 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         max_token_ttl_seconds: config.max_token_ttl_seconds,
         ..AppConfig::default()
     };
-    let app = Arc::new(App::new(store.clone(), Arc::new(SystemClock), app_config, oidc).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let app =
+        Arc::new(App::new(store.clone(), Arc::new(SystemClock), app_config, oidc).map_err(|e| anyhow::anyhow!("{e}"))?);
     let minted = app.bootstrap(bootstrap_token.as_deref()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
 
     let listener = tokio::net::TcpListener::bind(config.listen)

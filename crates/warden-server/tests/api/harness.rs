@@ -66,8 +66,8 @@ impl Options {
 }
 
 pub async fn postgres_url() -> String {
-    let base = warden_store_postgres::testing::test_url()
-        .expect("WARDEN_TEST_POSTGRES must be set for PostgreSQL tests");
+    let base =
+        warden_store_postgres::testing::test_url().expect("WARDEN_TEST_POSTGRES must be set for PostgreSQL tests");
     warden_store_postgres::testing::fresh_schema(&base, "api").await.expect("PostgreSQL must be reachable")
 }
 
@@ -88,7 +88,8 @@ pub async fn start(opts: Options) -> Server {
         }
     };
     let clock = Arc::new(ManualClock::default());
-    let config = AppConfig { max_failed_attempts: opts.max_failed_attempts, lockout_seconds: 600, ..AppConfig::default() };
+    let config =
+        AppConfig { max_failed_attempts: opts.max_failed_attempts, lockout_seconds: 600, ..AppConfig::default() };
     let oidc = opts.oidc.map(warden_authn::OidcVerifier::new);
     let app = Arc::new(App::new(store.clone(), clock.clone(), config, oidc).unwrap());
     let admin_token = app.bootstrap(None).await.unwrap().expect("fresh store bootstraps");

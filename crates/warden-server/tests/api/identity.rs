@@ -78,12 +78,20 @@ async fn tokens_are_scoped_expire_and_revoke(engine: Engine) {
 
     // A token bound to fraud as data-scientist.
     let t = s
-        .post("/api/v1/tokens", &alice_t, json!({"name": "notebook", "project": fraud, "role": "data-scientist", "expires_in_seconds": 3600}))
+        .post(
+            "/api/v1/tokens",
+            &alice_t,
+            json!({"name": "notebook", "project": fraud, "role": "data-scientist", "expires_in_seconds": 3600}),
+        )
         .await;
     // Alice is only project-owner; she cannot mint a data-scientist token there.
     t.problem(403, "forbidden");
     let t = s
-        .post("/api/v1/tokens", &alice_t, json!({"name": "notebook", "project": fraud, "role": "project-owner", "expires_in_seconds": 3600}))
+        .post(
+            "/api/v1/tokens",
+            &alice_t,
+            json!({"name": "notebook", "project": fraud, "role": "project-owner", "expires_in_seconds": 3600}),
+        )
         .await
         .expect(201);
     let scoped = t["secret"].as_str().unwrap().to_string();
@@ -121,9 +129,13 @@ async fn tokens_are_scoped_expire_and_revoke(engine: Engine) {
     s.delete(&format!("/api/v1/tokens/{token_id}"), &bob_t).await.problem(403, "forbidden");
     s.delete(&format!("/api/v1/tokens/{token_id}"), &alice_t).await.expect(204);
     s.get("/api/v1/whoami", &scoped).await.problem(401, "unauthenticated");
-    s.delete(&format!("/api/v1/tokens/{}", warden_core::TokenId::generate(1)), &alice_t).await.problem(404, "not-found");
+    s.delete(&format!("/api/v1/tokens/{}", warden_core::TokenId::generate(1)), &alice_t)
+        .await
+        .problem(404, "not-found");
     // Limits on lifetime.
-    s.post("/api/v1/tokens", &alice_t, json!({"name": "x", "expires_in_seconds": 0})).await.problem(422, "validation-failed");
+    s.post("/api/v1/tokens", &alice_t, json!({"name": "x", "expires_in_seconds": 0}))
+        .await
+        .problem(422, "validation-failed");
 }
 
 both_engines!(password_sign_in_lockout_and_second_factor);
@@ -139,9 +151,14 @@ async fn password_sign_in_lockout_and_second_factor(engine: Engine) {
         s.call(Method::POST, "/api/v1/auth/login", None, Some(body))
     };
     login("wrong-password-1", None).await.problem(401, "unauthenticated");
-    s.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "nobody", "password": "whatever-at-all"})))
-        .await
-        .problem(401, "unauthenticated");
+    s.call(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "nobody", "password": "whatever-at-all"})),
+    )
+    .await
+    .problem(401, "unauthenticated");
     login("carol-correct-horse", None).await.expect(200);
 
     // TOTP: once enrolled, sign-in needs the code; a wrong code counts as a failure.
@@ -179,7 +196,8 @@ async fn password_sign_in_lockout_and_second_factor(engine: Engine) {
     login("carol-correct-horse", Some(s.code(&secret))).await.expect(200);
 
     // Every attempt is in the event stream, without secrets.
-    let ev = s.get(&format!("/api/v1/events?category=authentication&actor={carol}&limit=500"), &admin).await.expect(200);
+    let ev =
+        s.get(&format!("/api/v1/events?category=authentication&actor={carol}&limit=500"), &admin).await.expect(200);
     let items = ev["items"].as_array().unwrap();
     let failures = items.iter().filter(|e| e["outcome"] == "failure").count();
     let successes = items.iter().filter(|e| e["outcome"] == "success").count();
@@ -202,12 +220,17 @@ async fn groups_grant_roles_and_services_get_project_tokens(engine: Engine) {
     let s = start(Options::new(engine)).await;
     let admin = s.admin().await;
     let (dan, dan_t) = s.user(&admin, "dan").await;
-    let g = s.post("/api/v1/groups", &admin, json!({"name": "internal-audit"})).await.expect(201)["id"].as_str().unwrap().to_string();
+    let g = s.post("/api/v1/groups", &admin, json!({"name": "internal-audit"})).await.expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     s.post("/api/v1/groups", &admin, json!({"name": "internal-audit"})).await.problem(409, "conflict");
     s.get("/api/v1/users", &dan_t).await.problem(403, "forbidden");
     s.call(Method::PUT, &format!("/api/v1/groups/{g}/members/{dan}"), Some(&admin), None).await.expect(204);
     s.post("/api/v1/role-grants", &admin, json!({"member": g, "role": "auditor"})).await.expect(201);
-    s.post("/api/v1/role-grants", &admin, json!({"member": g, "role": "approver"})).await.problem(422, "validation-failed");
+    s.post("/api/v1/role-grants", &admin, json!({"member": g, "role": "approver"}))
+        .await
+        .problem(422, "validation-failed");
     // Through the group, dan is an auditor: he reads everything and changes nothing.
     s.get("/api/v1/users", &dan_t).await.expect(200);
     let p = s.project(&admin, "models", None).await;
@@ -225,17 +248,26 @@ async fn groups_grant_roles_and_services_get_project_tokens(engine: Engine) {
     let svc_id = svc["id"].as_str().unwrap();
     let body = json!({"name": "airflow", "project": p, "role": "service"});
     s.post(&format!("/api/v1/services/{svc_id}/tokens"), &admin, body.clone()).await.problem(422, "validation-failed");
-    s.post(&format!("/api/v1/projects/{p}/members"), &admin, json!({"member": svc_id, "role": "service"})).await.expect(201);
+    s.post(&format!("/api/v1/projects/{p}/members"), &admin, json!({"member": svc_id, "role": "service"}))
+        .await
+        .expect(201);
     let tok = s.post(&format!("/api/v1/services/{svc_id}/tokens"), &admin, body).await.expect(201);
     let st = tok["secret"].as_str().unwrap();
     let who = s.get("/api/v1/whoami", st).await.expect(200);
     assert_eq!((who["kind"].as_str(), who["token_role"].as_str()), (Some("service"), Some("service")));
     s.get(&format!("/api/v1/projects/{p}"), st).await.expect(200);
-    s.post(&format!("/api/v1/projects/{p}/members"), st, json!({"member": dan, "role": "approver"})).await.problem(403, "forbidden");
-    // Services cannot sign in with a password.
-    s.call(Method::POST, "/api/v1/auth/login", None, Some(json!({"username": "etl", "password": "anything-long-enough"})))
+    s.post(&format!("/api/v1/projects/{p}/members"), st, json!({"member": dan, "role": "approver"}))
         .await
-        .problem(401, "unauthenticated");
+        .problem(403, "forbidden");
+    // Services cannot sign in with a password.
+    s.call(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "etl", "password": "anything-long-enough"})),
+    )
+    .await
+    .problem(401, "unauthenticated");
 
     // Role grants and revocations.
     s.post("/api/v1/role-grants", &admin, json!({"member": dan, "role": "platform-admin"})).await.expect(201);

@@ -32,7 +32,8 @@ async fn bad_bodies_are_problems_and_change_nothing(engine: Engine) {
         assert!(p["request_id"].as_str().unwrap().starts_with("req_"));
     }
     // Unknown fields name the field.
-    let p = s.post("/api/v1/projects", &admin, json!({"name": "ok", "colour": "red"})).await.problem(400, "bad-request");
+    let p =
+        s.post("/api/v1/projects", &admin, json!({"name": "ok", "colour": "red"})).await.problem(400, "bad-request");
     assert!(p["detail"].as_str().unwrap().contains("colour"), "{p}");
     // Oversize bodies (the limit in this test is 64 KiB).
     let big = json!({"name": "big", "description": "x".repeat(70 * 1024)});
@@ -70,6 +71,8 @@ async fn bad_bodies_are_problems_and_change_nothing(engine: Engine) {
         assert_eq!(res.headers()["www-authenticate"], "Bearer realm=\"warden\"");
     }
     // Weak passwords are refused when creating users.
-    s.post("/api/v1/users", &admin, json!({"name": "weak", "password": "short"})).await.problem(422, "validation-failed");
+    s.post("/api/v1/users", &admin, json!({"name": "weak", "password": "short"}))
+        .await
+        .problem(422, "validation-failed");
     s.call(Method::GET, "/api/v1/users/weak", Some(&admin), None).await.problem(400, "invalid-parameter");
 }

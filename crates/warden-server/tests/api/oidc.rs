@@ -21,7 +21,11 @@ fn key(kid: &str) -> Key {
     let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).unwrap().as_ref().to_vec();
     let pair = Ed25519KeyPair::from_pkcs8(&pkcs8).unwrap();
     let x = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(pair.public_key().as_ref());
-    Key { kid: kid.into(), pkcs8, jwk: json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"}) }
+    Key {
+        kid: kid.into(),
+        pkcs8,
+        jwk: json!({"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "alg": "EdDSA", "use": "sig"}),
+    }
 }
 
 fn sign(k: &Key, claims: Value) -> String {

@@ -95,7 +95,8 @@ async fn unauthenticated_401_and_unauthorised_403_on_every_route() {
     let who = s.get("/api/v1/whoami", &admin).await.expect(200);
     let (nobody, nobody_token) = s.user(&admin, "nobody").await;
     let project = s.project(&admin, "guarded", None).await;
-    let group = s.post("/api/v1/groups", &admin, json!({"name": "g"})).await.expect(201)["id"].as_str().unwrap().to_string();
+    let group =
+        s.post("/api/v1/groups", &admin, json!({"name": "g"})).await.expect(201)["id"].as_str().unwrap().to_string();
     let f = Fixture {
         project,
         admin_id: who["id"].as_str().unwrap().to_string(),
@@ -120,7 +121,9 @@ async fn unauthenticated_401_and_unauthorised_403_on_every_route() {
 
             // No credentials, and a credential that is not a token: 401.
             s.call(method.clone(), &url, None, body.clone()).await.problem(401, "unauthenticated");
-            s.call(method.clone(), &url, Some("wdn_not_a_real_token"), body.clone()).await.problem(401, "unauthenticated");
+            s.call(method.clone(), &url, Some("wdn_not_a_real_token"), body.clone())
+                .await
+                .problem(401, "unauthenticated");
 
             // A valid caller without the right: 403, and nothing changes.
             let res = s.call(method.clone(), &url, Some(&nobody_token), body.clone()).await;

@@ -1,0 +1,282 @@
+//! End to end: the real `warden` binary serving on 127.0.0.1:0, driven by the real CLI.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+use serde_json::Value;
+
+const BIN: &str = env!("CARGO_BIN_EXE_warden");
+const BOOTSTRAP: &str = "e2e-bootstrap-token-0123456789abcdef";
+
+struct Running {
+    child: Child,
+    url: String,
+    stdout_lines: Vec<String>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `warden serve` and waits for its `listening on` line.
+// The child is owned by `Running`, whose `Drop` kills and waits for it.
+#[allow(clippy::zombie_processes)]
+fn serve(data_dir: &Path, database_url: Option<&str>, bootstrap: Option<&str>) -> Running {
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
+    if let Some(u) = database_url {
+        cmd.args(["--database-url", u]);
+    }
+    cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("WARDEN_LOG", "warn");
+    if let Some(t) = bootstrap {
+        cmd.env("WARDEN_BOOTSTRAP_TOKEN", t);
+    }
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("warden starts");
+    let mut reader = BufReader::new(child.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            let status = child.wait();
+            panic!("warden exited early ({status:?}); printed: {lines:?}");
+        }
+        let line = line.trim_end().to_string();
+        if let Some(url) = line.strip_prefix("listening on ") {
+            let url = url.to_string();
+            lines.push(line);
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || for _ in reader.lines() {});
+            return Running { child, url, stdout_lines: lines };
+        }
+        lines.push(line);
+    }
+}
+
+struct Cli {
+    config_dir: std::path::PathBuf,
+}
+
+struct Out {
+    ok: bool,
+    stdout: String,
+    stderr: String,
+}
+
+impl Cli {
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Out {
+        let mut child = Command::new(BIN)
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("WARDEN_CONFIG_DIR", &self.config_dir)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(s) = stdin {
+            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        Out {
+            ok: out.status.success(),
+            stdout: String::from_utf8_lossy(&out.stdout).into(),
+            stderr: String::from_utf8_lossy(&out.stderr).into(),
+        }
+    }
+
+    #[track_caller]
+    fn ok(&self, args: &[&str]) -> String {
+        let o = self.run(args, None);
+        assert!(o.ok, "warden {args:?} failed: {}{}", o.stdout, o.stderr);
+        o.stdout
+    }
+
+    #[track_caller]
+    fn json(&self, args: &[&str]) -> Value {
+        let mut a = args.to_vec();
+        a.extend(["--output", "json"]);
+        serde_json::from_str(&self.ok(&a)).expect("JSON output")
+    }
+}
+
+fn totp_code(secret: &str) -> String {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+    warden_authn::totp::code_at(secret, now).unwrap()
+}
+
+fn tour(database_url: Option<&str>) {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let cli = Cli { config_dir: tmp.path().join("cli") };
+    let server = serve(&data, database_url, Some(BOOTSTRAP));
+    assert!(
+        !server.stdout_lines.iter().any(|l| l.contains(BOOTSTRAP)),
+        "an operator-supplied bootstrap token is never printed"
+    );
+    if database_url.is_none() {
+        assert!(data.join("warden.db").exists() && data.join("blobs").is_dir() && data.join("keys").is_dir());
+    }
+
+    // Log in; the saved credentials are private.
+    let out = cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
+    assert!(out.contains("logged in as admin"), "{out}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(cli.config_dir.join("credentials.toml")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let who = cli.json(&["whoami"]);
+    assert_eq!(who["org_roles"], serde_json::json!(["platform-admin"]));
+
+    // Privileged actions need TOTP first; the CLI prints the problem and exits non-zero.
+    let denied = cli.run(&["project", "create", "fraud-models"], None);
+    assert!(!denied.ok);
+    assert!(
+        denied.stderr.contains("not allowed") && denied.stderr.contains("privileged-actions-need-enrolled-totp"),
+        "{}",
+        denied.stderr
+    );
+    let enrol = cli.json(&["totp", "enrol"]);
+    let secret = enrol["secret"].as_str().unwrap();
+    cli.ok(&["totp", "confirm", &totp_code(secret)]);
+
+    // People, projects, tokens.
+    let alice = cli.run(
+        &["user", "create", "alice", "--email", "alice@bank.example", "--password-stdin", "-o", "json"],
+        Some("alice-long-password\n"),
+    );
+    assert!(alice.ok, "{}", alice.stderr);
+    let alice: Value = serde_json::from_str(&alice.stdout).unwrap();
+    let alice_id = alice["id"].as_str().unwrap();
+    let project = cli.json(&["project", "create", "fraud-models", "--description", "card fraud", "--owner", alice_id]);
+    let pid = project["id"].as_str().unwrap();
+    assert!(pid.starts_with("prj_"));
+    let table = cli.ok(&["project", "list"]);
+    assert!(table.starts_with("ID") && table.contains("fraud-models"), "{table}");
+    let members = cli.json(&["project", "members", pid]);
+    assert_eq!(members[0]["role"], "project-owner");
+
+    // Alice signs in with her password (a second CLI profile).
+    let alice_cli = Cli { config_dir: tmp.path().join("alice") };
+    let o = alice_cli.run(&["login", "--url", &server.url, "--username", "alice"], Some("alice-long-password\n"));
+    assert!(o.ok, "{}", o.stderr);
+    let projects = alice_cli.json(&["project", "list"]);
+    assert_eq!(projects["items"].as_array().unwrap().len(), 1);
+    let token = alice_cli.json(&[
+        "token",
+        "create",
+        "--name",
+        "ci",
+        "--project",
+        pid,
+        "--role",
+        "project-owner",
+        "--expires-in",
+        "600",
+    ]);
+    let secret_token = token["secret"].as_str().unwrap();
+    let tid = token["id"].as_str().unwrap();
+    // The token works, is listed without its secret, and stops working once revoked.
+    let scoped = cli_with_token(&server.url, secret_token, tmp.path());
+    assert_eq!(scoped["token_project"], pid);
+    let listed = alice_cli.ok(&["token", "list"]);
+    assert!(listed.contains(tid) && !listed.contains(secret_token));
+    alice_cli.ok(&["token", "revoke", tid]);
+    let refused = Cli { config_dir: tmp.path().join("nobody") }
+        .run(&["whoami", "--url", &server.url, "--token", secret_token], None);
+    assert!(!refused.ok && refused.stderr.contains("Authentication is required"), "{}", refused.stderr);
+
+    // Groups, services, events.
+    let g = cli.json(&["group", "create", "risk"]);
+    cli.ok(&["group", "add", g["id"].as_str().unwrap(), alice_id]);
+    let svc = cli.json(&["service", "create", "etl"]);
+    cli.ok(&["project", "add-member", pid, "--member", svc["id"].as_str().unwrap(), "--role", "service"]);
+    let st = cli.json(&["service", "token", svc["id"].as_str().unwrap(), "--project", pid, "--role", "service"]);
+    assert!(st["secret"].as_str().unwrap().starts_with("wdn_"));
+    let events = cli.json(&["events", "--category", "authorization", "--limit", "500"]);
+    assert!(events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "project.create" && e["outcome"] == "deny"));
+    assert!(!events.to_string().contains("alice-long-password"));
+
+    // Bad input: a clear message and a non-zero exit.
+    let bad = cli.run(&["project", "show", "not-an-id"], None);
+    assert!(!bad.ok && bad.stderr.contains("not a valid project id"), "{}", bad.stderr);
+    let bad = cli.run(&["user", "grant", alice_id, "king"], None);
+    assert!(!bad.ok && bad.stderr.contains("is not a role"), "{}", bad.stderr);
+
+    // Restart on the same data: nothing is bootstrapped twice, everything is still there.
+    drop(server);
+    let again = serve(&data, database_url, None);
+    assert_eq!(again.stdout_lines.len(), 1, "no new administrator: {:?}", again.stdout_lines);
+    let projects = cli.json(&["project", "list", "--url", &again.url]);
+    assert_eq!(projects["items"][0]["name"], "fraud-models");
+    cli.ok(&["logout"]);
+    assert!(!cli.run(&["whoami"], None).ok);
+}
+
+fn cli_with_token(url: &str, token: &str, tmp: &Path) -> Value {
+    Cli { config_dir: tmp.join("token-user") }.json(&["whoami", "--url", url, "--token", token])
+}
+
+#[test]
+fn cli_tour_on_sqlite() {
+    tour(None);
+}
+
+#[test]
+fn cli_tour_on_postgres() {
+    let Some(base) = warden_store_postgres::testing::test_url() else {
+        eprintln!("WARDEN_TEST_POSTGRES not set: PostgreSQL tour not run");
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let url =
+        rt.block_on(warden_store_postgres::testing::fresh_schema(&base, "e2e")).expect("PostgreSQL must be reachable");
+    tour(Some(&url));
+}
+
+#[test]
+fn first_start_prints_a_token_once_and_config_show_masks_secrets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let first = serve(&data, None, None);
+    let token_line = first.stdout_lines.iter().find(|l| l.starts_with("wdn_")).expect("a minted token is printed once");
+    let cli = Cli { config_dir: tmp.path().join("cli") };
+    cli.ok(&["login", "--url", &first.url, "--token", token_line]);
+    drop(first);
+    let second = serve(&data, None, None);
+    assert!(!second.stdout_lines.iter().any(|l| l.starts_with("wdn_")), "printed only on first start");
+
+    let shown = cli.ok(&[
+        "config",
+        "show",
+        "--database-url",
+        "postgres://warden:hunter2@db.internal/warden",
+        "--listen",
+        "127.0.0.1:9999",
+    ]);
+    assert!(shown.contains("listen = \"127.0.0.1:9999\""), "{shown}");
+    assert!(shown.contains("warden:****@db.internal") && !shown.contains("hunter2"), "{shown}");
+    let toml = tmp.path().join("warden.toml");
+    std::fs::write(&toml, "listen = \"127.0.0.1:7000\"\nunknown_key = 1\n").unwrap();
+    let bad = cli.run(&["config", "show", "--config", toml.to_str().unwrap()], None);
+    assert!(!bad.ok && bad.stderr.contains("unknown_key"), "{}", bad.stderr);
+    let short = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(tmp.path().join("other"))
+        .env("WARDEN_BOOTSTRAP_TOKEN", "too-short")
+        .output()
+        .unwrap();
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 32 characters"));
+}
