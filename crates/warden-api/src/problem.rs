@@ -32,6 +32,7 @@ catalogue! {
     PayloadTooLarge => ("payload-too-large", 413, "The request body is too large"),
     UnsupportedMediaType => ("unsupported-media-type", 415, "The request body must be JSON"),
     ValidationFailed => ("validation-failed", 422, "The request is well-formed but not acceptable"),
+    TooManyFailures => ("too-many-failures", 429, "Too many failed attempts"),
     Internal => ("internal", 500, "Internal error"),
     Unavailable => ("unavailable", 503, "A dependency is unavailable"),
 }

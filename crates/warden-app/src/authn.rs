@@ -101,10 +101,15 @@ impl App {
 
     async fn authenticate_token(&self, presented: &str, meta: &RequestMeta) -> Result<Principal, AppError> {
         let now = self.now();
+        let source = meta.source.as_deref().unwrap_or("unknown");
+        if self.bad_tokens.is_locked(source, now) {
+            self.auth_event("token", None, "failure", Some("source locked after bad tokens"), meta, json!({})).await?;
+            return Err(AppError::SourceLocked);
+        }
         let hash = token::hash(presented);
         let Some(record) = self.store.find_token_by_hash(&hash).await? else {
             self.auth_event("token", None, "failure", Some("unknown token"), meta, json!({})).await?;
-            return Err(AppError::Unauthenticated("the token is not valid".into()));
+            return Err(self.bad_token(source, "the token is not valid".into()));
         };
         if !token::hashes_equal(&record.hash, &hash) {
             return Err(AppError::Unauthenticated("the token is not valid".into()));
@@ -113,7 +118,7 @@ impl App {
             let why = if record.revoked_at.is_some() { "revoked token" } else { "expired token" };
             self.auth_event("token", Some(&record.subject), "failure", Some(why), meta, json!({"token_id": record.id}))
                 .await?;
-            return Err(AppError::Unauthenticated(format!("the token is not valid ({why})")));
+            return Err(self.bad_token(source, format!("the token is not valid ({why})")));
         }
         let subject = self.usable_subject(&record.subject, "token", meta).await?;
         // Record use, at most once a minute per token, to keep reads cheap.
@@ -136,6 +141,16 @@ impl App {
             totp_enrolled: subject.totp_enrolled,
             scope: Some(TokenScope { token_id: record.id, project: record.project, role: record.role }),
         })
+    }
+
+    /// Counts a bad token against its source; the error to return.
+    fn bad_token(&self, source: &str, message: String) -> AppError {
+        let c = &self.config;
+        if self.bad_tokens.failure(source, self.now(), c.max_bad_tokens_per_source, c.lockout_seconds) {
+            tracing::warn!(source, "source locked out after repeated bad tokens");
+            return AppError::SourceLocked;
+        }
+        AppError::Unauthenticated(message)
     }
 
     async fn authenticate_oidc(

@@ -9,6 +9,8 @@ pub enum AppError {
         "the account is locked after too many failed sign-ins; try again later or ask an administrator to unlock it"
     )]
     Locked,
+    #[error("too many bad credentials from this address; try again later")]
+    SourceLocked,
     #[error("this account has a second factor enrolled: send the current TOTP code")]
     SecondFactorRequired,
     #[error("{0}")]

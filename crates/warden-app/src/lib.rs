@@ -10,6 +10,7 @@
 
 mod authn;
 mod error;
+mod guard;
 pub mod ops;
 
 use std::future::Future;
@@ -50,6 +51,9 @@ pub struct AppConfig {
     pub session_ttl_seconds: i64,
     /// Upper bound on any API token's lifetime.
     pub max_token_ttl_seconds: i64,
+    /// Bad tokens one source address may present before it is locked out for
+    /// `lockout_seconds`.
+    pub max_bad_tokens_per_source: i64,
     /// Name of the administrator created on first start.
     pub bootstrap_admin: String,
 }
@@ -61,6 +65,7 @@ impl Default for AppConfig {
             lockout_seconds: 900,
             session_ttl_seconds: 12 * 3600,
             max_token_ttl_seconds: 365 * 24 * 3600,
+            max_bad_tokens_per_source: 20,
             bootstrap_admin: "admin".into(),
         }
     }
@@ -127,6 +132,7 @@ pub struct App {
     clock: Arc<dyn Clock>,
     config: AppConfig,
     oidc: Option<warden_authn::OidcVerifier>,
+    bad_tokens: guard::SourceGuard,
 }
 
 impl App {
@@ -137,7 +143,7 @@ impl App {
         oidc: Option<warden_authn::OidcVerifier>,
     ) -> Result<Self, AppError> {
         let policy = Engine::builtin().map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Self { store, policy, clock, config, oidc })
+        Ok(Self { store, policy, clock, config, oidc, bad_tokens: Default::default() })
     }
 
     pub fn store(&self) -> &dyn Store {

@@ -25,6 +25,7 @@ impl From<AppError> for ApiError {
         let kind = match &e {
             AppError::Unauthenticated(_) => ProblemType::Unauthenticated,
             AppError::Locked => ProblemType::AccountLocked,
+            AppError::SourceLocked => ProblemType::TooManyFailures,
             AppError::SecondFactorRequired => ProblemType::SecondFactorRequired,
             AppError::Forbidden(_) => ProblemType::Forbidden,
             AppError::NotFound(_) => ProblemType::NotFound,

@@ -42,6 +42,7 @@ impl IntoResponses for Problems {
             ("409", "Conflict"),
             ("413", "Body too large"),
             ("422", "Not acceptable"),
+            ("429", "Too many failed attempts from this address"),
             ("503", "Database unavailable"),
         ] {
             b = b.response(

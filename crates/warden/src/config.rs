@@ -41,6 +41,7 @@ struct FileAuth {
     lockout_seconds: Option<i64>,
     session_ttl_seconds: Option<i64>,
     max_token_ttl_seconds: Option<i64>,
+    max_bad_tokens_per_source: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -89,6 +90,7 @@ pub struct Config {
     pub lockout_seconds: i64,
     pub session_ttl_seconds: i64,
     pub max_token_ttl_seconds: i64,
+    pub max_bad_tokens_per_source: i64,
     pub oidc: Option<OidcSettings>,
 }
 
@@ -115,6 +117,7 @@ impl Config {
             "WARDEN_AUTH_LOCKOUT_SECONDS",
             "WARDEN_AUTH_SESSION_TTL_SECONDS",
             "WARDEN_AUTH_MAX_TOKEN_TTL_SECONDS",
+            "WARDEN_AUTH_MAX_BAD_TOKENS_PER_SOURCE",
             "WARDEN_OIDC_ISSUER",
             "WARDEN_OIDC_AUDIENCE",
             "WARDEN_OIDC_JWKS_URL",
@@ -197,6 +200,11 @@ impl Config {
                 file.auth.max_token_ttl_seconds,
                 365 * 24 * 3600,
             )?,
+            max_bad_tokens_per_source: pick_i(
+                "WARDEN_AUTH_MAX_BAD_TOKENS_PER_SOURCE",
+                file.auth.max_bad_tokens_per_source,
+                20,
+            )?,
             oidc,
         })
     }
@@ -218,6 +226,7 @@ impl Config {
         out.push_str(&format!("lockout_seconds = {}\n", self.lockout_seconds));
         out.push_str(&format!("session_ttl_seconds = {}\n", self.session_ttl_seconds));
         out.push_str(&format!("max_token_ttl_seconds = {}\n", self.max_token_ttl_seconds));
+        out.push_str(&format!("max_bad_tokens_per_source = {}\n", self.max_bad_tokens_per_source));
         if let Some(o) = &self.oidc {
             out.push_str("\n[oidc]\n");
             out.push_str(&format!(

@@ -71,6 +71,7 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         lockout_seconds: config.lockout_seconds,
         session_ttl_seconds: config.session_ttl_seconds,
         max_token_ttl_seconds: config.max_token_ttl_seconds,
+        max_bad_tokens_per_source: config.max_bad_tokens_per_source,
         ..AppConfig::default()
     };
     let app =

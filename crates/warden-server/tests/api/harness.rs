@@ -54,6 +54,7 @@ pub struct Options {
     pub engine: Engine,
     pub max_body_bytes: usize,
     pub max_failed_attempts: i64,
+    pub max_bad_tokens_per_source: i64,
     pub oidc: Option<warden_authn::OidcConfig>,
     /// Override the PostgreSQL URL (e.g. through a proxy the test controls).
     pub postgres_url: Option<String>,
@@ -61,7 +62,14 @@ pub struct Options {
 
 impl Options {
     pub fn new(engine: Engine) -> Self {
-        Self { engine, max_body_bytes: 64 * 1024, max_failed_attempts: 3, oidc: None, postgres_url: None }
+        Self {
+            engine,
+            max_body_bytes: 64 * 1024,
+            max_failed_attempts: 3,
+            max_bad_tokens_per_source: 1000,
+            oidc: None,
+            postgres_url: None,
+        }
     }
 }
 
@@ -88,8 +96,12 @@ pub async fn start(opts: Options) -> Server {
         }
     };
     let clock = Arc::new(ManualClock::default());
-    let config =
-        AppConfig { max_failed_attempts: opts.max_failed_attempts, lockout_seconds: 600, ..AppConfig::default() };
+    let config = AppConfig {
+        max_failed_attempts: opts.max_failed_attempts,
+        max_bad_tokens_per_source: opts.max_bad_tokens_per_source,
+        lockout_seconds: 600,
+        ..AppConfig::default()
+    };
     let oidc = opts.oidc.map(warden_authn::OidcVerifier::new);
     let app = Arc::new(App::new(store.clone(), clock.clone(), config, oidc).unwrap());
     let admin_token = app.bootstrap(None).await.unwrap().expect("fresh store bootstraps");

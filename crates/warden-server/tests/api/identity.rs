@@ -309,3 +309,19 @@ async fn pagination_with_cursors(engine: Engine) {
     s.get("/api/v1/projects?cursor=%27%3B--", &admin).await.problem(400, "invalid-parameter");
     s.get("/api/v1/projects?colour=blue", &admin).await.problem(400, "invalid-parameter");
 }
+
+both_engines!(guessing_tokens_locks_out_the_source);
+async fn guessing_tokens_locks_out_the_source(engine: Engine) {
+    let mut opts = Options::new(engine);
+    opts.max_bad_tokens_per_source = 4;
+    let s = start(opts).await;
+    for i in 0..3 {
+        s.get("/api/v1/whoami", &format!("wdn_guess_{i}")).await.problem(401, "unauthenticated");
+    }
+    s.get("/api/v1/whoami", &s.admin_token).await.expect(200);
+    s.get("/api/v1/whoami", "wdn_guess_last").await.problem(429, "too-many-failures");
+    // Now even a valid token from this address waits out the lock.
+    s.get("/api/v1/whoami", &s.admin_token).await.problem(429, "too-many-failures");
+    s.clock.advance(601);
+    s.get("/api/v1/whoami", &s.admin_token).await.expect(200);
+}
