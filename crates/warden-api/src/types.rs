@@ -34,19 +34,88 @@ pub struct UserQuery {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct EventQuery {
+pub struct AuditQuery {
+    /// Index cursor from a previous page's `next_cursor`.
     pub cursor: Option<String>,
     pub limit: Option<u32>,
-    /// `authentication` or `authorization`.
+    /// `authentication`, `authorization`, `change` or `system`.
     pub category: Option<String>,
+    /// An action, e.g. `project.create` or `password`.
+    pub action: Option<String>,
     /// Subject id of the actor.
     pub actor: Option<String>,
+    /// `type:id`, e.g. `project:prj_…`.
+    pub resource: Option<String>,
     /// `success`, `failure`, `allow` or `deny`.
     pub outcome: Option<String>,
+    /// Project id.
+    pub project: Option<String>,
     /// RFC 3339 time, inclusive.
     pub since: Option<String>,
     /// RFC 3339 time, exclusive.
     pub until: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EntriesQuery {
+    /// First index.
+    pub from: u64,
+    /// At most this many (1-1000, default 100).
+    pub limit: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InclusionQuery {
+    pub index: u64,
+    pub tree_size: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ConsistencyQuery {
+    pub from: u64,
+    pub to: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CheckpointsQuery {
+    /// Smallest tree size (default 0).
+    pub from_size: Option<u64>,
+    /// At most this many (1-1000, default 100).
+    pub limit: Option<u32>,
+}
+
+/// One ledger entry.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    pub index: u64,
+    /// Base64 of the leaf: the event's RFC 8785 canonical JSON.
+    pub leaf: String,
+    /// Base64 of the leaf hash the server recorded, SHA-256(0x00 || leaf).
+    pub leaf_hash: String,
+    pub event: serde_json::Value,
+}
+
+/// An RFC 9162 proof.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditProof {
+    /// Base64 SHA-256 hashes, in RFC 9162 order.
+    pub hashes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditCheckpoint {
+    pub tree_size: u64,
+    /// The C2SP signed note.
+    pub note: String,
+    pub created_at: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -277,28 +346,6 @@ pub struct Group {
     pub members: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub roles: Option<Vec<String>>,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct Event {
-    pub id: String,
-    pub time: String,
-    pub category: String,
-    pub action: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub actor: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<String>,
-    pub outcome: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    pub detail: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -2,9 +2,10 @@
 //! sign-ins, with lockout and an event for every sign-in attempt.
 
 use serde_json::json;
+use warden_audit::{Actor, AuditEvent, Category};
 use warden_authn::{password, token, totp, OidcVerifier};
-use warden_core::{AuthMethod, EventId, Principal, PrincipalKind, Role, SubjectId, TokenId, TokenScope};
-use warden_store::{EventRecord, MemberRef, RoleGrantRecord, SubjectRecord, TokenRecord};
+use warden_core::{AuthMethod, Principal, PrincipalKind, Role, SubjectId, TokenId, TokenScope};
+use warden_store::{MemberRef, RoleGrantRecord, SubjectRecord, TokenRecord};
 
 use crate::{App, AppError, RequestMeta};
 
@@ -336,22 +337,18 @@ impl App {
         meta: &RequestMeta,
         detail: serde_json::Value,
     ) -> Result<(), AppError> {
-        let now = self.now();
-        self.record(EventRecord {
-            id: EventId::generate(now.0),
-            time: now,
-            category: "authentication".into(),
-            action: method.into(),
-            actor: actor.cloned(),
-            resource: None,
-            outcome: outcome.into(),
-            reason: reason.map(str::to_string),
-            project: None,
-            source: meta.source.clone(),
-            request_id: Some(meta.request_id.clone()).filter(|r| !r.is_empty()),
-            detail,
-        })
-        .await
+        let mut e = AuditEvent::new(self.now(), Category::Authentication, method, outcome);
+        e.actor = Actor {
+            uid: actor.map(|a| a.to_string()),
+            auth_method: Some(method.to_string()),
+            mfa: detail.get("mfa").and_then(|m| m.as_bool()),
+            ..Actor::default()
+        };
+        e.reason = reason.map(str::to_string);
+        e.request_id = Some(meta.request_id.clone()).filter(|r| !r.is_empty());
+        e.src_ip = meta.source.clone();
+        e.detail = detail;
+        self.record(&e).await
     }
 }
 

@@ -21,6 +21,10 @@ pub enum AppError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// A path or query parameter that is well-formed but cannot be served (e.g. a proof
+    /// for a tree size the log does not have).
+    #[error("{0}")]
+    BadParameter(String),
     #[error("the database is unavailable")]
     Unavailable(String),
     #[error("internal error")]
@@ -34,6 +38,16 @@ impl From<StoreError> for AppError {
             StoreError::Missing(what) => AppError::Invalid(format!("{what} does not exist")),
             StoreError::Unavailable(why) => AppError::Unavailable(why),
             StoreError::Internal(why) => AppError::Internal(why),
+        }
+    }
+}
+
+impl From<warden_audit::LedgerError> for AppError {
+    fn from(e: warden_audit::LedgerError) -> Self {
+        match e {
+            warden_audit::LedgerError::Store(s) => s.into(),
+            warden_audit::LedgerError::Tree(t) => AppError::BadParameter(t.to_string()),
+            other => AppError::Unavailable(other.to_string()),
         }
     }
 }

@@ -17,9 +17,10 @@ use std::future::Future;
 use std::sync::Arc;
 
 use serde_json::json;
-use warden_core::{EventId, Principal, Role, Timestamp};
+use warden_audit::{Actor, AuditEvent, Category, Ledger, ResourceRef};
+use warden_core::{AuthMethod, Principal, Role, Timestamp};
 use warden_policy::{Engine, Facts};
-use warden_store::{EventRecord, Store};
+use warden_store::Store;
 
 pub use authn::{LoginInput, LoginOutput};
 pub use error::AppError;
@@ -128,6 +129,7 @@ pub trait Operation: Send + Sized {
 
 pub struct App {
     store: Arc<dyn Store>,
+    ledger: Arc<Ledger>,
     policy: Engine,
     clock: Arc<dyn Clock>,
     config: AppConfig,
@@ -138,16 +140,21 @@ pub struct App {
 impl App {
     pub fn new(
         store: Arc<dyn Store>,
+        ledger: Arc<Ledger>,
         clock: Arc<dyn Clock>,
         config: AppConfig,
         oidc: Option<warden_authn::OidcVerifier>,
     ) -> Result<Self, AppError> {
         let policy = Engine::builtin().map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Self { store, policy, clock, config, oidc, bad_tokens: Default::default() })
+        Ok(Self { store, ledger, policy, clock, config, oidc, bad_tokens: Default::default() })
     }
 
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    pub fn ledger(&self) -> &Arc<Ledger> {
+        &self.ledger
     }
 
     pub fn config(&self) -> &AppConfig {
@@ -180,37 +187,76 @@ impl App {
         for e in &decision.errors {
             tracing::warn!(action = O::ACTION.as_str(), error = %e, "policy evaluation error (treated as deny)");
         }
-        // Every decision on a change, every denial, and every read of the event log is
-        // evidence. Recording it must succeed before anything runs (fail closed).
-        if O::ACTION.is_mutation() || !decision.allowed || O::ACTION == Action::EventList {
-            self.record(EventRecord {
-                id: EventId::generate(self.now().0),
-                time: self.now(),
-                category: "authorization".into(),
-                action: O::ACTION.as_str().into(),
-                actor: Some(principal.id.clone()),
-                resource: Some(format!("{}:{}", target.resource.type_name(), target.resource.id())),
-                outcome: if decision.allowed { "allow" } else { "deny" }.into(),
-                reason: Some(decision.explain(O::ACTION)),
-                project: target.resource.project().cloned(),
-                source: meta.source.clone(),
-                request_id: Some(meta.request_id.clone()),
-                detail: json!({
-                    "policies": decision.policies,
-                    "mfa": principal.mfa,
-                    "auth_method": principal.method,
-                    "requested_role": facts.requested_role.map(|r| r.as_str()),
-                }),
-            })
-            .await?;
+        // Every decision on a change, every denial, and every read of the audit ledger is
+        // evidence. It must be durable before anything runs (fail closed).
+        let resource = ResourceRef { type_: target.resource.type_name().into(), uid: target.resource.id() };
+        let project = target.resource.project().map(|p| p.to_string());
+        let record_decision = O::ACTION.is_mutation() || !decision.allowed || O::ACTION.is_audit_read();
+        if record_decision {
+            let mut e = self.event(
+                Category::Authorization,
+                O::ACTION.as_str(),
+                if decision.allowed { "allow" } else { "deny" },
+                principal,
+                meta,
+            );
+            e.reason = Some(decision.explain(O::ACTION));
+            e.resource = Some(resource.clone());
+            e.project = project.clone();
+            e.policies = decision.policies.clone();
+            if let Some(r) = facts.requested_role {
+                e.detail = json!({"requested_role": r.as_str()});
+            }
+            self.record(&e).await?;
         }
         if !decision.allowed {
             return Err(AppError::Forbidden(decision.explain(O::ACTION)));
         }
-        op.execute(Authorized { app: self, principal, meta }).await
+        let result = op.execute(Authorized { app: self, principal, meta }).await;
+        // The result of every change, so the record shows what happened, not only what
+        // was allowed.
+        if O::ACTION.is_mutation() {
+            let (outcome, reason) = match &result {
+                Ok(_) => ("success", None),
+                Err(e) => ("failure", Some(e.to_string())),
+            };
+            let mut e = self.event(Category::Change, O::ACTION.as_str(), outcome, principal, meta);
+            e.reason = reason;
+            e.resource = Some(resource);
+            e.project = project;
+            if let Err(err) = self.record(&e).await {
+                tracing::error!(error = %err, action = O::ACTION.as_str(), "could not record the result of a change");
+            }
+        }
+        result
     }
 
-    pub(crate) async fn record(&self, event: EventRecord) -> Result<(), AppError> {
-        self.store.append_event(&event).await.map_err(AppError::from)
+    /// An event about `principal` acting in this request.
+    pub(crate) fn event(
+        &self,
+        category: Category,
+        action: &str,
+        outcome: &str,
+        principal: &Principal,
+        meta: &RequestMeta,
+    ) -> AuditEvent {
+        let mut e = AuditEvent::new(self.now(), category, action, outcome);
+        e.actor = Actor {
+            uid: Some(principal.id.to_string()),
+            name: Some(principal.name.clone()),
+            kind: Some(principal.kind.as_str().to_string()),
+            auth_method: Some(match principal.method {
+                AuthMethod::Token => "token".to_string(),
+                AuthMethod::Oidc => "oidc".to_string(),
+            }),
+            mfa: Some(principal.mfa),
+        };
+        e.request_id = Some(meta.request_id.clone()).filter(|r| !r.is_empty());
+        e.src_ip = meta.source.clone();
+        e
+    }
+
+    pub(crate) async fn record(&self, event: &AuditEvent) -> Result<(), AppError> {
+        self.ledger.append(event).await.map(|_| ()).map_err(AppError::from)
     }
 }

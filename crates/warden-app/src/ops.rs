@@ -3,12 +3,14 @@
 
 use std::collections::BTreeSet;
 
+use warden_audit::AuditEvent;
 use warden_authn::{password, token, totp};
 use warden_core::{
     validate_name, GroupId, Principal, PrincipalKind, ProjectId, Role, RoleScope, SubjectId, Timestamp, TokenId,
 };
+use warden_ledger::Hash;
 use warden_store::{
-    EventFilter, EventRecord, GroupRecord, MemberRef, MembershipRecord, Page, ProjectRecord, RoleGrantRecord,
+    AuditFilter, CheckpointRecord, GroupRecord, MemberRef, MembershipRecord, Page, ProjectRecord, RoleGrantRecord,
     SubjectRecord, TokenRecord,
 };
 
@@ -739,21 +741,118 @@ impl Operation for RemoveGroupMember {
     }
 }
 
-// ---------------------------------------------------------------- events
+// ---------------------------------------------------------------- audit ledger
 
-/// Reads the internal event stream (sign-ins, decisions). Each read is itself recorded.
-pub struct ListEvents {
-    pub filter: EventFilter,
+/// An entry of the ledger: its index, its leaf bytes and the event they encode.
+pub struct LedgerEntry {
+    pub index: u64,
+    pub leaf: Vec<u8>,
+    pub event: AuditEvent,
+    pub leaf_hash: Vec<u8>,
+}
+
+fn entry(e: warden_store::AuditEntry) -> Result<LedgerEntry, AppError> {
+    let event = serde_json::from_str(&e.leaf.event)
+        .map_err(|_| AppError::Internal(format!("ledger entry {} does not parse", e.index)))?;
+    Ok(LedgerEntry { index: e.index, leaf: e.leaf.event.into_bytes(), event, leaf_hash: e.leaf.leaf_hash })
+}
+
+/// Searches the ledger. Each search is itself recorded.
+pub struct SearchAudit {
+    pub filter: AuditFilter,
     pub page: Page,
 }
 
-impl Operation for ListEvents {
-    type Output = Vec<EventRecord>;
-    const ACTION: Action = Action::EventList;
+impl Operation for SearchAudit {
+    type Output = Vec<LedgerEntry>;
+    const ACTION: Action = Action::AuditRead;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
         Ok(Target::organisation())
     }
-    async fn execute(self, ctx: Authorized<'_>) -> Result<Vec<EventRecord>, AppError> {
-        Ok(ctx.store().list_events(&self.filter, &self.page).await?)
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Vec<LedgerEntry>, AppError> {
+        ctx.store().search_audit(&self.filter, &self.page).await?.into_iter().map(entry).collect()
+    }
+}
+
+/// Entries by index: one (`limit` 1) or a run of them, for verification and export.
+pub struct ReadAuditEntries {
+    pub from: u64,
+    pub limit: u32,
+}
+
+impl Operation for ReadAuditEntries {
+    type Output = Vec<LedgerEntry>;
+    const ACTION: Action = Action::AuditRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Vec<LedgerEntry>, AppError> {
+        ctx.store().audit_entries(self.from, self.limit).await?.into_iter().map(entry).collect()
+    }
+}
+
+/// RFC 9162 inclusion proof of entry `index` in the tree of `tree_size` entries.
+pub struct InclusionProof {
+    pub index: u64,
+    pub tree_size: u64,
+}
+
+impl Operation for InclusionProof {
+    type Output = Vec<Hash>;
+    const ACTION: Action = Action::AuditRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Vec<Hash>, AppError> {
+        Ok(ctx.app.ledger().inclusion_proof(self.index, self.tree_size).await?)
+    }
+}
+
+/// RFC 9162 consistency proof between tree sizes `from` and `to`.
+pub struct ConsistencyProof {
+    pub from: u64,
+    pub to: u64,
+}
+
+impl Operation for ConsistencyProof {
+    type Output = Vec<Hash>;
+    const ACTION: Action = Action::AuditRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Vec<Hash>, AppError> {
+        Ok(ctx.app.ledger().consistency_proof(self.from, self.to).await?)
+    }
+}
+
+/// Stored checkpoints from `from_size` on (for verifiers).
+pub struct ListCheckpoints {
+    pub from_size: u64,
+    pub limit: u32,
+}
+
+impl Operation for ListCheckpoints {
+    type Output = Vec<CheckpointRecord>;
+    const ACTION: Action = Action::AuditRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Vec<CheckpointRecord>, AppError> {
+        Ok(ctx.store().list_checkpoints(self.from_size, self.limit).await?)
+    }
+}
+
+/// The latest signed checkpoint: size and root only, for every authenticated caller
+/// (witnesses and monitors).
+pub struct LatestCheckpoint;
+
+impl Operation for LatestCheckpoint {
+    type Output = CheckpointRecord;
+    const ACTION: Action = Action::AuditCheckpoint;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<CheckpointRecord, AppError> {
+        Ok(ctx.app.ledger().checkpoint().await?)
     }
 }

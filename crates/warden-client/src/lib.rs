@@ -268,9 +268,67 @@ impl Client {
         self.delete(&format!("/api/v1/groups/{}/members/{}", enc(group), enc(subject))).await
     }
 
-    /// Events; `query` is a ready-made query string without the `?`.
-    pub async fn list_events(&self, query: &str) -> Result<api::Paged<api::Event>> {
+    /// Ledger search; `query` is a ready-made query string without the `?`.
+    pub async fn audit_events(&self, query: &str) -> Result<api::Paged<api::AuditEntry>> {
         let q = if query.is_empty() { String::new() } else { format!("?{query}") };
-        self.get(&format!("/api/v1/events{q}")).await
+        self.get(&format!("/api/v1/audit/events{q}")).await
+    }
+
+    pub async fn audit_entry(&self, index: u64) -> Result<api::AuditEntry> {
+        self.get(&format!("/api/v1/audit/entries/{index}")).await
+    }
+
+    pub async fn audit_entries(&self, from: u64, limit: u32) -> Result<Vec<api::AuditEntry>> {
+        self.get(&format!("/api/v1/audit/entries?from={from}&limit={limit}")).await
+    }
+
+    pub async fn audit_checkpoints(&self, from_size: u64, limit: u32) -> Result<Vec<api::AuditCheckpoint>> {
+        self.get(&format!("/api/v1/audit/checkpoints?from_size={from_size}&limit={limit}")).await
+    }
+
+    pub async fn audit_inclusion(&self, index: u64, tree_size: u64) -> Result<api::AuditProof> {
+        self.get(&format!("/api/v1/audit/proof/inclusion?index={index}&tree_size={tree_size}")).await
+    }
+
+    pub async fn audit_consistency(&self, from: u64, to: u64) -> Result<api::AuditProof> {
+        self.get(&format!("/api/v1/audit/proof/consistency?from={from}&to={to}")).await
+    }
+
+    /// The latest signed checkpoint (text).
+    pub async fn audit_checkpoint(&self) -> Result<String> {
+        self.get_text("/api/v1/audit/checkpoint").await
+    }
+
+    /// The checkpoint verifier key (text, no authentication needed).
+    pub async fn audit_public_key(&self) -> Result<String> {
+        Ok(self.get_text("/api/v1/audit/public-key").await?.trim().to_string())
+    }
+
+    async fn get_text(&self, path: &str) -> Result<String> {
+        let mut req = self.http.get(format!("{}{path}", self.base));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let res = req
+            .send()
+            .await
+            .map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.without_url().to_string() })?;
+        let status = res.status();
+        let problem = res
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/problem+json"));
+        let body =
+            res.text().await.map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
+        if problem {
+            return Err(serde_json::from_str(&body)
+                .map(ClientError::Problem)
+                .unwrap_or(ClientError::Unexpected { status: status.as_u16(), body }));
+        }
+        if !status.is_success() {
+            return Err(ClientError::Unexpected { status: status.as_u16(), body });
+        }
+        Ok(body)
     }
 }

@@ -64,8 +64,12 @@ impl ProofBundle {
         if canonical != leaf {
             return Err(VerifyError::LeafMismatch);
         }
-        let proof: Vec<Hash> =
-            self.inclusion.iter().map(|h| hash_from_b64(h)).collect::<Option<_>>().ok_or(VerifyError::Proof(ProofError::WrongLength))?;
+        let proof: Vec<Hash> = self
+            .inclusion
+            .iter()
+            .map(|h| hash_from_b64(h))
+            .collect::<Option<_>>()
+            .ok_or(VerifyError::Proof(ProofError::WrongLength))?;
         verify_inclusion(self.index, self.tree_size, &leaf_hash(&leaf), &proof, &cp.root)?;
         Ok(cp)
     }
@@ -109,14 +113,20 @@ impl LogVerifier {
     /// Adds the next entry. `stored_hash` is the leaf hash the store recorded with it.
     pub fn push(&mut self, index: u64, leaf: &[u8], stored_hash: Option<&Hash>) -> Result<(), VerifyError> {
         if index != self.tree.size() {
-            return Err(VerifyError::Entry { index, reason: format!("expected index {}: a gap or a duplicate", self.tree.size()) });
+            return Err(VerifyError::Entry {
+                index,
+                reason: format!("expected index {}: a gap or a duplicate", self.tree.size()),
+            });
         }
         if self.check_canonical && !jcs::is_canonical(leaf) {
             return Err(VerifyError::Entry { index, reason: "the event is not canonical JSON (edited?)".into() });
         }
         let h = leaf_hash(leaf);
         if stored_hash.is_some_and(|s| s != &h) {
-            return Err(VerifyError::Entry { index, reason: "the event does not match its recorded leaf hash (edited)".into() });
+            return Err(VerifyError::Entry {
+                index,
+                reason: "the event does not match its recorded leaf hash (edited)".into(),
+            });
         }
         self.tree.push_hash(h);
         Ok(())
@@ -184,7 +194,9 @@ mod tests {
     fn log_verifier_names_edits_and_gaps() {
         let key = SigningKey::generate("warden/audit").unwrap();
         let (leaves, t) = log(20);
-        let sign = |n: u64| Checkpoint { origin: "warden/audit".into(), size: n, root: t.root(n).unwrap() }.sign(&key).unwrap();
+        let sign = |n: u64| {
+            Checkpoint { origin: "warden/audit".into(), size: n, root: t.root(n).unwrap() }.sign(&key).unwrap()
+        };
         let hashes: Vec<Hash> = leaves.iter().map(|l| leaf_hash(l)).collect();
 
         let mut v = LogVerifier::new(true);
@@ -203,7 +215,13 @@ mod tests {
             }
             let r = v.push(i as u64, &l, Some(&hashes[i]));
             if i == 13 {
-                assert_eq!(r, Err(VerifyError::Entry { index: 13, reason: "the event does not match its recorded leaf hash (edited)".into() }));
+                assert_eq!(
+                    r,
+                    Err(VerifyError::Entry {
+                        index: 13,
+                        reason: "the event does not match its recorded leaf hash (edited)".into()
+                    })
+                );
                 break;
             }
         }

@@ -174,7 +174,8 @@ impl VerifierKey {
         if key_id(name, &public) != id {
             return Err(NoteError::BadKey("key id does not match the key"));
         }
-        let key = ed25519_dalek::VerifyingKey::from_bytes(&public).map_err(|_| NoteError::BadKey("not a valid point"))?;
+        let key =
+            ed25519_dalek::VerifyingKey::from_bytes(&public).map_err(|_| NoteError::BadKey("not a valid point"))?;
         Ok(Self { name: name.to_string(), id, key })
     }
 
@@ -189,8 +190,10 @@ impl VerifierKey {
             return Err(NoteError::Malformed("signature lines must end with a newline"));
         }
         for line in sigs.lines() {
-            let rest = line.strip_prefix(DASH).ok_or(NoteError::Malformed("signature line must start with an em dash"))?;
-            let (name, blob) = rest.split_once(' ').ok_or(NoteError::Malformed("signature line needs a name and a signature"))?;
+            let rest =
+                line.strip_prefix(DASH).ok_or(NoteError::Malformed("signature line must start with an em dash"))?;
+            let (name, blob) =
+                rest.split_once(' ').ok_or(NoteError::Malformed("signature line needs a name and a signature"))?;
             if name != self.name {
                 continue;
             }
@@ -230,7 +233,8 @@ impl Checkpoint {
             return Err(NoteError::BadCheckpoint("size is not a decimal number"));
         }
         let size = size.parse().map_err(|_| NoteError::BadCheckpoint("size out of range"))?;
-        let root = lines.next().and_then(hash_from_b64).ok_or(NoteError::BadCheckpoint("root is not a base64 SHA-256"))?;
+        let root =
+            lines.next().and_then(hash_from_b64).ok_or(NoteError::BadCheckpoint("root is not a base64 SHA-256"))?;
         if !text.ends_with('\n') {
             return Err(NoteError::BadCheckpoint("must end with a newline"));
         }
@@ -280,7 +284,10 @@ mod tests {
         let text = v.open(note).unwrap();
         assert!(text.starts_with("If you think"));
         // Ed25519 is deterministic: the published private key signs to the same bytes.
-        let k = SigningKey::from_private_string("PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz").unwrap();
+        let k = SigningKey::from_private_string(
+            "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz",
+        )
+        .unwrap();
         assert_eq!(k.verifier().to_string(), vkey);
         assert_eq!(k.sign_note(text).unwrap(), note);
         let tampered = note.replace("answer", "answers");

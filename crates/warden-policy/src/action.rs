@@ -33,7 +33,8 @@ actions! {
     UserGet => "user.get",
     GroupList => "group.list",
     GroupGet => "group.get",
-    EventList => "event.list",
+    AuditRead => "audit.read",
+    AuditCheckpoint => "audit.checkpoint",
     ProjectCreate => "project.create",
     UserCreate => "user.create",
     UserDisable => "user.disable",
@@ -52,6 +53,11 @@ actions! {
 }
 
 impl Action {
+    /// Reads of the audit ledger itself, which are recorded in it.
+    pub fn is_audit_read(self) -> bool {
+        matches!(self, Action::AuditRead)
+    }
+
     /// Action groups in the schema (not operations themselves).
     pub const GROUPS: &'static [&'static str] =
         &["authenticated", "self-service", "read", "privileged", "project-read", "project-manage"];
@@ -68,7 +74,8 @@ impl Action {
                 | Action::UserGet
                 | Action::GroupList
                 | Action::GroupGet
-                | Action::EventList
+                | Action::AuditRead
+                | Action::AuditCheckpoint
                 | Action::ProjectGet
                 | Action::ProjectMemberList
         )

@@ -46,7 +46,7 @@ fn default_is_deny() {
             _ => Resource::Organisation,
         };
         let d = engine.decide(&nobody, *action, &resource, &Facts::default());
-        let expected = matches!(action, Action::ProjectList | Action::TokenCreate);
+        let expected = matches!(action, Action::ProjectList | Action::TokenCreate | Action::AuditCheckpoint);
         assert_eq!(d.allowed, expected, "{action:?}: {d:?}");
         assert!(d.errors.is_empty(), "{action:?}: {:?}", d.errors);
     }
@@ -71,7 +71,7 @@ fn auditor_reads_but_never_writes() {
     let engine = Engine::builtin().unwrap();
     let auditor = principal(&[Role::Auditor], true);
     let p = Resource::Project(ProjectId::generate(1));
-    assert!(engine.decide(&auditor, Action::EventList, &Resource::Organisation, &Facts::default()).allowed);
+    assert!(engine.decide(&auditor, Action::AuditRead, &Resource::Organisation, &Facts::default()).allowed);
     assert!(engine.decide(&auditor, Action::ProjectGet, &p, &Facts::default()).allowed);
     assert!(!engine.decide(&auditor, Action::ProjectMemberAdd, &p, &Facts::default()).allowed);
     assert!(!engine.decide(&auditor, Action::ProjectCreate, &Resource::Organisation, &Facts::default()).allowed);

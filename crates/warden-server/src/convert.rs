@@ -8,8 +8,7 @@ use warden_api as api;
 use warden_api::ProblemType;
 use warden_core::{GroupId, ProjectId, Role, SubjectId, Timestamp, TokenId};
 use warden_store::{
-    EventRecord, GroupRecord, MemberRef, MembershipRecord, Page, ProjectRecord, RoleGrantRecord, SubjectRecord,
-    TokenRecord,
+    GroupRecord, MemberRef, MembershipRecord, Page, ProjectRecord, RoleGrantRecord, SubjectRecord, TokenRecord,
 };
 
 use crate::error::ApiError;
@@ -156,22 +155,5 @@ pub fn group(g: GroupRecord) -> api::Group {
         created_at: time(g.created_at),
         members: None,
         roles: None,
-    }
-}
-
-pub fn event(e: EventRecord) -> api::Event {
-    api::Event {
-        id: e.id.to_string(),
-        time: time(e.time),
-        category: e.category,
-        action: e.action,
-        actor: e.actor.map(|a| a.to_string()),
-        resource: e.resource,
-        outcome: e.outcome,
-        reason: e.reason,
-        project: e.project.map(|p| p.to_string()),
-        source: e.source,
-        request_id: e.request_id,
-        detail: e.detail,
     }
 }

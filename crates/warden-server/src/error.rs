@@ -31,6 +31,7 @@ impl From<AppError> for ApiError {
             AppError::NotFound(_) => ProblemType::NotFound,
             AppError::Conflict(_) => ProblemType::Conflict,
             AppError::Invalid(_) => ProblemType::ValidationFailed,
+            AppError::BadParameter(_) => ProblemType::InvalidParameter,
             AppError::Unavailable(why) => {
                 tracing::error!(error = %why, "database unavailable");
                 ProblemType::Unavailable

@@ -91,7 +91,14 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("get_group", Some(Action::GroupGet)),
     ("add_group_member", Some(Action::GroupMemberAdd)),
     ("remove_group_member", Some(Action::GroupMemberRemove)),
-    ("list_events", Some(Action::EventList)),
+    ("audit_public_key", None),
+    ("audit_checkpoint", Some(Action::AuditCheckpoint)),
+    ("audit_checkpoints", Some(Action::AuditRead)),
+    ("audit_entry", Some(Action::AuditRead)),
+    ("audit_entries", Some(Action::AuditRead)),
+    ("audit_inclusion", Some(Action::AuditRead)),
+    ("audit_consistency", Some(Action::AuditRead)),
+    ("audit_events", Some(Action::AuditRead)),
 ];
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -118,7 +125,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_groups, create_group))
         .routes(routes!(get_group))
         .routes(routes!(add_group_member, remove_group_member))
-        .routes(routes!(list_events))
+        .routes(routes!(audit_public_key))
+        .routes(routes!(audit_checkpoint))
+        .routes(routes!(audit_checkpoints))
+        .routes(routes!(audit_entry))
+        .routes(routes!(audit_entries))
+        .routes(routes!(audit_inclusion))
+        .routes(routes!(audit_consistency))
+        .routes(routes!(audit_events))
 }
 
 /// Adds the bearer scheme, requires it on every operation not marked public, and

@@ -1,4 +1,4 @@
--- Identity, projects, groups, roles, tokens and the internal event stream.
+-- Identity, projects, groups, roles and tokens.
 CREATE TABLE subjects (
     id              TEXT PRIMARY KEY,
     kind            TEXT NOT NULL CHECK (kind IN ('human', 'service')),
@@ -75,20 +75,3 @@ CREATE TABLE role_grants (
     granted_by TEXT,
     PRIMARY KEY (member_id, role)
 );
-
-CREATE TABLE events (
-    id         TEXT PRIMARY KEY,
-    time       BIGINT NOT NULL,
-    category   TEXT NOT NULL,
-    action     TEXT NOT NULL,
-    actor      TEXT,
-    resource   TEXT,
-    outcome    TEXT NOT NULL,
-    reason     TEXT,
-    project_id TEXT,
-    source     TEXT,
-    request_id TEXT,
-    detail     TEXT NOT NULL
-);
-CREATE INDEX events_time ON events (time);
-CREATE INDEX events_actor ON events (actor, id);

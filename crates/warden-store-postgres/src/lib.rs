@@ -11,7 +11,10 @@ use sqlx::{PgPool, Row};
 use warden_store::StoreError;
 
 /// Migrations in order. Every migration exists for both engines (a tidy test checks).
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "identity", include_str!("../migrations/0001_identity.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "identity", include_str!("../migrations/0001_identity.sql")),
+    (2, "audit", include_str!("../migrations/0002_audit.sql")),
+];
 
 /// Arbitrary constant naming Warden's migration lock.
 const MIGRATION_LOCK: i64 = 0x5741_5244_454e; // "WARDEN"

@@ -12,7 +12,10 @@ use sqlx::{Row, SqlitePool};
 use warden_store::StoreError;
 
 /// Migrations in order. Every migration exists for both engines (a tidy test checks).
-pub const MIGRATIONS: &[(i64, &str, &str)] = &[(1, "identity", include_str!("../migrations/0001_identity.sql"))];
+pub const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "identity", include_str!("../migrations/0001_identity.sql")),
+    (2, "audit", include_str!("../migrations/0002_audit.sql")),
+];
 
 pub struct SqliteStore {
     pool: SqlitePool,

@@ -102,8 +102,25 @@ pub trait Store: Send + Sync + 'static {
     async fn org_roles(&self, subject: &SubjectId) -> Result<BTreeSet<Role>>;
     async fn list_role_grants(&self, member: &MemberRef) -> Result<Vec<RoleGrantRecord>>;
 
-    // Internal event stream (sign-ins, authorisation decisions). The audit ledger
-    // consumes it.
-    async fn append_event(&self, event: &EventRecord) -> Result<()>;
-    async fn list_events(&self, filter: &EventFilter, page: &Page) -> Result<Vec<EventRecord>>;
+    // The audit ledger. Append-only: there is no update or delete method.
+    /// Appends entries with consecutive indexes in one transaction (durable when it
+    /// returns) and returns the index of the first.
+    async fn append_audit(&self, leaves: &[AuditLeaf]) -> Result<u64>;
+    async fn audit_size(&self) -> Result<u64>;
+    /// Leaf hashes of entries `[from, to)`, in order.
+    async fn audit_leaf_hashes(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>>;
+    /// Up to `limit` entries from index `from` on, in order.
+    async fn audit_entries(&self, from: u64, limit: u32) -> Result<Vec<AuditEntry>>;
+    /// Entries matching `filter` whose index is after the page cursor, in index order.
+    async fn search_audit(&self, filter: &AuditFilter, page: &Page) -> Result<Vec<AuditEntry>>;
+    /// Stores a signed checkpoint; a second one for the same size is ignored.
+    async fn put_checkpoint(&self, checkpoint: &CheckpointRecord) -> Result<()>;
+    async fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>>;
+    /// Checkpoints with `tree_size >= from_size`, smallest first.
+    async fn list_checkpoints(&self, from_size: u64, limit: u32) -> Result<Vec<CheckpointRecord>>;
+    /// The smallest checkpoint covering at least `size` entries.
+    async fn checkpoint_covering(&self, size: u64) -> Result<Option<CheckpointRecord>>;
+    /// The next index an exporter should send; 0 when it has none.
+    async fn export_cursor(&self, name: &str) -> Result<u64>;
+    async fn set_export_cursor(&self, name: &str, next_index: u64, at: Timestamp) -> Result<()>;
 }

@@ -1,6 +1,6 @@
 //! Rows as the domain sees them.
 
-use warden_core::{EventId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+use warden_core::{GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
 
 /// Cursor pagination over ids (which sort by creation time).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -149,32 +149,48 @@ pub struct RoleGrantRecord {
     pub granted_by: Option<SubjectId>,
 }
 
-/// One entry of the internal event stream. Never holds secrets or payloads.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventRecord {
-    pub id: EventId,
+/// One audit ledger entry as stored: the leaf (canonical JSON of the event), its leaf
+/// hash, and copies of the fields searches filter on. Never holds secrets or payloads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditLeaf {
     pub time: Timestamp,
-    /// `authentication` or `authorization`.
     pub category: String,
-    /// What was attempted: a sign-in method (`password`, `token`, `oidc`) or an action.
     pub action: String,
-    pub actor: Option<SubjectId>,
+    pub actor: Option<String>,
     pub resource: Option<String>,
-    /// `success`/`failure` for sign-ins, `allow`/`deny` for decisions.
     pub outcome: String,
-    pub reason: Option<String>,
-    pub project: Option<ProjectId>,
-    pub source: Option<String>,
+    pub project: Option<String>,
     pub request_id: Option<String>,
-    /// Extra structured facts (method, mfa, policy ids). Never secrets.
-    pub detail: serde_json::Value,
+    /// The event's RFC 8785 canonical JSON: the Merkle leaf.
+    pub event: String,
+    /// SHA-256(0x00 || event).
+    pub leaf_hash: Vec<u8>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub index: u64,
+    pub leaf: AuditLeaf,
+}
+
+/// Search over the ledger. Every field narrows.
 #[derive(Debug, Clone, Default)]
-pub struct EventFilter {
+pub struct AuditFilter {
     pub category: Option<String>,
-    pub actor: Option<SubjectId>,
+    pub action: Option<String>,
+    pub actor: Option<String>,
+    pub resource: Option<String>,
     pub outcome: Option<String>,
+    pub project: Option<String>,
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
+}
+
+/// A signed checkpoint as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckpointRecord {
+    pub tree_size: u64,
+    /// The C2SP signed note.
+    pub note: String,
+    pub created_at: Timestamp,
 }

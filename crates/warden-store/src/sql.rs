@@ -15,9 +15,9 @@ macro_rules! sql_store_impl {
             use std::str::FromStr;
 
             use sqlx::Row as _;
-            use warden_core::{EventId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+            use warden_core::{GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
             use warden_store::{
-                EventFilter, EventRecord, GroupRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
+                AuditEntry, AuditFilter, AuditLeaf, CheckpointRecord, GroupRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
                 Result, RoleGrantRecord, StoreError, SubjectRecord, TokenRecord,
             };
 
@@ -163,29 +163,41 @@ macro_rules! sql_store_impl {
                 })
             }
 
-            const EVENT_COLS: &str =
-                "id, time, category, action, actor, resource, outcome, reason, project_id, source, request_id, detail";
+            const AUDIT_COLS: &str =
+                "idx, time, category, action, actor, resource, outcome, project_id, request_id, event, leaf_hash";
 
-            fn event(row: &Row) -> Result<EventRecord> {
-                let g = |e: sqlx::Error| bad("event", e);
-                let id: String = row.try_get("id").map_err(g)?;
-                let actor: Option<String> = row.try_get("actor").map_err(g)?;
-                let project: Option<String> = row.try_get("project_id").map_err(g)?;
-                let detail: String = row.try_get("detail").map_err(g)?;
-                Ok(EventRecord {
-                    id: EventId::parse(&id).map_err(|e| bad("event", e))?,
-                    time: Timestamp(row.try_get("time").map_err(g)?),
-                    category: row.try_get("category").map_err(g)?,
-                    action: row.try_get("action").map_err(g)?,
-                    actor: actor.map(|a| SubjectId::parse(&a)).transpose().map_err(|e| bad("event", e))?,
-                    resource: row.try_get("resource").map_err(g)?,
-                    outcome: row.try_get("outcome").map_err(g)?,
-                    reason: row.try_get("reason").map_err(g)?,
-                    project: project.map(|p| ProjectId::parse(&p)).transpose().map_err(|e| bad("event", e))?,
-                    source: row.try_get("source").map_err(g)?,
-                    request_id: row.try_get("request_id").map_err(g)?,
-                    detail: serde_json::from_str(&detail).map_err(|e| bad("event", e))?,
+            fn audit_entry(row: &Row) -> Result<AuditEntry> {
+                let g = |e: sqlx::Error| bad("audit", e);
+                let idx: i64 = row.try_get("idx").map_err(g)?;
+                Ok(AuditEntry {
+                    index: u64::try_from(idx).map_err(|e| bad("audit", e))?,
+                    leaf: AuditLeaf {
+                        time: Timestamp(row.try_get("time").map_err(g)?),
+                        category: row.try_get("category").map_err(g)?,
+                        action: row.try_get("action").map_err(g)?,
+                        actor: row.try_get("actor").map_err(g)?,
+                        resource: row.try_get("resource").map_err(g)?,
+                        outcome: row.try_get("outcome").map_err(g)?,
+                        project: row.try_get("project_id").map_err(g)?,
+                        request_id: row.try_get("request_id").map_err(g)?,
+                        event: row.try_get("event").map_err(g)?,
+                        leaf_hash: row.try_get("leaf_hash").map_err(g)?,
+                    },
                 })
+            }
+
+            fn checkpoint(row: &Row) -> Result<CheckpointRecord> {
+                let g = |e: sqlx::Error| bad("checkpoint", e);
+                let size: i64 = row.try_get("tree_size").map_err(g)?;
+                Ok(CheckpointRecord {
+                    tree_size: u64::try_from(size).map_err(|e| bad("checkpoint", e))?,
+                    note: row.try_get("note").map_err(g)?,
+                    created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                })
+            }
+
+            fn i64_of(v: u64) -> Result<i64> {
+                i64::try_from(v).map_err(|_| StoreError::Internal(format!("{v} is out of range")))
             }
 
             fn collect<T>(rows: Vec<Row>, f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
@@ -732,49 +744,175 @@ macro_rules! sql_store_impl {
                     collect(rows, grant)
                 }
 
-                async fn append_event(&self, e: &EventRecord) -> Result<()> {
-                    sqlx::query(&format!(
-                        "INSERT INTO events ({EVENT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
-                    ))
-                    .bind(e.id.as_str())
-                    .bind(e.time.0)
-                    .bind(&e.category)
-                    .bind(&e.action)
-                    .bind(e.actor.as_ref().map(|a| a.as_str()))
-                    .bind(&e.resource)
-                    .bind(&e.outcome)
-                    .bind(&e.reason)
-                    .bind(e.project.as_ref().map(|p| p.as_str()))
-                    .bind(&e.source)
-                    .bind(&e.request_id)
-                    .bind(e.detail.to_string())
-                    .execute(&self.pool)
-                    .await
-                    .map_err(map_err("event"))?;
-                    Ok(())
+                async fn append_audit(&self, leaves: &[AuditLeaf]) -> Result<u64> {
+                    if leaves.is_empty() {
+                        return self.audit_size().await;
+                    }
+                    let n = i64::try_from(leaves.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
+                    let mut tx = self.begin_write().await?;
+                    // Taking the head row first serialises appenders (row lock on
+                    // PostgreSQL, the write lock on SQLite): indexes never gap or repeat.
+                    let row = sqlx::query("UPDATE audit_head SET size = size + $1 WHERE id = 1 RETURNING size")
+                        .bind(n)
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(map_err("audit head"))?;
+                    let end: i64 = row.try_get("size").map_err(|e| bad("audit head", e))?;
+                    let first = end - n;
+                    for (c, chunk) in leaves.chunks(400).enumerate() {
+                        let base = first + (c * 400) as i64;
+                        let mut qb = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO audit_log ({AUDIT_COLS}) "));
+                        qb.push_values(chunk.iter().enumerate(), |mut b, (i, l)| {
+                            b.push_bind(base + i as i64)
+                                .push_bind(l.time.0)
+                                .push_bind(l.category.clone())
+                                .push_bind(l.action.clone())
+                                .push_bind(l.actor.clone())
+                                .push_bind(l.resource.clone())
+                                .push_bind(l.outcome.clone())
+                                .push_bind(l.project.clone())
+                                .push_bind(l.request_id.clone())
+                                .push_bind(l.event.clone())
+                                .push_bind(l.leaf_hash.clone());
+                        });
+                        qb.build().execute(&mut *tx).await.map_err(map_err("audit entry"))?;
+                    }
+                    tx.commit().await.map_err(map_err("audit append"))?;
+                    u64::try_from(first).map_err(|e| bad("audit head", e))
                 }
 
-                async fn list_events(&self, f: &EventFilter, page: &Page) -> Result<Vec<EventRecord>> {
+                async fn audit_size(&self) -> Result<u64> {
+                    let row = sqlx::query("SELECT size FROM audit_head WHERE id = 1")
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(map_err("audit head"))?;
+                    let size: i64 = row.try_get("size").map_err(|e| bad("audit head", e))?;
+                    u64::try_from(size).map_err(|e| bad("audit head", e))
+                }
+
+                async fn audit_leaf_hashes(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>> {
+                    let rows = sqlx::query("SELECT leaf_hash FROM audit_log WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+                        .bind(i64_of(from)?)
+                        .bind(i64_of(to)?)
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(map_err("audit hashes"))?;
+                    rows.iter().map(|r| r.try_get("leaf_hash").map_err(|e| bad("audit", e))).collect()
+                }
+
+                async fn audit_entries(&self, from: u64, limit: u32) -> Result<Vec<AuditEntry>> {
                     let rows = sqlx::query(&format!(
-                        "SELECT {EVENT_COLS} FROM events WHERE id > $1 \
-                         AND (CAST($2 AS TEXT) IS NULL OR category = $2) \
-                         AND (CAST($3 AS TEXT) IS NULL OR actor = $3) \
-                         AND (CAST($4 AS TEXT) IS NULL OR outcome = $4) \
-                         AND (CAST($5 AS BIGINT) IS NULL OR time >= $5) \
-                         AND (CAST($6 AS BIGINT) IS NULL OR time < $6) \
-                         ORDER BY id LIMIT $7"
+                        "SELECT {AUDIT_COLS} FROM audit_log WHERE idx >= $1 ORDER BY idx LIMIT $2"
                     ))
-                    .bind(page.after_str())
+                    .bind(i64_of(from)?)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("audit entries"))?;
+                    collect(rows, audit_entry)
+                }
+
+                async fn search_audit(&self, f: &AuditFilter, page: &Page) -> Result<Vec<AuditEntry>> {
+                    let after: i64 = match page.after.as_deref() {
+                        None => -1,
+                        Some(c) => c.parse().map_err(|_| StoreError::Internal(format!("bad audit cursor `{c}`")))?,
+                    };
+                    let rows = sqlx::query(&format!(
+                        "SELECT {AUDIT_COLS} FROM audit_log WHERE idx > $1 \
+                         AND (CAST($2 AS TEXT) IS NULL OR category = $2) \
+                         AND (CAST($3 AS TEXT) IS NULL OR action = $3) \
+                         AND (CAST($4 AS TEXT) IS NULL OR actor = $4) \
+                         AND (CAST($5 AS TEXT) IS NULL OR resource = $5) \
+                         AND (CAST($6 AS TEXT) IS NULL OR outcome = $6) \
+                         AND (CAST($7 AS TEXT) IS NULL OR project_id = $7) \
+                         AND (CAST($8 AS BIGINT) IS NULL OR time >= $8) \
+                         AND (CAST($9 AS BIGINT) IS NULL OR time < $9) \
+                         ORDER BY idx LIMIT $10"
+                    ))
+                    .bind(after)
                     .bind(&f.category)
-                    .bind(f.actor.as_ref().map(|a| a.as_str()))
+                    .bind(&f.action)
+                    .bind(&f.actor)
+                    .bind(&f.resource)
                     .bind(&f.outcome)
+                    .bind(&f.project)
                     .bind(f.since.map(|t| t.0))
                     .bind(f.until.map(|t| t.0))
                     .bind(page.limit_i64())
                     .fetch_all(&self.pool)
                     .await
-                    .map_err(map_err("events"))?;
-                    collect(rows, event)
+                    .map_err(map_err("audit search"))?;
+                    collect(rows, audit_entry)
+                }
+
+                async fn put_checkpoint(&self, c: &CheckpointRecord) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO audit_checkpoints (tree_size, note, created_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (tree_size) DO NOTHING",
+                    )
+                    .bind(i64_of(c.tree_size)?)
+                    .bind(&c.note)
+                    .bind(c.created_at.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("checkpoint"))?;
+                    Ok(())
+                }
+
+                async fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>> {
+                    sqlx::query("SELECT tree_size, note, created_at FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1")
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("checkpoint"))?
+                        .as_ref()
+                        .map(checkpoint)
+                        .transpose()
+                }
+
+                async fn list_checkpoints(&self, from_size: u64, limit: u32) -> Result<Vec<CheckpointRecord>> {
+                    let rows = sqlx::query(
+                        "SELECT tree_size, note, created_at FROM audit_checkpoints WHERE tree_size >= $1 \
+                         ORDER BY tree_size LIMIT $2",
+                    )
+                    .bind(i64_of(from_size)?)
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("checkpoints"))?;
+                    collect(rows, checkpoint)
+                }
+
+                async fn checkpoint_covering(&self, size: u64) -> Result<Option<CheckpointRecord>> {
+                    Ok(self.list_checkpoints(size, 1).await?.into_iter().next())
+                }
+
+                async fn export_cursor(&self, name: &str) -> Result<u64> {
+                    let row = sqlx::query("SELECT next_index FROM audit_export_cursors WHERE name = $1")
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("export cursor"))?;
+                    match row {
+                        None => Ok(0),
+                        Some(r) => {
+                            let v: i64 = r.try_get("next_index").map_err(|e| bad("export cursor", e))?;
+                            u64::try_from(v).map_err(|e| bad("export cursor", e))
+                        }
+                    }
+                }
+
+                async fn set_export_cursor(&self, name: &str, next_index: u64, at: Timestamp) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO audit_export_cursors (name, next_index, updated_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (name) DO UPDATE SET next_index = excluded.next_index, updated_at = excluded.updated_at",
+                    )
+                    .bind(name)
+                    .bind(i64_of(next_index)?)
+                    .bind(at.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("export cursor"))?;
+                    Ok(())
                 }
             }
         }

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::json;
-use warden_core::{EventId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+use warden_core::{GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
 
 use crate::*;
 
@@ -40,7 +40,7 @@ pub async fn run(store: &dyn Store) {
     tokens(store).await;
     projects_and_isolation(store).await;
     groups_and_roles(store).await;
-    events(store).await;
+    audit(store).await;
 }
 
 async fn bootstrap_once(store: &dyn Store) {
@@ -262,33 +262,86 @@ async fn groups_and_roles(store: &dyn Store) {
     assert_eq!(store.list_groups(&Page::first(10)).await.unwrap().len(), 1);
 }
 
-async fn events(store: &dyn Store) {
-    let actor = SubjectId::generate_user(T0.0);
-    for (i, outcome) in ["success", "failure", "failure"].iter().enumerate() {
-        let e = EventRecord {
-            id: EventId::generate(T0.0 + i as i64),
-            time: Timestamp(T0.0 + i as i64),
-            category: "authentication".into(),
-            action: "password".into(),
-            actor: Some(actor.clone()),
-            resource: None,
-            outcome: outcome.to_string(),
-            reason: None,
-            project: None,
-            source: Some("127.0.0.1".into()),
-            request_id: Some(format!("req-{i}")),
-            detail: json!({"mfa": false}),
-        };
-        store.append_event(&e).await.unwrap();
+fn leaf(i: u64, actor: &str, outcome: &str) -> AuditLeaf {
+    let event = json!({"i": i, "actor": actor, "outcome": outcome}).to_string();
+    AuditLeaf {
+        time: Timestamp(T0.0 + i as i64),
+        category: "authorization".into(),
+        action: if i % 2 == 0 { "project.create" } else { "whoami" }.into(),
+        actor: Some(actor.into()),
+        resource: Some("organisation:warden".into()),
+        outcome: outcome.into(),
+        project: None,
+        request_id: Some(format!("req-{i}")),
+        leaf_hash: event.as_bytes().iter().rev().copied().collect(),
+        event,
     }
-    let all = store.list_events(&EventFilter::default(), &Page::first(10)).await.unwrap();
-    assert_eq!(all.len(), 3);
-    assert_eq!(all[0].detail, json!({"mfa": false}));
-    let failures = EventFilter { outcome: Some("failure".into()), ..Default::default() };
-    assert_eq!(store.list_events(&failures, &Page::first(10)).await.unwrap().len(), 2);
+}
+
+async fn audit(store: &dyn Store) {
+    assert_eq!(store.audit_size().await.unwrap(), 0);
+    assert_eq!(store.append_audit(&[]).await.unwrap(), 0, "an empty append changes nothing");
+    let batch: Vec<AuditLeaf> = (0..3).map(|i| leaf(i, "usr_a", "allow")).collect();
+    assert_eq!(store.append_audit(&batch).await.unwrap(), 0);
+    assert_eq!(store.append_audit(&[leaf(3, "usr_b", "deny")]).await.unwrap(), 3);
+    // A batch larger than one INSERT statement.
+    let big: Vec<AuditLeaf> = (4..1004).map(|i| leaf(i, "usr_c", "allow")).collect();
+    assert_eq!(store.append_audit(&big).await.unwrap(), 4);
+    assert_eq!(store.audit_size().await.unwrap(), 1004);
+
+    // Concurrent appenders never share or skip an index.
+    let one = |i: u64| async move {
+        store.append_audit(&[leaf(i, "usr_d", "allow"), leaf(i, "usr_d", "allow")]).await.unwrap()
+    };
+    let (a, b, c, d) = tokio::join!(one(1), one(2), one(3), one(4));
+    let mut firsts = vec![a, b, c, d];
+    firsts.sort();
+    assert_eq!(firsts, vec![1004, 1006, 1008, 1010]);
+    assert_eq!(store.audit_size().await.unwrap(), 1012);
+
+    let entries = store.audit_entries(0, 2000).await.unwrap();
+    assert_eq!(entries.len(), 1012);
+    assert!(entries.iter().enumerate().all(|(i, e)| e.index == i as u64), "contiguous indexes");
+    assert_eq!(entries[3].leaf, leaf(3, "usr_b", "deny"), "round trip");
+    let hashes = store.audit_leaf_hashes(2, 5).await.unwrap();
+    assert_eq!(hashes, entries[2..5].iter().map(|e| e.leaf.leaf_hash.clone()).collect::<Vec<_>>());
+    assert_eq!(store.audit_entries(1010, 10).await.unwrap().len(), 2);
+
+    // Search.
+    let denies = AuditFilter { outcome: Some("deny".into()), ..Default::default() };
+    let found = store.search_audit(&denies, &Page::first(10)).await.unwrap();
+    assert_eq!(found.iter().map(|e| e.index).collect::<Vec<_>>(), vec![3]);
+    let by = AuditFilter { actor: Some("usr_a".into()), action: Some("project.create".into()), ..Default::default() };
+    assert_eq!(store.search_audit(&by, &Page::first(10)).await.unwrap().len(), 2);
     let window =
-        EventFilter { since: Some(Timestamp(T0.0 + 1)), until: Some(Timestamp(T0.0 + 2)), ..Default::default() };
-    assert_eq!(store.list_events(&window, &Page::first(10)).await.unwrap().len(), 1);
-    let other = EventFilter { actor: Some(SubjectId::generate_user(1)), ..Default::default() };
-    assert!(store.list_events(&other, &Page::first(10)).await.unwrap().is_empty());
+        AuditFilter { since: Some(Timestamp(T0.0 + 10)), until: Some(Timestamp(T0.0 + 20)), ..Default::default() };
+    let mut page = Page::first(4);
+    let mut seen = Vec::new();
+    loop {
+        let rows = store.search_audit(&window, &page).await.unwrap();
+        let Some(last) = rows.last() else { break };
+        page.after = Some(last.index.to_string());
+        seen.extend(rows.iter().map(|e| e.index));
+    }
+    assert_eq!(seen, (10..20).collect::<Vec<u64>>(), "cursor pages over a time window");
+
+    // Checkpoints: one per size, the first write wins.
+    for size in [3u64, 1004, 1012] {
+        let c = CheckpointRecord { tree_size: size, note: format!("note {size}"), created_at: T0 };
+        store.put_checkpoint(&c).await.unwrap();
+    }
+    store.put_checkpoint(&CheckpointRecord { tree_size: 3, note: "other".into(), created_at: T0 }).await.unwrap();
+    assert_eq!(store.latest_checkpoint().await.unwrap().unwrap().tree_size, 1012);
+    let all = store.list_checkpoints(0, 10).await.unwrap();
+    assert_eq!(all.iter().map(|c| c.tree_size).collect::<Vec<_>>(), vec![3, 1004, 1012]);
+    assert_eq!(all[0].note, "note 3");
+    assert_eq!(store.checkpoint_covering(4).await.unwrap().unwrap().tree_size, 1004);
+    assert!(store.checkpoint_covering(2000).await.unwrap().is_none());
+
+    // Export cursors.
+    assert_eq!(store.export_cursor("siem").await.unwrap(), 0);
+    store.set_export_cursor("siem", 17, T0).await.unwrap();
+    store.set_export_cursor("siem", 42, T0).await.unwrap();
+    assert_eq!(store.export_cursor("siem").await.unwrap(), 42);
+    assert_eq!(store.export_cursor("file").await.unwrap(), 0);
 }

@@ -85,8 +85,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TotpCommand,
     },
-    /// Sign-in attempts and authorisation decisions.
-    Events(EventArgs),
+    /// The tamper-evident audit ledger: search, verify, prove.
+    Audit {
+        #[command(subcommand)]
+        command: crate::audit_cli::AuditCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -240,25 +243,7 @@ pub enum TotpCommand {
     Confirm { code: String },
 }
 
-#[derive(Debug, clap::Args)]
-pub struct EventArgs {
-    #[arg(long)]
-    category: Option<String>,
-    #[arg(long)]
-    actor: Option<String>,
-    #[arg(long)]
-    outcome: Option<String>,
-    #[arg(long)]
-    since: Option<String>,
-    #[arg(long)]
-    until: Option<String>,
-    #[arg(long)]
-    limit: Option<u32>,
-    #[arg(long)]
-    cursor: Option<String>,
-}
-
-fn client(g: &Global) -> anyhow::Result<Client> {
+pub(crate) fn client(g: &Global) -> anyhow::Result<Client> {
     let saved = credentials::load()?;
     let url = g.url.clone().or_else(|| saved.as_ref().map(|c| c.url.clone()));
     let token = g.token.clone().or_else(|| saved.as_ref().map(|c| c.token.clone()));
@@ -276,7 +261,7 @@ fn read_stdin_line(what: &str) -> anyhow::Result<String> {
     Ok(line)
 }
 
-fn short(s: &str) -> String {
+pub(crate) fn short(s: &str) -> String {
     s.get(..19).map(|x| x.replace('T', " ")).unwrap_or_else(|| s.to_string())
 }
 
@@ -460,46 +445,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Events(a) => {
-            let mut q = Vec::new();
-            for (k, v) in [
-                ("category", a.category),
-                ("actor", a.actor),
-                ("outcome", a.outcome),
-                ("since", a.since),
-                ("until", a.until),
-                ("cursor", a.cursor),
-                ("limit", a.limit.map(|l| l.to_string())),
-            ] {
-                if let Some(v) = v {
-                    q.push(format!("{k}={}", form_encode(&v)));
-                }
-            }
-            let page = client(&g)?.list_events(&q.join("&")).await?;
-            if f == Format::Json {
-                return json(&page);
-            }
-            table(
-                &["time", "category", "action", "actor", "outcome", "reason"],
-                page.items
-                    .iter()
-                    .map(|e| {
-                        vec![
-                            short(&e.time),
-                            e.category.clone(),
-                            e.action.clone(),
-                            opt(&e.actor),
-                            e.outcome.clone(),
-                            opt(&e.reason),
-                        ]
-                    })
-                    .collect(),
-            );
-            if let Some(n) = page.next_cursor {
-                eprintln!("more: --cursor {n}");
-            }
-            Ok(())
-        }
+        Command::Audit { command } => crate::audit_cli::run(command, &g).await,
     }
 }
 
@@ -507,7 +453,7 @@ fn unreachable_command() -> anyhow::Result<()> {
     Err(anyhow!("this command is handled before the client starts"))
 }
 
-fn form_encode(s: &str) -> String {
+pub(crate) fn form_encode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
@@ -686,4 +632,12 @@ async fn group(command: GroupCommand, g: &Global) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Milliseconds since the epoch as RFC 3339 (UTC), for tables.
+pub(crate) fn millis_to_rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
 }

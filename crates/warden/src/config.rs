@@ -32,6 +32,18 @@ struct FileConfig {
     #[serde(default)]
     auth: FileAuth,
     oidc: Option<FileOidc>,
+    #[serde(default)]
+    audit: FileAudit,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAudit {
+    origin: Option<String>,
+    signing_key_file: Option<PathBuf>,
+    export_file: Option<PathBuf>,
+    hec_url: Option<String>,
+    hec_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -92,6 +104,20 @@ pub struct Config {
     pub max_token_ttl_seconds: i64,
     pub max_bad_tokens_per_source: i64,
     pub oidc: Option<OidcSettings>,
+    pub audit: AuditSettings,
+}
+
+#[derive(Debug)]
+pub struct AuditSettings {
+    /// Checkpoint origin and key name.
+    pub origin: String,
+    /// The checkpoint signing key (created on first start when missing).
+    pub signing_key_file: PathBuf,
+    /// Append OCSF JSON Lines here.
+    pub export_file: Option<PathBuf>,
+    /// Push OCSF events to this Splunk HEC endpoint.
+    pub hec_url: Option<String>,
+    pub hec_token: Option<SecretString>,
 }
 
 fn env_parse<T: std::str::FromStr>(env: &BTreeMap<String, String>, key: &str) -> anyhow::Result<Option<T>>
@@ -121,6 +147,11 @@ impl Config {
             "WARDEN_OIDC_ISSUER",
             "WARDEN_OIDC_AUDIENCE",
             "WARDEN_OIDC_JWKS_URL",
+            "WARDEN_AUDIT_ORIGIN",
+            "WARDEN_AUDIT_SIGNING_KEY_FILE",
+            "WARDEN_AUDIT_EXPORT_FILE",
+            "WARDEN_AUDIT_HEC_URL",
+            "WARDEN_AUDIT_HEC_TOKEN",
         ];
         for key in env.keys().filter(|k| k.starts_with("WARDEN_")) {
             if !known.contains(&key.as_str()) && !OTHER_VARIABLES.contains(&key.as_str()) {
@@ -186,7 +217,31 @@ impl Config {
             _ => bail!("OIDC needs all of issuer, audience and jwks_url"),
         };
 
+        let fa = file.audit;
+        let origin = env.get("WARDEN_AUDIT_ORIGIN").cloned().or(fa.origin).unwrap_or_else(|| "warden/audit".into());
+        if origin.is_empty() || origin.chars().any(|c| c.is_whitespace() || c == '+') {
+            bail!("audit origin {origin:?} must be non-empty without spaces or '+'");
+        }
+        let signing_key_file = env
+            .get("WARDEN_AUDIT_SIGNING_KEY_FILE")
+            .map(PathBuf::from)
+            .or(fa.signing_key_file)
+            .unwrap_or_else(|| data_dir.join("keys").join("audit-checkpoint.key"));
+        let hec_url = env.get("WARDEN_AUDIT_HEC_URL").cloned().or(fa.hec_url);
+        let hec_token = env.get("WARDEN_AUDIT_HEC_TOKEN").cloned().or(fa.hec_token);
+        if hec_url.is_some() != hec_token.is_some() {
+            bail!("audit export to a HEC collector needs both hec_url and hec_token");
+        }
+        let audit = AuditSettings {
+            origin,
+            signing_key_file,
+            export_file: env.get("WARDEN_AUDIT_EXPORT_FILE").map(PathBuf::from).or(fa.export_file),
+            hec_url,
+            hec_token: hec_token.map(SecretString::from),
+        };
+
         Ok(Config {
+            audit,
             data_dir,
             database_url: database_url.map(SecretString::from),
             listen,
@@ -227,6 +282,15 @@ impl Config {
         out.push_str(&format!("session_ttl_seconds = {}\n", self.session_ttl_seconds));
         out.push_str(&format!("max_token_ttl_seconds = {}\n", self.max_token_ttl_seconds));
         out.push_str(&format!("max_bad_tokens_per_source = {}\n", self.max_bad_tokens_per_source));
+        out.push_str("\n[audit]\n");
+        out.push_str(&format!("origin = {:?}\n", self.audit.origin));
+        out.push_str(&format!("signing_key_file = {:?}\n", self.audit.signing_key_file.display().to_string()));
+        if let Some(f) = &self.audit.export_file {
+            out.push_str(&format!("export_file = {:?}\n", f.display().to_string()));
+        }
+        if let Some(u) = &self.audit.hec_url {
+            out.push_str(&format!("hec_url = {:?}\nhec_token = \"****\"\n", mask_url(u)));
+        }
         if let Some(o) = &self.oidc {
             out.push_str("\n[oidc]\n");
             out.push_str(&format!(

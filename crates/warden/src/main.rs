@@ -2,6 +2,7 @@
 
 #![forbid(unsafe_code)]
 
+mod audit_cli;
 mod cli;
 mod config;
 mod credentials;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
-use warden_app::{App, AppConfig, SystemClock};
+use warden_app::{App, AppConfig, Clock, SystemClock};
 use warden_authn::{OidcConfig, OidcVerifier};
 use warden_server::ServerConfig;
 use warden_store::Store;
@@ -59,8 +59,79 @@ fn restrict(_: &std::path::Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Loads the checkpoint signing key, creating it (mode 0600) on first start.
+pub fn signing_key(config: &Config) -> anyhow::Result<warden_audit::SigningKey> {
+    let path = &config.audit.signing_key_file;
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let key = warden_audit::SigningKey::generate(&config.audit.origin).map_err(|e| anyhow::anyhow!("{e}"))?;
+        match write_new_private(path, key.to_private_string().as_bytes()) {
+            Ok(()) => {
+                tracing::info!(key = %key.verifier(), "created the audit checkpoint key");
+                return Ok(key);
+            }
+            // Another replica created it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
+        }
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let key =
+        warden_audit::SigningKey::from_private_string(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    if key.name() != config.audit.origin {
+        anyhow::bail!(
+            "the key in {} is named `{}` but the audit origin is `{}`",
+            path.display(),
+            key.name(),
+            config.audit.origin
+        );
+    }
+    Ok(key)
+}
+
+#[cfg(unix)]
+fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
+#[cfg(not(unix))]
+fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
+}
+
 pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
+    let key = signing_key(&config)?;
+    let ledger = warden_audit::Ledger::open(
+        store.clone(),
+        key,
+        warden_audit::LedgerConfig { origin: config.audit.origin.clone(), ..Default::default() },
+    )
+    .await
+    .map_err(|e| anyhow::anyhow!("audit ledger: {e}"))?;
+    let clock = || SystemClock.now();
+    if let Some(path) = &config.audit.export_file {
+        warden_audit::export::spawn(
+            ledger.clone(),
+            "file".into(),
+            warden_audit::export::Sink::File(path.clone()),
+            Duration::from_millis(500),
+            clock,
+        );
+    }
+    if let (Some(url), Some(token)) = (&config.audit.hec_url, &config.audit.hec_token) {
+        let sink = warden_audit::export::Sink::hec(url, token.expose_secret());
+        warden_audit::export::spawn(ledger.clone(), "hec".into(), sink, Duration::from_millis(500), clock);
+    }
     let oidc = config.oidc.as_ref().map(|o| {
         let mut c = OidcConfig::new(&o.issuer, &o.audience, &o.jwks_url);
         c.mfa_acr = o.mfa_acr.clone();
@@ -74,8 +145,9 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         max_bad_tokens_per_source: config.max_bad_tokens_per_source,
         ..AppConfig::default()
     };
-    let app =
-        Arc::new(App::new(store.clone(), Arc::new(SystemClock), app_config, oidc).map_err(|e| anyhow::anyhow!("{e}"))?);
+    let app = Arc::new(
+        App::new(store.clone(), ledger, Arc::new(SystemClock), app_config, oidc).map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
     let minted = app.bootstrap(bootstrap_token.as_deref()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
 
     let listener = tokio::net::TcpListener::bind(config.listen)

@@ -39,6 +39,8 @@ pub struct Server {
     pub url: String,
     pub admin_token: String,
     pub clock: Arc<ManualClock>,
+    pub verifier: warden_audit::VerifierKey,
+    pub store: Arc<dyn Store>,
     pub http: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
     task: tokio::task::JoinHandle<()>,
@@ -103,7 +105,11 @@ pub async fn start(opts: Options) -> Server {
         ..AppConfig::default()
     };
     let oidc = opts.oidc.map(warden_authn::OidcVerifier::new);
-    let app = Arc::new(App::new(store.clone(), clock.clone(), config, oidc).unwrap());
+    let key = warden_audit::SigningKey::generate("warden/test").unwrap();
+    let verifier = key.verifier();
+    let ledger_config = warden_audit::LedgerConfig { origin: "warden/test".into(), ..Default::default() };
+    let ledger = warden_audit::Ledger::open(store.clone(), key, ledger_config).await.unwrap();
+    let app = Arc::new(App::new(store.clone(), ledger, clock.clone(), config, oidc).unwrap());
     let admin_token = app.bootstrap(None).await.unwrap().expect("fresh store bootstraps");
     let router = warden_server::router(app, &ServerConfig { max_body_bytes: opts.max_body_bytes });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -111,7 +117,7 @@ pub async fn start(opts: Options) -> Server {
     let task = tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
-    Server { url, admin_token, clock, http: reqwest::Client::new(), _dir: dir, task }
+    Server { url, admin_token, clock, verifier, store, http: reqwest::Client::new(), _dir: dir, task }
 }
 
 /// A response: status, content type, JSON body (Null when empty or not JSON).

@@ -196,17 +196,20 @@ async fn password_sign_in_lockout_and_second_factor(engine: Engine) {
     login("carol-correct-horse", Some(s.code(&secret))).await.expect(200);
 
     // Every attempt is in the event stream, without secrets.
-    let ev =
-        s.get(&format!("/api/v1/events?category=authentication&actor={carol}&limit=500"), &admin).await.expect(200);
+    let ev = s
+        .get(&format!("/api/v1/audit/events?category=authentication&actor={carol}&limit=500"), &admin)
+        .await
+        .expect(200);
     let items = ev["items"].as_array().unwrap();
-    let failures = items.iter().filter(|e| e["outcome"] == "failure").count();
-    let successes = items.iter().filter(|e| e["outcome"] == "success").count();
+    let failures = items.iter().filter(|e| e["event"]["outcome"] == "failure").count();
+    let successes = items.iter().filter(|e| e["event"]["outcome"] == "success").count();
     assert!(failures >= 9 && successes >= 4, "failures {failures}, successes {successes}");
     let text = ev.to_string();
     assert!(!text.contains("carol-correct-horse") && !text.contains("wrong-password") && !text.contains(&secret));
     // Reading the events is itself recorded.
-    let reads = s.get("/api/v1/events?category=authorization&limit=500", &admin).await.expect(200);
-    assert!(reads["items"].as_array().unwrap().iter().any(|e| e["action"] == "event.list" && e["outcome"] == "allow"));
+    let reads =
+        s.get("/api/v1/audit/events?category=authorization&action=audit.read&limit=500", &admin).await.expect(200);
+    assert!(reads["items"].as_array().unwrap().iter().any(|e| e["event"]["outcome"] == "allow"));
 
     // Disabled accounts cannot sign in or use tokens.
     s.post(&format!("/api/v1/users/{carol}/disable"), &admin, json!(null)).await.expect(204);

@@ -61,7 +61,7 @@ async fn bad_bodies_are_problems_and_change_nothing(engine: Engine) {
     s.get("/api/v1/projects/not-an-id", &admin).await.problem(400, "invalid-parameter");
     s.get("/api/v1/users/prj_01ARZ3NDEKTSV4RRFFQ69G5FAV", &admin).await.problem(400, "invalid-parameter");
     s.get("/api/v1/users?kind=robot", &admin).await.problem(400, "invalid-parameter");
-    s.get("/api/v1/events?since=yesterday", &admin).await.problem(400, "invalid-parameter");
+    s.get("/api/v1/audit/events?since=yesterday", &admin).await.problem(400, "invalid-parameter");
     s.delete("/api/v1/role-grants/usr_01ARZ3NDEKTSV4RRFFQ69G5FAV/king", &admin).await.problem(400, "invalid-parameter");
 
     // Malformed credentials.

@@ -1,0 +1,229 @@
+//! The ledger service: one appender task per process batches concurrent appends into
+//! single transactions (group commit) and acknowledges each event only after its batch
+//! committed. An in-memory copy of the tree (every complete subtree hash) answers roots
+//! and proofs; it catches up from the store when other replicas have appended.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot, Mutex, RwLock};
+use warden_core::Timestamp;
+use warden_ledger::note::{Checkpoint, SigningKey, VerifierKey};
+use warden_ledger::tree::{Tree, TreeError};
+use warden_ledger::Hash;
+use warden_store::{AuditLeaf, CheckpointRecord, Store, StoreError};
+
+use crate::event::AuditEvent;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    #[error("the audit ledger could not record the event: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Event(String),
+    #[error("{0}")]
+    Tree(#[from] TreeError),
+    #[error("the audit ledger has stopped")]
+    Stopped,
+    #[error("the log holds a corrupt leaf hash at index {0}")]
+    Corrupt(u64),
+}
+
+#[derive(Debug, Clone)]
+pub struct LedgerConfig {
+    /// Checkpoint origin line and key name, e.g. `warden.example.com/audit`.
+    pub origin: String,
+    /// Most events per transaction.
+    pub max_batch: usize,
+}
+
+impl Default for LedgerConfig {
+    fn default() -> Self {
+        Self { origin: "warden/audit".into(), max_batch: 4096 }
+    }
+}
+
+struct Job {
+    leaf: AuditLeaf,
+    done: oneshot::Sender<Result<u64, LedgerError>>,
+}
+
+pub struct Ledger {
+    store: Arc<dyn Store>,
+    tree: RwLock<Tree>,
+    key: SigningKey,
+    origin: String,
+    jobs: mpsc::Sender<Job>,
+    /// Serialises checkpoint signing within this process.
+    signing: Mutex<()>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger").field("origin", &self.origin).finish_non_exhaustive()
+    }
+}
+
+fn to_hash(v: &[u8], index: u64) -> Result<Hash, LedgerError> {
+    Hash::try_from(v).map_err(|_| LedgerError::Corrupt(index))
+}
+
+impl Ledger {
+    /// Loads the tree from the store, starts the appender, and makes sure the current
+    /// size has a signed checkpoint.
+    pub async fn open(
+        store: Arc<dyn Store>,
+        key: SigningKey,
+        config: LedgerConfig,
+    ) -> Result<Arc<Ledger>, LedgerError> {
+        let (tx, rx) = mpsc::channel(config.max_batch * 4);
+        let ledger = Arc::new(Ledger {
+            store,
+            tree: RwLock::new(Tree::new()),
+            origin: config.origin,
+            key,
+            jobs: tx,
+            signing: Mutex::new(()),
+        });
+        ledger.sync().await?;
+        ledger.sign_latest(Timestamp(0)).await?;
+        let worker = ledger.clone();
+        tokio::spawn(async move { worker.run(rx, config.max_batch).await });
+        Ok(ledger)
+    }
+
+    pub fn verifier(&self) -> VerifierKey {
+        self.key.verifier()
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// Appends an event; returns its index once it is durable.
+    pub async fn append(&self, event: &AuditEvent) -> Result<u64, LedgerError> {
+        let leaf = event.to_leaf().map_err(|e| LedgerError::Event(e.to_string()))?;
+        let (done, wait) = oneshot::channel();
+        self.jobs.send(Job { leaf, done }).await.map_err(|_| LedgerError::Stopped)?;
+        wait.await.map_err(|_| LedgerError::Stopped)?
+    }
+
+    async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
+        let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
+        while let Some(first) = rx.recv().await {
+            batch.push(first);
+            while batch.len() < max_batch {
+                match rx.try_recv() {
+                    Ok(j) => batch.push(j),
+                    Err(_) => break,
+                }
+            }
+            let leaves: Vec<AuditLeaf> = batch.iter().map(|j| j.leaf.clone()).collect();
+            let result = self.store.append_audit(&leaves).await;
+            match result {
+                Ok(first_index) => {
+                    for (i, job) in batch.drain(..).enumerate() {
+                        let _ = job.done.send(Ok(first_index + i as u64));
+                    }
+                    let now = batch_time(&leaves);
+                    if let Err(e) = self.sign_latest(now).await {
+                        tracing::error!(error = %e, "could not sign an audit checkpoint");
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, events = batch.len(), "audit append failed; nothing was acknowledged");
+                    let msg = e.to_string();
+                    for job in batch.drain(..) {
+                        let _ = job.done.send(Err(LedgerError::Store(StoreError::Unavailable(msg.clone()))));
+                    }
+                    // Do not spin against a database that is down.
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+
+    /// Brings the in-memory tree up to the store's size (other replicas may append).
+    pub async fn sync(&self) -> Result<u64, LedgerError> {
+        let size = self.store.audit_size().await?;
+        if self.tree.read().await.size() >= size {
+            return Ok(size);
+        }
+        let mut tree = self.tree.write().await;
+        while tree.size() < size {
+            let from = tree.size();
+            let to = size.min(from + 100_000);
+            let hashes = self.store.audit_leaf_hashes(from, to).await?;
+            if hashes.len() as u64 != to - from {
+                // Rows committed after the head moved are visible together; a short read
+                // means a concurrent transaction is still in flight. Try again shortly.
+                drop(tree);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                return Box::pin(self.sync()).await;
+            }
+            for (i, h) in hashes.iter().enumerate() {
+                tree.push_hash(to_hash(h, from + i as u64)?);
+            }
+        }
+        Ok(tree.size())
+    }
+
+    /// Signs and stores a checkpoint for the current size if it has none yet.
+    async fn sign_latest(&self, now: Timestamp) -> Result<(), LedgerError> {
+        let _guard = self.signing.lock().await;
+        let size = self.sync().await?;
+        if self.store.latest_checkpoint().await?.is_some_and(|c| c.tree_size >= size) {
+            return Ok(());
+        }
+        let root = self.tree.read().await.root(size)?;
+        let note = Checkpoint { origin: self.origin.clone(), size, root }
+            .sign(&self.key)
+            .map_err(|e| LedgerError::Event(e.to_string()))?;
+        self.store.put_checkpoint(&CheckpointRecord { tree_size: size, note, created_at: now }).await?;
+        Ok(())
+    }
+
+    /// The latest signed checkpoint.
+    pub async fn checkpoint(&self) -> Result<CheckpointRecord, LedgerError> {
+        if let Some(c) = self.store.latest_checkpoint().await? {
+            return Ok(c);
+        }
+        self.sign_latest(Timestamp(0)).await?;
+        self.store.latest_checkpoint().await?.ok_or(LedgerError::Stopped)
+    }
+
+    /// The size the tree can answer for: at least `n` if the log has that many.
+    async fn ensure(&self, n: u64) -> Result<(), LedgerError> {
+        if self.tree.read().await.size() < n {
+            self.sync().await?;
+        }
+        Ok(())
+    }
+
+    pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
+        self.ensure(size).await?;
+        Ok(self.tree.read().await.inclusion_proof(index, size)?)
+    }
+
+    pub async fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, LedgerError> {
+        self.ensure(to).await?;
+        Ok(self.tree.read().await.consistency_proof(from, to)?)
+    }
+
+    pub async fn root(&self, size: u64) -> Result<Hash, LedgerError> {
+        self.ensure(size).await?;
+        Ok(self.tree.read().await.root(size)?)
+    }
+
+    pub async fn size(&self) -> Result<u64, LedgerError> {
+        self.sync().await
+    }
+}
+
+fn batch_time(leaves: &[AuditLeaf]) -> Timestamp {
+    leaves.iter().map(|l| l.time).max().unwrap_or(Timestamp(0))
+}

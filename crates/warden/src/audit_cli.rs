@@ -1,0 +1,276 @@
+//! `warden audit …`: reading the ledger, verifying it end to end against its signed
+//! checkpoints, and proofs that can be checked offline.
+
+use std::path::PathBuf;
+
+use anyhow::{anyhow, bail, Context};
+use clap::Subcommand;
+use warden_api as api;
+use warden_ledger::bundle::{LogVerifier, ProofBundle};
+use warden_ledger::note::{Checkpoint, VerifierKey};
+
+use crate::cli::{client, form_encode, short, Global};
+use crate::output::{fields, json, opt, table, Format};
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// The latest events.
+    Tail {
+        #[arg(long, short = 'n', default_value_t = 20)]
+        lines: u32,
+    },
+    /// Search by time range, actor, action, resource, outcome, project.
+    Search(SearchArgs),
+    /// Recompute the whole tree from the stored events and check every signed checkpoint.
+    Verify {
+        /// The verifier key (default: fetched from the server; pin it for real assurance).
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// Write a self-contained proof that one event is in the log.
+    Prove {
+        #[arg(long)]
+        index: u64,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check a proof file offline, without a server.
+    VerifyProof {
+        file: PathBuf,
+        /// The verifier key, or a file holding it.
+        #[arg(long)]
+        key: String,
+    },
+    /// Print the checkpoint verifier key.
+    PublicKey,
+    /// Print the latest signed checkpoint.
+    Checkpoint,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SearchArgs {
+    #[arg(long)]
+    category: Option<String>,
+    #[arg(long)]
+    action: Option<String>,
+    #[arg(long)]
+    actor: Option<String>,
+    #[arg(long)]
+    resource: Option<String>,
+    #[arg(long)]
+    outcome: Option<String>,
+    #[arg(long)]
+    project: Option<String>,
+    /// RFC 3339 time, inclusive.
+    #[arg(long)]
+    since: Option<String>,
+    /// RFC 3339 time, exclusive.
+    #[arg(long)]
+    until: Option<String>,
+    #[arg(long)]
+    limit: Option<u32>,
+    #[arg(long)]
+    cursor: Option<String>,
+}
+
+fn print_entries(entries: &[api::AuditEntry]) {
+    table(
+        &["index", "time", "category", "action", "actor", "outcome", "reason"],
+        entries
+            .iter()
+            .map(|e| {
+                let ev = &e.event;
+                let t = ev["time"].as_i64().map(|ms| crate::cli::millis_to_rfc3339(ms)).unwrap_or_default();
+                vec![
+                    e.index.to_string(),
+                    short(&t),
+                    ev["category"].as_str().unwrap_or("").to_string(),
+                    ev["action"].as_str().unwrap_or("").to_string(),
+                    opt(&ev["actor"]["uid"].as_str().map(str::to_string)),
+                    ev["outcome"].as_str().unwrap_or("").to_string(),
+                    opt(&ev["reason"].as_str().map(str::to_string)),
+                ]
+            })
+            .collect(),
+    );
+}
+
+fn read_key(arg: &str) -> anyhow::Result<VerifierKey> {
+    let text = if std::path::Path::new(arg).is_file() {
+        std::fs::read_to_string(arg).with_context(|| format!("cannot read {arg}"))?
+    } else {
+        arg.to_string()
+    };
+    VerifierKey::parse(text.trim()).map_err(|e| anyhow!("the verifier key is not valid: {e}"))
+}
+
+pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
+    let f = g.output;
+    match command {
+        AuditCommand::VerifyProof { file, key } => {
+            let key = read_key(&key)?;
+            let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let bundle: ProofBundle =
+                serde_json::from_str(&text).map_err(|e| anyhow!("{} is not a proof file: {e}", file.display()))?;
+            let cp = bundle.verify(&key).map_err(|e| anyhow!("proof does NOT verify: {e}"))?;
+            println!(
+                "ok: event {} is entry {} of the log `{}` with {} entries (root {})",
+                bundle.event["uid"].as_str().unwrap_or("?"),
+                bundle.index,
+                cp.origin,
+                cp.size,
+                warden_ledger::b64(&cp.root)
+            );
+            Ok(())
+        }
+        AuditCommand::PublicKey => {
+            println!("{}", client(g)?.audit_public_key().await?);
+            Ok(())
+        }
+        AuditCommand::Checkpoint => {
+            print!("{}", client(g)?.audit_checkpoint().await?);
+            Ok(())
+        }
+        AuditCommand::Tail { lines } => {
+            let c = client(g)?;
+            let key = VerifierKey::parse(&c.audit_public_key().await?).map_err(|e| anyhow!("{e}"))?;
+            let cp = Checkpoint::open(&c.audit_checkpoint().await?, &key).map_err(|e| anyhow!("checkpoint: {e}"))?;
+            let n = u64::from(lines.clamp(1, 1000));
+            let entries = c.audit_entries(cp.size.saturating_sub(n), n as u32).await?;
+            if f == Format::Json {
+                return json(&entries);
+            }
+            print_entries(&entries);
+            Ok(())
+        }
+        AuditCommand::Search(a) => {
+            let mut q = Vec::new();
+            for (k, v) in [
+                ("category", a.category),
+                ("action", a.action),
+                ("actor", a.actor),
+                ("resource", a.resource),
+                ("outcome", a.outcome),
+                ("project", a.project),
+                ("since", a.since),
+                ("until", a.until),
+                ("cursor", a.cursor),
+                ("limit", a.limit.map(|l| l.to_string())),
+            ] {
+                if let Some(v) = v {
+                    q.push(format!("{k}={}", form_encode(&v)));
+                }
+            }
+            let page = client(g)?.audit_events(&q.join("&")).await?;
+            if f == Format::Json {
+                return json(&page);
+            }
+            print_entries(&page.items);
+            if let Some(n) = page.next_cursor {
+                eprintln!("more: --cursor {n}");
+            }
+            Ok(())
+        }
+        AuditCommand::Prove { index, out } => {
+            let c = client(g)?;
+            let key = VerifierKey::parse(&c.audit_public_key().await?).map_err(|e| anyhow!("{e}"))?;
+            let note = c.audit_checkpoint().await?;
+            let cp =
+                Checkpoint::open(&note, &key).map_err(|e| anyhow!("the server's checkpoint does not verify: {e}"))?;
+            if index >= cp.size {
+                bail!(
+                    "entry {index} is not covered by the latest checkpoint ({} entries) yet; try again shortly",
+                    cp.size
+                );
+            }
+            let entry = c.audit_entry(index).await?;
+            let proof = c.audit_inclusion(index, cp.size).await?;
+            let leaf = warden_ledger::from_b64(&entry.leaf)
+                .ok_or_else(|| anyhow!("the server sent a leaf that is not base64"))?;
+            let hashes: Vec<warden_ledger::Hash> = proof
+                .hashes
+                .iter()
+                .map(|h| warden_ledger::hash_from_b64(h))
+                .collect::<Option<_>>()
+                .ok_or_else(|| anyhow!("the server sent a malformed proof"))?;
+            let bundle = ProofBundle::new(index, &leaf, entry.event, cp.size, &hashes, note);
+            bundle.verify(&key).map_err(|e| anyhow!("the server's proof does not verify: {e}"))?;
+            let text = serde_json::to_string_pretty(&bundle)?;
+            match out {
+                Some(path) => {
+                    std::fs::write(&path, text + "\n").with_context(|| format!("cannot write {}", path.display()))?;
+                    eprintln!("wrote the proof of entry {index} to {}", path.display());
+                }
+                None => println!("{text}"),
+            }
+            Ok(())
+        }
+        AuditCommand::Verify { key } => {
+            let c = client(g)?;
+            let key = match key {
+                Some(k) => read_key(&k)?,
+                None => VerifierKey::parse(&c.audit_public_key().await?).map_err(|e| anyhow!("{e}"))?,
+            };
+            let mut checkpoints = Vec::new();
+            let mut from_size = 0;
+            loop {
+                let page = c.audit_checkpoints(from_size, 1000).await?;
+                let Some(last) = page.last().map(|p| p.tree_size) else { break };
+                let full = page.len() == 1000;
+                checkpoints.extend(page);
+                if !full {
+                    break;
+                }
+                from_size = last + 1;
+            }
+            let target = checkpoints.last().map(|c| c.tree_size).unwrap_or(0);
+            let mut v = LogVerifier::new(true);
+            let mut next_cp = checkpoints.iter().peekable();
+            let mut checked = 0;
+            let mut last_root = String::new();
+            while v.entries() < target {
+                let batch = c.audit_entries(v.entries(), 1000).await?;
+                if batch.is_empty() {
+                    bail!("the server returned no entries at {} but checkpoints cover {target}", v.entries());
+                }
+                for e in batch {
+                    if e.index >= target {
+                        break;
+                    }
+                    let leaf = warden_ledger::from_b64(&e.leaf)
+                        .ok_or_else(|| anyhow!("entry {}: leaf is not base64", e.index))?;
+                    let stored = warden_ledger::hash_from_b64(&e.leaf_hash);
+                    v.push(e.index, &leaf, stored.as_ref()).map_err(|err| anyhow!("verification FAILED: {err}"))?;
+                    while let Some(cp) = next_cp.peek() {
+                        if cp.tree_size > v.entries() {
+                            break;
+                        }
+                        let cp = v.check(&cp.note, &key).map_err(|err| anyhow!("verification FAILED: {err}"))?;
+                        last_root = warden_ledger::b64(&cp.root);
+                        checked += 1;
+                        next_cp.next();
+                    }
+                }
+            }
+            // A checkpoint for the empty log, if any, is checked too.
+            for cp in next_cp {
+                v.check(&cp.note, &key).map_err(|err| anyhow!("verification FAILED: {err}"))?;
+                checked += 1;
+            }
+            if f == Format::Json {
+                return json(
+                    &serde_json::json!({"ok": true, "entries": target, "checkpoints": checked, "root": last_root, "key": key.to_string()}),
+                );
+            }
+            fields(vec![
+                ("result", "ok: the log is consistent with every signed checkpoint".into()),
+                ("entries", target.to_string()),
+                ("checkpoints", checked.to_string()),
+                ("root", last_root),
+                ("key", key.to_string()),
+            ]);
+            Ok(())
+        }
+    }
+}
