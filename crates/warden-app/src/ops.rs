@@ -853,6 +853,6 @@ impl Operation for LatestCheckpoint {
         Ok(Target::organisation())
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<CheckpointRecord, AppError> {
-        Ok(ctx.app.ledger().checkpoint().await?)
+        Ok(ctx.app.ledger().checkpoint(ctx.now()).await?)
     }
 }

@@ -187,12 +187,10 @@ impl Ledger {
         Ok(())
     }
 
-    /// The latest signed checkpoint.
-    pub async fn checkpoint(&self) -> Result<CheckpointRecord, LedgerError> {
-        if let Some(c) = self.store.latest_checkpoint().await? {
-            return Ok(c);
-        }
-        self.sign_latest(Timestamp(0)).await?;
+    /// A signed checkpoint covering every entry committed so far (signing one if the
+    /// appender has not yet).
+    pub async fn checkpoint(&self, now: Timestamp) -> Result<CheckpointRecord, LedgerError> {
+        self.sign_latest(now).await?;
         self.store.latest_checkpoint().await?.ok_or(LedgerError::Stopped)
     }
 

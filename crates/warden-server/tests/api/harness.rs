@@ -40,7 +40,6 @@ pub struct Server {
     pub admin_token: String,
     pub clock: Arc<ManualClock>,
     pub verifier: warden_audit::VerifierKey,
-    pub store: Arc<dyn Store>,
     pub http: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
     task: tokio::task::JoinHandle<()>,
@@ -117,7 +116,7 @@ pub async fn start(opts: Options) -> Server {
     let task = tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
-    Server { url, admin_token, clock, verifier, store, http: reqwest::Client::new(), _dir: dir, task }
+    Server { url, admin_token, clock, verifier, http: reqwest::Client::new(), _dir: dir, task }
 }
 
 /// A response: status, content type, JSON body (Null when empty or not JSON).

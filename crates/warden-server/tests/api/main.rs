@@ -1,5 +1,6 @@
 //! Integration tests of the HTTP API over real stores (one test binary).
 
+mod audit;
 mod harness;
 mod identity;
 mod input;
