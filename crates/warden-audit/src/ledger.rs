@@ -43,6 +43,9 @@ impl Default for LedgerConfig {
     }
 }
 
+/// How often the appender signs a checkpoint while appends flow.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+
 struct Job {
     leaf: AuditLeaf,
     done: oneshot::Sender<Result<u64, LedgerError>>,
@@ -114,7 +117,23 @@ impl Ledger {
 
     async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
         let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
-        while let Some(first) = rx.recv().await {
+        // Checkpoints are signed at most once per interval while appends flow (and on
+        // demand by readers), so signing never halves append throughput.
+        let mut last_signed = std::time::Instant::now();
+        let mut unsigned = Timestamp(0);
+        loop {
+            let first = match tokio::time::timeout(CHECKPOINT_EVERY, rx.recv()).await {
+                Ok(Some(job)) => job,
+                Ok(None) => return,
+                Err(_) => {
+                    if unsigned.0 > 0 {
+                        self.sign_or_log(unsigned).await;
+                        unsigned = Timestamp(0);
+                        last_signed = std::time::Instant::now();
+                    }
+                    continue;
+                }
+            };
             batch.push(first);
             while batch.len() < max_batch {
                 match rx.try_recv() {
@@ -123,15 +142,16 @@ impl Ledger {
                 }
             }
             let leaves: Vec<AuditLeaf> = batch.iter().map(|j| j.leaf.clone()).collect();
-            let result = self.store.append_audit(&leaves).await;
-            match result {
+            match self.store.append_audit(&leaves).await {
                 Ok(first_index) => {
                     for (i, job) in batch.drain(..).enumerate() {
                         let _ = job.done.send(Ok(first_index + i as u64));
                     }
-                    let now = batch_time(&leaves);
-                    if let Err(e) = self.sign_latest(now).await {
-                        tracing::error!(error = %e, "could not sign an audit checkpoint");
+                    unsigned = batch_time(&leaves);
+                    if last_signed.elapsed() >= CHECKPOINT_EVERY {
+                        self.sign_or_log(unsigned).await;
+                        unsigned = Timestamp(0);
+                        last_signed = std::time::Instant::now();
                     }
                 }
                 Err(e) => {
@@ -144,6 +164,12 @@ impl Ledger {
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             }
+        }
+    }
+
+    async fn sign_or_log(&self, now: Timestamp) {
+        if let Err(e) = self.sign_latest(now).await {
+            tracing::error!(error = %e, "could not sign an audit checkpoint");
         }
     }
 

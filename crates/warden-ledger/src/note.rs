@@ -35,8 +35,9 @@ pub fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
     h.update(name.as_bytes());
     h.update([b'\n', ALG_ED25519]);
     h.update(public);
-    let d = h.finalize();
-    [d[0], d[1], d[2], d[3]]
+    let d: [u8; 32] = h.finalize().into();
+    let (id, _) = d.split_first_chunk::<4>().unwrap_or((&[0; 4], &[]));
+    *id
 }
 
 fn hex4(id: &[u8; 4]) -> String {

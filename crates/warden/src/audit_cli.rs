@@ -81,7 +81,7 @@ fn print_entries(entries: &[api::AuditEntry]) {
             .iter()
             .map(|e| {
                 let ev = &e.event;
-                let t = ev["time"].as_i64().map(|ms| crate::cli::millis_to_rfc3339(ms)).unwrap_or_default();
+                let t = ev["time"].as_i64().map(crate::cli::millis_to_rfc3339).unwrap_or_default();
                 vec![
                     e.index.to_string(),
                     short(&t),
@@ -212,6 +212,9 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 Some(k) => read_key(&k)?,
                 None => VerifierKey::parse(&c.audit_public_key().await?).map_err(|e| anyhow!("{e}"))?,
             };
+            // Asking for the latest checkpoint makes the server sign one covering
+            // everything committed so far.
+            c.audit_checkpoint().await?;
             let mut checkpoints = Vec::new();
             let mut from_size = 0;
             loop {

@@ -1,114 +1,12 @@
 //! End to end: the real `warden` binary serving on 127.0.0.1:0, driven by the real CLI.
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 
+use common::*;
 use serde_json::Value;
-
-const BIN: &str = env!("CARGO_BIN_EXE_warden");
-const BOOTSTRAP: &str = "e2e-bootstrap-token-0123456789abcdef";
-
-struct Running {
-    child: Child,
-    url: String,
-    stdout_lines: Vec<String>,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts `warden serve` and waits for its `listening on` line.
-// The child is owned by `Running`, whose `Drop` kills and waits for it.
-#[allow(clippy::zombie_processes)]
-fn serve(data_dir: &Path, database_url: Option<&str>, bootstrap: Option<&str>) -> Running {
-    let mut cmd = Command::new(BIN);
-    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
-    if let Some(u) = database_url {
-        cmd.args(["--database-url", u]);
-    }
-    cmd.env_clear().env("PATH", std::env::var("PATH").unwrap_or_default()).env("WARDEN_LOG", "warn");
-    if let Some(t) = bootstrap {
-        cmd.env("WARDEN_BOOTSTRAP_TOKEN", t);
-    }
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("warden starts");
-    let mut reader = BufReader::new(child.stdout.take().unwrap());
-    let mut lines = Vec::new();
-    loop {
-        let mut line = String::new();
-        if reader.read_line(&mut line).unwrap_or(0) == 0 {
-            let status = child.wait();
-            panic!("warden exited early ({status:?}); printed: {lines:?}");
-        }
-        let line = line.trim_end().to_string();
-        if let Some(url) = line.strip_prefix("listening on ") {
-            let url = url.to_string();
-            lines.push(line);
-            // Keep draining stdout so the server never blocks on a full pipe.
-            std::thread::spawn(move || for _ in reader.lines() {});
-            return Running { child, url, stdout_lines: lines };
-        }
-        lines.push(line);
-    }
-}
-
-struct Cli {
-    config_dir: std::path::PathBuf,
-}
-
-struct Out {
-    ok: bool,
-    stdout: String,
-    stderr: String,
-}
-
-impl Cli {
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> Out {
-        let mut child = Command::new(BIN)
-            .args(args)
-            .env_clear()
-            .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("WARDEN_CONFIG_DIR", &self.config_dir)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        if let Some(s) = stdin {
-            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-        }
-        drop(child.stdin.take());
-        let out = child.wait_with_output().unwrap();
-        Out {
-            ok: out.status.success(),
-            stdout: String::from_utf8_lossy(&out.stdout).into(),
-            stderr: String::from_utf8_lossy(&out.stderr).into(),
-        }
-    }
-
-    #[track_caller]
-    fn ok(&self, args: &[&str]) -> String {
-        let o = self.run(args, None);
-        assert!(o.ok, "warden {args:?} failed: {}{}", o.stdout, o.stderr);
-        o.stdout
-    }
-
-    #[track_caller]
-    fn json(&self, args: &[&str]) -> Value {
-        let mut a = args.to_vec();
-        a.extend(["--output", "json"]);
-        serde_json::from_str(&self.ok(&a)).expect("JSON output")
-    }
-}
-
-fn totp_code(secret: &str) -> String {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    warden_authn::totp::code_at(secret, now).unwrap()
-}
 
 fn tour(database_url: Option<&str>) {
     let tmp = tempfile::tempdir().unwrap();
@@ -200,12 +98,9 @@ fn tour(database_url: Option<&str>) {
     cli.ok(&["project", "add-member", pid, "--member", svc["id"].as_str().unwrap(), "--role", "service"]);
     let st = cli.json(&["service", "token", svc["id"].as_str().unwrap(), "--project", pid, "--role", "service"]);
     assert!(st["secret"].as_str().unwrap().starts_with("wdn_"));
-    let events = cli.json(&["events", "--category", "authorization", "--limit", "500"]);
-    assert!(events["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|e| e["action"] == "project.create" && e["outcome"] == "deny"));
+    let events =
+        cli.json(&["audit", "search", "--category", "authorization", "--action", "project.create", "--limit", "500"]);
+    assert!(events["items"].as_array().unwrap().iter().any(|e| e["event"]["outcome"] == "deny"));
     assert!(!events.to_string().contains("alice-long-password"));
 
     // Bad input: a clear message and a non-zero exit.
