@@ -59,6 +59,9 @@ pub struct Ledger {
     jobs: mpsc::Sender<Job>,
     /// Serialises checkpoint signing within this process.
     signing: Mutex<()>,
+    /// Committed batches and events, for metrics.
+    batches: std::sync::atomic::AtomicU64,
+    events: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -87,12 +90,20 @@ impl Ledger {
             key,
             jobs: tx,
             signing: Mutex::new(()),
+            batches: Default::default(),
+            events: Default::default(),
         });
         ledger.sync().await?;
         ledger.sign_latest(Timestamp(0)).await?;
         let worker = ledger.clone();
         tokio::spawn(async move { worker.run(rx, config.max_batch).await });
         Ok(ledger)
+    }
+
+    /// (committed transactions, events in them) since start.
+    pub fn stats(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.batches.load(Relaxed), self.events.load(Relaxed))
     }
 
     pub fn verifier(&self) -> VerifierKey {
@@ -135,17 +146,31 @@ impl Ledger {
                 }
             };
             batch.push(first);
-            while batch.len() < max_batch {
-                match rx.try_recv() {
-                    Ok(j) => batch.push(j),
-                    Err(_) => break,
+            // Gather what is queued. Writers woken by the previous acknowledgement may
+            // not have enqueued yet: yield while the batch keeps growing (a few rounds at
+            // most), so one commit serves them all instead of a trickle of small ones.
+            let mut rounds = 0;
+            loop {
+                let before = batch.len();
+                while batch.len() < max_batch {
+                    match rx.try_recv() {
+                        Ok(j) => batch.push(j),
+                        Err(_) => break,
+                    }
                 }
+                rounds += 1;
+                if batch.len() >= max_batch || rounds > 8 || (batch.len() == before && rounds > 1) {
+                    break;
+                }
+                tokio::task::yield_now().await;
             }
-            let leaves: Vec<AuditLeaf> = batch.iter().map(|j| j.leaf.clone()).collect();
+            let (leaves, waiting): (Vec<AuditLeaf>, Vec<_>) = batch.drain(..).map(|j| (j.leaf, j.done)).unzip();
             match self.store.append_audit(&leaves).await {
                 Ok(first_index) => {
-                    for (i, job) in batch.drain(..).enumerate() {
-                        let _ = job.done.send(Ok(first_index + i as u64));
+                    self.batches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    self.events.fetch_add(waiting.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    for (i, done) in waiting.into_iter().enumerate() {
+                        let _ = done.send(Ok(first_index + i as u64));
                     }
                     unsigned = batch_time(&leaves);
                     if last_signed.elapsed() >= CHECKPOINT_EVERY {
@@ -155,10 +180,10 @@ impl Ledger {
                     }
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, events = batch.len(), "audit append failed; nothing was acknowledged");
+                    tracing::error!(error = %e, events = waiting.len(), "audit append failed; nothing was acknowledged");
                     let msg = e.to_string();
-                    for job in batch.drain(..) {
-                        let _ = job.done.send(Err(LedgerError::Store(StoreError::Unavailable(msg.clone()))));
+                    for done in waiting {
+                        let _ = done.send(Err(LedgerError::Store(StoreError::Unavailable(msg.clone()))));
                     }
                     // Do not spin against a database that is down.
                     tokio::time::sleep(Duration::from_millis(50)).await;

@@ -765,15 +765,15 @@ macro_rules! sql_store_impl {
                         qb.push_values(chunk.iter().enumerate(), |mut b, (i, l)| {
                             b.push_bind(base + i as i64)
                                 .push_bind(l.time.0)
-                                .push_bind(l.category.clone())
-                                .push_bind(l.action.clone())
-                                .push_bind(l.actor.clone())
-                                .push_bind(l.resource.clone())
-                                .push_bind(l.outcome.clone())
-                                .push_bind(l.project.clone())
-                                .push_bind(l.request_id.clone())
-                                .push_bind(l.event.clone())
-                                .push_bind(l.leaf_hash.clone());
+                                .push_bind(l.category.as_str())
+                                .push_bind(l.action.as_str())
+                                .push_bind(l.actor.as_deref())
+                                .push_bind(l.resource.as_deref())
+                                .push_bind(l.outcome.as_str())
+                                .push_bind(l.project.as_deref())
+                                .push_bind(l.request_id.as_deref())
+                                .push_bind(l.event.as_str())
+                                .push_bind(l.leaf_hash.as_slice());
                         });
                         qb.build().execute(&mut *tx).await.map_err(map_err("audit entry"))?;
                     }

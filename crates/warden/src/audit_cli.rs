@@ -42,6 +42,16 @@ pub enum AuditCommand {
         #[arg(long)]
         key: String,
     },
+    /// Write entries as OCSF JSON Lines (for SIEMs without a collector): from an index
+    /// up to the latest checkpoint. The server can also export continuously
+    /// (`[audit] export_file`, `hec_url`).
+    Export {
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+        /// Output file, appended to (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// Print the checkpoint verifier key.
     PublicKey,
     /// Print the latest signed checkpoint.
@@ -122,6 +132,39 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 cp.size,
                 warden_ledger::b64(&cp.root)
             );
+            Ok(())
+        }
+        AuditCommand::Export { from, out } => {
+            use std::io::Write;
+            let c = client(g)?;
+            let key = VerifierKey::parse(&c.audit_public_key().await?).map_err(|e| anyhow!("{e}"))?;
+            let cp = Checkpoint::open(&c.audit_checkpoint().await?, &key).map_err(|e| anyhow!("checkpoint: {e}"))?;
+            let mut sink: Box<dyn Write> = match &out {
+                Some(p) => Box::new(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(p)
+                        .with_context(|| format!("cannot open {}", p.display()))?,
+                ),
+                None => Box::new(std::io::stdout().lock()),
+            };
+            let mut next = from;
+            while next < cp.size {
+                let page = c.audit_entries(next, 1000).await?;
+                if page.is_empty() {
+                    break;
+                }
+                for e in page.into_iter().filter(|e| e.index < cp.size) {
+                    let event: warden_audit::AuditEvent = serde_json::from_value(e.event)
+                        .map_err(|err| anyhow!("entry {} is not an audit event: {err}", e.index))?;
+                    let record = warden_audit::ocsf::record(e.index, &cp.origin, &event);
+                    writeln!(sink, "{}", serde_json::to_string(&record)?)?;
+                    next = e.index + 1;
+                }
+            }
+            sink.flush()?;
+            eprintln!("exported entries {from}..{next}; continue with --from {next}");
             Ok(())
         }
         AuditCommand::PublicKey => {

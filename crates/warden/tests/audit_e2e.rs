@@ -83,6 +83,10 @@ fn verify_prove_offline_and_detect_edits_in_the_database() {
     assert!(key.starts_with("warden/audit+"));
     let tail = cli.ok(&["audit", "tail", "-n", "5"]);
     assert!(tail.starts_with("INDEX"), "{tail}");
+    let ocsf = cli.ok(&["audit", "export", "--from", "0"]);
+    let records: Vec<Value> = ocsf.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(records.len() >= 10);
+    assert!(records.iter().enumerate().all(|(i, r)| r["metadata"]["sequence"] == i as u64 && r["class_uid"].is_u64()));
 
     // A proof for a denial, checked with the server stopped.
     let denial = cli.json(&["audit", "search", "--action", "project.create", "--outcome", "deny", "--limit", "1"]);

@@ -1,0 +1,246 @@
+//! Audit ledger benchmarks, each against a baseline in the same run:
+//!
+//! - durable appends/s with group commit at 1, 16 and 256 concurrent writers, on SQLite
+//!   (always) and PostgreSQL (when `WARDEN_TEST_POSTGRES` names a server), against a plain
+//!   loop that commits one event per transaction;
+//! - inclusion and consistency proof time on a 1,000,000-entry tree;
+//! - full offline verification of 1,000,000 entries against a signed checkpoint.
+//!
+//! Run: `cargo bench -p warden-audit` (add `WARDEN_TEST_POSTGRES=postgres://…` for the
+//! PostgreSQL rows). `WARDEN_BENCH_SECONDS` sets each append run's length (default 3).
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use warden_audit::{AuditEvent, Category, Ledger, LedgerConfig, SigningKey};
+use warden_core::Timestamp;
+use warden_ledger::bundle::LogVerifier;
+use warden_ledger::note::Checkpoint;
+use warden_ledger::tree::Tree;
+use warden_store::Store;
+
+fn event(i: u64) -> AuditEvent {
+    let mut e =
+        AuditEvent::new(Timestamp(1_700_000_000_000 + i as i64), Category::Authorization, "project.create", "deny");
+    e.actor.uid = Some("usr_01JD3V9W6ZK2T8Q4N5R7S9X0AB".into());
+    e.actor.name = Some("mallory".into());
+    e.reason = Some("no policy permits `project.create` for this caller on this resource".into());
+    e.request_id = Some(format!("req_{i:026}"));
+    e.src_ip = Some("10.0.0.7".into());
+    e
+}
+
+fn seconds() -> Duration {
+    Duration::from_secs_f64(std::env::var("WARDEN_BENCH_SECONDS").ok().and_then(|s| s.parse().ok()).unwrap_or(3.0))
+}
+
+/// Events/s for one event per transaction, sequentially.
+async fn baseline(store: &Arc<dyn Store>) -> f64 {
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < seconds() {
+        store.append_audit(&[event(n).to_leaf().unwrap()]).await.unwrap();
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Events/s through the ledger with `writers` concurrent appenders, each waiting for
+/// its acknowledgement (durable) before the next.
+async fn group_commit(ledger: &Arc<Ledger>, writers: usize) -> f64 {
+    let stop = Arc::new(AtomicBool::new(false));
+    let count = Arc::new(AtomicU64::new(0));
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..writers)
+        .map(|w| {
+            let (ledger, stop, count) = (ledger.clone(), stop.clone(), count.clone());
+            tokio::spawn(async move {
+                let mut i = (w as u64) << 32;
+                while !stop.load(Ordering::Relaxed) {
+                    ledger.append(&event(i)).await.unwrap();
+                    count.fetch_add(1, Ordering::Relaxed);
+                    i += 1;
+                }
+            })
+        })
+        .collect();
+    tokio::time::sleep(seconds()).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.unwrap();
+    }
+    count.load(Ordering::Relaxed) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Events/s for batches of 256 committed back to back: the store's ceiling.
+async fn ceiling(store: &Arc<dyn Store>) -> f64 {
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < seconds() {
+        let batch: Vec<_> = (n..n + 256).map(|i| event(i).to_leaf().unwrap()).collect();
+        store.append_audit(&batch).await.unwrap();
+        n += 256;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+async fn appends(engine: &str, store: Arc<dyn Store>) {
+    let base = baseline(&store).await;
+    let top = ceiling(&store).await;
+    println!("append  {engine:<8} ceiling: batches of 256, back to back          {top:>10.0} events/s");
+    println!("append  {engine:<8} baseline: one event per transaction, 1 writer  {base:>10.0} events/s");
+    let key = SigningKey::generate("bench/audit").unwrap();
+    let ledger =
+        Ledger::open(store, key, LedgerConfig { origin: "bench/audit".into(), ..Default::default() }).await.unwrap();
+    for writers in [1, 16, 256] {
+        let (b0, e0) = ledger.stats();
+        let rate = group_commit(&ledger, writers).await;
+        let (b1, e1) = ledger.stats();
+        println!(
+            "append  {engine:<8} group commit, {writers:>3} writers               {rate:>10.0} events/s   ratio {:>6.1}x   ({:.0} events per commit)",
+            rate / base,
+            (e1 - e0) as f64 / (b1 - b0).max(1) as f64
+        );
+    }
+}
+
+fn percentile(mut v: Vec<f64>, p: f64) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() as f64 - 1.0) * p) as usize]
+}
+
+fn proofs() {
+    const N: u64 = 1_000_000;
+    let build = Instant::now();
+    let mut t = Tree::new();
+    for i in 0..N {
+        t.push_leaf(&i.to_be_bytes());
+    }
+    println!("tree    build {N} entries in memory                     {:>10.3} s", build.elapsed().as_secs_f64());
+    // Baseline: hashing one leaf, the least any proof step costs.
+    let mut x = 0u64;
+    let mut samples = Vec::new();
+    for i in 0..10_000u64 {
+        let s = Instant::now();
+        let h = warden_ledger::leaf_hash(&i.to_be_bytes());
+        x ^= u64::from(h[0]);
+        samples.push(s.elapsed().as_secs_f64() * 1e6);
+    }
+    let hash_us = percentile(samples, 0.5);
+    let mut rng = 0x9e3779b97f4a7c15u64;
+    let mut next = || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    let mut inc = Vec::new();
+    let mut con = Vec::new();
+    for _ in 0..10_000 {
+        let size = N / 2 + next() % (N / 2);
+        let index = next() % size;
+        let s = Instant::now();
+        let p = t.inclusion_proof(index, size).unwrap();
+        inc.push(s.elapsed().as_secs_f64() * 1e6);
+        x ^= p.len() as u64;
+        let from = 1 + next() % (size - 1);
+        let s = Instant::now();
+        let p = t.consistency_proof(from, size).unwrap();
+        con.push(s.elapsed().as_secs_f64() * 1e6);
+        x ^= p.len() as u64;
+    }
+    println!("proof   one leaf hash (baseline)                         {hash_us:>10.2} us");
+    println!(
+        "proof   inclusion, 1M tree: median {:>6.1} us  p99 {:>6.1} us   ratio to one hash {:>6.0}x",
+        percentile(inc.clone(), 0.5),
+        percentile(inc.clone(), 0.99),
+        percentile(inc, 0.99) / hash_us
+    );
+    println!(
+        "proof   consistency, 1M tree: median {:>6.1} us  p99 {:>6.1} us ratio to one hash {:>6.0}x",
+        percentile(con.clone(), 0.5),
+        percentile(con.clone(), 0.99),
+        percentile(con, 0.99) / hash_us
+    );
+    std::hint::black_box(x);
+}
+
+fn verification() {
+    const N: u64 = 1_000_000;
+    let leaves: Vec<Vec<u8>> = (0..N).map(|i| event(i).canonical().unwrap()).collect();
+    let bytes: usize = leaves.iter().map(|l| l.len()).sum();
+    // Baseline: SHA-256 over the same bytes, nothing else.
+    let s = Instant::now();
+    let mut x = 0u8;
+    for l in &leaves {
+        x ^= warden_ledger::leaf_hash(l)[0];
+    }
+    let hash_only = s.elapsed().as_secs_f64();
+    let key = SigningKey::generate("bench/audit").unwrap();
+    let mut t = Tree::new();
+    for l in &leaves {
+        t.push_leaf(l);
+    }
+    let note = Checkpoint { origin: "bench/audit".into(), size: N, root: t.root(N).unwrap() }.sign(&key).unwrap();
+    drop(t);
+    let s = Instant::now();
+    let mut v = LogVerifier::new(false);
+    for (i, l) in leaves.iter().enumerate() {
+        v.push(i as u64, l, None).unwrap();
+    }
+    v.check(&note, &key.verifier()).unwrap();
+    let full = s.elapsed().as_secs_f64();
+    println!(
+        "verify  {N} entries ({} MB): hash-only baseline {hash_only:.3} s, full verification {full:.3} s   ratio {:.2}x",
+        bytes / 1_000_000,
+        full / hash_only
+    );
+    let s = Instant::now();
+    let mut v = LogVerifier::new(true);
+    for (i, l) in leaves.iter().enumerate() {
+        v.push(i as u64, l, None).unwrap();
+    }
+    v.check(&note, &key.verifier()).unwrap();
+    println!("verify  {N} entries, also checking every leaf is canonical JSON  {:.3} s", s.elapsed().as_secs_f64());
+    std::hint::black_box(x);
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; a filter argument selects parts.
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let want = |part: &str| filter.is_empty() || filter.iter().any(|f| part.contains(f.as_str()));
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    if want("append") {
+        rt.block_on(async {
+            let dir = tempfile::tempdir().unwrap();
+            let sqlite = warden_store_sqlite::SqliteStore::open(&dir.path().join("bench.db")).await.unwrap();
+            appends("sqlite", Arc::new(sqlite)).await;
+            if let Some(base) = warden_store_postgres::testing::test_url() {
+                let url = warden_store_postgres::testing::fresh_schema(&base, "bench").await.unwrap();
+                let pg = warden_store_postgres::PostgresStore::connect(&url, Duration::from_secs(5)).await.unwrap();
+                appends("postgres", Arc::new(pg)).await;
+            } else {
+                println!("append  postgres skipped: set WARDEN_TEST_POSTGRES to include it");
+            }
+        });
+    }
+    if want("leaf") {
+        let s = Instant::now();
+        let mut x = 0usize;
+        for i in 0..100_000 {
+            x += event(i).to_leaf().unwrap().event.len();
+        }
+        println!(
+            "leaf    build + canonicalise + hash one event             {:>10.2} us",
+            s.elapsed().as_secs_f64() * 10.0
+        );
+        std::hint::black_box(x);
+    }
+    if want("proof") {
+        proofs();
+    }
+    if want("verify") {
+        verification();
+    }
+}
