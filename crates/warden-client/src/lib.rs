@@ -63,7 +63,8 @@ impl Client {
         &self.base
     }
 
-    async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<Option<T>> {
+    /// Sends with the token; a successful status and its body, or the problem.
+    async fn fetch(&self, req: reqwest::RequestBuilder) -> Result<(reqwest::StatusCode, String)> {
         let req = match &self.token {
             Some(t) => req.bearer_auth(t),
             None => req,
@@ -89,6 +90,11 @@ impl Client {
         if !status.is_success() {
             return Err(ClientError::Unexpected { status: status.as_u16(), body });
         }
+        Ok((status, body))
+    }
+
+    async fn send<T: DeserializeOwned>(&self, req: reqwest::RequestBuilder) -> Result<Option<T>> {
+        let (status, body) = self.fetch(req).await?;
         if status == reqwest::StatusCode::NO_CONTENT || body.is_empty() {
             return Ok(None);
         }
@@ -305,30 +311,6 @@ impl Client {
     }
 
     async fn get_text(&self, path: &str) -> Result<String> {
-        let mut req = self.http.get(format!("{}{path}", self.base));
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
-        }
-        let res = req
-            .send()
-            .await
-            .map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.without_url().to_string() })?;
-        let status = res.status();
-        let problem = res
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/problem+json"));
-        let body =
-            res.text().await.map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
-        if problem {
-            return Err(serde_json::from_str(&body)
-                .map(ClientError::Problem)
-                .unwrap_or(ClientError::Unexpected { status: status.as_u16(), body }));
-        }
-        if !status.is_success() {
-            return Err(ClientError::Unexpected { status: status.as_u16(), body });
-        }
-        Ok(body)
+        Ok(self.fetch(self.http.get(format!("{}{path}", self.base))).await?.1)
     }
 }

@@ -200,6 +200,17 @@ macro_rules! sql_store_impl {
                 i64::try_from(v).map_err(|_| StoreError::Internal(format!("{v} is out of range")))
             }
 
+            /// One row by a single text key, decoded, or none.
+            async fn optional<T>(
+                pool: &sqlx::Pool<$db>,
+                sql: &str,
+                key: &str,
+                decode: fn(&Row) -> Result<T>,
+                what: &str,
+            ) -> Result<Option<T>> {
+                sqlx::query(sql).bind(key).fetch_optional(pool).await.map_err(map_err(what))?.as_ref().map(decode).transpose()
+            }
+
             fn collect<T>(rows: Vec<Row>, f: fn(&Row) -> Result<T>) -> Result<Vec<T>> {
                 rows.iter().map(f).collect()
             }
@@ -348,25 +359,11 @@ macro_rules! sql_store_impl {
                 }
 
                 async fn get_subject(&self, id: &SubjectId) -> Result<Option<SubjectRecord>> {
-                    sqlx::query(&format!("SELECT {SUBJECT_COLS} FROM subjects WHERE id = $1"))
-                        .bind(id.as_str())
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(map_err("subject"))?
-                        .as_ref()
-                        .map(subject)
-                        .transpose()
+                    optional(&self.pool, &format!("SELECT {SUBJECT_COLS} FROM subjects WHERE id = $1"), id.as_str(), subject, "subject").await
                 }
 
                 async fn get_subject_by_name(&self, name: &str) -> Result<Option<SubjectRecord>> {
-                    sqlx::query(&format!("SELECT {SUBJECT_COLS} FROM subjects WHERE name = $1"))
-                        .bind(name)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(map_err("subject"))?
-                        .as_ref()
-                        .map(subject)
-                        .transpose()
+                    optional(&self.pool, &format!("SELECT {SUBJECT_COLS} FROM subjects WHERE name = $1"), name, subject, "subject").await
                 }
 
                 async fn get_subject_by_oidc(&self, issuer: &str, sub: &str) -> Result<Option<SubjectRecord>> {
@@ -482,25 +479,11 @@ macro_rules! sql_store_impl {
                 }
 
                 async fn get_token(&self, id: &TokenId) -> Result<Option<TokenRecord>> {
-                    sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE id = $1"))
-                        .bind(id.as_str())
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(map_err("token"))?
-                        .as_ref()
-                        .map(token)
-                        .transpose()
+                    optional(&self.pool, &format!("SELECT {TOKEN_COLS} FROM tokens WHERE id = $1"), id.as_str(), token, "token").await
                 }
 
                 async fn find_token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
-                    sqlx::query(&format!("SELECT {TOKEN_COLS} FROM tokens WHERE hash = $1"))
-                        .bind(hash)
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(map_err("token"))?
-                        .as_ref()
-                        .map(token)
-                        .transpose()
+                    optional(&self.pool, &format!("SELECT {TOKEN_COLS} FROM tokens WHERE hash = $1"), hash, token, "token").await
                 }
 
                 async fn list_tokens(&self, subject_id: &SubjectId, page: &Page) -> Result<Vec<TokenRecord>> {
@@ -556,14 +539,7 @@ macro_rules! sql_store_impl {
                 }
 
                 async fn get_project(&self, id: &ProjectId) -> Result<Option<ProjectRecord>> {
-                    sqlx::query(&format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1"))
-                        .bind(id.as_str())
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(map_err("project"))?
-                        .as_ref()
-                        .map(project)
-                        .transpose()
+                    optional(&self.pool, &format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1"), id.as_str(), project, "project").await
                 }
 
                 async fn list_projects(&self, page: &Page) -> Result<Vec<ProjectRecord>> {
@@ -649,14 +625,7 @@ macro_rules! sql_store_impl {
                 }
 
                 async fn get_group(&self, id: &GroupId) -> Result<Option<GroupRecord>> {
-                    sqlx::query("SELECT id, name, description, created_at FROM subject_groups WHERE id = $1")
-                        .bind(id.as_str())
-                        .fetch_optional(&self.pool)
-                        .await
-                        .map_err(map_err("group"))?
-                        .as_ref()
-                        .map(group)
-                        .transpose()
+                    optional(&self.pool, "SELECT id, name, description, created_at FROM subject_groups WHERE id = $1", id.as_str(), group, "group").await
                 }
 
                 async fn list_groups(&self, page: &Page) -> Result<Vec<GroupRecord>> {
