@@ -85,6 +85,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TotpCommand,
     },
+    /// Model artifacts.
+    Artifact {
+        #[command(subcommand)]
+        command: ArtifactCommand,
+    },
     /// The tamper-evident audit ledger: search, verify, prove.
     Audit {
         #[command(subcommand)]
@@ -232,6 +237,19 @@ pub enum GroupCommand {
     Remove {
         group: String,
         subject: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ArtifactCommand {
+    /// Check a model file locally, without uploading it: pickles (plain, PyTorch
+    /// archives, joblib) are walked opcode by opcode, never loaded; safetensors headers
+    /// are validated. Exit status: 0 safe, 1 unsafe, 2 not a format Warden checks.
+    Scan {
+        file: std::path::PathBuf,
+        /// Also allow this import (`module.name`); repeatable.
+        #[arg(long = "allow", value_name = "MODULE.NAME")]
+        allow: Vec<String>,
     },
 }
 
@@ -446,6 +464,42 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
             }
         }
         Command::Audit { command } => crate::audit_cli::run(command, &g).await,
+        Command::Artifact { command: ArtifactCommand::Scan { file, allow } } => {
+            let limits = warden_intake::Limits { extra_allowed: allow, ..Default::default() };
+            let report =
+                warden_intake::scan_file(&file, &limits).map_err(|e| anyhow!("cannot read {}: {e}", file.display()))?;
+            if f == Format::Json {
+                json(&report)?;
+            } else {
+                let verdict = match report.verdict {
+                    warden_intake::Verdict::Safe => "safe",
+                    warden_intake::Verdict::Unsafe => "UNSAFE",
+                    warden_intake::Verdict::Unknown => "unknown",
+                };
+                fields(vec![
+                    ("file", file.display().to_string()),
+                    ("format", serde_json::to_value(report.format)?.as_str().unwrap_or("").to_string()),
+                    ("verdict", verdict.to_string()),
+                    ("imports", report.imports.iter().cloned().collect::<Vec<_>>().join(", ")),
+                ]);
+                for r in &report.reasons {
+                    println!("  reason: {r}");
+                }
+                for n in &report.notes {
+                    println!("  note:   {n}");
+                }
+            }
+            match report.verdict {
+                warden_intake::Verdict::Safe => Ok(()),
+                warden_intake::Verdict::Unsafe => {
+                    Err(anyhow!("{} is unsafe: {}", file.display(), report.reasons.join("; ")))
+                }
+                warden_intake::Verdict::Unknown => {
+                    eprintln!("{}: not a format Warden checks", file.display());
+                    std::process::exit(2)
+                }
+            }
+        }
     }
 }
 

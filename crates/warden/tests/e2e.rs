@@ -175,3 +175,28 @@ fn first_start_prints_a_token_once_and_config_show_masks_secrets() {
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 32 characters"));
 }
+
+#[test]
+fn artifact_scan_checks_files_locally_with_exit_codes() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../warden-intake/tests/fixtures");
+    let run = |file: &str, json: bool| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["artifact", "scan"]).arg(fixtures.join(file));
+        if json {
+            cmd.args(["--output", "json"]);
+        }
+        cmd.output().unwrap()
+    };
+    let safe = run("safe_model.pt", true);
+    assert_eq!(safe.status.code(), Some(0));
+    let report: Value = serde_json::from_slice(&safe.stdout).unwrap();
+    assert_eq!(report["verdict"], "safe");
+    let evil = run("os_system_p4.pkl", false);
+    assert_eq!(evil.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&evil.stderr).contains("imports posix.system, which runs system commands"));
+    let other = run("make.py", false);
+    assert_eq!(other.status.code(), Some(2));
+    let missing = Command::new(BIN).args(["artifact", "scan", "/nonexistent/model.pt"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read"));
+}

@@ -14,6 +14,7 @@ const LAYERS: &[&str] = &[
     "warden-api",
     "warden-policy",
     "warden-authn",
+    "warden-intake",
     "warden-ledger",
     "warden-store",
     "warden-store-sqlite",
