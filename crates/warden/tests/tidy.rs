@@ -16,6 +16,7 @@ const LAYERS: &[&str] = &[
     "warden-authn",
     "warden-intake",
     "warden-ledger",
+    "warden-blob",
     "warden-store",
     "warden-store-sqlite",
     "warden-store-postgres",
@@ -70,6 +71,7 @@ fn one_crate_per_outside_system() {
         ("cedar_policy", &["warden-policy"]),
         ("sqlx", &["warden-store", "warden-store-sqlite", "warden-store-postgres"]),
         ("argon2", &["warden-authn"]),
+        ("object_store", &["warden-blob"]),
         ("jsonwebtoken", &["warden-authn", "warden-server"]),
     ];
     for c in crates() {

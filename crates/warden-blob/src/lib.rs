@@ -1,0 +1,205 @@
+//! A content-addressed blob store on the `object_store` crate: a local folder by default,
+//! S3-compatible or Azure Blob when built with those backends.
+//!
+//! Uploads stream: each chunk is hashed and handed to a multipart upload under
+//! `uploads/`, so memory stays bounded by a few chunks whatever the size. Only when the
+//! SHA-256 of what arrived equals the declared digest is the object published at
+//! `sha256/<hex>`; otherwise it is deleted. An interrupted upload never becomes visible.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
+
+use std::fmt;
+use std::path::Path as FsPath;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
+use object_store::path::Path;
+use object_store::{ObjectStore, WriteMultipart};
+use sha2::{Digest as _, Sha256};
+
+/// Chunk size handed to the object store; with at most two chunks in flight this bounds
+/// an upload's memory.
+const CHUNK: usize = 8 * 1024 * 1024;
+const IN_FLIGHT: usize = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Digest(pub [u8; 32]);
+
+impl Digest {
+    /// Parses `sha256:<64 lowercase hex>`.
+    pub fn parse(s: &str) -> Result<Self, BlobError> {
+        let hex_part = s.strip_prefix("sha256:").ok_or_else(|| BlobError::BadDigest(s.to_string()))?;
+        if hex_part.len() != 64 || hex_part.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(BlobError::BadDigest(s.to_string()));
+        }
+        let raw = hex::decode(hex_part).map_err(|_| BlobError::BadDigest(s.to_string()))?;
+        <[u8; 32]>::try_from(raw.as_slice()).map(Digest).map_err(|_| BlobError::BadDigest(s.to_string()))
+    }
+
+    pub fn hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    fn path(&self) -> Path {
+        Path::from(format!("sha256/{}", self.hex()))
+    }
+}
+
+impl fmt::Display for Digest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "sha256:{}", self.hex())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("`{0}` is not a digest; expected sha256: and 64 lowercase hex digits")]
+    BadDigest(String),
+    #[error("the content's digest is {actual}, not the declared {declared}; nothing was stored")]
+    DigestMismatch { declared: Digest, actual: Digest },
+    #[error("the upload exceeds the {0}-byte limit; nothing was stored")]
+    TooLarge(u64),
+    #[error("the upload was interrupted: {0}; nothing was stored")]
+    Interrupted(String),
+    #[error("blob {0} does not exist")]
+    NotFound(Digest),
+    #[error("object store: {0}")]
+    Store(String),
+}
+
+impl From<object_store::Error> for BlobError {
+    fn from(e: object_store::Error) -> Self {
+        BlobError::Store(e.to_string())
+    }
+}
+
+/// What an upload stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stored {
+    pub digest: Digest,
+    pub size: u64,
+    /// False when the same content was already stored (deduplicated).
+    pub created: bool,
+}
+
+#[derive(Clone)]
+pub struct BlobStore {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "BlobStore({})", self.store)
+    }
+}
+
+impl BlobStore {
+    /// A store in a local folder (created if missing).
+    pub fn local(dir: &FsPath) -> Result<Self, BlobError> {
+        std::fs::create_dir_all(dir).map_err(|e| BlobError::Store(format!("{}: {e}", dir.display())))?;
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
+        Ok(Self { store: Arc::new(fs) })
+    }
+
+    /// A store over any `object_store` backend.
+    pub fn new(store: Arc<dyn ObjectStore>) -> Self {
+        Self { store }
+    }
+
+    /// Streams `body` in, verifying it against `declared` (when given) and `max_bytes`.
+    pub async fn put<S, E>(&self, declared: Option<Digest>, max_bytes: u64, body: S) -> Result<Stored, BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: fmt::Display,
+    {
+        let temp = Path::from(format!("uploads/{}", ulid::Ulid::new()));
+        let upload = self.store.put_multipart(&temp).await?;
+        let mut writer = WriteMultipart::new_with_chunk_size(upload, CHUNK);
+        match Self::stream_into(&mut writer, max_bytes, body).await {
+            Ok((digest, size)) => {
+                writer.finish().await?;
+                self.publish(temp, declared, digest, size).await
+            }
+            Err(e) => {
+                let _ = writer.abort().await;
+                Err(e)
+            }
+        }
+    }
+
+    async fn stream_into<S, E>(writer: &mut WriteMultipart, max_bytes: u64, mut body: S) -> Result<(Digest, u64), BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: fmt::Display,
+    {
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
+            size = size.saturating_add(chunk.len() as u64);
+            if size > max_bytes {
+                return Err(BlobError::TooLarge(max_bytes));
+            }
+            hasher.update(&chunk);
+            writer.wait_for_capacity(IN_FLIGHT).await?;
+            writer.put(chunk);
+        }
+        Ok((Digest(hasher.finalize().into()), size))
+    }
+
+    async fn publish(&self, temp: Path, declared: Option<Digest>, digest: Digest, size: u64) -> Result<Stored, BlobError> {
+        if let Some(d) = declared.filter(|d| *d != digest) {
+            let _ = self.store.delete(&temp).await;
+            return Err(BlobError::DigestMismatch { declared: d, actual: digest });
+        }
+        let target = digest.path();
+        match self.store.rename_if_not_exists(&temp, &target).await {
+            Ok(()) => Ok(Stored { digest, size, created: true }),
+            Err(object_store::Error::AlreadyExists { .. }) => {
+                let _ = self.store.delete(&temp).await;
+                Ok(Stored { digest, size, created: false })
+            }
+            Err(e) => {
+                let _ = self.store.delete(&temp).await;
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The size of a stored blob, or `None`.
+    pub async fn size(&self, digest: &Digest) -> Result<Option<u64>, BlobError> {
+        match self.store.head(&digest.path()).await {
+            Ok(meta) => Ok(Some(meta.size)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Streams a stored blob.
+    pub async fn get(
+        &self,
+        digest: &Digest,
+    ) -> Result<impl Stream<Item = Result<Bytes, BlobError>> + Send + use<>, BlobError> {
+        match self.store.get(&digest.path()).await {
+            Ok(r) => Ok(r.into_stream().map(|c| c.map_err(BlobError::from))),
+            Err(object_store::Error::NotFound { .. }) => Err(BlobError::NotFound(*digest)),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Uploads in progress or abandoned (not yet verified). Nothing here is ever served.
+    pub async fn pending_uploads(&self) -> Result<usize, BlobError> {
+        let mut n = 0;
+        let mut list = self.store.list(Some(&Path::from("uploads")));
+        while let Some(item) = list.next().await {
+            item?;
+            n += 1;
+        }
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,87 @@
+use futures_util::stream;
+
+use super::*;
+
+fn chunks(data: &[u8], size: usize) -> impl Stream<Item = Result<Bytes, std::io::Error>> + Unpin {
+    let v: Vec<Result<Bytes, std::io::Error>> = data.chunks(size).map(|c| Ok(Bytes::copy_from_slice(c))).collect();
+    stream::iter(v)
+}
+
+fn sha(data: &[u8]) -> Digest {
+    Digest(Sha256::digest(data).into())
+}
+
+async fn collect(s: &BlobStore, d: &Digest) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut st = s.get(d).await.unwrap();
+    while let Some(c) = st.next().await {
+        out.extend_from_slice(&c.unwrap());
+    }
+    out
+}
+
+#[tokio::test]
+async fn stores_by_digest_and_deduplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = BlobStore::local(dir.path()).unwrap();
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let d = sha(&data);
+    let stored = s.put(Some(d), u64::MAX, chunks(&data, 65536)).await.unwrap();
+    assert_eq!(stored, Stored { digest: d, size: data.len() as u64, created: true });
+    assert_eq!(collect(&s, &d).await, data);
+    assert_eq!(s.size(&d).await.unwrap(), Some(data.len() as u64));
+    let again = s.put(None, u64::MAX, chunks(&data, 1000)).await.unwrap();
+    assert!(!again.created, "same content is stored once");
+    assert_eq!(s.pending_uploads().await.unwrap(), 0);
+    assert!(dir.path().join("sha256").join(d.hex()).is_file());
+}
+
+#[tokio::test]
+async fn a_wrong_digest_stores_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = BlobStore::local(dir.path()).unwrap();
+    let declared = sha(b"what the client said");
+    let err = s.put(Some(declared), u64::MAX, chunks(b"what arrived", 4)).await.unwrap_err();
+    assert!(matches!(err, BlobError::DigestMismatch { .. }), "{err}");
+    assert_eq!(s.size(&sha(b"what arrived")).await.unwrap(), None);
+    assert_eq!(s.pending_uploads().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn interrupted_and_oversize_uploads_leave_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = BlobStore::local(dir.path()).unwrap();
+    let broken = stream::iter(vec![
+        Ok(Bytes::from_static(b"first part")),
+        Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "client went away")),
+    ]);
+    let err = s.put(None, u64::MAX, broken).await.unwrap_err();
+    assert!(matches!(err, BlobError::Interrupted(_)), "{err}");
+    let err = s.put(None, 10, chunks(&[0u8; 100], 7)).await.unwrap_err();
+    assert!(matches!(err, BlobError::TooLarge(10)));
+    assert_eq!(s.pending_uploads().await.unwrap(), 0);
+    let visible: Vec<_> = walk(dir.path());
+    assert!(visible.is_empty(), "nothing visible: {visible:?}");
+}
+
+fn walk(p: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(p).unwrap() {
+        let path = e.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn digests_parse_strictly() {
+    let d = sha(b"x");
+    assert_eq!(Digest::parse(&d.to_string()).unwrap(), d);
+    for bad in ["sha256:", "md5:abc", "sha256:XYZ", &d.to_string().to_uppercase(), &format!("{}0", d)] {
+        assert!(Digest::parse(bad).is_err(), "{bad}");
+    }
+}
