@@ -352,3 +352,13 @@ pub struct Group {
 pub struct Health {
     pub status: String,
 }
+
+/// A stored blob.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct BlobStored {
+    /// `sha256:<hex>`.
+    pub digest: String,
+    pub size: u64,
+    /// False when the content was already stored (deduplicated).
+    pub created: bool,
+}

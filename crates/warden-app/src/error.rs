@@ -51,3 +51,15 @@ impl From<warden_audit::LedgerError> for AppError {
         }
     }
 }
+
+impl From<warden_blob::BlobError> for AppError {
+    fn from(e: warden_blob::BlobError) -> Self {
+        use warden_blob::BlobError as B;
+        match e {
+            B::BadDigest(_) => AppError::BadParameter(e.to_string()),
+            B::DigestMismatch { .. } | B::TooLarge(_) | B::Interrupted(_) => AppError::Invalid(e.to_string()),
+            B::NotFound(_) => AppError::NotFound(e.to_string().trim_end_matches(" does not exist").to_string()),
+            B::Store(why) => AppError::Unavailable(why),
+        }
+    }
+}

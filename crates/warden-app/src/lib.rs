@@ -55,6 +55,8 @@ pub struct AppConfig {
     /// Bad tokens one source address may present before it is locked out for
     /// `lockout_seconds`.
     pub max_bad_tokens_per_source: i64,
+    /// Largest blob an upload may carry.
+    pub max_blob_bytes: u64,
     /// Name of the administrator created on first start.
     pub bootstrap_admin: String,
 }
@@ -67,6 +69,7 @@ impl Default for AppConfig {
             session_ttl_seconds: 12 * 3600,
             max_token_ttl_seconds: 365 * 24 * 3600,
             max_bad_tokens_per_source: 20,
+            max_blob_bytes: 64 << 30,
             bootstrap_admin: "admin".into(),
         }
     }
@@ -130,6 +133,7 @@ pub trait Operation: Send + Sized {
 pub struct App {
     store: Arc<dyn Store>,
     ledger: Arc<Ledger>,
+    blobs: warden_blob::BlobStore,
     policy: Engine,
     clock: Arc<dyn Clock>,
     config: AppConfig,
@@ -141,16 +145,21 @@ impl App {
     pub fn new(
         store: Arc<dyn Store>,
         ledger: Arc<Ledger>,
+        blobs: warden_blob::BlobStore,
         clock: Arc<dyn Clock>,
         config: AppConfig,
         oidc: Option<warden_authn::OidcVerifier>,
     ) -> Result<Self, AppError> {
         let policy = Engine::builtin().map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Self { store, ledger, policy, clock, config, oidc, bad_tokens: Default::default() })
+        Ok(Self { store, ledger, blobs, policy, clock, config, oidc, bad_tokens: Default::default() })
     }
 
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    pub fn blobs(&self) -> &warden_blob::BlobStore {
+        &self.blobs
     }
 
     pub fn ledger(&self) -> &Arc<Ledger> {
@@ -187,11 +196,11 @@ impl App {
         for e in &decision.errors {
             tracing::warn!(action = O::ACTION.as_str(), error = %e, "policy evaluation error (treated as deny)");
         }
-        // Every decision on a change, every denial, and every read of the audit ledger is
+        // Every decision on a change, every denial, and every sensitive read (the ledger, pulls) is
         // evidence. It must be durable before anything runs (fail closed).
         let resource = ResourceRef { type_: target.resource.type_name().into(), uid: target.resource.id() };
         let project = target.resource.project().map(|p| p.to_string());
-        let record_decision = O::ACTION.is_mutation() || !decision.allowed || O::ACTION.is_audit_read();
+        let record_decision = O::ACTION.is_mutation() || !decision.allowed || O::ACTION.is_sensitive_read();
         if record_decision {
             let mut e = self.event(
                 Category::Authorization,

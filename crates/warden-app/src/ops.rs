@@ -856,3 +856,61 @@ impl Operation for LatestCheckpoint {
         Ok(ctx.app.ledger().checkpoint(ctx.now()).await?)
     }
 }
+
+// ---------------------------------------------------------------- blobs
+
+/// An upload body: chunks as they arrive.
+pub type BlobBody = Box<dyn futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + Unpin>;
+
+/// Streams content into the project's blob store under its declared digest. The body is
+/// read only after the upload is authorised.
+pub struct UploadBlob {
+    pub project: ProjectId,
+    pub digest: warden_blob::Digest,
+    /// In a mutex only to make the operation `Sync`; it is taken once.
+    pub body: std::sync::Mutex<BlobBody>,
+}
+
+impl Operation for UploadBlob {
+    type Output = warden_blob::Stored;
+    const ACTION: Action = Action::BlobUpload;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<warden_blob::Stored, AppError> {
+        ctx.store()
+            .get_project(&self.project)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("project `{}`", self.project)))?;
+        let body = self.body.into_inner().map_err(|_| AppError::Internal("upload body poisoned".into()))?;
+        let stored = ctx.app.blobs().put(Some(self.digest), ctx.app.config().max_blob_bytes, body).await?;
+        ctx.store()
+            .record_blob(&self.project, &stored.digest.to_string(), stored.size, &ctx.principal.id, ctx.now())
+            .await?;
+        Ok(stored)
+    }
+}
+
+/// Reads a blob the project holds.
+pub struct ReadBlob {
+    pub project: ProjectId,
+    pub digest: warden_blob::Digest,
+}
+
+pub type BlobStream =
+    std::pin::Pin<Box<dyn futures_util::Stream<Item = Result<bytes::Bytes, warden_blob::BlobError>> + Send>>;
+
+impl Operation for ReadBlob {
+    type Output = (u64, BlobStream);
+    const ACTION: Action = Action::BlobRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let Some(size) = ctx.store().project_blob(&self.project, &self.digest.to_string()).await? else {
+            return Err(AppError::NotFound(format!("blob {} in project `{}`", self.digest, self.project)));
+        };
+        let stream = ctx.app.blobs().get(&self.digest).await?;
+        Ok((size, Box::pin(stream)))
+    }
+}

@@ -129,7 +129,11 @@ impl BlobStore {
         }
     }
 
-    async fn stream_into<S, E>(writer: &mut WriteMultipart, max_bytes: u64, mut body: S) -> Result<(Digest, u64), BlobError>
+    async fn stream_into<S, E>(
+        writer: &mut WriteMultipart,
+        max_bytes: u64,
+        mut body: S,
+    ) -> Result<(Digest, u64), BlobError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: fmt::Display,
@@ -149,7 +153,13 @@ impl BlobStore {
         Ok((Digest(hasher.finalize().into()), size))
     }
 
-    async fn publish(&self, temp: Path, declared: Option<Digest>, digest: Digest, size: u64) -> Result<Stored, BlobError> {
+    async fn publish(
+        &self,
+        temp: Path,
+        declared: Option<Digest>,
+        digest: Digest,
+        size: u64,
+    ) -> Result<Stored, BlobError> {
         if let Some(d) = declared.filter(|d| *d != digest) {
             let _ = self.store.delete(&temp).await;
             return Err(BlobError::DigestMismatch { declared: d, actual: digest });

@@ -314,3 +314,85 @@ impl Client {
         Ok(self.fetch(self.http.get(format!("{}{path}", self.base))).await?.1)
     }
 }
+
+/// SHA-256 of a file as `sha256:<hex>`, reading it in chunks.
+pub async fn file_digest(path: &std::path::Path) -> std::io::Result<(String, u64)> {
+    use sha2::Digest as _;
+    use tokio::io::AsyncReadExt;
+    let mut f = tokio::fs::File::open(path).await?;
+    let mut h = sha2::Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf).await?;
+        if n == 0 {
+            break;
+        }
+        size += n as u64;
+        h.update(buf.get(..n).unwrap_or(&[]));
+    }
+    Ok((format!("sha256:{}", hex::encode(h.finalize())), size))
+}
+
+fn file_stream(f: tokio::fs::File) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
+    futures_util::stream::unfold(f, |mut f| async move {
+        use tokio::io::AsyncReadExt;
+        let mut buf = vec![0u8; 1 << 20];
+        match f.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(bytes::Bytes::from(buf)), f))
+            }
+            Err(e) => Some((Err(e), f)),
+        }
+    })
+}
+
+impl Client {
+    /// Streams a file into a project's blob store under `digest`.
+    pub async fn upload_blob(&self, project: &str, digest: &str, path: &std::path::Path) -> Result<api::BlobStored> {
+        let f = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| ClientError::Connect { url: path.display().to_string(), reason: e.to_string() })?;
+        let body = reqwest::Body::wrap_stream(file_stream(f));
+        let req = self
+            .http
+            .put(format!("{}/api/v1/projects/{}/blobs/{}", self.base, enc(project), enc(digest)))
+            .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+            .body(body);
+        self.send(req).await?.ok_or(ClientError::Unexpected { status: 204, body: String::new() })
+    }
+
+    /// Streams a blob into `out`; returns its size.
+    pub async fn download_blob(&self, project: &str, digest: &str, out: &std::path::Path) -> Result<u64> {
+        use futures_util::StreamExt;
+        use tokio::io::AsyncWriteExt;
+        let mut req = self.http.get(format!("{}/api/v1/projects/{}/blobs/{}", self.base, enc(project), enc(digest)));
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        let res = req
+            .send()
+            .await
+            .map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.without_url().to_string() })?;
+        if !res.status().is_success() {
+            let status = res.status().as_u16();
+            let body = res.text().await.unwrap_or_default();
+            return Err(serde_json::from_str(&body)
+                .map(ClientError::Problem)
+                .unwrap_or(ClientError::Unexpected { status, body }));
+        }
+        let io = |e: std::io::Error| ClientError::Connect { url: out.display().to_string(), reason: e.to_string() };
+        let mut f = tokio::fs::File::create(out).await.map_err(io)?;
+        let mut stream = res.bytes_stream();
+        let mut size = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
+            size += chunk.len() as u64;
+            f.write_all(&chunk).await.map_err(io)?;
+        }
+        f.sync_all().await.map_err(io)?;
+        Ok(size)
+    }
+}

@@ -50,17 +50,20 @@ actions! {
     ProjectMemberAdd => "project.member.add",
     ProjectMemberRemove => "project.member.remove",
     ServiceTokenCreate => "service.token.create",
+    BlobUpload => "blob.upload",
+    BlobRead => "blob.read",
 }
 
 impl Action {
-    /// Reads of the audit ledger itself, which are recorded in it.
-    pub fn is_audit_read(self) -> bool {
-        matches!(self, Action::AuditRead)
+    /// Reads that are evidence themselves and always recorded: the audit ledger, and
+    /// pulls of stored content.
+    pub fn is_sensitive_read(self) -> bool {
+        matches!(self, Action::AuditRead | Action::BlobRead)
     }
 
     /// Action groups in the schema (not operations themselves).
     pub const GROUPS: &'static [&'static str] =
-        &["authenticated", "self-service", "read", "privileged", "project-read", "project-manage"];
+        &["authenticated", "self-service", "read", "privileged", "project-read", "project-manage", "project-write"];
 
     /// Whether the action changes state (such decisions are always recorded, allow or deny).
     pub fn is_mutation(self) -> bool {
@@ -78,6 +81,7 @@ impl Action {
                 | Action::AuditCheckpoint
                 | Action::ProjectGet
                 | Action::ProjectMemberList
+                | Action::BlobRead
         )
     }
 }

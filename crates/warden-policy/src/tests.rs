@@ -37,7 +37,11 @@ fn default_is_deny() {
     let nobody = principal(&[], false);
     for action in Action::ALL {
         let resource = match action.as_str() {
-            a if a.starts_with("project.get") || a.starts_with("project.member") || a == "service.token.create" => {
+            a if a.starts_with("project.get")
+                || a.starts_with("project.member")
+                || a.starts_with("blob.")
+                || a == "service.token.create" =>
+            {
                 Resource::Project(ProjectId::generate(1))
             }
             "whoami" | "totp.enrol" | "totp.confirm" | "token.list" | "token.revoke" => {
@@ -87,6 +91,10 @@ fn project_roles_decide_inside_a_project() {
     assert!(!engine.decide(&alice, Action::ProjectMemberAdd, &p, &ds).allowed);
     let owner = facts(&[Role::ProjectOwner]);
     assert!(engine.decide(&alice, Action::ProjectMemberAdd, &p, &owner).allowed);
+    // Writers add content; approvers and readers do not.
+    assert!(engine.decide(&alice, Action::BlobUpload, &p, &ds).allowed);
+    assert!(!engine.decide(&alice, Action::BlobUpload, &p, &facts(&[Role::Approver])).allowed);
+    assert!(engine.decide(&alice, Action::BlobRead, &p, &facts(&[Role::Approver])).allowed);
     // Not a member: nothing.
     assert!(!engine.decide(&alice, Action::ProjectGet, &p, &facts(&[])).allowed);
 }

@@ -594,3 +594,56 @@ pub async fn audit_events(
     let rows = s.app.dispatch(&caller.principal, &caller.meta, ops::SearchAudit { filter, page: page.clone() }).await?;
     Ok(Json(c::paged(rows, &page, |e| e.index.to_string(), entry_view)))
 }
+
+// ---------------------------------------------------------------- blobs
+
+fn digest(field: &str, s: &str) -> Result<warden_blob::Digest> {
+    warden_blob::Digest::parse(s).map_err(|e| ApiError::new(ProblemType::InvalidParameter, format!("`{field}`: {e}")))
+}
+
+/// Streams content into the project's content-addressed store. The body is hashed as
+/// it arrives; unless its SHA-256 equals `digest`, nothing is stored.
+#[utoipa::path(put, path = "/api/v1/projects/{id}/blobs/{digest}", tag = "artifacts",
+    params(("id" = String, Path), ("digest" = String, Path, description = "sha256:<64 hex>")),
+    request_body(content = String, content_type = "application/octet-stream", description = "The content"),
+    responses((status = 201, body = api::BlobStored), Problems))]
+pub async fn upload_blob(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, d)): Path<(String, String)>,
+    body: axum::body::Body,
+) -> Result<(StatusCode, Json<api::BlobStored>)> {
+    use futures_util::TryStreamExt;
+    let project = c::project_id("id", &id)?;
+    let digest = digest("digest", &d)?;
+    let stream = body.into_data_stream().map_err(|e| std::io::Error::other(e.to_string()));
+    let op = ops::UploadBlob { project, digest, body: std::sync::Mutex::new(Box::new(stream)) };
+    let stored = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    let status = if stored.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((
+        status,
+        Json(api::BlobStored { digest: stored.digest.to_string(), size: stored.size, created: stored.created }),
+    ))
+}
+
+/// Streams a blob the project holds. Every read is recorded.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/blobs/{digest}", tag = "artifacts",
+    params(("id" = String, Path), ("digest" = String, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = String), Problems))]
+pub async fn download_blob(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, d)): Path<(String, String)>,
+) -> Result<axum::response::Response> {
+    let project = c::project_id("id", &id)?;
+    let digest = digest("digest", &d)?;
+    let (size, stream) = s.app.dispatch(&caller.principal, &caller.meta, ops::ReadBlob { project, digest }).await?;
+    let mut res = axum::body::Body::from_stream(stream).into_response();
+    let h = res.headers_mut();
+    h.insert(axum::http::header::CONTENT_TYPE, axum::http::HeaderValue::from_static("application/octet-stream"));
+    h.insert(axum::http::header::CONTENT_LENGTH, axum::http::HeaderValue::from(size));
+    if let Ok(v) = axum::http::HeaderValue::from_str(&digest.to_string()) {
+        h.insert("docker-content-digest", v);
+    }
+    Ok(res)
+}

@@ -23,6 +23,7 @@ use crate::AppState;
     tags(
         (name = "identity", description = "Users, services, groups, roles, tokens, sign-in"),
         (name = "projects", description = "Projects (data products) and their members"),
+        (name = "artifacts", description = "Content-addressed blobs and model artifacts"),
         (name = "audit", description = "Evidence"),
     )
 )]
@@ -91,6 +92,8 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("get_group", Some(Action::GroupGet)),
     ("add_group_member", Some(Action::GroupMemberAdd)),
     ("remove_group_member", Some(Action::GroupMemberRemove)),
+    ("upload_blob", Some(Action::BlobUpload)),
+    ("download_blob", Some(Action::BlobRead)),
     ("audit_public_key", None),
     ("audit_checkpoint", Some(Action::AuditCheckpoint)),
     ("audit_checkpoints", Some(Action::AuditRead)),
@@ -125,6 +128,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_groups, create_group))
         .routes(routes!(get_group))
         .routes(routes!(add_group_member, remove_group_member))
+        .routes(routes!(upload_blob, download_blob))
         .routes(routes!(audit_public_key))
         .routes(routes!(audit_checkpoint))
         .routes(routes!(audit_checkpoints))

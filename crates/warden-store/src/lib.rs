@@ -102,6 +102,20 @@ pub trait Store: Send + Sync + 'static {
     async fn org_roles(&self, subject: &SubjectId) -> Result<BTreeSet<Role>>;
     async fn list_role_grants(&self, member: &MemberRef) -> Result<Vec<RoleGrantRecord>>;
 
+    // Blobs.
+    /// Records that `project` holds the blob `digest` of `size` bytes (the blob row is
+    /// created once, the project link once per project).
+    async fn record_blob(
+        &self,
+        project: &ProjectId,
+        digest: &str,
+        size: u64,
+        by: &SubjectId,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// The size of a blob the project holds, or `None`.
+    async fn project_blob(&self, project: &ProjectId, digest: &str) -> Result<Option<u64>>;
+
     // The audit ledger. Append-only: there is no update or delete method.
     /// Appends entries with consecutive indexes in one transaction (durable when it
     /// returns) and returns the index of the first.

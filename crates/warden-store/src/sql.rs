@@ -713,6 +713,60 @@ macro_rules! sql_store_impl {
                     collect(rows, grant)
                 }
 
+                async fn record_blob(
+                    &self,
+                    project: &ProjectId,
+                    digest: &str,
+                    size: u64,
+                    by: &SubjectId,
+                    at: Timestamp,
+                ) -> Result<()> {
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO blobs (digest, size, created_at, created_by) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (digest) DO NOTHING",
+                    )
+                    .bind(digest)
+                    .bind(i64_of(size)?)
+                    .bind(at.0)
+                    .bind(by.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err("blob"))?;
+                    sqlx::query(
+                        "INSERT INTO project_blobs (project_id, digest, added_at, added_by) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (project_id, digest) DO NOTHING",
+                    )
+                    .bind(project.as_str())
+                    .bind(digest)
+                    .bind(at.0)
+                    .bind(by.as_str())
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err("project blob"))?;
+                    tx.commit().await.map_err(map_err("blob"))?;
+                    Ok(())
+                }
+
+                async fn project_blob(&self, project: &ProjectId, digest: &str) -> Result<Option<u64>> {
+                    let row = sqlx::query(
+                        "SELECT b.size FROM project_blobs p JOIN blobs b ON b.digest = p.digest \
+                         WHERE p.project_id = $1 AND p.digest = $2",
+                    )
+                    .bind(project.as_str())
+                    .bind(digest)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err("blob"))?;
+                    match row {
+                        None => Ok(None),
+                        Some(r) => {
+                            let v: i64 = r.try_get("size").map_err(|e| bad("blob", e))?;
+                            Ok(Some(u64::try_from(v).map_err(|e| bad("blob", e))?))
+                        }
+                    }
+                }
+
                 async fn append_audit(&self, leaves: &[AuditLeaf]) -> Result<u64> {
                     if leaves.is_empty() {
                         return self.audit_size().await;

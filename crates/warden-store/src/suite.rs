@@ -41,6 +41,7 @@ pub async fn run(store: &dyn Store) {
     projects_and_isolation(store).await;
     groups_and_roles(store).await;
     audit(store).await;
+    blobs(store).await;
 }
 
 async fn bootstrap_once(store: &dyn Store) {
@@ -344,4 +345,29 @@ async fn audit(store: &dyn Store) {
     store.set_export_cursor("siem", 42, T0).await.unwrap();
     assert_eq!(store.export_cursor("siem").await.unwrap(), 42);
     assert_eq!(store.export_cursor("file").await.unwrap(), 0);
+}
+
+async fn blobs(store: &dyn Store) {
+    let owner = human("blob-owner");
+    store.create_subject(&owner).await.unwrap();
+    let mk = |name: &str| ProjectRecord {
+        id: ProjectId::generate(T0.0),
+        name: name.into(),
+        description: String::new(),
+        cost_centre: None,
+        created_at: T0,
+        created_by: owner.id.clone(),
+    };
+    let (a, b) = (mk("blobs-a"), mk("blobs-b"));
+    store.create_project(&a, &[]).await.unwrap();
+    store.create_project(&b, &[]).await.unwrap();
+    let d = format!("sha256:{}", "ab".repeat(32));
+    store.record_blob(&a.id, &d, 42, &owner.id, T0).await.unwrap();
+    store.record_blob(&a.id, &d, 42, &owner.id, T0).await.unwrap();
+    assert_eq!(store.project_blob(&a.id, &d).await.unwrap(), Some(42));
+    assert_eq!(store.project_blob(&b.id, &d).await.unwrap(), None, "blobs are visible per project");
+    store.record_blob(&b.id, &d, 42, &owner.id, T0).await.unwrap();
+    assert_eq!(store.project_blob(&b.id, &d).await.unwrap(), Some(42));
+    let ghost = ProjectId::generate(T0.0);
+    assert!(store.record_blob(&ghost, &d, 42, &owner.id, T0).await.is_err(), "only for projects that exist");
 }

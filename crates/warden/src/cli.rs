@@ -85,6 +85,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TotpCommand,
     },
+    /// Content-addressed blobs in a project.
+    Blob {
+        #[command(subcommand)]
+        command: BlobCommand,
+    },
     /// Model artifacts.
     Artifact {
         #[command(subcommand)]
@@ -237,6 +242,24 @@ pub enum GroupCommand {
     Remove {
         group: String,
         subject: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BlobCommand {
+    /// Upload a file (streamed; its SHA-256 is computed first and verified by the server).
+    Push {
+        file: std::path::PathBuf,
+        #[arg(long)]
+        project: String,
+    },
+    /// Download a blob by digest.
+    Pull {
+        digest: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        out: std::path::PathBuf,
     },
 }
 
@@ -464,6 +487,28 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
             }
         }
         Command::Audit { command } => crate::audit_cli::run(command, &g).await,
+        Command::Blob { command: BlobCommand::Push { file, project } } => {
+            let c = client(&g)?;
+            let (digest, size) =
+                warden_client::file_digest(&file).await.map_err(|e| anyhow!("cannot read {}: {e}", file.display()))?;
+            let stored = c.upload_blob(&project, &digest, &file).await?;
+            if f == Format::Json {
+                return json(&stored);
+            }
+            let how = if stored.created { "stored" } else { "already stored" };
+            println!("{} ({size} bytes) {how}", stored.digest);
+            Ok(())
+        }
+        Command::Blob { command: BlobCommand::Pull { digest, project, out } } => {
+            let size = client(&g)?.download_blob(&project, &digest, &out).await?;
+            let (got, _) = warden_client::file_digest(&out).await?;
+            if got != digest {
+                let _ = std::fs::remove_file(&out);
+                bail!("downloaded content has digest {got}, not {digest}; removed {}", out.display());
+            }
+            println!("wrote {size} bytes to {} (digest verified)", out.display());
+            Ok(())
+        }
         Command::Artifact { command: ArtifactCommand::Scan { file, allow } } => {
             let limits = warden_intake::Limits { extra_allowed: allow, ..Default::default() };
             let report =

@@ -200,3 +200,41 @@ fn artifact_scan_checks_files_locally_with_exit_codes() {
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("cannot read"));
 }
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn blob_push_streams_a_large_file_in_constant_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(&tmp.path().join("data"), None, Some(BOOTSTRAP));
+    let cli = Cli { config_dir: tmp.path().join("cli") };
+    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
+    let e = cli.json(&["totp", "enrol"]);
+    cli.ok(&["totp", "confirm", &totp_code(e["secret"].as_str().unwrap())]);
+    let pid = cli.json(&["project", "create", "weights"])["id"].as_str().unwrap().to_string();
+
+    // A 256 MiB sparse file: reads as zeros, takes no disk until written.
+    let big = tmp.path().join("model.bin");
+    std::fs::File::create(&big).unwrap().set_len(256 << 20).unwrap();
+    let before = peak_rss_kib(server.child.id());
+    let pushed = cli.json(&["blob", "push", big.to_str().unwrap(), "--project", &pid]);
+    let after = peak_rss_kib(server.child.id());
+    assert_eq!(pushed["size"], 256u64 << 20);
+    assert_eq!(pushed["created"], true);
+    eprintln!("server peak RSS: {} MiB before, {} MiB after a 256 MiB upload", before / 1024, after / 1024);
+    if before > 0 {
+        assert!(after < 64 * 1024, "peak RSS {after} KiB: uploads must not be buffered");
+    }
+    let digest = pushed["digest"].as_str().unwrap();
+    let out = tmp.path().join("back.bin");
+    let pulled = cli.ok(&["blob", "pull", digest, "--project", &pid, "--out", out.to_str().unwrap()]);
+    assert!(pulled.contains("digest verified"), "{pulled}");
+    assert_eq!(std::fs::metadata(&out).unwrap().len(), 256 << 20);
+}

@@ -42,6 +42,7 @@ pub struct Server {
     pub verifier: warden_audit::VerifierKey,
     pub http: reqwest::Client,
     _dir: Option<tempfile::TempDir>,
+    pub blob_dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -100,6 +101,7 @@ pub async fn start(opts: Options) -> Server {
     let config = AppConfig {
         max_failed_attempts: opts.max_failed_attempts,
         max_bad_tokens_per_source: opts.max_bad_tokens_per_source,
+        max_blob_bytes: 8 << 20,
         lockout_seconds: 600,
         ..AppConfig::default()
     };
@@ -108,7 +110,9 @@ pub async fn start(opts: Options) -> Server {
     let verifier = key.verifier();
     let ledger_config = warden_audit::LedgerConfig { origin: "warden/test".into(), ..Default::default() };
     let ledger = warden_audit::Ledger::open(store.clone(), key, ledger_config).await.unwrap();
-    let app = Arc::new(App::new(store.clone(), ledger, clock.clone(), config, oidc).unwrap());
+    let blob_dir = tempfile::tempdir().unwrap();
+    let blobs = warden_blob::BlobStore::local(blob_dir.path()).unwrap();
+    let app = Arc::new(App::new(store.clone(), ledger, blobs, clock.clone(), config, oidc).unwrap());
     let admin_token = app.bootstrap(None).await.unwrap().expect("fresh store bootstraps");
     let router = warden_server::router(app, &ServerConfig { max_body_bytes: opts.max_body_bytes });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -116,7 +120,7 @@ pub async fn start(opts: Options) -> Server {
     let task = tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
-    Server { url, admin_token, clock, verifier, http: reqwest::Client::new(), _dir: dir, task }
+    Server { url, admin_token, clock, verifier, blob_dir, http: reqwest::Client::new(), _dir: dir, task }
 }
 
 /// A response: status, content type, JSON body (Null when empty or not JSON).

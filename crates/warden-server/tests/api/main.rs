@@ -1,6 +1,7 @@
 //! Integration tests of the HTTP API over real stores (one test binary).
 
 mod audit;
+mod blobs;
 mod harness;
 mod identity;
 mod input;

@@ -78,6 +78,7 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{subject}", &f.nobody)
         .replace("{role}", role)
         .replace("{index}", "0")
+        .replace("{digest}", &format!("sha256:{}", "0".repeat(64)))
 }
 
 /// Required query parameters, so the 403 case is not a 400.
@@ -102,6 +103,7 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "create_service_token" => json!({"name": "t", "project": f.project, "role": "service"}),
         "grant_role" => json!({"member": f.nobody, "role": "auditor"}),
         "create_group" => json!({"name": "sample-group"}),
+        "upload_blob" => json!("content"),
         _ => return None,
     })
 }
