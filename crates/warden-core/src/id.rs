@@ -74,6 +74,12 @@ prefixed_id!(
     /// An API token. The id is public; the secret half is never stored.
     TokenId, "tok", "token");
 prefixed_id!(
+    /// An intake record (an artifact as admitted or rejected).
+    ArtifactId, "art", "artifact");
+prefixed_id!(
+    /// A registered model.
+    ModelId, "mdl", "model");
+prefixed_id!(
     /// An internal event (sign-in attempts, authorisation decisions).
     EventId, "evt", "event");
 

@@ -15,7 +15,7 @@ mod sql;
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use warden_core::{GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+use warden_core::{ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
 
 pub use records::*;
 
@@ -115,6 +115,18 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<()>;
     /// The size of a blob the project holds, or `None`.
     async fn project_blob(&self, project: &ProjectId, digest: &str) -> Result<Option<u64>>;
+
+    // Intake records and the model registry. Records and versions are immutable.
+    async fn create_artifact(&self, artifact: &ArtifactRecord) -> Result<()>;
+    async fn get_artifact(&self, project: &ProjectId, id: &ArtifactId) -> Result<Option<ArtifactRecord>>;
+    async fn list_artifacts(&self, project: &ProjectId, page: &Page) -> Result<Vec<ArtifactRecord>>;
+    /// The model named `name` in the project, created from `model` if it does not exist.
+    async fn ensure_model(&self, model: &ModelRecord) -> Result<ModelRecord>;
+    async fn get_model(&self, project: &ProjectId, name: &str) -> Result<Option<ModelRecord>>;
+    async fn list_models(&self, project: &ProjectId, page: &Page) -> Result<Vec<ModelRecord>>;
+    /// Adds the next version (1, 2, …) of a model.
+    async fn add_model_version(&self, model: &ModelId, artifact: &ArtifactId, by: &SubjectId, at: Timestamp) -> Result<ModelVersionRecord>;
+    async fn list_model_versions(&self, model: &ModelId) -> Result<Vec<ModelVersionRecord>>;
 
     // The audit ledger. Append-only: there is no update or delete method.
     /// Appends entries with consecutive indexes in one transaction (durable when it

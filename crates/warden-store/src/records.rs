@@ -1,6 +1,6 @@
 //! Rows as the domain sees them.
 
-use warden_core::{GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+use warden_core::{ArtifactId, ModelId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
 
 /// Cursor pagination over ids (which sort by creation time).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,5 +192,44 @@ pub struct CheckpointRecord {
     pub tree_size: u64,
     /// The C2SP signed note.
     pub note: String,
+    pub created_at: Timestamp,
+}
+
+/// An intake record: immutable once written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ArtifactRecord {
+    pub id: ArtifactId,
+    pub project: ProjectId,
+    pub kind: String,
+    pub name: String,
+    /// RFC 8785 JSON of the manifest.
+    pub manifest: String,
+    /// `sha256:<hex>` of `manifest`.
+    pub manifest_digest: String,
+    pub total_size: u64,
+    /// `admitted` or `rejected`.
+    pub verdict: String,
+    /// Reasons, scan reports, signature checks and metadata.
+    pub evidence: serde_json::Value,
+    pub expires_at: Option<Timestamp>,
+    pub created_by: SubjectId,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelRecord {
+    pub id: ModelId,
+    pub project: ProjectId,
+    pub name: String,
+    pub created_by: SubjectId,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelVersionRecord {
+    pub model: ModelId,
+    pub version: u64,
+    pub artifact: ArtifactId,
+    pub created_by: SubjectId,
     pub created_at: Timestamp,
 }

@@ -15,9 +15,10 @@ macro_rules! sql_store_impl {
             use std::str::FromStr;
 
             use sqlx::Row as _;
-            use warden_core::{GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+            use warden_core::{ArtifactId, ModelId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
             use warden_store::{
-                AuditEntry, AuditFilter, AuditLeaf, CheckpointRecord, GroupRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
+                ArtifactRecord, AuditEntry, AuditFilter, AuditLeaf, CheckpointRecord, GroupRecord, ModelRecord,
+                ModelVersionRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
                 Result, RoleGrantRecord, StoreError, SubjectRecord, TokenRecord,
             };
 
@@ -192,6 +193,61 @@ macro_rules! sql_store_impl {
                 Ok(CheckpointRecord {
                     tree_size: u64::try_from(size).map_err(|e| bad("checkpoint", e))?,
                     note: row.try_get("note").map_err(g)?,
+                    created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                })
+            }
+
+            const ARTIFACT_COLS: &str = "id, project_id, kind, name, manifest, manifest_digest, total_size, verdict, \
+                 evidence, expires_at, created_by, created_at";
+
+            fn artifact(row: &Row) -> Result<ArtifactRecord> {
+                let g = |e: sqlx::Error| bad("artifact", e);
+                let id: String = row.try_get("id").map_err(g)?;
+                let project: String = row.try_get("project_id").map_err(g)?;
+                let by: String = row.try_get("created_by").map_err(g)?;
+                let size: i64 = row.try_get("total_size").map_err(g)?;
+                let evidence: String = row.try_get("evidence").map_err(g)?;
+                Ok(ArtifactRecord {
+                    id: ArtifactId::parse(&id).map_err(|e| bad("artifact", e))?,
+                    project: ProjectId::parse(&project).map_err(|e| bad("artifact", e))?,
+                    kind: row.try_get("kind").map_err(g)?,
+                    name: row.try_get("name").map_err(g)?,
+                    manifest: row.try_get("manifest").map_err(g)?,
+                    manifest_digest: row.try_get("manifest_digest").map_err(g)?,
+                    total_size: u64::try_from(size).map_err(|e| bad("artifact", e))?,
+                    verdict: row.try_get("verdict").map_err(g)?,
+                    evidence: serde_json::from_str(&evidence).map_err(|e| bad("artifact", e))?,
+                    expires_at: ts(row.try_get("expires_at").map_err(g)?),
+                    created_by: SubjectId::parse(&by).map_err(|e| bad("artifact", e))?,
+                    created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                })
+            }
+
+            fn model(row: &Row) -> Result<ModelRecord> {
+                let g = |e: sqlx::Error| bad("model", e);
+                let id: String = row.try_get("id").map_err(g)?;
+                let project: String = row.try_get("project_id").map_err(g)?;
+                let by: String = row.try_get("created_by").map_err(g)?;
+                Ok(ModelRecord {
+                    id: ModelId::parse(&id).map_err(|e| bad("model", e))?,
+                    project: ProjectId::parse(&project).map_err(|e| bad("model", e))?,
+                    name: row.try_get("name").map_err(g)?,
+                    created_by: SubjectId::parse(&by).map_err(|e| bad("model", e))?,
+                    created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                })
+            }
+
+            fn model_version(row: &Row) -> Result<ModelVersionRecord> {
+                let g = |e: sqlx::Error| bad("model version", e);
+                let model: String = row.try_get("model_id").map_err(g)?;
+                let artifact: String = row.try_get("artifact_id").map_err(g)?;
+                let by: String = row.try_get("created_by").map_err(g)?;
+                let version: i64 = row.try_get("version").map_err(g)?;
+                Ok(ModelVersionRecord {
+                    model: ModelId::parse(&model).map_err(|e| bad("model version", e))?,
+                    version: u64::try_from(version).map_err(|e| bad("model version", e))?,
+                    artifact: ArtifactId::parse(&artifact).map_err(|e| bad("model version", e))?,
+                    created_by: SubjectId::parse(&by).map_err(|e| bad("model version", e))?,
                     created_at: Timestamp(row.try_get("created_at").map_err(g)?),
                 })
             }
@@ -765,6 +821,130 @@ macro_rules! sql_store_impl {
                             Ok(Some(u64::try_from(v).map_err(|e| bad("blob", e))?))
                         }
                     }
+                }
+
+                async fn create_artifact(&self, a: &ArtifactRecord) -> Result<()> {
+                    sqlx::query(&format!(
+                        "INSERT INTO artifacts ({ARTIFACT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
+                    ))
+                    .bind(a.id.as_str())
+                    .bind(a.project.as_str())
+                    .bind(&a.kind)
+                    .bind(&a.name)
+                    .bind(&a.manifest)
+                    .bind(&a.manifest_digest)
+                    .bind(i64_of(a.total_size)?)
+                    .bind(&a.verdict)
+                    .bind(a.evidence.to_string())
+                    .bind(a.expires_at.map(|t| t.0))
+                    .bind(a.created_by.as_str())
+                    .bind(a.created_at.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("artifact"))?;
+                    Ok(())
+                }
+
+                async fn get_artifact(&self, project: &ProjectId, id: &ArtifactId) -> Result<Option<ArtifactRecord>> {
+                    sqlx::query(&format!("SELECT {ARTIFACT_COLS} FROM artifacts WHERE project_id = $1 AND id = $2"))
+                        .bind(project.as_str())
+                        .bind(id.as_str())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("artifact"))?
+                        .as_ref()
+                        .map(artifact)
+                        .transpose()
+                }
+
+                async fn list_artifacts(&self, project: &ProjectId, page: &Page) -> Result<Vec<ArtifactRecord>> {
+                    let rows = sqlx::query(&format!(
+                        "SELECT {ARTIFACT_COLS} FROM artifacts WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+                    ))
+                    .bind(project.as_str())
+                    .bind(page.after_str())
+                    .bind(page.limit_i64())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("artifacts"))?;
+                    collect(rows, artifact)
+                }
+
+                async fn ensure_model(&self, m: &ModelRecord) -> Result<ModelRecord> {
+                    sqlx::query(
+                        "INSERT INTO models (id, project_id, name, created_by, created_at) VALUES ($1,$2,$3,$4,$5) \
+                         ON CONFLICT (project_id, name) DO NOTHING",
+                    )
+                    .bind(m.id.as_str())
+                    .bind(m.project.as_str())
+                    .bind(&m.name)
+                    .bind(m.created_by.as_str())
+                    .bind(m.created_at.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("model"))?;
+                    self.get_model(&m.project, &m.name).await?.ok_or_else(|| StoreError::Internal("model vanished".into()))
+                }
+
+                async fn get_model(&self, project: &ProjectId, name: &str) -> Result<Option<ModelRecord>> {
+                    sqlx::query("SELECT id, project_id, name, created_by, created_at FROM models WHERE project_id = $1 AND name = $2")
+                        .bind(project.as_str())
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("model"))?
+                        .as_ref()
+                        .map(model)
+                        .transpose()
+                }
+
+                async fn list_models(&self, project: &ProjectId, page: &Page) -> Result<Vec<ModelRecord>> {
+                    let rows = sqlx::query(
+                        "SELECT id, project_id, name, created_by, created_at FROM models \
+                         WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $3",
+                    )
+                    .bind(project.as_str())
+                    .bind(page.after_str())
+                    .bind(page.limit_i64())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("models"))?;
+                    collect(rows, model)
+                }
+
+                async fn add_model_version(
+                    &self,
+                    m: &ModelId,
+                    a: &ArtifactId,
+                    by: &SubjectId,
+                    at: Timestamp,
+                ) -> Result<ModelVersionRecord> {
+                    // The primary key makes a concurrent duplicate fail; the caller retries.
+                    let row = sqlx::query(
+                        "INSERT INTO model_versions (model_id, version, artifact_id, created_by, created_at) \
+                         SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM model_versions WHERE model_id = $1 \
+                         RETURNING model_id, version, artifact_id, created_by, created_at",
+                    )
+                    .bind(m.as_str())
+                    .bind(a.as_str())
+                    .bind(by.as_str())
+                    .bind(at.0)
+                    .fetch_one(&self.pool)
+                    .await
+                    .map_err(map_err("model version"))?;
+                    model_version(&row)
+                }
+
+                async fn list_model_versions(&self, m: &ModelId) -> Result<Vec<ModelVersionRecord>> {
+                    let rows = sqlx::query(
+                        "SELECT model_id, version, artifact_id, created_by, created_at FROM model_versions \
+                         WHERE model_id = $1 ORDER BY version",
+                    )
+                    .bind(m.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("model versions"))?;
+                    collect(rows, model_version)
                 }
 
                 async fn append_audit(&self, leaves: &[AuditLeaf]) -> Result<u64> {

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::json;
-use warden_core::{GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+use warden_core::{ArtifactId, ModelId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
 
 use crate::*;
 
@@ -42,6 +42,7 @@ pub async fn run(store: &dyn Store) {
     groups_and_roles(store).await;
     audit(store).await;
     blobs(store).await;
+    registry(store).await;
 }
 
 async fn bootstrap_once(store: &dyn Store) {
@@ -370,4 +371,48 @@ async fn blobs(store: &dyn Store) {
     assert_eq!(store.project_blob(&b.id, &d).await.unwrap(), Some(42));
     let ghost = ProjectId::generate(T0.0);
     assert!(store.record_blob(&ghost, &d, 42, &owner.id, T0).await.is_err(), "only for projects that exist");
+}
+
+async fn registry(store: &dyn Store) {
+    let owner = human("registry-owner");
+    store.create_subject(&owner).await.unwrap();
+    let p = ProjectRecord {
+        id: ProjectId::generate(T0.0),
+        name: "registry".into(),
+        description: String::new(),
+        cost_centre: None,
+        created_at: T0,
+        created_by: owner.id.clone(),
+    };
+    store.create_project(&p, &[]).await.unwrap();
+    let a = ArtifactRecord {
+        id: ArtifactId::generate(T0.0),
+        project: p.id.clone(),
+        kind: "model".into(),
+        name: "fraud".into(),
+        manifest: "{}".into(),
+        manifest_digest: "sha256:00".into(),
+        total_size: 10,
+        verdict: "admitted".into(),
+        evidence: json!({"reasons": []}),
+        expires_at: Some(T0.plus_seconds(3600)),
+        created_by: owner.id.clone(),
+        created_at: T0,
+    };
+    store.create_artifact(&a).await.unwrap();
+    assert_eq!(store.get_artifact(&p.id, &a.id).await.unwrap().as_ref(), Some(&a));
+    assert!(store.get_artifact(&ProjectId::generate(1), &a.id).await.unwrap().is_none(), "scoped to the project");
+    assert!(matches!(store.create_artifact(&a).await, Err(StoreError::Conflict(_))), "records are written once");
+    assert_eq!(store.list_artifacts(&p.id, &Page::first(10)).await.unwrap().len(), 1);
+
+    let m = ModelRecord { id: ModelId::generate(T0.0), project: p.id.clone(), name: "fraud".into(), created_by: owner.id.clone(), created_at: T0 };
+    let got = store.ensure_model(&m).await.unwrap();
+    let again = store.ensure_model(&ModelRecord { id: ModelId::generate(T0.0), ..m.clone() }).await.unwrap();
+    assert_eq!(got.id, again.id, "one model per name and project");
+    let v1 = store.add_model_version(&got.id, &a.id, &owner.id, T0).await.unwrap();
+    let v2 = store.add_model_version(&got.id, &a.id, &owner.id, T0).await.unwrap();
+    assert_eq!((v1.version, v2.version), (1, 2));
+    assert_eq!(store.list_model_versions(&got.id).await.unwrap().len(), 2);
+    assert_eq!(store.list_models(&p.id, &Page::first(10)).await.unwrap().len(), 1);
+    assert!(store.add_model_version(&got.id, &ArtifactId::generate(1), &owner.id, T0).await.is_err(), "versions need an artifact");
 }
