@@ -362,3 +362,85 @@ pub struct BlobStored {
     /// False when the content was already stored (deduplicated).
     pub created: bool,
 }
+
+/// One file of an artifact.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactFile {
+    /// Relative path inside the artifact, `/`-separated.
+    pub path: String,
+    /// `sha256:<hex>` of a blob already uploaded to the project.
+    pub digest: String,
+    pub size: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateArtifactRequest {
+    /// `model`, `container-image`, `tokenizer`, `prompt-template`, `feature-definition`,
+    /// `evaluation-dataset` or `policy-bundle`.
+    pub kind: String,
+    pub name: String,
+    pub files: Vec<ArtifactFile>,
+    #[serde(default)]
+    pub source_uri: Option<String>,
+    #[serde(default)]
+    pub licence: Option<String>,
+    /// Markdown.
+    #[serde(default)]
+    pub model_card: Option<String>,
+    #[serde(default)]
+    pub permitted_zones: Vec<String>,
+    /// RFC 3339.
+    #[serde(default)]
+    pub review_date: Option<String>,
+    /// RFC 3339; an expired artifact cannot become a model version.
+    #[serde(default)]
+    pub expiry_date: Option<String>,
+}
+
+/// An intake record.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Artifact {
+    pub id: String,
+    pub project: String,
+    pub kind: String,
+    pub name: String,
+    pub manifest_digest: String,
+    pub files: Vec<ArtifactFile>,
+    pub total_size: u64,
+    /// `admitted` or `rejected`.
+    pub verdict: String,
+    /// Reasons, per-file scan reports, signature checks and metadata.
+    pub evidence: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<String>,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateModelVersionRequest {
+    /// An admitted artifact of the project.
+    pub artifact: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModelVersion {
+    pub model: String,
+    pub version: u64,
+    pub artifact: Artifact,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Model {
+    pub id: String,
+    pub name: String,
+    pub project: String,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Vec<ModelVersion>>,
+}

@@ -914,3 +914,250 @@ impl Operation for ReadBlob {
         Ok((size, Box::pin(stream)))
     }
 }
+
+// ---------------------------------------------------------------- intake and registry
+
+/// Descriptive metadata recorded with an artifact.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct ArtifactMetadata {
+    pub source_uri: Option<String>,
+    pub licence: Option<String>,
+    pub model_card: Option<String>,
+    pub permitted_zones: Vec<String>,
+    /// Milliseconds since the epoch.
+    pub review_at: Option<i64>,
+    pub expires_at: Option<i64>,
+}
+
+pub const ARTIFACT_KINDS: &[&str] = &[
+    "model",
+    "container-image",
+    "tokenizer",
+    "prompt-template",
+    "feature-definition",
+    "evaluation-dataset",
+    "policy-bundle",
+];
+
+/// Intake: checks the manifest against the project's uploaded blobs, scans every file
+/// without executing it, and records the verdict (admitted or rejected) with its
+/// evidence. A rejection is recorded too, and answered as 422.
+pub struct CreateArtifact {
+    pub project: ProjectId,
+    pub kind: String,
+    pub name: String,
+    pub files: Vec<warden_intake::manifest::FileEntry>,
+    pub metadata: ArtifactMetadata,
+}
+
+impl Operation for CreateArtifact {
+    type Output = warden_store::ArtifactRecord;
+    const ACTION: Action = Action::ArtifactCreate;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        if !ARTIFACT_KINDS.contains(&self.kind.as_str()) {
+            return Err(AppError::Invalid(format!("`kind` must be one of {}", ARTIFACT_KINDS.join(", "))));
+        }
+        name_ok(&self.name)?;
+        let m = &self.metadata;
+        for (field, v) in [("source_uri", &m.source_uri), ("licence", &m.licence)] {
+            if let Some(v) = v {
+                text_ok(field, v, 2000)?;
+            }
+        }
+        if let Some(card) = &m.model_card {
+            text_ok("model_card", card, 200_000)?;
+        }
+        if m.expires_at.is_some_and(|e| e <= ctx.now().0) {
+            return Err(AppError::Invalid("`expires_at` is in the past".into()));
+        }
+        ctx.store()
+            .get_project(&self.project)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("project `{}`", self.project)))?;
+        let manifest =
+            warden_intake::manifest::Manifest::new(self.files).map_err(|e| AppError::Invalid(e.to_string()))?;
+        for f in &manifest.files {
+            match ctx.store().project_blob(&self.project, &f.digest).await? {
+                Some(size) if size == f.size => {}
+                Some(size) => {
+                    return Err(AppError::Invalid(format!(
+                        "file `{}`: declared {} bytes, the blob has {size}",
+                        f.path, f.size
+                    )))
+                }
+                None => {
+                    return Err(AppError::Invalid(format!(
+                        "file `{}`: blob {} was not uploaded to this project",
+                        f.path, f.digest
+                    )))
+                }
+            }
+        }
+        // Scan each file from a private spool copy; nothing is ever loaded.
+        let dir = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
+        let mut reasons = Vec::new();
+        let mut scans = serde_json::Map::new();
+        for (i, f) in manifest.files.iter().enumerate() {
+            let digest = warden_blob::Digest::parse(&f.digest)?;
+            let local = dir.path().join(format!("{i}-{}", f.path.rsplit('/').next().unwrap_or("file")));
+            ctx.app.blobs().spool(&digest, &local).await?;
+            let report = tokio::task::spawn_blocking(move || {
+                warden_intake::scan_file(&local, &warden_intake::Limits::default())
+            })
+            .await
+            .map_err(|e| AppError::Internal(e.to_string()))?
+            .map_err(|e| AppError::Internal(format!("scan of `{}`: {e}", f.path)))?;
+            if report.verdict == warden_intake::Verdict::Unsafe {
+                reasons.extend(report.reasons.iter().map(|r| format!("{}: {r}", f.path)));
+            }
+            scans.insert(f.path.clone(), serde_json::to_value(&report).unwrap_or_default());
+        }
+        let verdict = if reasons.is_empty() { "admitted" } else { "rejected" };
+        let now = ctx.now();
+        let record = warden_store::ArtifactRecord {
+            id: warden_core::ArtifactId::generate(now.0),
+            project: self.project,
+            kind: self.kind,
+            name: self.name,
+            manifest: manifest.canonical(),
+            manifest_digest: manifest.digest(),
+            total_size: manifest.total_size(),
+            verdict: verdict.into(),
+            evidence: serde_json::json!({
+                "reasons": reasons,
+                "scans": scans,
+                "signatures": [],
+                "metadata": m,
+            }),
+            expires_at: m.expires_at.map(Timestamp),
+            created_by: ctx.principal.id.clone(),
+            created_at: now,
+        };
+        ctx.store().create_artifact(&record).await?;
+        if verdict == "rejected" {
+            return Err(AppError::Invalid(format!("intake rejected artifact {}: {}", record.id, reasons.join("; "))));
+        }
+        Ok(record)
+    }
+}
+
+pub struct GetArtifact {
+    pub project: ProjectId,
+    pub id: warden_core::ArtifactId,
+}
+
+impl Operation for GetArtifact {
+    type Output = warden_store::ArtifactRecord;
+    const ACTION: Action = Action::ArtifactRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        ctx.store()
+            .get_artifact(&self.project, &self.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("artifact `{}`", self.id)))
+    }
+}
+
+/// Registers an admitted, unexpired artifact as the next version of a model (created on
+/// its first version). Versions are immutable.
+pub struct AddModelVersion {
+    pub project: ProjectId,
+    pub model: String,
+    pub artifact: warden_core::ArtifactId,
+}
+
+impl Operation for AddModelVersion {
+    type Output = (warden_store::ModelRecord, warden_store::ModelVersionRecord);
+    const ACTION: Action = Action::ModelVersionCreate;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        name_ok(&self.model)?;
+        let a = ctx
+            .store()
+            .get_artifact(&self.project, &self.artifact)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("artifact `{}`", self.artifact)))?;
+        if a.verdict != "admitted" {
+            return Err(AppError::Invalid(format!("artifact {} was rejected at intake", a.id)));
+        }
+        if a.expires_at.is_some_and(|e| e <= ctx.now()) {
+            return Err(AppError::Invalid(format!("artifact {} has expired", a.id)));
+        }
+        let now = ctx.now();
+        let model = ctx
+            .store()
+            .ensure_model(&warden_store::ModelRecord {
+                id: warden_core::ModelId::generate(now.0),
+                project: self.project,
+                name: self.model,
+                created_by: ctx.principal.id.clone(),
+                created_at: now,
+            })
+            .await?;
+        // Two concurrent registrations may pick the same number; the loser retries.
+        let mut tries = 0;
+        loop {
+            match ctx.store().add_model_version(&model.id, &a.id, &ctx.principal.id, now).await {
+                Ok(v) => return Ok((model, v)),
+                Err(warden_store::StoreError::Conflict(_)) if tries < 3 => tries += 1,
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+}
+
+/// A model with its versions and each version's artifact.
+pub struct GetModel {
+    pub project: ProjectId,
+    pub name: String,
+}
+
+pub type ModelView = (warden_store::ModelRecord, Vec<(warden_store::ModelVersionRecord, warden_store::ArtifactRecord)>);
+
+impl Operation for GetModel {
+    type Output = ModelView;
+    const ACTION: Action = Action::ModelRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let m = ctx
+            .store()
+            .get_model(&self.project, &self.name)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("model `{}`", self.name)))?;
+        let mut versions = Vec::new();
+        for v in ctx.store().list_model_versions(&m.id).await? {
+            let a = ctx
+                .store()
+                .get_artifact(&self.project, &v.artifact)
+                .await?
+                .ok_or_else(|| AppError::Internal(format!("version {} names a missing artifact", v.version)))?;
+            versions.push((v, a));
+        }
+        Ok((m, versions))
+    }
+}
+
+pub struct ListModels {
+    pub project: ProjectId,
+    pub page: Page,
+}
+
+impl Operation for ListModels {
+    type Output = Vec<warden_store::ModelRecord>;
+    const ACTION: Action = Action::ModelRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        Ok(ctx.store().list_models(&self.project, &self.page).await?)
+    }
+}

@@ -199,6 +199,21 @@ impl BlobStore {
         }
     }
 
+    /// Copies a stored blob into a local file (for scanners that need to seek).
+    pub async fn spool(&self, digest: &Digest, to: &FsPath) -> Result<u64, BlobError> {
+        use tokio::io::AsyncWriteExt;
+        let mut stream = self.get(digest).await?;
+        let mut f = tokio::fs::File::create(to).await.map_err(|e| BlobError::Store(e.to_string()))?;
+        let mut n = 0u64;
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk?;
+            n += chunk.len() as u64;
+            f.write_all(&chunk).await.map_err(|e| BlobError::Store(e.to_string()))?;
+        }
+        f.flush().await.map_err(|e| BlobError::Store(e.to_string()))?;
+        Ok(n)
+    }
+
     /// Uploads in progress or abandoned (not yet verified). Nothing here is ever served.
     pub async fn pending_uploads(&self) -> Result<usize, BlobError> {
         let mut n = 0;

@@ -52,6 +52,10 @@ actions! {
     ServiceTokenCreate => "service.token.create",
     BlobUpload => "blob.upload",
     BlobRead => "blob.read",
+    ArtifactCreate => "artifact.create",
+    ArtifactRead => "artifact.read",
+    ModelVersionCreate => "model.version.create",
+    ModelRead => "model.read",
 }
 
 impl Action {
@@ -82,6 +86,8 @@ impl Action {
                 | Action::ProjectGet
                 | Action::ProjectMemberList
                 | Action::BlobRead
+                | Action::ArtifactRead
+                | Action::ModelRead
         )
     }
 }

@@ -40,6 +40,8 @@ fn default_is_deny() {
             a if a.starts_with("project.get")
                 || a.starts_with("project.member")
                 || a.starts_with("blob.")
+                || a.starts_with("artifact.")
+                || a.starts_with("model.")
                 || a == "service.token.create" =>
             {
                 Resource::Project(ProjectId::generate(1))

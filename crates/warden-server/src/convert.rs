@@ -157,3 +157,53 @@ pub fn group(g: GroupRecord) -> api::Group {
         roles: None,
     }
 }
+
+pub fn artifact(a: warden_store::ArtifactRecord) -> api::Artifact {
+    let files: Vec<api::ArtifactFile> = serde_json::from_str::<serde_json::Value>(&a.manifest)
+        .ok()
+        .and_then(|m| serde_json::from_value(m["files"].clone()).ok())
+        .unwrap_or_default();
+    api::Artifact {
+        id: a.id.to_string(),
+        project: a.project.to_string(),
+        kind: a.kind,
+        name: a.name,
+        manifest_digest: a.manifest_digest,
+        files,
+        total_size: a.total_size,
+        verdict: a.verdict,
+        evidence: a.evidence,
+        expires_at: a.expires_at.map(time),
+        created_by: a.created_by.to_string(),
+        created_at: time(a.created_at),
+    }
+}
+
+pub fn model_version(
+    m: &warden_store::ModelRecord,
+    v: warden_store::ModelVersionRecord,
+    a: warden_store::ArtifactRecord,
+) -> api::ModelVersion {
+    api::ModelVersion {
+        model: m.name.clone(),
+        version: v.version,
+        artifact: artifact(a),
+        created_by: v.created_by.to_string(),
+        created_at: time(v.created_at),
+    }
+}
+
+pub fn model(m: &warden_store::ModelRecord) -> api::Model {
+    api::Model {
+        id: m.id.to_string(),
+        name: m.name.clone(),
+        project: m.project.to_string(),
+        created_at: time(m.created_at),
+        versions: None,
+    }
+}
+
+/// An RFC 3339 time in a request body (422 when malformed).
+pub fn body_time(field: &str, s: &str) -> Result<Timestamp, ApiError> {
+    parse_time(field, s).map_err(|_| invalid_body(field, "must be an RFC 3339 time"))
+}

@@ -647,3 +647,100 @@ pub async fn download_blob(
     }
     Ok(res)
 }
+
+// ---------------------------------------------------------------- intake and registry
+
+/// Intake: records an artifact made of blobs already uploaded to the project. Every
+/// file is scanned without being executed; unsafe content is rejected (422) and the
+/// rejection recorded.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/artifacts", tag = "artifacts", params(("id" = String, Path)),
+    request_body = api::CreateArtifactRequest, responses((status = 201, body = api::Artifact), Problems))]
+pub async fn create_artifact(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(req): Body<api::CreateArtifactRequest>,
+) -> Result<(StatusCode, Json<api::Artifact>)> {
+    let project = c::project_id("id", &id)?;
+    let metadata = ops::ArtifactMetadata {
+        source_uri: req.source_uri,
+        licence: req.licence,
+        model_card: req.model_card,
+        permitted_zones: req.permitted_zones,
+        review_at: req.review_date.as_deref().map(|t| c::body_time("review_date", t)).transpose()?.map(|t| t.0),
+        expires_at: req.expiry_date.as_deref().map(|t| c::body_time("expiry_date", t)).transpose()?.map(|t| t.0),
+    };
+    let files = req
+        .files
+        .into_iter()
+        .map(|f| warden_intake::manifest::FileEntry { path: f.path, digest: f.digest, size: f.size })
+        .collect();
+    let op = ops::CreateArtifact { project, kind: req.kind, name: req.name, files, metadata };
+    let a = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok((StatusCode::CREATED, Json(c::artifact(a))))
+}
+
+/// One intake record with its evidence.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/artifacts/{artifact}", tag = "artifacts",
+    params(("id" = String, Path), ("artifact" = String, Path)), responses((status = 200, body = api::Artifact), Problems))]
+pub async fn get_artifact(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, artifact)): Path<(String, String)>,
+) -> Result<Json<api::Artifact>> {
+    let project = c::project_id("id", &id)?;
+    let id = warden_core::ArtifactId::parse(&artifact)
+        .map_err(|e| ApiError::new(ProblemType::InvalidParameter, format!("`artifact`: {e}")))?;
+    let a = s.app.dispatch(&caller.principal, &caller.meta, ops::GetArtifact { project, id }).await?;
+    Ok(Json(c::artifact(a)))
+}
+
+/// Registers an admitted artifact as the next version of a model.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/models/{name}/versions", tag = "artifacts",
+    params(("id" = String, Path), ("name" = String, Path)), request_body = api::CreateModelVersionRequest,
+    responses((status = 201, body = api::ModelVersion), Problems))]
+pub async fn create_model_version(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, name)): Path<(String, String)>,
+    Body(req): Body<api::CreateModelVersionRequest>,
+) -> Result<(StatusCode, Json<api::ModelVersion>)> {
+    let project = c::project_id("id", &id)?;
+    let artifact = warden_core::ArtifactId::parse(&req.artifact)
+        .map_err(|e| ApiError::new(ProblemType::ValidationFailed, format!("`artifact`: {e}")))?;
+    let op = ops::AddModelVersion { project: project.clone(), model: name, artifact: artifact.clone() };
+    let (m, v) = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    let a = s.app.store().get_artifact(&project, &artifact).await.map_err(warden_app::AppError::from)?;
+    let a = a.ok_or_else(|| ApiError::new(ProblemType::Internal, "the artifact vanished"))?;
+    Ok((StatusCode::CREATED, Json(c::model_version(&m, v, a))))
+}
+
+/// Models of a project.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/models", tag = "artifacts", params(("id" = String, Path), api::PageQuery),
+    responses((status = 200, body = api::Paged<api::Model>), Problems))]
+pub async fn list_models(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<api::PageQuery>,
+) -> Result<Json<api::Paged<api::Model>>> {
+    let project = c::project_id("id", &id)?;
+    let page = c::page(q.cursor, q.limit)?;
+    let rows = s.app.dispatch(&caller.principal, &caller.meta, ops::ListModels { project, page: page.clone() }).await?;
+    Ok(Json(c::paged(rows, &page, |m| m.id.to_string(), |m| c::model(&m))))
+}
+
+/// A model with every version and its artifact.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/models/{name}", tag = "artifacts",
+    params(("id" = String, Path), ("name" = String, Path)), responses((status = 200, body = api::Model), Problems))]
+pub async fn get_model(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, name)): Path<(String, String)>,
+) -> Result<Json<api::Model>> {
+    let project = c::project_id("id", &id)?;
+    let (m, versions) = s.app.dispatch(&caller.principal, &caller.meta, ops::GetModel { project, name }).await?;
+    let mut view = c::model(&m);
+    view.versions = Some(versions.into_iter().map(|(v, a)| c::model_version(&m, v, a)).collect());
+    Ok(Json(view))
+}

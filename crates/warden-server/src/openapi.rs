@@ -94,6 +94,11 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("remove_group_member", Some(Action::GroupMemberRemove)),
     ("upload_blob", Some(Action::BlobUpload)),
     ("download_blob", Some(Action::BlobRead)),
+    ("create_artifact", Some(Action::ArtifactCreate)),
+    ("get_artifact", Some(Action::ArtifactRead)),
+    ("create_model_version", Some(Action::ModelVersionCreate)),
+    ("list_models", Some(Action::ModelRead)),
+    ("get_model", Some(Action::ModelRead)),
     ("audit_public_key", None),
     ("audit_checkpoint", Some(Action::AuditCheckpoint)),
     ("audit_checkpoints", Some(Action::AuditRead)),
@@ -129,6 +134,11 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_group))
         .routes(routes!(add_group_member, remove_group_member))
         .routes(routes!(upload_blob, download_blob))
+        .routes(routes!(create_artifact))
+        .routes(routes!(get_artifact))
+        .routes(routes!(create_model_version))
+        .routes(routes!(list_models))
+        .routes(routes!(get_model))
         .routes(routes!(audit_public_key))
         .routes(routes!(audit_checkpoint))
         .routes(routes!(audit_checkpoints))

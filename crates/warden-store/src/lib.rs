@@ -125,7 +125,13 @@ pub trait Store: Send + Sync + 'static {
     async fn get_model(&self, project: &ProjectId, name: &str) -> Result<Option<ModelRecord>>;
     async fn list_models(&self, project: &ProjectId, page: &Page) -> Result<Vec<ModelRecord>>;
     /// Adds the next version (1, 2, …) of a model.
-    async fn add_model_version(&self, model: &ModelId, artifact: &ArtifactId, by: &SubjectId, at: Timestamp) -> Result<ModelVersionRecord>;
+    async fn add_model_version(
+        &self,
+        model: &ModelId,
+        artifact: &ArtifactId,
+        by: &SubjectId,
+        at: Timestamp,
+    ) -> Result<ModelVersionRecord>;
     async fn list_model_versions(&self, model: &ModelId) -> Result<Vec<ModelVersionRecord>>;
 
     // The audit ledger. Append-only: there is no update or delete method.

@@ -1,6 +1,6 @@
 //! Rows as the domain sees them.
 
-use warden_core::{ArtifactId, ModelId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+use warden_core::{ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
 
 /// Cursor pagination over ids (which sort by creation time).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use serde_json::json;
-use warden_core::{ArtifactId, ModelId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+use warden_core::{ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
 
 use crate::*;
 
@@ -405,7 +405,13 @@ async fn registry(store: &dyn Store) {
     assert!(matches!(store.create_artifact(&a).await, Err(StoreError::Conflict(_))), "records are written once");
     assert_eq!(store.list_artifacts(&p.id, &Page::first(10)).await.unwrap().len(), 1);
 
-    let m = ModelRecord { id: ModelId::generate(T0.0), project: p.id.clone(), name: "fraud".into(), created_by: owner.id.clone(), created_at: T0 };
+    let m = ModelRecord {
+        id: ModelId::generate(T0.0),
+        project: p.id.clone(),
+        name: "fraud".into(),
+        created_by: owner.id.clone(),
+        created_at: T0,
+    };
     let got = store.ensure_model(&m).await.unwrap();
     let again = store.ensure_model(&ModelRecord { id: ModelId::generate(T0.0), ..m.clone() }).await.unwrap();
     assert_eq!(got.id, again.id, "one model per name and project");
@@ -414,5 +420,8 @@ async fn registry(store: &dyn Store) {
     assert_eq!((v1.version, v2.version), (1, 2));
     assert_eq!(store.list_model_versions(&got.id).await.unwrap().len(), 2);
     assert_eq!(store.list_models(&p.id, &Page::first(10)).await.unwrap().len(), 1);
-    assert!(store.add_model_version(&got.id, &ArtifactId::generate(1), &owner.id, T0).await.is_err(), "versions need an artifact");
+    assert!(
+        store.add_model_version(&got.id, &ArtifactId::generate(1), &owner.id, T0).await.is_err(),
+        "versions need an artifact"
+    );
 }

@@ -7,4 +7,5 @@ mod identity;
 mod input;
 mod oidc;
 mod outage;
+mod registry;
 mod routes;

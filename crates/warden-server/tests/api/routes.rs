@@ -79,6 +79,8 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{role}", role)
         .replace("{index}", "0")
         .replace("{digest}", &format!("sha256:{}", "0".repeat(64)))
+        .replace("{artifact}", "art_01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        .replace("{name}", "m")
 }
 
 /// Required query parameters, so the 403 case is not a 400.
@@ -104,6 +106,8 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "grant_role" => json!({"member": f.nobody, "role": "auditor"}),
         "create_group" => json!({"name": "sample-group"}),
         "upload_blob" => json!("content"),
+        "create_artifact" => json!({"kind": "model", "name": "m", "files": []}),
+        "create_model_version" => json!({"artifact": "art_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
         _ => return None,
     })
 }

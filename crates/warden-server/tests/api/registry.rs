@@ -1,0 +1,143 @@
+//! Intake and the model registry: artifacts built from uploaded blobs, scanned without
+//! execution, admitted or rejected with evidence, and versioned immutably.
+
+use serde_json::{json, Value};
+use sha2::{Digest as _, Sha256};
+
+use crate::both_engines;
+use crate::harness::{start, Engine, Options, Server};
+
+fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../warden-intake/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn digest(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+/// Uploads `data` to the project; returns the manifest entry for it.
+async fn upload(s: &Server, token: &str, project: &str, path: &str, data: Vec<u8>) -> Value {
+    let d = digest(&data);
+    let size = data.len();
+    let res = s
+        .http
+        .put(format!("{}/api/v1/projects/{project}/blobs/{d}", s.url))
+        .bearer_auth(token)
+        .body(data)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    json!({"path": path, "digest": d, "size": size})
+}
+
+fn safetensors() -> Vec<u8> {
+    let header = r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+    let mut v = (header.len() as u64).to_le_bytes().to_vec();
+    v.extend_from_slice(header.as_bytes());
+    v.extend_from_slice(&[0u8; 8]);
+    v
+}
+
+both_engines!(intake_admits_safe_models_rejects_unsafe_ones_and_versions_are_immutable);
+async fn intake_admits_safe_models_rejects_unsafe_ones_and_versions_are_immutable(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let (_, bob_t) = s.user(&admin, "bob").await;
+    let p = s.project(&admin, "fraud", Some(&alice)).await;
+
+    let files = vec![
+        upload(&s, &alice_t, &p, "model.safetensors", safetensors()).await,
+        upload(&s, &alice_t, &p, "legacy/model.pt", fixture("safe_model.pt")).await,
+        upload(&s, &alice_t, &p, "config.json", br#"{"layers": 2}"#.to_vec()).await,
+    ];
+    let body = json!({"kind": "model", "name": "fraud-detector", "files": files, "licence": "Apache-2.0",
+                      "source_uri": "https://example.test/fraud", "expiry_date": "2099-01-01T00:00:00Z",
+                      "model_card": "# Fraud detector\nTrained on card transactions."});
+    let a = s.post(&format!("/api/v1/projects/{p}/artifacts"), &alice_t, body).await.expect(201);
+    assert_eq!(a["verdict"], "admitted", "{a}");
+    assert_eq!(a["files"].as_array().unwrap().len(), 3);
+    assert_eq!(a["files"][0]["path"], "config.json", "manifest sorted by path");
+    assert!(a["manifest_digest"].as_str().unwrap().starts_with("sha256:"));
+    assert_eq!(a["evidence"]["scans"]["model.safetensors"]["verdict"], "safe");
+    assert_eq!(a["evidence"]["scans"]["legacy/model.pt"]["format"], "zip_archive");
+    assert_eq!(a["evidence"]["scans"]["config.json"]["verdict"], "unknown");
+    assert_eq!(a["evidence"]["metadata"]["licence"], "Apache-2.0");
+    let art = a["id"].as_str().unwrap();
+
+    let v1 = s
+        .post(&format!("/api/v1/projects/{p}/models/fraud-detector/versions"), &alice_t, json!({"artifact": art}))
+        .await
+        .expect(201);
+    let v2 = s
+        .post(&format!("/api/v1/projects/{p}/models/fraud-detector/versions"), &alice_t, json!({"artifact": art}))
+        .await
+        .expect(201);
+    assert_eq!((v1["version"].as_u64(), v2["version"].as_u64()), (Some(1), Some(2)));
+    let m = s.get(&format!("/api/v1/projects/{p}/models/fraud-detector"), &alice_t).await.expect(200);
+    assert_eq!(m["versions"].as_array().unwrap().len(), 2);
+    assert_eq!(m["versions"][0]["artifact"]["id"], art);
+    assert_eq!(
+        s.get(&format!("/api/v1/projects/{p}/models"), &alice_t).await.expect(200)["items"].as_array().unwrap().len(),
+        1
+    );
+    // Another project's people see nothing.
+    s.get(&format!("/api/v1/projects/{p}/models/fraud-detector"), &bob_t).await.problem(403, "forbidden");
+
+    // An unsafe pickle: rejected with the reason, the rejection recorded, never versioned.
+    let evil = vec![upload(&s, &alice_t, &p, "model.pkl", fixture("os_system_p4.pkl")).await];
+    let r = s
+        .post(
+            &format!("/api/v1/projects/{p}/artifacts"),
+            &alice_t,
+            json!({"kind": "model", "name": "evil", "files": evil}),
+        )
+        .await
+        .problem(422, "validation-failed");
+    let detail = r["detail"].as_str().unwrap();
+    assert!(detail.contains("posix.system") && detail.contains("runs system commands"), "{detail}");
+    let rejected = detail.split_whitespace().find(|w| w.starts_with("art_")).unwrap().trim_end_matches(':');
+    let rec = s.get(&format!("/api/v1/projects/{p}/artifacts/{rejected}"), &alice_t).await.expect(200);
+    assert_eq!(rec["verdict"], "rejected");
+    assert!(rec["evidence"]["reasons"][0].as_str().unwrap().contains("posix.system"));
+    s.post(&format!("/api/v1/projects/{p}/models/evil/versions"), &alice_t, json!({"artifact": rejected}))
+        .await
+        .problem(422, "validation-failed");
+    let ev =
+        s.get("/api/v1/audit/events?action=artifact.create&category=change&outcome=failure", &admin).await.expect(200);
+    assert!(ev["items"][0]["event"]["reason"].as_str().unwrap().contains("intake rejected"), "{ev}");
+
+    // Bad manifests change nothing.
+    let good = upload(&s, &alice_t, &p, "x.bin", b"xyz".to_vec()).await;
+    for files in [
+        json!([{"path": "../escape.bin", "digest": good["digest"], "size": 3}]),
+        json!([{"path": "/etc/passwd", "digest": good["digest"], "size": 3}]),
+        json!([{"path": "a", "digest": good["digest"], "size": 3}, {"path": "a", "digest": good["digest"], "size": 3}]),
+        json!([{"path": "x.bin", "digest": good["digest"], "size": 4}]),
+        json!([{"path": "x.bin", "digest": digest(b"never uploaded"), "size": 3}]),
+        json!([]),
+    ] {
+        s.post(
+            &format!("/api/v1/projects/{p}/artifacts"),
+            &alice_t,
+            json!({"kind": "model", "name": "bad", "files": files}),
+        )
+        .await
+        .problem(422, "validation-failed");
+    }
+    s.post(
+        &format!("/api/v1/projects/{p}/artifacts"),
+        &alice_t,
+        json!({"kind": "spaceship", "name": "x", "files": [good]}),
+    )
+    .await
+    .problem(422, "validation-failed");
+    s.post(
+        &format!("/api/v1/projects/{p}/artifacts"),
+        &alice_t,
+        json!({"kind": "model", "name": "old", "files": [good], "expiry_date": "2001-01-01T00:00:00Z"}),
+    )
+    .await
+    .problem(422, "validation-failed");
+}
