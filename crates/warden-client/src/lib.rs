@@ -396,3 +396,26 @@ impl Client {
         Ok(size)
     }
 }
+
+impl Client {
+    pub async fn create_artifact(&self, project: &str, req: &api::CreateArtifactRequest) -> Result<api::Artifact> {
+        self.post(&format!("/api/v1/projects/{}/artifacts", enc(project)), req).await
+    }
+
+    pub async fn get_artifact(&self, project: &str, id: &str) -> Result<api::Artifact> {
+        self.get(&format!("/api/v1/projects/{}/artifacts/{}", enc(project), enc(id))).await
+    }
+
+    pub async fn create_model_version(&self, project: &str, model: &str, artifact: &str) -> Result<api::ModelVersion> {
+        let req = api::CreateModelVersionRequest { artifact: artifact.to_string() };
+        self.post(&format!("/api/v1/projects/{}/models/{}/versions", enc(project), enc(model)), &req).await
+    }
+
+    pub async fn list_models(&self, project: &str) -> Result<api::Paged<api::Model>> {
+        self.get(&format!("/api/v1/projects/{}/models?limit=500", enc(project))).await
+    }
+
+    pub async fn get_model(&self, project: &str, name: &str) -> Result<api::Model> {
+        self.get(&format!("/api/v1/projects/{}/models/{}", enc(project), enc(name))).await
+    }
+}

@@ -90,6 +90,11 @@ pub enum Command {
         #[command(subcommand)]
         command: BlobCommand,
     },
+    /// The model registry: push a directory through intake, list, show, pull.
+    Model {
+        #[command(subcommand)]
+        command: crate::model_cli::ModelCommand,
+    },
     /// Model artifacts.
     Artifact {
         #[command(subcommand)]
@@ -487,6 +492,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
             }
         }
         Command::Audit { command } => crate::audit_cli::run(command, &g).await,
+        Command::Model { command } => crate::model_cli::run(command, &g).await,
         Command::Blob { command: BlobCommand::Push { file, project } } => {
             let c = client(&g)?;
             let (digest, size) =

@@ -6,6 +6,7 @@ mod audit_cli;
 mod cli;
 mod config;
 mod credentials;
+mod model_cli;
 mod output;
 mod serve;
 

@@ -238,3 +238,46 @@ fn blob_push_streams_a_large_file_in_constant_memory() {
     assert!(pulled.contains("digest verified"), "{pulled}");
     assert_eq!(std::fs::metadata(&out).unwrap().len(), 256 << 20);
 }
+
+#[test]
+fn model_push_show_and_pull_through_intake() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(&tmp.path().join("data"), None, Some(BOOTSTRAP));
+    let cli = Cli { config_dir: tmp.path().join("cli") };
+    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
+    let e = cli.json(&["totp", "enrol"]);
+    cli.ok(&["totp", "confirm", &totp_code(e["secret"].as_str().unwrap())]);
+    let pid = cli.json(&["project", "create", "fraud"])["id"].as_str().unwrap().to_string();
+
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../warden-intake/tests/fixtures");
+    let model = tmp.path().join("model");
+    std::fs::create_dir_all(model.join("sub")).unwrap();
+    std::fs::copy(fixtures.join("safe_model.pt"), model.join("model.pt")).unwrap();
+    std::fs::write(model.join("sub/config.json"), br#"{"layers": 2}"#).unwrap();
+    let out =
+        cli.ok(&["model", "push", model.to_str().unwrap(), "--name", "fraud", "--project", &pid, "--licence", "MIT"]);
+    assert!(out.starts_with("fraud version 1 (artifact art_") && out.contains("admitted"), "{out}");
+    let shown = cli.json(&["model", "show", "fraud", "--project", &pid]);
+    assert_eq!(shown["versions"][0]["artifact"]["files"].as_array().unwrap().len(), 2);
+    let back = tmp.path().join("back");
+    let pulled = cli.ok(&["model", "pull", "fraud@1", "--project", &pid, "--out", back.to_str().unwrap()]);
+    assert!(pulled.contains("digests verified"), "{pulled}");
+    assert_eq!(std::fs::read(back.join("sub/config.json")).unwrap(), br#"{"layers": 2}"#);
+    assert_eq!(std::fs::read(back.join("model.pt")).unwrap(), std::fs::read(fixtures.join("safe_model.pt")).unwrap());
+
+    // An unsafe model is refused with its reason and a non-zero exit.
+    let evil = tmp.path().join("evil");
+    std::fs::create_dir_all(&evil).unwrap();
+    std::fs::copy(fixtures.join("evil_model.pt"), evil.join("model.pt")).unwrap();
+    let refused = cli.run(&["model", "push", evil.to_str().unwrap(), "--name", "evil", "--project", &pid], None);
+    assert!(!refused.ok && refused.stderr.contains("posix.system"), "{}", refused.stderr);
+    // Symbolic links are not followed into an artifact.
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink("/etc/passwd", model.join("passwd")).unwrap();
+        let refused = cli.run(&["model", "push", model.to_str().unwrap(), "--name", "fraud", "--project", &pid], None);
+        assert!(!refused.ok && refused.stderr.contains("symbolic link"), "{}", refused.stderr);
+    }
+    let bad = cli.run(&["model", "pull", "fraud", "--project", &pid, "--out", back.to_str().unwrap()], None);
+    assert!(!bad.ok && bad.stderr.contains("NAME@VERSION"));
+}

@@ -1,0 +1,198 @@
+//! `warden model …`: a directory through intake into the registry, and back out.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context};
+use clap::Subcommand;
+use warden_api as api;
+
+use crate::cli::{client, short, Global};
+use crate::output::{fields, json, table, Format};
+
+#[derive(Debug, Subcommand)]
+pub enum ModelCommand {
+    /// Upload a model file or directory, run intake, and register it as the next version.
+    Push {
+        path: PathBuf,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        licence: Option<String>,
+        #[arg(long)]
+        source_uri: Option<String>,
+        /// A Markdown model card.
+        #[arg(long)]
+        model_card: Option<PathBuf>,
+        /// RFC 3339 expiry date.
+        #[arg(long)]
+        expires: Option<String>,
+    },
+    List {
+        #[arg(long)]
+        project: String,
+    },
+    Show {
+        name: String,
+        #[arg(long)]
+        project: String,
+    },
+    /// Download NAME@VERSION into a directory, verifying every file's digest.
+    Pull {
+        reference: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+/// Files under `root` as (relative `/` path, absolute path). Symlinks are refused.
+fn files(root: &Path) -> anyhow::Result<Vec<(String, PathBuf)>> {
+    let meta = std::fs::symlink_metadata(root).with_context(|| format!("cannot read {}", root.display()))?;
+    if meta.file_type().is_symlink() {
+        bail!("{} is a symbolic link; push the real file or directory", root.display());
+    }
+    if meta.is_file() {
+        let name = root.file_name().ok_or_else(|| anyhow!("{} has no file name", root.display()))?;
+        return Ok(vec![(name.to_string_lossy().into_owned(), root.to_path_buf())]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).with_context(|| format!("cannot read {}", dir.display()))? {
+            let entry = entry?;
+            let path = entry.path();
+            let kind = entry.file_type()?;
+            if kind.is_symlink() {
+                bail!("{} is a symbolic link; artifacts hold only regular files", path.display());
+            } else if kind.is_dir() {
+                stack.push(path);
+            } else if kind.is_file() {
+                let rel = path
+                    .strip_prefix(root)?
+                    .components()
+                    .map(|c| c.as_os_str().to_string_lossy())
+                    .collect::<Vec<_>>()
+                    .join("/");
+                out.push((rel, path));
+            }
+        }
+    }
+    out.sort();
+    if out.is_empty() {
+        bail!("{} holds no files", root.display());
+    }
+    Ok(out)
+}
+
+pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
+    let f = g.output;
+    let c = client(g)?;
+    match command {
+        ModelCommand::Push { path, name, project, licence, source_uri, model_card, expires } => {
+            let mut manifest = Vec::new();
+            for (rel, abs) in files(&path)? {
+                let (digest, size) =
+                    warden_client::file_digest(&abs).await.with_context(|| format!("cannot read {}", abs.display()))?;
+                c.upload_blob(&project, &digest, &abs).await?;
+                eprintln!("uploaded {rel} ({size} bytes, {digest})");
+                manifest.push(api::ArtifactFile { path: rel, digest, size });
+            }
+            let model_card = match model_card {
+                Some(p) => Some(std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?),
+                None => None,
+            };
+            let req = api::CreateArtifactRequest {
+                kind: "model".into(),
+                name: name.clone(),
+                files: manifest,
+                source_uri,
+                licence,
+                model_card,
+                permitted_zones: Vec::new(),
+                review_date: None,
+                expiry_date: expires,
+            };
+            let artifact = c.create_artifact(&project, &req).await?;
+            let v = c.create_model_version(&project, &name, &artifact.id).await?;
+            if f == Format::Json {
+                return json(&v);
+            }
+            println!(
+                "{name} version {} (artifact {}, {}, manifest {})",
+                v.version, artifact.id, artifact.verdict, artifact.manifest_digest
+            );
+            Ok(())
+        }
+        ModelCommand::List { project } => {
+            let page = c.list_models(&project).await?;
+            if f == Format::Json {
+                return json(&page);
+            }
+            table(
+                &["id", "name", "created"],
+                page.items.iter().map(|m| vec![m.id.clone(), m.name.clone(), short(&m.created_at)]).collect(),
+            );
+            Ok(())
+        }
+        ModelCommand::Show { name, project } => {
+            let m = c.get_model(&project, &name).await?;
+            if f == Format::Json {
+                return json(&m);
+            }
+            fields(vec![("id", m.id.clone()), ("name", m.name.clone()), ("project", m.project.clone())]);
+            table(
+                &["version", "artifact", "verdict", "files", "bytes", "created"],
+                m.versions
+                    .unwrap_or_default()
+                    .iter()
+                    .map(|v| {
+                        vec![
+                            v.version.to_string(),
+                            v.artifact.id.clone(),
+                            v.artifact.verdict.clone(),
+                            v.artifact.files.len().to_string(),
+                            v.artifact.total_size.to_string(),
+                            short(&v.created_at),
+                        ]
+                    })
+                    .collect(),
+            );
+            Ok(())
+        }
+        ModelCommand::Pull { reference, project, out } => {
+            let (name, version) = reference
+                .rsplit_once('@')
+                .and_then(|(n, v)| v.parse::<u64>().ok().map(|v| (n.to_string(), v)))
+                .ok_or_else(|| anyhow!("give the model as NAME@VERSION, e.g. fraud@3"))?;
+            let m = c.get_model(&project, &name).await?;
+            let v = m
+                .versions
+                .unwrap_or_default()
+                .into_iter()
+                .find(|x| x.version == version)
+                .ok_or_else(|| anyhow!("model {name} has no version {version}"))?;
+            for file in &v.artifact.files {
+                warden_intake::manifest::check_path(&file.path).map_err(|e| anyhow!("refusing to write: {e}"))?;
+                let target = out.join(&file.path);
+                if let Some(dir) = target.parent() {
+                    std::fs::create_dir_all(dir)?;
+                }
+                c.download_blob(&project, &file.digest, &target).await?;
+                let (got, _) = warden_client::file_digest(&target).await?;
+                if got != file.digest {
+                    let _ = std::fs::remove_file(&target);
+                    bail!("{}: downloaded digest {got} is not {}", file.path, file.digest);
+                }
+            }
+            println!(
+                "pulled {name}@{version} ({} files, digests verified) into {}",
+                v.artifact.files.len(),
+                out.display()
+            );
+            Ok(())
+        }
+    }
+}
