@@ -397,6 +397,19 @@ pub struct CreateArtifactRequest {
     /// RFC 3339; an expired artifact cannot become a model version.
     #[serde(default)]
     pub expiry_date: Option<String>,
+    /// Detached signatures over the manifest's canonical JSON.
+    #[serde(default)]
+    pub signatures: Vec<ArtifactSignature>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArtifactSignature {
+    /// A signer id; without one, any signer trusted for the project may match.
+    #[serde(default)]
+    pub signer: Option<String>,
+    /// Base64: raw Ed25519, or DER ECDSA.
+    pub signature: String,
 }
 
 /// An intake record.
@@ -443,4 +456,48 @@ pub struct Model {
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub versions: Option<Vec<ModelVersion>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateSignerRequest {
+    pub name: String,
+    /// `ed25519`, `ecdsa-p256` or `ecdsa-p384`.
+    pub algorithm: String,
+    /// PEM SubjectPublicKeyInfo.
+    pub public_key: String,
+    /// Trust the key for one project only.
+    #[serde(default)]
+    pub project: Option<String>,
+    /// RFC 3339.
+    #[serde(default)]
+    pub not_before: Option<String>,
+    /// RFC 3339.
+    #[serde(default)]
+    pub not_after: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Signer {
+    pub id: String,
+    pub name: String,
+    pub algorithm: String,
+    pub public_key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_before: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_after: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revoked_at: Option<String>,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SignerQuery {
+    /// Also list the signers of this project.
+    pub project: Option<String>,
 }

@@ -948,6 +948,15 @@ pub struct CreateArtifact {
     pub name: String,
     pub files: Vec<warden_intake::manifest::FileEntry>,
     pub metadata: ArtifactMetadata,
+    /// Detached signatures over the manifest's canonical JSON.
+    pub signatures: Vec<ManifestSignature>,
+}
+
+/// A signature over a manifest, by a named signer or by any trusted one.
+#[derive(Debug, Clone)]
+pub struct ManifestSignature {
+    pub signer: Option<warden_core::SignerId>,
+    pub signature: String,
 }
 
 impl Operation for CreateArtifact {
@@ -1015,8 +1024,37 @@ impl Operation for CreateArtifact {
             }
             scans.insert(f.path.clone(), serde_json::to_value(&report).unwrap_or_default());
         }
-        let verdict = if reasons.is_empty() { "admitted" } else { "rejected" };
+        // Signatures: each must verify with a signer trusted for this project now.
         let now = ctx.now();
+        let canonical = manifest.canonical();
+        let trusted: Vec<_> = ctx
+            .store()
+            .list_signers(Some(&self.project))
+            .await?
+            .into_iter()
+            .filter(|x| x.trusted_for(&self.project, now))
+            .collect();
+        let mut signatures = Vec::new();
+        for sig in &self.signatures {
+            let candidates: Vec<_> =
+                trusted.iter().filter(|x| sig.signer.as_ref().is_none_or(|id| *id == x.id)).collect();
+            let verified = candidates.iter().find(|x| {
+                warden_intake::signature::Algorithm::parse(&x.algorithm)
+                    .and_then(|a| warden_intake::signature::PublicKey::from_pem(a, &x.public_key).ok())
+                    .is_some_and(|k| k.verify(canonical.as_bytes(), &sig.signature).is_ok())
+            });
+            match verified {
+                Some(x) => signatures.push(
+                    serde_json::json!({"signer": x.id, "name": x.name, "algorithm": x.algorithm, "verified": true}),
+                ),
+                None => {
+                    let who = sig.signer.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "any trusted signer".into());
+                    reasons.push(format!("manifest signature does not verify with {who} (unknown, untrusted, expired or revoked key, or wrong signature)"));
+                    signatures.push(serde_json::json!({"signer": sig.signer, "verified": false}));
+                }
+            }
+        }
+        let verdict = if reasons.is_empty() { "admitted" } else { "rejected" };
         let record = warden_store::ArtifactRecord {
             id: warden_core::ArtifactId::generate(now.0),
             project: self.project,
@@ -1029,7 +1067,7 @@ impl Operation for CreateArtifact {
             evidence: serde_json::json!({
                 "reasons": reasons,
                 "scans": scans,
-                "signatures": [],
+                "signatures": signatures,
                 "metadata": m,
             }),
             expires_at: m.expires_at.map(Timestamp),
@@ -1159,5 +1197,87 @@ impl Operation for ListModels {
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
         Ok(ctx.store().list_models(&self.project, &self.page).await?)
+    }
+}
+
+// ---------------------------------------------------------------- trusted signers
+
+pub struct CreateSigner {
+    pub name: String,
+    pub algorithm: String,
+    pub public_key: String,
+    pub project: Option<ProjectId>,
+    pub not_before: Option<Timestamp>,
+    pub not_after: Option<Timestamp>,
+}
+
+impl Operation for CreateSigner {
+    type Output = warden_store::SignerRecord;
+    const ACTION: Action = Action::SignerCreate;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        name_ok(&self.name)?;
+        let alg = warden_intake::signature::Algorithm::parse(&self.algorithm)
+            .ok_or_else(|| AppError::Invalid("`algorithm` must be ed25519, ecdsa-p256 or ecdsa-p384".into()))?;
+        warden_intake::signature::PublicKey::from_pem(alg, &self.public_key)
+            .map_err(|e| AppError::Invalid(e.to_string()))?;
+        if let (Some(a), Some(b)) = (self.not_before, self.not_after) {
+            if b <= a {
+                return Err(AppError::Invalid("`not_after` must be later than `not_before`".into()));
+            }
+        }
+        if let Some(p) = &self.project {
+            ctx.store().get_project(p).await?.ok_or_else(|| AppError::NotFound(format!("project `{p}`")))?;
+        }
+        let now = ctx.now();
+        let record = warden_store::SignerRecord {
+            id: warden_core::SignerId::generate(now.0),
+            project: self.project,
+            name: self.name,
+            algorithm: alg.as_str().into(),
+            public_key: self.public_key,
+            not_before: self.not_before,
+            not_after: self.not_after,
+            revoked_at: None,
+            created_by: ctx.principal.id.clone(),
+            created_at: now,
+        };
+        ctx.store().create_signer(&record).await?;
+        Ok(record)
+    }
+}
+
+pub struct ListSigners {
+    pub project: Option<ProjectId>,
+}
+
+impl Operation for ListSigners {
+    type Output = Vec<warden_store::SignerRecord>;
+    const ACTION: Action = Action::SignerList;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        Ok(ctx.store().list_signers(self.project.as_ref()).await?)
+    }
+}
+
+pub struct RevokeSigner {
+    pub id: warden_core::SignerId,
+}
+
+impl Operation for RevokeSigner {
+    type Output = ();
+    const ACTION: Action = Action::SignerRevoke;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
+        if !ctx.store().revoke_signer(&self.id, ctx.now()).await? {
+            return Err(AppError::NotFound(format!("unrevoked signer `{}`", self.id)));
+        }
+        Ok(())
     }
 }

@@ -419,3 +419,18 @@ impl Client {
         self.get(&format!("/api/v1/projects/{}/models/{}", enc(project), enc(name))).await
     }
 }
+
+impl Client {
+    pub async fn create_signer(&self, req: &api::CreateSignerRequest) -> Result<api::Signer> {
+        self.post("/api/v1/signers", req).await
+    }
+
+    pub async fn list_signers(&self, project: Option<&str>) -> Result<Vec<api::Signer>> {
+        let q = project.map(|p| format!("?project={}", enc(p))).unwrap_or_default();
+        self.get(&format!("/api/v1/signers{q}")).await
+    }
+
+    pub async fn revoke_signer(&self, id: &str) -> Result<()> {
+        self.post_empty(&format!("/api/v1/signers/{}/revoke", enc(id))).await
+    }
+}

@@ -77,6 +77,9 @@ prefixed_id!(
     /// An intake record (an artifact as admitted or rejected).
     ArtifactId, "art", "artifact");
 prefixed_id!(
+    /// A trusted signer (a registered public key).
+    SignerId, "sig", "signer");
+prefixed_id!(
     /// A registered model.
     ModelId, "mdl", "model");
 prefixed_id!(

@@ -16,5 +16,6 @@ pub mod manifest;
 pub mod pickle;
 pub mod safetensors;
 mod scan;
+pub mod signature;
 
 pub use scan::{scan_file, scan_reader, Format, Limits, Report, Verdict};

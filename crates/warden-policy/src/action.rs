@@ -56,6 +56,9 @@ actions! {
     ArtifactRead => "artifact.read",
     ModelVersionCreate => "model.version.create",
     ModelRead => "model.read",
+    SignerCreate => "signer.create",
+    SignerRevoke => "signer.revoke",
+    SignerList => "signer.list",
 }
 
 impl Action {
@@ -88,6 +91,7 @@ impl Action {
                 | Action::BlobRead
                 | Action::ArtifactRead
                 | Action::ModelRead
+                | Action::SignerList
         )
     }
 }

@@ -207,3 +207,17 @@ pub fn model(m: &warden_store::ModelRecord) -> api::Model {
 pub fn body_time(field: &str, s: &str) -> Result<Timestamp, ApiError> {
     parse_time(field, s).map_err(|_| invalid_body(field, "must be an RFC 3339 time"))
 }
+
+pub fn signer(x: warden_store::SignerRecord) -> api::Signer {
+    api::Signer {
+        id: x.id.to_string(),
+        name: x.name,
+        algorithm: x.algorithm,
+        public_key: x.public_key,
+        project: x.project.map(|p| p.to_string()),
+        not_before: x.not_before.map(time),
+        not_after: x.not_after.map(time),
+        revoked_at: x.revoked_at.map(time),
+        created_at: time(x.created_at),
+    }
+}

@@ -675,7 +675,18 @@ pub async fn create_artifact(
         .into_iter()
         .map(|f| warden_intake::manifest::FileEntry { path: f.path, digest: f.digest, size: f.size })
         .collect();
-    let op = ops::CreateArtifact { project, kind: req.kind, name: req.name, files, metadata };
+    let signatures =
+        req.signatures
+            .into_iter()
+            .map(|x| {
+                let signer =
+                    x.signer.as_deref().map(warden_core::SignerId::parse).transpose().map_err(|e| {
+                        ApiError::new(ProblemType::ValidationFailed, format!("`signatures.signer`: {e}"))
+                    })?;
+                Ok(ops::ManifestSignature { signer, signature: x.signature })
+            })
+            .collect::<Result<Vec<_>>>()?;
+    let op = ops::CreateArtifact { project, kind: req.kind, name: req.name, files, metadata, signatures };
     let a = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok((StatusCode::CREATED, Json(c::artifact(a))))
 }
@@ -743,4 +754,49 @@ pub async fn get_model(
     let mut view = c::model(&m);
     view.versions = Some(versions.into_iter().map(|(v, a)| c::model_version(&m, v, a)).collect());
     Ok(Json(view))
+}
+
+// ---------------------------------------------------------------- trusted signers
+
+/// Registers a public key whose manifest signatures intake trusts.
+#[utoipa::path(post, path = "/api/v1/signers", tag = "artifacts", request_body = api::CreateSignerRequest,
+    responses((status = 201, body = api::Signer), Problems))]
+pub async fn create_signer(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<api::CreateSignerRequest>,
+) -> Result<(StatusCode, Json<api::Signer>)> {
+    let op = ops::CreateSigner {
+        name: req.name,
+        algorithm: req.algorithm,
+        public_key: req.public_key,
+        project: req.project.as_deref().map(|p| c::body_project("project", p)).transpose()?,
+        not_before: req.not_before.as_deref().map(|t| c::body_time("not_before", t)).transpose()?,
+        not_after: req.not_after.as_deref().map(|t| c::body_time("not_after", t)).transpose()?,
+    };
+    let x = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok((StatusCode::CREATED, Json(c::signer(x))))
+}
+
+/// Trusted signers: organisation-wide, plus a project's when asked.
+#[utoipa::path(get, path = "/api/v1/signers", tag = "artifacts", params(api::SignerQuery),
+    responses((status = 200, body = [api::Signer]), Problems))]
+pub async fn list_signers(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<api::SignerQuery>,
+) -> Result<Json<Vec<api::Signer>>> {
+    let project = q.project.as_deref().map(|p| c::project_id("project", p)).transpose()?;
+    let rows = s.app.dispatch(&caller.principal, &caller.meta, ops::ListSigners { project }).await?;
+    Ok(Json(rows.into_iter().map(c::signer).collect()))
+}
+
+/// Revokes a signer: its signatures stop being accepted from now on.
+#[utoipa::path(post, path = "/api/v1/signers/{id}/revoke", tag = "artifacts", params(("id" = String, Path)),
+    responses((status = 204), Problems))]
+pub async fn revoke_signer(State(s): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<StatusCode> {
+    let id = warden_core::SignerId::parse(&id)
+        .map_err(|e| ApiError::new(ProblemType::InvalidParameter, format!("`id`: {e}")))?;
+    s.app.dispatch(&caller.principal, &caller.meta, ops::RevokeSigner { id }).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

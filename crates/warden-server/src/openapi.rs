@@ -99,6 +99,9 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("create_model_version", Some(Action::ModelVersionCreate)),
     ("list_models", Some(Action::ModelRead)),
     ("get_model", Some(Action::ModelRead)),
+    ("create_signer", Some(Action::SignerCreate)),
+    ("list_signers", Some(Action::SignerList)),
+    ("revoke_signer", Some(Action::SignerRevoke)),
     ("audit_public_key", None),
     ("audit_checkpoint", Some(Action::AuditCheckpoint)),
     ("audit_checkpoints", Some(Action::AuditRead)),
@@ -139,6 +142,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_model_version))
         .routes(routes!(list_models))
         .routes(routes!(get_model))
+        .routes(routes!(create_signer, list_signers))
+        .routes(routes!(revoke_signer))
         .routes(routes!(audit_public_key))
         .routes(routes!(audit_checkpoint))
         .routes(routes!(audit_checkpoints))

@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "audit", include_str!("../migrations/0002_audit.sql")),
     (3, "blobs", include_str!("../migrations/0003_blobs.sql")),
     (4, "registry", include_str!("../migrations/0004_registry.sql")),
+    (5, "signers", include_str!("../migrations/0005_signers.sql")),
 ];
 
 pub struct SqliteStore {

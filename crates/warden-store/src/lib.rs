@@ -15,7 +15,9 @@ mod sql;
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use warden_core::{ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+use warden_core::{
+    ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, Role, SignerId, SubjectId, Timestamp, TokenId,
+};
 
 pub use records::*;
 
@@ -133,6 +135,13 @@ pub trait Store: Send + Sync + 'static {
         at: Timestamp,
     ) -> Result<ModelVersionRecord>;
     async fn list_model_versions(&self, model: &ModelId) -> Result<Vec<ModelVersionRecord>>;
+
+    // Trusted signers.
+    async fn create_signer(&self, signer: &SignerRecord) -> Result<()>;
+    async fn get_signer(&self, id: &SignerId) -> Result<Option<SignerRecord>>;
+    /// Organisation-wide signers and, when given, those of one project.
+    async fn list_signers(&self, project: Option<&ProjectId>) -> Result<Vec<SignerRecord>>;
+    async fn revoke_signer(&self, id: &SignerId, at: Timestamp) -> Result<bool>;
 
     // The audit ledger. Append-only: there is no update or delete method.
     /// Appends entries with consecutive indexes in one transaction (durable when it

@@ -1,6 +1,8 @@
 //! Rows as the domain sees them.
 
-use warden_core::{ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+use warden_core::{
+    ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, Role, SignerId, SubjectId, Timestamp, TokenId,
+};
 
 /// Cursor pagination over ids (which sort by creation time).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -232,4 +234,31 @@ pub struct ModelVersionRecord {
     pub artifact: ArtifactId,
     pub created_by: SubjectId,
     pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignerRecord {
+    pub id: SignerId,
+    /// `None`: trusted for every project.
+    pub project: Option<ProjectId>,
+    pub name: String,
+    /// `ed25519`, `ecdsa-p256` or `ecdsa-p384`.
+    pub algorithm: String,
+    /// PEM SubjectPublicKeyInfo.
+    pub public_key: String,
+    pub not_before: Option<Timestamp>,
+    pub not_after: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub created_by: SubjectId,
+    pub created_at: Timestamp,
+}
+
+impl SignerRecord {
+    /// Trusted for `project` at `now`: in scope, within its dates, not revoked.
+    pub fn trusted_for(&self, project: &ProjectId, now: Timestamp) -> bool {
+        self.project.as_ref().is_none_or(|p| p == project)
+            && self.not_before.is_none_or(|t| t <= now)
+            && self.not_after.is_none_or(|t| now < t)
+            && self.revoked_at.is_none_or(|t| now < t)
+    }
 }

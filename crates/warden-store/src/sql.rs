@@ -15,10 +15,10 @@ macro_rules! sql_store_impl {
             use std::str::FromStr;
 
             use sqlx::Row as _;
-            use warden_core::{ArtifactId, ModelId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+            use warden_core::{ArtifactId, ModelId, SignerId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
             use warden_store::{
                 ArtifactRecord, AuditEntry, AuditFilter, AuditLeaf, CheckpointRecord, GroupRecord, ModelRecord,
-                ModelVersionRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
+                ModelVersionRecord, SignerRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
                 Result, RoleGrantRecord, StoreError, SubjectRecord, TokenRecord,
             };
 
@@ -248,6 +248,28 @@ macro_rules! sql_store_impl {
                     version: u64::try_from(version).map_err(|e| bad("model version", e))?,
                     artifact: ArtifactId::parse(&artifact).map_err(|e| bad("model version", e))?,
                     created_by: SubjectId::parse(&by).map_err(|e| bad("model version", e))?,
+                    created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                })
+            }
+
+            const SIGNER_COLS: &str =
+                "id, project_id, name, algorithm, public_key, not_before, not_after, revoked_at, created_by, created_at";
+
+            fn signer(row: &Row) -> Result<SignerRecord> {
+                let g = |e: sqlx::Error| bad("signer", e);
+                let id: String = row.try_get("id").map_err(g)?;
+                let project: Option<String> = row.try_get("project_id").map_err(g)?;
+                let by: String = row.try_get("created_by").map_err(g)?;
+                Ok(SignerRecord {
+                    id: SignerId::parse(&id).map_err(|e| bad("signer", e))?,
+                    project: project.map(|p| ProjectId::parse(&p)).transpose().map_err(|e| bad("signer", e))?,
+                    name: row.try_get("name").map_err(g)?,
+                    algorithm: row.try_get("algorithm").map_err(g)?,
+                    public_key: row.try_get("public_key").map_err(g)?,
+                    not_before: ts(row.try_get("not_before").map_err(g)?),
+                    not_after: ts(row.try_get("not_after").map_err(g)?),
+                    revoked_at: ts(row.try_get("revoked_at").map_err(g)?),
+                    created_by: SubjectId::parse(&by).map_err(|e| bad("signer", e))?,
                     created_at: Timestamp(row.try_get("created_at").map_err(g)?),
                 })
             }
@@ -945,6 +967,49 @@ macro_rules! sql_store_impl {
                     .await
                     .map_err(map_err("model versions"))?;
                     collect(rows, model_version)
+                }
+
+                async fn create_signer(&self, x: &SignerRecord) -> Result<()> {
+                    sqlx::query(&format!("INSERT INTO signers ({SIGNER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"))
+                        .bind(x.id.as_str())
+                        .bind(x.project.as_ref().map(|p| p.as_str()))
+                        .bind(&x.name)
+                        .bind(&x.algorithm)
+                        .bind(&x.public_key)
+                        .bind(x.not_before.map(|t| t.0))
+                        .bind(x.not_after.map(|t| t.0))
+                        .bind(x.revoked_at.map(|t| t.0))
+                        .bind(x.created_by.as_str())
+                        .bind(x.created_at.0)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("signer"))?;
+                    Ok(())
+                }
+
+                async fn get_signer(&self, id: &SignerId) -> Result<Option<SignerRecord>> {
+                    optional(&self.pool, &format!("SELECT {SIGNER_COLS} FROM signers WHERE id = $1"), id.as_str(), signer, "signer").await
+                }
+
+                async fn list_signers(&self, project: Option<&ProjectId>) -> Result<Vec<SignerRecord>> {
+                    let rows = sqlx::query(&format!(
+                        "SELECT {SIGNER_COLS} FROM signers WHERE project_id IS NULL OR project_id = $1 ORDER BY id"
+                    ))
+                    .bind(project.map(|p| p.as_str()).unwrap_or(""))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("signers"))?;
+                    collect(rows, signer)
+                }
+
+                async fn revoke_signer(&self, id: &SignerId, at: Timestamp) -> Result<bool> {
+                    let r = sqlx::query("UPDATE signers SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                        .bind(id.as_str())
+                        .bind(at.0)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("signer"))?;
+                    Ok(r.rows_affected() == 1)
                 }
 
                 async fn append_audit(&self, leaves: &[AuditLeaf]) -> Result<u64> {

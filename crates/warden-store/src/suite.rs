@@ -43,6 +43,7 @@ pub async fn run(store: &dyn Store) {
     audit(store).await;
     blobs(store).await;
     registry(store).await;
+    signers(store).await;
 }
 
 async fn bootstrap_once(store: &dyn Store) {
@@ -424,4 +425,37 @@ async fn registry(store: &dyn Store) {
         store.add_model_version(&got.id, &ArtifactId::generate(1), &owner.id, T0).await.is_err(),
         "versions need an artifact"
     );
+}
+
+async fn signers(store: &dyn Store) {
+    let admin = human("signer-admin");
+    store.create_subject(&admin).await.unwrap();
+    let p = store.list_projects(&Page::first(1)).await.unwrap().remove(0);
+    let mk = |project: Option<ProjectId>| SignerRecord {
+        id: SignerId::generate(T0.0),
+        project,
+        name: "release-key".into(),
+        algorithm: "ed25519".into(),
+        public_key: "PEM".into(),
+        not_before: Some(T0),
+        not_after: Some(T0.plus_seconds(3600)),
+        revoked_at: None,
+        created_by: admin.id.clone(),
+        created_at: T0,
+    };
+    let org = mk(None);
+    let scoped = mk(Some(p.id.clone()));
+    store.create_signer(&org).await.unwrap();
+    store.create_signer(&scoped).await.unwrap();
+    assert_eq!(store.get_signer(&org.id).await.unwrap().as_ref(), Some(&org));
+    assert_eq!(store.list_signers(None).await.unwrap().len(), 1, "without a project: organisation signers");
+    assert_eq!(store.list_signers(Some(&p.id)).await.unwrap().len(), 2);
+    assert!(scoped.trusted_for(&p.id, T0));
+    assert!(!scoped.trusted_for(&ProjectId::generate(1), T0), "project signers only for their project");
+    assert!(!org.trusted_for(&p.id, T0.plus_seconds(3600)), "expired");
+    assert!(!org.trusted_for(&p.id, Timestamp(T0.0 - 1)), "not yet valid");
+    assert!(store.revoke_signer(&org.id, T0.plus_seconds(10)).await.unwrap());
+    assert!(!store.revoke_signer(&org.id, T0.plus_seconds(20)).await.unwrap());
+    let revoked = store.get_signer(&org.id).await.unwrap().unwrap();
+    assert!(revoked.trusted_for(&p.id, T0.plus_seconds(5)) && !revoked.trusted_for(&p.id, T0.plus_seconds(10)));
 }

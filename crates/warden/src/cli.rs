@@ -95,6 +95,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::model_cli::ModelCommand,
     },
+    /// Trusted signers: keys whose manifest signatures intake accepts.
+    Signer {
+        #[command(subcommand)]
+        command: SignerCommand,
+    },
     /// Model artifacts.
     Artifact {
         #[command(subcommand)]
@@ -265,6 +270,33 @@ pub enum BlobCommand {
         project: String,
         #[arg(long)]
         out: std::path::PathBuf,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SignerCommand {
+    /// Register a public key (PEM SubjectPublicKeyInfo, or a PKCS#8 private key whose
+    /// public half is sent).
+    Add {
+        name: String,
+        #[arg(long, value_name = "FILE")]
+        key: std::path::PathBuf,
+        /// Trust it for this project only.
+        #[arg(long)]
+        project: Option<String>,
+        /// RFC 3339.
+        #[arg(long)]
+        not_before: Option<String>,
+        /// RFC 3339.
+        #[arg(long)]
+        not_after: Option<String>,
+    },
+    List {
+        #[arg(long)]
+        project: Option<String>,
+    },
+    Revoke {
+        id: String,
     },
 }
 
@@ -493,6 +525,64 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
         }
         Command::Audit { command } => crate::audit_cli::run(command, &g).await,
         Command::Model { command } => crate::model_cli::run(command, &g).await,
+        Command::Signer { command } => {
+            let c = client(&g)?;
+            match command {
+                SignerCommand::Add { name, key, project, not_before, not_after } => {
+                    let pem =
+                        std::fs::read_to_string(&key).map_err(|e| anyhow!("cannot read {}: {e}", key.display()))?;
+                    let (algorithm, public_key) = match warden_intake::signature::public_pem(&pem) {
+                        Ok((a, p)) => (a, p),
+                        Err(_) => {
+                            let a = [
+                                warden_intake::signature::Algorithm::Ed25519,
+                                warden_intake::signature::Algorithm::EcdsaP256,
+                                warden_intake::signature::Algorithm::EcdsaP384,
+                            ]
+                            .into_iter()
+                            .find(|a| warden_intake::signature::PublicKey::from_pem(*a, &pem).is_ok())
+                            .ok_or_else(|| anyhow!("{} holds no Ed25519, P-256 or P-384 key in PEM", key.display()))?;
+                            (a, pem)
+                        }
+                    };
+                    let req = api::CreateSignerRequest {
+                        name,
+                        algorithm: algorithm.as_str().into(),
+                        public_key,
+                        project,
+                        not_before,
+                        not_after,
+                    };
+                    let x = c.create_signer(&req).await?;
+                    if f == Format::Json {
+                        return json(&x);
+                    }
+                    println!("registered signer {} ({}, {})", x.id, x.name, x.algorithm);
+                    Ok(())
+                }
+                SignerCommand::List { project } => {
+                    let rows = c.list_signers(project.as_deref()).await?;
+                    if f == Format::Json {
+                        return json(&rows);
+                    }
+                    table(
+                        &["id", "name", "algorithm", "project", "state"],
+                        rows.iter()
+                            .map(|x| {
+                                let state = if x.revoked_at.is_some() { "revoked" } else { "active" };
+                                vec![x.id.clone(), x.name.clone(), x.algorithm.clone(), opt(&x.project), state.into()]
+                            })
+                            .collect(),
+                    );
+                    Ok(())
+                }
+                SignerCommand::Revoke { id } => {
+                    c.revoke_signer(&id).await?;
+                    println!("revoked {id}");
+                    Ok(())
+                }
+            }
+        }
         Command::Blob { command: BlobCommand::Push { file, project } } => {
             let c = client(&g)?;
             let (digest, size) =

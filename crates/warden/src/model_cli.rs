@@ -28,6 +28,10 @@ pub enum ModelCommand {
         /// RFC 3339 expiry date.
         #[arg(long)]
         expires: Option<String>,
+        /// Sign the manifest with this PKCS#8 PEM private key (Ed25519, P-256, P-384),
+        /// whose public key an administrator registered with `warden signer add`.
+        #[arg(long, value_name = "KEY")]
+        sign: Option<PathBuf>,
     },
     List {
         #[arg(long)]
@@ -91,7 +95,7 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
     let f = g.output;
     let c = client(g)?;
     match command {
-        ModelCommand::Push { path, name, project, licence, source_uri, model_card, expires } => {
+        ModelCommand::Push { path, name, project, licence, source_uri, model_card, expires, sign } => {
             let mut manifest = Vec::new();
             for (rel, abs) in files(&path)? {
                 let (digest, size) =
@@ -104,7 +108,25 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                 Some(p) => Some(std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?),
                 None => None,
             };
+            let mut signatures = Vec::new();
+            if let Some(key) = sign {
+                let pem = std::fs::read_to_string(&key).with_context(|| format!("cannot read {}", key.display()))?;
+                let entries = manifest
+                    .iter()
+                    .map(|f| warden_intake::manifest::FileEntry {
+                        path: f.path.clone(),
+                        digest: f.digest.clone(),
+                        size: f.size,
+                    })
+                    .collect();
+                let m = warden_intake::manifest::Manifest::new(entries).map_err(|e| anyhow!("{e}"))?;
+                let (_, signature) = warden_intake::signature::sign_pem(&pem, m.canonical().as_bytes())
+                    .map_err(|e| anyhow!("{}: {e}", key.display()))?;
+                eprintln!("signed manifest {}", m.digest());
+                signatures.push(api::ArtifactSignature { signer: None, signature });
+            }
             let req = api::CreateArtifactRequest {
+                signatures,
                 kind: "model".into(),
                 name: name.clone(),
                 files: manifest,

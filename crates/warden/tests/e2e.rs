@@ -265,6 +265,43 @@ fn model_push_show_and_pull_through_intake() {
     assert_eq!(std::fs::read(back.join("sub/config.json")).unwrap(), br#"{"layers": 2}"#);
     assert_eq!(std::fs::read(back.join("model.pt")).unwrap(), std::fs::read(fixtures.join("safe_model.pt")).unwrap());
 
+    // Signed pushes: the key must be registered (and not revoked).
+    use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    let key = tmp.path().join("release.pem");
+    let pem = ed25519_dalek::SigningKey::from_bytes(&[5u8; 32]).to_pkcs8_pem(LineEnding::LF).unwrap();
+    std::fs::write(&key, pem.as_bytes()).unwrap();
+    let unknown = cli.run(
+        &[
+            "model",
+            "push",
+            model.to_str().unwrap(),
+            "--name",
+            "fraud",
+            "--project",
+            &pid,
+            "--sign",
+            key.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(!unknown.ok && unknown.stderr.contains("signature does not verify"), "{}", unknown.stderr);
+    let added = cli.ok(&["signer", "add", "release", "--key", key.to_str().unwrap()]);
+    assert!(added.starts_with("registered signer sig_"), "{added}");
+    let signed = cli.json(&[
+        "model",
+        "push",
+        model.to_str().unwrap(),
+        "--name",
+        "fraud",
+        "--project",
+        &pid,
+        "--sign",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(signed["version"], 2);
+    assert_eq!(signed["artifact"]["evidence"]["signatures"][0]["verified"], true);
+
     // An unsafe model is refused with its reason and a non-zero exit.
     let evil = tmp.path().join("evil");
     std::fs::create_dir_all(&evil).unwrap();

@@ -141,3 +141,66 @@ async fn intake_admits_safe_models_rejects_unsafe_ones_and_versions_are_immutabl
     .await
     .problem(422, "validation-failed");
 }
+
+both_engines!(signed_manifests_need_a_trusted_unrevoked_signer);
+async fn signed_manifests_need_a_trusted_unrevoked_signer(engine: Engine) {
+    use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
+    use ed25519_dalek::pkcs8::EncodePrivateKey;
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "signed", Some(&alice)).await;
+    let other = s.project(&admin, "elsewhere", None).await;
+    let private = ed25519_dalek::SigningKey::from_bytes(&[9u8; 32]).to_pkcs8_pem(LineEnding::LF).unwrap().to_string();
+    let (_, public) = warden_intake::signature::public_pem(&private).unwrap();
+
+    // Registering keys is for administrators; bad keys are refused.
+    s.post("/api/v1/signers", &alice_t, json!({"name": "k", "algorithm": "ed25519", "public_key": public}))
+        .await
+        .problem(403, "forbidden");
+    s.post("/api/v1/signers", &admin, json!({"name": "k", "algorithm": "ecdsa-p256", "public_key": public}))
+        .await
+        .problem(422, "validation-failed");
+    s.post("/api/v1/signers", &admin, json!({"name": "k", "algorithm": "rsa", "public_key": public}))
+        .await
+        .problem(422, "validation-failed");
+    let elsewhere = s
+        .post(
+            "/api/v1/signers",
+            &admin,
+            json!({"name": "other-team", "algorithm": "ed25519", "public_key": public, "project": other}),
+        )
+        .await
+        .expect(201);
+
+    let files = vec![upload(&s, &alice_t, &p, "model.safetensors", safetensors()).await];
+    let manifest = warden_intake::manifest::Manifest::new(
+        files.iter().map(|f| serde_json::from_value(f.clone()).unwrap()).collect(),
+    )
+    .unwrap();
+    let (_, sig) = warden_intake::signature::sign_pem(&private, manifest.canonical().as_bytes()).unwrap();
+    let push = |signature: &str| json!({"kind": "model", "name": "signed", "files": files, "signatures": [{"signature": signature}]});
+    // Only a key trusted for another project: rejected.
+    let r = s
+        .post(&format!("/api/v1/projects/{p}/artifacts"), &alice_t, push(&sig))
+        .await
+        .problem(422, "validation-failed");
+    assert!(r["detail"].as_str().unwrap().contains("signature does not verify"), "{r}");
+
+    let org = s
+        .post("/api/v1/signers", &admin, json!({"name": "release", "algorithm": "ed25519", "public_key": public}))
+        .await
+        .expect(201);
+    let a = s.post(&format!("/api/v1/projects/{p}/artifacts"), &alice_t, push(&sig)).await.expect(201);
+    assert_eq!(a["evidence"]["signatures"][0]["verified"], true);
+    assert_eq!(a["evidence"]["signatures"][0]["name"], "release");
+    // A signature over something else fails.
+    let (_, wrong) = warden_intake::signature::sign_pem(&private, b"another manifest").unwrap();
+    s.post(&format!("/api/v1/projects/{p}/artifacts"), &alice_t, push(&wrong)).await.problem(422, "validation-failed");
+    // Revoked keys stop counting.
+    s.post(&format!("/api/v1/signers/{}/revoke", org["id"].as_str().unwrap()), &admin, json!(null)).await.expect(204);
+    s.post(&format!("/api/v1/projects/{p}/artifacts"), &alice_t, push(&sig)).await.problem(422, "validation-failed");
+    let listed = s.get(&format!("/api/v1/signers?project={other}"), &admin).await.expect(200);
+    assert_eq!(listed.as_array().unwrap().len(), 2);
+    assert!(listed.as_array().unwrap().iter().any(|x| x["id"] == elsewhere["id"]));
+}

@@ -64,13 +64,15 @@ struct Fixture {
 
 fn fill(path: &str, f: &Fixture) -> String {
     let id = if path.starts_with("/api/v1/projects/") {
-        &f.project
+        f.project.as_str()
     } else if path.starts_with("/api/v1/groups/") {
-        &f.group
+        f.group.as_str()
+    } else if path.starts_with("/api/v1/signers/") {
+        "sig_01ARZ3NDEKTSV4RRFFQ69G5FAV"
     } else if path.starts_with("/api/v1/tokens/") {
-        &f.admin_token_id
+        f.admin_token_id.as_str()
     } else {
-        &f.admin_id
+        f.admin_id.as_str()
     };
     let role = if path.starts_with("/api/v1/role-grants") { "platform-admin" } else { "data-scientist" };
     path.replace("{id}", id)
@@ -106,6 +108,7 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "grant_role" => json!({"member": f.nobody, "role": "auditor"}),
         "create_group" => json!({"name": "sample-group"}),
         "upload_blob" => json!("content"),
+        "create_signer" => json!({"name": "k", "algorithm": "ed25519", "public_key": "x"}),
         "create_artifact" => json!({"kind": "model", "name": "m", "files": []}),
         "create_model_version" => json!({"artifact": "art_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
         _ => return None,
