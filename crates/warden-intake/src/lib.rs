@@ -13,6 +13,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod manifest;
+pub mod model_signing;
 pub mod pickle;
 pub mod safetensors;
 mod scan;
