@@ -400,6 +400,10 @@ pub struct CreateArtifactRequest {
     /// Detached signatures over the manifest's canonical JSON.
     #[serde(default)]
     pub signatures: Vec<ArtifactSignature>,
+    /// An OpenSSF model-signing bundle (the JSON the `model-signing` package writes)
+    /// that must cover exactly these files, signed by a registered key.
+    #[serde(default)]
+    pub model_signing_bundle: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

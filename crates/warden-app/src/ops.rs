@@ -950,6 +950,8 @@ pub struct CreateArtifact {
     pub metadata: ArtifactMetadata,
     /// Detached signatures over the manifest's canonical JSON.
     pub signatures: Vec<ManifestSignature>,
+    /// An OpenSSF model-signing bundle (JSON) covering the artifact's files.
+    pub model_signing_bundle: Option<Vec<u8>>,
 }
 
 /// A signature over a manifest, by a named signer or by any trusted one.
@@ -1054,6 +1056,38 @@ impl Operation for CreateArtifact {
                 }
             }
         }
+        let mut model_signing = serde_json::Value::Null;
+        if let Some(bundle) = &self.model_signing_bundle {
+            let keys: Vec<(usize, warden_intake::signature::PublicKey)> = trusted
+                .iter()
+                .enumerate()
+                .filter_map(|(i, x)| {
+                    warden_intake::signature::Algorithm::parse(&x.algorithm)
+                        .and_then(|a| warden_intake::signature::PublicKey::from_pem(a, &x.public_key).ok())
+                        .map(|k| (i, k))
+                })
+                .collect();
+            let only_keys: Vec<_> = keys.iter().map(|(_, k)| k.clone()).collect();
+            match warden_intake::model_signing::verify(bundle, &only_keys) {
+                Ok(signed) => {
+                    let problems = warden_intake::model_signing::compare(&signed, &manifest);
+                    let signer = keys.get(signed.key).and_then(|(i, _)| trusted.get(*i));
+                    model_signing = serde_json::json!({
+                        "verified": problems.is_empty(),
+                        "signer": signer.map(|x| x.id.to_string()),
+                        "signer_name": signer.map(|x| x.name.clone()),
+                        "subject": signed.subject,
+                        "files": signed.files.len(),
+                        "problems": problems,
+                    });
+                    reasons.extend(problems.into_iter().map(|p| format!("model-signing bundle: {p}")));
+                }
+                Err(e) => {
+                    model_signing = serde_json::json!({"verified": false, "error": e.to_string()});
+                    reasons.push(format!("model-signing bundle: {e}"));
+                }
+            }
+        }
         let verdict = if reasons.is_empty() { "admitted" } else { "rejected" };
         let record = warden_store::ArtifactRecord {
             id: warden_core::ArtifactId::generate(now.0),
@@ -1068,6 +1102,7 @@ impl Operation for CreateArtifact {
                 "reasons": reasons,
                 "scans": scans,
                 "signatures": signatures,
+                "model_signing": model_signing,
                 "metadata": m,
             }),
             expires_at: m.expires_at.map(Timestamp),

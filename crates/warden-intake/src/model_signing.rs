@@ -65,7 +65,8 @@ pub fn verify(bundle: &[u8], keys: &[PublicKey]) -> Result<Signed, BundleError> 
         .filter_map(|s| s.get("sig").and_then(Value::as_str))
         .find_map(|sig| keys.iter().position(|k| k.verify(&message, sig).is_ok()))
         .ok_or(BundleError::Signature)?;
-    let statement: Value = serde_json::from_slice(&payload).map_err(|e| BundleError::Format(format!("statement: {e}")))?;
+    let statement: Value =
+        serde_json::from_slice(&payload).map_err(|e| BundleError::Format(format!("statement: {e}")))?;
     if text(&statement, &["_type"])? != "https://in-toto.io/Statement/v1" {
         return Err(BundleError::Unsupported("statement is not in-toto v1".into()));
     }
@@ -76,10 +77,15 @@ pub fn verify(bundle: &[u8], keys: &[PublicKey]) -> Result<Signed, BundleError> 
     let method = text(&statement, &["predicate", "serialization", "method"])?;
     let hash = text(&statement, &["predicate", "serialization", "hash_type"])?;
     if method != "files" || hash != "sha256" {
-        return Err(BundleError::Unsupported(format!("serialization `{method}` with `{hash}` (Warden checks per-file sha256)")));
+        return Err(BundleError::Unsupported(format!(
+            "serialization `{method}` with `{hash}` (Warden checks per-file sha256)"
+        )));
     }
     let mut files = BTreeMap::new();
-    for r in field(&statement, &["predicate", "resources"]).and_then(Value::as_array).ok_or_else(|| BundleError::Format("no resources".into()))? {
+    for r in field(&statement, &["predicate", "resources"])
+        .and_then(Value::as_array)
+        .ok_or_else(|| BundleError::Format("no resources".into()))?
+    {
         let name = text(r, &["name"])?;
         if text(r, &["algorithm"])? != "sha256" {
             return Err(BundleError::Unsupported(format!("`{name}` is not hashed with sha256")));
@@ -94,7 +100,11 @@ pub fn verify(bundle: &[u8], keys: &[PublicKey]) -> Result<Signed, BundleError> 
         }
     }
     let subject = text(&statement, &["subject"]).or_else(|_| {
-        field(&statement, &["subject"]).and_then(|s| s.get(0)).and_then(|s| s.get("name")).and_then(Value::as_str).ok_or(BundleError::Format("no subject".into()))
+        field(&statement, &["subject"])
+            .and_then(|s| s.get(0))
+            .and_then(|s| s.get("name"))
+            .and_then(Value::as_str)
+            .ok_or(BundleError::Format("no subject".into()))
     })?;
     Ok(Signed { subject: subject.to_string(), files, key })
 }

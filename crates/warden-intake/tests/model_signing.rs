@@ -16,7 +16,11 @@ fn key() -> PublicKey {
 }
 
 fn entry(path: &str, data: &[u8]) -> FileEntry {
-    FileEntry { path: path.into(), digest: format!("sha256:{}", hex::encode(Sha256::digest(data))), size: data.len() as u64 }
+    FileEntry {
+        path: path.into(),
+        digest: format!("sha256:{}", hex::encode(Sha256::digest(data))),
+        size: data.len() as u64,
+    }
 }
 
 fn manifest() -> Manifest {

@@ -686,7 +686,16 @@ pub async fn create_artifact(
                 Ok(ops::ManifestSignature { signer, signature: x.signature })
             })
             .collect::<Result<Vec<_>>>()?;
-    let op = ops::CreateArtifact { project, kind: req.kind, name: req.name, files, metadata, signatures };
+    let model_signing_bundle = req.model_signing_bundle.map(|b| b.to_string().into_bytes());
+    let op = ops::CreateArtifact {
+        project,
+        kind: req.kind,
+        name: req.name,
+        files,
+        metadata,
+        signatures,
+        model_signing_bundle,
+    };
     let a = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok((StatusCode::CREATED, Json(c::artifact(a))))
 }

@@ -32,6 +32,10 @@ pub enum ModelCommand {
         /// whose public key an administrator registered with `warden signer add`.
         #[arg(long, value_name = "KEY")]
         sign: Option<PathBuf>,
+        /// An OpenSSF model-signing bundle for these files (made by the `model-signing`
+        /// package); if it lies inside the pushed directory it is not uploaded as a file.
+        #[arg(long, value_name = "FILE")]
+        model_signing_bundle: Option<PathBuf>,
     },
     List {
         #[arg(long)]
@@ -95,9 +99,33 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
     let f = g.output;
     let c = client(g)?;
     match command {
-        ModelCommand::Push { path, name, project, licence, source_uri, model_card, expires, sign } => {
+        ModelCommand::Push {
+            path,
+            name,
+            project,
+            licence,
+            source_uri,
+            model_card,
+            expires,
+            sign,
+            model_signing_bundle,
+        } => {
+            let bundle = match &model_signing_bundle {
+                Some(p) => {
+                    let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+                    Some(
+                        serde_json::from_str::<serde_json::Value>(&text)
+                            .map_err(|e| anyhow!("{} is not JSON: {e}", p.display()))?,
+                    )
+                }
+                None => None,
+            };
+            let skip = model_signing_bundle.as_ref().and_then(|p| p.canonicalize().ok());
             let mut manifest = Vec::new();
             for (rel, abs) in files(&path)? {
+                if skip.is_some() && abs.canonicalize().ok() == skip {
+                    continue;
+                }
                 let (digest, size) =
                     warden_client::file_digest(&abs).await.with_context(|| format!("cannot read {}", abs.display()))?;
                 c.upload_blob(&project, &digest, &abs).await?;
@@ -127,6 +155,7 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
             }
             let req = api::CreateArtifactRequest {
                 signatures,
+                model_signing_bundle: bundle,
                 kind: "model".into(),
                 name: name.clone(),
                 files: manifest,
