@@ -1,0 +1,100 @@
+//! Intake throughput: stream a large file into the content-addressed store (SHA-256 of
+//! every byte, multipart write, verify, publish) next to `openssl dgst -sha256` of the
+//! same file in the same run, and the process's peak RSS before and after.
+//!
+//! Run: `cargo bench -p warden-blob` (`WARDEN_BENCH_INTAKE_MB` sets the size, default
+//! 2048). The file is filled with pseudo-random bytes, so neither side benefits from
+//! sparse reads.
+
+use std::io::Write;
+use std::process::Command;
+use std::time::Instant;
+
+use bytes::Bytes;
+use futures_util::stream;
+use sha2::{Digest as _, Sha256};
+use warden_blob::{BlobStore, Digest};
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches("kB").trim().to_string())))
+        .and_then(|v| v.parse::<f64>().ok())
+        .map(|kib| kib / 1024.0)
+        .unwrap_or(0.0)
+}
+
+fn main() {
+    let mb: u64 = std::env::var("WARDEN_BENCH_INTAKE_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(2048);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("model.bin");
+    {
+        let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+        let mut x = 0x9e3779b97f4a7c15u64;
+        let mut block = vec![0u8; 1 << 20];
+        for _ in 0..mb {
+            for chunk in block.chunks_mut(8) {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                chunk.copy_from_slice(&x.to_le_bytes());
+            }
+            f.write_all(&block).unwrap();
+        }
+    }
+    let bytes = (mb << 20) as f64;
+
+    // Baseline: openssl over the same file.
+    let s = Instant::now();
+    let out = Command::new("openssl").args(["dgst", "-sha256"]).arg(&path).output();
+    let openssl = match out {
+        Ok(o) if o.status.success() => Some(s.elapsed().as_secs_f64()),
+        _ => None,
+    };
+
+    // Plain SHA-256 of the file in this process (what intake's hashing alone costs).
+    let s = Instant::now();
+    let mut h = Sha256::new();
+    let mut f = std::fs::File::open(&path).unwrap();
+    std::io::copy(&mut f, &mut h).unwrap();
+    let declared = Digest(h.finalize().into());
+    let hash_only = s.elapsed().as_secs_f64();
+
+    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+    let store = BlobStore::local(&dir.path().join("blobs")).unwrap();
+    let rss_before = peak_rss_mib();
+    let s = Instant::now();
+    let stored = rt.block_on(async {
+        use tokio::io::AsyncReadExt;
+        let file = tokio::fs::File::open(&path).await.unwrap();
+        let body = stream::unfold(file, |mut f| async move {
+            let mut buf = vec![0u8; 1 << 20];
+            match f.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    Some((Ok::<_, std::io::Error>(Bytes::from(buf)), f))
+                }
+                Err(e) => Some((Err(e), f)),
+            }
+        });
+        store.put(Some(declared), u64::MAX, Box::pin(body)).await.unwrap()
+    });
+    let intake = s.elapsed().as_secs_f64();
+    let rss_after = peak_rss_mib();
+    assert_eq!(stored.size, mb << 20);
+
+    let mbps = |t: f64| bytes / t / 1e6;
+    println!("intake  {mb} MiB file");
+    match openssl {
+        Some(t) => println!("intake  openssl dgst -sha256 (baseline)        {:>8.0} MB/s", mbps(t)),
+        None => println!("intake  openssl not found: baseline skipped"),
+    }
+    println!("intake  sha-256 in process                    {:>8.0} MB/s", mbps(hash_only));
+    print!("intake  stream into the store (hash + write)  {:>8.0} MB/s", mbps(intake));
+    if let Some(t) = openssl {
+        print!("   ratio to openssl {:.2}", t / intake);
+    }
+    println!();
+    println!("intake  peak RSS {:.0} MiB before, {:.0} MiB after (the file is {mb} MiB)", rss_before, rss_after);
+}
