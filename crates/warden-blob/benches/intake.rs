@@ -18,7 +18,9 @@ use warden_blob::{BlobStore, Digest};
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches("kB").trim().to_string())))
+        .and_then(|s| {
+            s.lines().find_map(|l| l.strip_prefix("VmHWM:").map(|v| v.trim().trim_end_matches("kB").trim().to_string()))
+        })
         .and_then(|v| v.parse::<f64>().ok())
         .map(|kib| kib / 1024.0)
         .unwrap_or(0.0)
