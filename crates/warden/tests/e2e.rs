@@ -213,12 +213,7 @@ fn peak_rss_kib(pid: u32) -> u64 {
 #[test]
 fn blob_push_streams_a_large_file_in_constant_memory() {
     let tmp = tempfile::tempdir().unwrap();
-    let server = serve(&tmp.path().join("data"), None, Some(BOOTSTRAP));
-    let cli = Cli { config_dir: tmp.path().join("cli") };
-    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
-    let e = cli.json(&["totp", "enrol"]);
-    cli.ok(&["totp", "confirm", &totp_code(e["secret"].as_str().unwrap())]);
-    let pid = cli.json(&["project", "create", "weights"])["id"].as_str().unwrap().to_string();
+    let (server, cli, pid) = admin_with_project(tmp.path(), "weights");
 
     // Sparse files: read as zeros, take no disk until written. Memory must not grow with
     // the size: a 256 MiB upload may raise the server's peak by at most a chunk over what a
@@ -259,12 +254,7 @@ fn blob_push_streams_a_large_file_in_constant_memory() {
 #[test]
 fn model_push_show_and_pull_through_intake() {
     let tmp = tempfile::tempdir().unwrap();
-    let server = serve(&tmp.path().join("data"), None, Some(BOOTSTRAP));
-    let cli = Cli { config_dir: tmp.path().join("cli") };
-    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
-    let e = cli.json(&["totp", "enrol"]);
-    cli.ok(&["totp", "confirm", &totp_code(e["secret"].as_str().unwrap())]);
-    let pid = cli.json(&["project", "create", "fraud"])["id"].as_str().unwrap().to_string();
+    let (_server, cli, pid) = admin_with_project(tmp.path(), "fraud");
 
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("../warden-intake/tests/fixtures");
     let model = tmp.path().join("model");

@@ -49,12 +49,7 @@ fn models_signed_with_the_model_signing_package_are_admitted_and_tampering_is_ca
     let bundle = tmp.path().join("model.sig");
     sign(&tool, &tmp.path().join("release.pem"), &model, &bundle);
 
-    let server = serve(&tmp.path().join("data"), None, Some(BOOTSTRAP));
-    let cli = Cli { config_dir: tmp.path().join("cli") };
-    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
-    let e = cli.json(&["totp", "enrol"]);
-    cli.ok(&["totp", "confirm", &totp_code(e["secret"].as_str().unwrap())]);
-    let pid = cli.json(&["project", "create", "signed-models"])["id"].as_str().unwrap().to_string();
+    let (_server, cli, pid) = admin_with_project(tmp.path(), "signed-models");
     cli.ok(&["signer", "add", "release", "--key", tmp.path().join("release.pub").to_str().unwrap()]);
 
     let push = |bundle: &Path| {

@@ -124,3 +124,15 @@ pub fn totp_code(secret: &str) -> String {
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
     warden_authn::totp::code_at(secret, now).unwrap()
 }
+
+/// A fresh server with the administrator logged in through the CLI, TOTP enrolled,
+/// and one project; returns the server, the CLI and the project id.
+pub fn admin_with_project(tmp: &Path, project: &str) -> (Running, Cli, String) {
+    let server = serve(&tmp.join("data"), None, Some(BOOTSTRAP));
+    let cli = Cli { config_dir: tmp.join("cli") };
+    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
+    let e = cli.json(&["totp", "enrol"]);
+    cli.ok(&["totp", "confirm", &totp_code(e["secret"].as_str().unwrap_or_default())]);
+    let pid = cli.json(&["project", "create", project])["id"].as_str().unwrap_or_default().to_string();
+    (server, cli, pid)
+}
