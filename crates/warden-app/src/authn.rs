@@ -183,13 +183,17 @@ impl App {
                 s.email = identity.email.clone();
                 s.oidc_issuer = Some(identity.issuer.clone());
                 s.oidc_subject = Some(identity.subject.clone());
-                if let Err(warden_store::StoreError::Conflict(_)) = self.store.create_subject(&s).await {
+                match self.store.create_subject(&s).await {
+                    Ok(()) => {}
                     // The name is taken by a local account: never merge identities silently.
-                    s.name = sanitise_name(&format!(
-                        "{base}-{}",
-                        s.id.as_str().get(4..12).unwrap_or("x").to_ascii_lowercase()
-                    ));
-                    self.store.create_subject(&s).await?;
+                    Err(warden_store::StoreError::Conflict(_)) => {
+                        s.name = sanitise_name(&format!(
+                            "{base}-{}",
+                            s.id.as_str().get(4..12).unwrap_or("x").to_ascii_lowercase()
+                        ));
+                        self.store.create_subject(&s).await?;
+                    }
+                    Err(e) => return Err(e.into()),
                 }
                 self.auth_event("oidc", Some(&s.id), "success", Some("provisioned on first sign-in"), meta, json!({}))
                     .await?;

@@ -200,9 +200,20 @@ impl Ledger {
 
     /// Brings the in-memory tree up to the store's size (other replicas may append).
     pub async fn sync(&self) -> Result<u64, LedgerError> {
+        for _ in 0..100 {
+            if let Some(size) = self.try_sync().await? {
+                return Ok(size);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        Err(LedgerError::Event("the audit log's head is ahead of its entries; the store may be damaged".into()))
+    }
+
+    /// One attempt; `None` when a concurrent append was still becoming visible.
+    async fn try_sync(&self) -> Result<Option<u64>, LedgerError> {
         let size = self.store.audit_size().await?;
         if self.tree.read().await.size() >= size {
-            return Ok(size);
+            return Ok(Some(size));
         }
         let mut tree = self.tree.write().await;
         while tree.size() < size {
@@ -210,17 +221,15 @@ impl Ledger {
             let to = size.min(from + 100_000);
             let hashes = self.store.audit_leaf_hashes(from, to).await?;
             if hashes.len() as u64 != to - from {
-                // Rows committed after the head moved are visible together; a short read
-                // means a concurrent transaction is still in flight. Try again shortly.
-                drop(tree);
-                tokio::time::sleep(Duration::from_millis(5)).await;
-                return Box::pin(self.sync()).await;
+                // The head and its rows commit together, so a short read means another
+                // replica's append is still becoming visible: try again shortly.
+                return Ok(None);
             }
             for (i, h) in hashes.iter().enumerate() {
                 tree.push_hash(to_hash(h, from + i as u64)?);
             }
         }
-        Ok(tree.size())
+        Ok(Some(tree.size()))
     }
 
     /// Signs and stores a checkpoint for the current size if it has none yet.
