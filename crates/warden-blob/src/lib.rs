@@ -103,6 +103,34 @@ impl BlobStore {
         Ok(Self { store: Arc::new(fs) })
     }
 
+    /// A store named by URL: `file:///path`, `s3://bucket/prefix` (credentials, region
+    /// and endpoint from the usual `AWS_*` variables) or `az://container/prefix`
+    /// (`AZURE_*` variables).
+    pub fn from_url(url: &str) -> Result<Self, BlobError> {
+        let parsed = url::Url::parse(url).map_err(|e| BlobError::Store(format!("`{url}` is not a URL: {e}")))?;
+        match parsed.scheme() {
+            "file" => Self::local(FsPath::new(parsed.path())),
+            "s3" | "s3a" => {
+                let store = object_store::aws::AmazonS3Builder::from_env().with_url(url).build()?;
+                Ok(Self::with_prefix(Arc::new(store), parsed.path()))
+            }
+            "az" | "azure" | "abfs" | "abfss" => {
+                let store = object_store::azure::MicrosoftAzureBuilder::from_env().with_url(url).build()?;
+                Ok(Self::with_prefix(Arc::new(store), parsed.path()))
+            }
+            other => Err(BlobError::Store(format!("unsupported blob store scheme `{other}` (file, s3, az)"))),
+        }
+    }
+
+    fn with_prefix(store: Arc<dyn ObjectStore>, prefix: &str) -> Self {
+        let prefix = prefix.trim_matches('/');
+        if prefix.is_empty() {
+            Self { store }
+        } else {
+            Self { store: Arc::new(object_store::prefix::PrefixStore::new(store, prefix)) }
+        }
+    }
+
     /// A store over any `object_store` backend.
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
         Self { store }
@@ -170,6 +198,19 @@ impl BlobStore {
             Err(object_store::Error::AlreadyExists { .. }) => {
                 let _ = self.store.delete(&temp).await;
                 Ok(Stored { digest, size, created: false })
+            }
+            // Object stores without conditional copy: the content is addressed by its
+            // digest, so an unconditional copy can only ever write the same bytes.
+            Err(object_store::Error::NotSupported { .. } | object_store::Error::NotImplemented) => {
+                let existed = self.store.head(&target).await.is_ok();
+                if !existed {
+                    if let Err(e) = self.store.copy(&temp, &target).await {
+                        let _ = self.store.delete(&temp).await;
+                        return Err(e.into());
+                    }
+                }
+                let _ = self.store.delete(&temp).await;
+                Ok(Stored { digest, size, created: !existed })
             }
             Err(e) => {
                 let _ = self.store.delete(&temp).await;

@@ -85,3 +85,33 @@ fn digests_parse_strictly() {
         assert!(Digest::parse(bad).is_err(), "{bad}");
     }
 }
+
+/// Against an S3-compatible server when `WARDEN_TEST_S3_URL` names a bucket there
+/// (`.ci/run` starts one and sets `AWS_ENDPOINT`, `AWS_ALLOW_HTTP` and credentials).
+#[tokio::test]
+async fn s3_backend_by_url() {
+    let Ok(url) = std::env::var("WARDEN_TEST_S3_URL") else {
+        eprintln!("WARDEN_TEST_S3_URL not set: S3 test not run");
+        return;
+    };
+    let s = BlobStore::from_url(&format!("{url}/{}", ulid::Ulid::new())).unwrap();
+    // Larger than one multipart part, so the upload really is multipart.
+    let data: Vec<u8> = (0..(CHUNK as u32 + 3_000_000)).map(|i| (i % 253) as u8).collect();
+    let d = sha(&data);
+    let stored = s.put(Some(d), u64::MAX, chunks(&data, 1 << 20)).await.unwrap();
+    assert!(stored.created);
+    assert_eq!(collect(&s, &d).await, data);
+    assert!(!s.put(Some(d), u64::MAX, chunks(&data, 1 << 20)).await.unwrap().created, "deduplicated");
+    let err = s.put(Some(sha(b"declared")), u64::MAX, chunks(b"actual", 3)).await.unwrap_err();
+    assert!(matches!(err, BlobError::DigestMismatch { .. }));
+    assert_eq!(s.size(&sha(b"actual")).await.unwrap(), None);
+    assert_eq!(s.pending_uploads().await.unwrap(), 0, "nothing left under uploads/");
+}
+
+#[test]
+fn urls_pick_a_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(BlobStore::from_url(&format!("file://{}", dir.path().display())).is_ok());
+    assert!(BlobStore::from_url("ftp://example.test/x").is_err());
+    assert!(BlobStore::from_url("not a url").is_err());
+}

@@ -22,6 +22,7 @@ struct FileConfig {
     listen: Option<String>,
     max_body_bytes: Option<usize>,
     database_timeout_seconds: Option<u64>,
+    blob_url: Option<String>,
     #[serde(default)]
     auth: FileAuth,
     oidc: Option<FileOidc>,
@@ -91,6 +92,9 @@ pub struct Config {
     pub listen: SocketAddr,
     pub max_body_bytes: usize,
     pub database_timeout_seconds: u64,
+    /// Where blobs live: `file:///…`, `s3://bucket/prefix`, `az://container/prefix`
+    /// (default: the data directory's `blobs/`).
+    pub blob_url: Option<String>,
     pub max_failed_attempts: i64,
     pub lockout_seconds: i64,
     pub session_ttl_seconds: i64,
@@ -132,6 +136,7 @@ impl Config {
             "WARDEN_LISTEN",
             "WARDEN_MAX_BODY_BYTES",
             "WARDEN_DATABASE_TIMEOUT_SECONDS",
+            "WARDEN_BLOB_URL",
             "WARDEN_AUTH_MAX_FAILED_ATTEMPTS",
             "WARDEN_AUTH_LOCKOUT_SECONDS",
             "WARDEN_AUTH_SESSION_TTL_SECONDS",
@@ -237,7 +242,18 @@ impl Config {
             hec_token: hec_token.map(SecretString::from),
         };
 
+        let blob_url = env.get("WARDEN_BLOB_URL").cloned().or(file.blob_url).filter(|u| !u.is_empty());
+        if let Some(u) = &blob_url {
+            if !["file://", "s3://", "s3a://", "az://", "azure://", "abfs://", "abfss://"]
+                .iter()
+                .any(|p| u.starts_with(p))
+            {
+                bail!("blob_url must start with file://, s3:// or az://");
+            }
+        }
+
         Ok(Config {
+            blob_url,
             audit,
             data_dir,
             database_url: database_url.map(SecretString::from),
@@ -273,6 +289,11 @@ impl Config {
         out.push_str(&format!("listen = {:?}\n", self.listen.to_string()));
         out.push_str(&format!("max_body_bytes = {}\n", self.max_body_bytes));
         out.push_str(&format!("database_timeout_seconds = {}\n", self.database_timeout_seconds));
+        let blobs = match &self.blob_url {
+            Some(u) => mask_url(u),
+            None => format!("file://{}", self.data_dir.join("blobs").display()),
+        };
+        out.push_str(&format!("blob_url = {blobs:?}\n"));
         out.push_str("\n[auth]\n");
         out.push_str(&format!("max_failed_attempts = {}\n", self.max_failed_attempts));
         out.push_str(&format!("lockout_seconds = {}\n", self.lockout_seconds));
@@ -372,6 +393,9 @@ mod tests {
         assert!(Config::load(&ServeFlags::default(), &env(&[("WARDEN_AUTH_LOCKOUT_SECONDS", "soon")])).is_err());
         assert!(Config::load(&ServeFlags::default(), &env(&[("WARDEN_LISTEN", "nowhere")])).is_err());
         assert!(Config::load(&ServeFlags::default(), &env(&[("WARDEN_OIDC_ISSUER", "https://idp")])).is_err());
+        assert!(Config::load(&ServeFlags::default(), &env(&[("WARDEN_BLOB_URL", "ftp://x/y")])).is_err());
+        let c = Config::load(&ServeFlags::default(), &env(&[("WARDEN_BLOB_URL", "s3://models/warden")])).unwrap();
+        assert_eq!(c.blob_url.as_deref(), Some("s3://models/warden"));
     }
 
     #[test]

@@ -145,8 +145,11 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         max_bad_tokens_per_source: config.max_bad_tokens_per_source,
         ..AppConfig::default()
     };
-    let blobs = warden_blob::BlobStore::local(&config.data_dir.join("blobs"))
-        .map_err(|e| anyhow::anyhow!("blob store: {e}"))?;
+    let blobs = match &config.blob_url {
+        Some(url) => warden_blob::BlobStore::from_url(url),
+        None => warden_blob::BlobStore::local(&config.data_dir.join("blobs")),
+    }
+    .map_err(|e| anyhow::anyhow!("blob store: {e}"))?;
     let app = Arc::new(
         App::new(store.clone(), ledger, blobs, Arc::new(SystemClock), app_config, oidc)
             .map_err(|e| anyhow::anyhow!("{e}"))?,
