@@ -381,7 +381,11 @@ pub struct CreateArtifactRequest {
     /// `evaluation-dataset` or `policy-bundle`.
     pub kind: String,
     pub name: String,
+    #[serde(default)]
     pub files: Vec<ArtifactFile>,
+    /// For `container-image`: the image by digest, `registry/repository@sha256:<hex>`.
+    #[serde(default)]
+    pub image: Option<String>,
     #[serde(default)]
     pub source_uri: Option<String>,
     #[serde(default)]
@@ -425,6 +429,8 @@ pub struct Artifact {
     pub name: String,
     pub manifest_digest: String,
     pub files: Vec<ArtifactFile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
     pub total_size: u64,
     /// `admitted` or `rejected`.
     pub verdict: String,

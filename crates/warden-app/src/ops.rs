@@ -947,6 +947,8 @@ pub struct CreateArtifact {
     pub kind: String,
     pub name: String,
     pub files: Vec<warden_intake::manifest::FileEntry>,
+    /// For `container-image` artifacts: the image by digest (no files, no blobs).
+    pub image: Option<String>,
     pub metadata: ArtifactMetadata,
     /// Detached signatures over the manifest's canonical JSON.
     pub signatures: Vec<ManifestSignature>,
@@ -988,8 +990,19 @@ impl Operation for CreateArtifact {
             .get_project(&self.project)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("project `{}`", self.project)))?;
-        let manifest =
-            warden_intake::manifest::Manifest::new(self.files).map_err(|e| AppError::Invalid(e.to_string()))?;
+        let manifest = match (self.kind.as_str(), &self.image) {
+            ("container-image", Some(image)) if self.files.is_empty() => {
+                warden_intake::manifest::Manifest::image(image)
+            }
+            ("container-image", _) => {
+                return Err(AppError::Invalid(
+                    "a container-image artifact names `image` by digest and has no files".into(),
+                ))
+            }
+            (_, Some(_)) => return Err(AppError::Invalid("`image` is only for container-image artifacts".into())),
+            (_, None) => warden_intake::manifest::Manifest::new(self.files),
+        }
+        .map_err(|e| AppError::Invalid(e.to_string()))?;
         for f in &manifest.files {
             match ctx.store().project_blob(&self.project, &f.digest).await? {
                 Some(size) if size == f.size => {}

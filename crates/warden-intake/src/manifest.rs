@@ -16,6 +16,8 @@ pub enum ManifestError {
     Duplicate(String),
     #[error("file `{path}`: `{digest}` is not a sha256: digest")]
     Digest { path: String, digest: String },
+    #[error("`{0}` is not an image reference by digest (`registry/repository@sha256:<64 hex>`)")]
+    Image(String),
 }
 
 /// One file of an artifact. Fields are in sorted order so that serde's output is the
@@ -30,6 +32,9 @@ pub struct FileEntry {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Manifest {
     pub files: Vec<FileEntry>,
+    /// A container image by digest (`name@sha256:…`), for artifacts that hold no files.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
 }
 
 pub const MAX_FILES: usize = 10_000;
@@ -81,7 +86,22 @@ impl Manifest {
             }
         }
         files.sort_by(|a, b| a.path.cmp(&b.path));
-        Ok(Self { files })
+        Ok(Self { files, image: None })
+    }
+
+    /// A container image reference: pinned by digest, never by tag alone.
+    pub fn image(reference: &str) -> Result<Self, ManifestError> {
+        let bad = || ManifestError::Image(reference.to_string());
+        let (name, digest) = reference.split_once('@').ok_or_else(bad)?;
+        let name_ok = !name.is_empty()
+            && name.len() <= 255
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"._-/:".contains(&b))
+            && !name.starts_with(['/', '.', '-'])
+            && !name.contains("//");
+        if !name_ok || !valid_digest(digest) {
+            return Err(bad());
+        }
+        Ok(Self { files: Vec::new(), image: Some(reference.to_string()) })
     }
 
     /// `{"files":[{"digest":…,"path":…,"size":…},…]}` with no whitespace: keys are in
@@ -118,6 +138,16 @@ mod tests {
         assert!(m.canonical().ends_with(r#""path":"weights/b.bin","size":3}]}"#));
         assert!(m.digest().starts_with("sha256:") && m.digest().len() == 71);
         assert_eq!(m.total_size(), 6);
+    }
+
+    #[test]
+    fn images_are_pinned_by_digest() {
+        let digest = format!("sha256:{}", "b".repeat(64));
+        let m = Manifest::image(&format!("registry.internal:5000/fraud/scorer@{digest}")).unwrap();
+        assert_eq!(m.canonical(), format!(r#"{{"files":[],"image":"registry.internal:5000/fraud/scorer@{digest}"}}"#));
+        for bad in ["scorer:latest", "scorer@sha256:abc", "@sha256:x", "Scorer@sha256:00", "/x@sha256:00"] {
+            assert!(Manifest::image(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -159,10 +159,9 @@ pub fn group(g: GroupRecord) -> api::Group {
 }
 
 pub fn artifact(a: warden_store::ArtifactRecord) -> api::Artifact {
-    let files: Vec<api::ArtifactFile> = serde_json::from_str::<serde_json::Value>(&a.manifest)
-        .ok()
-        .and_then(|m| serde_json::from_value(m["files"].clone()).ok())
-        .unwrap_or_default();
+    let manifest = serde_json::from_str::<serde_json::Value>(&a.manifest).unwrap_or_default();
+    let files: Vec<api::ArtifactFile> = serde_json::from_value(manifest["files"].clone()).unwrap_or_default();
+    let image = manifest["image"].as_str().map(str::to_string);
     api::Artifact {
         id: a.id.to_string(),
         project: a.project.to_string(),
@@ -170,6 +169,7 @@ pub fn artifact(a: warden_store::ArtifactRecord) -> api::Artifact {
         name: a.name,
         manifest_digest: a.manifest_digest,
         files,
+        image,
         total_size: a.total_size,
         verdict: a.verdict,
         evidence: a.evidence,

@@ -692,6 +692,7 @@ pub async fn create_artifact(
         kind: req.kind,
         name: req.name,
         files,
+        image: req.image,
         metadata,
         signatures,
         model_signing_bundle,

@@ -159,6 +159,7 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                 kind: "model".into(),
                 name: name.clone(),
                 files: manifest,
+                image: None,
                 source_uri,
                 licence,
                 model_card,

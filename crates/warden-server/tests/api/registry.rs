@@ -204,3 +204,29 @@ async fn signed_manifests_need_a_trusted_unrevoked_signer(engine: Engine) {
     assert_eq!(listed.as_array().unwrap().len(), 2);
     assert!(listed.as_array().unwrap().iter().any(|x| x["id"] == elsewhere["id"]));
 }
+
+both_engines!(container_images_are_admitted_by_digest_only);
+async fn container_images_are_admitted_by_digest_only(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "serving", Some(&alice)).await;
+    let image = format!("registry.internal/fraud/scorer@sha256:{}", "c".repeat(64));
+    let a = s
+        .post(
+            &format!("/api/v1/projects/{p}/artifacts"),
+            &alice_t,
+            json!({"kind": "container-image", "name": "scorer", "image": image}),
+        )
+        .await
+        .expect(201);
+    assert_eq!((a["verdict"].as_str(), a["image"].as_str()), (Some("admitted"), Some(image.as_str())));
+    assert!(a["files"].as_array().unwrap().is_empty());
+    for body in [
+        json!({"kind": "container-image", "name": "scorer", "image": "registry.internal/fraud/scorer:latest"}),
+        json!({"kind": "container-image", "name": "scorer"}),
+        json!({"kind": "model", "name": "m", "image": image}),
+    ] {
+        s.post(&format!("/api/v1/projects/{p}/artifacts"), &alice_t, body).await.problem(422, "validation-failed");
+    }
+}
