@@ -1158,7 +1158,7 @@ pub struct AddModelVersion {
 }
 
 impl Operation for AddModelVersion {
-    type Output = (warden_store::ModelRecord, warden_store::ModelVersionRecord);
+    type Output = (warden_store::ModelRecord, warden_store::ModelVersionRecord, warden_store::ArtifactRecord);
     const ACTION: Action = Action::ModelVersionCreate;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
         Ok(Target::of(Resource::Project(self.project.clone())))
@@ -1191,7 +1191,7 @@ impl Operation for AddModelVersion {
         let mut tries = 0;
         loop {
             match ctx.store().add_model_version(&model.id, &a.id, &ctx.principal.id, now).await {
-                Ok(v) => return Ok((model, v)),
+                Ok(v) => return Ok((model, v, a)),
                 Err(warden_store::StoreError::Conflict(_)) if tries < 3 => tries += 1,
                 Err(e) => return Err(e.into()),
             }

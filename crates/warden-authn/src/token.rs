@@ -33,20 +33,12 @@ pub fn mint(token_ulid: &str) -> Minted {
 
 /// Hex SHA-256 of the whole presented token.
 pub fn hash(presented: &str) -> String {
-    hex_lower(&Sha256::digest(presented.as_bytes()))
+    hex::encode(Sha256::digest(presented.as_bytes()))
 }
 
 /// Constant-time equality of two stored hashes.
 pub fn hashes_equal(a: &str, b: &str) -> bool {
     bool::from(subtle::ConstantTimeEq::ct_eq(a.as_bytes(), b.as_bytes()))
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
 }
 
 #[cfg(test)]

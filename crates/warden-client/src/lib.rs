@@ -45,7 +45,8 @@ impl std::fmt::Debug for Client {
     }
 }
 
-fn enc(s: &str) -> String {
+/// Percent-encodes everything but RFC 3986 unreserved characters (for paths and queries).
+pub fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),

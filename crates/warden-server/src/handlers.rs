@@ -729,10 +729,8 @@ pub async fn create_model_version(
     let project = c::project_id("id", &id)?;
     let artifact = warden_core::ArtifactId::parse(&req.artifact)
         .map_err(|e| ApiError::new(ProblemType::ValidationFailed, format!("`artifact`: {e}")))?;
-    let op = ops::AddModelVersion { project: project.clone(), model: name, artifact: artifact.clone() };
-    let (m, v) = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
-    let a = s.app.store().get_artifact(&project, &artifact).await.map_err(warden_app::AppError::from)?;
-    let a = a.ok_or_else(|| ApiError::new(ProblemType::Internal, "the artifact vanished"))?;
+    let op = ops::AddModelVersion { project, model: name, artifact };
+    let (m, v, a) = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok((StatusCode::CREATED, Json(c::model_version(&m, v, a))))
 }
 

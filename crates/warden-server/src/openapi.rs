@@ -10,7 +10,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, RefOr, ResponseBuil
 use utoipa::{IntoResponses, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
-use warden_api::{Problem, ProblemType};
+use warden_api::Problem;
 use warden_app::Action;
 
 use crate::handlers::*;
@@ -206,9 +206,4 @@ fn operations_mut(item: &mut utoipa::openapi::PathItem) -> Vec<&mut Operation> {
 pub fn document() -> OpenApiDoc {
     let (_, doc) = api_router().split_for_parts();
     finish(doc)
-}
-
-#[allow(dead_code)]
-fn _problem_types_are_documented() -> &'static [ProblemType] {
-    ProblemType::ALL
 }

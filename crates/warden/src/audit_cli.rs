@@ -9,7 +9,7 @@ use warden_api as api;
 use warden_ledger::bundle::{LogVerifier, ProofBundle};
 use warden_ledger::note::{Checkpoint, VerifierKey};
 
-use crate::cli::{client, form_encode, short, Global};
+use crate::cli::{client, short, Global};
 use crate::output::{fields, json, opt, table, Format};
 
 #[derive(Debug, Subcommand)]
@@ -202,7 +202,7 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 ("limit", a.limit.map(|l| l.to_string())),
             ] {
                 if let Some(v) = v {
-                    q.push(format!("{k}={}", form_encode(&v)));
+                    q.push(format!("{k}={}", warden_client::enc(&v)));
                 }
             }
             let page = client(g)?.audit_events(&q.join("&")).await?;

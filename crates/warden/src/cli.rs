@@ -648,15 +648,6 @@ fn unreachable_command() -> anyhow::Result<()> {
     Err(anyhow!("this command is handled before the client starts"))
 }
 
-pub(crate) fn form_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 async fn project(command: ProjectCommand, g: &Global) -> anyhow::Result<()> {
     let c = client(g)?;
     let f = g.output;
