@@ -44,6 +44,11 @@ impl Default for LedgerConfig {
 }
 
 /// How often the appender signs a checkpoint while appends flow.
+/// The search index trails the log: it is brought up to date once this many entries
+/// are unindexed (and whenever appends pause), at most `INDEX_MAX` per transaction.
+const INDEX_EVERY: u64 = 4096;
+const INDEX_MAX: u64 = 16_384;
+
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 struct Job {
@@ -132,11 +137,17 @@ impl Ledger {
         // demand by readers), so signing never halves append throughput.
         let mut last_signed = std::time::Instant::now();
         let mut unsigned = Timestamp(0);
+        // Entries [0, indexed) are in the search index; [indexed, head) are scanned.
+        let mut indexed = 0;
+        let mut head = 0;
         loop {
             let first = match tokio::time::timeout(CHECKPOINT_EVERY, rx.recv()).await {
                 Ok(Some(job)) => job,
                 Ok(None) => return,
                 Err(_) => {
+                    if indexed < head {
+                        indexed = self.index_or_log(indexed).await;
+                    }
                     if unsigned.0 > 0 {
                         self.sign_or_log(unsigned).await;
                         unsigned = Timestamp(0);
@@ -173,6 +184,10 @@ impl Ledger {
                         let _ = done.send(Ok(first_index + i as u64));
                     }
                     unsigned = batch_time(&leaves);
+                    head = first_index + leaves.len() as u64;
+                    if head.saturating_sub(indexed) >= INDEX_EVERY {
+                        indexed = self.index_or_log(indexed).await;
+                    }
                     if last_signed.elapsed() >= CHECKPOINT_EVERY {
                         self.sign_or_log(unsigned).await;
                         unsigned = Timestamp(0);
@@ -188,6 +203,18 @@ impl Ledger {
                     // Do not spin against a database that is down.
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
+            }
+        }
+    }
+
+    /// Brings the search index forward; on failure it stays where it was (searches
+    /// still scan the tail) and the next round tries again.
+    async fn index_or_log(&self, indexed: u64) -> u64 {
+        match self.store.index_audit(INDEX_MAX).await {
+            Ok(head) => head,
+            Err(e) => {
+                tracing::error!(error = %e, "could not update the audit search index");
+                indexed
             }
         }
     }

@@ -17,6 +17,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "blobs", include_str!("../migrations/0003_blobs.sql")),
     (4, "registry", include_str!("../migrations/0004_registry.sql")),
     (5, "signers", include_str!("../migrations/0005_signers.sql")),
+    (6, "audit_index", include_str!("../migrations/0006_audit_index.sql")),
 ];
 
 /// Arbitrary constant naming Warden's migration lock.
@@ -24,6 +25,8 @@ const MIGRATION_LOCK: i64 = 0x5741_5244_454e; // "WARDEN"
 
 pub struct PostgresStore {
     pool: PgPool,
+    /// Write transactions take connections from the same pool (row locks order them).
+    writer: PgPool,
 }
 
 impl PostgresStore {
@@ -40,7 +43,7 @@ impl PostgresStore {
             .connect_with(options)
             .await
             .map_err(shared_sql::map_err("connection"))?;
-        let store = Self { pool };
+        let store = Self { writer: pool.clone(), pool };
         store.migrate().await?;
         Ok(store)
     }

@@ -18,10 +18,16 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "blobs", include_str!("../migrations/0003_blobs.sql")),
     (4, "registry", include_str!("../migrations/0004_registry.sql")),
     (5, "signers", include_str!("../migrations/0005_signers.sql")),
+    (6, "audit_index", include_str!("../migrations/0006_audit_index.sql")),
 ];
 
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// One connection for write transactions. SQLite admits one writer at a time
+    /// anyway; keeping them on one connection keeps its page cache warm (a connection
+    /// drops its whole cache when it sees another connection's commit) and queues
+    /// writers in the pool instead of in busy-retry loops.
+    writer: SqlitePool,
 }
 
 impl SqliteStore {
@@ -47,17 +53,24 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
-            // A larger page cache and fewer WAL checkpoints keep index updates of the
-            // audit log off the disk between commits; durability is unchanged.
-            .pragma("cache_size", "-65536")
+            .pragma("cache_size", "-16384")
+            // Fewer WAL checkpoints keep index updates of the audit log off the disk
+            // between commits; durability is unchanged.
             .pragma("wal_autocheckpoint", "8192");
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(shared_sql::map_err("connection"))?;
-        let store = Self { pool };
+        // The writer keeps a larger page cache: the audit log's hot pages stay in it.
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.pragma("cache_size", "-65536"))
+            .await
+            .map_err(shared_sql::map_err("connection"))?;
+        let store = Self { pool, writer };
         store.migrate().await?;
         Ok(store)
     }

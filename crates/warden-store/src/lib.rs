@@ -148,6 +148,10 @@ pub trait Store: Send + Sync + 'static {
     /// returns) and returns the index of the first.
     async fn append_audit(&self, leaves: &[AuditLeaf]) -> Result<u64>;
     async fn audit_size(&self) -> Result<u64>;
+    /// Adds the search terms of up to `max` entries past the search index's head, in
+    /// one transaction, and returns the new head (entries `[0, head)` are indexed).
+    /// Searches are exact whatever the head: they scan the unindexed tail.
+    async fn index_audit(&self, max: u64) -> Result<u64>;
     /// Leaf hashes of entries `[from, to)`, in order.
     async fn audit_leaf_hashes(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>>;
     /// Up to `limit` entries from index `from` on, in order.

@@ -5,8 +5,9 @@
 //! The macro expands inside an engine crate, which must depend on `sqlx`, `async-trait`,
 //! `serde_json`, `warden-core` and `warden-store`.
 
-/// Implements [`crate::Store`] for `$store` (a struct with a `pool: sqlx::Pool<$db>`
-/// field and an `ENGINE: &str` associated const) over database `$db`.
+/// Implements [`crate::Store`] for `$store` (a struct with `pool` and `writer` fields of
+/// type `sqlx::Pool<$db>`, write transactions going to `writer`, and an `ENGINE: &str`
+/// associated const) over database `$db`.
 #[macro_export]
 macro_rules! sql_store_impl {
     ($store:ty, $db:ty) => {
@@ -23,6 +24,12 @@ macro_rules! sql_store_impl {
             };
 
             type Row = <$db as sqlx::Database>::Row;
+
+            /// Rows in the next audit INSERT: the largest power of two up to 256 that
+            /// fits what is left.
+            fn audit_chunk(left: usize) -> usize {
+                1 << (usize::BITS - 1 - left.min(256).leading_zeros())
+            }
 
             pub(crate) fn map_err(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
                 move |e| match e {
@@ -166,6 +173,47 @@ macro_rules! sql_store_impl {
 
             const AUDIT_COLS: &str =
                 "idx, time, category, action, actor, resource, outcome, project_id, request_id, event, leaf_hash";
+
+            const AUDIT_COLS_L: &str = "l.idx, l.time, l.category, l.action, l.actor, l.resource, l.outcome, \
+                l.project_id, l.request_id, l.event, l.leaf_hash";
+
+            /// Search-index terms: prefix and the audit_log column it indexes.
+            /// (The category follows from the action, so it has no term of its own.)
+            const AUDIT_TERMS: [(&str, &str); 5] = [
+                ("actor:", "actor"),
+                ("resource:", "resource"),
+                ("project:", "project_id"),
+                ("action:", "action"),
+                ("outcome:", "outcome"),
+            ];
+
+            /// The filter's conditions on audit_log `l`; `bind_filter` binds $2..$10.
+            const AUDIT_WHERE: &str = "(CAST($2 AS TEXT) IS NULL OR l.category = $2) \
+                AND (CAST($3 AS TEXT) IS NULL OR l.action = $3) \
+                AND (CAST($4 AS TEXT) IS NULL OR l.actor = $4) \
+                AND (CAST($5 AS TEXT) IS NULL OR l.resource = $5) \
+                AND (CAST($6 AS TEXT) IS NULL OR l.outcome = $6) \
+                AND (CAST($7 AS TEXT) IS NULL OR l.project_id = $7) \
+                AND (CAST($8 AS BIGINT) IS NULL OR l.time >= $8) \
+                AND (CAST($9 AS BIGINT) IS NULL OR l.time < $9)";
+
+            fn bind_filter<'q>(
+                q: sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>>,
+                after: i64,
+                f: &'q AuditFilter,
+                limit: i64,
+            ) -> sqlx::query::Query<'q, $db, <$db as sqlx::Database>::Arguments<'q>> {
+                q.bind(after)
+                    .bind(&f.category)
+                    .bind(&f.action)
+                    .bind(&f.actor)
+                    .bind(&f.resource)
+                    .bind(&f.outcome)
+                    .bind(&f.project)
+                    .bind(f.since.map(|t| t.0))
+                    .bind(f.until.map(|t| t.0))
+                    .bind(limit)
+            }
 
             fn audit_entry(row: &Row) -> Result<AuditEntry> {
                 let g = |e: sqlx::Error| bad("audit", e);
@@ -387,7 +435,7 @@ macro_rules! sql_store_impl {
 
             impl $store {
                 async fn begin_write(&self) -> Result<sqlx::Transaction<'static, $db>> {
-                    self.pool.begin().await.map_err(map_err("transaction"))
+                    self.writer.begin().await.map_err(map_err("transaction"))
                 }
             }
 
@@ -1027,8 +1075,14 @@ macro_rules! sql_store_impl {
                         .map_err(map_err("audit head"))?;
                     let end: i64 = row.try_get("size").map_err(|e| bad("audit head", e))?;
                     let first = end - n;
-                    for (c, chunk) in leaves.chunks(400).enumerate() {
-                        let base = first + (c * 400) as i64;
+                    // Power-of-two chunks: a handful of statement shapes, each prepared
+                    // once and cached, instead of a new statement for every batch size.
+                    let mut at = 0usize;
+                    while at < leaves.len() {
+                        let len = audit_chunk(leaves.len() - at);
+                        let chunk = &leaves[at..at + len];
+                        let base = first + at as i64;
+                        at += len;
                         let mut qb = sqlx::QueryBuilder::<$db>::new(format!("INSERT INTO audit_log ({AUDIT_COLS}) "));
                         qb.push_values(chunk.iter().enumerate(), |mut b, (i, l)| {
                             b.push_bind(base + i as i64)
@@ -1047,6 +1101,44 @@ macro_rules! sql_store_impl {
                     }
                     tx.commit().await.map_err(map_err("audit append"))?;
                     u64::try_from(first).map_err(|e| bad("audit head", e))
+                }
+
+                async fn index_audit(&self, max: u64) -> Result<u64> {
+                    let mut tx = self.begin_write().await?;
+                    // The head row's lock serialises indexers across replicas.
+                    let row = sqlx::query("UPDATE audit_index_head SET size = size WHERE id = 1 RETURNING size")
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(map_err("audit index"))?;
+                    let from: i64 = row.try_get("size").map_err(|e| bad("audit index", e))?;
+                    // Entries below the log's head are committed (they commit with it).
+                    let row = sqlx::query("SELECT size FROM audit_head WHERE id = 1")
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(map_err("audit head"))?;
+                    let size: i64 = row.try_get("size").map_err(|e| bad("audit head", e))?;
+                    let to = size.min(from.saturating_add(i64_of(max)?));
+                    if to <= from {
+                        return u64::try_from(from).map_err(|e| bad("audit index", e));
+                    }
+                    for (prefix, column) in AUDIT_TERMS {
+                        sqlx::query(&format!(
+                            "INSERT INTO audit_index (term, idx) SELECT '{prefix}' || {column}, idx FROM audit_log \
+                             WHERE idx >= $1 AND idx < $2 AND {column} IS NOT NULL"
+                        ))
+                        .bind(from)
+                        .bind(to)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err("audit index"))?;
+                    }
+                    sqlx::query("UPDATE audit_index_head SET size = $1 WHERE id = 1")
+                        .bind(to)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err("audit index"))?;
+                    tx.commit().await.map_err(map_err("audit index"))?;
+                    u64::try_from(to).map_err(|e| bad("audit index", e))
                 }
 
                 async fn audit_size(&self) -> Result<u64> {
@@ -1085,32 +1177,40 @@ macro_rules! sql_store_impl {
                         None => -1,
                         Some(c) => c.parse().map_err(|_| StoreError::Internal(format!("bad audit cursor `{c}`")))?,
                     };
-                    let rows = sqlx::query(&format!(
-                        "SELECT {AUDIT_COLS} FROM audit_log WHERE idx > $1 \
-                         AND (CAST($2 AS TEXT) IS NULL OR category = $2) \
-                         AND (CAST($3 AS TEXT) IS NULL OR action = $3) \
-                         AND (CAST($4 AS TEXT) IS NULL OR actor = $4) \
-                         AND (CAST($5 AS TEXT) IS NULL OR resource = $5) \
-                         AND (CAST($6 AS TEXT) IS NULL OR outcome = $6) \
-                         AND (CAST($7 AS TEXT) IS NULL OR project_id = $7) \
-                         AND (CAST($8 AS BIGINT) IS NULL OR time >= $8) \
-                         AND (CAST($9 AS BIGINT) IS NULL OR time < $9) \
-                         ORDER BY idx LIMIT $10"
-                    ))
-                    .bind(after)
-                    .bind(&f.category)
-                    .bind(&f.action)
-                    .bind(&f.actor)
-                    .bind(&f.resource)
-                    .bind(&f.outcome)
-                    .bind(&f.project)
-                    .bind(f.since.map(|t| t.0))
-                    .bind(f.until.map(|t| t.0))
-                    .bind(page.limit_i64())
-                    .fetch_all(&self.pool)
-                    .await
-                    .map_err(map_err("audit search"))?;
-                    collect(rows, audit_entry)
+                    let limit = page.limit_i64();
+                    // The most selective term the filter names, if any.
+                    let term = [("actor:", &f.actor), ("resource:", &f.resource), ("project:", &f.project), ("action:", &f.action), ("outcome:", &f.outcome)]
+                        .into_iter()
+                        .find_map(|(prefix, v)| v.as_ref().map(|v| format!("{prefix}{v}")));
+                    let mut found = Vec::new();
+                    // Entries below the index head come through the index, in index order;
+                    // the tail above it (a few thousand at most) is scanned.
+                    let mut tail_after = after;
+                    if let Some(term) = &term {
+                        let row = sqlx::query("SELECT size FROM audit_index_head WHERE id = 1")
+                            .fetch_one(&self.pool)
+                            .await
+                            .map_err(map_err("audit index"))?;
+                        let indexed: i64 = row.try_get("size").map_err(|e| bad("audit index", e))?;
+                        if after + 1 < indexed {
+                            let sql = format!(
+                                "SELECT {AUDIT_COLS_L} FROM audit_index i JOIN audit_log l ON l.idx = i.idx \
+                                 WHERE i.term = $11 AND i.idx > $1 AND i.idx < $12 AND {AUDIT_WHERE} ORDER BY i.idx LIMIT $10"
+                            );
+                            let rows = bind_filter(sqlx::query(&sql), after, f, limit).bind(term).bind(indexed);
+                            found = collect(rows.fetch_all(&self.pool).await.map_err(map_err("audit search"))?, audit_entry)?;
+                            if found.len() as i64 >= limit {
+                                return Ok(found);
+                            }
+                        }
+                        tail_after = after.max(indexed - 1);
+                    }
+                    let sql = format!(
+                        "SELECT {AUDIT_COLS} FROM audit_log l WHERE l.idx > $1 AND {AUDIT_WHERE} ORDER BY l.idx LIMIT $10"
+                    );
+                    let rows = bind_filter(sqlx::query(&sql), tail_after, f, limit - found.len() as i64);
+                    found.extend(collect(rows.fetch_all(&self.pool).await.map_err(map_err("audit search"))?, audit_entry)?);
+                    Ok(found)
                 }
 
                 async fn put_checkpoint(&self, c: &CheckpointRecord) -> Result<()> {
@@ -1121,7 +1221,7 @@ macro_rules! sql_store_impl {
                     .bind(i64_of(c.tree_size)?)
                     .bind(&c.note)
                     .bind(c.created_at.0)
-                    .execute(&self.pool)
+                    .execute(&self.writer)
                     .await
                     .map_err(map_err("checkpoint"))?;
                     Ok(())

@@ -310,23 +310,24 @@ async fn audit(store: &dyn Store) {
     assert_eq!(hashes, entries[2..5].iter().map(|e| e.leaf.leaf_hash.clone()).collect::<Vec<_>>());
     assert_eq!(store.audit_entries(1010, 10).await.unwrap().len(), 2);
 
-    // Search.
-    let denies = AuditFilter { outcome: Some("deny".into()), ..Default::default() };
-    let found = store.search_audit(&denies, &Page::first(10)).await.unwrap();
-    assert_eq!(found.iter().map(|e| e.index).collect::<Vec<_>>(), vec![3]);
-    let by = AuditFilter { actor: Some("usr_a".into()), action: Some("project.create".into()), ..Default::default() };
-    assert_eq!(store.search_audit(&by, &Page::first(10)).await.unwrap().len(), 2);
-    let window =
-        AuditFilter { since: Some(Timestamp(T0.0 + 10)), until: Some(Timestamp(T0.0 + 20)), ..Default::default() };
-    let mut page = Page::first(4);
-    let mut seen = Vec::new();
-    loop {
-        let rows = store.search_audit(&window, &page).await.unwrap();
-        let Some(last) = rows.last() else { break };
-        page.after = Some(last.index.to_string());
-        seen.extend(rows.iter().map(|e| e.index));
-    }
-    assert_eq!(seen, (10..20).collect::<Vec<u64>>(), "cursor pages over a time window");
+    // Search gives the same answers however far the search index has got: not at all,
+    // part of the way (pages then cross from indexed entries into the scanned tail), and
+    // all of it.
+    assert_eq!(store.index_audit(0).await.unwrap(), 0);
+    search_checks(store).await;
+    assert_eq!(store.index_audit(7).await.unwrap(), 7, "the index grows by at most `max`");
+    search_checks(store).await;
+    assert_eq!(store.index_audit(600).await.unwrap(), 607);
+    search_checks(store).await;
+    assert_eq!(store.index_audit(10_000).await.unwrap(), 1012, "never past the log's head");
+    assert_eq!(store.index_audit(10_000).await.unwrap(), 1012);
+    search_checks(store).await;
+    store.append_audit(&[leaf(2000, "usr_a", "deny")]).await.unwrap();
+    let late = AuditFilter { actor: Some("usr_a".into()), outcome: Some("deny".into()), ..Default::default() };
+    let found = store.search_audit(&late, &Page::first(10)).await.unwrap();
+    assert_eq!(found.iter().map(|e| e.index).collect::<Vec<_>>(), vec![1012], "an unindexed entry is found");
+    assert_eq!(store.index_audit(10_000).await.unwrap(), 1013);
+    assert_eq!(store.search_audit(&late, &Page::first(10)).await.unwrap(), found);
 
     // Checkpoints: one per size, the first write wins.
     for size in [3u64, 1004, 1012] {
@@ -347,6 +348,36 @@ async fn audit(store: &dyn Store) {
     store.set_export_cursor("siem", 42, T0).await.unwrap();
     assert_eq!(store.export_cursor("siem").await.unwrap(), 42);
     assert_eq!(store.export_cursor("file").await.unwrap(), 0);
+}
+
+async fn search_checks(store: &dyn Store) {
+    let ids = |rows: Vec<AuditEntry>| rows.iter().map(|e| e.index).collect::<Vec<u64>>();
+    let denies = AuditFilter { outcome: Some("deny".into()), ..Default::default() };
+    assert_eq!(ids(store.search_audit(&denies, &Page::first(10)).await.unwrap()), vec![3]);
+    let by = AuditFilter { actor: Some("usr_a".into()), action: Some("project.create".into()), ..Default::default() };
+    assert_eq!(ids(store.search_audit(&by, &Page::first(10)).await.unwrap()), vec![0, 2]);
+    let nobody = AuditFilter { actor: Some("usr_z".into()), ..Default::default() };
+    assert!(store.search_audit(&nobody, &Page::first(10)).await.unwrap().is_empty());
+    let pages = |filter: AuditFilter, size: u32| async move {
+        let mut page = Page::first(size);
+        let mut seen = Vec::new();
+        loop {
+            let rows = store.search_audit(&filter, &page).await.unwrap();
+            assert!(rows.len() <= size as usize);
+            let Some(last) = rows.last() else { break };
+            page.after = Some(last.index.to_string());
+            seen.extend(rows.iter().map(|e| e.index));
+        }
+        seen
+    };
+    let window =
+        AuditFilter { since: Some(Timestamp(T0.0 + 10)), until: Some(Timestamp(T0.0 + 20)), ..Default::default() };
+    assert_eq!(pages(window, 4).await, (10..20).collect::<Vec<u64>>(), "cursor pages over a time window");
+    // Every odd entry from 5 to 1003 is usr_c's `whoami`; pages of 97 cross the index head.
+    let whoami = AuditFilter { actor: Some("usr_c".into()), action: Some("whoami".into()), ..Default::default() };
+    assert_eq!(pages(whoami, 97).await, (5..1004).step_by(2).collect::<Vec<u64>>());
+    let d = AuditFilter { actor: Some("usr_d".into()), ..Default::default() };
+    assert_eq!(pages(d, 3).await, (1004..1012).collect::<Vec<u64>>());
 }
 
 async fn blobs(store: &dyn Store) {
