@@ -1,16 +1,18 @@
 //! A content-addressed blob store on the `object_store` crate: a local folder by default,
 //! S3-compatible or Azure Blob when built with those backends.
 //!
-//! Uploads stream: each chunk is hashed and handed to a multipart upload under
-//! `uploads/`, so memory stays bounded by a few chunks whatever the size. Only when the
-//! SHA-256 of what arrived equals the declared digest is the object published at
-//! `sha256/<hex>`; otherwise it is deleted. An interrupted upload never becomes visible.
+//! Uploads stream: each chunk is hashed and written under `uploads/`, so memory stays
+//! bounded by a few chunks whatever the size. In a local folder a thread of its own
+//! writes (overlapping the hashing) and the file is fdatasync'ed before it counts;
+//! other backends take an `object_store` multipart upload. Only when the SHA-256 of
+//! what arrived equals the declared digest is the object published at `sha256/<hex>`;
+//! otherwise it is deleted. An interrupted upload never becomes visible.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 use std::fmt;
-use std::path::Path as FsPath;
+use std::path::{Path as FsPath, PathBuf};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -23,6 +25,8 @@ use sha2::{Digest as _, Sha256};
 /// an upload's memory.
 const CHUNK: usize = 8 * 1024 * 1024;
 const IN_FLIGHT: usize = 2;
+/// Chunks queued for a local upload's writer thread (each as the body delivered it).
+const LOCAL_IN_FLIGHT: usize = 16;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Digest(pub [u8; 32]);
@@ -87,6 +91,9 @@ pub struct Stored {
 #[derive(Clone)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
+    /// For a local folder: its path, so uploads can be written by a thread of their own
+    /// (overlapping the hashing) and flushed to disk before they are published.
+    local: Option<PathBuf>,
 }
 
 impl fmt::Debug for BlobStore {
@@ -100,7 +107,8 @@ impl BlobStore {
     pub fn local(dir: &FsPath) -> Result<Self, BlobError> {
         std::fs::create_dir_all(dir).map_err(|e| BlobError::Store(format!("{}: {e}", dir.display())))?;
         let fs = object_store::local::LocalFileSystem::new_with_prefix(dir)?;
-        Ok(Self { store: Arc::new(fs) })
+        let root = std::fs::canonicalize(dir).map_err(|e| BlobError::Store(format!("{}: {e}", dir.display())))?;
+        Ok(Self { store: Arc::new(fs), local: Some(root) })
     }
 
     /// A store named by URL: `file:///path`, `s3://bucket/prefix` (credentials, region
@@ -125,15 +133,15 @@ impl BlobStore {
     fn with_prefix(store: Arc<dyn ObjectStore>, prefix: &str) -> Self {
         let prefix = prefix.trim_matches('/');
         if prefix.is_empty() {
-            Self { store }
+            Self { store, local: None }
         } else {
-            Self { store: Arc::new(object_store::prefix::PrefixStore::new(store, prefix)) }
+            Self { store: Arc::new(object_store::prefix::PrefixStore::new(store, prefix)), local: None }
         }
     }
 
     /// A store over any `object_store` backend.
     pub fn new(store: Arc<dyn ObjectStore>) -> Self {
-        Self { store }
+        Self { store, local: None }
     }
 
     /// Streams `body` in, verifying it against `declared` (when given) and `max_bytes`.
@@ -143,6 +151,25 @@ impl BlobStore {
         E: fmt::Display,
     {
         let temp = Path::from(format!("uploads/{}", ulid::Ulid::new()));
+        if let Some(root) = &self.local {
+            let file = root.join(temp.as_ref());
+            return match Self::write_local(&file, max_bytes, body).await {
+                Ok((digest, size)) => {
+                    let stored = self.publish(temp, declared, digest, size).await?;
+                    // The new name must survive a crash too.
+                    let dir = root.join("sha256");
+                    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+                        .await
+                        .map_err(|e| BlobError::Store(e.to_string()))?
+                        .map_err(|e| BlobError::Store(format!("syncing the blob directory: {e}")))?;
+                    Ok(stored)
+                }
+                Err(e) => {
+                    let _ = tokio::fs::remove_file(&file).await;
+                    Err(e)
+                }
+            };
+        }
         let upload = self.store.put_multipart(&temp).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, CHUNK);
         match Self::stream_into(&mut writer, max_bytes, body).await {
@@ -155,6 +182,60 @@ impl BlobStore {
                 Err(e)
             }
         }
+    }
+
+    /// A local upload: this task hashes while a blocking thread writes, with a few
+    /// chunks between them, and the file is on disk (fdatasync) before it returns.
+    /// Syncing every `SYNC_EVERY` bytes lets the disk keep pace instead of taking the
+    /// whole file at the end.
+    async fn write_local<S, E>(file: &FsPath, max_bytes: u64, mut body: S) -> Result<(Digest, u64), BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: fmt::Display,
+    {
+        const SYNC_EVERY: u64 = 64 * 1024 * 1024;
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(LOCAL_IN_FLIGHT);
+        let path = file.to_path_buf();
+        let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            use std::io::Write as _;
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            let mut f = std::fs::File::create(&path)?;
+            let mut unsynced = 0u64;
+            while let Some(chunk) = rx.blocking_recv() {
+                f.write_all(&chunk)?;
+                unsynced += chunk.len() as u64;
+                if unsynced >= SYNC_EVERY {
+                    f.sync_data()?;
+                    unsynced = 0;
+                }
+            }
+            f.sync_all()
+        });
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        let fed = async {
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
+                size = size.saturating_add(chunk.len() as u64);
+                if size > max_bytes {
+                    return Err(BlobError::TooLarge(max_bytes));
+                }
+                hasher.update(&chunk);
+                // A closed channel means the writer failed; its error is reported below.
+                if tx.send(chunk).await.is_err() {
+                    break;
+                }
+            }
+            Ok(())
+        }
+        .await;
+        drop(tx);
+        let written = writer.await.map_err(|e| BlobError::Store(e.to_string()))?;
+        fed?;
+        written.map_err(|e| BlobError::Store(format!("writing the upload: {e}")))?;
+        Ok((Digest(hasher.finalize().into()), size))
     }
 
     async fn stream_into<S, E>(

@@ -115,3 +115,22 @@ fn urls_pick_a_backend() {
     assert!(BlobStore::from_url("ftp://example.test/x").is_err());
     assert!(BlobStore::from_url("not a url").is_err());
 }
+
+/// The object-store path (multipart upload, verify, publish) that S3 and Azure take,
+/// over `object_store`'s in-memory backend; local folders take their own writer.
+#[tokio::test]
+async fn object_store_path_verifies_before_publishing() {
+    let s = BlobStore::new(Arc::new(object_store::memory::InMemory::new()));
+    let data: Vec<u8> = (0..(CHUNK as u32 + 1_000_000)).map(|i| (i % 241) as u8).collect();
+    let d = sha(&data);
+    let stored = s.put(Some(d), u64::MAX, chunks(&data, 1 << 20)).await.unwrap();
+    assert_eq!(stored, Stored { digest: d, size: data.len() as u64, created: true });
+    assert_eq!(collect(&s, &d).await, data);
+    assert!(!s.put(None, u64::MAX, chunks(&data, 1 << 19)).await.unwrap().created, "deduplicated");
+    let err = s.put(Some(sha(b"declared")), u64::MAX, chunks(b"actual", 3)).await.unwrap_err();
+    assert!(matches!(err, BlobError::DigestMismatch { .. }), "{err}");
+    assert_eq!(s.size(&sha(b"actual")).await.unwrap(), None);
+    let err = s.put(None, 10, chunks(&[0u8; 100], 7)).await.unwrap_err();
+    assert!(matches!(err, BlobError::TooLarge(10)));
+    assert_eq!(s.pending_uploads().await.unwrap(), 0, "nothing left under uploads/");
+}
