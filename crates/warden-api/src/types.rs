@@ -447,6 +447,12 @@ pub struct Artifact {
 pub struct CreateModelVersionRequest {
     /// An admitted artifact of the project.
     pub artifact: String,
+    /// Training runs that produced the version (run ids), when known.
+    #[serde(default)]
+    pub runs: Vec<String>,
+    /// Datasets it was trained or evaluated on (catalog names or URIs), when known.
+    #[serde(default)]
+    pub datasets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -454,8 +460,48 @@ pub struct ModelVersion {
     pub model: String,
     pub version: u64,
     pub artifact: Artifact,
+    #[serde(default)]
+    pub runs: Vec<String>,
+    #[serde(default)]
+    pub datasets: Vec<String>,
+    /// Aliases pointing at this version.
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
     pub created_by: String,
     pub created_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetModelAliasRequest {
+    pub version: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModelAlias {
+    pub model: String,
+    pub alias: String,
+    pub version: u64,
+    pub updated_by: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetModelTagRequest {
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ModelTag {
+    pub model: String,
+    pub version: u64,
+    pub key: String,
+    pub value: String,
+    pub updated_by: String,
+    pub updated_at: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

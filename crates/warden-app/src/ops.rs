@@ -1150,11 +1150,34 @@ impl Operation for GetArtifact {
 }
 
 /// Registers an admitted, unexpired artifact as the next version of a model (created on
-/// its first version). Versions are immutable.
+/// its first version), with the training runs and datasets it came from when known.
+/// Versions are immutable.
 pub struct AddModelVersion {
     pub project: ProjectId,
     pub model: String,
     pub artifact: warden_core::ArtifactId,
+    pub lineage: warden_store::VersionLineage,
+}
+
+/// Most runs or datasets one version may name, and the longest reference.
+const MAX_LINEAGE: usize = 64;
+const MAX_REFERENCE: usize = 512;
+
+fn lineage_ok(l: &mut warden_store::VersionLineage) -> Result<(), AppError> {
+    for (field, refs) in [("runs", &mut l.runs), ("datasets", &mut l.datasets)] {
+        if refs.len() > MAX_LINEAGE {
+            return Err(AppError::Invalid(format!("`{field}` names more than {MAX_LINEAGE} references")));
+        }
+        for r in refs.iter() {
+            if r.trim().is_empty() {
+                return Err(AppError::Invalid(format!("`{field}` holds an empty reference")));
+            }
+            text_ok(field, r, MAX_REFERENCE)?;
+        }
+        refs.sort();
+        refs.dedup();
+    }
+    Ok(())
 }
 
 impl Operation for AddModelVersion {
@@ -1163,8 +1186,9 @@ impl Operation for AddModelVersion {
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
         Ok(Target::of(Resource::Project(self.project.clone())))
     }
-    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+    async fn execute(mut self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
         name_ok(&self.model)?;
+        lineage_ok(&mut self.lineage)?;
         let a = ctx
             .store()
             .get_artifact(&self.project, &self.artifact)
@@ -1190,7 +1214,7 @@ impl Operation for AddModelVersion {
         // Two concurrent registrations may pick the same number; the loser retries.
         let mut tries = 0;
         loop {
-            match ctx.store().add_model_version(&model.id, &a.id, &ctx.principal.id, now).await {
+            match ctx.store().add_model_version(&model.id, &a.id, &self.lineage, &ctx.principal.id, now).await {
                 Ok(v) => return Ok((model, v, a)),
                 Err(warden_store::StoreError::Conflict(_)) if tries < 3 => tries += 1,
                 Err(e) => return Err(e.into()),
@@ -1199,13 +1223,55 @@ impl Operation for AddModelVersion {
     }
 }
 
+/// One version as a reader sees it: its artifact, the aliases pointing at it and its tags.
+#[derive(Debug, Clone)]
+pub struct VersionView {
+    pub version: warden_store::ModelVersionRecord,
+    pub artifact: warden_store::ArtifactRecord,
+    pub aliases: Vec<String>,
+    pub tags: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelView {
+    pub model: warden_store::ModelRecord,
+    pub versions: Vec<VersionView>,
+}
+
+async fn model_named(
+    ctx: &Authorized<'_>,
+    project: &ProjectId,
+    name: &str,
+) -> Result<warden_store::ModelRecord, AppError> {
+    ctx.store().get_model(project, name).await?.ok_or_else(|| AppError::NotFound(format!("model `{name}`")))
+}
+
+/// Every version of a model with its artifact, aliases and tags.
+async fn model_view(ctx: &Authorized<'_>, m: warden_store::ModelRecord) -> Result<ModelView, AppError> {
+    let aliases = ctx.store().list_model_aliases(&m.id).await?;
+    let tags = ctx.store().list_model_tags(&m.id).await?;
+    let mut versions = Vec::new();
+    for v in ctx.store().list_model_versions(&m.id).await? {
+        let artifact = ctx
+            .store()
+            .get_artifact(&m.project, &v.artifact)
+            .await?
+            .ok_or_else(|| AppError::Internal(format!("version {} names a missing artifact", v.version)))?;
+        versions.push(VersionView {
+            aliases: aliases.iter().filter(|a| a.version == v.version).map(|a| a.alias.clone()).collect(),
+            tags: tags.iter().filter(|t| t.version == v.version).map(|t| (t.key.clone(), t.value.clone())).collect(),
+            artifact,
+            version: v,
+        });
+    }
+    Ok(ModelView { model: m, versions })
+}
+
 /// A model with its versions and each version's artifact.
 pub struct GetModel {
     pub project: ProjectId,
     pub name: String,
 }
-
-pub type ModelView = (warden_store::ModelRecord, Vec<(warden_store::ModelVersionRecord, warden_store::ArtifactRecord)>);
 
 impl Operation for GetModel {
     type Output = ModelView;
@@ -1214,21 +1280,152 @@ impl Operation for GetModel {
         Ok(Target::of(Resource::Project(self.project.clone())))
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
-        let m = ctx
-            .store()
-            .get_model(&self.project, &self.name)
-            .await?
-            .ok_or_else(|| AppError::NotFound(format!("model `{}`", self.name)))?;
-        let mut versions = Vec::new();
-        for v in ctx.store().list_model_versions(&m.id).await? {
-            let a = ctx
-                .store()
-                .get_artifact(&self.project, &v.artifact)
-                .await?
-                .ok_or_else(|| AppError::Internal(format!("version {} names a missing artifact", v.version)))?;
-            versions.push((v, a));
+        let m = model_named(&ctx, &self.project, &self.name).await?;
+        model_view(&ctx, m).await
+    }
+}
+
+/// The computed alias every model has: its highest version.
+pub const LATEST: &str = "latest";
+
+/// One version, named by number, by alias, or `latest`.
+pub struct GetModelVersion {
+    pub project: ProjectId,
+    pub name: String,
+    pub reference: String,
+}
+
+impl Operation for GetModelVersion {
+    type Output = (warden_store::ModelRecord, VersionView);
+    const ACTION: Action = Action::ModelRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let m = model_named(&ctx, &self.project, &self.name).await?;
+        let view = model_view(&ctx, m).await?;
+        let found = if let Ok(n) = self.reference.parse::<u64>() {
+            view.versions.into_iter().find(|v| v.version.version == n)
+        } else if self.reference == LATEST {
+            view.versions.into_iter().next_back()
+        } else {
+            view.versions.into_iter().find(|v| v.aliases.contains(&self.reference))
+        };
+        let v = found.ok_or_else(|| {
+            AppError::NotFound(format!("model `{}` has no version or alias `{}`", self.name, self.reference))
+        })?;
+        Ok((view.model, v))
+    }
+}
+
+/// Alias names: a lowercase letter, then lowercase letters, digits, `-` and `_`; never
+/// all digits (those are version numbers) and never `latest` (computed).
+fn alias_ok(alias: &str) -> Result<(), AppError> {
+    let mut chars = alias.chars();
+    let good = alias.len() <= 63
+        && chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !good {
+        return Err(AppError::Invalid(format!(
+            "alias `{alias}`: use 1 to 63 lowercase letters, digits, `-` or `_`, starting with a letter"
+        )));
+    }
+    if alias == LATEST {
+        return Err(AppError::Invalid("`latest` always means the highest version; it cannot be set".into()));
+    }
+    Ok(())
+}
+
+/// Points an alias at a version, or removes it (`version: None`).
+pub struct SetModelAlias {
+    pub project: ProjectId,
+    pub model: String,
+    pub alias: String,
+    pub version: Option<u64>,
+}
+
+impl Operation for SetModelAlias {
+    type Output = Option<warden_store::ModelAliasRecord>;
+    const ACTION: Action = Action::ModelAliasSet;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        alias_ok(&self.alias)?;
+        let m = model_named(&ctx, &self.project, &self.model).await?;
+        let Some(version) = self.version else {
+            if !ctx.store().delete_model_alias(&m.id, &self.alias).await? {
+                return Err(AppError::NotFound(format!("alias `{}` of model `{}`", self.alias, self.model)));
+            }
+            return Ok(None);
+        };
+        if !ctx.store().list_model_versions(&m.id).await?.iter().any(|v| v.version == version) {
+            return Err(AppError::NotFound(format!("version {version} of model `{}`", self.model)));
         }
-        Ok((m, versions))
+        let record = warden_store::ModelAliasRecord {
+            alias: self.alias,
+            version,
+            updated_by: ctx.principal.id.clone(),
+            updated_at: ctx.now(),
+        };
+        ctx.store().set_model_alias(&m.id, &record).await?;
+        Ok(Some(record))
+    }
+}
+
+fn tag_ok(key: &str, value: Option<&str>) -> Result<(), AppError> {
+    let good =
+        !key.is_empty() && key.len() <= 128 && key.chars().all(|c| c.is_ascii_alphanumeric() || "_.-:/".contains(c));
+    if !good {
+        return Err(AppError::Invalid(format!(
+            "tag key `{key}`: use 1 to 128 letters, digits, `_`, `.`, `-`, `:` or `/`"
+        )));
+    }
+    if let Some(v) = value {
+        text_ok("value", v, 1024)?;
+    }
+    Ok(())
+}
+
+/// Sets a tag on a version, or removes it (`value: None`).
+pub struct SetModelTag {
+    pub project: ProjectId,
+    pub model: String,
+    pub version: u64,
+    pub key: String,
+    pub value: Option<String>,
+}
+
+impl Operation for SetModelTag {
+    type Output = Option<warden_store::ModelTagRecord>;
+    const ACTION: Action = Action::ModelTagSet;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        tag_ok(&self.key, self.value.as_deref())?;
+        let m = model_named(&ctx, &self.project, &self.model).await?;
+        let Some(value) = self.value else {
+            if !ctx.store().delete_model_tag(&m.id, self.version, &self.key).await? {
+                return Err(AppError::NotFound(format!(
+                    "tag `{}` on version {} of model `{}`",
+                    self.key, self.version, self.model
+                )));
+            }
+            return Ok(None);
+        };
+        if !ctx.store().list_model_versions(&m.id).await?.iter().any(|v| v.version == self.version) {
+            return Err(AppError::NotFound(format!("version {} of model `{}`", self.version, self.model)));
+        }
+        let record = warden_store::ModelTagRecord {
+            version: self.version,
+            key: self.key,
+            value,
+            updated_by: ctx.principal.id.clone(),
+            updated_at: ctx.now(),
+        };
+        ctx.store().set_model_tag(&m.id, &record).await?;
+        Ok(Some(record))
     }
 }
 

@@ -116,6 +116,12 @@ impl Client {
             .ok_or(ClientError::Unexpected { status: 204, body: String::new() })
     }
 
+    async fn put<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.send(self.http.put(format!("{}{path}", self.base)).json(body))
+            .await?
+            .ok_or(ClientError::Unexpected { status: 204, body: String::new() })
+    }
+
     async fn post_empty(&self, path: &str) -> Result<()> {
         self.send::<serde_json::Value>(self.http.post(format!("{}{path}", self.base))).await.map(|_| ())
     }
@@ -407,9 +413,52 @@ impl Client {
         self.get(&format!("/api/v1/projects/{}/artifacts/{}", enc(project), enc(id))).await
     }
 
-    pub async fn create_model_version(&self, project: &str, model: &str, artifact: &str) -> Result<api::ModelVersion> {
-        let req = api::CreateModelVersionRequest { artifact: artifact.to_string() };
-        self.post(&format!("/api/v1/projects/{}/models/{}/versions", enc(project), enc(model)), &req).await
+    pub async fn create_model_version(
+        &self,
+        project: &str,
+        model: &str,
+        req: &api::CreateModelVersionRequest,
+    ) -> Result<api::ModelVersion> {
+        self.post(&format!("/api/v1/projects/{}/models/{}/versions", enc(project), enc(model)), req).await
+    }
+
+    /// A version by number, alias or `latest`.
+    pub async fn get_model_version(&self, project: &str, model: &str, reference: &str) -> Result<api::ModelVersion> {
+        self.get(&format!("/api/v1/projects/{}/models/{}/versions/{}", enc(project), enc(model), enc(reference))).await
+    }
+
+    pub async fn set_model_alias(
+        &self,
+        project: &str,
+        model: &str,
+        alias: &str,
+        version: u64,
+    ) -> Result<api::ModelAlias> {
+        let path = format!("/api/v1/projects/{}/models/{}/aliases/{}", enc(project), enc(model), enc(alias));
+        self.put(&path, &api::SetModelAliasRequest { version }).await
+    }
+
+    pub async fn delete_model_alias(&self, project: &str, model: &str, alias: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/projects/{}/models/{}/aliases/{}", enc(project), enc(model), enc(alias))).await
+    }
+
+    pub async fn set_model_tag(
+        &self,
+        project: &str,
+        model: &str,
+        version: u64,
+        key: &str,
+        value: &str,
+    ) -> Result<api::ModelTag> {
+        let path =
+            format!("/api/v1/projects/{}/models/{}/versions/{version}/tags/{}", enc(project), enc(model), enc(key));
+        self.put(&path, &api::SetModelTagRequest { value: value.to_string() }).await
+    }
+
+    pub async fn delete_model_tag(&self, project: &str, model: &str, version: u64, key: &str) -> Result<()> {
+        let path =
+            format!("/api/v1/projects/{}/models/{}/versions/{version}/tags/{}", enc(project), enc(model), enc(key));
+        self.delete(&path).await
     }
 
     pub async fn list_models(&self, project: &str) -> Result<api::Paged<api::Model>> {

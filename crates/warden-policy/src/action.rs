@@ -56,6 +56,8 @@ actions! {
     ArtifactRead => "artifact.read",
     ModelVersionCreate => "model.version.create",
     ModelRead => "model.read",
+    ModelAliasSet => "model.alias.set",
+    ModelTagSet => "model.tag.set",
     SignerCreate => "signer.create",
     SignerRevoke => "signer.revoke",
     SignerList => "signer.list",

@@ -37,6 +37,10 @@ fn invalid_body(field: &str, e: impl std::fmt::Display) -> ApiError {
 pub fn project_id(field: &str, s: &str) -> Result<ProjectId, ApiError> {
     ProjectId::parse(s).map_err(|e| invalid(field, e))
 }
+/// A model version number in a path (1, 2, …).
+pub fn version_number(field: &str, s: &str) -> Result<u64, ApiError> {
+    s.parse::<u64>().ok().filter(|v| *v > 0).ok_or_else(|| invalid(field, "must be a version number (1, 2, …)"))
+}
 pub fn subject_id(field: &str, s: &str) -> Result<SubjectId, ApiError> {
     SubjectId::parse(s).map_err(|e| invalid(field, e))
 }
@@ -179,17 +183,38 @@ pub fn artifact(a: warden_store::ArtifactRecord) -> api::Artifact {
     }
 }
 
-pub fn model_version(
-    m: &warden_store::ModelRecord,
-    v: warden_store::ModelVersionRecord,
-    a: warden_store::ArtifactRecord,
-) -> api::ModelVersion {
+pub fn model_version(m: &warden_store::ModelRecord, v: warden_app::ops::VersionView) -> api::ModelVersion {
     api::ModelVersion {
         model: m.name.clone(),
-        version: v.version,
-        artifact: artifact(a),
-        created_by: v.created_by.to_string(),
-        created_at: time(v.created_at),
+        version: v.version.version,
+        artifact: artifact(v.artifact),
+        runs: v.version.lineage.runs,
+        datasets: v.version.lineage.datasets,
+        aliases: v.aliases,
+        tags: v.tags,
+        created_by: v.version.created_by.to_string(),
+        created_at: time(v.version.created_at),
+    }
+}
+
+pub fn model_alias(model: &str, x: warden_store::ModelAliasRecord) -> api::ModelAlias {
+    api::ModelAlias {
+        model: model.to_string(),
+        alias: x.alias,
+        version: x.version,
+        updated_by: x.updated_by.to_string(),
+        updated_at: time(x.updated_at),
+    }
+}
+
+pub fn model_tag(model: &str, x: warden_store::ModelTagRecord) -> api::ModelTag {
+    api::ModelTag {
+        model: model.to_string(),
+        version: x.version,
+        key: x.key,
+        value: x.value,
+        updated_by: x.updated_by.to_string(),
+        updated_at: time(x.updated_at),
     }
 }
 

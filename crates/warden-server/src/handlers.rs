@@ -729,9 +729,92 @@ pub async fn create_model_version(
     let project = c::project_id("id", &id)?;
     let artifact = warden_core::ArtifactId::parse(&req.artifact)
         .map_err(|e| ApiError::new(ProblemType::ValidationFailed, format!("`artifact`: {e}")))?;
-    let op = ops::AddModelVersion { project, model: name, artifact };
-    let (m, v, a) = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
-    Ok((StatusCode::CREATED, Json(c::model_version(&m, v, a))))
+    let lineage = warden_store::VersionLineage { runs: req.runs, datasets: req.datasets };
+    let op = ops::AddModelVersion { project, model: name, artifact, lineage };
+    let (m, version, artifact) = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    let view = ops::VersionView { version, artifact, aliases: Vec::new(), tags: Default::default() };
+    Ok((StatusCode::CREATED, Json(c::model_version(&m, view))))
+}
+
+/// One version of a model, named by number, by alias, or `latest`.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/models/{name}/versions/{version}", tag = "artifacts",
+    params(("id" = String, Path), ("name" = String, Path),
+        ("version" = String, Path, description = "a version number, an alias, or `latest`")),
+    responses((status = 200, body = api::ModelVersion), Problems))]
+pub async fn get_model_version(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, name, reference)): Path<(String, String, String)>,
+) -> Result<Json<api::ModelVersion>> {
+    let op = ops::GetModelVersion { project: c::project_id("id", &id)?, name, reference };
+    let (m, v) = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(Json(c::model_version(&m, v)))
+}
+
+/// Points an alias (`champion`, `production`, …) at a version of the model.
+#[utoipa::path(put, path = "/api/v1/projects/{id}/models/{name}/aliases/{alias}", tag = "artifacts",
+    params(("id" = String, Path), ("name" = String, Path), ("alias" = String, Path)),
+    request_body = api::SetModelAliasRequest,
+    responses((status = 200, body = api::ModelAlias), Problems))]
+pub async fn set_model_alias(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, model, alias)): Path<(String, String, String)>,
+    Body(req): Body<api::SetModelAliasRequest>,
+) -> Result<Json<api::ModelAlias>> {
+    let op = ops::SetModelAlias { project: c::project_id("id", &id)?, model, alias, version: Some(req.version) };
+    let name = op.model.clone();
+    let record = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    let record = record.ok_or_else(|| ApiError::new(ProblemType::Internal, "the alias was not recorded"))?;
+    Ok(Json(c::model_alias(&name, record)))
+}
+
+/// Removes an alias.
+#[utoipa::path(delete, path = "/api/v1/projects/{id}/models/{name}/aliases/{alias}", tag = "artifacts",
+    params(("id" = String, Path), ("name" = String, Path), ("alias" = String, Path)),
+    responses((status = 204), Problems))]
+pub async fn delete_model_alias(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, model, alias)): Path<(String, String, String)>,
+) -> Result<StatusCode> {
+    let op = ops::SetModelAlias { project: c::project_id("id", &id)?, model, alias, version: None };
+    s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sets a tag on a version of the model.
+#[utoipa::path(put, path = "/api/v1/projects/{id}/models/{name}/versions/{version}/tags/{key}", tag = "artifacts",
+    params(("id" = String, Path), ("name" = String, Path), ("version" = u64, Path), ("key" = String, Path)),
+    request_body = api::SetModelTagRequest,
+    responses((status = 200, body = api::ModelTag), Problems))]
+pub async fn set_model_tag(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, model, version, key)): Path<(String, String, String, String)>,
+    Body(req): Body<api::SetModelTagRequest>,
+) -> Result<Json<api::ModelTag>> {
+    let version = c::version_number("version", &version)?;
+    let op = ops::SetModelTag { project: c::project_id("id", &id)?, model, version, key, value: Some(req.value) };
+    let name = op.model.clone();
+    let record = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    let record = record.ok_or_else(|| ApiError::new(ProblemType::Internal, "the tag was not recorded"))?;
+    Ok(Json(c::model_tag(&name, record)))
+}
+
+/// Removes a tag from a version.
+#[utoipa::path(delete, path = "/api/v1/projects/{id}/models/{name}/versions/{version}/tags/{key}", tag = "artifacts",
+    params(("id" = String, Path), ("name" = String, Path), ("version" = u64, Path), ("key" = String, Path)),
+    responses((status = 204), Problems))]
+pub async fn delete_model_tag(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, model, version, key)): Path<(String, String, String, String)>,
+) -> Result<StatusCode> {
+    let version = c::version_number("version", &version)?;
+    let op = ops::SetModelTag { project: c::project_id("id", &id)?, model, version, key, value: None };
+    s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// Models of a project.
@@ -758,10 +841,10 @@ pub async fn get_model(
     Path((id, name)): Path<(String, String)>,
 ) -> Result<Json<api::Model>> {
     let project = c::project_id("id", &id)?;
-    let (m, versions) = s.app.dispatch(&caller.principal, &caller.meta, ops::GetModel { project, name }).await?;
-    let mut view = c::model(&m);
-    view.versions = Some(versions.into_iter().map(|(v, a)| c::model_version(&m, v, a)).collect());
-    Ok(Json(view))
+    let view = s.app.dispatch(&caller.principal, &caller.meta, ops::GetModel { project, name }).await?;
+    let mut out = c::model(&view.model);
+    out.versions = Some(view.versions.into_iter().map(|v| c::model_version(&view.model, v)).collect());
+    Ok(Json(out))
 }
 
 // ---------------------------------------------------------------- trusted signers

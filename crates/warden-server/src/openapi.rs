@@ -99,6 +99,11 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("create_model_version", Some(Action::ModelVersionCreate)),
     ("list_models", Some(Action::ModelRead)),
     ("get_model", Some(Action::ModelRead)),
+    ("get_model_version", Some(Action::ModelRead)),
+    ("set_model_alias", Some(Action::ModelAliasSet)),
+    ("delete_model_alias", Some(Action::ModelAliasSet)),
+    ("set_model_tag", Some(Action::ModelTagSet)),
+    ("delete_model_tag", Some(Action::ModelTagSet)),
     ("create_signer", Some(Action::SignerCreate)),
     ("list_signers", Some(Action::SignerList)),
     ("revoke_signer", Some(Action::SignerRevoke)),
@@ -142,6 +147,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_model_version))
         .routes(routes!(list_models))
         .routes(routes!(get_model))
+        .routes(routes!(get_model_version))
+        .routes(routes!(set_model_alias, delete_model_alias))
+        .routes(routes!(set_model_tag, delete_model_tag))
         .routes(routes!(create_signer, list_signers))
         .routes(routes!(revoke_signer))
         .routes(routes!(audit_public_key))

@@ -18,6 +18,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "registry", include_str!("../migrations/0004_registry.sql")),
     (5, "signers", include_str!("../migrations/0005_signers.sql")),
     (6, "audit_index", include_str!("../migrations/0006_audit_index.sql")),
+    (7, "model_links", include_str!("../migrations/0007_model_links.sql")),
 ];
 
 /// Arbitrary constant naming Warden's migration lock.

@@ -131,10 +131,21 @@ pub trait Store: Send + Sync + 'static {
         &self,
         model: &ModelId,
         artifact: &ArtifactId,
+        lineage: &VersionLineage,
         by: &SubjectId,
         at: Timestamp,
     ) -> Result<ModelVersionRecord>;
     async fn list_model_versions(&self, model: &ModelId) -> Result<Vec<ModelVersionRecord>>;
+    /// Points `alias` at `version` (which must exist), replacing where it pointed.
+    async fn set_model_alias(&self, model: &ModelId, alias: &ModelAliasRecord) -> Result<()>;
+    /// Removes an alias; false when the model had none by that name.
+    async fn delete_model_alias(&self, model: &ModelId, alias: &str) -> Result<bool>;
+    async fn list_model_aliases(&self, model: &ModelId) -> Result<Vec<ModelAliasRecord>>;
+    /// Sets a tag on a version (which must exist), replacing its value.
+    async fn set_model_tag(&self, model: &ModelId, tag: &ModelTagRecord) -> Result<()>;
+    /// Removes a tag; false when the version had no such tag.
+    async fn delete_model_tag(&self, model: &ModelId, version: u64, key: &str) -> Result<bool>;
+    async fn list_model_tags(&self, model: &ModelId) -> Result<Vec<ModelTagRecord>>;
 
     // Trusted signers.
     async fn create_signer(&self, signer: &SignerRecord) -> Result<()>;

@@ -232,8 +232,39 @@ pub struct ModelVersionRecord {
     pub model: ModelId,
     pub version: u64,
     pub artifact: ArtifactId,
+    pub lineage: VersionLineage,
     pub created_by: SubjectId,
     pub created_at: Timestamp,
+}
+
+/// What a model version was made from, when known: training runs (run ids, e.g.
+/// OpenLineage or MLflow run ids) and datasets (catalog names or URIs). Recorded with the
+/// version and immutable like it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VersionLineage {
+    #[serde(default)]
+    pub runs: Vec<String>,
+    #[serde(default)]
+    pub datasets: Vec<String>,
+}
+
+/// A named pointer to one version of a model (`champion`, `production`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelAliasRecord {
+    pub alias: String,
+    pub version: u64,
+    pub updated_by: SubjectId,
+    pub updated_at: Timestamp,
+}
+
+/// A key/value label on a model version. Tags change; the version they label does not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelTagRecord {
+    pub version: u64,
+    pub key: String,
+    pub value: String,
+    pub updated_by: SubjectId,
+    pub updated_at: Timestamp,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -19,7 +19,7 @@ macro_rules! sql_store_impl {
             use warden_core::{ArtifactId, ModelId, SignerId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
             use warden_store::{
                 ArtifactRecord, AuditEntry, AuditFilter, AuditLeaf, CheckpointRecord, GroupRecord, ModelRecord,
-                ModelVersionRecord, SignerRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
+                ModelVersionRecord, ModelAliasRecord, ModelTagRecord, VersionLineage, SignerRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
                 Result, RoleGrantRecord, StoreError, SubjectRecord, TokenRecord,
             };
 
@@ -285,6 +285,8 @@ macro_rules! sql_store_impl {
                 })
             }
 
+            const VERSION_COLS: &str = "model_id, version, artifact_id, lineage, created_by, created_at";
+
             fn model_version(row: &Row) -> Result<ModelVersionRecord> {
                 let g = |e: sqlx::Error| bad("model version", e);
                 let model: String = row.try_get("model_id").map_err(g)?;
@@ -295,6 +297,8 @@ macro_rules! sql_store_impl {
                     model: ModelId::parse(&model).map_err(|e| bad("model version", e))?,
                     version: u64::try_from(version).map_err(|e| bad("model version", e))?,
                     artifact: ArtifactId::parse(&artifact).map_err(|e| bad("model version", e))?,
+                    lineage: serde_json::from_str(&row.try_get::<String, _>("lineage").map_err(g)?)
+                        .map_err(|e| bad("model version", e))?,
                     created_by: SubjectId::parse(&by).map_err(|e| bad("model version", e))?,
                     created_at: Timestamp(row.try_get("created_at").map_err(g)?),
                 })
@@ -986,17 +990,20 @@ macro_rules! sql_store_impl {
                     &self,
                     m: &ModelId,
                     a: &ArtifactId,
+                    lineage: &VersionLineage,
                     by: &SubjectId,
                     at: Timestamp,
                 ) -> Result<ModelVersionRecord> {
+                    let lineage = serde_json::to_string(lineage).map_err(|e| StoreError::Internal(e.to_string()))?;
                     // The primary key makes a concurrent duplicate fail; the caller retries.
-                    let row = sqlx::query(
-                        "INSERT INTO model_versions (model_id, version, artifact_id, created_by, created_at) \
-                         SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4 FROM model_versions WHERE model_id = $1 \
-                         RETURNING model_id, version, artifact_id, created_by, created_at",
-                    )
+                    let row = sqlx::query(&format!(
+                        "INSERT INTO model_versions ({VERSION_COLS}) \
+                         SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5 FROM model_versions WHERE model_id = $1 \
+                         RETURNING {VERSION_COLS}"
+                    ))
                     .bind(m.as_str())
                     .bind(a.as_str())
+                    .bind(lineage)
                     .bind(by.as_str())
                     .bind(at.0)
                     .fetch_one(&self.pool)
@@ -1006,15 +1013,114 @@ macro_rules! sql_store_impl {
                 }
 
                 async fn list_model_versions(&self, m: &ModelId) -> Result<Vec<ModelVersionRecord>> {
-                    let rows = sqlx::query(
-                        "SELECT model_id, version, artifact_id, created_by, created_at FROM model_versions \
-                         WHERE model_id = $1 ORDER BY version",
-                    )
+                    let rows = sqlx::query(&format!(
+                        "SELECT {VERSION_COLS} FROM model_versions WHERE model_id = $1 ORDER BY version"
+                    ))
                     .bind(m.as_str())
                     .fetch_all(&self.pool)
                     .await
                     .map_err(map_err("model versions"))?;
                     collect(rows, model_version)
+                }
+
+                async fn set_model_alias(&self, m: &ModelId, x: &ModelAliasRecord) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO model_aliases (model_id, alias, version, updated_by, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (model_id, alias) \
+                         DO UPDATE SET version = excluded.version, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                    )
+                    .bind(m.as_str())
+                    .bind(&x.alias)
+                    .bind(i64_of(x.version)?)
+                    .bind(x.updated_by.as_str())
+                    .bind(x.updated_at.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("model alias"))?;
+                    Ok(())
+                }
+
+                async fn delete_model_alias(&self, m: &ModelId, alias: &str) -> Result<bool> {
+                    let r = sqlx::query("DELETE FROM model_aliases WHERE model_id = $1 AND alias = $2")
+                        .bind(m.as_str())
+                        .bind(alias)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("model alias"))?;
+                    Ok(r.rows_affected() > 0)
+                }
+
+                async fn list_model_aliases(&self, m: &ModelId) -> Result<Vec<ModelAliasRecord>> {
+                    let rows = sqlx::query(
+                        "SELECT alias, version, updated_by, updated_at FROM model_aliases WHERE model_id = $1 ORDER BY alias",
+                    )
+                    .bind(m.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("model aliases"))?;
+                    collect(rows, |row| {
+                        let g = |e: sqlx::Error| bad("model alias", e);
+                        let by: String = row.try_get("updated_by").map_err(g)?;
+                        Ok(ModelAliasRecord {
+                            alias: row.try_get("alias").map_err(g)?,
+                            version: u64::try_from(row.try_get::<i64, _>("version").map_err(g)?)
+                                .map_err(|e| bad("model alias", e))?,
+                            updated_by: SubjectId::parse(&by).map_err(|e| bad("model alias", e))?,
+                            updated_at: Timestamp(row.try_get("updated_at").map_err(g)?),
+                        })
+                    })
+                }
+
+                async fn set_model_tag(&self, m: &ModelId, x: &ModelTagRecord) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO model_tags (model_id, version, key, value, updated_by, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (model_id, version, key) \
+                         DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
+                    )
+                    .bind(m.as_str())
+                    .bind(i64_of(x.version)?)
+                    .bind(&x.key)
+                    .bind(&x.value)
+                    .bind(x.updated_by.as_str())
+                    .bind(x.updated_at.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("model tag"))?;
+                    Ok(())
+                }
+
+                async fn delete_model_tag(&self, m: &ModelId, version: u64, key: &str) -> Result<bool> {
+                    let r = sqlx::query("DELETE FROM model_tags WHERE model_id = $1 AND version = $2 AND key = $3")
+                        .bind(m.as_str())
+                        .bind(i64_of(version)?)
+                        .bind(key)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("model tag"))?;
+                    Ok(r.rows_affected() > 0)
+                }
+
+                async fn list_model_tags(&self, m: &ModelId) -> Result<Vec<ModelTagRecord>> {
+                    let rows = sqlx::query(
+                        "SELECT version, key, value, updated_by, updated_at FROM model_tags WHERE model_id = $1 \
+                         ORDER BY version, key",
+                    )
+                    .bind(m.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("model tags"))?;
+                    collect(rows, |row| {
+                        let g = |e: sqlx::Error| bad("model tag", e);
+                        let by: String = row.try_get("updated_by").map_err(g)?;
+                        Ok(ModelTagRecord {
+                            version: u64::try_from(row.try_get::<i64, _>("version").map_err(g)?)
+                                .map_err(|e| bad("model tag", e))?,
+                            key: row.try_get("key").map_err(g)?,
+                            value: row.try_get("value").map_err(g)?,
+                            updated_by: SubjectId::parse(&by).map_err(|e| bad("model tag", e))?,
+                            updated_at: Timestamp(row.try_get("updated_at").map_err(g)?),
+                        })
+                    })
                 }
 
                 async fn create_signer(&self, x: &SignerRecord) -> Result<()> {

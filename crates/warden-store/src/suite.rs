@@ -447,15 +447,58 @@ async fn registry(store: &dyn Store) {
     let got = store.ensure_model(&m).await.unwrap();
     let again = store.ensure_model(&ModelRecord { id: ModelId::generate(T0.0), ..m.clone() }).await.unwrap();
     assert_eq!(got.id, again.id, "one model per name and project");
-    let v1 = store.add_model_version(&got.id, &a.id, &owner.id, T0).await.unwrap();
-    let v2 = store.add_model_version(&got.id, &a.id, &owner.id, T0).await.unwrap();
+    let lineage = VersionLineage { runs: vec!["run-7".into()], datasets: vec!["claims-2025".into()] };
+    let v1 = store.add_model_version(&got.id, &a.id, &lineage, &owner.id, T0).await.unwrap();
+    let v2 = store.add_model_version(&got.id, &a.id, &VersionLineage::default(), &owner.id, T0).await.unwrap();
     assert_eq!((v1.version, v2.version), (1, 2));
-    assert_eq!(store.list_model_versions(&got.id).await.unwrap().len(), 2);
+    let versions = store.list_model_versions(&got.id).await.unwrap();
+    assert_eq!(versions, vec![v1.clone(), v2.clone()]);
+    assert_eq!(versions[0].lineage, lineage, "lineage round-trips");
     assert_eq!(store.list_models(&p.id, &Page::first(10)).await.unwrap().len(), 1);
     assert!(
-        store.add_model_version(&got.id, &ArtifactId::generate(1), &owner.id, T0).await.is_err(),
+        store.add_model_version(&got.id, &ArtifactId::generate(1), &lineage, &owner.id, T0).await.is_err(),
         "versions need an artifact"
     );
+
+    // Aliases point at existing versions and move; tags label versions.
+    let alias = |name: &str, version: u64| ModelAliasRecord {
+        alias: name.into(),
+        version,
+        updated_by: owner.id.clone(),
+        updated_at: T0,
+    };
+    store.set_model_alias(&got.id, &alias("champion", 1)).await.unwrap();
+    store.set_model_alias(&got.id, &alias("challenger", 2)).await.unwrap();
+    store.set_model_alias(&got.id, &alias("champion", 2)).await.unwrap();
+    let aliases = store.list_model_aliases(&got.id).await.unwrap();
+    assert_eq!(
+        aliases.iter().map(|a| (a.alias.as_str(), a.version)).collect::<Vec<_>>(),
+        vec![("challenger", 2), ("champion", 2)]
+    );
+    assert!(store.set_model_alias(&got.id, &alias("ghost", 9)).await.is_err(), "only to a version that exists");
+    assert!(store.delete_model_alias(&got.id, "challenger").await.unwrap());
+    assert!(!store.delete_model_alias(&got.id, "challenger").await.unwrap());
+    assert_eq!(store.list_model_aliases(&got.id).await.unwrap().len(), 1);
+
+    let tag = |version: u64, key: &str, value: &str| ModelTagRecord {
+        version,
+        key: key.into(),
+        value: value.into(),
+        updated_by: owner.id.clone(),
+        updated_at: T0,
+    };
+    store.set_model_tag(&got.id, &tag(1, "validated", "no")).await.unwrap();
+    store.set_model_tag(&got.id, &tag(1, "validated", "yes")).await.unwrap();
+    store.set_model_tag(&got.id, &tag(2, "owner", "risk-team")).await.unwrap();
+    assert!(store.set_model_tag(&got.id, &tag(9, "k", "v")).await.is_err(), "only on a version that exists");
+    let tags = store.list_model_tags(&got.id).await.unwrap();
+    assert_eq!(
+        tags.iter().map(|t| (t.version, t.key.as_str(), t.value.as_str())).collect::<Vec<_>>(),
+        vec![(1, "validated", "yes"), (2, "owner", "risk-team")]
+    );
+    assert!(store.delete_model_tag(&got.id, 1, "validated").await.unwrap());
+    assert!(!store.delete_model_tag(&got.id, 1, "validated").await.unwrap());
+    assert_eq!(store.list_model_versions(&got.id).await.unwrap(), versions, "versions untouched by labels");
 }
 
 async fn signers(store: &dyn Store) {

@@ -36,6 +36,12 @@ pub enum ModelCommand {
         /// package); if it lies inside the pushed directory it is not uploaded as a file.
         #[arg(long, value_name = "FILE")]
         model_signing_bundle: Option<PathBuf>,
+        /// A training run that produced the model (repeatable).
+        #[arg(long = "run", value_name = "RUN_ID")]
+        runs: Vec<String>,
+        /// A dataset it was trained or evaluated on (repeatable).
+        #[arg(long = "dataset", value_name = "DATASET")]
+        datasets: Vec<String>,
     },
     List {
         #[arg(long)]
@@ -46,7 +52,8 @@ pub enum ModelCommand {
         #[arg(long)]
         project: String,
     },
-    /// Download NAME@VERSION into a directory, verifying every file's digest.
+    /// Download NAME@VERSION (a number, an alias or `latest`) into a directory,
+    /// verifying every file's digest.
     Pull {
         reference: String,
         #[arg(long)]
@@ -54,6 +61,50 @@ pub enum ModelCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Point ALIAS (e.g. champion) at a version of model NAME.
+    Alias {
+        name: String,
+        alias: String,
+        version: u64,
+        #[arg(long)]
+        project: String,
+    },
+    /// Remove an alias.
+    Unalias {
+        name: String,
+        alias: String,
+        #[arg(long)]
+        project: String,
+    },
+    /// Set KEY=VALUE on NAME@VERSION.
+    Tag {
+        reference: String,
+        tag: String,
+        #[arg(long)]
+        project: String,
+    },
+    /// Remove tag KEY from NAME@VERSION.
+    Untag {
+        reference: String,
+        key: String,
+        #[arg(long)]
+        project: String,
+    },
+}
+
+/// `NAME@REF` → (NAME, REF).
+fn split_reference(reference: &str) -> anyhow::Result<(&str, &str)> {
+    reference
+        .rsplit_once('@')
+        .filter(|(n, r)| !n.is_empty() && !r.is_empty())
+        .ok_or_else(|| anyhow!("give the model as NAME@VERSION (a number, an alias or latest), e.g. fraud@3"))
+}
+
+/// `NAME@NUMBER` → (NAME, NUMBER).
+fn numbered(reference: &str) -> anyhow::Result<(&str, u64)> {
+    let (name, v) = split_reference(reference)?;
+    let v = v.parse::<u64>().map_err(|_| anyhow!("give the version as a number, e.g. {name}@3"))?;
+    Ok((name, v))
 }
 
 /// Files under `root` as (relative `/` path, absolute path). Symlinks are refused.
@@ -109,6 +160,8 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
             expires,
             sign,
             model_signing_bundle,
+            runs,
+            datasets,
         } => {
             let bundle = match &model_signing_bundle {
                 Some(p) => {
@@ -168,7 +221,8 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                 expiry_date: expires,
             };
             let artifact = c.create_artifact(&project, &req).await?;
-            let v = c.create_model_version(&project, &name, &artifact.id).await?;
+            let req = api::CreateModelVersionRequest { artifact: artifact.id.clone(), runs, datasets };
+            let v = c.create_model_version(&project, &name, &req).await?;
             if f == Format::Json {
                 return json(&v);
             }
@@ -196,7 +250,7 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
             }
             fields(vec![("id", m.id.clone()), ("name", m.name.clone()), ("project", m.project.clone())]);
             table(
-                &["version", "artifact", "verdict", "files", "bytes", "created"],
+                &["version", "artifact", "files", "bytes", "aliases", "tags", "runs", "datasets", "created"],
                 m.versions
                     .unwrap_or_default()
                     .iter()
@@ -204,9 +258,12 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                         vec![
                             v.version.to_string(),
                             v.artifact.id.clone(),
-                            v.artifact.verdict.clone(),
                             v.artifact.files.len().to_string(),
                             v.artifact.total_size.to_string(),
+                            v.aliases.join(","),
+                            v.tags.iter().map(|(k, x)| format!("{k}={x}")).collect::<Vec<_>>().join(","),
+                            v.runs.join(","),
+                            v.datasets.join(","),
                             short(&v.created_at),
                         ]
                     })
@@ -215,17 +272,9 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
             Ok(())
         }
         ModelCommand::Pull { reference, project, out } => {
-            let (name, version) = reference
-                .rsplit_once('@')
-                .and_then(|(n, v)| v.parse::<u64>().ok().map(|v| (n.to_string(), v)))
-                .ok_or_else(|| anyhow!("give the model as NAME@VERSION, e.g. fraud@3"))?;
-            let m = c.get_model(&project, &name).await?;
-            let v = m
-                .versions
-                .unwrap_or_default()
-                .into_iter()
-                .find(|x| x.version == version)
-                .ok_or_else(|| anyhow!("model {name} has no version {version}"))?;
+            let (name, r) = split_reference(&reference)?;
+            let v = c.get_model_version(&project, name, r).await?;
+            let version = v.version;
             for file in &v.artifact.files {
                 warden_intake::manifest::check_path(&file.path).map_err(|e| anyhow!("refusing to write: {e}"))?;
                 let target = out.join(&file.path);
@@ -244,6 +293,35 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                 v.artifact.files.len(),
                 out.display()
             );
+            Ok(())
+        }
+        ModelCommand::Alias { name, alias, version, project } => {
+            let a = c.set_model_alias(&project, &name, &alias, version).await?;
+            if f == Format::Json {
+                return json(&a);
+            }
+            println!("{name}@{} now points at version {}", a.alias, a.version);
+            Ok(())
+        }
+        ModelCommand::Unalias { name, alias, project } => {
+            c.delete_model_alias(&project, &name, &alias).await?;
+            println!("removed alias {name}@{alias}");
+            Ok(())
+        }
+        ModelCommand::Tag { reference, tag, project } => {
+            let (name, version) = numbered(&reference)?;
+            let (key, value) = tag.split_once('=').ok_or_else(|| anyhow!("give the tag as KEY=VALUE"))?;
+            let t = c.set_model_tag(&project, name, version, key, value).await?;
+            if f == Format::Json {
+                return json(&t);
+            }
+            println!("{name}@{version}: {}={}", t.key, t.value);
+            Ok(())
+        }
+        ModelCommand::Untag { reference, key, project } => {
+            let (name, version) = numbered(&reference)?;
+            c.delete_model_tag(&project, name, version, &key).await?;
+            println!("{name}@{version}: removed tag {key}");
             Ok(())
         }
     }

@@ -261,11 +261,42 @@ fn model_push_show_and_pull_through_intake() {
     std::fs::create_dir_all(model.join("sub")).unwrap();
     std::fs::copy(fixtures.join("safe_model.pt"), model.join("model.pt")).unwrap();
     std::fs::write(model.join("sub/config.json"), br#"{"layers": 2}"#).unwrap();
-    let out =
-        cli.ok(&["model", "push", model.to_str().unwrap(), "--name", "fraud", "--project", &pid, "--licence", "MIT"]);
+    let m = model.to_str().unwrap();
+    let out = cli.ok(&[
+        "model",
+        "push",
+        m,
+        "--name",
+        "fraud",
+        "--project",
+        &pid,
+        "--licence",
+        "MIT",
+        "--run",
+        "run-42",
+        "--dataset",
+        "claims-2025",
+    ]);
     assert!(out.starts_with("fraud version 1 (artifact art_") && out.contains("admitted"), "{out}");
     let shown = cli.json(&["model", "show", "fraud", "--project", &pid]);
     assert_eq!(shown["versions"][0]["artifact"]["files"].as_array().unwrap().len(), 2);
+    assert_eq!(shown["versions"][0]["runs"][0], "run-42");
+    assert_eq!(shown["versions"][0]["datasets"][0], "claims-2025");
+    // Aliases and tags, and pulling by alias.
+    let aliased = cli.ok(&["model", "alias", "fraud", "champion", "1", "--project", &pid]);
+    assert_eq!(aliased.trim(), "fraud@champion now points at version 1");
+    cli.ok(&["model", "tag", "fraud@1", "validation=passed", "--project", &pid]);
+    let table = cli.ok(&["model", "show", "fraud", "--project", &pid]);
+    assert!(table.contains("champion") && table.contains("validation=passed") && table.contains("run-42"), "{table}");
+    let by_alias = tmp.path().join("by-alias");
+    let pulled = cli.ok(&["model", "pull", "fraud@champion", "--project", &pid, "--out", by_alias.to_str().unwrap()]);
+    assert!(pulled.starts_with("pulled fraud@1 "), "{pulled}");
+    let missing = cli.run(&["model", "pull", "fraud@nobody", "--project", &pid, "--out", "/nonexistent"], None);
+    assert!(!missing.ok && missing.stderr.contains("no version or alias `nobody`"), "{}", missing.stderr);
+    let bad_tag = cli.run(&["model", "tag", "fraud@1", "no-equals-sign", "--project", &pid], None);
+    assert!(!bad_tag.ok && bad_tag.stderr.contains("KEY=VALUE"), "{}", bad_tag.stderr);
+    cli.ok(&["model", "untag", "fraud@1", "validation", "--project", &pid]);
+    cli.ok(&["model", "unalias", "fraud", "champion", "--project", &pid]);
     let back = tmp.path().join("back");
     let pulled = cli.ok(&["model", "pull", "fraud@1", "--project", &pid, "--out", back.to_str().unwrap()]);
     assert!(pulled.contains("digests verified"), "{pulled}");

@@ -230,3 +230,91 @@ async fn container_images_are_admitted_by_digest_only(engine: Engine) {
         s.post(&format!("/api/v1/projects/{p}/artifacts"), &alice_t, body).await.problem(422, "validation-failed");
     }
 }
+
+both_engines!(versions_carry_lineage_aliases_and_tags);
+async fn versions_carry_lineage_aliases_and_tags(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let (bob, bob_t) = s.user(&admin, "bob").await;
+    let p = s.project(&admin, "risk", Some(&alice)).await;
+    s.post(&format!("/api/v1/projects/{p}/members"), &admin, json!({"member": bob, "role": "approver"}))
+        .await
+        .expect(201);
+    let files = vec![upload(&s, &alice_t, &p, "model.safetensors", safetensors()).await];
+    let a = s
+        .post(
+            &format!("/api/v1/projects/{p}/artifacts"),
+            &alice_t,
+            json!({"kind": "model", "name": "m", "files": files}),
+        )
+        .await
+        .expect(201);
+    let art = a["id"].as_str().unwrap();
+    let versions = format!("/api/v1/projects/{p}/models/scorer/versions");
+
+    // Lineage is recorded with the version, sorted and without repeats.
+    let v1 = s
+        .post(
+            &versions,
+            &alice_t,
+            json!({"artifact": art, "runs": ["run-b", "run-a", "run-b"], "datasets": ["claims"]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(v1["runs"], json!(["run-a", "run-b"]));
+    assert_eq!(v1["datasets"], json!(["claims"]));
+    s.post(&versions, &alice_t, json!({"artifact": art})).await.expect(201);
+    s.post(&versions, &alice_t, json!({"artifact": art, "runs": [""]})).await.problem(422, "validation-failed");
+    let many: Vec<String> = (0..65).map(|i| format!("run-{i}")).collect();
+    s.post(&versions, &alice_t, json!({"artifact": art, "runs": many})).await.problem(422, "validation-failed");
+
+    // Aliases: set, move, resolve, remove. `latest` is computed.
+    let aliases = format!("/api/v1/projects/{p}/models/scorer/aliases");
+    let set = s.put(&format!("{aliases}/champion"), &alice_t, json!({"version": 1})).await.expect(200);
+    assert_eq!((set["alias"].as_str(), set["version"].as_u64()), (Some("champion"), Some(1)));
+    assert_eq!(s.get(&format!("{versions}/champion"), &bob_t).await.expect(200)["version"], 1);
+    assert_eq!(s.get(&format!("{versions}/latest"), &bob_t).await.expect(200)["version"], 2);
+    assert_eq!(s.get(&format!("{versions}/1"), &bob_t).await.expect(200)["runs"], json!(["run-a", "run-b"]));
+    s.put(&format!("{aliases}/champion"), &alice_t, json!({"version": 2})).await.expect(200);
+    let v = s.get(&format!("{versions}/champion"), &bob_t).await.expect(200);
+    assert_eq!((v["version"].as_u64(), v["aliases"].clone()), (Some(2), json!(["champion"])));
+    s.get(&format!("{versions}/challenger"), &bob_t).await.problem(404, "not-found");
+    s.get(&format!("{versions}/9"), &bob_t).await.problem(404, "not-found");
+    s.put(&format!("{aliases}/champion"), &alice_t, json!({"version": 7})).await.problem(404, "not-found");
+    for bad in ["latest", "Champion", "7", "-x"] {
+        s.put(&format!("{aliases}/{bad}"), &alice_t, json!({"version": 1})).await.problem(422, "validation-failed");
+    }
+    s.put(&format!("{aliases}/champion"), &alice_t, json!({"version": 1, "extra": true}))
+        .await
+        .problem(400, "bad-request");
+    // An approver reads but does not move aliases.
+    s.put(&format!("{aliases}/champion"), &bob_t, json!({"version": 1})).await.problem(403, "forbidden");
+    s.delete(&format!("{aliases}/champion"), &alice_t).await.expect(204);
+    s.delete(&format!("{aliases}/champion"), &alice_t).await.problem(404, "not-found");
+    s.get(&format!("{versions}/champion"), &bob_t).await.problem(404, "not-found");
+
+    // Tags label a version; the version itself does not change.
+    let tags = format!("{versions}/1/tags");
+    let t = s.put(&format!("{tags}/validation"), &alice_t, json!({"value": "passed"})).await.expect(200);
+    assert_eq!((t["key"].as_str(), t["value"].as_str()), (Some("validation"), Some("passed")));
+    s.put(&format!("{tags}/validation"), &alice_t, json!({"value": "passed-2"})).await.expect(200);
+    let m = s.get(&format!("/api/v1/projects/{p}/models/scorer"), &bob_t).await.expect(200);
+    assert_eq!(m["versions"][0]["tags"], json!({"validation": "passed-2"}));
+    assert_eq!(m["versions"][0]["artifact"]["id"], art);
+    assert_eq!(m["versions"][1]["tags"], json!({}));
+    s.put(&format!("{versions}/5/tags/x"), &alice_t, json!({"value": "y"})).await.problem(404, "not-found");
+    s.put(&format!("{versions}/0/tags/x"), &alice_t, json!({"value": "y"})).await.problem(400, "invalid-parameter");
+    s.put(&format!("{tags}/bad%20key"), &alice_t, json!({"value": "y"})).await.problem(422, "validation-failed");
+    s.put(&format!("{tags}/validation"), &bob_t, json!({"value": "failed"})).await.problem(403, "forbidden");
+    s.delete(&format!("{tags}/validation"), &alice_t).await.expect(204);
+    s.delete(&format!("{tags}/validation"), &alice_t).await.problem(404, "not-found");
+
+    // Every change is in the ledger, allowed and denied alike.
+    let alias_events = s.get("/api/v1/audit/events?action=model.alias.set&limit=100", &admin).await.expect(200);
+    let outcomes: Vec<&str> =
+        alias_events["items"].as_array().unwrap().iter().map(|e| e["event"]["outcome"].as_str().unwrap()).collect();
+    assert!(outcomes.contains(&"deny") && outcomes.iter().filter(|o| **o == "allow").count() >= 3, "{outcomes:?}");
+    let tag_events = s.get("/api/v1/audit/events?action=model.tag.set&limit=100", &admin).await.expect(200);
+    assert!(!tag_events["items"].as_array().unwrap().is_empty());
+}

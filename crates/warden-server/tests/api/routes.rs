@@ -83,6 +83,9 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{digest}", &format!("sha256:{}", "0".repeat(64)))
         .replace("{artifact}", "art_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         .replace("{name}", "m")
+        .replace("{version}", "1")
+        .replace("{alias}", "champion")
+        .replace("{key}", "stage")
 }
 
 /// Required query parameters, so the 403 case is not a 400.
@@ -111,6 +114,8 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "create_signer" => json!({"name": "k", "algorithm": "ed25519", "public_key": "x"}),
         "create_artifact" => json!({"kind": "model", "name": "m", "files": []}),
         "create_model_version" => json!({"artifact": "art_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
+        "set_model_alias" => json!({"version": 1}),
+        "set_model_tag" => json!({"value": "v"}),
         _ => return None,
     })
 }
