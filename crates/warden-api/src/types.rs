@@ -363,6 +363,33 @@ pub struct BlobStored {
     pub created: bool,
 }
 
+/// A chunked upload session.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Upload {
+    /// `upl_…`.
+    pub id: String,
+    pub project: String,
+    /// Bytes received so far: where the next part starts.
+    pub offset: u64,
+    pub expires_at: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UploadPartQuery {
+    /// Where this part starts: the session's current `offset`.
+    pub offset: u64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CompleteUploadQuery {
+    /// The whole content's `sha256:<64 hex>`.
+    pub digest: String,
+}
+
 /// One file of an artifact.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -19,6 +19,10 @@ pub enum AppError {
     NotFound(String),
     #[error("{0} already exists")]
     Conflict(String),
+    /// The request does not fit the resource's current state (e.g. an upload part at
+    /// the wrong offset); the message says what would.
+    #[error("{0}")]
+    WrongState(String),
     #[error("{0}")]
     Invalid(String),
     /// A path or query parameter that is well-formed but cannot be served (e.g. a proof

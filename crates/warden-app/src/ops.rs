@@ -891,6 +891,178 @@ impl Operation for UploadBlob {
     }
 }
 
+// Chunked, resumable uploads: a session takes parts at consecutive offsets (a part
+// cut off mid-way is discarded, and the client asks for the offset and carries on),
+// then completes with the whole content's digest, which is verified before anything is
+// published. Only the session's creator sees it; sessions expire after a day.
+
+/// How long an upload session stays open.
+pub const UPLOAD_TTL_SECONDS: i64 = 24 * 3600;
+
+pub struct CreateUpload {
+    pub project: ProjectId,
+}
+
+impl Operation for CreateUpload {
+    type Output = warden_store::UploadRecord;
+    const ACTION: Action = Action::BlobUpload;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        ctx.store()
+            .get_project(&self.project)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("project `{}`", self.project)))?;
+        // Sessions nobody finished go when new ones start.
+        for id in ctx.store().expired_uploads(ctx.now(), 100).await? {
+            let parts = ctx.store().delete_upload(&id).await?;
+            ctx.app.blobs().delete_parts(&parts).await;
+        }
+        let now = ctx.now();
+        let record = warden_store::UploadRecord {
+            id: warden_core::UploadId::generate(now.0),
+            project: self.project,
+            created_by: ctx.principal.id.clone(),
+            created_at: now,
+            expires_at: now.plus_seconds(UPLOAD_TTL_SECONDS),
+            size: 0,
+        };
+        ctx.store().create_upload(&record).await?;
+        Ok(record)
+    }
+}
+
+/// The caller's own, unexpired session in this project; anything else is not found.
+async fn own_upload(
+    ctx: &Authorized<'_>,
+    project: &ProjectId,
+    id: &warden_core::UploadId,
+) -> Result<warden_store::UploadRecord, AppError> {
+    match ctx.store().get_upload(id).await? {
+        Some(u) if u.project == *project && u.created_by == ctx.principal.id && u.expires_at > ctx.now() => Ok(u),
+        _ => Err(AppError::NotFound(format!("upload `{id}`"))),
+    }
+}
+
+async fn discard_upload(ctx: &Authorized<'_>, id: &warden_core::UploadId) -> Result<(), AppError> {
+    let parts = ctx.store().delete_upload(id).await?;
+    ctx.app.blobs().delete_parts(&parts).await;
+    Ok(())
+}
+
+pub struct GetUpload {
+    pub project: ProjectId,
+    pub id: warden_core::UploadId,
+}
+
+impl Operation for GetUpload {
+    type Output = warden_store::UploadRecord;
+    const ACTION: Action = Action::BlobUpload;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        own_upload(&ctx, &self.project, &self.id).await
+    }
+}
+
+/// Appends a part at `offset`, which must be the session's current size.
+pub struct AppendUpload {
+    pub project: ProjectId,
+    pub id: warden_core::UploadId,
+    pub offset: u64,
+    /// In a mutex only to make the operation `Sync`; it is taken once.
+    pub body: std::sync::Mutex<BlobBody>,
+}
+
+impl Operation for AppendUpload {
+    type Output = warden_store::UploadRecord;
+    const ACTION: Action = Action::BlobUpload;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let u = own_upload(&ctx, &self.project, &self.id).await?;
+        let stale = |size: u64| {
+            AppError::WrongState(format!(
+                "upload `{}` holds {size} bytes; send the next part at offset {size}, not {}",
+                self.id, self.offset
+            ))
+        };
+        if u.size != self.offset {
+            return Err(stale(u.size));
+        }
+        let room = ctx.app.config().max_blob_bytes.saturating_sub(u.size);
+        let body = self.body.into_inner().map_err(|_| AppError::Internal("upload body poisoned".into()))?;
+        let (object, size) = ctx.app.blobs().put_part(self.id.as_str(), self.offset, room, body).await?;
+        let part = warden_store::UploadPartRecord { offset: self.offset, size, object };
+        if size == 0 {
+            ctx.app.blobs().delete_parts(&[part.object]).await;
+            return Ok(u);
+        }
+        if !ctx.store().add_upload_part(&self.id, &part).await? {
+            // Another request for the same offset landed first.
+            ctx.app.blobs().delete_parts(&[part.object]).await;
+            let now = own_upload(&ctx, &self.project, &self.id).await?;
+            return Err(stale(now.size));
+        }
+        Ok(warden_store::UploadRecord { size: u.size + size, ..u })
+    }
+}
+
+/// Verifies the whole content against `digest` and publishes it as a blob of the
+/// project. The session ends either way: a mismatch stores nothing.
+pub struct CompleteUpload {
+    pub project: ProjectId,
+    pub id: warden_core::UploadId,
+    pub digest: warden_blob::Digest,
+}
+
+impl Operation for CompleteUpload {
+    type Output = warden_blob::Stored;
+    const ACTION: Action = Action::BlobUpload;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        own_upload(&ctx, &self.project, &self.id).await?;
+        let parts: Vec<String> = ctx.store().list_upload_parts(&self.id).await?.into_iter().map(|p| p.object).collect();
+        let assembled = ctx.app.blobs().assemble(self.digest, ctx.app.config().max_blob_bytes, &parts).await;
+        let stored = match assembled {
+            Ok(stored) => stored,
+            Err(e @ (warden_blob::BlobError::DigestMismatch { .. } | warden_blob::BlobError::TooLarge(_))) => {
+                discard_upload(&ctx, &self.id).await?;
+                return Err(e.into());
+            }
+            // Storage trouble: keep the session so the client can try again.
+            Err(e) => return Err(e.into()),
+        };
+        ctx.store()
+            .record_blob(&self.project, &stored.digest.to_string(), stored.size, &ctx.principal.id, ctx.now())
+            .await?;
+        discard_upload(&ctx, &self.id).await?;
+        Ok(stored)
+    }
+}
+
+pub struct AbortUpload {
+    pub project: ProjectId,
+    pub id: warden_core::UploadId,
+}
+
+impl Operation for AbortUpload {
+    type Output = ();
+    const ACTION: Action = Action::BlobUpload;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
+        own_upload(&ctx, &self.project, &self.id).await?;
+        discard_upload(&ctx, &self.id).await
+    }
+}
+
 /// Reads a blob the project holds.
 pub struct ReadBlob {
     pub project: ProjectId,

@@ -151,36 +151,95 @@ impl BlobStore {
         E: fmt::Display,
     {
         let temp = Path::from(format!("uploads/{}", ulid::Ulid::new()));
+        let (digest, size) = self.write_object(&temp, max_bytes, body).await?;
+        let stored = self.publish(temp, declared, digest, size).await?;
         if let Some(root) = &self.local {
-            let file = root.join(temp.as_ref());
+            // The new name must survive a crash too.
+            let dir = root.join("sha256");
+            tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
+                .await
+                .map_err(|e| BlobError::Store(e.to_string()))?
+                .map_err(|e| BlobError::Store(format!("syncing the blob directory: {e}")))?;
+        }
+        Ok(stored)
+    }
+
+    /// Streams `body` into object `path` (under `uploads/`), returning its digest and
+    /// size; on any failure nothing is left there.
+    async fn write_object<S, E>(&self, path: &Path, max_bytes: u64, body: S) -> Result<(Digest, u64), BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: fmt::Display,
+    {
+        if let Some(root) = &self.local {
+            let file = root.join(path.as_ref());
             return match Self::write_local(&file, max_bytes, body).await {
-                Ok((digest, size)) => {
-                    let stored = self.publish(temp, declared, digest, size).await?;
-                    // The new name must survive a crash too.
-                    let dir = root.join("sha256");
-                    tokio::task::spawn_blocking(move || std::fs::File::open(dir)?.sync_all())
-                        .await
-                        .map_err(|e| BlobError::Store(e.to_string()))?
-                        .map_err(|e| BlobError::Store(format!("syncing the blob directory: {e}")))?;
-                    Ok(stored)
-                }
+                Ok(done) => Ok(done),
                 Err(e) => {
                     let _ = tokio::fs::remove_file(&file).await;
                     Err(e)
                 }
             };
         }
-        let upload = self.store.put_multipart(&temp).await?;
+        let upload = self.store.put_multipart(path).await?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, CHUNK);
         match Self::stream_into(&mut writer, max_bytes, body).await {
-            Ok((digest, size)) => {
+            Ok(done) => {
                 writer.finish().await?;
-                self.publish(temp, declared, digest, size).await
+                Ok(done)
             }
             Err(e) => {
                 let _ = writer.abort().await;
                 Err(e)
             }
+        }
+    }
+
+    /// Stores one part of a chunked upload as its own object; returns the object's name
+    /// and size. Parts are never served; [`BlobStore::assemble`] turns them into a blob.
+    pub async fn put_part<S, E>(
+        &self,
+        upload: &str,
+        offset: u64,
+        max_bytes: u64,
+        body: S,
+    ) -> Result<(String, u64), BlobError>
+    where
+        S: Stream<Item = Result<Bytes, E>> + Unpin,
+        E: fmt::Display,
+    {
+        if upload.is_empty() || !upload.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(BlobError::Store(format!("`{upload}` is not an upload id")));
+        }
+        let path = Path::from(format!("uploads/{upload}/{offset:020}-{}", ulid::Ulid::new()));
+        let (_, size) = self.write_object(&path, max_bytes, body).await?;
+        Ok((path.to_string(), size))
+    }
+
+    /// Streams the parts, in order, through the same verification as [`BlobStore::put`]:
+    /// the blob is published only if the whole content's digest is `declared`. The
+    /// parts stay; delete them with [`BlobStore::delete_parts`].
+    pub async fn assemble(&self, declared: Digest, max_bytes: u64, parts: &[String]) -> Result<Stored, BlobError> {
+        use futures_util::TryStreamExt;
+        let mut paths = Vec::with_capacity(parts.len());
+        for p in parts {
+            if !p.starts_with("uploads/") {
+                return Err(BlobError::Store(format!("`{p}` is not an upload part")));
+            }
+            paths.push(Path::from(p.as_str()));
+        }
+        let store = self.store.clone();
+        // Boxed to a plain `'static + Send` stream: callers' futures stay `Send` without
+        // naming the closure types inside.
+        let body: PartStream =
+            futures_util::stream::iter(paths).then(move |p| open_part(store.clone(), p)).try_flatten().boxed();
+        self.put(Some(declared), max_bytes, body).await
+    }
+
+    /// Deletes upload parts (best effort: what remains is never served).
+    pub async fn delete_parts(&self, parts: &[String]) {
+        for p in parts.iter().filter(|p| p.starts_with("uploads/")) {
+            let _ = self.store.delete(&Path::from(p.as_str())).await;
         }
     }
 
@@ -346,6 +405,16 @@ impl BlobStore {
         }
         Ok(n)
     }
+}
+
+type PartStream = futures_util::stream::BoxStream<'static, Result<Bytes, object_store::Error>>;
+
+/// Opens one upload part for reading (a named function so the future is `'static`).
+fn open_part(
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+) -> futures_util::future::BoxFuture<'static, Result<PartStream, object_store::Error>> {
+    Box::pin(async move { store.get(&path).await.map(|r| r.into_stream()) })
 }
 
 #[cfg(test)]

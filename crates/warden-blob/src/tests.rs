@@ -134,3 +134,37 @@ async fn object_store_path_verifies_before_publishing() {
     assert!(matches!(err, BlobError::TooLarge(10)));
     assert_eq!(s.pending_uploads().await.unwrap(), 0, "nothing left under uploads/");
 }
+
+/// Parts stored one by one become one blob only when the whole content matches the
+/// declared digest, on a local folder and on an object store alike.
+#[tokio::test]
+async fn parts_assemble_into_a_verified_blob() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in [BlobStore::local(dir.path()).unwrap(), BlobStore::new(Arc::new(object_store::memory::InMemory::new()))] {
+        let data: Vec<u8> = (0..2_500_000u32).map(|i| (i % 239) as u8).collect();
+        let mut parts = Vec::new();
+        for (i, piece) in data.chunks(1_000_000).enumerate() {
+            let (object, size) =
+                s.put_part("upl_test", (i * 1_000_000) as u64, u64::MAX, chunks(piece, 65536)).await.unwrap();
+            assert_eq!(size, piece.len() as u64);
+            parts.push(object);
+        }
+        assert_eq!(s.size(&sha(&data)).await.unwrap(), None, "parts are not blobs");
+        let err = s.assemble(sha(b"something else"), u64::MAX, &parts).await.unwrap_err();
+        assert!(matches!(err, BlobError::DigestMismatch { .. }), "{err}");
+        assert_eq!(s.size(&sha(&data)).await.unwrap(), None);
+        let err = s.assemble(sha(&data), 1000, &parts).await.unwrap_err();
+        assert!(matches!(err, BlobError::TooLarge(1000)), "{err}");
+        let stored = s.assemble(sha(&data), u64::MAX, &parts).await.unwrap();
+        assert_eq!((stored.digest, stored.size), (sha(&data), data.len() as u64));
+        assert_eq!(collect(&s, &sha(&data)).await, data);
+        s.delete_parts(&parts).await;
+        assert_eq!(s.pending_uploads().await.unwrap(), 0);
+        // A broken part body leaves nothing behind.
+        let broken = stream::iter(vec![Ok(Bytes::from_static(b"abc")), Err(std::io::Error::other("gone"))]);
+        assert!(s.put_part("upl_test", 0, u64::MAX, broken).await.is_err());
+        assert_eq!(s.pending_uploads().await.unwrap(), 0);
+        assert!(s.put_part("../etc", 0, u64::MAX, chunks(b"x", 1)).await.is_err(), "upload ids are plain");
+        assert!(s.assemble(sha(b"x"), 10, &["sha256/abc".to_string()]).await.is_err(), "only parts");
+    }
+}

@@ -34,7 +34,15 @@ pub struct Client {
     base: String,
     token: Option<String>,
     http: reqwest::Client,
+    /// Files larger than this go up in parts of this size, resumably.
+    chunk_size: u64,
 }
+
+/// The default part size for chunked uploads.
+pub const DEFAULT_CHUNK_SIZE: u64 = 64 << 20;
+/// How many failed parts in a row an upload survives (each resumes from the server's
+/// offset after a short pause).
+const PART_RETRIES: u32 = 5;
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -57,7 +65,18 @@ pub fn enc(s: &str) -> String {
 
 impl Client {
     pub fn new(base: &str, token: Option<String>) -> Self {
-        Self { base: base.trim_end_matches('/').to_string(), token, http: reqwest::Client::new() }
+        Self {
+            base: base.trim_end_matches('/').to_string(),
+            token,
+            http: reqwest::Client::new(),
+            chunk_size: DEFAULT_CHUNK_SIZE,
+        }
+    }
+
+    /// Sets the size above which (and in parts of which) files upload in chunks.
+    pub fn with_chunk_size(mut self, bytes: u64) -> Self {
+        self.chunk_size = bytes.max(1);
+        self
     }
 
     pub fn base(&self) -> &str {
@@ -341,7 +360,20 @@ pub async fn file_digest(path: &std::path::Path) -> std::io::Result<(String, u64
     Ok((format!("sha256:{}", hex::encode(h.finalize())), size))
 }
 
-fn file_stream(f: tokio::fs::File) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
+/// Whether a failed part is worth resuming: the connection failed, or the server's
+/// offset moved (409).
+fn resumable(e: &ClientError) -> bool {
+    match e {
+        ClientError::Connect { .. } => true,
+        ClientError::Problem(p) => p.status == 409 || p.status == 503,
+        ClientError::Unexpected { status, .. } => *status >= 500,
+    }
+}
+
+fn file_stream<R>(f: R) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static
+where
+    R: tokio::io::AsyncRead + Unpin + Send + 'static,
+{
     futures_util::stream::unfold(f, |mut f| async move {
         use tokio::io::AsyncReadExt;
         let mut buf = vec![0u8; 1 << 20];
@@ -357,11 +389,15 @@ fn file_stream(f: tokio::fs::File) -> impl futures_util::Stream<Item = std::io::
 }
 
 impl Client {
-    /// Streams a file into a project's blob store under `digest`.
+    /// Streams a file into a project's blob store under `digest`: in one request, or
+    /// for files larger than the chunk size through a resumable upload session.
     pub async fn upload_blob(&self, project: &str, digest: &str, path: &std::path::Path) -> Result<api::BlobStored> {
-        let f = tokio::fs::File::open(path)
-            .await
-            .map_err(|e| ClientError::Connect { url: path.display().to_string(), reason: e.to_string() })?;
+        let io = |e: std::io::Error| ClientError::Connect { url: path.display().to_string(), reason: e.to_string() };
+        let size = tokio::fs::metadata(path).await.map_err(io)?.len();
+        if size > self.chunk_size {
+            return self.upload_in_parts(project, digest, path, size).await;
+        }
+        let f = tokio::fs::File::open(path).await.map_err(io)?;
         let body = reqwest::Body::wrap_stream(file_stream(f));
         let req = self
             .http
@@ -369,6 +405,55 @@ impl Client {
             .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
             .body(body);
         self.send(req).await?.ok_or(ClientError::Unexpected { status: 204, body: String::new() })
+    }
+
+    /// A resumable upload: parts of `chunk_size` at the server's offset. A part that
+    /// fails (connection lost, or the offset moved) is resumed from the offset the
+    /// server reports; the session completes with the whole file's digest.
+    async fn upload_in_parts(
+        &self,
+        project: &str,
+        digest: &str,
+        path: &std::path::Path,
+        size: u64,
+    ) -> Result<api::BlobStored> {
+        use tokio::io::{AsyncReadExt, AsyncSeekExt};
+        let io = |e: std::io::Error| ClientError::Connect { url: path.display().to_string(), reason: e.to_string() };
+        let sessions = format!("/api/v1/projects/{}/uploads", enc(project));
+        let upload: api::Upload = self.post(&sessions, &serde_json::Value::Null).await?;
+        let session = format!("{sessions}/{}", enc(&upload.id));
+        let mut offset = upload.offset;
+        let mut failures = 0;
+        while offset < size {
+            let len = self.chunk_size.min(size - offset);
+            let mut f = tokio::fs::File::open(path).await.map_err(io)?;
+            f.seek(std::io::SeekFrom::Start(offset)).await.map_err(io)?;
+            let body = reqwest::Body::wrap_stream(file_stream(f.take(len)));
+            let req = self
+                .http
+                .patch(format!("{}{session}?offset={offset}", self.base))
+                .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+                .body(body);
+            match self.send::<api::Upload>(req).await {
+                Ok(Some(u)) => {
+                    offset = u.offset;
+                    failures = 0;
+                }
+                Ok(None) => return Err(ClientError::Unexpected { status: 204, body: String::new() }),
+                Err(e) if failures < PART_RETRIES && resumable(&e) => {
+                    failures += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(200 * u64::from(failures))).await;
+                    offset = self.get::<api::Upload>(&session).await?.offset;
+                }
+                Err(e) => {
+                    let _ = self.delete(&session).await;
+                    return Err(e);
+                }
+            }
+        }
+        self.send(self.http.put(format!("{}{session}?digest={}", self.base, enc(digest))))
+            .await?
+            .ok_or(ClientError::Unexpected { status: 204, body: String::new() })
     }
 
     /// Streams a blob into `out`; returns its size.

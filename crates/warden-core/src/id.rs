@@ -83,6 +83,9 @@ prefixed_id!(
     /// A registered model.
     ModelId, "mdl", "model");
 prefixed_id!(
+    /// A chunked upload session.
+    UploadId, "upl", "upload");
+prefixed_id!(
     /// An internal event (sign-in attempts, authorisation decisions).
     EventId, "evt", "event");
 

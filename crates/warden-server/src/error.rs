@@ -29,7 +29,7 @@ impl From<AppError> for ApiError {
             AppError::SecondFactorRequired => ProblemType::SecondFactorRequired,
             AppError::Forbidden(_) => ProblemType::Forbidden,
             AppError::NotFound(_) => ProblemType::NotFound,
-            AppError::Conflict(_) => ProblemType::Conflict,
+            AppError::Conflict(_) | AppError::WrongState(_) => ProblemType::Conflict,
             AppError::Invalid(_) => ProblemType::ValidationFailed,
             AppError::BadParameter(_) => ProblemType::InvalidParameter,
             AppError::Unavailable(why) => {

@@ -626,6 +626,109 @@ pub async fn upload_blob(
     ))
 }
 
+fn upload_id(field: &str, s: &str) -> Result<warden_core::UploadId> {
+    warden_core::UploadId::parse(s).map_err(|e| ApiError::new(ProblemType::InvalidParameter, format!("`{field}`: {e}")))
+}
+
+fn upload_view(u: warden_store::UploadRecord) -> api::Upload {
+    api::Upload {
+        id: u.id.to_string(),
+        project: u.project.to_string(),
+        offset: u.size,
+        expires_at: c::time(u.expires_at),
+    }
+}
+
+/// Starts a chunked upload for content too large to send in one request. Send parts
+/// with PATCH at the session's `offset`; after an interruption, GET the session for
+/// the offset to resume from; finish with PUT and the whole content's digest.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/uploads", tag = "artifacts", params(("id" = String, Path)),
+    responses((status = 201, body = api::Upload), Problems))]
+pub async fn create_upload(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<api::Upload>)> {
+    let op = ops::CreateUpload { project: c::project_id("id", &id)? };
+    let u = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok((StatusCode::CREATED, Json(upload_view(u))))
+}
+
+/// An upload session: how many bytes it holds, so a client knows where to resume.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/uploads/{upload}", tag = "artifacts",
+    params(("id" = String, Path), ("upload" = String, Path)),
+    responses((status = 200, body = api::Upload), Problems))]
+pub async fn get_upload(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, upload)): Path<(String, String)>,
+) -> Result<Json<api::Upload>> {
+    let op = ops::GetUpload { project: c::project_id("id", &id)?, id: upload_id("upload", &upload)? };
+    Ok(Json(upload_view(s.app.dispatch(&caller.principal, &caller.meta, op).await?)))
+}
+
+/// Appends the body as the part starting at `offset` (the session's current size, or
+/// 409 naming it). A part cut off mid-way is discarded whole.
+#[utoipa::path(patch, path = "/api/v1/projects/{id}/uploads/{upload}", tag = "artifacts",
+    params(("id" = String, Path), ("upload" = String, Path), api::UploadPartQuery),
+    request_body(content = String, content_type = "application/octet-stream", description = "The part"),
+    responses((status = 200, body = api::Upload), Problems))]
+pub async fn append_upload(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, upload)): Path<(String, String)>,
+    Query(q): Query<api::UploadPartQuery>,
+    body: axum::body::Body,
+) -> Result<Json<api::Upload>> {
+    use futures_util::TryStreamExt;
+    let stream = body.into_data_stream().map_err(|e| std::io::Error::other(e.to_string()));
+    let op = ops::AppendUpload {
+        project: c::project_id("id", &id)?,
+        id: upload_id("upload", &upload)?,
+        offset: q.offset,
+        body: std::sync::Mutex::new(Box::new(stream)),
+    };
+    Ok(Json(upload_view(s.app.dispatch(&caller.principal, &caller.meta, op).await?)))
+}
+
+/// Completes an upload: the parts become one blob if, and only if, the whole content's
+/// SHA-256 is `digest`. The session ends either way.
+#[utoipa::path(put, path = "/api/v1/projects/{id}/uploads/{upload}", tag = "artifacts",
+    params(("id" = String, Path), ("upload" = String, Path), api::CompleteUploadQuery),
+    responses((status = 201, body = api::BlobStored), Problems))]
+pub async fn complete_upload(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, upload)): Path<(String, String)>,
+    Query(q): Query<api::CompleteUploadQuery>,
+) -> Result<(StatusCode, Json<api::BlobStored>)> {
+    let op = ops::CompleteUpload {
+        project: c::project_id("id", &id)?,
+        id: upload_id("upload", &upload)?,
+        digest: digest("digest", &q.digest)?,
+    };
+    let stored = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    let status = if stored.created { StatusCode::CREATED } else { StatusCode::OK };
+    Ok((
+        status,
+        Json(api::BlobStored { digest: stored.digest.to_string(), size: stored.size, created: stored.created }),
+    ))
+}
+
+/// Abandons an upload and deletes what it received.
+#[utoipa::path(delete, path = "/api/v1/projects/{id}/uploads/{upload}", tag = "artifacts",
+    params(("id" = String, Path), ("upload" = String, Path)),
+    responses((status = 204), Problems))]
+pub async fn abort_upload(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, upload)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    let op = ops::AbortUpload { project: c::project_id("id", &id)?, id: upload_id("upload", &upload)? };
+    s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Streams a blob the project holds. Every read is recorded.
 #[utoipa::path(get, path = "/api/v1/projects/{id}/blobs/{digest}", tag = "artifacts",
     params(("id" = String, Path), ("digest" = String, Path)),

@@ -94,6 +94,11 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("remove_group_member", Some(Action::GroupMemberRemove)),
     ("upload_blob", Some(Action::BlobUpload)),
     ("download_blob", Some(Action::BlobRead)),
+    ("create_upload", Some(Action::BlobUpload)),
+    ("get_upload", Some(Action::BlobUpload)),
+    ("append_upload", Some(Action::BlobUpload)),
+    ("complete_upload", Some(Action::BlobUpload)),
+    ("abort_upload", Some(Action::BlobUpload)),
     ("create_artifact", Some(Action::ArtifactCreate)),
     ("get_artifact", Some(Action::ArtifactRead)),
     ("create_model_version", Some(Action::ModelVersionCreate)),
@@ -142,6 +147,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_group))
         .routes(routes!(add_group_member, remove_group_member))
         .routes(routes!(upload_blob, download_blob))
+        .routes(routes!(create_upload))
+        .routes(routes!(get_upload, append_upload, complete_upload, abort_upload))
         .routes(routes!(create_artifact))
         .routes(routes!(get_artifact))
         .routes(routes!(create_model_version))

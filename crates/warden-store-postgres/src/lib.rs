@@ -19,6 +19,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (5, "signers", include_str!("../migrations/0005_signers.sql")),
     (6, "audit_index", include_str!("../migrations/0006_audit_index.sql")),
     (7, "model_links", include_str!("../migrations/0007_model_links.sql")),
+    (8, "uploads", include_str!("../migrations/0008_uploads.sql")),
 ];
 
 /// Arbitrary constant naming Warden's migration lock.

@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use warden_core::{
-    ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, Role, SignerId, SubjectId, Timestamp, TokenId,
+    ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, Role, SignerId, SubjectId, Timestamp, TokenId, UploadId,
 };
 
 pub use records::*;
@@ -146,6 +146,19 @@ pub trait Store: Send + Sync + 'static {
     /// Removes a tag; false when the version had no such tag.
     async fn delete_model_tag(&self, model: &ModelId, version: u64, key: &str) -> Result<bool>;
     async fn list_model_tags(&self, model: &ModelId) -> Result<Vec<ModelTagRecord>>;
+
+    // Chunked uploads.
+    async fn create_upload(&self, upload: &UploadRecord) -> Result<()>;
+    async fn get_upload(&self, id: &UploadId) -> Result<Option<UploadRecord>>;
+    /// Records a part at `offset` if the upload has exactly `offset` bytes so far (a
+    /// compare-and-set, so concurrent writers cannot both land); false otherwise.
+    async fn add_upload_part(&self, id: &UploadId, part: &UploadPartRecord) -> Result<bool>;
+    async fn list_upload_parts(&self, id: &UploadId) -> Result<Vec<UploadPartRecord>>;
+    /// Deletes the session and its parts' records; returns the parts' objects so the
+    /// caller can delete them (none when the session did not exist).
+    async fn delete_upload(&self, id: &UploadId) -> Result<Vec<String>>;
+    /// Sessions whose expiry has passed, oldest first.
+    async fn expired_uploads(&self, now: Timestamp, limit: u32) -> Result<Vec<UploadId>>;
 
     // Trusted signers.
     async fn create_signer(&self, signer: &SignerRecord) -> Result<()>;

@@ -293,3 +293,24 @@ impl SignerRecord {
             && self.revoked_at.is_none_or(|t| now < t)
     }
 }
+
+/// A chunked upload in progress.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadRecord {
+    pub id: warden_core::UploadId,
+    pub project: ProjectId,
+    pub created_by: SubjectId,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    /// Bytes received so far; the next part starts here.
+    pub size: u64,
+}
+
+/// One received part of an upload: `size` bytes at `offset`, held in blob-store
+/// object `object`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadPartRecord {
+    pub offset: u64,
+    pub size: u64,
+    pub object: String,
+}

@@ -16,10 +16,10 @@ macro_rules! sql_store_impl {
             use std::str::FromStr;
 
             use sqlx::Row as _;
-            use warden_core::{ArtifactId, ModelId, SignerId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+            use warden_core::{UploadId, ArtifactId, ModelId, SignerId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
             use warden_store::{
                 ArtifactRecord, AuditEntry, AuditFilter, AuditLeaf, CheckpointRecord, GroupRecord, ModelRecord,
-                ModelVersionRecord, ModelAliasRecord, ModelTagRecord, VersionLineage, SignerRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
+                ModelVersionRecord, ModelAliasRecord, ModelTagRecord, VersionLineage, SignerRecord, UploadRecord, UploadPartRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
                 Result, RoleGrantRecord, StoreError, SubjectRecord, TokenRecord,
             };
 
@@ -1121,6 +1121,123 @@ macro_rules! sql_store_impl {
                             updated_at: Timestamp(row.try_get("updated_at").map_err(g)?),
                         })
                     })
+                }
+
+                async fn create_upload(&self, x: &UploadRecord) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO blob_uploads (id, project_id, created_by, created_at, expires_at, size) \
+                         VALUES ($1, $2, $3, $4, $5, $6)",
+                    )
+                    .bind(x.id.as_str())
+                    .bind(x.project.as_str())
+                    .bind(x.created_by.as_str())
+                    .bind(x.created_at.0)
+                    .bind(x.expires_at.0)
+                    .bind(i64_of(x.size)?)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("upload"))?;
+                    Ok(())
+                }
+
+                async fn get_upload(&self, id: &UploadId) -> Result<Option<UploadRecord>> {
+                    let row = sqlx::query(
+                        "SELECT id, project_id, created_by, created_at, expires_at, size FROM blob_uploads WHERE id = $1",
+                    )
+                    .bind(id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err("upload"))?;
+                    let Some(row) = row else { return Ok(None) };
+                    let g = |e: sqlx::Error| bad("upload", e);
+                    let (id, project, by): (String, String, String) = (
+                        row.try_get("id").map_err(g)?,
+                        row.try_get("project_id").map_err(g)?,
+                        row.try_get("created_by").map_err(g)?,
+                    );
+                    Ok(Some(UploadRecord {
+                        id: UploadId::parse(&id).map_err(|e| bad("upload", e))?,
+                        project: ProjectId::parse(&project).map_err(|e| bad("upload", e))?,
+                        created_by: SubjectId::parse(&by).map_err(|e| bad("upload", e))?,
+                        created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                        expires_at: Timestamp(row.try_get("expires_at").map_err(g)?),
+                        size: u64::try_from(row.try_get::<i64, _>("size").map_err(g)?).map_err(|e| bad("upload", e))?,
+                    }))
+                }
+
+                async fn add_upload_part(&self, id: &UploadId, p: &UploadPartRecord) -> Result<bool> {
+                    let mut tx = self.begin_write().await?;
+                    let moved = sqlx::query("UPDATE blob_uploads SET size = size + $1 WHERE id = $2 AND size = $3")
+                        .bind(i64_of(p.size)?)
+                        .bind(id.as_str())
+                        .bind(i64_of(p.offset)?)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err("upload"))?;
+                    if moved.rows_affected() == 0 {
+                        return Ok(false);
+                    }
+                    sqlx::query("INSERT INTO blob_upload_parts (upload_id, \"offset\", size, object) VALUES ($1, $2, $3, $4)")
+                        .bind(id.as_str())
+                        .bind(i64_of(p.offset)?)
+                        .bind(i64_of(p.size)?)
+                        .bind(&p.object)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err("upload part"))?;
+                    tx.commit().await.map_err(map_err("upload part"))?;
+                    Ok(true)
+                }
+
+                async fn list_upload_parts(&self, id: &UploadId) -> Result<Vec<UploadPartRecord>> {
+                    let rows = sqlx::query(
+                        "SELECT \"offset\", size, object FROM blob_upload_parts WHERE upload_id = $1 ORDER BY \"offset\"",
+                    )
+                    .bind(id.as_str())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("upload parts"))?;
+                    collect(rows, |row| {
+                        let g = |e: sqlx::Error| bad("upload part", e);
+                        Ok(UploadPartRecord {
+                            offset: u64::try_from(row.try_get::<i64, _>("offset").map_err(g)?)
+                                .map_err(|e| bad("upload part", e))?,
+                            size: u64::try_from(row.try_get::<i64, _>("size").map_err(g)?)
+                                .map_err(|e| bad("upload part", e))?,
+                            object: row.try_get("object").map_err(g)?,
+                        })
+                    })
+                }
+
+                async fn delete_upload(&self, id: &UploadId) -> Result<Vec<String>> {
+                    let mut tx = self.begin_write().await?;
+                    let rows = sqlx::query("DELETE FROM blob_upload_parts WHERE upload_id = $1 RETURNING object")
+                        .bind(id.as_str())
+                        .fetch_all(&mut *tx)
+                        .await
+                        .map_err(map_err("upload parts"))?;
+                    sqlx::query("DELETE FROM blob_uploads WHERE id = $1")
+                        .bind(id.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err("upload"))?;
+                    tx.commit().await.map_err(map_err("upload"))?;
+                    rows.iter().map(|r| r.try_get("object").map_err(|e| bad("upload part", e))).collect()
+                }
+
+                async fn expired_uploads(&self, now: Timestamp, limit: u32) -> Result<Vec<UploadId>> {
+                    let rows = sqlx::query("SELECT id FROM blob_uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2")
+                        .bind(now.0)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(map_err("uploads"))?;
+                    rows.iter()
+                        .map(|r| {
+                            let id: String = r.try_get("id").map_err(|e| bad("upload", e))?;
+                            UploadId::parse(&id).map_err(|e| bad("upload", e))
+                        })
+                        .collect()
                 }
 
                 async fn create_signer(&self, x: &SignerRecord) -> Result<()> {

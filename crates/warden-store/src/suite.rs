@@ -4,7 +4,9 @@
 use std::collections::BTreeSet;
 
 use serde_json::json;
-use warden_core::{ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+use warden_core::{
+    ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId, UploadId,
+};
 
 use crate::*;
 
@@ -42,6 +44,7 @@ pub async fn run(store: &dyn Store) {
     groups_and_roles(store).await;
     audit(store).await;
     blobs(store).await;
+    uploads(store).await;
     registry(store).await;
     signers(store).await;
 }
@@ -403,6 +406,46 @@ async fn blobs(store: &dyn Store) {
     assert_eq!(store.project_blob(&b.id, &d).await.unwrap(), Some(42));
     let ghost = ProjectId::generate(T0.0);
     assert!(store.record_blob(&ghost, &d, 42, &owner.id, T0).await.is_err(), "only for projects that exist");
+}
+
+async fn uploads(store: &dyn Store) {
+    let owner = human("upload-owner");
+    store.create_subject(&owner).await.unwrap();
+    let p = store.list_projects(&Page::first(1)).await.unwrap().remove(0);
+    let mk = |expires: i64| UploadRecord {
+        id: UploadId::generate(T0.0),
+        project: p.id.clone(),
+        created_by: owner.id.clone(),
+        created_at: T0,
+        expires_at: Timestamp(expires),
+        size: 0,
+    };
+    let u = mk(T0.0 + 1000);
+    store.create_upload(&u).await.unwrap();
+    assert_eq!(store.get_upload(&u.id).await.unwrap(), Some(u.clone()));
+    let part = |offset: u64, size: u64| UploadPartRecord { offset, size, object: format!("uploads/x/{offset}") };
+    assert!(store.add_upload_part(&u.id, &part(0, 10)).await.unwrap());
+    assert!(!store.add_upload_part(&u.id, &part(0, 10)).await.unwrap(), "offset 0 is taken");
+    assert!(!store.add_upload_part(&u.id, &part(11, 5)).await.unwrap(), "no gaps");
+    assert!(store.add_upload_part(&u.id, &part(10, 5)).await.unwrap());
+    assert_eq!(store.get_upload(&u.id).await.unwrap().unwrap().size, 15);
+    assert_eq!(store.list_upload_parts(&u.id).await.unwrap(), vec![part(0, 10), part(10, 5)]);
+    // Two writers racing for the same offset: exactly one lands.
+    let (p1, p2) = (part(15, 1), part(15, 2));
+    let (a, b) = tokio::join!(store.add_upload_part(&u.id, &p1), store.add_upload_part(&u.id, &p2));
+    assert!(a.unwrap() ^ b.unwrap(), "one of two racing parts lands");
+
+    let old = mk(T0.0 - 1);
+    store.create_upload(&old).await.unwrap();
+    assert_eq!(store.expired_uploads(T0, 10).await.unwrap(), vec![old.id.clone()]);
+    let mut objects = store.delete_upload(&u.id).await.unwrap();
+    objects.sort();
+    assert_eq!(&objects[..2], &["uploads/x/0".to_string(), "uploads/x/10".to_string()]);
+    assert_eq!(store.get_upload(&u.id).await.unwrap(), None);
+    assert!(store.list_upload_parts(&u.id).await.unwrap().is_empty());
+    assert!(store.delete_upload(&u.id).await.unwrap().is_empty(), "deleting twice is harmless");
+    store.delete_upload(&old.id).await.unwrap();
+    assert!(store.expired_uploads(Timestamp(i64::MAX), 10).await.unwrap().is_empty());
 }
 
 async fn registry(store: &dyn Store) {

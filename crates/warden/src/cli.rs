@@ -262,6 +262,10 @@ pub enum BlobCommand {
         file: std::path::PathBuf,
         #[arg(long)]
         project: String,
+        /// Files larger than this many bytes go up in parts of this size through a
+        /// resumable upload session.
+        #[arg(long, value_name = "BYTES", default_value_t = warden_client::DEFAULT_CHUNK_SIZE)]
+        chunk_size: u64,
     },
     /// Download a blob by digest.
     Pull {
@@ -583,8 +587,11 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                 }
             }
         }
-        Command::Blob { command: BlobCommand::Push { file, project } } => {
-            let c = client(&g)?;
+        Command::Blob { command: BlobCommand::Push { file, project, chunk_size } } => {
+            if chunk_size == 0 {
+                bail!("--chunk-size must be at least 1 byte");
+            }
+            let c = client(&g)?.with_chunk_size(chunk_size);
             let (digest, size) =
                 warden_client::file_digest(&file).await.map_err(|e| anyhow!("cannot read {}: {e}", file.display()))?;
             let stored = c.upload_blob(&project, &digest, &file).await?;

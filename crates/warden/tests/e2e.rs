@@ -249,6 +249,20 @@ fn blob_push_streams_a_large_file_in_constant_memory() {
     let pulled = cli.ok(&["blob", "pull", digest, "--project", &pid, "--out", out.to_str().unwrap()]);
     assert!(pulled.contains("digest verified"), "{pulled}");
     assert_eq!(std::fs::metadata(&out).unwrap().len(), 256 << 20);
+
+    // Small parts: a 3 MB file in three resumable parts, the same blob as one request.
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let file = tmp.path().join("parts.bin");
+    std::fs::write(&file, &data).unwrap();
+    let parts = cli.json(&["blob", "push", file.to_str().unwrap(), "--project", &pid, "--chunk-size", "1000000"]);
+    assert_eq!((parts["size"].as_u64(), parts["created"].as_bool()), (Some(3_000_000), Some(true)));
+    let again = cli.json(&["blob", "push", file.to_str().unwrap(), "--project", &pid]);
+    assert_eq!((again["digest"].clone(), again["created"].as_bool()), (parts["digest"].clone(), Some(false)));
+    let back = tmp.path().join("parts-back.bin");
+    cli.ok(&["blob", "pull", parts["digest"].as_str().unwrap(), "--project", &pid, "--out", back.to_str().unwrap()]);
+    assert!(std::fs::read(&back).unwrap() == data);
+    let zero = cli.run(&["blob", "push", file.to_str().unwrap(), "--project", &pid, "--chunk-size", "0"], None);
+    assert!(!zero.ok && zero.stderr.contains("--chunk-size"), "{}", zero.stderr);
 }
 
 #[test]

@@ -95,3 +95,144 @@ async fn uploads_are_verified_stored_once_and_scoped_to_projects(engine: Engine)
     assert_eq!(pull["actor"]["name"], "bob", "every pull is recorded: {reads}");
     assert_eq!(pull["resource"]["uid"], p.as_str());
 }
+
+/// Sends `body` as the part at `offset`.
+async fn part(s: &Server, token: &str, project: &str, upload: &str, offset: u64, body: Vec<u8>) -> crate::harness::Res {
+    let res = s
+        .http
+        .patch(format!("{}/api/v1/projects/{project}/uploads/{upload}?offset={offset}", s.url))
+        .bearer_auth(token)
+        .header("content-type", "application/octet-stream")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = res.status();
+    let content_type = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+    let body = res.json().await.unwrap_or(serde_json::Value::Null);
+    crate::harness::Res { status, content_type, body }
+}
+
+both_engines!(chunked_uploads_resume_after_interruptions_and_verify_the_whole);
+async fn chunked_uploads_resume_after_interruptions_and_verify_the_whole(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let (bob, bob_t) = s.user(&admin, "bob").await;
+    let p = s.project(&admin, "big-models", Some(&alice)).await;
+    s.post(&format!("/api/v1/projects/{p}/members"), &alice_t, json!({"member": bob, "role": "data-scientist"}))
+        .await
+        .expect(201);
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 13 % 251) as u8).collect();
+    let d = digest(&data);
+    let uploads = format!("/api/v1/projects/{p}/uploads");
+
+    let u = s.post(&uploads, &alice_t, json!(null)).await.expect(201);
+    let id = u["id"].as_str().unwrap().to_string();
+    assert!(id.starts_with("upl_") && u["offset"] == 0, "{u}");
+    let after = part(&s, &alice_t, &p, &id, 0, data[..1_000_000].to_vec()).await.expect(200);
+    assert_eq!(after["offset"], 1_000_000);
+
+    // A part at the wrong offset is refused, naming the right one.
+    let wrong = part(&s, &alice_t, &p, &id, 0, data[..10].to_vec()).await.problem(409, "conflict");
+    assert!(wrong["detail"].as_str().unwrap().contains("offset 1000000"), "{wrong}");
+
+    // The connection drops in the middle of a part: the partial part is discarded and
+    // the session still says 1,000,000, so the client resumes from there.
+    let second = data[1_000_000..2_000_000].to_vec();
+    let broken = futures_util::stream::iter(vec![
+        Ok::<_, std::io::Error>(second[..300_000].to_vec()),
+        Err(std::io::Error::other("network cable pulled")),
+    ]);
+    let cut = s
+        .http
+        .patch(format!("{}{uploads}/{id}?offset=1000000", s.url))
+        .bearer_auth(&alice_t)
+        .body(reqwest::Body::wrap_stream(broken))
+        .send()
+        .await;
+    assert!(cut.is_err(), "the client saw the failure");
+    let mut offset = 0;
+    for _ in 0..50 {
+        // The server notices the cut asynchronously.
+        offset = s.get(&format!("{uploads}/{id}"), &alice_t).await.expect(200)["offset"].as_u64().unwrap();
+        if offset == 1_000_000 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(offset, 1_000_000);
+    part(&s, &alice_t, &p, &id, 1_000_000, second).await.expect(200);
+    part(&s, &alice_t, &p, &id, 2_000_000, data[2_000_000..].to_vec()).await.expect(200);
+
+    // Nothing is a blob until the session completes; other people do not see it.
+    s.get(&format!("/api/v1/projects/{p}/blobs/{d}"), &alice_t).await.problem(404, "not-found");
+    s.get(&format!("{uploads}/{id}"), &bob_t).await.problem(404, "not-found");
+    part(&s, &bob_t, &p, &id, 3_000_000, b"x".to_vec()).await.problem(404, "not-found");
+
+    // Completing with the wrong digest stores nothing and ends the session.
+    let other = digest(b"not this");
+    let bad =
+        s.put(&format!("{uploads}/{id}?digest={other}"), &alice_t, json!(null)).await.problem(422, "validation-failed");
+    assert!(bad["detail"].as_str().unwrap().contains(&d), "names the actual digest: {bad}");
+    s.get(&format!("{uploads}/{id}"), &alice_t).await.problem(404, "not-found");
+    s.get(&format!("/api/v1/projects/{p}/blobs/{d}"), &alice_t).await.problem(404, "not-found");
+
+    // Again, completing with the right digest.
+    let id = s.post(&uploads, &alice_t, json!(null)).await.expect(201)["id"].as_str().unwrap().to_string();
+    for (i, chunk) in data.chunks(700_000).enumerate() {
+        part(&s, &alice_t, &p, &id, (i * 700_000) as u64, chunk.to_vec()).await.expect(200);
+    }
+    let stored = s.put(&format!("{uploads}/{id}?digest={d}"), &alice_t, json!(null)).await.expect(201);
+    assert_eq!((stored["digest"].as_str(), stored["size"].as_u64()), (Some(d.as_str()), Some(3_000_000)));
+    let got = s
+        .http
+        .get(format!("{}/api/v1/projects/{p}/blobs/{d}", s.url))
+        .bearer_auth(&alice_t)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert!(got.as_ref() == data.as_slice(), "the blob is the parts in order");
+    s.get(&format!("{uploads}/{id}"), &alice_t).await.problem(404, "not-found");
+
+    // Bad input: a malformed id or digest, a missing offset.
+    s.get(&format!("{uploads}/not-an-id"), &alice_t).await.problem(400, "invalid-parameter");
+    let id = s.post(&uploads, &alice_t, json!(null)).await.expect(201)["id"].as_str().unwrap().to_string();
+    s.put(&format!("{uploads}/{id}?digest=md5:abc"), &alice_t, json!(null)).await.problem(400, "invalid-parameter");
+    let no_offset = s.call(Method::PATCH, &format!("{uploads}/{id}"), Some(&alice_t), None).await;
+    assert_eq!(no_offset.status, 400, "{:?}", no_offset.body);
+
+    // Abandoned sessions: aborted ones are gone at once, idle ones after a day.
+    part(&s, &alice_t, &p, &id, 0, b"some bytes".to_vec()).await.expect(200);
+    s.delete(&format!("{uploads}/{id}"), &alice_t).await.expect(204);
+    s.get(&format!("{uploads}/{id}"), &alice_t).await.problem(404, "not-found");
+    let idle = s.post(&uploads, &alice_t, json!(null)).await.expect(201)["id"].as_str().unwrap().to_string();
+    part(&s, &alice_t, &p, &idle, 0, b"forgotten".to_vec()).await.expect(200);
+    s.clock.advance(25 * 3600);
+    let login = json!({"username": "alice", "password": "alice-correct-horse"});
+    let alice_t = s.call(Method::POST, "/api/v1/auth/login", None, Some(login)).await.expect(200)["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.get(&format!("{uploads}/{idle}"), &alice_t).await.problem(404, "not-found");
+    s.post(&uploads, &alice_t, json!(null)).await.expect(201);
+    let leftovers: Vec<_> = walk_files(&s.blob_dir.path().join("uploads"));
+    assert!(leftovers.is_empty(), "expired sessions' parts are deleted: {leftovers:?}");
+}
+
+fn walk_files(p: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let Ok(entries) = std::fs::read_dir(p) else { return Vec::new() };
+    let mut out = Vec::new();
+    for e in entries {
+        let path = e.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk_files(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}

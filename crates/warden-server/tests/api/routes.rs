@@ -84,6 +84,7 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{artifact}", "art_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         .replace("{name}", "m")
         .replace("{version}", "1")
+        .replace("{upload}", "upl_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         .replace("{alias}", "champion")
         .replace("{key}", "stage")
 }
@@ -92,6 +93,8 @@ fn fill(path: &str, f: &Fixture) -> String {
 fn sample_query(op: &str) -> &'static str {
     match op {
         "audit_entries" => "?from=0",
+        "append_upload" => "?offset=0",
+        "complete_upload" => "?digest=sha256:0000000000000000000000000000000000000000000000000000000000000000",
         "audit_inclusion" => "?index=0&tree_size=1",
         "audit_consistency" => "?from=1&to=2",
         _ => "",
@@ -110,7 +113,7 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "create_service_token" => json!({"name": "t", "project": f.project, "role": "service"}),
         "grant_role" => json!({"member": f.nobody, "role": "auditor"}),
         "create_group" => json!({"name": "sample-group"}),
-        "upload_blob" => json!("content"),
+        "upload_blob" | "append_upload" => json!("content"),
         "create_signer" => json!({"name": "k", "algorithm": "ed25519", "public_key": "x"}),
         "create_artifact" => json!({"kind": "model", "name": "m", "files": []}),
         "create_model_version" => json!({"artifact": "art_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
