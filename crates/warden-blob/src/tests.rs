@@ -87,13 +87,29 @@ fn digests_parse_strictly() {
 }
 
 /// Against an S3-compatible server when `WARDEN_TEST_S3_URL` names a bucket there
-/// (`.ci/run` starts one and sets `AWS_ENDPOINT`, `AWS_ALLOW_HTTP` and credentials).
+/// (`.ci/run` starts moto and sets `AWS_ENDPOINT`, `AWS_ALLOW_HTTP` and credentials).
 #[tokio::test]
 async fn s3_backend_by_url() {
     let Ok(url) = std::env::var("WARDEN_TEST_S3_URL") else {
         eprintln!("WARDEN_TEST_S3_URL not set: S3 test not run");
         return;
     };
+    backend_by_url(&url).await;
+}
+
+/// Against Azure Blob Storage's emulator when `WARDEN_TEST_AZURE_URL` names a container
+/// there (`.ci/run` starts Azurite and sets `AZURE_STORAGE_USE_EMULATOR` and
+/// `AZURITE_BLOB_STORAGE_URL`).
+#[tokio::test]
+async fn azure_backend_by_url() {
+    let Ok(url) = std::env::var("WARDEN_TEST_AZURE_URL") else {
+        eprintln!("WARDEN_TEST_AZURE_URL not set: Azure test not run");
+        return;
+    };
+    backend_by_url(&url).await;
+}
+
+async fn backend_by_url(url: &str) {
     let s = BlobStore::from_url(&format!("{url}/{}", ulid::Ulid::new())).unwrap();
     // Larger than one multipart part, so the upload really is multipart.
     let data: Vec<u8> = (0..(CHUNK as u32 + 3_000_000)).map(|i| (i % 253) as u8).collect();
@@ -106,6 +122,15 @@ async fn s3_backend_by_url() {
     assert!(matches!(err, BlobError::DigestMismatch { .. }));
     assert_eq!(s.size(&sha(b"actual")).await.unwrap(), None);
     assert_eq!(s.pending_uploads().await.unwrap(), 0, "nothing left under uploads/");
+    // Chunked uploads: parts as objects, assembled through verification.
+    let (a, _) = s.put_part("upl_backend", 0, u64::MAX, chunks(&data[..1000], 100)).await.unwrap();
+    let (b, _) = s.put_part("upl_backend", 1000, u64::MAX, chunks(&data[1000..5000], 1000)).await.unwrap();
+    let parts = vec![a, b];
+    let stored = s.assemble(sha(&data[..5000]), u64::MAX, &parts).await.unwrap();
+    assert_eq!(stored.size, 5000);
+    assert_eq!(collect(&s, &sha(&data[..5000])).await, data[..5000].to_vec());
+    s.delete_parts(&parts).await;
+    assert_eq!(s.pending_uploads().await.unwrap(), 0);
 }
 
 #[test]
