@@ -105,6 +105,8 @@ pub enum Command {
         #[command(subcommand)]
         command: ArtifactCommand,
     },
+    /// Find personal data and secrets in local text: redact stdin, or score a corpus.
+    Redact(crate::redact_cli::RedactArgs),
     /// The tamper-evident audit ledger: search, verify, prove.
     Audit {
         #[command(subcommand)]
@@ -612,6 +614,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
             println!("wrote {size} bytes to {} (digest verified)", out.display());
             Ok(())
         }
+        Command::Redact(args) => crate::redact_cli::run(args),
         Command::Artifact { command: ArtifactCommand::Scan { file, allow } } => {
             let limits = warden_intake::Limits { extra_allowed: allow, ..Default::default() };
             let report =

@@ -8,6 +8,7 @@ mod config;
 mod credentials;
 mod model_cli;
 mod output;
+mod redact_cli;
 mod serve;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,646 @@
+//! The single pass over the text. Each trigger byte at the start of a token hands off
+//! to a small recogniser, which returns where the token ended so the pass skips it.
+
+use crate::{check, names, Finding, Kind};
+
+const MONTHS: &[&str] = &[
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "sept",
+    "oct",
+    "nov",
+    "dec",
+];
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+}
+
+fn digit(b: Option<&u8>) -> bool {
+    b.is_some_and(u8::is_ascii_digit)
+}
+
+/// Whether `i` starts a token: not inside a word, and not continuing one through
+/// `-`, `.`, `/` or `:` (`ORD-8320`, `v1.2`, `J45.1`).
+fn token_start(b: &[u8], i: usize) -> bool {
+    if i == 0 {
+        return true;
+    }
+    let p = b[i - 1];
+    if is_word(p) {
+        return false;
+    }
+    if matches!(p, b'-' | b'.' | b'/' | b':' | b'#') && i >= 2 && is_word(b[i - 2]) {
+        return false;
+    }
+    true
+}
+
+/// Whether a token ending at `end` really ends there.
+fn token_end(b: &[u8], end: usize) -> bool {
+    match b.get(end) {
+        None => true,
+        Some(&c) if is_word(c) => false,
+        // `1.2.3.4.5`, `12-34-56-78`: the token goes on.
+        Some(&c) if matches!(c, b'.' | b'-' | b'/' | b':') => !digit(b.get(end + 1)) && !b.get(end + 1).is_some_and(|x| x.is_ascii_alphabetic()),
+        _ => true,
+    }
+}
+
+pub fn scan(text: &str) -> Vec<Finding> {
+    let b = text.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if is_word(c) {
+            // A word: recognisers look at its first byte; then the pass skips it whole.
+            let next = if token_start(b, i) {
+                match c {
+                    b'0'..=b'9' => numeric(text, i, &mut out),
+                    b'A'..=b'Z' => upper(text, i, &mut out),
+                    b'a'..=b'z' => lower(text, i, &mut out),
+                    0xC0..=0xFF if text[i..].chars().next().is_some_and(char::is_uppercase) => person(text, i, &mut out),
+                    _ => None,
+                }
+            } else {
+                None
+            };
+            i = match next {
+                Some(n) if n > i => n,
+                _ => {
+                    let mut j = i + 1;
+                    while j < b.len() && is_word(b[j]) {
+                        j += 1;
+                    }
+                    j
+                }
+            };
+            continue;
+        }
+        let next = match c {
+            b'@' => email(b, i, &mut out),
+            b'+' | b'(' if token_start(b, i) => numeric(text, i, &mut out),
+            b'-' if b[i..].starts_with(b"-----BEGIN ") => pem(text, i, &mut out),
+            _ => None,
+        };
+        i = match next {
+            Some(n) if n > i => n,
+            _ => i + 1,
+        };
+    }
+    // Recognisers may end inside a multi-byte character only by returning a char
+    // boundary; everything above advances by whole words or ASCII bytes.
+    out
+}
+
+fn push(out: &mut Vec<Finding>, start: usize, end: usize, kind: Kind) -> Option<usize> {
+    out.push(Finding { start, end, kind });
+    Some(end)
+}
+
+// ---------------------------------------------------------------- e-mail
+
+fn email(b: &[u8], at: usize, out: &mut Vec<Finding>) -> Option<usize> {
+    let local = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'%' | b'+' | b'-' | b'\'');
+    let mut s = at;
+    while s > 0 && local(b[s - 1]) {
+        s -= 1;
+    }
+    while s < at && matches!(b[s], b'.' | b'-' | b'\'') {
+        s += 1;
+    }
+    if s == at || (s > 0 && b[s - 1] >= 0x80) {
+        return None;
+    }
+    // Domain: labels of letters, digits and `-`, at least two, the last alphabetic.
+    let mut e = at + 1;
+    let mut labels = 0;
+    let mut last_alpha = false;
+    loop {
+        let ls = e;
+        while e < b.len() && (b[e].is_ascii_alphanumeric() || b[e] == b'-') {
+            e += 1;
+        }
+        if e == ls {
+            break;
+        }
+        labels += 1;
+        last_alpha = e - ls >= 2 && b[ls..e].iter().all(u8::is_ascii_alphabetic);
+        if e + 1 < b.len() && b[e] == b'.' && b[e + 1].is_ascii_alphanumeric() {
+            e += 1;
+        } else {
+            break;
+        }
+    }
+    if labels < 2 || !last_alpha {
+        return None;
+    }
+    // A trailing dot ends the sentence, not the address.
+    push(out, s, e, Kind::Email)
+}
+
+// ---------------------------------------------------------------- numbers
+
+/// Groups of digits and their separators, starting at a digit, `+` or `(`.
+struct Digits {
+    groups: Small<(usize, usize)>,
+    seps: Small<u8>,
+    plus: bool,
+    paren: bool,
+    end: usize,
+}
+
+/// Up to 12 items on the stack (numbers are scanned constantly; no allocation).
+struct Small<T: Copy + Default> {
+    items: [T; 12],
+    len: usize,
+}
+
+impl<T: Copy + Default> Small<T> {
+    fn new() -> Self {
+        Self { items: [T::default(); 12], len: 0 }
+    }
+    fn push(&mut self, x: T) {
+        if self.len < 12 {
+            self.items[self.len] = x;
+            self.len += 1;
+        }
+    }
+    fn len(&self) -> usize {
+        self.len
+    }
+}
+
+impl<T: Copy + Default> std::ops::Deref for Small<T> {
+    type Target = [T];
+    fn deref(&self) -> &[T] {
+        &self.items[..self.len]
+    }
+}
+
+impl Digits {
+    fn lens(&self) -> Small<usize> {
+        let mut l = Small::new();
+        for (s, e) in self.groups.iter() {
+            l.push(e - s);
+        }
+        l
+    }
+    fn total(&self) -> usize {
+        self.groups.iter().map(|(s, e)| e - s).sum()
+    }
+    fn same_sep(&self, allowed: &[u8]) -> bool {
+        self.seps.first().is_some_and(|f| allowed.contains(f) && self.seps.iter().all(|s| s == f))
+    }
+    fn digits(&self, b: &[u8]) -> Vec<u8> {
+        self.groups.iter().flat_map(|&(s, e)| b[s..e].iter().copied()).collect()
+    }
+    fn value(&self, b: &[u8], g: usize) -> u32 {
+        let (s, e) = self.groups[g];
+        b[s..e].iter().fold(0u32, |a, d| a.saturating_mul(10).saturating_add(u32::from(d - b'0')))
+    }
+}
+
+fn digits_at(b: &[u8], i: usize) -> Option<Digits> {
+    let mut j = i;
+    let plus = b[j] == b'+';
+    if plus {
+        j += 1;
+    }
+    let paren = b.get(j) == Some(&b'(');
+    if paren {
+        j += 1;
+    }
+    if !digit(b.get(j)) {
+        return None;
+    }
+    let mut d = Digits { groups: Small::new(), seps: Small::new(), plus, paren, end: j };
+    loop {
+        let gs = j;
+        while digit(b.get(j)) {
+            j += 1;
+        }
+        d.groups.push((gs, j));
+        d.end = j;
+        if d.groups.len() >= 12 || j - gs > 34 {
+            break;
+        }
+        if paren && d.groups.len() == 1 {
+            // `(646) 803-4557`
+            if b.get(j) == Some(&b')') {
+                j += 1;
+                if b.get(j) == Some(&b' ') {
+                    j += 1;
+                }
+                if digit(b.get(j)) {
+                    d.seps.push(b')');
+                    continue;
+                }
+            }
+            return None;
+        }
+        match b.get(j) {
+            Some(&s @ (b' ' | b'-' | b'.' | b'/')) if digit(b.get(j + 1)) => {
+                d.seps.push(s);
+                j += 1;
+            }
+            _ => break,
+        }
+    }
+    Some(d)
+}
+
+fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
+    let b = text.as_bytes();
+    // IPv6 may start with a digit: `2001:db8::1`, `4a21:2290:…`.
+    if let Some(end) = ipv6(b, i) {
+        return push(out, i, end, Kind::IpAddress);
+    }
+    let d = digits_at(b, i)?;
+    let skip = Some(d.end.max(i + 1));
+    let start = i;
+    if !token_end(b, d.end) {
+        // Try the longest clean prefix of groups instead (`… 4557.5` is rare; a
+        // version or reference number goes on, so nothing is found).
+        return skip_token(b, d.end);
+    }
+    let lens_small = d.lens();
+    let lens: &[usize] = &lens_small;
+    let n = d.groups.len();
+    let total = d.total();
+    let plain = !d.plus && !d.paren;
+
+    // IPv4
+    if plain && n == 4 && d.same_sep(b".") && lens.iter().all(|&l| l <= 3) && (0..4).all(|g| d.value(b, g) <= 255) {
+        return push(out, start, d.end, Kind::IpAddress);
+    }
+    // Numeric dates: Y-M-D, M/D/Y, D.M.Y, D-M-Y.
+    if plain && n == 3 && d.same_sep(b"-/.") {
+        let (v0, v1, v2) = (d.value(b, 0), d.value(b, 1), d.value(b, 2));
+        let ymd = lens[0] == 4 && lens[1] <= 2 && lens[2] <= 2 && check::date(v0, v1, v2);
+        let yearlast = lens[0] <= 2
+            && lens[1] <= 2
+            && lens[2] == 4
+            && (check::date(v2, v0, v1) || check::date(v2, v1, v0));
+        if ymd || yearlast {
+            return push(out, start, d.end, date_kind(b, start));
+        }
+    }
+    // US SSN: 3-2-4 in valid ranges.
+    if plain && n == 3 && lens == [3, 2, 4] && d.same_sep(b"- ") {
+        let (g0, g1, g2) = (d.groups[0], d.groups[1], d.groups[2]);
+        if check::ssn(&b[g0.0..g0.1], &b[g1.0..g1.1], &b[g2.0..g2.1]) {
+            return push(out, start, d.end, Kind::UsSsn);
+        }
+    }
+    // Payment cards: 12-19 digits, in one run or evenly grouped, Luhn and an issuer.
+    if plain && (12..=19).contains(&total) {
+        let grouped = n == 1
+            || (d.same_sep(b" -")
+                && (lens[..n - 1].iter().all(|&l| l == 4) && lens[n - 1] <= 4
+                    || lens == [4, 6, 5]
+                    || lens == [4, 6, 4]));
+        let all = d.digits(b);
+        if grouped && check::luhn(&all) && check::card_issuer(&all) {
+            return push(out, start, d.end, Kind::CreditCard);
+        }
+    }
+    // Phone numbers.
+    let nanp_3_3_4 = n == 3 && lens == [3, 3, 4] && b[d.groups[0].0] >= b'2' && b[d.groups[1].0] >= b'2';
+    let phone = (d.plus && (8..=15).contains(&total) && (n >= 2 || total >= 10) && d.seps.iter().all(|s| b" -.".contains(s)))
+        || (d.paren && n == 3 && lens == [3, 3, 4] && d.seps[1] != b'/')
+        || (plain && nanp_3_3_4 && d.same_sep(b"-. "))
+        || (d.plus && n == 4 && lens[0] == 1 && lens[1..] == [3, 3, 4])
+        || ((10..=15).contains(&total) && d.seps.iter().all(|s| b" -.".contains(s)) && phone_context(b, start));
+    if phone {
+        return push(out, start, d.end, Kind::Phone);
+    }
+    // `05 March 2021`
+    if plain && n == 1 && lens[0] <= 2 {
+        if let Some(end) = day_month_year(text, d.end) {
+            return push(out, start, end, date_kind(b, start));
+        }
+    }
+    skip
+}
+
+fn skip_token(b: &[u8], mut j: usize) -> Option<usize> {
+    while j < b.len() && (is_word(b[j]) || matches!(b[j], b'.' | b'-' | b'/' | b':')) {
+        j += 1;
+    }
+    Some(j)
+}
+
+/// Whether any of `words` (lowercase) occurs, in any case, in the 24 bytes before `at`.
+fn context(b: &[u8], at: usize, words: &[&[u8]]) -> bool {
+    let raw = &b[at.saturating_sub(24)..at];
+    let mut buf = [0u8; 24];
+    for (d, s) in buf.iter_mut().zip(raw) {
+        *d = s.to_ascii_lowercase();
+    }
+    let window = &buf[..raw.len()];
+    words.iter().any(|w| window.windows(w.len()).any(|x| x == *w))
+}
+
+/// Words before `at` that say a number is a phone number.
+fn phone_context(b: &[u8], at: usize) -> bool {
+    context(b, at, &[b"phone", b"tel", b"mobile", b"cell", b"fax", b"call", b"whatsapp", b"reachable"])
+}
+
+/// A date next to words saying it is someone's birth date.
+fn date_kind(b: &[u8], at: usize) -> Kind {
+    if context(b, at, &[b"dob", b"born", b"birth", b"d.o.b"]) {
+        Kind::DateOfBirth
+    } else {
+        Kind::Date
+    }
+}
+
+/// A month name at `i` (`March`, `Mar`, `Mar.`); returns where it ends.
+fn month_at(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let mut e = i;
+    while e < b.len() && b[e].is_ascii_alphabetic() {
+        e += 1;
+    }
+    // Month names start Ja Fe Ma Ap Ju Au Se Oc No De.
+    let two = [b[i], b.get(i + 1).map_or(0, u8::to_ascii_lowercase)];
+    if !(3..=9).contains(&(e - i))
+        || !matches!(&two, b"Ja" | b"Fe" | b"Ma" | b"Ap" | b"Ju" | b"Au" | b"Se" | b"Oc" | b"No" | b"De")
+    {
+        return None;
+    }
+    let word = &text[i..e];
+    if !MONTHS.iter().any(|m| m.eq_ignore_ascii_case(word)) {
+        return None;
+    }
+    if b.get(e) == Some(&b'.') && e - i <= 4 {
+        e += 1;
+    }
+    Some(e)
+}
+
+fn year_at(b: &[u8], i: usize) -> Option<usize> {
+    let y = b.get(i..i + 4)?;
+    let ok = y.iter().all(u8::is_ascii_digit) && matches!(&y[..2], b"19" | b"20") && !digit(b.get(i + 4));
+    ok.then_some(i + 4)
+}
+
+/// After a day number ending at `i`: ` March 2021`.
+fn day_month_year(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    if b.get(i) != Some(&b' ') {
+        return None;
+    }
+    let m = month_at(text, i + 1)?;
+    if b.get(m) != Some(&b' ') {
+        return None;
+    }
+    year_at(b, m + 1)
+}
+
+/// `March 05, 2021`, `Mar 5 2021` at `i`.
+fn month_day_year(text: &str, i: usize) -> Option<usize> {
+    let b = text.as_bytes();
+    let m = month_at(text, i)?;
+    if b.get(m) != Some(&b' ') {
+        return None;
+    }
+    let mut j = m + 1;
+    let ds = j;
+    while digit(b.get(j)) {
+        j += 1;
+    }
+    let day = std::str::from_utf8(&b[ds..j]).ok()?.parse::<u32>().ok()?;
+    if j == ds || j - ds > 2 || !(1..=31).contains(&day) {
+        return None;
+    }
+    if b.get(j) == Some(&b',') {
+        j += 1;
+    }
+    if b.get(j) != Some(&b' ') {
+        return None;
+    }
+    year_at(b, j + 1)
+}
+
+fn ipv6(b: &[u8], i: usize) -> Option<usize> {
+    // A group is at most four hex digits: a colon comes within five bytes, or this is
+    // not an address (most words and numbers leave here).
+    if !b[i..b.len().min(i + 5)].contains(&b':') {
+        return None;
+    }
+    let mut e = i;
+    let mut colons = 0;
+    while e < b.len() && (b[e].is_ascii_hexdigit() || b[e] == b':' || (b[e] == b'.' && colons >= 2)) {
+        if b[e] == b':' {
+            colons += 1;
+        }
+        e += 1;
+    }
+    if colons < 2 {
+        return None;
+    }
+    // Trailing punctuation belongs to the sentence.
+    while e > i && matches!(b[e - 1], b'.' | b':') && !b[..e].ends_with(b"::") {
+        e -= 1;
+    }
+    if e < b.len() && is_word(b[e]) {
+        return None;
+    }
+    let s = std::str::from_utf8(&b[i..e]).ok()?;
+    s.parse::<std::net::Ipv6Addr>().ok().map(|_| e)
+}
+
+// ---------------------------------------------------------------- capitals
+
+fn upper(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
+    let b = text.as_bytes();
+    if let Some(end) = secret_upper(b, i) {
+        return push(out, i, end, Kind::Secret);
+    }
+    if b[i..].starts_with(b"Bearer ") {
+        let s = i + 7;
+        let mut e = s;
+        while e < b.len() && (b[e].is_ascii_alphanumeric() || b"._~+/=-".contains(&b[e])) {
+            e += 1;
+        }
+        if e - s >= 16 {
+            return push(out, s, e, Kind::Secret);
+        }
+    }
+    if let Some(end) = iban(b, i) {
+        return push(out, i, end, Kind::Iban);
+    }
+    if let Some(end) = ipv6(b, i) {
+        return push(out, i, end, Kind::IpAddress);
+    }
+    if let Some(end) = month_day_year(text, i) {
+        return push(out, i, end, date_kind(b, i));
+    }
+    person(text, i, out)
+}
+
+fn person(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
+    let (found, next) = names::name_at(text, i);
+    if let Some((s, e)) = found {
+        out.push(Finding { start: s, end: e, kind: Kind::Person });
+    }
+    Some(next)
+}
+
+/// AWS access key ids (`AKIA…`, `ASIA…`) and Google API keys (`AIza…`).
+fn secret_upper(b: &[u8], i: usize) -> Option<usize> {
+    let run = |from: usize, ok: fn(u8) -> bool| {
+        let mut e = from;
+        while e < b.len() && ok(b[e]) {
+            e += 1;
+        }
+        e
+    };
+    if b[i..].starts_with(b"AKIA") || b[i..].starts_with(b"ASIA") {
+        let e = run(i + 4, |c| c.is_ascii_uppercase() || c.is_ascii_digit());
+        if e - i == 20 && !b.get(e).is_some_and(|&c| is_word(c)) {
+            return Some(e);
+        }
+    }
+    if b[i..].starts_with(b"AIza") {
+        let e = run(i + 4, |c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+        if e - i == 39 {
+            return Some(e);
+        }
+    }
+    None
+}
+
+/// An IBAN: country code, check digits, then the account in one run or in groups
+/// of four, passing mod-97.
+fn iban(b: &[u8], i: usize) -> Option<usize> {
+    let head = b.get(i..i + 4)?;
+    if !(head[0].is_ascii_uppercase() && head[1].is_ascii_uppercase() && head[2].is_ascii_digit() && head[3].is_ascii_digit())
+    {
+        return None;
+    }
+    let alnum = |c: u8| c.is_ascii_uppercase() || c.is_ascii_digit();
+    let mut compact: Vec<u8> = head.to_vec();
+    let mut e = i + 4;
+    if b.get(e) == Some(&b' ') {
+        // Grouped: ` XXXX` repeatedly, the last group 1-4 long.
+        while b.get(e) == Some(&b' ') && b.get(e + 1).is_some_and(|&c| alnum(c)) && compact.len() < 34 {
+            let gs = e + 1;
+            let mut ge = gs;
+            while ge < b.len() && alnum(b[ge]) && ge - gs < 4 {
+                ge += 1;
+            }
+            if ge < b.len() && alnum(b[ge]) {
+                break; // a group longer than four: not part of this IBAN
+            }
+            compact.extend_from_slice(&b[gs..ge]);
+            e = ge;
+            if ge - gs < 4 {
+                break;
+            }
+        }
+    } else {
+        while e < b.len() && alnum(b[e]) && compact.len() < 34 {
+            compact.push(b[e]);
+            e += 1;
+        }
+    }
+    if b.get(e).is_some_and(|&c| is_word(c)) {
+        return None;
+    }
+    check::iban(&compact).then_some(e)
+}
+
+// ---------------------------------------------------------------- lowercase starts
+
+fn lower(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
+    let b = text.as_bytes();
+    let token = |from: usize, ok: fn(u8) -> bool| {
+        let mut e = from;
+        while e < b.len() && ok(b[e]) {
+            e += 1;
+        }
+        e
+    };
+    let key_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+    match b[i] {
+        b'e' if b[i..].starts_with(b"eyJ") => {
+            // A JWT: three base64url segments.
+            let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
+            let e1 = token(i, b64);
+            if b.get(e1) == Some(&b'.') {
+                let e2 = token(e1 + 1, b64);
+                if e2 > e1 + 1 && b.get(e2) == Some(&b'.') {
+                    let e3 = token(e2 + 1, b64);
+                    if e1 - i >= 10 {
+                        return push(out, i, e3, Kind::Secret);
+                    }
+                }
+            }
+        }
+        b's' | b'r' if b[i..].starts_with(b"sk-") || b[i..].starts_with(b"sk_live_") || b[i..].starts_with(b"rk_live_") => {
+            let e = token(i, key_char);
+            if e - i >= 23 {
+                return push(out, i, e, Kind::Secret);
+            }
+        }
+        b'g' if b[i..].starts_with(b"github_pat_")
+            || (b[i..].starts_with(b"gh") && matches!(b.get(i + 2), Some(b'p' | b'o' | b'u' | b's' | b'r')) && b.get(i + 3) == Some(&b'_')) =>
+        {
+            let e = token(i, key_char);
+            if e - i >= 30 {
+                return push(out, i, e, Kind::Secret);
+            }
+        }
+        b'x' if b[i..].starts_with(b"xox") && matches!(b.get(i + 3), Some(b'a' | b'b' | b'p' | b'r' | b's')) && b.get(i + 4) == Some(&b'-') => {
+            let e = token(i, key_char);
+            if e - i >= 20 {
+                return push(out, i, e, Kind::Secret);
+            }
+        }
+        _ => {}
+    }
+    if b[i].is_ascii_hexdigit() {
+        if let Some(end) = ipv6(b, i) {
+            return push(out, i, end, Kind::IpAddress);
+        }
+    }
+    // Skip the rest of the word.
+    Some(token(i, |c| c.is_ascii_alphanumeric()))
+}
+
+/// A PEM private-key block, from `-----BEGIN … PRIVATE KEY-----` to its END line (or
+/// the end of the text when it was cut off).
+fn pem(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
+    let rest = &text[i..];
+    let line_end = rest.find('\n').unwrap_or(rest.len());
+    if !rest[..line_end].contains("PRIVATE KEY-----") {
+        return None;
+    }
+    let end = match rest.find("-----END ") {
+        Some(e) => rest[e + 9..].find("-----").map_or(rest.len(), |x| e + 9 + x + 5),
+        None => rest.len(),
+    };
+    push(out, i, i + end, Kind::Secret)
+}

@@ -1,0 +1,154 @@
+use super::*;
+
+fn kinds(text: &str) -> Vec<(Kind, &str)> {
+    Detector::new().find(text).into_iter().map(|f| (f.kind, &text[f.start..f.end])).collect()
+}
+
+fn one(text: &str) -> Option<(Kind, &str)> {
+    let k = kinds(text);
+    assert!(k.len() <= 1, "{text}: {k:?}");
+    k.into_iter().next()
+}
+
+#[test]
+fn emails() {
+    assert_eq!(one("write to jane.doe+billing@bank.example.com."), Some((Kind::Email, "jane.doe+billing@bank.example.com")));
+    assert_eq!(one("me@localhost"), None, "needs a dotted domain");
+    assert_eq!(one("@handle"), None);
+}
+
+#[test]
+fn phones() {
+    for p in ["(646) 803-4557", "646-803-4557", "646.803.4557", "+1 646 803 4557", "+1-646-803-4557", "+44 20 7946 0958", "+49 30 1234567"] {
+        assert_eq!(one(&format!("call {p} today")), Some((Kind::Phone, p)), "{p}");
+    }
+    assert_eq!(one("reference 123-456-7890"), None, "area codes do not start with 1");
+    assert_eq!(one("phone 0612345678"), Some((Kind::Phone, "0612345678")), "ten digits next to the word phone");
+    assert_eq!(one("order 0612345678"), None, "but not without it");
+}
+
+#[test]
+fn cards_by_issuer_and_luhn() {
+    for c in ["4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "2223 0000 4840 0011", "5555555555554444", "3782 822463 10005", "6011111111111117", "3530111333300000"] {
+        assert_eq!(one(&format!("card {c}.")), Some((Kind::CreditCard, c)), "{c}");
+    }
+    assert_eq!(one("card 4111 1111 1111 1112"), None, "fails Luhn");
+    assert_eq!(one("card 9111 1111 1111 1113"), None, "no issuer");
+}
+
+#[test]
+fn ssns_ibans_ips_dates() {
+    assert_eq!(one("SSN 123-45-6789"), Some((Kind::UsSsn, "123-45-6789")));
+    assert_eq!(one("SSN 123 45 6789"), Some((Kind::UsSsn, "123 45 6789")));
+    assert_eq!(one("SSN 666-45-6789"), None);
+    assert_eq!(one("IBAN GB82 WEST 1234 5698 7654 32 today"), Some((Kind::Iban, "GB82 WEST 1234 5698 7654 32")));
+    assert_eq!(one("IBAN DE89370400440532013000."), Some((Kind::Iban, "DE89370400440532013000")));
+    assert_eq!(one("IBAN GB82 WEST 1234 5698 7654 33"), None, "fails mod-97");
+    assert_eq!(one("from 10.0.0.7."), Some((Kind::IpAddress, "10.0.0.7")));
+    assert_eq!(one("from 2001:db8::8a2e:370:7334 now"), Some((Kind::IpAddress, "2001:db8::8a2e:370:7334")));
+    assert_eq!(one("from fe80::1"), Some((Kind::IpAddress, "fe80::1")));
+    assert_eq!(one("version 10.0.0"), None);
+    assert_eq!(one("at 999.1.1.1"), None);
+    for d in ["2021-03-05", "03/05/2021", "05.03.2021", "March 05, 2021", "Mar 5 2021", "5 March 2021", "Sept. 5, 2021"] {
+        assert_eq!(one(&format!("on {d}.")), Some((Kind::Date, d)), "{d}");
+    }
+    assert_eq!(one("DOB 1980-02-29"), Some((Kind::DateOfBirth, "1980-02-29")));
+    assert_eq!(one("on 2021-13-05"), None, "no 13th month");
+}
+
+#[test]
+fn look_alikes_are_left_alone() {
+    let text = "Order ORD-832052, claim CLM91030736, lot LOT-4821-A, ICD J45.1, amount EUR 29,266.17, \
+                version 3.12.25, dose 250 mg twice daily, case AML-AX12345.";
+    assert_eq!(kinds(text), vec![]);
+}
+
+#[test]
+fn secrets() {
+    let jwt = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+    for (text, want) in [
+        ("key AKIAIOSFODNN7EXAMPLE here", "AKIAIOSFODNN7EXAMPLE"),
+        (&format!("token {jwt}")[..], jwt),
+        ("Authorization: Bearer abcdef0123456789abcdef", "abcdef0123456789abcdef"),
+        ("use sk-proj-abcdefghijklmnopqrstuvwx", "sk-proj-abcdefghijklmnopqrstuvwx"),
+        ("ghp_abcdefghijklmnopqrstuvwxyz0123456789 leaked", "ghp_abcdefghijklmnopqrstuvwxyz0123456789"),
+    ] {
+        assert_eq!(one(text), Some((Kind::Secret, want)), "{text}");
+    }
+    let pem = "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----";
+    assert_eq!(one(&format!("here: {pem} done")), Some((Kind::Secret, pem)));
+}
+
+#[test]
+fn names_in_context() {
+    let text = "Customer Felicitas Dowerg opened an account; Dr. Seán O'Brien saw José García.";
+    let names: Vec<&str> = kinds(text).into_iter().filter(|(k, _)| *k == Kind::Person).map(|(_, v)| v).collect();
+    assert_eq!(names, vec!["Felicitas Dowerg", "Seán O'Brien", "José García"]);
+}
+
+#[test]
+fn custom_patterns() {
+    let d = Detector::new().with_pattern("MRN", r"\bMRN-\d{8}\b").unwrap();
+    let f = d.find("chart MRN-12345678 for jane@example.org");
+    assert_eq!(f.len(), 2);
+    assert_eq!(d.label(f[0].kind), "MRN");
+    assert!(Detector::new().with_pattern("bad name", "x").is_err());
+    assert!(Detector::new().with_pattern("EMPTY", "a*").is_err(), "matches empty text");
+    assert!(Detector::new().with_pattern("BROKEN", "(").is_err());
+}
+
+#[test]
+fn masks_hashes_drops_and_restores() {
+    let text = "Mail jane@example.org or jane@example.org, and bob@example.org; card 4111 1111 1111 1111.";
+    let mut vault = Vault::default();
+    let r = Redactor::new(Detector::new(), Mode::Mask).redact(text, &mut vault);
+    assert_eq!(r.text, "Mail [EMAIL_1] or [EMAIL_1], and [EMAIL_2]; card [CARD_1].");
+    assert_eq!(r.counts.get("EMAIL"), Some(&3));
+    assert_eq!(vault.restore("Reply to [EMAIL_2] about [CARD_1] [UNKNOWN_1]"), "Reply to bob@example.org about 4111 1111 1111 1111 [UNKNOWN_1]");
+
+    let h = Redactor::new(Detector::new(), Mode::Hash { key: b"k1".to_vec() }).redact(text, &mut Vault::default());
+    let h2 = Redactor::new(Detector::new(), Mode::Hash { key: b"k1".to_vec() }).redact(text, &mut Vault::default());
+    let other = Redactor::new(Detector::new(), Mode::Hash { key: b"k2".to_vec() }).redact(text, &mut Vault::default());
+    assert_eq!(h, h2, "stable under one key");
+    assert_ne!(h.text, other.text);
+    assert!(!h.text.contains("jane") && h.text.starts_with("Mail [EMAIL:"));
+
+    let d = Redactor::new(Detector::new(), Mode::Drop).redact(text, &mut Vault::default());
+    assert_eq!(d.text, "Mail  or , and ; card .");
+
+    let only = Redactor::new(Detector::new(), Mode::Mask).only(&[Kind::CreditCard]).redact(text, &mut Vault::default());
+    assert!(only.text.contains("jane@example.org") && only.text.contains("[CARD_1]"));
+}
+
+#[test]
+fn streams_redact_like_whole_texts_whatever_the_chunking() {
+    let text = "Patient Felicitas Dowerg (DOB 1980-02-29) called from +44 20 7946 0958 about card \
+                4111 1111 1111 1111 and IBAN GB82 WEST 1234 5698 7654 32; mail felicitas@example.org. "
+        .repeat(12);
+    let redactor = Redactor::new(Detector::new(), Mode::Mask);
+    let whole = redactor.redact(&text, &mut Vault::default());
+    for size in [1, 3, 7, 64, 300, 5000] {
+        let mut vault = Vault::default();
+        let mut s = redactor.stream();
+        let mut out = String::new();
+        let chars: Vec<char> = text.chars().collect();
+        for piece in chars.chunks(size) {
+            out.push_str(&s.push(&piece.iter().collect::<String>(), &mut vault));
+        }
+        let (rest, counts) = s.finish(&mut vault);
+        out.push_str(&rest);
+        assert_eq!(out, whole.text, "chunks of {size}");
+        assert_eq!(counts, whole.counts);
+
+        // And the placeholders come back, whatever the chunking.
+        let mut r = StreamRestorer::default();
+        let mut back = String::new();
+        let ochars: Vec<char> = out.chars().collect();
+        for piece in ochars.chunks(size) {
+            back.push_str(&r.push(&piece.iter().collect::<String>(), &vault));
+        }
+        back.push_str(&r.finish(&vault));
+        assert_eq!(back, text, "restored from chunks of {size}");
+    }
+}
+
