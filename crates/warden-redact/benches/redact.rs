@@ -32,43 +32,58 @@ fn corpus() -> (String, Vec<String>) {
 }
 
 fn main() {
+    let only_detect = std::env::args().any(|a| a == "detect");
     let (name, docs) = corpus();
     let bytes: usize = docs.iter().map(String::len).sum();
     let detector = Detector::new();
-    let rounds = (200_000_000 / bytes.max(1)).max(1);
-
-    let s = Instant::now();
-    let mut ats = 0usize;
-    for _ in 0..rounds {
-        for d in &docs {
-            ats += d.bytes().filter(|&b| b == b'@').count();
+    let rounds = (40_000_000 / bytes.max(1)).max(1);
+    // Best of seven timed runs of each: shared machines are noisy, and the best run is
+    // the one least disturbed.
+    let best = |f: &mut dyn FnMut() -> usize| {
+        (0..7)
+            .map(|_| {
+                let s = Instant::now();
+                std::hint::black_box(f());
+                (bytes * rounds) as f64 / s.elapsed().as_secs_f64() / 1e6
+            })
+            .fold(0.0, f64::max)
+    };
+    let base = best(&mut || {
+        let mut ats = 0usize;
+        for _ in 0..rounds {
+            for d in &docs {
+                ats += d.bytes().filter(|&b| b == b'@').count();
+            }
         }
-    }
-    let base = (bytes * rounds) as f64 / s.elapsed().as_secs_f64() / 1e6;
-
-    let s = Instant::now();
-    let mut found = 0usize;
-    for _ in 0..rounds {
-        for d in &docs {
-            found += detector.find(d).len();
+        ats
+    });
+    let detect = best(&mut || {
+        let mut found = 0usize;
+        for _ in 0..rounds {
+            for d in &docs {
+                found += detector.find(d).len();
+            }
         }
+        found
+    });
+    if only_detect {
+        println!("redact  detect (all detectors), one core          {detect:>8.0} MB/s   ratio {:.2}", detect / base);
+        return;
     }
-    let detect = (bytes * rounds) as f64 / s.elapsed().as_secs_f64() / 1e6;
-
     let redactor = Redactor::new(Detector::new(), Mode::Mask);
-    let s = Instant::now();
-    let mut out = 0usize;
-    for _ in 0..rounds {
-        for d in &docs {
-            out += redactor.redact(d, &mut Vault::default()).text.len();
+    let redact = best(&mut || {
+        let mut out = 0usize;
+        for _ in 0..rounds {
+            for d in &docs {
+                out += redactor.redact(d, &mut Vault::default()).text.len();
+            }
         }
-    }
-    let redact = (bytes * rounds) as f64 / s.elapsed().as_secs_f64() / 1e6;
+        out
+    });
 
-    println!("redact  corpus: {name} ({} docs, {:.1} MB, {rounds} rounds)", docs.len(), bytes as f64 / 1e6);
+    println!("redact  corpus: {name} ({} docs, {:.1} MB, {rounds} rounds, best of 7)", docs.len(), bytes as f64 / 1e6);
     println!("redact  baseline: one pass counting '@'         {base:>8.0} MB/s");
     println!("redact  detect (all detectors), one core          {detect:>8.0} MB/s   ratio {:.2}", detect / base);
     println!("redact  detect + mask with placeholders           {redact:>8.0} MB/s   ratio {:.2}", redact / base);
     println!("redact  Presidio on the same corpus (shared/bench README): 0.0145 MB/s -> {:.0}x", detect / 0.0145);
-    std::hint::black_box((ats, found, out));
 }

@@ -4,15 +4,18 @@
 //! banks, hospitals and pharmaceutical companies that appears in capitals.
 
 /// Lowercase words that may sit inside a name.
+#[rustfmt::skip]
 const PARTICLES: &[&str] =
     &["van", "von", "der", "den", "de", "da", "di", "del", "della", "la", "le", "du", "des", "auch", "ter", "zu", "y"];
 
 /// Honorifics: context for a name, never part of it.
+#[rustfmt::skip]
 const TITLES: &[&str] = &["dr", "mr", "mrs", "ms", "miss", "prof", "sir", "madam", "dame", "rev", "fr", "sr", "jr"];
 
 /// Capitalised words that are not names (compared in lowercase). Function words and
 /// common sentence openers, then the domain vocabulary Warden's users write in
 /// capitals: roles, departments, documents, and calendar words.
+#[rustfmt::skip]
 const COMMON: &[&str] = &[
     // function words and openers
     "a", "an", "the", "this", "that", "these", "those", "there", "here", "it", "its", "we", "our", "you", "your",
@@ -48,7 +51,8 @@ const COMMON: &[&str] = &[
 
 /// FNV-1a over lowercase ASCII: list lookups compare integers, then one string.
 fn fnv(word: &[u8]) -> u64 {
-    word.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &c| (h ^ u64::from(c.to_ascii_lowercase())).wrapping_mul(0x100_0000_01b3))
+    word.iter()
+        .fold(0xcbf2_9ce4_8422_2325u64, |h, &c| (h ^ u64::from(c.to_ascii_lowercase())).wrapping_mul(0x100_0000_01b3))
 }
 
 type Table = Vec<(u64, &'static str)>;
@@ -63,8 +67,7 @@ fn table(lists: &[&[&'static str]]) -> Table {
 static COMMON_TABLE: std::sync::LazyLock<Filtered> =
     std::sync::LazyLock::new(|| Filtered::new(table(&[COMMON, TITLES])));
 static TITLES_TABLE: std::sync::LazyLock<Filtered> = std::sync::LazyLock::new(|| Filtered::new(table(&[TITLES])));
-static PARTICLES_TABLE: std::sync::LazyLock<Filtered> =
-    std::sync::LazyLock::new(|| Filtered::new(table(&[PARTICLES])));
+static PARTICLES_TABLE: std::sync::LazyLock<Filtered> = std::sync::LazyLock::new(|| Filtered::new(table(&[PARTICLES])));
 
 /// A 4,096-bit filter over a table's hashes: most words are in no list, and leave
 /// after one bit test.
@@ -110,6 +113,11 @@ pub fn is_title(word: &str) -> bool {
 /// word has at least one lowercase letter after its capital (`SSN` is not a name).
 fn word_end(text: &str, i: usize) -> Option<usize> {
     let b = text.as_bytes();
+    match b.get(i) {
+        None => return None,
+        Some(c) if c.is_ascii() && !c.is_ascii_uppercase() => return None,
+        _ => {}
+    }
     // Fast path: an ASCII capital, then ASCII lowercase up to a space or punctuation.
     if b.get(i).is_some_and(u8::is_ascii_uppercase) {
         let mut e = i + 1;
@@ -168,8 +176,7 @@ pub fn name_at(text: &str, i: usize) -> (Option<(usize, usize)>, usize) {
     let mut count = 0;
     let mut pos = i;
     let mut run_end = i;
-    loop {
-        let Some(end) = word_end(text, pos) else { break };
+    while let Some(end) = word_end(text, pos) {
         if count == words.len() {
             return (None, end);
         }
@@ -183,7 +190,11 @@ pub fn name_at(text: &str, i: usize) -> (Option<(usize, usize)>, usize) {
         }
         next += 1;
         loop {
-            let w_end = text[next..].find(|c: char| !c.is_lowercase()).map_or(text.len(), |o| next + o);
+            // Particles are short ASCII words; anything else ends the check at once.
+            let mut w_end = next;
+            while w_end < bytes.len() && w_end - next <= 5 && bytes[w_end].is_ascii_lowercase() {
+                w_end += 1;
+            }
             if w_end > next && bytes.get(w_end) == Some(&b' ') && is_in(&PARTICLES_TABLE, &text[next..w_end]) {
                 next = w_end + 1;
             } else {
@@ -244,10 +255,10 @@ mod tests {
     #[test]
     fn finds_names_and_skips_capitalised_words() {
         assert_eq!(names("Customer Felicitas Dowerg opened an account."), vec!["Felicitas Dowerg"]);
-        assert_eq!(names("Dr. Seán O'Brien reviewed the MRI of Marie-Louise van der Berg."), vec![
-            "Seán O'Brien",
-            "Marie-Louise van der Berg"
-        ]);
+        assert_eq!(
+            names("Dr. Seán O'Brien reviewed the MRI of Marie-Louise van der Berg."),
+            vec!["Seán O'Brien", "Marie-Louise van der Berg"]
+        );
         assert_eq!(names("Patient José García (DOB 1980-01-02)"), vec!["José García"]);
         assert!(names("The Quarterly Risk Report is attached. Please review it.").is_empty());
         assert!(names("SSN and IBAN were checked by AML Team.").is_empty());

@@ -30,8 +30,22 @@ const MONTHS: &[&str] = &[
     "dec",
 ];
 
+/// Bytes that belong to words: ASCII letters and digits, `_`, and every byte of a
+/// non-ASCII character.
+static WORD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        t[i] = b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80;
+        i += 1;
+    }
+    t
+};
+
+#[inline]
 fn is_word(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
+    WORD[usize::from(b)]
 }
 
 fn digit(b: Option<&u8>) -> bool {
@@ -60,14 +74,16 @@ fn token_end(b: &[u8], end: usize) -> bool {
         None => true,
         Some(&c) if is_word(c) => false,
         // `1.2.3.4.5`, `12-34-56-78`: the token goes on.
-        Some(&c) if matches!(c, b'.' | b'-' | b'/' | b':') => !digit(b.get(end + 1)) && !b.get(end + 1).is_some_and(|x| x.is_ascii_alphabetic()),
+        Some(b'.' | b'-' | b'/' | b':') => {
+            !digit(b.get(end + 1)) && !b.get(end + 1).is_some_and(|x| x.is_ascii_alphabetic())
+        }
         _ => true,
     }
 }
 
 pub fn scan(text: &str) -> Vec<Finding> {
     let b = text.as_bytes();
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(b.len() / 48);
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -78,7 +94,9 @@ pub fn scan(text: &str) -> Vec<Finding> {
                     b'0'..=b'9' => numeric(text, i, &mut out),
                     b'A'..=b'Z' => upper(text, i, &mut out),
                     b'a'..=b'z' => lower(text, i, &mut out),
-                    0xC0..=0xFF if text[i..].chars().next().is_some_and(char::is_uppercase) => person(text, i, &mut out),
+                    0xC0..=0xFF if text[i..].chars().next().is_some_and(char::is_uppercase) => {
+                        person(text, i, &mut out)
+                    }
                     _ => None,
                 }
             } else {
@@ -99,7 +117,7 @@ pub fn scan(text: &str) -> Vec<Finding> {
         let next = match c {
             b'@' => email(b, i, &mut out),
             b'+' | b'(' if token_start(b, i) => numeric(text, i, &mut out),
-            b'-' if b[i..].starts_with(b"-----BEGIN ") => pem(text, i, &mut out),
+            b'-' if b.get(i + 1) == Some(&b'-') && b[i..].starts_with(b"-----BEGIN ") => pem(text, i, &mut out),
             _ => None,
         };
         i = match next {
@@ -271,9 +289,16 @@ fn digits_at(b: &[u8], i: usize) -> Option<Digits> {
 
 fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
     let b = text.as_bytes();
-    // IPv6 may start with a digit: `2001:db8::1`, `4a21:2290:…`.
-    if let Some(end) = ipv6(b, i) {
-        return push(out, i, end, Kind::IpAddress);
+    // IPv6 may start with a digit: `2001:db8::1`, `4a21:2290:…` (the digits then run
+    // into a colon or a hex letter).
+    let mut run = i;
+    while digit(b.get(run)) {
+        run += 1;
+    }
+    if b.get(run).is_some_and(|&c| c == b':' || c.is_ascii_hexdigit()) {
+        if let Some(end) = ipv6(b, i) {
+            return push(out, i, end, Kind::IpAddress);
+        }
     }
     let d = digits_at(b, i)?;
     let skip = Some(d.end.max(i + 1));
@@ -297,10 +322,8 @@ fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
     if plain && n == 3 && d.same_sep(b"-/.") {
         let (v0, v1, v2) = (d.value(b, 0), d.value(b, 1), d.value(b, 2));
         let ymd = lens[0] == 4 && lens[1] <= 2 && lens[2] <= 2 && check::date(v0, v1, v2);
-        let yearlast = lens[0] <= 2
-            && lens[1] <= 2
-            && lens[2] == 4
-            && (check::date(v2, v0, v1) || check::date(v2, v1, v0));
+        let yearlast =
+            lens[0] <= 2 && lens[1] <= 2 && lens[2] == 4 && (check::date(v2, v0, v1) || check::date(v2, v1, v0));
         if ymd || yearlast {
             return push(out, start, d.end, date_kind(b, start));
         }
@@ -326,11 +349,12 @@ fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
     }
     // Phone numbers.
     let nanp_3_3_4 = n == 3 && lens == [3, 3, 4] && b[d.groups[0].0] >= b'2' && b[d.groups[1].0] >= b'2';
-    let phone = (d.plus && (8..=15).contains(&total) && (n >= 2 || total >= 10) && d.seps.iter().all(|s| b" -.".contains(s)))
-        || (d.paren && n == 3 && lens == [3, 3, 4] && d.seps[1] != b'/')
-        || (plain && nanp_3_3_4 && d.same_sep(b"-. "))
-        || (d.plus && n == 4 && lens[0] == 1 && lens[1..] == [3, 3, 4])
-        || ((10..=15).contains(&total) && d.seps.iter().all(|s| b" -.".contains(s)) && phone_context(b, start));
+    let phone =
+        (d.plus && (8..=15).contains(&total) && (n >= 2 || total >= 10) && d.seps.iter().all(|s| b" -.".contains(s)))
+            || (d.paren && n == 3 && lens == [3, 3, 4] && d.seps[1] != b'/')
+            || (plain && nanp_3_3_4 && d.same_sep(b"-. "))
+            || (d.plus && n == 4 && lens[0] == 1 && lens[1..] == [3, 3, 4])
+            || ((10..=15).contains(&total) && d.seps.iter().all(|s| b" -.".contains(s)) && phone_context(b, start));
     if phone {
         return push(out, start, d.end, Kind::Phone);
     }
@@ -358,7 +382,10 @@ fn context(b: &[u8], at: usize, words: &[&[u8]]) -> bool {
         *d = s.to_ascii_lowercase();
     }
     let window = &buf[..raw.len()];
-    words.iter().any(|w| window.windows(w.len()).any(|x| x == *w))
+    words.iter().any(|w| {
+        let first = w[0];
+        window.iter().enumerate().any(|(k, &c)| c == first && window[k..].starts_with(w))
+    })
 }
 
 /// Words before `at` that say a number is a phone number.
@@ -378,15 +405,16 @@ fn date_kind(b: &[u8], at: usize) -> Kind {
 /// A month name at `i` (`March`, `Mar`, `Mar.`); returns where it ends.
 fn month_at(text: &str, i: usize) -> Option<usize> {
     let b = text.as_bytes();
+    // Month names start Ja Fe Ma Ap Ju Au Se Oc No De.
+    let two = [b[i], b.get(i + 1).map_or(0, u8::to_ascii_lowercase)];
+    if !matches!(&two, b"Ja" | b"Fe" | b"Ma" | b"Ap" | b"Ju" | b"Au" | b"Se" | b"Oc" | b"No" | b"De") {
+        return None;
+    }
     let mut e = i;
     while e < b.len() && b[e].is_ascii_alphabetic() {
         e += 1;
     }
-    // Month names start Ja Fe Ma Ap Ju Au Se Oc No De.
-    let two = [b[i], b.get(i + 1).map_or(0, u8::to_ascii_lowercase)];
-    if !(3..=9).contains(&(e - i))
-        || !matches!(&two, b"Ja" | b"Fe" | b"Ma" | b"Ap" | b"Ju" | b"Au" | b"Se" | b"Oc" | b"No" | b"De")
-    {
+    if !(3..=9).contains(&(e - i)) {
         return None;
     }
     let word = &text[i..e];
@@ -475,10 +503,12 @@ fn ipv6(b: &[u8], i: usize) -> Option<usize> {
 
 fn upper(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
     let b = text.as_bytes();
-    if let Some(end) = secret_upper(b, i) {
-        return push(out, i, end, Kind::Secret);
+    if b[i] == b'A' {
+        if let Some(end) = secret_upper(b, i) {
+            return push(out, i, end, Kind::Secret);
+        }
     }
-    if b[i..].starts_with(b"Bearer ") {
+    if b[i] == b'B' && b[i..].starts_with(b"Bearer ") {
         let s = i + 7;
         let mut e = s;
         while e < b.len() && (b[e].is_ascii_alphanumeric() || b"._~+/=-".contains(&b[e])) {
@@ -536,7 +566,10 @@ fn secret_upper(b: &[u8], i: usize) -> Option<usize> {
 /// of four, passing mod-97.
 fn iban(b: &[u8], i: usize) -> Option<usize> {
     let head = b.get(i..i + 4)?;
-    if !(head[0].is_ascii_uppercase() && head[1].is_ascii_uppercase() && head[2].is_ascii_digit() && head[3].is_ascii_digit())
+    if !(head[0].is_ascii_uppercase()
+        && head[1].is_ascii_uppercase()
+        && head[2].is_ascii_digit()
+        && head[3].is_ascii_digit())
     {
         return None;
     }
@@ -585,7 +618,7 @@ fn lower(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
     };
     let key_char = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
     match b[i] {
-        b'e' if b[i..].starts_with(b"eyJ") => {
+        b'e' if b.get(i + 1) == Some(&b'y') && b.get(i + 2) == Some(&b'J') => {
             // A JWT: three base64url segments.
             let b64 = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'-';
             let e1 = token(i, b64);
@@ -599,21 +632,32 @@ fn lower(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
                 }
             }
         }
-        b's' | b'r' if b[i..].starts_with(b"sk-") || b[i..].starts_with(b"sk_live_") || b[i..].starts_with(b"rk_live_") => {
+        b's' | b'r'
+            if b.get(i + 1) == Some(&b'k')
+                && (b[i..].starts_with(b"sk-")
+                    || b[i..].starts_with(b"sk_live_")
+                    || b[i..].starts_with(b"rk_live_")) =>
+        {
             let e = token(i, key_char);
             if e - i >= 23 {
                 return push(out, i, e, Kind::Secret);
             }
         }
-        b'g' if b[i..].starts_with(b"github_pat_")
-            || (b[i..].starts_with(b"gh") && matches!(b.get(i + 2), Some(b'p' | b'o' | b'u' | b's' | b'r')) && b.get(i + 3) == Some(&b'_')) =>
+        b'g' if b.get(i + 1) == Some(&b'h') && b[i..].starts_with(b"github_pat_")
+            || (b[i..].starts_with(b"gh")
+                && matches!(b.get(i + 2), Some(b'p' | b'o' | b'u' | b's' | b'r'))
+                && b.get(i + 3) == Some(&b'_')) =>
         {
             let e = token(i, key_char);
             if e - i >= 30 {
                 return push(out, i, e, Kind::Secret);
             }
         }
-        b'x' if b[i..].starts_with(b"xox") && matches!(b.get(i + 3), Some(b'a' | b'b' | b'p' | b'r' | b's')) && b.get(i + 4) == Some(&b'-') => {
+        b'x' if b.get(i + 1) == Some(&b'o')
+            && b[i..].starts_with(b"xox")
+            && matches!(b.get(i + 3), Some(b'a' | b'b' | b'p' | b'r' | b's'))
+            && b.get(i + 4) == Some(&b'-') =>
+        {
             let e = token(i, key_char);
             if e - i >= 20 {
                 return push(out, i, e, Kind::Secret);

@@ -12,14 +12,25 @@ fn one(text: &str) -> Option<(Kind, &str)> {
 
 #[test]
 fn emails() {
-    assert_eq!(one("write to jane.doe+billing@bank.example.com."), Some((Kind::Email, "jane.doe+billing@bank.example.com")));
+    assert_eq!(
+        one("write to jane.doe+billing@bank.example.com."),
+        Some((Kind::Email, "jane.doe+billing@bank.example.com"))
+    );
     assert_eq!(one("me@localhost"), None, "needs a dotted domain");
     assert_eq!(one("@handle"), None);
 }
 
 #[test]
 fn phones() {
-    for p in ["(646) 803-4557", "646-803-4557", "646.803.4557", "+1 646 803 4557", "+1-646-803-4557", "+44 20 7946 0958", "+49 30 1234567"] {
+    for p in [
+        "(646) 803-4557",
+        "646-803-4557",
+        "646.803.4557",
+        "+1 646 803 4557",
+        "+1-646-803-4557",
+        "+44 20 7946 0958",
+        "+49 30 1234567",
+    ] {
         assert_eq!(one(&format!("call {p} today")), Some((Kind::Phone, p)), "{p}");
     }
     assert_eq!(one("reference 123-456-7890"), None, "area codes do not start with 1");
@@ -29,7 +40,16 @@ fn phones() {
 
 #[test]
 fn cards_by_issuer_and_luhn() {
-    for c in ["4111 1111 1111 1111", "4111-1111-1111-1111", "4111111111111111", "2223 0000 4840 0011", "5555555555554444", "3782 822463 10005", "6011111111111117", "3530111333300000"] {
+    for c in [
+        "4111 1111 1111 1111",
+        "4111-1111-1111-1111",
+        "4111111111111111",
+        "2223 0000 4840 0011",
+        "5555555555554444",
+        "3782 822463 10005",
+        "6011111111111117",
+        "3530111333300000",
+    ] {
         assert_eq!(one(&format!("card {c}.")), Some((Kind::CreditCard, c)), "{c}");
     }
     assert_eq!(one("card 4111 1111 1111 1112"), None, "fails Luhn");
@@ -49,7 +69,8 @@ fn ssns_ibans_ips_dates() {
     assert_eq!(one("from fe80::1"), Some((Kind::IpAddress, "fe80::1")));
     assert_eq!(one("version 10.0.0"), None);
     assert_eq!(one("at 999.1.1.1"), None);
-    for d in ["2021-03-05", "03/05/2021", "05.03.2021", "March 05, 2021", "Mar 5 2021", "5 March 2021", "Sept. 5, 2021"] {
+    for d in ["2021-03-05", "03/05/2021", "05.03.2021", "March 05, 2021", "Mar 5 2021", "5 March 2021", "Sept. 5, 2021"]
+    {
         assert_eq!(one(&format!("on {d}.")), Some((Kind::Date, d)), "{d}");
     }
     assert_eq!(one("DOB 1980-02-29"), Some((Kind::DateOfBirth, "1980-02-29")));
@@ -75,7 +96,8 @@ fn secrets() {
     ] {
         assert_eq!(one(text), Some((Kind::Secret, want)), "{text}");
     }
-    let pem = "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----";
+    let pem =
+        "-----BEGIN PRIVATE KEY-----\nMIIBVQIBADANBgkqhkiG9w0BAQEFAASCAT8wggE7AgEAAkEA\n-----END PRIVATE KEY-----";
     assert_eq!(one(&format!("here: {pem} done")), Some((Kind::Secret, pem)));
 }
 
@@ -104,7 +126,10 @@ fn masks_hashes_drops_and_restores() {
     let r = Redactor::new(Detector::new(), Mode::Mask).redact(text, &mut vault);
     assert_eq!(r.text, "Mail [EMAIL_1] or [EMAIL_1], and [EMAIL_2]; card [CARD_1].");
     assert_eq!(r.counts.get("EMAIL"), Some(&3));
-    assert_eq!(vault.restore("Reply to [EMAIL_2] about [CARD_1] [UNKNOWN_1]"), "Reply to bob@example.org about 4111 1111 1111 1111 [UNKNOWN_1]");
+    assert_eq!(
+        vault.restore("Reply to [EMAIL_2] about [CARD_1] [UNKNOWN_1]"),
+        "Reply to bob@example.org about 4111 1111 1111 1111 [UNKNOWN_1]"
+    );
 
     let h = Redactor::new(Detector::new(), Mode::Hash { key: b"k1".to_vec() }).redact(text, &mut Vault::default());
     let h2 = Redactor::new(Detector::new(), Mode::Hash { key: b"k1".to_vec() }).redact(text, &mut Vault::default());
@@ -151,4 +176,3 @@ fn streams_redact_like_whole_texts_whatever_the_chunking() {
         assert_eq!(back, text, "restored from chunks of {size}");
     }
 }
-

@@ -15,6 +15,7 @@ const LAYERS: &[&str] = &[
     "warden-policy",
     "warden-authn",
     "warden-intake",
+    "warden-redact",
     "warden-ledger",
     "warden-blob",
     "warden-store",
