@@ -16,6 +16,7 @@ const LAYERS: &[&str] = &[
     "warden-authn",
     "warden-intake",
     "warden-redact",
+    "warden-llm",
     "warden-ledger",
     "warden-blob",
     "warden-store",

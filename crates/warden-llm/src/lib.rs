@@ -1,0 +1,229 @@
+//! LLM providers behind Warden's gateway. Requests and responses are OpenAI's JSON;
+//! streamed chat completions arrive as server-sent events and are handed on event by
+//! event, as they arrive. Two kinds:
+//!
+//! - `openai`: any OpenAI-compatible base URL (OpenAI, Azure OpenAI's compatible
+//!   endpoint, vLLM, Ollama, …), with an optional bearer key;
+//! - `mock`: built in and offline, so the gateway works on a laptop with no keys. It
+//!   answers chat with `Mock reply: ` and the last user message as it arrived (so a
+//!   caller can see what the provider was sent, e.g. after redaction) and embeddings
+//!   with vectors derived from SHA-256 of the input.
+
+#![forbid(unsafe_code)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProviderKind {
+    Mock,
+    #[serde(rename = "openai")]
+    OpenAi,
+}
+
+/// A provider as an administrator configured it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProviderConfig {
+    pub name: String,
+    pub kind: ProviderKind,
+    /// For `openai`: the base URL up to and including `/v1`.
+    #[serde(default)]
+    pub base_url: Option<String>,
+    /// For `openai`: the bearer key, if the upstream needs one. Never logged.
+    #[serde(default, skip_serializing)]
+    pub api_key: Option<String>,
+    /// Where the provider processes data (`eu-west`, `us-east`, `local`, …).
+    pub region: String,
+    /// Whether calls leave the organisation (a transfer to an external destination).
+    pub external: bool,
+    /// Model names offered.
+    pub models: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LlmError {
+    /// The upstream answered with an error status; `body` is its (OpenAI-shaped) error.
+    #[error("the provider answered {status}")]
+    Status { status: u16, body: Value },
+    #[error("the provider is unreachable: {0}")]
+    Unreachable(String),
+    #[error("the provider did not answer in time")]
+    Timeout,
+    #[error("the provider's answer is not valid: {0}")]
+    BadResponse(String),
+}
+
+impl LlmError {
+    /// Whether another provider might succeed where this one failed.
+    pub fn retryable(&self) -> bool {
+        match self {
+            LlmError::Status { status, .. } => *status == 429 || *status >= 500,
+            LlmError::Unreachable(_) | LlmError::Timeout => true,
+            LlmError::BadResponse(_) => false,
+        }
+    }
+}
+
+/// One server-sent event of a streamed completion.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    Data(Value),
+    Done,
+}
+
+pub type EventStream = BoxStream<'static, Result<Event, LlmError>>;
+
+/// A chat completion: whole, or as a stream of events.
+pub enum Reply {
+    Json(Value),
+    Stream(EventStream),
+}
+
+impl std::fmt::Debug for Reply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reply::Json(v) => f.debug_tuple("Json").field(v).finish(),
+            Reply::Stream(_) => f.write_str("Stream"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Provider {
+    pub config: ProviderConfig,
+    http: reqwest::Client,
+}
+
+impl Provider {
+    /// `timeout` bounds connecting and each wait for upstream bytes.
+    pub fn new(config: ProviderConfig, timeout: Duration) -> Result<Self, LlmError> {
+        if config.kind == ProviderKind::OpenAi && config.base_url.is_none() {
+            return Err(LlmError::BadResponse(format!("provider `{}` needs a base_url", config.name)));
+        }
+        let http = reqwest::Client::builder()
+            .connect_timeout(timeout)
+            .read_timeout(timeout)
+            .build()
+            .map_err(|e| LlmError::Unreachable(e.to_string()))?;
+        Ok(Self { config, http })
+    }
+
+    pub fn offers(&self, model: &str) -> bool {
+        self.config.models.iter().any(|m| m == model)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.config.base_url.as_deref().unwrap_or("").trim_end_matches('/'))
+    }
+
+    async fn post(&self, path: &str, body: &Value) -> Result<reqwest::Response, LlmError> {
+        let mut req = self.http.post(self.url(path)).json(body);
+        if let Some(k) = &self.config.api_key {
+            req = req.bearer_auth(k);
+        }
+        let res = req.send().await.map_err(|e| {
+            if e.is_timeout() {
+                LlmError::Timeout
+            } else {
+                LlmError::Unreachable(e.without_url().to_string())
+            }
+        })?;
+        if !res.status().is_success() {
+            let status = res.status().as_u16();
+            let text = res.text().await.unwrap_or_default();
+            let body = serde_json::from_str(&text).unwrap_or_else(|_| json!({"error": {"message": text}}));
+            return Err(LlmError::Status { status, body });
+        }
+        Ok(res)
+    }
+
+    /// `POST /chat/completions`; streams when the body asks for it.
+    pub async fn chat(&self, body: &Value) -> Result<Reply, LlmError> {
+        let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+        if self.config.kind == ProviderKind::Mock {
+            return Ok(mock::chat(body, stream));
+        }
+        let res = self.post("/chat/completions", body).await?;
+        if !stream {
+            let v = res.json::<Value>().await.map_err(|e| LlmError::BadResponse(e.to_string()))?;
+            return Ok(Reply::Json(v));
+        }
+        Ok(Reply::Stream(sse_events(res.bytes_stream().map(|r| r.map_err(|e| e.to_string())).boxed())))
+    }
+
+    /// `POST /embeddings`.
+    pub async fn embeddings(&self, body: &Value) -> Result<Value, LlmError> {
+        if self.config.kind == ProviderKind::Mock {
+            return mock::embeddings(body);
+        }
+        let res = self.post("/embeddings", body).await?;
+        res.json::<Value>().await.map_err(|e| LlmError::BadResponse(e.to_string()))
+    }
+}
+
+/// Splits a byte stream of server-sent events into events: `data: {json}` and
+/// `data: [DONE]`; comments and other fields are skipped. An upstream that stops
+/// mid-event ends the stream with an error.
+pub fn sse_events(bytes: BoxStream<'static, Result<Bytes, String>>) -> EventStream {
+    futures_util::stream::unfold((bytes, Vec::<u8>::new(), false), |(mut bytes, mut buf, finished)| async move {
+        if finished {
+            return None;
+        }
+        loop {
+            // A complete event ends with a blank line.
+            let end = buf
+                .windows(2)
+                .position(|w| w == b"\n\n")
+                .map(|p| (p, 2))
+                .or_else(|| buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| (p, 4)));
+            if let Some((pos, sep)) = end {
+                let raw: Vec<u8> = buf.drain(..pos + sep).collect();
+                let text = String::from_utf8_lossy(&raw[..pos]).to_string();
+                let data: Vec<&str> = text
+                    .lines()
+                    .filter_map(|l| l.strip_prefix("data:"))
+                    .map(|d| d.strip_prefix(' ').unwrap_or(d))
+                    .collect();
+                if data.is_empty() {
+                    continue;
+                }
+                let data = data.join("\n");
+                if data.trim() == "[DONE]" {
+                    return Some((Ok(Event::Done), (bytes, buf, true)));
+                }
+                let ev = serde_json::from_str(&data)
+                    .map(Event::Data)
+                    .map_err(|e| LlmError::BadResponse(format!("an event is not JSON: {e}")));
+                return Some((ev, (bytes, buf, false)));
+            }
+            match bytes.next().await {
+                Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
+                Some(Err(e)) => return Some((Err(LlmError::Unreachable(e)), (bytes, buf, true))),
+                None if buf.iter().all(u8::is_ascii_whitespace) => return None,
+                None => {
+                    return Some((
+                        Err(LlmError::BadResponse("the stream ended in the middle of an event".into())),
+                        (bytes, buf, true),
+                    ))
+                }
+            }
+        }
+    })
+    .boxed()
+}
+
+/// Rough token count (words and punctuation runs), for providers that report none.
+pub fn estimate_tokens(text: &str) -> u64 {
+    text.split_whitespace().count() as u64
+}
+
+mod mock;
+
+#[cfg(test)]
+mod tests;
