@@ -192,6 +192,9 @@ pub struct CreateTokenRequest {
     /// Lifetime in seconds (default 90 days).
     #[serde(default)]
     pub expires_in_seconds: Option<i64>,
+    /// Make it a gateway key for this data class (needs `project`).
+    #[serde(default)]
+    pub data_class: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -202,6 +205,9 @@ pub struct CreateServiceTokenRequest {
     pub role: String,
     #[serde(default)]
     pub expires_in_seconds: Option<i64>,
+    /// Make it a gateway key for this data class.
+    #[serde(default)]
+    pub data_class: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -213,6 +219,9 @@ pub struct Token {
     pub project: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
+    /// Gateway keys: the data class whose rules apply.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_class: Option<String>,
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,

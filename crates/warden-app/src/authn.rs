@@ -73,6 +73,7 @@ impl App {
             expires_at: None,
             revoked_at: None,
             last_used_at: None,
+            data_class: None,
         };
         if !self.store.bootstrap(&admin, &grant, &record).await? {
             return Ok(None);
@@ -140,7 +141,12 @@ impl App {
             method: AuthMethod::Token,
             mfa: record.mfa,
             totp_enrolled: subject.totp_enrolled,
-            scope: Some(TokenScope { token_id: record.id, project: record.project, role: record.role }),
+            scope: Some(TokenScope {
+                token_id: record.id,
+                project: record.project,
+                role: record.role,
+                data_class: record.data_class,
+            }),
         })
     }
 
@@ -291,6 +297,7 @@ impl App {
                 expires_at: Some(expires_at),
                 revoked_at: None,
                 last_used_at: None,
+                data_class: None,
             })
             .await?;
         self.auth_event(

@@ -10,6 +10,7 @@
 
 mod authn;
 mod error;
+pub mod gateway;
 mod guard;
 pub mod ops;
 
@@ -59,6 +60,10 @@ pub struct AppConfig {
     pub max_blob_bytes: u64,
     /// Name of the administrator created on first start.
     pub bootstrap_admin: String,
+    /// LLM providers besides the built-in `mock`, in routing order.
+    pub providers: Vec<warden_llm::ProviderConfig>,
+    /// How long the gateway waits for a provider (to connect, and between bytes).
+    pub llm_timeout_seconds: u64,
 }
 
 impl Default for AppConfig {
@@ -71,6 +76,8 @@ impl Default for AppConfig {
             max_bad_tokens_per_source: 20,
             max_blob_bytes: 64 << 30,
             bootstrap_admin: "admin".into(),
+            providers: Vec::new(),
+            llm_timeout_seconds: 60,
         }
     }
 }
@@ -138,6 +145,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     config: AppConfig,
     oidc: Option<warden_authn::OidcVerifier>,
+    /// The built-in `mock` provider first, then the configured ones.
+    providers: Vec<warden_llm::Provider>,
     bad_tokens: guard::SourceGuard,
 }
 
@@ -151,7 +160,21 @@ impl App {
         oidc: Option<warden_authn::OidcVerifier>,
     ) -> Result<Self, AppError> {
         let policy = Engine::builtin().map_err(|e| AppError::Internal(e.to_string()))?;
-        Ok(Self { store, ledger, blobs, policy, clock, config, oidc, bad_tokens: Default::default() })
+        let timeout = std::time::Duration::from_secs(config.llm_timeout_seconds.max(1));
+        let mock = warden_llm::ProviderConfig {
+            name: "mock".into(),
+            kind: warden_llm::ProviderKind::Mock,
+            base_url: None,
+            api_key: None,
+            region: "local".into(),
+            external: false,
+            models: vec!["mock".into()],
+        };
+        let providers = std::iter::once(mock)
+            .chain(config.providers.iter().cloned())
+            .map(|p| warden_llm::Provider::new(p, timeout).map_err(|e| AppError::Invalid(e.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self { store, ledger, blobs, policy, clock, config, oidc, providers, bad_tokens: Default::default() })
     }
 
     pub fn store(&self) -> &dyn Store {

@@ -171,6 +171,23 @@ pub struct CreateToken {
     pub project: Option<ProjectId>,
     pub role: Option<Role>,
     pub expires_in_seconds: Option<i64>,
+    /// Makes the token a gateway key for this data class (needs a project).
+    pub data_class: Option<String>,
+}
+
+/// A gateway key's class must be one the gateway knows, and the key bound to a project.
+fn gateway_class_ok(class: Option<String>, project: Option<&ProjectId>) -> Result<Option<String>, AppError> {
+    let Some(class) = class else { return Ok(None) };
+    if project.is_none() {
+        return Err(AppError::Invalid("a gateway key (`data_class`) must also be bound to a `project`".into()));
+    }
+    if crate::gateway::DataClass::builtin(&class).is_none() {
+        return Err(AppError::Invalid(format!(
+            "unknown data class `{class}`; known: {}",
+            crate::gateway::DataClass::names().join(", ")
+        )));
+    }
+    Ok(Some(class))
 }
 
 /// A token record and its secret (shown once).
@@ -182,8 +199,7 @@ pub struct NewToken {
 fn mint_record(
     subject: &SubjectId,
     name: &str,
-    project: Option<ProjectId>,
-    role: Option<Role>,
+    (project, role, data_class): (Option<ProjectId>, Option<Role>, Option<String>),
     now: Timestamp,
     expires_at: Option<Timestamp>,
 ) -> NewToken {
@@ -202,6 +218,7 @@ fn mint_record(
             expires_at,
             revoked_at: None,
             last_used_at: None,
+            data_class,
         },
         secret: minted.secret,
     }
@@ -226,7 +243,8 @@ impl Operation for CreateToken {
             ctx.store().get_project(p).await?.ok_or_else(|| AppError::NotFound(format!("project `{p}`")))?;
         }
         let expires = token_expiry(ctx.app, ctx.now(), self.expires_in_seconds)?;
-        let t = mint_record(&ctx.principal.id, &self.name, self.project, self.role, ctx.now(), expires);
+        let class = gateway_class_ok(self.data_class, self.project.as_ref())?;
+        let t = mint_record(&ctx.principal.id, &self.name, (self.project, self.role, class), ctx.now(), expires);
         ctx.store().create_token(&t.record).await?;
         Ok(t)
     }
@@ -561,6 +579,7 @@ pub struct CreateServiceToken {
     pub role: Role,
     pub name: String,
     pub expires_in_seconds: Option<i64>,
+    pub data_class: Option<String>,
 }
 
 impl Operation for CreateServiceToken {
@@ -583,7 +602,9 @@ impl Operation for CreateServiceToken {
             )));
         }
         let expires = token_expiry(ctx.app, ctx.now(), self.expires_in_seconds)?;
-        let t = mint_record(&self.service, &self.name, Some(self.project), Some(self.role), ctx.now(), expires);
+        let class = gateway_class_ok(self.data_class, Some(&self.project))?;
+        let t =
+            mint_record(&self.service, &self.name, (Some(self.project), Some(self.role), class), ctx.now(), expires);
         ctx.store().create_token(&t.record).await?;
         Ok(t)
     }

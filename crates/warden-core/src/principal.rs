@@ -36,6 +36,8 @@ pub struct TokenScope {
     pub token_id: TokenId,
     pub project: Option<ProjectId>,
     pub role: Option<Role>,
+    /// A gateway key's data class.
+    pub data_class: Option<String>,
 }
 
 #[derive(Debug, Clone)]

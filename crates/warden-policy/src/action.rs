@@ -58,6 +58,7 @@ actions! {
     ModelRead => "model.read",
     ModelAliasSet => "model.alias.set",
     ModelTagSet => "model.tag.set",
+    GatewayInvoke => "gateway.invoke",
     SignerCreate => "signer.create",
     SignerRevoke => "signer.revoke",
     SignerList => "signer.list",
@@ -94,6 +95,9 @@ impl Action {
                 | Action::ArtifactRead
                 | Action::ModelRead
                 | Action::SignerList
+                // Gateway calls change nothing; each is recorded by the gateway itself
+                // with its outcome (answered, refused by a class rule, failed upstream).
+                | Action::GatewayInvoke
         )
     }
 }

@@ -133,8 +133,12 @@ fn narrowed_credentials_cannot_mint_wider_tokens() {
     let engine = Engine::builtin().unwrap();
     let mut alice = principal(&[], false);
     let p1 = ProjectId::generate(1);
-    alice.scope =
-        Some(TokenScope { token_id: TokenId::generate(1), project: Some(p1.clone()), role: Some(Role::DataScientist) });
+    alice.scope = Some(TokenScope {
+        token_id: TokenId::generate(1),
+        project: Some(p1.clone()),
+        role: Some(Role::DataScientist),
+        data_class: None,
+    });
     let unscoped = Facts::default();
     assert!(!engine.decide(&alice, Action::TokenCreate, &Resource::Organisation, &unscoped).allowed);
     let f = facts(&[Role::DataScientist]);
@@ -149,8 +153,12 @@ fn scoped_token_narrows_project_roles() {
     let mut alice = principal(&[], false);
     let p1 = ProjectId::generate(1);
     let p2 = ProjectId::generate(2);
-    alice.scope =
-        Some(TokenScope { token_id: TokenId::generate(1), project: Some(p1.clone()), role: Some(Role::DataScientist) });
+    alice.scope = Some(TokenScope {
+        token_id: TokenId::generate(1),
+        project: Some(p1.clone()),
+        role: Some(Role::DataScientist),
+        data_class: None,
+    });
     let roles: BTreeSet<Role> = [Role::ProjectOwner, Role::DataScientist].into_iter().collect();
     assert_eq!(alice.narrow_project_roles(&p1, roles.clone()), [Role::DataScientist].into_iter().collect());
     assert!(alice.narrow_project_roles(&p2, roles).is_empty());

@@ -99,6 +99,7 @@ pub fn token(t: TokenRecord) -> api::Token {
         subject: t.subject.to_string(),
         project: t.project.map(|p| p.to_string()),
         role: t.role.map(|r| r.to_string()),
+        data_class: t.data_class,
         created_at: time(t.created_at),
         expires_at: t.expires_at.map(time),
         revoked_at: t.revoked_at.map(time),

@@ -125,16 +125,40 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(RequestId(id.clone()));
     let mut res = next.run(req).await;
     if let Some(ProblemBody(mut p)) = res.extensions_mut().remove::<ProblemBody>() {
-        p.instance = Some(path);
-        p.request_id = Some(id.clone());
         let status = res.status();
-        let mut fresh = ApiError(Box::new(p)).into_response();
-        *fresh.status_mut() = status;
-        fresh.extensions_mut().remove::<ProblemBody>();
-        res = fresh;
+        if path.starts_with("/v1/") {
+            // The OpenAI-compatible gateway answers in OpenAI's error shape, so the usual
+            // clients raise their usual exceptions.
+            res = openai_error(status, &p.code, p.detail.as_deref().unwrap_or(&p.title));
+        } else {
+            p.instance = Some(path);
+            p.request_id = Some(id.clone());
+            let mut fresh = ApiError(Box::new(p)).into_response();
+            *fresh.status_mut() = status;
+            fresh.extensions_mut().remove::<ProblemBody>();
+            res = fresh;
+        }
     }
     if let Ok(v) = HeaderValue::from_str(&id) {
         res.headers_mut().insert("x-request-id", v);
+    }
+    res
+}
+
+/// `{"error": {"message", "type", "param", "code"}}` with `status`.
+pub fn openai_error(status: StatusCode, code: &str, message: &str) -> Response {
+    let kind = match status.as_u16() {
+        401 => "authentication_error",
+        403 => "permission_denied",
+        404 => "not_found_error",
+        429 => "rate_limit_error",
+        s if s >= 500 => "server_error",
+        _ => "invalid_request_error",
+    };
+    let body = serde_json::json!({"error": {"message": message, "type": kind, "param": null, "code": code}});
+    let mut res = (status, axum::Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        res.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"warden\""));
     }
     res
 }

@@ -143,6 +143,7 @@ pub async fn create_token(
         project: req.project.as_deref().map(|p| c::body_project("project", p)).transpose()?,
         role: req.role.as_deref().map(|r| c::body_role("role", r)).transpose()?,
         expires_in_seconds: req.expires_in_seconds,
+        data_class: req.data_class,
     };
     let t = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok((StatusCode::CREATED, Json(api::CreatedToken { token: c::token(t.record), secret: t.secret })))
@@ -361,6 +362,7 @@ pub async fn create_service_token(
         role: c::body_role("role", &req.role)?,
         name: req.name,
         expires_in_seconds: req.expires_in_seconds,
+        data_class: req.data_class,
     };
     let t = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok((StatusCode::CREATED, Json(api::CreatedToken { token: c::token(t.record), secret: t.secret })))

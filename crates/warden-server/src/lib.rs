@@ -7,6 +7,7 @@
 mod convert;
 mod error;
 mod extract;
+mod gateway;
 mod handlers;
 mod metrics;
 pub mod openapi;

@@ -120,6 +120,9 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("audit_inclusion", Some(Action::AuditRead)),
     ("audit_consistency", Some(Action::AuditRead)),
     ("audit_events", Some(Action::AuditRead)),
+    ("chat_completions", Some(Action::GatewayInvoke)),
+    ("embeddings", Some(Action::GatewayInvoke)),
+    ("models", Some(Action::GatewayInvoke)),
 ];
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -155,6 +158,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_models))
         .routes(routes!(get_model))
         .routes(routes!(get_model_version))
+        .routes(routes!(crate::gateway::chat_completions))
+        .routes(routes!(crate::gateway::embeddings))
+        .routes(routes!(crate::gateway::models))
         .routes(routes!(set_model_alias, delete_model_alias))
         .routes(routes!(set_model_tag, delete_model_tag))
         .routes(routes!(create_signer, list_signers))

@@ -20,6 +20,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "audit_index", include_str!("../migrations/0006_audit_index.sql")),
     (7, "model_links", include_str!("../migrations/0007_model_links.sql")),
     (8, "uploads", include_str!("../migrations/0008_uploads.sql")),
+    (9, "token_class", include_str!("../migrations/0009_token_class.sql")),
 ];
 
 /// Arbitrary constant naming Warden's migration lock.

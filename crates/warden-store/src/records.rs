@@ -80,6 +80,8 @@ pub struct TokenRecord {
     pub hash: String,
     pub project: Option<ProjectId>,
     pub role: Option<Role>,
+    /// For gateway keys: the data class whose rules apply to every call.
+    pub data_class: Option<String>,
     /// Minted by a sign-in that verified a second factor.
     pub mfa: bool,
     pub created_at: Timestamp,

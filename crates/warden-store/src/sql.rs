@@ -85,7 +85,7 @@ macro_rules! sql_store_impl {
             }
 
             const TOKEN_COLS: &str =
-                "id, subject_id, name, hash, project_id, role, mfa, created_at, expires_at, revoked_at, last_used_at";
+                "id, subject_id, name, hash, project_id, role, mfa, created_at, expires_at, revoked_at, last_used_at, data_class";
 
             fn token(row: &Row) -> Result<TokenRecord> {
                 let g = |e: sqlx::Error| bad("token", e);
@@ -105,6 +105,7 @@ macro_rules! sql_store_impl {
                     expires_at: ts(row.try_get("expires_at").map_err(g)?),
                     revoked_at: ts(row.try_get("revoked_at").map_err(g)?),
                     last_used_at: ts(row.try_get("last_used_at").map_err(g)?),
+                    data_class: row.try_get("data_class").map_err(g)?,
                 })
             }
 
@@ -377,7 +378,7 @@ macro_rules! sql_store_impl {
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                sqlx::query(&format!("INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"))
+                sqlx::query(&format!("INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"))
                     .bind(t.id.as_str())
                     .bind(t.subject.as_str())
                     .bind(&t.name)
@@ -389,6 +390,7 @@ macro_rules! sql_store_impl {
                     .bind(t.expires_at.map(|x| x.0))
                     .bind(t.revoked_at.map(|x| x.0))
                     .bind(t.last_used_at.map(|x| x.0))
+                    .bind(t.data_class.as_deref())
                     .execute(ex)
                     .await
                     .map_err(map_err("a token with this value"))?;

@@ -29,6 +29,7 @@ fn token_for(subject: &SubjectId, hash: &str) -> TokenRecord {
         expires_at: None,
         revoked_at: None,
         last_used_at: None,
+        data_class: None,
     }
 }
 

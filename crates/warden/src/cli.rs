@@ -214,6 +214,10 @@ pub enum ServiceCommand {
         name: String,
         #[arg(long)]
         expires_in: Option<i64>,
+        /// Make it a gateway key for this data class (public, personal_data, ephi,
+        /// cardholder_data): use it as the OpenAI API key against /v1.
+        #[arg(long)]
+        data_class: Option<String>,
     },
 }
 
@@ -229,6 +233,9 @@ pub enum TokenCommand {
         /// Lifetime in seconds.
         #[arg(long)]
         expires_in: Option<i64>,
+        /// Make it a gateway key for this data class (needs --project).
+        #[arg(long)]
+        data_class: Option<String>,
     },
     List,
     Revoke {
@@ -471,13 +478,15 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                     let u = c.create_service(&api::CreateServiceRequest { name, description }).await?;
                     print_user(&u, f)
                 }
-                ServiceCommand::Token { id, project, role, name, expires_in } => {
-                    let t = c
-                        .create_service_token(
-                            &id,
-                            &api::CreateServiceTokenRequest { name, project, role, expires_in_seconds: expires_in },
-                        )
-                        .await?;
+                ServiceCommand::Token { id, project, role, name, expires_in, data_class } => {
+                    let req = api::CreateServiceTokenRequest {
+                        name,
+                        project,
+                        role,
+                        expires_in_seconds: expires_in,
+                        data_class,
+                    };
+                    let t = c.create_service_token(&id, &req).await?;
                     print_created_token(&t, f)
                 }
             }
@@ -485,10 +494,10 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
         Command::Token { command } => {
             let c = client(&g)?;
             match command {
-                TokenCommand::Create { name, project, role, expires_in } => {
-                    let t = c
-                        .create_token(&api::CreateTokenRequest { name, project, role, expires_in_seconds: expires_in })
-                        .await?;
+                TokenCommand::Create { name, project, role, expires_in, data_class } => {
+                    let req =
+                        api::CreateTokenRequest { name, project, role, expires_in_seconds: expires_in, data_class };
+                    let t = c.create_token(&req).await?;
                     print_created_token(&t, f)
                 }
                 TokenCommand::List => {

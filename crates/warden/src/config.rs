@@ -28,6 +28,30 @@ struct FileConfig {
     oidc: Option<FileOidc>,
     #[serde(default)]
     audit: FileAudit,
+    #[serde(default)]
+    gateway: FileGateway,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileGateway {
+    timeout_seconds: Option<u64>,
+    #[serde(default)]
+    providers: Vec<FileProvider>,
+}
+
+/// `[[gateway.providers]]`: an OpenAI-compatible upstream. The key is read from the
+/// environment variable `api_key_env` names; it is never written to the file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileProvider {
+    name: String,
+    base_url: String,
+    #[serde(default)]
+    api_key_env: Option<String>,
+    region: String,
+    external: bool,
+    models: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -102,6 +126,9 @@ pub struct Config {
     pub max_bad_tokens_per_source: i64,
     pub oidc: Option<OidcSettings>,
     pub audit: AuditSettings,
+    /// Gateway providers besides the built-in `mock`.
+    pub providers: Vec<warden_llm::ProviderConfig>,
+    pub llm_timeout_seconds: u64,
 }
 
 #[derive(Debug)]
@@ -252,7 +279,41 @@ impl Config {
             }
         }
 
+        let mut providers = Vec::new();
+        for p in file.gateway.providers {
+            if p.name == "mock"
+                || p.name.is_empty()
+                || providers.iter().any(|x: &warden_llm::ProviderConfig| x.name == p.name)
+            {
+                bail!("gateway provider names must be unique, non-empty and not `mock` (built in): {:?}", p.name);
+            }
+            if !(p.base_url.starts_with("http://") || p.base_url.starts_with("https://")) {
+                bail!("gateway provider `{}`: base_url must be an http(s) URL", p.name);
+            }
+            if p.models.is_empty() {
+                bail!("gateway provider `{}` offers no models", p.name);
+            }
+            let api_key = match &p.api_key_env {
+                Some(var) => Some(env.get(var).cloned().ok_or_else(|| {
+                    anyhow!("gateway provider `{}`: environment variable {var} (api_key_env) is not set", p.name)
+                })?),
+                None => None,
+            };
+            providers.push(warden_llm::ProviderConfig {
+                name: p.name,
+                kind: warden_llm::ProviderKind::OpenAi,
+                base_url: Some(p.base_url),
+                api_key,
+                region: p.region,
+                external: p.external,
+                models: p.models,
+            });
+        }
+        let llm_timeout_seconds = file.gateway.timeout_seconds.unwrap_or(60).max(1);
+
         Ok(Config {
+            providers,
+            llm_timeout_seconds,
             blob_url,
             audit,
             data_dir,

@@ -143,6 +143,8 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         session_ttl_seconds: config.session_ttl_seconds,
         max_token_ttl_seconds: config.max_token_ttl_seconds,
         max_bad_tokens_per_source: config.max_bad_tokens_per_source,
+        providers: config.providers.clone(),
+        llm_timeout_seconds: config.llm_timeout_seconds,
         ..AppConfig::default()
     };
     let blobs = match &config.blob_url {

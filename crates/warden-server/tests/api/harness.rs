@@ -60,6 +60,8 @@ pub struct Options {
     pub oidc: Option<warden_authn::OidcConfig>,
     /// Override the PostgreSQL URL (e.g. through a proxy the test controls).
     pub postgres_url: Option<String>,
+    /// Gateway providers besides the built-in mock.
+    pub providers: Vec<warden_llm::ProviderConfig>,
 }
 
 impl Options {
@@ -71,6 +73,7 @@ impl Options {
             max_bad_tokens_per_source: 1000,
             oidc: None,
             postgres_url: None,
+            providers: Vec::new(),
         }
     }
 }
@@ -103,6 +106,8 @@ pub async fn start(opts: Options) -> Server {
         max_bad_tokens_per_source: opts.max_bad_tokens_per_source,
         max_blob_bytes: 8 << 20,
         lockout_seconds: 600,
+        providers: opts.providers,
+        llm_timeout_seconds: 1,
         ..AppConfig::default()
     };
     let oidc = opts.oidc.map(warden_authn::OidcVerifier::new);

@@ -2,6 +2,7 @@
 
 mod audit;
 mod blobs;
+mod gateway;
 mod harness;
 mod identity;
 mod input;

@@ -20,7 +20,8 @@ fn every_operation_declares_an_action_and_every_action_has_a_route() {
     let mut seen = std::collections::BTreeSet::new();
     let mut ids = Vec::new();
     for (path, item) in doc["paths"].as_object().unwrap() {
-        assert!(path.starts_with("/api/v1/"), "{path} is under /api/v1/");
+        // The REST API under /api/v1/, and the OpenAI-compatible gateway under /v1/.
+        assert!(path.starts_with("/api/v1/") || path.starts_with("/v1/"), "{path} is under /api/v1/ or /v1/");
         for (method, op) in item.as_object().unwrap() {
             let id = op["operationId"].as_str().unwrap();
             ids.push(id.to_string());
@@ -118,6 +119,8 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "create_artifact" => json!({"kind": "model", "name": "m", "files": []}),
         "create_model_version" => json!({"artifact": "art_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
         "set_model_alias" => json!({"version": 1}),
+        "chat_completions" => json!({"model": "mock", "messages": []}),
+        "embeddings" => json!({"model": "mock", "input": "x"}),
         "set_model_tag" => json!({"value": "v"}),
         _ => return None,
     })
@@ -154,6 +157,22 @@ async fn unauthenticated_401_and_unauthorised_403_on_every_route() {
                 continue; // the sign-in route itself
             };
 
+            if path.starts_with("/v1/") {
+                // The OpenAI-compatible gateway answers in OpenAI's error shape.
+                let shaped = |r: &crate::harness::Res, status: u16| {
+                    assert_eq!(r.status.as_u16(), status, "{id}: {:?}", r.body);
+                    assert!(
+                        r.body["error"]["message"].is_string() && r.body["error"]["type"].is_string(),
+                        "{id}: {:?}",
+                        r.body
+                    );
+                };
+                shaped(&s.call(method.clone(), &url, None, body.clone()).await, 401);
+                shaped(&s.call(method.clone(), &url, Some("wdn_not_a_real_token"), body.clone()).await, 401);
+                shaped(&s.call(method.clone(), &url, Some(&nobody_token), body.clone()).await, 403);
+                checked += 1;
+                continue;
+            }
             // No credentials, and a credential that is not a token: 401.
             s.call(method.clone(), &url, None, body.clone()).await.problem(401, "unauthenticated");
             s.call(method.clone(), &url, Some("wdn_not_a_real_token"), body.clone())

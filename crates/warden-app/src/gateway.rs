@@ -1,0 +1,606 @@
+//! The governed LLM gateway: a gateway key's data class decides which providers may
+//! see a request (external or not, in which regions) and what personal data is masked
+//! before it leaves; placeholders are put back into the answer; every call is audited
+//! with its metadata (never its payload).
+//!
+//! Until the zones issue brings declared classes, the classes are built in, named as in
+//! Warden's default policy: `public`, `personal_data`, `ephi`, `cardholder_data`.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use serde_json::{json, Value};
+use warden_audit::Category;
+use warden_core::{Principal, ProjectId};
+use warden_llm::{Event, LlmError, Provider, Reply};
+use warden_policy::{Action, Resource};
+use warden_redact::{Detector, Mode, Redactor, StreamRestorer, Vault};
+
+use crate::{App, AppError, Authorized, Operation, Target};
+
+/// What a data class allows an LLM call to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DataClass {
+    pub name: &'static str,
+    /// Stricter classes rank higher; a request may move to a class of equal or higher
+    /// rank than its key's, never lower.
+    pub rank: u8,
+    /// Whether providers outside the organisation may be called.
+    pub external: bool,
+    /// Regions external providers must be in (`None`: any).
+    pub regions: Option<&'static [&'static str]>,
+    /// Whether personal data is masked before the request leaves.
+    pub redact: bool,
+}
+
+const CLASSES: &[DataClass] = &[
+    DataClass { name: "public", rank: 0, external: true, regions: None, redact: false },
+    DataClass { name: "personal_data", rank: 1, external: true, regions: Some(&["eu-west", "us-east"]), redact: true },
+    DataClass { name: "ephi", rank: 2, external: false, regions: Some(&["us-east"]), redact: true },
+    DataClass { name: "cardholder_data", rank: 2, external: false, regions: None, redact: true },
+];
+
+impl DataClass {
+    pub fn builtin(name: &str) -> Option<&'static DataClass> {
+        CLASSES.iter().find(|c| c.name == name)
+    }
+
+    pub fn names() -> Vec<&'static str> {
+        CLASSES.iter().map(|c| c.name).collect()
+    }
+
+    /// Why this class may not send to `p`, if it may not.
+    fn refuses(&self, p: &Provider) -> Option<String> {
+        let c = &p.config;
+        if c.external && !self.external {
+            return Some(format!(
+                "data class `{}` prohibits external LLM calls (provider `{}` is external)",
+                self.name, c.name
+            ));
+        }
+        if let Some(regions) = self.regions.filter(|_| c.external) {
+            if !regions.contains(&c.region.as_str()) {
+                return Some(format!(
+                    "data class `{}` may be processed only in {} (provider `{}` is in `{}`)",
+                    self.name,
+                    regions.join(", "),
+                    c.name,
+                    c.region
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// An error in OpenAI's shape: the HTTP status and `{"error": {...}}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatewayError {
+    pub status: u16,
+    pub body: Value,
+}
+
+impl GatewayError {
+    pub fn new(status: u16, kind: &str, code: &str, message: impl Into<String>, param: Option<&str>) -> Self {
+        Self { status, body: json!({"error": {"message": message.into(), "type": kind, "param": param, "code": code}}) }
+    }
+    fn invalid(message: impl Into<String>, param: Option<&str>) -> Self {
+        Self::new(400, "invalid_request_error", "invalid_request", message, param)
+    }
+    fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(403, "permission_denied", "policy_denied", message, None)
+    }
+}
+
+/// The caller's gateway key: its project and class (narrowed by the request header).
+fn key_of(principal: &Principal, header: Option<&str>) -> Result<(ProjectId, &'static DataClass), GatewayError> {
+    let scope = principal.scope.as_ref();
+    let (Some(project), Some(class)) =
+        (scope.and_then(|s| s.project.clone()), scope.and_then(|s| s.data_class.as_deref()))
+    else {
+        return Err(GatewayError::forbidden(
+            "this credential is not a gateway key; create a token bound to a project and a data class",
+        ));
+    };
+    let key_class = DataClass::builtin(class)
+        .ok_or_else(|| GatewayError::forbidden(format!("the key's data class `{class}` is not known")))?;
+    let class = match header {
+        None => key_class,
+        Some(h) => {
+            let asked = DataClass::builtin(h).ok_or_else(|| {
+                GatewayError::invalid(format!("unknown data class `{h}` in x-warden-data-class"), None)
+            })?;
+            if asked.rank < key_class.rank {
+                return Err(GatewayError::forbidden(format!(
+                    "a request may narrow its key's data class, never widen it: `{}` is less strict than `{}`",
+                    asked.name, key_class.name
+                )));
+            }
+            asked
+        }
+    };
+    Ok((project, class))
+}
+
+fn model_of(body: &Value) -> Result<String, GatewayError> {
+    match body.get("model") {
+        Some(Value::String(m)) if !m.is_empty() => Ok(m.clone()),
+        _ => Err(GatewayError::invalid("`model` is required and must be a string", Some("model"))),
+    }
+}
+
+/// Providers that offer `model` and that `class` allows, in configured order; or why
+/// there are none.
+fn route<'a>(app: &'a App, model: &str, class: &DataClass) -> Result<Vec<&'a Provider>, GatewayError> {
+    let offering: Vec<&Provider> = app.providers.iter().filter(|p| p.offers(model)).collect();
+    if offering.is_empty() {
+        return Err(GatewayError::new(
+            404,
+            "invalid_request_error",
+            "model_not_found",
+            format!("The model `{model}` does not exist or is not offered by any provider"),
+            Some("model"),
+        ));
+    }
+    let (allowed, refused): (Vec<&Provider>, Vec<&Provider>) =
+        offering.into_iter().partition(|p| class.refuses(p).is_none());
+    if allowed.is_empty() {
+        let why: Vec<String> = refused.iter().filter_map(|p| class.refuses(p)).collect();
+        return Err(GatewayError::forbidden(why.join("; ")));
+    }
+    Ok(allowed)
+}
+
+fn redactor() -> Redactor {
+    Redactor::new(Detector::new(), Mode::Mask)
+}
+
+/// Masks personal data in every message's text (strings and text parts).
+fn redact_messages(body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
+    let r = redactor();
+    let mut one = |text: &mut Value| {
+        if let Some(s) = text.as_str() {
+            let out = r.redact(s, vault);
+            for (k, v) in out.counts {
+                *counts.entry(k).or_insert(0) += v;
+            }
+            *text = Value::String(out.text);
+        }
+    };
+    if let Some(messages) = body.get_mut("messages").and_then(Value::as_array_mut) {
+        for m in messages {
+            match m.get_mut("content") {
+                Some(c @ Value::String(_)) => one(c),
+                Some(Value::Array(parts)) => {
+                    for p in parts {
+                        if let Some(t) = p.get_mut("text") {
+                            one(t);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn redact_inputs(body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
+    let r = redactor();
+    let mut one = |text: &mut Value| {
+        if let Some(s) = text.as_str() {
+            let out = r.redact(s, vault);
+            for (k, v) in out.counts {
+                *counts.entry(k).or_insert(0) += v;
+            }
+            *text = Value::String(out.text);
+        }
+    };
+    match body.get_mut("input") {
+        Some(v @ Value::String(_)) => one(v),
+        Some(Value::Array(items)) => items.iter_mut().for_each(one),
+        _ => {}
+    }
+}
+
+/// What the audit record of a call says.
+struct CallRecord {
+    project: ProjectId,
+    key: Option<String>,
+    class: &'static str,
+    model: String,
+    provider: String,
+    region: String,
+    external: bool,
+    redactions: BTreeMap<String, usize>,
+    started: Instant,
+}
+
+impl CallRecord {
+    fn event(
+        &self,
+        app: &App,
+        ctx_principal: &Principal,
+        meta: &crate::RequestMeta,
+        action: &str,
+    ) -> warden_audit::AuditEvent {
+        let mut e = app.event(Category::Change, action, "success", ctx_principal, meta);
+        e.project = Some(self.project.to_string());
+        e.data_classes = vec![self.class.to_string()];
+        let redactions: serde_json::Map<String, Value> =
+            self.redactions.iter().map(|(k, v)| (format!("redacted_{}", k.to_lowercase()), json!(v))).collect();
+        let mut detail = json!({
+            "model": self.model,
+            "provider": self.provider,
+            "region": self.region,
+            // An external provider is a transfer to an external destination.
+            "transfer": if self.external { "external" } else { "internal" },
+            "latency_ms": self.started.elapsed().as_millis() as i64,
+        });
+        if let Some(k) = &self.key {
+            put(&mut detail, "key", json!(k));
+        }
+        if let (Some(d), Value::Object(r)) = (detail.as_object_mut(), Value::Object(redactions)) {
+            d.extend(r);
+        }
+        e.detail = detail;
+        e
+    }
+}
+
+/// Sets `key` on a JSON object (anything else is left alone).
+fn put(v: &mut Value, key: &str, x: Value) {
+    if let Some(o) = v.as_object_mut() {
+        o.insert(key.to_string(), x);
+    }
+}
+
+fn usage_into(detail: &mut Value, usage: Option<&Value>) {
+    if let Some(u) = usage {
+        for k in ["prompt_tokens", "completion_tokens", "total_tokens"] {
+            if let Some(n) = u.get(k).and_then(Value::as_i64) {
+                put(detail, k, json!(n));
+            }
+        }
+    }
+}
+
+/// A chat completion through the gateway.
+pub struct Chat {
+    pub body: Value,
+    /// `x-warden-data-class`.
+    pub class_header: Option<String>,
+}
+
+/// A chat completion's answer: JSON, or server-sent events ready to send (each already
+/// `data: …\n\n`, ending with `data: [DONE]`).
+pub enum ChatReply {
+    Json(Value),
+    Stream(futures_util::stream::BoxStream<'static, bytes::Bytes>),
+}
+
+fn gateway_target(principal: &Principal) -> Result<Target, AppError> {
+    match principal.scope.as_ref().and_then(|s| s.project.clone()) {
+        Some(p) => Ok(Target::of(Resource::Project(p))),
+        None => Err(AppError::Forbidden(
+            "this credential is not a gateway key; create a token bound to a project and a data class".into(),
+        )),
+    }
+}
+
+/// Events as bytes on the wire.
+fn sse(v: &Value) -> bytes::Bytes {
+    bytes::Bytes::from(format!("data: {v}\n\n"))
+}
+
+impl Operation for Chat {
+    type Output = Result<ChatReply, GatewayError>;
+    const ACTION: Action = Action::GatewayInvoke;
+    async fn target(&self, _: &App, principal: &Principal) -> Result<Target, AppError> {
+        gateway_target(principal)
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let header = self.class_header.clone();
+        let model = self.body.get("model").and_then(Value::as_str).map(str::to_string);
+        let out = chat(&ctx, self).await;
+        if let Err(e) = &out {
+            let e = e.clone();
+            record_refusal(&ctx, "gateway.chat", model, header, e).await;
+        }
+        Ok(out)
+    }
+}
+
+/// A call that was refused or failed is recorded too: refusals by a class rule as
+/// `deny`, everything else as `failure`, with the reason.
+async fn record_refusal(
+    ctx: &Authorized<'_>,
+    action: &str,
+    model: Option<String>,
+    header: Option<String>,
+    err: GatewayError,
+) {
+    let outcome = if err.status == 403 { "deny" } else { "failure" };
+    let mut e = ctx.app.event(Category::Change, action, outcome, ctx.principal, ctx.meta);
+    let scope = ctx.principal.scope.as_ref();
+    e.project = scope.and_then(|s| s.project.as_ref()).map(|p| p.to_string());
+    e.data_classes = header.or_else(|| scope.and_then(|s| s.data_class.clone())).into_iter().collect();
+    e.reason = err.body.pointer("/error/message").and_then(Value::as_str).map(str::to_string);
+    let mut detail = json!({"status": i64::from(err.status)});
+    if let Some(m) = model {
+        put(&mut detail, "model", json!(m));
+    }
+    if let Some(k) = scope.map(|s| s.token_id.to_string()) {
+        put(&mut detail, "key", json!(k));
+    }
+    e.detail = detail;
+    if let Err(err) = ctx.app.record(&e).await {
+        tracing::error!(error = %err, "could not record a refused gateway call");
+    }
+}
+
+async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError> {
+    let started = Instant::now();
+    let (project, class) = key_of(ctx.principal, op.class_header.as_deref())?;
+    let mut body = op.body;
+    if !body.is_object() {
+        return Err(GatewayError::invalid("the body must be a JSON object", None));
+    }
+    let model = model_of(&body)?;
+    if !body.get("messages").is_some_and(Value::is_array) {
+        return Err(GatewayError::invalid("`messages` is required and must be an array", Some("messages")));
+    }
+    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
+    let providers = route(ctx.app, &model, class)?;
+    let mut vault = Vault::default();
+    let mut redactions = BTreeMap::new();
+    if class.redact {
+        redact_messages(&mut body, &mut vault, &mut redactions);
+    }
+    let mut last = None;
+    for p in providers {
+        match p.chat(&body).await {
+            Ok(reply) => {
+                let record = CallRecord {
+                    project: project.clone(),
+                    key: ctx.principal.scope.as_ref().map(|s| s.token_id.to_string()),
+                    class: class.name,
+                    model: model.clone(),
+                    provider: p.config.name.clone(),
+                    region: p.config.region.clone(),
+                    external: p.config.external,
+                    redactions: redactions.clone(),
+                    started,
+                };
+                return Ok(match reply {
+                    Reply::Json(mut v) => {
+                        restore_json(&mut v, &vault);
+                        let mut e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.chat");
+                        usage_into(&mut e.detail, v.get("usage"));
+                        // The answer waits for its audit record to be durable.
+                        ctx.app.record(&e).await.map_err(|err| {
+                            GatewayError::new(503, "server_error", "audit_unavailable", err.to_string(), None)
+                        })?;
+                        ChatReply::Json(v)
+                    }
+                    Reply::Stream(events) => {
+                        let e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.chat");
+                        ChatReply::Stream(restore_stream(events, vault, e, ctx.app.ledger().clone()))
+                    }
+                });
+            }
+            Err(e) if e.retryable() => {
+                tracing::warn!(provider = %p.config.name, error = %e, "provider failed; trying the next allowed one");
+                last = Some(e);
+            }
+            Err(e) => return Err(upstream_error(e)),
+        }
+    }
+    let _ = stream;
+    Err(upstream_error(last.unwrap_or(LlmError::Unreachable("no provider answered".into()))))
+}
+
+fn upstream_error(e: LlmError) -> GatewayError {
+    match e {
+        // The provider's own client errors pass through in its words.
+        LlmError::Status { status, body } if (400..500).contains(&status) && status != 429 => {
+            GatewayError { status, body }
+        }
+        LlmError::Status { status: 429, .. } => {
+            GatewayError::new(429, "rate_limit_error", "upstream_rate_limited", "the provider is rate limiting", None)
+        }
+        LlmError::Timeout => GatewayError::new(504, "server_error", "upstream_timeout", e.to_string(), None),
+        other => GatewayError::new(502, "server_error", "upstream_error", other.to_string(), None),
+    }
+}
+
+fn restore_json(v: &mut Value, vault: &Vault) {
+    if vault.is_empty() {
+        return;
+    }
+    if let Some(choices) = v.get_mut("choices").and_then(Value::as_array_mut) {
+        for c in choices {
+            if let Some(Value::String(s)) = c.pointer_mut("/message/content") {
+                *s = vault.restore(s);
+            }
+        }
+    }
+}
+
+/// Passes events on as they arrive, putting values back into content deltas (holding
+/// back only a `[` that may start a placeholder), and writes the audit record when the
+/// stream ends, with the usage the provider reported.
+fn restore_stream(
+    events: warden_llm::EventStream,
+    vault: Vault,
+    mut record: warden_audit::AuditEvent,
+    ledger: std::sync::Arc<warden_audit::Ledger>,
+) -> futures_util::stream::BoxStream<'static, bytes::Bytes> {
+    struct State {
+        events: warden_llm::EventStream,
+        vault: Vault,
+        restorers: BTreeMap<i64, StreamRestorer>,
+        record: Option<(warden_audit::AuditEvent, std::sync::Arc<warden_audit::Ledger>)>,
+        done: bool,
+    }
+    let state = State { events, vault, restorers: BTreeMap::new(), record: None, done: false };
+    record.outcome = "success".into();
+    let state = State { record: Some((record, ledger)), ..state };
+    futures_util::stream::unfold(state, |mut st| async move {
+        if st.done {
+            return None;
+        }
+        let finish = |st: &mut State, outcome: &str, reason: Option<String>| {
+            if let Some((mut e, ledger)) = st.record.take() {
+                e.outcome = outcome.into();
+                e.reason = reason;
+                tokio::spawn(async move {
+                    if let Err(err) = ledger.append(&e).await {
+                        tracing::error!(error = %err, "could not record a gateway call");
+                    }
+                });
+            }
+        };
+        match st.events.next().await {
+            Some(Ok(Event::Data(mut v))) => {
+                if let Some(choices) = v.get_mut("choices").and_then(Value::as_array_mut) {
+                    for c in choices {
+                        let index = c.get("index").and_then(Value::as_i64).unwrap_or(0);
+                        if let Some(Value::String(s)) = c.pointer_mut("/delta/content") {
+                            let r = st.restorers.entry(index).or_default();
+                            *s = r.push(s, &st.vault);
+                        }
+                    }
+                }
+                if let Some((e, _)) = st.record.as_mut() {
+                    usage_into(&mut e.detail, v.get("usage"));
+                }
+                Some((sse(&v), st))
+            }
+            Some(Ok(Event::Done)) | None => {
+                // Whatever a restorer still holds goes out before the end.
+                let mut tail = Vec::new();
+                for (index, r) in std::mem::take(&mut st.restorers) {
+                    let rest = r.finish(&st.vault);
+                    if !rest.is_empty() {
+                        tail.extend_from_slice(&sse(&json!({"object": "chat.completion.chunk",
+                            "choices": [{"index": index, "delta": {"content": rest}, "finish_reason": null}]})));
+                    }
+                }
+                tail.extend_from_slice(b"data: [DONE]\n\n");
+                finish(&mut st, "success", None);
+                st.done = true;
+                Some((bytes::Bytes::from(tail), st))
+            }
+            Some(Err(e)) => {
+                // A clean end of stream that says what went wrong, never a hang.
+                let err = upstream_error(e);
+                let msg = err.body.clone();
+                let why = msg.pointer("/error/message").and_then(Value::as_str).unwrap_or("").to_string();
+                finish(&mut st, "failure", Some(why));
+                st.done = true;
+                let mut out = sse(&msg).to_vec();
+                out.extend_from_slice(b"data: [DONE]\n\n");
+                Some((bytes::Bytes::from(out), st))
+            }
+        }
+    })
+    .boxed()
+}
+
+/// Embeddings through the gateway.
+pub struct Embeddings {
+    pub body: Value,
+    pub class_header: Option<String>,
+}
+
+impl Operation for Embeddings {
+    type Output = Result<Value, GatewayError>;
+    const ACTION: Action = Action::GatewayInvoke;
+    async fn target(&self, _: &App, principal: &Principal) -> Result<Target, AppError> {
+        gateway_target(principal)
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let header = self.class_header.clone();
+        let model = self.body.get("model").and_then(Value::as_str).map(str::to_string);
+        let out = embeddings(&ctx, self).await;
+        if let Err(e) = &out {
+            let e = e.clone();
+            record_refusal(&ctx, "gateway.embeddings", model, header, e).await;
+        }
+        Ok(out)
+    }
+}
+
+async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, GatewayError> {
+    let started = Instant::now();
+    let (project, class) = key_of(ctx.principal, op.class_header.as_deref())?;
+    let mut body = op.body;
+    let model = model_of(&body)?;
+    if !body.get("input").is_some_and(|i| i.is_string() || i.is_array()) {
+        return Err(GatewayError::invalid("`input` is required: a string or a list", Some("input")));
+    }
+    let providers = route(ctx.app, &model, class)?;
+    let mut vault = Vault::default();
+    let mut redactions = BTreeMap::new();
+    if class.redact {
+        redact_inputs(&mut body, &mut vault, &mut redactions);
+    }
+    let mut last = None;
+    for p in providers {
+        match p.embeddings(&body).await {
+            Ok(v) => {
+                let record = CallRecord {
+                    project: project.clone(),
+                    key: ctx.principal.scope.as_ref().map(|s| s.token_id.to_string()),
+                    class: class.name,
+                    model: model.clone(),
+                    provider: p.config.name.clone(),
+                    region: p.config.region.clone(),
+                    external: p.config.external,
+                    redactions,
+                    started,
+                };
+                let mut e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.embeddings");
+                usage_into(&mut e.detail, v.get("usage"));
+                ctx.app.record(&e).await.map_err(|err| {
+                    GatewayError::new(503, "server_error", "audit_unavailable", err.to_string(), None)
+                })?;
+                return Ok(v);
+            }
+            Err(e) if e.retryable() => last = Some(e),
+            Err(e) => return Err(upstream_error(e)),
+        }
+    }
+    Err(upstream_error(last.unwrap_or(LlmError::Unreachable("no provider answered".into()))))
+}
+
+/// The models a gateway key may use: those of providers its class allows.
+pub struct Models {
+    pub class_header: Option<String>,
+}
+
+impl Operation for Models {
+    type Output = Result<Value, GatewayError>;
+    const ACTION: Action = Action::GatewayInvoke;
+    async fn target(&self, _: &App, principal: &Principal) -> Result<Target, AppError> {
+        gateway_target(principal)
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let class = match key_of(ctx.principal, self.class_header.as_deref()) {
+            Ok((_, c)) => c,
+            Err(e) => return Ok(Err(e)),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        let data: Vec<Value> = ctx
+            .app
+            .providers
+            .iter()
+            .filter(|p| class.refuses(p).is_none())
+            .flat_map(|p| p.config.models.iter().map(move |m| (m, p)))
+            .filter(|(m, _)| seen.insert(m.to_string()))
+            .map(|(m, p)| json!({"id": m, "object": "model", "created": 0, "owned_by": p.config.name}))
+            .collect();
+        Ok(Ok(json!({"object": "list", "data": data})))
+    }
+}

@@ -1,0 +1,230 @@
+//! The OpenAI-compatible gateway: gateway keys and their data classes, routing by the
+//! class's rules, masking personal data before it leaves and putting it back in the
+//! answer, failover among allowed providers, OpenAI-shaped errors, and the audit
+//! record of every call (metadata, never payloads).
+
+use std::sync::{Arc, Mutex};
+
+use axum::routing::post;
+use serde_json::{json, Value};
+
+use crate::both_engines;
+use crate::harness::{start, Engine, Options, Server};
+
+/// An OpenAI-compatible upstream on 127.0.0.1 that answers with what it received and
+/// remembers it; model `broken` answers 503.
+async fn upstream(seen: Arc<Mutex<Vec<Value>>>) -> String {
+    let app = axum::Router::new()
+        .route(
+            "/v1/chat/completions",
+            post(move |axum::Json(body): axum::Json<Value>| {
+                let seen = seen.clone();
+                async move {
+                    use axum::response::IntoResponse;
+                    seen.lock().unwrap().push(body.clone());
+                    if body["model"] == "broken" {
+                        return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+                    }
+                    let said = body["messages"][0]["content"].as_str().unwrap_or("").to_string();
+                    axum::Json(json!({"id": "x", "object": "chat.completion", "model": body["model"],
+                        "choices": [{"index": 0, "message": {"role": "assistant", "content": format!("upstream heard: {said}")}, "finish_reason": "stop"}],
+                        "usage": {"prompt_tokens": 7, "completion_tokens": 3, "total_tokens": 10}}))
+                    .into_response()
+                }
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/v1")
+}
+
+fn provider(name: &str, base: &str, region: &str, external: bool, models: &[&str]) -> warden_llm::ProviderConfig {
+    warden_llm::ProviderConfig {
+        name: name.into(),
+        kind: warden_llm::ProviderKind::OpenAi,
+        base_url: Some(base.into()),
+        api_key: Some("sk-upstream-secret".into()),
+        region: region.into(),
+        external,
+        models: models.iter().map(|m| m.to_string()).collect(),
+    }
+}
+
+async fn key(s: &Server, owner: &str, project: &str, class: &str) -> String {
+    let t = s
+        .post("/api/v1/tokens", owner, json!({"name": format!("gw-{class}"), "project": project, "data_class": class}))
+        .await
+        .expect(201);
+    assert_eq!(t["data_class"], class, "{t}");
+    t["secret"].as_str().unwrap().to_string()
+}
+
+async fn chat(s: &Server, key: &str, body: Value, class: Option<&str>) -> (u16, Value) {
+    let mut req = s.http.post(format!("{}/v1/chat/completions", s.url)).bearer_auth(key).json(&body);
+    if let Some(c) = class {
+        req = req.header("x-warden-data-class", c);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+fn openai_error(v: &Value) -> &str {
+    assert!(v["error"]["message"].is_string() && v["error"]["type"].is_string(), "OpenAI error shape: {v}");
+    v["error"]["message"].as_str().unwrap()
+}
+
+both_engines!(gateway_routes_by_class_masks_personal_data_and_audits);
+async fn gateway_routes_by_class_masks_personal_data_and_audits(engine: Engine) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let base = upstream(seen.clone()).await;
+    let mut opts = Options::new(engine);
+    opts.providers = vec![
+        provider("flaky-eu", &base, "eu-west", true, &["gpt-eu", "broken"]),
+        provider("openai-eu", &base, "eu-west", true, &["gpt-eu"]),
+        provider("openai-apac", &base, "ap-south", true, &["gpt-apac"]),
+        provider("onprem", &base, "us-east", false, &["llama"]),
+    ];
+    let s = start(opts).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let personal = key(&s, &alice_t, &p, "personal_data").await;
+    let cards = key(&s, &alice_t, &p, "cardholder_data").await;
+    let public = key(&s, &alice_t, &p, "public").await;
+
+    // Personal data is masked before it leaves and put back in the answer.
+    let prompt = "Customer Maria Garcia (maria.garcia@example.com, SSN 536-22-8174) disputes a charge.";
+    let body = json!({"model": "gpt-eu", "messages": [{"role": "user", "content": prompt}]});
+    let (status, v) = chat(&s, &personal, body.clone(), None).await;
+    assert_eq!(status, 200, "{v}");
+    assert_eq!(v["choices"][0]["message"]["content"], format!("upstream heard: {prompt}"));
+    let sent = seen.lock().unwrap().last().cloned().unwrap();
+    let sent_text = sent["messages"][0]["content"].as_str().unwrap();
+    assert_eq!(sent_text, "Customer [PERSON_1] ([EMAIL_1], SSN [SSN_1]) disputes a charge.");
+    // The public class sends as is.
+    let (status, _) = chat(&s, &public, body.clone(), None).await;
+    assert_eq!(status, 200);
+    assert!(seen.lock().unwrap().last().unwrap()["messages"][0]["content"].as_str().unwrap().contains("Maria Garcia"));
+
+    // The class decides where a request may go, and says which rule refused it.
+    let (status, v) = chat(&s, &cards, body.clone(), None).await;
+    assert_eq!(status, 403);
+    assert!(openai_error(&v).contains("prohibits external LLM calls"), "{v}");
+    let (status, v) =
+        chat(&s, &cards, json!({"model": "llama", "messages": [{"role": "user", "content": "hi"}]}), None).await;
+    assert_eq!(status, 200, "internal providers are fine: {v}");
+    let apac = json!({"model": "gpt-apac", "messages": [{"role": "user", "content": "hi"}]});
+    let (status, v) = chat(&s, &personal, apac.clone(), None).await;
+    assert_eq!(status, 403);
+    assert!(openai_error(&v).contains("may be processed only in eu-west, us-east"), "{v}");
+    assert_eq!(chat(&s, &public, apac.clone(), None).await.0, 200);
+
+    // A request may narrow its key's class, never widen it.
+    let (status, v) = chat(&s, &public, apac.clone(), Some("personal_data")).await;
+    assert_eq!(status, 403, "{v}");
+    let (status, v) = chat(&s, &personal, body.clone(), Some("public")).await;
+    assert_eq!(status, 403);
+    assert!(openai_error(&v).contains("never widen"), "{v}");
+    let (status, v) = chat(&s, &personal, body.clone(), Some("no-such-class")).await;
+    assert_eq!(status, 400, "{v}");
+
+    // Failover only among allowed providers: `broken` fails on flaky-eu and nobody else
+    // offers it; gpt-eu on flaky-eu works.
+    let (status, v) = chat(&s, &public, json!({"model": "broken", "messages": []}), None).await;
+    assert_eq!(status, 502, "{v}");
+    openai_error(&v);
+
+    // Bad input gets OpenAI's error shape with the right status.
+    let raw = s
+        .http
+        .post(format!("{}/v1/chat/completions", s.url))
+        .bearer_auth(&public)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.status(), 400);
+    openai_error(&raw.json().await.unwrap());
+    let (status, v) = chat(&s, &public, json!({"model": "nope", "messages": []}), None).await;
+    assert_eq!(status, 404);
+    assert!(openai_error(&v).contains("`nope`"));
+    let (status, v) = chat(&s, &public, json!({"messages": []}), None).await;
+    assert_eq!(status, 400);
+    assert_eq!(v["error"]["param"], "model");
+    let (status, v) = chat(&s, "wdn_not_a_key", body.clone(), None).await;
+    assert_eq!(status, 401);
+    openai_error(&v);
+    let (status, v) = chat(&s, &alice_t, body.clone(), None).await;
+    assert_eq!(status, 403, "a session token is not a gateway key: {v}");
+    assert!(openai_error(&v).contains("gateway key"), "{v}");
+    let oversize = json!({"model": "mock", "messages": [{"role": "user", "content": "x".repeat(100_000)}]});
+    assert_eq!(chat(&s, &public, oversize, None).await.0, 413);
+
+    // Streams: the built-in mock answers offline; values come back across chunks.
+    let streamed = s
+        .http
+        .post(format!("{}/v1/chat/completions", s.url))
+        .bearer_auth(&personal)
+        .json(&json!({"model": "mock", "stream": true, "stream_options": {"include_usage": true},
+                      "messages": [{"role": "user", "content": "call me at maria.garcia@example.com please"}]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(streamed.headers()["content-type"], "text/event-stream");
+    let text = streamed.text().await.unwrap();
+    assert!(text.trim_end().ends_with("data: [DONE]"), "{text}");
+    let mut content = String::new();
+    for line in text.lines().filter_map(|l| l.strip_prefix("data: ")).filter(|l| *l != "[DONE]") {
+        let ev: Value = serde_json::from_str(line).unwrap();
+        if let Some(c) = ev.pointer("/choices/0/delta/content").and_then(Value::as_str) {
+            content.push_str(c);
+        }
+    }
+    assert_eq!(content, "Mock reply: call me at maria.garcia@example.com please");
+
+    // Models the key may use.
+    let models: Value =
+        s.http.get(format!("{}/v1/models", s.url)).bearer_auth(&cards).send().await.unwrap().json().await.unwrap();
+    let ids: Vec<&str> = models["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec!["mock", "llama"], "external models are not listed for cardholder data");
+
+    // Embeddings, masked too.
+    let e: Value = s
+        .http
+        .post(format!("{}/v1/embeddings", s.url))
+        .bearer_auth(&personal)
+        .json(&json!({"model": "mock", "input": ["maria.garcia@example.com", "hello"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(e["data"].as_array().unwrap().len(), 2);
+
+    // The ledger has every call's metadata: provider, model, class, redactions, tokens;
+    // never the prompt, the answer, or the provider's key.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let calls = s.get("/api/v1/audit/events?action=gateway.chat&limit=100", &admin).await.expect(200);
+    let items = calls["items"].as_array().unwrap();
+    let first = items.iter().find(|i| i["event"]["detail"]["provider"] == "flaky-eu").expect("a call to flaky-eu");
+    let d = &first["event"]["detail"];
+    assert_eq!((d["model"].as_str(), d["transfer"].as_str()), (Some("gpt-eu"), Some("external")));
+    assert_eq!((d["redacted_email"].as_i64(), d["redacted_ssn"].as_i64()), (Some(1), Some(1)));
+    assert_eq!(d["total_tokens"], 10);
+    assert_eq!(first["event"]["data_classes"], json!(["personal_data"]));
+    assert!(items.iter().any(|i| i["event"]["detail"]["provider"] == "mock"), "the stream was recorded when it ended");
+    let everything = s.get("/api/v1/audit/entries?from=0&limit=1000", &admin).await.expect(200).to_string();
+    for secret in ["Maria Garcia", "maria.garcia@example.com", "536-22-8174", "sk-upstream-secret", "upstream heard"] {
+        assert!(!everything.contains(secret), "`{secret}` reached the ledger");
+    }
+    let denied = s.get("/api/v1/audit/events?action=gateway.chat&outcome=deny&limit=100", &admin).await.expect(200);
+    let reasons: Vec<&str> =
+        denied["items"].as_array().unwrap().iter().map(|i| i["event"]["reason"].as_str().unwrap()).collect();
+    assert!(reasons.iter().any(|r| r.contains("prohibits external LLM calls")), "refusals are recorded: {reasons:?}");
+    let failed = s.get("/api/v1/audit/events?action=gateway.chat&outcome=failure&limit=100", &admin).await.expect(200);
+    assert!(!failed["items"].as_array().unwrap().is_empty(), "upstream failures are recorded");
+}
