@@ -128,7 +128,13 @@ pub fn totp_code(secret: &str) -> String {
 /// A fresh server with the administrator logged in through the CLI, TOTP enrolled,
 /// and one project; returns the server, the CLI and the project id.
 pub fn admin_with_project(tmp: &Path, project: &str) -> (Running, Cli, String) {
-    let server = serve(&tmp.join("data"), None, Some(BOOTSTRAP));
+    admin_with_project_env(tmp, project, &[])
+}
+
+/// Like `admin_with_project`, with extra environment variables for the server.
+#[allow(dead_code)]
+pub fn admin_with_project_env(tmp: &Path, project: &str, envs: &[(&str, &str)]) -> (Running, Cli, String) {
+    let server = serve_with(&tmp.join("data"), None, Some(BOOTSTRAP), envs);
     let cli = Cli { config_dir: tmp.join("cli") };
     cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
     let e = cli.json(&["totp", "enrol"]);

@@ -1,0 +1,88 @@
+//! The gateway with the real binary and the official `openai` Python package: chat,
+//! streaming and embeddings through Warden to an upstream the test starts on
+//! 127.0.0.1, with personal data masked on the way out and put back on the way in.
+//! Needs `WARDEN_TEST_OPENAI_PYTHON`: a Python with `openai` installed (`.ci/run` sets it).
+
+mod common;
+
+use std::io::BufRead;
+use std::process::{Command, Stdio};
+
+use common::{admin_with_project_env, Cli};
+
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn the_openai_package_talks_to_the_gateway() {
+    let Ok(python) = std::env::var("WARDEN_TEST_OPENAI_PYTHON") else {
+        eprintln!("WARDEN_TEST_OPENAI_PYTHON not set: gateway end-to-end test not run");
+        return;
+    };
+    let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/gateway");
+    let tmp = tempfile::tempdir().unwrap();
+    let log = tmp.path().join("upstream.jsonl");
+    let mut up =
+        Child(Command::new(&python).arg(here.join("upstream.py")).arg(&log).stdout(Stdio::piped()).spawn().unwrap());
+    let mut port = String::new();
+    std::io::BufReader::new(up.0.stdout.take().unwrap()).read_line(&mut port).unwrap();
+    let port = port.trim();
+    let config = tmp.path().join("warden.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[gateway.providers]]\nname = \"openai-eu\"\nbase_url = \"http://127.0.0.1:{port}/v1\"\n\
+             api_key_env = \"UPSTREAM_KEY\"\nregion = \"eu-west\"\nexternal = true\nmodels = [\"gpt-eu\", \"embed-eu\"]\n"
+        ),
+    )
+    .unwrap();
+    let config_s = config.to_str().unwrap().to_string();
+    let (server, cli, pid): (_, Cli, String) =
+        admin_with_project_env(tmp.path(), "claims", &[("WARDEN_CONFIG", &config_s), ("UPSTREAM_KEY", "sk-up")]);
+    // The application calling the gateway is a service identity in the project; its
+    // gateway keys are service tokens bound to a data class.
+    let svc = cli.json(&["service", "create", "claims-assistant"])["id"].as_str().unwrap().to_string();
+    cli.ok(&["project", "add-member", &pid, "--member", &svc, "--role", "service"]);
+    let key = |class: &str| {
+        let t = cli.json(&["service", "token", &svc, "--project", &pid, "--role", "service", "--data-class", class]);
+        assert_eq!(t["data_class"], class);
+        t["secret"].as_str().unwrap().to_string()
+    };
+    let (personal, cards) = (key("personal_data"), key("cardholder_data"));
+    let bad = cli.run(&["token", "create", "--name", "x", "--data-class", "ephi"], None);
+    assert!(!bad.ok && bad.stderr.contains("project"), "{}", bad.stderr);
+
+    let out = Command::new(&python)
+        .arg(here.join("client.py"))
+        .args([format!("{}/v1", server.url), personal, cards])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let prompt = "Customer Maria Garcia (maria.garcia@example.com, SSN 536-22-8174) disputes a charge.";
+    assert_eq!(v["chat"], format!("heard: {prompt}"), "{v}");
+    assert_eq!(v["usage"], 10);
+    assert_eq!(v["stream"], format!("heard: {prompt}"), "values come back across chunks: {v}");
+    assert!(v["stream_pieces"].as_u64().unwrap() > 3, "streamed in pieces: {v}");
+    assert_eq!(v["stream_usage"], 10);
+    assert_eq!(v["embeddings"], serde_json::json!([3, 3]));
+    assert_eq!(v["models"], serde_json::json!(["embed-eu", "gpt-eu", "mock"]));
+    assert_eq!(v["unknown_model"]["class"], "NotFoundError", "{v}");
+    assert_eq!(v["cards_external"]["class"], "PermissionDeniedError", "{v}");
+    assert!(v["cards_external"]["message"].as_str().unwrap().contains("prohibits external LLM calls"), "{v}");
+    assert_eq!(v["bad_key"]["class"], "AuthenticationError", "{v}");
+
+    // What the upstream saw: placeholders, never the values.
+    let seen = std::fs::read_to_string(&log).unwrap();
+    assert!(seen.contains("[PERSON_1]") && seen.contains("[EMAIL_1]") && seen.contains("[SSN_1]"), "{seen}");
+    for value in ["Maria Garcia", "maria.garcia@example.com", "536-22-8174"] {
+        assert!(!seen.contains(value), "`{value}` reached the provider");
+    }
+    drop(server);
+}
