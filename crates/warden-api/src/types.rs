@@ -372,6 +372,23 @@ pub struct BlobStored {
     pub created: bool,
 }
 
+/// A gateway kill switch that is on.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Switch {
+    /// `external`, `provider:<name>` or `region:<name>`.
+    pub target: String,
+    pub reason: String,
+    pub set_by: String,
+    pub set_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetSwitchRequest {
+    /// Why the switch is turned on (recorded).
+    pub reason: String,
+}
+
 /// A chunked upload session.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Upload {

@@ -19,6 +19,47 @@ use warden_redact::{Detector, Mode, Redactor, StreamRestorer, Vault};
 
 use crate::{App, AppError, Authorized, Operation, Target};
 
+/// The kill switches that are on, read from the store at most every half second (so
+/// every replica sees a switch within that time) and at once after this replica set one.
+pub struct Switches {
+    store: std::sync::Arc<dyn warden_store::Store>,
+    cache: tokio::sync::Mutex<(Option<Instant>, Vec<warden_store::SwitchRecord>)>,
+}
+
+impl Switches {
+    const FRESH: std::time::Duration = std::time::Duration::from_millis(500);
+
+    pub fn new(store: std::sync::Arc<dyn warden_store::Store>) -> Self {
+        Self { store, cache: tokio::sync::Mutex::new((None, Vec::new())) }
+    }
+
+    pub async fn current(&self) -> Vec<warden_store::SwitchRecord> {
+        let mut c = self.cache.lock().await;
+        if c.0.is_none_or(|at| at.elapsed() >= Self::FRESH) {
+            match self.store.list_switches().await {
+                Ok(list) => *c = (Some(Instant::now()), list),
+                // The last known state stands while the store is unreachable.
+                Err(e) => tracing::error!(error = %e, "could not read the gateway's kill switches"),
+            }
+        }
+        c.1.clone()
+    }
+
+    pub async fn invalidate(&self) {
+        self.cache.lock().await.0 = None;
+    }
+
+    /// Why calls to `p` are switched off, if they are.
+    pub async fn blocking(&self, p: &warden_llm::ProviderConfig) -> Option<String> {
+        self.current().await.into_iter().find_map(|s| {
+            let hit = (s.target == "external" && p.external)
+                || s.target.strip_prefix("provider:") == Some(p.name.as_str())
+                || s.target.strip_prefix("region:") == Some(p.region.as_str());
+            hit.then(|| format!("kill switch `{}` is on ({})", s.target, s.reason))
+        })
+    }
+}
+
 /// What a data class allows an LLM call to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataClass {
@@ -132,7 +173,7 @@ fn model_of(body: &Value) -> Result<String, GatewayError> {
 
 /// Providers that offer `model` and that `class` allows, in configured order; or why
 /// there are none.
-fn route<'a>(app: &'a App, model: &str, class: &DataClass) -> Result<Vec<&'a Provider>, GatewayError> {
+async fn route<'a>(app: &'a App, model: &str, class: &DataClass) -> Result<Vec<&'a Provider>, GatewayError> {
     let offering: Vec<&Provider> = app.providers.iter().filter(|p| p.offers(model)).collect();
     if offering.is_empty() {
         return Err(GatewayError::new(
@@ -149,7 +190,18 @@ fn route<'a>(app: &'a App, model: &str, class: &DataClass) -> Result<Vec<&'a Pro
         let why: Vec<String> = refused.iter().filter_map(|p| class.refuses(p)).collect();
         return Err(GatewayError::forbidden(why.join("; ")));
     }
-    Ok(allowed)
+    let mut open = Vec::new();
+    let mut switched = Vec::new();
+    for p in allowed {
+        match app.switches.blocking(&p.config).await {
+            None => open.push(p),
+            Some(why) => switched.push(format!("{} (provider `{}`)", why, p.config.name)),
+        }
+    }
+    if open.is_empty() {
+        return Err(GatewayError::new(403, "permission_denied", "kill_switch", switched.join("; "), None));
+    }
+    Ok(open)
 }
 
 fn redactor() -> Redactor {
@@ -351,7 +403,7 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
         return Err(GatewayError::invalid("`messages` is required and must be an array", Some("messages")));
     }
     let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
-    let providers = route(ctx.app, &model, class)?;
+    let providers = route(ctx.app, &model, class).await?;
     let mut vault = Vault::default();
     let mut redactions = BTreeMap::new();
     if class.redact {
@@ -385,7 +437,8 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
                     }
                     Reply::Stream(events) => {
                         let e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.chat");
-                        ChatReply::Stream(restore_stream(events, vault, e, ctx.app.ledger().clone()))
+                        let watch = (ctx.app.switches.clone(), p.config.clone());
+                        ChatReply::Stream(restore_stream(events, vault, e, ctx.app.ledger().clone(), watch))
                     }
                 });
             }
@@ -435,15 +488,17 @@ fn restore_stream(
     vault: Vault,
     mut record: warden_audit::AuditEvent,
     ledger: std::sync::Arc<warden_audit::Ledger>,
+    watch: (std::sync::Arc<Switches>, warden_llm::ProviderConfig),
 ) -> futures_util::stream::BoxStream<'static, bytes::Bytes> {
     struct State {
+        watch: (std::sync::Arc<Switches>, warden_llm::ProviderConfig),
         events: warden_llm::EventStream,
         vault: Vault,
         restorers: BTreeMap<i64, StreamRestorer>,
         record: Option<(warden_audit::AuditEvent, std::sync::Arc<warden_audit::Ledger>)>,
         done: bool,
     }
-    let state = State { events, vault, restorers: BTreeMap::new(), record: None, done: false };
+    let state = State { watch, events, vault, restorers: BTreeMap::new(), record: None, done: false };
     record.outcome = "success".into();
     let state = State { record: Some((record, ledger)), ..state };
     futures_util::stream::unfold(state, |mut st| async move {
@@ -461,7 +516,18 @@ fn restore_stream(
                 });
             }
         };
-        match st.events.next().await {
+        let next = st.events.next().await;
+        // A kill switch turned on while the stream runs cuts it.
+        if let Some(why) = st.watch.0.blocking(&st.watch.1).await {
+            let msg = json!({"error": {"message": format!("the stream was cut: {why}"), "type": "server_error",
+                                       "param": null, "code": "kill_switch"}});
+            finish(&mut st, "failure", Some(format!("stream cut: {why}")));
+            st.done = true;
+            let mut out = sse(&msg).to_vec();
+            out.extend_from_slice(b"data: [DONE]\n\n");
+            return Some((bytes::Bytes::from(out), st));
+        }
+        match next {
             Some(Ok(Event::Data(mut v))) => {
                 if let Some(choices) = v.get_mut("choices").and_then(Value::as_array_mut) {
                     for c in choices {
@@ -540,7 +606,7 @@ async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, Gatew
     if !body.get("input").is_some_and(|i| i.is_string() || i.is_array()) {
         return Err(GatewayError::invalid("`input` is required: a string or a list", Some("input")));
     }
-    let providers = route(ctx.app, &model, class)?;
+    let providers = route(ctx.app, &model, class).await?;
     let mut vault = Vault::default();
     let mut redactions = BTreeMap::new();
     if class.redact {
@@ -591,16 +657,83 @@ impl Operation for Models {
             Ok((_, c)) => c,
             Err(e) => return Ok(Err(e)),
         };
+        let mut usable = Vec::new();
+        for p in &ctx.app.providers {
+            if class.refuses(p).is_none() && ctx.app.switches.blocking(&p.config).await.is_none() {
+                usable.push(p);
+            }
+        }
         let mut seen = std::collections::BTreeSet::new();
-        let data: Vec<Value> = ctx
-            .app
-            .providers
-            .iter()
-            .filter(|p| class.refuses(p).is_none())
+        let data: Vec<Value> = usable
+            .into_iter()
             .flat_map(|p| p.config.models.iter().map(move |m| (m, p)))
             .filter(|(m, _)| seen.insert(m.to_string()))
             .map(|(m, p)| json!({"id": m, "object": "model", "created": 0, "owned_by": p.config.name}))
             .collect();
         Ok(Ok(json!({"object": "list", "data": data})))
+    }
+}
+
+/// Turns a kill switch on (`reason: Some`) or off (`None`). Targets: `external` (all
+/// external egress), `provider:<name>`, `region:<name>`. Recorded as a protection change.
+pub struct SetSwitch {
+    pub target: String,
+    pub reason: Option<String>,
+}
+
+impl Operation for SetSwitch {
+    type Output = Option<warden_store::SwitchRecord>;
+    const ACTION: Action = Action::GatewaySwitch;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let t = self.target.as_str();
+        let known_provider = |n: &str| ctx.app.providers.iter().any(|p| p.config.name == n);
+        let ok = t == "external"
+            || t.strip_prefix("provider:").is_some_and(known_provider)
+            || t.strip_prefix("region:").is_some_and(|r| !r.is_empty() && r.len() <= 64);
+        if !ok {
+            return Err(AppError::Invalid(format!(
+                "switch target `{t}`: use `external`, `provider:<a configured provider>` or `region:<name>`"
+            )));
+        }
+        let out = match self.reason {
+            Some(reason) => {
+                if reason.trim().is_empty() {
+                    return Err(AppError::Invalid("say why the switch is turned on (`reason`)".into()));
+                }
+                crate::ops::text_ok("reason", &reason, 500)?;
+                let record = warden_store::SwitchRecord {
+                    target: self.target,
+                    reason,
+                    set_by: ctx.principal.id.clone(),
+                    set_at: ctx.now(),
+                };
+                ctx.store().set_switch(&record).await?;
+                Some(record)
+            }
+            None => {
+                if !ctx.store().clear_switch(t).await? {
+                    return Err(AppError::NotFound(format!("kill switch `{t}` (it is not on)")));
+                }
+                None
+            }
+        };
+        ctx.app.switches.invalidate().await;
+        Ok(out)
+    }
+}
+
+pub struct ListSwitches;
+
+impl Operation for ListSwitches {
+    type Output = Vec<warden_store::SwitchRecord>;
+    const ACTION: Action = Action::GatewaySwitchList;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        Ok(ctx.store().list_switches().await?)
     }
 }

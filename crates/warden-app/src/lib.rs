@@ -147,6 +147,7 @@ pub struct App {
     oidc: Option<warden_authn::OidcVerifier>,
     /// The built-in `mock` provider first, then the configured ones.
     providers: Vec<warden_llm::Provider>,
+    switches: Arc<gateway::Switches>,
     bad_tokens: guard::SourceGuard,
 }
 
@@ -174,7 +175,19 @@ impl App {
             .chain(config.providers.iter().cloned())
             .map(|p| warden_llm::Provider::new(p, timeout).map_err(|e| AppError::Invalid(e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self { store, ledger, blobs, policy, clock, config, oidc, providers, bad_tokens: Default::default() })
+        let switches = Arc::new(gateway::Switches::new(store.clone()));
+        Ok(Self {
+            store,
+            ledger,
+            blobs,
+            policy,
+            clock,
+            config,
+            oidc,
+            providers,
+            switches,
+            bad_tokens: Default::default(),
+        })
     }
 
     pub fn store(&self) -> &dyn Store {

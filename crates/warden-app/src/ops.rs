@@ -24,7 +24,7 @@ fn name_ok(name: &str) -> Result<(), AppError> {
     validate_name(name).map_err(AppError::Invalid)
 }
 
-fn text_ok(field: &str, value: &str, max: usize) -> Result<(), AppError> {
+pub(crate) fn text_ok(field: &str, value: &str, max: usize) -> Result<(), AppError> {
     if value.chars().count() > max || value.chars().any(|c| c.is_control() && c != '\n') {
         return Err(AppError::Invalid(format!(
             "`{field}` must be at most {max} characters without control characters"

@@ -556,6 +556,21 @@ impl Client {
 }
 
 impl Client {
+    pub async fn list_switches(&self) -> Result<Vec<api::Switch>> {
+        self.get("/api/v1/gateway/switches").await
+    }
+
+    pub async fn set_switch(&self, target: &str, reason: &str) -> Result<api::Switch> {
+        let req = api::SetSwitchRequest { reason: reason.to_string() };
+        self.put(&format!("/api/v1/gateway/switches/{}", enc(target)), &req).await
+    }
+
+    pub async fn clear_switch(&self, target: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/gateway/switches/{}", enc(target))).await
+    }
+}
+
+impl Client {
     pub async fn create_signer(&self, req: &api::CreateSignerRequest) -> Result<api::Signer> {
         self.post("/api/v1/signers", req).await
     }

@@ -59,6 +59,8 @@ actions! {
     ModelAliasSet => "model.alias.set",
     ModelTagSet => "model.tag.set",
     GatewayInvoke => "gateway.invoke",
+    GatewaySwitch => "gateway.switch",
+    GatewaySwitchList => "gateway.switch.list",
     SignerCreate => "signer.create",
     SignerRevoke => "signer.revoke",
     SignerList => "signer.list",
@@ -98,6 +100,7 @@ impl Action {
                 // Gateway calls change nothing; each is recorded by the gateway itself
                 // with its outcome (answered, refused by a class rule, failed upstream).
                 | Action::GatewayInvoke
+                | Action::GatewaySwitchList
         )
     }
 }

@@ -98,3 +98,52 @@ pub async fn models(State(s): State<AppState>, caller: Caller, headers: HeaderMa
         Ok(Ok(v)) => axum::Json(v).into_response(),
     }
 }
+
+fn switch_view(x: warden_store::SwitchRecord) -> warden_api::Switch {
+    warden_api::Switch {
+        target: x.target,
+        reason: x.reason,
+        set_by: x.set_by.to_string(),
+        set_at: crate::convert::time(x.set_at),
+    }
+}
+
+/// The kill switches that are on.
+#[utoipa::path(get, path = "/api/v1/gateway/switches", tag = "gateway",
+    responses((status = 200, body = [warden_api::Switch]), Problems))]
+pub async fn list_switches(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<Vec<warden_api::Switch>>, ApiError> {
+    let rows = s.app.dispatch(&caller.principal, &caller.meta, gateway::ListSwitches).await?;
+    Ok(axum::Json(rows.into_iter().map(switch_view).collect()))
+}
+
+/// Turns a kill switch on: `external` (all external egress), `provider:<name>` or
+/// `region:<name>`. Matching calls are refused and running streams cut.
+#[utoipa::path(put, path = "/api/v1/gateway/switches/{target}", tag = "gateway",
+    params(("target" = String, Path)), request_body = warden_api::SetSwitchRequest,
+    responses((status = 200, body = warden_api::Switch), Problems))]
+pub async fn set_switch(
+    State(s): State<AppState>,
+    caller: Caller,
+    crate::extract::Path(target): crate::extract::Path<String>,
+    crate::extract::Body(req): crate::extract::Body<warden_api::SetSwitchRequest>,
+) -> Result<axum::Json<warden_api::Switch>, ApiError> {
+    let op = gateway::SetSwitch { target, reason: Some(req.reason) };
+    let x = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    let x = x.ok_or_else(|| ApiError::new(warden_api::ProblemType::Internal, "the switch was not recorded"))?;
+    Ok(axum::Json(switch_view(x)))
+}
+
+/// Turns a kill switch off.
+#[utoipa::path(delete, path = "/api/v1/gateway/switches/{target}", tag = "gateway",
+    params(("target" = String, Path)), responses((status = 204), Problems))]
+pub async fn clear_switch(
+    State(s): State<AppState>,
+    caller: Caller,
+    crate::extract::Path(target): crate::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.app.dispatch(&caller.principal, &caller.meta, gateway::SetSwitch { target, reason: None }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -123,6 +123,9 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("chat_completions", Some(Action::GatewayInvoke)),
     ("embeddings", Some(Action::GatewayInvoke)),
     ("models", Some(Action::GatewayInvoke)),
+    ("list_switches", Some(Action::GatewaySwitchList)),
+    ("set_switch", Some(Action::GatewaySwitch)),
+    ("clear_switch", Some(Action::GatewaySwitch)),
 ];
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -161,6 +164,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::gateway::chat_completions))
         .routes(routes!(crate::gateway::embeddings))
         .routes(routes!(crate::gateway::models))
+        .routes(routes!(crate::gateway::list_switches))
+        .routes(routes!(crate::gateway::set_switch, crate::gateway::clear_switch))
         .routes(routes!(set_model_alias, delete_model_alias))
         .routes(routes!(set_model_tag, delete_model_tag))
         .routes(routes!(create_signer, list_signers))

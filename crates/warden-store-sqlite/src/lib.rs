@@ -22,6 +22,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (7, "model_links", include_str!("../migrations/0007_model_links.sql")),
     (8, "uploads", include_str!("../migrations/0008_uploads.sql")),
     (9, "token_class", include_str!("../migrations/0009_token_class.sql")),
+    (10, "gateway_switches", include_str!("../migrations/0010_gateway_switches.sql")),
 ];
 
 pub struct SqliteStore {

@@ -147,6 +147,13 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_model_tag(&self, model: &ModelId, version: u64, key: &str) -> Result<bool>;
     async fn list_model_tags(&self, model: &ModelId) -> Result<Vec<ModelTagRecord>>;
 
+    // Gateway kill switches.
+    /// Turns a switch on (again: the reason and time are replaced).
+    async fn set_switch(&self, switch: &SwitchRecord) -> Result<()>;
+    /// Turns a switch off; false when it was not on.
+    async fn clear_switch(&self, target: &str) -> Result<bool>;
+    async fn list_switches(&self) -> Result<Vec<SwitchRecord>>;
+
     // Chunked uploads.
     async fn create_upload(&self, upload: &UploadRecord) -> Result<()>;
     async fn get_upload(&self, id: &UploadId) -> Result<Option<UploadRecord>>;

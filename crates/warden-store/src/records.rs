@@ -296,6 +296,16 @@ impl SignerRecord {
     }
 }
 
+/// A gateway kill switch that is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwitchRecord {
+    /// `external`, `provider:<name>` or `region:<name>`.
+    pub target: String,
+    pub reason: String,
+    pub set_by: SubjectId,
+    pub set_at: Timestamp,
+}
+
 /// A chunked upload in progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadRecord {

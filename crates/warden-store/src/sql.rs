@@ -19,7 +19,7 @@ macro_rules! sql_store_impl {
             use warden_core::{UploadId, ArtifactId, ModelId, SignerId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
             use warden_store::{
                 ArtifactRecord, AuditEntry, AuditFilter, AuditLeaf, CheckpointRecord, GroupRecord, ModelRecord,
-                ModelVersionRecord, ModelAliasRecord, ModelTagRecord, VersionLineage, SignerRecord, UploadRecord, UploadPartRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
+                ModelVersionRecord, ModelAliasRecord, ModelTagRecord, VersionLineage, SignerRecord, UploadRecord, UploadPartRecord, SwitchRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
                 Result, RoleGrantRecord, StoreError, SubjectRecord, TokenRecord,
             };
 
@@ -1121,6 +1121,48 @@ macro_rules! sql_store_impl {
                             value: row.try_get("value").map_err(g)?,
                             updated_by: SubjectId::parse(&by).map_err(|e| bad("model tag", e))?,
                             updated_at: Timestamp(row.try_get("updated_at").map_err(g)?),
+                        })
+                    })
+                }
+
+                async fn set_switch(&self, x: &SwitchRecord) -> Result<()> {
+                    sqlx::query(
+                        "INSERT INTO gateway_switches (target, reason, set_by, set_at) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (target) DO UPDATE SET reason = excluded.reason, set_by = excluded.set_by, \
+                         set_at = excluded.set_at",
+                    )
+                    .bind(&x.target)
+                    .bind(&x.reason)
+                    .bind(x.set_by.as_str())
+                    .bind(x.set_at.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("switch"))?;
+                    Ok(())
+                }
+
+                async fn clear_switch(&self, target: &str) -> Result<bool> {
+                    let r = sqlx::query("DELETE FROM gateway_switches WHERE target = $1")
+                        .bind(target)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("switch"))?;
+                    Ok(r.rows_affected() > 0)
+                }
+
+                async fn list_switches(&self) -> Result<Vec<SwitchRecord>> {
+                    let rows = sqlx::query("SELECT target, reason, set_by, set_at FROM gateway_switches ORDER BY target")
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(map_err("switches"))?;
+                    collect(rows, |row| {
+                        let g = |e: sqlx::Error| bad("switch", e);
+                        let by: String = row.try_get("set_by").map_err(g)?;
+                        Ok(SwitchRecord {
+                            target: row.try_get("target").map_err(g)?,
+                            reason: row.try_get("reason").map_err(g)?,
+                            set_by: SubjectId::parse(&by).map_err(|e| bad("switch", e))?,
+                            set_at: Timestamp(row.try_get("set_at").map_err(g)?),
                         })
                     })
                 }

@@ -46,6 +46,7 @@ pub async fn run(store: &dyn Store) {
     audit(store).await;
     blobs(store).await;
     uploads(store).await;
+    switches(store).await;
     registry(store).await;
     signers(store).await;
 }
@@ -407,6 +408,27 @@ async fn blobs(store: &dyn Store) {
     assert_eq!(store.project_blob(&b.id, &d).await.unwrap(), Some(42));
     let ghost = ProjectId::generate(T0.0);
     assert!(store.record_blob(&ghost, &d, 42, &owner.id, T0).await.is_err(), "only for projects that exist");
+}
+
+async fn switches(store: &dyn Store) {
+    let admin = human("switch-admin");
+    store.create_subject(&admin).await.unwrap();
+    let sw = |target: &str, reason: &str| SwitchRecord {
+        target: target.into(),
+        reason: reason.into(),
+        set_by: admin.id.clone(),
+        set_at: T0,
+    };
+    assert!(store.list_switches().await.unwrap().is_empty());
+    store.set_switch(&sw("external", "incident 42")).await.unwrap();
+    store.set_switch(&sw("provider:openai-eu", "key leaked")).await.unwrap();
+    store.set_switch(&sw("external", "incident 43")).await.unwrap();
+    let on = store.list_switches().await.unwrap();
+    assert_eq!(on, vec![sw("external", "incident 43"), sw("provider:openai-eu", "key leaked")]);
+    assert!(store.clear_switch("external").await.unwrap());
+    assert!(!store.clear_switch("external").await.unwrap());
+    assert_eq!(store.list_switches().await.unwrap().len(), 1);
+    store.clear_switch("provider:openai-eu").await.unwrap();
 }
 
 async fn uploads(store: &dyn Store) {

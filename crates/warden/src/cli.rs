@@ -107,6 +107,11 @@ pub enum Command {
     },
     /// Find personal data and secrets in local text: redact stdin, or score a corpus.
     Redact(crate::redact_cli::RedactArgs),
+    /// The LLM gateway's kill switches.
+    Gateway {
+        #[command(subcommand)]
+        command: GatewayCommand,
+    },
     /// The tamper-evident audit ledger: search, verify, prove.
     Audit {
         #[command(subcommand)]
@@ -219,6 +224,21 @@ pub enum ServiceCommand {
         #[arg(long)]
         data_class: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GatewayCommand {
+    /// The kill switches that are on.
+    Switches,
+    /// Switch off `external` (all external egress), `provider:NAME` or `region:NAME`:
+    /// matching calls are refused and running streams cut.
+    Off {
+        target: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Switch a target back on.
+    On { target: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -624,6 +644,37 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Redact(args) => crate::redact_cli::run(args),
+        Command::Gateway { command } => {
+            let c = client(&g)?;
+            match command {
+                GatewayCommand::Switches => {
+                    let rows = c.list_switches().await?;
+                    if f == Format::Json {
+                        return json(&rows);
+                    }
+                    table(
+                        &["target", "reason", "by", "since"],
+                        rows.iter()
+                            .map(|s| vec![s.target.clone(), s.reason.clone(), s.set_by.clone(), short(&s.set_at)])
+                            .collect(),
+                    );
+                    Ok(())
+                }
+                GatewayCommand::Off { target, reason } => {
+                    let s = c.set_switch(&target, &reason).await?;
+                    if f == Format::Json {
+                        return json(&s);
+                    }
+                    println!("{} switched off: {}", s.target, s.reason);
+                    Ok(())
+                }
+                GatewayCommand::On { target } => {
+                    c.clear_switch(&target).await?;
+                    println!("{target} switched back on");
+                    Ok(())
+                }
+            }
+        }
         Command::Artifact { command: ArtifactCommand::Scan { file, allow } } => {
             let limits = warden_intake::Limits { extra_allowed: allow, ..Default::default() };
             let report =

@@ -84,5 +84,24 @@ fn the_openai_package_talks_to_the_gateway() {
     for value in ["Maria Garcia", "maria.garcia@example.com", "536-22-8174"] {
         assert!(!seen.contains(value), "`{value}` reached the provider");
     }
+
+    // The kill switch from the CLI: external egress off, the same client is refused.
+    let off = cli.ok(&["gateway", "off", "external", "--reason", "incident drill"]);
+    assert!(off.contains("external switched off"), "{off}");
+    assert_eq!(cli.json(&["gateway", "switches"])[0]["reason"], "incident drill");
+    let script = "import openai,sys\nc=openai.OpenAI(base_url=sys.argv[1],api_key=sys.argv[2],max_retries=0)\n\
+                  try:\n c.chat.completions.create(model='gpt-eu',messages=[{'role':'user','content':'x'}])\n print('ok')\n\
+                  except openai.PermissionDeniedError as e:\n print(e.message)";
+    let refused =
+        Command::new(&python).args(["-c", script, &format!("{}/v1", server.url), &key("public")]).output().unwrap();
+    let said = String::from_utf8_lossy(&refused.stdout);
+    assert!(
+        said.contains("kill switch `external` is on (incident drill)"),
+        "{said} {}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    cli.ok(&["gateway", "on", "external"]);
+    let bad = cli.run(&["gateway", "off", "everything", "--reason", "x"], None);
+    assert!(!bad.ok && bad.stderr.contains("switch target"), "{}", bad.stderr);
     drop(server);
 }

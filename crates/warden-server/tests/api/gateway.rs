@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use axum::routing::post;
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 use crate::both_engines;
@@ -24,6 +25,22 @@ async fn upstream(seen: Arc<Mutex<Vec<Value>>>) -> String {
                     seen.lock().unwrap().push(body.clone());
                     if body["model"] == "broken" {
                         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+                    }
+                    if body["model"] == "slow-stream" {
+                        // Twenty chunks, 100 ms apart.
+                        let events = futures_util::stream::iter(0..21).then(|i| async move {
+                            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                            let line = if i == 20 {
+                                "data: [DONE]\n\n".to_string()
+                            } else {
+                                format!("data: {}\n\n", json!({"choices": [{"index": 0, "delta": {"content": format!("w{i} ")}}]}))
+                            };
+                            Ok::<_, std::convert::Infallible>(line)
+                        });
+                        return axum::response::Response::builder()
+                            .header("content-type", "text/event-stream")
+                            .body(axum::body::Body::from_stream(events))
+                            .unwrap();
                     }
                     let said = body["messages"][0]["content"].as_str().unwrap_or("").to_string();
                     axum::Json(json!({"id": "x", "object": "chat.completion", "model": body["model"],
@@ -227,4 +244,72 @@ async fn gateway_routes_by_class_masks_personal_data_and_audits(engine: Engine) 
     assert!(reasons.iter().any(|r| r.contains("prohibits external LLM calls")), "refusals are recorded: {reasons:?}");
     let failed = s.get("/api/v1/audit/events?action=gateway.chat&outcome=failure&limit=100", &admin).await.expect(200);
     assert!(!failed["items"].as_array().unwrap().is_empty(), "upstream failures are recorded");
+}
+
+both_engines!(kill_switches_refuse_calls_and_cut_running_streams);
+async fn kill_switches_refuse_calls_and_cut_running_streams(engine: Engine) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let base = upstream(seen.clone()).await;
+    let mut opts = Options::new(engine);
+    opts.providers = vec![provider("openai-eu", &base, "eu-west", true, &["gpt-eu", "slow-stream"])];
+    let s = start(opts).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let public = key(&s, &alice_t, &p, "public").await;
+    let hello = |model: &str| json!({"model": model, "messages": [{"role": "user", "content": "hi"}]});
+
+    // All external egress off: external calls are refused and say why; internal go on.
+    let on = s.put("/api/v1/gateway/switches/external", &admin, json!({"reason": "incident 42"})).await.expect(200);
+    assert_eq!(on["target"], "external");
+    let (status, v) = chat(&s, &public, hello("gpt-eu"), None).await;
+    assert_eq!(status, 403);
+    assert!(openai_error(&v).contains("kill switch `external` is on (incident 42)"), "{v}");
+    assert_eq!(chat(&s, &public, hello("mock"), None).await.0, 200);
+    let list = s.get("/api/v1/gateway/switches", &admin).await.expect(200);
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    s.delete("/api/v1/gateway/switches/external", &admin).await.expect(204);
+    s.delete("/api/v1/gateway/switches/external", &admin).await.problem(404, "not-found");
+    assert_eq!(chat(&s, &public, hello("gpt-eu"), None).await.0, 200);
+
+    // Bad input and the wrong people change nothing.
+    s.put("/api/v1/gateway/switches/provider:nobody", &admin, json!({"reason": "x"}))
+        .await
+        .problem(422, "validation-failed");
+    s.put("/api/v1/gateway/switches/everything", &admin, json!({"reason": "x"}))
+        .await
+        .problem(422, "validation-failed");
+    s.put("/api/v1/gateway/switches/external", &admin, json!({"reason": " "})).await.problem(422, "validation-failed");
+    s.put("/api/v1/gateway/switches/external", &alice_t, json!({"reason": "x"})).await.problem(403, "forbidden");
+    assert!(s.get("/api/v1/gateway/switches", &admin).await.expect(200).as_array().unwrap().is_empty());
+
+    // A running stream is cut when its provider is switched off.
+    let res = s
+        .http
+        .post(format!("{}/v1/chat/completions", s.url))
+        .bearer_auth(&public)
+        .json(&json!({"model": "slow-stream", "stream": true, "messages": [{"role": "user", "content": "go"}]}))
+        .send()
+        .await
+        .unwrap();
+    let mut body = res.bytes_stream();
+    let first = body.next().await.unwrap().unwrap();
+    assert!(String::from_utf8_lossy(&first).contains("w0"), "{first:?}");
+    s.put("/api/v1/gateway/switches/provider:openai-eu", &admin, json!({"reason": "key leaked"})).await.expect(200);
+    let mut rest = String::new();
+    while let Some(chunk) = body.next().await {
+        rest.push_str(&String::from_utf8_lossy(&chunk.unwrap()));
+    }
+    assert!(rest.contains("kill_switch") && rest.contains("key leaked"), "{rest}");
+    assert!(rest.trim_end().ends_with("data: [DONE]"), "a clean end: {rest}");
+    assert!(!rest.contains("w19"), "the stream stopped early: {rest}");
+
+    // Both changes are protection changes in the ledger.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let changes = s.get("/api/v1/audit/events?action=gateway.switch&limit=100", &admin).await.expect(200);
+    let outcomes: Vec<&str> =
+        changes["items"].as_array().unwrap().iter().map(|i| i["event"]["outcome"].as_str().unwrap()).collect();
+    assert!(outcomes.iter().filter(|o| **o == "success").count() >= 3, "{outcomes:?}");
+    let cut = s.get("/api/v1/audit/events?action=gateway.chat&outcome=failure&limit=100", &admin).await.expect(200);
+    assert!(cut.to_string().contains("stream cut"), "{cut}");
 }

@@ -85,6 +85,7 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{artifact}", "art_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         .replace("{name}", "m")
         .replace("{version}", "1")
+        .replace("{target}", "external")
         .replace("{upload}", "upl_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         .replace("{alias}", "champion")
         .replace("{key}", "stage")
@@ -119,6 +120,7 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "create_artifact" => json!({"kind": "model", "name": "m", "files": []}),
         "create_model_version" => json!({"artifact": "art_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
         "set_model_alias" => json!({"version": 1}),
+        "set_switch" => json!({"reason": "incident"}),
         "chat_completions" => json!({"model": "mock", "messages": []}),
         "embeddings" => json!({"model": "mock", "input": "x"}),
         "set_model_tag" => json!({"value": "v"}),
