@@ -372,6 +372,23 @@ pub struct BlobStored {
     pub created: bool,
 }
 
+/// A project's gateway token budget for a day or a month (UTC).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Budget {
+    /// `day` or `month`.
+    pub period: String,
+    pub tokens: i64,
+    /// Used in the current window, including calls in flight.
+    pub used: i64,
+    pub window_start: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetBudgetRequest {
+    pub tokens: i64,
+}
+
 /// A gateway kill switch that is on.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Switch {

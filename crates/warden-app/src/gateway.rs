@@ -60,6 +60,117 @@ impl Switches {
     }
 }
 
+/// Tokens a call may use, reserved before it is made: the prompt's estimate plus the
+/// completion it asks for (or 512). Settled against the provider's usage afterwards.
+fn estimate(body: &Value) -> i64 {
+    let prompt: u64 = ["messages", "input"]
+        .iter()
+        .filter_map(|k| body.get(*k))
+        .map(|v| warden_llm::estimate_tokens(&v.to_string()))
+        .sum();
+    let completion = body
+        .get("max_completion_tokens")
+        .or_else(|| body.get("max_tokens"))
+        .and_then(Value::as_u64)
+        .unwrap_or(if body.get("input").is_some() { 0 } else { 512 });
+    i64::try_from(prompt.saturating_mul(2).saturating_add(completion)).unwrap_or(i64::MAX)
+}
+
+/// Days since 1970-01-01 to (year, month, day), proleptic Gregorian.
+fn civil(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The start (ms) of the budget window `period` that `now` falls in (UTC).
+fn window(period: &str, now: warden_core::Timestamp) -> i64 {
+    let day = now.0.div_euclid(DAY_MS);
+    match period {
+        "month" => {
+            let (_, _, d) = civil(day);
+            (day - (d - 1)) * DAY_MS
+        }
+        _ => day * DAY_MS,
+    }
+}
+
+/// Counters a call holds reservations on, returned or settled when it ends.
+#[derive(Clone, Default)]
+struct Held {
+    store: Option<std::sync::Arc<dyn warden_store::Store>>,
+    /// (scope, window, reserved tokens)
+    tokens: Vec<(String, i64, i64)>,
+}
+
+impl Held {
+    /// Corrects every token reservation to what the call used.
+    async fn settle(self, used: i64) {
+        let Some(store) = self.store else { return };
+        for (scope, w, reserved) in self.tokens {
+            if let Err(e) = store.adjust(&scope, w, used - reserved).await {
+                tracing::error!(error = %e, scope, "could not settle a gateway reservation");
+            }
+        }
+    }
+}
+
+/// Reserves the call's request and tokens against the key's rate limits and the
+/// project's budgets, or says which limit it would break (429). Nothing is held when
+/// it refuses.
+async fn reserve(ctx: &Authorized<'_>, project: &ProjectId, body: &Value) -> Result<Held, GatewayError> {
+    let store = ctx.app.store.clone();
+    let now = ctx.now();
+    let minute = now.0 - now.0.rem_euclid(60_000);
+    let amount = estimate(body);
+    let key = ctx.principal.scope.as_ref().map(|s| s.token_id.to_string()).unwrap_or_default();
+    let mut held = Held { store: Some(store.clone()), tokens: Vec::new() };
+    let fail = |msg: String, code: &str| GatewayError::new(429, "rate_limit_error", code, msg, None);
+    let unavailable =
+        |e: warden_store::StoreError| GatewayError::new(503, "server_error", "store_unavailable", e.to_string(), None);
+    let rpm = ctx.app.config.key_requests_per_minute;
+    if rpm > 0 && !store.reserve(&format!("rpm:{key}"), minute, 1, rpm).await.map_err(unavailable)? {
+        return Err(fail(format!("rate limit: this key may make {rpm} requests per minute"), "rate_limit_exceeded"));
+    }
+    let tpm = ctx.app.config.key_tokens_per_minute;
+    let mut checks: Vec<(String, i64, i64, String, &str)> = Vec::new();
+    if tpm > 0 {
+        checks.push((
+            format!("tpm:{key}"),
+            minute,
+            tpm,
+            format!("rate limit: this key may use {tpm} tokens per minute"),
+            "rate_limit_exceeded",
+        ));
+    }
+    for (period, limit) in store.budgets(project).await.map_err(unavailable)? {
+        let w = window(&period, now);
+        checks.push((
+            format!("budget:{project}:{period}"),
+            w,
+            limit,
+            format!("the project's {period} budget of {limit} tokens would be exceeded; the call was not made"),
+            "insufficient_quota",
+        ));
+    }
+    for (scope, w, limit, msg, code) in checks {
+        if !store.reserve(&scope, w, amount, limit).await.map_err(unavailable)? {
+            held.settle(0).await;
+            return Err(fail(msg, code));
+        }
+        held.tokens.push((scope, w, amount));
+    }
+    Ok(held)
+}
+
 /// What a data class allows an LLM call to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataClass {
@@ -307,6 +418,10 @@ fn put(v: &mut Value, key: &str, x: Value) {
     }
 }
 
+fn total_tokens(usage: Option<&Value>) -> Option<i64> {
+    usage.and_then(|u| u.get("total_tokens")).and_then(Value::as_i64)
+}
+
 fn usage_into(detail: &mut Value, usage: Option<&Value>) {
     if let Some(u) = usage {
         for k in ["prompt_tokens", "completion_tokens", "total_tokens"] {
@@ -409,6 +524,8 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
     if class.redact {
         redact_messages(&mut body, &mut vault, &mut redactions);
     }
+    let held = reserve(ctx, &project, &body).await?;
+    let reserved = estimate(&body);
     let mut last = None;
     for p in providers {
         match p.chat(&body).await {
@@ -429,6 +546,7 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
                         restore_json(&mut v, &vault);
                         let mut e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.chat");
                         usage_into(&mut e.detail, v.get("usage"));
+                        held.settle(total_tokens(v.get("usage")).unwrap_or(reserved)).await;
                         // The answer waits for its audit record to be durable.
                         ctx.app.record(&e).await.map_err(|err| {
                             GatewayError::new(503, "server_error", "audit_unavailable", err.to_string(), None)
@@ -438,7 +556,8 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
                     Reply::Stream(events) => {
                         let e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.chat");
                         let watch = (ctx.app.switches.clone(), p.config.clone());
-                        ChatReply::Stream(restore_stream(events, vault, e, ctx.app.ledger().clone(), watch))
+                        let settle = (held, reserved);
+                        ChatReply::Stream(restore_stream(events, vault, e, ctx.app.ledger().clone(), watch, settle))
                     }
                 });
             }
@@ -446,10 +565,14 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
                 tracing::warn!(provider = %p.config.name, error = %e, "provider failed; trying the next allowed one");
                 last = Some(e);
             }
-            Err(e) => return Err(upstream_error(e)),
+            Err(e) => {
+                held.settle(0).await;
+                return Err(upstream_error(e));
+            }
         }
     }
     let _ = stream;
+    held.settle(0).await;
     Err(upstream_error(last.unwrap_or(LlmError::Unreachable("no provider answered".into()))))
 }
 
@@ -489,8 +612,13 @@ fn restore_stream(
     mut record: warden_audit::AuditEvent,
     ledger: std::sync::Arc<warden_audit::Ledger>,
     watch: (std::sync::Arc<Switches>, warden_llm::ProviderConfig),
+    settle: (Held, i64),
 ) -> futures_util::stream::BoxStream<'static, bytes::Bytes> {
     struct State {
+        settle: Option<(Held, i64)>,
+        /// Tokens the provider reported, or the characters streamed (estimated).
+        used: Option<i64>,
+        streamed: i64,
         watch: (std::sync::Arc<Switches>, warden_llm::ProviderConfig),
         events: warden_llm::EventStream,
         vault: Vault,
@@ -498,7 +626,17 @@ fn restore_stream(
         record: Option<(warden_audit::AuditEvent, std::sync::Arc<warden_audit::Ledger>)>,
         done: bool,
     }
-    let state = State { watch, events, vault, restorers: BTreeMap::new(), record: None, done: false };
+    let state = State {
+        settle: Some(settle),
+        used: None,
+        streamed: 0,
+        watch,
+        events,
+        vault,
+        restorers: BTreeMap::new(),
+        record: None,
+        done: false,
+    };
     record.outcome = "success".into();
     let state = State { record: Some((record, ledger)), ..state };
     futures_util::stream::unfold(state, |mut st| async move {
@@ -506,6 +644,10 @@ fn restore_stream(
             return None;
         }
         let finish = |st: &mut State, outcome: &str, reason: Option<String>| {
+            if let Some((held, reserved)) = st.settle.take() {
+                let used = st.used.unwrap_or(if st.streamed > 0 { reserved.min(st.streamed) } else { 0 });
+                tokio::spawn(held.settle(used));
+            }
             if let Some((mut e, ledger)) = st.record.take() {
                 e.outcome = outcome.into();
                 e.reason = reason;
@@ -541,6 +683,13 @@ fn restore_stream(
                 if let Some((e, _)) = st.record.as_mut() {
                     usage_into(&mut e.detail, v.get("usage"));
                 }
+                if let Some(t) = total_tokens(v.get("usage")) {
+                    st.used = Some(t);
+                }
+                st.streamed += v
+                    .pointer("/choices/0/delta/content")
+                    .and_then(Value::as_str)
+                    .map_or(0, |c| i64::try_from(warden_llm::estimate_tokens(c)).unwrap_or(0) + 1);
                 Some((sse(&v), st))
             }
             Some(Ok(Event::Done)) | None => {
@@ -612,6 +761,8 @@ async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, Gatew
     if class.redact {
         redact_inputs(&mut body, &mut vault, &mut redactions);
     }
+    let held = reserve(ctx, &project, &body).await?;
+    let reserved = estimate(&body);
     let mut last = None;
     for p in providers {
         match p.embeddings(&body).await {
@@ -629,15 +780,20 @@ async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, Gatew
                 };
                 let mut e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.embeddings");
                 usage_into(&mut e.detail, v.get("usage"));
+                held.settle(total_tokens(v.get("usage")).unwrap_or(reserved)).await;
                 ctx.app.record(&e).await.map_err(|err| {
                     GatewayError::new(503, "server_error", "audit_unavailable", err.to_string(), None)
                 })?;
                 return Ok(v);
             }
             Err(e) if e.retryable() => last = Some(e),
-            Err(e) => return Err(upstream_error(e)),
+            Err(e) => {
+                held.settle(0).await;
+                return Err(upstream_error(e));
+            }
         }
     }
+    held.settle(0).await;
     Err(upstream_error(last.unwrap_or(LlmError::Unreachable("no provider answered".into()))))
 }
 
@@ -735,5 +891,72 @@ impl Operation for ListSwitches {
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
         Ok(ctx.store().list_switches().await?)
+    }
+}
+
+/// Sets (`tokens: Some`) or removes a project's token budget for a day or a month.
+pub struct SetBudget {
+    pub project: ProjectId,
+    pub period: String,
+    pub tokens: Option<i64>,
+}
+
+impl Operation for SetBudget {
+    type Output = ();
+    const ACTION: Action = Action::GatewayBudgetSet;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
+        if !matches!(self.period.as_str(), "day" | "month") {
+            return Err(AppError::BadParameter(format!("budget period `{}`: use day or month", self.period)));
+        }
+        if self.tokens.is_some_and(|t| t < 0) {
+            return Err(AppError::Invalid("`tokens` must be zero or more".into()));
+        }
+        ctx.store()
+            .get_project(&self.project)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("project `{}`", self.project)))?;
+        ctx.store().set_budget(&self.project, &self.period, self.tokens, &ctx.principal.id, ctx.now()).await?;
+        Ok(())
+    }
+}
+
+/// A project's budgets with what this window has used (and holds for calls in flight).
+pub struct GetBudgets {
+    pub project: ProjectId,
+}
+
+impl Operation for GetBudgets {
+    /// (period, tokens, used, window start)
+    type Output = Vec<(String, i64, i64, warden_core::Timestamp)>;
+    const ACTION: Action = Action::GatewayBudgetRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let mut out = Vec::new();
+        for (period, tokens) in ctx.store().budgets(&self.project).await? {
+            let w = window(&period, ctx.now());
+            let used = ctx.store().counter(&format!("budget:{}:{period}", self.project), w).await?;
+            out.push((period, tokens, used, warden_core::Timestamp(w)));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calendar_windows() {
+        assert_eq!(civil(0), (1970, 1, 1));
+        assert_eq!(civil(19_782), (2024, 2, 29));
+        let t = warden_core::Timestamp(1_709_251_199_000); // 2024-02-29T23:59:59Z
+        assert_eq!(window("day", t), 19_782 * DAY_MS);
+        assert_eq!(window("month", t), 19_754 * DAY_MS, "2024-02-01");
+        assert!(estimate(&json!({"messages": [{"content": "a b c"}], "max_tokens": 10})) > 10);
     }
 }

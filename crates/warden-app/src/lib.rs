@@ -64,6 +64,9 @@ pub struct AppConfig {
     pub providers: Vec<warden_llm::ProviderConfig>,
     /// How long the gateway waits for a provider (to connect, and between bytes).
     pub llm_timeout_seconds: u64,
+    /// Per gateway key, per minute (0: no limit).
+    pub key_requests_per_minute: i64,
+    pub key_tokens_per_minute: i64,
 }
 
 impl Default for AppConfig {
@@ -78,6 +81,8 @@ impl Default for AppConfig {
             bootstrap_admin: "admin".into(),
             providers: Vec::new(),
             llm_timeout_seconds: 60,
+            key_requests_per_minute: 0,
+            key_tokens_per_minute: 0,
         }
     }
 }

@@ -61,6 +61,8 @@ actions! {
     GatewayInvoke => "gateway.invoke",
     GatewaySwitch => "gateway.switch",
     GatewaySwitchList => "gateway.switch.list",
+    GatewayBudgetSet => "gateway.budget.set",
+    GatewayBudgetRead => "gateway.budget.read",
     SignerCreate => "signer.create",
     SignerRevoke => "signer.revoke",
     SignerList => "signer.list",
@@ -101,6 +103,7 @@ impl Action {
                 // with its outcome (answered, refused by a class rule, failed upstream).
                 | Action::GatewayInvoke
                 | Action::GatewaySwitchList
+                | Action::GatewayBudgetRead
         )
     }
 }

@@ -147,3 +147,54 @@ pub async fn clear_switch(
     s.app.dispatch(&caller.principal, &caller.meta, gateway::SetSwitch { target, reason: None }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// A project's gateway budgets and what the current windows have used.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/gateway/budgets", tag = "gateway",
+    params(("id" = String, Path)), responses((status = 200, body = [warden_api::Budget]), Problems))]
+pub async fn list_budgets(
+    State(s): State<AppState>,
+    caller: Caller,
+    crate::extract::Path(id): crate::extract::Path<String>,
+) -> Result<axum::Json<Vec<warden_api::Budget>>, ApiError> {
+    let project = crate::convert::project_id("id", &id)?;
+    let rows = s.app.dispatch(&caller.principal, &caller.meta, gateway::GetBudgets { project }).await?;
+    Ok(axum::Json(
+        rows.into_iter()
+            .map(|(period, tokens, used, w)| warden_api::Budget {
+                period,
+                tokens,
+                used,
+                window_start: crate::convert::time(w),
+            })
+            .collect(),
+    ))
+}
+
+/// Sets a project's token budget for a day or a month: calls that would pass it are
+/// refused (429) before they reach a provider.
+#[utoipa::path(put, path = "/api/v1/projects/{id}/gateway/budgets/{period}", tag = "gateway",
+    params(("id" = String, Path), ("period" = String, Path, description = "day or month")),
+    request_body = warden_api::SetBudgetRequest, responses((status = 204), Problems))]
+pub async fn set_budget(
+    State(s): State<AppState>,
+    caller: Caller,
+    crate::extract::Path((id, period)): crate::extract::Path<(String, String)>,
+    crate::extract::Body(req): crate::extract::Body<warden_api::SetBudgetRequest>,
+) -> Result<StatusCode, ApiError> {
+    let op = gateway::SetBudget { project: crate::convert::project_id("id", &id)?, period, tokens: Some(req.tokens) };
+    s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Removes a project's budget for a period.
+#[utoipa::path(delete, path = "/api/v1/projects/{id}/gateway/budgets/{period}", tag = "gateway",
+    params(("id" = String, Path), ("period" = String, Path)), responses((status = 204), Problems))]
+pub async fn delete_budget(
+    State(s): State<AppState>,
+    caller: Caller,
+    crate::extract::Path((id, period)): crate::extract::Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    let op = gateway::SetBudget { project: crate::convert::project_id("id", &id)?, period, tokens: None };
+    s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -154,6 +154,26 @@ pub trait Store: Send + Sync + 'static {
     async fn clear_switch(&self, target: &str) -> Result<bool>;
     async fn list_switches(&self) -> Result<Vec<SwitchRecord>>;
 
+    // Gateway budgets and counters.
+    /// Sets (or with `tokens: None` removes) a project's budget for `period` (`day` or
+    /// `month`).
+    async fn set_budget(
+        &self,
+        project: &ProjectId,
+        period: &str,
+        tokens: Option<i64>,
+        by: &SubjectId,
+        at: Timestamp,
+    ) -> Result<()>;
+    /// A project's budgets: (period, tokens).
+    async fn budgets(&self, project: &ProjectId) -> Result<Vec<(String, i64)>>;
+    /// Adds `amount` to the counter (`scope`, `window`) if the result stays within
+    /// `limit`; false (and nothing changes) otherwise. Atomic across replicas.
+    async fn reserve(&self, scope: &str, window: i64, amount: i64, limit: i64) -> Result<bool>;
+    /// Adds `delta` (possibly negative: returning an unused reservation).
+    async fn adjust(&self, scope: &str, window: i64, delta: i64) -> Result<()>;
+    async fn counter(&self, scope: &str, window: i64) -> Result<i64>;
+
     // Chunked uploads.
     async fn create_upload(&self, upload: &UploadRecord) -> Result<()>;
     async fn get_upload(&self, id: &UploadId) -> Result<Option<UploadRecord>>;

@@ -1125,6 +1125,102 @@ macro_rules! sql_store_impl {
                     })
                 }
 
+                async fn set_budget(
+                    &self,
+                    project: &ProjectId,
+                    period: &str,
+                    tokens: Option<i64>,
+                    by: &SubjectId,
+                    at: Timestamp,
+                ) -> Result<()> {
+                    match tokens {
+                        Some(t) => sqlx::query(
+                            "INSERT INTO gateway_budgets (project_id, period, tokens, set_by, set_at) VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (project_id, period) DO UPDATE SET tokens = excluded.tokens, \
+                             set_by = excluded.set_by, set_at = excluded.set_at",
+                        )
+                        .bind(project.as_str())
+                        .bind(period)
+                        .bind(t)
+                        .bind(by.as_str())
+                        .bind(at.0)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("budget"))?,
+                        None => sqlx::query("DELETE FROM gateway_budgets WHERE project_id = $1 AND period = $2")
+                            .bind(project.as_str())
+                            .bind(period)
+                            .execute(&self.pool)
+                            .await
+                            .map_err(map_err("budget"))?,
+                    };
+                    Ok(())
+                }
+
+                async fn budgets(&self, project: &ProjectId) -> Result<Vec<(String, i64)>> {
+                    let rows = sqlx::query("SELECT period, tokens FROM gateway_budgets WHERE project_id = $1 ORDER BY period")
+                        .bind(project.as_str())
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(map_err("budgets"))?;
+                    rows.iter()
+                        .map(|r| {
+                            Ok((
+                                r.try_get("period").map_err(|e| bad("budget", e))?,
+                                r.try_get("tokens").map_err(|e| bad("budget", e))?,
+                            ))
+                        })
+                        .collect()
+                }
+
+                async fn reserve(&self, scope: &str, window: i64, amount: i64, limit: i64) -> Result<bool> {
+                    sqlx::query(
+                        "INSERT INTO gateway_counters (scope, window_start, used) VALUES ($1, $2, 0) \
+                         ON CONFLICT (scope, window_start) DO NOTHING",
+                    )
+                    .bind(scope)
+                    .bind(window)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("counter"))?;
+                    let r = sqlx::query(
+                        "UPDATE gateway_counters SET used = used + $3 \
+                         WHERE scope = $1 AND window_start = $2 AND used + $3 <= $4",
+                    )
+                    .bind(scope)
+                    .bind(window)
+                    .bind(amount)
+                    .bind(limit)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("counter"))?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn adjust(&self, scope: &str, window: i64, delta: i64) -> Result<()> {
+                    sqlx::query("UPDATE gateway_counters SET used = used + $3 WHERE scope = $1 AND window_start = $2")
+                        .bind(scope)
+                        .bind(window)
+                        .bind(delta)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("counter"))?;
+                    Ok(())
+                }
+
+                async fn counter(&self, scope: &str, window: i64) -> Result<i64> {
+                    let row = sqlx::query("SELECT used FROM gateway_counters WHERE scope = $1 AND window_start = $2")
+                        .bind(scope)
+                        .bind(window)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("counter"))?;
+                    match row {
+                        Some(r) => r.try_get("used").map_err(|e| bad("counter", e)),
+                        None => Ok(0),
+                    }
+                }
+
                 async fn set_switch(&self, x: &SwitchRecord) -> Result<()> {
                     sqlx::query(
                         "INSERT INTO gateway_switches (target, reason, set_by, set_at) VALUES ($1, $2, $3, $4) \

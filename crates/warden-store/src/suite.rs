@@ -47,6 +47,7 @@ pub async fn run(store: &dyn Store) {
     blobs(store).await;
     uploads(store).await;
     switches(store).await;
+    counters(store).await;
     registry(store).await;
     signers(store).await;
 }
@@ -408,6 +409,32 @@ async fn blobs(store: &dyn Store) {
     assert_eq!(store.project_blob(&b.id, &d).await.unwrap(), Some(42));
     let ghost = ProjectId::generate(T0.0);
     assert!(store.record_blob(&ghost, &d, 42, &owner.id, T0).await.is_err(), "only for projects that exist");
+}
+
+async fn counters(store: &dyn Store) {
+    let admin = human("budget-admin");
+    store.create_subject(&admin).await.unwrap();
+    let p = store.list_projects(&Page::first(1)).await.unwrap().remove(0);
+    store.set_budget(&p.id, "day", Some(1000), &admin.id, T0).await.unwrap();
+    store.set_budget(&p.id, "month", Some(20_000), &admin.id, T0).await.unwrap();
+    store.set_budget(&p.id, "day", Some(1500), &admin.id, T0).await.unwrap();
+    assert_eq!(store.budgets(&p.id).await.unwrap(), vec![("day".to_string(), 1500), ("month".to_string(), 20_000)]);
+    store.set_budget(&p.id, "month", None, &admin.id, T0).await.unwrap();
+    assert_eq!(store.budgets(&p.id).await.unwrap().len(), 1);
+    assert!(store.set_budget(&p.id, "week", Some(1), &admin.id, T0).await.is_err(), "day or month");
+
+    assert_eq!(store.counter("s", 1).await.unwrap(), 0);
+    assert!(store.reserve("s", 1, 600, 1000).await.unwrap());
+    assert!(!store.reserve("s", 1, 500, 1000).await.unwrap(), "would pass the limit");
+    assert!(store.reserve("s", 1, 400, 1000).await.unwrap(), "exactly the limit");
+    assert!(store.reserve("s", 2, 1000, 1000).await.unwrap(), "a new window starts from zero");
+    store.adjust("s", 1, -300).await.unwrap();
+    assert_eq!(store.counter("s", 1).await.unwrap(), 700);
+    // Racing reservations: never past the limit.
+    let tries: Vec<_> = (0..20).map(|_| store.reserve("race", 1, 100, 1000)).collect();
+    let won = futures_util::future::join_all(tries).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
+    assert_eq!(won, 10);
+    assert_eq!(store.counter("race", 1).await.unwrap(), 1000);
 }
 
 async fn switches(store: &dyn Store) {

@@ -36,6 +36,9 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct FileGateway {
     timeout_seconds: Option<u64>,
+    /// Per gateway key, per minute (0 or absent: no limit).
+    key_requests_per_minute: Option<i64>,
+    key_tokens_per_minute: Option<i64>,
     #[serde(default)]
     providers: Vec<FileProvider>,
 }
@@ -129,6 +132,8 @@ pub struct Config {
     /// Gateway providers besides the built-in `mock`.
     pub providers: Vec<warden_llm::ProviderConfig>,
     pub llm_timeout_seconds: u64,
+    pub key_requests_per_minute: i64,
+    pub key_tokens_per_minute: i64,
 }
 
 #[derive(Debug)]
@@ -310,10 +315,17 @@ impl Config {
             });
         }
         let llm_timeout_seconds = file.gateway.timeout_seconds.unwrap_or(60).max(1);
+        let key_requests_per_minute = file.gateway.key_requests_per_minute.unwrap_or(0);
+        let key_tokens_per_minute = file.gateway.key_tokens_per_minute.unwrap_or(0);
+        if key_requests_per_minute < 0 || key_tokens_per_minute < 0 {
+            bail!("gateway rate limits must be zero (no limit) or positive");
+        }
 
         Ok(Config {
             providers,
             llm_timeout_seconds,
+            key_requests_per_minute,
+            key_tokens_per_minute,
             blob_url,
             audit,
             data_dir,

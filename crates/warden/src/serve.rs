@@ -145,6 +145,8 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         max_bad_tokens_per_source: config.max_bad_tokens_per_source,
         providers: config.providers.clone(),
         llm_timeout_seconds: config.llm_timeout_seconds,
+        key_requests_per_minute: config.key_requests_per_minute,
+        key_tokens_per_minute: config.key_tokens_per_minute,
         ..AppConfig::default()
     };
     let blobs = match &config.blob_url {

@@ -313,3 +313,75 @@ async fn kill_switches_refuse_calls_and_cut_running_streams(engine: Engine) {
     let cut = s.get("/api/v1/audit/events?action=gateway.chat&outcome=failure&limit=100", &admin).await.expect(200);
     assert!(cut.to_string().contains("stream cut"), "{cut}");
 }
+
+both_engines!(budgets_stop_at_the_boundary_and_keys_are_rate_limited);
+async fn budgets_stop_at_the_boundary_and_keys_are_rate_limited(engine: Engine) {
+    let mut opts = Options::new(engine);
+    opts.key_rpm = 40;
+    let s = Arc::new(start(opts).await);
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let k = key(&s, &alice_t, &p, "public").await;
+    let one = json!({"model": "mock", "max_tokens": 20, "messages": [{"role": "user", "content": "one two three"}]});
+
+    // Only administrators set budgets; project people may read them.
+    s.put(&format!("/api/v1/projects/{p}/gateway/budgets/day"), &alice_t, json!({"tokens": 1}))
+        .await
+        .problem(403, "forbidden");
+    s.put(&format!("/api/v1/projects/{p}/gateway/budgets/week"), &admin, json!({"tokens": 1}))
+        .await
+        .problem(400, "invalid-parameter");
+    s.put(&format!("/api/v1/projects/{p}/gateway/budgets/day"), &admin, json!({"tokens": -1}))
+        .await
+        .problem(422, "validation-failed");
+    s.put(&format!("/api/v1/projects/{p}/gateway/budgets/day"), &admin, json!({"tokens": 60})).await.expect(204);
+
+    // Twelve calls at once against a budget that holds a few: some are refused before
+    // they reach a provider, and what was used never passes the budget and equals the
+    // usage of the calls that were answered.
+    let calls: Vec<_> = (0..12)
+        .map(|_| {
+            let (s, k, one) = (s.clone(), k.clone(), one.clone());
+            tokio::spawn(async move { chat(&s, &k, one, None).await })
+        })
+        .collect();
+    let mut answered = 0i64;
+    let mut refused = 0;
+    for c in calls {
+        let (status, v) = c.await.unwrap();
+        match status {
+            200 => answered += v["usage"]["total_tokens"].as_i64().unwrap(),
+            429 => {
+                assert!(openai_error(&v).contains("day budget of 60 tokens"), "{v}");
+                assert_eq!(v["error"]["code"], "insufficient_quota");
+                refused += 1;
+            }
+            other => panic!("{other}: {v}"),
+        }
+    }
+    assert!(refused > 0 && answered > 0, "answered {answered} tokens, refused {refused}");
+    let budgets = s.get(&format!("/api/v1/projects/{p}/gateway/budgets"), &alice_t).await.expect(200);
+    assert_eq!(budgets[0]["period"], "day");
+    let used = budgets[0]["used"].as_i64().unwrap();
+    assert!(used <= 60, "never past the budget: {used}");
+    assert_eq!(used, answered, "counted exactly what was answered");
+
+    // A new day starts a new window.
+    s.clock.advance(86_400);
+    assert_eq!(chat(&s, &k, one.clone(), None).await.0, 200);
+    s.delete(&format!("/api/v1/projects/{p}/gateway/budgets/day"), &admin).await.expect(204);
+
+    // Forty requests a minute per key, then 429 until the minute turns.
+    let mut statuses = Vec::new();
+    for _ in 0..45 {
+        statuses.push(chat(&s, &k, one.clone(), None).await.0);
+    }
+    let limited = statuses.iter().filter(|s| **s == 429).count();
+    assert!(limited >= 5, "{statuses:?}");
+    let (status, v) = chat(&s, &k, one.clone(), None).await;
+    assert_eq!(status, 429);
+    assert!(openai_error(&v).contains("40 requests per minute"), "{v}");
+    s.clock.advance(60);
+    assert_eq!(chat(&s, &k, one, None).await.0, 200);
+}

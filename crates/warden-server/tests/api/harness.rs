@@ -62,6 +62,8 @@ pub struct Options {
     pub postgres_url: Option<String>,
     /// Gateway providers besides the built-in mock.
     pub providers: Vec<warden_llm::ProviderConfig>,
+    /// Per-key gateway limits (0: none).
+    pub key_rpm: i64,
 }
 
 impl Options {
@@ -74,6 +76,7 @@ impl Options {
             oidc: None,
             postgres_url: None,
             providers: Vec::new(),
+            key_rpm: 0,
         }
     }
 }
@@ -107,6 +110,7 @@ pub async fn start(opts: Options) -> Server {
         max_blob_bytes: 8 << 20,
         lockout_seconds: 600,
         providers: opts.providers,
+        key_requests_per_minute: opts.key_rpm,
         llm_timeout_seconds: 1,
         ..AppConfig::default()
     };

@@ -86,6 +86,7 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{name}", "m")
         .replace("{version}", "1")
         .replace("{target}", "external")
+        .replace("{period}", "day")
         .replace("{upload}", "upl_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         .replace("{alias}", "champion")
         .replace("{key}", "stage")
@@ -121,6 +122,7 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "create_model_version" => json!({"artifact": "art_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
         "set_model_alias" => json!({"version": 1}),
         "set_switch" => json!({"reason": "incident"}),
+        "set_budget" => json!({"tokens": 100}),
         "chat_completions" => json!({"model": "mock", "messages": []}),
         "embeddings" => json!({"model": "mock", "input": "x"}),
         "set_model_tag" => json!({"value": "v"}),
