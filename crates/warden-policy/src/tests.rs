@@ -42,7 +42,9 @@ fn default_is_deny() {
                 || a.starts_with("blob.")
                 || a.starts_with("artifact.")
                 || a.starts_with("model.")
-                || a == "service.token.create" =>
+                || a == "service.token.create"
+                || a == "gateway.invoke"
+                || a == "gateway.budget.read" =>
             {
                 Resource::Project(ProjectId::generate(1))
             }

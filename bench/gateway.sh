@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Gateway benchmark, in one run on loopback (inside the shared bench's loopback-only
+# network namespace): the shared mock upstream called directly, Warden in front of it
+# (class personal_data: redaction and audit on), and LiteLLM proxy in front of it, with
+# wrk at concurrency 1, 16 and 64. Prints requests/s, p50/p99 and the ratios.
+#
+# usage: bench/gateway.sh [DURATION_S]     env: WARDEN_SHARED (default ../shared), CONCS
+# Installs the peers on first use (../shared/bench/setup_peers.sh: LiteLLM, wrk).
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+shared="${WARDEN_SHARED:-$repo/../shared}"
+bench="$shared/bench"
+dur="${1:-10}"
+read -r -a concs <<< "${CONCS:-1 16 64}"
+export WARDEN_PEERS="${WARDEN_PEERS:-$HOME/.cache/warden-peers}"
+work="$(mktemp -d)"
+results="$work/results.txt"
+
+bash "$bench/setup_peers.sh" >/dev/null
+mock="$(bash "$bench/mock_upstream/build.sh")"
+(cd "$repo" && cargo build --release -q -p warden)
+warden="$repo/target/release/warden"
+
+source "$bench/netns.sh"
+ns_start
+cleanup() {
+  for p in "$work"/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true; done
+  ns_stop
+}
+trap cleanup EXIT
+
+ns_bg "$work/mock.log" "$work/mock.pid" "$mock" --addr 127.0.0.1:18080
+cat > "$work/warden.toml" <<TOML
+[[gateway.providers]]
+name = "mock-upstream"
+base_url = "http://127.0.0.1:18080/v1"
+region = "eu-west"
+external = true
+models = ["mock-model", "mock-echo", "mock-embed"]
+TOML
+boot="bench-bootstrap-token-0123456789abcdef"
+ns_bg "$work/warden.log" "$work/warden.pid" env WARDEN_BOOTSTRAP_TOKEN="$boot" WARDEN_LOG=warn \
+  "$warden" serve --listen 127.0.0.1:18470 --data-dir "$work/data" --config "$work/warden.toml"
+for _ in $(seq 1 100); do ns_exec curl -sf -o /dev/null 127.0.0.1:18470/readyz && break; sleep 0.1; done
+
+# An administrator with TOTP, a project, a service and its personal_data gateway key.
+cli() { ns_exec env WARDEN_CONFIG_DIR="$work/cli" "$warden" "$@"; }
+cli login --url http://127.0.0.1:18470 --token "$boot" >/dev/null
+secret="$(cli totp enrol --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')"
+code="$(python3 - "$secret" <<'PY'
+import base64, hashlib, hmac, struct, sys, time
+key = base64.b32decode(sys.argv[1] + "=" * (-len(sys.argv[1]) % 8))
+mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
+o = mac[-1] & 15
+print("%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7fffffff) % 1000000))
+PY
+)"
+cli totp confirm "$code" >/dev/null
+pid="$(cli project create bench --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+svc="$(cli service create bench-app --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
+cli project add-member "$pid" --member "$svc" --role service >/dev/null
+key="$(cli service token "$svc" --project "$pid" --role service --data-class personal_data --output json \
+  | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')"
+# The request carries personal data; check that it leaves masked.
+ns_exec curl -s 127.0.0.1:18470/v1/chat/completions -H "authorization: Bearer $key" -H 'content-type: application/json' \
+  -d '{"model":"mock-echo","messages":[{"role":"user","content":"Customer Maria Garcia (maria.garcia@example.com, SSN 536-22-8174)"}]}' \
+  > "$work/check.json"
+echo "warden check (answer restored from placeholders): $(cat "$work/check.json" | head -c 300)"
+
+export RESULTS="$results"
+WRK_MODEL=mock-model ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18080 chat direct "$dur" "${concs[@]}" >/dev/null
+WRK_MODEL=mock-model WRK_KEY="$key" ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18470 chat warden "$dur" "${concs[@]}" >/dev/null
+bash "$bench/gateway/bench_litellm.sh" plain 1 chat "$dur" "${concs[@]}" >/dev/null 2>&1 || echo "LiteLLM run failed"
+
+python3 - "$results" "${concs[@]}" <<'PY'
+import re, sys
+rows = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"SUMMARY label=(\S+) .*rps=([\d.]+) p50_ms=([\d.]+) p90_ms=[\d.]+ p99_ms=([\d.]+)", line)
+    if m:
+        rows[m.group(1)] = tuple(float(x) for x in m.group(2, 3, 4))
+print("%-6s %-26s %10s %9s %9s" % ("conc", "system", "req/s", "p50 ms", "p99 ms"))
+for c in sys.argv[2:]:
+    d = rows.get(f"direct_chat_c{c}"); w = rows.get(f"warden_chat_c{c}"); l = rows.get(f"litellm_plain_w1_chat_c{c}")
+    for name, r in (("mock upstream, direct", d), ("warden (redact+audit)", w), ("litellm proxy, 1 worker", l)):
+        if r:
+            print("%-6s %-26s %10.0f %9.3f %9.3f" % (c, name, *r))
+    if d and w:
+        print("%-6s warden added p99 %.3f ms; throughput %.2fx of direct" % (c, w[2] - d[2], w[0] / d[0]))
+    if w and l:
+        print("%-6s warden / litellm throughput: %.1fx" % (c, w[0] / l[0]))
+PY
