@@ -16,7 +16,7 @@ export WARDEN_PEERS="${WARDEN_PEERS:-$HOME/.cache/warden-peers}"
 work="$(mktemp -d)"
 results="$work/results.txt"
 
-bash "$bench/setup_peers.sh" >/dev/null
+[ -x "$WARDEN_PEERS/venv/bin/litellm" ] && command -v wrk >/dev/null || bash "$bench/setup_peers.sh" >/dev/null
 mock="$(bash "$bench/mock_upstream/build.sh")"
 (cd "$repo" && cargo build --release -q -p warden)
 warden="$repo/target/release/warden"
@@ -39,12 +39,13 @@ external = true
 models = ["mock-model", "mock-echo", "mock-embed"]
 TOML
 boot="bench-bootstrap-token-0123456789abcdef"
-ns_bg "$work/warden.log" "$work/warden.pid" env WARDEN_BOOTSTRAP_TOKEN="$boot" WARDEN_LOG=warn \
+# (WARDEN_PEERS belongs to the bench scripts; the server refuses unknown WARDEN_* variables.)
+ns_bg "$work/warden.log" "$work/warden.pid" env -u WARDEN_PEERS -u WARDEN_SHARED WARDEN_BOOTSTRAP_TOKEN="$boot" WARDEN_LOG=warn \
   "$warden" serve --listen 127.0.0.1:18470 --data-dir "$work/data" --config "$work/warden.toml"
 for _ in $(seq 1 100); do ns_exec curl -sf -o /dev/null 127.0.0.1:18470/readyz && break; sleep 0.1; done
 
 # An administrator with TOTP, a project, a service and its personal_data gateway key.
-cli() { ns_exec env WARDEN_CONFIG_DIR="$work/cli" "$warden" "$@"; }
+cli() { ns_exec env -u WARDEN_PEERS -u WARDEN_SHARED WARDEN_CONFIG_DIR="$work/cli" "$warden" "$@"; }
 cli login --url http://127.0.0.1:18470 --token "$boot" >/dev/null
 secret="$(cli totp enrol --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')"
 code="$(python3 - "$secret" <<'PY'
@@ -70,6 +71,13 @@ echo "warden check (answer restored from placeholders): $(cat "$work/check.json"
 export RESULTS="$results"
 WRK_MODEL=mock-model ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18080 chat direct "$dur" "${concs[@]}" >/dev/null
 WRK_MODEL=mock-model WRK_KEY="$key" ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18470 chat warden "$dur" "${concs[@]}" >/dev/null
+# The same with answers not waiting for their audit record to be durable.
+kill "$(cat "$work/warden.pid")"; sleep 1
+printf '[gateway]\nwait_for_audit = false\n\n' | cat - "$work/warden.toml" > "$work/warden-async.toml"
+ns_bg "$work/warden2.log" "$work/warden2.pid" env -u WARDEN_PEERS -u WARDEN_SHARED WARDEN_LOG=warn \
+  "$warden" serve --listen 127.0.0.1:18470 --data-dir "$work/data" --config "$work/warden-async.toml"
+for _ in $(seq 1 100); do ns_exec curl -sf -o /dev/null 127.0.0.1:18470/readyz && break; sleep 0.1; done
+WRK_MODEL=mock-model WRK_KEY="$key" ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18470 chat wardenasync "$dur" "${concs[@]}" >/dev/null
 bash "$bench/gateway/bench_litellm.sh" plain 1 chat "$dur" "${concs[@]}" >/dev/null 2>&1 || echo "LiteLLM run failed"
 
 python3 - "$results" "${concs[@]}" <<'PY'
@@ -82,11 +90,15 @@ for line in open(sys.argv[1]):
 print("%-6s %-26s %10s %9s %9s" % ("conc", "system", "req/s", "p50 ms", "p99 ms"))
 for c in sys.argv[2:]:
     d = rows.get(f"direct_chat_c{c}"); w = rows.get(f"warden_chat_c{c}"); l = rows.get(f"litellm_plain_w1_chat_c{c}")
-    for name, r in (("mock upstream, direct", d), ("warden (redact+audit)", w), ("litellm proxy, 1 worker", l)):
+    a = rows.get(f"wardenasync_chat_c{c}")
+    for name, r in (("mock upstream, direct", d), ("warden (redact+audit)", w), ("warden, audit not awaited", a),
+                    ("litellm proxy, 1 worker", l)):
         if r:
             print("%-6s %-26s %10.0f %9.3f %9.3f" % (c, name, *r))
     if d and w:
         print("%-6s warden added p99 %.3f ms; throughput %.2fx of direct" % (c, w[2] - d[2], w[0] / d[0]))
+    if d and a:
+        print("%-6s warden (audit not awaited) added p99 %.3f ms" % (c, a[2] - d[2]))
     if w and l:
         print("%-6s warden / litellm throughput: %.1fx" % (c, w[0] / l[0]))
 PY

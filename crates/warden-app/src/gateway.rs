@@ -478,6 +478,27 @@ impl Operation for Chat {
     }
 }
 
+/// Records an answered call. By default the answer waits until the record is durable
+/// (`wait_for_audit`); otherwise it goes to the ledger in the background, saving the
+/// commit's latency at the risk of losing the records of the last moments before a
+/// crash.
+async fn record_call(ctx: &Authorized<'_>, e: warden_audit::AuditEvent) -> Result<(), GatewayError> {
+    if ctx.app.config.gateway_wait_for_audit {
+        return ctx
+            .app
+            .record(&e)
+            .await
+            .map_err(|err| GatewayError::new(503, "server_error", "audit_unavailable", err.to_string(), None));
+    }
+    let ledger = ctx.app.ledger().clone();
+    tokio::spawn(async move {
+        if let Err(err) = ledger.append(&e).await {
+            tracing::error!(error = %err, "could not record a gateway call");
+        }
+    });
+    Ok(())
+}
+
 /// A call that was refused or failed is recorded too: refusals by a class rule as
 /// `deny`, everything else as `failure`, with the reason.
 async fn record_refusal(
@@ -547,10 +568,7 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
                         let mut e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.chat");
                         usage_into(&mut e.detail, v.get("usage"));
                         held.settle(total_tokens(v.get("usage")).unwrap_or(reserved)).await;
-                        // The answer waits for its audit record to be durable.
-                        ctx.app.record(&e).await.map_err(|err| {
-                            GatewayError::new(503, "server_error", "audit_unavailable", err.to_string(), None)
-                        })?;
+                        record_call(ctx, e).await?;
                         ChatReply::Json(v)
                     }
                     Reply::Stream(events) => {
@@ -781,9 +799,7 @@ async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, Gatew
                 let mut e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.embeddings");
                 usage_into(&mut e.detail, v.get("usage"));
                 held.settle(total_tokens(v.get("usage")).unwrap_or(reserved)).await;
-                ctx.app.record(&e).await.map_err(|err| {
-                    GatewayError::new(503, "server_error", "audit_unavailable", err.to_string(), None)
-                })?;
+                record_call(ctx, e).await?;
                 return Ok(v);
             }
             Err(e) if e.retryable() => last = Some(e),

@@ -64,6 +64,8 @@ pub struct AppConfig {
     pub providers: Vec<warden_llm::ProviderConfig>,
     /// How long the gateway waits for a provider (to connect, and between bytes).
     pub llm_timeout_seconds: u64,
+    /// Whether a gateway answer waits until its audit record is durable.
+    pub gateway_wait_for_audit: bool,
     /// Per gateway key, per minute (0: no limit).
     pub key_requests_per_minute: i64,
     pub key_tokens_per_minute: i64,
@@ -82,6 +84,7 @@ impl Default for AppConfig {
             providers: Vec::new(),
             llm_timeout_seconds: 60,
             key_requests_per_minute: 0,
+            gateway_wait_for_audit: true,
             key_tokens_per_minute: 0,
         }
     }

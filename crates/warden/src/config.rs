@@ -36,6 +36,8 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct FileGateway {
     timeout_seconds: Option<u64>,
+    /// Whether an answer waits until its audit record is durable (default true).
+    wait_for_audit: Option<bool>,
     /// Per gateway key, per minute (0 or absent: no limit).
     key_requests_per_minute: Option<i64>,
     key_tokens_per_minute: Option<i64>,
@@ -134,6 +136,7 @@ pub struct Config {
     pub llm_timeout_seconds: u64,
     pub key_requests_per_minute: i64,
     pub key_tokens_per_minute: i64,
+    pub gateway_wait_for_audit: bool,
 }
 
 #[derive(Debug)]
@@ -315,6 +318,7 @@ impl Config {
             });
         }
         let llm_timeout_seconds = file.gateway.timeout_seconds.unwrap_or(60).max(1);
+        let gateway_wait_for_audit = file.gateway.wait_for_audit.unwrap_or(true);
         let key_requests_per_minute = file.gateway.key_requests_per_minute.unwrap_or(0);
         let key_tokens_per_minute = file.gateway.key_tokens_per_minute.unwrap_or(0);
         if key_requests_per_minute < 0 || key_tokens_per_minute < 0 {
@@ -326,6 +330,7 @@ impl Config {
             llm_timeout_seconds,
             key_requests_per_minute,
             key_tokens_per_minute,
+            gateway_wait_for_audit,
             blob_url,
             audit,
             data_dir,

@@ -147,6 +147,7 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         llm_timeout_seconds: config.llm_timeout_seconds,
         key_requests_per_minute: config.key_requests_per_minute,
         key_tokens_per_minute: config.key_tokens_per_minute,
+        gateway_wait_for_audit: config.gateway_wait_for_audit,
         ..AppConfig::default()
     };
     let blobs = match &config.blob_url {

@@ -385,3 +385,28 @@ async fn budgets_stop_at_the_boundary_and_keys_are_rate_limited(engine: Engine) 
     s.clock.advance(60);
     assert_eq!(chat(&s, &k, one, None).await.0, 200);
 }
+
+both_engines!(answers_may_skip_waiting_for_their_audit_record);
+async fn answers_may_skip_waiting_for_their_audit_record(engine: Engine) {
+    let mut opts = Options::new(engine);
+    opts.gateway_wait_for_audit = false;
+    let s = start(opts).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let k = key(&s, &alice_t, &p, "public").await;
+    let (status, _) =
+        chat(&s, &k, json!({"model": "mock", "messages": [{"role": "user", "content": "hi"}]}), None).await;
+    assert_eq!(status, 200);
+    // The record follows shortly after the answer.
+    let mut found = 0;
+    for _ in 0..100 {
+        let calls = s.get("/api/v1/audit/events?action=gateway.chat&limit=10", &admin).await.expect(200);
+        found = calls["items"].as_array().unwrap().len();
+        if found > 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert_eq!(found, 1);
+}

@@ -64,6 +64,7 @@ pub struct Options {
     pub providers: Vec<warden_llm::ProviderConfig>,
     /// Per-key gateway limits (0: none).
     pub key_rpm: i64,
+    pub gateway_wait_for_audit: bool,
 }
 
 impl Options {
@@ -77,6 +78,7 @@ impl Options {
             postgres_url: None,
             providers: Vec::new(),
             key_rpm: 0,
+            gateway_wait_for_audit: true,
         }
     }
 }
@@ -111,6 +113,7 @@ pub async fn start(opts: Options) -> Server {
         lockout_seconds: 600,
         providers: opts.providers,
         key_requests_per_minute: opts.key_rpm,
+        gateway_wait_for_audit: opts.gateway_wait_for_audit,
         llm_timeout_seconds: 1,
         ..AppConfig::default()
     };
