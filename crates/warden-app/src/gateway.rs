@@ -644,29 +644,14 @@ fn restore_stream(
         record: Option<(warden_audit::AuditEvent, std::sync::Arc<warden_audit::Ledger>)>,
         done: bool,
     }
-    let state = State {
-        settle: Some(settle),
-        used: None,
-        streamed: 0,
-        watch,
-        events,
-        vault,
-        restorers: BTreeMap::new(),
-        record: None,
-        done: false,
-    };
-    record.outcome = "success".into();
-    let state = State { record: Some((record, ledger)), ..state };
-    futures_util::stream::unfold(state, |mut st| async move {
-        if st.done {
-            return None;
-        }
-        let finish = |st: &mut State, outcome: &str, reason: Option<String>| {
-            if let Some((held, reserved)) = st.settle.take() {
-                let used = st.used.unwrap_or(if st.streamed > 0 { reserved.min(st.streamed) } else { 0 });
+    impl State {
+        /// Settles the reservations and writes the audit record, once.
+        fn finish(&mut self, outcome: &str, reason: Option<String>) {
+            if let Some((held, reserved)) = self.settle.take() {
+                let used = self.used.unwrap_or(if self.streamed > 0 { reserved.min(self.streamed) } else { 0 });
                 tokio::spawn(held.settle(used));
             }
-            if let Some((mut e, ledger)) = st.record.take() {
+            if let Some((mut e, ledger)) = self.record.take() {
                 e.outcome = outcome.into();
                 e.reason = reason;
                 tokio::spawn(async move {
@@ -675,7 +660,32 @@ fn restore_stream(
                     }
                 });
             }
-        };
+        }
+    }
+    impl Drop for State {
+        /// The client went away mid-stream: the upstream stream is dropped with this
+        /// state, and the call still settles and is recorded.
+        fn drop(&mut self) {
+            self.finish("failure", Some("the client disconnected before the stream ended".into()));
+        }
+    }
+    record.outcome = "success".into();
+    let state = State {
+        settle: Some(settle),
+        used: None,
+        streamed: 0,
+        watch,
+        events,
+        vault,
+        restorers: BTreeMap::new(),
+        record: Some((record, ledger)),
+        done: false,
+    };
+    futures_util::stream::unfold(state, |mut st| async move {
+        if st.done {
+            return None;
+        }
+        let finish = |st: &mut State, outcome: &str, reason: Option<String>| st.finish(outcome, reason);
         let next = st.events.next().await;
         // A kill switch turned on while the stream runs cuts it.
         if let Some(why) = st.watch.0.blocking(&st.watch.1).await {

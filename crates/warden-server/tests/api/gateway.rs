@@ -410,3 +410,53 @@ async fn answers_may_skip_waiting_for_their_audit_record(engine: Engine) {
     }
     assert_eq!(found, 1);
 }
+
+both_engines!(a_client_that_leaves_mid_stream_is_settled_and_recorded);
+async fn a_client_that_leaves_mid_stream_is_settled_and_recorded(engine: Engine) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let base = upstream(seen).await;
+    let mut opts = Options::new(engine);
+    opts.providers = vec![provider("openai-eu", &base, "eu-west", true, &["slow-stream"])];
+    let s = start(opts).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    s.put(&format!("/api/v1/projects/{p}/gateway/budgets/day"), &admin, json!({"tokens": 100_000})).await.expect(204);
+    let k = key(&s, &alice_t, &p, "public").await;
+    let res = s
+        .http
+        .post(format!("{}/v1/chat/completions", s.url))
+        .bearer_auth(&k)
+        .json(&json!({"model": "slow-stream", "stream": true, "max_tokens": 5000,
+                      "messages": [{"role": "user", "content": "go"}]}))
+        .send()
+        .await
+        .unwrap();
+    let mut body = res.bytes_stream();
+    assert!(String::from_utf8_lossy(&body.next().await.unwrap().unwrap()).contains("w0"));
+    drop(body); // the client goes away after the first chunk
+                // The call is recorded as ended by the client, and its reservation (over 5,000
+                // tokens) is settled to what was streamed.
+    let mut reason = String::new();
+    for _ in 0..100 {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let failed =
+            s.get("/api/v1/audit/events?action=gateway.chat&outcome=failure&limit=10", &admin).await.expect(200);
+        if let Some(r) = failed["items"][0]["event"]["reason"].as_str() {
+            reason = r.to_string();
+            break;
+        }
+    }
+    assert!(reason.contains("client disconnected"), "{reason}");
+    let mut used = i64::MAX;
+    for _ in 0..100 {
+        used = s.get(&format!("/api/v1/projects/{p}/gateway/budgets"), &admin).await.expect(200)[0]["used"]
+            .as_i64()
+            .unwrap();
+        if used < 100 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(used < 100, "settled to the few tokens streamed, not the reservation: {used}");
+}
