@@ -33,7 +33,9 @@ impl Switches {
         Self { store, cache: tokio::sync::Mutex::new((None, Vec::new())) }
     }
 
-    pub async fn current(&self) -> Vec<warden_store::SwitchRecord> {
+    /// Why calls to `p` are switched off, if they are. Checked on every call and on
+    /// every streamed event, so it looks at the cached list in place.
+    pub async fn blocking(&self, p: &warden_llm::ProviderConfig) -> Option<String> {
         let mut c = self.cache.lock().await;
         if c.0.is_none_or(|at| at.elapsed() >= Self::FRESH) {
             match self.store.list_switches().await {
@@ -42,21 +44,16 @@ impl Switches {
                 Err(e) => tracing::error!(error = %e, "could not read the gateway's kill switches"),
             }
         }
-        c.1.clone()
-    }
-
-    pub async fn invalidate(&self) {
-        self.cache.lock().await.0 = None;
-    }
-
-    /// Why calls to `p` are switched off, if they are.
-    pub async fn blocking(&self, p: &warden_llm::ProviderConfig) -> Option<String> {
-        self.current().await.into_iter().find_map(|s| {
+        c.1.iter().find_map(|s| {
             let hit = (s.target == "external" && p.external)
                 || s.target.strip_prefix("provider:") == Some(p.name.as_str())
                 || s.target.strip_prefix("region:") == Some(p.region.as_str());
             hit.then(|| format!("kill switch `{}` is on ({})", s.target, s.reason))
         })
+    }
+
+    pub async fn invalidate(&self) {
+        self.cache.lock().await.0 = None;
     }
 }
 
@@ -104,19 +101,19 @@ fn window(period: &str, now: warden_core::Timestamp) -> i64 {
 }
 
 /// Counters a call holds reservations on, returned or settled when it ends.
-#[derive(Clone, Default)]
 struct Held {
-    store: Option<std::sync::Arc<dyn warden_store::Store>>,
-    /// (scope, window, reserved tokens)
-    tokens: Vec<(String, i64, i64)>,
+    store: std::sync::Arc<dyn warden_store::Store>,
+    /// The tokens reserved on each counter: the call's estimate.
+    amount: i64,
+    /// (scope, window) of each token counter held.
+    tokens: Vec<(String, i64)>,
 }
 
 impl Held {
     /// Corrects every token reservation to what the call used.
     async fn settle(self, used: i64) {
-        let Some(store) = self.store else { return };
-        for (scope, w, reserved) in self.tokens {
-            if let Err(e) = store.adjust(&scope, w, used - reserved).await {
+        for (scope, w) in self.tokens {
+            if let Err(e) = self.store.adjust(&scope, w, used - self.amount).await {
                 tracing::error!(error = %e, scope, "could not settle a gateway reservation");
             }
         }
@@ -132,7 +129,7 @@ async fn reserve(ctx: &Authorized<'_>, project: &ProjectId, body: &Value) -> Res
     let minute = now.0 - now.0.rem_euclid(60_000);
     let amount = estimate(body);
     let key = ctx.principal.scope.as_ref().map(|s| s.token_id.to_string()).unwrap_or_default();
-    let mut held = Held { store: Some(store.clone()), tokens: Vec::new() };
+    let mut held = Held { store: store.clone(), amount, tokens: Vec::new() };
     let fail = |msg: String, code: &str| GatewayError::new(429, "rate_limit_error", code, msg, None);
     let unavailable =
         |e: warden_store::StoreError| GatewayError::new(503, "server_error", "store_unavailable", e.to_string(), None);
@@ -166,7 +163,7 @@ async fn reserve(ctx: &Authorized<'_>, project: &ProjectId, body: &Value) -> Res
             held.settle(0).await;
             return Err(fail(msg, code));
         }
-        held.tokens.push((scope, w, amount));
+        held.tokens.push((scope, w));
     }
     Ok(held)
 }
@@ -319,18 +316,21 @@ fn redactor() -> Redactor {
     Redactor::new(Detector::new(), Mode::Mask)
 }
 
+/// Masks personal data in one JSON string in place, adding to the counts.
+fn redact_text(r: &Redactor, text: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
+    if let Some(s) = text.as_str() {
+        let out = r.redact(s, vault);
+        for (k, v) in out.counts {
+            *counts.entry(k).or_insert(0) += v;
+        }
+        *text = Value::String(out.text);
+    }
+}
+
 /// Masks personal data in every message's text (strings and text parts).
 fn redact_messages(body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
     let r = redactor();
-    let mut one = |text: &mut Value| {
-        if let Some(s) = text.as_str() {
-            let out = r.redact(s, vault);
-            for (k, v) in out.counts {
-                *counts.entry(k).or_insert(0) += v;
-            }
-            *text = Value::String(out.text);
-        }
-    };
+    let mut one = |text: &mut Value| redact_text(&r, text, vault, counts);
     if let Some(messages) = body.get_mut("messages").and_then(Value::as_array_mut) {
         for m in messages {
             match m.get_mut("content") {
@@ -350,15 +350,7 @@ fn redact_messages(body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<St
 
 fn redact_inputs(body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
     let r = redactor();
-    let mut one = |text: &mut Value| {
-        if let Some(s) = text.as_str() {
-            let out = r.redact(s, vault);
-            for (k, v) in out.counts {
-                *counts.entry(k).or_insert(0) += v;
-            }
-            *text = Value::String(out.text);
-        }
-    };
+    let mut one = |text: &mut Value| redact_text(&r, text, vault, counts);
     match body.get_mut("input") {
         Some(v @ Value::String(_)) => one(v),
         Some(Value::Array(items)) => items.iter_mut().for_each(one),
@@ -380,6 +372,44 @@ struct CallRecord {
 }
 
 impl CallRecord {
+    fn new(
+        ctx: &Authorized<'_>,
+        project: &ProjectId,
+        class: &DataClass,
+        model: &str,
+        p: &Provider,
+        redactions: BTreeMap<String, usize>,
+        started: Instant,
+    ) -> Self {
+        Self {
+            project: project.clone(),
+            key: ctx.principal.scope.as_ref().map(|s| s.token_id.to_string()),
+            class: class.name,
+            model: model.to_string(),
+            provider: p.config.name.clone(),
+            region: p.config.region.clone(),
+            external: p.config.external,
+            redactions,
+            started,
+        }
+    }
+
+    /// A whole answer: settles the reservation to the reported usage (or keeps the
+    /// estimate) and records the call.
+    async fn answered(
+        self,
+        ctx: &Authorized<'_>,
+        action: &str,
+        held: Held,
+        usage: Option<&Value>,
+    ) -> Result<(), GatewayError> {
+        let mut e = self.event(ctx.app, ctx.principal, ctx.meta, action);
+        usage_into(&mut e.detail, usage);
+        let used = total_tokens(usage).unwrap_or(held.amount);
+        held.settle(used).await;
+        record_call(ctx, e).await
+    }
+
     fn event(
         &self,
         app: &App,
@@ -538,7 +568,6 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
     if !body.get("messages").is_some_and(Value::is_array) {
         return Err(GatewayError::invalid("`messages` is required and must be an array", Some("messages")));
     }
-    let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
     let providers = route(ctx.app, &model, class).await?;
     let mut vault = Vault::default();
     let mut redactions = BTreeMap::new();
@@ -546,36 +575,21 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
         redact_messages(&mut body, &mut vault, &mut redactions);
     }
     let held = reserve(ctx, &project, &body).await?;
-    let reserved = estimate(&body);
     let mut last = None;
     for p in providers {
         match p.chat(&body).await {
             Ok(reply) => {
-                let record = CallRecord {
-                    project: project.clone(),
-                    key: ctx.principal.scope.as_ref().map(|s| s.token_id.to_string()),
-                    class: class.name,
-                    model: model.clone(),
-                    provider: p.config.name.clone(),
-                    region: p.config.region.clone(),
-                    external: p.config.external,
-                    redactions: redactions.clone(),
-                    started,
-                };
+                let record = CallRecord::new(ctx, &project, class, &model, p, redactions, started);
                 return Ok(match reply {
                     Reply::Json(mut v) => {
                         restore_json(&mut v, &vault);
-                        let mut e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.chat");
-                        usage_into(&mut e.detail, v.get("usage"));
-                        held.settle(total_tokens(v.get("usage")).unwrap_or(reserved)).await;
-                        record_call(ctx, e).await?;
+                        record.answered(ctx, "gateway.chat", held, v.get("usage")).await?;
                         ChatReply::Json(v)
                     }
                     Reply::Stream(events) => {
                         let e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.chat");
                         let watch = (ctx.app.switches.clone(), p.config.clone());
-                        let settle = (held, reserved);
-                        ChatReply::Stream(restore_stream(events, vault, e, ctx.app.ledger().clone(), watch, settle))
+                        ChatReply::Stream(restore_stream(events, vault, e, ctx.app.ledger().clone(), watch, held))
                     }
                 });
             }
@@ -589,7 +603,6 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
             }
         }
     }
-    let _ = stream;
     held.settle(0).await;
     Err(upstream_error(last.unwrap_or(LlmError::Unreachable("no provider answered".into()))))
 }
@@ -630,10 +643,10 @@ fn restore_stream(
     mut record: warden_audit::AuditEvent,
     ledger: std::sync::Arc<warden_audit::Ledger>,
     watch: (std::sync::Arc<Switches>, warden_llm::ProviderConfig),
-    settle: (Held, i64),
+    held: Held,
 ) -> futures_util::stream::BoxStream<'static, bytes::Bytes> {
     struct State {
-        settle: Option<(Held, i64)>,
+        held: Option<Held>,
         /// Tokens the provider reported, or the characters streamed (estimated).
         used: Option<i64>,
         streamed: i64,
@@ -647,8 +660,8 @@ fn restore_stream(
     impl State {
         /// Settles the reservations and writes the audit record, once.
         fn finish(&mut self, outcome: &str, reason: Option<String>) {
-            if let Some((held, reserved)) = self.settle.take() {
-                let used = self.used.unwrap_or(if self.streamed > 0 { reserved.min(self.streamed) } else { 0 });
+            if let Some(held) = self.held.take() {
+                let used = self.used.unwrap_or(if self.streamed > 0 { held.amount.min(self.streamed) } else { 0 });
                 tokio::spawn(held.settle(used));
             }
             if let Some((mut e, ledger)) = self.record.take() {
@@ -671,7 +684,7 @@ fn restore_stream(
     }
     record.outcome = "success".into();
     let state = State {
-        settle: Some(settle),
+        held: Some(held),
         used: None,
         streamed: 0,
         watch,
@@ -790,26 +803,12 @@ async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, Gatew
         redact_inputs(&mut body, &mut vault, &mut redactions);
     }
     let held = reserve(ctx, &project, &body).await?;
-    let reserved = estimate(&body);
     let mut last = None;
     for p in providers {
         match p.embeddings(&body).await {
             Ok(v) => {
-                let record = CallRecord {
-                    project: project.clone(),
-                    key: ctx.principal.scope.as_ref().map(|s| s.token_id.to_string()),
-                    class: class.name,
-                    model: model.clone(),
-                    provider: p.config.name.clone(),
-                    region: p.config.region.clone(),
-                    external: p.config.external,
-                    redactions,
-                    started,
-                };
-                let mut e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.embeddings");
-                usage_into(&mut e.detail, v.get("usage"));
-                held.settle(total_tokens(v.get("usage")).unwrap_or(reserved)).await;
-                record_call(ctx, e).await?;
+                let record = CallRecord::new(ctx, &project, class, &model, p, redactions, started);
+                record.answered(ctx, "gateway.embeddings", held, v.get("usage")).await?;
                 return Ok(v);
             }
             Err(e) if e.retryable() => last = Some(e),
