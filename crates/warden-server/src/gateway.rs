@@ -29,9 +29,20 @@ fn json_body(body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> R
     })
 }
 
-fn gateway_error(e: GatewayError) -> Response {
-    let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    (status, axum::Json(e.body)).into_response()
+/// A gateway operation's outcome as a response: refused by dispatch (rendered in
+/// OpenAI's shape by the request context), refused or failed in the gateway, or answered.
+fn respond<T>(
+    outcome: Result<Result<T, GatewayError>, warden_app::AppError>,
+    answer: impl FnOnce(T) -> Response,
+) -> Response {
+    match outcome {
+        Err(e) => ApiError::from(e).into_response(),
+        Ok(Err(e)) => {
+            let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_GATEWAY);
+            (status, axum::Json(e.body)).into_response()
+        }
+        Ok(Ok(v)) => answer(v),
+    }
 }
 
 /// OpenAI-compatible chat completions, whole or streamed (server-sent events passed
@@ -51,16 +62,14 @@ pub async fn chat_completions(
         Err(r) => return *r,
     };
     let op = gateway::Chat { body, class_header: class_header(&headers) };
-    match s.app.dispatch(&caller.principal, &caller.meta, op).await {
-        Err(e) => ApiError::from(e).into_response(),
-        Ok(Err(e)) => gateway_error(e),
-        Ok(Ok(ChatReply::Json(v))) => axum::Json(v).into_response(),
-        Ok(Ok(ChatReply::Stream(events))) => Response::builder()
+    respond(s.app.dispatch(&caller.principal, &caller.meta, op).await, |reply| match reply {
+        ChatReply::Json(v) => axum::Json(v).into_response(),
+        ChatReply::Stream(events) => Response::builder()
             .header(axum::http::header::CONTENT_TYPE, "text/event-stream")
             .header(axum::http::header::CACHE_CONTROL, "no-cache")
             .body(axum::body::Body::from_stream(events.map(Ok::<_, std::convert::Infallible>)))
             .unwrap_or_else(|_| openai_error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "stream failed")),
-    }
+    })
 }
 
 /// OpenAI-compatible embeddings.
@@ -79,11 +88,7 @@ pub async fn embeddings(
         Err(r) => return *r,
     };
     let op = gateway::Embeddings { body, class_header: class_header(&headers) };
-    match s.app.dispatch(&caller.principal, &caller.meta, op).await {
-        Err(e) => ApiError::from(e).into_response(),
-        Ok(Err(e)) => gateway_error(e),
-        Ok(Ok(v)) => axum::Json(v).into_response(),
-    }
+    respond(s.app.dispatch(&caller.principal, &caller.meta, op).await, |v| axum::Json(v).into_response())
 }
 
 /// The models this key may use.
@@ -92,11 +97,7 @@ pub async fn embeddings(
     responses((status = 200, description = "OpenAI's model list"), Problems))]
 pub async fn models(State(s): State<AppState>, caller: Caller, headers: HeaderMap) -> Response {
     let op = gateway::Models { class_header: class_header(&headers) };
-    match s.app.dispatch(&caller.principal, &caller.meta, op).await {
-        Err(e) => ApiError::from(e).into_response(),
-        Ok(Err(e)) => gateway_error(e),
-        Ok(Ok(v)) => axum::Json(v).into_response(),
-    }
+    respond(s.app.dispatch(&caller.principal, &caller.meta, op).await, |v| axum::Json(v).into_response())
 }
 
 fn switch_view(x: warden_store::SwitchRecord) -> warden_api::Switch {
