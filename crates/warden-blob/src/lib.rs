@@ -272,29 +272,23 @@ impl BlobStore {
             }
             f.sync_all()
         });
-        let mut hasher = Sha256::new();
-        let mut size: u64 = 0;
+        let mut meter = Meter::new(max_bytes);
         let fed = async {
             while let Some(chunk) = body.next().await {
-                let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
-                size = size.saturating_add(chunk.len() as u64);
-                if size > max_bytes {
-                    return Err(BlobError::TooLarge(max_bytes));
-                }
-                hasher.update(&chunk);
+                let chunk = meter.take(chunk)?;
                 // A closed channel means the writer failed; its error is reported below.
                 if tx.send(chunk).await.is_err() {
                     break;
                 }
             }
-            Ok(())
+            Ok::<(), BlobError>(())
         }
         .await;
         drop(tx);
         let written = writer.await.map_err(|e| BlobError::Store(e.to_string()))?;
         fed?;
         written.map_err(|e| BlobError::Store(format!("writing the upload: {e}")))?;
-        Ok((Digest(hasher.finalize().into()), size))
+        Ok(meter.finish())
     }
 
     async fn stream_into<S, E>(
@@ -306,19 +300,13 @@ impl BlobStore {
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: fmt::Display,
     {
-        let mut hasher = Sha256::new();
-        let mut size: u64 = 0;
+        let mut meter = Meter::new(max_bytes);
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
-            size = size.saturating_add(chunk.len() as u64);
-            if size > max_bytes {
-                return Err(BlobError::TooLarge(max_bytes));
-            }
-            hasher.update(&chunk);
+            let chunk = meter.take(chunk)?;
             writer.wait_for_capacity(IN_FLIGHT).await?;
             writer.put(chunk);
         }
-        Ok((Digest(hasher.finalize().into()), size))
+        Ok(meter.finish())
     }
 
     async fn publish(
@@ -404,6 +392,34 @@ impl BlobStore {
             n += 1;
         }
         Ok(n)
+    }
+}
+
+/// Hashes and counts an upload's chunks as they pass, refusing a broken body or one
+/// over the limit.
+struct Meter {
+    hasher: Sha256,
+    size: u64,
+    max_bytes: u64,
+}
+
+impl Meter {
+    fn new(max_bytes: u64) -> Self {
+        Self { hasher: Sha256::new(), size: 0, max_bytes }
+    }
+
+    fn take<E: fmt::Display>(&mut self, chunk: Result<Bytes, E>) -> Result<Bytes, BlobError> {
+        let chunk = chunk.map_err(|e| BlobError::Interrupted(e.to_string()))?;
+        self.size = self.size.saturating_add(chunk.len() as u64);
+        if self.size > self.max_bytes {
+            return Err(BlobError::TooLarge(self.max_bytes));
+        }
+        self.hasher.update(&chunk);
+        Ok(chunk)
+    }
+
+    fn finish(self) -> (Digest, u64) {
+        (Digest(self.hasher.finalize().into()), self.size)
     }
 }
 

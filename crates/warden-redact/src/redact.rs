@@ -175,22 +175,26 @@ pub struct StreamRedactor<'a> {
 }
 
 impl StreamRedactor<'_> {
+    /// Findings in what is held, offsets relative to it. Detection sees a little of
+    /// what was already sent, for context (`DOB`, `phone`); findings that start there
+    /// were dealt with before.
+    fn pending_findings(&self) -> Vec<Finding> {
+        let ctx = self.sent.len();
+        let window = format!("{}{}", self.sent, self.buf);
+        self.redactor
+            .findings(&window)
+            .into_iter()
+            .filter(|f| f.start >= ctx)
+            .map(|f| Finding { start: f.start - ctx, end: f.end - ctx, kind: f.kind })
+            .collect()
+    }
+
     pub fn push(&mut self, chunk: &str, vault: &mut Vault) -> String {
         self.buf.push_str(chunk);
         if self.buf.len() <= HOLD {
             return String::new();
         }
-        // Detection sees a little of what was already sent, for context (`DOB`,
-        // `phone`); findings that start there were dealt with before.
-        let ctx = self.sent.len();
-        let window = format!("{}{}", self.sent, self.buf);
-        let findings: Vec<Finding> = self
-            .redactor
-            .findings(&window)
-            .into_iter()
-            .filter(|f| f.start >= ctx)
-            .map(|f| Finding { start: f.start - ctx, end: f.end - ctx, kind: f.kind })
-            .collect();
+        let findings = self.pending_findings();
         // Send up to whitespace before the held-back tail, never into a finding that
         // reaches the tail (it may grow when more text arrives), never splitting one.
         let mut cut = self.buf.len() - HOLD;
@@ -229,15 +233,7 @@ impl StreamRedactor<'_> {
 
     /// The rest of the stream, and the counts for all of it.
     pub fn finish(mut self, vault: &mut Vault) -> (String, BTreeMap<String, usize>) {
-        let ctx = self.sent.len();
-        let window = format!("{}{}", self.sent, self.buf);
-        let findings: Vec<Finding> = self
-            .redactor
-            .findings(&window)
-            .into_iter()
-            .filter(|f| f.start >= ctx)
-            .map(|f| Finding { start: f.start - ctx, end: f.end - ctx, kind: f.kind })
-            .collect();
+        let findings = self.pending_findings();
         let r = self.redactor.apply(&self.buf, &findings, vault);
         for (k, v) in r.counts {
             *self.counts.entry(k).or_insert(0) += v;
