@@ -22,10 +22,7 @@ async fn put(s: &Server, token: &str, project: &str, digest: &str, body: Vec<u8>
         .send()
         .await
         .unwrap();
-    let status = res.status();
-    let content_type = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    let body = res.json().await.unwrap_or(serde_json::Value::Null);
-    crate::harness::Res { status, content_type, body }
+    crate::harness::Res::read(res).await
 }
 
 both_engines!(uploads_are_verified_stored_once_and_scoped_to_projects);
@@ -107,10 +104,7 @@ async fn part(s: &Server, token: &str, project: &str, upload: &str, offset: u64,
         .send()
         .await
         .unwrap();
-    let status = res.status();
-    let content_type = res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-    let body = res.json().await.unwrap_or(serde_json::Value::Null);
-    crate::harness::Res { status, content_type, body }
+    crate::harness::Res::read(res).await
 }
 
 both_engines!(chunked_uploads_resume_after_interruptions_and_verify_the_whole);

@@ -162,6 +162,17 @@ impl Res {
     }
 }
 
+impl Res {
+    /// Status, content type and JSON body (null when there is none) of a response.
+    pub async fn read(res: reqwest::Response) -> Res {
+        let status = res.status();
+        let content_type =
+            res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
+        let text = res.text().await.unwrap();
+        Res { status, content_type, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+    }
+}
+
 impl Server {
     pub async fn call(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Res {
         let mut req = self.http.request(method, format!("{}{path}", self.url));
@@ -171,12 +182,7 @@ impl Server {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let res = req.send().await.unwrap();
-        let status = res.status();
-        let content_type =
-            res.headers().get("content-type").map(|v| v.to_str().unwrap().to_string()).unwrap_or_default();
-        let text = res.text().await.unwrap();
-        Res { status, content_type, body: serde_json::from_str(&text).unwrap_or(Value::Null) }
+        Res::read(req.send().await.unwrap()).await
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Res {
