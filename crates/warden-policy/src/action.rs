@@ -66,6 +66,19 @@ actions! {
     SignerCreate => "signer.create",
     SignerRevoke => "signer.revoke",
     SignerList => "signer.list",
+    ModelPlace => "model.place",
+    ModelEvaluationAdd => "model.evaluation.add",
+    PolicyRead => "policy.read",
+    PolicyApply => "policy.apply",
+    PolicyRollback => "policy.rollback",
+    PolicyExplain => "policy.explain",
+    ReleaseCreate => "release.create",
+    ReleaseRead => "release.read",
+    ReleaseApprove => "release.approve",
+    ReleaseDeploy => "release.deploy",
+    ReleaseRollback => "release.rollback",
+    ReleaseBreakGlass => "release.break-glass",
+    ReleaseReview => "release.review",
 }
 
 impl Action {
@@ -76,8 +89,16 @@ impl Action {
     }
 
     /// Action groups in the schema (not operations themselves).
-    pub const GROUPS: &'static [&'static str] =
-        &["authenticated", "self-service", "read", "privileged", "project-read", "project-manage", "project-write"];
+    pub const GROUPS: &'static [&'static str] = &[
+        "authenticated",
+        "self-service",
+        "read",
+        "privileged",
+        "project-read",
+        "project-manage",
+        "project-write",
+        "release-approval",
+    ];
 
     /// Whether the action changes state (such decisions are always recorded, allow or deny).
     pub fn is_mutation(self) -> bool {

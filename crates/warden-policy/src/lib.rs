@@ -42,6 +42,8 @@ pub enum Resource {
     Organisation,
     Project(ProjectId),
     Subject(SubjectId),
+    /// A zone of the policy document, by name.
+    Zone(String),
 }
 
 impl Resource {
@@ -57,6 +59,7 @@ impl Resource {
             Resource::Organisation => "organisation",
             Resource::Project(_) => "project",
             Resource::Subject(_) => "subject",
+            Resource::Zone(_) => "zone",
         }
     }
 
@@ -65,6 +68,7 @@ impl Resource {
             Resource::Organisation => "warden".to_string(),
             Resource::Project(p) => p.to_string(),
             Resource::Subject(s) => s.to_string(),
+            Resource::Zone(z) => z.clone(),
         }
     }
 }
@@ -76,6 +80,21 @@ pub struct Facts {
     pub project_roles: BTreeSet<Role>,
     /// The role a token or grant would carry.
     pub requested_role: Option<Role>,
+    /// For `model.place`: what the placement depends on.
+    pub placement: Option<Placement>,
+}
+
+/// The facts of a placement question: a model version's classes and its artifact's
+/// evidence, and the zone it would go to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Placement {
+    pub zone: String,
+    pub classes: BTreeSet<String>,
+    pub signed: bool,
+    /// The intake scan's verdict: `safe` or `unsafe`.
+    pub scan_verdict: String,
+    pub expired: bool,
+    pub permitted_zones: BTreeSet<String>,
 }
 
 /// The outcome of one authorisation question.
@@ -85,6 +104,8 @@ pub struct Decision {
     /// Ids of the policies that determined the outcome (the permits that allowed, or the
     /// forbids that denied). Empty for a default deny.
     pub policies: Vec<String>,
+    /// The `@reason` of each of those policies that has one, in the same order.
+    pub reasons: Vec<String>,
     /// Evaluation errors (a policy that errors is skipped, so errors never allow).
     pub errors: Vec<String>,
 }
@@ -97,7 +118,12 @@ impl Decision {
         } else if self.policies.is_empty() {
             format!("no policy permits `{}` for this caller on this resource", action.as_str())
         } else {
-            format!("`{}` denied by {}", action.as_str(), quoted(&self.policies))
+            let mut s = format!("`{}` denied by {}", action.as_str(), quoted(&self.policies));
+            if !self.reasons.is_empty() {
+                s.push_str(": ");
+                s.push_str(&self.reasons.join("; "));
+            }
+            s
         }
     }
 }
@@ -123,6 +149,11 @@ impl Engine {
     /// The engine with the built-in policies.
     pub fn builtin() -> Result<Self, PolicyError> {
         Self::with_policies(POLICIES)
+    }
+
+    /// The built-in policies plus `extra` (policies compiled from the policy document).
+    pub fn with_extra(extra: &str) -> Result<Self, PolicyError> {
+        Self::with_policies(&format!("{POLICIES}\n{extra}"))
     }
 
     /// An engine with the given policy text. Every policy needs an `@id("...")`
@@ -153,7 +184,7 @@ impl Engine {
     pub fn decide(&self, principal: &Principal, action: Action, resource: &Resource, facts: &Facts) -> Decision {
         match self.try_decide(principal, action, resource, facts) {
             Ok(d) => d,
-            Err(e) => Decision { allowed: false, policies: Vec::new(), errors: vec![e] },
+            Err(e) => Decision { allowed: false, policies: Vec::new(), reasons: Vec::new(), errors: vec![e] },
         }
     }
 
@@ -194,17 +225,42 @@ impl Engine {
                 }
                 s
             }
+            Resource::Zone(z) => {
+                let o = uid("Organisation", "warden")?;
+                entities.push(Entity::new_no_attrs(o.clone(), Default::default()));
+                let z = uid("Zone", z)?;
+                entities.push(Entity::new_no_attrs(z.clone(), [o].into_iter().collect()));
+                z
+            }
         };
-        let context = serde_json_context(principal, facts);
+        let context = match (&facts.placement, action) {
+            (Some(p), Action::ModelPlace) => {
+                let mut c = serde_json_context(principal, facts);
+                if let (Some(c), serde_json::Value::Object(p)) =
+                    (c.as_object_mut(), serde_json::to_value(p).map_err(|e| e.to_string())?)
+                {
+                    c.extend(p);
+                }
+                c
+            }
+            (None, Action::ModelPlace) => return Err("a placement question needs its facts".into()),
+            _ => serde_json_context(principal, facts),
+        };
         let context = Context::from_json_value(context, Some((&self.schema, &action_uid)))
             .map_err(|e| format!("context: {e}"))?;
         let request = Request::new(subject_uid, action_uid, resource_uid, context, Some(&self.schema))
             .map_err(|e| format!("request: {e}"))?;
         let entities = Entities::from_entities(entities, Some(&self.schema)).map_err(|e| format!("entities: {e}"))?;
         let response = self.authorizer.is_authorized(&request, &self.policies, &entities);
-        let policies = response.diagnostics().reason().map(|p| p.to_string()).collect();
+        let mut policies: Vec<String> = response.diagnostics().reason().map(|p| p.to_string()).collect();
+        policies.sort();
+        let reasons = policies
+            .iter()
+            .filter_map(|id| self.policies.policy(&PolicyId::new(id.as_str())))
+            .filter_map(|p| p.annotation("reason").map(str::to_string))
+            .collect();
         let errors: Vec<String> = response.diagnostics().errors().map(|e| e.to_string()).collect();
-        Ok(Decision { allowed: response.decision() == CedarDecision::Allow, policies, errors })
+        Ok(Decision { allowed: response.decision() == CedarDecision::Allow, policies, reasons, errors })
     }
 
     /// Names of every non-group action the schema declares (for the tidy test).

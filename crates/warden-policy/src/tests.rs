@@ -18,7 +18,7 @@ fn principal(org_roles: &[Role], totp: bool) -> Principal {
 }
 
 fn facts(project_roles: &[Role]) -> Facts {
-    Facts { project_roles: project_roles.iter().copied().collect(), requested_role: None }
+    Facts { project_roles: project_roles.iter().copied().collect(), ..Facts::default() }
 }
 
 #[test]
@@ -43,6 +43,7 @@ fn default_is_deny() {
                 || a.starts_with("artifact.")
                 || a.starts_with("model.")
                 || a == "service.token.create"
+                || a.starts_with("release.")
                 || a == "gateway.invoke"
                 || a == "gateway.budget.read" =>
             {
@@ -53,8 +54,19 @@ fn default_is_deny() {
             }
             _ => Resource::Organisation,
         };
+        if *action == Action::ModelPlace {
+            // A question about an artifact, not a caller: see the placement tests.
+            continue;
+        }
         let d = engine.decide(&nobody, *action, &resource, &Facts::default());
-        let expected = matches!(action, Action::ProjectList | Action::TokenCreate | Action::AuditCheckpoint);
+        let expected = matches!(
+            action,
+            Action::ProjectList
+                | Action::TokenCreate
+                | Action::AuditCheckpoint
+                | Action::PolicyRead
+                | Action::PolicyExplain
+        );
         assert_eq!(d.allowed, expected, "{action:?}: {d:?}");
         assert!(d.errors.is_empty(), "{action:?}: {:?}", d.errors);
     }
@@ -123,10 +135,10 @@ fn tokens_never_exceed_the_holders_roles() {
     assert!(engine.decide(&alice, Action::TokenCreate, &p, &f).allowed);
     f.requested_role = Some(Role::ProjectOwner);
     assert!(!engine.decide(&alice, Action::TokenCreate, &p, &f).allowed);
-    let org = Facts { project_roles: BTreeSet::new(), requested_role: Some(Role::PlatformAdmin) };
+    let org = Facts { requested_role: Some(Role::PlatformAdmin), ..Facts::default() };
     assert!(!engine.decide(&alice, Action::TokenCreate, &Resource::Organisation, &org).allowed);
     let auditor = principal(&[Role::Auditor], false);
-    let org = Facts { project_roles: BTreeSet::new(), requested_role: Some(Role::Auditor) };
+    let org = Facts { requested_role: Some(Role::Auditor), ..Facts::default() };
     assert!(engine.decide(&auditor, Action::TokenCreate, &Resource::Organisation, &org).allowed);
 }
 
@@ -171,4 +183,53 @@ fn rejects_policies_without_ids_or_off_schema() {
     assert!(matches!(Engine::with_policies("permit(principal, action, resource);"), Err(PolicyError::Parse(_))));
     let bad = r#"@id("x") permit(principal, action == Warden::Action::"whoami", resource) when { context.nope };"#;
     assert!(matches!(Engine::with_policies(bad), Err(PolicyError::Validation { .. })));
+}
+
+fn placement(zone: &str, classes: &[&str]) -> Facts {
+    Facts {
+        placement: Some(Placement {
+            zone: zone.into(),
+            classes: classes.iter().map(|c| c.to_string()).collect(),
+            signed: true,
+            scan_verdict: "safe".into(),
+            expired: false,
+            permitted_zones: [zone.to_string()].into_iter().collect(),
+        }),
+        ..Facts::default()
+    }
+}
+
+#[test]
+fn placement_is_allowed_unless_the_artifact_fails_a_builtin_rule() {
+    let engine = Engine::builtin().unwrap();
+    let anyone = principal(&[], false);
+    let zone = Resource::Zone("z".into());
+    assert!(engine.decide(&anyone, Action::ModelPlace, &zone, &placement("z", &["public"])).allowed);
+    let deny = |f: &dyn Fn(&mut Placement)| {
+        let mut facts = placement("z", &[]);
+        f(facts.placement.as_mut().unwrap());
+        engine.decide(&anyone, Action::ModelPlace, &zone, &facts)
+    };
+    let d = deny(&|p| p.scan_verdict = "unsafe".into());
+    assert_eq!((d.allowed, d.policies.as_slice()), (false, ["artifact.scan-verdict-safe".to_string()].as_slice()));
+    assert!(d.explain(Action::ModelPlace).contains("did not find it safe"), "{d:?}");
+    let d = deny(&|p| p.expired = true);
+    assert_eq!(d.policies, ["artifact.not-expired"]);
+    let d = deny(&|p| p.permitted_zones.clear());
+    assert_eq!(d.policies, ["artifact.permitted-zones"]);
+    // Without facts the question cannot be asked: a deny with the error kept.
+    let d = engine.decide(&anyone, Action::ModelPlace, &zone, &Facts::default());
+    assert!(!d.allowed && !d.errors.is_empty());
+}
+
+#[test]
+fn release_approvals_need_an_approving_role_and_mfa() {
+    let engine = Engine::builtin().unwrap();
+    let project = Resource::Project(ProjectId::generate(1));
+    let mut approver = principal(&[], false);
+    let roles = facts(&[Role::Approver]);
+    assert!(!engine.decide(&approver, Action::ReleaseApprove, &project, &roles).allowed);
+    approver.mfa = true;
+    assert!(engine.decide(&approver, Action::ReleaseApprove, &project, &roles).allowed);
+    assert!(!engine.decide(&approver, Action::ReleaseApprove, &project, &facts(&[Role::Service])).allowed);
 }

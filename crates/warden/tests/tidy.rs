@@ -13,6 +13,7 @@ const LAYERS: &[&str] = &[
     "warden-core",
     "warden-api",
     "warden-policy",
+    "warden-zones",
     "warden-authn",
     "warden-intake",
     "warden-redact",

@@ -1,0 +1,208 @@
+use std::collections::BTreeSet;
+
+use warden_core::{AuthMethod, Principal, PrincipalKind, SubjectId};
+use warden_policy::{Action, Facts, Placement, Resource};
+
+use super::*;
+
+fn anyone() -> Principal {
+    Principal {
+        id: SubjectId::generate_user(1),
+        name: "a".into(),
+        kind: PrincipalKind::Human,
+        org_roles: BTreeSet::new(),
+        method: AuthMethod::Token,
+        mfa: false,
+        totp_enrolled: false,
+        scope: None,
+    }
+}
+
+fn place(zone: &str, classes: &[&str], signed: bool) -> Facts {
+    Facts {
+        placement: Some(Placement {
+            zone: zone.into(),
+            classes: classes.iter().map(|c| c.to_string()).collect(),
+            signed,
+            scan_verdict: "safe".into(),
+            expired: false,
+            permitted_zones: [zone.to_string()].into(),
+        }),
+        ..Facts::default()
+    }
+}
+
+fn problems(text: &str) -> Vec<Problem> {
+    Document::parse(text).unwrap_err().0
+}
+
+#[test]
+fn the_shipped_default_parses_and_compiles() {
+    let doc = Document::default_document().unwrap();
+    let zones: Vec<&str> = doc.zones.keys().map(String::as_str).collect();
+    assert_eq!(zones, ["hipaa-ai", "pci-ai", "regulated-ai-eu", "regulated-ai-us", "standard-ai"]);
+    assert_eq!(doc.data_classes["ephi"].allowed_zones, ["hipaa-ai"]);
+    assert_eq!(doc.data_classes["personal_data"].regions, ["eu-west", "us-east"]);
+    assert!(doc.data_classes["cardholder_data"].prohibit_external_llm_calls);
+    assert_eq!(doc.zones["hipaa-ai"].egress.allow, ["model-registry.internal", "audit-log-sink.internal"]);
+    let rule = doc.release_rule("any-project").unwrap();
+    assert_eq!((rule.approvals, rule.approver_role.as_str(), rule.require_evaluation), (2, "approver", true));
+    doc.engine().unwrap();
+}
+
+#[test]
+fn placement_follows_classes_zones_and_signatures() {
+    let doc = Document::default_document().unwrap();
+    let engine = doc.engine().unwrap();
+    let ask = |zone: &str, classes: &[&str], signed: bool| {
+        engine.decide(&anyone(), Action::ModelPlace, &Resource::Zone(zone.into()), &place(zone, classes, signed))
+    };
+    assert!(ask("hipaa-ai", &["ephi"], true).allowed);
+    assert!(ask("standard-ai", &["public"], false).allowed, "standard-ai does not require signatures");
+    let d = ask("standard-ai", &["ephi"], true);
+    assert!(!d.allowed);
+    assert_eq!(d.policies, ["data_classes.ephi.allowed_zones"]);
+    assert!(d.explain(Action::ModelPlace).contains("allowed only in zones hipaa-ai"), "{d:?}");
+    let d = ask("hipaa-ai", &["ephi"], false);
+    assert_eq!(d.policies, ["zones.hipaa-ai.require_signed_artifacts"]);
+    // Every class must allow the zone.
+    let d = ask("hipaa-ai", &["ephi", "cardholder_data"], true);
+    assert_eq!(d.policies, ["data_classes.cardholder_data.allowed_zones"]);
+    // Unknown zones and classes are refused by name.
+    assert_eq!(ask("moon-ai", &[], true).policies, ["zones.declared"]);
+    assert_eq!(ask("hipaa-ai", &["secret-sauce"], true).policies, ["data_classes.declared"]);
+}
+
+#[test]
+fn every_problem_is_reported_with_its_location() {
+    let text = "\
+zones:
+  a: {region: eu-west, colour: blue}
+  b: {region: us-east}
+  c: {region: us-east, ingress: sideways}
+data_classes:
+  x: {allowed_zones: [a, nowhere]}
+  y: {allowed_zones: [b], regions: [eu-west]}
+releases:
+  default: {approvals: 2, approver_role: service}
+";
+    let p = problems(text);
+    let got: Vec<(usize, usize, &str)> = p.iter().map(|p| (p.line, p.column, p.path.as_str())).collect();
+    assert_eq!(
+        got,
+        [
+            (2, 24, "zones.a.colour"),
+            (4, 33, "zones.c.ingress"),
+            (6, 26, "data_classes.x.allowed_zones[1]"),
+            (7, 23, "data_classes.y.allowed_zones"),
+            (9, 42, "releases.default.approver_role"),
+        ],
+        "{p:#?}"
+    );
+    assert!(p[0].message.contains("unknown key `colour`"), "{}", p[0]);
+    assert!(p[2].message.contains("unknown zone `nowhere`"), "{}", p[2]);
+    assert!(p[3].message.contains("contradiction"), "{}", p[3]);
+    assert_eq!(p[0].to_string(), format!("2:24: zones.a.colour: {}", p[0].message));
+}
+
+#[test]
+fn contradictions_are_refused() {
+    let base = "releases: {default: {approvals: 1}}\n";
+    let cases = [
+        (
+            "zones: {a: {region: r, egress: {default: allow, allow: [h]}}}\ndata_classes: {}\n",
+            "egress.allow` lists hosts",
+        ),
+        (
+            "zones: {a: {region: r}}\ndata_classes: {c: {allowed_zones: [a], require_private_ingress: true}}\n",
+            "requires private ingress",
+        ),
+        (
+            "zones: {a: {region: r}}\ndata_classes: {c: {allowed_zones: [a], require_network_segmentation: true}}\n",
+            "network segmentation",
+        ),
+        ("zones: {a: {region: r}}\ndata_classes: {c: {allowed_zones: []}}\n", "at least one zone"),
+        ("zones: {a: {region: r}}\ndata_classes: {c: {allowed_zones: [a], payload_logging: true}}\n", "retention_days"),
+        ("zones: {a: {}}\ndata_classes: {}\n", "needs a `region`"),
+        ("zones: {A: {region: r}}\ndata_classes: {}\n", "not a valid name"),
+        ("zones: {a: {region: r}, a: {region: s}}\ndata_classes: {}\n", "duplicate key"),
+    ];
+    for (text, needle) in cases {
+        let p = problems(&format!("{text}{base}"));
+        assert!(p.iter().any(|p| p.message.contains(needle)), "{text}: {p:#?}");
+    }
+    let p = problems("zones: {a: {region: r}}\ndata_classes: {}\nreleases: {fraud: {approvals: 1}}\n");
+    assert!(p[0].message.contains("releases.default` is required"), "{p:?}");
+    let p = problems("zones: {a: {region: r}}\nreleases: {default: {evaluation: {auc: '>= 0.8'}}}\n");
+    assert!(p[0].message.contains("require_evaluation"), "{p:?}");
+    let p = problems(
+        "zones: {a: {region: r}}\nreleases: {default: {require_evaluation: true, evaluation: {auc: 'high'}}}\n",
+    );
+    assert!(p[0].message.contains("not a threshold"), "{p:?}");
+    assert!(problems("zones: [a\n")[0].message.starts_with("invalid YAML"));
+    assert!(problems("- a\n")[0].message.contains("mapping"));
+}
+
+#[test]
+fn thresholds_parse_and_compare() {
+    let t = Threshold::parse(">= 0.8").unwrap();
+    assert!(t.met_by(0.8) && t.met_by(0.9) && !t.met_by(0.79));
+    assert!(Threshold::parse("<0.1").unwrap().met_by(0.05));
+    assert!(!Threshold::parse("== 1").unwrap().met_by(0.99));
+    assert_eq!(Threshold::parse("> NaN"), None);
+    assert_eq!(Threshold::parse("0.8"), None);
+    assert_eq!(t.to_string(), ">= 0.8");
+}
+
+#[test]
+fn diff_names_each_changed_setting() {
+    let a = Document::default_document().unwrap();
+    let b = Document::parse(
+        &DEFAULT
+            .replace("approvals: 2", "approvals: 3")
+            .replace("  public:          {allowed_zones: [standard-ai, hipaa-ai, pci-ai], llm_redaction: none}\n", ""),
+    )
+    .unwrap();
+    let d = a.diff(&b);
+    assert!(d.contains(&"~ releases.default.approvals: 2 -> 3".to_string()), "{d:#?}");
+    assert!(d.iter().any(|l| l.starts_with("- data_classes.public.allowed_zones")), "{d:#?}");
+    assert!(a.diff(&a).is_empty());
+}
+
+#[test]
+fn users_cases_run_against_the_document() {
+    let doc = Document::default_document().unwrap();
+    let cases = "\
+- name: ePHI stays in the HIPAA zone
+  zone: standard-ai
+  classes: [ephi]
+  expect: deny
+  rule: data_classes.ephi.allowed_zones
+- name: signed ePHI model in hipaa-ai
+  zone: hipaa-ai
+  classes: [ephi]
+  expect: allow
+- name: a wrong expectation
+  zone: hipaa-ai
+  classes: [ephi]
+  signed: false
+  expect: allow
+- name: auditors change nothing
+  action: project.create
+  org_roles: [auditor]
+  totp_enrolled: true
+  expect: deny
+- name: approvers approve with MFA
+  action: release.approve
+  project_roles: [approver]
+  mfa: true
+  expect: allow
+";
+    let r = run_cases(&doc, cases).unwrap();
+    let passed: Vec<bool> = r.iter().map(|c| c.passed).collect();
+    assert_eq!(passed, [true, true, false, true, true], "{r:#?}");
+    assert_eq!(r[2].rules, ["zones.hipaa-ai.require_signed_artifacts"]);
+    assert_eq!(r[2].line, 10);
+    let bad = run_cases(&doc, "- {zone: a, action: b, expect: allow}\n- {action: fly, expect: maybe}\n").unwrap_err();
+    assert_eq!(bad.0.len(), 3, "{bad}");
+}
