@@ -86,6 +86,9 @@ prefixed_id!(
     /// A chunked upload session.
     UploadId, "upl", "upload");
 prefixed_id!(
+    /// A release: a model version proposed for, and perhaps deployed to, a zone.
+    ReleaseId, "rel", "release");
+prefixed_id!(
     /// An internal event (sign-in attempts, authorisation decisions).
     EventId, "evt", "event");
 

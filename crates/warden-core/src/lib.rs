@@ -9,7 +9,9 @@ mod id;
 mod principal;
 mod role;
 
-pub use id::{ArtifactId, EventId, GroupId, IdError, ModelId, ProjectId, SignerId, SubjectId, TokenId, UploadId};
+pub use id::{
+    ArtifactId, EventId, GroupId, IdError, ModelId, ProjectId, ReleaseId, SignerId, SubjectId, TokenId, UploadId,
+};
 pub use principal::{AuthMethod, Principal, PrincipalKind, TokenScope};
 pub use role::{Role, RoleError, RoleScope};
 

@@ -23,6 +23,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "token_class", include_str!("../migrations/0009_token_class.sql")),
     (10, "gateway_switches", include_str!("../migrations/0010_gateway_switches.sql")),
     (11, "gateway_budgets", include_str!("../migrations/0011_gateway_budgets.sql")),
+    (12, "policy_releases", include_str!("../migrations/0012_policy_releases.sql")),
 ];
 
 /// Arbitrary constant naming Warden's migration lock.

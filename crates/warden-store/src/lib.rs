@@ -16,7 +16,8 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use warden_core::{
-    ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, Role, SignerId, SubjectId, Timestamp, TokenId, UploadId,
+    ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, ReleaseId, Role, SignerId, SubjectId, Timestamp, TokenId,
+    UploadId,
 };
 
 pub use records::*;
@@ -146,6 +147,52 @@ pub trait Store: Send + Sync + 'static {
     /// Removes a tag; false when the version had no such tag.
     async fn delete_model_tag(&self, model: &ModelId, version: u64, key: &str) -> Result<bool>;
     async fn list_model_tags(&self, model: &ModelId) -> Result<Vec<ModelTagRecord>>;
+
+    // The policy document's versions.
+    /// Adds `version` if it is exactly one past the latest; false when another version
+    /// got there first (nothing written).
+    async fn add_policy_version(&self, version: &PolicyVersionRecord) -> Result<bool>;
+    async fn latest_policy(&self) -> Result<Option<PolicyVersionRecord>>;
+    async fn get_policy_version(&self, version: u64) -> Result<Option<PolicyVersionRecord>>;
+    /// Newest first.
+    async fn list_policy_versions(&self, limit: u32) -> Result<Vec<PolicyVersionRecord>>;
+
+    // Evaluations and releases.
+    /// Attaches evaluation evidence to a version (which must exist); `seq` is assigned.
+    async fn add_evaluation(&self, evaluation: &EvaluationRecord) -> Result<EvaluationRecord>;
+    async fn list_evaluations(&self, model: &ModelId, version: u64) -> Result<Vec<EvaluationRecord>>;
+    async fn create_release(&self, release: &ReleaseRecord) -> Result<()>;
+    async fn get_release(&self, project: &ProjectId, id: &ReleaseId) -> Result<Option<ReleaseRecord>>;
+    /// Newest first.
+    async fn list_releases(&self, project: &ProjectId, page: &Page) -> Result<Vec<ReleaseRecord>>;
+    async fn list_approvals(&self, release: &ReleaseId) -> Result<Vec<ApprovalRecord>>;
+    /// Records an approval or a rejection (which ends the release) while the release is
+    /// pending. False when it is not pending; `Conflict` when the approver already has
+    /// a standing decision on it. Serialised with deploys by the release row.
+    async fn decide_release(&self, release: &ReleaseId, approval: &ApprovalRecord) -> Result<bool>;
+    /// Withdraws a standing approval while the release is pending; false otherwise.
+    async fn withdraw_approval(&self, release: &ReleaseId, approver: &SubjectId, at: Timestamp) -> Result<bool>;
+    /// Deploys: if the release is pending, its standing approvals are exactly
+    /// `approvers` (ignored for break-glass), and the zone's history for the model
+    /// ends at `after_seq`, marks it deployed with its manifest and appends to the
+    /// history, in one transaction. False (nothing written) when a precondition failed.
+    async fn deploy_release(&self, deployment: &Deployment) -> Result<bool>;
+    /// Marks a release that failed its gate (`failed`) or was superseded; only from pending.
+    async fn close_release(&self, release: &ReleaseId, status: &str) -> Result<bool>;
+    /// Marks a flagged (break-glass) release reviewed.
+    async fn review_release(&self, release: &ReleaseId, by: &SubjectId, at: Timestamp) -> Result<bool>;
+    /// The zone's history for one model, oldest first.
+    async fn zone_history(&self, zone: &str, model: &ModelId) -> Result<Vec<DeploymentRecord>>;
+    /// For every model (of `project`, when given) deployed in the zone at or before
+    /// `at`: the latest deployment.
+    async fn active_in_zone(
+        &self,
+        zone: &str,
+        project: Option<&ProjectId>,
+        at: Timestamp,
+    ) -> Result<Vec<DeploymentRecord>>;
+    /// Break-glass releases not yet reviewed, in a project.
+    async fn unreviewed_releases(&self, project: &ProjectId) -> Result<Vec<ReleaseRecord>>;
 
     // Gateway kill switches.
     /// Turns a switch on (again: the reason and time are replaced).

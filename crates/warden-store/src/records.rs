@@ -248,6 +248,9 @@ pub struct VersionLineage {
     pub runs: Vec<String>,
     #[serde(default)]
     pub datasets: Vec<String>,
+    /// Data classes declared on the version by its author.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub data_classes: Vec<String>,
 }
 
 /// A named pointer to one version of a model (`champion`, `production`, …).
@@ -325,4 +328,113 @@ pub struct UploadPartRecord {
     pub offset: u64,
     pub size: u64,
     pub object: String,
+}
+
+/// One version of the policy document. Versions are never changed; a rollback adds a
+/// new version with an earlier one's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PolicyVersionRecord {
+    pub version: u64,
+    /// The YAML as applied.
+    pub document: String,
+    /// `sha256:<hex>` of the document's bytes.
+    pub digest: String,
+    pub comment: String,
+    pub created_by: SubjectId,
+    pub created_at: Timestamp,
+    /// For a rollback: the version whose text this is.
+    pub restored_from: Option<u64>,
+}
+
+/// Evaluation evidence attached to a model version (immutable).
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvaluationRecord {
+    pub model: ModelId,
+    pub version: u64,
+    pub seq: u64,
+    /// Metric name → value.
+    pub metrics: std::collections::BTreeMap<String, f64>,
+    /// `sha256:<hex>` of a report blob in the project, when one was attached.
+    pub report: Option<String>,
+    pub dataset: Option<String>,
+    pub added_by: SubjectId,
+    pub added_at: Timestamp,
+}
+
+/// A release of a model version to a zone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReleaseRecord {
+    pub id: warden_core::ReleaseId,
+    pub project: ProjectId,
+    pub model: ModelId,
+    pub version: u64,
+    pub zone: String,
+    /// `release`, `rollback` or `break-glass`.
+    pub kind: String,
+    pub reason: String,
+    /// `pending`, `rejected`, `deployed` or `failed` (the gate refused it).
+    pub status: String,
+    /// JSON: the automated gate's checks and result.
+    pub gate: String,
+    /// Approvals the release needs and the role that may give them.
+    pub approvals_required: u32,
+    pub approver_role: String,
+    pub policy_version: u64,
+    pub created_by: SubjectId,
+    pub created_at: Timestamp,
+    pub deployed_by: Option<SubjectId>,
+    pub deployed_at: Option<Timestamp>,
+    /// The release active in the zone (for the model) before this one was deployed.
+    pub previous: Option<warden_core::ReleaseId>,
+    /// The signed release manifest (JSON), once deployed.
+    pub manifest: Option<String>,
+    /// Break-glass deploys stay flagged until someone reviews them.
+    pub needs_review: bool,
+    pub reviewed_by: Option<SubjectId>,
+    pub reviewed_at: Option<Timestamp>,
+}
+
+/// An approver's decision on a release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApprovalRecord {
+    pub approver: SubjectId,
+    /// `approve` or `reject`.
+    pub decision: String,
+    pub comment: String,
+    pub mfa: bool,
+    pub at: Timestamp,
+    pub withdrawn_at: Option<Timestamp>,
+}
+
+/// What a deploy writes, under its preconditions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    pub release: warden_core::ReleaseId,
+    pub project: ProjectId,
+    pub zone: String,
+    pub model: ModelId,
+    pub version: u64,
+    /// The approvers whose standing approvals the manifest lists; the deploy fails if
+    /// the standing approvals differ when it commits.
+    pub approvers: Vec<SubjectId>,
+    /// The zone history's sequence number this deploy follows (0: the first).
+    pub after_seq: u64,
+    pub previous: Option<warden_core::ReleaseId>,
+    pub manifest: String,
+    pub by: SubjectId,
+    pub at: Timestamp,
+    /// Break-glass: no approvals required, flagged for review.
+    pub break_glass: bool,
+}
+
+/// One entry of a zone's deployment history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentRecord {
+    pub zone: String,
+    pub project: ProjectId,
+    pub model: ModelId,
+    pub seq: u64,
+    pub release: warden_core::ReleaseId,
+    pub version: u64,
+    pub deployed_at: Timestamp,
 }

@@ -1,0 +1,91 @@
+-- Versions of the policy document (zones, data classes, release rules). Never
+-- changed: applying or rolling back adds a version.
+CREATE TABLE policy_versions (
+    version       INTEGER PRIMARY KEY,
+    document      TEXT NOT NULL,
+    digest        TEXT NOT NULL,
+    comment       TEXT NOT NULL,
+    created_by    TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    restored_from INTEGER
+);
+
+-- Evaluation evidence attached to model versions (immutable).
+CREATE TABLE model_evaluations (
+    model_id  TEXT NOT NULL,
+    version   INTEGER NOT NULL,
+    seq       INTEGER NOT NULL,
+    -- JSON object: metric name -> number.
+    metrics   TEXT NOT NULL,
+    report    TEXT,
+    dataset   TEXT,
+    added_by  TEXT NOT NULL,
+    added_at  INTEGER NOT NULL,
+    PRIMARY KEY (model_id, version, seq),
+    FOREIGN KEY (model_id, version) REFERENCES model_versions (model_id, version)
+);
+
+CREATE TABLE releases (
+    id                 TEXT PRIMARY KEY,
+    project_id         TEXT NOT NULL REFERENCES projects (id),
+    model_id           TEXT NOT NULL,
+    version            INTEGER NOT NULL,
+    zone               TEXT NOT NULL,
+    kind               TEXT NOT NULL CHECK (kind IN ('release', 'rollback', 'break-glass')),
+    reason             TEXT NOT NULL,
+    status             TEXT NOT NULL CHECK (status IN ('pending', 'rejected', 'deployed', 'failed', 'superseded')),
+    gate               TEXT NOT NULL,
+    approvals_required INTEGER NOT NULL,
+    approver_role      TEXT NOT NULL,
+    policy_version     INTEGER NOT NULL,
+    created_by         TEXT NOT NULL,
+    created_at         INTEGER NOT NULL,
+    deployed_by        TEXT,
+    deployed_at        INTEGER,
+    previous           TEXT,
+    manifest           TEXT,
+    needs_review       INTEGER NOT NULL DEFAULT 0,
+    reviewed_by        TEXT,
+    reviewed_at        INTEGER,
+    FOREIGN KEY (model_id, version) REFERENCES model_versions (model_id, version)
+);
+CREATE INDEX releases_project ON releases (project_id, id);
+
+CREATE TABLE release_approvals (
+    release_id   TEXT NOT NULL REFERENCES releases (id),
+    approver     TEXT NOT NULL,
+    decision     TEXT NOT NULL CHECK (decision IN ('approve', 'reject')),
+    comment      TEXT NOT NULL,
+    mfa          INTEGER NOT NULL,
+    at           INTEGER NOT NULL,
+    withdrawn_at INTEGER,
+    PRIMARY KEY (release_id, approver)
+);
+
+-- What became active in each zone, per model: append-only, so any past moment can be
+-- answered from it. (zone, model, seq) is unique: two deploys racing for the same
+-- place in the history cannot both commit.
+CREATE TABLE zone_deployments (
+    zone        TEXT NOT NULL,
+    model_id    TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    project_id  TEXT NOT NULL,
+    release_id  TEXT NOT NULL REFERENCES releases (id),
+    version     INTEGER NOT NULL,
+    deployed_at INTEGER NOT NULL,
+    PRIMARY KEY (zone, model_id, seq)
+);
+CREATE INDEX zone_deployments_time ON zone_deployments (zone, deployed_at);
+
+CREATE TRIGGER policy_versions_no_update BEFORE UPDATE ON policy_versions
+BEGIN SELECT RAISE(ABORT, 'policy versions are immutable'); END;
+CREATE TRIGGER policy_versions_no_delete BEFORE DELETE ON policy_versions
+BEGIN SELECT RAISE(ABORT, 'policy versions are immutable'); END;
+CREATE TRIGGER model_evaluations_no_update BEFORE UPDATE ON model_evaluations
+BEGIN SELECT RAISE(ABORT, 'evaluation evidence is immutable'); END;
+CREATE TRIGGER model_evaluations_no_delete BEFORE DELETE ON model_evaluations
+BEGIN SELECT RAISE(ABORT, 'evaluation evidence is immutable'); END;
+CREATE TRIGGER zone_deployments_no_update BEFORE UPDATE ON zone_deployments
+BEGIN SELECT RAISE(ABORT, 'the deployment history is append-only'); END;
+CREATE TRIGGER zone_deployments_no_delete BEFORE DELETE ON zone_deployments
+BEGIN SELECT RAISE(ABORT, 'the deployment history is append-only'); END;
