@@ -6,5 +6,5 @@
 mod problem;
 mod types;
 
-pub use problem::{Problem, ProblemType};
+pub use problem::{DocumentError, Problem, ProblemType};
 pub use types::*;

@@ -61,6 +61,24 @@ pub struct Problem {
     /// The request id, for correlating with server logs (extension member).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The rule that refused the request, e.g. `data_classes.ephi.allowed_zones` or
+    /// `releases.separation-of-duties` (extension member).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<String>,
+    /// Every problem found in a submitted document, each with its location (extension
+    /// member).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<DocumentError>,
+}
+
+/// One problem in a submitted document.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema, PartialEq, Eq)]
+pub struct DocumentError {
+    pub line: usize,
+    pub column: usize,
+    /// Dotted path of the offending node, e.g. `data_classes.ephi.allowed_zones[1]`.
+    pub path: String,
+    pub message: String,
 }
 
 impl Problem {
@@ -73,6 +91,8 @@ impl Problem {
             instance: None,
             code: kind.code().to_string(),
             request_id: None,
+            rule: None,
+            errors: Vec::new(),
         }
     }
 }

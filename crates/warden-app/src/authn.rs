@@ -31,6 +31,12 @@ impl App {
     /// to show once when one was minted, `None` when the store was not empty or the
     /// operator supplied the token.
     pub async fn bootstrap(&self, bootstrap_token: Option<&str>) -> Result<Option<String>, AppError> {
+        let minted = self.bootstrap_admin(bootstrap_token).await?;
+        self.ensure_policy().await?;
+        Ok(minted)
+    }
+
+    async fn bootstrap_admin(&self, bootstrap_token: Option<&str>) -> Result<Option<String>, AppError> {
         if self.store.count_subjects().await? > 0 {
             return Ok(None);
         }

@@ -29,6 +29,13 @@ pub enum AppError {
     /// for a tree size the log does not have).
     #[error("{0}")]
     BadParameter(String),
+    /// A rule refused the request; `status` is 403 (who may), 409 (the state does not
+    /// allow it) or 422 (what was asked does not meet the rule).
+    #[error("{message}")]
+    Rule { status: u16, rule: String, message: String },
+    /// A submitted document has problems; all of them, each with its location.
+    #[error("{summary}")]
+    Document { summary: String, errors: Vec<warden_zones::Problem> },
     #[error("the database is unavailable")]
     Unavailable(String),
     #[error("internal error")]
@@ -65,5 +72,11 @@ impl From<warden_blob::BlobError> for AppError {
             B::NotFound(_) => AppError::NotFound(e.to_string().trim_end_matches(" does not exist").to_string()),
             B::Store(why) => AppError::Unavailable(why),
         }
+    }
+}
+
+impl AppError {
+    pub fn rule(status: u16, rule: impl Into<String>, message: impl Into<String>) -> Self {
+        AppError::Rule { status, rule: rule.into(), message: message.into() }
     }
 }

@@ -13,6 +13,8 @@ mod error;
 pub mod gateway;
 mod guard;
 pub mod ops;
+pub mod policy;
+pub mod release;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use std::sync::Arc;
 use serde_json::json;
 use warden_audit::{Actor, AuditEvent, Category, Ledger, ResourceRef};
 use warden_core::{AuthMethod, Principal, Role, Timestamp};
-use warden_policy::{Engine, Facts};
+use warden_policy::Facts;
 use warden_store::Store;
 
 pub use authn::{LoginInput, LoginOutput};
@@ -132,7 +134,20 @@ impl Authorized<'_> {
     /// Asks the policy a follow-up question inside an authorised operation (e.g. whether
     /// a listing may include everything). Never writes.
     pub fn may(&self, action: Action, resource: &Resource) -> bool {
-        self.app.policy.decide(self.principal, action, resource, &Facts::default()).allowed
+        self.app.policies.now().engine.decide(self.principal, action, resource, &Facts::default()).allowed
+    }
+
+    /// The caller's roles in a project, narrowed by its credential.
+    pub async fn project_roles(&self, project: &warden_core::ProjectId) -> Result<std::collections::BTreeSet<Role>, AppError> {
+        let roles = self.app.store.project_roles(project, &self.principal.id).await?;
+        Ok(self.principal.narrow_project_roles(project, roles))
+    }
+
+    /// A follow-up question about another project (e.g. reading its registry).
+    pub async fn may_in(&self, action: Action, project: &warden_core::ProjectId) -> Result<bool, AppError> {
+        let facts = Facts { project_roles: self.project_roles(project).await?, ..Facts::default() };
+        let resource = Resource::Project(project.clone());
+        Ok(self.app.policies.now().engine.decide(self.principal, action, &resource, &facts).allowed)
     }
 }
 
@@ -149,7 +164,7 @@ pub struct App {
     store: Arc<dyn Store>,
     ledger: Arc<Ledger>,
     blobs: warden_blob::BlobStore,
-    policy: Engine,
+    policies: policy::PolicyState,
     clock: Arc<dyn Clock>,
     config: AppConfig,
     oidc: Option<warden_authn::OidcVerifier>,
@@ -168,7 +183,7 @@ impl App {
         config: AppConfig,
         oidc: Option<warden_authn::OidcVerifier>,
     ) -> Result<Self, AppError> {
-        let policy = Engine::builtin().map_err(|e| AppError::Internal(e.to_string()))?;
+        let policies = policy::PolicyState::new()?;
         let timeout = std::time::Duration::from_secs(config.llm_timeout_seconds.max(1));
         let mock = warden_llm::ProviderConfig {
             name: "mock".into(),
@@ -188,7 +203,7 @@ impl App {
             store,
             ledger,
             blobs,
-            policy,
+            policies,
             clock,
             config,
             oidc,
@@ -235,8 +250,8 @@ impl App {
             Some(p) => principal.narrow_project_roles(p, self.store.project_roles(p, &principal.id).await?),
             None => Default::default(),
         };
-        let facts = Facts { project_roles, requested_role: target.requested_role };
-        let decision = self.policy.decide(principal, O::ACTION, &target.resource, &facts);
+        let facts = Facts { project_roles, requested_role: target.requested_role, placement: None };
+        let decision = self.policy().await.engine.decide(principal, O::ACTION, &target.resource, &facts);
         for e in &decision.errors {
             tracing::warn!(action = O::ACTION.as_str(), error = %e, "policy evaluation error (treated as deny)");
         }

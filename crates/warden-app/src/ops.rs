@@ -1357,7 +1357,7 @@ const MAX_LINEAGE: usize = 64;
 const MAX_REFERENCE: usize = 512;
 
 fn lineage_ok(l: &mut warden_store::VersionLineage) -> Result<(), AppError> {
-    for (field, refs) in [("runs", &mut l.runs), ("datasets", &mut l.datasets)] {
+    for (field, refs) in [("runs", &mut l.runs), ("datasets", &mut l.datasets), ("data_classes", &mut l.data_classes)] {
         if refs.len() > MAX_LINEAGE {
             return Err(AppError::Invalid(format!("`{field}` names more than {MAX_LINEAGE} references")));
         }
@@ -1382,6 +1382,7 @@ impl Operation for AddModelVersion {
     async fn execute(mut self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
         name_ok(&self.model)?;
         lineage_ok(&mut self.lineage)?;
+        crate::release::classes_ok(ctx.app, &self.lineage.data_classes).await?;
         let a = ctx
             .store()
             .get_artifact(&self.project, &self.artifact)

@@ -115,6 +115,12 @@ impl Ledger {
         self.key.verifier()
     }
 
+    /// Signs `text` (ending in a newline, no blank lines) with the instance key as a
+    /// C2SP signed note: anyone with the audit public key can verify it offline.
+    pub fn sign_note(&self, text: &str) -> Result<String, LedgerError> {
+        self.key.sign_note(text).map_err(|e| LedgerError::Event(e.to_string()))
+    }
+
     pub fn origin(&self) -> &str {
         &self.origin
     }

@@ -32,6 +32,9 @@ impl From<AppError> for ApiError {
             AppError::Conflict(_) | AppError::WrongState(_) => ProblemType::Conflict,
             AppError::Invalid(_) => ProblemType::ValidationFailed,
             AppError::BadParameter(_) => ProblemType::InvalidParameter,
+            AppError::Rule { status: 403, .. } => ProblemType::Forbidden,
+            AppError::Rule { status: 409, .. } => ProblemType::Conflict,
+            AppError::Rule { .. } | AppError::Document { .. } => ProblemType::ValidationFailed,
             AppError::Unavailable(why) => {
                 tracing::error!(error = %why, "database unavailable");
                 ProblemType::Unavailable
@@ -49,7 +52,18 @@ impl From<AppError> for ApiError {
             }
             other => other.to_string(),
         };
-        ApiError::new(kind, detail)
+        let mut problem = Problem::new(kind, detail);
+        match e {
+            AppError::Rule { rule, .. } => problem.rule = Some(rule),
+            AppError::Document { errors, .. } => {
+                problem.errors = errors
+                    .into_iter()
+                    .map(|p| warden_api::DocumentError { line: p.line, column: p.column, path: p.path, message: p.message })
+                    .collect()
+            }
+            _ => {}
+        }
+        ApiError(Box::new(problem))
     }
 }
 

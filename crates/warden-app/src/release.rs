@@ -1,0 +1,946 @@
+//! Change management for models: evaluation evidence, releases to zones with an
+//! automated gate, approvals under separation of duties, serialised deploys with signed
+//! manifests, rollback, break-glass and the zone history.
+//!
+//! Who may act at all is Cedar's decision in dispatch (`release.*` actions). The rules
+//! that depend on the release itself (the approver role of the release rule, separation
+//! of duties, the state of the release) are checked here, each failure naming its rule
+//! and recorded in the audit ledger.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{json, Value};
+use warden_audit::{Category, ResourceRef};
+use warden_core::{Principal, ProjectId, ReleaseId, Role, Timestamp};
+use warden_policy::Placement;
+use warden_store::{
+    ApprovalRecord, ArtifactRecord, Deployment, EvaluationRecord, ModelRecord, ModelVersionRecord, Page, ReleaseRecord,
+};
+
+use crate::policy::{explain, ActivePolicy, Explanation};
+use crate::{Action, App, AppError, Authorized, Operation, Resource, Target};
+
+const MAX_METRICS: usize = 100;
+
+/// A model version and what placement depends on.
+pub(crate) struct VersionFacts {
+    pub model: ModelRecord,
+    pub version: ModelVersionRecord,
+    pub artifact: ArtifactRecord,
+}
+
+/// Whether intake verified a signature (detached, or an OpenSSF model-signing bundle).
+fn signed(evidence: &Value) -> bool {
+    let detached = evidence["signatures"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|s| s["verified"].as_bool() == Some(true)));
+    detached || evidence["model_signing"]["verified"].as_bool() == Some(true)
+}
+
+/// `safe` when intake admitted the artifact and no file scan found it unsafe.
+fn scan_verdict(a: &ArtifactRecord) -> &'static str {
+    let unsafe_file = a.evidence["scans"]
+        .as_array()
+        .is_some_and(|s| s.iter().any(|s| s["verdict"].as_str() == Some("unsafe")));
+    if a.verdict == "admitted" && !unsafe_file {
+        "safe"
+    } else {
+        "unsafe"
+    }
+}
+
+pub(crate) async fn version_facts(
+    ctx: &Authorized<'_>,
+    project: &ProjectId,
+    model: &str,
+    version: u64,
+) -> Result<VersionFacts, AppError> {
+    let m = ctx.store().get_model(project, model).await?.ok_or_else(|| AppError::NotFound(format!("model `{model}`")))?;
+    let v = ctx
+        .store()
+        .list_model_versions(&m.id)
+        .await?
+        .into_iter()
+        .find(|v| v.version == version)
+        .ok_or_else(|| AppError::NotFound(format!("version {version} of model `{model}`")))?;
+    let a = ctx
+        .store()
+        .get_artifact(project, &v.artifact)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("version {version} names a missing artifact")))?;
+    Ok(VersionFacts { model: m, version: v, artifact: a })
+}
+
+/// The placement facts of a model version for a zone: its classes (declared; the
+/// catalog adds those of its datasets) and its artifact's evidence.
+pub(crate) fn placement(f: &VersionFacts, zone: &str, now: Timestamp) -> Placement {
+    let permitted = f.artifact.evidence["metadata"]["permitted_zones"]
+        .as_array()
+        .map(|z| z.iter().filter_map(Value::as_str).map(str::to_string).collect())
+        .unwrap_or_default();
+    Placement {
+        zone: zone.to_string(),
+        classes: f.version.lineage.data_classes.iter().cloned().collect(),
+        signed: signed(&f.artifact.evidence),
+        scan_verdict: scan_verdict(&f.artifact).to_string(),
+        expired: f.artifact.expires_at.is_some_and(|e| e <= now),
+        permitted_zones: permitted,
+    }
+}
+
+pub(crate) async fn placement_of(
+    ctx: &Authorized<'_>,
+    project: &ProjectId,
+    model: &str,
+    version: u64,
+    zone: &str,
+) -> Result<(Placement, VersionFacts), AppError> {
+    let f = version_facts(ctx, project, model, version).await?;
+    Ok((placement(&f, zone, ctx.now()), f))
+}
+
+/// The release rule for a project: its own (by name) or `default`.
+fn rule_for<'a>(policy: &'a ActivePolicy, project_name: &str) -> (String, Option<&'a warden_zones::ReleaseRule>) {
+    match policy.document.releases.get(project_name) {
+        Some(r) => (project_name.to_string(), Some(r)),
+        None => ("default".to_string(), policy.document.releases.get("default")),
+    }
+}
+
+/// The automated gate's result.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    pub passed: bool,
+    /// The first failing rule.
+    pub failed_rule: Option<String>,
+    pub checks: Vec<Value>,
+    pub placement: Explanation,
+    pub evaluation: Option<EvaluationRecord>,
+}
+
+impl Gate {
+    fn summary(&self) -> String {
+        self.checks
+            .iter()
+            .filter(|c| c["passed"] == json!(false))
+            .filter_map(|c| c["detail"].as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
+/// Runs the gate: placement (classes, zone controls, scan, expiry, permitted zones, by
+/// the policy engine) and, when the release rule requires it, evaluation evidence that
+/// meets the rule's thresholds. `enforce_evaluation` is off for break-glass.
+async fn gate(
+    ctx: &Authorized<'_>,
+    policy: &ActivePolicy,
+    facts: &VersionFacts,
+    project_name: &str,
+    zone: &str,
+    enforce_evaluation: bool,
+) -> Result<Gate, AppError> {
+    let p = placement(facts, zone, ctx.now());
+    let placed = explain(policy, ctx.principal, p);
+    let mut checks = vec![json!({
+        "check": "placement",
+        "passed": placed.allowed,
+        "rules": placed.rules,
+        "detail": if placed.allowed { "placement allowed".to_string() } else { placed.explanation.clone() },
+        "facts": {
+            "classes": placed.facts.classes,
+            "signed": placed.facts.signed,
+            "scan_verdict": placed.facts.scan_verdict,
+            "expired": placed.facts.expired,
+            "permitted_zones": placed.facts.permitted_zones,
+        },
+    })];
+    let mut failed_rule = placed.rules.first().cloned().filter(|_| !placed.allowed);
+    let (rule_name, rule) = rule_for(policy, project_name);
+    let evaluations = ctx.store().list_evaluations(&facts.model.id, facts.version.version).await?;
+    let latest = evaluations.last().cloned();
+    if let Some(rule) = rule.filter(|r| r.require_evaluation) {
+        let id = format!("releases.{rule_name}.evaluation");
+        let (passed, detail) = match &latest {
+            None => (false, "no evaluation evidence is attached to the version".to_string()),
+            Some(e) => {
+                let misses: Vec<String> = rule
+                    .evaluation
+                    .iter()
+                    .filter_map(|(metric, t)| match e.metrics.get(metric) {
+                        Some(v) if t.met_by(*v) => None,
+                        Some(v) => Some(format!("{metric} = {v} does not meet {t}")),
+                        None => Some(format!("{metric} is missing (needs {t})")),
+                    })
+                    .collect();
+                if misses.is_empty() {
+                    (true, format!("evaluation {} meets the thresholds", e.seq))
+                } else {
+                    (false, format!("evaluation {}: {}", e.seq, misses.join(", ")))
+                }
+            }
+        };
+        checks.push(json!({"check": "evaluation", "passed": passed, "rules": [id], "detail": detail,
+                           "enforced": enforce_evaluation}));
+        if !passed && enforce_evaluation && failed_rule.is_none() {
+            failed_rule = Some(id);
+        }
+    }
+    Ok(Gate { passed: failed_rule.is_none(), failed_rule, checks, placement: placed, evaluation: latest })
+}
+
+/// Records a release event (its own resource, so the release's history is searchable).
+async fn release_event(
+    ctx: &Authorized<'_>,
+    action: &str,
+    outcome: &str,
+    project: &ProjectId,
+    release: Option<&ReleaseId>,
+    reason: Option<String>,
+    detail: Value,
+) -> Result<(), AppError> {
+    let mut e = ctx.app.event(Category::Change, action, outcome, ctx.principal, ctx.meta);
+    e.project = Some(project.to_string());
+    e.resource = release.map(|r| ResourceRef { type_: "release".into(), uid: r.to_string() });
+    e.reason = reason;
+    e.detail = detail;
+    ctx.app.record(&e).await
+}
+
+/// A refused gate: recorded, then answered as 422 naming the rule.
+async fn refuse_gate(ctx: &Authorized<'_>, project: &ProjectId, release: Option<&ReleaseId>, g: &Gate) -> AppError {
+    let rule = g.failed_rule.clone().unwrap_or_else(|| "releases.gate".into());
+    let message = format!("the release gate failed: {}", g.summary());
+    if let Err(e) = release_event(
+        ctx,
+        "release.gate",
+        "failure",
+        project,
+        release,
+        Some(message.clone()),
+        json!({"checks": g.checks, "rule": rule}),
+    )
+    .await
+    {
+        return e;
+    }
+    AppError::rule(422, rule, message)
+}
+
+fn reason_ok(field: &str, reason: &str, min: usize) -> Result<(), AppError> {
+    if reason.trim().chars().count() < min {
+        return Err(AppError::Invalid(format!("`{field}` is required (at least {min} characters) and is kept on record")));
+    }
+    crate::ops::text_ok(field, reason, 2000)
+}
+
+// ------------------------------------------------------------------ evaluations
+
+/// Attaches evaluation evidence (metrics, optionally a report blob) to a version.
+pub struct AddEvaluation {
+    pub project: ProjectId,
+    pub model: String,
+    pub version: u64,
+    pub metrics: BTreeMap<String, f64>,
+    pub report: Option<String>,
+    pub dataset: Option<String>,
+}
+
+impl Operation for AddEvaluation {
+    type Output = EvaluationRecord;
+    const ACTION: Action = Action::ModelEvaluationAdd;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        if self.metrics.is_empty() || self.metrics.len() > MAX_METRICS {
+            return Err(AppError::Invalid(format!("`metrics` needs 1 to {MAX_METRICS} entries")));
+        }
+        for (k, v) in &self.metrics {
+            if k.is_empty() || k.len() > 64 || !k.chars().all(|c| c.is_ascii_alphanumeric() || "_-.@".contains(c)) {
+                return Err(AppError::Invalid(format!("metric name `{k}`: use letters, digits, `_`, `-`, `.`, `@`")));
+            }
+            if !v.is_finite() {
+                return Err(AppError::Invalid(format!("metric `{k}` must be a finite number")));
+            }
+        }
+        if let Some(r) = &self.report {
+            if ctx.store().project_blob(&self.project, r).await?.is_none() {
+                return Err(AppError::Invalid(format!("report {r} is not a blob of this project; upload it first")));
+            }
+        }
+        if let Some(d) = &self.dataset {
+            crate::ops::text_ok("dataset", d, 512)?;
+        }
+        let f = version_facts(&ctx, &self.project, &self.model, self.version).await?;
+        let e = ctx
+            .store()
+            .add_evaluation(&EvaluationRecord {
+                model: f.model.id,
+                version: self.version,
+                seq: 0,
+                metrics: self.metrics,
+                report: self.report,
+                dataset: self.dataset,
+                added_by: ctx.principal.id.clone(),
+                added_at: ctx.now(),
+            })
+            .await?;
+        Ok(e)
+    }
+}
+
+// ------------------------------------------------------------------ releases
+
+/// A release with its approvals, as readers see it.
+#[derive(Debug, Clone)]
+pub struct ReleaseView {
+    pub release: ReleaseRecord,
+    pub model: String,
+    pub approvals: Vec<ApprovalRecord>,
+}
+
+async fn view(ctx: &Authorized<'_>, r: ReleaseRecord) -> Result<ReleaseView, AppError> {
+    let approvals = ctx.store().list_approvals(&r.id).await?;
+    let model = model_name(ctx, &r.project, &r.model).await?;
+    Ok(ReleaseView { release: r, model, approvals })
+}
+
+async fn model_name(ctx: &Authorized<'_>, project: &ProjectId, id: &warden_core::ModelId) -> Result<String, AppError> {
+    let mut page = Page::first(500);
+    loop {
+        let batch = ctx.store().list_models(project, &page).await?;
+        if let Some(m) = batch.iter().find(|m| &m.id == id) {
+            return Ok(m.name.clone());
+        }
+        match batch.last() {
+            Some(last) if batch.len() == 500 => page.after = Some(last.id.to_string()),
+            _ => return Err(AppError::Internal(format!("release names a missing model {id}"))),
+        }
+    }
+}
+
+async fn project_name(ctx: &Authorized<'_>, project: &ProjectId) -> Result<String, AppError> {
+    Ok(ctx
+        .store()
+        .get_project(project)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("project {project}")))?
+        .name)
+}
+
+async fn release_of(ctx: &Authorized<'_>, project: &ProjectId, id: &ReleaseId) -> Result<ReleaseRecord, AppError> {
+    ctx.store().get_release(project, id).await?.ok_or_else(|| AppError::NotFound(format!("release {id}")))
+}
+
+fn not_pending(r: &ReleaseRecord) -> AppError {
+    AppError::rule(409, "releases.state", format!("release {} is {}; only a pending release can change", r.id, r.status))
+}
+
+/// `warden release create`: runs the gate and, when it passes, records a pending
+/// release that needs the rule's approvals. A failing gate changes nothing and is
+/// recorded with its checks.
+pub struct CreateRelease {
+    pub project: ProjectId,
+    pub model: String,
+    pub version: u64,
+    pub zone: String,
+    pub reason: String,
+}
+
+impl Operation for CreateRelease {
+    type Output = ReleaseView;
+    const ACTION: Action = Action::ReleaseCreate;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        reason_ok("reason", &self.reason, 1)?;
+        let policy = ctx.app.policy().await;
+        if !policy.document.zones.contains_key(&self.zone) {
+            return Err(AppError::rule(422, "zones.declared", format!("zone `{}` is not declared in the policy", self.zone)));
+        }
+        let facts = version_facts(&ctx, &self.project, &self.model, self.version).await?;
+        let pname = project_name(&ctx, &self.project).await?;
+        let g = gate(&ctx, &policy, &facts, &pname, &self.zone, true).await?;
+        if !g.passed {
+            return Err(refuse_gate(&ctx, &self.project, None, &g).await);
+        }
+        let (_, rule) = rule_for(&policy, &pname);
+        let now = ctx.now();
+        let r = ReleaseRecord {
+            id: ReleaseId::generate(now.0),
+            project: self.project.clone(),
+            model: facts.model.id.clone(),
+            version: self.version,
+            zone: self.zone,
+            kind: "release".into(),
+            reason: self.reason,
+            status: "pending".into(),
+            gate: json!({"passed": true, "checks": g.checks}).to_string(),
+            approvals_required: rule.map_or(1, |r| r.approvals),
+            approver_role: rule.map_or_else(|| Role::Approver.as_str().to_string(), |r| r.approver_role.clone()),
+            policy_version: policy.version,
+            created_by: ctx.principal.id.clone(),
+            created_at: now,
+            deployed_by: None,
+            deployed_at: None,
+            previous: None,
+            manifest: None,
+            needs_review: false,
+            reviewed_by: None,
+            reviewed_at: None,
+        };
+        ctx.store().create_release(&r).await?;
+        release_event(
+            &ctx,
+            "release.created",
+            "success",
+            &self.project,
+            Some(&r.id),
+            Some(r.reason.clone()),
+            json!({"model": facts.model.name, "version": r.version, "zone": r.zone, "gate": g.checks,
+                   "approvals_required": r.approvals_required, "approver_role": r.approver_role}),
+        )
+        .await?;
+        view(&ctx, r).await
+    }
+}
+
+pub struct GetRelease {
+    pub project: ProjectId,
+    pub id: ReleaseId,
+}
+
+impl Operation for GetRelease {
+    type Output = ReleaseView;
+    const ACTION: Action = Action::ReleaseRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let r = release_of(&ctx, &self.project, &self.id).await?;
+        view(&ctx, r).await
+    }
+}
+
+/// Releases of a project, newest first; `unreviewed` lists only break-glass deploys
+/// nobody has reviewed yet.
+pub struct ListReleases {
+    pub project: ProjectId,
+    pub page: Page,
+    pub unreviewed: bool,
+}
+
+impl Operation for ListReleases {
+    type Output = Vec<ReleaseView>;
+    const ACTION: Action = Action::ReleaseRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let rs = if self.unreviewed {
+            ctx.store().unreviewed_releases(&self.project).await?
+        } else {
+            ctx.store().list_releases(&self.project, &self.page).await?
+        };
+        let mut out = Vec::with_capacity(rs.len());
+        for r in rs {
+            out.push(view(&ctx, r).await?);
+        }
+        Ok(out)
+    }
+}
+
+/// An approver's decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Approve,
+    Reject,
+    Withdraw,
+}
+
+/// Approve, reject or withdraw an approval. The caller must hold the release rule's
+/// approver role in the project (Cedar has already required MFA), and may not be the
+/// author of the release or of the model version.
+pub struct DecideRelease {
+    pub project: ProjectId,
+    pub id: ReleaseId,
+    pub decision: Decision,
+    pub comment: String,
+}
+
+impl Operation for DecideRelease {
+    type Output = ReleaseView;
+    const ACTION: Action = Action::ReleaseApprove;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        crate::ops::text_ok("comment", &self.comment, 2000)?;
+        let verb = match self.decision {
+            Decision::Approve => "approved",
+            Decision::Reject => "rejected",
+            Decision::Withdraw => "approval-withdrawn",
+        };
+        let action = format!("release.{verb}");
+        if let Err((status, rule, message)) = self.decide(&ctx).await? {
+            release_event(&ctx, &action, "failure", &self.project, Some(&self.id), Some(message.clone()),
+                          json!({"rule": rule}))
+            .await?;
+            return Err(AppError::rule(status, rule, message));
+        }
+        release_event(
+            &ctx,
+            &action,
+            "success",
+            &self.project,
+            Some(&self.id),
+            Some(self.comment.clone()).filter(|c| !c.is_empty()),
+            json!({"mfa": ctx.principal.mfa}),
+        )
+        .await?;
+        let r = release_of(&ctx, &self.project, &self.id).await?;
+        view(&ctx, r).await
+    }
+}
+
+/// A refusal: status, rule, message.
+type Refusal = (u16, String, String);
+
+impl DecideRelease {
+    async fn decide(&self, ctx: &Authorized<'_>) -> Result<Result<(), Refusal>, AppError> {
+        let r = release_of(ctx, &self.project, &self.id).await?;
+        let state = |r: &ReleaseRecord| Err((409, "releases.state".to_string(), not_pending(r).to_string()));
+        if r.status != "pending" {
+            return Ok(state(&r));
+        }
+        if self.decision == Decision::Withdraw {
+            if !ctx.store().withdraw_approval(&r.id, &ctx.principal.id, ctx.now()).await? {
+                return Ok(Err((
+                    409,
+                    "releases.state".into(),
+                    "you have no standing approval on this release to withdraw".into(),
+                )));
+            }
+            return Ok(Ok(()));
+        }
+        let pname = project_name(ctx, &self.project).await?;
+        let (rule_name, _) = rule_for(&*ctx.app.policy().await, &pname);
+        let roles = ctx.project_roles(&self.project).await?;
+        if !roles.iter().any(|role| role.as_str() == r.approver_role) {
+            return Ok(Err((
+                403,
+                format!("releases.{rule_name}.approver_role"),
+                format!("approving releases in this project needs the `{}` role", r.approver_role),
+            )));
+        }
+        let model = model_name(ctx, &r.project, &r.model).await?;
+        let version = version_facts(ctx, &self.project, &model, r.version).await?.version;
+        if r.created_by == ctx.principal.id || version.created_by == ctx.principal.id {
+            return Ok(Err((
+                403,
+                "releases.separation-of-duties".into(),
+                "separation of duties: the author of a release or of its model version cannot approve or reject it"
+                    .into(),
+            )));
+        }
+        let a = ApprovalRecord {
+            approver: ctx.principal.id.clone(),
+            decision: if self.decision == Decision::Approve { "approve" } else { "reject" }.into(),
+            comment: self.comment.clone(),
+            mfa: ctx.principal.mfa,
+            at: ctx.now(),
+            withdrawn_at: None,
+        };
+        match ctx.store().decide_release(&r.id, &a).await {
+            Ok(true) => Ok(Ok(())),
+            Ok(false) => Ok(state(&release_of(ctx, &self.project, &self.id).await?)),
+            Err(warden_store::StoreError::Conflict(_)) => Ok(Err((
+                409,
+                "releases.one-decision-per-approver".into(),
+                "you already have a standing decision on this release (withdraw an approval to change it)".into(),
+            ))),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// What the manifest and the deploy need: the current end of the zone's history.
+struct ZoneEnd {
+    seq: u64,
+    release: Option<ReleaseRecord>,
+}
+
+async fn zone_end(ctx: &Authorized<'_>, zone: &str, r: &ReleaseRecord) -> Result<ZoneEnd, AppError> {
+    let history = ctx.store().zone_history(zone, &r.model).await?;
+    let Some(last) = history.last() else { return Ok(ZoneEnd { seq: 0, release: None }) };
+    let prev = ctx.store().get_release(&last.project, &last.release).await?;
+    Ok(ZoneEnd { seq: last.seq, release: prev })
+}
+
+/// Builds, signs and stores the deploy; records it. Shared by deploy, rollback and
+/// break-glass.
+async fn deploy(
+    ctx: &Authorized<'_>,
+    r: &ReleaseRecord,
+    facts: &VersionFacts,
+    g: &Gate,
+    approvals: &[ApprovalRecord],
+    break_glass: bool,
+) -> Result<ReleaseRecord, AppError> {
+    let end = zone_end(ctx, &r.zone, r).await?;
+    let now = ctx.now();
+    let files: Value = serde_json::from_str(&facts.artifact.manifest).unwrap_or(Value::Null);
+    let manifest = json!({
+        "kind": "warden.release-manifest/v1",
+        "release": r.id,
+        "release_kind": r.kind,
+        "project": r.project,
+        "model": {"id": facts.model.id, "name": facts.model.name},
+        "version": r.version,
+        "zone": r.zone,
+        "reason": r.reason,
+        "artifact": {
+            "id": facts.artifact.id,
+            "manifest_digest": facts.artifact.manifest_digest,
+            "files": files,
+        },
+        "data_classes": g.placement.facts.classes,
+        "gate": g.checks,
+        "evaluation": g.evaluation.as_ref().map(|e| json!({
+            "seq": e.seq, "metrics": e.metrics, "report": e.report, "dataset": e.dataset,
+            "added_by": e.added_by, "added_at": rfc3339(e.added_at),
+        })),
+        "approvals": approvals.iter().map(|a| json!({
+            "approver": a.approver, "at": rfc3339(a.at), "mfa": a.mfa, "comment": a.comment,
+        })).collect::<Vec<_>>(),
+        "break_glass": break_glass,
+        "previous": end.release.as_ref().map(|p| json!({"release": p.id, "version": p.version})),
+        "policy_version": r.policy_version,
+        "created_by": r.created_by,
+        "deployed_by": ctx.principal.id,
+        "deployed_at": rfc3339(now),
+    });
+    let canonical = warden_ledger::jcs::canonicalize(&manifest).map_err(|e| AppError::Internal(e.to_string()))?;
+    let text = String::from_utf8(canonical).map_err(|e| AppError::Internal(e.to_string()))?;
+    let signed = ctx.app.ledger().sign_note(&format!("{text}\n")).map_err(AppError::from)?;
+    let d = Deployment {
+        release: r.id.clone(),
+        project: r.project.clone(),
+        zone: r.zone.clone(),
+        model: r.model.clone(),
+        version: r.version,
+        approvers: approvals.iter().map(|a| a.approver.clone()).collect(),
+        after_seq: end.seq,
+        previous: end.release.as_ref().map(|p| p.id.clone()),
+        manifest: signed.clone(),
+        by: ctx.principal.id.clone(),
+        at: now,
+        break_glass,
+    };
+    if !ctx.store().deploy_release(&d).await? {
+        return Err(AppError::rule(
+            409,
+            "releases.serialised",
+            "the release, its approvals or the zone changed while deploying; nothing was deployed, try again",
+        ));
+    }
+    let digest = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(signed.as_bytes()));
+    release_event(
+        ctx,
+        if break_glass { "release.break-glass" } else { "release.deployed" },
+        "success",
+        &r.project,
+        Some(&r.id),
+        Some(r.reason.clone()),
+        json!({"zone": r.zone, "model": facts.model.name, "version": r.version,
+               "previous": manifest["previous"], "manifest_digest": format!("sha256:{digest}"), "manifest": manifest}),
+    )
+    .await?;
+    release_of(ctx, &r.project, &r.id).await
+}
+
+fn standing(approvals: &[ApprovalRecord]) -> Vec<ApprovalRecord> {
+    approvals.iter().filter(|a| a.decision == "approve" && a.withdrawn_at.is_none()).cloned().collect()
+}
+
+/// Deploys a pending release that has its approvals, after running the gate again
+/// (the policy, expiry dates and evidence may have changed since it was created).
+pub struct DeployRelease {
+    pub project: ProjectId,
+    pub id: ReleaseId,
+}
+
+impl Operation for DeployRelease {
+    type Output = ReleaseView;
+    const ACTION: Action = Action::ReleaseDeploy;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let r = release_of(&ctx, &self.project, &self.id).await?;
+        if r.status != "pending" {
+            return Err(not_pending(&r));
+        }
+        let model = model_name(&ctx, &r.project, &r.model).await?;
+        let facts = version_facts(&ctx, &self.project, &model, r.version).await?;
+        let policy = ctx.app.policy().await;
+        let pname = project_name(&ctx, &self.project).await?;
+        let g = gate(&ctx, &policy, &facts, &pname, &r.zone, true).await?;
+        if !g.passed {
+            return Err(refuse_gate(&ctx, &self.project, Some(&r.id), &g).await);
+        }
+        let approvals = standing(&ctx.store().list_approvals(&r.id).await?);
+        if approvals.len() < r.approvals_required as usize {
+            let (rule_name, _) = rule_for(&policy, &pname);
+            let message = format!(
+                "release {} needs {} approval{} from the `{}` role and has {}",
+                r.id,
+                r.approvals_required,
+                if r.approvals_required == 1 { "" } else { "s" },
+                r.approver_role,
+                approvals.len()
+            );
+            release_event(&ctx, "release.deployed", "failure", &self.project, Some(&r.id), Some(message.clone()),
+                          json!({"rule": format!("releases.{rule_name}.approvals")}))
+            .await?;
+            return Err(AppError::rule(409, format!("releases.{rule_name}.approvals"), message));
+        }
+        let done = deploy(&ctx, &r, &facts, &g, &approvals, false).await?;
+        view(&ctx, done).await
+    }
+}
+
+/// Returns a zone to the release that was active before the current one, as a release
+/// of its own (kind `rollback`). The target was approved for this zone before, so it
+/// needs no new approvals, but the gate runs again.
+pub struct RollbackRelease {
+    pub project: ProjectId,
+    pub zone: String,
+    pub model: String,
+    pub reason: String,
+}
+
+impl Operation for RollbackRelease {
+    type Output = ReleaseView;
+    const ACTION: Action = Action::ReleaseRollback;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        reason_ok("reason", &self.reason, 1)?;
+        let m = ctx
+            .store()
+            .get_model(&self.project, &self.model)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("model `{}`", self.model)))?;
+        let history = ctx.store().zone_history(&self.zone, &m.id).await?;
+        let Some(current) = history.last() else {
+            return Err(AppError::rule(
+                409,
+                "releases.rollback-target",
+                format!("model `{}` has never been deployed to zone `{}`", self.model, self.zone),
+            ));
+        };
+        let current = release_of(&ctx, &self.project, &current.release).await?;
+        let Some(target_id) = current.previous.clone() else {
+            return Err(AppError::rule(
+                409,
+                "releases.rollback-target",
+                format!("release {} was the first in zone `{}`; there is nothing to roll back to", current.id, self.zone),
+            ));
+        };
+        let target = release_of(&ctx, &self.project, &target_id).await?;
+        let facts = version_facts(&ctx, &self.project, &self.model, target.version).await?;
+        let policy = ctx.app.policy().await;
+        let pname = project_name(&ctx, &self.project).await?;
+        let g = gate(&ctx, &policy, &facts, &pname, &self.zone, false).await?;
+        if !g.passed {
+            return Err(refuse_gate(&ctx, &self.project, None, &g).await);
+        }
+        let now = ctx.now();
+        let r = ReleaseRecord {
+            id: ReleaseId::generate(now.0),
+            project: self.project.clone(),
+            model: m.id.clone(),
+            version: target.version,
+            zone: self.zone.clone(),
+            kind: "rollback".into(),
+            reason: self.reason,
+            status: "pending".into(),
+            gate: json!({"passed": true, "checks": g.checks, "rolls_back": current.id, "restores": target.id})
+                .to_string(),
+            approvals_required: 0,
+            approver_role: target.approver_role.clone(),
+            policy_version: policy.version,
+            created_by: ctx.principal.id.clone(),
+            created_at: now,
+            deployed_by: None,
+            deployed_at: None,
+            previous: None,
+            manifest: None,
+            needs_review: false,
+            reviewed_by: None,
+            reviewed_at: None,
+        };
+        ctx.store().create_release(&r).await?;
+        match deploy(&ctx, &r, &facts, &g, &[], false).await {
+            Ok(done) => view(&ctx, done).await,
+            Err(e) => {
+                ctx.store().close_release(&r.id, "superseded").await?;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// An emergency deploy: needs a justification, skips approvals (and, flagged, the
+/// evaluation threshold) but never placement; flagged for review until someone other
+/// than its author reviews it.
+pub struct BreakGlass {
+    pub project: ProjectId,
+    pub model: String,
+    pub version: u64,
+    pub zone: String,
+    pub justification: String,
+}
+
+impl Operation for BreakGlass {
+    type Output = ReleaseView;
+    const ACTION: Action = Action::ReleaseBreakGlass;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        reason_ok("justification", &self.justification, 20)?;
+        let policy = ctx.app.policy().await;
+        if !policy.document.zones.contains_key(&self.zone) {
+            return Err(AppError::rule(422, "zones.declared", format!("zone `{}` is not declared in the policy", self.zone)));
+        }
+        let facts = version_facts(&ctx, &self.project, &self.model, self.version).await?;
+        let pname = project_name(&ctx, &self.project).await?;
+        let g = gate(&ctx, &policy, &facts, &pname, &self.zone, false).await?;
+        if !g.passed {
+            return Err(refuse_gate(&ctx, &self.project, None, &g).await);
+        }
+        let now = ctx.now();
+        let r = ReleaseRecord {
+            id: ReleaseId::generate(now.0),
+            project: self.project.clone(),
+            model: facts.model.id.clone(),
+            version: self.version,
+            zone: self.zone,
+            kind: "break-glass".into(),
+            reason: self.justification,
+            status: "pending".into(),
+            gate: json!({"passed": true, "checks": g.checks}).to_string(),
+            approvals_required: 0,
+            approver_role: Role::Approver.as_str().into(),
+            policy_version: policy.version,
+            created_by: ctx.principal.id.clone(),
+            created_at: now,
+            deployed_by: None,
+            deployed_at: None,
+            previous: None,
+            manifest: None,
+            needs_review: false,
+            reviewed_by: None,
+            reviewed_at: None,
+        };
+        ctx.store().create_release(&r).await?;
+        match deploy(&ctx, &r, &facts, &g, &[], true).await {
+            Ok(done) => view(&ctx, done).await,
+            Err(e) => {
+                ctx.store().close_release(&r.id, "superseded").await?;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// Clears the review flag of a break-glass deploy; not by its author.
+pub struct ReviewRelease {
+    pub project: ProjectId,
+    pub id: ReleaseId,
+    pub comment: String,
+}
+
+impl Operation for ReviewRelease {
+    type Output = ReleaseView;
+    const ACTION: Action = Action::ReleaseReview;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        reason_ok("comment", &self.comment, 1)?;
+        let r = release_of(&ctx, &self.project, &self.id).await?;
+        if r.created_by == ctx.principal.id {
+            return Err(AppError::rule(
+                403,
+                "releases.separation-of-duties",
+                "separation of duties: the author of a break-glass deploy cannot review it",
+            ));
+        }
+        if !ctx.store().review_release(&r.id, &ctx.principal.id, ctx.now()).await? {
+            return Err(AppError::rule(409, "releases.state", format!("release {} is not awaiting review", r.id)));
+        }
+        release_event(&ctx, "release.reviewed", "success", &self.project, Some(&r.id), Some(self.comment), json!({}))
+            .await?;
+        let r = release_of(&ctx, &self.project, &self.id).await?;
+        view(&ctx, r).await
+    }
+}
+
+/// One model's active version in a zone at a moment.
+#[derive(Debug, Clone)]
+pub struct ActiveView {
+    pub model: String,
+    pub deployment: warden_store::DeploymentRecord,
+    pub release: ReleaseRecord,
+}
+
+/// Which version of each of the project's models was active in a zone at `at`.
+pub struct ActiveReleases {
+    pub project: ProjectId,
+    pub zone: String,
+    pub at: Timestamp,
+}
+
+impl Operation for ActiveReleases {
+    type Output = Vec<ActiveView>;
+    const ACTION: Action = Action::ReleaseRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let mut out = Vec::new();
+        for d in ctx.store().active_in_zone(&self.zone, Some(&self.project), self.at).await? {
+            let release = release_of(&ctx, &self.project, &d.release).await?;
+            out.push(ActiveView { model: model_name(&ctx, &self.project, &d.model).await?, deployment: d, release });
+        }
+        Ok(out)
+    }
+}
+
+/// Classes a version may declare: those of the policy in force.
+pub(crate) async fn classes_ok(app: &App, classes: &[String]) -> Result<(), AppError> {
+    let policy = app.policy().await;
+    let unknown: BTreeSet<&String> = classes.iter().filter(|c| !policy.document.data_classes.contains_key(*c)).collect();
+    if let Some(c) = unknown.first() {
+        let known: Vec<&str> = policy.document.data_classes.keys().map(String::as_str).collect();
+        return Err(AppError::rule(
+            422,
+            "data_classes.declared",
+            format!("data class `{c}` is not declared in the policy (declared: {})", known.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
+fn rfc3339(t: Timestamp) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1_000_000)
+        .ok()
+        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
