@@ -523,6 +523,10 @@ pub struct CreateModelVersionRequest {
     /// Datasets it was trained or evaluated on (catalog names or URIs), when known.
     #[serde(default)]
     pub datasets: Vec<String>,
+    /// Data classes the version carries, declared by its author (classes of the policy
+    /// document); placement requires every one of them to allow the zone.
+    #[serde(default)]
+    pub data_classes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -534,6 +538,8 @@ pub struct ModelVersion {
     pub runs: Vec<String>,
     #[serde(default)]
     pub datasets: Vec<String>,
+    #[serde(default)]
+    pub data_classes: Vec<String>,
     /// Aliases pointing at this version.
     #[serde(default)]
     pub aliases: Vec<String>,
@@ -626,4 +632,250 @@ pub struct Signer {
 pub struct SignerQuery {
     /// Also list the signers of this project.
     pub project: Option<String>,
+}
+
+/// A version of the policy document.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PolicyVersion {
+    /// 0 for the built-in default before any version is stored.
+    pub version: u64,
+    pub digest: String,
+    pub comment: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// For a rollback: the version whose text this is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restored_from: Option<u64>,
+    /// The YAML (only when one version is asked for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub document: Option<String>,
+    /// The Cedar policies compiled from it (only for the version in force).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compiled: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ApplyPolicyRequest {
+    /// The whole document, YAML.
+    pub document: String,
+    #[serde(default)]
+    pub comment: String,
+    /// Validate and show the changes without applying.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ApplyPolicyResult {
+    /// The new version; absent for a dry run or when nothing changed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<u64>,
+    pub previous: u64,
+    pub dry_run: bool,
+    /// One line per changed setting: `+ path: value`, `- path: value`, `~ path: old -> new`.
+    pub changes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackPolicyRequest {
+    pub version: u64,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// A placement question. Either name a model version (`project`, `model`, `version`)
+/// or give the facts (`classes`, `signed`, …); `zone` always.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExplainRequest {
+    pub zone: String,
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub version: Option<u64>,
+    #[serde(default)]
+    pub classes: Vec<String>,
+    #[serde(default)]
+    pub signed: Option<bool>,
+    #[serde(default)]
+    pub scan_verdict: Option<String>,
+    #[serde(default)]
+    pub expired: Option<bool>,
+    /// Defaults to the zone itself.
+    #[serde(default)]
+    pub permitted_zones: Option<Vec<String>>,
+}
+
+/// The facts a placement was decided on.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PlacementFacts {
+    pub zone: String,
+    pub classes: Vec<String>,
+    pub signed: bool,
+    pub scan_verdict: String,
+    pub expired: bool,
+    pub permitted_zones: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Explanation {
+    pub allowed: bool,
+    /// The rules that decided: the forbids that denied, or the permit that allowed.
+    pub rules: Vec<String>,
+    pub reasons: Vec<String>,
+    pub explanation: String,
+    pub facts: PlacementFacts,
+    pub policy_version: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddEvaluationRequest {
+    /// Metric name → value, e.g. `{"auc": 0.91}`.
+    pub metrics: std::collections::BTreeMap<String, f64>,
+    /// `sha256:<hex>` of a report uploaded as a blob of the project.
+    #[serde(default)]
+    pub report: Option<String>,
+    /// The evaluation dataset (catalog name or URI).
+    #[serde(default)]
+    pub dataset: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Evaluation {
+    pub model: String,
+    pub version: u64,
+    pub seq: u64,
+    pub metrics: std::collections::BTreeMap<String, f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
+    pub added_by: String,
+    pub added_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateReleaseRequest {
+    pub model: String,
+    pub version: u64,
+    pub zone: String,
+    /// Why: kept on record.
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakGlassRequest {
+    pub model: String,
+    pub version: u64,
+    pub zone: String,
+    /// Mandatory (at least 20 characters); the deploy stays flagged until reviewed.
+    pub justification: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RollbackReleaseRequest {
+    pub zone: String,
+    pub model: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseDecisionRequest {
+    #[serde(default)]
+    pub comment: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Approval {
+    pub approver: String,
+    /// `approve` or `reject`.
+    pub decision: String,
+    pub comment: String,
+    pub mfa: bool,
+    pub at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub withdrawn_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Release {
+    pub id: String,
+    pub project: String,
+    pub model: String,
+    pub version: u64,
+    pub zone: String,
+    /// `release`, `rollback` or `break-glass`.
+    pub kind: String,
+    pub reason: String,
+    /// `pending`, `rejected`, `deployed` or `superseded`.
+    pub status: String,
+    /// The automated gate's checks.
+    pub gate: serde_json::Value,
+    pub approvals_required: u32,
+    pub approver_role: String,
+    pub approvals: Vec<Approval>,
+    pub policy_version: u64,
+    pub created_by: String,
+    pub created_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployed_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous: Option<String>,
+    /// The release manifest as a C2SP signed note (canonical JSON, then the signature
+    /// by the instance key; verify with `GET /api/v1/audit/public-key`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<String>,
+    pub needs_review: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reviewed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReleaseQuery {
+    #[serde(default)]
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub limit: Option<u32>,
+    /// Only break-glass deploys not yet reviewed.
+    #[serde(default)]
+    pub unreviewed: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ActiveQuery {
+    pub zone: String,
+    /// RFC 3339; defaults to now.
+    #[serde(default)]
+    pub at: Option<String>,
+}
+
+/// A model's active version in a zone at a moment.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ActiveRelease {
+    pub zone: String,
+    pub model: String,
+    pub version: u64,
+    pub release: String,
+    pub kind: String,
+    pub deployed_at: String,
+    pub deployed_by: Option<String>,
 }

@@ -27,7 +27,7 @@ use warden_store::Store;
 
 pub use authn::{LoginInput, LoginOutput};
 pub use error::AppError;
-pub use warden_policy::{Action, Resource};
+pub use warden_policy::{Action, Placement, Resource};
 
 /// The source of time. Tests may supply their own.
 pub trait Clock: Send + Sync + 'static {
@@ -138,7 +138,10 @@ impl Authorized<'_> {
     }
 
     /// The caller's roles in a project, narrowed by its credential.
-    pub async fn project_roles(&self, project: &warden_core::ProjectId) -> Result<std::collections::BTreeSet<Role>, AppError> {
+    pub async fn project_roles(
+        &self,
+        project: &warden_core::ProjectId,
+    ) -> Result<std::collections::BTreeSet<Role>, AppError> {
         let roles = self.app.store.project_roles(project, &self.principal.id).await?;
         Ok(self.principal.narrow_project_roles(project, roles))
     }

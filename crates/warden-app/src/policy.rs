@@ -240,6 +240,25 @@ impl Operation for ListPolicyVersions {
     }
 }
 
+/// One stored version, with its text.
+pub struct GetPolicyVersion {
+    pub version: u64,
+}
+
+impl Operation for GetPolicyVersion {
+    type Output = PolicyVersionRecord;
+    const ACTION: Action = Action::PolicyRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        ctx.store()
+            .get_policy_version(self.version)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("policy version {}", self.version)))
+    }
+}
+
 /// What applying (or a dry run) did.
 #[derive(Debug, Clone)]
 pub struct ApplyOutcome {
@@ -346,7 +365,11 @@ impl Operation for RollbackPolicy {
         comment_ok(&self.comment)?;
         let base = ctx.app.reload_policy().await?;
         if self.version == base.version {
-            return Err(AppError::rule(409, "policy.versions", format!("version {} is already in force", self.version)));
+            return Err(AppError::rule(
+                409,
+                "policy.versions",
+                format!("version {} is already in force", self.version),
+            ));
         }
         let Some(old) = ctx.store().get_policy_version(self.version).await? else {
             return Err(AppError::NotFound(format!("policy version {}", self.version)));

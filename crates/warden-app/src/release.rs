@@ -31,17 +31,18 @@ pub(crate) struct VersionFacts {
 
 /// Whether intake verified a signature (detached, or an OpenSSF model-signing bundle).
 fn signed(evidence: &Value) -> bool {
-    let detached = evidence["signatures"]
-        .as_array()
-        .is_some_and(|s| s.iter().any(|s| s["verified"].as_bool() == Some(true)));
-    detached || evidence["model_signing"]["verified"].as_bool() == Some(true)
+    let verified = |v: &Value| v.pointer("/verified").and_then(Value::as_bool) == Some(true);
+    let detached = evidence.pointer("/signatures").and_then(Value::as_array).is_some_and(|s| s.iter().any(verified));
+    detached || evidence.pointer("/model_signing").is_some_and(verified)
 }
 
 /// `safe` when intake admitted the artifact and no file scan found it unsafe.
 fn scan_verdict(a: &ArtifactRecord) -> &'static str {
-    let unsafe_file = a.evidence["scans"]
-        .as_array()
-        .is_some_and(|s| s.iter().any(|s| s["verdict"].as_str() == Some("unsafe")));
+    let unsafe_file = a
+        .evidence
+        .pointer("/scans")
+        .and_then(Value::as_array)
+        .is_some_and(|s| s.iter().any(|s| s.pointer("/verdict").and_then(Value::as_str) == Some("unsafe")));
     if a.verdict == "admitted" && !unsafe_file {
         "safe"
     } else {
@@ -55,7 +56,8 @@ pub(crate) async fn version_facts(
     model: &str,
     version: u64,
 ) -> Result<VersionFacts, AppError> {
-    let m = ctx.store().get_model(project, model).await?.ok_or_else(|| AppError::NotFound(format!("model `{model}`")))?;
+    let m =
+        ctx.store().get_model(project, model).await?.ok_or_else(|| AppError::NotFound(format!("model `{model}`")))?;
     let v = ctx
         .store()
         .list_model_versions(&m.id)
@@ -74,8 +76,11 @@ pub(crate) async fn version_facts(
 /// The placement facts of a model version for a zone: its classes (declared; the
 /// catalog adds those of its datasets) and its artifact's evidence.
 pub(crate) fn placement(f: &VersionFacts, zone: &str, now: Timestamp) -> Placement {
-    let permitted = f.artifact.evidence["metadata"]["permitted_zones"]
-        .as_array()
+    let permitted = f
+        .artifact
+        .evidence
+        .pointer("/metadata/permitted_zones")
+        .and_then(Value::as_array)
         .map(|z| z.iter().filter_map(Value::as_str).map(str::to_string).collect())
         .unwrap_or_default();
     Placement {
@@ -229,7 +234,9 @@ async fn refuse_gate(ctx: &Authorized<'_>, project: &ProjectId, release: Option<
 
 fn reason_ok(field: &str, reason: &str, min: usize) -> Result<(), AppError> {
     if reason.trim().chars().count() < min {
-        return Err(AppError::Invalid(format!("`{field}` is required (at least {min} characters) and is kept on record")));
+        return Err(AppError::Invalid(format!(
+            "`{field}` is required (at least {min} characters) and is kept on record"
+        )));
     }
     crate::ops::text_ok(field, reason, 2000)
 }
@@ -321,12 +328,7 @@ async fn model_name(ctx: &Authorized<'_>, project: &ProjectId, id: &warden_core:
 }
 
 async fn project_name(ctx: &Authorized<'_>, project: &ProjectId) -> Result<String, AppError> {
-    Ok(ctx
-        .store()
-        .get_project(project)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("project {project}")))?
-        .name)
+    Ok(ctx.store().get_project(project).await?.ok_or_else(|| AppError::NotFound(format!("project {project}")))?.name)
 }
 
 async fn release_of(ctx: &Authorized<'_>, project: &ProjectId, id: &ReleaseId) -> Result<ReleaseRecord, AppError> {
@@ -334,7 +336,11 @@ async fn release_of(ctx: &Authorized<'_>, project: &ProjectId, id: &ReleaseId) -
 }
 
 fn not_pending(r: &ReleaseRecord) -> AppError {
-    AppError::rule(409, "releases.state", format!("release {} is {}; only a pending release can change", r.id, r.status))
+    AppError::rule(
+        409,
+        "releases.state",
+        format!("release {} is {}; only a pending release can change", r.id, r.status),
+    )
 }
 
 /// `warden release create`: runs the gate and, when it passes, records a pending
@@ -358,7 +364,11 @@ impl Operation for CreateRelease {
         reason_ok("reason", &self.reason, 1)?;
         let policy = ctx.app.policy().await;
         if !policy.document.zones.contains_key(&self.zone) {
-            return Err(AppError::rule(422, "zones.declared", format!("zone `{}` is not declared in the policy", self.zone)));
+            return Err(AppError::rule(
+                422,
+                "zones.declared",
+                format!("zone `{}` is not declared in the policy", self.zone),
+            ));
         }
         let facts = version_facts(&ctx, &self.project, &self.model, self.version).await?;
         let pname = project_name(&ctx, &self.project).await?;
@@ -485,8 +495,15 @@ impl Operation for DecideRelease {
         };
         let action = format!("release.{verb}");
         if let Err((status, rule, message)) = self.decide(&ctx).await? {
-            release_event(&ctx, &action, "failure", &self.project, Some(&self.id), Some(message.clone()),
-                          json!({"rule": rule}))
+            release_event(
+                &ctx,
+                &action,
+                "failure",
+                &self.project,
+                Some(&self.id),
+                Some(message.clone()),
+                json!({"rule": rule}),
+            )
             .await?;
             return Err(AppError::rule(status, rule, message));
         }
@@ -609,7 +626,9 @@ async fn deploy(
         "data_classes": g.placement.facts.classes,
         "gate": g.checks,
         "evaluation": g.evaluation.as_ref().map(|e| json!({
-            "seq": e.seq, "metrics": e.metrics, "report": e.report, "dataset": e.dataset,
+            // As decimal strings: canonical JSON here carries only integers.
+            "seq": e.seq, "metrics": e.metrics.iter().map(|(k, v)| (k.clone(), v.to_string())).collect::<BTreeMap<_, _>>(),
+            "report": e.report, "dataset": e.dataset,
             "added_by": e.added_by, "added_at": rfc3339(e.added_at),
         })),
         "approvals": approvals.iter().map(|a| json!({
@@ -655,7 +674,7 @@ async fn deploy(
         Some(&r.id),
         Some(r.reason.clone()),
         json!({"zone": r.zone, "model": facts.model.name, "version": r.version,
-               "previous": manifest["previous"], "manifest_digest": format!("sha256:{digest}"), "manifest": manifest}),
+               "previous": manifest.get("previous"), "manifest_digest": format!("sha256:{digest}"), "manifest": manifest}),
     )
     .await?;
     release_of(ctx, &r.project, &r.id).await
@@ -702,8 +721,15 @@ impl Operation for DeployRelease {
                 r.approver_role,
                 approvals.len()
             );
-            release_event(&ctx, "release.deployed", "failure", &self.project, Some(&r.id), Some(message.clone()),
-                          json!({"rule": format!("releases.{rule_name}.approvals")}))
+            release_event(
+                &ctx,
+                "release.deployed",
+                "failure",
+                &self.project,
+                Some(&r.id),
+                Some(message.clone()),
+                json!({"rule": format!("releases.{rule_name}.approvals")}),
+            )
             .await?;
             return Err(AppError::rule(409, format!("releases.{rule_name}.approvals"), message));
         }
@@ -748,7 +774,10 @@ impl Operation for RollbackRelease {
             return Err(AppError::rule(
                 409,
                 "releases.rollback-target",
-                format!("release {} was the first in zone `{}`; there is nothing to roll back to", current.id, self.zone),
+                format!(
+                    "release {} was the first in zone `{}`; there is nothing to roll back to",
+                    current.id, self.zone
+                ),
             ));
         };
         let target = release_of(&ctx, &self.project, &target_id).await?;
@@ -816,7 +845,11 @@ impl Operation for BreakGlass {
         reason_ok("justification", &self.justification, 20)?;
         let policy = ctx.app.policy().await;
         if !policy.document.zones.contains_key(&self.zone) {
-            return Err(AppError::rule(422, "zones.declared", format!("zone `{}` is not declared in the policy", self.zone)));
+            return Err(AppError::rule(
+                422,
+                "zones.declared",
+                format!("zone `{}` is not declared in the policy", self.zone),
+            ));
         }
         let facts = version_facts(&ctx, &self.project, &self.model, self.version).await?;
         let pname = project_name(&ctx, &self.project).await?;
@@ -926,7 +959,8 @@ impl Operation for ActiveReleases {
 /// Classes a version may declare: those of the policy in force.
 pub(crate) async fn classes_ok(app: &App, classes: &[String]) -> Result<(), AppError> {
     let policy = app.policy().await;
-    let unknown: BTreeSet<&String> = classes.iter().filter(|c| !policy.document.data_classes.contains_key(*c)).collect();
+    let unknown: BTreeSet<&String> =
+        classes.iter().filter(|c| !policy.document.data_classes.contains_key(*c)).collect();
     if let Some(c) = unknown.first() {
         let known: Vec<&str> = policy.document.data_classes.keys().map(String::as_str).collect();
         return Err(AppError::rule(

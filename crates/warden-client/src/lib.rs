@@ -10,12 +10,29 @@ pub use warden_api::Problem;
 #[derive(Debug, thiserror::Error)]
 pub enum ClientError {
     /// The server answered with a problem document.
-    #[error("{}{}", .0.title, .0.detail.as_deref().map(|d| format!(": {d}")).unwrap_or_default())]
+    #[error("{}", describe(.0))]
     Problem(Problem),
     #[error("cannot reach Warden at {url}: {reason}")]
     Connect { url: String, reason: String },
     #[error("unexpected response from Warden (HTTP {status}): {body}")]
     Unexpected { status: u16, body: String },
+}
+
+/// A problem as one message: title, detail, the rule that refused, and every located
+/// error of a submitted document on its own line.
+fn describe(p: &Problem) -> String {
+    let mut s = p.title.clone();
+    if let Some(d) = &p.detail {
+        s.push_str(": ");
+        s.push_str(d);
+    }
+    if let Some(r) = &p.rule {
+        s.push_str(&format!(" [rule {r}]"));
+    }
+    for e in &p.errors {
+        s.push_str(&format!("\n  {}:{}: {}: {}", e.line, e.column, e.path, e.message));
+    }
+    s
 }
 
 impl ClientError {
@@ -505,6 +522,98 @@ impl Client {
         req: &api::CreateModelVersionRequest,
     ) -> Result<api::ModelVersion> {
         self.post(&format!("/api/v1/projects/{}/models/{}/versions", enc(project), enc(model)), req).await
+    }
+
+    pub async fn add_evaluation(
+        &self,
+        project: &str,
+        model: &str,
+        version: u64,
+        req: &api::AddEvaluationRequest,
+    ) -> Result<api::Evaluation> {
+        self.post(
+            &format!("/api/v1/projects/{}/models/{}/versions/{version}/evaluations", enc(project), enc(model)),
+            req,
+        )
+        .await
+    }
+
+    // ------------------------------------------------------------ policy document
+
+    pub async fn get_policy(&self) -> Result<api::PolicyVersion> {
+        self.get("/api/v1/policy").await
+    }
+
+    pub async fn apply_policy(&self, req: &api::ApplyPolicyRequest) -> Result<api::ApplyPolicyResult> {
+        self.put("/api/v1/policy", req).await
+    }
+
+    pub async fn policy_versions(&self) -> Result<Vec<api::PolicyVersion>> {
+        self.get("/api/v1/policy/versions").await
+    }
+
+    pub async fn policy_version(&self, version: u64) -> Result<api::PolicyVersion> {
+        self.get(&format!("/api/v1/policy/versions/{version}")).await
+    }
+
+    pub async fn rollback_policy(&self, req: &api::RollbackPolicyRequest) -> Result<api::ApplyPolicyResult> {
+        self.post("/api/v1/policy/rollback", req).await
+    }
+
+    pub async fn explain(&self, req: &api::ExplainRequest) -> Result<api::Explanation> {
+        self.post("/api/v1/policy/explain", req).await
+    }
+
+    // ------------------------------------------------------------ releases
+
+    fn releases(project: &str) -> String {
+        format!("/api/v1/projects/{}/releases", enc(project))
+    }
+
+    pub async fn create_release(&self, project: &str, req: &api::CreateReleaseRequest) -> Result<api::Release> {
+        self.post(&Self::releases(project), req).await
+    }
+
+    pub async fn list_releases(&self, project: &str, unreviewed: bool) -> Result<Vec<api::Release>> {
+        let q = if unreviewed { "?unreviewed=true" } else { "" };
+        self.get(&format!("{}{q}", Self::releases(project))).await
+    }
+
+    pub async fn get_release(&self, project: &str, id: &str) -> Result<api::Release> {
+        self.get(&format!("{}/{}", Self::releases(project), enc(id))).await
+    }
+
+    /// `verb`: `approve`, `reject`, `withdraw`, `deploy` or `review`.
+    pub async fn release_action(&self, project: &str, id: &str, verb: &str, comment: &str) -> Result<api::Release> {
+        let path = format!("{}/{}/{verb}", Self::releases(project), enc(id));
+        if verb == "deploy" {
+            return self
+                .send(self.http.post(format!("{}{path}", self.base)))
+                .await?
+                .ok_or(ClientError::Unexpected { status: 204, body: String::new() });
+        }
+        self.post(&path, &api::ReleaseDecisionRequest { comment: comment.to_string() }).await
+    }
+
+    pub async fn rollback_release(&self, project: &str, req: &api::RollbackReleaseRequest) -> Result<api::Release> {
+        self.post(&format!("{}/rollback", Self::releases(project)), req).await
+    }
+
+    pub async fn break_glass(&self, project: &str, req: &api::BreakGlassRequest) -> Result<api::Release> {
+        self.post(&format!("{}/break-glass", Self::releases(project)), req).await
+    }
+
+    pub async fn active_releases(
+        &self,
+        project: &str,
+        zone: &str,
+        at: Option<&str>,
+    ) -> Result<Vec<api::ActiveRelease>> {
+        let mut path = format!("{}/active?zone={}", Self::releases(project), enc(zone));
+        if let Some(at) = at {
+            path.push_str(&format!("&at={}", enc(at)));
+        }
+        self.get(&path).await
     }
 
     /// A version by number, alias or `latest`.

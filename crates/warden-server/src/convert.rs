@@ -191,6 +191,7 @@ pub fn model_version(m: &warden_store::ModelRecord, v: warden_app::ops::VersionV
         artifact: artifact(v.artifact),
         runs: v.version.lineage.runs,
         datasets: v.version.lineage.datasets,
+        data_classes: v.version.lineage.data_classes,
         aliases: v.aliases,
         tags: v.tags,
         created_by: v.version.created_by.to_string(),

@@ -58,7 +58,12 @@ impl From<AppError> for ApiError {
             AppError::Document { errors, .. } => {
                 problem.errors = errors
                     .into_iter()
-                    .map(|p| warden_api::DocumentError { line: p.line, column: p.column, path: p.path, message: p.message })
+                    .map(|p| warden_api::DocumentError {
+                        line: p.line,
+                        column: p.column,
+                        path: p.path,
+                        message: p.message,
+                    })
                     .collect()
             }
             _ => {}

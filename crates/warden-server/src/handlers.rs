@@ -834,7 +834,8 @@ pub async fn create_model_version(
     let project = c::project_id("id", &id)?;
     let artifact = warden_core::ArtifactId::parse(&req.artifact)
         .map_err(|e| ApiError::new(ProblemType::ValidationFailed, format!("`artifact`: {e}")))?;
-    let lineage = warden_store::VersionLineage { runs: req.runs, datasets: req.datasets };
+    let lineage =
+        warden_store::VersionLineage { runs: req.runs, datasets: req.datasets, data_classes: req.data_classes };
     let op = ops::AddModelVersion { project, model: name, artifact, lineage };
     let (m, version, artifact) = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     let view = ops::VersionView { version, artifact, aliases: Vec::new(), tags: Default::default() };

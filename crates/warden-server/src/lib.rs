@@ -11,6 +11,7 @@ mod gateway;
 mod handlers;
 mod metrics;
 pub mod openapi;
+mod releases;
 
 use std::sync::Arc;
 

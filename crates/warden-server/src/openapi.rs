@@ -129,6 +129,24 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("list_budgets", Some(Action::GatewayBudgetRead)),
     ("set_budget", Some(Action::GatewayBudgetSet)),
     ("delete_budget", Some(Action::GatewayBudgetSet)),
+    ("get_policy", Some(Action::PolicyRead)),
+    ("apply_policy", Some(Action::PolicyApply)),
+    ("list_policy_versions", Some(Action::PolicyRead)),
+    ("get_policy_version", Some(Action::PolicyRead)),
+    ("rollback_policy", Some(Action::PolicyRollback)),
+    ("explain_placement", Some(Action::PolicyExplain)),
+    ("add_evaluation", Some(Action::ModelEvaluationAdd)),
+    ("create_release", Some(Action::ReleaseCreate)),
+    ("list_releases", Some(Action::ReleaseRead)),
+    ("get_release", Some(Action::ReleaseRead)),
+    ("approve_release", Some(Action::ReleaseApprove)),
+    ("reject_release", Some(Action::ReleaseApprove)),
+    ("withdraw_approval", Some(Action::ReleaseApprove)),
+    ("deploy_release", Some(Action::ReleaseDeploy)),
+    ("review_release", Some(Action::ReleaseReview)),
+    ("rollback_release", Some(Action::ReleaseRollback)),
+    ("break_glass", Some(Action::ReleaseBreakGlass)),
+    ("active_releases", Some(Action::ReleaseRead)),
 ];
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -183,6 +201,22 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_inclusion))
         .routes(routes!(audit_consistency))
         .routes(routes!(audit_events))
+        .routes(routes!(crate::releases::get_policy, crate::releases::apply_policy))
+        .routes(routes!(crate::releases::list_policy_versions))
+        .routes(routes!(crate::releases::get_policy_version))
+        .routes(routes!(crate::releases::rollback_policy))
+        .routes(routes!(crate::releases::explain_placement))
+        .routes(routes!(crate::releases::add_evaluation))
+        .routes(routes!(crate::releases::list_releases, crate::releases::create_release))
+        .routes(routes!(crate::releases::get_release))
+        .routes(routes!(crate::releases::approve_release))
+        .routes(routes!(crate::releases::reject_release))
+        .routes(routes!(crate::releases::withdraw_approval))
+        .routes(routes!(crate::releases::deploy_release))
+        .routes(routes!(crate::releases::review_release))
+        .routes(routes!(crate::releases::rollback_release))
+        .routes(routes!(crate::releases::break_glass))
+        .routes(routes!(crate::releases::active_releases))
 }
 
 /// Adds the bearer scheme, requires it on every operation not marked public, and

@@ -117,6 +117,18 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::audit_cli::AuditCommand,
     },
+    /// Validate and apply a policy document (zones, data classes, release rules).
+    Apply(crate::release_cli::ApplyArgs),
+    /// The policy document: show, history, rollback, explain, check, test cases.
+    Policy {
+        #[command(subcommand)]
+        command: crate::release_cli::PolicyCommand,
+    },
+    /// Releases of model versions to zones: create, approve, deploy, roll back.
+    Release {
+        #[command(subcommand)]
+        command: crate::release_cli::ReleaseCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -559,6 +571,9 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
             }
         }
         Command::Audit { command } => crate::audit_cli::run(command, &g).await,
+        Command::Apply(args) => crate::release_cli::apply(args, &g).await,
+        Command::Policy { command } => crate::release_cli::policy(command, &g).await,
+        Command::Release { command } => crate::release_cli::release(command, &g).await,
         Command::Model { command } => crate::model_cli::run(command, &g).await,
         Command::Signer { command } => {
             let c = client(&g)?;

@@ -9,6 +9,7 @@ mod credentials;
 mod model_cli;
 mod output;
 mod redact_cli;
+mod release_cli;
 mod serve;
 
 use std::collections::BTreeMap;

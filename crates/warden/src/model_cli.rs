@@ -42,6 +42,26 @@ pub enum ModelCommand {
         /// A dataset it was trained or evaluated on (repeatable).
         #[arg(long = "dataset", value_name = "DATASET")]
         datasets: Vec<String>,
+        /// A zone the artifact may be placed in (repeatable).
+        #[arg(long = "zone", value_name = "ZONE")]
+        zones: Vec<String>,
+        /// A data class the model carries (repeatable; classes of the policy document).
+        #[arg(long = "data-class", value_name = "CLASS")]
+        data_classes: Vec<String>,
+    },
+    /// Attach evaluation evidence to NAME@VERSION: metrics, optionally a report file.
+    Evaluate {
+        reference: String,
+        /// METRIC=VALUE (repeatable), e.g. auc=0.91.
+        #[arg(long = "metric", value_name = "METRIC=VALUE", required = true)]
+        metrics: Vec<String>,
+        /// A report file, uploaded as a blob of the project and referenced by digest.
+        #[arg(long)]
+        report: Option<PathBuf>,
+        #[arg(long)]
+        dataset: Option<String>,
+        #[arg(long)]
+        project: String,
     },
     List {
         #[arg(long)]
@@ -162,6 +182,8 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
             model_signing_bundle,
             runs,
             datasets,
+            zones,
+            data_classes,
         } => {
             let bundle = match &model_signing_bundle {
                 Some(p) => {
@@ -216,12 +238,12 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                 source_uri,
                 licence,
                 model_card,
-                permitted_zones: Vec::new(),
+                permitted_zones: zones,
                 review_date: None,
                 expiry_date: expires,
             };
             let artifact = c.create_artifact(&project, &req).await?;
-            let req = api::CreateModelVersionRequest { artifact: artifact.id.clone(), runs, datasets };
+            let req = api::CreateModelVersionRequest { artifact: artifact.id.clone(), runs, datasets, data_classes };
             let v = c.create_model_version(&project, &name, &req).await?;
             if f == Format::Json {
                 return json(&v);
@@ -230,6 +252,41 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                 "{name} version {} (artifact {}, {}, manifest {})",
                 v.version, artifact.id, artifact.verdict, artifact.manifest_digest
             );
+            Ok(())
+        }
+        ModelCommand::Evaluate { reference, metrics, report, dataset, project } => {
+            let (name, version) = reference
+                .split_once('@')
+                .and_then(|(n, v)| Some((n.to_string(), v.parse::<u64>().ok()?)))
+                .ok_or_else(|| anyhow!("`{reference}`: write NAME@VERSION with a version number"))?;
+            let mut parsed = std::collections::BTreeMap::new();
+            for m in &metrics {
+                let (k, v) = m.split_once('=').ok_or_else(|| anyhow!("`{m}`: write METRIC=VALUE"))?;
+                let v: f64 = v.trim().parse().map_err(|_| anyhow!("`{m}`: the value must be a number"))?;
+                parsed.insert(k.trim().to_string(), v);
+            }
+            let report = match report {
+                Some(path) => {
+                    let (digest, _) = warden_client::file_digest(&path)
+                        .await
+                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    c.upload_blob(&project, &digest, &path).await?;
+                    Some(digest)
+                }
+                None => None,
+            };
+            let e = c
+                .add_evaluation(
+                    &project,
+                    &name,
+                    version,
+                    &api::AddEvaluationRequest { metrics: parsed, report, dataset },
+                )
+                .await?;
+            if f == Format::Json {
+                return json(&e);
+            }
+            println!("evaluation {} attached to {name}@{version}", e.seq);
             Ok(())
         }
         ModelCommand::List { project } => {

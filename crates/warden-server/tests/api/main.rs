@@ -9,4 +9,5 @@ mod input;
 mod oidc;
 mod outage;
 mod registry;
+mod releases;
 mod routes;

@@ -38,7 +38,8 @@ fn every_operation_declares_an_action_and_every_action_has_a_route() {
     for a in Action::ALL {
         // `project.list-all` is asked inside `project.list` (may the listing include
         // everything?), not by a route of its own.
-        if *a == Action::ProjectListAll {
+        // `model.place` is the placement question release gates and explain ask.
+        if *a == Action::ProjectListAll || *a == Action::ModelPlace {
             continue;
         }
         assert!(seen.contains(a), "action {} has no route", a.as_str());
@@ -52,8 +53,16 @@ fn every_operation_declares_an_action_and_every_action_has_a_route() {
 const PUBLIC: &[&str] = &["login", "audit_public_key"];
 
 /// Actions every authenticated caller holds (on itself); they have no 403 case.
-const FOR_EVERYONE: &[&str] =
-    &["whoami", "totp.enrol", "totp.confirm", "token.list", "project.list", "audit.checkpoint"];
+const FOR_EVERYONE: &[&str] = &[
+    "whoami",
+    "totp.enrol",
+    "totp.confirm",
+    "token.list",
+    "project.list",
+    "audit.checkpoint",
+    "policy.read",
+    "policy.explain",
+];
 
 struct Fixture {
     project: String,
@@ -90,6 +99,7 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{upload}", "upl_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         .replace("{alias}", "champion")
         .replace("{key}", "stage")
+        .replace("{release}", "rel_01ARZ3NDEKTSV4RRFFQ69G5FAV")
 }
 
 /// Required query parameters, so the 403 case is not a 400.
@@ -100,6 +110,7 @@ fn sample_query(op: &str) -> &'static str {
         "complete_upload" => "?digest=sha256:0000000000000000000000000000000000000000000000000000000000000000",
         "audit_inclusion" => "?index=0&tree_size=1",
         "audit_consistency" => "?from=1&to=2",
+        "active_releases" => "?zone=standard-ai",
         _ => "",
     }
 }
@@ -126,6 +137,16 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "chat_completions" => json!({"model": "mock", "messages": []}),
         "embeddings" => json!({"model": "mock", "input": "x"}),
         "set_model_tag" => json!({"value": "v"}),
+        "apply_policy" => json!({"document": "zones: {}", "dry_run": true}),
+        "rollback_policy" => json!({"version": 1}),
+        "explain_placement" => json!({"zone": "standard-ai"}),
+        "add_evaluation" => json!({"metrics": {"auc": 0.9}}),
+        "create_release" => json!({"model": "m", "version": 1, "zone": "standard-ai", "reason": "r"}),
+        "approve_release" | "reject_release" | "withdraw_approval" | "review_release" => json!({"comment": "c"}),
+        "rollback_release" => json!({"zone": "standard-ai", "model": "m", "reason": "r"}),
+        "break_glass" => {
+            json!({"model": "m", "version": 1, "zone": "standard-ai", "justification": "production is down, see INC-1"})
+        }
         _ => return None,
     })
 }

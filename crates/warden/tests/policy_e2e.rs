@@ -1,0 +1,134 @@
+//! End to end: the policy document through the real CLI and server: the shipped default
+//! on a new data directory, `apply -f` with `--dry-run`, located errors and a non-zero
+//! exit, history and rollback, `policy explain`, `policy test`, and a release refused by
+//! the gate.
+
+mod common;
+
+use common::*;
+
+const DOC: &str = "\
+zones:
+  standard-ai: {region: us-east}
+  hipaa-ai: {region: us-east, ingress: private_only, egress: {default: deny}, require_signed_artifacts: true}
+data_classes:
+  public: {allowed_zones: [standard-ai, hipaa-ai]}
+  ephi: {allowed_zones: [hipaa-ai], prohibit_external_llm_calls: true}
+releases:
+  default: {approvals: 1, approver_role: approver}
+";
+
+const CASES: &str = "\
+- name: ePHI stays in the HIPAA zone
+  zone: standard-ai
+  classes: [ephi]
+  expect: deny
+  rule: data_classes.ephi.allowed_zones
+- name: signed ePHI model may run in hipaa-ai
+  zone: hipaa-ai
+  classes: [ephi]
+  expect: allow
+";
+
+#[test]
+fn policy_documents_through_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(&tmp.path().join("data"), None, Some(BOOTSTRAP));
+    let cli = Cli { config_dir: tmp.path().join("cli") };
+    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
+    let secret = cli.json(&["totp", "enrol"])["secret"].as_str().unwrap().to_string();
+    cli.ok(&["totp", "confirm", &totp_code(&secret)]);
+
+    // The shipped default is in force on a new data directory.
+    let shown = cli.ok(&["policy", "show"]);
+    assert!(shown.contains("regulated-ai-eu") && shown.contains("cardholder_data"), "{shown}");
+    let compiled = cli.ok(&["policy", "show", "--compiled"]);
+    assert!(compiled.contains("@id(\"zones.hipaa-ai.require_signed_artifacts\")"), "{compiled}");
+
+    // A broken document: every problem with its line, a non-zero exit, nothing applied.
+    let bad = tmp.path().join("bad.yaml");
+    std::fs::write(
+        &bad,
+        DOC.replace("region: us-east}", "region: us-east, colour: red}")
+            .replace("[hipaa-ai], prohibit", "[nowhere], prohibit"),
+    )
+    .unwrap();
+    let out = cli.run(&["apply", "-f", bad.to_str().unwrap()], None);
+    assert!(!out.ok);
+    assert!(out.stderr.contains("2:34: zones.standard-ai.colour: unknown key `colour`"), "{}", out.stderr);
+    assert!(out.stderr.contains("data_classes.ephi.allowed_zones[0]: unknown zone `nowhere`"), "{}", out.stderr);
+    let out = cli.run(&["policy", "check", bad.to_str().unwrap()], None);
+    assert!(!out.ok && out.stderr.contains("unknown zone"), "{}", out.stderr);
+
+    // Dry run, then apply, then history and rollback.
+    let good = tmp.path().join("policy.yaml");
+    std::fs::write(&good, DOC).unwrap();
+    assert!(cli.ok(&["policy", "check", good.to_str().unwrap()]).contains("valid (2 zones, 2 data classes"));
+    let dry = cli.ok(&["apply", "-f", good.to_str().unwrap(), "--dry-run"]);
+    assert!(dry.contains("- zones.pci-ai.region") && dry.contains("dry run"), "{dry}");
+    let history = cli.json(&["policy", "history"]);
+    assert_eq!(history.as_array().unwrap().len(), 1, "a dry run applies nothing");
+    let applied = cli.ok(&["apply", "-f", good.to_str().unwrap(), "--comment", "two zones"]);
+    assert!(applied.contains("applied as version 2 (was 1)"), "{applied}");
+    let back = cli.ok(&["policy", "rollback", "1", "--comment", "undo"]);
+    assert!(back.contains("version 1 restored as version 3"), "{back}");
+    cli.ok(&["apply", "-f", good.to_str().unwrap()]);
+    let table = cli.ok(&["policy", "history"]);
+    assert!(table.starts_with("VERSION") && table.contains("two zones") && table.contains("undo"), "{table}");
+
+    // Explain and users' own cases.
+    let why = cli.run(&["policy", "explain", "--zone", "standard-ai", "--class", "ephi", "--signed"], None);
+    assert!(
+        why.ok && why.stdout.starts_with("DENIED") && why.stdout.contains("data_classes.ephi.allowed_zones"),
+        "{}",
+        why.stdout
+    );
+    let cases = tmp.path().join("cases.yaml");
+    std::fs::write(&cases, CASES).unwrap();
+    let ran = cli.ok(&["policy", "test", cases.to_str().unwrap()]);
+    assert!(ran.contains("2 case(s) passed"), "{ran}");
+    let offline = cli.ok(&["policy", "test", cases.to_str().unwrap(), "--policy", good.to_str().unwrap()]);
+    assert!(offline.contains("2 case(s) passed"), "{offline}");
+    std::fs::write(&cases, CASES.replace("expect: deny", "expect: allow")).unwrap();
+    let failing = cli.run(&["policy", "test", cases.to_str().unwrap()], None);
+    assert!(
+        !failing.ok && failing.stdout.contains("FAIL ePHI stays") && failing.stderr.contains("1 of 2"),
+        "{}",
+        failing.stdout
+    );
+
+    // A model version pushed with its class and zones; the gate names the failing rule.
+    let project = cli.json(&["project", "create", "scoring"]);
+    let pid = project["id"].as_str().unwrap();
+    let dir = tmp.path().join("model");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("weights.bin.txt"), "not really weights").unwrap();
+    cli.ok(&[
+        "model",
+        "push",
+        dir.to_str().unwrap(),
+        "--name",
+        "scorer",
+        "--project",
+        pid,
+        "--zone",
+        "hipaa-ai",
+        "--zone",
+        "standard-ai",
+        "--data-class",
+        "ephi",
+    ]);
+    let refused = cli.run(
+        &["release", "create", "--model", "scorer@1", "--zone", "hipaa-ai", "--reason", "go live", "--project", pid],
+        None,
+    );
+    assert!(
+        !refused.ok && refused.stderr.contains("[rule zones.hipaa-ai.require_signed_artifacts]"),
+        "{}",
+        refused.stderr
+    );
+    let why = cli.ok(&["policy", "explain", "--zone", "hipaa-ai", "--project", pid, "--model", "scorer@1"]);
+    assert!(why.starts_with("DENIED") && why.contains("signed false"), "{why}");
+    cli.ok(&["model", "evaluate", "scorer@1", "--metric", "auc=0.93", "--project", pid]);
+    assert!(cli.json(&["release", "list", "--project", pid]).as_array().unwrap().is_empty());
+}
