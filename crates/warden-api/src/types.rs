@@ -687,12 +687,21 @@ pub struct RollbackPolicyRequest {
     pub comment: String,
 }
 
-/// A placement question. Either name a model version (`project`, `model`, `version`)
-/// or give the facts (`classes`, `signed`, …); `zone` always.
+/// A placement question: name a model version (`project`, `model`, `version`) or give
+/// the facts (`classes`, `signed`, …), with `zone`. Or an access question: `action` and
+/// `subject` (id or name), with `project` for project actions.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExplainRequest {
+    #[serde(default)]
     pub zone: String,
+    #[serde(default)]
+    pub action: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+    /// For an access question: answer as if the credential had MFA.
+    #[serde(default)]
+    pub mfa: Option<bool>,
     #[serde(default)]
     pub project: Option<String>,
     #[serde(default)]
@@ -728,9 +737,17 @@ pub struct Explanation {
     pub allowed: bool,
     /// The rules that decided: the forbids that denied, or the permit that allowed.
     pub rules: Vec<String>,
+    #[serde(default)]
     pub reasons: Vec<String>,
     pub explanation: String,
-    pub facts: PlacementFacts,
+    /// For a placement question.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub facts: Option<PlacementFacts>,
+    /// For an access question: the subject's roles the answer used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_roles: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project_roles: Option<Vec<String>>,
     pub policy_version: u64,
 }
 

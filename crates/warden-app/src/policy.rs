@@ -425,6 +425,78 @@ impl Operation for ExplainPlacement {
     }
 }
 
+/// `warden policy explain --action A --subject S [--project P]`: whether a subject may
+/// perform an action, and which rule decides. Asking about someone else reads their
+/// roles, so it needs `user.get` (auditors, administrators).
+pub struct ExplainAccess {
+    pub subject: String,
+    pub action: String,
+    pub project: Option<ProjectId>,
+    /// Answer as if the subject's credential were verified with a second factor.
+    pub mfa: bool,
+}
+
+/// The answer to an access question.
+#[derive(Debug, Clone)]
+pub struct AccessExplanation {
+    pub allowed: bool,
+    pub rules: Vec<String>,
+    pub explanation: String,
+    pub org_roles: Vec<String>,
+    pub project_roles: Vec<String>,
+}
+
+impl Operation for ExplainAccess {
+    type Output = AccessExplanation;
+    const ACTION: Action = Action::PolicyExplain;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let Some(action) = Action::parse(&self.action).filter(|a| *a != Action::ModelPlace) else {
+            return Err(AppError::Invalid(format!("`{}` is not an action", self.action)));
+        };
+        let subject = match warden_core::SubjectId::parse(&self.subject) {
+            Ok(id) => ctx.store().get_subject(&id).await?,
+            Err(_) => ctx.store().get_subject_by_name(&self.subject).await?,
+        }
+        .ok_or_else(|| AppError::NotFound(format!("subject `{}`", self.subject)))?;
+        if subject.id != ctx.principal.id && !ctx.may(Action::UserGet, &Resource::Organisation) {
+            return Err(AppError::Forbidden("explaining another subject's access needs `user.get`".into()));
+        }
+        let who = Principal {
+            org_roles: ctx.store().org_roles(&subject.id).await?,
+            id: subject.id,
+            name: subject.name,
+            kind: subject.kind,
+            method: warden_core::AuthMethod::Token,
+            mfa: self.mfa,
+            totp_enrolled: subject.totp_enrolled,
+            scope: None,
+        };
+        let (resource, project_roles) = match &self.project {
+            Some(p) => (Resource::Project(p.clone()), ctx.store().project_roles(p, &who.id).await?),
+            None if matches!(
+                action,
+                Action::Whoami | Action::TotpEnrol | Action::TotpConfirm | Action::TokenList | Action::TokenRevoke
+            ) =>
+            {
+                (Resource::Subject(who.id.clone()), Default::default())
+            }
+            None => (Resource::Organisation, Default::default()),
+        };
+        let facts = Facts { project_roles: project_roles.clone(), ..Facts::default() };
+        let d = ctx.app.policy().await.engine.decide(&who, action, &resource, &facts);
+        Ok(AccessExplanation {
+            allowed: d.allowed,
+            explanation: d.explain(action),
+            rules: d.policies,
+            org_roles: who.org_roles.iter().map(|r| r.as_str().to_string()).collect(),
+            project_roles: project_roles.iter().map(|r| r.as_str().to_string()).collect(),
+        })
+    }
+}
+
 pub(crate) fn explain(policy: &ActivePolicy, who: &Principal, facts: Placement) -> Explanation {
     let d = policy.engine.decide(
         who,

@@ -161,6 +161,29 @@ pub async fn explain_placement(
     Body(req): Body<api::ExplainRequest>,
 ) -> Result<Json<api::Explanation>> {
     let invalid = |m: &str| ApiError::new(ProblemType::ValidationFailed, m.to_string());
+    if let Some(action) = req.action {
+        let Some(subject) = req.subject else { return Err(invalid("an access question needs `subject`")) };
+        if !req.zone.is_empty() || req.model.is_some() || !req.classes.is_empty() {
+            return Err(invalid("ask about access (`action`, `subject`) or placement (`zone`, …), not both"));
+        }
+        let project = req.project.as_deref().map(|p| c::project_id("project", p)).transpose()?;
+        let op = pol::ExplainAccess { subject, action, project, mfa: req.mfa.unwrap_or(false) };
+        let e = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+        let version = s.app.policy().await.version;
+        return Ok(Json(api::Explanation {
+            allowed: e.allowed,
+            rules: e.rules,
+            reasons: Vec::new(),
+            explanation: e.explanation,
+            facts: None,
+            org_roles: Some(e.org_roles),
+            project_roles: Some(e.project_roles),
+            policy_version: version,
+        }));
+    }
+    if req.zone.is_empty() {
+        return Err(invalid("a placement question needs `zone`"));
+    }
     let question = match (req.project, req.model, req.version) {
         (Some(p), Some(model), Some(version)) => {
             if !req.classes.is_empty() || req.signed.is_some() || req.scan_verdict.is_some() || req.expired.is_some() {
@@ -184,14 +207,16 @@ pub async fn explain_placement(
         rules: e.rules,
         reasons: e.reasons,
         explanation: e.explanation,
-        facts: api::PlacementFacts {
+        facts: Some(api::PlacementFacts {
             zone: e.facts.zone,
             classes: e.facts.classes.into_iter().collect(),
             signed: e.facts.signed,
             scan_verdict: e.facts.scan_verdict,
             expired: e.facts.expired,
             permitted_zones: e.facts.permitted_zones.into_iter().collect(),
-        },
+        }),
+        org_roles: None,
+        project_roles: None,
         policy_version: e.policy_version,
     }))
 }

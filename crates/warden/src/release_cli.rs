@@ -44,10 +44,20 @@ pub enum PolicyCommand {
     /// Check a document locally, without a server: every problem with its location.
     Check { file: PathBuf },
     /// Which rule allows or denies placing a model version (`--project/--model`) or a
-    /// described one (`--class`, `--signed`, …) in a zone.
+    /// described one (`--class`, `--signed`, …) in a zone; or, with `--action` and
+    /// `--subject`, whether someone may do something.
     Explain {
-        #[arg(long)]
+        #[arg(long, default_value = "")]
         zone: String,
+        /// An action, e.g. `release.approve` (an access question).
+        #[arg(long)]
+        action: Option<String>,
+        /// A subject id or name (with `--action`).
+        #[arg(long)]
+        subject: Option<String>,
+        /// With `--action`: as if the credential had a second factor.
+        #[arg(long)]
+        mfa: bool,
         #[arg(long)]
         project: Option<String>,
         /// NAME@VERSION.
@@ -291,6 +301,9 @@ pub async fn policy(command: PolicyCommand, g: &Global) -> anyhow::Result<()> {
                 }
                 PolicyCommand::Explain {
                     zone,
+                    action,
+                    subject,
+                    mfa,
                     project,
                     model,
                     classes,
@@ -300,6 +313,28 @@ pub async fn policy(command: PolicyCommand, g: &Global) -> anyhow::Result<()> {
                     permitted_zones,
                 } => {
                     let mut req = api::ExplainRequest { zone, ..Default::default() };
+                    if let Some(action) = action {
+                        req.action = Some(action);
+                        req.subject = Some(subject.ok_or_else(|| anyhow!("--action needs --subject"))?);
+                        req.project = project;
+                        req.mfa = Some(mfa);
+                        let e = c.explain(&req).await?;
+                        if f == Format::Json {
+                            return json(&e);
+                        }
+                        println!("{}", if e.allowed { "ALLOWED" } else { "DENIED" });
+                        println!("{}", e.explanation);
+                        println!(
+                            "roles: organisation [{}], project [{}] (policy v{})",
+                            e.org_roles.unwrap_or_default().join(", "),
+                            e.project_roles.unwrap_or_default().join(", "),
+                            e.policy_version
+                        );
+                        return Ok(());
+                    }
+                    if req.zone.is_empty() {
+                        bail!("a placement question needs --zone");
+                    }
                     match (project, model) {
                         (Some(p), Some(m)) => {
                             let (name, v) = model_version(&m)?;
@@ -322,14 +357,15 @@ pub async fn policy(command: PolicyCommand, g: &Global) -> anyhow::Result<()> {
                     }
                     println!("{}", if e.allowed { "ALLOWED" } else { "DENIED" });
                     println!("{}", e.explanation);
+                    let Some(facts) = e.facts else { return Ok(()) };
                     println!(
                         "facts: zone {}, classes [{}], signed {}, scan {}, expired {}, permitted [{}] (policy v{})",
-                        e.facts.zone,
-                        e.facts.classes.join(", "),
-                        e.facts.signed,
-                        e.facts.scan_verdict,
-                        e.facts.expired,
-                        e.facts.permitted_zones.join(", "),
+                        facts.zone,
+                        facts.classes.join(", "),
+                        facts.signed,
+                        facts.scan_verdict,
+                        facts.expired,
+                        facts.permitted_zones.join(", "),
                         e.policy_version
                     );
                     Ok(())

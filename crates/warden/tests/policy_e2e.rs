@@ -130,5 +130,13 @@ fn policy_documents_through_the_cli() {
     let why = cli.ok(&["policy", "explain", "--zone", "hipaa-ai", "--project", pid, "--model", "scorer@1"]);
     assert!(why.starts_with("DENIED") && why.contains("signed false"), "{why}");
     cli.ok(&["model", "evaluate", "scorer@1", "--metric", "auc=0.93", "--project", pid]);
+
+    // Access questions: why may (or may not) someone act?
+    let me = cli.json(&["whoami"]);
+    let admin_id = me["id"].as_str().unwrap();
+    let why = cli.ok(&["policy", "explain", "--action", "release.approve", "--subject", "admin", "--project", pid]);
+    assert!(why.starts_with("DENIED") && why.contains("release-approvals-need-mfa"), "{why}");
+    let why = cli.ok(&["policy", "explain", "--action", "project.create", "--subject", admin_id, "--mfa"]);
+    assert!(why.starts_with("ALLOWED") && why.contains("platform-admin"), "{why}");
     assert!(cli.json(&["release", "list", "--project", pid]).as_array().unwrap().is_empty());
 }

@@ -180,6 +180,25 @@ async fn policy_documents_are_validated_versioned_and_rolled_back(engine: Engine
         .await
         .expect(200);
     assert_eq!(x["allowed"], true, "{x}");
+
+    // Access questions: about oneself for anyone; about others for readers of users.
+    let x = s
+        .post("/api/v1/policy/explain", &nobody, json!({"action": "project.create", "subject": "nobody"}))
+        .await
+        .expect(200);
+    assert_eq!(x["allowed"], false);
+    assert_eq!(x["rules"][0], "privileged-actions-need-enrolled-totp", "{x}");
+    s.post("/api/v1/policy/explain", &nobody, json!({"action": "project.create", "subject": "admin"}))
+        .await
+        .problem(403, "forbidden");
+    let x = s
+        .post("/api/v1/policy/explain", &admin, json!({"action": "user.create", "subject": "admin"}))
+        .await
+        .expect(200);
+    assert_eq!((x["allowed"].as_bool(), x["org_roles"][0].as_str()), (Some(true), Some("platform-admin")), "{x}");
+    s.post("/api/v1/policy/explain", &admin, json!({"action": "fly", "subject": "admin"}))
+        .await
+        .problem(422, "validation-failed");
 }
 
 both_engines!(releases_follow_the_gate_approvals_and_separation_of_duties);
