@@ -15,7 +15,10 @@ use warden_audit::Category;
 use warden_core::{Principal, ProjectId};
 use warden_llm::{Event, LlmError, Provider, Reply};
 use warden_policy::{Action, Resource};
-use warden_redact::{Detector, Mode, Redactor, StreamRestorer, Vault};
+use warden_redact::{Mode, Redactor, StreamRestorer, Vault};
+use warden_zones::Redaction;
+
+use crate::policy::ActivePolicy;
 
 use crate::{App, AppError, Authorized, Operation, Target};
 
@@ -168,35 +171,46 @@ async fn reserve(ctx: &Authorized<'_>, project: &ProjectId, body: &Value) -> Res
     Ok(held)
 }
 
-/// What a data class allows an LLM call to do.
+/// What a data class allows an LLM call to do, as the policy document in force says
+/// (`prohibit_external_llm_calls`, `regions`, `llm_redaction`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DataClass {
-    pub name: &'static str,
-    /// Stricter classes rank higher; a request may move to a class of equal or higher
-    /// rank than its key's, never lower.
-    pub rank: u8,
+    pub name: String,
     /// Whether providers outside the organisation may be called.
     pub external: bool,
     /// Regions external providers must be in (`None`: any).
-    pub regions: Option<&'static [&'static str]>,
-    /// Whether personal data is masked before the request leaves.
-    pub redact: bool,
+    pub regions: Option<Vec<String>>,
+    /// What happens to personal data before the request leaves.
+    pub redaction: Redaction,
 }
 
-const CLASSES: &[DataClass] = &[
-    DataClass { name: "public", rank: 0, external: true, regions: None, redact: false },
-    DataClass { name: "personal_data", rank: 1, external: true, regions: Some(&["eu-west", "us-east"]), redact: true },
-    DataClass { name: "ephi", rank: 2, external: false, regions: Some(&["us-east"]), redact: true },
-    DataClass { name: "cardholder_data", rank: 2, external: false, regions: None, redact: true },
-];
-
 impl DataClass {
-    pub fn builtin(name: &str) -> Option<&'static DataClass> {
-        CLASSES.iter().find(|c| c.name == name)
+    /// The class `name` of the policy document in force.
+    pub fn of(policy: &ActivePolicy, name: &str) -> Option<DataClass> {
+        let c = policy.document.data_classes.get(name)?;
+        Some(DataClass {
+            name: name.to_string(),
+            external: !c.prohibit_external_llm_calls,
+            regions: (!c.regions.is_empty()).then(|| c.regions.clone()),
+            redaction: c.llm_redaction,
+        })
     }
 
-    pub fn names() -> Vec<&'static str> {
-        CLASSES.iter().map(|c| c.name).collect()
+    /// A request may move to a class at least as strict as its key's, never a laxer one:
+    /// no external calls where the key allows none, regions within the key's, and
+    /// personal data treated at least as carefully.
+    pub fn at_least_as_strict_as(&self, key: &DataClass) -> bool {
+        let egress = match (self.external, key.external) {
+            (false, _) => true,
+            (true, false) => false,
+            (true, true) => match (&self.regions, &key.regions) {
+                (_, None) => true,
+                (None, Some(_)) => false,
+                (Some(mine), Some(theirs)) => mine.iter().all(|r| theirs.contains(r)),
+            },
+        };
+        let protects = self.redaction != Redaction::None || key.redaction == Redaction::None;
+        egress && protects
     }
 
     /// Why this class may not send to `p`, if it may not.
@@ -204,18 +218,20 @@ impl DataClass {
         let c = &p.config;
         if c.external && !self.external {
             return Some(format!(
-                "data class `{}` prohibits external LLM calls (provider `{}` is external)",
-                self.name, c.name
+                "data class `{}` prohibits external LLM calls (provider `{}` is external; rule \
+                 data_classes.{}.prohibit_external_llm_calls)",
+                self.name, c.name, self.name
             ));
         }
-        if let Some(regions) = self.regions.filter(|_| c.external) {
-            if !regions.contains(&c.region.as_str()) {
+        if let Some(regions) = self.regions.as_ref().filter(|_| c.external) {
+            if !regions.contains(&c.region) {
                 return Some(format!(
-                    "data class `{}` may be processed only in {} (provider `{}` is in `{}`)",
+                    "data class `{}` may be processed only in {} (provider `{}` is in `{}`; rule data_classes.{}.regions)",
                     self.name,
                     regions.join(", "),
                     c.name,
-                    c.region
+                    c.region,
+                    self.name
                 ));
             }
         }
@@ -242,8 +258,13 @@ impl GatewayError {
     }
 }
 
-/// The caller's gateway key: its project and class (narrowed by the request header).
-fn key_of(principal: &Principal, header: Option<&str>) -> Result<(ProjectId, &'static DataClass), GatewayError> {
+/// The caller's gateway key: its project and class (narrowed by the request header),
+/// with the class's rules from the policy document in force.
+fn key_of(
+    policy: &ActivePolicy,
+    principal: &Principal,
+    header: Option<&str>,
+) -> Result<(ProjectId, DataClass), GatewayError> {
     let scope = principal.scope.as_ref();
     let (Some(project), Some(class)) =
         (scope.and_then(|s| s.project.clone()), scope.and_then(|s| s.data_class.as_deref()))
@@ -252,15 +273,16 @@ fn key_of(principal: &Principal, header: Option<&str>) -> Result<(ProjectId, &'s
             "this credential is not a gateway key; create a token bound to a project and a data class",
         ));
     };
-    let key_class = DataClass::builtin(class)
-        .ok_or_else(|| GatewayError::forbidden(format!("the key's data class `{class}` is not known")))?;
+    let key_class = DataClass::of(policy, class).ok_or_else(|| {
+        GatewayError::forbidden(format!("the key's data class `{class}` is not declared in the policy in force"))
+    })?;
     let class = match header {
         None => key_class,
         Some(h) => {
-            let asked = DataClass::builtin(h).ok_or_else(|| {
+            let asked = DataClass::of(policy, h).ok_or_else(|| {
                 GatewayError::invalid(format!("unknown data class `{h}` in x-warden-data-class"), None)
             })?;
-            if asked.rank < key_class.rank {
+            if !asked.at_least_as_strict_as(&key_class) {
                 return Err(GatewayError::forbidden(format!(
                     "a request may narrow its key's data class, never widen it: `{}` is less strict than `{}`",
                     asked.name, key_class.name
@@ -312,8 +334,15 @@ async fn route<'a>(app: &'a App, model: &str, class: &DataClass) -> Result<Vec<&
     Ok(open)
 }
 
-fn redactor() -> Redactor {
-    Redactor::new(Detector::new(), Mode::Mask)
+/// The redactor for a class, or none when its data goes out as written.
+fn redactor(app: &App, class: &DataClass) -> Option<Redactor> {
+    let mode = match class.redaction {
+        Redaction::None => return None,
+        Redaction::Mask => Mode::Mask,
+        Redaction::Hash => Mode::Hash { key: app.keys.derive("gateway-redaction-hash").to_vec() },
+        Redaction::Drop => Mode::Drop,
+    };
+    Some(Redactor::new(warden_redact::Detector::new(), mode))
 }
 
 /// Masks personal data in one JSON string in place, adding to the counts.
@@ -328,9 +357,8 @@ fn redact_text(r: &Redactor, text: &mut Value, vault: &mut Vault, counts: &mut B
 }
 
 /// Masks personal data in every message's text (strings and text parts).
-fn redact_messages(body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
-    let r = redactor();
-    let mut one = |text: &mut Value| redact_text(&r, text, vault, counts);
+fn redact_messages(r: &Redactor, body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
+    let mut one = |text: &mut Value| redact_text(r, text, vault, counts);
     if let Some(messages) = body.get_mut("messages").and_then(Value::as_array_mut) {
         for m in messages {
             match m.get_mut("content") {
@@ -348,9 +376,8 @@ fn redact_messages(body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<St
     }
 }
 
-fn redact_inputs(body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
-    let r = redactor();
-    let mut one = |text: &mut Value| redact_text(&r, text, vault, counts);
+fn redact_inputs(r: &Redactor, body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
+    let mut one = |text: &mut Value| redact_text(r, text, vault, counts);
     match body.get_mut("input") {
         Some(v @ Value::String(_)) => one(v),
         Some(Value::Array(items)) => items.iter_mut().for_each(one),
@@ -362,7 +389,7 @@ fn redact_inputs(body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<Stri
 struct CallRecord {
     project: ProjectId,
     key: Option<String>,
-    class: &'static str,
+    class: String,
     model: String,
     provider: String,
     region: String,
@@ -384,7 +411,7 @@ impl CallRecord {
         Self {
             project: project.clone(),
             key: ctx.principal.scope.as_ref().map(|s| s.token_id.to_string()),
-            class: class.name,
+            class: class.name.clone(),
             model: model.to_string(),
             provider: p.config.name.clone(),
             region: p.config.region.clone(),
@@ -419,7 +446,7 @@ impl CallRecord {
     ) -> warden_audit::AuditEvent {
         let mut e = app.event(Category::Change, action, "success", ctx_principal, meta);
         e.project = Some(self.project.to_string());
-        e.data_classes = vec![self.class.to_string()];
+        e.data_classes = vec![self.class.clone()];
         let redactions: serde_json::Map<String, Value> =
             self.redactions.iter().map(|(k, v)| (format!("redacted_{}", k.to_lowercase()), json!(v))).collect();
         let mut detail = json!({
@@ -559,7 +586,8 @@ async fn record_refusal(
 
 async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError> {
     let started = Instant::now();
-    let (project, class) = key_of(ctx.principal, op.class_header.as_deref())?;
+    let policy = ctx.app.policy().await;
+    let (project, class) = key_of(&policy, ctx.principal, op.class_header.as_deref())?;
     let mut body = op.body;
     if !body.is_object() {
         return Err(GatewayError::invalid("the body must be a JSON object", None));
@@ -568,18 +596,18 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
     if !body.get("messages").is_some_and(Value::is_array) {
         return Err(GatewayError::invalid("`messages` is required and must be an array", Some("messages")));
     }
-    let providers = route(ctx.app, &model, class).await?;
+    let providers = route(ctx.app, &model, &class).await?;
     let mut vault = Vault::default();
     let mut redactions = BTreeMap::new();
-    if class.redact {
-        redact_messages(&mut body, &mut vault, &mut redactions);
+    if let Some(r) = redactor(ctx.app, &class) {
+        redact_messages(&r, &mut body, &mut vault, &mut redactions);
     }
     let held = reserve(ctx, &project, &body).await?;
     let mut last = None;
     for p in providers {
         match p.chat(&body).await {
             Ok(reply) => {
-                let record = CallRecord::new(ctx, &project, class, &model, p, redactions, started);
+                let record = CallRecord::new(ctx, &project, &class, &model, p, redactions, started);
                 return Ok(match reply {
                     Reply::Json(mut v) => {
                         restore_json(&mut v, &vault);
@@ -790,24 +818,25 @@ impl Operation for Embeddings {
 
 async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, GatewayError> {
     let started = Instant::now();
-    let (project, class) = key_of(ctx.principal, op.class_header.as_deref())?;
+    let policy = ctx.app.policy().await;
+    let (project, class) = key_of(&policy, ctx.principal, op.class_header.as_deref())?;
     let mut body = op.body;
     let model = model_of(&body)?;
     if !body.get("input").is_some_and(|i| i.is_string() || i.is_array()) {
         return Err(GatewayError::invalid("`input` is required: a string or a list", Some("input")));
     }
-    let providers = route(ctx.app, &model, class).await?;
+    let providers = route(ctx.app, &model, &class).await?;
     let mut vault = Vault::default();
     let mut redactions = BTreeMap::new();
-    if class.redact {
-        redact_inputs(&mut body, &mut vault, &mut redactions);
+    if let Some(r) = redactor(ctx.app, &class) {
+        redact_inputs(&r, &mut body, &mut vault, &mut redactions);
     }
     let held = reserve(ctx, &project, &body).await?;
     let mut last = None;
     for p in providers {
         match p.embeddings(&body).await {
             Ok(v) => {
-                let record = CallRecord::new(ctx, &project, class, &model, p, redactions, started);
+                let record = CallRecord::new(ctx, &project, &class, &model, p, redactions, started);
                 record.answered(ctx, "gateway.embeddings", held, v.get("usage")).await?;
                 return Ok(v);
             }
@@ -834,7 +863,8 @@ impl Operation for Models {
         gateway_target(principal)
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
-        let class = match key_of(ctx.principal, self.class_header.as_deref()) {
+        let policy = ctx.app.policy().await;
+        let class = match key_of(&policy, ctx.principal, self.class_header.as_deref()) {
             Ok((_, c)) => c,
             Err(e) => return Ok(Err(e)),
         };

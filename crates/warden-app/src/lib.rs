@@ -44,6 +44,49 @@ impl Clock for SystemClock {
     }
 }
 
+/// The installation's master secret, from which purpose keys are derived (HMAC-SHA256
+/// of the purpose under it): the gateway's redaction hash key, payload-log keys.
+/// Replicas share it (like the checkpoint key). Never printed.
+#[derive(Clone)]
+pub struct MasterKey([u8; 32]);
+
+impl MasterKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> Self {
+        Self(bytes)
+    }
+
+    /// A fresh random key (tests, or a process that keeps nothing between runs).
+    pub fn random() -> Self {
+        let mut k = [0u8; 32];
+        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut k);
+        Self(k)
+    }
+
+    /// As stored in a key file: 64 hex digits.
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub fn from_hex(s: &str) -> Option<Self> {
+        hex::decode(s.trim()).ok().and_then(|b| b.try_into().ok()).map(Self)
+    }
+
+    /// The key for one purpose, e.g. `gateway-redaction-hash` or `payload:hipaa-ai`.
+    pub fn derive(&self, purpose: &str) -> [u8; 32] {
+        use hmac::Mac as _;
+        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(purpose.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+}
+
+impl std::fmt::Debug for MasterKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MasterKey([redacted])")
+    }
+}
+
 /// Security settings the application enforces.
 #[derive(Debug, Clone)]
 pub struct AppConfig {
@@ -71,6 +114,8 @@ pub struct AppConfig {
     /// Per gateway key, per minute (0: no limit).
     pub key_requests_per_minute: i64,
     pub key_tokens_per_minute: i64,
+    /// The installation's master secret.
+    pub master_key: MasterKey,
 }
 
 impl Default for AppConfig {
@@ -88,6 +133,7 @@ impl Default for AppConfig {
             key_requests_per_minute: 0,
             gateway_wait_for_audit: true,
             key_tokens_per_minute: 0,
+            master_key: MasterKey::random(),
         }
     }
 }
@@ -175,6 +221,7 @@ pub struct App {
     providers: Vec<warden_llm::Provider>,
     switches: Arc<gateway::Switches>,
     bad_tokens: guard::SourceGuard,
+    keys: MasterKey,
 }
 
 impl App {
@@ -202,6 +249,7 @@ impl App {
             .map(|p| warden_llm::Provider::new(p, timeout).map_err(|e| AppError::Invalid(e.to_string())))
             .collect::<Result<Vec<_>, _>>()?;
         let switches = Arc::new(gateway::Switches::new(store.clone()));
+        let keys = config.master_key.clone();
         Ok(Self {
             store,
             ledger,
@@ -213,6 +261,7 @@ impl App {
             providers,
             switches,
             bad_tokens: Default::default(),
+            keys,
         })
     }
 

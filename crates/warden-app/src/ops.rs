@@ -176,16 +176,23 @@ pub struct CreateToken {
 }
 
 /// A gateway key's class must be one the gateway knows, and the key bound to a project.
-fn gateway_class_ok(class: Option<String>, project: Option<&ProjectId>) -> Result<Option<String>, AppError> {
+async fn gateway_class_ok(
+    app: &App,
+    class: Option<String>,
+    project: Option<&ProjectId>,
+) -> Result<Option<String>, AppError> {
     let Some(class) = class else { return Ok(None) };
     if project.is_none() {
         return Err(AppError::Invalid("a gateway key (`data_class`) must also be bound to a `project`".into()));
     }
-    if crate::gateway::DataClass::builtin(&class).is_none() {
-        return Err(AppError::Invalid(format!(
-            "unknown data class `{class}`; known: {}",
-            crate::gateway::DataClass::names().join(", ")
-        )));
+    let policy = app.policy().await;
+    if !policy.document.data_classes.contains_key(&class) {
+        let known: Vec<&str> = policy.document.data_classes.keys().map(String::as_str).collect();
+        return Err(AppError::rule(
+            422,
+            "data_classes.declared",
+            format!("data class `{class}` is not declared in the policy; declared: {}", known.join(", ")),
+        ));
     }
     Ok(Some(class))
 }
@@ -243,7 +250,7 @@ impl Operation for CreateToken {
             ctx.store().get_project(p).await?.ok_or_else(|| AppError::NotFound(format!("project `{p}`")))?;
         }
         let expires = token_expiry(ctx.app, ctx.now(), self.expires_in_seconds)?;
-        let class = gateway_class_ok(self.data_class, self.project.as_ref())?;
+        let class = gateway_class_ok(ctx.app, self.data_class, self.project.as_ref()).await?;
         let t = mint_record(&ctx.principal.id, &self.name, (self.project, self.role, class), ctx.now(), expires);
         ctx.store().create_token(&t.record).await?;
         Ok(t)
@@ -602,7 +609,7 @@ impl Operation for CreateServiceToken {
             )));
         }
         let expires = token_expiry(ctx.app, ctx.now(), self.expires_in_seconds)?;
-        let class = gateway_class_ok(self.data_class, Some(&self.project))?;
+        let class = gateway_class_ok(ctx.app, self.data_class, Some(&self.project)).await?;
         let t =
             mint_record(&self.service, &self.name, (Some(self.project), Some(self.role), class), ctx.now(), expires);
         ctx.store().create_token(&t.record).await?;

@@ -23,6 +23,9 @@ struct FileConfig {
     max_body_bytes: Option<usize>,
     database_timeout_seconds: Option<u64>,
     blob_url: Option<String>,
+    /// The installation's master secret (32 random bytes, hex), from which purpose keys
+    /// are derived; created on first start. Replicas share it.
+    master_key_file: Option<PathBuf>,
     #[serde(default)]
     auth: FileAuth,
     oidc: Option<FileOidc>,
@@ -137,6 +140,7 @@ pub struct Config {
     pub key_requests_per_minute: i64,
     pub key_tokens_per_minute: i64,
     pub gateway_wait_for_audit: bool,
+    pub master_key_file: PathBuf,
 }
 
 #[derive(Debug)]
@@ -325,7 +329,14 @@ impl Config {
             bail!("gateway rate limits must be zero (no limit) or positive");
         }
 
+        let master_key_file = env
+            .get("WARDEN_MASTER_KEY_FILE")
+            .map(PathBuf::from)
+            .or(file.master_key_file)
+            .unwrap_or_else(|| data_dir.join("keys").join("master.key"));
+
         Ok(Config {
+            master_key_file,
             providers,
             llm_timeout_seconds,
             key_requests_per_minute,
@@ -372,6 +383,7 @@ impl Config {
             None => format!("file://{}", self.data_dir.join("blobs").display()),
         };
         out.push_str(&format!("blob_url = {blobs:?}\n"));
+        out.push_str(&format!("master_key_file = {:?}\n", self.master_key_file.display().to_string()));
         out.push_str("\n[auth]\n");
         out.push_str(&format!("max_failed_attempts = {}\n", self.max_failed_attempts));
         out.push_str(&format!("lockout_seconds = {}\n", self.lockout_seconds));

@@ -91,6 +91,26 @@ pub fn signing_key(config: &Config) -> anyhow::Result<warden_audit::SigningKey> 
     Ok(key)
 }
 
+/// Loads the master secret, creating it (mode 0600) on first start.
+pub fn master_key(config: &Config) -> anyhow::Result<warden_app::MasterKey> {
+    let path = &config.master_key_file;
+    if !path.exists() {
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let key = warden_app::MasterKey::random();
+        match write_new_private(path, format!("{}\n", key.to_hex()).as_bytes()) {
+            Ok(()) => return Ok(key),
+            // Another replica created it first: use theirs.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot write {}", path.display())),
+        }
+    }
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    warden_app::MasterKey::from_hex(&text)
+        .ok_or_else(|| anyhow::anyhow!("{} must hold 32 bytes as 64 hex digits", path.display()))
+}
+
 #[cfg(unix)]
 fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
@@ -148,6 +168,7 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         key_requests_per_minute: config.key_requests_per_minute,
         key_tokens_per_minute: config.key_tokens_per_minute,
         gateway_wait_for_audit: config.gateway_wait_for_audit,
+        master_key: master_key(&config)?,
         ..AppConfig::default()
     };
     let blobs = match &config.blob_url {

@@ -460,3 +460,70 @@ async fn a_client_that_leaves_mid_stream_is_settled_and_recorded(engine: Engine)
     }
     assert!(used < 100, "settled to the few tokens streamed, not the reservation: {used}");
 }
+
+both_engines!(the_gateway_follows_the_policy_document_in_force);
+async fn the_gateway_follows_the_policy_document_in_force(engine: Engine) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let base = upstream(seen.clone()).await;
+    let mut opts = Options::new(engine);
+    opts.providers = vec![provider("openai-eu", &base, "eu-west", true, &["gpt-eu"])];
+    let s = start(opts).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let doc = "\
+zones:
+  eu: {region: eu-west}
+data_classes:
+  open: {allowed_zones: [eu], llm_redaction: none}
+  hashed: {allowed_zones: [eu], llm_redaction: hash, regions: [eu-west]}
+  dropped: {allowed_zones: [eu], llm_redaction: drop, regions: [eu-west]}
+  sealed: {allowed_zones: [eu], prohibit_external_llm_calls: true}
+releases:
+  default: {approvals: 1}
+";
+    s.put("/api/v1/policy", &admin, json!({"document": doc})).await.expect(200);
+    // Keys carry classes of the document in force.
+    let e = s
+        .post("/api/v1/tokens", &alice_t, json!({"name": "k", "project": p, "data_class": "personal_data"}))
+        .await
+        .problem(422, "validation-failed");
+    assert_eq!(e["rule"], "data_classes.declared", "{e}");
+    let hashed = key(&s, &alice_t, &p, "hashed").await;
+    let dropped = key(&s, &alice_t, &p, "dropped").await;
+    let sealed = key(&s, &alice_t, &p, "sealed").await;
+    let open = key(&s, &alice_t, &p, "open").await;
+    let body = json!({"model": "gpt-eu", "messages": [{"role": "user", "content": "mail maria.garcia@example.com"}]});
+
+    // Each class's redaction mode.
+    assert_eq!(chat(&s, &hashed, body.clone(), None).await.0, 200);
+    let sent = seen.lock().unwrap().last().unwrap()["messages"][0]["content"].as_str().unwrap().to_string();
+    assert!(sent.starts_with("mail [EMAIL:") && !sent.contains("maria"), "{sent}");
+    assert_eq!(chat(&s, &hashed, body.clone(), None).await.0, 200);
+    let again = seen.lock().unwrap().last().unwrap()["messages"][0]["content"].as_str().unwrap().to_string();
+    assert_eq!(sent, again, "the same value hashes the same way");
+    assert_eq!(chat(&s, &dropped, body.clone(), None).await.0, 200);
+    let sent = seen.lock().unwrap().last().unwrap()["messages"][0]["content"].as_str().unwrap().to_string();
+    assert!(!sent.contains("maria") && !sent.contains('['), "{sent}");
+    assert_eq!(chat(&s, &open, body.clone(), None).await.0, 200);
+    assert!(seen.lock().unwrap().last().unwrap()["messages"][0]["content"].as_str().unwrap().contains("maria"));
+
+    // The class's egress rule, named.
+    let (status, v) = chat(&s, &sealed, body.clone(), None).await;
+    assert_eq!(status, 403);
+    assert!(openai_error(&v).contains("rule data_classes.sealed.prohibit_external_llm_calls"), "{v}");
+    // Narrowing follows the rules, not names: `sealed` is stricter than `hashed`, `open`
+    // is laxer (no redaction, any region).
+    assert_eq!(chat(&s, &hashed, body.clone(), Some("sealed")).await.0, 403, "narrowed to sealed: no external");
+    let (status, v) = chat(&s, &hashed, body.clone(), Some("open")).await;
+    assert_eq!(status, 403);
+    assert!(openai_error(&v).contains("never widen"), "{v}");
+    assert_eq!(chat(&s, &open, body.clone(), Some("dropped")).await.0, 200);
+
+    // A later version that removes a class stops its keys at once.
+    let narrower = doc.replace("  dropped: {allowed_zones: [eu], llm_redaction: drop, regions: [eu-west]}\n", "");
+    s.put("/api/v1/policy", &admin, json!({"document": narrower})).await.expect(200);
+    let (status, v) = chat(&s, &dropped, body.clone(), None).await;
+    assert_eq!(status, 403);
+    assert!(openai_error(&v).contains("not declared"), "{v}");
+}
