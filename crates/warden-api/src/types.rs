@@ -195,6 +195,10 @@ pub struct CreateTokenRequest {
     /// Make it a gateway key for this data class (needs `project`).
     #[serde(default)]
     pub data_class: Option<String>,
+    /// Bind it to a zone of the policy (a workload identity there; needs `project`):
+    /// pulls with it get only artifacts permitted in that zone, never expired ones.
+    #[serde(default)]
+    pub zone: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -208,6 +212,9 @@ pub struct CreateServiceTokenRequest {
     /// Make it a gateway key for this data class.
     #[serde(default)]
     pub data_class: Option<String>,
+    /// Bind it to a zone of the policy (a workload identity there).
+    #[serde(default)]
+    pub zone: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -222,6 +229,9 @@ pub struct Token {
     /// Gateway keys: the data class whose rules apply.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_class: Option<String>,
+    /// Workload identities: the zone the token is bound to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
     pub created_at: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub expires_at: Option<String>,

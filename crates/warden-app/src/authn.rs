@@ -80,6 +80,7 @@ impl App {
             revoked_at: None,
             last_used_at: None,
             data_class: None,
+            zone: None,
         };
         if !self.store.bootstrap(&admin, &grant, &record).await? {
             return Ok(None);
@@ -152,6 +153,7 @@ impl App {
                 project: record.project,
                 role: record.role,
                 data_class: record.data_class,
+                zone: record.zone,
             }),
         })
     }
@@ -304,6 +306,7 @@ impl App {
                 revoked_at: None,
                 last_used_at: None,
                 data_class: None,
+                zone: None,
             })
             .await?;
         self.auth_event(

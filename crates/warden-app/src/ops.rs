@@ -173,6 +173,8 @@ pub struct CreateToken {
     pub expires_in_seconds: Option<i64>,
     /// Makes the token a gateway key for this data class (needs a project).
     pub data_class: Option<String>,
+    /// Binds the token to a zone: a workload identity there (needs a project).
+    pub zone: Option<String>,
 }
 
 /// A gateway key's class must be one the gateway knows, and the key bound to a project.
@@ -197,6 +199,34 @@ async fn gateway_class_ok(
     Ok(Some(class))
 }
 
+/// A zone binding must name a zone of the policy in force, inside a project; and a
+/// credential bound to a zone mints only tokens bound to the same zone.
+async fn zone_ok(
+    ctx: &Authorized<'_>,
+    zone: Option<String>,
+    project: Option<&ProjectId>,
+) -> Result<Option<String>, AppError> {
+    let inherited = ctx.principal.scope.as_ref().and_then(|s| s.zone.clone());
+    if let Some(mine) = &inherited {
+        if zone.as_ref() != Some(mine) {
+            return Err(AppError::rule(
+                403,
+                "tokens.zone-never-widens",
+                format!("a credential bound to zone `{mine}` may only mint tokens bound to `{mine}`"),
+            ));
+        }
+    }
+    let Some(zone) = zone else { return Ok(None) };
+    if project.is_none() {
+        return Err(AppError::Invalid("a token bound to a `zone` must also be bound to a `project`".into()));
+    }
+    let policy = ctx.app.policy().await;
+    if !policy.document.zones.contains_key(&zone) {
+        return Err(AppError::rule(422, "zones.declared", format!("zone `{zone}` is not declared in the policy")));
+    }
+    Ok(Some(zone))
+}
+
 /// A token record and its secret (shown once).
 pub struct NewToken {
     pub record: TokenRecord,
@@ -206,7 +236,7 @@ pub struct NewToken {
 fn mint_record(
     subject: &SubjectId,
     name: &str,
-    (project, role, data_class): (Option<ProjectId>, Option<Role>, Option<String>),
+    (project, role, data_class, zone): (Option<ProjectId>, Option<Role>, Option<String>, Option<String>),
     now: Timestamp,
     expires_at: Option<Timestamp>,
 ) -> NewToken {
@@ -226,6 +256,7 @@ fn mint_record(
             revoked_at: None,
             last_used_at: None,
             data_class,
+            zone,
         },
         secret: minted.secret,
     }
@@ -251,7 +282,8 @@ impl Operation for CreateToken {
         }
         let expires = token_expiry(ctx.app, ctx.now(), self.expires_in_seconds)?;
         let class = gateway_class_ok(ctx.app, self.data_class, self.project.as_ref()).await?;
-        let t = mint_record(&ctx.principal.id, &self.name, (self.project, self.role, class), ctx.now(), expires);
+        let zone = zone_ok(&ctx, self.zone, self.project.as_ref()).await?;
+        let t = mint_record(&ctx.principal.id, &self.name, (self.project, self.role, class, zone), ctx.now(), expires);
         ctx.store().create_token(&t.record).await?;
         Ok(t)
     }
@@ -587,6 +619,7 @@ pub struct CreateServiceToken {
     pub name: String,
     pub expires_in_seconds: Option<i64>,
     pub data_class: Option<String>,
+    pub zone: Option<String>,
 }
 
 impl Operation for CreateServiceToken {
@@ -610,8 +643,9 @@ impl Operation for CreateServiceToken {
         }
         let expires = token_expiry(ctx.app, ctx.now(), self.expires_in_seconds)?;
         let class = gateway_class_ok(ctx.app, self.data_class, Some(&self.project)).await?;
-        let t =
-            mint_record(&self.service, &self.name, (Some(self.project), Some(self.role), class), ctx.now(), expires);
+        let zone = zone_ok(&ctx, self.zone, Some(&self.project)).await?;
+        let binding = (Some(self.project), Some(self.role), class, zone);
+        let t = mint_record(&self.service, &self.name, binding, ctx.now(), expires);
         ctx.store().create_token(&t.record).await?;
         Ok(t)
     }
@@ -1110,6 +1144,9 @@ impl Operation for ReadBlob {
         let Some(size) = ctx.store().project_blob(&self.project, &self.digest.to_string()).await? else {
             return Err(AppError::NotFound(format!("blob {} in project `{}`", self.digest, self.project)));
         };
+        if let Some(zone) = ctx.principal.scope.as_ref().and_then(|s| s.zone.clone()) {
+            crate::release::pull_into_zone(&ctx, &self.project, &self.digest.to_string(), &zone).await?;
+        }
         let stream = ctx.app.blobs().get(&self.digest).await?;
         Ok((size, Box::pin(stream)))
     }

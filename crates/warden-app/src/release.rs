@@ -956,6 +956,58 @@ impl Operation for ActiveReleases {
     }
 }
 
+/// A pull by a workload identity bound to `zone`: the blob must belong to an admitted
+/// artifact the policy lets into the zone (permitted there, unexpired, safe, signed if
+/// the zone requires it). A refusal names the rule and is recorded.
+pub(crate) async fn pull_into_zone(
+    ctx: &Authorized<'_>,
+    project: &ProjectId,
+    digest: &str,
+    zone: &str,
+) -> Result<(), AppError> {
+    let policy = ctx.app.policy().await;
+    let now = ctx.now();
+    let mut refusal = None;
+    for a in ctx.store().artifacts_with_blob(project, digest).await? {
+        let permitted = a
+            .evidence
+            .pointer("/metadata/permitted_zones")
+            .and_then(Value::as_array)
+            .map(|z| z.iter().filter_map(Value::as_str).map(str::to_string).collect())
+            .unwrap_or_default();
+        let facts = Placement {
+            zone: zone.to_string(),
+            classes: BTreeSet::new(),
+            signed: signed(&a.evidence),
+            scan_verdict: scan_verdict(&a).to_string(),
+            expired: a.expires_at.is_some_and(|e| e <= now),
+            permitted_zones: permitted,
+        };
+        let e = explain(&policy, ctx.principal, facts);
+        if e.allowed {
+            return Ok(());
+        }
+        refusal.get_or_insert((
+            e.rules.first().cloned().unwrap_or_default(),
+            format!("artifact {}: {}", a.id, e.explanation),
+        ));
+    }
+    let (rule, message) = refusal.unwrap_or_else(|| {
+        (
+            "artifact.permitted-zones".into(),
+            format!("blob {digest} belongs to no admitted artifact permitted in zone `{zone}`"),
+        )
+    });
+    let message = format!("pull into zone `{zone}` refused: {message}");
+    let mut e = ctx.app.event(Category::Authorization, "blob.pull", "deny", ctx.principal, ctx.meta);
+    e.project = Some(project.to_string());
+    e.resource = Some(ResourceRef { type_: "blob".into(), uid: digest.to_string() });
+    e.reason = Some(message.clone());
+    e.detail = json!({"zone": zone, "rule": rule});
+    ctx.app.record(&e).await?;
+    Err(AppError::rule(403, rule, message))
+}
+
 /// Classes a version may declare: those of the policy in force.
 pub(crate) async fn classes_ok(app: &App, classes: &[String]) -> Result<(), AppError> {
     let policy = app.policy().await;

@@ -38,6 +38,8 @@ pub struct TokenScope {
     pub role: Option<Role>,
     /// A gateway key's data class.
     pub data_class: Option<String>,
+    /// A workload identity's zone.
+    pub zone: Option<String>,
 }
 
 #[derive(Debug, Clone)]

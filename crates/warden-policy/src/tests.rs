@@ -152,6 +152,7 @@ fn narrowed_credentials_cannot_mint_wider_tokens() {
         project: Some(p1.clone()),
         role: Some(Role::DataScientist),
         data_class: None,
+        zone: None,
     });
     let unscoped = Facts::default();
     assert!(!engine.decide(&alice, Action::TokenCreate, &Resource::Organisation, &unscoped).allowed);
@@ -172,6 +173,7 @@ fn scoped_token_narrows_project_roles() {
         project: Some(p1.clone()),
         role: Some(Role::DataScientist),
         data_class: None,
+        zone: None,
     });
     let roles: BTreeSet<Role> = [Role::ProjectOwner, Role::DataScientist].into_iter().collect();
     assert_eq!(alice.narrow_project_roles(&p1, roles.clone()), [Role::DataScientist].into_iter().collect());

@@ -100,6 +100,7 @@ pub fn token(t: TokenRecord) -> api::Token {
         project: t.project.map(|p| p.to_string()),
         role: t.role.map(|r| r.to_string()),
         data_class: t.data_class,
+        zone: t.zone,
         created_at: time(t.created_at),
         expires_at: t.expires_at.map(time),
         revoked_at: t.revoked_at.map(time),

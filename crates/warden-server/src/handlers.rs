@@ -144,6 +144,7 @@ pub async fn create_token(
         role: req.role.as_deref().map(|r| c::body_role("role", r)).transpose()?,
         expires_in_seconds: req.expires_in_seconds,
         data_class: req.data_class,
+        zone: req.zone,
     };
     let t = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok((StatusCode::CREATED, Json(api::CreatedToken { token: c::token(t.record), secret: t.secret })))
@@ -363,6 +364,7 @@ pub async fn create_service_token(
         name: req.name,
         expires_in_seconds: req.expires_in_seconds,
         data_class: req.data_class,
+        zone: req.zone,
     };
     let t = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok((StatusCode::CREATED, Json(api::CreatedToken { token: c::token(t.record), secret: t.secret })))

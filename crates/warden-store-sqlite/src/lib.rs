@@ -25,6 +25,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "gateway_switches", include_str!("../migrations/0010_gateway_switches.sql")),
     (11, "gateway_budgets", include_str!("../migrations/0011_gateway_budgets.sql")),
     (12, "policy_releases", include_str!("../migrations/0012_policy_releases.sql")),
+    (13, "token_zone", include_str!("../migrations/0013_token_zone.sql")),
 ];
 
 pub struct SqliteStore {

@@ -123,6 +123,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_artifact(&self, artifact: &ArtifactRecord) -> Result<()>;
     async fn get_artifact(&self, project: &ProjectId, id: &ArtifactId) -> Result<Option<ArtifactRecord>>;
     async fn list_artifacts(&self, project: &ProjectId, page: &Page) -> Result<Vec<ArtifactRecord>>;
+    /// Admitted artifacts of the project whose manifest holds the blob `digest`.
+    async fn artifacts_with_blob(&self, project: &ProjectId, digest: &str) -> Result<Vec<ArtifactRecord>>;
     /// The model named `name` in the project, created from `model` if it does not exist.
     async fn ensure_model(&self, model: &ModelRecord) -> Result<ModelRecord>;
     async fn get_model(&self, project: &ProjectId, name: &str) -> Result<Option<ModelRecord>>;

@@ -82,6 +82,8 @@ pub struct TokenRecord {
     pub role: Option<Role>,
     /// For gateway keys: the data class whose rules apply to every call.
     pub data_class: Option<String>,
+    /// A workload identity's zone: pulls get only artifacts permitted there.
+    pub zone: Option<String>,
     /// Minted by a sign-in that verified a second factor.
     pub mfa: bool,
     pub created_at: Timestamp,

@@ -86,7 +86,7 @@ macro_rules! sql_store_impl {
             }
 
             const TOKEN_COLS: &str =
-                "id, subject_id, name, hash, project_id, role, mfa, created_at, expires_at, revoked_at, last_used_at, data_class";
+                "id, subject_id, name, hash, project_id, role, mfa, created_at, expires_at, revoked_at, last_used_at, data_class, zone";
 
             fn token(row: &Row) -> Result<TokenRecord> {
                 let g = |e: sqlx::Error| bad("token", e);
@@ -107,6 +107,7 @@ macro_rules! sql_store_impl {
                     revoked_at: ts(row.try_get("revoked_at").map_err(g)?),
                     last_used_at: ts(row.try_get("last_used_at").map_err(g)?),
                     data_class: row.try_get("data_class").map_err(g)?,
+                    zone: row.try_get("zone").map_err(g)?,
                 })
             }
 
@@ -495,7 +496,7 @@ macro_rules! sql_store_impl {
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                sqlx::query(&format!("INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"))
+                sqlx::query(&format!("INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"))
                     .bind(t.id.as_str())
                     .bind(t.subject.as_str())
                     .bind(&t.name)
@@ -508,6 +509,7 @@ macro_rules! sql_store_impl {
                     .bind(t.revoked_at.map(|x| x.0))
                     .bind(t.last_used_at.map(|x| x.0))
                     .bind(t.data_class.as_deref())
+                    .bind(t.zone.as_deref())
                     .execute(ex)
                     .await
                     .map_err(map_err("a token with this value"))?;
@@ -1057,6 +1059,24 @@ macro_rules! sql_store_impl {
                     .bind(project.as_str())
                     .bind(page.after_str())
                     .bind(page.limit_i64())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("artifacts"))?;
+                    collect(rows, artifact)
+                }
+
+                async fn artifacts_with_blob(&self, project: &ProjectId, digest: &str) -> Result<Vec<ArtifactRecord>> {
+                    // Manifests are canonical JSON: a file's digest appears as `"sha256:…"`.
+                    // Digests are hex, so the pattern holds no LIKE wildcards.
+                    if !digest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b':') {
+                        return Ok(Vec::new());
+                    }
+                    let rows = sqlx::query(&format!(
+                        "SELECT {ARTIFACT_COLS} FROM artifacts WHERE project_id = $1 AND verdict = 'admitted' \
+                         AND manifest LIKE $2 ORDER BY id"
+                    ))
+                    .bind(project.as_str())
+                    .bind(format!("%\"{digest}\"%"))
                     .fetch_all(&self.pool)
                     .await
                     .map_err(map_err("artifacts"))?;

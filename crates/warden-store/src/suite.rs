@@ -30,6 +30,7 @@ fn token_for(subject: &SubjectId, hash: &str) -> TokenRecord {
         revoked_at: None,
         last_used_at: None,
         data_class: None,
+        zone: None,
     }
 }
 
@@ -517,7 +518,7 @@ async fn registry(store: &dyn Store) {
         project: p.id.clone(),
         kind: "model".into(),
         name: "fraud".into(),
-        manifest: "{}".into(),
+        manifest: r#"{"files":[{"digest":"sha256:aa","path":"m.bin","size":10}]}"#.into(),
         manifest_digest: "sha256:00".into(),
         total_size: 10,
         verdict: "admitted".into(),
@@ -531,6 +532,13 @@ async fn registry(store: &dyn Store) {
     assert!(store.get_artifact(&ProjectId::generate(1), &a.id).await.unwrap().is_none(), "scoped to the project");
     assert!(matches!(store.create_artifact(&a).await, Err(StoreError::Conflict(_))), "records are written once");
     assert_eq!(store.list_artifacts(&p.id, &Page::first(10)).await.unwrap().len(), 1);
+    for (d, n, why) in [
+        ("sha256:aa", 1, "found by a file's digest"),
+        ("sha256:a", 0, "whole digests only"),
+        ("sha256:a%", 0, "no wildcards"),
+    ] {
+        assert_eq!(store.artifacts_with_blob(&p.id, d).await.unwrap().len(), n, "{why}");
+    }
 
     let m = ModelRecord {
         id: ModelId::generate(T0.0),

@@ -235,6 +235,9 @@ pub enum ServiceCommand {
         /// cardholder_data): use it as the OpenAI API key against /v1.
         #[arg(long)]
         data_class: Option<String>,
+        /// Bind it to a zone: a workload there pulls only artifacts permitted in it.
+        #[arg(long)]
+        zone: Option<String>,
     },
 }
 
@@ -268,6 +271,9 @@ pub enum TokenCommand {
         /// Make it a gateway key for this data class (needs --project).
         #[arg(long)]
         data_class: Option<String>,
+        /// Bind it to a zone (needs --project).
+        #[arg(long)]
+        zone: Option<String>,
     },
     List,
     Revoke {
@@ -510,13 +516,14 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                     let u = c.create_service(&api::CreateServiceRequest { name, description }).await?;
                     print_user(&u, f)
                 }
-                ServiceCommand::Token { id, project, role, name, expires_in, data_class } => {
+                ServiceCommand::Token { id, project, role, name, expires_in, data_class, zone } => {
                     let req = api::CreateServiceTokenRequest {
                         name,
                         project,
                         role,
                         expires_in_seconds: expires_in,
                         data_class,
+                        zone,
                     };
                     let t = c.create_service_token(&id, &req).await?;
                     print_created_token(&t, f)
@@ -526,9 +533,15 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
         Command::Token { command } => {
             let c = client(&g)?;
             match command {
-                TokenCommand::Create { name, project, role, expires_in, data_class } => {
-                    let req =
-                        api::CreateTokenRequest { name, project, role, expires_in_seconds: expires_in, data_class };
+                TokenCommand::Create { name, project, role, expires_in, data_class, zone } => {
+                    let req = api::CreateTokenRequest {
+                        name,
+                        project,
+                        role,
+                        expires_in_seconds: expires_in,
+                        data_class,
+                        zone,
+                    };
                     let t = c.create_token(&req).await?;
                     print_created_token(&t, f)
                 }

@@ -42,10 +42,22 @@ async fn member(s: &Server, admin: &str, project: &str, who: &str, role: &str) {
 
 /// Uploads a small safetensors file and admits it as an artifact permitted in `zones`.
 async fn artifact(s: &Server, token: &str, project: &str, zones: &[&str], expiry: &str) -> String {
+    artifact_of(s, token, project, zones, expiry, 0).await.0
+}
+
+/// Like `artifact`, with weights filled with `fill`; also returns the file's digest.
+async fn artifact_of(
+    s: &Server,
+    token: &str,
+    project: &str,
+    zones: &[&str],
+    expiry: &str,
+    fill: u8,
+) -> (String, String) {
     let header = r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
     let mut data = (header.len() as u64).to_le_bytes().to_vec();
     data.extend_from_slice(header.as_bytes());
-    data.extend_from_slice(&[0u8; 8]);
+    data.extend_from_slice(&[fill; 8]);
     let d = format!("sha256:{}", hex::encode(Sha256::digest(&data)));
     let size = data.len();
     let res = s
@@ -60,7 +72,7 @@ async fn artifact(s: &Server, token: &str, project: &str, zones: &[&str], expiry
     let body = json!({"kind": "model", "name": "scorer", "files": [{"path": "model.safetensors", "digest": d, "size": size}],
                       "permitted_zones": zones, "expiry_date": expiry});
     let a = s.post(&format!("/api/v1/projects/{project}/artifacts"), token, body).await.expect(201);
-    a["id"].as_str().unwrap().to_string()
+    (a["id"].as_str().unwrap().to_string(), d)
 }
 
 async fn version(s: &Server, token: &str, project: &str, artifact: &str, classes: &[&str]) -> u64 {
@@ -472,4 +484,53 @@ async fn concurrent_approvals_and_deploys_are_serialised(engine: Engine) {
         let previous: Vec<Option<&str>> = deployed.iter().map(|r| r["previous"].as_str()).collect();
         assert!(previous.contains(&None) && previous.iter().any(|p| p.is_some()), "{previous:?}");
     }
+}
+
+both_engines!(workloads_pull_only_what_their_zone_permits);
+async fn workloads_pull_only_what_their_zone_permits(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    s.put("/api/v1/policy", &admin, json!({"document": STRICT})).await.expect(200);
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "scoring", Some(&alice)).await;
+    let soon = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(s.clock.now().0 + 3_600_000) * 1_000_000)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let (_, standard_blob) = artifact_of(&s, &alice_t, &p, &["standard-ai"], &soon, 1).await;
+    let (_, hipaa_blob) = artifact_of(&s, &alice_t, &p, &["hipaa-ai"], "2099-01-01T00:00:00Z", 2).await;
+    let token = |zone: &str| {
+        let body = json!({"name": format!("runtime-{zone}"), "project": p, "zone": zone});
+        let (sr, t) = (&s, alice_t.clone());
+        async move { sr.post("/api/v1/tokens", &t, body).await }
+    };
+    let standard = token("standard-ai").await.expect(201);
+    assert_eq!(standard["zone"], "standard-ai");
+    let standard = standard["secret"].as_str().unwrap().to_string();
+    let hipaa = token("hipaa-ai").await.expect(201)["secret"].as_str().unwrap().to_string();
+    assert_eq!(token("moon-ai").await.problem(422, "validation-failed")["rule"], "zones.declared");
+    // A zone-bound credential never mints a wider one.
+    let escape = json!({"name": "escape", "project": p, "role": "project-owner"});
+    let e = s.post("/api/v1/tokens", &standard, escape).await.problem(403, "forbidden");
+    assert_eq!(e["rule"], "tokens.zone-never-widens", "{e}");
+
+    let pull = |token: &str, digest: &str| {
+        let url = format!("{}/api/v1/projects/{p}/blobs/{digest}", s.url);
+        let req = s.http.get(url).bearer_auth(token);
+        async move { crate::harness::Res::read(req.send().await.unwrap()).await }
+    };
+    assert_eq!(pull(&standard, &standard_blob).await.status, 200);
+    let e = pull(&standard, &hipaa_blob).await.problem(403, "forbidden");
+    assert_eq!(e["rule"], "artifact.permitted-zones", "{e}");
+    let e = pull(&hipaa, &hipaa_blob).await.problem(403, "forbidden");
+    assert_eq!(e["rule"], "zones.hipaa-ai.require_signed_artifacts", "{e}");
+    // People outside any zone (development) pull what their project holds.
+    assert_eq!(pull(&alice_t, &hipaa_blob).await.status, 200);
+    // Expired artifacts never reach a zone.
+    s.clock.advance(7200);
+    let e = pull(&standard, &standard_blob).await.problem(403, "forbidden");
+    assert_eq!(e["rule"], "artifact.not-expired", "{e}");
+    let denied = s.get("/api/v1/audit/events?action=blob.pull&outcome=deny", &admin).await.expect(200);
+    assert_eq!(denied["items"].as_array().unwrap().len(), 3, "every refused pull is recorded");
+    assert_eq!(denied["items"][0]["event"]["detail"]["zone"], "standard-ai");
 }
