@@ -18,6 +18,7 @@ const LAYERS: &[&str] = &[
     "warden-intake",
     "warden-redact",
     "warden-llm",
+    "warden-lineage",
     "warden-ledger",
     "warden-blob",
     "warden-store",

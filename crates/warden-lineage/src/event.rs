@@ -1,0 +1,278 @@
+//! OpenLineage events as Marquez accepts them: `RunEvent`s (START, RUNNING, COMPLETE,
+//! FAIL, ABORT, OTHER) and `DatasetEvent`s. Required fields are checked and each missing
+//! or malformed one is named; everything else, unknown facets included, is kept in the
+//! raw event the caller stores.
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct EventError(pub String);
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventType {
+    Start,
+    Running,
+    Complete,
+    Fail,
+    Abort,
+    Other,
+}
+
+impl EventType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventType::Start => "START",
+            EventType::Running => "RUNNING",
+            EventType::Complete => "COMPLETE",
+            EventType::Fail => "FAIL",
+            EventType::Abort => "ABORT",
+            EventType::Other => "OTHER",
+        }
+    }
+
+    /// Whether the run has finished (its state no longer changes by RUNNING events).
+    pub fn is_terminal(self) -> bool {
+        matches!(self, EventType::Complete | EventType::Fail | EventType::Abort)
+    }
+}
+
+/// A dataset as an event names it, with the columns its `schema` facet lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetRef {
+    pub namespace: String,
+    pub name: String,
+    /// (column, type) from the `schema` facet, when present.
+    pub columns: Vec<(String, Option<String>)>,
+}
+
+impl DatasetRef {
+    /// The dataset's node in the lineage graph.
+    pub fn node(&self) -> String {
+        dataset_node(&self.namespace, &self.name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunEvent {
+    pub event_type: EventType,
+    pub event_time: String,
+    pub producer: String,
+    pub run_id: String,
+    pub job: JobRef,
+    pub inputs: Vec<DatasetRef>,
+    pub outputs: Vec<DatasetRef>,
+    /// The parent run, from the `parent` run facet.
+    pub parent_run: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Run(RunEvent),
+    /// Static metadata about one dataset (no run).
+    Dataset {
+        event_time: String,
+        producer: String,
+        dataset: DatasetRef,
+    },
+}
+
+/// Longest name or namespace accepted.
+const MAX_NAME: usize = 1024;
+/// Most inputs or outputs one event may list.
+const MAX_DATASETS: usize = 1000;
+
+fn text<'a>(v: &'a Value, path: &str) -> Result<&'a str, EventError> {
+    match v.pointer(&format!("/{}", path.replace('.', "/"))) {
+        Some(Value::String(s)) if !s.trim().is_empty() => {
+            if s.len() > MAX_NAME || s.chars().any(char::is_control) {
+                return Err(EventError(format!("`{path}` is too long or holds control characters")));
+            }
+            Ok(s)
+        }
+        Some(Value::String(_)) => Err(EventError(format!("`{path}` must not be empty"))),
+        Some(_) => Err(EventError(format!("`{path}` must be a string"))),
+        None => Err(EventError(format!("`{path}` is required"))),
+    }
+}
+
+/// `8-4-4-4-12` hexadecimal, as OpenLineage requires of run ids.
+pub fn is_uuid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups.iter().zip([8, 4, 4, 4, 12]).all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
+}
+
+fn datasets(v: &Value, field: &str) -> Result<Vec<DatasetRef>, EventError> {
+    let list = match v.get(field) {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(a)) => a,
+        Some(_) => return Err(EventError(format!("`{field}` must be a list of datasets"))),
+    };
+    if list.len() > MAX_DATASETS {
+        return Err(EventError(format!("`{field}` lists more than {MAX_DATASETS} datasets")));
+    }
+    list.iter().enumerate().map(|(i, d)| dataset(d, &format!("{field}[{i}]"))).collect()
+}
+
+fn dataset(d: &Value, at: &str) -> Result<DatasetRef, EventError> {
+    if !d.is_object() {
+        return Err(EventError(format!("`{at}` must be an object with `namespace` and `name`")));
+    }
+    let namespace = text(d, "namespace").map_err(|e| EventError(format!("{at}: {e}")))?.to_string();
+    let name = text(d, "name").map_err(|e| EventError(format!("{at}: {e}")))?.to_string();
+    let columns = d
+        .pointer("/facets/schema/fields")
+        .and_then(Value::as_array)
+        .map(|fields| {
+            fields
+                .iter()
+                .filter_map(|f| {
+                    let n = f.get("name")?.as_str()?;
+                    Some((n.to_string(), f.get("type").and_then(Value::as_str).map(str::to_string)))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(DatasetRef { namespace, name, columns })
+}
+
+/// Reads one event. Unknown fields and facets are allowed (and kept by the caller).
+pub fn parse(v: &Value) -> Result<Event, EventError> {
+    if !v.is_object() {
+        return Err(EventError("an OpenLineage event is a JSON object".into()));
+    }
+    let event_time = text(v, "eventTime")?.to_string();
+    let producer = text(v, "producer")?.to_string();
+    text(v, "schemaURL")?;
+    if v.get("run").is_none() && v.get("job").is_none() {
+        if let Some(d) = v.get("dataset") {
+            return Ok(Event::Dataset { event_time, producer, dataset: dataset(d, "dataset")? });
+        }
+        return Err(EventError("`run` and `job` are required (or `dataset` for a DatasetEvent)".into()));
+    }
+    let run_id = text(v, "run.runId")?.to_string();
+    if !is_uuid(&run_id) {
+        return Err(EventError(format!("`run.runId` must be a UUID, not `{run_id}`")));
+    }
+    let job = JobRef { namespace: text(v, "job.namespace")?.to_string(), name: text(v, "job.name")?.to_string() };
+    let event_type = match v.get("eventType") {
+        None | Some(Value::Null) => EventType::Other,
+        Some(Value::String(t)) => match t.as_str() {
+            "START" => EventType::Start,
+            "RUNNING" => EventType::Running,
+            "COMPLETE" => EventType::Complete,
+            "FAIL" => EventType::Fail,
+            "ABORT" => EventType::Abort,
+            "OTHER" => EventType::Other,
+            other => {
+                return Err(EventError(format!(
+                    "`eventType` `{other}` is not one of START, RUNNING, COMPLETE, FAIL, ABORT, OTHER"
+                )))
+            }
+        },
+        Some(_) => return Err(EventError("`eventType` must be a string".into())),
+    };
+    let parent_run =
+        v.pointer("/run/facets/parent/run/runId").and_then(Value::as_str).filter(|p| is_uuid(p)).map(str::to_string);
+    Ok(Event::Run(RunEvent {
+        event_type,
+        event_time,
+        producer,
+        run_id,
+        job,
+        inputs: datasets(v, "inputs")?,
+        outputs: datasets(v, "outputs")?,
+        parent_run,
+    }))
+}
+
+/// Graph node names: `dataset:<namespace>/<name>`, `run:<uuid>`,
+/// `model:<model id>@<version>`.
+pub fn dataset_node(namespace: &str, name: &str) -> String {
+    format!("dataset:{namespace}/{name}")
+}
+
+pub fn run_node(run_id: &str) -> String {
+    format!("run:{run_id}")
+}
+
+pub fn model_node(model_id: &str, version: u64) -> String {
+    format!("model:{model_id}@{version}")
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn run() -> Value {
+        json!({
+            "eventType": "COMPLETE",
+            "eventTime": "2026-11-22T10:00:00.000Z",
+            "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.0.0/integration/airflow",
+            "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+            "run": {"runId": "3f5e83fa-3480-44ff-99c5-ff943904e5e8",
+                    "facets": {"parent": {"run": {"runId": "0176a8c2-fe01-7439-87e6-56a1a1b4029f"},
+                                          "job": {"namespace": "a", "name": "dag"}},
+                               "vendorThing": {"x": 1}}},
+            "job": {"namespace": "airflow", "name": "claims.train"},
+            "inputs": [{"namespace": "postgres://db:5432", "name": "claims.raw",
+                        "facets": {"schema": {"fields": [{"name": "ssn", "type": "text"}, {"name": "amount"}]}}}],
+            "outputs": [{"namespace": "s3://lake", "name": "features/claims"}]
+        })
+    }
+
+    #[test]
+    fn reads_run_events_and_keeps_what_it_needs() {
+        let Event::Run(e) = parse(&run()).unwrap() else { panic!() };
+        assert_eq!(e.event_type, EventType::Complete);
+        assert_eq!(e.job.name, "claims.train");
+        assert_eq!(e.inputs[0].node(), "dataset:postgres://db:5432/claims.raw");
+        assert_eq!(e.inputs[0].columns, vec![("ssn".into(), Some("text".into())), ("amount".into(), None)]);
+        assert_eq!(e.parent_run.as_deref(), Some("0176a8c2-fe01-7439-87e6-56a1a1b4029f"));
+        let mut v = run();
+        v.as_object_mut().unwrap().remove("eventType");
+        assert!(matches!(parse(&v), Ok(Event::Run(RunEvent { event_type: EventType::Other, .. }))));
+    }
+
+    #[test]
+    fn names_what_is_missing_or_malformed() {
+        let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+            (Box::new(|v| drop(v.as_object_mut().unwrap().remove("eventTime"))), "`eventTime` is required"),
+            (Box::new(|v| drop(v.as_object_mut().unwrap().remove("producer"))), "`producer` is required"),
+            (Box::new(|v| drop(v.as_object_mut().unwrap().remove("schemaURL"))), "`schemaURL` is required"),
+            (Box::new(|v| v["run"]["runId"] = json!("run-7")), "must be a UUID"),
+            (Box::new(|v| drop(v["job"].as_object_mut().unwrap().remove("name"))), "`job.name` is required"),
+            (Box::new(|v| v["eventType"] = json!("DONE")), "`eventType` `DONE`"),
+            (Box::new(|v| v["inputs"] = json!({"a": 1})), "`inputs` must be a list"),
+            (Box::new(|v| v["outputs"][0]["name"] = json!("")), "outputs[0]: `name` must not be empty"),
+            (Box::new(|v| v["inputs"][0]["namespace"] = json!(7)), "inputs[0]: `namespace` must be a string"),
+        ];
+        for (change, needle) in cases {
+            let mut v = run();
+            change(&mut v);
+            let e = parse(&v).unwrap_err();
+            assert!(e.0.contains(needle), "{needle}: {e}");
+        }
+        assert!(parse(&json!([1])).is_err());
+        let d = json!({"eventTime": "2026-11-22T10:00:00Z", "producer": "p", "schemaURL": "s",
+                       "dataset": {"namespace": "s3://lake", "name": "x"}});
+        assert!(matches!(parse(&d), Ok(Event::Dataset { .. })));
+    }
+
+    #[test]
+    fn uuids() {
+        assert!(is_uuid("3f5e83fa-3480-44ff-99c5-ff943904e5e8"));
+        assert!(!is_uuid("3f5e83fa-3480-44ff-99c5-ff943904e5e"));
+        assert!(!is_uuid("3f5e83fa34804-4ff-99c5-ff943904e5e8"));
+        assert!(!is_uuid("zf5e83fa-3480-44ff-99c5-ff943904e5e8"));
+    }
+}
