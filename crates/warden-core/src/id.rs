@@ -89,6 +89,9 @@ prefixed_id!(
     /// A release: a model version proposed for, and perhaps deployed to, a zone.
     ReleaseId, "rel", "release");
 prefixed_id!(
+    /// A dataset in the catalog.
+    DatasetId, "dst", "dataset");
+prefixed_id!(
     /// An internal event (sign-in attempts, authorisation decisions).
     EventId, "evt", "event");
 

@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (11, "gateway_budgets", include_str!("../migrations/0011_gateway_budgets.sql")),
     (12, "policy_releases", include_str!("../migrations/0012_policy_releases.sql")),
     (13, "token_zone", include_str!("../migrations/0013_token_zone.sql")),
+    (14, "catalog_lineage", include_str!("../migrations/0014_catalog_lineage.sql")),
 ];
 
 pub struct SqliteStore {

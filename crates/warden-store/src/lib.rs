@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use warden_core::{
-    ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, ReleaseId, Role, SignerId, SubjectId, Timestamp, TokenId,
-    UploadId,
+    ArtifactId, DatasetId, GroupId, ModelId, PrincipalKind, ProjectId, ReleaseId, Role, SignerId, SubjectId, Timestamp,
+    TokenId, UploadId,
 };
 
 pub use records::*;
@@ -195,6 +195,32 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<DeploymentRecord>>;
     /// Break-glass releases not yet reviewed, in a project.
     async fn unreviewed_releases(&self, project: &ProjectId) -> Result<Vec<ReleaseRecord>>;
+
+    // The data catalog.
+    /// Creates a dataset; `Conflict` when its namespace and name are taken.
+    async fn create_dataset(&self, dataset: &DatasetRecord) -> Result<()>;
+    /// Replaces a dataset's description; false when it does not exist.
+    async fn update_dataset(&self, dataset: &DatasetRecord) -> Result<bool>;
+    async fn get_dataset(&self, id: &DatasetId) -> Result<Option<DatasetRecord>>;
+    async fn find_dataset(&self, namespace: &str, name: &str) -> Result<Option<DatasetRecord>>;
+    /// Datasets (of one project, when given; only unclassified ones, when asked), by id.
+    async fn list_datasets(
+        &self,
+        project: Option<&ProjectId>,
+        unclassified: bool,
+        page: &Page,
+    ) -> Result<Vec<DatasetRecord>>;
+    /// Bumped by every catalog write.
+    async fn catalog_version(&self) -> Result<u64>;
+
+    // Lineage.
+    /// Stores an event, its run, the datasets it names and its edges, in one transaction.
+    async fn write_lineage(&self, write: &LineageWrite) -> Result<()>;
+    /// Adds edges (repeats are ignored).
+    async fn add_lineage_edges(&self, edges: &[(String, String)]) -> Result<()>;
+    /// Edges numbered after `after`, in order: (number, from, to).
+    async fn lineage_edges_since(&self, after: u64, limit: u32) -> Result<Vec<(u64, String, String)>>;
+    async fn get_lineage_run(&self, run_id: &str) -> Result<Option<LineageRunRecord>>;
 
     // Gateway kill switches.
     /// Turns a switch on (again: the reason and time are replaced).

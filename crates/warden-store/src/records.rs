@@ -440,3 +440,80 @@ pub struct DeploymentRecord {
     pub version: u64,
     pub deployed_at: Timestamp,
 }
+
+/// A column of a dataset, with the classes of its values.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ColumnRecord {
+    pub name: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+}
+
+/// A dataset in the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetRecord {
+    pub id: warden_core::DatasetId,
+    pub namespace: String,
+    pub name: String,
+    /// The owning project; none for a dataset only lineage has named so far.
+    pub project: Option<ProjectId>,
+    pub location: Option<String>,
+    /// `raw`, `curated` or `workspace`.
+    pub layer: Option<String>,
+    pub classes: Vec<String>,
+    pub columns: Vec<ColumnRecord>,
+    /// The region the data must stay in.
+    pub residency: Option<String>,
+    pub owner: Option<String>,
+    pub retention_days: Option<u32>,
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// False while nobody has described it (created from a lineage event).
+    pub classified: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+impl DatasetRecord {
+    /// Its classes and its columns' classes.
+    pub fn all_classes(&self) -> std::collections::BTreeSet<String> {
+        self.classes.iter().chain(self.columns.iter().flat_map(|c| c.classes.iter())).cloned().collect()
+    }
+}
+
+/// One OpenLineage event as received.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineageEventRecord {
+    pub run_id: Option<String>,
+    pub event_type: String,
+    pub event_time: Timestamp,
+    pub producer: String,
+    pub received_at: Timestamp,
+    pub received_by: SubjectId,
+    /// The event's JSON, as sent.
+    pub event: String,
+}
+
+/// A run's latest known state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineageRunRecord {
+    pub run_id: String,
+    pub job_namespace: String,
+    pub job_name: String,
+    pub state: String,
+    pub parent_run: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub ended_at: Option<Timestamp>,
+    pub updated_at: Timestamp,
+}
+
+/// Everything one event changes, written in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineageWrite {
+    pub event: LineageEventRecord,
+    pub run: Option<LineageRunRecord>,
+    /// Datasets the event names; created (unclassified) when the catalog lacks them.
+    pub datasets: Vec<DatasetRecord>,
+    pub edges: Vec<(String, String)>,
+}

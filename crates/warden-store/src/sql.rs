@@ -16,12 +16,12 @@ macro_rules! sql_store_impl {
             use std::str::FromStr;
 
             use sqlx::Row as _;
-            use warden_core::{UploadId, ReleaseId, ArtifactId, ModelId, SignerId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+            use warden_core::{UploadId, ReleaseId, DatasetId, ArtifactId, ModelId, SignerId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
             use warden_store::{
                 ArtifactRecord, AuditEntry, AuditFilter, AuditLeaf, CheckpointRecord, GroupRecord, ModelRecord,
                 ModelVersionRecord, ModelAliasRecord, ModelTagRecord, VersionLineage, SignerRecord, UploadRecord, UploadPartRecord, SwitchRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
                 Result, RoleGrantRecord, StoreError, SubjectRecord, TokenRecord, PolicyVersionRecord, EvaluationRecord,
-                ReleaseRecord, ApprovalRecord, Deployment, DeploymentRecord,
+                ReleaseRecord, ApprovalRecord, Deployment, DeploymentRecord, DatasetRecord, LineageRunRecord, LineageWrite,
             };
 
             type Row = <$db as sqlx::Database>::Row;
@@ -443,6 +443,131 @@ macro_rules! sql_store_impl {
                     version: u64_of(row.try_get("version").map_err(g)?, w)?,
                     deployed_at: Timestamp(row.try_get("deployed_at").map_err(g)?),
                 })
+            }
+
+            const DATASET_COLS: &str = "id, namespace, name, project_id, location, layer, classes, columns, residency, \
+                owner, retention_days, tags, classified, created_at, updated_at";
+
+            fn dataset(row: &Row) -> Result<DatasetRecord> {
+                let w = "dataset";
+                let g = |e: sqlx::Error| bad(w, e);
+                let id: String = row.try_get("id").map_err(g)?;
+                let project: Option<String> = row.try_get("project_id").map_err(g)?;
+                let retention: Option<i64> = row.try_get("retention_days").map_err(g)?;
+                let classified: i64 = row.try_get("classified").map_err(g)?;
+                let json = |col: &str| -> Result<String> { row.try_get::<String, _>(col).map_err(g) };
+                Ok(DatasetRecord {
+                    id: DatasetId::parse(&id).map_err(|e| bad(w, e))?,
+                    namespace: row.try_get("namespace").map_err(g)?,
+                    name: row.try_get("name").map_err(g)?,
+                    project: project.map(|p| ProjectId::parse(&p)).transpose().map_err(|e| bad(w, e))?,
+                    location: row.try_get("location").map_err(g)?,
+                    layer: row.try_get("layer").map_err(g)?,
+                    classes: serde_json::from_str(&json("classes")?).map_err(|e| bad(w, e))?,
+                    columns: serde_json::from_str(&json("columns")?).map_err(|e| bad(w, e))?,
+                    residency: row.try_get("residency").map_err(g)?,
+                    owner: row.try_get("owner").map_err(g)?,
+                    retention_days: retention.map(u32::try_from).transpose().map_err(|e| bad(w, e))?,
+                    tags: serde_json::from_str(&json("tags")?).map_err(|e| bad(w, e))?,
+                    classified: classified != 0,
+                    created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                    updated_at: Timestamp(row.try_get("updated_at").map_err(g)?),
+                })
+            }
+
+            fn dataset_json(d: &DatasetRecord) -> Result<(String, String, String)> {
+                let e = |e: serde_json::Error| StoreError::Internal(e.to_string());
+                Ok((
+                    serde_json::to_string(&d.classes).map_err(e)?,
+                    serde_json::to_string(&d.columns).map_err(e)?,
+                    serde_json::to_string(&d.tags).map_err(e)?,
+                ))
+            }
+
+            const RUN_COLS: &str = "run_id, job_namespace, job_name, state, parent_run, started_at, ended_at, updated_at";
+
+            fn lineage_run(row: &Row) -> Result<LineageRunRecord> {
+                let g = |e: sqlx::Error| bad("lineage run", e);
+                Ok(LineageRunRecord {
+                    run_id: row.try_get("run_id").map_err(g)?,
+                    job_namespace: row.try_get("job_namespace").map_err(g)?,
+                    job_name: row.try_get("job_name").map_err(g)?,
+                    state: row.try_get("state").map_err(g)?,
+                    parent_run: row.try_get("parent_run").map_err(g)?,
+                    started_at: ts(row.try_get("started_at").map_err(g)?),
+                    ended_at: ts(row.try_get("ended_at").map_err(g)?),
+                    updated_at: Timestamp(row.try_get("updated_at").map_err(g)?),
+                })
+            }
+
+            /// Inserts a dataset (or, with `ignore_existing`, nothing when the name is
+            /// taken); true when a row was written.
+            async fn insert_dataset<'e, E>(ex: E, d: &DatasetRecord, ignore_existing: bool) -> Result<bool>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                let (classes, columns, tags) = dataset_json(d)?;
+                let tail = if ignore_existing { " ON CONFLICT (namespace, name) DO NOTHING" } else { "" };
+                let r = sqlx::query(&format!(
+                    "INSERT INTO datasets ({DATASET_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15){tail}"
+                ))
+                .bind(d.id.as_str())
+                .bind(&d.namespace)
+                .bind(&d.name)
+                .bind(d.project.as_ref().map(ProjectId::as_str))
+                .bind(d.location.as_deref())
+                .bind(d.layer.as_deref())
+                .bind(classes)
+                .bind(columns)
+                .bind(d.residency.as_deref())
+                .bind(d.owner.as_deref())
+                .bind(d.retention_days.map(i64::from))
+                .bind(tags)
+                .bind(i64::from(d.classified))
+                .bind(d.created_at.0)
+                .bind(d.updated_at.0)
+                .execute(ex)
+                .await
+                .map_err(map_err("a dataset with this namespace and name"))?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn bump_catalog<'e, E>(ex: E) -> Result<()>
+            where
+                E: sqlx::Executor<'e, Database = $db>,
+            {
+                sqlx::query("UPDATE catalog_head SET version = version + 1 WHERE id = 1")
+                    .execute(ex)
+                    .await
+                    .map_err(map_err("catalog head"))?;
+                Ok(())
+            }
+
+            /// Numbers and inserts edges under the head row's lock (taken by the caller's
+            /// transaction with this very update).
+            async fn insert_edges(tx: &mut sqlx::Transaction<'static, $db>, edges: &[(String, String)]) -> Result<()> {
+                let n = i64::try_from(edges.len()).map_err(|e| bad("lineage", e))?;
+                let row = sqlx::query("UPDATE lineage_head SET next = next + $1 WHERE id = 1 RETURNING next")
+                    .bind(n)
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(map_err("lineage head"))?;
+                let end: i64 = row.try_get("next").map_err(|e| bad("lineage head", e))?;
+                let mut id = end - n;
+                for (from, to) in edges {
+                    id += 1;
+                    sqlx::query(
+                        "INSERT INTO lineage_edges (id, from_node, to_node) VALUES ($1, $2, $3) \
+                         ON CONFLICT (from_node, to_node) DO NOTHING",
+                    )
+                    .bind(id)
+                    .bind(from)
+                    .bind(to)
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(map_err("lineage edge"))?;
+                }
+                Ok(())
             }
 
             fn i64_of(v: u64) -> Result<i64> {
@@ -1714,6 +1839,163 @@ macro_rules! sql_store_impl {
                     .await
                     .map_err(map_err("releases"))?;
                     collect(rows, release)
+                }
+
+                async fn create_dataset(&self, d: &DatasetRecord) -> Result<()> {
+                    let mut tx = self.begin_write().await?;
+                    insert_dataset(&mut *tx, d, false).await?;
+                    bump_catalog(&mut *tx).await?;
+                    tx.commit().await.map_err(map_err("dataset"))?;
+                    Ok(())
+                }
+
+                async fn update_dataset(&self, d: &DatasetRecord) -> Result<bool> {
+                    let (classes, columns, tags) = dataset_json(d)?;
+                    let mut tx = self.begin_write().await?;
+                    let r = sqlx::query(
+                        "UPDATE datasets SET project_id = $2, location = $3, layer = $4, classes = $5, columns = $6, \
+                         residency = $7, owner = $8, retention_days = $9, tags = $10, classified = $11, updated_at = $12 \
+                         WHERE id = $1",
+                    )
+                    .bind(d.id.as_str())
+                    .bind(d.project.as_ref().map(ProjectId::as_str))
+                    .bind(d.location.as_deref())
+                    .bind(d.layer.as_deref())
+                    .bind(classes)
+                    .bind(columns)
+                    .bind(d.residency.as_deref())
+                    .bind(d.owner.as_deref())
+                    .bind(d.retention_days.map(i64::from))
+                    .bind(tags)
+                    .bind(i64::from(d.classified))
+                    .bind(d.updated_at.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err("dataset"))?;
+                    if r.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    bump_catalog(&mut *tx).await?;
+                    tx.commit().await.map_err(map_err("dataset"))?;
+                    Ok(true)
+                }
+
+                async fn get_dataset(&self, id: &DatasetId) -> Result<Option<DatasetRecord>> {
+                    optional(&self.pool, &format!("SELECT {DATASET_COLS} FROM datasets WHERE id = $1"), id.as_str(), dataset, "dataset").await
+                }
+
+                async fn find_dataset(&self, namespace: &str, name: &str) -> Result<Option<DatasetRecord>> {
+                    let row = sqlx::query(&format!("SELECT {DATASET_COLS} FROM datasets WHERE namespace = $1 AND name = $2"))
+                        .bind(namespace)
+                        .bind(name)
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("dataset"))?;
+                    row.as_ref().map(dataset).transpose()
+                }
+
+                async fn list_datasets(&self, project: Option<&ProjectId>, unclassified: bool, page: &Page) -> Result<Vec<DatasetRecord>> {
+                    let rows = sqlx::query(&format!(
+                        "SELECT {DATASET_COLS} FROM datasets WHERE ($1 = '' OR project_id = $1) AND ($2 = 0 OR classified = 0) \
+                         AND id > $3 ORDER BY id LIMIT $4"
+                    ))
+                    .bind(project.map(ProjectId::as_str).unwrap_or(""))
+                    .bind(i64::from(unclassified))
+                    .bind(page.after_str())
+                    .bind(page.limit_i64())
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("datasets"))?;
+                    collect(rows, dataset)
+                }
+
+                async fn catalog_version(&self) -> Result<u64> {
+                    let row = sqlx::query("SELECT version FROM catalog_head WHERE id = 1")
+                        .fetch_one(&self.pool)
+                        .await
+                        .map_err(map_err("catalog head"))?;
+                    u64_of(row.try_get("version").map_err(|e| bad("catalog head", e))?, "catalog head")
+                }
+
+                async fn write_lineage(&self, w: &LineageWrite) -> Result<()> {
+                    let mut tx = self.begin_write().await?;
+                    // The head row first: it orders every lineage write (events and edges).
+                    insert_edges(&mut tx, &w.edges).await?;
+                    let e = &w.event;
+                    sqlx::query(
+                        "INSERT INTO lineage_events (seq, run_id, event_type, event_time, producer, received_at, received_by, event) \
+                         SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5, $6, $7 FROM lineage_events",
+                    )
+                    .bind(e.run_id.as_deref())
+                    .bind(&e.event_type)
+                    .bind(e.event_time.0)
+                    .bind(&e.producer)
+                    .bind(e.received_at.0)
+                    .bind(e.received_by.as_str())
+                    .bind(&e.event)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err("lineage event"))?;
+                    if let Some(r) = &w.run {
+                        // A finished run stays finished when a late START or RUNNING arrives.
+                        sqlx::query(&format!(
+                            "INSERT INTO lineage_runs ({RUN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                             ON CONFLICT (run_id) DO UPDATE SET \
+                             state = CASE WHEN lineage_runs.state IN ('COMPLETE', 'FAIL', 'ABORT') \
+                                          AND excluded.state IN ('START', 'RUNNING', 'OTHER') \
+                                     THEN lineage_runs.state ELSE excluded.state END, \
+                             parent_run = COALESCE(excluded.parent_run, lineage_runs.parent_run), \
+                             started_at = COALESCE(lineage_runs.started_at, excluded.started_at), \
+                             ended_at = COALESCE(excluded.ended_at, lineage_runs.ended_at), \
+                             updated_at = excluded.updated_at"
+                        ))
+                        .bind(&r.run_id)
+                        .bind(&r.job_namespace)
+                        .bind(&r.job_name)
+                        .bind(&r.state)
+                        .bind(r.parent_run.as_deref())
+                        .bind(r.started_at.map(|t| t.0))
+                        .bind(r.ended_at.map(|t| t.0))
+                        .bind(r.updated_at.0)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err("lineage run"))?;
+                    }
+                    let mut added = false;
+                    for d in &w.datasets {
+                        added |= insert_dataset(&mut *tx, d, true).await?;
+                    }
+                    if added {
+                        bump_catalog(&mut *tx).await?;
+                    }
+                    tx.commit().await.map_err(map_err("lineage"))?;
+                    Ok(())
+                }
+
+                async fn add_lineage_edges(&self, edges: &[(String, String)]) -> Result<()> {
+                    let mut tx = self.begin_write().await?;
+                    insert_edges(&mut tx, edges).await?;
+                    tx.commit().await.map_err(map_err("lineage"))?;
+                    Ok(())
+                }
+
+                async fn lineage_edges_since(&self, after: u64, limit: u32) -> Result<Vec<(u64, String, String)>> {
+                    let rows = sqlx::query("SELECT id, from_node, to_node FROM lineage_edges WHERE id > $1 ORDER BY id LIMIT $2")
+                        .bind(i64_of(after)?)
+                        .bind(i64::from(limit))
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(map_err("lineage edges"))?;
+                    rows.iter()
+                        .map(|r| {
+                            let g = |e: sqlx::Error| bad("lineage edge", e);
+                            Ok((u64_of(r.try_get("id").map_err(g)?, "lineage edge")?, r.try_get("from_node").map_err(g)?, r.try_get("to_node").map_err(g)?))
+                        })
+                        .collect()
+                }
+
+                async fn get_lineage_run(&self, run_id: &str) -> Result<Option<LineageRunRecord>> {
+                    optional(&self.pool, &format!("SELECT {RUN_COLS} FROM lineage_runs WHERE run_id = $1"), run_id, lineage_run, "lineage run").await
                 }
 
                 async fn set_switch(&self, x: &SwitchRecord) -> Result<()> {

@@ -5,7 +5,8 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 use warden_core::{
-    ArtifactId, GroupId, ModelId, PrincipalKind, ProjectId, ReleaseId, Role, SubjectId, Timestamp, TokenId, UploadId,
+    ArtifactId, DatasetId, GroupId, ModelId, PrincipalKind, ProjectId, ReleaseId, Role, SubjectId, Timestamp, TokenId,
+    UploadId,
 };
 
 use crate::*;
@@ -53,6 +54,7 @@ pub async fn run(store: &dyn Store) {
     signers(store).await;
     policy_versions(store).await;
     releases(store).await;
+    catalog_and_lineage(store).await;
 }
 
 async fn bootstrap_once(store: &dyn Store) {
@@ -835,4 +837,104 @@ async fn releases(store: &dyn Store) {
         store.list_releases(&p.id, &Page::first(10)).await.unwrap().into_iter().map(|r| r.id).collect();
     assert_eq!(listed, [r3.id.clone(), r2.id.clone(), r1.id.clone()]);
     assert!(store.close_release(&r3.id, "failed").await.is_ok_and(|changed| !changed), "only pending releases close");
+}
+
+async fn catalog_and_lineage(store: &dyn Store) {
+    let owner = human("catalog-owner");
+    store.create_subject(&owner).await.unwrap();
+    let p = store.list_projects(&Page::first(1)).await.unwrap().remove(0);
+    let v0 = store.catalog_version().await.unwrap();
+    let mk = |ns: &str, name: &str, classified: bool| DatasetRecord {
+        id: DatasetId::generate(T0.0),
+        namespace: ns.into(),
+        name: name.into(),
+        project: classified.then(|| p.id.clone()),
+        location: Some("s3://lake/claims".into()),
+        layer: Some("raw".into()),
+        classes: if classified { vec!["personal_data".into()] } else { vec![] },
+        columns: vec![ColumnRecord {
+            name: "ssn".into(),
+            type_: Some("text".into()),
+            classes: vec!["personal_data".into()],
+        }],
+        residency: Some("eu-west".into()),
+        owner: Some("claims-team".into()),
+        retention_days: Some(365),
+        tags: [("source".to_string(), "core".to_string())].into(),
+        classified,
+        created_at: T0,
+        updated_at: T0,
+    };
+    let claims = mk("s3://lake", "claims", true);
+    store.create_dataset(&claims).await.unwrap();
+    assert!(matches!(store.create_dataset(&mk("s3://lake", "claims", true)).await, Err(StoreError::Conflict(_))));
+    assert_eq!(store.get_dataset(&claims.id).await.unwrap().as_ref(), Some(&claims));
+    assert_eq!(store.find_dataset("s3://lake", "claims").await.unwrap().as_ref(), Some(&claims));
+    assert!(store.catalog_version().await.unwrap() > v0, "writes bump the catalog version");
+
+    // An event: its run, the datasets it names (new ones unclassified), its edges.
+    let write = |state: &str, edges: Vec<(String, String)>, datasets: Vec<DatasetRecord>| LineageWrite {
+        event: LineageEventRecord {
+            run_id: Some("3f5e83fa-3480-44ff-99c5-ff943904e5e8".into()),
+            event_type: state.into(),
+            event_time: T0,
+            producer: "test".into(),
+            received_at: T0,
+            received_by: owner.id.clone(),
+            event: "{}".into(),
+        },
+        run: Some(LineageRunRecord {
+            run_id: "3f5e83fa-3480-44ff-99c5-ff943904e5e8".into(),
+            job_namespace: "airflow".into(),
+            job_name: "train".into(),
+            state: state.into(),
+            parent_run: None,
+            started_at: (state == "START").then_some(T0),
+            ended_at: (state == "COMPLETE").then_some(T0.plus_seconds(5)),
+            updated_at: T0,
+        }),
+        datasets,
+        edges,
+    };
+    let e = |a: &str, b: &str| (a.to_string(), b.to_string());
+    let features = mk("s3://lake", "features", false);
+    store
+        .write_lineage(&write(
+            "START",
+            vec![e("dataset:s3://lake/claims", "run:r1"), e("run:r1", "dataset:s3://lake/features")],
+            vec![claims.clone(), features.clone()],
+        ))
+        .await
+        .unwrap();
+    store.write_lineage(&write("COMPLETE", vec![e("run:r1", "dataset:s3://lake/features")], vec![])).await.unwrap();
+    store.write_lineage(&write("RUNNING", vec![], vec![])).await.unwrap();
+    let run = store.get_lineage_run("3f5e83fa-3480-44ff-99c5-ff943904e5e8").await.unwrap().unwrap();
+    assert_eq!(run.state, "COMPLETE", "a late RUNNING does not reopen a finished run");
+    assert_eq!((run.started_at, run.ended_at), (Some(T0), Some(T0.plus_seconds(5))));
+    assert_eq!(
+        store.find_dataset("s3://lake", "claims").await.unwrap().as_ref(),
+        Some(&claims),
+        "known ones untouched"
+    );
+    let unclassified = store.list_datasets(None, true, &Page::first(10)).await.unwrap();
+    assert_eq!(unclassified.iter().map(|d| d.name.as_str()).collect::<Vec<_>>(), ["features"]);
+    assert_eq!(store.list_datasets(Some(&p.id), false, &Page::first(10)).await.unwrap().len(), 1);
+
+    store.add_lineage_edges(&[e("run:r1", "model:m@1"), e("run:r1", "model:m@1")]).await.unwrap();
+    let edges = store.lineage_edges_since(0, 100).await.unwrap();
+    let pairs: Vec<(&str, &str)> = edges.iter().map(|(_, a, b)| (a.as_str(), b.as_str())).collect();
+    assert_eq!(
+        pairs,
+        [("dataset:s3://lake/claims", "run:r1"), ("run:r1", "dataset:s3://lake/features"), ("run:r1", "model:m@1")]
+    );
+    assert!(edges.windows(2).all(|w| w[0].0 < w[1].0), "numbered in order");
+    assert_eq!(store.lineage_edges_since(edges[1].0, 100).await.unwrap().len(), 1);
+
+    // Classifying an unclassified dataset.
+    let mut f = store.find_dataset("s3://lake", "features").await.unwrap().unwrap();
+    f.classified = true;
+    f.project = Some(p.id.clone());
+    f.classes = vec!["public".into()];
+    assert!(store.update_dataset(&f).await.unwrap());
+    assert!(store.list_datasets(None, true, &Page::first(10)).await.unwrap().is_empty());
 }
