@@ -906,3 +906,122 @@ pub struct ActiveRelease {
     pub deployed_at: String,
     pub deployed_by: Option<String>,
 }
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Column {
+    pub name: String,
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub type_: Option<String>,
+    /// Classes of the column's values.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+}
+
+/// A dataset's description (create: with `namespace` and `name`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DatasetRequest {
+    #[serde(default)]
+    pub namespace: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Where it lives, e.g. `s3://lake/claims/`.
+    #[serde(default)]
+    pub location: Option<String>,
+    /// `raw`, `curated` or `workspace`.
+    #[serde(default)]
+    pub layer: Option<String>,
+    #[serde(default)]
+    pub classes: Vec<String>,
+    #[serde(default)]
+    pub columns: Vec<Column>,
+    /// The region the data must stay in.
+    #[serde(default)]
+    pub residency: Option<String>,
+    #[serde(default)]
+    pub owner: Option<String>,
+    #[serde(default)]
+    pub retention_days: Option<u32>,
+    #[serde(default)]
+    pub tags: std::collections::BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Dataset {
+    pub id: String,
+    pub namespace: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layer: Option<String>,
+    pub classes: Vec<String>,
+    pub columns: Vec<Column>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub residency: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<u32>,
+    pub tags: std::collections::BTreeMap<String, String>,
+    /// False for a dataset lineage named that nobody has described yet.
+    pub classified: bool,
+    /// Its graph node, for lineage queries.
+    pub node: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DatasetQuery {
+    pub cursor: Option<String>,
+    pub limit: Option<u32>,
+    /// Only datasets of this project.
+    pub project: Option<String>,
+    /// Only datasets lineage named that nobody has described.
+    pub unclassified: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LineageQuery {
+    /// A node: `dataset:<namespace>/<name>`, `run:<uuid>` or `model:<model id>@<version>`.
+    pub node: String,
+    /// `upstream` (default) or `downstream`.
+    pub direction: Option<String>,
+    /// 1-100 (default 10).
+    pub depth: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LineageNode {
+    pub node: String,
+    pub depth: u32,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct LineageGraph {
+    pub nodes: Vec<LineageNode>,
+    /// `[from, to]` pairs.
+    pub edges: Vec<[String; 2]>,
+    /// The walk met a cycle (it still visits each node once).
+    pub cycle: bool,
+    /// The answer stopped at its node limit.
+    pub truncated: bool,
+}
+
+/// One class of a model version and the path of nodes that brought it in, from the
+/// version to the dataset carrying it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct EffectiveClass {
+    pub class: String,
+    pub path: Vec<String>,
+}

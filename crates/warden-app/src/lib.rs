@@ -9,6 +9,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 mod authn;
+pub mod catalog;
 mod error;
 pub mod gateway;
 mod guard;
@@ -222,6 +223,7 @@ pub struct App {
     switches: Arc<gateway::Switches>,
     bad_tokens: guard::SourceGuard,
     keys: MasterKey,
+    lineage: catalog::LineageCache,
 }
 
 impl App {
@@ -262,6 +264,7 @@ impl App {
             switches,
             bad_tokens: Default::default(),
             keys,
+            lineage: Default::default(),
         })
     }
 

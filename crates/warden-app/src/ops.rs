@@ -1453,7 +1453,10 @@ impl Operation for AddModelVersion {
         let mut tries = 0;
         loop {
             match ctx.store().add_model_version(&model.id, &a.id, &self.lineage, &ctx.principal.id, now).await {
-                Ok(v) => return Ok((model, v, a)),
+                Ok(v) => {
+                    crate::catalog::link_version(ctx.app, &model.project, &model.id, v.version, &self.lineage).await?;
+                    return Ok((model, v, a));
+                }
                 Err(warden_store::StoreError::Conflict(_)) if tries < 3 => tries += 1,
                 Err(e) => return Err(e.into()),
             }

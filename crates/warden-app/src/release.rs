@@ -73,9 +73,11 @@ pub(crate) async fn version_facts(
     Ok(VersionFacts { model: m, version: v, artifact: a })
 }
 
-/// The placement facts of a model version for a zone: its classes (declared; the
-/// catalog adds those of its datasets) and its artifact's evidence.
-pub(crate) fn placement(f: &VersionFacts, zone: &str, now: Timestamp) -> Placement {
+/// The placement facts of a model version for a zone: its effective classes (declared,
+/// and those of every dataset upstream of it) and its artifact's evidence.
+pub(crate) async fn placement(ctx: &Authorized<'_>, f: &VersionFacts, zone: &str) -> Result<Placement, AppError> {
+    let classes = ctx.app.effective_classes(&f.model.id, f.version.version, &f.version.lineage.data_classes).await?;
+    let now = ctx.now();
     let permitted = f
         .artifact
         .evidence
@@ -83,14 +85,14 @@ pub(crate) fn placement(f: &VersionFacts, zone: &str, now: Timestamp) -> Placeme
         .and_then(Value::as_array)
         .map(|z| z.iter().filter_map(Value::as_str).map(str::to_string).collect())
         .unwrap_or_default();
-    Placement {
+    Ok(Placement {
         zone: zone.to_string(),
-        classes: f.version.lineage.data_classes.iter().cloned().collect(),
+        classes: classes.into_keys().collect(),
         signed: signed(&f.artifact.evidence),
         scan_verdict: scan_verdict(&f.artifact).to_string(),
         expired: f.artifact.expires_at.is_some_and(|e| e <= now),
         permitted_zones: permitted,
-    }
+    })
 }
 
 pub(crate) async fn placement_of(
@@ -101,7 +103,7 @@ pub(crate) async fn placement_of(
     zone: &str,
 ) -> Result<(Placement, VersionFacts), AppError> {
     let f = version_facts(ctx, project, model, version).await?;
-    Ok((placement(&f, zone, ctx.now()), f))
+    Ok((placement(ctx, &f, zone).await?, f))
 }
 
 /// The release rule for a project: its own (by name) or `default`.
@@ -145,7 +147,7 @@ async fn gate(
     zone: &str,
     enforce_evaluation: bool,
 ) -> Result<Gate, AppError> {
-    let p = placement(facts, zone, ctx.now());
+    let p = placement(ctx, facts, zone).await?;
     let placed = explain(policy, ctx.principal, p);
     let mut checks = vec![json!({
         "check": "placement",

@@ -108,12 +108,12 @@ impl Graph {
                     Direction::Downstream => (n, m),
                     Direction::Upstream => (m, n),
                 };
-                if !dist.contains_key(&m) {
+                if let std::collections::hash_map::Entry::Vacant(e) = dist.entry(m) {
                     if order.len() >= limit {
                         truncated = true;
                         continue;
                     }
-                    dist.insert(m, d + 1);
+                    e.insert(d + 1);
                     order.push(m);
                     queue.push_back(m);
                 }

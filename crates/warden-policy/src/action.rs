@@ -79,6 +79,11 @@ actions! {
     ReleaseRollback => "release.rollback",
     ReleaseBreakGlass => "release.break-glass",
     ReleaseReview => "release.review",
+    DatasetCreate => "dataset.create",
+    DatasetUpdate => "dataset.update",
+    DatasetRead => "dataset.read",
+    LineageWrite => "lineage.write",
+    LineageRead => "lineage.read",
 }
 
 impl Action {

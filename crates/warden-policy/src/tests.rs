@@ -44,6 +44,9 @@ fn default_is_deny() {
                 || a.starts_with("model.")
                 || a == "service.token.create"
                 || a.starts_with("release.")
+                || a == "dataset.create"
+                || a == "dataset.update"
+                || a == "lineage.write"
                 || a == "gateway.invoke"
                 || a == "gateway.budget.read" =>
             {
@@ -66,6 +69,8 @@ fn default_is_deny() {
                 | Action::AuditCheckpoint
                 | Action::PolicyRead
                 | Action::PolicyExplain
+                | Action::DatasetRead
+                | Action::LineageRead
         );
         assert_eq!(d.allowed, expected, "{action:?}: {d:?}");
         assert!(d.errors.is_empty(), "{action:?}: {:?}", d.errors);

@@ -4,6 +4,7 @@
 
 #![forbid(unsafe_code)]
 
+mod catalog;
 mod convert;
 mod error;
 mod extract;

@@ -147,6 +147,13 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("rollback_release", Some(Action::ReleaseRollback)),
     ("break_glass", Some(Action::ReleaseBreakGlass)),
     ("active_releases", Some(Action::ReleaseRead)),
+    ("create_dataset", Some(Action::DatasetCreate)),
+    ("update_dataset", Some(Action::DatasetUpdate)),
+    ("list_datasets", Some(Action::DatasetRead)),
+    ("get_dataset", Some(Action::DatasetRead)),
+    ("post_lineage", Some(Action::LineageWrite)),
+    ("get_lineage", Some(Action::LineageRead)),
+    ("version_classes", Some(Action::ModelRead)),
 ];
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -217,6 +224,12 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::releases::rollback_release))
         .routes(routes!(crate::releases::break_glass))
         .routes(routes!(crate::releases::active_releases))
+        .routes(routes!(crate::catalog::create_dataset))
+        .routes(routes!(crate::catalog::update_dataset))
+        .routes(routes!(crate::catalog::list_datasets))
+        .routes(routes!(crate::catalog::get_dataset))
+        .routes(routes!(crate::catalog::post_lineage, crate::catalog::get_lineage))
+        .routes(routes!(crate::catalog::version_classes))
 }
 
 /// Adds the bearer scheme, requires it on every operation not marked public, and

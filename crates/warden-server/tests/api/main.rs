@@ -2,6 +2,7 @@
 
 mod audit;
 mod blobs;
+mod catalog;
 mod gateway;
 mod harness;
 mod identity;

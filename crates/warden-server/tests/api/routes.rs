@@ -62,6 +62,8 @@ const FOR_EVERYONE: &[&str] = &[
     "audit.checkpoint",
     "policy.read",
     "policy.explain",
+    "dataset.read",
+    "lineage.read",
 ];
 
 struct Fixture {
@@ -100,6 +102,7 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{alias}", "champion")
         .replace("{key}", "stage")
         .replace("{release}", "rel_01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        .replace("{dataset}", "dst_01ARZ3NDEKTSV4RRFFQ69G5FAV")
 }
 
 /// Required query parameters, so the 403 case is not a 400.
@@ -111,6 +114,7 @@ fn sample_query(op: &str) -> &'static str {
         "audit_inclusion" => "?index=0&tree_size=1",
         "audit_consistency" => "?from=1&to=2",
         "active_releases" => "?zone=standard-ai",
+        "get_lineage" => "?node=dataset:s3://lake/x",
         _ => "",
     }
 }
@@ -137,6 +141,11 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "chat_completions" => json!({"model": "mock", "messages": []}),
         "embeddings" => json!({"model": "mock", "input": "x"}),
         "set_model_tag" => json!({"value": "v"}),
+        "create_dataset" => json!({"namespace": "s3://lake", "name": "claims"}),
+        "update_dataset" => json!({"classes": []}),
+        "post_lineage" => json!({"eventTime": "2026-01-01T00:00:00Z", "producer": "p", "schemaURL": "s",
+                                 "eventType": "START", "run": {"runId": "3f5e83fa-3480-44ff-99c5-ff943904e5e8"},
+                                 "job": {"namespace": "n", "name": "j"}}),
         "apply_policy" => json!({"document": "zones: {}", "dry_run": true}),
         "rollback_policy" => json!({"version": 1}),
         "explain_placement" => json!({"zone": "standard-ai"}),

@@ -1,0 +1,565 @@
+//! The data catalog and lineage: datasets, OpenLineage ingestion, graph queries and the
+//! effective classes of a model version (declared ∪ every upstream dataset's, with the
+//! path that brought each in).
+//!
+//! Each replica keeps the lineage graph in memory. Edges are append-only and numbered
+//! in commit order, so a refresh reads only edges after the last one it has; classes
+//! are reloaded when the catalog's version changes.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde_json::{json, Value};
+use warden_audit::{Category, ResourceRef};
+use warden_core::{DatasetId, ModelId, Principal, ProjectId, Timestamp};
+pub use warden_lineage::Direction;
+use warden_lineage::{Event, Graph};
+use warden_store::{ColumnRecord, DatasetRecord, LineageEventRecord, LineageRunRecord, LineageWrite, Page};
+
+use crate::{Action, App, AppError, Authorized, Operation, Resource, Target};
+
+/// Depth limit of a class search upstream (far beyond any real pipeline).
+const CLASS_DEPTH: u32 = 64;
+/// Most nodes one graph answer returns.
+const WALK_LIMIT: usize = 10_000;
+/// Namespace of OpenLineage outputs that name a model version: `<project>/<model>@<n>`.
+pub const MODEL_NAMESPACE: &str = "warden-model";
+const LAYERS: &[&str] = &["raw", "curated", "workspace"];
+
+#[derive(Default)]
+struct Loaded {
+    graph: Graph,
+    last_edge: u64,
+    catalog_version: Option<u64>,
+    /// Dataset node → its classes (with its columns').
+    classes: HashMap<String, Vec<String>>,
+}
+
+/// The replica's copy of the lineage graph and the catalog's classes.
+#[derive(Default)]
+pub(crate) struct LineageCache {
+    loaded: tokio::sync::RwLock<Loaded>,
+}
+
+impl App {
+    /// Brings the in-memory graph and classes up to date with the store.
+    async fn lineage(&self) -> Result<tokio::sync::RwLockReadGuard<'_, Loaded>, AppError> {
+        let version = self.store.catalog_version().await?;
+        let fresh = {
+            let l = self.lineage.loaded.read().await;
+            let newer_edges = self.store.lineage_edges_since(l.last_edge, 1).await?;
+            l.catalog_version == Some(version) && newer_edges.is_empty()
+        };
+        if !fresh {
+            let mut l = self.lineage.loaded.write().await;
+            loop {
+                let batch = self.store.lineage_edges_since(l.last_edge, 50_000).await?;
+                let Some(last) = batch.last().map(|(id, _, _)| *id) else { break };
+                for (_, from, to) in &batch {
+                    l.graph.add_edge(from, to);
+                }
+                l.last_edge = last;
+            }
+            if l.catalog_version != Some(version) {
+                let mut classes = HashMap::new();
+                let mut page = Page::first(500);
+                loop {
+                    let batch = self.store.list_datasets(None, false, &page).await?;
+                    for d in &batch {
+                        let c: Vec<String> = d.all_classes().into_iter().collect();
+                        if !c.is_empty() {
+                            classes.insert(warden_lineage::dataset_node(&d.namespace, &d.name), c);
+                        }
+                    }
+                    match batch.last() {
+                        Some(last) if batch.len() == 500 => page.after = Some(last.id.to_string()),
+                        _ => break,
+                    }
+                }
+                l.classes = classes;
+                l.catalog_version = Some(version);
+            }
+        }
+        Ok(self.lineage.loaded.read().await)
+    }
+
+    /// A model version's classes: those declared on it, and those of every dataset
+    /// upstream of it in the lineage graph, each with the path that brought it in.
+    pub async fn effective_classes(
+        &self,
+        model: &ModelId,
+        version: u64,
+        declared: &[String],
+    ) -> Result<BTreeMap<String, Vec<String>>, AppError> {
+        let node = warden_lineage::model_node(model.as_str(), version);
+        let l = self.lineage().await?;
+        let mut out = l.graph.upstream_classes(&node, CLASS_DEPTH, |n| {
+            if n == node {
+                declared.to_vec()
+            } else {
+                l.classes.get(n).cloned().unwrap_or_default()
+            }
+        });
+        for c in declared {
+            out.entry(c.clone()).or_insert_with(|| vec![node.clone()]);
+        }
+        Ok(out)
+    }
+}
+
+fn invalid(m: impl Into<String>) -> AppError {
+    AppError::Invalid(m.into())
+}
+
+/// A dataset's description, as its owners give it.
+#[derive(Debug, Clone, Default)]
+pub struct DatasetSpec {
+    pub location: Option<String>,
+    pub layer: Option<String>,
+    pub classes: Vec<String>,
+    pub columns: Vec<ColumnRecord>,
+    pub residency: Option<String>,
+    pub owner: Option<String>,
+    pub retention_days: Option<u32>,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl DatasetSpec {
+    async fn check(&mut self, app: &App) -> Result<(), AppError> {
+        if let Some(l) = &self.layer {
+            if !LAYERS.contains(&l.as_str()) {
+                return Err(invalid(format!("layer `{l}`: use raw, curated or workspace")));
+            }
+        }
+        for (field, v) in [("location", &self.location), ("residency", &self.residency), ("owner", &self.owner)] {
+            if let Some(v) = v {
+                crate::ops::text_ok(field, v, 1024)?;
+            }
+        }
+        if self.columns.len() > 10_000 || self.tags.len() > 100 {
+            return Err(invalid("at most 10,000 columns and 100 tags"));
+        }
+        let mut seen = BTreeSet::new();
+        for c in &self.columns {
+            if c.name.is_empty() || !seen.insert(c.name.as_str()) {
+                return Err(invalid(format!("column `{}` is empty or listed twice", c.name)));
+            }
+        }
+        let mut all: Vec<String> = self.classes.clone();
+        all.extend(self.columns.iter().flat_map(|c| c.classes.iter().cloned()));
+        crate::release::classes_ok(app, &all).await?;
+        self.classes.sort();
+        self.classes.dedup();
+        Ok(())
+    }
+}
+
+fn name_ok(field: &str, v: &str) -> Result<(), AppError> {
+    if v.trim().is_empty() {
+        return Err(invalid(format!("`{field}` is required")));
+    }
+    crate::ops::text_ok(field, v, 1024)
+}
+
+/// Registers a dataset in a project, or claims one lineage named (unclassified).
+pub struct CreateDataset {
+    pub project: ProjectId,
+    pub namespace: String,
+    pub name: String,
+    pub spec: DatasetSpec,
+}
+
+impl Operation for CreateDataset {
+    type Output = DatasetRecord;
+    const ACTION: Action = Action::DatasetCreate;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(mut self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        name_ok("namespace", &self.namespace)?;
+        name_ok("name", &self.name)?;
+        self.spec.check(ctx.app).await?;
+        let now = ctx.now();
+        let existing = ctx.store().find_dataset(&self.namespace, &self.name).await?;
+        let record = |id: DatasetId, created_at: Timestamp| DatasetRecord {
+            id,
+            namespace: self.namespace.clone(),
+            name: self.name.clone(),
+            project: Some(self.project.clone()),
+            location: self.spec.location.clone(),
+            layer: self.spec.layer.clone(),
+            classes: self.spec.classes.clone(),
+            columns: self.spec.columns.clone(),
+            residency: self.spec.residency.clone(),
+            owner: self.spec.owner.clone(),
+            retention_days: self.spec.retention_days,
+            tags: self.spec.tags.clone(),
+            classified: true,
+            created_at,
+            updated_at: now,
+        };
+        match existing {
+            Some(d) if d.classified => Err(AppError::Conflict(format!("dataset `{}/{}`", self.namespace, self.name))),
+            Some(d) => {
+                // Lineage named it first: its owners now describe it.
+                let r = record(d.id, d.created_at);
+                ctx.store().update_dataset(&r).await?;
+                Ok(r)
+            }
+            None => {
+                let r = record(DatasetId::generate(now.0), now);
+                ctx.store().create_dataset(&r).await?;
+                Ok(r)
+            }
+        }
+    }
+}
+
+/// Replaces a project's dataset's description (classification changes are recorded).
+pub struct UpdateDataset {
+    pub project: ProjectId,
+    pub id: DatasetId,
+    pub spec: DatasetSpec,
+}
+
+impl Operation for UpdateDataset {
+    type Output = DatasetRecord;
+    const ACTION: Action = Action::DatasetUpdate;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(mut self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        self.spec.check(ctx.app).await?;
+        let Some(d) = ctx.store().get_dataset(&self.id).await?.filter(|d| d.project.as_ref() == Some(&self.project))
+        else {
+            return Err(AppError::NotFound(format!("dataset {} in project {}", self.id, self.project)));
+        };
+        let before: Vec<String> = d.all_classes().into_iter().collect();
+        let r = DatasetRecord {
+            location: self.spec.location,
+            layer: self.spec.layer,
+            classes: self.spec.classes,
+            columns: self.spec.columns,
+            residency: self.spec.residency,
+            owner: self.spec.owner,
+            retention_days: self.spec.retention_days,
+            tags: self.spec.tags,
+            classified: true,
+            updated_at: ctx.now(),
+            ..d
+        };
+        ctx.store().update_dataset(&r).await?;
+        let after: Vec<String> = r.all_classes().into_iter().collect();
+        if before != after {
+            let mut e = ctx.app.event(Category::Change, "dataset.classes", "success", ctx.principal, ctx.meta);
+            e.project = Some(self.project.to_string());
+            e.resource = Some(ResourceRef { type_: "dataset".into(), uid: r.id.to_string() });
+            e.data_classes = after.clone();
+            e.detail = json!({"before": before, "after": after});
+            ctx.app.record(&e).await?;
+        }
+        Ok(r)
+    }
+}
+
+pub struct GetDataset {
+    pub id: DatasetId,
+}
+
+impl Operation for GetDataset {
+    type Output = DatasetRecord;
+    const ACTION: Action = Action::DatasetRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        ctx.store().get_dataset(&self.id).await?.ok_or_else(|| AppError::NotFound(format!("dataset {}", self.id)))
+    }
+}
+
+/// The catalog, by id; `unclassified` lists data lineage saw that nobody described
+/// (a finding: unclassified data in use).
+pub struct ListDatasets {
+    pub project: Option<ProjectId>,
+    pub unclassified: bool,
+    pub page: Page,
+}
+
+impl Operation for ListDatasets {
+    type Output = Vec<DatasetRecord>;
+    const ACTION: Action = Action::DatasetRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        Ok(ctx.store().list_datasets(self.project.as_ref(), self.unclassified, &self.page).await?)
+    }
+}
+
+fn event_time(s: &str) -> Result<Timestamp, AppError> {
+    let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|_| invalid(format!("`eventTime` `{s}` is not an RFC 3339 time")))?;
+    Ok(Timestamp(i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)))
+}
+
+/// `POST /api/v1/lineage`: one OpenLineage event. Required fields are checked (400 with
+/// the reason); the event is kept as sent; datasets the catalog lacks are created
+/// unclassified (in the caller's project when its token has one); outputs in the
+/// `warden-model` namespace link the run to a model version.
+pub struct IngestLineage {
+    pub event: Value,
+}
+
+fn scope_project(p: &Principal) -> Option<ProjectId> {
+    p.scope.as_ref().and_then(|s| s.project.clone())
+}
+
+impl Operation for IngestLineage {
+    type Output = ();
+    const ACTION: Action = Action::LineageWrite;
+    async fn target(&self, _: &App, principal: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(scope_project(principal).map_or(Resource::Organisation, Resource::Project)))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let parsed = warden_lineage::parse(&self.event).map_err(|e| AppError::BadParameter(e.0))?;
+        let project = scope_project(ctx.principal);
+        let now = ctx.now();
+        let unclassified = |ns: &str, name: &str, columns: &[(String, Option<String>)]| DatasetRecord {
+            id: DatasetId::generate(now.0),
+            namespace: ns.to_string(),
+            name: name.to_string(),
+            project: project.clone(),
+            location: None,
+            layer: None,
+            classes: Vec::new(),
+            columns: columns
+                .iter()
+                .map(|(n, t)| ColumnRecord { name: n.clone(), type_: t.clone(), classes: Vec::new() })
+                .collect(),
+            residency: None,
+            owner: None,
+            retention_days: None,
+            tags: BTreeMap::new(),
+            classified: false,
+            created_at: now,
+            updated_at: now,
+        };
+        let raw = serde_json::to_string(&self.event).map_err(|e| AppError::Internal(e.to_string()))?;
+        let write = match parsed {
+            Event::Dataset { event_time: t, producer, dataset } => LineageWrite {
+                event: LineageEventRecord {
+                    run_id: None,
+                    event_type: "DATASET".into(),
+                    event_time: event_time(&t)?,
+                    producer,
+                    received_at: now,
+                    received_by: ctx.principal.id.clone(),
+                    event: raw,
+                },
+                run: None,
+                datasets: vec![unclassified(&dataset.namespace, &dataset.name, &dataset.columns)],
+                edges: Vec::new(),
+            },
+            Event::Run(r) => {
+                let t = event_time(&r.event_time)?;
+                let run = warden_lineage::run_node(&r.run_id);
+                let mut edges = Vec::new();
+                let mut datasets = Vec::new();
+                for d in &r.inputs {
+                    datasets.push(unclassified(&d.namespace, &d.name, &d.columns));
+                    edges.push((d.node(), run.clone()));
+                }
+                for d in &r.outputs {
+                    if d.namespace == MODEL_NAMESPACE {
+                        let node = model_output(&ctx, &d.name).await?;
+                        edges.push((run.clone(), node));
+                    } else {
+                        datasets.push(unclassified(&d.namespace, &d.name, &d.columns));
+                        edges.push((run.clone(), d.node()));
+                    }
+                }
+                if let Some(parent) = &r.parent_run {
+                    edges.push((warden_lineage::run_node(parent), run.clone()));
+                }
+                LineageWrite {
+                    event: LineageEventRecord {
+                        run_id: Some(r.run_id.clone()),
+                        event_type: r.event_type.as_str().into(),
+                        event_time: t,
+                        producer: r.producer.clone(),
+                        received_at: now,
+                        received_by: ctx.principal.id.clone(),
+                        event: raw,
+                    },
+                    run: Some(LineageRunRecord {
+                        run_id: r.run_id.clone(),
+                        job_namespace: r.job.namespace.clone(),
+                        job_name: r.job.name.clone(),
+                        state: r.event_type.as_str().into(),
+                        parent_run: r.parent_run.clone(),
+                        started_at: (r.event_type == warden_lineage::EventType::Start).then_some(t),
+                        ended_at: r.event_type.is_terminal().then_some(t),
+                        updated_at: now,
+                    }),
+                    datasets,
+                    edges,
+                }
+            }
+        };
+        ctx.store().write_lineage(&write).await?;
+        Ok(())
+    }
+}
+
+/// `<project id or name>/<model>@<version>` → the version's graph node.
+async fn model_output(ctx: &Authorized<'_>, name: &str) -> Result<String, AppError> {
+    let bad = || {
+        AppError::BadParameter(format!(
+            "output `{MODEL_NAMESPACE}:{name}` must name a model version as `<project>/<model>@<version>`"
+        ))
+    };
+    let (project, rest) = name.split_once('/').ok_or_else(bad)?;
+    let (model, version) = rest.rsplit_once('@').ok_or_else(bad)?;
+    let version: u64 = version.parse().map_err(|_| bad())?;
+    let project = match ProjectId::parse(project) {
+        Ok(id) => id,
+        Err(_) => {
+            let mut page = Page::first(500);
+            loop {
+                let batch = ctx.store().list_projects(&page).await?;
+                if let Some(p) = batch.iter().find(|p| p.name == project) {
+                    break p.id.clone();
+                }
+                match batch.last() {
+                    Some(last) if batch.len() == 500 => page.after = Some(last.id.to_string()),
+                    _ => return Err(AppError::BadParameter(format!("no project `{project}` for output `{name}`"))),
+                }
+            }
+        }
+    };
+    let m = ctx
+        .store()
+        .get_model(&project, model)
+        .await?
+        .ok_or_else(|| AppError::BadParameter(format!("no model `{model}` in project `{project}`")))?;
+    if !ctx.store().list_model_versions(&m.id).await?.iter().any(|v| v.version == version) {
+        return Err(AppError::BadParameter(format!("model `{model}` has no version {version}")));
+    }
+    Ok(warden_lineage::model_node(m.id.as_str(), version))
+}
+
+/// Links a new model version to its runs and datasets in the lineage graph. A dataset
+/// reference is `namespace/name` of a catalog entry; one the catalog lacks is recorded
+/// as an unclassified dataset in the `warden` namespace.
+pub(crate) async fn link_version(
+    app: &App,
+    project: &ProjectId,
+    model: &ModelId,
+    version: u64,
+    lineage: &warden_store::VersionLineage,
+) -> Result<(), AppError> {
+    let node = warden_lineage::model_node(model.as_str(), version);
+    let mut edges: Vec<(String, String)> =
+        lineage.runs.iter().map(|r| (warden_lineage::run_node(r), node.clone())).collect();
+    let now = app.now();
+    for reference in &lineage.datasets {
+        let mut found = None;
+        for (i, _) in reference.match_indices('/') {
+            let (ns, name) = (&reference[..i], &reference[i + 1..]);
+            if let Some(d) = app.store.find_dataset(ns, name).await? {
+                found = Some(d);
+                break;
+            }
+        }
+        let d = match found {
+            Some(d) => d,
+            None => {
+                let d = match app.store.find_dataset("warden", reference).await? {
+                    Some(d) => d,
+                    None => {
+                        let d = DatasetRecord {
+                            id: DatasetId::generate(now.0),
+                            namespace: "warden".into(),
+                            name: reference.clone(),
+                            project: Some(project.clone()),
+                            location: None,
+                            layer: None,
+                            classes: Vec::new(),
+                            columns: Vec::new(),
+                            residency: None,
+                            owner: None,
+                            retention_days: None,
+                            tags: BTreeMap::new(),
+                            classified: false,
+                            created_at: now,
+                            updated_at: now,
+                        };
+                        match app.store.create_dataset(&d).await {
+                            Ok(()) | Err(warden_store::StoreError::Conflict(_)) => d,
+                            Err(e) => return Err(e.into()),
+                        }
+                    }
+                };
+                d
+            }
+        };
+        edges.push((warden_lineage::dataset_node(&d.namespace, &d.name), node.clone()));
+    }
+    if !edges.is_empty() {
+        app.store.add_lineage_edges(&edges).await?;
+    }
+    Ok(())
+}
+
+/// A graph answer.
+#[derive(Debug, Clone)]
+pub struct GraphView {
+    pub walk: warden_lineage::Walk,
+    /// Classes of the datasets in it, by node.
+    pub classes: BTreeMap<String, Vec<String>>,
+}
+
+/// `GET /api/v1/lineage?node=…&direction=upstream|downstream&depth=N`.
+pub struct LineageGraph {
+    pub node: String,
+    pub direction: Direction,
+    pub depth: u32,
+}
+
+impl Operation for LineageGraph {
+    type Output = GraphView;
+    const ACTION: Action = Action::LineageRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        if self.depth == 0 || self.depth > 100 {
+            return Err(AppError::BadParameter("`depth` must be 1 to 100".into()));
+        }
+        let l = ctx.app.lineage().await?;
+        let walk = l
+            .graph
+            .walk(&self.node, self.direction, self.depth, WALK_LIMIT)
+            .ok_or_else(|| AppError::NotFound(format!("lineage node `{}`", self.node)))?;
+        let classes = walk.nodes.iter().filter_map(|(n, _)| Some((n.clone(), l.classes.get(n)?.clone()))).collect();
+        Ok(GraphView { walk, classes })
+    }
+}
+
+/// The effective classes of a model version, each with the path that brought it in.
+pub struct VersionClasses {
+    pub project: ProjectId,
+    pub model: String,
+    pub version: u64,
+}
+
+impl Operation for VersionClasses {
+    type Output = BTreeMap<String, Vec<String>>;
+    const ACTION: Action = Action::ModelRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let f = crate::release::version_facts(&ctx, &self.project, &self.model, self.version).await?;
+        ctx.app.effective_classes(&f.model.id, self.version, &f.version.lineage.data_classes).await
+    }
+}

@@ -1,0 +1,206 @@
+//! Routes for the data catalog and lineage.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use serde_json::Value;
+use warden_api as api;
+use warden_api::ProblemType;
+use warden_app::catalog as cat;
+use warden_core::DatasetId;
+use warden_store::{ColumnRecord, DatasetRecord};
+
+use crate::convert as c;
+use crate::error::ApiError;
+use crate::extract::{Body, Caller, Path, Query};
+use crate::openapi::Problems;
+use crate::AppState;
+
+type Result<T> = std::result::Result<T, ApiError>;
+
+fn dataset(d: DatasetRecord) -> api::Dataset {
+    api::Dataset {
+        node: warden_lineage_node(&d.namespace, &d.name),
+        id: d.id.to_string(),
+        namespace: d.namespace,
+        name: d.name,
+        project: d.project.map(|p| p.to_string()),
+        location: d.location,
+        layer: d.layer,
+        classes: d.classes,
+        columns: d
+            .columns
+            .into_iter()
+            .map(|c| api::Column { name: c.name, type_: c.type_, classes: c.classes })
+            .collect(),
+        residency: d.residency,
+        owner: d.owner,
+        retention_days: d.retention_days,
+        tags: d.tags,
+        classified: d.classified,
+        created_at: c::time(d.created_at),
+        updated_at: c::time(d.updated_at),
+    }
+}
+
+fn warden_lineage_node(namespace: &str, name: &str) -> String {
+    format!("dataset:{namespace}/{name}")
+}
+
+fn spec(r: api::DatasetRequest) -> cat::DatasetSpec {
+    cat::DatasetSpec {
+        location: r.location,
+        layer: r.layer,
+        classes: r.classes,
+        columns: r
+            .columns
+            .into_iter()
+            .map(|c| ColumnRecord { name: c.name, type_: c.type_, classes: c.classes })
+            .collect(),
+        residency: r.residency,
+        owner: r.owner,
+        retention_days: r.retention_days,
+        tags: r.tags,
+    }
+}
+
+fn dataset_id(s: &str) -> Result<DatasetId> {
+    DatasetId::parse(s).map_err(|e| ApiError::new(ProblemType::InvalidParameter, format!("`dataset`: {e}")))
+}
+
+/// Registers a dataset in a project (or describes one lineage named first).
+#[utoipa::path(post, path = "/api/v1/projects/{id}/datasets", tag = "catalog",
+    params(("id" = String, Path)), request_body = api::DatasetRequest,
+    responses((status = 201, body = api::Dataset), Problems))]
+pub async fn create_dataset(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(mut req): Body<api::DatasetRequest>,
+) -> Result<(StatusCode, Json<api::Dataset>)> {
+    let need = |v: Option<String>, f: &str| {
+        v.ok_or_else(|| ApiError::new(ProblemType::ValidationFailed, format!("`{f}` is required")))
+    };
+    let namespace = need(req.namespace.take(), "namespace")?;
+    let name = need(req.name.take(), "name")?;
+    let op = cat::CreateDataset { project: c::project_id("id", &id)?, namespace, name, spec: spec(req) };
+    let d = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok((StatusCode::CREATED, Json(dataset(d))))
+}
+
+/// Replaces a dataset's description; classification changes are recorded.
+#[utoipa::path(put, path = "/api/v1/projects/{id}/datasets/{dataset}", tag = "catalog",
+    params(("id" = String, Path), ("dataset" = String, Path)), request_body = api::DatasetRequest,
+    responses((status = 200, body = api::Dataset), Problems))]
+pub async fn update_dataset(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, did)): Path<(String, String)>,
+    Body(req): Body<api::DatasetRequest>,
+) -> Result<Json<api::Dataset>> {
+    if req.namespace.is_some() || req.name.is_some() {
+        return Err(ApiError::new(ProblemType::ValidationFailed, "a dataset's namespace and name do not change"));
+    }
+    let op = cat::UpdateDataset { project: c::project_id("id", &id)?, id: dataset_id(&did)?, spec: spec(req) };
+    Ok(Json(dataset(s.app.dispatch(&caller.principal, &caller.meta, op).await?)))
+}
+
+/// The catalog (`unclassified=true`: data lineage saw that nobody described).
+#[utoipa::path(get, path = "/api/v1/datasets", tag = "catalog", params(api::DatasetQuery),
+    responses((status = 200, body = api::Paged<api::Dataset>), Problems))]
+pub async fn list_datasets(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<api::DatasetQuery>,
+) -> Result<Json<api::Paged<api::Dataset>>> {
+    let page = c::page(q.cursor, q.limit)?;
+    let project = q.project.as_deref().map(|p| c::project_id("project", p)).transpose()?;
+    let op = cat::ListDatasets { project, unclassified: q.unclassified.unwrap_or(false), page: page.clone() };
+    let rows = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(Json(c::paged(rows, &page, |d| d.id.to_string(), dataset)))
+}
+
+#[utoipa::path(get, path = "/api/v1/datasets/{dataset}", tag = "catalog", params(("dataset" = String, Path)),
+    responses((status = 200, body = api::Dataset), Problems))]
+pub async fn get_dataset(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(did): Path<String>,
+) -> Result<Json<api::Dataset>> {
+    let op = cat::GetDataset { id: dataset_id(&did)? };
+    Ok(Json(dataset(s.app.dispatch(&caller.principal, &caller.meta, op).await?)))
+}
+
+/// Accepts one OpenLineage event (RunEvent or DatasetEvent) as Marquez does; events
+/// missing required fields get 400 with the reason. Point an OpenLineage HTTP transport
+/// at Warden's base URL with endpoint `api/v1/lineage` and a Warden token as API key.
+#[utoipa::path(post, path = "/api/v1/lineage", tag = "catalog", request_body = Object,
+    responses((status = 201), Problems))]
+pub async fn post_lineage(State(s): State<AppState>, caller: Caller, Body(event): Body<Value>) -> Result<StatusCode> {
+    s.app.dispatch(&caller.principal, &caller.meta, cat::IngestLineage { event }).await?;
+    Ok(StatusCode::CREATED)
+}
+
+/// The graph upstream or downstream of a node, to a depth, with datasets' classes.
+#[utoipa::path(get, path = "/api/v1/lineage", tag = "catalog", params(api::LineageQuery),
+    responses((status = 200, body = api::LineageGraph), Problems))]
+pub async fn get_lineage(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<api::LineageQuery>,
+) -> Result<Json<api::LineageGraph>> {
+    let direction = match q.direction.as_deref().unwrap_or("upstream") {
+        "upstream" => warden_lineage_dir(true),
+        "downstream" => warden_lineage_dir(false),
+        other => {
+            return Err(ApiError::new(
+                ProblemType::InvalidParameter,
+                format!("`direction` `{other}`: use upstream or downstream"),
+            ))
+        }
+    };
+    let op = cat::LineageGraph { node: q.node, direction, depth: q.depth.unwrap_or(10) };
+    let g = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(Json(api::LineageGraph {
+        nodes: g
+            .walk
+            .nodes
+            .into_iter()
+            .map(|(node, depth)| api::LineageNode {
+                classes: g.classes.get(&node).cloned().unwrap_or_default(),
+                node,
+                depth,
+            })
+            .collect(),
+        edges: g.walk.edges.into_iter().map(|(a, b)| [a, b]).collect(),
+        cycle: g.walk.cycle,
+        truncated: g.walk.truncated,
+    }))
+}
+
+fn warden_lineage_dir(upstream: bool) -> warden_app::catalog::Direction {
+    if upstream {
+        warden_app::catalog::Direction::Upstream
+    } else {
+        warden_app::catalog::Direction::Downstream
+    }
+}
+
+/// A model version's effective classes: declared, and those of every upstream dataset,
+/// each with the path that brought it in.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/models/{name}/versions/{version}/classes", tag = "catalog",
+    params(("id" = String, Path), ("name" = String, Path), ("version" = u64, Path)),
+    responses((status = 200, body = [api::EffectiveClass]), Problems))]
+pub async fn version_classes(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, name, version)): Path<(String, String, String)>,
+) -> Result<Json<Vec<api::EffectiveClass>>> {
+    let op = cat::VersionClasses {
+        project: c::project_id("id", &id)?,
+        model: name,
+        version: c::version_number("version", &version)?,
+    };
+    let classes = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(Json(classes.into_iter().map(|(class, path)| api::EffectiveClass { class, path }).collect()))
+}

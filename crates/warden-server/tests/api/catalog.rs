@@ -1,0 +1,224 @@
+//! The data catalog and lineage: datasets and their classes, OpenLineage events as
+//! Marquez takes them, graph queries, and classes flowing from datasets to model
+//! versions (and into placement).
+
+use serde_json::{json, Value};
+
+use crate::both_engines;
+use crate::harness::{start, Engine, Options, Server};
+
+const RUN: &str = "3f5e83fa-3480-44ff-99c5-ff943904e5e8";
+
+fn event(kind: &str, run: &str, inputs: Value, outputs: Value) -> Value {
+    json!({
+        "eventType": kind,
+        "eventTime": "2026-11-22T10:00:00.000Z",
+        "producer": "https://github.com/OpenLineage/OpenLineage/tree/1.24.0/client/python",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent",
+        "run": {"runId": run, "facets": {"vendor": {"_producer": "x", "_schemaURL": "y", "anything": [1, 2]}}},
+        "job": {"namespace": "airflow", "name": "claims.features"},
+        "inputs": inputs,
+        "outputs": outputs,
+    })
+}
+
+async fn lineage(s: &Server, token: &str, node: &str, direction: &str, depth: u32) -> Value {
+    let node = node.replace(':', "%3A").replace('/', "%2F");
+    s.get(&format!("/api/v1/lineage?node={node}&direction={direction}&depth={depth}"), token).await.expect(200)
+}
+
+both_engines!(lineage_events_build_the_graph_and_classes_flow_to_models);
+async fn lineage_events_build_the_graph_and_classes_flow_to_models(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let (_, nobody) = s.user(&admin, "nobody").await;
+
+    // A described dataset with a classified column.
+    let raw = s
+        .post(
+            &format!("/api/v1/projects/{p}/datasets"),
+            &alice_t,
+            json!({
+            "namespace": "postgres://db:5432", "name": "claims.raw", "layer": "raw", "residency": "eu-west",
+            "retention_days": 365, "columns": [{"name": "ssn", "type": "text", "classes": ["personal_data"]}]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(raw["classified"], true);
+    let e = s
+        .post(
+            &format!("/api/v1/projects/{p}/datasets"),
+            &alice_t,
+            json!({"namespace": "x", "name": "y", "classes": ["secret"]}),
+        )
+        .await
+        .problem(422, "validation-failed");
+    assert_eq!(e["rule"], "data_classes.declared");
+    s.post(
+        &format!("/api/v1/projects/{p}/datasets"),
+        &alice_t,
+        json!({"namespace": "x", "name": "y", "layer": "gold"}),
+    )
+    .await
+    .problem(422, "validation-failed");
+    s.post(&format!("/api/v1/projects/{p}/datasets"), &nobody, json!({"namespace": "x", "name": "y"}))
+        .await
+        .problem(403, "forbidden");
+
+    // OpenLineage events from a pipeline token bound to the project.
+    let pipeline = s
+        .post("/api/v1/tokens", &alice_t, json!({"name": "airflow", "project": p, "role": "project-owner"}))
+        .await
+        .expect(201)["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let inputs = json!([{"namespace": "postgres://db:5432", "name": "claims.raw"}]);
+    let outputs = json!([{"namespace": "s3://lake", "name": "features/claims",
+                          "facets": {"schema": {"fields": [{"name": "amount", "type": "double"}]}}}]);
+    for kind in ["START", "COMPLETE"] {
+        s.post("/api/v1/lineage", &pipeline, event(kind, RUN, inputs.clone(), outputs.clone())).await.expect(201);
+    }
+    // Missing fields: 400 naming them, nothing stored.
+    let mut bad = event("START", RUN, inputs.clone(), outputs.clone());
+    bad.as_object_mut().unwrap().remove("producer");
+    let e = s.post("/api/v1/lineage", &pipeline, bad).await.problem(400, "invalid-parameter");
+    assert!(e["detail"].as_str().unwrap().contains("`producer` is required"), "{e}");
+    let e = s
+        .post("/api/v1/lineage", &pipeline, event("START", "not-a-uuid", inputs.clone(), json!([])))
+        .await
+        .problem(400, "invalid-parameter");
+    assert!(e["detail"].as_str().unwrap().contains("UUID"), "{e}");
+    s.post("/api/v1/lineage", &nobody, event("START", RUN, inputs.clone(), outputs.clone()))
+        .await
+        .problem(403, "forbidden");
+
+    // The unknown output is catalogued as unclassified: a finding.
+    let found = s.get("/api/v1/datasets?unclassified=true", &nobody).await.expect(200);
+    let names: Vec<&str> = found["items"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["features/claims"]);
+    assert_eq!(found["items"][0]["columns"][0]["name"], "amount", "schema facet kept as columns");
+    assert_eq!(found["items"][0]["project"], p.as_str());
+
+    // A model version trained on the features: lineage by run id.
+    let header = r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+    let mut data = (header.len() as u64).to_le_bytes().to_vec();
+    data.extend_from_slice(header.as_bytes());
+    data.extend_from_slice(&[0u8; 8]);
+    let d = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&data)));
+    let size = data.len();
+    s.http
+        .put(format!("{}/api/v1/projects/{p}/blobs/{d}", s.url))
+        .bearer_auth(&alice_t)
+        .body(data)
+        .send()
+        .await
+        .unwrap();
+    let a = s
+        .post(
+            &format!("/api/v1/projects/{p}/artifacts"),
+            &alice_t,
+            json!({"kind": "model", "name": "scorer",
+            "files": [{"path": "m.safetensors", "digest": d, "size": size}], "permitted_zones": ["standard-ai"]}),
+        )
+        .await
+        .expect(201);
+    let v = s
+        .post(
+            &format!("/api/v1/projects/{p}/models/scorer/versions"),
+            &alice_t,
+            json!({"artifact": a["id"], "runs": [RUN], "data_classes": ["public"]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(v["version"], 1);
+
+    // Effective classes: declared, and the raw table's column class, with its path.
+    let classes = s.get(&format!("/api/v1/projects/{p}/models/scorer/versions/1/classes"), &alice_t).await.expect(200);
+    let by: std::collections::BTreeMap<&str, Vec<&str>> = classes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (c["class"].as_str().unwrap(), c["path"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect())
+        })
+        .collect();
+    assert_eq!(by.keys().copied().collect::<Vec<_>>(), ["personal_data", "public"]);
+    let path = &by["personal_data"];
+    assert_eq!(path.len(), 3, "{path:?}");
+    assert!(path[0].starts_with("model:") && path[1] == format!("run:{RUN}"));
+    assert_eq!(path[2], "dataset:postgres://db:5432/claims.raw");
+
+    // Placement uses them: personal data may not go to standard-ai.
+    let x = s
+        .post(
+            "/api/v1/policy/explain",
+            &alice_t,
+            json!({"zone": "standard-ai", "project": p, "model": "scorer", "version": 1}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(x["rules"][0], "data_classes.personal_data.allowed_zones", "{x}");
+
+    // Graph queries both ways, with depth limits and classes.
+    let up = lineage(&s, &nobody, path[0], "upstream", 10).await;
+    let nodes: Vec<&str> = up["nodes"].as_array().unwrap().iter().map(|n| n["node"].as_str().unwrap()).collect();
+    assert_eq!(nodes.len(), 3, "{nodes:?}");
+    assert!(!up["cycle"].as_bool().unwrap());
+    let raw_node =
+        up["nodes"].as_array().unwrap().iter().find(|n| n["node"] == "dataset:postgres://db:5432/claims.raw").unwrap();
+    assert_eq!(raw_node["classes"], json!(["personal_data"]));
+    let down = lineage(&s, &nobody, "dataset:postgres://db:5432/claims.raw", "downstream", 2).await;
+    let reached: Vec<&str> = down["nodes"].as_array().unwrap().iter().map(|n| n["node"].as_str().unwrap()).collect();
+    assert_eq!(reached.len(), 4, "the run, its output and the model: {reached:?}");
+    let one = lineage(&s, &nobody, "dataset:postgres://db:5432/claims.raw", "downstream", 1).await;
+    assert_eq!(one["nodes"].as_array().unwrap().len(), 2, "depth 1 stops at the run");
+    s.get("/api/v1/lineage?node=dataset%3Anowhere%2Fx", &nobody).await.problem(404, "not-found");
+    s.get("/api/v1/lineage?node=x&depth=0", &nobody).await.problem(400, "invalid-parameter");
+    s.get("/api/v1/lineage?node=x&direction=sideways", &nobody).await.problem(400, "invalid-parameter");
+
+    // An output naming the model links a run to it; a cycle ends and is reported.
+    let run2 = "0176a8c2-fe01-7439-87e6-56a1a1b4029f";
+    let to_model = json!([{"namespace": "warden-model", "name": "claims/scorer@1"}]);
+    s.post(
+        "/api/v1/lineage",
+        &pipeline,
+        event("COMPLETE", run2, json!([{"namespace": "s3://lake", "name": "features/claims"}]), to_model),
+    )
+    .await
+    .expect(201);
+    let e = s
+        .post(
+            "/api/v1/lineage",
+            &pipeline,
+            event("COMPLETE", run2, json!([]), json!([{"namespace": "warden-model", "name": "claims/ghost@1"}])),
+        )
+        .await
+        .problem(400, "invalid-parameter");
+    assert!(e["detail"].as_str().unwrap().contains("ghost"), "{e}");
+    let loop_run = "11111111-2222-3333-4444-555555555555";
+    let features = json!([{"namespace": "s3://lake", "name": "features/claims"}]);
+    s.post("/api/v1/lineage", &pipeline, event("COMPLETE", loop_run, features.clone(), features)).await.expect(201);
+    let g = lineage(&s, &nobody, "dataset:s3://lake/features/claims", "downstream", 10).await;
+    assert!(g["cycle"].as_bool().unwrap(), "{g}");
+
+    // Describing the unclassified dataset is a recorded classification change.
+    let fid = found["items"][0]["id"].as_str().unwrap();
+    let u = s
+        .put(
+            &format!("/api/v1/projects/{p}/datasets/{fid}"),
+            &alice_t,
+            json!({"classes": ["public"], "layer": "curated"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(u["classified"], true);
+    assert!(s.get("/api/v1/datasets?unclassified=true", &nobody).await.expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let ev = s.get("/api/v1/audit/events?action=dataset.classes", &admin).await.expect(200);
+    assert_eq!(ev["items"][0]["event"]["detail"]["after"], json!(["public"]));
+}
