@@ -245,7 +245,8 @@ mod tests {
 
     #[test]
     fn names_what_is_missing_or_malformed() {
-        let cases: Vec<(Box<dyn Fn(&mut Value)>, &str)> = vec![
+        type Change = Box<dyn Fn(&mut Value)>;
+        let cases: Vec<(Change, &str)> = vec![
             (Box::new(|v| drop(v.as_object_mut().unwrap().remove("eventTime"))), "`eventTime` is required"),
             (Box::new(|v| drop(v.as_object_mut().unwrap().remove("producer"))), "`producer` is required"),
             (Box::new(|v| drop(v.as_object_mut().unwrap().remove("schemaURL"))), "`schemaURL` is required"),
