@@ -538,6 +538,53 @@ impl Client {
         .await
     }
 
+    // ------------------------------------------------------------ catalog and lineage
+
+    pub async fn create_dataset(&self, project: &str, req: &api::DatasetRequest) -> Result<api::Dataset> {
+        self.post(&format!("/api/v1/projects/{}/datasets", enc(project)), req).await
+    }
+
+    pub async fn update_dataset(&self, project: &str, id: &str, req: &api::DatasetRequest) -> Result<api::Dataset> {
+        self.put(&format!("/api/v1/projects/{}/datasets/{}", enc(project), enc(id)), req).await
+    }
+
+    pub async fn get_dataset(&self, id: &str) -> Result<api::Dataset> {
+        self.get(&format!("/api/v1/datasets/{}", enc(id))).await
+    }
+
+    pub async fn list_datasets(
+        &self,
+        project: Option<&str>,
+        unclassified: bool,
+        cursor: Option<&str>,
+    ) -> Result<api::Paged<api::Dataset>> {
+        let mut q = vec!["limit=500".to_string()];
+        if let Some(p) = project {
+            q.push(format!("project={}", enc(p)));
+        }
+        if unclassified {
+            q.push("unclassified=true".into());
+        }
+        if let Some(c) = cursor {
+            q.push(format!("cursor={}", enc(c)));
+        }
+        self.get(&format!("/api/v1/datasets?{}", q.join("&"))).await
+    }
+
+    pub async fn lineage_graph(&self, node: &str, direction: &str, depth: u32) -> Result<api::LineageGraph> {
+        self.get(&format!("/api/v1/lineage?node={}&direction={}&depth={depth}", enc(node), enc(direction))).await
+    }
+
+    pub async fn post_lineage(&self, event: &serde_json::Value) -> Result<()> {
+        self.send::<serde_json::Value>(self.http.post(format!("{}/api/v1/lineage", self.base)).json(event))
+            .await
+            .map(|_| ())
+    }
+
+    pub async fn version_classes(&self, project: &str, model: &str, version: u64) -> Result<Vec<api::EffectiveClass>> {
+        self.get(&format!("/api/v1/projects/{}/models/{}/versions/{version}/classes", enc(project), enc(model))).await
+    }
+
     // ------------------------------------------------------------ policy document
 
     pub async fn get_policy(&self) -> Result<api::PolicyVersion> {

@@ -129,6 +129,16 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::release_cli::ReleaseCommand,
     },
+    /// The data catalog: datasets, their classes, residency and retention.
+    Dataset {
+        #[command(subcommand)]
+        command: crate::catalog_cli::DatasetCommand,
+    },
+    /// Lineage: the graph around a dataset, run or model version; send events.
+    Lineage {
+        #[command(subcommand)]
+        command: crate::catalog_cli::LineageCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -587,6 +597,8 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
         Command::Apply(args) => crate::release_cli::apply(args, &g).await,
         Command::Policy { command } => crate::release_cli::policy(command, &g).await,
         Command::Release { command } => crate::release_cli::release(command, &g).await,
+        Command::Dataset { command } => crate::catalog_cli::dataset(command, &g).await,
+        Command::Lineage { command } => crate::catalog_cli::lineage(command, &g).await,
         Command::Model { command } => crate::model_cli::run(command, &g).await,
         Command::Signer { command } => {
             let c = client(&g)?;

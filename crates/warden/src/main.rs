@@ -3,6 +3,7 @@
 #![forbid(unsafe_code)]
 
 mod audit_cli;
+mod catalog_cli;
 mod cli;
 mod config;
 mod credentials;

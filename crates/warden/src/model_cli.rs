@@ -49,6 +49,13 @@ pub enum ModelCommand {
         #[arg(long = "data-class", value_name = "CLASS")]
         data_classes: Vec<String>,
     },
+    /// NAME@VERSION's effective classes: declared, and every upstream dataset's, each
+    /// with the lineage path that brought it in.
+    Classes {
+        reference: String,
+        #[arg(long)]
+        project: String,
+    },
     /// Attach evaluation evidence to NAME@VERSION: metrics, optionally a report file.
     Evaluate {
         reference: String,
@@ -252,6 +259,18 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                 "{name} version {} (artifact {}, {}, manifest {})",
                 v.version, artifact.id, artifact.verdict, artifact.manifest_digest
             );
+            Ok(())
+        }
+        ModelCommand::Classes { reference, project } => {
+            let (name, version) = reference
+                .split_once('@')
+                .and_then(|(n, v)| Some((n.to_string(), v.parse::<u64>().ok()?)))
+                .ok_or_else(|| anyhow!("`{reference}`: write NAME@VERSION with a version number"))?;
+            let classes = c.version_classes(&project, &name, version).await?;
+            if f == Format::Json {
+                return json(&classes);
+            }
+            table(&["CLASS", "PATH"], classes.iter().map(|c| vec![c.class.clone(), c.path.join(" <- ")]).collect());
             Ok(())
         }
         ModelCommand::Evaluate { reference, metrics, report, dataset, project } => {

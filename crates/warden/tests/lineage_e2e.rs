@@ -1,0 +1,70 @@
+//! End to end: the official `openlineage-python` client sends events to the real binary
+//! (HTTP transport, Warden token as API key); the CLI reads the catalog and the graph.
+//! Runs when `WARDEN_TEST_OPENLINEAGE_PYTHON` names a Python with the package (`.ci/run`
+//! installs it).
+
+mod common;
+
+use std::process::Command;
+
+use common::*;
+
+const RUN: &str = "3f5e83fa-3480-44ff-99c5-ff943904e5e8";
+
+#[test]
+fn openlineage_python_client_feeds_the_catalog_and_graph() {
+    let Some(python) = std::env::var_os("WARDEN_TEST_OPENLINEAGE_PYTHON") else {
+        eprintln!("WARDEN_TEST_OPENLINEAGE_PYTHON not set: the openlineage-python test does not run");
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let server = serve(&tmp.path().join("data"), None, Some(BOOTSTRAP));
+    let cli = Cli { config_dir: tmp.path().join("cli") };
+    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
+    let secret = cli.json(&["totp", "enrol"])["secret"].as_str().unwrap().to_string();
+    cli.ok(&["totp", "confirm", &totp_code(&secret)]);
+    let project = cli.json(&["project", "create", "claims"]);
+    let pid = project["id"].as_str().unwrap().to_string();
+    cli.ok(&[
+        "dataset",
+        "create",
+        "postgres://db:5432",
+        "claims.raw",
+        "--project",
+        &pid,
+        "--layer",
+        "raw",
+        "--residency",
+        "eu-west",
+        "--column-class",
+        "ssn=personal_data",
+    ]);
+    let svc = cli.json(&["service", "create", "airflow"]);
+    let svc_id = svc["id"].as_str().unwrap();
+    cli.ok(&["project", "add-member", &pid, "--member", svc_id, "--role", "service"]);
+    let token = cli.json(&["service", "token", svc_id, "--project", &pid, "--role", "service"]);
+    let key = token["secret"].as_str().unwrap();
+
+    let script = format!("{}/tests/lineage/emit.py", env!("CARGO_MANIFEST_DIR"));
+    let out = Command::new(&python).args([&script, &server.url, key, RUN]).output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.trim() == "ok", "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+
+    // The output and the DatasetEvent's dataset are catalogued, unclassified.
+    let found = cli.json(&["dataset", "list", "--unclassified"]);
+    let mut names: Vec<&str> = found["items"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(names, ["features/claims", "reference/countries"]);
+    let table = cli.ok(&["dataset", "list"]);
+    assert!(table.contains("claims.raw") && table.contains("personal_data"), "{table}");
+
+    // The graph, downstream from the raw table and upstream from the features.
+    let down = cli.json(&["lineage", "graph", "dataset:postgres://db:5432/claims.raw", "--direction", "downstream"]);
+    let nodes: Vec<&str> = down["nodes"].as_array().unwrap().iter().map(|n| n["node"].as_str().unwrap()).collect();
+    assert_eq!(
+        nodes,
+        ["dataset:postgres://db:5432/claims.raw", &format!("run:{RUN}"), "dataset:s3://lake/features/claims"]
+    );
+    let up = cli.ok(&["lineage", "graph", "dataset:s3://lake/features/claims"]);
+    assert!(up.contains("claims.raw") && up.contains("personal_data"), "{up}");
+}
