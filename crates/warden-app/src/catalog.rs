@@ -510,6 +510,21 @@ pub(crate) async fn link_version(
     Ok(())
 }
 
+impl App {
+    /// A walk over the lineage graph as this replica has it (brought up to date first),
+    /// stopping at `limit` nodes (the API answers at most 10,000).
+    pub async fn lineage_walk(
+        &self,
+        node: &str,
+        direction: Direction,
+        depth: u32,
+        limit: usize,
+    ) -> Result<Option<warden_lineage::Walk>, AppError> {
+        let l = self.lineage().await?;
+        Ok(l.graph.walk(node, direction, depth, limit))
+    }
+}
+
 /// A graph answer.
 #[derive(Debug, Clone)]
 pub struct GraphView {

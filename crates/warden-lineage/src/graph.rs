@@ -2,6 +2,10 @@
 //! bounded breadth-first walks that stop at visited nodes (so cycles end), and class
 //! propagation that keeps the path that brought each class in.
 
+// Node numbers come from `intern` and index vectors sized to the node count, so the
+// hot loops index directly.
+#![allow(clippy::indexing_slicing)]
+
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,8 +30,9 @@ pub struct Graph {
 pub struct Walk {
     /// Reached nodes with their distance from the start (the start itself at 0).
     pub nodes: Vec<(String, u32)>,
-    /// Edges between reached nodes, as (from, to) in the graph's direction.
-    pub edges: Vec<(String, String)>,
+    /// Edges between reached nodes, as (from, to) in the graph's direction, each an
+    /// index into `nodes`.
+    pub edges: Vec<(u32, u32)>,
     /// Whether the walk met a node it had already reached through another edge that
     /// leads back towards the start (a cycle).
     pub cycle: bool,
@@ -93,69 +98,70 @@ impl Graph {
     /// Breadth-first from `start`, at most `depth` edges away and `limit` nodes.
     pub fn walk(&self, start: &str, dir: Direction, depth: u32, limit: usize) -> Option<Walk> {
         let &s = self.ids.get(start)?;
-        let mut dist: HashMap<u32, u32> = HashMap::from([(s, 0)]);
+        // Distances by node number (`u32::MAX`: not reached): no hashing on the hot path.
+        let mut dist = vec![u32::MAX; self.names.len()];
+        // Each reached node's index in `order`.
+        let mut pos = vec![u32::MAX; self.names.len()];
+        dist[s as usize] = 0;
+        pos[s as usize] = 0;
         let mut order = vec![s];
-        let mut queue = VecDeque::from([s]);
-        let mut edges = Vec::new();
+        let mut edges: Vec<(u32, u32)> = Vec::new();
         let mut truncated = false;
-        while let Some(n) = queue.pop_front() {
-            let d = dist.get(&n).copied().unwrap_or(0);
+        let mut head = 0;
+        while let Some(&n) = order.get(head) {
+            head += 1;
+            let d = dist[n as usize];
             if d >= depth {
                 continue;
             }
             for &m in self.next(n, dir) {
-                let (from, to) = match dir {
-                    Direction::Downstream => (n, m),
-                    Direction::Upstream => (m, n),
-                };
-                if let std::collections::hash_map::Entry::Vacant(e) = dist.entry(m) {
+                if dist[m as usize] == u32::MAX {
                     if order.len() >= limit {
                         truncated = true;
                         continue;
                     }
-                    e.insert(d + 1);
+                    dist[m as usize] = d + 1;
+                    pos[m as usize] = u32::try_from(order.len()).unwrap_or(u32::MAX);
                     order.push(m);
-                    queue.push_back(m);
                 }
-                if dist.contains_key(&m) {
-                    edges.push((self.name(from).to_string(), self.name(to).to_string()));
-                }
+                let (a, b) = (pos[n as usize], pos[m as usize]);
+                edges.push(match dir {
+                    Direction::Downstream => (a, b),
+                    Direction::Upstream => (b, a),
+                });
             }
         }
-        let cycle = self.has_cycle(&dist, dir);
-        let nodes = order.iter().map(|n| (self.name(*n).to_string(), dist.get(n).copied().unwrap_or(0))).collect();
+        let cycle = self.has_cycle(&order, &dist, dir);
+        let nodes = order.iter().map(|n| (self.name(*n).to_string(), dist[*n as usize])).collect();
         Some(Walk { nodes, edges, cycle, truncated })
     }
 
-    /// Whether the subgraph of `reached` nodes holds a cycle: one depth-first pass
-    /// with three colours over its edges, linear in its size.
-    fn has_cycle(&self, reached: &HashMap<u32, u32>, dir: Direction) -> bool {
-        // 1: on the current path, 2: finished.
-        let mut colour: HashMap<u32, u8> = HashMap::with_capacity(reached.len());
-        for &root in reached.keys() {
-            if colour.contains_key(&root) {
+    /// Whether the subgraph of reached nodes holds a cycle: one depth-first pass with
+    /// three colours over its edges, linear in its size.
+    fn has_cycle(&self, reached: &[u32], dist: &[u32], dir: Direction) -> bool {
+        // 0: not yet seen, 1: on the current path, 2: finished.
+        let mut colour = vec![0u8; self.names.len()];
+        for &root in reached {
+            if colour[root as usize] != 0 {
                 continue;
             }
             let mut stack = vec![(root, 0usize)];
-            colour.insert(root, 1);
+            colour[root as usize] = 1;
             while let Some((n, i)) = stack.pop() {
-                let next = self.next(n, dir);
-                match next.get(i) {
-                    None => {
-                        colour.insert(n, 2);
-                    }
+                match self.next(n, dir).get(i) {
+                    None => colour[n as usize] = 2,
                     Some(&m) => {
                         stack.push((n, i + 1));
-                        if !reached.contains_key(&m) {
+                        if dist[m as usize] == u32::MAX {
                             continue;
                         }
-                        match colour.get(&m) {
-                            Some(1) => return true,
-                            Some(_) => {}
-                            None => {
-                                colour.insert(m, 1);
+                        match colour[m as usize] {
+                            1 => return true,
+                            0 => {
+                                colour[m as usize] = 1;
                                 stack.push((m, 0));
                             }
+                            _ => {}
                         }
                     }
                 }
@@ -236,7 +242,12 @@ mod tests {
         assert_eq!(all.nodes.last().unwrap(), &("dataset:raw".to_string(), 4));
         let down = g.walk("dataset:raw", Direction::Downstream, 10, 100).unwrap();
         assert_eq!(down.nodes.len(), 5);
-        assert!(down.edges.contains(&("run:fit".into(), "model:m@1".into())));
+        let named: Vec<(&str, &str)> = down
+            .edges
+            .iter()
+            .map(|&(a, b)| (down.nodes[a as usize].0.as_str(), down.nodes[b as usize].0.as_str()))
+            .collect();
+        assert!(named.contains(&("run:fit", "model:m@1")));
         let cut = g.walk("dataset:raw", Direction::Downstream, 10, 2).unwrap();
         assert!(cut.truncated && cut.nodes.len() == 2);
         assert!(g.walk("dataset:nowhere", Direction::Upstream, 3, 10).is_none());

@@ -161,6 +161,8 @@ pub async fn get_lineage(
     };
     let op = cat::LineageGraph { node: q.node, direction, depth: q.depth.unwrap_or(10) };
     let g = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    let name = |i: u32| g.walk.nodes.get(i as usize).map(|(n, _)| n.clone()).unwrap_or_default();
+    let edges = g.walk.edges.iter().map(|&(a, b)| [name(a), name(b)]).collect();
     Ok(Json(api::LineageGraph {
         nodes: g
             .walk
@@ -172,7 +174,7 @@ pub async fn get_lineage(
                 depth,
             })
             .collect(),
-        edges: g.walk.edges.into_iter().map(|(a, b)| [a, b]).collect(),
+        edges,
         cycle: g.walk.cycle,
         truncated: g.walk.truncated,
     }))

@@ -553,19 +553,15 @@ macro_rules! sql_store_impl {
                     .await
                     .map_err(map_err("lineage head"))?;
                 let end: i64 = row.try_get("next").map_err(|e| bad("lineage head", e))?;
-                let mut id = end - n;
-                for (from, to) in edges {
-                    id += 1;
-                    sqlx::query(
-                        "INSERT INTO lineage_edges (id, from_node, to_node) VALUES ($1, $2, $3) \
-                         ON CONFLICT (from_node, to_node) DO NOTHING",
-                    )
-                    .bind(id)
-                    .bind(from)
-                    .bind(to)
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(map_err("lineage edge"))?;
+                let first = end - n + 1;
+                for (c, chunk) in edges.chunks(300).enumerate() {
+                    let base = first + (c * 300) as i64;
+                    let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO lineage_edges (id, from_node, to_node) ");
+                    qb.push_values(chunk.iter().enumerate(), |mut b, (i, (from, to))| {
+                        b.push_bind(base + i as i64).push_bind(from.as_str()).push_bind(to.as_str());
+                    });
+                    qb.push(" ON CONFLICT (from_node, to_node) DO NOTHING");
+                    qb.build().execute(&mut **tx).await.map_err(map_err("lineage edge"))?;
                 }
                 Ok(())
             }
