@@ -945,6 +945,9 @@ pub struct DatasetRequest {
     pub retention_days: Option<u32>,
     #[serde(default)]
     pub tags: std::collections::BTreeMap<String, String>,
+    /// A legal hold and its reason: deletion requests touching the dataset are refused.
+    #[serde(default)]
+    pub legal_hold: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -969,6 +972,8 @@ pub struct Dataset {
     pub tags: std::collections::BTreeMap<String, String>,
     /// False for a dataset lineage named that nobody has described yet.
     pub classified: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<String>,
     /// Its graph node, for lineage queries.
     pub node: String,
     pub created_at: String,
@@ -1024,4 +1029,105 @@ pub struct LineageGraph {
 pub struct EffectiveClass {
     pub class: String,
     pub path: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct ResidencyViolation {
+    /// The run (node) that used the data.
+    pub run: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    pub zone: String,
+    pub region: String,
+    pub dataset: String,
+    pub residency: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Findings {
+    /// Runs in a zone that read data resident elsewhere without an approved transfer.
+    pub residency_violations: Vec<ResidencyViolation>,
+    /// Datasets lineage saw in use that nobody has classified.
+    pub unclassified_in_use: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransferRequest {
+    pub dataset: String,
+    pub to_zone: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Transfer {
+    pub id: String,
+    pub project: String,
+    pub dataset: String,
+    pub to_zone: String,
+    pub reason: String,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub requested_by: String,
+    pub requested_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeletionRequestBody {
+    /// Dataset ids (`dst_…`) the subject's data is in.
+    pub datasets: Vec<String>,
+    /// A reference to the data subject (never the data itself).
+    pub subject_ref: String,
+    pub reason: String,
+    /// Default 30.
+    #[serde(default)]
+    pub due_in_days: Option<u32>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeletionTask {
+    pub request: String,
+    pub seq: u64,
+    pub target: String,
+    /// `dataset` or `model-version`.
+    pub kind: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    pub due_at: String,
+    /// `open` or `done`.
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DeletionRequest {
+    pub id: String,
+    pub subject_ref: String,
+    pub reason: String,
+    pub datasets: Vec<String>,
+    pub requested_by: String,
+    pub requested_at: String,
+    pub due_at: String,
+    /// Complete when every task is done.
+    pub complete: bool,
+    pub tasks: Vec<DeletionTask>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseTaskRequest {
+    /// What was deleted, where and how (kept on record).
+    pub evidence: String,
 }

@@ -26,12 +26,24 @@ pub const MODEL_NAMESPACE: &str = "warden-model";
 const LAYERS: &[&str] = &["raw", "curated", "workspace"];
 
 #[derive(Default)]
-struct Loaded {
-    graph: Graph,
+pub(crate) struct Loaded {
+    pub graph: Graph,
     last_edge: u64,
     catalog_version: Option<u64>,
     /// Dataset node → its classes (with its columns').
-    classes: HashMap<String, Vec<String>>,
+    pub classes: HashMap<String, Vec<String>>,
+    /// Dataset node → what residency and deletion need of it.
+    pub datasets: HashMap<String, DatasetFacts>,
+}
+
+/// What residency checks and deletion requests need of a catalogued dataset.
+#[derive(Debug, Clone)]
+pub(crate) struct DatasetFacts {
+    pub id: DatasetId,
+    pub project: Option<ProjectId>,
+    pub residency: Option<String>,
+    pub owner: Option<String>,
+    pub legal_hold: Option<String>,
 }
 
 /// The replica's copy of the lineage graph and the catalog's classes.
@@ -42,7 +54,7 @@ pub(crate) struct LineageCache {
 
 impl App {
     /// Brings the in-memory graph and classes up to date with the store.
-    async fn lineage(&self) -> Result<tokio::sync::RwLockReadGuard<'_, Loaded>, AppError> {
+    pub(crate) async fn lineage(&self) -> Result<tokio::sync::RwLockReadGuard<'_, Loaded>, AppError> {
         let version = self.store.catalog_version().await?;
         let fresh = {
             let l = self.lineage.loaded.read().await;
@@ -61,14 +73,26 @@ impl App {
             }
             if l.catalog_version != Some(version) {
                 let mut classes = HashMap::new();
+                let mut datasets = HashMap::new();
                 let mut page = Page::first(500);
                 loop {
                     let batch = self.store.list_datasets(None, false, &page).await?;
                     for d in &batch {
+                        let node = warden_lineage::dataset_node(&d.namespace, &d.name);
                         let c: Vec<String> = d.all_classes().into_iter().collect();
                         if !c.is_empty() {
-                            classes.insert(warden_lineage::dataset_node(&d.namespace, &d.name), c);
+                            classes.insert(node.clone(), c);
                         }
+                        datasets.insert(
+                            node,
+                            DatasetFacts {
+                                id: d.id.clone(),
+                                project: d.project.clone(),
+                                residency: d.residency.clone(),
+                                owner: d.owner.clone(),
+                                legal_hold: d.legal_hold.clone(),
+                            },
+                        );
                     }
                     match batch.last() {
                         Some(last) if batch.len() == 500 => page.after = Some(last.id.to_string()),
@@ -76,6 +100,7 @@ impl App {
                     }
                 }
                 l.classes = classes;
+                l.datasets = datasets;
                 l.catalog_version = Some(version);
             }
         }
@@ -121,6 +146,8 @@ pub struct DatasetSpec {
     pub owner: Option<String>,
     pub retention_days: Option<u32>,
     pub tags: BTreeMap<String, String>,
+    /// A legal hold (its reason): deletion requests touching the dataset are refused.
+    pub legal_hold: Option<String>,
 }
 
 impl DatasetSpec {
@@ -196,6 +223,7 @@ impl Operation for CreateDataset {
             classified: true,
             created_at,
             updated_at: now,
+            legal_hold: self.spec.legal_hold.clone(),
         };
         match existing {
             Some(d) if d.classified => Err(AppError::Conflict(format!("dataset `{}/{}`", self.namespace, self.name))),
@@ -234,7 +262,9 @@ impl Operation for UpdateDataset {
             return Err(AppError::NotFound(format!("dataset {} in project {}", self.id, self.project)));
         };
         let before: Vec<String> = d.all_classes().into_iter().collect();
+        let hold_before = d.legal_hold.clone();
         let r = DatasetRecord {
+            legal_hold: self.spec.legal_hold,
             location: self.spec.location,
             layer: self.spec.layer,
             classes: self.spec.classes,
@@ -248,6 +278,14 @@ impl Operation for UpdateDataset {
             ..d
         };
         ctx.store().update_dataset(&r).await?;
+        if r.legal_hold != hold_before {
+            let mut e = ctx.app.event(Category::Change, "dataset.legal-hold", "success", ctx.principal, ctx.meta);
+            e.project = Some(self.project.to_string());
+            e.resource = Some(ResourceRef { type_: "dataset".into(), uid: r.id.to_string() });
+            e.reason = r.legal_hold.clone().or(Some("legal hold lifted".into()));
+            e.detail = json!({"on": r.legal_hold.is_some()});
+            ctx.app.record(&e).await?;
+        }
         let after: Vec<String> = r.all_classes().into_iter().collect();
         if before != after {
             let mut e = ctx.app.event(Category::Change, "dataset.classes", "success", ctx.principal, ctx.meta);
@@ -342,6 +380,7 @@ impl Operation for IngestLineage {
             classified: false,
             created_at: now,
             updated_at: now,
+            legal_hold: None,
         };
         let raw = serde_json::to_string(&self.event).map_err(|e| AppError::Internal(e.to_string()))?;
         let write = match parsed {
@@ -396,6 +435,7 @@ impl Operation for IngestLineage {
                         job_name: r.job.name.clone(),
                         state: r.event_type.as_str().into(),
                         parent_run: r.parent_run.clone(),
+                        zone: ctx.principal.scope.as_ref().and_then(|s| s.zone.clone()),
                         started_at: (r.event_type == warden_lineage::EventType::Start).then_some(t),
                         ended_at: r.event_type.is_terminal().then_some(t),
                         updated_at: now,
@@ -492,6 +532,7 @@ pub(crate) async fn link_version(
                             classified: false,
                             created_at: now,
                             updated_at: now,
+                            legal_hold: None,
                         };
                         match app.store.create_dataset(&d).await {
                             Ok(()) | Err(warden_store::StoreError::Conflict(_)) => d,

@@ -12,6 +12,7 @@ mod authn;
 pub mod catalog;
 mod error;
 pub mod gateway;
+pub mod governance;
 mod guard;
 pub mod ops;
 pub mod policy;

@@ -163,6 +163,16 @@ async fn gate(
         },
     })];
     let mut failed_rule = placed.rules.first().cloned().filter(|_| !placed.allowed);
+    // Residency: data resident elsewhere reaches the zone only with an approved transfer.
+    let node = warden_lineage::model_node(facts.model.id.as_str(), facts.version.version);
+    let breaches = ctx.app.residency_breaches(&node, zone, 64).await?;
+    if !breaches.is_empty() {
+        let list: Vec<String> = breaches.iter().map(|(d, r)| format!("{d} (resident in {r})")).collect();
+        checks.push(json!({"check": "residency", "passed": false, "rules": ["residency"],
+            "detail": format!("upstream data is resident outside zone `{zone}`'s region without an approved transfer: {}",
+                              list.join(", "))}));
+        failed_rule.get_or_insert_with(|| "residency".to_string());
+    }
     let (rule_name, rule) = rule_for(policy, project_name);
     let evaluations = ctx.store().list_evaluations(&facts.model.id, facts.version.version).await?;
     let latest = evaluations.last().cloned();

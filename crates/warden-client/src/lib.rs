@@ -575,6 +575,41 @@ impl Client {
         self.get(&format!("/api/v1/lineage?node={}&direction={}&depth={depth}", enc(node), enc(direction))).await
     }
 
+    pub async fn findings(&self) -> Result<api::Findings> {
+        self.get("/api/v1/findings").await
+    }
+
+    pub async fn request_transfer(&self, project: &str, req: &api::TransferRequest) -> Result<api::Transfer> {
+        self.post(&format!("/api/v1/projects/{}/transfers", enc(project)), req).await
+    }
+
+    pub async fn list_transfers(&self, project: &str) -> Result<Vec<api::Transfer>> {
+        self.get(&format!("/api/v1/projects/{}/transfers", enc(project))).await
+    }
+
+    /// `verb`: `approve` or `reject`.
+    pub async fn decide_transfer(&self, project: &str, id: &str, verb: &str) -> Result<api::Transfer> {
+        self.post(&format!("/api/v1/projects/{}/transfers/{}/{verb}", enc(project), enc(id)), &serde_json::json!({}))
+            .await
+    }
+
+    pub async fn request_deletion(&self, req: &api::DeletionRequestBody) -> Result<api::DeletionRequest> {
+        self.post("/api/v1/deletion-requests", req).await
+    }
+
+    pub async fn get_deletion(&self, id: &str) -> Result<api::DeletionRequest> {
+        self.get(&format!("/api/v1/deletion-requests/{}", enc(id))).await
+    }
+
+    pub async fn deletion_report(&self) -> Result<Vec<api::DeletionTask>> {
+        self.get("/api/v1/deletion-report").await
+    }
+
+    pub async fn close_deletion_task(&self, id: &str, seq: u64, evidence: &str) -> Result<api::DeletionTask> {
+        let body = api::CloseTaskRequest { evidence: evidence.to_string() };
+        self.post(&format!("/api/v1/deletion-requests/{}/tasks/{seq}/close", enc(id)), &body).await
+    }
+
     pub async fn post_lineage(&self, event: &serde_json::Value) -> Result<()> {
         self.send::<serde_json::Value>(self.http.post(format!("{}/api/v1/lineage", self.base)).json(event))
             .await

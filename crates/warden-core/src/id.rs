@@ -92,6 +92,12 @@ prefixed_id!(
     /// A dataset in the catalog.
     DatasetId, "dst", "dataset");
 prefixed_id!(
+    /// An approved (or requested) transfer of a dataset into a zone outside its residency.
+    TransferId, "trf", "transfer");
+prefixed_id!(
+    /// A deletion request (GDPR Art. 17, or a purge).
+    DeletionId, "del", "deletion request");
+prefixed_id!(
     /// An internal event (sign-in attempts, authorisation decisions).
     EventId, "evt", "event");
 

@@ -10,8 +10,8 @@ mod principal;
 mod role;
 
 pub use id::{
-    ArtifactId, DatasetId, EventId, GroupId, IdError, ModelId, ProjectId, ReleaseId, SignerId, SubjectId, TokenId,
-    UploadId,
+    ArtifactId, DatasetId, DeletionId, EventId, GroupId, IdError, ModelId, ProjectId, ReleaseId, SignerId, SubjectId,
+    TokenId, TransferId, UploadId,
 };
 pub use principal::{AuthMethod, Principal, PrincipalKind, TokenScope};
 pub use role::{Role, RoleError, RoleScope};

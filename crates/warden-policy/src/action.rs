@@ -84,6 +84,13 @@ actions! {
     DatasetRead => "dataset.read",
     LineageWrite => "lineage.write",
     LineageRead => "lineage.read",
+    TransferRequest => "transfer.request",
+    TransferApprove => "transfer.approve",
+    TransferRead => "transfer.read",
+    FindingsRead => "findings.read",
+    DeletionRequest => "deletion.request",
+    DeletionRead => "deletion.read",
+    DeletionClose => "deletion.close",
 }
 
 impl Action {

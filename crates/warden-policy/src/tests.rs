@@ -47,6 +47,8 @@ fn default_is_deny() {
                 || a == "dataset.create"
                 || a == "dataset.update"
                 || a == "lineage.write"
+                || a.starts_with("transfer.")
+                || a == "deletion.close"
                 || a == "gateway.invoke"
                 || a == "gateway.budget.read" =>
             {

@@ -38,6 +38,7 @@ fn dataset(d: DatasetRecord) -> api::Dataset {
         retention_days: d.retention_days,
         tags: d.tags,
         classified: d.classified,
+        legal_hold: d.legal_hold,
         created_at: c::time(d.created_at),
         updated_at: c::time(d.updated_at),
     }
@@ -61,6 +62,7 @@ fn spec(r: api::DatasetRequest) -> cat::DatasetSpec {
         owner: r.owner,
         retention_days: r.retention_days,
         tags: r.tags,
+        legal_hold: r.legal_hold,
     }
 }
 
@@ -205,4 +207,203 @@ pub async fn version_classes(
     };
     let classes = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok(Json(classes.into_iter().map(|(class, path)| api::EffectiveClass { class, path }).collect()))
+}
+
+/// Residency violations and unclassified data in use.
+#[utoipa::path(get, path = "/api/v1/findings", tag = "catalog", responses((status = 200, body = api::Findings), Problems))]
+pub async fn findings(State(s): State<AppState>, caller: Caller) -> Result<Json<api::Findings>> {
+    let f = s.app.dispatch(&caller.principal, &caller.meta, warden_app::governance::GetFindings).await?;
+    Ok(Json(api::Findings {
+        residency_violations: f
+            .residency
+            .into_iter()
+            .map(|v| api::ResidencyViolation {
+                run: v.user,
+                job: v.job,
+                zone: v.zone,
+                region: v.region,
+                dataset: v.dataset,
+                residency: v.residency,
+            })
+            .collect(),
+        unclassified_in_use: f.unclassified_in_use,
+    }))
+}
+
+fn transfer(t: warden_store::TransferRecord) -> api::Transfer {
+    api::Transfer {
+        id: t.id.to_string(),
+        project: t.project.to_string(),
+        dataset: t.dataset.to_string(),
+        to_zone: t.to_zone,
+        reason: t.reason,
+        status: t.status,
+        requested_by: t.requested_by.to_string(),
+        requested_at: c::time(t.requested_at),
+        decided_by: t.decided_by.map(|s| s.to_string()),
+        decided_at: t.decided_at.map(c::time),
+    }
+}
+
+/// Asks to use a dataset in a zone outside its residency region.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/transfers", tag = "catalog", params(("id" = String, Path)),
+    request_body = api::TransferRequest, responses((status = 201, body = api::Transfer), Problems))]
+pub async fn request_transfer(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(req): Body<api::TransferRequest>,
+) -> Result<(StatusCode, Json<api::Transfer>)> {
+    let op = warden_app::governance::RequestTransfer {
+        project: c::project_id("id", &id)?,
+        dataset: dataset_id(&req.dataset)?,
+        to_zone: req.to_zone,
+        reason: req.reason,
+    };
+    Ok((StatusCode::CREATED, Json(transfer(s.app.dispatch(&caller.principal, &caller.meta, op).await?))))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/transfers", tag = "catalog", params(("id" = String, Path)),
+    responses((status = 200, body = [api::Transfer]), Problems))]
+pub async fn list_transfers(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<api::Transfer>>> {
+    let op = warden_app::governance::ListTransfers { project: c::project_id("id", &id)? };
+    Ok(Json(s.app.dispatch(&caller.principal, &caller.meta, op).await?.into_iter().map(transfer).collect()))
+}
+
+fn transfer_id(s: &str) -> Result<warden_core::TransferId> {
+    warden_core::TransferId::parse(s)
+        .map_err(|e| ApiError::new(ProblemType::InvalidParameter, format!("`transfer`: {e}")))
+}
+
+async fn decide_transfer(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    tid: &str,
+    approve: bool,
+) -> Result<Json<api::Transfer>> {
+    let op =
+        warden_app::governance::DecideTransfer { project: c::project_id("id", id)?, id: transfer_id(tid)?, approve };
+    Ok(Json(transfer(s.app.dispatch(&caller.principal, &caller.meta, op).await?)))
+}
+
+/// Approves a transfer (approver role, MFA, not the requester).
+#[utoipa::path(post, path = "/api/v1/projects/{id}/transfers/{transfer}/approve", tag = "catalog",
+    params(("id" = String, Path), ("transfer" = String, Path)), responses((status = 200, body = api::Transfer), Problems))]
+pub async fn approve_transfer(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, tid)): Path<(String, String)>,
+) -> Result<Json<api::Transfer>> {
+    decide_transfer(&s, &caller, &id, &tid, true).await
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{id}/transfers/{transfer}/reject", tag = "catalog",
+    params(("id" = String, Path), ("transfer" = String, Path)), responses((status = 200, body = api::Transfer), Problems))]
+pub async fn reject_transfer(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, tid)): Path<(String, String)>,
+) -> Result<Json<api::Transfer>> {
+    decide_transfer(&s, &caller, &id, &tid, false).await
+}
+
+fn deletion(
+    r: warden_store::DeletionRequestRecord,
+    tasks: Vec<warden_store::DeletionTaskRecord>,
+) -> api::DeletionRequest {
+    let id = r.id.to_string();
+    api::DeletionRequest {
+        complete: tasks.iter().all(|t| t.status == "done"),
+        tasks: tasks.into_iter().map(|t| task(&id, t)).collect(),
+        id,
+        subject_ref: r.subject_ref,
+        reason: r.reason,
+        datasets: r.datasets.iter().map(|d| d.to_string()).collect(),
+        requested_by: r.requested_by.to_string(),
+        requested_at: c::time(r.requested_at),
+        due_at: c::time(r.due_at),
+    }
+}
+
+fn task(request: &str, t: warden_store::DeletionTaskRecord) -> api::DeletionTask {
+    api::DeletionTask {
+        request: request.to_string(),
+        seq: t.seq,
+        target: t.target,
+        kind: t.kind,
+        project: t.project.map(|p| p.to_string()),
+        owner: t.owner,
+        due_at: c::time(t.due_at),
+        status: t.status,
+        evidence: t.evidence,
+        closed_by: t.closed_by.map(|s| s.to_string()),
+        closed_at: t.closed_at.map(c::time),
+    }
+}
+
+fn deletion_id(s: &str) -> Result<warden_core::DeletionId> {
+    warden_core::DeletionId::parse(s)
+        .map_err(|e| ApiError::new(ProblemType::InvalidParameter, format!("`request`: {e}")))
+}
+
+/// Registers a deletion request: one task per dataset and model version downstream of
+/// the named datasets; refused while any of them is under a legal hold.
+#[utoipa::path(post, path = "/api/v1/deletion-requests", tag = "catalog", request_body = api::DeletionRequestBody,
+    responses((status = 201, body = api::DeletionRequest), Problems))]
+pub async fn request_deletion(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<api::DeletionRequestBody>,
+) -> Result<(StatusCode, Json<api::DeletionRequest>)> {
+    let datasets = req.datasets.iter().map(|d| dataset_id(d)).collect::<Result<Vec<_>>>()?;
+    let op = warden_app::governance::RequestDeletion {
+        datasets,
+        subject_ref: req.subject_ref,
+        reason: req.reason,
+        due_in_days: req.due_in_days.unwrap_or(30),
+    };
+    let (r, tasks) = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok((StatusCode::CREATED, Json(deletion(r, tasks))))
+}
+
+#[utoipa::path(get, path = "/api/v1/deletion-requests/{request}", tag = "catalog", params(("request" = String, Path)),
+    responses((status = 200, body = api::DeletionRequest), Problems))]
+pub async fn get_deletion(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(rid): Path<String>,
+) -> Result<Json<api::DeletionRequest>> {
+    let op = warden_app::governance::GetDeletion { id: deletion_id(&rid)? };
+    let (r, tasks) = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(Json(deletion(r, tasks)))
+}
+
+/// Outstanding deletion tasks, soonest due first.
+#[utoipa::path(get, path = "/api/v1/deletion-report", tag = "catalog",
+    responses((status = 200, body = [api::DeletionTask]), Problems))]
+pub async fn deletion_report(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<api::DeletionTask>>> {
+    let rows = s.app.dispatch(&caller.principal, &caller.meta, warden_app::governance::DeletionReport).await?;
+    Ok(Json(rows.into_iter().map(|(id, t)| task(id.as_str(), t)).collect()))
+}
+
+/// Closes a deletion task with evidence (the task's project's writers).
+#[utoipa::path(post, path = "/api/v1/deletion-requests/{request}/tasks/{seq}/close", tag = "catalog",
+    params(("request" = String, Path), ("seq" = u64, Path)), request_body = api::CloseTaskRequest,
+    responses((status = 200, body = api::DeletionTask), Problems))]
+pub async fn close_deletion_task(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((rid, seq)): Path<(String, String)>,
+    Body(req): Body<api::CloseTaskRequest>,
+) -> Result<Json<api::DeletionTask>> {
+    let id = deletion_id(&rid)?;
+    let seq = c::version_number("seq", &seq)?;
+    let op = warden_app::governance::CloseDeletionTask { id: id.clone(), seq, evidence: req.evidence };
+    let t = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(Json(task(id.as_str(), t)))
 }

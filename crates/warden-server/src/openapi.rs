@@ -154,6 +154,15 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("post_lineage", Some(Action::LineageWrite)),
     ("get_lineage", Some(Action::LineageRead)),
     ("version_classes", Some(Action::ModelRead)),
+    ("findings", Some(Action::FindingsRead)),
+    ("request_transfer", Some(Action::TransferRequest)),
+    ("list_transfers", Some(Action::TransferRead)),
+    ("approve_transfer", Some(Action::TransferApprove)),
+    ("reject_transfer", Some(Action::TransferApprove)),
+    ("request_deletion", Some(Action::DeletionRequest)),
+    ("get_deletion", Some(Action::DeletionRead)),
+    ("deletion_report", Some(Action::DeletionRead)),
+    ("close_deletion_task", Some(Action::DeletionClose)),
 ];
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -230,6 +239,14 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::catalog::get_dataset))
         .routes(routes!(crate::catalog::post_lineage, crate::catalog::get_lineage))
         .routes(routes!(crate::catalog::version_classes))
+        .routes(routes!(crate::catalog::findings))
+        .routes(routes!(crate::catalog::request_transfer, crate::catalog::list_transfers))
+        .routes(routes!(crate::catalog::approve_transfer))
+        .routes(routes!(crate::catalog::reject_transfer))
+        .routes(routes!(crate::catalog::request_deletion))
+        .routes(routes!(crate::catalog::get_deletion))
+        .routes(routes!(crate::catalog::deletion_report))
+        .routes(routes!(crate::catalog::close_deletion_task))
 }
 
 /// Adds the bearer scheme, requires it on every operation not marked public, and

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (12, "policy_releases", include_str!("../migrations/0012_policy_releases.sql")),
     (13, "token_zone", include_str!("../migrations/0013_token_zone.sql")),
     (14, "catalog_lineage", include_str!("../migrations/0014_catalog_lineage.sql")),
+    (15, "residency_deletion", include_str!("../migrations/0015_residency_deletion.sql")),
 ];
 
 pub struct SqliteStore {

@@ -16,8 +16,8 @@ use std::collections::BTreeSet;
 
 use async_trait::async_trait;
 use warden_core::{
-    ArtifactId, DatasetId, GroupId, ModelId, PrincipalKind, ProjectId, ReleaseId, Role, SignerId, SubjectId, Timestamp,
-    TokenId, UploadId,
+    ArtifactId, DatasetId, DeletionId, GroupId, ModelId, PrincipalKind, ProjectId, ReleaseId, Role, SignerId,
+    SubjectId, Timestamp, TokenId, TransferId, UploadId,
 };
 
 pub use records::*;
@@ -221,6 +221,34 @@ pub trait Store: Send + Sync + 'static {
     /// Edges numbered after `after`, in order: (number, from, to).
     async fn lineage_edges_since(&self, after: u64, limit: u32) -> Result<Vec<(u64, String, String)>>;
     async fn get_lineage_run(&self, run_id: &str) -> Result<Option<LineageRunRecord>>;
+    /// Runs that recorded the zone they ran in.
+    async fn zoned_runs(&self, limit: u32) -> Result<Vec<LineageRunRecord>>;
+
+    // Residency transfers.
+    async fn create_transfer(&self, transfer: &TransferRecord) -> Result<()>;
+    async fn get_transfer(&self, id: &TransferId) -> Result<Option<TransferRecord>>;
+    /// Approves or rejects a pending transfer; false when it is not pending.
+    async fn decide_transfer(&self, id: &TransferId, status: &str, by: &SubjectId, at: Timestamp) -> Result<bool>;
+    /// Transfers of a project, newest first.
+    async fn list_transfers(&self, project: &ProjectId) -> Result<Vec<TransferRecord>>;
+    /// Zones each dataset has an approved transfer into.
+    async fn approved_transfers(&self) -> Result<Vec<(DatasetId, String)>>;
+
+    // Deletion requests.
+    /// Stores a request and its tasks in one transaction.
+    async fn create_deletion(&self, request: &DeletionRequestRecord, tasks: &[DeletionTaskRecord]) -> Result<()>;
+    async fn get_deletion(&self, id: &DeletionId) -> Result<Option<(DeletionRequestRecord, Vec<DeletionTaskRecord>)>>;
+    /// Closes an open task with its evidence; false when it is not open.
+    async fn close_deletion_task(
+        &self,
+        id: &DeletionId,
+        seq: u64,
+        evidence: &str,
+        by: &SubjectId,
+        at: Timestamp,
+    ) -> Result<bool>;
+    /// Open tasks of every request, soonest due first.
+    async fn open_deletion_tasks(&self, limit: u32) -> Result<Vec<(DeletionId, DeletionTaskRecord)>>;
 
     // Gateway kill switches.
     /// Turns a switch on (again: the reason and time are replaced).

@@ -471,6 +471,8 @@ pub struct DatasetRecord {
     pub tags: std::collections::BTreeMap<String, String>,
     /// False while nobody has described it (created from a lineage event).
     pub classified: bool,
+    /// Why deletion is blocked, while a legal hold is on.
+    pub legal_hold: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -503,6 +505,8 @@ pub struct LineageRunRecord {
     pub job_name: String,
     pub state: String,
     pub parent_run: Option<String>,
+    /// The zone the run ran in, when known (from the sender's zone-bound token).
+    pub zone: Option<String>,
     pub started_at: Option<Timestamp>,
     pub ended_at: Option<Timestamp>,
     pub updated_at: Timestamp,
@@ -516,4 +520,51 @@ pub struct LineageWrite {
     /// Datasets the event names; created (unclassified) when the catalog lacks them.
     pub datasets: Vec<DatasetRecord>,
     pub edges: Vec<(String, String)>,
+}
+
+/// A transfer of a dataset's data into a zone outside its residency region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRecord {
+    pub id: warden_core::TransferId,
+    pub project: ProjectId,
+    pub dataset: warden_core::DatasetId,
+    pub to_zone: String,
+    pub reason: String,
+    /// `pending`, `approved` or `rejected`.
+    pub status: String,
+    pub requested_by: SubjectId,
+    pub requested_at: Timestamp,
+    pub decided_by: Option<SubjectId>,
+    pub decided_at: Option<Timestamp>,
+}
+
+/// A deletion request: the data of `subject_ref` in these datasets, and everywhere it
+/// went downstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletionRequestRecord {
+    pub id: warden_core::DeletionId,
+    pub subject_ref: String,
+    pub reason: String,
+    pub datasets: Vec<warden_core::DatasetId>,
+    pub requested_by: SubjectId,
+    pub requested_at: Timestamp,
+    pub due_at: Timestamp,
+}
+
+/// One place a deletion must reach, with an owner and a due date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletionTaskRecord {
+    pub seq: u64,
+    /// The graph node: `dataset:…`, `model:…@n`.
+    pub target: String,
+    /// `dataset` or `model-version`.
+    pub kind: String,
+    pub project: Option<ProjectId>,
+    pub owner: Option<String>,
+    pub due_at: Timestamp,
+    /// `open` or `done`.
+    pub status: String,
+    pub evidence: Option<String>,
+    pub closed_by: Option<SubjectId>,
+    pub closed_at: Option<Timestamp>,
 }

@@ -16,12 +16,13 @@ macro_rules! sql_store_impl {
             use std::str::FromStr;
 
             use sqlx::Row as _;
-            use warden_core::{UploadId, ReleaseId, DatasetId, ArtifactId, ModelId, SignerId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
+            use warden_core::{UploadId, ReleaseId, DatasetId, TransferId, DeletionId, ArtifactId, ModelId, SignerId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
             use warden_store::{
                 ArtifactRecord, AuditEntry, AuditFilter, AuditLeaf, CheckpointRecord, GroupRecord, ModelRecord,
                 ModelVersionRecord, ModelAliasRecord, ModelTagRecord, VersionLineage, SignerRecord, UploadRecord, UploadPartRecord, SwitchRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
                 Result, RoleGrantRecord, StoreError, SubjectRecord, TokenRecord, PolicyVersionRecord, EvaluationRecord,
                 ReleaseRecord, ApprovalRecord, Deployment, DeploymentRecord, DatasetRecord, LineageRunRecord, LineageWrite,
+                TransferRecord, DeletionRequestRecord, DeletionTaskRecord,
             };
 
             type Row = <$db as sqlx::Database>::Row;
@@ -446,7 +447,7 @@ macro_rules! sql_store_impl {
             }
 
             const DATASET_COLS: &str = "id, namespace, name, project_id, location, layer, classes, columns, residency, \
-                owner, retention_days, tags, classified, created_at, updated_at";
+                owner, retention_days, tags, classified, created_at, updated_at, legal_hold";
 
             fn dataset(row: &Row) -> Result<DatasetRecord> {
                 let w = "dataset";
@@ -472,6 +473,7 @@ macro_rules! sql_store_impl {
                     classified: classified != 0,
                     created_at: Timestamp(row.try_get("created_at").map_err(g)?),
                     updated_at: Timestamp(row.try_get("updated_at").map_err(g)?),
+                    legal_hold: row.try_get("legal_hold").map_err(g)?,
                 })
             }
 
@@ -484,7 +486,7 @@ macro_rules! sql_store_impl {
                 ))
             }
 
-            const RUN_COLS: &str = "run_id, job_namespace, job_name, state, parent_run, started_at, ended_at, updated_at";
+            const RUN_COLS: &str = "run_id, job_namespace, job_name, state, parent_run, started_at, ended_at, updated_at, zone";
 
             fn lineage_run(row: &Row) -> Result<LineageRunRecord> {
                 let g = |e: sqlx::Error| bad("lineage run", e);
@@ -497,6 +499,50 @@ macro_rules! sql_store_impl {
                     started_at: ts(row.try_get("started_at").map_err(g)?),
                     ended_at: ts(row.try_get("ended_at").map_err(g)?),
                     updated_at: Timestamp(row.try_get("updated_at").map_err(g)?),
+                    zone: row.try_get("zone").map_err(g)?,
+                })
+            }
+
+            const TRANSFER_COLS: &str = "id, project_id, dataset_id, to_zone, reason, status, requested_by, requested_at, \
+                decided_by, decided_at";
+
+            fn transfer(row: &Row) -> Result<TransferRecord> {
+                let w = "transfer";
+                let g = |e: sqlx::Error| bad(w, e);
+                let s = |col: &str| -> Result<String> { row.try_get::<String, _>(col).map_err(g) };
+                let by: Option<String> = row.try_get("decided_by").map_err(g)?;
+                Ok(TransferRecord {
+                    id: TransferId::parse(&s("id")?).map_err(|e| bad(w, e))?,
+                    project: ProjectId::parse(&s("project_id")?).map_err(|e| bad(w, e))?,
+                    dataset: DatasetId::parse(&s("dataset_id")?).map_err(|e| bad(w, e))?,
+                    to_zone: s("to_zone")?,
+                    reason: s("reason")?,
+                    status: s("status")?,
+                    requested_by: subject_of(&s("requested_by")?, w)?,
+                    requested_at: Timestamp(row.try_get("requested_at").map_err(g)?),
+                    decided_by: by.map(|b| subject_of(&b, w)).transpose()?,
+                    decided_at: ts(row.try_get("decided_at").map_err(g)?),
+                })
+            }
+
+            const TASK_COLS: &str = "seq, target, kind, project_id, owner, due_at, status, evidence, closed_by, closed_at";
+
+            fn deletion_task(row: &Row) -> Result<DeletionTaskRecord> {
+                let w = "deletion task";
+                let g = |e: sqlx::Error| bad(w, e);
+                let project: Option<String> = row.try_get("project_id").map_err(g)?;
+                let by: Option<String> = row.try_get("closed_by").map_err(g)?;
+                Ok(DeletionTaskRecord {
+                    seq: u64_of(row.try_get("seq").map_err(g)?, w)?,
+                    target: row.try_get("target").map_err(g)?,
+                    kind: row.try_get("kind").map_err(g)?,
+                    project: project.map(|p| ProjectId::parse(&p)).transpose().map_err(|e| bad(w, e))?,
+                    owner: row.try_get("owner").map_err(g)?,
+                    due_at: Timestamp(row.try_get("due_at").map_err(g)?),
+                    status: row.try_get("status").map_err(g)?,
+                    evidence: row.try_get("evidence").map_err(g)?,
+                    closed_by: by.map(|b| subject_of(&b, w)).transpose()?,
+                    closed_at: ts(row.try_get("closed_at").map_err(g)?),
                 })
             }
 
@@ -509,7 +555,7 @@ macro_rules! sql_store_impl {
                 let (classes, columns, tags) = dataset_json(d)?;
                 let tail = if ignore_existing { " ON CONFLICT (namespace, name) DO NOTHING" } else { "" };
                 let r = sqlx::query(&format!(
-                    "INSERT INTO datasets ({DATASET_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15){tail}"
+                    "INSERT INTO datasets ({DATASET_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16){tail}"
                 ))
                 .bind(d.id.as_str())
                 .bind(&d.namespace)
@@ -526,6 +572,7 @@ macro_rules! sql_store_impl {
                 .bind(i64::from(d.classified))
                 .bind(d.created_at.0)
                 .bind(d.updated_at.0)
+                .bind(d.legal_hold.as_deref())
                 .execute(ex)
                 .await
                 .map_err(map_err("a dataset with this namespace and name"))?;
@@ -1850,8 +1897,8 @@ macro_rules! sql_store_impl {
                     let mut tx = self.begin_write().await?;
                     let r = sqlx::query(
                         "UPDATE datasets SET project_id = $2, location = $3, layer = $4, classes = $5, columns = $6, \
-                         residency = $7, owner = $8, retention_days = $9, tags = $10, classified = $11, updated_at = $12 \
-                         WHERE id = $1",
+                         residency = $7, owner = $8, retention_days = $9, tags = $10, classified = $11, updated_at = $12, \
+                         legal_hold = $13 WHERE id = $1",
                     )
                     .bind(d.id.as_str())
                     .bind(d.project.as_ref().map(ProjectId::as_str))
@@ -1865,6 +1912,7 @@ macro_rules! sql_store_impl {
                     .bind(tags)
                     .bind(i64::from(d.classified))
                     .bind(d.updated_at.0)
+                    .bind(d.legal_hold.as_deref())
                     .execute(&mut *tx)
                     .await
                     .map_err(map_err("dataset"))?;
@@ -1935,7 +1983,7 @@ macro_rules! sql_store_impl {
                     if let Some(r) = &w.run {
                         // A finished run stays finished when a late START or RUNNING arrives.
                         sqlx::query(&format!(
-                            "INSERT INTO lineage_runs ({RUN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                            "INSERT INTO lineage_runs ({RUN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                              ON CONFLICT (run_id) DO UPDATE SET \
                              state = CASE WHEN lineage_runs.state IN ('COMPLETE', 'FAIL', 'ABORT') \
                                           AND excluded.state IN ('START', 'RUNNING', 'OTHER') \
@@ -1943,6 +1991,7 @@ macro_rules! sql_store_impl {
                              parent_run = COALESCE(excluded.parent_run, lineage_runs.parent_run), \
                              started_at = COALESCE(lineage_runs.started_at, excluded.started_at), \
                              ended_at = COALESCE(excluded.ended_at, lineage_runs.ended_at), \
+                             zone = COALESCE(excluded.zone, lineage_runs.zone), \
                              updated_at = excluded.updated_at"
                         ))
                         .bind(&r.run_id)
@@ -1953,6 +2002,7 @@ macro_rules! sql_store_impl {
                         .bind(r.started_at.map(|t| t.0))
                         .bind(r.ended_at.map(|t| t.0))
                         .bind(r.updated_at.0)
+                        .bind(r.zone.as_deref())
                         .execute(&mut *tx)
                         .await
                         .map_err(map_err("lineage run"))?;
@@ -1986,6 +2036,181 @@ macro_rules! sql_store_impl {
                         .map(|r| {
                             let g = |e: sqlx::Error| bad("lineage edge", e);
                             Ok((u64_of(r.try_get("id").map_err(g)?, "lineage edge")?, r.try_get("from_node").map_err(g)?, r.try_get("to_node").map_err(g)?))
+                        })
+                        .collect()
+                }
+
+                async fn zoned_runs(&self, limit: u32) -> Result<Vec<LineageRunRecord>> {
+                    let rows = sqlx::query(&format!(
+                        "SELECT {RUN_COLS} FROM lineage_runs WHERE zone IS NOT NULL ORDER BY updated_at DESC LIMIT $1"
+                    ))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("lineage runs"))?;
+                    collect(rows, lineage_run)
+                }
+
+                async fn create_transfer(&self, x: &TransferRecord) -> Result<()> {
+                    sqlx::query(&format!("INSERT INTO transfers ({TRANSFER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"))
+                        .bind(x.id.as_str())
+                        .bind(x.project.as_str())
+                        .bind(x.dataset.as_str())
+                        .bind(&x.to_zone)
+                        .bind(&x.reason)
+                        .bind(&x.status)
+                        .bind(x.requested_by.as_str())
+                        .bind(x.requested_at.0)
+                        .bind(x.decided_by.as_ref().map(SubjectId::as_str))
+                        .bind(x.decided_at.map(|t| t.0))
+                        .execute(&self.writer)
+                        .await
+                        .map_err(map_err("transfer"))?;
+                    Ok(())
+                }
+
+                async fn get_transfer(&self, id: &TransferId) -> Result<Option<TransferRecord>> {
+                    optional(&self.pool, &format!("SELECT {TRANSFER_COLS} FROM transfers WHERE id = $1"), id.as_str(), transfer, "transfer").await
+                }
+
+                async fn decide_transfer(&self, id: &TransferId, status: &str, by: &SubjectId, at: Timestamp) -> Result<bool> {
+                    let r = sqlx::query(
+                        "UPDATE transfers SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND status = 'pending'",
+                    )
+                    .bind(id.as_str())
+                    .bind(status)
+                    .bind(by.as_str())
+                    .bind(at.0)
+                    .execute(&self.writer)
+                    .await
+                    .map_err(map_err("transfer"))?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn list_transfers(&self, project: &ProjectId) -> Result<Vec<TransferRecord>> {
+                    let rows = sqlx::query(&format!("SELECT {TRANSFER_COLS} FROM transfers WHERE project_id = $1 ORDER BY id DESC"))
+                        .bind(project.as_str())
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(map_err("transfers"))?;
+                    collect(rows, transfer)
+                }
+
+                async fn approved_transfers(&self) -> Result<Vec<(DatasetId, String)>> {
+                    let rows = sqlx::query("SELECT dataset_id, to_zone FROM transfers WHERE status = 'approved'")
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(map_err("transfers"))?;
+                    rows.iter()
+                        .map(|r| {
+                            let g = |e: sqlx::Error| bad("transfer", e);
+                            let d: String = r.try_get("dataset_id").map_err(g)?;
+                            Ok((DatasetId::parse(&d).map_err(|e| bad("transfer", e))?, r.try_get("to_zone").map_err(g)?))
+                        })
+                        .collect()
+                }
+
+                async fn create_deletion(&self, x: &DeletionRequestRecord, tasks: &[DeletionTaskRecord]) -> Result<()> {
+                    let datasets: Vec<&str> = x.datasets.iter().map(DatasetId::as_str).collect();
+                    let datasets = serde_json::to_string(&datasets).map_err(|e| StoreError::Internal(e.to_string()))?;
+                    let mut tx = self.begin_write().await?;
+                    sqlx::query(
+                        "INSERT INTO deletion_requests (id, subject_ref, reason, datasets, requested_by, requested_at, due_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                    )
+                    .bind(x.id.as_str())
+                    .bind(&x.subject_ref)
+                    .bind(&x.reason)
+                    .bind(datasets)
+                    .bind(x.requested_by.as_str())
+                    .bind(x.requested_at.0)
+                    .bind(x.due_at.0)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err("deletion request"))?;
+                    for t in tasks {
+                        sqlx::query(&format!(
+                            "INSERT INTO deletion_tasks (request_id, {TASK_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
+                        ))
+                        .bind(x.id.as_str())
+                        .bind(i64_of(t.seq)?)
+                        .bind(&t.target)
+                        .bind(&t.kind)
+                        .bind(t.project.as_ref().map(ProjectId::as_str))
+                        .bind(t.owner.as_deref())
+                        .bind(t.due_at.0)
+                        .bind(&t.status)
+                        .bind(t.evidence.as_deref())
+                        .bind(t.closed_by.as_ref().map(SubjectId::as_str))
+                        .bind(t.closed_at.map(|t| t.0))
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err("deletion task"))?;
+                    }
+                    tx.commit().await.map_err(map_err("deletion request"))?;
+                    Ok(())
+                }
+
+                async fn get_deletion(&self, id: &DeletionId) -> Result<Option<(DeletionRequestRecord, Vec<DeletionTaskRecord>)>> {
+                    let Some(row) = sqlx::query(
+                        "SELECT id, subject_ref, reason, datasets, requested_by, requested_at, due_at FROM deletion_requests WHERE id = $1",
+                    )
+                    .bind(id.as_str())
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(map_err("deletion request"))?
+                    else {
+                        return Ok(None);
+                    };
+                    let w = "deletion request";
+                    let g = |e: sqlx::Error| bad(w, e);
+                    let datasets: Vec<String> =
+                        serde_json::from_str(&row.try_get::<String, _>("datasets").map_err(g)?).map_err(|e| bad(w, e))?;
+                    let request = DeletionRequestRecord {
+                        id: id.clone(),
+                        subject_ref: row.try_get("subject_ref").map_err(g)?,
+                        reason: row.try_get("reason").map_err(g)?,
+                        datasets: datasets.iter().map(|d| DatasetId::parse(d)).collect::<std::result::Result<_, _>>().map_err(|e| bad(w, e))?,
+                        requested_by: subject_of(&row.try_get::<String, _>("requested_by").map_err(g)?, w)?,
+                        requested_at: Timestamp(row.try_get("requested_at").map_err(g)?),
+                        due_at: Timestamp(row.try_get("due_at").map_err(g)?),
+                    };
+                    let rows = sqlx::query(&format!("SELECT {TASK_COLS} FROM deletion_tasks WHERE request_id = $1 ORDER BY seq"))
+                        .bind(id.as_str())
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(map_err("deletion tasks"))?;
+                    Ok(Some((request, collect(rows, deletion_task)?)))
+                }
+
+                async fn close_deletion_task(&self, id: &DeletionId, seq: u64, evidence: &str, by: &SubjectId, at: Timestamp) -> Result<bool> {
+                    let r = sqlx::query(
+                        "UPDATE deletion_tasks SET status = 'done', evidence = $3, closed_by = $4, closed_at = $5 \
+                         WHERE request_id = $1 AND seq = $2 AND status = 'open'",
+                    )
+                    .bind(id.as_str())
+                    .bind(i64_of(seq)?)
+                    .bind(evidence)
+                    .bind(by.as_str())
+                    .bind(at.0)
+                    .execute(&self.writer)
+                    .await
+                    .map_err(map_err("deletion task"))?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn open_deletion_tasks(&self, limit: u32) -> Result<Vec<(DeletionId, DeletionTaskRecord)>> {
+                    let rows = sqlx::query(&format!(
+                        "SELECT request_id, {TASK_COLS} FROM deletion_tasks WHERE status = 'open' ORDER BY due_at, request_id, seq LIMIT $1"
+                    ))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("deletion tasks"))?;
+                    rows.iter()
+                        .map(|r| {
+                            let id: String = r.try_get("request_id").map_err(|e| bad("deletion task", e))?;
+                            Ok((DeletionId::parse(&id).map_err(|e| bad("deletion task", e))?, deletion_task(r)?))
                         })
                         .collect()
                 }

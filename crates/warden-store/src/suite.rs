@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use serde_json::json;
 use warden_core::{
-    ArtifactId, DatasetId, GroupId, ModelId, PrincipalKind, ProjectId, ReleaseId, Role, SubjectId, Timestamp, TokenId,
-    UploadId,
+    ArtifactId, DatasetId, DeletionId, GroupId, ModelId, PrincipalKind, ProjectId, ReleaseId, Role, SubjectId,
+    Timestamp, TokenId, TransferId, UploadId,
 };
 
 use crate::*;
@@ -864,6 +864,7 @@ async fn catalog_and_lineage(store: &dyn Store) {
         classified,
         created_at: T0,
         updated_at: T0,
+        legal_hold: None,
     };
     let claims = mk("s3://lake", "claims", true);
     store.create_dataset(&claims).await.unwrap();
@@ -889,6 +890,7 @@ async fn catalog_and_lineage(store: &dyn Store) {
             job_name: "train".into(),
             state: state.into(),
             parent_run: None,
+            zone: Some("hipaa-ai".into()),
             started_at: (state == "START").then_some(T0),
             ended_at: (state == "COMPLETE").then_some(T0.plus_seconds(5)),
             updated_at: T0,
@@ -937,4 +939,62 @@ async fn catalog_and_lineage(store: &dyn Store) {
     f.classes = vec!["public".into()];
     assert!(store.update_dataset(&f).await.unwrap());
     assert!(store.list_datasets(None, true, &Page::first(10)).await.unwrap().is_empty());
+    assert_eq!(store.zoned_runs(10).await.unwrap()[0].zone.as_deref(), Some("hipaa-ai"));
+
+    // Transfers: requested, then decided once.
+    let t = TransferRecord {
+        id: TransferId::generate(T0.0),
+        project: p.id.clone(),
+        dataset: claims.id.clone(),
+        to_zone: "hipaa-ai".into(),
+        reason: "model training".into(),
+        status: "pending".into(),
+        requested_by: owner.id.clone(),
+        requested_at: T0,
+        decided_by: None,
+        decided_at: None,
+    };
+    store.create_transfer(&t).await.unwrap();
+    assert!(store.approved_transfers().await.unwrap().is_empty());
+    assert!(store.decide_transfer(&t.id, "approved", &owner.id, T0).await.unwrap());
+    assert!(!store.decide_transfer(&t.id, "rejected", &owner.id, T0).await.unwrap(), "decided once");
+    assert_eq!(store.approved_transfers().await.unwrap(), vec![(claims.id.clone(), "hipaa-ai".to_string())]);
+    assert_eq!(store.list_transfers(&p.id).await.unwrap()[0].status, "approved");
+
+    // Deletion requests and their tasks.
+    let req = DeletionRequestRecord {
+        id: DeletionId::generate(T0.0),
+        subject_ref: "customer-4711".into(),
+        reason: "GDPR Art. 17".into(),
+        datasets: vec![claims.id.clone()],
+        requested_by: owner.id.clone(),
+        requested_at: T0,
+        due_at: T0.plus_seconds(86_400),
+    };
+    let task = |seq: u64, target: &str| DeletionTaskRecord {
+        seq,
+        target: target.into(),
+        kind: "dataset".into(),
+        project: Some(p.id.clone()),
+        owner: Some("claims-team".into()),
+        due_at: T0.plus_seconds(86_400),
+        status: "open".into(),
+        evidence: None,
+        closed_by: None,
+        closed_at: None,
+    };
+    store
+        .create_deletion(&req, &[task(1, "dataset:s3://lake/claims"), task(2, "dataset:s3://lake/features")])
+        .await
+        .unwrap();
+    assert_eq!(store.open_deletion_tasks(10).await.unwrap().len(), 2);
+    assert!(store
+        .close_deletion_task(&req.id, 1, "DELETE … WHERE customer = 4711; 3 rows", &owner.id, T0)
+        .await
+        .unwrap());
+    assert!(!store.close_deletion_task(&req.id, 1, "again", &owner.id, T0).await.unwrap());
+    let (got, tasks) = store.get_deletion(&req.id).await.unwrap().unwrap();
+    assert_eq!(got, req);
+    assert_eq!(tasks.iter().map(|t| t.status.as_str()).collect::<Vec<_>>(), ["done", "open"]);
+    assert_eq!(store.open_deletion_tasks(10).await.unwrap().len(), 1);
 }

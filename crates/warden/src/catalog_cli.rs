@@ -32,6 +32,9 @@ pub struct Description {
     /// KEY=VALUE (repeatable).
     #[arg(long = "tag", value_name = "KEY=VALUE")]
     tags: Vec<String>,
+    /// Put the dataset under a legal hold (the reason): deletions touching it are refused.
+    #[arg(long, value_name = "REASON")]
+    legal_hold: Option<String>,
 }
 
 impl Description {
@@ -62,6 +65,7 @@ impl Description {
             owner: self.owner,
             retention_days: self.retention_days,
             tags,
+            legal_hold: self.legal_hold,
         })
     }
 }
@@ -228,6 +232,204 @@ pub async fn lineage(command: LineageCommand, g: &Global) -> anyhow::Result<()> 
                 c.post_lineage(e).await.map_err(|err| anyhow!("event {}: {err}", i + 1))?;
             }
             println!("{} event(s) accepted", events.len());
+            Ok(())
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TransferCommand {
+    /// Ask to use a dataset in a zone outside its residency region.
+    Request {
+        #[arg(long)]
+        dataset: String,
+        #[arg(long)]
+        zone: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        project: String,
+    },
+    List {
+        #[arg(long)]
+        project: String,
+    },
+    /// Approve (an approver with MFA, not the requester).
+    Approve {
+        id: String,
+        #[arg(long)]
+        project: String,
+    },
+    Reject {
+        id: String,
+        #[arg(long)]
+        project: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeletionCommand {
+    /// Register a deletion request: one task per dataset and model version downstream.
+    Request {
+        /// A dataset id (repeatable).
+        #[arg(long = "dataset", value_name = "DATASET", required = true)]
+        datasets: Vec<String>,
+        /// A reference to the data subject (never the data itself).
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, default_value_t = 30)]
+        due_in_days: u32,
+    },
+    Show {
+        id: String,
+    },
+    /// Outstanding tasks, soonest due first.
+    Report,
+    /// Close a task with evidence of the deletion.
+    Close {
+        id: String,
+        seq: u64,
+        #[arg(long)]
+        evidence: String,
+    },
+}
+
+fn print_transfer(t: &api::Transfer, f: Format) -> anyhow::Result<()> {
+    if f == Format::Json {
+        return json(t);
+    }
+    fields(vec![
+        ("id", t.id.clone()),
+        ("dataset", t.dataset.clone()),
+        ("to zone", t.to_zone.clone()),
+        ("status", t.status.clone()),
+        ("reason", t.reason.clone()),
+        ("requested", format!("{} by {}", short(&t.requested_at), t.requested_by)),
+        ("decided", t.decided_at.as_deref().map(short).unwrap_or_default()),
+    ]);
+    Ok(())
+}
+
+fn task_rows(tasks: &[api::DeletionTask]) -> Vec<Vec<String>> {
+    tasks
+        .iter()
+        .map(|t| {
+            vec![
+                t.request.clone(),
+                t.seq.to_string(),
+                t.kind.clone(),
+                t.target.clone(),
+                opt(&t.owner),
+                short(&t.due_at),
+                t.status.clone(),
+            ]
+        })
+        .collect()
+}
+
+const TASK_HEADERS: &[&str] = &["REQUEST", "TASK", "KIND", "TARGET", "OWNER", "DUE", "STATUS"];
+
+pub async fn findings(g: &Global) -> anyhow::Result<()> {
+    let f = client(g)?.findings().await?;
+    if g.output == Format::Json {
+        return json(&f);
+    }
+    println!("residency violations: {}", f.residency_violations.len());
+    table(
+        &["RUN", "JOB", "ZONE", "REGION", "DATASET", "RESIDENT IN"],
+        f.residency_violations
+            .iter()
+            .map(|v| {
+                vec![
+                    v.run.clone(),
+                    opt(&v.job),
+                    v.zone.clone(),
+                    v.region.clone(),
+                    v.dataset.clone(),
+                    v.residency.clone(),
+                ]
+            })
+            .collect(),
+    );
+    println!("unclassified data in use: {}", f.unclassified_in_use.len());
+    for d in &f.unclassified_in_use {
+        println!("  {d}");
+    }
+    Ok(())
+}
+
+pub async fn transfer(command: TransferCommand, g: &Global) -> anyhow::Result<()> {
+    let c = client(g)?;
+    let f = g.output;
+    match command {
+        TransferCommand::Request { dataset, zone, reason, project } => {
+            let t = c.request_transfer(&project, &api::TransferRequest { dataset, to_zone: zone, reason }).await?;
+            print_transfer(&t, f)
+        }
+        TransferCommand::List { project } => {
+            let rows = c.list_transfers(&project).await?;
+            if f == Format::Json {
+                return json(&rows);
+            }
+            table(
+                &["ID", "DATASET", "TO ZONE", "STATUS", "REQUESTED"],
+                rows.iter()
+                    .map(|t| {
+                        vec![
+                            t.id.clone(),
+                            t.dataset.clone(),
+                            t.to_zone.clone(),
+                            t.status.clone(),
+                            short(&t.requested_at),
+                        ]
+                    })
+                    .collect(),
+            );
+            Ok(())
+        }
+        TransferCommand::Approve { id, project } => {
+            print_transfer(&c.decide_transfer(&project, &id, "approve").await?, f)
+        }
+        TransferCommand::Reject { id, project } => {
+            print_transfer(&c.decide_transfer(&project, &id, "reject").await?, f)
+        }
+    }
+}
+
+pub async fn deletion(command: DeletionCommand, g: &Global) -> anyhow::Result<()> {
+    let c = client(g)?;
+    let f = g.output;
+    let show = |r: &api::DeletionRequest| -> anyhow::Result<()> {
+        if f == Format::Json {
+            return json(r);
+        }
+        println!("{} ({}) due {}: {}", r.id, if r.complete { "complete" } else { "open" }, short(&r.due_at), r.reason);
+        table(TASK_HEADERS, task_rows(&r.tasks));
+        Ok(())
+    };
+    match command {
+        DeletionCommand::Request { datasets, subject, reason, due_in_days } => {
+            let body =
+                api::DeletionRequestBody { datasets, subject_ref: subject, reason, due_in_days: Some(due_in_days) };
+            show(&c.request_deletion(&body).await?)
+        }
+        DeletionCommand::Show { id } => show(&c.get_deletion(&id).await?),
+        DeletionCommand::Report => {
+            let rows = c.deletion_report().await?;
+            if f == Format::Json {
+                return json(&rows);
+            }
+            table(TASK_HEADERS, task_rows(&rows));
+            Ok(())
+        }
+        DeletionCommand::Close { id, seq, evidence } => {
+            let t = c.close_deletion_task(&id, seq, &evidence).await?;
+            if f == Format::Json {
+                return json(&t);
+            }
+            println!("task {} of {} closed", t.seq, t.request);
             Ok(())
         }
     }

@@ -139,6 +139,18 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::catalog_cli::LineageCommand,
     },
+    /// Residency violations and unclassified data in use.
+    Findings,
+    /// Transfers of data into zones outside its residency region.
+    Transfer {
+        #[command(subcommand)]
+        command: crate::catalog_cli::TransferCommand,
+    },
+    /// Deletion requests (GDPR Art. 17, purges) and their tasks.
+    Deletion {
+        #[command(subcommand)]
+        command: crate::catalog_cli::DeletionCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -599,6 +611,9 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
         Command::Release { command } => crate::release_cli::release(command, &g).await,
         Command::Dataset { command } => crate::catalog_cli::dataset(command, &g).await,
         Command::Lineage { command } => crate::catalog_cli::lineage(command, &g).await,
+        Command::Findings => crate::catalog_cli::findings(&g).await,
+        Command::Transfer { command } => crate::catalog_cli::transfer(command, &g).await,
+        Command::Deletion { command } => crate::catalog_cli::deletion(command, &g).await,
         Command::Model { command } => crate::model_cli::run(command, &g).await,
         Command::Signer { command } => {
             let c = client(&g)?;

@@ -67,4 +67,24 @@ fn openlineage_python_client_feeds_the_catalog_and_graph() {
     );
     let up = cli.ok(&["lineage", "graph", "dataset:s3://lake/features/claims"]);
     assert!(up.contains("claims.raw") && up.contains("personal_data"), "{up}");
+
+    // Findings, and a deletion request walked down the graph, through the CLI.
+    let findings = cli.ok(&["findings"]);
+    assert!(findings.contains("unclassified data in use: 1") && findings.contains("features/claims"), "{findings}");
+    let raw =
+        cli.json(&["dataset", "list"])["items"].as_array().unwrap().iter().find(|d| d["name"] == "claims.raw").unwrap()
+            ["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+    let request =
+        cli.json(&["deletion", "request", "--dataset", &raw, "--subject", "customer-4711", "--reason", "Art. 17"]);
+    assert_eq!(request["tasks"].as_array().unwrap().len(), 2, "{request}");
+    let id = request["id"].as_str().unwrap();
+    let report = cli.ok(&["deletion", "report"]);
+    assert!(report.starts_with("REQUEST") && report.contains("features/claims"), "{report}");
+    for seq in ["1", "2"] {
+        cli.ok(&["deletion", "close", id, seq, "--evidence", "purged by job 42"]);
+    }
+    assert!(cli.ok(&["deletion", "show", id]).contains("(complete)"));
 }

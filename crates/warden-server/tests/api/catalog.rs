@@ -222,3 +222,168 @@ async fn lineage_events_build_the_graph_and_classes_flow_to_models(engine: Engin
     let ev = s.get("/api/v1/audit/events?action=dataset.classes", &admin).await.expect(200);
     assert_eq!(ev["items"][0]["event"]["detail"]["after"], json!(["public"]));
 }
+
+/// A user with TOTP enrolled and a session verified with it: (id, token).
+async fn mfa_user(s: &Server, admin: &str, name: &str) -> (String, String) {
+    let (id, token) = s.user(admin, name).await;
+    let secret = s.enrol_totp(&token).await;
+    s.clock.advance(30);
+    let body = json!({"username": name, "password": format!("{name}-correct-horse"), "totp": s.code(&secret)});
+    let login = s.call(reqwest::Method::POST, "/api/v1/auth/login", None, Some(body)).await.expect(200);
+    (id, login["token"].as_str().unwrap().to_string())
+}
+
+both_engines!(residency_transfers_and_deletion_requests);
+async fn residency_transfers_and_deletion_requests(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = mfa_user(&s, &admin, "alice").await;
+    let (bob, bob_t) = mfa_user(&s, &admin, "bob").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    for (who, role) in [(&alice, "approver"), (&bob, "approver")] {
+        s.post(&format!("/api/v1/projects/{p}/members"), &admin, json!({"member": who, "role": role}))
+            .await
+            .expect(201);
+    }
+    let raw = s
+        .post(&format!("/api/v1/projects/{p}/datasets"), &alice_t,
+              json!({"namespace": "s3://eu-lake", "name": "claims", "classes": ["public"], "residency": "eu-west", "owner": "claims-team"}))
+        .await
+        .expect(201);
+    let raw_id = raw["id"].as_str().unwrap().to_string();
+    // A pipeline running in standard-ai (us-east) reads EU-resident data.
+    let pipeline = s
+        .post(
+            "/api/v1/tokens",
+            &alice_t,
+            json!({"name": "spark", "project": p, "role": "project-owner", "zone": "standard-ai"}),
+        )
+        .await
+        .expect(201)["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let inputs = json!([{"namespace": "s3://eu-lake", "name": "claims"}]);
+    let outputs = json!([{"namespace": "s3://us-lake", "name": "features"}]);
+    s.post("/api/v1/lineage", &pipeline, event("COMPLETE", RUN, inputs, outputs)).await.expect(201);
+    let f = s.get("/api/v1/findings", &admin).await.expect(200);
+    let v = &f["residency_violations"][0];
+    assert_eq!(
+        (v["zone"].as_str(), v["region"].as_str(), v["residency"].as_str()),
+        (Some("standard-ai"), Some("us-east"), Some("eu-west")),
+        "{f}"
+    );
+    assert_eq!(v["dataset"], "dataset:s3://eu-lake/claims");
+    assert_eq!(f["unclassified_in_use"], json!(["dataset:s3://us-lake/features"]));
+    s.get("/api/v1/findings", &alice_t).await.problem(403, "forbidden");
+
+    // A model trained by that run cannot be released into a us-east zone...
+    let header = r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+    let mut data = (header.len() as u64).to_le_bytes().to_vec();
+    data.extend_from_slice(header.as_bytes());
+    data.extend_from_slice(&[0u8; 8]);
+    let d = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&data)));
+    let size = data.len();
+    s.http
+        .put(format!("{}/api/v1/projects/{p}/blobs/{d}", s.url))
+        .bearer_auth(&alice_t)
+        .body(data)
+        .send()
+        .await
+        .unwrap();
+    let a = s
+        .post(
+            &format!("/api/v1/projects/{p}/artifacts"),
+            &alice_t,
+            json!({"kind": "model", "name": "m",
+            "files": [{"path": "m.safetensors", "digest": d, "size": size}], "permitted_zones": ["standard-ai"]}),
+        )
+        .await
+        .expect(201);
+    s.post(&format!("/api/v1/projects/{p}/models/m/versions"), &alice_t, json!({"artifact": a["id"], "runs": [RUN]}))
+        .await
+        .expect(201);
+    let release = json!({"model": "m", "version": 1, "zone": "standard-ai", "reason": "launch"});
+    let e = s
+        .post(&format!("/api/v1/projects/{p}/releases"), &alice_t, release.clone())
+        .await
+        .problem(422, "validation-failed");
+    assert_eq!(e["rule"], "residency", "{e}");
+
+    // ...until a transfer is approved, by someone other than its requester.
+    let t = s
+        .post(&format!("/api/v1/projects/{p}/transfers"), &alice_t,
+              json!({"dataset": raw_id, "to_zone": "standard-ai", "reason": "US fraud model needs EU claims (DPA signed)"}))
+        .await
+        .expect(201);
+    let tid = t["id"].as_str().unwrap();
+    let e = s
+        .post(&format!("/api/v1/projects/{p}/transfers/{tid}/approve"), &alice_t, json!({}))
+        .await
+        .problem(403, "forbidden");
+    assert_eq!(e["rule"], "transfers.separation-of-duties");
+    s.post(&format!("/api/v1/projects/{p}/transfers/{tid}/approve"), &bob_t, json!({})).await.expect(200);
+    s.post(&format!("/api/v1/projects/{p}/transfers/{tid}/reject"), &bob_t, json!({})).await.problem(409, "conflict");
+    assert!(s.get("/api/v1/findings", &admin).await.expect(200)["residency_violations"].as_array().unwrap().is_empty());
+    let e =
+        s.post(&format!("/api/v1/projects/{p}/releases"), &alice_t, release).await.problem(422, "validation-failed");
+    assert_eq!(e["rule"], "releases.default.evaluation", "residency passes now: {e}");
+
+    // Deletion requests walk downstream; a legal hold blocks them and says where.
+    let features = s.get("/api/v1/datasets?unclassified=true", &admin).await.expect(200)["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.put(
+        &format!("/api/v1/projects/{p}/datasets/{features}"),
+        &alice_t,
+        json!({"classes": ["public"], "legal_hold": "litigation 2026-17"}),
+    )
+    .await
+    .expect(200);
+    let body = json!({"datasets": [raw_id], "subject_ref": "customer-4711", "reason": "GDPR Art. 17 request #88"});
+    let e = s.post("/api/v1/deletion-requests", &admin, body.clone()).await.problem(409, "conflict");
+    assert_eq!(e["rule"], "datasets.legal-hold");
+    assert!(e["detail"].as_str().unwrap().contains("litigation 2026-17"), "{e}");
+    assert!(
+        s.get("/api/v1/deletion-report", &admin).await.expect(200).as_array().unwrap().is_empty(),
+        "nothing half-made"
+    );
+    s.put(&format!("/api/v1/projects/{p}/datasets/{features}"), &alice_t, json!({"classes": ["public"]}))
+        .await
+        .expect(200);
+    let unknown = json!({"datasets": ["dst_01ARZ3NDEKTSV4RRFFQ69G5FAV"], "subject_ref": "c", "reason": "r"});
+    assert_eq!(
+        s.post("/api/v1/deletion-requests", &admin, unknown).await.problem(422, "validation-failed")["rule"],
+        "deletion.known-datasets"
+    );
+    let r = s.post("/api/v1/deletion-requests", &admin, body).await.expect(201);
+    let targets: Vec<&str> = r["tasks"].as_array().unwrap().iter().map(|t| t["target"].as_str().unwrap()).collect();
+    assert_eq!(targets.len(), 3, "the dataset, the features and the model version: {targets:?}");
+    assert!(targets.iter().any(|t| t.starts_with("model:")));
+    assert!(r["tasks"].as_array().unwrap().iter().all(|t| t["project"] == p.as_str()), "{r}");
+    assert_eq!(r["complete"], false);
+    let rid = r["id"].as_str().unwrap();
+    assert_eq!(s.get("/api/v1/deletion-report", &admin).await.expect(200).as_array().unwrap().len(), 3);
+    let (_, nobody) = s.user(&admin, "nobody").await;
+    s.post(&format!("/api/v1/deletion-requests/{rid}/tasks/1/close"), &nobody, json!({"evidence": "x"}))
+        .await
+        .problem(403, "forbidden");
+    for seq in 1..=3 {
+        s.post(
+            &format!("/api/v1/deletion-requests/{rid}/tasks/{seq}/close"),
+            &alice_t,
+            json!({"evidence": format!("rows for customer-4711 deleted, job #{seq}")}),
+        )
+        .await
+        .expect(200);
+    }
+    s.post(&format!("/api/v1/deletion-requests/{rid}/tasks/1/close"), &alice_t, json!({"evidence": "again"}))
+        .await
+        .problem(409, "conflict");
+    assert_eq!(s.get(&format!("/api/v1/deletion-requests/{rid}"), &admin).await.expect(200)["complete"], true);
+    assert!(s.get("/api/v1/deletion-report", &admin).await.expect(200).as_array().unwrap().is_empty());
+    // The ledger holds references, never the subject's data.
+    let everything = s.get("/api/v1/audit/entries?from=0&limit=1000", &admin).await.expect(200).to_string();
+    assert!(everything.contains("deletion.requested") && !everything.contains("customer-4711"));
+}

@@ -103,6 +103,9 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{key}", "stage")
         .replace("{release}", "rel_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         .replace("{dataset}", "dst_01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        .replace("{transfer}", "trf_01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        .replace("{request}", "del_01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        .replace("{seq}", "1")
 }
 
 /// Required query parameters, so the 403 case is not a 400.
@@ -143,6 +146,13 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "set_model_tag" => json!({"value": "v"}),
         "create_dataset" => json!({"namespace": "s3://lake", "name": "claims"}),
         "update_dataset" => json!({"classes": []}),
+        "request_transfer" => {
+            json!({"dataset": "dst_01ARZ3NDEKTSV4RRFFQ69G5FAV", "to_zone": "hipaa-ai", "reason": "r"})
+        }
+        "request_deletion" => {
+            json!({"datasets": ["dst_01ARZ3NDEKTSV4RRFFQ69G5FAV"], "subject_ref": "customer-1", "reason": "Art. 17"})
+        }
+        "close_deletion_task" => json!({"evidence": "deleted"}),
         "post_lineage" => json!({"eventTime": "2026-01-01T00:00:00Z", "producer": "p", "schemaURL": "s",
                                  "eventType": "START", "run": {"runId": "3f5e83fa-3480-44ff-99c5-ff943904e5e8"},
                                  "job": {"namespace": "n", "name": "j"}}),
