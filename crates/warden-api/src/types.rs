@@ -1131,3 +1131,24 @@ pub struct CloseTaskRequest {
     /// What was deleted, where and how (kept on record).
     pub evidence: String,
 }
+
+/// One gateway call's payloads, opened.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct PayloadLog {
+    pub id: String,
+    pub project: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub zone: String,
+    pub class: String,
+    pub created_at: String,
+    pub expires_at: String,
+    /// `{"request": …, "response": …}` as sent to and received from the provider.
+    pub payload: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RetentionRun {
+    /// Items deleted (each recorded in the audit ledger).
+    pub deleted: u64,
+}

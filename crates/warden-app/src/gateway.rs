@@ -182,6 +182,10 @@ pub struct DataClass {
     pub regions: Option<Vec<String>>,
     /// What happens to personal data before the request leaves.
     pub redaction: Redaction,
+    /// Payloads are kept (sealed) for this many days, when the class logs them.
+    pub payload_retention_days: Option<u32>,
+    /// The zone whose key seals logged payloads: the first the class allows.
+    pub home_zone: Option<String>,
 }
 
 impl DataClass {
@@ -193,6 +197,8 @@ impl DataClass {
             external: !c.prohibit_external_llm_calls,
             regions: (!c.regions.is_empty()).then(|| c.regions.clone()),
             redaction: c.llm_redaction,
+            payload_retention_days: c.retention_days.filter(|_| c.payload_logging),
+            home_zone: c.allowed_zones.first().cloned(),
         })
     }
 
@@ -256,6 +262,29 @@ impl GatewayError {
     fn forbidden(message: impl Into<String>) -> Self {
         Self::new(403, "permission_denied", "policy_denied", message, None)
     }
+}
+
+/// Keeps a call's payloads (request as sent, answer as received), sealed for the key's
+/// zone (or the class's first zone), when the class's policy says so.
+async fn log_payload(
+    ctx: &Authorized<'_>,
+    project: &ProjectId,
+    class: &DataClass,
+    sent: &Value,
+    received: &Value,
+) -> Result<Option<String>, GatewayError> {
+    let Some(days) = class.payload_retention_days else { return Ok(None) };
+    let scope = ctx.principal.scope.as_ref();
+    let Some(zone) = scope.and_then(|s| s.zone.clone()).or_else(|| class.home_zone.clone()) else { return Ok(None) };
+    let key = scope.map(|s| s.token_id.to_string());
+    ctx.app
+        .log_payload(project, key, &zone, &class.name, days, sent, received)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "could not keep a payload the policy requires");
+            GatewayError::new(503, "server_error", "payload_log_unavailable", "the payload log is unavailable", None)
+        })
+        .map(Some)
 }
 
 /// The caller's gateway key: its project and class (narrowed by the request header),
@@ -396,6 +425,8 @@ struct CallRecord {
     external: bool,
     redactions: BTreeMap<String, usize>,
     started: Instant,
+    /// The sealed payload log, when the class keeps one.
+    payload_log: Option<String>,
 }
 
 impl CallRecord {
@@ -418,6 +449,7 @@ impl CallRecord {
             external: p.config.external,
             redactions,
             started,
+            payload_log: None,
         }
     }
 
@@ -459,6 +491,9 @@ impl CallRecord {
         });
         if let Some(k) = &self.key {
             put(&mut detail, "key", json!(k));
+        }
+        if let Some(p) = &self.payload_log {
+            put(&mut detail, "payload_log", json!(p));
         }
         if let (Some(d), Value::Object(r)) = (detail.as_object_mut(), Value::Object(redactions)) {
             d.extend(r);
@@ -610,8 +645,14 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
                 let record = CallRecord::new(ctx, &project, &class, &model, p, redactions, started);
                 return Ok(match reply {
                     Reply::Json(mut v) => {
+                        let mut record = record;
+                        // Settled and recorded either way; a payload the policy requires
+                        // but could not keep fails the call (closed).
+                        let logged = log_payload(ctx, &project, &class, &body, &v).await;
+                        record.payload_log = logged.as_ref().ok().cloned().flatten();
                         restore_json(&mut v, &vault);
                         record.answered(ctx, "gateway.chat", held, v.get("usage")).await?;
+                        logged?;
                         ChatReply::Json(v)
                     }
                     Reply::Stream(events) => {

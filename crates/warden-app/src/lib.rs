@@ -15,6 +15,7 @@ pub mod gateway;
 pub mod governance;
 mod guard;
 pub mod ops;
+pub mod payload;
 pub mod policy;
 pub mod release;
 

@@ -91,13 +91,15 @@ actions! {
     DeletionRequest => "deletion.request",
     DeletionRead => "deletion.read",
     DeletionClose => "deletion.close",
+    PayloadRead => "payload.read",
+    RetentionRun => "retention.run",
 }
 
 impl Action {
     /// Reads that are evidence themselves and always recorded: the audit ledger, and
     /// pulls of stored content.
     pub fn is_sensitive_read(self) -> bool {
-        matches!(self, Action::AuditRead | Action::BlobRead)
+        matches!(self, Action::AuditRead | Action::BlobRead | Action::PayloadRead)
     }
 
     /// Action groups in the schema (not operations themselves).

@@ -407,3 +407,34 @@ pub async fn close_deletion_task(
     let t = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok(Json(task(id.as_str(), t)))
 }
+
+/// Opens one gateway payload log (administrators; the read is recorded).
+#[utoipa::path(get, path = "/api/v1/projects/{id}/payload-logs/{log}", tag = "gateway",
+    params(("id" = String, Path), ("log" = String, Path)), responses((status = 200, body = api::PayloadLog), Problems))]
+pub async fn read_payload_log(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, log)): Path<(String, String)>,
+) -> Result<Json<api::PayloadLog>> {
+    let op = warden_app::payload::ReadPayloadLog { project: c::project_id("id", &id)?, id: log };
+    let (r, payload) = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(Json(api::PayloadLog {
+        id: r.id,
+        project: r.project.to_string(),
+        key: r.key,
+        zone: r.zone,
+        class: r.class,
+        created_at: c::time(r.created_at),
+        expires_at: c::time(r.expires_at),
+        payload,
+    }))
+}
+
+/// Applies retention now (it also runs every minute): expired payload logs are deleted,
+/// each deletion recorded.
+#[utoipa::path(post, path = "/api/v1/retention/run", tag = "catalog",
+    responses((status = 200, body = api::RetentionRun), Problems))]
+pub async fn run_retention(State(s): State<AppState>, caller: Caller) -> Result<Json<api::RetentionRun>> {
+    let n = s.app.dispatch(&caller.principal, &caller.meta, warden_app::payload::RunRetention).await?;
+    Ok(Json(api::RetentionRun { deleted: n as u64 }))
+}

@@ -163,6 +163,8 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("get_deletion", Some(Action::DeletionRead)),
     ("deletion_report", Some(Action::DeletionRead)),
     ("close_deletion_task", Some(Action::DeletionClose)),
+    ("read_payload_log", Some(Action::PayloadRead)),
+    ("run_retention", Some(Action::RetentionRun)),
 ];
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -247,6 +249,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::catalog::get_deletion))
         .routes(routes!(crate::catalog::deletion_report))
         .routes(routes!(crate::catalog::close_deletion_task))
+        .routes(routes!(crate::catalog::read_payload_log))
+        .routes(routes!(crate::catalog::run_retention))
 }
 
 /// Adds the bearer scheme, requires it on every operation not marked public, and

@@ -27,6 +27,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (13, "token_zone", include_str!("../migrations/0013_token_zone.sql")),
     (14, "catalog_lineage", include_str!("../migrations/0014_catalog_lineage.sql")),
     (15, "residency_deletion", include_str!("../migrations/0015_residency_deletion.sql")),
+    (16, "payload_logs", include_str!("../migrations/0016_payload_logs.sql")),
 ];
 
 /// Arbitrary constant naming Warden's migration lock.

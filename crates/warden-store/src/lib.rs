@@ -234,6 +234,13 @@ pub trait Store: Send + Sync + 'static {
     /// Zones each dataset has an approved transfer into.
     async fn approved_transfers(&self) -> Result<Vec<(DatasetId, String)>>;
 
+    // Gateway payload logs.
+    async fn add_payload_log(&self, log: &PayloadLogRecord) -> Result<()>;
+    async fn get_payload_log(&self, project: &ProjectId, id: &str) -> Result<Option<PayloadLogRecord>>;
+    /// Deletes up to `limit` logs expired at `now`, in one transaction; returns what was
+    /// deleted (without the payloads).
+    async fn expire_payload_logs(&self, now: Timestamp, limit: u32) -> Result<Vec<PayloadLogRecord>>;
+
     // Deletion requests.
     /// Stores a request and its tasks in one transaction.
     async fn create_deletion(&self, request: &DeletionRequestRecord, tasks: &[DeletionTaskRecord]) -> Result<()>;

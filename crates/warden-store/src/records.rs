@@ -568,3 +568,18 @@ pub struct DeletionTaskRecord {
     pub closed_by: Option<SubjectId>,
     pub closed_at: Option<Timestamp>,
 }
+
+/// One encrypted gateway payload (request as sent, answer as received).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PayloadLogRecord {
+    pub id: String,
+    pub project: ProjectId,
+    /// The gateway key (token id) the call was made with.
+    pub key: Option<String>,
+    pub zone: String,
+    pub class: String,
+    pub nonce: Vec<u8>,
+    pub ciphertext: Vec<u8>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+}

@@ -22,7 +22,7 @@ macro_rules! sql_store_impl {
                 ModelVersionRecord, ModelAliasRecord, ModelTagRecord, VersionLineage, SignerRecord, UploadRecord, UploadPartRecord, SwitchRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
                 Result, RoleGrantRecord, StoreError, SubjectRecord, TokenRecord, PolicyVersionRecord, EvaluationRecord,
                 ReleaseRecord, ApprovalRecord, Deployment, DeploymentRecord, DatasetRecord, LineageRunRecord, LineageWrite,
-                TransferRecord, DeletionRequestRecord, DeletionTaskRecord,
+                TransferRecord, DeletionRequestRecord, DeletionTaskRecord, PayloadLogRecord,
             };
 
             type Row = <$db as sqlx::Database>::Row;
@@ -522,6 +522,25 @@ macro_rules! sql_store_impl {
                     requested_at: Timestamp(row.try_get("requested_at").map_err(g)?),
                     decided_by: by.map(|b| subject_of(&b, w)).transpose()?,
                     decided_at: ts(row.try_get("decided_at").map_err(g)?),
+                })
+            }
+
+            const PAYLOAD_COLS: &str = "id, project_id, key_id, zone, class, nonce, ciphertext, created_at, expires_at";
+
+            fn payload_log(row: &Row) -> Result<PayloadLogRecord> {
+                let w = "payload log";
+                let g = |e: sqlx::Error| bad(w, e);
+                let project: String = row.try_get("project_id").map_err(g)?;
+                Ok(PayloadLogRecord {
+                    id: row.try_get("id").map_err(g)?,
+                    project: ProjectId::parse(&project).map_err(|e| bad(w, e))?,
+                    key: row.try_get("key_id").map_err(g)?,
+                    zone: row.try_get("zone").map_err(g)?,
+                    class: row.try_get("class").map_err(g)?,
+                    nonce: row.try_get("nonce").map_err(g)?,
+                    ciphertext: row.try_get("ciphertext").map_err(g)?,
+                    created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                    expires_at: Timestamp(row.try_get("expires_at").map_err(g)?),
                 })
             }
 
@@ -2108,6 +2127,57 @@ macro_rules! sql_store_impl {
                             Ok((DatasetId::parse(&d).map_err(|e| bad("transfer", e))?, r.try_get("to_zone").map_err(g)?))
                         })
                         .collect()
+                }
+
+                async fn add_payload_log(&self, x: &PayloadLogRecord) -> Result<()> {
+                    sqlx::query(&format!("INSERT INTO payload_logs ({PAYLOAD_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"))
+                        .bind(&x.id)
+                        .bind(x.project.as_str())
+                        .bind(x.key.as_deref())
+                        .bind(&x.zone)
+                        .bind(&x.class)
+                        .bind(x.nonce.as_slice())
+                        .bind(x.ciphertext.as_slice())
+                        .bind(x.created_at.0)
+                        .bind(x.expires_at.0)
+                        .execute(&self.writer)
+                        .await
+                        .map_err(map_err("payload log"))?;
+                    Ok(())
+                }
+
+                async fn get_payload_log(&self, project: &ProjectId, id: &str) -> Result<Option<PayloadLogRecord>> {
+                    let row = sqlx::query(&format!("SELECT {PAYLOAD_COLS} FROM payload_logs WHERE id = $1 AND project_id = $2"))
+                        .bind(id)
+                        .bind(project.as_str())
+                        .fetch_optional(&self.pool)
+                        .await
+                        .map_err(map_err("payload log"))?;
+                    row.as_ref().map(payload_log).transpose()
+                }
+
+                async fn expire_payload_logs(&self, now: Timestamp, limit: u32) -> Result<Vec<PayloadLogRecord>> {
+                    let mut tx = self.begin_write().await?;
+                    let rows = sqlx::query(&format!(
+                        "SELECT {PAYLOAD_COLS} FROM payload_logs WHERE expires_at <= $1 ORDER BY expires_at, id LIMIT $2"
+                    ))
+                    .bind(now.0)
+                    .bind(i64::from(limit))
+                    .fetch_all(&mut *tx)
+                    .await
+                    .map_err(map_err("payload logs"))?;
+                    let mut gone = collect(rows, payload_log)?;
+                    for p in &mut gone {
+                        sqlx::query("DELETE FROM payload_logs WHERE id = $1")
+                            .bind(&p.id)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(map_err("payload log"))?;
+                        p.ciphertext.clear();
+                        p.nonce.clear();
+                    }
+                    tx.commit().await.map_err(map_err("payload logs"))?;
+                    Ok(gone)
                 }
 
                 async fn create_deletion(&self, x: &DeletionRequestRecord, tasks: &[DeletionTaskRecord]) -> Result<()> {

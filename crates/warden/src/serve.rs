@@ -181,6 +181,17 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
     let minted = app.bootstrap(bootstrap_token.as_deref()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
+    // Retention: expired payload logs are deleted (each deletion recorded) every minute.
+    let retention = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = retention.apply_retention(retention.now()).await {
+                tracing::warn!(error = %e, "retention run failed; it will run again");
+            }
+        }
+    });
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await

@@ -527,3 +527,55 @@ releases:
     assert_eq!(status, 403);
     assert!(openai_error(&v).contains("not declared"), "{v}");
 }
+
+both_engines!(payloads_are_kept_sealed_only_where_the_class_says_and_expire);
+async fn payloads_are_kept_sealed_only_where_the_class_says_and_expire(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let doc = "\
+zones:
+  eu: {region: eu-west}
+data_classes:
+  kept: {allowed_zones: [eu], payload_logging: true, retention_days: 7}
+  plain: {allowed_zones: [eu]}
+releases:
+  default: {approvals: 1}
+";
+    s.put("/api/v1/policy", &admin, json!({"document": doc})).await.expect(200);
+    let kept = key(&s, &alice_t, &p, "kept").await;
+    let plain = key(&s, &alice_t, &p, "plain").await;
+    let body = json!({"model": "mock", "messages": [{"role": "user", "content": "write to maria.garcia@example.com"}]});
+    assert_eq!(chat(&s, &kept, body.clone(), None).await.0, 200);
+    assert_eq!(chat(&s, &plain, body.clone(), None).await.0, 200);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let calls = s.get("/api/v1/audit/events?action=gateway.chat&limit=100", &admin).await.expect(200);
+    let logs: Vec<String> = calls["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["event"]["detail"]["payload_log"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(logs.len(), 1, "only the class that asks keeps payloads: {calls}");
+    // Opened by an administrator (recorded); the request is the masked one that left.
+    let opened = s.get(&format!("/api/v1/projects/{p}/payload-logs/{}", logs[0]), &admin).await.expect(200);
+    assert_eq!(opened["zone"], "eu");
+    let sent = opened["payload"]["request"]["messages"][0]["content"].as_str().unwrap();
+    assert_eq!(sent, "write to [EMAIL_1]");
+    assert!(opened["payload"]["response"]["choices"].is_array());
+    s.get(&format!("/api/v1/projects/{p}/payload-logs/{}", logs[0]), &alice_t).await.problem(403, "forbidden");
+    let reads = s.get("/api/v1/audit/events?action=payload.read", &admin).await.expect(200);
+    assert!(!reads["items"].as_array().unwrap().is_empty(), "reads of payload logs are recorded");
+    // Sealed at rest: the database holds no readable payload.
+    let everything = s.get("/api/v1/audit/entries?from=0&limit=1000", &admin).await.expect(200).to_string();
+    assert!(!everything.contains("[EMAIL_1]"));
+
+    // Retention deletes it after the class's days, and records the deletion.
+    assert_eq!(s.post("/api/v1/retention/run", &admin, json!({})).await.expect(200)["deleted"], 0);
+    s.clock.advance(8 * 86_400);
+    assert_eq!(s.post("/api/v1/retention/run", &admin, json!({})).await.expect(200)["deleted"], 1);
+    s.get(&format!("/api/v1/projects/{p}/payload-logs/{}", logs[0]), &admin).await.problem(404, "not-found");
+    let deleted = s.get("/api/v1/audit/events?action=retention.delete", &admin).await.expect(200);
+    assert_eq!(deleted["items"][0]["event"]["resource"]["uid"], logs[0].as_str());
+}

@@ -106,6 +106,7 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{transfer}", "trf_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         .replace("{request}", "del_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         .replace("{seq}", "1")
+        .replace("{log}", "pl_01ARZ3NDEKTSV4RRFFQ69G5FAV")
 }
 
 /// Required query parameters, so the 403 case is not a 400.

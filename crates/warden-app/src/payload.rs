@@ -1,0 +1,130 @@
+//! Gateway payload logs: kept only for classes whose policy turns `payload_logging` on,
+//! sealed with AES-256-GCM under the zone's key (derived from the master key, the log's
+//! id as associated data), and deleted by retention when the class's days are up.
+
+use aes_gcm::aead::{Aead, KeyInit, Payload};
+use aes_gcm::{Aes256Gcm, Nonce};
+use serde_json::{json, Value};
+use warden_audit::{Category, ResourceRef};
+use warden_core::{Principal, ProjectId, Timestamp};
+use warden_store::PayloadLogRecord;
+
+use crate::{Action, App, AppError, Authorized, MasterKey, Operation, Resource, Target};
+
+fn cipher(keys: &MasterKey, zone: &str) -> Result<Aes256Gcm, AppError> {
+    Aes256Gcm::new_from_slice(&keys.derive(&format!("payload:{zone}"))).map_err(|e| AppError::Internal(e.to_string()))
+}
+
+/// Seals `plain` for `zone`; returns (nonce, ciphertext).
+pub(crate) fn seal(keys: &MasterKey, zone: &str, id: &str, plain: &[u8]) -> Result<(Vec<u8>, Vec<u8>), AppError> {
+    let mut nonce = [0u8; 12];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
+    let sealed = cipher(keys, zone)?
+        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: id.as_bytes() })
+        .map_err(|_| AppError::Internal("payload encryption failed".into()))?;
+    Ok((nonce.to_vec(), sealed))
+}
+
+pub(crate) fn open(keys: &MasterKey, log: &PayloadLogRecord) -> Result<Vec<u8>, AppError> {
+    if log.nonce.len() != 12 {
+        return Err(AppError::Internal(format!("payload log {} has a malformed nonce", log.id)));
+    }
+    cipher(keys, &log.zone)?
+        .decrypt(Nonce::from_slice(&log.nonce), Payload { msg: &log.ciphertext, aad: log.id.as_bytes() })
+        .map_err(|_| AppError::Internal(format!("payload log {} does not open with its zone's key", log.id)))
+}
+
+impl App {
+    /// Stores one call's payloads, sealed for `zone`, expiring after `retention_days`.
+    pub(crate) async fn log_payload(
+        &self,
+        project: &ProjectId,
+        key: Option<String>,
+        zone: &str,
+        class: &str,
+        retention_days: u32,
+        request: &Value,
+        response: &Value,
+    ) -> Result<String, AppError> {
+        let now = self.now();
+        let id = format!("pl_{}", warden_core::EventId::generate(now.0).as_str().trim_start_matches("evt_"));
+        let plain = serde_json::to_vec(&json!({"request": request, "response": response}))
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        let (nonce, ciphertext) = seal(&self.keys, zone, &id, &plain)?;
+        self.store
+            .add_payload_log(&PayloadLogRecord {
+                id: id.clone(),
+                project: project.clone(),
+                key,
+                zone: zone.to_string(),
+                class: class.to_string(),
+                nonce,
+                ciphertext,
+                created_at: now,
+                expires_at: now.plus_seconds(i64::from(retention_days) * 86_400),
+            })
+            .await?;
+        Ok(id)
+    }
+
+    /// Applies retention to what Warden holds: deletes expired payload logs and records
+    /// each deletion in the audit ledger (a reference, never the payload). Returns how
+    /// many were deleted.
+    pub async fn apply_retention(&self, now: Timestamp) -> Result<usize, AppError> {
+        let mut total = 0;
+        loop {
+            let gone = self.store.expire_payload_logs(now, 1000).await?;
+            for p in &gone {
+                let mut e = warden_audit::AuditEvent::new(now, Category::Change, "retention.delete", "success");
+                e.project = Some(p.project.to_string());
+                e.resource = Some(ResourceRef { type_: "payload_log".into(), uid: p.id.clone() });
+                e.data_classes = vec![p.class.clone()];
+                e.reason = Some(format!("the retention of class `{}` ended", p.class));
+                e.detail = json!({"zone": p.zone, "created_at": p.created_at.0, "expires_at": p.expires_at.0});
+                self.record(&e).await?;
+            }
+            total += gone.len();
+            if gone.len() < 1000 {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+/// Opens one payload log (administrators; recorded as a sensitive read).
+pub struct ReadPayloadLog {
+    pub project: ProjectId,
+    pub id: String,
+}
+
+impl Operation for ReadPayloadLog {
+    type Output = (PayloadLogRecord, Value);
+    const ACTION: Action = Action::PayloadRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let log = ctx
+            .store()
+            .get_payload_log(&self.project, &self.id)
+            .await?
+            .ok_or_else(|| AppError::NotFound(format!("payload log `{}`", self.id)))?;
+        let plain = open(&ctx.app.keys, &log)?;
+        let v = serde_json::from_slice(&plain).map_err(|e| AppError::Internal(e.to_string()))?;
+        Ok((log, v))
+    }
+}
+
+/// Runs retention now (it also runs every minute in `warden serve`).
+pub struct RunRetention;
+
+impl Operation for RunRetention {
+    type Output = usize;
+    const ACTION: Action = Action::RetentionRun;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Organisation))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        ctx.app.apply_retention(ctx.now()).await
+    }
+}
