@@ -277,8 +277,9 @@ async fn log_payload(
     let scope = ctx.principal.scope.as_ref();
     let Some(zone) = scope.and_then(|s| s.zone.clone()).or_else(|| class.home_zone.clone()) else { return Ok(None) };
     let key = scope.map(|s| s.token_id.to_string());
+    let meta = crate::payload::PayloadMeta { project, key, zone: &zone, class: &class.name, retention_days: days };
     ctx.app
-        .log_payload(project, key, &zone, &class.name, days, sent, received)
+        .log_payload(meta, sent, received)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "could not keep a payload the policy requires");

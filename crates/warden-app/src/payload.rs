@@ -34,18 +34,24 @@ pub(crate) fn open(keys: &MasterKey, log: &PayloadLogRecord) -> Result<Vec<u8>, 
         .map_err(|_| AppError::Internal(format!("payload log {} does not open with its zone's key", log.id)))
 }
 
+/// Whose payloads, sealed for which zone, kept how long.
+pub(crate) struct PayloadMeta<'a> {
+    pub project: &'a ProjectId,
+    pub key: Option<String>,
+    pub zone: &'a str,
+    pub class: &'a str,
+    pub retention_days: u32,
+}
+
 impl App {
-    /// Stores one call's payloads, sealed for `zone`, expiring after `retention_days`.
+    /// Stores one call's payloads, sealed for the zone, expiring after the retention.
     pub(crate) async fn log_payload(
         &self,
-        project: &ProjectId,
-        key: Option<String>,
-        zone: &str,
-        class: &str,
-        retention_days: u32,
+        m: PayloadMeta<'_>,
         request: &Value,
         response: &Value,
     ) -> Result<String, AppError> {
+        let PayloadMeta { project, key, zone, class, retention_days } = m;
         let now = self.now();
         let id = format!("pl_{}", warden_core::EventId::generate(now.0).as_str().trim_start_matches("evt_"));
         let plain = serde_json::to_vec(&json!({"request": request, "response": response}))
