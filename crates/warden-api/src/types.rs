@@ -1152,3 +1152,37 @@ pub struct RetentionRun {
     /// Items deleted (each recorded in the audit ledger).
     pub deleted: u64,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposedColumn {
+    pub name: String,
+    /// Detector kinds found in the sample and how often (never the values).
+    #[serde(default)]
+    pub counts: std::collections::BTreeMap<String, u64>,
+    /// Classes proposed for the column.
+    #[serde(default)]
+    pub classes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProposalRequest {
+    /// Rows scanned.
+    pub rows: u64,
+    pub columns: Vec<ProposedColumn>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Proposal {
+    pub id: String,
+    pub dataset: String,
+    /// `pending`, `accepted` or `rejected`.
+    pub status: String,
+    pub rows: u64,
+    pub columns: Vec<ProposedColumn>,
+    pub proposed_by: String,
+    pub proposed_at: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decided_by: Option<String>,
+}

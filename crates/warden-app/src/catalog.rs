@@ -619,3 +619,136 @@ impl Operation for VersionClasses {
         ctx.app.effective_classes(&f.model.id, self.version, &f.version.lineage.data_classes).await
     }
 }
+
+/// One column of a classification proposal: what a local scan found (kinds and counts,
+/// never values) and the classes it suggests.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ProposedColumn {
+    pub name: String,
+    pub counts: BTreeMap<String, u64>,
+    pub classes: Vec<String>,
+}
+
+/// A proposal of column classes for a dataset, from `warden dataset scan`.
+pub struct ProposeClasses {
+    pub project: ProjectId,
+    pub dataset: DatasetId,
+    pub rows: u64,
+    pub columns: Vec<ProposedColumn>,
+}
+
+fn dataset_in(d: Option<DatasetRecord>, project: &ProjectId, id: &DatasetId) -> Result<DatasetRecord, AppError> {
+    d.filter(|d| d.project.as_ref() == Some(project))
+        .ok_or_else(|| AppError::NotFound(format!("dataset {id} in project {project}")))
+}
+
+impl Operation for ProposeClasses {
+    type Output = warden_store::ProposalRecord;
+    const ACTION: Action = Action::DatasetPropose;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        dataset_in(ctx.store().get_dataset(&self.dataset).await?, &self.project, &self.dataset)?;
+        if self.columns.is_empty() || self.columns.len() > 10_000 {
+            return Err(invalid("a proposal names 1 to 10,000 columns"));
+        }
+        let known: Vec<String> = self.columns.iter().flat_map(|c| c.classes.iter().cloned()).collect();
+        crate::release::classes_ok(ctx.app, &known).await?;
+        for c in &self.columns {
+            name_ok("columns[].name", &c.name)?;
+            if c.counts.keys().any(|k| k.len() > 32 || !k.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_')) {
+                return Err(invalid("`counts` keys are detector kinds such as EMAIL or CARD"));
+            }
+        }
+        let body = json!({"rows": self.rows, "columns": self.columns});
+        let now = ctx.now();
+        let p = warden_store::ProposalRecord {
+            id: format!("dpr_{}", warden_core::EventId::generate(now.0).as_str().trim_start_matches("evt_")),
+            dataset: self.dataset,
+            project: self.project,
+            body: body.to_string(),
+            status: "pending".into(),
+            proposed_by: ctx.principal.id.clone(),
+            proposed_at: now,
+            decided_by: None,
+            decided_at: None,
+        };
+        ctx.store().create_proposal(&p).await?;
+        Ok(p)
+    }
+}
+
+pub struct ListProposals {
+    pub project: ProjectId,
+    pub dataset: DatasetId,
+}
+
+impl Operation for ListProposals {
+    type Output = Vec<warden_store::ProposalRecord>;
+    const ACTION: Action = Action::DatasetRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        dataset_in(ctx.store().get_dataset(&self.dataset).await?, &self.project, &self.dataset)?;
+        Ok(ctx.store().list_proposals(&self.dataset).await?)
+    }
+}
+
+/// The dataset's owners accept (the proposed classes join the columns') or reject a
+/// proposal; either is recorded.
+pub struct DecideProposal {
+    pub project: ProjectId,
+    pub id: String,
+    pub accept: bool,
+}
+
+impl Operation for DecideProposal {
+    type Output = (warden_store::ProposalRecord, DatasetRecord);
+    const ACTION: Action = Action::DatasetDecide;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let p = ctx
+            .store()
+            .get_proposal(&self.id)
+            .await?
+            .filter(|p| p.project == self.project)
+            .ok_or_else(|| AppError::NotFound(format!("proposal `{}`", self.id)))?;
+        let mut d = dataset_in(ctx.store().get_dataset(&p.dataset).await?, &self.project, &p.dataset)?;
+        let status = if self.accept { "accepted" } else { "rejected" };
+        if !ctx.store().decide_proposal(&p.id, status, &ctx.principal.id, ctx.now()).await? {
+            return Err(AppError::rule(409, "proposals.state", format!("proposal {} is already {}", p.id, p.status)));
+        }
+        if self.accept {
+            let columns: Vec<ProposedColumn> = serde_json::from_str::<Value>(&p.body)
+                .ok()
+                .and_then(|b| serde_json::from_value(b.get("columns")?.clone()).ok())
+                .unwrap_or_default();
+            for pc in columns {
+                match d.columns.iter_mut().find(|c| c.name == pc.name) {
+                    Some(c) => {
+                        c.classes.extend(pc.classes);
+                        c.classes.sort();
+                        c.classes.dedup();
+                    }
+                    None => d.columns.push(ColumnRecord { name: pc.name, type_: None, classes: pc.classes }),
+                }
+            }
+            d.classified = true;
+            d.updated_at = ctx.now();
+            ctx.store().update_dataset(&d).await?;
+        }
+        let mut e =
+            ctx.app.event(Category::Change, &format!("dataset.proposal-{status}"), "success", ctx.principal, ctx.meta);
+        e.project = Some(self.project.to_string());
+        e.resource = Some(ResourceRef { type_: "dataset".into(), uid: d.id.to_string() });
+        e.data_classes = d.all_classes().into_iter().collect();
+        e.detail = json!({"proposal": p.id, "proposed_by": p.proposed_by});
+        ctx.app.record(&e).await?;
+        let p = ctx.store().get_proposal(&p.id).await?.ok_or_else(|| AppError::Internal("proposal vanished".into()))?;
+        Ok((p, d))
+    }
+}

@@ -575,6 +575,25 @@ impl Client {
         self.get(&format!("/api/v1/lineage?node={}&direction={}&depth={depth}", enc(node), enc(direction))).await
     }
 
+    pub async fn propose_classes(
+        &self,
+        project: &str,
+        dataset: &str,
+        req: &api::ProposalRequest,
+    ) -> Result<api::Proposal> {
+        self.post(&format!("/api/v1/projects/{}/datasets/{}/proposals", enc(project), enc(dataset)), req).await
+    }
+
+    pub async fn list_proposals(&self, project: &str, dataset: &str) -> Result<Vec<api::Proposal>> {
+        self.get(&format!("/api/v1/projects/{}/datasets/{}/proposals", enc(project), enc(dataset))).await
+    }
+
+    /// `verb`: `accept` or `reject`.
+    pub async fn decide_proposal(&self, project: &str, id: &str, verb: &str) -> Result<api::Proposal> {
+        self.post(&format!("/api/v1/projects/{}/proposals/{}/{verb}", enc(project), enc(id)), &serde_json::json!({}))
+            .await
+    }
+
     pub async fn findings(&self) -> Result<api::Findings> {
         self.get("/api/v1/findings").await
     }

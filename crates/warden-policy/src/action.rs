@@ -93,6 +93,8 @@ actions! {
     DeletionClose => "deletion.close",
     PayloadRead => "payload.read",
     RetentionRun => "retention.run",
+    DatasetPropose => "dataset.propose",
+    DatasetDecide => "dataset.decide",
 }
 
 impl Action {

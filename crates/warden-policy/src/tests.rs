@@ -46,6 +46,8 @@ fn default_is_deny() {
                 || a.starts_with("release.")
                 || a == "dataset.create"
                 || a == "dataset.update"
+                || a == "dataset.propose"
+                || a == "dataset.decide"
                 || a == "lineage.write"
                 || a.starts_with("transfer.")
                 || a == "deletion.close"

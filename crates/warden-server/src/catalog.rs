@@ -438,3 +438,84 @@ pub async fn run_retention(State(s): State<AppState>, caller: Caller) -> Result<
     let n = s.app.dispatch(&caller.principal, &caller.meta, warden_app::payload::RunRetention).await?;
     Ok(Json(api::RetentionRun { deleted: n as u64 }))
 }
+
+fn proposal(p: warden_store::ProposalRecord) -> api::Proposal {
+    let body: Value = serde_json::from_str(&p.body).unwrap_or(Value::Null);
+    api::Proposal {
+        id: p.id,
+        dataset: p.dataset.to_string(),
+        status: p.status,
+        rows: body.get("rows").and_then(Value::as_u64).unwrap_or(0),
+        columns: body.get("columns").and_then(|c| serde_json::from_value(c.clone()).ok()).unwrap_or_default(),
+        proposed_by: p.proposed_by.to_string(),
+        proposed_at: c::time(p.proposed_at),
+        decided_by: p.decided_by.map(|s| s.to_string()),
+    }
+}
+
+/// Proposes column classes from a local scan of a sample (kinds and counts only).
+#[utoipa::path(post, path = "/api/v1/projects/{id}/datasets/{dataset}/proposals", tag = "catalog",
+    params(("id" = String, Path), ("dataset" = String, Path)), request_body = api::ProposalRequest,
+    responses((status = 201, body = api::Proposal), Problems))]
+pub async fn propose_classes(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, did)): Path<(String, String)>,
+    Body(req): Body<api::ProposalRequest>,
+) -> Result<(StatusCode, Json<api::Proposal>)> {
+    let op = cat::ProposeClasses {
+        project: c::project_id("id", &id)?,
+        dataset: dataset_id(&did)?,
+        rows: req.rows,
+        columns: req
+            .columns
+            .into_iter()
+            .map(|c| cat::ProposedColumn { name: c.name, counts: c.counts, classes: c.classes })
+            .collect(),
+    };
+    Ok((StatusCode::CREATED, Json(proposal(s.app.dispatch(&caller.principal, &caller.meta, op).await?))))
+}
+
+#[utoipa::path(get, path = "/api/v1/projects/{id}/datasets/{dataset}/proposals", tag = "catalog",
+    params(("id" = String, Path), ("dataset" = String, Path)), responses((status = 200, body = [api::Proposal]), Problems))]
+pub async fn list_proposals(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, did)): Path<(String, String)>,
+) -> Result<Json<Vec<api::Proposal>>> {
+    let op = cat::ListProposals { project: c::project_id("id", &id)?, dataset: dataset_id(&did)? };
+    Ok(Json(s.app.dispatch(&caller.principal, &caller.meta, op).await?.into_iter().map(proposal).collect()))
+}
+
+async fn decide_proposal(
+    s: &AppState,
+    caller: &Caller,
+    id: &str,
+    pid: String,
+    accept: bool,
+) -> Result<Json<api::Proposal>> {
+    let op = cat::DecideProposal { project: c::project_id("id", id)?, id: pid, accept };
+    let (p, _) = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(Json(proposal(p)))
+}
+
+/// Accepts a proposal: its classes join the dataset's columns (project owners).
+#[utoipa::path(post, path = "/api/v1/projects/{id}/proposals/{proposal}/accept", tag = "catalog",
+    params(("id" = String, Path), ("proposal" = String, Path)), responses((status = 200, body = api::Proposal), Problems))]
+pub async fn accept_proposal(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, pid)): Path<(String, String)>,
+) -> Result<Json<api::Proposal>> {
+    decide_proposal(&s, &caller, &id, pid, true).await
+}
+
+#[utoipa::path(post, path = "/api/v1/projects/{id}/proposals/{proposal}/reject", tag = "catalog",
+    params(("id" = String, Path), ("proposal" = String, Path)), responses((status = 200, body = api::Proposal), Problems))]
+pub async fn reject_proposal(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, pid)): Path<(String, String)>,
+) -> Result<Json<api::Proposal>> {
+    decide_proposal(&s, &caller, &id, pid, false).await
+}

@@ -165,6 +165,10 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("close_deletion_task", Some(Action::DeletionClose)),
     ("read_payload_log", Some(Action::PayloadRead)),
     ("run_retention", Some(Action::RetentionRun)),
+    ("propose_classes", Some(Action::DatasetPropose)),
+    ("list_proposals", Some(Action::DatasetRead)),
+    ("accept_proposal", Some(Action::DatasetDecide)),
+    ("reject_proposal", Some(Action::DatasetDecide)),
 ];
 
 pub fn api_router() -> OpenApiRouter<AppState> {
@@ -251,6 +255,9 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::catalog::close_deletion_task))
         .routes(routes!(crate::catalog::read_payload_log))
         .routes(routes!(crate::catalog::run_retention))
+        .routes(routes!(crate::catalog::propose_classes, crate::catalog::list_proposals))
+        .routes(routes!(crate::catalog::accept_proposal))
+        .routes(routes!(crate::catalog::reject_proposal))
 }
 
 /// Adds the bearer scheme, requires it on every operation not marked public, and

@@ -29,6 +29,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "catalog_lineage", include_str!("../migrations/0014_catalog_lineage.sql")),
     (15, "residency_deletion", include_str!("../migrations/0015_residency_deletion.sql")),
     (16, "payload_logs", include_str!("../migrations/0016_payload_logs.sql")),
+    (17, "dataset_proposals", include_str!("../migrations/0017_dataset_proposals.sql")),
 ];
 
 pub struct SqliteStore {

@@ -234,6 +234,13 @@ pub trait Store: Send + Sync + 'static {
     /// Zones each dataset has an approved transfer into.
     async fn approved_transfers(&self) -> Result<Vec<(DatasetId, String)>>;
 
+    // Classification proposals.
+    async fn create_proposal(&self, proposal: &ProposalRecord) -> Result<()>;
+    async fn get_proposal(&self, id: &str) -> Result<Option<ProposalRecord>>;
+    /// Accepts or rejects a pending proposal; false when it is not pending.
+    async fn decide_proposal(&self, id: &str, status: &str, by: &SubjectId, at: Timestamp) -> Result<bool>;
+    async fn list_proposals(&self, dataset: &DatasetId) -> Result<Vec<ProposalRecord>>;
+
     // Gateway payload logs.
     async fn add_payload_log(&self, log: &PayloadLogRecord) -> Result<()>;
     async fn get_payload_log(&self, project: &ProjectId, id: &str) -> Result<Option<PayloadLogRecord>>;

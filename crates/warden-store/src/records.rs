@@ -583,3 +583,19 @@ pub struct PayloadLogRecord {
     pub created_at: Timestamp,
     pub expires_at: Timestamp,
 }
+
+/// Column classes proposed from a scan of a sample (counts, never values).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProposalRecord {
+    pub id: String,
+    pub dataset: warden_core::DatasetId,
+    pub project: ProjectId,
+    /// JSON: rows scanned and, per column, the kinds found with counts and the proposed classes.
+    pub body: String,
+    /// `pending`, `accepted` or `rejected`.
+    pub status: String,
+    pub proposed_by: SubjectId,
+    pub proposed_at: Timestamp,
+    pub decided_by: Option<SubjectId>,
+    pub decided_at: Option<Timestamp>,
+}

@@ -22,7 +22,7 @@ macro_rules! sql_store_impl {
                 ModelVersionRecord, ModelAliasRecord, ModelTagRecord, VersionLineage, SignerRecord, UploadRecord, UploadPartRecord, SwitchRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
                 Result, RoleGrantRecord, StoreError, SubjectRecord, TokenRecord, PolicyVersionRecord, EvaluationRecord,
                 ReleaseRecord, ApprovalRecord, Deployment, DeploymentRecord, DatasetRecord, LineageRunRecord, LineageWrite,
-                TransferRecord, DeletionRequestRecord, DeletionTaskRecord, PayloadLogRecord,
+                TransferRecord, DeletionRequestRecord, DeletionTaskRecord, PayloadLogRecord, ProposalRecord,
             };
 
             type Row = <$db as sqlx::Database>::Row;
@@ -541,6 +541,27 @@ macro_rules! sql_store_impl {
                     ciphertext: row.try_get("ciphertext").map_err(g)?,
                     created_at: Timestamp(row.try_get("created_at").map_err(g)?),
                     expires_at: Timestamp(row.try_get("expires_at").map_err(g)?),
+                })
+            }
+
+            const PROPOSAL_COLS: &str =
+                "id, dataset_id, project_id, body, status, proposed_by, proposed_at, decided_by, decided_at";
+
+            fn proposal(row: &Row) -> Result<ProposalRecord> {
+                let w = "proposal";
+                let g = |e: sqlx::Error| bad(w, e);
+                let s = |col: &str| -> Result<String> { row.try_get::<String, _>(col).map_err(g) };
+                let by: Option<String> = row.try_get("decided_by").map_err(g)?;
+                Ok(ProposalRecord {
+                    id: s("id")?,
+                    dataset: DatasetId::parse(&s("dataset_id")?).map_err(|e| bad(w, e))?,
+                    project: ProjectId::parse(&s("project_id")?).map_err(|e| bad(w, e))?,
+                    body: s("body")?,
+                    status: s("status")?,
+                    proposed_by: subject_of(&s("proposed_by")?, w)?,
+                    proposed_at: Timestamp(row.try_get("proposed_at").map_err(g)?),
+                    decided_by: by.map(|b| subject_of(&b, w)).transpose()?,
+                    decided_at: ts(row.try_get("decided_at").map_err(g)?),
                 })
             }
 
@@ -2127,6 +2148,50 @@ macro_rules! sql_store_impl {
                             Ok((DatasetId::parse(&d).map_err(|e| bad("transfer", e))?, r.try_get("to_zone").map_err(g)?))
                         })
                         .collect()
+                }
+
+                async fn create_proposal(&self, x: &ProposalRecord) -> Result<()> {
+                    sqlx::query(&format!("INSERT INTO dataset_proposals ({PROPOSAL_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"))
+                        .bind(&x.id)
+                        .bind(x.dataset.as_str())
+                        .bind(x.project.as_str())
+                        .bind(&x.body)
+                        .bind(&x.status)
+                        .bind(x.proposed_by.as_str())
+                        .bind(x.proposed_at.0)
+                        .bind(x.decided_by.as_ref().map(SubjectId::as_str))
+                        .bind(x.decided_at.map(|t| t.0))
+                        .execute(&self.writer)
+                        .await
+                        .map_err(map_err("proposal"))?;
+                    Ok(())
+                }
+
+                async fn get_proposal(&self, id: &str) -> Result<Option<ProposalRecord>> {
+                    optional(&self.pool, &format!("SELECT {PROPOSAL_COLS} FROM dataset_proposals WHERE id = $1"), id, proposal, "proposal").await
+                }
+
+                async fn decide_proposal(&self, id: &str, status: &str, by: &SubjectId, at: Timestamp) -> Result<bool> {
+                    let r = sqlx::query(
+                        "UPDATE dataset_proposals SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND status = 'pending'",
+                    )
+                    .bind(id)
+                    .bind(status)
+                    .bind(by.as_str())
+                    .bind(at.0)
+                    .execute(&self.writer)
+                    .await
+                    .map_err(map_err("proposal"))?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn list_proposals(&self, dataset: &DatasetId) -> Result<Vec<ProposalRecord>> {
+                    let rows = sqlx::query(&format!("SELECT {PROPOSAL_COLS} FROM dataset_proposals WHERE dataset_id = $1 ORDER BY id"))
+                        .bind(dataset.as_str())
+                        .fetch_all(&self.pool)
+                        .await
+                        .map_err(map_err("proposals"))?;
+                    collect(rows, proposal)
                 }
 
                 async fn add_payload_log(&self, x: &PayloadLogRecord) -> Result<()> {

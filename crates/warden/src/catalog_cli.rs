@@ -99,6 +99,40 @@ pub enum DatasetCommand {
     Show {
         id: String,
     },
+    /// Scan a sample of a CSV, JSON Lines or Parquet file locally and propose column
+    /// classes with counts; `--submit` sends the proposal (never the values) to the
+    /// dataset's owners.
+    Scan {
+        file: PathBuf,
+        #[arg(long)]
+        dataset: Option<String>,
+        #[arg(long)]
+        project: Option<String>,
+        /// csv, jsonl or parquet (default: from the extension).
+        #[arg(long)]
+        format: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        rows: usize,
+        #[arg(long)]
+        submit: bool,
+    },
+    /// A dataset's classification proposals.
+    Proposals {
+        dataset: String,
+        #[arg(long)]
+        project: String,
+    },
+    /// Accept a proposal: its classes join the dataset's columns (project owners).
+    Accept {
+        proposal: String,
+        #[arg(long)]
+        project: String,
+    },
+    Reject {
+        proposal: String,
+        #[arg(long)]
+        project: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -140,10 +174,79 @@ fn print_dataset(d: &api::Dataset, f: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn print_proposal(p: &api::Proposal, f: Format) -> anyhow::Result<()> {
+    if f == Format::Json {
+        return json(p);
+    }
+    println!("{} ({}), {} rows scanned", p.id, p.status, p.rows);
+    print_columns(&p.columns);
+    Ok(())
+}
+
+fn print_columns(columns: &[api::ProposedColumn]) {
+    table(
+        &["COLUMN", "FOUND", "PROPOSED"],
+        columns
+            .iter()
+            .map(|c| {
+                let found: Vec<String> = c.counts.iter().map(|(k, n)| format!("{k}={n}")).collect();
+                vec![c.name.clone(), found.join(" "), c.classes.join(", ")]
+            })
+            .collect(),
+    );
+}
+
 pub async fn dataset(command: DatasetCommand, g: &Global) -> anyhow::Result<()> {
-    let c = client(g)?;
     let f = g.output;
+    if let DatasetCommand::Scan { file, dataset, project, format, rows, submit } = command {
+        let (sample, n) = crate::scan_cli::read_sample(&file, format.as_deref(), rows.max(1))?;
+        // The classes the policy in force declares, when a server is at hand.
+        let declared: Option<Vec<String>> = match client(g) {
+            Ok(c) => match c.get_policy().await {
+                Ok(p) => warden_zones::Document::parse(&p.document.unwrap_or_default())
+                    .ok()
+                    .map(|d| d.data_classes.keys().cloned().collect()),
+                Err(_) if !submit => None,
+                Err(e) => return Err(e.into()),
+            },
+            Err(_) if !submit => None,
+            Err(e) => return Err(e),
+        };
+        let columns = crate::scan_cli::propose(&sample, declared.as_deref());
+        if !submit {
+            if f == Format::Json {
+                return json(&serde_json::json!({"rows": n, "columns": columns}));
+            }
+            println!("{n} rows scanned (nothing was sent)");
+            print_columns(&columns);
+            return Ok(());
+        }
+        let (Some(dataset), Some(project)) = (dataset, project) else {
+            bail!("--submit needs --dataset and --project");
+        };
+        let p =
+            client(g)?.propose_classes(&project, &dataset, &api::ProposalRequest { rows: n as u64, columns }).await?;
+        return print_proposal(&p, f);
+    }
+    let c = client(g)?;
     match command {
+        DatasetCommand::Scan { .. } => unreachable!("handled above"),
+        DatasetCommand::Proposals { dataset, project } => {
+            let rows = c.list_proposals(&project, &dataset).await?;
+            if f == Format::Json {
+                return json(&rows);
+            }
+            for p in &rows {
+                print_proposal(p, f)?;
+            }
+            Ok(())
+        }
+        DatasetCommand::Accept { proposal, project } => {
+            print_proposal(&c.decide_proposal(&project, &proposal, "accept").await?, f)
+        }
+        DatasetCommand::Reject { proposal, project } => {
+            print_proposal(&c.decide_proposal(&project, &proposal, "reject").await?, f)
+        }
         DatasetCommand::Create { namespace, name, project, description } => {
             let mut req = description.request()?;
             req.namespace = Some(namespace);

@@ -11,6 +11,7 @@ mod model_cli;
 mod output;
 mod redact_cli;
 mod release_cli;
+mod scan_cli;
 mod serve;
 
 use std::collections::BTreeMap;

@@ -139,4 +139,84 @@ fn policy_documents_through_the_cli() {
     let why = cli.ok(&["policy", "explain", "--action", "project.create", "--subject", admin_id, "--mfa"]);
     assert!(why.starts_with("ALLOWED") && why.contains("platform-admin"), "{why}");
     assert!(cli.json(&["release", "list", "--project", pid]).as_array().unwrap().is_empty());
+
+    // Dataset scans: a local sample in CSV, JSON Lines and Parquet; proposals carry
+    // counts, never values; the owner accepts. (Back to the default policy, whose
+    // classes include personal and cardholder data.)
+    cli.ok(&["policy", "rollback", "1", "--comment", "default classes"]);
+    let ds = cli.json(&["dataset", "create", "s3://lake", "customers", "--project", pid]);
+    let did = ds["id"].as_str().unwrap();
+    let rows: Vec<(String, String)> = (0..20)
+        .map(|i| {
+            (format!("user{i}@example.org"), if i % 2 == 0 { "4111 1111 1111 1111".into() } else { "none".into() })
+        })
+        .collect();
+    let csv_path = tmp.path().join("customers.csv");
+    let mut csv = String::from("email,card,comment\n");
+    for (e, c) in &rows {
+        csv.push_str(&format!("{e},{c},likes the product\n"));
+    }
+    std::fs::write(&csv_path, csv).unwrap();
+    let local = cli.ok(&["dataset", "scan", csv_path.to_str().unwrap()]);
+    assert!(local.contains("20 rows scanned (nothing was sent)"), "{local}");
+    let proposal = cli.json(&["dataset", "scan", csv_path.to_str().unwrap()]);
+    let by_name = |p: &serde_json::Value, n: &str| {
+        p["columns"].as_array().unwrap().iter().find(|c| c["name"] == n).unwrap().clone()
+    };
+    assert_eq!(by_name(&proposal, "email")["classes"], serde_json::json!(["personal_data"]));
+    assert_eq!(by_name(&proposal, "email")["counts"]["EMAIL"], 20);
+    assert_eq!(by_name(&proposal, "card")["classes"], serde_json::json!(["cardholder_data"]));
+    assert_eq!(by_name(&proposal, "comment")["classes"], serde_json::json!([]));
+    let jsonl = tmp.path().join("customers.jsonl");
+    let lines: Vec<String> = rows.iter().map(|(e, _)| serde_json::json!({"contact": e, "n": 1}).to_string()).collect();
+    std::fs::write(&jsonl, lines.join("\n")).unwrap();
+    let p = cli.json(&["dataset", "scan", jsonl.to_str().unwrap()]);
+    assert_eq!(by_name(&p, "contact")["classes"], serde_json::json!(["personal_data"]));
+    let pq = tmp.path().join("customers.parquet");
+    write_parquet(&pq, &rows);
+    let p = cli.json(&["dataset", "scan", pq.to_str().unwrap()]);
+    assert_eq!(by_name(&p, "email")["classes"], serde_json::json!(["personal_data"]), "{p}");
+    assert_eq!(by_name(&p, "card")["classes"], serde_json::json!(["cardholder_data"]));
+    let garbage = tmp.path().join("broken.parquet");
+    std::fs::write(&garbage, "not parquet at all").unwrap();
+    let bad = cli.run(&["dataset", "scan", garbage.to_str().unwrap()], None);
+    assert!(!bad.ok && bad.stderr.contains("not a readable Parquet file"), "{}", bad.stderr);
+
+    let submitted =
+        cli.json(&["dataset", "scan", csv_path.to_str().unwrap(), "--dataset", did, "--project", pid, "--submit"]);
+    let prop_id = submitted["id"].as_str().unwrap();
+    assert_eq!(submitted["status"], "pending");
+    let accepted = cli.json(&["dataset", "accept", prop_id, "--project", pid]);
+    assert_eq!(accepted["status"], "accepted");
+    let shown = cli.json(&["dataset", "show", did]);
+    let email = shown["columns"].as_array().unwrap().iter().find(|c| c["name"] == "email").unwrap();
+    assert_eq!(email["classes"], serde_json::json!(["personal_data"]));
+    let again = cli.run(&["dataset", "reject", prop_id, "--project", pid], None);
+    assert!(!again.ok && again.stderr.contains("already"), "{}", again.stderr);
+}
+
+fn write_parquet(path: &std::path::Path, rows: &[(String, String)]) {
+    use parquet::data_type::{ByteArray, ByteArrayType};
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    use std::sync::Arc;
+    let schema = Arc::new(
+        parquet::schema::parser::parse_message_type(
+            "message customers { REQUIRED BYTE_ARRAY email (UTF8); REQUIRED BYTE_ARRAY card (UTF8); }",
+        )
+        .unwrap(),
+    );
+    let file = std::fs::File::create(path).unwrap();
+    let mut w = SerializedFileWriter::new(file, schema, Arc::new(WriterProperties::builder().build())).unwrap();
+    let mut rg = w.next_row_group().unwrap();
+    let mut i = 0;
+    while let Some(mut col) = rg.next_column().unwrap() {
+        let values: Vec<ByteArray> =
+            rows.iter().map(|(e, c)| ByteArray::from(if i == 0 { e.as_str() } else { c.as_str() })).collect();
+        col.typed::<ByteArrayType>().write_batch(&values, None, None).unwrap();
+        col.close().unwrap();
+        i += 1;
+    }
+    rg.close().unwrap();
+    w.close().unwrap();
 }

@@ -387,3 +387,44 @@ async fn residency_transfers_and_deletion_requests(engine: Engine) {
     let everything = s.get("/api/v1/audit/entries?from=0&limit=1000", &admin).await.expect(200).to_string();
     assert!(everything.contains("deletion.requested") && !everything.contains("customer-4711"));
 }
+
+both_engines!(classification_proposals_are_decided_by_owners);
+async fn classification_proposals_are_decided_by_owners(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (owner, owner_t) = s.user(&admin, "owner").await;
+    let (ds, ds_t) = s.user(&admin, "scientist").await;
+    let p = s.project(&admin, "claims", Some(&owner)).await;
+    s.post(&format!("/api/v1/projects/{p}/members"), &admin, json!({"member": ds, "role": "data-scientist"}))
+        .await
+        .expect(201);
+    let d = s
+        .post(
+            &format!("/api/v1/projects/{p}/datasets"),
+            &owner_t,
+            json!({"namespace": "s3://lake", "name": "customers"}),
+        )
+        .await
+        .expect(201);
+    let did = d["id"].as_str().unwrap();
+    let url = format!("/api/v1/projects/{p}/datasets/{did}/proposals");
+    let body = |classes: Value| json!({"rows": 20, "columns": [{"name": "email", "counts": {"EMAIL": 20}, "classes": classes}]});
+    assert_eq!(
+        s.post(&url, &ds_t, body(json!(["secret"]))).await.problem(422, "validation-failed")["rule"],
+        "data_classes.declared"
+    );
+    s.post(&url, &ds_t, json!({"rows": 1, "columns": [{"name": "x", "counts": {"not a kind": 1}}]}))
+        .await
+        .problem(422, "validation-failed");
+    let prop = s.post(&url, &ds_t, body(json!(["personal_data"]))).await.expect(201);
+    let pid = prop["id"].as_str().unwrap();
+    s.post(&format!("/api/v1/projects/{p}/proposals/{pid}/accept"), &ds_t, json!({})).await.problem(403, "forbidden");
+    let done = s.post(&format!("/api/v1/projects/{p}/proposals/{pid}/accept"), &owner_t, json!({})).await.expect(200);
+    assert_eq!(done["status"], "accepted");
+    let d = s.get(&format!("/api/v1/datasets/{did}"), &ds_t).await.expect(200);
+    assert_eq!(d["columns"][0], json!({"name": "email", "classes": ["personal_data"]}));
+    s.post(&format!("/api/v1/projects/{p}/proposals/{pid}/reject"), &owner_t, json!({})).await.problem(409, "conflict");
+    let ev = s.get("/api/v1/audit/events?action=dataset.proposal-accepted", &admin).await.expect(200);
+    assert_eq!(ev["items"][0]["event"]["data_classes"], json!(["personal_data"]));
+    assert_eq!(s.get(&url, &ds_t).await.expect(200).as_array().unwrap().len(), 1);
+}

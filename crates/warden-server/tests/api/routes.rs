@@ -107,6 +107,7 @@ fn fill(path: &str, f: &Fixture) -> String {
         .replace("{request}", "del_01ARZ3NDEKTSV4RRFFQ69G5FAV")
         .replace("{seq}", "1")
         .replace("{log}", "pl_01ARZ3NDEKTSV4RRFFQ69G5FAV")
+        .replace("{proposal}", "dpr_01ARZ3NDEKTSV4RRFFQ69G5FAV")
 }
 
 /// Required query parameters, so the 403 case is not a 400.
@@ -154,6 +155,7 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
             json!({"datasets": ["dst_01ARZ3NDEKTSV4RRFFQ69G5FAV"], "subject_ref": "customer-1", "reason": "Art. 17"})
         }
         "close_deletion_task" => json!({"evidence": "deleted"}),
+        "propose_classes" => json!({"rows": 1, "columns": [{"name": "email", "counts": {"EMAIL": 1}}]}),
         "post_lineage" => json!({"eventTime": "2026-01-01T00:00:00Z", "producer": "p", "schemaURL": "s",
                                  "eventType": "START", "run": {"runId": "3f5e83fa-3480-44ff-99c5-ff943904e5e8"},
                                  "job": {"namespace": "n", "name": "j"}}),
