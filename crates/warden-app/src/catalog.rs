@@ -752,3 +752,30 @@ impl Operation for DecideProposal {
         Ok((p, d))
     }
 }
+
+/// Removes a project's dataset from the catalog (project owners); refused under a legal
+/// hold. Lineage keeps its node, so later events bring it back unclassified.
+pub struct DeleteDataset {
+    pub project: ProjectId,
+    pub id: DatasetId,
+}
+
+impl Operation for DeleteDataset {
+    type Output = ();
+    const ACTION: Action = Action::DatasetDelete;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let d = dataset_in(ctx.store().get_dataset(&self.id).await?, &self.project, &self.id)?;
+        if let Some(hold) = &d.legal_hold {
+            return Err(AppError::rule(
+                409,
+                "datasets.legal-hold",
+                format!("dataset {} is under a legal hold ({hold})", d.id),
+            ));
+        }
+        ctx.store().delete_dataset(&self.id).await?;
+        Ok(())
+    }
+}

@@ -548,6 +548,10 @@ impl Client {
         self.put(&format!("/api/v1/projects/{}/datasets/{}", enc(project), enc(id)), req).await
     }
 
+    pub async fn delete_dataset(&self, project: &str, id: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/projects/{}/datasets/{}", enc(project), enc(id))).await
+    }
+
     pub async fn get_dataset(&self, id: &str) -> Result<api::Dataset> {
         self.get(&format!("/api/v1/datasets/{}", enc(id))).await
     }

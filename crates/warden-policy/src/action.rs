@@ -95,6 +95,7 @@ actions! {
     RetentionRun => "retention.run",
     DatasetPropose => "dataset.propose",
     DatasetDecide => "dataset.decide",
+    DatasetDelete => "dataset.delete",
 }
 
 impl Action {

@@ -48,6 +48,7 @@ fn default_is_deny() {
                 || a == "dataset.update"
                 || a == "dataset.propose"
                 || a == "dataset.decide"
+                || a == "dataset.delete"
                 || a == "lineage.write"
                 || a.starts_with("transfer.")
                 || a == "deletion.close"

@@ -519,3 +519,16 @@ pub async fn reject_proposal(
 ) -> Result<Json<api::Proposal>> {
     decide_proposal(&s, &caller, &id, pid, false).await
 }
+
+/// Removes a dataset from the catalog (project owners; refused under a legal hold).
+#[utoipa::path(delete, path = "/api/v1/projects/{id}/datasets/{dataset}", tag = "catalog",
+    params(("id" = String, Path), ("dataset" = String, Path)), responses((status = 204), Problems))]
+pub async fn delete_dataset(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, did)): Path<(String, String)>,
+) -> Result<StatusCode> {
+    let op = cat::DeleteDataset { project: c::project_id("id", &id)?, id: dataset_id(&did)? };
+    s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

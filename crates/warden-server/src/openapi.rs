@@ -149,6 +149,7 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("active_releases", Some(Action::ReleaseRead)),
     ("create_dataset", Some(Action::DatasetCreate)),
     ("update_dataset", Some(Action::DatasetUpdate)),
+    ("delete_dataset", Some(Action::DatasetDelete)),
     ("list_datasets", Some(Action::DatasetRead)),
     ("get_dataset", Some(Action::DatasetRead)),
     ("post_lineage", Some(Action::LineageWrite)),
@@ -240,7 +241,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::releases::break_glass))
         .routes(routes!(crate::releases::active_releases))
         .routes(routes!(crate::catalog::create_dataset))
-        .routes(routes!(crate::catalog::update_dataset))
+        .routes(routes!(crate::catalog::update_dataset, crate::catalog::delete_dataset))
         .routes(routes!(crate::catalog::list_datasets))
         .routes(routes!(crate::catalog::get_dataset))
         .routes(routes!(crate::catalog::post_lineage, crate::catalog::get_lineage))

@@ -202,6 +202,9 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces a dataset's description; false when it does not exist.
     async fn update_dataset(&self, dataset: &DatasetRecord) -> Result<bool>;
     async fn get_dataset(&self, id: &DatasetId) -> Result<Option<DatasetRecord>>;
+    /// Removes a catalog entry (its proposals and transfers too); false when absent.
+    /// Lineage keeps naming it, so it comes back unclassified if events do.
+    async fn delete_dataset(&self, id: &DatasetId) -> Result<bool>;
     async fn find_dataset(&self, namespace: &str, name: &str) -> Result<Option<DatasetRecord>>;
     /// Datasets (of one project, when given; only unclassified ones, when asked), by id.
     async fn list_datasets(

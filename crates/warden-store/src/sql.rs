@@ -1964,6 +1964,28 @@ macro_rules! sql_store_impl {
                     Ok(true)
                 }
 
+                async fn delete_dataset(&self, id: &DatasetId) -> Result<bool> {
+                    let mut tx = self.begin_write().await?;
+                    for table in ["dataset_proposals", "transfers"] {
+                        sqlx::query(&format!("DELETE FROM {table} WHERE dataset_id = $1"))
+                            .bind(id.as_str())
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(map_err("dataset"))?;
+                    }
+                    let r = sqlx::query("DELETE FROM datasets WHERE id = $1")
+                        .bind(id.as_str())
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err("dataset"))?;
+                    if r.rows_affected() != 1 {
+                        return Ok(false);
+                    }
+                    bump_catalog(&mut *tx).await?;
+                    tx.commit().await.map_err(map_err("dataset"))?;
+                    Ok(true)
+                }
+
                 async fn get_dataset(&self, id: &DatasetId) -> Result<Option<DatasetRecord>> {
                     optional(&self.pool, &format!("SELECT {DATASET_COLS} FROM datasets WHERE id = $1"), id.as_str(), dataset, "dataset").await
                 }

@@ -960,6 +960,11 @@ async fn catalog_and_lineage(store: &dyn Store) {
     assert!(!store.decide_transfer(&t.id, "rejected", &owner.id, T0).await.unwrap(), "decided once");
     assert_eq!(store.approved_transfers().await.unwrap(), vec![(claims.id.clone(), "hipaa-ai".to_string())]);
     assert_eq!(store.list_transfers(&p.id).await.unwrap()[0].status, "approved");
+    let gone = mk("s3://lake", "scratch", true);
+    store.create_dataset(&gone).await.unwrap();
+    assert!(store.delete_dataset(&gone.id).await.unwrap());
+    assert!(!store.delete_dataset(&gone.id).await.unwrap());
+    assert!(store.get_dataset(&gone.id).await.unwrap().is_none());
 
     // Deletion requests and their tasks.
     let req = DeletionRequestRecord {

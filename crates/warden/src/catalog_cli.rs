@@ -99,6 +99,12 @@ pub enum DatasetCommand {
     Show {
         id: String,
     },
+    /// Remove a dataset from the catalog (project owners; not under a legal hold).
+    Delete {
+        id: String,
+        #[arg(long)]
+        project: String,
+    },
     /// Scan a sample of a CSV, JSON Lines or Parquet file locally and propose column
     /// classes with counts; `--submit` sends the proposal (never the values) to the
     /// dataset's owners.
@@ -231,6 +237,11 @@ pub async fn dataset(command: DatasetCommand, g: &Global) -> anyhow::Result<()> 
     let c = client(g)?;
     match command {
         DatasetCommand::Scan { .. } => unreachable!("handled above"),
+        DatasetCommand::Delete { id, project } => {
+            c.delete_dataset(&project, &id).await?;
+            println!("dataset {id} removed from the catalog");
+            Ok(())
+        }
         DatasetCommand::Proposals { dataset, project } => {
             let rows = c.list_proposals(&project, &dataset).await?;
             if f == Format::Json {

@@ -427,4 +427,13 @@ async fn classification_proposals_are_decided_by_owners(engine: Engine) {
     let ev = s.get("/api/v1/audit/events?action=dataset.proposal-accepted", &admin).await.expect(200);
     assert_eq!(ev["items"][0]["event"]["data_classes"], json!(["personal_data"]));
     assert_eq!(s.get(&url, &ds_t).await.expect(200).as_array().unwrap().len(), 1);
+
+    // Deleting from the catalog: owners only, never under a legal hold.
+    let gone = format!("/api/v1/projects/{p}/datasets/{did}");
+    s.delete(&gone, &ds_t).await.problem(403, "forbidden");
+    s.put(&gone, &owner_t, json!({"legal_hold": "audit 2026"})).await.expect(200);
+    assert_eq!(s.delete(&gone, &owner_t).await.problem(409, "conflict")["rule"], "datasets.legal-hold");
+    s.put(&gone, &owner_t, json!({})).await.expect(200);
+    assert_eq!(s.delete(&gone, &owner_t).await.status, 204);
+    s.get(&format!("/api/v1/datasets/{did}"), &ds_t).await.problem(404, "not-found");
 }
