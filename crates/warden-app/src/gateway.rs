@@ -333,7 +333,55 @@ fn model_of(body: &Value) -> Result<String, GatewayError> {
 
 /// Providers that offer `model` and that `class` allows, in configured order; or why
 /// there are none.
-async fn route<'a>(app: &'a App, model: &str, class: &DataClass) -> Result<Vec<&'a Provider>, GatewayError> {
+/// Where a call comes from: a zone-bound key's zone, its region and egress rules.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub zone: Option<String>,
+    pub region: Option<String>,
+    /// Hosts the zone may reach, when its egress is deny-by-default.
+    pub egress_allow: Option<Vec<String>>,
+}
+
+impl Origin {
+    fn of(policy: &ActivePolicy, principal: &Principal) -> Origin {
+        let Some(zone) = principal.scope.as_ref().and_then(|s| s.zone.clone()) else { return Origin::default() };
+        let z = policy.document.zones.get(&zone);
+        Origin {
+            region: z.map(|z| z.region.clone()),
+            egress_allow: z.filter(|z| z.egress.default_deny).map(|z| z.egress.allow.clone()),
+            zone: Some(zone),
+        }
+    }
+
+    /// Why the zone's egress rules keep the call from `p`, if they do. Providers without
+    /// a URL (the built-in mock) run inside Warden.
+    fn refuses(&self, p: &Provider) -> Option<String> {
+        let allow = self.egress_allow.as_ref()?;
+        let host = p.config.base_url.as_deref().map(host_of)?;
+        (!allow.iter().any(|a| a == host)).then(|| {
+            let zone = self.zone.as_deref().unwrap_or("");
+            format!(
+                "zone `{zone}` allows egress only to {} (provider `{}` is at `{host}`; rule zones.{zone}.egress)",
+                if allow.is_empty() { "nothing".to_string() } else { allow.join(", ") },
+                p.config.name
+            )
+        })
+    }
+}
+
+/// The host of a URL: between `://` and the next `/` or `:`.
+fn host_of(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let end = rest.find(['/', ':', '?']).unwrap_or(rest.len());
+    rest.get(..end).unwrap_or(rest)
+}
+
+async fn route<'a>(
+    app: &'a App,
+    model: &str,
+    class: &DataClass,
+    origin: &Origin,
+) -> Result<Vec<&'a Provider>, GatewayError> {
     let offering: Vec<&Provider> = app.providers.iter().filter(|p| p.offers(model)).collect();
     if offering.is_empty() {
         return Err(GatewayError::new(
@@ -344,11 +392,15 @@ async fn route<'a>(app: &'a App, model: &str, class: &DataClass) -> Result<Vec<&
             Some("model"),
         ));
     }
-    let (allowed, refused): (Vec<&Provider>, Vec<&Provider>) =
-        offering.into_iter().partition(|p| class.refuses(p).is_none());
+    let why = |p: &Provider| class.refuses(p).or_else(|| origin.refuses(p));
+    let (mut allowed, refused): (Vec<&Provider>, Vec<&Provider>) = offering.into_iter().partition(|p| why(p).is_none());
     if allowed.is_empty() {
-        let why: Vec<String> = refused.iter().filter_map(|p| class.refuses(p)).collect();
+        let why: Vec<String> = refused.iter().filter_map(|p| why(p)).collect();
         return Err(GatewayError::forbidden(why.join("; ")));
+    }
+    // The caller's region first (a stable sort keeps the configured order otherwise).
+    if let Some(region) = &origin.region {
+        allowed.sort_by_key(|p| p.config.region != *region);
     }
     let mut open = Vec::new();
     let mut switched = Vec::new();
@@ -632,7 +684,7 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
     if !body.get("messages").is_some_and(Value::is_array) {
         return Err(GatewayError::invalid("`messages` is required and must be an array", Some("messages")));
     }
-    let providers = route(ctx.app, &model, &class).await?;
+    let providers = route(ctx.app, &model, &class, &Origin::of(&policy, ctx.principal)).await?;
     let mut vault = Vault::default();
     let mut redactions = BTreeMap::new();
     if let Some(r) = redactor(ctx.app, &class) {
@@ -867,7 +919,7 @@ async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, Gatew
     if !body.get("input").is_some_and(|i| i.is_string() || i.is_array()) {
         return Err(GatewayError::invalid("`input` is required: a string or a list", Some("input")));
     }
-    let providers = route(ctx.app, &model, &class).await?;
+    let providers = route(ctx.app, &model, &class, &Origin::of(&policy, ctx.principal)).await?;
     let mut vault = Vault::default();
     let mut redactions = BTreeMap::new();
     if let Some(r) = redactor(ctx.app, &class) {
@@ -912,7 +964,11 @@ impl Operation for Models {
         };
         let mut usable = Vec::new();
         for p in &ctx.app.providers {
-            if class.refuses(p).is_none() && ctx.app.switches.blocking(&p.config).await.is_none() {
+            let origin = Origin::of(&policy, ctx.principal);
+            if class.refuses(p).is_none()
+                && origin.refuses(p).is_none()
+                && ctx.app.switches.blocking(&p.config).await.is_none()
+            {
                 usable.push(p);
             }
         }

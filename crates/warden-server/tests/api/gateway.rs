@@ -26,6 +26,10 @@ async fn upstream(seen: Arc<Mutex<Vec<Value>>>) -> String {
                     if body["model"] == "broken" {
                         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
                     }
+                    if body["model"] == "hang" {
+                        // Longer than the gateway's one-second timeout in tests.
+                        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    }
                     if body["model"] == "slow-stream" {
                         // Twenty chunks, 100 ms apart.
                         let events = futures_util::stream::iter(0..21).then(|i| async move {
@@ -101,7 +105,7 @@ async fn gateway_routes_by_class_masks_personal_data_and_audits(engine: Engine) 
         provider("flaky-eu", &base, "eu-west", true, &["gpt-eu", "broken"]),
         provider("openai-eu", &base, "eu-west", true, &["gpt-eu"]),
         provider("openai-apac", &base, "ap-south", true, &["gpt-apac"]),
-        provider("onprem", &base, "us-east", false, &["llama"]),
+        provider("onprem", &base, "us-east", false, &["llama", "hang"]),
     ];
     let s = start(opts).await;
     let admin = s.admin().await;
@@ -152,6 +156,13 @@ async fn gateway_routes_by_class_masks_personal_data_and_audits(engine: Engine) 
     let (status, v) = chat(&s, &public, json!({"model": "broken", "messages": []}), None).await;
     assert_eq!(status, 502, "{v}");
     openai_error(&v);
+
+    // A provider that does not answer in time: OpenAI's shape, 504, never a hang.
+    let started = std::time::Instant::now();
+    let (status, v) = chat(&s, &public, json!({"model": "hang", "messages": []}), None).await;
+    assert_eq!(status, 504, "{v}");
+    assert_eq!(v["error"]["code"], "upstream_timeout");
+    assert!(started.elapsed() < std::time::Duration::from_secs(4), "the timeout holds");
 
     // Bad input gets OpenAI's error shape with the right status.
     let raw = s
@@ -206,7 +217,7 @@ async fn gateway_routes_by_class_masks_personal_data_and_audits(engine: Engine) 
     let models: Value =
         s.http.get(format!("{}/v1/models", s.url)).bearer_auth(&cards).send().await.unwrap().json().await.unwrap();
     let ids: Vec<&str> = models["data"].as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, vec!["mock", "llama"], "external models are not listed for cardholder data");
+    assert_eq!(ids, vec!["mock", "llama", "hang"], "external models are not listed for cardholder data");
 
     // Embeddings, masked too.
     let e: Value = s
@@ -578,4 +589,52 @@ releases:
     s.get(&format!("/api/v1/projects/{p}/payload-logs/{}", logs[0]), &admin).await.problem(404, "not-found");
     let deleted = s.get("/api/v1/audit/events?action=retention.delete", &admin).await.expect(200);
     assert_eq!(deleted["items"][0]["event"]["resource"]["uid"], logs[0].as_str());
+}
+
+both_engines!(zone_bound_keys_follow_their_zone_egress_and_prefer_its_region);
+async fn zone_bound_keys_follow_their_zone_egress_and_prefer_its_region(engine: Engine) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let base = upstream(seen.clone()).await;
+    let mut opts = Options::new(engine);
+    opts.providers = vec![
+        provider("openai-us", &base, "us-east", true, &["gpt"]),
+        provider("openai-eu", &base, "eu-west", true, &["gpt"]),
+    ];
+    let s = start(opts).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let doc = "\
+zones:
+  eu: {region: eu-west, egress: {default: deny, allow: [127.0.0.1]}}
+  sealed: {region: us-east, egress: {default: deny}}
+data_classes:
+  open: {allowed_zones: [eu, sealed], llm_redaction: none}
+releases:
+  default: {approvals: 1}
+";
+    s.put("/api/v1/policy", &admin, json!({"document": doc})).await.expect(200);
+    let zoned = |zone: Option<&str>| {
+        let mut body = json!({"name": "k", "project": p, "data_class": "open"});
+        if let Some(z) = zone {
+            body["zone"] = json!(z);
+        }
+        let (sr, t) = (&s, alice_t.clone());
+        async move { sr.post("/api/v1/tokens", &t, body).await.expect(201)["secret"].as_str().unwrap().to_string() }
+    };
+    let eu = zoned(Some("eu")).await;
+    let sealed = zoned(Some("sealed")).await;
+    let anywhere = zoned(None).await;
+    let body = json!({"model": "gpt", "messages": [{"role": "user", "content": "hi"}]});
+    for k in [&eu, &anywhere] {
+        assert_eq!(chat(&s, k, body.clone(), None).await.0, 200);
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let calls = s.get("/api/v1/audit/events?action=gateway.chat&limit=10", &admin).await.expect(200);
+    let providers: Vec<&str> =
+        calls["items"].as_array().unwrap().iter().map(|i| i["event"]["detail"]["provider"].as_str().unwrap()).collect();
+    assert_eq!(providers, ["openai-eu", "openai-us"], "the eu key prefers its region; others keep the order");
+    let (status, v) = chat(&s, &sealed, body, None).await;
+    assert_eq!(status, 403);
+    assert!(openai_error(&v).contains("rule zones.sealed.egress"), "{v}");
 }
