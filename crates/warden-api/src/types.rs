@@ -387,6 +387,9 @@ pub struct BlobStored {
 pub struct Budget {
     /// `day` or `month`.
     pub period: String,
+    /// `tokens`, or `usd` for a cost budget (then `tokens` and `used` are micro-USD).
+    #[serde(default = "tokens_unit")]
+    pub unit: String,
     pub tokens: i64,
     /// Used in the current window, including calls in flight.
     pub used: i64,
@@ -396,7 +399,16 @@ pub struct Budget {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetBudgetRequest {
-    pub tokens: i64,
+    /// A token budget.
+    #[serde(default)]
+    pub tokens: Option<i64>,
+    /// Or a cost budget in USD (models are counted at their providers' highest price).
+    #[serde(default)]
+    pub usd: Option<f64>,
+}
+
+fn tokens_unit() -> String {
+    "tokens".into()
 }
 
 /// A gateway kill switch that is on.

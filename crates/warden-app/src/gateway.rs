@@ -91,10 +91,13 @@ fn civil(days: i64) -> (i64, i64, i64) {
 
 const DAY_MS: i64 = 86_400_000;
 
+/// Cost budgets are kept beside token budgets under `usd:<period>`, in micro-USD.
+pub const COST_PREFIX: &str = "usd:";
+
 /// The start (ms) of the budget window `period` that `now` falls in (UTC).
 fn window(period: &str, now: warden_core::Timestamp) -> i64 {
     let day = now.0.div_euclid(DAY_MS);
-    match period {
+    match period.trim_start_matches(COST_PREFIX) {
         "month" => {
             let (_, _, d) = civil(day);
             (day - (d - 1)) * DAY_MS
@@ -110,13 +113,29 @@ struct Held {
     amount: i64,
     /// (scope, window) of each token counter held.
     tokens: Vec<(String, i64)>,
+    /// (scope, window) of each cost counter held, the micro-USD reserved on each, and
+    /// the price used: the highest (output) price of any provider that may answer, so
+    /// cost budgets never undercount.
+    costs: Vec<(String, i64)>,
+    cost_amount: i64,
+    price: f64,
+}
+
+fn cost_of(tokens: i64, price: f64) -> i64 {
+    // Tokens times micro-USD per token, rounded up.
+    (tokens.max(0) as f64 * price).ceil().min(i64::MAX as f64) as i64
 }
 
 impl Held {
-    /// Corrects every token reservation to what the call used.
+    /// Corrects every token (and cost) reservation to what the call used.
     async fn settle(self, used: i64) {
-        for (scope, w) in self.tokens {
-            if let Err(e) = self.store.adjust(&scope, w, used - self.amount).await {
+        let corrections = self
+            .tokens
+            .iter()
+            .map(|(s, w)| (s, *w, used - self.amount))
+            .chain(self.costs.iter().map(|(s, w)| (s, *w, cost_of(used, self.price) - self.cost_amount)));
+        for (scope, w, delta) in corrections {
+            if let Err(e) = self.store.adjust(scope, w, delta).await {
                 tracing::error!(error = %e, scope, "could not settle a gateway reservation");
             }
         }
@@ -126,13 +145,32 @@ impl Held {
 /// Reserves the call's request and tokens against the key's rate limits and the
 /// project's budgets, or says which limit it would break (429). Nothing is held when
 /// it refuses.
-async fn reserve(ctx: &Authorized<'_>, project: &ProjectId, body: &Value) -> Result<Held, GatewayError> {
+async fn reserve(
+    ctx: &Authorized<'_>,
+    project: &ProjectId,
+    body: &Value,
+    model: &str,
+    providers: &[&Provider],
+) -> Result<Held, GatewayError> {
     let store = ctx.app.store.clone();
     let now = ctx.now();
     let minute = now.0 - now.0.rem_euclid(60_000);
     let amount = estimate(body);
     let key = ctx.principal.scope.as_ref().map(|s| s.token_id.to_string()).unwrap_or_default();
-    let mut held = Held { store: store.clone(), amount, tokens: Vec::new() };
+    // Micro-USD per token: the highest price any allowed provider charges for the model.
+    // An external provider without a price cannot be counted, so with a cost budget it
+    // is refused rather than let through uncounted.
+    let unpriced = providers.iter().find(|p| p.config.external && p.config.price(model).is_none());
+    let price =
+        providers.iter().filter_map(|p| p.config.price(model)).map(|p| p.input.max(p.output)).fold(0.0_f64, f64::max);
+    let mut held = Held {
+        store: store.clone(),
+        amount,
+        tokens: Vec::new(),
+        costs: Vec::new(),
+        cost_amount: cost_of(amount, price),
+        price,
+    };
     let fail = |msg: String, code: &str| GatewayError::new(429, "rate_limit_error", code, msg, None);
     let unavailable =
         |e: warden_store::StoreError| GatewayError::new(503, "server_error", "store_unavailable", e.to_string(), None);
@@ -151,8 +189,29 @@ async fn reserve(ctx: &Authorized<'_>, project: &ProjectId, body: &Value) -> Res
             "rate_limit_exceeded",
         ));
     }
+    let mut cost_checks: Vec<(String, i64, i64, String)> = Vec::new();
     for (period, limit) in store.budgets(project).await.map_err(unavailable)? {
         let w = window(&period, now);
+        if let Some(p) = period.strip_prefix(COST_PREFIX) {
+            if let Some(u) = unpriced {
+                held.settle(0).await;
+                return Err(GatewayError::forbidden(format!(
+                    "the project has a {p} cost budget and provider `{}` has no price for `{model}`; \
+                     calls that cannot be counted are not made",
+                    u.config.name
+                )));
+            }
+            cost_checks.push((
+                format!("budget:{project}:{period}"),
+                w,
+                limit,
+                format!(
+                    "the project's {p} budget of {:.2} USD would be exceeded; the call was not made",
+                    limit as f64 / 1e6
+                ),
+            ));
+            continue;
+        }
         checks.push((
             format!("budget:{project}:{period}"),
             w,
@@ -167,6 +226,13 @@ async fn reserve(ctx: &Authorized<'_>, project: &ProjectId, body: &Value) -> Res
             return Err(fail(msg, code));
         }
         held.tokens.push((scope, w));
+    }
+    for (scope, w, limit, msg) in cost_checks {
+        if !store.reserve(&scope, w, held.cost_amount, limit).await.map_err(unavailable)? {
+            held.settle(0).await;
+            return Err(fail(msg, "insufficient_quota"));
+        }
+        held.costs.push((scope, w));
     }
     Ok(held)
 }
@@ -690,7 +756,7 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
     if let Some(r) = redactor(ctx.app, &class) {
         redact_messages(&r, &mut body, &mut vault, &mut redactions);
     }
-    let held = reserve(ctx, &project, &body).await?;
+    let held = reserve(ctx, &project, &body, &model, &providers).await?;
     let mut last = None;
     for p in providers {
         match p.chat(&body).await {
@@ -925,7 +991,7 @@ async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, Gatew
     if let Some(r) = redactor(ctx.app, &class) {
         redact_inputs(&r, &mut body, &mut vault, &mut redactions);
     }
-    let held = reserve(ctx, &project, &body).await?;
+    let held = reserve(ctx, &project, &body, &model, &providers).await?;
     let mut last = None;
     for p in providers {
         match p.embeddings(&body).await {
@@ -1061,8 +1127,11 @@ impl Operation for SetBudget {
         Ok(Target::organisation())
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
-        if !matches!(self.period.as_str(), "day" | "month") {
-            return Err(AppError::BadParameter(format!("budget period `{}`: use day or month", self.period)));
+        if !matches!(self.period.as_str(), "day" | "month" | "usd:day" | "usd:month") {
+            return Err(AppError::BadParameter(format!(
+                "budget period `{}`: use day or month (tokens), usd:day or usd:month (cost)",
+                self.period
+            )));
         }
         if self.tokens.is_some_and(|t| t < 0) {
             return Err(AppError::Invalid("`tokens` must be zero or more".into()));

@@ -247,6 +247,7 @@ impl App {
             region: "local".into(),
             external: false,
             models: vec!["mock".into()],
+            prices: Default::default(),
         };
         let providers = std::iter::once(mock)
             .chain(config.providers.iter().cloned())

@@ -28,7 +28,7 @@ pub enum ProviderKind {
 }
 
 /// A provider as an administrator configured it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ProviderConfig {
     pub name: String,
     pub kind: ProviderKind,
@@ -44,6 +44,23 @@ pub struct ProviderConfig {
     pub external: bool,
     /// Model names offered.
     pub models: Vec<String>,
+    /// Prices by model (`*` for any other), USD per million tokens.
+    #[serde(default)]
+    pub prices: std::collections::BTreeMap<String, Price>,
+}
+
+/// What a model costs, in USD per million tokens (equal to micro-USD per token).
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Price {
+    pub input: f64,
+    pub output: f64,
+}
+
+impl ProviderConfig {
+    /// The price of `model`: its own, or the provider's `*` price.
+    pub fn price(&self, model: &str) -> Option<Price> {
+        self.prices.get(model).or_else(|| self.prices.get("*")).copied()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -17,6 +17,7 @@ fn mock() -> Provider {
             region: "local".into(),
             external: false,
             models: vec!["mock".into()],
+            prices: Default::default(),
         },
         Duration::from_secs(5),
     )
@@ -112,6 +113,7 @@ fn openai(base: &str, timeout: Duration) -> Provider {
             region: "eu-west".into(),
             external: true,
             models: vec!["m".into()],
+            prices: Default::default(),
         },
         timeout,
     )

@@ -162,7 +162,8 @@ pub async fn list_budgets(
     Ok(axum::Json(
         rows.into_iter()
             .map(|(period, tokens, used, w)| warden_api::Budget {
-                period,
+                unit: if period.starts_with(gateway::COST_PREFIX) { "usd".into() } else { "tokens".into() },
+                period: period.trim_start_matches(gateway::COST_PREFIX).to_string(),
                 tokens,
                 used,
                 window_start: crate::convert::time(w),
@@ -182,7 +183,19 @@ pub async fn set_budget(
     crate::extract::Path((id, period)): crate::extract::Path<(String, String)>,
     crate::extract::Body(req): crate::extract::Body<warden_api::SetBudgetRequest>,
 ) -> Result<StatusCode, ApiError> {
-    let op = gateway::SetBudget { project: crate::convert::project_id("id", &id)?, period, tokens: Some(req.tokens) };
+    let (period, amount) = match (req.tokens, req.usd) {
+        (Some(t), None) => (period, t),
+        (None, Some(usd)) if usd.is_finite() && usd >= 0.0 && !period.starts_with(gateway::COST_PREFIX) => {
+            (format!("{}{period}", gateway::COST_PREFIX), (usd * 1e6).round() as i64)
+        }
+        _ => {
+            return Err(ApiError::new(
+                warden_api::ProblemType::ValidationFailed,
+                "give either `tokens` or `usd` (zero or more)",
+            ))
+        }
+    };
+    let op = gateway::SetBudget { project: crate::convert::project_id("id", &id)?, period, tokens: Some(amount) };
     s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok(StatusCode::NO_CONTENT)
 }

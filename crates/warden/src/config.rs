@@ -60,6 +60,9 @@ struct FileProvider {
     region: String,
     external: bool,
     models: Vec<String>,
+    /// USD per million tokens by model (`*` for the rest): `{ input = 0.15, output = 0.6 }`.
+    #[serde(default)]
+    prices: std::collections::BTreeMap<String, warden_llm::Price>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -319,6 +322,7 @@ impl Config {
                 region: p.region,
                 external: p.external,
                 models: p.models,
+                prices: p.prices,
             });
         }
         let llm_timeout_seconds = file.gateway.timeout_seconds.unwrap_or(60).max(1);

@@ -69,6 +69,7 @@ fn provider(name: &str, base: &str, region: &str, external: bool, models: &[&str
         region: region.into(),
         external,
         models: models.iter().map(|m| m.to_string()).collect(),
+        prices: Default::default(),
     }
 }
 
@@ -637,4 +638,53 @@ releases:
     let (status, v) = chat(&s, &sealed, body, None).await;
     assert_eq!(status, 403);
     assert!(openai_error(&v).contains("rule zones.sealed.egress"), "{v}");
+}
+
+both_engines!(cost_budgets_stop_at_their_limit_and_refuse_uncounted_calls);
+async fn cost_budgets_stop_at_their_limit_and_refuse_uncounted_calls(engine: Engine) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let base = upstream(seen.clone()).await;
+    let mut opts = Options::new(engine);
+    let mut priced = provider("priced", &base, "eu-west", true, &["gpt-eu"]);
+    // 400 USD per million output tokens: 400 micro-USD a token.
+    priced.prices.insert("*".into(), warden_llm::Price { input: 100.0, output: 400.0 });
+    opts.providers = vec![priced, provider("free-but-unpriced", &base, "eu-west", true, &["gpt-x"])];
+    let s = start(opts).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let k = key(&s, &alice_t, &p, "public").await;
+    s.put(&format!("/api/v1/projects/{p}/gateway/budgets/day"), &admin, json!({"usd": 0.05})).await.expect(204);
+    s.put(&format!("/api/v1/projects/{p}/gateway/budgets/day"), &admin, json!({"usd": -1.0}))
+        .await
+        .problem(422, "validation-failed");
+    let budgets = s.get(&format!("/api/v1/projects/{p}/gateway/budgets"), &alice_t).await.expect(200);
+    assert_eq!((budgets[0]["unit"].as_str(), budgets[0]["tokens"].as_i64()), (Some("usd"), Some(50_000)), "{budgets}");
+
+    // Each call costs 10 tokens at 400 micro-USD (the upstream reports 10): 4,000; calls
+    // stop before the 50,000 limit would be passed, and never overspend.
+    let body = json!({"model": "gpt-eu", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]});
+    let mut ok = 0;
+    loop {
+        let (status, v) = chat(&s, &k, body.clone(), None).await;
+        if status == 429 {
+            assert_eq!(v["error"]["code"], "insufficient_quota");
+            assert!(openai_error(&v).contains("0.05 USD"), "{v}");
+            break;
+        }
+        assert_eq!(status, 200, "{v}");
+        ok += 1;
+        assert!(ok < 50, "the budget never stopped the calls");
+    }
+    assert!(ok >= 5, "{ok} calls fit");
+    let used = s.get(&format!("/api/v1/projects/{p}/gateway/budgets"), &alice_t).await.expect(200)[0]["used"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(used, ok * 4_000, "settled to what the calls used");
+    assert!(used <= 50_000);
+
+    // A provider with no price cannot be counted against a cost budget.
+    let (status, v) = chat(&s, &k, json!({"model": "gpt-x", "messages": []}), None).await;
+    assert_eq!(status, 403);
+    assert!(openai_error(&v).contains("has no price"), "{v}");
 }
