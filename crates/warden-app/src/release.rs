@@ -389,30 +389,21 @@ impl Operation for CreateRelease {
             return Err(refuse_gate(&ctx, &self.project, None, &g).await);
         }
         let (_, rule) = rule_for(&policy, &pname);
-        let now = ctx.now();
-        let r = ReleaseRecord {
-            id: ReleaseId::generate(now.0),
-            project: self.project.clone(),
-            model: facts.model.id.clone(),
+        let r = Pending {
+            project: &self.project,
+            model: &facts.model.id,
             version: self.version,
-            zone: self.zone,
-            kind: "release".into(),
+            zone: &self.zone,
+            kind: "release",
             reason: self.reason,
-            status: "pending".into(),
-            gate: json!({"passed": true, "checks": g.checks}).to_string(),
-            approvals_required: rule.map_or(1, |r| r.approvals),
-            approver_role: rule.map_or_else(|| Role::Approver.as_str().to_string(), |r| r.approver_role.clone()),
+            gate: json!({"passed": true, "checks": g.checks}),
             policy_version: policy.version,
-            created_by: ctx.principal.id.clone(),
-            created_at: now,
-            deployed_by: None,
-            deployed_at: None,
-            previous: None,
-            manifest: None,
-            needs_review: false,
-            reviewed_by: None,
-            reviewed_at: None,
-        };
+        }
+        .record(
+            &ctx,
+            rule.map_or(1, |r| r.approvals),
+            rule.map_or_else(|| Role::Approver.as_str().to_string(), |r| r.approver_role.clone()),
+        );
         ctx.store().create_release(&r).await?;
         release_event(
             &ctx,
@@ -750,6 +741,66 @@ impl Operation for DeployRelease {
     }
 }
 
+/// What every new release starts from: pending, no approvals yet, nothing deployed.
+struct Pending<'a> {
+    project: &'a ProjectId,
+    model: &'a warden_core::ModelId,
+    version: u64,
+    zone: &'a str,
+    kind: &'a str,
+    reason: String,
+    gate: Value,
+    policy_version: u64,
+}
+
+impl Pending<'_> {
+    fn record(self, ctx: &Authorized<'_>, approvals_required: u32, approver_role: String) -> ReleaseRecord {
+        let now = ctx.now();
+        ReleaseRecord {
+            id: ReleaseId::generate(now.0),
+            project: self.project.clone(),
+            model: self.model.clone(),
+            version: self.version,
+            zone: self.zone.to_string(),
+            kind: self.kind.into(),
+            reason: self.reason,
+            status: "pending".into(),
+            gate: self.gate.to_string(),
+            approvals_required,
+            approver_role,
+            policy_version: self.policy_version,
+            created_by: ctx.principal.id.clone(),
+            created_at: now,
+            deployed_by: None,
+            deployed_at: None,
+            previous: None,
+            manifest: None,
+            needs_review: false,
+            reviewed_by: None,
+            reviewed_at: None,
+        }
+    }
+}
+
+/// Records a release that deploys at once (rollback, break-glass); if the deploy does
+/// not happen, the record is closed as superseded.
+async fn record_and_deploy(
+    ctx: &Authorized<'_>,
+    r: ReleaseRecord,
+    facts: &VersionFacts,
+    g: &Gate,
+    break_glass: bool,
+) -> Result<ReleaseView, AppError> {
+    ctx.store().create_release(&r).await?;
+    match deploy(ctx, &r, facts, g, &[], break_glass).await {
+        Ok(done) => view(ctx, done).await,
+        Err(e) => {
+            ctx.store().close_release(&r.id, "superseded").await?;
+            Err(e)
+        }
+    }
+}
+
 /// Returns a zone to the release that was active before the current one, as a release
 /// of its own (kind `rollback`). The target was approved for this zone before, so it
 /// needs no new approvals, but the gate runs again.
@@ -800,39 +851,19 @@ impl Operation for RollbackRelease {
         if !g.passed {
             return Err(refuse_gate(&ctx, &self.project, None, &g).await);
         }
-        let now = ctx.now();
-        let r = ReleaseRecord {
-            id: ReleaseId::generate(now.0),
-            project: self.project.clone(),
-            model: m.id.clone(),
+        let gate = json!({"passed": true, "checks": g.checks, "rolls_back": current.id, "restores": target.id});
+        let r = Pending {
+            project: &self.project,
+            model: &m.id,
             version: target.version,
-            zone: self.zone.clone(),
-            kind: "rollback".into(),
+            zone: &self.zone,
+            kind: "rollback",
             reason: self.reason,
-            status: "pending".into(),
-            gate: json!({"passed": true, "checks": g.checks, "rolls_back": current.id, "restores": target.id})
-                .to_string(),
-            approvals_required: 0,
-            approver_role: target.approver_role.clone(),
+            gate,
             policy_version: policy.version,
-            created_by: ctx.principal.id.clone(),
-            created_at: now,
-            deployed_by: None,
-            deployed_at: None,
-            previous: None,
-            manifest: None,
-            needs_review: false,
-            reviewed_by: None,
-            reviewed_at: None,
-        };
-        ctx.store().create_release(&r).await?;
-        match deploy(&ctx, &r, &facts, &g, &[], false).await {
-            Ok(done) => view(&ctx, done).await,
-            Err(e) => {
-                ctx.store().close_release(&r.id, "superseded").await?;
-                Err(e)
-            }
         }
+        .record(&ctx, 0, target.approver_role.clone());
+        record_and_deploy(&ctx, r, &facts, &g, false).await
     }
 }
 
@@ -869,38 +900,18 @@ impl Operation for BreakGlass {
         if !g.passed {
             return Err(refuse_gate(&ctx, &self.project, None, &g).await);
         }
-        let now = ctx.now();
-        let r = ReleaseRecord {
-            id: ReleaseId::generate(now.0),
-            project: self.project.clone(),
-            model: facts.model.id.clone(),
+        let r = Pending {
+            project: &self.project,
+            model: &facts.model.id,
             version: self.version,
-            zone: self.zone,
-            kind: "break-glass".into(),
+            zone: &self.zone,
+            kind: "break-glass",
             reason: self.justification,
-            status: "pending".into(),
-            gate: json!({"passed": true, "checks": g.checks}).to_string(),
-            approvals_required: 0,
-            approver_role: Role::Approver.as_str().into(),
+            gate: json!({"passed": true, "checks": g.checks}),
             policy_version: policy.version,
-            created_by: ctx.principal.id.clone(),
-            created_at: now,
-            deployed_by: None,
-            deployed_at: None,
-            previous: None,
-            manifest: None,
-            needs_review: false,
-            reviewed_by: None,
-            reviewed_at: None,
-        };
-        ctx.store().create_release(&r).await?;
-        match deploy(&ctx, &r, &facts, &g, &[], true).await {
-            Ok(done) => view(&ctx, done).await,
-            Err(e) => {
-                ctx.store().close_release(&r.id, "superseded").await?;
-                Err(e)
-            }
         }
+        .record(&ctx, 0, Role::Approver.as_str().into());
+        record_and_deploy(&ctx, r, &facts, &g, true).await
     }
 }
 

@@ -619,6 +619,29 @@ macro_rules! sql_store_impl {
                 Ok(r.rows_affected() == 1)
             }
 
+            /// Decides a pending row of `table` (transfers, proposals): once, and only from
+            /// `pending`.
+            async fn decide_pending(
+                pool: &sqlx::Pool<$db>,
+                table: &str,
+                id: &str,
+                status: &str,
+                by: &SubjectId,
+                at: Timestamp,
+            ) -> Result<bool> {
+                let r = sqlx::query(&format!(
+                    "UPDATE {table} SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND status = 'pending'"
+                ))
+                .bind(id)
+                .bind(status)
+                .bind(by.as_str())
+                .bind(at.0)
+                .execute(pool)
+                .await
+                .map_err(map_err(table))?;
+                Ok(r.rows_affected() == 1)
+            }
+
             async fn bump_catalog<'e, E>(ex: E) -> Result<()>
             where
                 E: sqlx::Executor<'e, Database = $db>,
@@ -2136,17 +2159,7 @@ macro_rules! sql_store_impl {
                 }
 
                 async fn decide_transfer(&self, id: &TransferId, status: &str, by: &SubjectId, at: Timestamp) -> Result<bool> {
-                    let r = sqlx::query(
-                        "UPDATE transfers SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND status = 'pending'",
-                    )
-                    .bind(id.as_str())
-                    .bind(status)
-                    .bind(by.as_str())
-                    .bind(at.0)
-                    .execute(&self.writer)
-                    .await
-                    .map_err(map_err("transfer"))?;
-                    Ok(r.rows_affected() == 1)
+                    decide_pending(&self.writer, "transfers", id.as_str(), status, by, at).await
                 }
 
                 async fn list_transfers(&self, project: &ProjectId) -> Result<Vec<TransferRecord>> {
@@ -2194,17 +2207,7 @@ macro_rules! sql_store_impl {
                 }
 
                 async fn decide_proposal(&self, id: &str, status: &str, by: &SubjectId, at: Timestamp) -> Result<bool> {
-                    let r = sqlx::query(
-                        "UPDATE dataset_proposals SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND status = 'pending'",
-                    )
-                    .bind(id)
-                    .bind(status)
-                    .bind(by.as_str())
-                    .bind(at.0)
-                    .execute(&self.writer)
-                    .await
-                    .map_err(map_err("proposal"))?;
-                    Ok(r.rows_affected() == 1)
+                    decide_pending(&self.writer, "dataset_proposals", id, status, by, at).await
                 }
 
                 async fn list_proposals(&self, dataset: &DatasetId) -> Result<Vec<ProposalRecord>> {

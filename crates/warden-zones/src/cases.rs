@@ -83,14 +83,7 @@ fn roles(r: &mut Reader, node: &crate::yaml::Node, path: &str) -> BTreeSet<Role>
 }
 
 fn read(text: &str) -> Result<Vec<Case>, Problems> {
-    let root = yaml::parse(text).map_err(|e| {
-        Problems(vec![Problem {
-            line: e.at.line,
-            column: e.at.column,
-            path: String::new(),
-            message: format!("invalid YAML: {}", e.message),
-        }])
-    })?;
+    let root = yaml::parse(text).map_err(Problems::syntax)?;
     let mut r = Reader::default();
     let Kind::Seq(items) = &root.kind else {
         r.err(root.at, "", "a case file is a list of cases");

@@ -180,6 +180,18 @@ impl fmt::Display for Problems {
 
 impl std::error::Error for Problems {}
 
+impl Problems {
+    /// A YAML syntax error, as the one problem of a document.
+    pub(crate) fn syntax(e: yaml::SyntaxError) -> Self {
+        Problems(vec![Problem {
+            line: e.at.line,
+            column: e.at.column,
+            path: String::new(),
+            message: format!("invalid YAML: {}", e.message),
+        }])
+    }
+}
+
 const ZONE_KEYS: &[&str] = &[
     "region",
     "ingress",
@@ -332,14 +344,7 @@ fn join(path: &str, key: &str) -> String {
 impl Document {
     /// Reads and validates a document. Every problem is reported, not just the first.
     pub fn parse(text: &str) -> Result<Self, Problems> {
-        let root = yaml::parse(text).map_err(|e| {
-            Problems(vec![Problem {
-                line: e.at.line,
-                column: e.at.column,
-                path: String::new(),
-                message: format!("invalid YAML: {}", e.message),
-            }])
-        })?;
+        let root = yaml::parse(text).map_err(Problems::syntax)?;
         let mut r = Reader::default();
         let mut doc = Document {
             zones: BTreeMap::new(),

@@ -262,10 +262,7 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
             Ok(())
         }
         ModelCommand::Classes { reference, project } => {
-            let (name, version) = reference
-                .split_once('@')
-                .and_then(|(n, v)| Some((n.to_string(), v.parse::<u64>().ok()?)))
-                .ok_or_else(|| anyhow!("`{reference}`: write NAME@VERSION with a version number"))?;
+            let (name, version) = crate::release_cli::model_version(&reference)?;
             let classes = c.version_classes(&project, &name, version).await?;
             if f == Format::Json {
                 return json(&classes);
@@ -274,10 +271,7 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
             Ok(())
         }
         ModelCommand::Evaluate { reference, metrics, report, dataset, project } => {
-            let (name, version) = reference
-                .split_once('@')
-                .and_then(|(n, v)| Some((n.to_string(), v.parse::<u64>().ok()?)))
-                .ok_or_else(|| anyhow!("`{reference}`: write NAME@VERSION with a version number"))?;
+            let (name, version) = crate::release_cli::model_version(&reference)?;
             let mut parsed = std::collections::BTreeMap::new();
             for m in &metrics {
                 let (k, v) = m.split_once('=').ok_or_else(|| anyhow!("`{m}`: write METRIC=VALUE"))?;

@@ -170,7 +170,7 @@ fn read(path: &Path) -> anyhow::Result<String> {
 }
 
 /// NAME@VERSION with a numeric version.
-fn model_version(reference: &str) -> anyhow::Result<(String, u64)> {
+pub(crate) fn model_version(reference: &str) -> anyhow::Result<(String, u64)> {
     let (name, v) = reference.split_once('@').ok_or_else(|| anyhow!("`{reference}`: write NAME@VERSION"))?;
     let v = v.parse().map_err(|_| anyhow!("`{reference}`: the version must be a number"))?;
     Ok((name.to_string(), v))
