@@ -1106,7 +1106,7 @@ pub struct DeletionTask {
     pub request: String,
     pub seq: u64,
     pub target: String,
-    /// `dataset` or `model-version`.
+    /// `dataset`, `model-version`, or `store` (a store Warden keeps, such as payload logs).
     pub kind: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub project: Option<String>,

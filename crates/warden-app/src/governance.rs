@@ -282,7 +282,33 @@ impl Operation for RequestDeletion {
                 closed_at: None,
             });
         }
+        // Stores Warden keeps that may hold the data too: gateway payload logs, when a
+        // class the data carries turns payload logging on.
+        let classes: BTreeSet<String> =
+            tasks.iter().filter_map(|t| l.classes.get(&t.target)).flatten().cloned().collect();
         drop(l);
+        let policy = ctx.app.policy().await;
+        let logged: Vec<&String> = classes
+            .iter()
+            .filter(|c| policy.document.data_classes.get(*c).is_some_and(|d| d.payload_logging))
+            .collect();
+        if !logged.is_empty() {
+            tasks.push(DeletionTaskRecord {
+                seq: tasks.len() as u64 + 1,
+                target: format!(
+                    "store:warden-payload-logs ({})",
+                    logged.iter().map(|c| c.as_str()).collect::<Vec<_>>().join(", ")
+                ),
+                kind: "store".into(),
+                project: None,
+                owner: Some("platform".into()),
+                due_at: due,
+                status: "open".into(),
+                evidence: None,
+                closed_by: None,
+                closed_at: None,
+            });
+        }
         // A model version's project, for its task's owner.
         for t in tasks.iter_mut().filter(|t| t.kind == "model-version") {
             t.project = model_project(&ctx, &t.target).await?;

@@ -557,7 +557,7 @@ pub struct DeletionTaskRecord {
     pub seq: u64,
     /// The graph node: `dataset:…`, `model:…@n`.
     pub target: String,
-    /// `dataset` or `model-version`.
+    /// `dataset`, `model-version` or `store`.
     pub kind: String,
     pub project: Option<ProjectId>,
     pub owner: Option<String>,

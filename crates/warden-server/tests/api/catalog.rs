@@ -383,9 +383,22 @@ async fn residency_transfers_and_deletion_requests(engine: Engine) {
         .problem(409, "conflict");
     assert_eq!(s.get(&format!("/api/v1/deletion-requests/{rid}"), &admin).await.expect(200)["complete"], true);
     assert!(s.get("/api/v1/deletion-report", &admin).await.expect(200).as_array().unwrap().is_empty());
+    // Where payloads of the data's classes are logged, Warden's payload store gets a
+    // task of its own.
+    let doc = s.get("/api/v1/policy", &admin).await.expect(200)["document"].as_str().unwrap().replace(
+        "public:          {allowed_zones: [standard-ai, hipaa-ai, pci-ai], llm_redaction: none}",
+        "public:          {allowed_zones: [standard-ai, hipaa-ai, pci-ai], llm_redaction: none, payload_logging: true, retention_days: 30}",
+    );
+    s.put("/api/v1/policy", &admin, json!({"document": doc})).await.expect(200);
+    let again = json!({"datasets": [raw_id], "subject_ref": "customer-4712", "reason": "GDPR Art. 17 request #89"});
+    let r2 = s.post("/api/v1/deletion-requests", &admin, again).await.expect(201);
+    let store = r2["tasks"].as_array().unwrap().iter().find(|t| t["kind"] == "store").expect("a store task");
+    assert!(store["target"].as_str().unwrap().contains("payload-logs (public)"), "{store}");
+
     // The ledger holds references, never the subject's data.
     let everything = s.get("/api/v1/audit/entries?from=0&limit=1000", &admin).await.expect(200).to_string();
     assert!(everything.contains("deletion.requested") && !everything.contains("customer-4711"));
+    assert!(!everything.contains("customer-4712"));
 }
 
 both_engines!(classification_proposals_are_decided_by_owners);
