@@ -493,6 +493,10 @@ pub struct CreateArtifactRequest {
     /// RFC 3339; an expired artifact cannot become a model version.
     #[serde(default)]
     pub expiry_date: Option<String>,
+    /// A catalog dataset (`dst_…`) whose data the artifact holds: retention removes the
+    /// content when the dataset's or its classes' retention ends.
+    #[serde(default)]
+    pub dataset: Option<String>,
     /// Detached signatures over the manifest's canonical JSON.
     #[serde(default)]
     pub signatures: Vec<ArtifactSignature>,

@@ -1164,6 +1164,10 @@ pub struct ArtifactMetadata {
     /// Milliseconds since the epoch.
     pub review_at: Option<i64>,
     pub expires_at: Option<i64>,
+    /// The catalog dataset whose data the artifact holds (an evaluation dataset, say):
+    /// retention removes its content when the dataset's (or its classes') days are up.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<String>,
 }
 
 pub const ARTIFACT_KINDS: &[&str] = &[
@@ -1222,6 +1226,13 @@ impl Operation for CreateArtifact {
         }
         if m.expires_at.is_some_and(|e| e <= ctx.now().0) {
             return Err(AppError::Invalid("`expires_at` is in the past".into()));
+        }
+        if let Some(d) = &m.dataset {
+            let id = warden_core::DatasetId::parse(d).map_err(|e| AppError::Invalid(format!("`dataset`: {e}")))?;
+            let held = ctx.store().get_dataset(&id).await?.is_some_and(|d| d.project.as_ref() == Some(&self.project));
+            if !held {
+                return Err(AppError::Invalid(format!("`dataset`: {d} is not a dataset of this project")));
+            }
         }
         ctx.store()
             .get_project(&self.project)

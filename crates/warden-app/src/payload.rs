@@ -91,9 +91,52 @@ impl App {
             }
             total += gone.len();
             if gone.len() < 1000 {
-                return Ok(total);
+                break;
             }
         }
+        Ok(total + self.purge_dataset_content(now).await?)
+    }
+
+    /// Content Warden holds for catalog datasets (artifacts that name one): removed when
+    /// the shorter of the dataset's retention and its classes' has passed since intake.
+    async fn purge_dataset_content(&self, now: Timestamp) -> Result<usize, AppError> {
+        let policy = self.policy().await;
+        let mut purged = 0;
+        for a in self.store.dataset_artifacts(1000).await? {
+            let Some(id) = a.evidence.pointer("/metadata/dataset").and_then(Value::as_str) else { continue };
+            let Ok(id) = warden_core::DatasetId::parse(id) else { continue };
+            let Some(d) = self.store.get_dataset(&id).await? else { continue };
+            let class_days =
+                d.all_classes().iter().filter_map(|c| policy.document.data_classes.get(c)?.retention_days).min();
+            let Some(days) = [d.retention_days, class_days].into_iter().flatten().min() else { continue };
+            if a.created_at.plus_seconds(i64::from(days) * 86_400) > now || d.legal_hold.is_some() {
+                continue;
+            }
+            let digests: Vec<String> = serde_json::from_str::<Value>(&a.manifest)
+                .ok()
+                .and_then(|m| m.get("files").cloned())
+                .and_then(|f| f.as_array().cloned())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|f| f.get("digest").and_then(Value::as_str).map(str::to_string))
+                .collect();
+            let reason = format!("retention of dataset {} ({days} days) ended", d.id);
+            let Some(orphans) = self.store.purge_artifact(&a, &digests, &reason, now).await? else { continue };
+            for o in &orphans {
+                if let Ok(digest) = warden_blob::Digest::parse(o) {
+                    self.blobs.delete(&digest).await?;
+                }
+            }
+            let mut e = warden_audit::AuditEvent::new(now, Category::Change, "retention.delete", "success");
+            e.project = Some(a.project.to_string());
+            e.resource = Some(ResourceRef { type_: "artifact".into(), uid: a.id.to_string() });
+            e.data_classes = d.all_classes().into_iter().collect();
+            e.reason = Some(reason);
+            e.detail = json!({"dataset": d.id, "blobs_deleted": orphans, "blobs": digests});
+            self.record(&e).await?;
+            purged += 1;
+        }
+        Ok(purged)
     }
 }
 

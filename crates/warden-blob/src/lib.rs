@@ -236,6 +236,14 @@ impl BlobStore {
         self.put(Some(declared), max_bytes, body).await
     }
 
+    /// Deletes a published blob (retention; the caller has made sure nothing holds it).
+    pub async fn delete(&self, digest: &Digest) -> Result<(), BlobError> {
+        match self.store.delete(&digest.path()).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(BlobError::Store(e.to_string())),
+        }
+    }
+
     /// Deletes upload parts (best effort: what remains is never served).
     pub async fn delete_parts(&self, parts: &[String]) {
         for p in parts.iter().filter(|p| p.starts_with("uploads/")) {

@@ -776,6 +776,7 @@ pub async fn create_artifact(
         permitted_zones: req.permitted_zones,
         review_at: req.review_date.as_deref().map(|t| c::body_time("review_date", t)).transpose()?.map(|t| t.0),
         expires_at: req.expiry_date.as_deref().map(|t| c::body_time("expiry_date", t)).transpose()?.map(|t| t.0),
+        dataset: req.dataset,
     };
     let files = req
         .files

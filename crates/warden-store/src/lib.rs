@@ -123,6 +123,20 @@ pub trait Store: Send + Sync + 'static {
     async fn create_artifact(&self, artifact: &ArtifactRecord) -> Result<()>;
     async fn get_artifact(&self, project: &ProjectId, id: &ArtifactId) -> Result<Option<ArtifactRecord>>;
     async fn list_artifacts(&self, project: &ProjectId, page: &Page) -> Result<Vec<ArtifactRecord>>;
+    /// Admitted artifacts whose content belongs to a catalog dataset (their metadata
+    /// names one) and that retention has not purged yet.
+    async fn dataset_artifacts(&self, limit: u32) -> Result<Vec<ArtifactRecord>>;
+    /// Records that retention removed an artifact's content, and drops the project's
+    /// hold on each of its blobs, in one transaction; returns the digests no project
+    /// holds any more (whose objects may now be deleted). False-y (`None`) when the
+    /// artifact was purged already.
+    async fn purge_artifact(
+        &self,
+        artifact: &ArtifactRecord,
+        digests: &[String],
+        reason: &str,
+        at: Timestamp,
+    ) -> Result<Option<Vec<String>>>;
     /// Admitted artifacts of the project whose manifest holds the blob `digest`.
     async fn artifacts_with_blob(&self, project: &ProjectId, digest: &str) -> Result<Vec<ArtifactRecord>>;
     /// The model named `name` in the project, created from `model` if it does not exist.

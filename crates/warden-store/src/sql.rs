@@ -1296,6 +1296,84 @@ macro_rules! sql_store_impl {
                     collect(rows, artifact)
                 }
 
+                async fn dataset_artifacts(&self, limit: u32) -> Result<Vec<ArtifactRecord>> {
+                    let rows = sqlx::query(&format!(
+                        "SELECT {ARTIFACT_COLS} FROM artifacts a WHERE verdict = 'admitted' \
+                         AND evidence LIKE '%\"dataset\":\"dst\\_%' ESCAPE '\\' \
+                         AND NOT EXISTS (SELECT 1 FROM artifact_purges p WHERE p.artifact_id = a.id) \
+                         ORDER BY created_at, id LIMIT $1"
+                    ))
+                    .bind(i64::from(limit))
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("artifacts"))?;
+                    collect(rows, artifact)
+                }
+
+                async fn purge_artifact(
+                    &self,
+                    a: &ArtifactRecord,
+                    digests: &[String],
+                    reason: &str,
+                    at: Timestamp,
+                ) -> Result<Option<Vec<String>>> {
+                    let mut tx = self.begin_write().await?;
+                    let r = sqlx::query(
+                        "INSERT INTO artifact_purges (artifact_id, purged_at, reason) VALUES ($1, $2, $3) \
+                         ON CONFLICT (artifact_id) DO NOTHING",
+                    )
+                    .bind(a.id.as_str())
+                    .bind(at.0)
+                    .bind(reason)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err("artifact purge"))?;
+                    if r.rows_affected() != 1 {
+                        return Ok(None);
+                    }
+                    let mut orphans = Vec::new();
+                    for d in digests {
+                        // Another admitted, unpurged artifact of the project may share the blob.
+                        let shared = sqlx::query(
+                            "SELECT COUNT(*) AS n FROM artifacts x WHERE x.project_id = $1 AND x.id <> $2 \
+                             AND x.verdict = 'admitted' AND x.manifest LIKE $3 \
+                             AND NOT EXISTS (SELECT 1 FROM artifact_purges p WHERE p.artifact_id = x.id)",
+                        )
+                        .bind(a.project.as_str())
+                        .bind(a.id.as_str())
+                        .bind(format!("%\"{d}\"%"))
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(map_err("artifact purge"))?;
+                        let n: i64 = shared.try_get("n").map_err(|e| bad("artifact purge", e))?;
+                        if n > 0 {
+                            continue;
+                        }
+                        sqlx::query("DELETE FROM project_blobs WHERE project_id = $1 AND digest = $2")
+                            .bind(a.project.as_str())
+                            .bind(d)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(map_err("artifact purge"))?;
+                        let left = sqlx::query("SELECT COUNT(*) AS n FROM project_blobs WHERE digest = $1")
+                            .bind(d)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(map_err("artifact purge"))?;
+                        let n: i64 = left.try_get("n").map_err(|e| bad("artifact purge", e))?;
+                        if n == 0 {
+                            sqlx::query("DELETE FROM blobs WHERE digest = $1")
+                                .bind(d)
+                                .execute(&mut *tx)
+                                .await
+                                .map_err(map_err("artifact purge"))?;
+                            orphans.push(d.clone());
+                        }
+                    }
+                    tx.commit().await.map_err(map_err("artifact purge"))?;
+                    Ok(Some(orphans))
+                }
+
                 async fn artifacts_with_blob(&self, project: &ProjectId, digest: &str) -> Result<Vec<ArtifactRecord>> {
                     // Manifests are canonical JSON: a file's digest appears as `"sha256:…"`.
                     // Digests are hex, so the pattern holds no LIKE wildcards.

@@ -248,6 +248,7 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                 permitted_zones: zones,
                 review_date: None,
                 expiry_date: expires,
+                dataset: None,
             };
             let artifact = c.create_artifact(&project, &req).await?;
             let req = api::CreateModelVersionRequest { artifact: artifact.id.clone(), runs, datasets, data_classes };

@@ -450,3 +450,71 @@ async fn classification_proposals_are_decided_by_owners(engine: Engine) {
     assert_eq!(s.delete(&gone, &owner_t).await.status, 204);
     s.get(&format!("/api/v1/datasets/{did}"), &ds_t).await.problem(404, "not-found");
 }
+
+both_engines!(retention_removes_dataset_content_warden_holds);
+async fn retention_removes_dataset_content_warden_holds(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (owner, owner_t) = s.user(&admin, "owner").await;
+    let p = s.project(&admin, "claims", Some(&owner)).await;
+    let d = s
+        .post(
+            &format!("/api/v1/projects/{p}/datasets"),
+            &owner_t,
+            json!({"namespace": "s3://lake", "name": "holdout", "retention_days": 30, "classes": ["public"]}),
+        )
+        .await
+        .expect(201);
+    let did = d["id"].as_str().unwrap().to_string();
+    let upload = |bytes: &'static [u8]| {
+        let digest = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes)));
+        let (sr, t, p) = (&s, owner_t.clone(), p.clone());
+        async move {
+            sr.http
+                .put(format!("{}/api/v1/projects/{p}/blobs/{digest}", sr.url))
+                .bearer_auth(&t)
+                .body(bytes)
+                .send()
+                .await
+                .unwrap();
+            json!({"path": "holdout.csv", "digest": digest, "size": bytes.len()})
+        }
+    };
+    let file = upload(b"id,amount\n1,10\n").await;
+    let digest = file["digest"].as_str().unwrap().to_string();
+    let body = json!({"kind": "evaluation-dataset", "name": "holdout", "files": [file], "dataset": did});
+    let a = s.post(&format!("/api/v1/projects/{p}/artifacts"), &owner_t, body).await.expect(201);
+    let bad =
+        json!({"kind": "evaluation-dataset", "name": "x", "files": [], "dataset": "dst_01ARZ3NDEKTSV4RRFFQ69G5FAV"});
+    s.post(&format!("/api/v1/projects/{p}/artifacts"), &owner_t, bad).await.problem(422, "validation-failed");
+    let blob = format!("/api/v1/projects/{p}/blobs/{digest}");
+
+    assert_eq!(s.post("/api/v1/retention/run", &admin, json!({})).await.expect(200)["deleted"], 0, "not due yet");
+    s.clock.advance(31 * 86_400);
+    // A legal hold keeps it.
+    s.put(
+        &format!("/api/v1/projects/{p}/datasets/{did}"),
+        &admin,
+        json!({"classes": ["public"], "retention_days": 30, "legal_hold": "audit"}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(s.post("/api/v1/retention/run", &admin, json!({})).await.expect(200)["deleted"], 0);
+    s.put(
+        &format!("/api/v1/projects/{p}/datasets/{did}"),
+        &admin,
+        json!({"classes": ["public"], "retention_days": 30}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(s.post("/api/v1/retention/run", &admin, json!({})).await.expect(200)["deleted"], 1);
+    assert_eq!(s.post("/api/v1/retention/run", &admin, json!({})).await.expect(200)["deleted"], 0, "once");
+    let gone = s.http.get(format!("{}{blob}", s.url)).bearer_auth(&admin).send().await.unwrap();
+    assert_eq!(gone.status(), 404, "the content is gone");
+    let ev = s.get("/api/v1/audit/events?action=retention.delete", &admin).await.expect(200);
+    let e = &ev["items"][0]["event"];
+    assert_eq!(e["resource"]["uid"], a["id"]);
+    assert_eq!(e["detail"]["blobs_deleted"], json!([digest]));
+    // The intake record stays: evidence is never rewritten.
+    s.get(&format!("/api/v1/projects/{p}/artifacts/{}", a["id"].as_str().unwrap()), &admin).await.expect(200);
+}
