@@ -398,6 +398,33 @@ impl Operation for IngestLineage {
                 datasets: vec![unclassified(&dataset.namespace, &dataset.name, &dataset.columns)],
                 edges: Vec::new(),
             },
+            Event::Job { event_time: t, producer, job, inputs, outputs } => {
+                let node = warden_lineage::job_node(&job.namespace, &job.name);
+                let mut edges = Vec::new();
+                let mut datasets = Vec::new();
+                for d in &inputs {
+                    datasets.push(unclassified(&d.namespace, &d.name, &d.columns));
+                    edges.push((d.node(), node.clone()));
+                }
+                for d in &outputs {
+                    datasets.push(unclassified(&d.namespace, &d.name, &d.columns));
+                    edges.push((node.clone(), d.node()));
+                }
+                LineageWrite {
+                    event: LineageEventRecord {
+                        run_id: None,
+                        event_type: "JOB".into(),
+                        event_time: event_time(&t)?,
+                        producer,
+                        received_at: now,
+                        received_by: ctx.principal.id.clone(),
+                        event: raw,
+                    },
+                    run: None,
+                    datasets,
+                    edges,
+                }
+            }
             Event::Run(r) => {
                 let t = event_time(&r.event_time)?;
                 let run = warden_lineage::run_node(&r.run_id);

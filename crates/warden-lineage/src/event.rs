@@ -81,6 +81,14 @@ pub enum Event {
         producer: String,
         dataset: DatasetRef,
     },
+    /// Static lineage of a job (no run): what it reads and writes.
+    Job {
+        event_time: String,
+        producer: String,
+        job: JobRef,
+        inputs: Vec<DatasetRef>,
+        outputs: Vec<DatasetRef>,
+    },
 }
 
 /// Longest name or namespace accepted.
@@ -151,11 +159,19 @@ pub fn parse(v: &Value) -> Result<Event, EventError> {
     let event_time = text(v, "eventTime")?.to_string();
     let producer = text(v, "producer")?.to_string();
     text(v, "schemaURL")?;
-    if v.get("run").is_none() && v.get("job").is_none() {
+    if v.get("run").is_none() {
+        if v.get("job").is_some() {
+            let job =
+                JobRef { namespace: text(v, "job.namespace")?.to_string(), name: text(v, "job.name")?.to_string() };
+            let (inputs, outputs) = (datasets(v, "inputs")?, datasets(v, "outputs")?);
+            return Ok(Event::Job { event_time, producer, job, inputs, outputs });
+        }
         if let Some(d) = v.get("dataset") {
             return Ok(Event::Dataset { event_time, producer, dataset: dataset(d, "dataset")? });
         }
-        return Err(EventError("`run` and `job` are required (or `dataset` for a DatasetEvent)".into()));
+        return Err(EventError(
+            "`run` and `job` are required (or `job` alone for a JobEvent, `dataset` for a DatasetEvent)".into(),
+        ));
     }
     let run_id = text(v, "run.runId")?.to_string();
     if !is_uuid(&run_id) {
@@ -201,6 +217,10 @@ pub fn dataset_node(namespace: &str, name: &str) -> String {
 
 pub fn run_node(run_id: &str) -> String {
     format!("run:{run_id}")
+}
+
+pub fn job_node(namespace: &str, name: &str) -> String {
+    format!("job:{namespace}/{name}")
 }
 
 pub fn model_node(model_id: &str, version: u64) -> String {
@@ -267,6 +287,10 @@ mod tests {
         let d = json!({"eventTime": "2026-11-22T10:00:00Z", "producer": "p", "schemaURL": "s",
                        "dataset": {"namespace": "s3://lake", "name": "x"}});
         assert!(matches!(parse(&d), Ok(Event::Dataset { .. })));
+        let j = json!({"eventTime": "2026-11-22T10:00:00Z", "producer": "p", "schemaURL": "s",
+                       "job": {"namespace": "dbt", "name": "model.claims"},
+                       "inputs": [{"namespace": "pg", "name": "raw"}], "outputs": [{"namespace": "pg", "name": "mart"}]});
+        assert!(matches!(parse(&j), Ok(Event::Job { ref inputs, .. }) if inputs.len() == 1));
     }
 
     #[test]

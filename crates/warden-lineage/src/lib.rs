@@ -12,6 +12,6 @@ pub mod event;
 pub mod graph;
 
 pub use event::{
-    dataset_node, model_node, parse, run_node, DatasetRef, Event, EventError, EventType, JobRef, RunEvent,
+    dataset_node, job_node, model_node, parse, run_node, DatasetRef, Event, EventError, EventType, JobRef, RunEvent,
 };
 pub use graph::{Direction, Graph, Walk};

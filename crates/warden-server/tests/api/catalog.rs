@@ -204,6 +204,16 @@ async fn lineage_events_build_the_graph_and_classes_flow_to_models(engine: Engin
     let g = lineage(&s, &nobody, "dataset:s3://lake/features/claims", "downstream", 10).await;
     assert!(g["cycle"].as_bool().unwrap(), "{g}");
 
+    // A JobEvent (static lineage, no run), as dbt sends.
+    let job = json!({"eventTime": "2026-11-22T11:00:00Z", "producer": "dbt", "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/JobEvent",
+                     "job": {"namespace": "dbt", "name": "mart.claims"},
+                     "inputs": [{"namespace": "s3://lake", "name": "features/claims"}],
+                     "outputs": [{"namespace": "s3://lake", "name": "mart/claims"}]});
+    s.post("/api/v1/lineage", &pipeline, job).await.expect(201);
+    let g = lineage(&s, &nobody, "dataset:s3://lake/mart/claims", "upstream", 2).await;
+    let reached: Vec<&str> = g["nodes"].as_array().unwrap().iter().map(|n| n["node"].as_str().unwrap()).collect();
+    assert_eq!(reached, ["dataset:s3://lake/mart/claims", "job:dbt/mart.claims", "dataset:s3://lake/features/claims"]);
+
     // Describing the unclassified dataset is a recorded classification change.
     let fid = found["items"][0]["id"].as_str().unwrap();
     let u = s
@@ -215,10 +225,9 @@ async fn lineage_events_build_the_graph_and_classes_flow_to_models(engine: Engin
         .await
         .expect(200);
     assert_eq!(u["classified"], true);
-    assert!(s.get("/api/v1/datasets?unclassified=true", &nobody).await.expect(200)["items"]
-        .as_array()
-        .unwrap()
-        .is_empty());
+    let left = s.get("/api/v1/datasets?unclassified=true", &nobody).await.expect(200);
+    let left: Vec<&str> = left["items"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
+    assert_eq!(left, ["mart/claims"], "only the JobEvent's new output is left");
     let ev = s.get("/api/v1/audit/events?action=dataset.classes", &admin).await.expect(200);
     assert_eq!(ev["items"][0]["event"]["detail"]["after"], json!(["public"]));
 }
