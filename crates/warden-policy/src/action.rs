@@ -142,6 +142,18 @@ impl Action {
                 | Action::GatewayInvoke
                 | Action::GatewaySwitchList
                 | Action::GatewayBudgetRead
+                // Reads of the policy, releases, the catalog and lineage; placement
+                // questions; payload reads (recorded as sensitive reads instead).
+                | Action::PolicyRead
+                | Action::PolicyExplain
+                | Action::ModelPlace
+                | Action::ReleaseRead
+                | Action::DatasetRead
+                | Action::LineageRead
+                | Action::TransferRead
+                | Action::FindingsRead
+                | Action::DeletionRead
+                | Action::PayloadRead
         )
     }
 }
