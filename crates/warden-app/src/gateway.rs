@@ -777,7 +777,9 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
                     Reply::Stream(events) => {
                         let e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.chat");
                         let watch = (ctx.app.switches.clone(), p.config.clone());
-                        ChatReply::Stream(restore_stream(events, vault, e, ctx.app.ledger().clone(), watch, held))
+                        let payload = ctx.app.stream_payload(ctx.principal, &project, &class, &body);
+                        let ledger = ctx.app.ledger().clone();
+                        ChatReply::Stream(restore_stream(events, vault, e, ledger, watch, held, payload))
                     }
                 });
             }
@@ -832,8 +834,11 @@ fn restore_stream(
     ledger: std::sync::Arc<warden_audit::Ledger>,
     watch: (std::sync::Arc<Switches>, warden_llm::ProviderConfig),
     held: Held,
+    payload: Option<crate::payload::StreamPayload>,
 ) -> futures_util::stream::BoxStream<'static, bytes::Bytes> {
     struct State {
+        /// The payloads to keep when the stream ends, when the class keeps them.
+        payload: Option<crate::payload::StreamPayload>,
         held: Option<Held>,
         /// Tokens the provider reported, or the characters streamed (estimated).
         used: Option<i64>,
@@ -852,10 +857,18 @@ fn restore_stream(
                 let used = self.used.unwrap_or(if self.streamed > 0 { held.amount.min(self.streamed) } else { 0 });
                 tokio::spawn(held.settle(used));
             }
+            let payload = self.payload.take();
             if let Some((mut e, ledger)) = self.record.take() {
                 e.outcome = outcome.into();
                 e.reason = reason;
                 tokio::spawn(async move {
+                    // The payloads first, so the record can name their log.
+                    if let Some(p) = payload {
+                        match p.keep().await {
+                            Ok(id) => put(&mut e.detail, "payload_log", json!(id)),
+                            Err(err) => tracing::error!(error = %err, "could not keep a streamed payload"),
+                        }
+                    }
                     if let Err(err) = ledger.append(&e).await {
                         tracing::error!(error = %err, "could not record a gateway call");
                     }
@@ -872,6 +885,7 @@ fn restore_stream(
     }
     record.outcome = "success".into();
     let state = State {
+        payload,
         held: Some(held),
         used: None,
         streamed: 0,
@@ -900,6 +914,9 @@ fn restore_stream(
         }
         match next {
             Some(Ok(Event::Data(mut v))) => {
+                if let Some(p) = st.payload.as_mut() {
+                    p.chunks.push(v.clone());
+                }
                 if let Some(choices) = v.get_mut("choices").and_then(Value::as_array_mut) {
                     for c in choices {
                         let index = c.get("index").and_then(Value::as_i64).unwrap_or(0);

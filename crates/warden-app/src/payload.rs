@@ -43,6 +43,65 @@ pub(crate) struct PayloadMeta<'a> {
     pub retention_days: u32,
 }
 
+/// A streamed call's payloads, gathered while it runs and kept when it ends.
+pub(crate) struct StreamPayload {
+    pub store: std::sync::Arc<dyn warden_store::Store>,
+    pub keys: MasterKey,
+    pub clock: std::sync::Arc<dyn crate::Clock>,
+    pub project: ProjectId,
+    pub key: Option<String>,
+    pub zone: String,
+    pub class: String,
+    pub retention_days: u32,
+    pub request: Value,
+    /// The upstream's events, as received.
+    pub chunks: Vec<Value>,
+}
+
+impl StreamPayload {
+    /// Seals and stores what the stream carried; returns the log's id.
+    pub(crate) async fn keep(self) -> Result<String, AppError> {
+        let meta = PayloadMeta {
+            project: &self.project,
+            key: self.key,
+            zone: &self.zone,
+            class: &self.class,
+            retention_days: self.retention_days,
+        };
+        let response = json!({"stream": self.chunks});
+        store_payload(self.store.as_ref(), &self.keys, self.clock.now(), meta, &self.request, &response).await
+    }
+}
+
+async fn store_payload(
+    store: &dyn warden_store::Store,
+    keys: &MasterKey,
+    now: Timestamp,
+    m: PayloadMeta<'_>,
+    request: &Value,
+    response: &Value,
+) -> Result<String, AppError> {
+    let PayloadMeta { project, key, zone, class, retention_days } = m;
+    let id = format!("pl_{}", warden_core::EventId::generate(now.0).as_str().trim_start_matches("evt_"));
+    let plain = serde_json::to_vec(&json!({"request": request, "response": response}))
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let (nonce, ciphertext) = seal(keys, zone, &id, &plain)?;
+    store
+        .add_payload_log(&PayloadLogRecord {
+            id: id.clone(),
+            project: project.clone(),
+            key,
+            zone: zone.to_string(),
+            class: class.to_string(),
+            nonce,
+            ciphertext,
+            created_at: now,
+            expires_at: now.plus_seconds(i64::from(retention_days) * 86_400),
+        })
+        .await?;
+    Ok(id)
+}
+
 impl App {
     /// Stores one call's payloads, sealed for the zone, expiring after the retention.
     pub(crate) async fn log_payload(
@@ -51,28 +110,36 @@ impl App {
         request: &Value,
         response: &Value,
     ) -> Result<String, AppError> {
-        let PayloadMeta { project, key, zone, class, retention_days } = m;
-        let now = self.now();
-        let id = format!("pl_{}", warden_core::EventId::generate(now.0).as_str().trim_start_matches("evt_"));
-        let plain = serde_json::to_vec(&json!({"request": request, "response": response}))
-            .map_err(|e| AppError::Internal(e.to_string()))?;
-        let (nonce, ciphertext) = seal(&self.keys, zone, &id, &plain)?;
-        self.store
-            .add_payload_log(&PayloadLogRecord {
-                id: id.clone(),
-                project: project.clone(),
-                key,
-                zone: zone.to_string(),
-                class: class.to_string(),
-                nonce,
-                ciphertext,
-                created_at: now,
-                expires_at: now.plus_seconds(i64::from(retention_days) * 86_400),
-            })
-            .await?;
-        Ok(id)
+        store_payload(self.store.as_ref(), &self.keys, self.now(), m, request, response).await
     }
 
+    /// What a streamed call of `class` needs to keep its payloads, if the class asks.
+    pub(crate) fn stream_payload(
+        &self,
+        principal: &Principal,
+        project: &ProjectId,
+        class: &crate::gateway::DataClass,
+        request: &Value,
+    ) -> Option<StreamPayload> {
+        let days = class.payload_retention_days?;
+        let scope = principal.scope.as_ref();
+        let zone = scope.and_then(|s| s.zone.clone()).or_else(|| class.home_zone.clone())?;
+        Some(StreamPayload {
+            store: self.store.clone(),
+            keys: self.keys.clone(),
+            clock: self.clock.clone(),
+            project: project.clone(),
+            key: scope.map(|s| s.token_id.to_string()),
+            zone,
+            class: class.name.clone(),
+            retention_days: days,
+            request: request.clone(),
+            chunks: Vec::new(),
+        })
+    }
+}
+
+impl App {
     /// Applies retention to what Warden holds: deletes expired payload logs and records
     /// each deletion in the audit ledger (a reference, never the payload). Returns how
     /// many were deleted.

@@ -561,7 +561,13 @@ releases:
     let body = json!({"model": "mock", "messages": [{"role": "user", "content": "write to maria.garcia@example.com"}]});
     assert_eq!(chat(&s, &kept, body.clone(), None).await.0, 200);
     assert_eq!(chat(&s, &plain, body.clone(), None).await.0, 200);
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // A streamed answer is kept too, when the stream ends.
+    let mut streamed = body.clone();
+    streamed["stream"] = json!(true);
+    let text =
+        s.http.post(format!("{}/v1/chat/completions", s.url)).bearer_auth(&kept).json(&streamed).send().await.unwrap();
+    assert!(text.text().await.unwrap().trim_end().ends_with("data: [DONE]"));
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     let calls = s.get("/api/v1/audit/events?action=gateway.chat&limit=100", &admin).await.expect(200);
     let logs: Vec<String> = calls["items"]
         .as_array()
@@ -569,7 +575,23 @@ releases:
         .iter()
         .filter_map(|i| i["event"]["detail"]["payload_log"].as_str().map(str::to_string))
         .collect();
-    assert_eq!(logs.len(), 1, "only the class that asks keeps payloads: {calls}");
+    assert_eq!(logs.len(), 2, "only the class that asks keeps payloads: {calls}");
+    // The stream's log holds the chunks as received; the other, the whole answer.
+    let mut whole = Vec::new();
+    let mut streams = 0;
+    for id in &logs {
+        let log = s.get(&format!("/api/v1/projects/{p}/payload-logs/{id}"), &admin).await.expect(200);
+        match log["payload"]["response"]["stream"].as_array() {
+            Some(chunks) => {
+                assert!(!chunks.is_empty() && chunks.iter().all(|c| c["object"] == "chat.completion.chunk"), "{log}");
+                streams += 1;
+            }
+            None => whole.push(id.clone()),
+        }
+    }
+    assert_eq!((streams, whole.len()), (1, 1));
+    let all = logs.clone();
+    let logs = whole;
     // Opened by an administrator (recorded); the request is the masked one that left.
     let opened = s.get(&format!("/api/v1/projects/{p}/payload-logs/{}", logs[0]), &admin).await.expect(200);
     assert_eq!(opened["zone"], "eu");
@@ -586,10 +608,19 @@ releases:
     // Retention deletes it after the class's days, and records the deletion.
     assert_eq!(s.post("/api/v1/retention/run", &admin, json!({})).await.expect(200)["deleted"], 0);
     s.clock.advance(8 * 86_400);
-    assert_eq!(s.post("/api/v1/retention/run", &admin, json!({})).await.expect(200)["deleted"], 1);
+    assert_eq!(s.post("/api/v1/retention/run", &admin, json!({})).await.expect(200)["deleted"], 2);
     s.get(&format!("/api/v1/projects/{p}/payload-logs/{}", logs[0]), &admin).await.problem(404, "not-found");
     let deleted = s.get("/api/v1/audit/events?action=retention.delete", &admin).await.expect(200);
-    assert_eq!(deleted["items"][0]["event"]["resource"]["uid"], logs[0].as_str());
+    let mut uids: Vec<String> = deleted["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["event"]["resource"]["uid"].as_str().unwrap().to_string())
+        .collect();
+    uids.sort();
+    let mut expected = all.clone();
+    expected.sort();
+    assert_eq!(uids, expected);
 }
 
 both_engines!(zone_bound_keys_follow_their_zone_egress_and_prefer_its_region);
