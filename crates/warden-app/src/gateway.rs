@@ -330,8 +330,8 @@ impl GatewayError {
     }
 }
 
-/// Keeps a call's payloads (request as sent, answer as received), sealed for the key's
-/// zone (or the class's first zone), when the class's policy says so.
+/// Keeps a call's payloads (request as sent, answer as received) when the class's
+/// policy says so.
 async fn log_payload(
     ctx: &Authorized<'_>,
     project: &ProjectId,
@@ -339,13 +339,9 @@ async fn log_payload(
     sent: &Value,
     received: &Value,
 ) -> Result<Option<String>, GatewayError> {
-    let Some(days) = class.payload_retention_days else { return Ok(None) };
-    let scope = ctx.principal.scope.as_ref();
-    let Some(zone) = scope.and_then(|s| s.zone.clone()).or_else(|| class.home_zone.clone()) else { return Ok(None) };
-    let key = scope.map(|s| s.token_id.to_string());
-    let meta = crate::payload::PayloadMeta { project, key, zone: &zone, class: &class.name, retention_days: days };
+    let Some(target) = ctx.app.payload_target(ctx.principal, project, class) else { return Ok(None) };
     ctx.app
-        .log_payload(meta, sent, received)
+        .log_payload(&target, sent, received)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "could not keep a payload the policy requires");
@@ -777,7 +773,10 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
                     Reply::Stream(events) => {
                         let e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.chat");
                         let watch = (ctx.app.switches.clone(), p.config.clone());
-                        let payload = ctx.app.stream_payload(ctx.principal, &project, &class, &body);
+                        let payload = ctx
+                            .app
+                            .payload_target(ctx.principal, &project, &class)
+                            .map(|t| ctx.app.stream_payload(t, &body));
                         let ledger = ctx.app.ledger().clone();
                         ChatReply::Stream(restore_stream(events, vault, e, ledger, watch, held, payload))
                     }
@@ -1045,9 +1044,9 @@ impl Operation for Models {
             Ok((_, c)) => c,
             Err(e) => return Ok(Err(e)),
         };
+        let origin = Origin::of(&policy, ctx.principal);
         let mut usable = Vec::new();
         for p in &ctx.app.providers {
-            let origin = Origin::of(&policy, ctx.principal);
             if class.refuses(p).is_none()
                 && origin.refuses(p).is_none()
                 && ctx.app.switches.blocking(&p.config).await.is_none()

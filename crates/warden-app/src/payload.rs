@@ -35,11 +35,11 @@ pub(crate) fn open(keys: &MasterKey, log: &PayloadLogRecord) -> Result<Vec<u8>, 
 }
 
 /// Whose payloads, sealed for which zone, kept how long.
-pub(crate) struct PayloadMeta<'a> {
-    pub project: &'a ProjectId,
+pub(crate) struct PayloadTarget {
+    pub project: ProjectId,
     pub key: Option<String>,
-    pub zone: &'a str,
-    pub class: &'a str,
+    pub zone: String,
+    pub class: String,
     pub retention_days: u32,
 }
 
@@ -48,11 +48,7 @@ pub(crate) struct StreamPayload {
     pub store: std::sync::Arc<dyn warden_store::Store>,
     pub keys: MasterKey,
     pub clock: std::sync::Arc<dyn crate::Clock>,
-    pub project: ProjectId,
-    pub key: Option<String>,
-    pub zone: String,
-    pub class: String,
-    pub retention_days: u32,
+    pub target: PayloadTarget,
     pub request: Value,
     /// The upstream's events, as received.
     pub chunks: Vec<Value>,
@@ -61,15 +57,8 @@ pub(crate) struct StreamPayload {
 impl StreamPayload {
     /// Seals and stores what the stream carried; returns the log's id.
     pub(crate) async fn keep(self) -> Result<String, AppError> {
-        let meta = PayloadMeta {
-            project: &self.project,
-            key: self.key,
-            zone: &self.zone,
-            class: &self.class,
-            retention_days: self.retention_days,
-        };
         let response = json!({"stream": self.chunks});
-        store_payload(self.store.as_ref(), &self.keys, self.clock.now(), meta, &self.request, &response).await
+        store_payload(self.store.as_ref(), &self.keys, self.clock.now(), &self.target, &self.request, &response).await
     }
 }
 
@@ -77,65 +66,71 @@ async fn store_payload(
     store: &dyn warden_store::Store,
     keys: &MasterKey,
     now: Timestamp,
-    m: PayloadMeta<'_>,
+    t: &PayloadTarget,
     request: &Value,
     response: &Value,
 ) -> Result<String, AppError> {
-    let PayloadMeta { project, key, zone, class, retention_days } = m;
     let id = format!("pl_{}", warden_core::EventId::generate(now.0).as_str().trim_start_matches("evt_"));
     let plain = serde_json::to_vec(&json!({"request": request, "response": response}))
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let (nonce, ciphertext) = seal(keys, zone, &id, &plain)?;
+    let (nonce, ciphertext) = seal(keys, &t.zone, &id, &plain)?;
     store
         .add_payload_log(&PayloadLogRecord {
             id: id.clone(),
-            project: project.clone(),
-            key,
-            zone: zone.to_string(),
-            class: class.to_string(),
+            project: t.project.clone(),
+            key: t.key.clone(),
+            zone: t.zone.clone(),
+            class: t.class.clone(),
             nonce,
             ciphertext,
             created_at: now,
-            expires_at: now.plus_seconds(i64::from(retention_days) * 86_400),
+            expires_at: now.plus_seconds(i64::from(t.retention_days) * 86_400),
         })
         .await?;
     Ok(id)
 }
 
 impl App {
-    /// Stores one call's payloads, sealed for the zone, expiring after the retention.
-    pub(crate) async fn log_payload(
-        &self,
-        m: PayloadMeta<'_>,
-        request: &Value,
-        response: &Value,
-    ) -> Result<String, AppError> {
-        store_payload(self.store.as_ref(), &self.keys, self.now(), m, request, response).await
-    }
-
-    /// What a streamed call of `class` needs to keep its payloads, if the class asks.
-    pub(crate) fn stream_payload(
+    /// Where a call's payloads go, if its class keeps them: sealed for the key's zone
+    /// (or the class's first zone), for the class's retention.
+    pub(crate) fn payload_target(
         &self,
         principal: &Principal,
         project: &ProjectId,
         class: &crate::gateway::DataClass,
-        request: &Value,
-    ) -> Option<StreamPayload> {
-        let days = class.payload_retention_days?;
+    ) -> Option<PayloadTarget> {
+        let retention_days = class.payload_retention_days?;
         let scope = principal.scope.as_ref();
         let zone = scope.and_then(|s| s.zone.clone()).or_else(|| class.home_zone.clone())?;
-        Some(StreamPayload {
-            store: self.store.clone(),
-            keys: self.keys.clone(),
-            clock: self.clock.clone(),
+        Some(PayloadTarget {
             project: project.clone(),
             key: scope.map(|s| s.token_id.to_string()),
             zone,
             class: class.name.clone(),
-            retention_days: days,
+            retention_days,
+        })
+    }
+
+    /// Stores one call's payloads, sealed for the target's zone.
+    pub(crate) async fn log_payload(
+        &self,
+        target: &PayloadTarget,
+        request: &Value,
+        response: &Value,
+    ) -> Result<String, AppError> {
+        store_payload(self.store.as_ref(), &self.keys, self.now(), target, request, response).await
+    }
+
+    /// What a streamed call needs to keep its payloads when it ends.
+    pub(crate) fn stream_payload(&self, target: PayloadTarget, request: &Value) -> StreamPayload {
+        StreamPayload {
+            store: self.store.clone(),
+            keys: self.keys.clone(),
+            clock: self.clock.clone(),
+            target,
             request: request.clone(),
             chunks: Vec::new(),
-        })
+        }
     }
 }
 
