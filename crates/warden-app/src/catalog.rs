@@ -173,7 +173,7 @@ impl DatasetSpec {
         }
         let mut all: Vec<String> = self.classes.clone();
         all.extend(self.columns.iter().flat_map(|c| c.classes.iter().cloned()));
-        crate::release::classes_ok(app, &all).await?;
+        app.policy().await.classes_declared(&all)?;
         self.classes.sort();
         self.classes.dedup();
         Ok(())
@@ -681,7 +681,7 @@ impl Operation for ProposeClasses {
             return Err(invalid("a proposal names 1 to 10,000 columns"));
         }
         let known: Vec<String> = self.columns.iter().flat_map(|c| c.classes.iter().cloned()).collect();
-        crate::release::classes_ok(ctx.app, &known).await?;
+        ctx.app.policy().await.classes_declared(&known)?;
         for c in &self.columns {
             name_ok("columns[].name", &c.name)?;
             if c.counts.keys().any(|k| k.len() > 32 || !k.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_')) {

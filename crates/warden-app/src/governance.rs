@@ -124,9 +124,7 @@ impl Operation for RequestTransfer {
             return Err(AppError::Invalid("`reason` is required and kept on record".into()));
         }
         crate::ops::text_ok("reason", &self.reason, 2000)?;
-        if !ctx.app.policy().await.document.zones.contains_key(&self.to_zone) {
-            return Err(AppError::rule(422, "zones.declared", format!("zone `{}` is not declared", self.to_zone)));
-        }
+        ctx.app.policy().await.zone_declared(&self.to_zone)?;
         ctx.store()
             .get_dataset(&self.dataset)
             .await?

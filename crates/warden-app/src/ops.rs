@@ -187,15 +187,7 @@ async fn gateway_class_ok(
     if project.is_none() {
         return Err(AppError::Invalid("a gateway key (`data_class`) must also be bound to a `project`".into()));
     }
-    let policy = app.policy().await;
-    if !policy.document.data_classes.contains_key(&class) {
-        let known: Vec<&str> = policy.document.data_classes.keys().map(String::as_str).collect();
-        return Err(AppError::rule(
-            422,
-            "data_classes.declared",
-            format!("data class `{class}` is not declared in the policy; declared: {}", known.join(", ")),
-        ));
-    }
+    app.policy().await.classes_declared(std::slice::from_ref(&class))?;
     Ok(Some(class))
 }
 
@@ -220,10 +212,7 @@ async fn zone_ok(
     if project.is_none() {
         return Err(AppError::Invalid("a token bound to a `zone` must also be bound to a `project`".into()));
     }
-    let policy = ctx.app.policy().await;
-    if !policy.document.zones.contains_key(&zone) {
-        return Err(AppError::rule(422, "zones.declared", format!("zone `{zone}` is not declared in the policy")));
-    }
+    ctx.app.policy().await.zone_declared(&zone)?;
     Ok(Some(zone))
 }
 
@@ -1437,7 +1426,7 @@ impl Operation for AddModelVersion {
     async fn execute(mut self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
         name_ok(&self.model)?;
         lineage_ok(&mut self.lineage)?;
-        crate::release::classes_ok(ctx.app, &self.lineage.data_classes).await?;
+        ctx.app.policy().await.classes_declared(&self.lineage.data_classes)?;
         let a = ctx
             .store()
             .get_artifact(&self.project, &self.artifact)

@@ -39,6 +39,27 @@ impl std::fmt::Debug for ActivePolicy {
     }
 }
 
+impl ActivePolicy {
+    /// `zone` must be a zone of this document.
+    pub(crate) fn zone_declared(&self, zone: &str) -> Result<(), AppError> {
+        if self.document.zones.contains_key(zone) {
+            return Ok(());
+        }
+        Err(AppError::rule(422, "zones.declared", format!("zone `{zone}` is not declared in the policy")))
+    }
+
+    /// Every one of `classes` must be a data class of this document.
+    pub(crate) fn classes_declared(&self, classes: &[String]) -> Result<(), AppError> {
+        let Some(c) = classes.iter().find(|c| !self.document.data_classes.contains_key(*c)) else { return Ok(()) };
+        let known: Vec<&str> = self.document.data_classes.keys().map(String::as_str).collect();
+        Err(AppError::rule(
+            422,
+            "data_classes.declared",
+            format!("data class `{c}` is not declared in the policy (declared: {})", known.join(", ")),
+        ))
+    }
+}
+
 pub(crate) struct PolicyState {
     current: RwLock<Arc<ActivePolicy>>,
     checked: Mutex<Option<Instant>>,

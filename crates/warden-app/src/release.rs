@@ -206,6 +206,28 @@ async fn gate(
     Ok(Gate { passed: failed_rule.is_none(), failed_rule, checks, placement: placed, evaluation: latest })
 }
 
+/// A new release's gate: the zone must be declared, then the gate runs on the version;
+/// a failure is recorded and refused. Returns the version's facts, the project's name
+/// and the gate.
+async fn gated(
+    ctx: &Authorized<'_>,
+    policy: &ActivePolicy,
+    project: &ProjectId,
+    model: &str,
+    version: u64,
+    zone: &str,
+    enforce_evaluation: bool,
+) -> Result<(VersionFacts, String, Gate), AppError> {
+    policy.zone_declared(zone)?;
+    let facts = version_facts(ctx, project, model, version).await?;
+    let pname = project_name(ctx, project).await?;
+    let g = gate(ctx, policy, &facts, &pname, zone, enforce_evaluation).await?;
+    if !g.passed {
+        return Err(refuse_gate(ctx, project, None, &g).await);
+    }
+    Ok((facts, pname, g))
+}
+
 /// Records a release event (its own resource, so the release's history is searchable).
 async fn release_event(
     ctx: &Authorized<'_>,
@@ -375,19 +397,8 @@ impl Operation for CreateRelease {
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
         reason_ok("reason", &self.reason, 1)?;
         let policy = ctx.app.policy().await;
-        if !policy.document.zones.contains_key(&self.zone) {
-            return Err(AppError::rule(
-                422,
-                "zones.declared",
-                format!("zone `{}` is not declared in the policy", self.zone),
-            ));
-        }
-        let facts = version_facts(&ctx, &self.project, &self.model, self.version).await?;
-        let pname = project_name(&ctx, &self.project).await?;
-        let g = gate(&ctx, &policy, &facts, &pname, &self.zone, true).await?;
-        if !g.passed {
-            return Err(refuse_gate(&ctx, &self.project, None, &g).await);
-        }
+        let (facts, pname, g) =
+            gated(&ctx, &policy, &self.project, &self.model, self.version, &self.zone, true).await?;
         let (_, rule) = rule_for(&policy, &pname);
         let r = Pending {
             project: &self.project,
@@ -887,19 +898,7 @@ impl Operation for BreakGlass {
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
         reason_ok("justification", &self.justification, 20)?;
         let policy = ctx.app.policy().await;
-        if !policy.document.zones.contains_key(&self.zone) {
-            return Err(AppError::rule(
-                422,
-                "zones.declared",
-                format!("zone `{}` is not declared in the policy", self.zone),
-            ));
-        }
-        let facts = version_facts(&ctx, &self.project, &self.model, self.version).await?;
-        let pname = project_name(&ctx, &self.project).await?;
-        let g = gate(&ctx, &policy, &facts, &pname, &self.zone, false).await?;
-        if !g.passed {
-            return Err(refuse_gate(&ctx, &self.project, None, &g).await);
-        }
+        let (facts, _, g) = gated(&ctx, &policy, &self.project, &self.model, self.version, &self.zone, false).await?;
         let r = Pending {
             project: &self.project,
             model: &facts.model.id,
@@ -1029,22 +1028,6 @@ pub(crate) async fn pull_into_zone(
     e.detail = json!({"zone": zone, "rule": rule});
     ctx.app.record(&e).await?;
     Err(AppError::rule(403, rule, message))
-}
-
-/// Classes a version may declare: those of the policy in force.
-pub(crate) async fn classes_ok(app: &App, classes: &[String]) -> Result<(), AppError> {
-    let policy = app.policy().await;
-    let unknown: BTreeSet<&String> =
-        classes.iter().filter(|c| !policy.document.data_classes.contains_key(*c)).collect();
-    if let Some(c) = unknown.first() {
-        let known: Vec<&str> = policy.document.data_classes.keys().map(String::as_str).collect();
-        return Err(AppError::rule(
-            422,
-            "data_classes.declared",
-            format!("data class `{c}` is not declared in the policy (declared: {})", known.join(", ")),
-        ));
-    }
-    Ok(())
 }
 
 fn rfc3339(t: Timestamp) -> String {
