@@ -103,33 +103,12 @@ async fn lineage_events_build_the_graph_and_classes_flow_to_models(engine: Engin
     assert_eq!(found["items"][0]["project"], p.as_str());
 
     // A model version trained on the features: lineage by run id.
-    let header = r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
-    let mut data = (header.len() as u64).to_le_bytes().to_vec();
-    data.extend_from_slice(header.as_bytes());
-    data.extend_from_slice(&[0u8; 8]);
-    let d = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&data)));
-    let size = data.len();
-    s.http
-        .put(format!("{}/api/v1/projects/{p}/blobs/{d}", s.url))
-        .bearer_auth(&alice_t)
-        .body(data)
-        .send()
-        .await
-        .unwrap();
-    let a = s
-        .post(
-            &format!("/api/v1/projects/{p}/artifacts"),
-            &alice_t,
-            json!({"kind": "model", "name": "scorer",
-            "files": [{"path": "m.safetensors", "digest": d, "size": size}], "permitted_zones": ["standard-ai"]}),
-        )
-        .await
-        .expect(201);
+    let artifact = crate::releases::artifact(&s, &alice_t, &p, &["standard-ai"], "2099-01-01T00:00:00Z").await;
     let v = s
         .post(
             &format!("/api/v1/projects/{p}/models/scorer/versions"),
             &alice_t,
-            json!({"artifact": a["id"], "runs": [RUN], "data_classes": ["public"]}),
+            json!({"artifact": artifact, "runs": [RUN], "data_classes": ["public"]}),
         )
         .await
         .expect(201);
@@ -287,29 +266,8 @@ async fn residency_transfers_and_deletion_requests(engine: Engine) {
     s.get("/api/v1/findings", &alice_t).await.problem(403, "forbidden");
 
     // A model trained by that run cannot be released into a us-east zone...
-    let header = r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
-    let mut data = (header.len() as u64).to_le_bytes().to_vec();
-    data.extend_from_slice(header.as_bytes());
-    data.extend_from_slice(&[0u8; 8]);
-    let d = format!("sha256:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&data)));
-    let size = data.len();
-    s.http
-        .put(format!("{}/api/v1/projects/{p}/blobs/{d}", s.url))
-        .bearer_auth(&alice_t)
-        .body(data)
-        .send()
-        .await
-        .unwrap();
-    let a = s
-        .post(
-            &format!("/api/v1/projects/{p}/artifacts"),
-            &alice_t,
-            json!({"kind": "model", "name": "m",
-            "files": [{"path": "m.safetensors", "digest": d, "size": size}], "permitted_zones": ["standard-ai"]}),
-        )
-        .await
-        .expect(201);
-    s.post(&format!("/api/v1/projects/{p}/models/m/versions"), &alice_t, json!({"artifact": a["id"], "runs": [RUN]}))
+    let artifact = crate::releases::artifact(&s, &alice_t, &p, &["standard-ai"], "2099-01-01T00:00:00Z").await;
+    s.post(&format!("/api/v1/projects/{p}/models/m/versions"), &alice_t, json!({"artifact": artifact, "runs": [RUN]}))
         .await
         .expect(201);
     let release = json!({"model": "m", "version": 1, "zone": "standard-ai", "reason": "launch"});

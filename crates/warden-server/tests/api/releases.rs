@@ -41,7 +41,7 @@ async fn member(s: &Server, admin: &str, project: &str, who: &str, role: &str) {
 }
 
 /// Uploads a small safetensors file and admits it as an artifact permitted in `zones`.
-async fn artifact(s: &Server, token: &str, project: &str, zones: &[&str], expiry: &str) -> String {
+pub(crate) async fn artifact(s: &Server, token: &str, project: &str, zones: &[&str], expiry: &str) -> String {
     artifact_of(s, token, project, zones, expiry, 0).await.0
 }
 
