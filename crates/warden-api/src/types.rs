@@ -428,6 +428,61 @@ pub struct SetSwitchRequest {
     pub reason: String,
 }
 
+/// What a model costs, in USD per million tokens.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderPrice {
+    pub input: f64,
+    pub output: f64,
+}
+
+/// An LLM provider behind the gateway. Its credential is never shown.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Provider {
+    pub name: String,
+    /// `builtin` (the offline mock), `config` (warden.toml) or `api` (stored; changed
+    /// through this API).
+    pub source: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_url: Option<String>,
+    pub region: String,
+    /// Whether calls leave the organisation.
+    pub external: bool,
+    pub models: Vec<String>,
+    /// By model, `*` for the rest.
+    pub prices: std::collections::BTreeMap<String, ProviderPrice>,
+    pub has_api_key: bool,
+    /// False when the stored credential does not open with this installation's master
+    /// key: the provider is not used until its key is set again.
+    pub usable: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_by: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<i64>,
+}
+
+/// A provider as an administrator describes it. The whole description is replaced;
+/// the credential is kept unless `api_key` or `clear_api_key` says otherwise.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PutProviderRequest {
+    /// The OpenAI-compatible base URL, up to and including `/v1`.
+    pub base_url: String,
+    /// Where the provider processes data.
+    pub region: String,
+    pub external: bool,
+    pub models: Vec<String>,
+    #[serde(default)]
+    pub prices: std::collections::BTreeMap<String, ProviderPrice>,
+    /// The bearer key; stored encrypted, never returned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key: Option<String>,
+    #[serde(default)]
+    pub clear_api_key: bool,
+}
+
 /// A chunked upload session.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Upload {

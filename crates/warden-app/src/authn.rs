@@ -33,6 +33,7 @@ impl App {
     pub async fn bootstrap(&self, bootstrap_token: Option<&str>) -> Result<Option<String>, AppError> {
         let minted = self.bootstrap_admin(bootstrap_token).await?;
         self.ensure_policy().await?;
+        self.providers.reload().await?;
         Ok(minted)
     }
 

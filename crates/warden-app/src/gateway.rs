@@ -7,6 +7,7 @@
 //! Warden's default policy: `public`, `personal_data`, `ephi`, `cardholder_data`.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::StreamExt;
@@ -150,7 +151,7 @@ async fn reserve(
     project: &ProjectId,
     body: &Value,
     model: &str,
-    providers: &[&Provider],
+    providers: &[std::sync::Arc<Provider>],
 ) -> Result<Held, GatewayError> {
     let store = ctx.app.store.clone();
     let now = ctx.now();
@@ -438,13 +439,8 @@ fn host_of(url: &str) -> &str {
     rest.get(..end).unwrap_or(rest)
 }
 
-async fn route<'a>(
-    app: &'a App,
-    model: &str,
-    class: &DataClass,
-    origin: &Origin,
-) -> Result<Vec<&'a Provider>, GatewayError> {
-    let offering: Vec<&Provider> = app.providers.iter().filter(|p| p.offers(model)).collect();
+async fn route(app: &App, model: &str, class: &DataClass, origin: &Origin) -> Result<Vec<Arc<Provider>>, GatewayError> {
+    let offering: Vec<Arc<Provider>> = app.providers().iter().filter(|p| p.offers(model)).cloned().collect();
     if offering.is_empty() {
         return Err(GatewayError::new(
             404,
@@ -455,7 +451,8 @@ async fn route<'a>(
         ));
     }
     let why = |p: &Provider| class.refuses(p).or_else(|| origin.refuses(p));
-    let (mut allowed, refused): (Vec<&Provider>, Vec<&Provider>) = offering.into_iter().partition(|p| why(p).is_none());
+    let (mut allowed, refused): (Vec<Arc<Provider>>, Vec<Arc<Provider>>) =
+        offering.into_iter().partition(|p| why(p).is_none());
     if allowed.is_empty() {
         let why: Vec<String> = refused.iter().filter_map(|p| why(p)).collect();
         return Err(GatewayError::forbidden(why.join("; ")));
@@ -757,7 +754,7 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
     for p in providers {
         match p.chat(&body).await {
             Ok(reply) => {
-                let record = CallRecord::new(ctx, &project, &class, &model, p, redactions, started);
+                let record = CallRecord::new(ctx, &project, &class, &model, &p, redactions, started);
                 return Ok(match reply {
                     Reply::Json(mut v) => {
                         let mut record = record;
@@ -1012,7 +1009,7 @@ async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, Gatew
     for p in providers {
         match p.embeddings(&body).await {
             Ok(v) => {
-                let record = CallRecord::new(ctx, &project, &class, &model, p, redactions, started);
+                let record = CallRecord::new(ctx, &project, &class, &model, &p, redactions, started);
                 record.answered(ctx, "gateway.embeddings", held, v.get("usage")).await?;
                 return Ok(v);
             }
@@ -1046,7 +1043,8 @@ impl Operation for Models {
         };
         let origin = Origin::of(&policy, ctx.principal);
         let mut usable = Vec::new();
-        for p in &ctx.app.providers {
+        let providers = ctx.app.providers();
+        for p in providers.iter() {
             if class.refuses(p).is_none()
                 && origin.refuses(p).is_none()
                 && ctx.app.switches.blocking(&p.config).await.is_none()
@@ -1080,7 +1078,8 @@ impl Operation for SetSwitch {
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
         let t = self.target.as_str();
-        let known_provider = |n: &str| ctx.app.providers.iter().any(|p| p.config.name == n);
+        let providers = ctx.app.providers();
+        let known_provider = |n: &str| providers.iter().any(|p| p.config.name == n);
         let ok = t == "external"
             || t.strip_prefix("provider:").is_some_and(known_provider)
             || t.strip_prefix("region:").is_some_and(|r| !r.is_empty() && r.len() <= 64);

@@ -17,6 +17,7 @@ mod guard;
 pub mod ops;
 pub mod payload;
 pub mod policy;
+pub mod providers;
 pub mod release;
 
 use std::future::Future;
@@ -82,6 +83,26 @@ impl MasterKey {
         mac.update(purpose.as_bytes());
         mac.finalize().into_bytes().into()
     }
+}
+
+/// Seals `plain` with AES-256-GCM under `key`, bound to `aad`; returns (nonce, sealed).
+pub(crate) fn seal(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<(Vec<u8>, Vec<u8>), aes_gcm::Error> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    let mut nonce = [0u8; 12];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
+    let cipher = aes_gcm::Aes256Gcm::new(key.into());
+    let sealed = cipher.encrypt(aes_gcm::Nonce::from_slice(&nonce), Payload { msg: plain, aad })?;
+    Ok((nonce.to_vec(), sealed))
+}
+
+/// Opens what [`seal`] sealed under the same key and `aad`.
+pub(crate) fn open(key: &[u8; 32], aad: &[u8], nonce: &[u8], sealed: &[u8]) -> Result<Vec<u8>, aes_gcm::Error> {
+    use aes_gcm::aead::{Aead, KeyInit, Payload};
+    if nonce.len() != 12 {
+        return Err(aes_gcm::Error);
+    }
+    let cipher = aes_gcm::Aes256Gcm::new(key.into());
+    cipher.decrypt(aes_gcm::Nonce::from_slice(nonce), Payload { msg: sealed, aad })
 }
 
 impl std::fmt::Debug for MasterKey {
@@ -220,8 +241,8 @@ pub struct App {
     clock: Arc<dyn Clock>,
     config: AppConfig,
     oidc: Option<warden_authn::OidcVerifier>,
-    /// The built-in `mock` provider first, then the configured ones.
-    providers: Vec<warden_llm::Provider>,
+    /// The built-in `mock` provider, the configured ones, then the stored ones.
+    providers: Arc<providers::Providers>,
     switches: Arc<gateway::Switches>,
     bad_tokens: guard::SourceGuard,
     keys: MasterKey,
@@ -239,20 +260,8 @@ impl App {
     ) -> Result<Self, AppError> {
         let policies = policy::PolicyState::new()?;
         let timeout = std::time::Duration::from_secs(config.llm_timeout_seconds.max(1));
-        let mock = warden_llm::ProviderConfig {
-            name: "mock".into(),
-            kind: warden_llm::ProviderKind::Mock,
-            base_url: None,
-            api_key: None,
-            region: "local".into(),
-            external: false,
-            models: vec!["mock".into()],
-            prices: Default::default(),
-        };
-        let providers = std::iter::once(mock)
-            .chain(config.providers.iter().cloned())
-            .map(|p| warden_llm::Provider::new(p, timeout).map_err(|e| AppError::Invalid(e.to_string())))
-            .collect::<Result<Vec<_>, _>>()?;
+        let providers =
+            Arc::new(providers::Providers::new(store.clone(), &config.master_key, timeout, &config.providers)?);
         let switches = Arc::new(gateway::Switches::new(store.clone()));
         let keys = config.master_key.clone();
         Ok(Self {
@@ -273,6 +282,11 @@ impl App {
 
     pub fn store(&self) -> &dyn Store {
         self.store.as_ref()
+    }
+
+    /// The gateway's providers in routing order (refreshed in the background).
+    pub(crate) fn providers(&self) -> Arc<Vec<Arc<warden_llm::Provider>>> {
+        self.providers.current()
     }
 
     pub fn blobs(&self) -> &warden_blob::BlobStore {

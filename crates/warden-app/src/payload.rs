@@ -2,8 +2,6 @@
 //! sealed with AES-256-GCM under the zone's key (derived from the master key, the log's
 //! id as associated data), and deleted by retention when the class's days are up.
 
-use aes_gcm::aead::{Aead, KeyInit, Payload};
-use aes_gcm::{Aes256Gcm, Nonce};
 use serde_json::{json, Value};
 use warden_audit::{Category, ResourceRef};
 use warden_core::{Principal, ProjectId, Timestamp};
@@ -11,26 +9,18 @@ use warden_store::PayloadLogRecord;
 
 use crate::{Action, App, AppError, Authorized, MasterKey, Operation, Resource, Target};
 
-fn cipher(keys: &MasterKey, zone: &str) -> Result<Aes256Gcm, AppError> {
-    Aes256Gcm::new_from_slice(&keys.derive(&format!("payload:{zone}"))).map_err(|e| AppError::Internal(e.to_string()))
+fn zone_key(keys: &MasterKey, zone: &str) -> [u8; 32] {
+    keys.derive(&format!("payload:{zone}"))
 }
 
 /// Seals `plain` for `zone`; returns (nonce, ciphertext).
 pub(crate) fn seal(keys: &MasterKey, zone: &str, id: &str, plain: &[u8]) -> Result<(Vec<u8>, Vec<u8>), AppError> {
-    let mut nonce = [0u8; 12];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
-    let sealed = cipher(keys, zone)?
-        .encrypt(Nonce::from_slice(&nonce), Payload { msg: plain, aad: id.as_bytes() })
-        .map_err(|_| AppError::Internal("payload encryption failed".into()))?;
-    Ok((nonce.to_vec(), sealed))
+    crate::seal(&zone_key(keys, zone), id.as_bytes(), plain)
+        .map_err(|_| AppError::Internal("payload encryption failed".into()))
 }
 
 pub(crate) fn open(keys: &MasterKey, log: &PayloadLogRecord) -> Result<Vec<u8>, AppError> {
-    if log.nonce.len() != 12 {
-        return Err(AppError::Internal(format!("payload log {} has a malformed nonce", log.id)));
-    }
-    cipher(keys, &log.zone)?
-        .decrypt(Nonce::from_slice(&log.nonce), Payload { msg: &log.ciphertext, aad: log.id.as_bytes() })
+    crate::open(&zone_key(keys, &log.zone), log.id.as_bytes(), &log.nonce, &log.ciphertext)
         .map_err(|_| AppError::Internal(format!("payload log {} does not open with its zone's key", log.id)))
 }
 

@@ -782,6 +782,18 @@ impl Client {
     pub async fn clear_switch(&self, target: &str) -> Result<()> {
         self.delete(&format!("/api/v1/gateway/switches/{}", enc(target))).await
     }
+
+    pub async fn list_providers(&self) -> Result<Vec<api::Provider>> {
+        self.get("/api/v1/gateway/providers").await
+    }
+
+    pub async fn put_provider(&self, name: &str, req: &api::PutProviderRequest) -> Result<api::Provider> {
+        self.put(&format!("/api/v1/gateway/providers/{}", enc(name)), req).await
+    }
+
+    pub async fn delete_provider(&self, name: &str) -> Result<()> {
+        self.delete(&format!("/api/v1/gateway/providers/{}", enc(name))).await
+    }
 }
 
 impl Client {

@@ -56,7 +56,65 @@ pub struct Price {
     pub output: f64,
 }
 
+/// Longest provider, region or model name.
+const MAX_NAME: usize = 128;
+
+fn plain_name(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= MAX_NAME
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/' | b'@'))
+}
+
 impl ProviderConfig {
+    /// Whether an administrator's provider (`openai` kind) is well formed: a plain name
+    /// that is not the built-in `mock`, an http(s) base URL without credentials in it, a
+    /// region, at least one model (each once), and finite non-negative prices for
+    /// offered models or `*`. Says what is wrong.
+    pub fn check(&self) -> Result<(), String> {
+        let name = &self.name;
+        if !plain_name(name) || name.contains('/') || name.contains(':') || name == "mock" {
+            return Err(format!(
+                "provider name {name:?}: use 1 to {MAX_NAME} letters, digits, `-`, `_` or `.` (and not `mock`, which is built in)"
+            ));
+        }
+        let url = self.base_url.as_deref().unwrap_or("");
+        let parsed = reqwest::Url::parse(url).map_err(|e| format!("provider `{name}`: base_url {url:?}: {e}"))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(format!("provider `{name}`: base_url must be an http(s) URL with a host"));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() || parsed.query().is_some() {
+            return Err(format!(
+                "provider `{name}`: base_url must not carry credentials or a query (give the key as api_key)"
+            ));
+        }
+        if !plain_name(&self.region) {
+            return Err(format!("provider `{name}`: region {:?} is not a plain name", self.region));
+        }
+        if self.models.is_empty() {
+            return Err(format!("provider `{name}` offers no models"));
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        for m in &self.models {
+            if !plain_name(m) || !seen.insert(m) {
+                return Err(format!("provider `{name}`: model {m:?} is empty, too long, unusual or listed twice"));
+            }
+        }
+        for (m, p) in &self.prices {
+            if m != "*" && !seen.contains(m) {
+                return Err(format!("provider `{name}`: a price for `{m}`, which it does not offer"));
+            }
+            if ![p.input, p.output].iter().all(|x| x.is_finite() && *x >= 0.0) {
+                return Err(format!("provider `{name}`: the price of `{m}` must be zero or more"));
+            }
+        }
+        if self.api_key.as_deref().is_some_and(|k| k.is_empty() || k.len() > 4096 || k.chars().any(char::is_control)) {
+            return Err(format!(
+                "provider `{name}`: api_key must be 1 to 4096 characters, none of them control characters"
+            ));
+        }
+        Ok(())
+    }
+
     /// The price of `model`: its own, or the provider's `*` price.
     pub fn price(&self, model: &str) -> Option<Price> {
         self.prices.get(model).or_else(|| self.prices.get("*")).copied()

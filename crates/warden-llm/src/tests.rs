@@ -159,3 +159,42 @@ async fn a_stream_cut_mid_event_ends_with_an_error() {
     let events: Vec<_> = sse_events(futures_util::stream::iter(truncated).boxed()).collect().await;
     assert!(matches!(events[..], [Err(LlmError::BadResponse(_))]));
 }
+
+#[test]
+fn administrators_providers_are_checked() {
+    let good = ProviderConfig {
+        name: "openai-eu".into(),
+        kind: ProviderKind::OpenAi,
+        base_url: Some("https://eu.example/v1".into()),
+        api_key: Some("sk-1".into()),
+        region: "eu-west".into(),
+        external: true,
+        models: vec!["gpt-a".into(), "gpt-b".into()],
+        prices: [("gpt-a".to_string(), Price { input: 0.15, output: 0.6 })].into(),
+    };
+    assert_eq!(good.check(), Ok(()));
+    let bad = |f: &dyn Fn(&mut ProviderConfig), says: &str| {
+        let mut p = good.clone();
+        f(&mut p);
+        let e = p.check().unwrap_err();
+        assert!(e.contains(says), "{e} should say {says}");
+    };
+    bad(&|p| p.name = "mock".into(), "built in");
+    bad(&|p| p.name = "a/b".into(), "provider name");
+    bad(&|p| p.name = String::new(), "provider name");
+    bad(&|p| p.base_url = Some("ftp://x/v1".into()), "http(s)");
+    bad(&|p| p.base_url = Some("not a url".into()), "base_url");
+    bad(&|p| p.base_url = None, "base_url");
+    bad(&|p| p.base_url = Some("https://user:pw@eu.example/v1".into()), "credentials");
+    bad(&|p| p.region = "eu west".into(), "region");
+    bad(&|p| p.models.clear(), "offers no models");
+    bad(&|p| p.models.push("gpt-a".into()), "listed twice");
+    bad(&|p| p.models.push(String::new()), "model");
+    bad(&|p| p.prices.insert("other".into(), Price::default()).map(drop).unwrap_or(()), "does not offer");
+    bad(&|p| p.prices.insert("*".into(), Price { input: -1.0, output: 0.0 }).map(drop).unwrap_or(()), "zero or more");
+    bad(
+        &|p| p.prices.insert("*".into(), Price { input: f64::NAN, output: 0.0 }).map(drop).unwrap_or(()),
+        "zero or more",
+    );
+    bad(&|p| p.api_key = Some("sk\n1".into()), "api_key");
+}

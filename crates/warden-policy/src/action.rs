@@ -61,6 +61,8 @@ actions! {
     GatewayInvoke => "gateway.invoke",
     GatewaySwitch => "gateway.switch",
     GatewaySwitchList => "gateway.switch.list",
+    GatewayProviderSet => "gateway.provider.set",
+    GatewayProviderList => "gateway.provider.list",
     GatewayBudgetSet => "gateway.budget.set",
     GatewayBudgetRead => "gateway.budget.read",
     SignerCreate => "signer.create",
@@ -141,6 +143,7 @@ impl Action {
                 // with its outcome (answered, refused by a class rule, failed upstream).
                 | Action::GatewayInvoke
                 | Action::GatewaySwitchList
+                | Action::GatewayProviderList
                 | Action::GatewayBudgetRead
                 // Reads of the policy, releases, the catalog and lineage; placement
                 // questions; payload reads (recorded as sensitive reads instead).

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde_json::Value;
 use warden_app::gateway::{self, ChatReply, GatewayError};
+use warden_app::providers;
 
 use crate::error::{openai_error, ApiError};
 use crate::extract::Caller;
@@ -146,6 +147,94 @@ pub async fn clear_switch(
     crate::extract::Path(target): crate::extract::Path<String>,
 ) -> Result<StatusCode, ApiError> {
     s.app.dispatch(&caller.principal, &caller.meta, gateway::SetSwitch { target, reason: None }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn provider_view(v: warden_app::providers::ProviderView) -> warden_api::Provider {
+    let c = v.config;
+    let (updated_by, updated_at, revision) = match v.updated {
+        Some((by, at, rev)) => (Some(by.to_string()), Some(crate::convert::time(at)), Some(rev)),
+        None => (None, None, None),
+    };
+    warden_api::Provider {
+        name: c.name,
+        source: v.source.as_str().into(),
+        base_url: c.base_url,
+        region: c.region,
+        external: c.external,
+        models: c.models,
+        prices: c
+            .prices
+            .into_iter()
+            .map(|(m, p)| (m, warden_api::ProviderPrice { input: p.input, output: p.output }))
+            .collect(),
+        has_api_key: v.has_api_key,
+        usable: v.usable,
+        updated_by,
+        updated_at,
+        revision,
+    }
+}
+
+/// The gateway's providers: built in, from warden.toml, and stored through this API.
+/// Credentials are never shown.
+#[utoipa::path(get, path = "/api/v1/gateway/providers", tag = "gateway",
+    responses((status = 200, body = [warden_api::Provider]), Problems))]
+pub async fn list_providers(
+    State(s): State<AppState>,
+    caller: Caller,
+) -> Result<axum::Json<Vec<warden_api::Provider>>, ApiError> {
+    let rows = s.app.dispatch(&caller.principal, &caller.meta, providers::ListProviders).await?;
+    Ok(axum::Json(rows.into_iter().map(provider_view).collect()))
+}
+
+/// Adds a provider or replaces its description. The API key is stored encrypted under
+/// the installation's master key and kept on later changes unless replaced or cleared.
+#[utoipa::path(put, path = "/api/v1/gateway/providers/{name}", tag = "gateway",
+    params(("name" = String, Path)), request_body = warden_api::PutProviderRequest,
+    responses((status = 200, body = warden_api::Provider), Problems))]
+pub async fn put_provider(
+    State(s): State<AppState>,
+    caller: Caller,
+    crate::extract::Path(name): crate::extract::Path<String>,
+    crate::extract::Body(req): crate::extract::Body<warden_api::PutProviderRequest>,
+) -> Result<axum::Json<warden_api::Provider>, ApiError> {
+    let credential = match (req.api_key, req.clear_api_key) {
+        (Some(_), true) => {
+            return Err(ApiError::new(
+                warden_api::ProblemType::ValidationFailed,
+                "give `api_key` or `clear_api_key`, not both",
+            ))
+        }
+        (Some(k), false) => providers::Credential::Set(k),
+        (None, true) => providers::Credential::Clear,
+        (None, false) => providers::Credential::Keep,
+    };
+    let spec = providers::ProviderSpec {
+        base_url: req.base_url,
+        region: req.region,
+        external: req.external,
+        models: req.models,
+        prices: req
+            .prices
+            .into_iter()
+            .map(|(m, p)| (m, providers::Price { input: p.input, output: p.output }))
+            .collect(),
+    };
+    let op = providers::PutProvider { name, spec, credential };
+    let v = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(axum::Json(provider_view(v)))
+}
+
+/// Removes a stored provider.
+#[utoipa::path(delete, path = "/api/v1/gateway/providers/{name}", tag = "gateway",
+    params(("name" = String, Path)), responses((status = 204), Problems))]
+pub async fn delete_provider(
+    State(s): State<AppState>,
+    caller: Caller,
+    crate::extract::Path(name): crate::extract::Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.app.dispatch(&caller.principal, &caller.meta, providers::DeleteProvider { name }).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -126,6 +126,9 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("list_switches", Some(Action::GatewaySwitchList)),
     ("set_switch", Some(Action::GatewaySwitch)),
     ("clear_switch", Some(Action::GatewaySwitch)),
+    ("list_providers", Some(Action::GatewayProviderList)),
+    ("put_provider", Some(Action::GatewayProviderSet)),
+    ("delete_provider", Some(Action::GatewayProviderSet)),
     ("list_budgets", Some(Action::GatewayBudgetRead)),
     ("set_budget", Some(Action::GatewayBudgetSet)),
     ("delete_budget", Some(Action::GatewayBudgetSet)),
@@ -210,6 +213,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::gateway::models))
         .routes(routes!(crate::gateway::list_switches))
         .routes(routes!(crate::gateway::set_switch, crate::gateway::clear_switch))
+        .routes(routes!(crate::gateway::list_providers))
+        .routes(routes!(crate::gateway::put_provider, crate::gateway::delete_provider))
         .routes(routes!(crate::gateway::list_budgets))
         .routes(routes!(crate::gateway::set_budget, crate::gateway::delete_budget))
         .routes(routes!(set_model_alias, delete_model_alias))

@@ -32,6 +32,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (17, "dataset_proposals", include_str!("../migrations/0017_dataset_proposals.sql")),
     (18, "cost_budgets", include_str!("../migrations/0018_cost_budgets.sql")),
     (19, "artifact_purges", include_str!("../migrations/0019_artifact_purges.sql")),
+    (20, "gateway_providers", include_str!("../migrations/0020_gateway_providers.sql")),
 ];
 
 pub struct SqliteStore {

@@ -288,6 +288,16 @@ pub trait Store: Send + Sync + 'static {
     async fn clear_switch(&self, target: &str) -> Result<bool>;
     async fn list_switches(&self) -> Result<Vec<SwitchRecord>>;
 
+    // Gateway providers added through the API.
+    /// Creates (`record.revision == 1`) or replaces the provider whose stored revision is
+    /// `record.revision - 1`; false when the name is taken (create) or the stored
+    /// revision is another (replace): someone else changed it first.
+    async fn put_provider(&self, record: &ProviderRecord) -> Result<bool>;
+    /// False when there was no such provider.
+    async fn delete_provider(&self, name: &str) -> Result<bool>;
+    /// Every stored provider, by name.
+    async fn list_providers(&self) -> Result<Vec<ProviderRecord>>;
+
     // Gateway budgets and counters.
     /// Sets (or with `tokens: None` removes) a project's budget for `period` (`day` or
     /// `month`).

@@ -311,6 +311,26 @@ pub struct SwitchRecord {
     pub set_at: Timestamp,
 }
 
+/// An LLM provider added through the API. `prices` is JSON (model to price); the
+/// credential, when there is one, is sealed by the application and opaque here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderRecord {
+    pub name: String,
+    pub base_url: String,
+    pub region: String,
+    pub external: bool,
+    pub models: Vec<String>,
+    pub prices: String,
+    pub key_nonce: Option<Vec<u8>>,
+    pub key_sealed: Option<Vec<u8>>,
+    pub created_by: SubjectId,
+    pub created_at: Timestamp,
+    pub updated_by: SubjectId,
+    pub updated_at: Timestamp,
+    /// 1 when created, one more on every change.
+    pub revision: i64,
+}
+
 /// A chunked upload in progress.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UploadRecord {

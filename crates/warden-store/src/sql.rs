@@ -19,7 +19,7 @@ macro_rules! sql_store_impl {
             use warden_core::{UploadId, ReleaseId, DatasetId, TransferId, DeletionId, ArtifactId, ModelId, SignerId, GroupId, PrincipalKind, ProjectId, Role, SubjectId, Timestamp, TokenId};
             use warden_store::{
                 ArtifactRecord, AuditEntry, AuditFilter, AuditLeaf, CheckpointRecord, GroupRecord, ModelRecord,
-                ModelVersionRecord, ModelAliasRecord, ModelTagRecord, VersionLineage, SignerRecord, UploadRecord, UploadPartRecord, SwitchRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
+                ModelVersionRecord, ModelAliasRecord, ModelTagRecord, VersionLineage, SignerRecord, UploadRecord, UploadPartRecord, SwitchRecord, ProviderRecord, MemberRef, MembershipRecord, Page, ProjectRecord,
                 Result, RoleGrantRecord, StoreError, SubjectRecord, TokenRecord, PolicyVersionRecord, EvaluationRecord,
                 ReleaseRecord, ApprovalRecord, Deployment, DeploymentRecord, DatasetRecord, LineageRunRecord, LineageWrite,
                 TransferRecord, DeletionRequestRecord, DeletionTaskRecord, PayloadLogRecord, ProposalRecord,
@@ -2495,6 +2495,78 @@ macro_rules! sql_store_impl {
                             reason: row.try_get("reason").map_err(g)?,
                             set_by: SubjectId::parse(&by).map_err(|e| bad("switch", e))?,
                             set_at: Timestamp(row.try_get("set_at").map_err(g)?),
+                        })
+                    })
+                }
+
+                async fn put_provider(&self, x: &ProviderRecord) -> Result<bool> {
+                    let models = serde_json::to_string(&x.models).map_err(|e| bad("provider", e))?;
+                    let q = if x.revision == 1 {
+                        "INSERT INTO gateway_providers (name, base_url, region, external, models, prices, key_nonce, \
+                         key_sealed, created_by, created_at, updated_by, updated_at, revision) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (name) DO NOTHING"
+                    } else {
+                        "UPDATE gateway_providers SET base_url = $2, region = $3, external = $4, models = $5, prices = $6, \
+                         key_nonce = $7, key_sealed = $8, updated_by = $11, updated_at = $12, revision = $13 \
+                         WHERE name = $1 AND revision = $13 - 1 AND created_by = $9 AND created_at = $10"
+                    };
+                    let r = sqlx::query(q)
+                        .bind(&x.name)
+                        .bind(&x.base_url)
+                        .bind(&x.region)
+                        .bind(x.external)
+                        .bind(models)
+                        .bind(&x.prices)
+                        .bind(x.key_nonce.as_deref())
+                        .bind(x.key_sealed.as_deref())
+                        .bind(x.created_by.as_str())
+                        .bind(x.created_at.0)
+                        .bind(x.updated_by.as_str())
+                        .bind(x.updated_at.0)
+                        .bind(x.revision)
+                        .execute(&self.writer)
+                        .await
+                        .map_err(map_err("provider"))?;
+                    Ok(r.rows_affected() == 1)
+                }
+
+                async fn delete_provider(&self, name: &str) -> Result<bool> {
+                    let r = sqlx::query("DELETE FROM gateway_providers WHERE name = $1")
+                        .bind(name)
+                        .execute(&self.writer)
+                        .await
+                        .map_err(map_err("provider"))?;
+                    Ok(r.rows_affected() > 0)
+                }
+
+                async fn list_providers(&self) -> Result<Vec<ProviderRecord>> {
+                    let rows = sqlx::query(
+                        "SELECT name, base_url, region, external, models, prices, key_nonce, key_sealed, created_by, \
+                         created_at, updated_by, updated_at, revision FROM gateway_providers ORDER BY name",
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("providers"))?;
+                    collect(rows, |row| {
+                        let g = |e: sqlx::Error| bad("provider", e);
+                        let subject = |col: &str| -> Result<SubjectId> {
+                            SubjectId::parse(&row.try_get::<String, _>(col).map_err(g)?).map_err(|e| bad("provider", e))
+                        };
+                        Ok(ProviderRecord {
+                            name: row.try_get("name").map_err(g)?,
+                            base_url: row.try_get("base_url").map_err(g)?,
+                            region: row.try_get("region").map_err(g)?,
+                            external: row.try_get("external").map_err(g)?,
+                            models: serde_json::from_str(&row.try_get::<String, _>("models").map_err(g)?)
+                                .map_err(|e| bad("provider", e))?,
+                            prices: row.try_get("prices").map_err(g)?,
+                            key_nonce: row.try_get("key_nonce").map_err(g)?,
+                            key_sealed: row.try_get("key_sealed").map_err(g)?,
+                            created_by: subject("created_by")?,
+                            created_at: Timestamp(row.try_get("created_at").map_err(g)?),
+                            updated_by: subject("updated_by")?,
+                            updated_at: Timestamp(row.try_get("updated_at").map_err(g)?),
+                            revision: row.try_get("revision").map_err(g)?,
                         })
                     })
                 }

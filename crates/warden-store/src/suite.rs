@@ -49,6 +49,7 @@ pub async fn run(store: &dyn Store) {
     blobs(store).await;
     uploads(store).await;
     switches(store).await;
+    providers(store).await;
     counters(store).await;
     registry(store).await;
     signers(store).await;
@@ -440,6 +441,41 @@ async fn counters(store: &dyn Store) {
     let won = futures_util::future::join_all(tries).await.into_iter().filter(|r| *r.as_ref().unwrap()).count();
     assert_eq!(won, 10);
     assert_eq!(store.counter("race", 1).await.unwrap(), 1000);
+}
+
+async fn providers(store: &dyn Store) {
+    let admin = human("provider-admin");
+    store.create_subject(&admin).await.unwrap();
+    let first = ProviderRecord {
+        name: "openai-eu".into(),
+        base_url: "https://eu.example/v1".into(),
+        region: "eu-west".into(),
+        external: true,
+        models: vec!["gpt-a".into(), "gpt-b".into()],
+        prices: r#"{"*":{"input":1.0,"output":2.0}}"#.into(),
+        key_nonce: Some(vec![1; 12]),
+        key_sealed: Some(vec![9, 8, 7]),
+        created_by: admin.id.clone(),
+        created_at: T0,
+        updated_by: admin.id.clone(),
+        updated_at: T0,
+        revision: 1,
+    };
+    assert!(store.list_providers().await.unwrap().is_empty());
+    assert!(store.put_provider(&first).await.unwrap());
+    assert!(!store.put_provider(&first).await.unwrap(), "a second create of the name is refused");
+    assert_eq!(store.list_providers().await.unwrap(), vec![first.clone()]);
+    // A replace must name the revision it read.
+    let second =
+        ProviderRecord { region: "eu-central".into(), key_nonce: None, key_sealed: None, revision: 2, ..first.clone() };
+    assert!(store.put_provider(&second).await.unwrap());
+    assert!(!store.put_provider(&second).await.unwrap(), "a stale revision is refused");
+    let stale = ProviderRecord { region: "us-east".into(), revision: 5, ..first.clone() };
+    assert!(!store.put_provider(&stale).await.unwrap());
+    assert_eq!(store.list_providers().await.unwrap(), vec![second]);
+    assert!(store.delete_provider("openai-eu").await.unwrap());
+    assert!(!store.delete_provider("openai-eu").await.unwrap());
+    assert!(store.list_providers().await.unwrap().is_empty());
 }
 
 async fn switches(store: &dyn Store) {

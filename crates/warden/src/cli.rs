@@ -276,6 +276,38 @@ pub enum GatewayCommand {
     },
     /// Switch a target back on.
     On { target: String },
+    /// The providers: built in, from warden.toml, and those added here.
+    Providers,
+    /// Add a provider, or replace its description (the stored key is kept unless
+    /// --api-key-env, --api-key-stdin or --clear-api-key says otherwise).
+    SetProvider {
+        name: String,
+        /// OpenAI-compatible base URL, up to and including /v1.
+        #[arg(long)]
+        base_url: String,
+        #[arg(long)]
+        region: String,
+        /// Calls leave the organisation (a transfer to an external destination).
+        #[arg(long)]
+        external: bool,
+        /// A model it offers (repeat).
+        #[arg(long = "model", required = true)]
+        models: Vec<String>,
+        /// USD per million tokens: MODEL=INPUT/OUTPUT, `*` for the rest (repeat).
+        #[arg(long = "price")]
+        prices: Vec<String>,
+        /// Read the API key from this environment variable (never from the command
+        /// line, where other users could see it).
+        #[arg(long, conflicts_with_all = ["api_key_stdin", "clear_api_key"])]
+        api_key_env: Option<String>,
+        /// Read the API key from the first line of standard input.
+        #[arg(long, conflicts_with = "clear_api_key")]
+        api_key_stdin: bool,
+        #[arg(long)]
+        clear_api_key: bool,
+    },
+    /// Remove a provider added through the API.
+    RemoveProvider { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -400,6 +432,16 @@ pub(crate) fn client(g: &Global) -> anyhow::Result<Client> {
     let token = g.token.clone().or_else(|| saved.as_ref().map(|c| c.token.clone()));
     let url = url.ok_or_else(|| anyhow!("not logged in: run `warden login --url URL --token TOKEN` first"))?;
     Ok(Client::new(&url, token))
+}
+
+/// `MODEL=INPUT/OUTPUT` in USD per million tokens.
+fn parse_price(s: &str) -> anyhow::Result<(String, api::ProviderPrice)> {
+    let bad = || anyhow!("--price {s:?}: use MODEL=INPUT/OUTPUT in USD per million tokens, e.g. '*=0.15/0.6'");
+    let (model, rest) = s.split_once('=').ok_or_else(bad)?;
+    let (input, output) = rest.split_once('/').ok_or_else(bad)?;
+    let input: f64 = input.trim().parse().map_err(|_| bad())?;
+    let output: f64 = output.trim().parse().map_err(|_| bad())?;
+    Ok((model.trim().to_string(), api::ProviderPrice { input, output }))
 }
 
 fn read_stdin_line(what: &str) -> anyhow::Result<String> {
@@ -726,6 +768,73 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                 GatewayCommand::On { target } => {
                     c.clear_switch(&target).await?;
                     println!("{target} switched back on");
+                    Ok(())
+                }
+                GatewayCommand::Providers => {
+                    let rows = c.list_providers().await?;
+                    if f == Format::Json {
+                        return json(&rows);
+                    }
+                    table(
+                        &["name", "source", "region", "external", "models", "key", "url"],
+                        rows.iter()
+                            .map(|p| {
+                                vec![
+                                    p.name.clone(),
+                                    p.source.clone(),
+                                    p.region.clone(),
+                                    p.external.to_string(),
+                                    p.models.join(","),
+                                    match (p.has_api_key, p.usable) {
+                                        (true, true) => "sealed".into(),
+                                        (true, false) => "UNREADABLE".into(),
+                                        (false, _) => "-".into(),
+                                    },
+                                    p.base_url.clone().unwrap_or_default(),
+                                ]
+                            })
+                            .collect(),
+                    );
+                    Ok(())
+                }
+                GatewayCommand::SetProvider {
+                    name,
+                    base_url,
+                    region,
+                    external,
+                    models,
+                    prices,
+                    api_key_env,
+                    api_key_stdin,
+                    clear_api_key,
+                } => {
+                    let api_key = match (api_key_env, api_key_stdin) {
+                        (Some(var), _) => {
+                            Some(std::env::var(&var).map_err(|_| anyhow!("environment variable {var} is not set"))?)
+                        }
+                        (None, true) => Some(read_stdin_line("API key")?),
+                        (None, false) => None,
+                    };
+                    let prices = prices.iter().map(|p| parse_price(p)).collect::<anyhow::Result<_>>()?;
+                    let req =
+                        api::PutProviderRequest { base_url, region, external, models, prices, api_key, clear_api_key };
+                    let p = c.put_provider(&name, &req).await?;
+                    if f == Format::Json {
+                        return json(&p);
+                    }
+                    println!(
+                        "provider {} (revision {}): {} in {}, key {}",
+                        p.name,
+                        p.revision.unwrap_or(0),
+                        p.models.join(", "),
+                        p.region,
+                        if p.has_api_key { "sealed" } else { "none" }
+                    );
+                    Ok(())
+                }
+                GatewayCommand::RemoveProvider { name } => {
+                    c.delete_provider(&name).await?;
+                    println!("provider {name} removed");
                     Ok(())
                 }
             }

@@ -296,17 +296,8 @@ impl Config {
 
         let mut providers = Vec::new();
         for p in file.gateway.providers {
-            if p.name == "mock"
-                || p.name.is_empty()
-                || providers.iter().any(|x: &warden_llm::ProviderConfig| x.name == p.name)
-            {
-                bail!("gateway provider names must be unique, non-empty and not `mock` (built in): {:?}", p.name);
-            }
-            if !(p.base_url.starts_with("http://") || p.base_url.starts_with("https://")) {
-                bail!("gateway provider `{}`: base_url must be an http(s) URL", p.name);
-            }
-            if p.models.is_empty() {
-                bail!("gateway provider `{}` offers no models", p.name);
+            if providers.iter().any(|x: &warden_llm::ProviderConfig| x.name == p.name) {
+                bail!("gateway provider `{}` is configured twice", p.name);
             }
             let api_key = match &p.api_key_env {
                 Some(var) => Some(env.get(var).cloned().ok_or_else(|| {
@@ -314,7 +305,7 @@ impl Config {
                 })?),
                 None => None,
             };
-            providers.push(warden_llm::ProviderConfig {
+            let config = warden_llm::ProviderConfig {
                 name: p.name,
                 kind: warden_llm::ProviderKind::OpenAi,
                 base_url: Some(p.base_url),
@@ -323,7 +314,9 @@ impl Config {
                 external: p.external,
                 models: p.models,
                 prices: p.prices,
-            });
+            };
+            config.check().map_err(|e| anyhow!("gateway: {e}"))?;
+            providers.push(config);
         }
         let llm_timeout_seconds = file.gateway.timeout_seconds.unwrap_or(60).max(1);
         let gateway_wait_for_audit = file.gateway.wait_for_audit.unwrap_or(true);

@@ -103,5 +103,41 @@ fn the_openai_package_talks_to_the_gateway() {
     cli.ok(&["gateway", "on", "external"]);
     let bad = cli.run(&["gateway", "off", "everything", "--reason", "x"], None);
     assert!(!bad.ok && bad.stderr.contains("switch target"), "{}", bad.stderr);
+    assert!(seen.contains("\"_auth\": \"Bearer sk-up\""), "the file provider's key from the environment: {seen}");
+
+    // A provider added from the CLI, its key read from stdin and stored sealed; the
+    // openai package reaches it with the same gateway key.
+    let base = format!("http://127.0.0.1:{port}/v1");
+    let args =
+        ["gateway", "set-provider", "acme-eu", "--base-url", &base, "--region", "eu-west", "--model", "gpt-acme"];
+    let set = cli.run(&[&args[..], &["--price", "*=0.5/1.5", "--api-key-stdin"]].concat(), Some("sk-acme-stdin\n"));
+    assert!(
+        set.ok && set.stdout.contains("provider acme-eu (revision 1)") && set.stdout.contains("key sealed"),
+        "{}{}",
+        set.stdout,
+        set.stderr
+    );
+    let listed = cli.json(&["gateway", "providers"]);
+    assert!(!listed.to_string().contains("sk-acme-stdin") && !listed.to_string().contains("sk-up"), "{listed}");
+    assert_eq!(listed[2]["name"], "acme-eu", "{listed}");
+    assert_eq!(listed[2]["prices"]["*"]["output"], 1.5, "{listed}");
+    let script = "import openai,sys\nc=openai.OpenAI(base_url=sys.argv[1],api_key=sys.argv[2],max_retries=0)\n\
+                  try:\n print(c.chat.completions.create(model='gpt-acme',messages=[{'role':'user','content':'hello acme'}]).choices[0].message.content)\n\
+                  except openai.NotFoundError as e:\n print('not found')";
+    let call = || {
+        let o =
+            Command::new(&python).args(["-c", script, &format!("{}/v1", server.url), &key("public")]).output().unwrap();
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    assert_eq!(call(), "heard: hello acme");
+    let seen = std::fs::read_to_string(&log).unwrap();
+    assert!(seen.lines().last().unwrap().contains("\"_auth\": \"Bearer sk-acme-stdin\""), "{seen}");
+    let bad = cli
+        .run(&["gateway", "set-provider", "acme-eu", "--base-url", "ftp://x", "--region", "eu", "--model", "m"], None);
+    assert!(!bad.ok && bad.stderr.contains("http(s)"), "{}", bad.stderr);
+    let bad = cli.run(&[&args[..], &["--price", "cheap"]].concat(), None);
+    assert!(!bad.ok && bad.stderr.contains("MODEL=INPUT/OUTPUT"), "{}", bad.stderr);
+    assert!(cli.ok(&["gateway", "remove-provider", "acme-eu"]).contains("removed"));
+    assert_eq!(call(), "not found");
     drop(server);
 }

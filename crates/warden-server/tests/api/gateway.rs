@@ -719,3 +719,175 @@ async fn cost_budgets_stop_at_their_limit_and_refuse_uncounted_calls(engine: Eng
     assert_eq!(status, 403);
     assert!(openai_error(&v).contains("has no price"), "{v}");
 }
+
+/// An upstream that answers every chat and remembers the Authorization header it got.
+async fn keyed_upstream(auth: Arc<Mutex<Vec<Option<String>>>>) -> String {
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        post(move |headers: axum::http::HeaderMap, axum::Json(body): axum::Json<Value>| {
+            let auth = auth.clone();
+            async move {
+                let h = headers.get("authorization").map(|v| v.to_str().unwrap().to_string());
+                auth.lock().unwrap().push(h);
+                axum::Json(json!({"id": "x", "object": "chat.completion", "model": body["model"],
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "ok"}, "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}}))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    format!("http://{addr}/v1")
+}
+
+const SECRET: &str = "sk-acme-0123456789-secret";
+
+both_engines!(providers_are_managed_through_the_api_with_sealed_credentials);
+async fn providers_are_managed_through_the_api_with_sealed_credentials(engine: Engine) {
+    let auth = Arc::new(Mutex::new(Vec::new()));
+    let base = keyed_upstream(auth.clone()).await;
+    let mut opts = Options::new(engine);
+    opts.providers = vec![provider("openai-eu", &base, "eu-west", true, &["gpt-eu"])];
+    let s = start(opts).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let public = key(&s, &alice_t, &p, "public").await;
+    let hello = json!({"model": "acme-1", "messages": [{"role": "user", "content": "hi"}]});
+    let path = "/api/v1/gateway/providers/acme-eu";
+    let spec = json!({"base_url": base, "region": "eu-west", "external": true, "models": ["acme-1"],
+                      "prices": {"*": {"input": 0.5, "output": 1.5}}, "api_key": SECRET});
+
+    // Not there yet: the model is unknown.
+    assert_eq!(chat(&s, &public, hello.clone(), None).await.0, 404);
+
+    // An administrator adds it; the answer shows that there is a key, never the key.
+    let res = s.put(path, &admin, spec.clone()).await;
+    assert!(!format!("{res:?}").contains(SECRET));
+    let v = res.expect(200);
+    assert_eq!(
+        (v["source"].as_str(), v["has_api_key"].as_bool(), v["revision"].as_i64()),
+        (Some("api"), Some(true), Some(1))
+    );
+    assert_eq!(v["prices"]["*"]["output"], 1.5);
+    let (status, _) = chat(&s, &public, hello.clone(), None).await;
+    assert_eq!(status, 200);
+    assert_eq!(auth.lock().unwrap().last().unwrap().as_deref(), Some(format!("Bearer {SECRET}").as_str()));
+
+    // The list: built in, from the file, stored; no credential anywhere.
+    let list = s.get("/api/v1/gateway/providers", &admin).await.expect(200);
+    assert!(!list.to_string().contains(SECRET) && !list.to_string().contains("sk-upstream-secret"));
+    let sources: Vec<(&str, &str)> =
+        list.as_array().unwrap().iter().map(|p| (p["name"].as_str().unwrap(), p["source"].as_str().unwrap())).collect();
+    assert_eq!(sources, vec![("mock", "builtin"), ("openai-eu", "config"), ("acme-eu", "api")]);
+
+    // A change without a key keeps the stored one; clearing it sends none.
+    let moved = json!({"base_url": base, "region": "eu-central", "external": true, "models": ["acme-1", "acme-2"]});
+    let v = s.put(path, &admin, moved.clone()).await.expect(200);
+    assert_eq!(
+        (v["region"].as_str(), v["has_api_key"].as_bool(), v["revision"].as_i64()),
+        (Some("eu-central"), Some(true), Some(2))
+    );
+    assert_eq!(chat(&s, &public, json!({"model": "acme-2", "messages": []}), None).await.0, 200);
+    assert_eq!(auth.lock().unwrap().last().unwrap().as_deref(), Some(format!("Bearer {SECRET}").as_str()));
+    let mut cleared = moved.clone();
+    cleared["clear_api_key"] = json!(true);
+    assert_eq!(s.put(path, &admin, cleared).await.expect(200)["has_api_key"], false);
+    assert_eq!(chat(&s, &public, hello.clone(), None).await.0, 200);
+    assert_eq!(auth.lock().unwrap().last().unwrap(), &None, "no key is sent after it was cleared");
+    s.put(path, &admin, spec.clone()).await.expect(200);
+
+    // Bad input and the wrong people change nothing.
+    let before = s.get("/api/v1/gateway/providers", &admin).await.expect(200);
+    let with = |k: &str, x: Value| {
+        let mut b = spec.clone();
+        b[k] = x;
+        b
+    };
+    s.put(path, &admin, with("base_url", json!("ftp://files/v1"))).await.problem(422, "validation-failed");
+    s.put(path, &admin, with("base_url", json!(format!("http://u:p@{}", &base[7..]))))
+        .await
+        .problem(422, "validation-failed");
+    s.put(path, &admin, with("models", json!([]))).await.problem(422, "validation-failed");
+    s.put(path, &admin, with("prices", json!({"*": {"input": -1, "output": 0}})))
+        .await
+        .problem(422, "validation-failed");
+    s.put(path, &admin, with("clear_api_key", json!(true))).await.problem(422, "validation-failed");
+    s.put(path, &admin, with("api_key", json!(""))).await.problem(422, "validation-failed");
+    s.put(path, &admin, with("color", json!("red"))).await.problem(400, "bad-request");
+    s.put("/api/v1/gateway/providers/mock", &admin, spec.clone()).await.problem(409, "conflict");
+    s.put("/api/v1/gateway/providers/openai-eu", &admin, spec.clone()).await.problem(409, "conflict");
+    s.delete("/api/v1/gateway/providers/openai-eu", &admin).await.problem(409, "conflict");
+    s.put("/api/v1/gateway/providers/bad%20name", &admin, spec.clone()).await.problem(422, "validation-failed");
+    s.put(path, &alice_t, spec.clone()).await.problem(403, "forbidden");
+    s.get("/api/v1/gateway/providers", &alice_t).await.problem(403, "forbidden");
+    s.delete(path, &alice_t).await.problem(403, "forbidden");
+    assert_eq!(s.get("/api/v1/gateway/providers", &admin).await.expect(200), before);
+
+    // Its kill switch works like any provider's.
+    s.put("/api/v1/gateway/switches/provider:acme-eu", &admin, json!({"reason": "rotating"})).await.expect(200);
+    assert_eq!(chat(&s, &public, hello.clone(), None).await.0, 403);
+    s.delete("/api/v1/gateway/switches/provider:acme-eu", &admin).await.expect(204);
+
+    // Removed: its models are gone.
+    s.delete(path, &admin).await.expect(204);
+    s.delete(path, &admin).await.problem(404, "not-found");
+    assert_eq!(chat(&s, &public, hello.clone(), None).await.0, 404);
+
+    // Each change is in the ledger with what changed and what became of the key, never the key.
+    let events = s.get("/api/v1/audit/events?action=gateway.provider.change&limit=100", &admin).await.expect(200);
+    let creds: Vec<&str> = events["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["event"]["detail"]["credential"].as_str().unwrap_or("deleted"))
+        .collect();
+    assert_eq!(creds, vec!["set", "kept", "cleared", "set", "deleted"]);
+    let all = s.get("/api/v1/audit/events?limit=500", &admin).await.expect(200);
+    assert!(!all.to_string().contains(SECRET));
+
+    // On disk the key is sealed: neither the database nor its log holds it in clear.
+    for f in s.sqlite_files() {
+        let bytes = std::fs::read(&f).unwrap();
+        assert!(!bytes.windows(SECRET.len()).any(|w| w == SECRET.as_bytes()), "{f:?} holds the key in clear");
+    }
+}
+
+/// A provider added on one replica is used by another within a second or so.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn providers_added_on_one_replica_reach_the_others() {
+    let auth = Arc::new(Mutex::new(Vec::new()));
+    let base = keyed_upstream(auth.clone()).await;
+    let s = start(Options::new(Engine::Postgres)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let public = key(&s, &alice_t, &p, "public").await;
+    let other = s.replica().await;
+    let hello = json!({"model": "acme-1", "messages": [{"role": "user", "content": "hi"}]});
+    assert_eq!(chat(&other, &public, hello.clone(), None).await.0, 404);
+    let spec =
+        json!({"base_url": base, "region": "eu-west", "external": false, "models": ["acme-1"], "api_key": SECRET});
+    s.put("/api/v1/gateway/providers/acme-eu", &admin, spec).await.expect(200);
+    let mut status = 0;
+    for _ in 0..40 {
+        status = chat(&other, &public, hello.clone(), None).await.0;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 200, "the other replica routes to the new provider");
+    // The credential opened there with the shared master key.
+    assert_eq!(auth.lock().unwrap().last().unwrap().as_deref(), Some(format!("Bearer {SECRET}").as_str()));
+    s.delete("/api/v1/gateway/providers/acme-eu", &admin).await.expect(204);
+    for _ in 0..40 {
+        status = chat(&other, &public, hello.clone(), None).await.0;
+        if status == 404 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, 404, "and stops using it once removed");
+}

@@ -44,6 +44,11 @@ pub struct Server {
     _dir: Option<tempfile::TempDir>,
     pub blob_dir: tempfile::TempDir,
     task: tokio::task::JoinHandle<()>,
+    /// What a replica needs: the PostgreSQL URL, the configuration (master key
+    /// included) and the checkpoint key.
+    postgres: Option<String>,
+    config: AppConfig,
+    signing_key: String,
 }
 
 impl Drop for Server {
@@ -90,6 +95,7 @@ pub async fn postgres_url() -> String {
 }
 
 pub async fn start(opts: Options) -> Server {
+    let mut postgres = None;
     let (store, dir): (Arc<dyn Store>, _) = match opts.engine {
         Engine::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
@@ -102,6 +108,7 @@ pub async fn start(opts: Options) -> Server {
                 None => postgres_url().await,
             };
             let s = warden_store_postgres::PostgresStore::connect(&url, Duration::from_secs(2)).await.unwrap();
+            postgres = Some(url);
             (Arc::new(s), None)
         }
     };
@@ -119,20 +126,82 @@ pub async fn start(opts: Options) -> Server {
     };
     let oidc = opts.oidc.map(warden_authn::OidcVerifier::new);
     let key = warden_audit::SigningKey::generate("warden/test").unwrap();
-    let verifier = key.verifier();
+    let signing_key = key.to_private_string();
+    let blob_dir = tempfile::tempdir().unwrap();
+    let (url, task, app) =
+        serve(store, key, blob_dir.path(), clock.clone(), config.clone(), oidc, opts.max_body_bytes).await;
+    let admin_token = app.bootstrap(None).await.unwrap().expect("fresh store bootstraps");
+    let verifier = warden_audit::SigningKey::from_private_string(&signing_key).unwrap().verifier();
+    Server {
+        url,
+        admin_token,
+        clock,
+        verifier,
+        blob_dir,
+        http: reqwest::Client::new(),
+        _dir: dir,
+        task,
+        postgres,
+        config,
+        signing_key,
+    }
+}
+
+async fn serve(
+    store: Arc<dyn Store>,
+    key: warden_audit::SigningKey,
+    blob_dir: &std::path::Path,
+    clock: Arc<ManualClock>,
+    config: AppConfig,
+    oidc: Option<warden_authn::OidcVerifier>,
+    max_body_bytes: usize,
+) -> (String, tokio::task::JoinHandle<()>, Arc<App>) {
     let ledger_config = warden_audit::LedgerConfig { origin: "warden/test".into(), ..Default::default() };
     let ledger = warden_audit::Ledger::open(store.clone(), key, ledger_config).await.unwrap();
-    let blob_dir = tempfile::tempdir().unwrap();
-    let blobs = warden_blob::BlobStore::local(blob_dir.path()).unwrap();
-    let app = Arc::new(App::new(store.clone(), ledger, blobs, clock.clone(), config, oidc).unwrap());
-    let admin_token = app.bootstrap(None).await.unwrap().expect("fresh store bootstraps");
-    let router = warden_server::router(app, &ServerConfig { max_body_bytes: opts.max_body_bytes });
+    let blobs = warden_blob::BlobStore::local(blob_dir).unwrap();
+    let app = Arc::new(App::new(store.clone(), ledger, blobs, clock, config, oidc).unwrap());
+    let router = warden_server::router(app.clone(), &ServerConfig { max_body_bytes });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {
         axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await.unwrap();
     });
-    Server { url, admin_token, clock, verifier, blob_dir, http: reqwest::Client::new(), _dir: dir, task }
+    (url, task, app)
+}
+
+impl Server {
+    /// The SQLite database's files (the database and its write-ahead log).
+    pub fn sqlite_files(&self) -> Vec<std::path::PathBuf> {
+        let Some(dir) = &self._dir else { return Vec::new() };
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect()
+    }
+
+    /// Another replica on the same PostgreSQL database, with the same configuration
+    /// and keys, serving on its own address.
+    pub async fn replica(&self) -> Server {
+        let url = self.postgres.clone().expect("replicas share a PostgreSQL database");
+        let store = warden_store_postgres::PostgresStore::connect(&url, Duration::from_secs(2)).await.unwrap();
+        let key = warden_audit::SigningKey::from_private_string(&self.signing_key).unwrap();
+        let clock = self.clock.clone();
+        let (url2, task, app) =
+            serve(Arc::new(store), key, self.blob_dir.path(), clock.clone(), self.config.clone(), None, 64 * 1024)
+                .await;
+        assert!(app.bootstrap(None).await.unwrap().is_none(), "the replica finds the store bootstrapped");
+        Server {
+            url: url2,
+            admin_token: self.admin_token.clone(),
+            clock,
+            verifier: self.verifier.clone(),
+            // (an empty folder of its own; the replica stores blobs in the primary's)
+            blob_dir: tempfile::tempdir().unwrap(),
+            http: reqwest::Client::new(),
+            _dir: None,
+            task,
+            postgres: Some(url),
+            config: self.config.clone(),
+            signing_key: self.signing_key.clone(),
+        }
+    }
 }
 
 /// A response: status, content type, JSON body (Null when empty or not JSON).

@@ -142,6 +142,8 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "create_model_version" => json!({"artifact": "art_01ARZ3NDEKTSV4RRFFQ69G5FAV"}),
         "set_model_alias" => json!({"version": 1}),
         "set_switch" => json!({"reason": "incident"}),
+        "put_provider" => json!({"base_url": "http://127.0.0.1:9/v1", "region": "eu-west", "external": true,
+                                 "models": ["m"]}),
         "set_budget" => json!({"tokens": 100}),
         "chat_completions" => json!({"model": "mock", "messages": []}),
         "embeddings" => json!({"model": "mock", "input": "x"}),

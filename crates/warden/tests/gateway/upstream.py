@@ -2,8 +2,8 @@
 
 Chat completions answer "heard: " + the last message as it arrived (whole, or as
 server-sent events word by word); embeddings answer one short vector per input. Every
-request body is appended to the file named by the first argument, so the test can see
-what the gateway forwarded. Prints the port it listens on.
+request body is appended to the file named by the first argument, with the bearer key
+it came with as `_auth`, so the test can see what the gateway forwarded. Prints the port it listens on.
 """
 import json
 import sys
@@ -21,7 +21,7 @@ class Handler(BaseHTTPRequestHandler):
     def do_POST(self):
         body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
         with open(LOG, "a", encoding="utf-8") as f:
-            f.write(json.dumps(body) + "\n")
+            f.write(json.dumps(dict(body, _auth=self.headers.get("authorization"))) + "\n")
         if self.path.endswith("/embeddings"):
             inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
             data = [{"object": "embedding", "index": i, "embedding": [0.1, 0.2, float(len(t))]} for i, t in enumerate(inputs)]
