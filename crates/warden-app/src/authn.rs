@@ -7,6 +7,8 @@ use warden_authn::{password, token, totp, OidcVerifier};
 use warden_core::{AuthMethod, Principal, PrincipalKind, Role, SubjectId, TokenId, TokenScope};
 use warden_store::{MemberRef, RoleGrantRecord, SubjectRecord, TokenRecord};
 
+use std::sync::Arc;
+
 use crate::{App, AppError, RequestMeta};
 
 /// A password sign-in.
@@ -34,6 +36,7 @@ impl App {
         let minted = self.bootstrap_admin(bootstrap_token).await?;
         self.ensure_policy().await?;
         self.providers.reload().await?;
+        self.switches.reload().await?;
         Ok(minted)
     }
 
@@ -117,10 +120,27 @@ impl App {
             return Err(AppError::SourceLocked);
         }
         let hash = token::hash(presented);
-        let Some(record) = self.store.find_token_by_hash(&hash).await? else {
-            self.auth_event("token", None, "failure", Some("unknown token"), meta, json!({})).await?;
-            return Err(self.bad_token(source, "the token is not valid".into()));
+        // The token, its subject and the subject's organisation roles, as the store said
+        // at most a second ago (see `recent`); expiry, revocation, disabling and locks
+        // are judged on every call against the clock.
+        let facts = match self.recent.tokens.get(&hash) {
+            Some(f) => f,
+            None => {
+                let Some(record) = self.store.find_token_by_hash(&hash).await? else {
+                    self.auth_event("token", None, "failure", Some("unknown token"), meta, json!({})).await?;
+                    return Err(self.bad_token(source, "the token is not valid".into()));
+                };
+                let subject = self.store.get_subject(&record.subject).await?;
+                let org_roles = match &subject {
+                    Some(s) => self.store.org_roles(&s.id).await?,
+                    None => Default::default(),
+                };
+                let f = Arc::new(crate::recent::TokenFacts { record, subject, org_roles });
+                self.recent.tokens.put(hash.clone(), f.clone());
+                f
+            }
         };
+        let record = &facts.record;
         if !token::hashes_equal(&record.hash, &hash) {
             return Err(AppError::Unauthenticated("the token is not valid".into()));
         }
@@ -130,12 +150,16 @@ impl App {
                 .await?;
             return Err(self.bad_token(source, format!("the token is not valid ({why})")));
         }
-        let subject = self.usable_subject(&record.subject, "token", meta).await?;
+        let subject = self.check_subject(facts.subject.clone(), &record.subject, "token", meta).await?;
         // Record use, at most once a minute per token, to keep reads cheap.
         if record.last_used_at.is_none_or(|t| now.0 - t.0 > 60_000) {
             self.store.touch_token(&record.id, now).await?;
+            let mut touched = (*facts).clone();
+            touched.record.last_used_at = Some(now);
+            self.recent.tokens.put(hash, Arc::new(touched));
         }
-        let mut org_roles = self.store.org_roles(&subject.id).await?;
+        let record = facts.record.clone();
+        let mut org_roles = facts.org_roles.clone();
         if record.project.is_some() {
             org_roles.clear();
         } else if let Some(role) = record.role {
@@ -236,7 +260,19 @@ impl App {
         method: &str,
         meta: &RequestMeta,
     ) -> Result<SubjectRecord, AppError> {
-        let Some(subject) = self.store.get_subject(id).await? else {
+        let subject = self.store.get_subject(id).await?;
+        self.check_subject(subject, id, method, meta).await
+    }
+
+    /// Refuses a missing, disabled or locked subject.
+    async fn check_subject(
+        &self,
+        subject: Option<SubjectRecord>,
+        id: &SubjectId,
+        method: &str,
+        meta: &RequestMeta,
+    ) -> Result<SubjectRecord, AppError> {
+        let Some(subject) = subject else {
             return Err(AppError::Unauthenticated("the credential's subject no longer exists".into()));
         };
         if subject.disabled {
@@ -329,6 +365,10 @@ impl App {
             Err(e) => return e.into(),
         };
         let locked = count >= self.config.max_failed_attempts;
+        if locked {
+            // The account's tokens stop working here at once.
+            self.recent.forget();
+        }
         if let Err(e) = self
             .auth_event(
                 "password",

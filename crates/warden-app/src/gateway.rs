@@ -23,41 +23,51 @@ use crate::policy::ActivePolicy;
 
 use crate::{App, AppError, Authorized, Operation, Target};
 
-/// The kill switches that are on, read from the store at most every half second (so
-/// every replica sees a switch within that time) and at once after this replica set one.
+/// The kill switches that are on, refreshed from the store in the background at most
+/// every half second (so every replica sees a switch within about that time) and at
+/// once after this replica set one. Calls and streamed events read the copy in place.
 pub struct Switches {
-    store: std::sync::Arc<dyn warden_store::Store>,
-    cache: tokio::sync::Mutex<(Option<Instant>, Vec<warden_store::SwitchRecord>)>,
+    store: Arc<dyn warden_store::Store>,
+    on: std::sync::RwLock<Arc<Vec<warden_store::SwitchRecord>>>,
+    refresh: crate::recent::Refresh,
 }
 
 impl Switches {
     const FRESH: std::time::Duration = std::time::Duration::from_millis(500);
 
-    pub fn new(store: std::sync::Arc<dyn warden_store::Store>) -> Self {
-        Self { store, cache: tokio::sync::Mutex::new((None, Vec::new())) }
+    pub fn new(store: Arc<dyn warden_store::Store>) -> Self {
+        Self { store, on: Default::default(), refresh: crate::recent::Refresh::every(Self::FRESH) }
     }
 
-    /// Why calls to `p` are switched off, if they are. Checked on every call and on
-    /// every streamed event, so it looks at the cached list in place.
-    pub async fn blocking(&self, p: &warden_llm::ProviderConfig) -> Option<String> {
-        let mut c = self.cache.lock().await;
-        if c.0.is_none_or(|at| at.elapsed() >= Self::FRESH) {
-            match self.store.list_switches().await {
-                Ok(list) => *c = (Some(Instant::now()), list),
+    fn now(&self) -> Arc<Vec<warden_store::SwitchRecord>> {
+        self.on.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Reads the switches from the store now.
+    pub async fn reload(&self) -> Result<(), warden_store::StoreError> {
+        let list = Arc::new(self.store.list_switches().await?);
+        *self.on.write().unwrap_or_else(|p| p.into_inner()) = list;
+        Ok(())
+    }
+
+    /// Why calls to `p` are switched off, if they are.
+    pub fn blocking(self: &Arc<Self>, p: &warden_llm::ProviderConfig) -> Option<String> {
+        if self.refresh.claim() {
+            let me = self.clone();
+            tokio::spawn(async move {
                 // The last known state stands while the store is unreachable.
-                Err(e) => tracing::error!(error = %e, "could not read the gateway's kill switches"),
-            }
+                if let Err(e) = me.reload().await {
+                    tracing::error!(error = %e, "could not read the gateway's kill switches");
+                }
+                me.refresh.done();
+            });
         }
-        c.1.iter().find_map(|s| {
+        self.now().iter().find_map(|s| {
             let hit = (s.target == "external" && p.external)
                 || s.target.strip_prefix("provider:") == Some(p.name.as_str())
                 || s.target.strip_prefix("region:") == Some(p.region.as_str());
             hit.then(|| format!("kill switch `{}` is on ({})", s.target, s.reason))
         })
-    }
-
-    pub async fn invalidate(&self) {
-        self.cache.lock().await.0 = None;
     }
 }
 
@@ -191,7 +201,15 @@ async fn reserve(
         ));
     }
     let mut cost_checks: Vec<(String, i64, i64, String)> = Vec::new();
-    for (period, limit) in store.budgets(project).await.map_err(unavailable)? {
+    let budgets = match ctx.app.recent.budgets.get(project) {
+        Some(b) => b,
+        None => {
+            let b = store.budgets(project).await.map_err(unavailable)?;
+            ctx.app.recent.budgets.put(project.clone(), b.clone());
+            b
+        }
+    };
+    for (period, limit) in budgets {
         let w = window(&period, now);
         if let Some(p) = period.strip_prefix(COST_PREFIX) {
             if let Some(u) = unpriced {
@@ -464,7 +482,7 @@ async fn route(app: &App, model: &str, class: &DataClass, origin: &Origin) -> Re
     let mut open = Vec::new();
     let mut switched = Vec::new();
     for p in allowed {
-        match app.switches.blocking(&p.config).await {
+        match app.switches.blocking(&p.config) {
             None => open.push(p),
             Some(why) => switched.push(format!("{} (provider `{}`)", why, p.config.name)),
         }
@@ -899,7 +917,7 @@ fn restore_stream(
         let finish = |st: &mut State, outcome: &str, reason: Option<String>| st.finish(outcome, reason);
         let next = st.events.next().await;
         // A kill switch turned on while the stream runs cuts it.
-        if let Some(why) = st.watch.0.blocking(&st.watch.1).await {
+        if let Some(why) = st.watch.0.blocking(&st.watch.1) {
             let msg = json!({"error": {"message": format!("the stream was cut: {why}"), "type": "server_error",
                                        "param": null, "code": "kill_switch"}});
             finish(&mut st, "failure", Some(format!("stream cut: {why}")));
@@ -1047,7 +1065,7 @@ impl Operation for Models {
         for p in providers.iter() {
             if class.refuses(p).is_none()
                 && origin.refuses(p).is_none()
-                && ctx.app.switches.blocking(&p.config).await.is_none()
+                && ctx.app.switches.blocking(&p.config).is_none()
             {
                 usable.push(p);
             }
@@ -1110,7 +1128,7 @@ impl Operation for SetSwitch {
                 None
             }
         };
-        ctx.app.switches.invalidate().await;
+        ctx.app.switches.reload().await?;
         Ok(out)
     }
 }

@@ -18,6 +18,7 @@ pub mod ops;
 pub mod payload;
 pub mod policy;
 pub mod providers;
+mod recent;
 pub mod release;
 
 use std::future::Future;
@@ -212,7 +213,7 @@ impl Authorized<'_> {
         &self,
         project: &warden_core::ProjectId,
     ) -> Result<std::collections::BTreeSet<Role>, AppError> {
-        let roles = self.app.store.project_roles(project, &self.principal.id).await?;
+        let roles = self.app.stored_project_roles(project, &self.principal.id).await?;
         Ok(self.principal.narrow_project_roles(project, roles))
     }
 
@@ -237,7 +238,7 @@ pub struct App {
     store: Arc<dyn Store>,
     ledger: Arc<Ledger>,
     blobs: warden_blob::BlobStore,
-    policies: policy::PolicyState,
+    policies: Arc<policy::PolicyState>,
     clock: Arc<dyn Clock>,
     config: AppConfig,
     oidc: Option<warden_authn::OidcVerifier>,
@@ -247,6 +248,7 @@ pub struct App {
     bad_tokens: guard::SourceGuard,
     keys: MasterKey,
     lineage: catalog::LineageCache,
+    recent: recent::Recent,
 }
 
 impl App {
@@ -258,7 +260,7 @@ impl App {
         config: AppConfig,
         oidc: Option<warden_authn::OidcVerifier>,
     ) -> Result<Self, AppError> {
-        let policies = policy::PolicyState::new()?;
+        let policies = Arc::new(policy::PolicyState::new(store.clone())?);
         let timeout = std::time::Duration::from_secs(config.llm_timeout_seconds.max(1));
         let providers =
             Arc::new(providers::Providers::new(store.clone(), &config.master_key, timeout, &config.providers)?);
@@ -277,6 +279,7 @@ impl App {
             bad_tokens: Default::default(),
             keys,
             lineage: Default::default(),
+            recent: Default::default(),
         })
     }
 
@@ -319,7 +322,7 @@ impl App {
     ) -> Result<O::Output, AppError> {
         let target = op.target(self, principal).await?;
         let project_roles = match target.resource.project() {
-            Some(p) => principal.narrow_project_roles(p, self.store.project_roles(p, &principal.id).await?),
+            Some(p) => principal.narrow_project_roles(p, self.stored_project_roles(p, &principal.id).await?),
             None => Default::default(),
         };
         let facts = Facts { project_roles, requested_role: target.requested_role, placement: None };
@@ -353,6 +356,11 @@ impl App {
             return Err(AppError::Forbidden(decision.explain(O::ACTION)));
         }
         let result = op.execute(Authorized { app: self, principal, meta }).await;
+        if O::ACTION.is_mutation() {
+            // Whatever changed, this replica's copies of identities, roles and budgets
+            // may now be stale.
+            self.recent.forget();
+        }
         // The result of every change, so the record shows what happened, not only what
         // was allowed.
         if O::ACTION.is_mutation() {
@@ -369,6 +377,21 @@ impl App {
             }
         }
         result
+    }
+
+    /// A subject's roles in a project as the store says (or said within a second).
+    async fn stored_project_roles(
+        &self,
+        project: &warden_core::ProjectId,
+        subject: &warden_core::SubjectId,
+    ) -> Result<std::collections::BTreeSet<Role>, AppError> {
+        let key = (project.clone(), subject.clone());
+        if let Some(roles) = self.recent.project_roles.get(&key) {
+            return Ok(roles);
+        }
+        let roles = self.store.project_roles(project, subject).await?;
+        self.recent.project_roles.put(key, roles.clone());
+        Ok(roles)
     }
 
     /// An event about `principal` acting in this request.

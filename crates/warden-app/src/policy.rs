@@ -5,8 +5,8 @@
 //! the store for a newer version at most once a second (at once after a local change),
 //! so a change applied on one replica reaches the others within that time.
 
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use serde_json::json;
 use sha2::Digest as _;
@@ -61,8 +61,9 @@ impl ActivePolicy {
 }
 
 pub(crate) struct PolicyState {
+    store: Arc<dyn warden_store::Store>,
     current: RwLock<Arc<ActivePolicy>>,
-    checked: Mutex<Option<Instant>>,
+    refresh: crate::recent::Refresh,
 }
 
 fn digest(text: &str) -> String {
@@ -76,9 +77,9 @@ fn compile(version: u64, text: &str) -> Result<ActivePolicy, AppError> {
 }
 
 impl PolicyState {
-    pub(crate) fn new() -> Result<Self, AppError> {
+    pub(crate) fn new(store: Arc<dyn warden_store::Store>) -> Result<Self, AppError> {
         let active = compile(0, warden_zones::DEFAULT)?;
-        Ok(Self { current: RwLock::new(Arc::new(active)), checked: Mutex::new(None) })
+        Ok(Self { store, current: RwLock::new(Arc::new(active)), refresh: crate::recent::Refresh::every(RECHECK) })
     }
 
     pub(crate) fn now(&self) -> Arc<ActivePolicy> {
@@ -95,42 +96,38 @@ impl PolicyState {
         }
     }
 
-    fn due(&self) -> bool {
-        let mut checked = match self.checked.lock() {
-            Ok(g) => g,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        match *checked {
-            Some(t) if t.elapsed() < RECHECK => false,
-            _ => {
-                *checked = Some(Instant::now());
-                true
-            }
-        }
-    }
-}
-
-impl App {
-    /// The policy in force, refreshed from the store when this replica's copy is more
-    /// than a second old. A store failure keeps the copy (and is logged).
-    pub async fn policy(&self) -> Arc<ActivePolicy> {
-        if self.policies.due() {
-            if let Err(e) = self.reload_policy().await {
-                tracing::warn!(error = %e, "could not refresh the policy document; keeping the loaded one");
-            }
-        }
-        self.policies.now()
-    }
-
-    async fn reload_policy(&self) -> Result<Arc<ActivePolicy>, AppError> {
-        let current = self.policies.now();
+    /// Loads the latest stored version when it is not the one in force.
+    async fn reload(&self) -> Result<Arc<ActivePolicy>, AppError> {
+        let current = self.now();
         let Some(latest) = self.store.latest_policy().await? else { return Ok(current) };
         if latest.version == current.version {
             return Ok(current);
         }
         let active = Arc::new(compile(latest.version, &latest.document)?);
-        self.policies.set(active.clone());
+        self.set(active.clone());
         Ok(active)
+    }
+}
+
+impl App {
+    /// The policy in force. When this replica's copy is more than a second old, a
+    /// refresh from the store starts in the background; the caller does not wait for it.
+    pub async fn policy(&self) -> Arc<ActivePolicy> {
+        if self.policies.refresh.claim() {
+            let state = self.policies.clone();
+            tokio::spawn(async move {
+                if let Err(e) = state.reload().await {
+                    tracing::warn!(error = %e, "could not refresh the policy document; keeping the loaded one");
+                }
+                state.refresh.done();
+            });
+        }
+        self.policies.now()
+    }
+
+    /// The latest stored version, loaded now (after a change, or to decide on it).
+    async fn reload_policy(&self) -> Result<Arc<ActivePolicy>, AppError> {
+        self.policies.reload().await
     }
 
     /// On a store without a policy document, stores the shipped default as version 1

@@ -9,9 +9,8 @@
 //! uses the copy it has. A change made on this replica is loaded before it answers.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use serde_json::json;
 use warden_audit::{Category, ResourceRef};
@@ -71,8 +70,7 @@ pub(crate) struct Providers {
     timeout: Duration,
     fixed: Vec<Arc<Provider>>,
     loaded: RwLock<Loaded>,
-    checked: Mutex<Option<Instant>>,
-    refreshing: AtomicBool,
+    refresh: crate::recent::Refresh,
 }
 
 fn sealing_error(_: aes_gcm::Error) -> AppError {
@@ -107,8 +105,7 @@ impl Providers {
             timeout,
             fixed,
             loaded: RwLock::new(Loaded { all, stored: BTreeMap::new() }),
-            checked: Mutex::new(None),
-            refreshing: AtomicBool::new(false),
+            refresh: crate::recent::Refresh::every(RECHECK),
         })
     }
 
@@ -125,26 +122,15 @@ impl Providers {
         }
     }
 
-    fn due(&self) -> bool {
-        let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
-        match *checked {
-            Some(t) if t.elapsed() < RECHECK => false,
-            _ => {
-                *checked = Some(Instant::now());
-                true
-            }
-        }
-    }
-
     /// The providers for a call; starts a background refresh when the copy is old.
     pub(crate) fn current(self: &Arc<Self>) -> Arc<Vec<Arc<Provider>>> {
-        if self.due() && !self.refreshing.swap(true, Ordering::AcqRel) {
+        if self.refresh.claim() {
             let me = self.clone();
             tokio::spawn(async move {
                 if let Err(e) = me.reload().await {
                     tracing::warn!(error = %e, "could not refresh the gateway's providers; keeping the loaded ones");
                 }
-                me.refreshing.store(false, Ordering::Release);
+                me.refresh.done();
             });
         }
         self.now()

@@ -891,3 +891,56 @@ async fn providers_added_on_one_replica_reach_the_others() {
     }
     assert_eq!(status, 404, "and stops using it once removed");
 }
+
+/// A replica trusts its copies of tokens, roles and budgets for at most a second: a key
+/// revoked or a budget set on another replica takes effect there within that time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocations_and_budgets_reach_other_replicas_within_a_second() {
+    let s = start(Options::new(Engine::Postgres)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let public = key(&s, &alice_t, &p, "public").await;
+    let other = s.replica().await;
+    let hello = json!({"model": "mock", "messages": [{"role": "user", "content": "hi"}]});
+    // The other replica now holds copies of the key, its subject and roles.
+    assert_eq!(chat(&other, &public, hello.clone(), None).await.0, 200);
+
+    // A zero budget set here stops calls there.
+    s.put(&format!("/api/v1/projects/{p}/gateway/budgets/day"), &admin, json!({"tokens": 0})).await.expect(204);
+    assert_eq!(chat(&s, &public, hello.clone(), None).await.0, 429, "at once on the replica that set it");
+    let until = |want: u16| {
+        let (other, public, hello) = (&other, public.clone(), hello.clone());
+        async move {
+            let started = std::time::Instant::now();
+            loop {
+                let got = chat(other, &public, hello.clone(), None).await.0;
+                if got == want || started.elapsed() > std::time::Duration::from_secs(5) {
+                    return (got, started.elapsed());
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+    let (got, took) = until(429).await;
+    assert_eq!(got, 429, "the other replica stops within a second or so (took {took:?})");
+    assert!(took < std::time::Duration::from_millis(2500), "took {took:?}");
+    s.delete(&format!("/api/v1/projects/{p}/gateway/budgets/day"), &admin).await.expect(204);
+    assert_eq!(until(200).await.0, 200);
+
+    // A key revoked here is refused there.
+    let id = s.get("/api/v1/tokens", &alice_t).await.expect(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["data_class"] == "public")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.delete(&format!("/api/v1/tokens/{id}"), &alice_t).await.expect(204);
+    assert_eq!(chat(&s, &public, hello.clone(), None).await.0, 401, "at once on the replica that revoked it");
+    let (got, took) = until(401).await;
+    assert_eq!(got, 401, "the other replica refuses it within a second or so (took {took:?})");
+    assert!(took < std::time::Duration::from_millis(2500), "took {took:?}");
+}
