@@ -713,11 +713,29 @@ async fn record_call(ctx: &Authorized<'_>, e: warden_audit::AuditEvent) -> Resul
             .map_err(|err| GatewayError::new(503, "server_error", "audit_unavailable", err.to_string(), None));
     }
     let ledger = ctx.app.ledger().clone();
+    let pending = ctx.app.background.clone();
+    pending.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     tokio::spawn(async move {
         if let Err(err) = ledger.append(&e).await {
             tracing::error!(error = %err, "could not record a gateway call");
         }
+        pending.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
     });
+    Ok(())
+}
+
+/// When answers do not wait for their records, a ledger that has just failed to commit
+/// stops calls (fail closed) until a commit succeeds again.
+fn ledger_ok(app: &App) -> Result<(), GatewayError> {
+    if !app.config.gateway_wait_for_audit && app.ledger().failing() {
+        return Err(GatewayError::new(
+            503,
+            "server_error",
+            "audit_unavailable",
+            "the audit ledger cannot record calls right now; try again shortly",
+            None,
+        ));
+    }
     Ok(())
 }
 
@@ -751,6 +769,7 @@ async fn record_refusal(
 
 async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError> {
     let started = Instant::now();
+    ledger_ok(ctx.app)?;
     let policy = ctx.app.policy().await;
     let (project, class) = key_of(&policy, ctx.principal, op.class_header.as_deref())?;
     let mut body = op.body;
@@ -1009,6 +1028,7 @@ impl Operation for Embeddings {
 
 async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, GatewayError> {
     let started = Instant::now();
+    ledger_ok(ctx.app)?;
     let policy = ctx.app.policy().await;
     let (project, class) = key_of(&policy, ctx.principal, op.class_header.as_deref())?;
     let mut body = op.body;

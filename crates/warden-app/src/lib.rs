@@ -134,7 +134,9 @@ pub struct AppConfig {
     pub providers: Vec<warden_llm::ProviderConfig>,
     /// How long the gateway waits for a provider (to connect, and between bytes).
     pub llm_timeout_seconds: u64,
-    /// Whether a gateway answer waits until its audit record is durable.
+    /// Whether a gateway answer waits until its audit record is durable. By default it
+    /// does not: the record is queued before the answer leaves and committed with the
+    /// next group commit (milliseconds later); calls stop while the ledger fails.
     pub gateway_wait_for_audit: bool,
     /// Per gateway key, per minute (0: no limit).
     pub key_requests_per_minute: i64,
@@ -156,7 +158,7 @@ impl Default for AppConfig {
             providers: Vec::new(),
             llm_timeout_seconds: 60,
             key_requests_per_minute: 0,
-            gateway_wait_for_audit: true,
+            gateway_wait_for_audit: false,
             key_tokens_per_minute: 0,
             master_key: MasterKey::random(),
         }
@@ -249,6 +251,8 @@ pub struct App {
     keys: MasterKey,
     lineage: catalog::LineageCache,
     recent: recent::Recent,
+    /// Records being written after their answer (gateway calls not awaiting them).
+    background: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl App {
@@ -280,6 +284,7 @@ impl App {
             keys,
             lineage: Default::default(),
             recent: Default::default(),
+            background: Default::default(),
         })
     }
 
@@ -306,6 +311,19 @@ impl App {
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Waits (up to `within`) for records still being written after their answers, so
+    /// a clean shutdown loses none of them.
+    pub async fn drain(&self, within: std::time::Duration) {
+        let until = std::time::Instant::now() + within;
+        while self.background.load(std::sync::atomic::Ordering::Acquire) > 0 && std::time::Instant::now() < until {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        let left = self.background.load(std::sync::atomic::Ordering::Acquire);
+        if left > 0 {
+            tracing::error!(left, "stopping with gateway call records not yet written");
+        }
     }
 
     /// Readiness: the database answers.

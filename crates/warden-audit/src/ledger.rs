@@ -67,6 +67,8 @@ pub struct Ledger {
     /// Committed batches and events, for metrics.
     batches: std::sync::atomic::AtomicU64,
     events: std::sync::atomic::AtomicU64,
+    /// The last batch failed to commit (cleared by the next one that commits).
+    failing: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -97,6 +99,7 @@ impl Ledger {
             signing: Mutex::new(()),
             batches: Default::default(),
             events: Default::default(),
+            failing: Default::default(),
         });
         ledger.sync().await?;
         ledger.sign_latest(Timestamp(0)).await?;
@@ -109,6 +112,12 @@ impl Ledger {
     pub fn stats(&self) -> (u64, u64) {
         use std::sync::atomic::Ordering::Relaxed;
         (self.batches.load(Relaxed), self.events.load(Relaxed))
+    }
+
+    /// Whether the last attempt to commit appends failed: callers that do not wait for
+    /// their events (the gateway, when configured so) refuse work while it is true.
+    pub fn failing(&self) -> bool {
+        self.failing.load(std::sync::atomic::Ordering::Acquire)
     }
 
     pub fn verifier(&self) -> VerifierKey {
@@ -184,6 +193,7 @@ impl Ledger {
             let (leaves, waiting): (Vec<AuditLeaf>, Vec<_>) = batch.drain(..).map(|j| (j.leaf, j.done)).unzip();
             match self.store.append_audit(&leaves).await {
                 Ok(first_index) => {
+                    self.failing.store(false, std::sync::atomic::Ordering::Release);
                     self.batches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     self.events.fetch_add(waiting.len() as u64, std::sync::atomic::Ordering::Relaxed);
                     for (i, done) in waiting.into_iter().enumerate() {
@@ -201,6 +211,7 @@ impl Ledger {
                     }
                 }
                 Err(e) => {
+                    self.failing.store(true, std::sync::atomic::Ordering::Release);
                     tracing::error!(error = %e, events = waiting.len(), "audit append failed; nothing was acknowledged");
                     let msg = e.to_string();
                     for done in waiting {

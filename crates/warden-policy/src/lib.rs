@@ -15,7 +15,7 @@ use std::str::FromStr;
 
 use cedar_policy::{
     Authorizer, Context, Decision as CedarDecision, Entities, Entity, EntityId, EntityTypeName, EntityUid, Policy,
-    PolicyId, PolicySet, Request, Schema,
+    PolicyId, PolicySet, Request, RestrictedExpression, Schema,
 };
 use warden_core::{Principal, ProjectId, Role, SubjectId};
 
@@ -241,13 +241,13 @@ impl Engine {
                 {
                     c.extend(p);
                 }
-                c
+                Context::from_json_value(c, Some((&self.schema, &action_uid))).map_err(|e| format!("context: {e}"))?
             }
             (None, Action::ModelPlace) => return Err("a placement question needs its facts".into()),
-            _ => serde_json_context(principal, facts),
+            // The common case, built directly (no JSON to parse); the request is still
+            // checked against the schema below.
+            _ => typed_context(principal, facts)?,
         };
-        let context = Context::from_json_value(context, Some((&self.schema, &action_uid)))
-            .map_err(|e| format!("context: {e}"))?;
         let request = Request::new(subject_uid, action_uid, resource_uid, context, Some(&self.schema))
             .map_err(|e| format!("request: {e}"))?;
         let entities = Entities::from_entities(entities, Some(&self.schema)).map_err(|e| format!("entities: {e}"))?;
@@ -274,8 +274,37 @@ impl Engine {
 }
 
 fn uid(ty: &str, id: &str) -> Result<EntityUid, String> {
-    let ty = EntityTypeName::from_str(&format!("Warden::{ty}")).map_err(|e| e.to_string())?;
+    // Parsing a type name runs Cedar's parser: do it once per type, not per decision.
+    static TYPES: std::sync::LazyLock<Vec<(&str, EntityTypeName)>> = std::sync::LazyLock::new(|| {
+        ["Subject", "Action", "Role", "Organisation", "Project", "Zone"]
+            .into_iter()
+            .filter_map(|t| EntityTypeName::from_str(&format!("Warden::{t}")).ok().map(|n| (t, n)))
+            .collect()
+    });
+    let ty = match TYPES.iter().find(|(t, _)| *t == ty) {
+        Some((_, n)) => n.clone(),
+        None => EntityTypeName::from_str(&format!("Warden::{ty}")).map_err(|e| e.to_string())?,
+    };
     Ok(EntityUid::from_type_name_and_id(ty, EntityId::new(id)))
+}
+
+/// The request context of every action but placement (`RequestContext` in the schema).
+fn typed_context(principal: &Principal, facts: &Facts) -> Result<Context, String> {
+    let roles = |set: &BTreeSet<Role>| {
+        RestrictedExpression::new_set(set.iter().map(|r| RestrictedExpression::new_string(r.as_str().to_string())))
+    };
+    Context::from_pairs([
+        ("mfa".to_string(), RestrictedExpression::new_bool(principal.mfa)),
+        ("totp_enrolled".to_string(), RestrictedExpression::new_bool(principal.totp_enrolled)),
+        ("org_roles".to_string(), roles(&principal.org_roles)),
+        ("project_roles".to_string(), roles(&facts.project_roles)),
+        (
+            "requested_role".to_string(),
+            RestrictedExpression::new_string(facts.requested_role.map(|r| r.as_str()).unwrap_or("").to_string()),
+        ),
+        ("token_scoped".to_string(), RestrictedExpression::new_bool(principal.is_narrowed())),
+    ])
+    .map_err(|e| format!("context: {e}"))
 }
 
 fn serde_json_context(principal: &Principal, facts: &Facts) -> serde_json::Value {

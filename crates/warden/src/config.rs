@@ -39,7 +39,8 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct FileGateway {
     timeout_seconds: Option<u64>,
-    /// Whether an answer waits until its audit record is durable (default true).
+    /// Whether an answer waits until its audit record is durable (default false: the
+    /// record follows within one group commit; see the README).
     wait_for_audit: Option<bool>,
     /// Per gateway key, per minute (0 or absent: no limit).
     key_requests_per_minute: Option<i64>,
@@ -319,7 +320,7 @@ impl Config {
             providers.push(config);
         }
         let llm_timeout_seconds = file.gateway.timeout_seconds.unwrap_or(60).max(1);
-        let gateway_wait_for_audit = file.gateway.wait_for_audit.unwrap_or(true);
+        let gateway_wait_for_audit = file.gateway.wait_for_audit.unwrap_or(false);
         let key_requests_per_minute = file.gateway.key_requests_per_minute.unwrap_or(0);
         let key_tokens_per_minute = file.gateway.key_tokens_per_minute.unwrap_or(0);
         if key_requests_per_minute < 0 || key_tokens_per_minute < 0 {

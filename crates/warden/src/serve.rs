@@ -197,7 +197,7 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let router = warden_server::router(app, &ServerConfig { max_body_bytes: config.max_body_bytes });
+    let router = warden_server::router(app.clone(), &ServerConfig { max_body_bytes: config.max_body_bytes });
 
     let mut out = std::io::stdout().lock();
     if let Some(token) = minted {
@@ -214,6 +214,7 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         .with_graceful_shutdown(shutdown())
         .await
         .context("server error")?;
+    app.drain(std::time::Duration::from_secs(10)).await;
     tracing::info!("stopped");
     Ok(())
 }

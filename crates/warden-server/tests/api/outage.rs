@@ -77,3 +77,71 @@ async fn database_down_means_503_and_nothing_half_written() {
     assert!(ready, "recovers when the database returns");
     assert_eq!(s.count_projects(&admin).await, before, "nothing from the outage was written");
 }
+
+/// Gateway answers that do not wait for their record still stop when the ledger
+/// cannot commit: once a commit fails, calls get 503 until the database returns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_stops_when_its_records_cannot_be_written() {
+    if warden_store_postgres::testing::test_url().is_none() {
+        eprintln!("WARDEN_TEST_POSTGRES not set: outage test not run");
+        return;
+    }
+    let url = postgres_url().await;
+    let after_at = url.split_once('@').map(|x| x.1).unwrap_or(url.trim_start_matches("postgres://"));
+    let hostport = after_at.split('/').next().unwrap().to_string();
+    let up = Arc::new(AtomicBool::new(true));
+    let relay_addr = relay(hostport.clone(), up.clone()).await;
+    let mut opts = Options::new(Engine::Postgres);
+    opts.postgres_url = Some(url.replacen(&hostport, &relay_addr, 1));
+    opts.gateway_wait_for_audit = false;
+    let s = start(opts).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let t = s.post("/api/v1/tokens", &alice_t, json!({"name": "gw", "project": p, "data_class": "public"})).await;
+    let key = t.expect(201)["secret"].as_str().unwrap().to_string();
+    let call = || {
+        let (s, key) = (&s, key.clone());
+        async move {
+            let res = s
+                .http
+                .post(format!("{}/v1/chat/completions", s.url))
+                .bearer_auth(&key)
+                .json(&json!({"model": "mock", "messages": [{"role": "user", "content": "hi"}]}))
+                .send()
+                .await
+                .unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<serde_json::Value>().await.unwrap_or_default())
+        }
+    };
+    assert_eq!(call().await.0, 200);
+
+    up.store(false, Ordering::SeqCst);
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // The copies of the key last a second, and the first record to fail trips the ledger:
+    // within a few calls every call is refused, in OpenAI's error shape.
+    let mut refused = None;
+    for _ in 0..100 {
+        let (status, body) = call().await;
+        if status == 503 {
+            refused = Some(body);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let body = refused.expect("calls stop while records cannot be written");
+    assert!(body["error"]["message"].is_string(), "{body}");
+    assert_eq!(call().await.0, 503, "and stay stopped");
+
+    up.store(true, Ordering::SeqCst);
+    let mut back = false;
+    for _ in 0..100 {
+        if call().await.0 == 200 {
+            back = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(back, "calls resume when the database returns");
+}
