@@ -712,16 +712,11 @@ async fn record_call(ctx: &Authorized<'_>, e: warden_audit::AuditEvent) -> Resul
             .await
             .map_err(|err| GatewayError::new(503, "server_error", "audit_unavailable", err.to_string(), None));
     }
-    let ledger = ctx.app.ledger().clone();
-    let pending = ctx.app.background.clone();
-    pending.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-    tokio::spawn(async move {
-        if let Err(err) = ledger.append(&e).await {
-            tracing::error!(error = %err, "could not record a gateway call");
-        }
-        pending.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-    });
-    Ok(())
+    ctx.app
+        .ledger()
+        .append_behind(&e)
+        .await
+        .map_err(|err| GatewayError::new(503, "server_error", "audit_unavailable", err.to_string(), None))
 }
 
 /// When answers do not wait for their records, a ledger that has just failed to commit

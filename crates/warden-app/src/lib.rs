@@ -251,8 +251,6 @@ pub struct App {
     keys: MasterKey,
     lineage: catalog::LineageCache,
     recent: recent::Recent,
-    /// Records being written after their answer (gateway calls not awaiting them).
-    background: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl App {
@@ -284,7 +282,6 @@ impl App {
             keys,
             lineage: Default::default(),
             recent: Default::default(),
-            background: Default::default(),
         })
     }
 
@@ -316,11 +313,7 @@ impl App {
     /// Waits (up to `within`) for records still being written after their answers, so
     /// a clean shutdown loses none of them.
     pub async fn drain(&self, within: std::time::Duration) {
-        let until = std::time::Instant::now() + within;
-        while self.background.load(std::sync::atomic::Ordering::Acquire) > 0 && std::time::Instant::now() < until {
-            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-        }
-        let left = self.background.load(std::sync::atomic::Ordering::Acquire);
+        let left = self.ledger.drain(within).await;
         if left > 0 {
             tracing::error!(left, "stopping with gateway call records not yet written");
         }

@@ -53,8 +53,13 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
 struct Job {
     leaf: AuditLeaf,
-    done: oneshot::Sender<Result<u64, LedgerError>>,
+    /// Who waits for the event to be durable; `None` for events appended behind.
+    done: Option<oneshot::Sender<Result<u64, LedgerError>>>,
 }
+
+/// How long a batch of events nobody waits for may wait for company before it is
+/// committed: fewer, larger commits when appends trickle in.
+const LINGER: Duration = Duration::from_millis(2);
 
 pub struct Ledger {
     store: Arc<dyn Store>,
@@ -69,6 +74,8 @@ pub struct Ledger {
     events: std::sync::atomic::AtomicU64,
     /// The last batch failed to commit (cleared by the next one that commits).
     failing: std::sync::atomic::AtomicBool,
+    /// Events appended behind and not yet committed (or failed).
+    behind: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -100,6 +107,7 @@ impl Ledger {
             batches: Default::default(),
             events: Default::default(),
             failing: Default::default(),
+            behind: Default::default(),
         });
         ledger.sync().await?;
         ledger.sign_latest(Timestamp(0)).await?;
@@ -142,8 +150,34 @@ impl Ledger {
     pub async fn append(&self, event: &AuditEvent) -> Result<u64, LedgerError> {
         let leaf = event.to_leaf().map_err(|e| LedgerError::Event(e.to_string()))?;
         let (done, wait) = oneshot::channel();
-        self.jobs.send(Job { leaf, done }).await.map_err(|_| LedgerError::Stopped)?;
+        self.jobs.send(Job { leaf, done: Some(done) }).await.map_err(|_| LedgerError::Stopped)?;
         wait.await.map_err(|_| LedgerError::Stopped)?
+    }
+
+    /// Queues an event without waiting for it to be durable: it is committed with the
+    /// next batch (within a few milliseconds). A failure is logged and makes
+    /// [`Ledger::failing`] true; [`Ledger::drain`] waits for what is queued.
+    pub async fn append_behind(&self, event: &AuditEvent) -> Result<(), LedgerError> {
+        let leaf = event.to_leaf().map_err(|e| LedgerError::Event(e.to_string()))?;
+        self.behind.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        if self.jobs.send(Job { leaf, done: None }).await.is_err() {
+            self.behind.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            return Err(LedgerError::Stopped);
+        }
+        Ok(())
+    }
+
+    /// Waits (up to `within`) until every event appended behind is committed or has
+    /// failed; returns how many are still queued.
+    pub async fn drain(&self, within: Duration) -> usize {
+        let until = std::time::Instant::now() + within;
+        loop {
+            let left = self.behind.load(std::sync::atomic::Ordering::Acquire);
+            if left == 0 || std::time::Instant::now() >= until {
+                return left;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
     }
 
     async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
@@ -190,15 +224,39 @@ impl Ledger {
                 }
                 tokio::task::yield_now().await;
             }
+            // Nobody waits on this batch yet: let it gather company for a moment, but
+            // stop as soon as someone who waits joins.
+            if batch.iter().all(|j| j.done.is_none()) {
+                let until = tokio::time::Instant::now() + LINGER;
+                while batch.len() < max_batch {
+                    match tokio::time::timeout_at(until, rx.recv()).await {
+                        Ok(Some(j)) => {
+                            let waits = j.done.is_some();
+                            batch.push(j);
+                            if waits {
+                                break;
+                            }
+                        }
+                        _ => break,
+                    }
+                }
+            }
             let (leaves, waiting): (Vec<AuditLeaf>, Vec<_>) = batch.drain(..).map(|j| (j.leaf, j.done)).unzip();
             match self.store.append_audit(&leaves).await {
                 Ok(first_index) => {
                     self.failing.store(false, std::sync::atomic::Ordering::Release);
                     self.batches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     self.events.fetch_add(waiting.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                    let mut behind = 0;
                     for (i, done) in waiting.into_iter().enumerate() {
-                        let _ = done.send(Ok(first_index + i as u64));
+                        match done {
+                            Some(done) => {
+                                let _ = done.send(Ok(first_index + i as u64));
+                            }
+                            None => behind += 1,
+                        }
                     }
+                    self.behind.fetch_sub(behind, std::sync::atomic::Ordering::AcqRel);
                     unsigned = batch_time(&leaves);
                     head = first_index + leaves.len() as u64;
                     if head.saturating_sub(indexed) >= INDEX_EVERY {
@@ -214,9 +272,19 @@ impl Ledger {
                     self.failing.store(true, std::sync::atomic::Ordering::Release);
                     tracing::error!(error = %e, events = waiting.len(), "audit append failed; nothing was acknowledged");
                     let msg = e.to_string();
+                    let mut behind = 0;
                     for done in waiting {
-                        let _ = done.send(Err(LedgerError::Store(StoreError::Unavailable(msg.clone()))));
+                        match done {
+                            Some(done) => {
+                                let _ = done.send(Err(LedgerError::Store(StoreError::Unavailable(msg.clone()))));
+                            }
+                            None => behind += 1,
+                        }
                     }
+                    if behind > 0 {
+                        tracing::error!(events = behind, "audit events appended behind were lost to a failed commit");
+                    }
+                    self.behind.fetch_sub(behind, std::sync::atomic::Ordering::AcqRel);
                     // Do not spin against a database that is down.
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
@@ -328,4 +396,30 @@ impl Ledger {
 
 fn batch_time(leaves: &[AuditLeaf]) -> Timestamp {
     leaves.iter().map(|l| l.time).max().unwrap_or(Timestamp(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Category;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn events_appended_behind_are_committed_and_drained() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(warden_store_sqlite::SqliteStore::open(&dir.path().join("w.db")).await.unwrap());
+        let key = SigningKey::generate("warden/test").unwrap();
+        let ledger = Ledger::open(store.clone(), key, LedgerConfig::default()).await.unwrap();
+        let event =
+            |i: i64| AuditEvent::new(Timestamp(1_700_000_000_000 + i), Category::System, "test.event", "success");
+        for i in 0..50 {
+            ledger.append_behind(&event(i)).await.unwrap();
+        }
+        // One who waits joins the queue behind them and is committed with or after them.
+        let waited = ledger.append(&event(50)).await.unwrap();
+        assert_eq!(waited, 50, "the awaited event follows the fifty queued before it");
+        assert_eq!(ledger.drain(Duration::from_secs(5)).await, 0, "nothing left queued");
+        assert_eq!(store.audit_size().await.unwrap(), 51);
+        assert!(!ledger.failing());
+    }
 }
