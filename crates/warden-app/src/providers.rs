@@ -84,16 +84,7 @@ impl Providers {
         timeout: Duration,
         configured: &[ProviderConfig],
     ) -> Result<Self, AppError> {
-        let mock = ProviderConfig {
-            name: "mock".into(),
-            kind: ProviderKind::Mock,
-            base_url: None,
-            api_key: None,
-            region: "local".into(),
-            external: false,
-            models: vec!["mock".into()],
-            prices: Default::default(),
-        };
+        let mock = ProviderConfig::mock();
         let fixed = std::iter::once(mock)
             .chain(configured.iter().cloned())
             .map(|p| Provider::new(p, timeout).map(Arc::new).map_err(|e| AppError::Invalid(e.to_string())))

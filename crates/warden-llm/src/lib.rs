@@ -66,6 +66,20 @@ fn plain_name(s: &str) -> bool {
 }
 
 impl ProviderConfig {
+    /// The built-in offline provider: model `mock`, internal, region `local`.
+    pub fn mock() -> Self {
+        Self {
+            name: "mock".into(),
+            kind: ProviderKind::Mock,
+            base_url: None,
+            api_key: None,
+            region: "local".into(),
+            external: false,
+            models: vec!["mock".into()],
+            prices: Default::default(),
+        }
+    }
+
     /// Whether an administrator's provider (`openai` kind) is well formed: a plain name
     /// that is not the built-in `mock`, an http(s) base URL without credentials in it, a
     /// region, at least one model (each once), and finite non-negative prices for

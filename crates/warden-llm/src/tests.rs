@@ -8,20 +8,7 @@ use serde_json::{json, Value};
 use super::*;
 
 fn mock() -> Provider {
-    Provider::new(
-        ProviderConfig {
-            name: "mock".into(),
-            kind: ProviderKind::Mock,
-            base_url: None,
-            api_key: None,
-            region: "local".into(),
-            external: false,
-            models: vec!["mock".into()],
-            prices: Default::default(),
-        },
-        Duration::from_secs(5),
-    )
-    .unwrap()
+    Provider::new(ProviderConfig::mock(), Duration::from_secs(5)).unwrap()
 }
 
 async fn collect(reply: Reply) -> Vec<Event> {

@@ -748,6 +748,16 @@ async fn keyed_upstream(auth: Arc<Mutex<Vec<Option<String>>>>) -> String {
 
 const SECRET: &str = "sk-acme-0123456789-secret";
 
+/// An administrator, Alice owning project `claims`, and her `public` gateway key:
+/// (admin token, Alice's token, project id, key).
+async fn claims_with_key(s: &Server) -> (String, String, String, String) {
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let public = key(s, &alice_t, &p, "public").await;
+    (admin, alice_t, p, public)
+}
+
 both_engines!(providers_are_managed_through_the_api_with_sealed_credentials);
 async fn providers_are_managed_through_the_api_with_sealed_credentials(engine: Engine) {
     let auth = Arc::new(Mutex::new(Vec::new()));
@@ -755,10 +765,7 @@ async fn providers_are_managed_through_the_api_with_sealed_credentials(engine: E
     let mut opts = Options::new(engine);
     opts.providers = vec![provider("openai-eu", &base, "eu-west", true, &["gpt-eu"])];
     let s = start(opts).await;
-    let admin = s.admin().await;
-    let (alice, alice_t) = s.user(&admin, "alice").await;
-    let p = s.project(&admin, "claims", Some(&alice)).await;
-    let public = key(&s, &alice_t, &p, "public").await;
+    let (admin, alice_t, _, public) = claims_with_key(&s).await;
     let hello = json!({"model": "acme-1", "messages": [{"role": "user", "content": "hi"}]});
     let path = "/api/v1/gateway/providers/acme-eu";
     let spec = json!({"base_url": base, "region": "eu-west", "external": true, "models": ["acme-1"],
@@ -865,10 +872,7 @@ async fn providers_added_on_one_replica_reach_the_others() {
     let auth = Arc::new(Mutex::new(Vec::new()));
     let base = keyed_upstream(auth.clone()).await;
     let s = start(Options::new(Engine::Postgres)).await;
-    let admin = s.admin().await;
-    let (alice, alice_t) = s.user(&admin, "alice").await;
-    let p = s.project(&admin, "claims", Some(&alice)).await;
-    let public = key(&s, &alice_t, &p, "public").await;
+    let (admin, _, _, public) = claims_with_key(&s).await;
     let other = s.replica().await;
     let hello = json!({"model": "acme-1", "messages": [{"role": "user", "content": "hi"}]});
     assert_eq!(chat(&other, &public, hello.clone(), None).await.0, 404);
@@ -902,10 +906,7 @@ async fn providers_added_on_one_replica_reach_the_others() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn revocations_and_budgets_reach_other_replicas_within_a_second() {
     let s = start(Options::new(Engine::Postgres)).await;
-    let admin = s.admin().await;
-    let (alice, alice_t) = s.user(&admin, "alice").await;
-    let p = s.project(&admin, "claims", Some(&alice)).await;
-    let public = key(&s, &alice_t, &p, "public").await;
+    let (admin, alice_t, p, public) = claims_with_key(&s).await;
     let other = s.replica().await;
     let hello = json!({"model": "mock", "messages": [{"role": "user", "content": "hi"}]});
     // The other replica now holds copies of the key, its subject and roles.

@@ -39,12 +39,9 @@ async fn relay(target: String, up: Arc<AtomicBool>) -> String {
     addr
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn database_down_means_503_and_nothing_half_written() {
-    if warden_store_postgres::testing::test_url().is_none() {
-        eprintln!("WARDEN_TEST_POSTGRES not set: outage test not run");
-        return;
-    }
+/// Options for a server whose PostgreSQL connections go through a relay; the flag cuts
+/// them.
+async fn through_relay() -> (Options, Arc<AtomicBool>) {
     let url = postgres_url().await;
     // postgres://user@127.0.0.1:5432/db?options=... -> route host:port through the relay.
     let after_at = url.split_once('@').map(|x| x.1).unwrap_or(url.trim_start_matches("postgres://"));
@@ -53,6 +50,16 @@ async fn database_down_means_503_and_nothing_half_written() {
     let relay_addr = relay(hostport.clone(), up.clone()).await;
     let mut opts = Options::new(Engine::Postgres);
     opts.postgres_url = Some(url.replacen(&hostport, &relay_addr, 1));
+    (opts, up)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_down_means_503_and_nothing_half_written() {
+    if warden_store_postgres::testing::test_url().is_none() {
+        eprintln!("WARDEN_TEST_POSTGRES not set: outage test not run");
+        return;
+    }
+    let (opts, up) = through_relay().await;
     let s = start(opts).await;
     let admin = s.admin().await;
     s.call(Method::GET, "/readyz", None, None).await.expect(200);
@@ -86,13 +93,7 @@ async fn the_gateway_stops_when_its_records_cannot_be_written() {
         eprintln!("WARDEN_TEST_POSTGRES not set: outage test not run");
         return;
     }
-    let url = postgres_url().await;
-    let after_at = url.split_once('@').map(|x| x.1).unwrap_or(url.trim_start_matches("postgres://"));
-    let hostport = after_at.split('/').next().unwrap().to_string();
-    let up = Arc::new(AtomicBool::new(true));
-    let relay_addr = relay(hostport.clone(), up.clone()).await;
-    let mut opts = Options::new(Engine::Postgres);
-    opts.postgres_url = Some(url.replacen(&hostport, &relay_addr, 1));
+    let (mut opts, up) = through_relay().await;
     opts.gateway_wait_for_audit = false;
     let s = start(opts).await;
     let admin = s.admin().await;
