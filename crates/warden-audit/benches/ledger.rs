@@ -107,8 +107,11 @@ async fn appends(engine: &str, store: Arc<dyn Store>) {
     println!("append  {engine:<8} baseline: one event per transaction, 1 writer  {base:>10.0} events/s");
     while store.index_audit(100_000).await.unwrap() < store.audit_size().await.unwrap() {}
     let key = SigningKey::generate("bench/audit").unwrap();
-    let ledger =
-        Ledger::open(store, key, LedgerConfig { origin: "bench/audit".into(), ..Default::default() }).await.unwrap();
+    let mut config = LedgerConfig { origin: "bench/audit".into(), ..Default::default() };
+    if let Some(n) = std::env::var("WARDEN_BENCH_MAX_BATCH").ok().and_then(|v| v.parse().ok()) {
+        config.max_batch = n;
+    }
+    let ledger = Ledger::open(store, key, config).await.unwrap();
     for writers in [1, 16, 256] {
         let (b0, e0) = ledger.stats();
         let rate = group_commit(&ledger, writers).await;
