@@ -137,6 +137,9 @@ pub struct Engine {
     schema: Schema,
     policies: PolicySet,
     authorizer: Authorizer,
+    /// Entity sets by principal, roles and resource: building one (with the schema's
+    /// action entities and their transitive closure) costs more than the decision.
+    entities: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Entities>>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -176,7 +179,7 @@ impl Engine {
         if let Some(err) = result.validation_errors().next() {
             return Err(PolicyError::Validation { id: err.policy_id().to_string(), detail: err.to_string() });
         }
-        Ok(Self { schema, policies, authorizer: Authorizer::new() })
+        Ok(Self { schema, policies, authorizer: Authorizer::new(), entities: Default::default() })
     }
 
     /// Answers: may `principal` perform `action` on `resource`? Deny by default; any
@@ -188,6 +191,56 @@ impl Engine {
         }
     }
 
+    /// The entities of a decision: the principal with its organisation roles, and the
+    /// resource with its parents. Cached (they depend on nothing else); the cache is
+    /// emptied when it grows past a few thousand sets.
+    fn entities_for(
+        &self,
+        principal: &Principal,
+        resource: &Resource,
+        subject_uid: &EntityUid,
+        resource_uid: &EntityUid,
+    ) -> Result<std::sync::Arc<Entities>, String> {
+        let roles: Vec<&str> = principal.org_roles.iter().map(|r| r.as_str()).collect();
+        let key = format!("{subject_uid}|{}|{resource_uid}", roles.join(","));
+        let cache = self.entities.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = cache.get(&key) {
+            return Ok(e.clone());
+        }
+        drop(cache);
+        let mut entities = Vec::new();
+        let mut role_parents = std::collections::HashSet::new();
+        for role in &principal.org_roles {
+            let r = uid("Role", role.as_str())?;
+            entities.push(Entity::new_no_attrs(r.clone(), Default::default()));
+            role_parents.insert(r);
+        }
+        entities.push(Entity::new_no_attrs(subject_uid.clone(), role_parents));
+        let org = || uid("Organisation", "warden");
+        match resource {
+            Resource::Organisation => entities.push(Entity::new_no_attrs(resource_uid.clone(), Default::default())),
+            Resource::Project(_) | Resource::Zone(_) => {
+                let o = org()?;
+                entities.push(Entity::new_no_attrs(o.clone(), Default::default()));
+                entities.push(Entity::new_no_attrs(resource_uid.clone(), [o].into_iter().collect()));
+            }
+            Resource::Subject(_) => {
+                if resource_uid != subject_uid {
+                    entities.push(Entity::new_no_attrs(resource_uid.clone(), Default::default()));
+                }
+            }
+        }
+        let built = std::sync::Arc::new(
+            Entities::from_entities(entities, Some(&self.schema)).map_err(|e| format!("entities: {e}"))?,
+        );
+        let mut cache = self.entities.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= 4096 {
+            cache.clear();
+        }
+        cache.insert(key, built.clone());
+        Ok(built)
+    }
+
     fn try_decide(
         &self,
         principal: &Principal,
@@ -197,42 +250,13 @@ impl Engine {
     ) -> Result<Decision, String> {
         let subject_uid = uid("Subject", principal.id.as_str())?;
         let action_uid = uid("Action", action.as_str())?;
-        let mut entities = Vec::new();
-        let mut role_parents = std::collections::HashSet::new();
-        for role in &principal.org_roles {
-            let r = uid("Role", role.as_str())?;
-            entities.push(Entity::new_no_attrs(r.clone(), Default::default()));
-            role_parents.insert(r);
-        }
-        entities.push(Entity::new_no_attrs(subject_uid.clone(), role_parents));
         let resource_uid = match resource {
-            Resource::Organisation => {
-                let o = uid("Organisation", "warden")?;
-                entities.push(Entity::new_no_attrs(o.clone(), Default::default()));
-                o
-            }
-            Resource::Project(p) => {
-                let o = uid("Organisation", "warden")?;
-                entities.push(Entity::new_no_attrs(o.clone(), Default::default()));
-                let p = uid("Project", p.as_str())?;
-                entities.push(Entity::new_no_attrs(p.clone(), [o].into_iter().collect()));
-                p
-            }
-            Resource::Subject(s) => {
-                let s = uid("Subject", s.as_str())?;
-                if s != subject_uid {
-                    entities.push(Entity::new_no_attrs(s.clone(), Default::default()));
-                }
-                s
-            }
-            Resource::Zone(z) => {
-                let o = uid("Organisation", "warden")?;
-                entities.push(Entity::new_no_attrs(o.clone(), Default::default()));
-                let z = uid("Zone", z)?;
-                entities.push(Entity::new_no_attrs(z.clone(), [o].into_iter().collect()));
-                z
-            }
+            Resource::Organisation => uid("Organisation", "warden")?,
+            Resource::Project(p) => uid("Project", p.as_str())?,
+            Resource::Subject(s) => uid("Subject", s.as_str())?,
+            Resource::Zone(z) => uid("Zone", z)?,
         };
+        let entities = self.entities_for(principal, resource, &subject_uid, &resource_uid)?;
         let context = match (&facts.placement, action) {
             (Some(p), Action::ModelPlace) => {
                 let mut c = serde_json_context(principal, facts);
@@ -250,7 +274,6 @@ impl Engine {
         };
         let request = Request::new(subject_uid, action_uid, resource_uid, context, Some(&self.schema))
             .map_err(|e| format!("request: {e}"))?;
-        let entities = Entities::from_entities(entities, Some(&self.schema)).map_err(|e| format!("entities: {e}"))?;
         let response = self.authorizer.is_authorized(&request, &self.policies, &entities);
         let mut policies: Vec<String> = response.diagnostics().reason().map(|p| p.to_string()).collect();
         policies.sort();
