@@ -140,6 +140,9 @@ pub struct Engine {
     /// Entity sets by principal, roles and resource: building one (with the schema's
     /// action entities and their transitive closure) costs more than the decision.
     entities: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Entities>>>,
+    /// For each action, only the policies whose action scope can include it (the same
+    /// answers; Cedar no longer evaluates the rest on every decision).
+    by_action: std::collections::HashMap<Action, PolicySet>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -179,7 +182,8 @@ impl Engine {
         if let Some(err) = result.validation_errors().next() {
             return Err(PolicyError::Validation { id: err.policy_id().to_string(), detail: err.to_string() });
         }
-        Ok(Self { schema, policies, authorizer: Authorizer::new(), entities: Default::default() })
+        let by_action = by_action(&schema, &policies)?;
+        Ok(Self { schema, policies, authorizer: Authorizer::new(), entities: Default::default(), by_action })
     }
 
     /// Answers: may `principal` perform `action` on `resource`? Deny by default; any
@@ -274,7 +278,8 @@ impl Engine {
         };
         let request = Request::new(subject_uid, action_uid, resource_uid, context, Some(&self.schema))
             .map_err(|e| format!("request: {e}"))?;
-        let response = self.authorizer.is_authorized(&request, &self.policies, &entities);
+        let policies = self.by_action.get(&action).unwrap_or(&self.policies);
+        let response = self.authorizer.is_authorized(&request, policies, &entities);
         let mut policies: Vec<String> = response.diagnostics().reason().map(|p| p.to_string()).collect();
         policies.sort();
         let reasons = policies
@@ -294,6 +299,36 @@ impl Engine {
             .filter(|a| !Action::GROUPS.contains(&a.as_str()))
             .collect()
     }
+}
+
+/// Splits `policies` by the actions their scope can match: an action matches
+/// `action == A` when it is A, and `action in [G…]` when it is one of them or in one of
+/// those groups (the schema's action hierarchy); unscoped policies go everywhere.
+fn by_action(
+    schema: &Schema,
+    policies: &PolicySet,
+) -> Result<std::collections::HashMap<Action, PolicySet>, PolicyError> {
+    let actions = schema.action_entities().map_err(|e| PolicyError::Schema(e.to_string()))?;
+    let mut out = std::collections::HashMap::new();
+    for action in Action::ALL {
+        let me = uid("Action", action.as_str()).map_err(PolicyError::Schema)?;
+        let mut scope: std::collections::HashSet<EntityUid> =
+            actions.ancestors(&me).map(|a| a.cloned().collect()).unwrap_or_default();
+        scope.insert(me.clone());
+        let mut set = PolicySet::new();
+        for p in policies.policies() {
+            let relevant = match p.action_constraint() {
+                cedar_policy::ActionConstraint::Any => true,
+                cedar_policy::ActionConstraint::Eq(a) => a == me,
+                cedar_policy::ActionConstraint::In(groups) => groups.iter().any(|g| scope.contains(g)),
+            };
+            if relevant {
+                set.add(p.clone()).map_err(|e| PolicyError::Parse(e.to_string()))?;
+            }
+        }
+        out.insert(*action, set);
+    }
+    Ok(out)
 }
 
 fn uid(ty: &str, id: &str) -> Result<EntityUid, String> {
