@@ -5,7 +5,9 @@
 # the default; then again with wait_for_audit = true), and LiteLLM proxy in front of it, with
 # wrk at concurrency 1, 16 and 64. Prints requests/s, p50/p99 and the ratios.
 #
-# usage: bench/gateway.sh [DURATION_S]     env: WARDEN_SHARED (default ../shared), CONCS
+# usage: bench/gateway.sh [DURATION_S]     env: WARDEN_SHARED (default ../shared), CONCS,
+#   REPEAT (default 1): run the direct and Warden rows that many times, alternating, and
+#   print the median of each figure (this machine's loopback timings are noisy)
 # Installs the peers on first use (../shared/bench/setup_peers.sh: LiteLLM, wrk).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
@@ -70,8 +72,10 @@ ns_exec curl -s 127.0.0.1:18470/v1/chat/completions -H "authorization: Bearer $k
 echo "warden check (answer restored from placeholders): $(cat "$work/check.json" | head -c 300)"
 
 export RESULTS="$results"
-WRK_MODEL=mock-model ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18080 chat direct "$dur" "${concs[@]}" >/dev/null
-WRK_MODEL=mock-model WRK_KEY="$key" ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18470 chat warden "$dur" "${concs[@]}" >/dev/null
+for r in $(seq 1 "${REPEAT:-1}"); do
+  WRK_MODEL=mock-model ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18080 chat "direct$r" "$dur" "${concs[@]}" >/dev/null
+  WRK_MODEL=mock-model WRK_KEY="$key" ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18470 chat "warden$r" "$dur" "${concs[@]}" >/dev/null
+done
 # The same with answers waiting for their audit record to be durable (wait_for_audit).
 kill "$(cat "$work/warden.pid")"; sleep 1
 printf '[gateway]\nwait_for_audit = true\n\n' | cat - "$work/warden.toml" > "$work/warden-async.toml"
@@ -83,11 +87,17 @@ bash "$bench/gateway/bench_litellm.sh" plain 1 chat "$dur" "${concs[@]}" >/dev/n
 
 python3 - "$results" "${concs[@]}" <<'PY'
 import re, sys
-rows = {}
+import statistics
+runs = {}
 for line in open(sys.argv[1]):
     m = re.match(r"SUMMARY label=(\S+) .*rps=([\d.]+) p50_ms=([\d.]+) p90_ms=[\d.]+ p99_ms=([\d.]+)", line)
     if m:
-        rows[m.group(1)] = tuple(float(x) for x in m.group(2, 3, 4))
+        # direct2_chat_c1 -> direct_chat_c1: repeated runs of one row.
+        label = re.sub(r"^(direct|warden)\d+_", r"\1_", m.group(1))
+        runs.setdefault(label, []).append(tuple(float(x) for x in m.group(2, 3, 4)))
+# Each figure's median over the repeats.
+rows = {k: tuple(statistics.median(r[i] for r in v) for i in range(3)) for k, v in runs.items()}
+print("runs per row: " + ", ".join(f"{k} {len(v)}" for k, v in sorted(runs.items())))
 print("%-6s %-26s %10s %9s %9s" % ("conc", "system", "req/s", "p50 ms", "p99 ms"))
 for c in sys.argv[2:]:
     d = rows.get(f"direct_chat_c{c}"); w = rows.get(f"warden_chat_c{c}"); l = rows.get(f"litellm_plain_w1_chat_c{c}")
