@@ -748,6 +748,19 @@ async fn keyed_upstream(auth: Arc<Mutex<Vec<Option<String>>>>) -> String {
 
 const SECRET: &str = "sk-acme-0123456789-secret";
 
+/// Calls `s` every 50 ms until it answers `want` or `secs` pass: the last status and
+/// how long it took.
+async fn chat_until(s: &Server, key: &str, body: &Value, want: u16, secs: u64) -> (u16, std::time::Duration) {
+    let started = std::time::Instant::now();
+    loop {
+        let got = chat(s, key, body.clone(), None).await.0;
+        if got == want || started.elapsed() > std::time::Duration::from_secs(secs) {
+            return (got, started.elapsed());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 /// An administrator, Alice owning project `claims`, and her `public` gateway key:
 /// (admin token, Alice's token, project id, key).
 async fn claims_with_key(s: &Server) -> (String, String, String, String) {
@@ -883,26 +896,15 @@ async fn providers_added_on_one_replica_reach_the_others() {
     let spec =
         json!({"base_url": base, "region": "eu-west", "external": false, "models": ["acme-1"], "api_key": SECRET});
     s.put("/api/v1/gateway/providers/acme-eu", &admin, spec).await.expect(200);
-    let mut status = 0;
-    for _ in 0..40 {
-        status = chat(&other, &public, hello.clone(), None).await.0;
-        if status == 200 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, 200, "the other replica routes to the new provider");
+    assert_eq!(
+        chat_until(&other, &public, &hello, 200, 4).await.0,
+        200,
+        "the other replica routes to the new provider"
+    );
     // The credential opened there with the shared master key.
     assert_eq!(auth.lock().unwrap().last().unwrap().as_deref(), Some(format!("Bearer {SECRET}").as_str()));
     s.delete("/api/v1/gateway/providers/acme-eu", &admin).await.expect(204);
-    for _ in 0..40 {
-        status = chat(&other, &public, hello.clone(), None).await.0;
-        if status == 404 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, 404, "and stops using it once removed");
+    assert_eq!(chat_until(&other, &public, &hello, 404, 4).await.0, 404, "and stops using it once removed");
 }
 
 /// A replica trusts its copies of tokens, roles and budgets for at most a second: a key
@@ -923,24 +925,11 @@ async fn revocations_and_budgets_reach_other_replicas_within_a_second() {
     // A zero budget set here stops calls there.
     s.put(&format!("/api/v1/projects/{p}/gateway/budgets/day"), &admin, json!({"tokens": 0})).await.expect(204);
     assert_eq!(chat(&s, &public, hello.clone(), None).await.0, 429, "at once on the replica that set it");
-    let until = |want: u16| {
-        let (other, public, hello) = (&other, public.clone(), hello.clone());
-        async move {
-            let started = std::time::Instant::now();
-            loop {
-                let got = chat(other, &public, hello.clone(), None).await.0;
-                if got == want || started.elapsed() > std::time::Duration::from_secs(5) {
-                    return (got, started.elapsed());
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
-        }
-    };
-    let (got, took) = until(429).await;
+    let (got, took) = chat_until(&other, &public, &hello, 429, 5).await;
     assert_eq!(got, 429, "the other replica stops within a second or so (took {took:?})");
     assert!(took < std::time::Duration::from_millis(2500), "took {took:?}");
     s.delete(&format!("/api/v1/projects/{p}/gateway/budgets/day"), &admin).await.expect(204);
-    assert_eq!(until(200).await.0, 200);
+    assert_eq!(chat_until(&other, &public, &hello, 200, 5).await.0, 200);
 
     // A key revoked here is refused there.
     let id = s.get("/api/v1/tokens", &alice_t).await.expect(200)["items"]
@@ -954,7 +943,7 @@ async fn revocations_and_budgets_reach_other_replicas_within_a_second() {
         .to_string();
     s.delete(&format!("/api/v1/tokens/{id}"), &alice_t).await.expect(204);
     assert_eq!(chat(&s, &public, hello.clone(), None).await.0, 401, "at once on the replica that revoked it");
-    let (got, took) = until(401).await;
+    let (got, took) = chat_until(&other, &public, &hello, 401, 5).await;
     assert_eq!(got, 401, "the other replica refuses it within a second or so (took {took:?})");
     assert!(took < std::time::Duration::from_millis(2500), "took {took:?}");
 }
