@@ -52,16 +52,13 @@ impl Switches {
 
     /// Why calls to `p` are switched off, if they are.
     pub fn blocking(self: &Arc<Self>, p: &warden_llm::ProviderConfig) -> Option<String> {
-        if self.refresh.claim() {
-            let me = self.clone();
-            tokio::spawn(async move {
-                // The last known state stands while the store is unreachable.
-                if let Err(e) = me.reload().await {
-                    tracing::error!(error = %e, "could not read the gateway's kill switches");
-                }
-                me.refresh.done();
-            });
-        }
+        // The last known state stands while the store is unreachable.
+        crate::recent::in_background(
+            self,
+            |s| &s.refresh,
+            "the gateway's kill switches",
+            |s| async move { s.reload().await },
+        );
         self.now().iter().find_map(|s| {
             let hit = (s.target == "external" && p.external)
                 || s.target.strip_prefix("provider:") == Some(p.name.as_str())
@@ -201,14 +198,8 @@ async fn reserve(
         ));
     }
     let mut cost_checks: Vec<(String, i64, i64, String)> = Vec::new();
-    let budgets = match ctx.app.recent.budgets.get(project) {
-        Some(b) => b,
-        None => {
-            let b = store.budgets(project).await.map_err(unavailable)?;
-            ctx.app.recent.budgets.put(project.clone(), b.clone());
-            b
-        }
-    };
+    let budgets =
+        ctx.app.recent.budgets.get_or_load(project.clone(), || store.budgets(project)).await.map_err(unavailable)?;
     for (period, limit) in budgets {
         let w = window(&period, now);
         if let Some(p) = period.strip_prefix(COST_PREFIX) {

@@ -397,12 +397,10 @@ impl App {
         subject: &warden_core::SubjectId,
     ) -> Result<std::collections::BTreeSet<Role>, AppError> {
         let key = (project.clone(), subject.clone());
-        if let Some(roles) = self.recent.project_roles.get(&key) {
-            return Ok(roles);
-        }
-        let roles = self.store.project_roles(project, subject).await?;
-        self.recent.project_roles.put(key, roles.clone());
-        Ok(roles)
+        self.recent
+            .project_roles
+            .get_or_load(key, || async { Ok(self.store.project_roles(project, subject).await?) })
+            .await
     }
 
     /// An event about `principal` acting in this request.

@@ -113,15 +113,12 @@ impl App {
     /// The policy in force. When this replica's copy is more than a second old, a
     /// refresh from the store starts in the background; the caller does not wait for it.
     pub async fn policy(&self) -> Arc<ActivePolicy> {
-        if self.policies.refresh.claim() {
-            let state = self.policies.clone();
-            tokio::spawn(async move {
-                if let Err(e) = state.reload().await {
-                    tracing::warn!(error = %e, "could not refresh the policy document; keeping the loaded one");
-                }
-                state.refresh.done();
-            });
-        }
+        crate::recent::in_background(
+            &self.policies,
+            |p| &p.refresh,
+            "the policy document",
+            |p| async move { p.reload().await.map(drop) },
+        );
         self.policies.now()
     }
 

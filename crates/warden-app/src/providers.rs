@@ -115,15 +115,12 @@ impl Providers {
 
     /// The providers for a call; starts a background refresh when the copy is old.
     pub(crate) fn current(self: &Arc<Self>) -> Arc<Vec<Arc<Provider>>> {
-        if self.refresh.claim() {
-            let me = self.clone();
-            tokio::spawn(async move {
-                if let Err(e) = me.reload().await {
-                    tracing::warn!(error = %e, "could not refresh the gateway's providers; keeping the loaded ones");
-                }
-                me.refresh.done();
-            });
-        }
+        crate::recent::in_background(
+            self,
+            |p| &p.refresh,
+            "the gateway's providers",
+            |p| async move { p.reload().await },
+        );
         self.now()
     }
 
@@ -302,7 +299,7 @@ impl Operation for PutProvider {
             return Err(fixed_refusal(&self.name, source));
         }
         config.check().map_err(AppError::Invalid)?;
-        let existing = ctx.store().list_providers().await?.into_iter().find(|r| r.name == self.name);
+        let existing = stored(&ctx, &self.name).await?;
         let (key_nonce, key_sealed, credential) = match (&self.credential, &existing) {
             (Credential::Set(k), _) => {
                 let (n, s) = set.seal(&self.name, k)?;
@@ -337,14 +334,29 @@ impl Operation for PutProvider {
             )));
         }
         let before = existing.as_ref().map(|r| set.config_of(r, None)).transpose()?;
-        let mut e = ctx.app.event(Category::Change, "gateway.provider.change", "success", ctx.principal, ctx.meta);
-        e.resource = Some(ResourceRef { type_: "provider".into(), uid: self.name.clone() });
-        e.detail = json!({"revision": record.revision, "credential": credential,
-                          "before": before.as_ref().map(detail), "after": detail(&config)});
-        ctx.app.record(&e).await?;
+        record_change(
+            &ctx,
+            &self.name,
+            json!({"revision": record.revision, "credential": credential,
+                          "before": before.as_ref().map(detail), "after": detail(&config)}),
+        )
+        .await?;
         set.reload().await?;
         set.view_of_record(&record)
     }
+}
+
+/// What the store holds of provider `name`.
+async fn stored(ctx: &Authorized<'_>, name: &str) -> Result<Option<ProviderRecord>, AppError> {
+    Ok(ctx.store().list_providers().await?.into_iter().find(|r| r.name == name))
+}
+
+/// Records a change to provider `name` with what changed (never its credential).
+async fn record_change(ctx: &Authorized<'_>, name: &str, detail: serde_json::Value) -> Result<(), AppError> {
+    let mut e = ctx.app.event(Category::Change, "gateway.provider.change", "success", ctx.principal, ctx.meta);
+    e.resource = Some(ResourceRef { type_: "provider".into(), uid: name.to_string() });
+    e.detail = detail;
+    ctx.app.record(&e).await
 }
 
 fn fixed_refusal(name: &str, source: Source) -> AppError {
@@ -374,15 +386,13 @@ impl Operation for DeleteProvider {
         if let Some(source) = set.is_fixed(&self.name) {
             return Err(fixed_refusal(&self.name, source));
         }
-        let existing = ctx.store().list_providers().await?.into_iter().find(|r| r.name == self.name);
+        let existing = stored(&ctx, &self.name).await?;
         let Some(existing) = existing else { return Err(AppError::NotFound(format!("provider `{}`", self.name))) };
         if !ctx.store().delete_provider(&self.name).await? {
             return Err(AppError::NotFound(format!("provider `{}`", self.name)));
         }
-        let mut e = ctx.app.event(Category::Change, "gateway.provider.change", "success", ctx.principal, ctx.meta);
-        e.resource = Some(ResourceRef { type_: "provider".into(), uid: self.name.clone() });
-        e.detail = json!({"deleted": true, "before": detail(&set.config_of(&existing, None)?)});
-        ctx.app.record(&e).await?;
+        record_change(&ctx, &self.name, json!({"deleted": true, "before": detail(&set.config_of(&existing, None)?)}))
+            .await?;
         set.reload().await
     }
 }

@@ -70,6 +70,19 @@ impl<K: Hash + Eq, V: Clone> Ttl<K, V> {
         map.insert(k, (Instant::now(), v));
     }
 
+    /// The copy of `k`, or what `load` reads (kept when it succeeds).
+    pub(crate) async fn get_or_load<E, Fut>(&self, k: K, load: impl FnOnce() -> Fut) -> Result<V, E>
+    where
+        Fut: std::future::Future<Output = Result<V, E>>,
+    {
+        if let Some(v) = self.get(&k) {
+            return Ok(v);
+        }
+        let v = load().await?;
+        self.put(k, v.clone());
+        Ok(v)
+    }
+
     pub(crate) fn clear(&self) {
         self.map.lock().unwrap_or_else(|p| p.into_inner()).clear();
     }
@@ -105,6 +118,31 @@ impl Refresh {
     pub(crate) fn done(&self) {
         self.running.store(false, Ordering::Release);
     }
+}
+
+/// When `owner`'s copy is due (`refresh` finds its [`Refresh`]), runs `reload` on a
+/// task of its own; a failure is logged and the copy kept.
+pub(crate) fn in_background<T, F, Fut, E>(
+    owner: &std::sync::Arc<T>,
+    refresh: fn(&T) -> &Refresh,
+    what: &'static str,
+    reload: F,
+) where
+    T: Send + Sync + 'static,
+    F: FnOnce(std::sync::Arc<T>) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
+    E: std::fmt::Display,
+{
+    if !refresh(owner).claim() {
+        return;
+    }
+    let owner = owner.clone();
+    tokio::spawn(async move {
+        if let Err(e) = reload(owner.clone()).await {
+            tracing::warn!(error = %e, "could not refresh {what}; keeping the loaded copy");
+        }
+        refresh(&owner).done();
+    });
 }
 
 #[cfg(test)]

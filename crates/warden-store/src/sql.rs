@@ -2549,9 +2549,7 @@ macro_rules! sql_store_impl {
                     .map_err(map_err("providers"))?;
                     collect(rows, |row| {
                         let g = |e: sqlx::Error| bad("provider", e);
-                        let subject = |col: &str| -> Result<SubjectId> {
-                            SubjectId::parse(&row.try_get::<String, _>(col).map_err(g)?).map_err(|e| bad("provider", e))
-                        };
+                        let subject = |col: &str| subject_of(&row.try_get::<String, _>(col).map_err(g)?, "provider");
                         Ok(ProviderRecord {
                             name: row.try_get("name").map_err(g)?,
                             base_url: row.try_get("base_url").map_err(g)?,
