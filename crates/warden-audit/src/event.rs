@@ -32,20 +32,21 @@ impl Category {
     }
 }
 
+/// Fields are declared in RFC 8785 key order (see [`AuditEvent::canonical`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Actor {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub uid: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    /// `human` or `service`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub kind: Option<String>,
     /// `token`, `oidc`, `password`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth_method: Option<String>,
+    /// `human` or `service`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mfa: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,38 +56,56 @@ pub struct ResourceRef {
     pub uid: String,
 }
 
+/// Fields are declared in RFC 8785 key order, so serialising the struct writes its keys
+/// sorted (see [`AuditEvent::canonical`]); `field_order_is_canonical` checks it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
-    /// `evt_` + ULID.
-    pub uid: String,
-    /// Milliseconds since the epoch (OCSF `time`).
-    pub time: i64,
-    pub category: Category,
     /// The sign-in method or the Cedar action.
     pub action: String,
-    /// `success`/`failure` for sign-ins and changes, `allow`/`deny` for decisions.
-    pub outcome: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
     pub actor: Actor,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resource: Option<ResourceRef>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub project: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub zone: Option<String>,
+    pub category: Category,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data_classes: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub src_ip: Option<String>,
-    /// Ids of the Cedar policies that decided.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub policies: Vec<String>,
     /// Further facts (strings, integers, booleans only).
     #[serde(default, skip_serializing_if = "is_empty_object")]
     pub detail: Value,
+    /// `success`/`failure` for sign-ins and changes, `allow`/`deny` for decisions.
+    pub outcome: String,
+    /// Ids of the Cedar policies that decided.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<ResourceRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub src_ip: Option<String>,
+    /// Milliseconds since the epoch (OCSF `time`).
+    pub time: i64,
+    /// `evt_` + ULID.
+    pub uid: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+}
+
+/// Whether `serde_json` writes `v` in canonical form as it stands: object keys ASCII
+/// and in byte order, numbers integers within the safe range.
+fn plain(v: &Value) -> bool {
+    const MAX_SAFE: i64 = (1 << 53) - 1;
+    match v {
+        Value::Null | Value::Bool(_) | Value::String(_) => true,
+        Value::Number(n) => n.as_i64().is_some_and(|i| (-MAX_SAFE..=MAX_SAFE).contains(&i)),
+        Value::Array(a) => a.iter().all(plain),
+        Value::Object(o) => {
+            // Maps keep insertion order when a dependency turns on `preserve_order`.
+            let sorted = o.keys().zip(o.keys().skip(1)).all(|(a, b)| a < b);
+            sorted && o.iter().all(|(k, x)| k.is_ascii() && plain(x))
+        }
+    }
 }
 
 fn is_empty_object(v: &Value) -> bool {
@@ -123,7 +142,18 @@ impl AuditEvent {
     }
 
     /// The canonical bytes (the Merkle leaf).
+    ///
+    /// The struct's fields are declared in key order and `serde_json` escapes strings as
+    /// RFC 8785 does, so when `detail` is plain too (ASCII keys, whose byte order is their
+    /// UTF-16 order, already sorted, and integers within ±(2^53 − 1)) serialising the struct directly
+    /// writes the canonical form without building a JSON tree first. Anything else goes
+    /// through [`jcs::canonicalize`].
     pub fn canonical(&self) -> Result<Vec<u8>, EventError> {
+        if plain(&self.detail) {
+            let mut out = Vec::with_capacity(512);
+            serde_json::to_writer(&mut out, self).map_err(|e| EventError::Canonical(e.to_string()))?;
+            return Ok(out);
+        }
         let v = serde_json::to_value(self).map_err(|e| EventError::Canonical(e.to_string()))?;
         jcs::canonicalize(&v).map_err(|e| EventError::Canonical(e.to_string()))
     }
@@ -165,5 +195,57 @@ mod tests {
         assert!(leaf.event.starts_with(r#"{"action":"project.create","actor":{"uid":"usr_1"}"#));
         let back: AuditEvent = serde_json::from_str(&leaf.event).unwrap();
         assert_eq!(back, e);
+    }
+
+    /// The direct path and the general one write the same bytes for every shape of
+    /// event: each optional field present or not, details with sorted, unsorted,
+    /// non-ASCII and nested keys, escapes, and numbers in and out of the safe range.
+    #[test]
+    fn field_order_is_canonical() {
+        let details = [
+            serde_json::Value::Null,
+            serde_json::json!({}),
+            serde_json::json!({"a": 1, "b": [true, "x"], "c": {"d": -5, "e": null}}),
+            serde_json::json!({"zeta": 1, "alpha": "\u{1}\"\\\n", "mid": {"y": 1, "x": 2}}),
+            serde_json::json!({"\u{e000}": 1, "\u{1f600}": 2, "é": "ü"}),
+            serde_json::json!({"n": 9_007_199_254_740_991i64, "m": -9_007_199_254_740_991i64}),
+        ];
+        let mut checked = 0;
+        for mask in 0u32..(1 << 12) {
+            let on = |bit: u32| mask & (1 << bit) != 0;
+            let mut e = AuditEvent::new(Timestamp(1_700_000_000_000), Category::Change, "token.create", "success");
+            let opt = |bit: u32, v: &str| on(bit).then(|| v.to_string());
+            e.reason = opt(0, "line\nbreak \"quoted\" \u{7f} ü 😀");
+            e.actor = Actor {
+                uid: opt(1, "usr_1"),
+                name: opt(2, "Zoë"),
+                kind: opt(3, "human"),
+                auth_method: opt(3, "oidc"),
+                mfa: on(4).then_some(mask % 3 == 0),
+            };
+            e.resource = on(5).then(|| ResourceRef { type_: "token".into(), uid: "tok_1".into() });
+            e.project = opt(6, "prj_1");
+            e.zone = opt(7, "eu");
+            e.data_classes = if on(8) { vec!["personal_data".into(), "b".into()] } else { vec![] };
+            e.request_id = opt(9, "req_1");
+            e.src_ip = opt(10, "::1");
+            e.policies = if on(11) { vec!["p1".into()] } else { vec![] };
+            e.detail = details[mask as usize % details.len()].clone();
+            let general = serde_json::to_value(&e)
+                .map_err(|e| e.to_string())
+                .and_then(|v| warden_ledger::jcs::canonicalize(&v).map_err(|e| e.to_string()));
+            match (e.canonical(), general) {
+                (Ok(direct), Ok(general)) => {
+                    assert_eq!(String::from_utf8(direct).unwrap(), String::from_utf8(general).unwrap());
+                    checked += 1;
+                }
+                (Err(_), Err(_)) => {}
+                (a, b) => panic!("paths disagree: {a:?} / {b:?}"),
+            }
+        }
+        assert_eq!(checked, 1 << 12);
+        let mut big = AuditEvent::new(Timestamp(1), Category::System, "x", "success");
+        big.detail = serde_json::json!({"n": 9_007_199_254_740_992i64});
+        assert!(big.canonical().is_err(), "numbers outside the safe range are refused on either path");
     }
 }

@@ -11,7 +11,7 @@ use warden_core::Timestamp;
 use warden_ledger::note::{Checkpoint, SigningKey, VerifierKey};
 use warden_ledger::tree::{Tree, TreeError};
 use warden_ledger::Hash;
-use warden_store::{AuditLeaf, CheckpointRecord, Store, StoreError};
+use warden_store::{AuditLeaf, CheckpointRecord, Store, StoreError, AUDIT_BLOCK};
 
 use crate::event::AuditEvent;
 
@@ -189,13 +189,14 @@ impl Ledger {
         // Entries [0, indexed) are in the search index; [indexed, head) are scanned.
         let mut indexed = 0;
         let mut head = 0;
+        let mut kept = KeptTerms::default();
         loop {
             let first = match tokio::time::timeout(CHECKPOINT_EVERY, rx.recv()).await {
                 Ok(Some(job)) => job,
                 Ok(None) => return,
                 Err(_) => {
                     if indexed < head {
-                        indexed = self.index_or_log(indexed).await;
+                        indexed = self.index_step(indexed, &mut kept).await;
                     }
                     if unsigned.0 > 0 {
                         self.sign_or_log(unsigned).await;
@@ -259,8 +260,10 @@ impl Ledger {
                     self.behind.fetch_sub(behind, std::sync::atomic::Ordering::AcqRel);
                     unsigned = batch_time(&leaves);
                     head = first_index + leaves.len() as u64;
+                    self.extend_tree(first_index, &leaves).await;
+                    kept.add(first_index, &leaves);
                     if head.saturating_sub(indexed) >= INDEX_EVERY {
-                        indexed = self.index_or_log(indexed).await;
+                        indexed = self.index_step(indexed, &mut kept).await;
                     }
                     if last_signed.elapsed() >= CHECKPOINT_EVERY {
                         self.sign_or_log(unsigned).await;
@@ -292,8 +295,28 @@ impl Ledger {
         }
     }
 
-    /// Brings the search index forward; on failure it stays where it was (searches
-    /// still scan the tail) and the next round tries again.
+    /// Brings the search index forward from `indexed` and returns where it stands. When
+    /// the terms this appender kept start at the index's head, they are written as they
+    /// are; otherwise (a restart, another replica's entries in between) the store reads
+    /// the entries back to index them.
+    async fn index_step(&self, indexed: u64, kept: &mut KeptTerms) -> u64 {
+        // `indexed` may be behind (another replica indexed since): the store checks
+        // where the head really stands.
+        if kept.to > kept.from {
+            let (from, to) = (kept.from, kept.to);
+            let terms = kept.take();
+            match self.store.index_audit_terms(from, to, &terms).await {
+                Ok(true) => return to,
+                Ok(false) => {}
+                Err(e) => tracing::error!(error = %e, "could not update the audit search index"),
+            }
+        }
+        *kept = KeptTerms::default();
+        self.index_or_log(indexed).await
+    }
+
+    /// Brings the search index forward by reading entries back; on failure it stays
+    /// where it was (searches still scan the tail) and the next round tries again.
     async fn index_or_log(&self, indexed: u64) -> u64 {
         match self.store.index_audit(INDEX_MAX).await {
             Ok(head) => head,
@@ -307,6 +330,22 @@ impl Ledger {
     async fn sign_or_log(&self, now: Timestamp) {
         if let Err(e) = self.sign_latest(now).await {
             tracing::error!(error = %e, "could not sign an audit checkpoint");
+        }
+    }
+
+    /// Adds a batch this appender committed at `first` to the in-memory tree, if it
+    /// follows on directly; otherwise (another replica appended in between) `sync`
+    /// reads the hashes back from the store when they are needed.
+    async fn extend_tree(&self, first: u64, leaves: &[AuditLeaf]) {
+        let mut tree = self.tree.write().await;
+        if tree.size() != first {
+            return;
+        }
+        for (leaf, i) in leaves.iter().zip(first..) {
+            match to_hash(&leaf.leaf_hash, i) {
+                Ok(h) => tree.push_hash(h),
+                Err(_) => return,
+            }
         }
     }
 
@@ -394,6 +433,63 @@ impl Ledger {
     }
 }
 
+/// The search terms of the entries `[from, to)` this appender committed, one per term
+/// and block, kept until the index takes them: indexing then costs a few hundred rows
+/// per few thousand entries instead of reading the entries back.
+#[derive(Default)]
+struct KeptTerms {
+    from: u64,
+    to: u64,
+    /// Terms of finished blocks.
+    done: Vec<(String, u64)>,
+    /// The block being filled and its terms so far.
+    block: u64,
+    in_block: std::collections::HashSet<String>,
+    scratch: String,
+}
+
+impl KeptTerms {
+    /// Adds a committed batch starting at `first`; a batch that does not follow the
+    /// last one (another replica appended in between) starts the range again.
+    fn add(&mut self, first: u64, leaves: &[AuditLeaf]) {
+        if first != self.to || self.from == self.to {
+            self.done.clear();
+            self.in_block.clear();
+            self.from = first;
+        }
+        for (leaf, i) in leaves.iter().zip(first..) {
+            let block = i / AUDIT_BLOCK;
+            if block != self.block {
+                self.finish_block();
+                self.block = block;
+            }
+            for (prefix, value) in leaf.term_parts() {
+                self.scratch.clear();
+                self.scratch.push_str(prefix);
+                self.scratch.push_str(value);
+                if !self.in_block.contains(self.scratch.as_str()) {
+                    self.in_block.insert(self.scratch.clone());
+                }
+            }
+        }
+        self.to = first + leaves.len() as u64;
+    }
+
+    fn finish_block(&mut self) {
+        let block = self.block;
+        self.done.extend(self.in_block.drain().map(|t| (t, block)));
+    }
+
+    /// Every kept term, in index order, leaving the range empty at its end.
+    fn take(&mut self) -> Vec<(String, u64)> {
+        self.finish_block();
+        self.from = self.to;
+        let mut terms = std::mem::take(&mut self.done);
+        terms.sort_unstable();
+        terms
+    }
+}
+
 fn batch_time(leaves: &[AuditLeaf]) -> Timestamp {
     leaves.iter().map(|l| l.time).max().unwrap_or(Timestamp(0))
 }
@@ -421,5 +517,83 @@ mod tests {
         assert_eq!(ledger.drain(Duration::from_secs(5)).await, 0, "nothing left queued");
         assert_eq!(store.audit_size().await.unwrap(), 51);
         assert!(!ledger.failing());
+    }
+
+    /// Two appenders on one database (replicas), their batches interleaved: each one's
+    /// in-memory tree and the search index (built from kept terms where they line up,
+    /// by reading entries back where they do not) agree exactly with the stored log.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_appenders_keep_the_tree_and_the_search_index_exact() {
+        let dir = tempfile::tempdir().unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(warden_store_sqlite::SqliteStore::open(&dir.path().join("w.db")).await.unwrap());
+        let open = || async {
+            Ledger::open(store.clone(), SigningKey::generate("warden/test").unwrap(), LedgerConfig::default())
+                .await
+                .unwrap()
+        };
+        let (a, b) = (open().await, open().await);
+        let event = |i: u64, actor: String| {
+            let mut e =
+                AuditEvent::new(Timestamp(1_700_000_000_000 + i as i64), Category::System, "test.event", "success");
+            e.actor.uid = Some(actor);
+            e
+        };
+        let run = |ledger: Arc<Ledger>, name: &'static str| async move {
+            for i in 0..3000u64 {
+                ledger.append_behind(&event(i, format!("usr_{name}{}", i % 7 / 3))).await.unwrap();
+                if i % 97 == 0 {
+                    ledger.append(&event(i, format!("usr_{name}_rare"))).await.unwrap();
+                }
+            }
+            ledger.drain(Duration::from_secs(10)).await
+        };
+        let (left_a, left_b) = tokio::join!(tokio::spawn(run(a.clone(), "a")), tokio::spawn(run(b.clone(), "b")));
+        assert_eq!((left_a.unwrap(), left_b.unwrap()), (0, 0));
+        // Then one appender alone, once the index has caught up, long enough to index
+        // from the terms it kept.
+        let caught_up = |size: u64| {
+            let store = store.clone();
+            async move {
+                let until = std::time::Instant::now() + Duration::from_secs(5);
+                while store.index_audit(0).await.unwrap() < size {
+                    assert!(std::time::Instant::now() < until, "the index caught up");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        };
+        caught_up(store.audit_size().await.unwrap()).await;
+        assert_eq!(tokio::spawn(run(a.clone(), "c")).await.unwrap(), 0);
+        assert_eq!(tokio::spawn(run(a.clone(), "d")).await.unwrap(), 0);
+        let size = store.audit_size().await.unwrap();
+        assert_eq!(size, 4 * (3000 + 31));
+
+        // The trees: both appenders' roots are the root of the stored hashes.
+        let mut tree = Tree::new();
+        for h in store.audit_leaf_hashes(0, size).await.unwrap() {
+            tree.push_hash(to_hash(&h, 0).unwrap());
+        }
+        assert_eq!(a.root(size).await.unwrap(), tree.root(size).unwrap());
+        assert_eq!(b.root(size).await.unwrap(), tree.root(size).unwrap());
+
+        // The index catches up once appends pause; then every search matches a scan.
+        caught_up(size).await;
+        let entries = store.audit_entries(0, size as u32).await.unwrap();
+        let page = warden_store::Page::first(warden_store::Page::MAX);
+        for actor in ["usr_a0", "usr_a2", "usr_b0", "usr_b2", "usr_a_rare", "usr_b_rare", "usr_c1", "usr_d_rare"] {
+            let want: Vec<u64> =
+                entries.iter().filter(|e| e.leaf.actor.as_deref() == Some(actor)).map(|e| e.index).collect();
+            let filter = warden_store::AuditFilter { actor: Some(actor.into()), ..Default::default() };
+            let mut got = Vec::new();
+            let mut page = page.clone();
+            loop {
+                let rows = store.search_audit(&filter, &page).await.unwrap();
+                let Some(last) = rows.last() else { break };
+                page.after = Some(last.index.to_string());
+                got.extend(rows.iter().map(|e| e.index));
+            }
+            assert!(!want.is_empty());
+            assert_eq!(got, want, "{actor}");
+        }
     }
 }

@@ -347,6 +347,11 @@ pub trait Store: Send + Sync + 'static {
     /// one transaction, and returns the new head (entries `[0, head)` are indexed).
     /// Searches are exact whatever the head: they scan the unindexed tail.
     async fn index_audit(&self, max: u64) -> Result<u64>;
+    /// Records `terms` (term, block of [`AUDIT_BLOCK`] entries) as the search index of
+    /// entries `[from, to)`, for an appender that kept its own entries' terms, and moves
+    /// the head to `to`. Only if the head stands at `from`: otherwise (another replica
+    /// indexed meanwhile) it writes nothing and returns false.
+    async fn index_audit_terms(&self, from: u64, to: u64, terms: &[(String, u64)]) -> Result<bool>;
     /// Leaf hashes of entries `[from, to)`, in order.
     async fn audit_leaf_hashes(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>>;
     /// Up to `limit` entries from index `from` on, in order.

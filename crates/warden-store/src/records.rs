@@ -173,6 +173,32 @@ pub struct AuditLeaf {
     pub leaf_hash: Vec<u8>,
 }
 
+/// Entries per search-index block: the search index records in which blocks of this
+/// many consecutive entries a term occurs.
+pub const AUDIT_BLOCK: u64 = 256;
+
+impl AuditLeaf {
+    /// The search-index terms of this entry: `actor:`, `resource:`, `project:`, `action:`
+    /// and `outcome:` followed by the field (the category follows from the action).
+    pub fn terms(&self) -> impl Iterator<Item = String> + '_ {
+        self.term_parts().into_iter().map(|(prefix, v)| format!("{prefix}{v}"))
+    }
+
+    /// [`AuditLeaf::terms`] as (prefix, value) pairs, for callers that build them into
+    /// buffers of their own.
+    pub fn term_parts(&self) -> impl IntoIterator<Item = (&'static str, &str)> {
+        [
+            ("actor:", self.actor.as_deref()),
+            ("resource:", self.resource.as_deref()),
+            ("project:", self.project.as_deref()),
+            ("action:", Some(self.action.as_str())),
+            ("outcome:", Some(self.outcome.as_str())),
+        ]
+        .into_iter()
+        .filter_map(|(prefix, v)| v.map(|v| (prefix, v)))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {
     pub index: u64,

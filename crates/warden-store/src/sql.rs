@@ -181,8 +181,8 @@ macro_rules! sql_store_impl {
             const AUDIT_COLS_L: &str = "l.idx, l.time, l.category, l.action, l.actor, l.resource, l.outcome, \
                 l.project_id, l.request_id, l.event, l.leaf_hash";
 
-            /// Search-index terms: prefix and the audit_log column it indexes.
-            /// (The category follows from the action, so it has no term of its own.)
+            /// Search-index terms: prefix and the audit_log column it indexes, as
+            /// `AuditLeaf::terms` makes them (the suite checks the two agree).
             const AUDIT_TERMS: [(&str, &str); 5] = [
                 ("actor:", "actor"),
                 ("resource:", "resource"),
@@ -190,6 +190,21 @@ macro_rules! sql_store_impl {
                 ("action:", "action"),
                 ("outcome:", "outcome"),
             ];
+
+            /// Entries per search-index block (`warden_store::AUDIT_BLOCK`).
+            const AUDIT_BLOCK: i64 = warden_store::AUDIT_BLOCK as i64;
+
+            /// Runs of consecutive numbers in ascending `blocks`, as inclusive (first, last).
+            fn block_runs(blocks: &[i64]) -> Vec<(i64, i64)> {
+                let mut runs: Vec<(i64, i64)> = Vec::new();
+                for &b in blocks {
+                    match runs.last_mut() {
+                        Some(run) if run.1 + 1 == b => run.1 = b,
+                        _ => runs.push((b, b)),
+                    }
+                }
+                runs
+            }
 
             /// The filter's conditions on audit_log `l`; `bind_filter` binds $2..$10.
             const AUDIT_WHERE: &str = "(CAST($2 AS TEXT) IS NULL OR l.category = $2) \
@@ -2790,10 +2805,13 @@ macro_rules! sql_store_impl {
                     if to <= from {
                         return u64::try_from(from).map_err(|e| bad("audit index", e));
                     }
+                    // One row per distinct term per block; a block indexed in part before
+                    // (the appends paused inside it) gains only the terms it lacked.
                     for (prefix, column) in AUDIT_TERMS {
                         sqlx::query(&format!(
-                            "INSERT INTO audit_index (term, idx) SELECT '{prefix}' || {column}, idx FROM audit_log \
-                             WHERE idx >= $1 AND idx < $2 AND {column} IS NOT NULL"
+                            "INSERT INTO audit_index (term, block) SELECT DISTINCT '{prefix}' || {column}, idx / {AUDIT_BLOCK} \
+                             FROM audit_log WHERE idx >= $1 AND idx < $2 AND {column} IS NOT NULL \
+                             ON CONFLICT (term, block) DO NOTHING"
                         ))
                         .bind(from)
                         .bind(to)
@@ -2808,6 +2826,33 @@ macro_rules! sql_store_impl {
                         .map_err(map_err("audit index"))?;
                     tx.commit().await.map_err(map_err("audit index"))?;
                     u64::try_from(to).map_err(|e| bad("audit index", e))
+                }
+
+                async fn index_audit_terms(&self, from: u64, to: u64, terms: &[(String, u64)]) -> Result<bool> {
+                    let mut tx = self.begin_write().await?;
+                    let row = sqlx::query("UPDATE audit_index_head SET size = size WHERE id = 1 RETURNING size")
+                        .fetch_one(&mut *tx)
+                        .await
+                        .map_err(map_err("audit index"))?;
+                    let head: i64 = row.try_get("size").map_err(|e| bad("audit index", e))?;
+                    if head != i64_of(from)? {
+                        return Ok(false);
+                    }
+                    for chunk in terms.chunks(512) {
+                        let mut qb = sqlx::QueryBuilder::<$db>::new("INSERT INTO audit_index (term, block) ");
+                        qb.push_values(chunk, |mut b, (term, block)| {
+                            b.push_bind(term.as_str()).push_bind(*block as i64);
+                        });
+                        qb.push(" ON CONFLICT (term, block) DO NOTHING");
+                        qb.build().execute(&mut *tx).await.map_err(map_err("audit index"))?;
+                    }
+                    sqlx::query("UPDATE audit_index_head SET size = $1 WHERE id = 1")
+                        .bind(i64_of(to)?)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(map_err("audit index"))?;
+                    tx.commit().await.map_err(map_err("audit index"))?;
+                    Ok(true)
                 }
 
                 async fn audit_size(&self) -> Result<u64> {
@@ -2861,16 +2906,39 @@ macro_rules! sql_store_impl {
                             .await
                             .map_err(map_err("audit index"))?;
                         let indexed: i64 = row.try_get("size").map_err(|e| bad("audit index", e))?;
-                        if after + 1 < indexed {
-                            let sql = format!(
-                                "SELECT {AUDIT_COLS_L} FROM audit_index i JOIN audit_log l ON l.idx = i.idx \
-                                 WHERE i.term = $11 AND i.idx > $1 AND i.idx < $12 AND {AUDIT_WHERE} ORDER BY i.idx LIMIT $10"
-                            );
-                            let rows = bind_filter(sqlx::query(&sql), after, f, limit).bind(term).bind(indexed);
-                            found = collect(rows.fetch_all(&self.pool).await.map_err(map_err("audit search"))?, audit_entry)?;
-                            if found.len() as i64 >= limit {
-                                return Ok(found);
+                        // The blocks the term occurs in, a few dozen at a time; runs of
+                        // consecutive blocks are read as one range of entries, filtered.
+                        let in_range = format!(
+                            "SELECT {AUDIT_COLS} FROM audit_log l WHERE l.idx > $1 AND l.idx < $11 AND {AUDIT_WHERE} ORDER BY l.idx LIMIT $10"
+                        );
+                        let mut next_block = (after + 1) / AUDIT_BLOCK;
+                        let last_block = (indexed - 1) / AUDIT_BLOCK;
+                        while after + 1 < indexed && next_block <= last_block {
+                            let rows = sqlx::query(
+                                "SELECT block FROM audit_index WHERE term = $1 AND block >= $2 AND block <= $3 ORDER BY block LIMIT 64",
+                            )
+                            .bind(term)
+                            .bind(next_block)
+                            .bind(last_block)
+                            .fetch_all(&self.pool)
+                            .await
+                            .map_err(map_err("audit index"))?;
+                            let blocks = rows
+                                .iter()
+                                .map(|r| r.try_get::<i64, _>("block"))
+                                .collect::<std::result::Result<Vec<_>, _>>()
+                                .map_err(|e| bad("audit index", e))?;
+                            let Some(&last) = blocks.last() else { break };
+                            for (lo, hi) in block_runs(&blocks) {
+                                let below = (lo * AUDIT_BLOCK).max(after + 1) - 1;
+                                let above = ((hi + 1) * AUDIT_BLOCK).min(indexed);
+                                let rows = bind_filter(sqlx::query(&in_range), below, f, limit - found.len() as i64).bind(above);
+                                found.extend(collect(rows.fetch_all(&self.pool).await.map_err(map_err("audit search"))?, audit_entry)?);
+                                if found.len() as i64 >= limit {
+                                    return Ok(found);
+                                }
                             }
+                            next_block = last + 1;
                         }
                         tail_after = after.max(indexed - 1);
                     }
