@@ -21,6 +21,8 @@ use object_store::path::Path;
 use object_store::{ObjectStore, WriteMultipart};
 use sha2::{Digest as _, Sha256};
 
+mod local;
+
 /// Chunk size handed to the object store; with at most two chunks in flight this bounds
 /// an upload's memory.
 const CHUNK: usize = 8 * 1024 * 1024;
@@ -253,32 +255,22 @@ impl BlobStore {
 
     /// A local upload: this task hashes while a blocking thread writes, with a few
     /// chunks between them, and the file is on disk (fdatasync) before it returns.
-    /// Syncing every `SYNC_EVERY` bytes lets the disk keep pace instead of taking the
-    /// whole file at the end.
     async fn write_local<S, E>(file: &FsPath, max_bytes: u64, mut body: S) -> Result<(Digest, u64), BlobError>
     where
         S: Stream<Item = Result<Bytes, E>> + Unpin,
         E: fmt::Display,
     {
-        const SYNC_EVERY: u64 = 64 * 1024 * 1024;
         let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(LOCAL_IN_FLIGHT);
         let path = file.to_path_buf();
         let writer = tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            use std::io::Write as _;
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir)?;
             }
-            let mut f = std::fs::File::create(&path)?;
-            let mut unsynced = 0u64;
+            let mut out = local::Writer::create(&path)?;
             while let Some(chunk) = rx.blocking_recv() {
-                f.write_all(&chunk)?;
-                unsynced += chunk.len() as u64;
-                if unsynced >= SYNC_EVERY {
-                    f.sync_data()?;
-                    unsynced = 0;
-                }
+                out.write(&chunk)?;
             }
-            f.sync_all()
+            out.finish()
         });
         let mut meter = Meter::new(max_bytes);
         let fed = async {
