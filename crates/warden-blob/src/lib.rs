@@ -3,7 +3,8 @@
 //!
 //! Uploads stream: each chunk is hashed and written under `uploads/`, so memory stays
 //! bounded by a few chunks whatever the size. In a local folder a thread of its own
-//! writes (overlapping the hashing) and the file is fdatasync'ed before it counts;
+//! writes (overlapping the hashing; direct I/O where allowed, see `local`) and the file
+//! is synced before it counts;
 //! other backends take an `object_store` multipart upload. Only when the SHA-256 of
 //! what arrived equals the declared digest is the object published at `sha256/<hex>`;
 //! otherwise it is deleted. An interrupted upload never becomes visible.
