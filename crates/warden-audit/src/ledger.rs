@@ -76,6 +76,14 @@ pub struct Ledger {
     failing: std::sync::atomic::AtomicBool,
     /// Events appended behind and not yet committed (or failed).
     behind: std::sync::atomic::AtomicUsize,
+    /// Events appended behind wait here, not in `jobs`: queuing one does not wake the
+    /// appender, except the first after a commit (`behind_ready`), which then lingers
+    /// for company. At most `behind_max`; beyond that appending waits for room.
+    behind_queue: std::sync::Mutex<Vec<AuditLeaf>>,
+    behind_ready: tokio::sync::Notify,
+    /// Signalled whenever the appender empties the queue.
+    behind_room: tokio::sync::Notify,
+    behind_max: usize,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -108,6 +116,10 @@ impl Ledger {
             events: Default::default(),
             failing: Default::default(),
             behind: Default::default(),
+            behind_queue: Default::default(),
+            behind_ready: Default::default(),
+            behind_room: Default::default(),
+            behind_max: config.max_batch,
         });
         ledger.sync().await?;
         ledger.sign_latest(Timestamp(0)).await?;
@@ -160,11 +172,25 @@ impl Ledger {
     pub async fn append_behind(&self, event: &AuditEvent) -> Result<(), LedgerError> {
         let leaf = event.to_leaf().map_err(|e| LedgerError::Event(e.to_string()))?;
         self.behind.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
-        if self.jobs.send(Job { leaf, done: None }).await.is_err() {
-            self.behind.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
-            return Err(LedgerError::Stopped);
+        let mut leaf = Some(leaf);
+        loop {
+            // Registered before looking, so room made in between is not missed.
+            let room = self.behind_room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            {
+                let mut queue = self.behind_queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                if queue.len() < self.behind_max {
+                    queue.extend(leaf.take());
+                    if queue.len() == 1 {
+                        self.behind_ready.notify_one();
+                    }
+                    return Ok(());
+                }
+            }
+            // A full queue: wait for the appender to take it, as a full channel would.
+            room.await;
         }
-        Ok(())
     }
 
     /// Waits (up to `within`) until every event appended behind is committed or has
@@ -191,10 +217,15 @@ impl Ledger {
         let mut head = 0;
         let mut kept = KeptTerms::default();
         loop {
-            let first = match tokio::time::timeout(CHECKPOINT_EVERY, rx.recv()).await {
-                Ok(Some(job)) => job,
-                Ok(None) => return,
-                Err(_) => {
+            let queued_behind = !self.behind_queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner).is_empty();
+            let first = tokio::select! {
+                biased;
+                job = rx.recv() => match job {
+                    Some(job) => Some(job),
+                    None => return,
+                },
+                () = self.behind_ready.notified() => None,
+                () = tokio::time::sleep(CHECKPOINT_EVERY), if !queued_behind => {
                     if indexed < head {
                         indexed = self.index_step(indexed, &mut kept).await;
                     }
@@ -205,8 +236,10 @@ impl Ledger {
                     }
                     continue;
                 }
+                // Events left queued behind by a full batch: straight on.
+                () = std::future::ready(()), if queued_behind => None,
             };
-            batch.push(first);
+            batch.extend(first);
             // Gather what is queued. Writers woken by the previous acknowledgement may
             // not have enqueued yet: yield while the batch keeps growing (a few rounds at
             // most), so one commit serves them all instead of a trickle of small ones.
@@ -242,7 +275,24 @@ impl Ledger {
                     }
                 }
             }
-            let (leaves, waiting): (Vec<AuditLeaf>, Vec<_>) = batch.drain(..).map(|j| (j.leaf, j.done)).unzip();
+            // Events queued behind go first: they were appended before anyone in this
+            // batch who waits, or together with them. (A transaction holds at most two
+            // batches' worth: the queue's and the channel's.)
+            // All of them: someone in the batch may have queued some before waiting.
+            let behind: Vec<AuditLeaf> =
+                std::mem::take(&mut *self.behind_queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
+            self.behind_room.notify_waiters();
+            let mut waiting: Vec<Option<oneshot::Sender<Result<u64, LedgerError>>>> =
+                Vec::with_capacity(behind.len() + batch.len());
+            waiting.resize_with(behind.len(), || None);
+            let mut leaves = behind;
+            for j in batch.drain(..) {
+                leaves.push(j.leaf);
+                waiting.push(j.done);
+            }
+            if leaves.is_empty() {
+                continue;
+            }
             match self.store.append_audit(&leaves).await {
                 Ok(first_index) => {
                     self.failing.store(false, std::sync::atomic::Ordering::Release);
@@ -505,7 +555,10 @@ mod tests {
         let store: Arc<dyn Store> =
             Arc::new(warden_store_sqlite::SqliteStore::open(&dir.path().join("w.db")).await.unwrap());
         let key = SigningKey::generate("warden/test").unwrap();
-        let ledger = Ledger::open(store.clone(), key, LedgerConfig::default()).await.unwrap();
+        // Small batches: the queue for events appended behind (as long as a batch) fills,
+        // and the rest wait in the appender's channel.
+        let config = LedgerConfig { max_batch: 16, ..LedgerConfig::default() };
+        let ledger = Ledger::open(store.clone(), key, config).await.unwrap();
         let event =
             |i: i64| AuditEvent::new(Timestamp(1_700_000_000_000 + i), Category::System, "test.event", "success");
         for i in 0..50 {
@@ -516,6 +569,16 @@ mod tests {
         assert_eq!(waited, 50, "the awaited event follows the fifty queued before it");
         assert_eq!(ledger.drain(Duration::from_secs(5)).await, 0, "nothing left queued");
         assert_eq!(store.audit_size().await.unwrap(), 51);
+        // A trickle: each event is committed within moments without anyone waiting.
+        for i in 51..60 {
+            ledger.append_behind(&event(i)).await.unwrap();
+            tokio::time::sleep(Duration::from_millis(3)).await;
+        }
+        assert_eq!(ledger.drain(Duration::from_secs(5)).await, 0);
+        assert_eq!(store.audit_size().await.unwrap(), 60);
+        let times: Vec<i64> =
+            store.audit_entries(0, 100).await.unwrap().iter().map(|e| e.leaf.time.0 - 1_700_000_000_000).collect();
+        assert_eq!(times, (0..60).collect::<Vec<_>>(), "one writer's events keep their order");
         assert!(!ledger.failing());
     }
 
