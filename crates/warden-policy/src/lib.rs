@@ -37,7 +37,7 @@ pub enum PolicyError {
 }
 
 /// What an operation acts on.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Resource {
     Organisation,
     Project(ProjectId),
@@ -143,7 +143,30 @@ pub struct Engine {
     /// For each action, only the policies whose action scope can include it (the same
     /// answers; Cedar no longer evaluates the rest on every decision).
     by_action: std::collections::HashMap<Action, PolicySet>,
+    /// Each policy's `@reason`, by id (reading an annotation parses its key each time).
+    reasons: std::collections::HashMap<String, String>,
+    /// Decisions already made by this engine. A decision is a function of its inputs
+    /// (the key holds every one the entities and the context are built from) and of the
+    /// policies, which an engine never changes: a new policy makes a new engine.
+    decisions: std::sync::Mutex<std::collections::HashMap<DecisionKey, Decision>>,
 }
+
+/// Everything a decision depends on besides the engine's policies.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct DecisionKey {
+    subject: SubjectId,
+    org_roles: BTreeSet<Role>,
+    mfa: bool,
+    totp_enrolled: bool,
+    narrowed: bool,
+    action: Action,
+    resource: Resource,
+    project_roles: BTreeSet<Role>,
+    requested_role: Option<Role>,
+}
+
+/// Most entries in the decision and entity caches before they are emptied.
+const CACHED: usize = 4096;
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -183,16 +206,52 @@ impl Engine {
             return Err(PolicyError::Validation { id: err.policy_id().to_string(), detail: err.to_string() });
         }
         let by_action = by_action(&schema, &policies)?;
-        Ok(Self { schema, policies, authorizer: Authorizer::new(), entities: Default::default(), by_action })
+        let reasons = policies
+            .policies()
+            .filter_map(|p| p.annotation("reason").map(|r| (p.id().to_string(), r.to_string())))
+            .collect();
+        Ok(Self {
+            schema,
+            policies,
+            authorizer: Authorizer::new(),
+            entities: Default::default(),
+            by_action,
+            reasons,
+            decisions: Default::default(),
+        })
     }
 
     /// Answers: may `principal` perform `action` on `resource`? Deny by default; any
     /// internal failure to build the request is a deny with the error recorded.
     pub fn decide(&self, principal: &Principal, action: Action, resource: &Resource, facts: &Facts) -> Decision {
-        match self.try_decide(principal, action, resource, facts) {
+        let key = facts.placement.is_none().then(|| DecisionKey {
+            subject: principal.id.clone(),
+            org_roles: principal.org_roles.clone(),
+            mfa: principal.mfa,
+            totp_enrolled: principal.totp_enrolled,
+            narrowed: principal.is_narrowed(),
+            action,
+            resource: resource.clone(),
+            project_roles: facts.project_roles.clone(),
+            requested_role: facts.requested_role,
+        });
+        if let Some(key) = &key {
+            if let Some(d) = self.decisions.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
+                return d.clone();
+            }
+        }
+        let decision = match self.try_decide(principal, action, resource, facts) {
             Ok(d) => d,
             Err(e) => Decision { allowed: false, policies: Vec::new(), reasons: Vec::new(), errors: vec![e] },
+        };
+        if let (Some(key), true) = (key, decision.errors.is_empty()) {
+            let mut cache = self.decisions.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() >= CACHED {
+                cache.clear();
+            }
+            cache.insert(key, decision.clone());
         }
+        decision
     }
 
     /// The entities of a decision: the principal with its organisation roles, and the
@@ -238,7 +297,7 @@ impl Engine {
             Entities::from_entities(entities, Some(&self.schema)).map_err(|e| format!("entities: {e}"))?,
         );
         let mut cache = self.entities.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= 4096 {
+        if cache.len() >= CACHED {
             cache.clear();
         }
         cache.insert(key, built.clone());
@@ -282,11 +341,7 @@ impl Engine {
         let response = self.authorizer.is_authorized(&request, policies, &entities);
         let mut policies: Vec<String> = response.diagnostics().reason().map(|p| p.to_string()).collect();
         policies.sort();
-        let reasons = policies
-            .iter()
-            .filter_map(|id| self.policies.policy(&PolicyId::new(id.as_str())))
-            .filter_map(|p| p.annotation("reason").map(str::to_string))
-            .collect();
+        let reasons = policies.iter().filter_map(|id| self.reasons.get(id).cloned()).collect();
         let errors: Vec<String> = response.diagnostics().errors().map(|e| e.to_string()).collect();
         Ok(Decision { allowed: response.decision() == CedarDecision::Allow, policies, reasons, errors })
     }

@@ -245,3 +245,55 @@ fn release_approvals_need_an_approving_role_and_mfa() {
     assert!(engine.decide(&approver, Action::ReleaseApprove, &project, &roles).allowed);
     assert!(!engine.decide(&approver, Action::ReleaseApprove, &project, &facts(&[Role::Service])).allowed);
 }
+
+/// An engine remembers its decisions; every remembered answer (asked twice, in an order
+/// where neighbours differ in one input at a time) is the answer worked out afresh, for
+/// every combination of the inputs a decision depends on.
+#[test]
+fn remembered_decisions_are_the_decisions() {
+    let engine = Engine::builtin().unwrap();
+    let p = ProjectId::generate(1);
+    let other = SubjectId::generate_user(9);
+    let same = SubjectId::generate_user(7);
+    let mut asked = 0;
+    let mut allowed = 0;
+    for round in 0..2 {
+        for roles in [vec![], vec![Role::PlatformAdmin], vec![Role::Auditor]] {
+            for (totp, mfa, narrowed) in [(false, false, false), (true, false, false), (true, true, false), (true, true, true)] {
+                let mut who = principal(&roles, totp);
+                who.id = same.clone();
+                who.mfa = mfa;
+                who.scope = narrowed.then(|| TokenScope {
+                    token_id: TokenId::generate(1),
+                    project: Some(p.clone()),
+                    role: None,
+                    data_class: None,
+                    zone: None,
+                });
+                let questions = [
+                    (Action::UserCreate, Resource::Organisation),
+                    (Action::AuditRead, Resource::Organisation),
+                    (Action::ProjectMemberAdd, Resource::Project(p.clone())),
+                    (Action::TokenCreate, Resource::Project(p.clone())),
+                    (Action::TokenRevoke, Resource::Subject(who.id.clone())),
+                    (Action::TokenRevoke, Resource::Subject(other.clone())),
+                ];
+                for (action, resource) in questions {
+                    for project_roles in [vec![], vec![Role::ProjectOwner], vec![Role::DataScientist]] {
+                        for requested in [None, Some(Role::DataScientist), Some(Role::ProjectOwner)] {
+                            let mut f = facts(&project_roles);
+                            f.requested_role = requested;
+                            let remembered = engine.decide(&who, action, &resource, &f);
+                            let fresh = engine.try_decide(&who, action, &resource, &f).unwrap();
+                            assert_eq!(remembered, fresh, "round {round}: {action:?} on {resource:?} by {who:?} with {f:?}");
+                            asked += 1;
+                            allowed += usize::from(fresh.allowed);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert_eq!(engine.decisions.lock().unwrap().len(), asked / 2, "one entry per distinct question");
+    assert!(allowed > 0 && allowed < asked, "the questions have both answers");
+}
