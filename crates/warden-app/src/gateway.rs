@@ -163,7 +163,6 @@ async fn reserve(
     let store = ctx.app.store.clone();
     let now = ctx.now();
     let minute = now.0 - now.0.rem_euclid(60_000);
-    let amount = estimate(body);
     let key = ctx.principal.scope.as_ref().map(|s| s.token_id.to_string()).unwrap_or_default();
     // Micro-USD per token: the highest price any allowed provider charges for the model.
     // An external provider without a price cannot be counted, so with a cost budget it
@@ -171,6 +170,14 @@ async fn reserve(
     let unpriced = providers.iter().find(|p| p.config.external && p.config.price(model).is_none());
     let price =
         providers.iter().filter_map(|p| p.config.price(model)).map(|p| p.input.max(p.output)).fold(0.0_f64, f64::max);
+    let fail = |msg: String, code: &str| GatewayError::new(429, "rate_limit_error", code, msg, None);
+    let unavailable =
+        |e: warden_store::StoreError| GatewayError::new(503, "server_error", "store_unavailable", e.to_string(), None);
+    let budgets =
+        ctx.app.recent.budgets.get_or_load(project.clone(), || store.budgets(project)).await.map_err(unavailable)?;
+    let tpm = ctx.app.config.key_tokens_per_minute;
+    // The estimate walks the whole body: only when a token limit or budget needs it.
+    let amount = if tpm > 0 || !budgets.is_empty() { estimate(body) } else { 0 };
     let mut held = Held {
         store: store.clone(),
         amount,
@@ -179,14 +186,10 @@ async fn reserve(
         cost_amount: cost_of(amount, price),
         price,
     };
-    let fail = |msg: String, code: &str| GatewayError::new(429, "rate_limit_error", code, msg, None);
-    let unavailable =
-        |e: warden_store::StoreError| GatewayError::new(503, "server_error", "store_unavailable", e.to_string(), None);
     let rpm = ctx.app.config.key_requests_per_minute;
     if rpm > 0 && !store.reserve(&format!("rpm:{key}"), minute, 1, rpm).await.map_err(unavailable)? {
         return Err(fail(format!("rate limit: this key may make {rpm} requests per minute"), "rate_limit_exceeded"));
     }
-    let tpm = ctx.app.config.key_tokens_per_minute;
     let mut checks: Vec<(String, i64, i64, String, &str)> = Vec::new();
     if tpm > 0 {
         checks.push((
@@ -198,8 +201,6 @@ async fn reserve(
         ));
     }
     let mut cost_checks: Vec<(String, i64, i64, String)> = Vec::new();
-    let budgets =
-        ctx.app.recent.budgets.get_or_load(project.clone(), || store.budgets(project)).await.map_err(unavailable)?;
     for (period, limit) in budgets {
         let w = window(&period, now);
         if let Some(p) = period.strip_prefix(COST_PREFIX) {

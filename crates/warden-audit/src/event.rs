@@ -66,8 +66,9 @@ pub struct AuditEvent {
     pub category: Category,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub data_classes: Vec<String>,
-    /// Further facts (strings, integers, booleans only).
-    #[serde(default, skip_serializing_if = "is_empty_object")]
+    /// Further facts (strings, integers, booleans only). Written with object keys
+    /// sorted, whatever order they were inserted in.
+    #[serde(default, skip_serializing_if = "is_empty_object", serialize_with = "sorted")]
     pub detail: Value,
     /// `success`/`failure` for sign-ins and changes, `allow`/`deny` for decisions.
     pub outcome: String,
@@ -92,18 +93,47 @@ pub struct AuditEvent {
     pub zone: Option<String>,
 }
 
-/// Whether `serde_json` writes `v` in canonical form as it stands: object keys ASCII
-/// and in byte order, numbers integers within the safe range.
+/// Whether [`sorted`] writes `v` in canonical form: object keys ASCII (so their byte
+/// order is their UTF-16 order) and numbers integers within the safe range.
 fn plain(v: &Value) -> bool {
     const MAX_SAFE: i64 = (1 << 53) - 1;
     match v {
         Value::Null | Value::Bool(_) | Value::String(_) => true,
         Value::Number(n) => n.as_i64().is_some_and(|i| (-MAX_SAFE..=MAX_SAFE).contains(&i)),
         Value::Array(a) => a.iter().all(plain),
-        Value::Object(o) => {
-            // Maps keep insertion order when a dependency turns on `preserve_order`.
-            let sorted = o.keys().zip(o.keys().skip(1)).all(|(a, b)| a < b);
-            sorted && o.iter().all(|(k, x)| k.is_ascii() && plain(x))
+        Value::Object(o) => o.iter().all(|(k, x)| k.is_ascii() && plain(x)),
+    }
+}
+
+/// Writes a JSON value with every object's keys in byte order (maps keep insertion
+/// order when a dependency turns on `serde_json`'s `preserve_order`).
+fn sorted<S: serde::Serializer>(v: &Value, s: S) -> Result<S::Ok, S::Error> {
+    Sorted(v).serialize(s)
+}
+
+struct Sorted<'a>(&'a Value);
+
+impl Serialize for Sorted<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap as _, SerializeSeq as _};
+        match self.0 {
+            Value::Object(o) => {
+                let mut entries: Vec<(&String, &Value)> = o.iter().collect();
+                entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+                let mut map = s.serialize_map(Some(entries.len()))?;
+                for (k, v) in entries {
+                    map.serialize_entry(k, &Sorted(v))?;
+                }
+                map.end()
+            }
+            Value::Array(a) => {
+                let mut seq = s.serialize_seq(Some(a.len()))?;
+                for v in a {
+                    seq.serialize_element(&Sorted(v))?;
+                }
+                seq.end()
+            }
+            other => other.serialize(s),
         }
     }
 }
@@ -143,11 +173,11 @@ impl AuditEvent {
 
     /// The canonical bytes (the Merkle leaf).
     ///
-    /// The struct's fields are declared in key order and `serde_json` escapes strings as
-    /// RFC 8785 does, so when `detail` is plain too (ASCII keys, whose byte order is their
-    /// UTF-16 order, already sorted, and integers within ±(2^53 − 1)) serialising the struct directly
-    /// writes the canonical form without building a JSON tree first. Anything else goes
-    /// through [`jcs::canonicalize`].
+    /// The struct's fields are declared in key order, `detail` is written with sorted
+    /// keys, and `serde_json` escapes strings as RFC 8785 does. So when `detail` is plain
+    /// (ASCII keys, whose byte order is their UTF-16 order, and integers within
+    /// ±(2^53 − 1)) serialising the struct directly writes the canonical form without
+    /// building a JSON tree first. Anything else goes through [`jcs::canonicalize`].
     pub fn canonical(&self) -> Result<Vec<u8>, EventError> {
         if plain(&self.detail) {
             let mut out = Vec::with_capacity(512);

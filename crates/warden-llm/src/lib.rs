@@ -187,6 +187,9 @@ impl std::fmt::Debug for Reply {
 pub struct Provider {
     pub config: ProviderConfig,
     http: reqwest::Client,
+    /// The two endpoints, parsed once (`None` for the built-in mock).
+    chat_url: Option<reqwest::Url>,
+    embeddings_url: Option<reqwest::Url>,
 }
 
 impl Provider {
@@ -200,19 +203,25 @@ impl Provider {
             .read_timeout(timeout)
             .build()
             .map_err(|e| LlmError::Unreachable(e.to_string()))?;
-        Ok(Self { config, http })
+        let endpoint = |path: &str| -> Result<Option<reqwest::Url>, LlmError> {
+            let Some(base) = config.base_url.as_deref() else { return Ok(None) };
+            let url = format!("{}{path}", base.trim_end_matches('/'));
+            reqwest::Url::parse(&url)
+                .map(Some)
+                .map_err(|e| LlmError::BadResponse(format!("provider `{}`: base_url {url:?}: {e}", config.name)))
+        };
+        let (chat_url, embeddings_url) = (endpoint("/chat/completions")?, endpoint("/embeddings")?);
+        Ok(Self { config, http, chat_url, embeddings_url })
     }
 
     pub fn offers(&self, model: &str) -> bool {
         self.config.models.iter().any(|m| m == model)
     }
 
-    fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.config.base_url.as_deref().unwrap_or("").trim_end_matches('/'))
-    }
-
-    async fn post(&self, path: &str, body: &Value) -> Result<reqwest::Response, LlmError> {
-        let mut req = self.http.post(self.url(path)).json(body);
+    async fn post(&self, url: Option<&reqwest::Url>, body: &Value) -> Result<reqwest::Response, LlmError> {
+        let url =
+            url.ok_or_else(|| LlmError::BadResponse(format!("provider `{}` has no base_url", self.config.name)))?;
+        let mut req = self.http.post(url.clone()).json(body);
         if let Some(k) = &self.config.api_key {
             req = req.bearer_auth(k);
         }
@@ -238,7 +247,7 @@ impl Provider {
         if self.config.kind == ProviderKind::Mock {
             return Ok(mock::chat(body, stream));
         }
-        let res = self.post("/chat/completions", body).await?;
+        let res = self.post(self.chat_url.as_ref(), body).await?;
         if !stream {
             let v = res.json::<Value>().await.map_err(|e| LlmError::BadResponse(e.to_string()))?;
             return Ok(Reply::Json(v));
@@ -251,7 +260,7 @@ impl Provider {
         if self.config.kind == ProviderKind::Mock {
             return mock::embeddings(body);
         }
-        let res = self.post("/embeddings", body).await?;
+        let res = self.post(self.embeddings_url.as_ref(), body).await?;
         res.json::<Value>().await.map_err(|e| LlmError::BadResponse(e.to_string()))
     }
 }

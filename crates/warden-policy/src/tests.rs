@@ -259,7 +259,9 @@ fn remembered_decisions_are_the_decisions() {
     let mut allowed = 0;
     for round in 0..2 {
         for roles in [vec![], vec![Role::PlatformAdmin], vec![Role::Auditor]] {
-            for (totp, mfa, narrowed) in [(false, false, false), (true, false, false), (true, true, false), (true, true, true)] {
+            for (totp, mfa, narrowed) in
+                [(false, false, false), (true, false, false), (true, true, false), (true, true, true)]
+            {
                 let mut who = principal(&roles, totp);
                 who.id = same.clone();
                 who.mfa = mfa;
@@ -285,7 +287,10 @@ fn remembered_decisions_are_the_decisions() {
                             f.requested_role = requested;
                             let remembered = engine.decide(&who, action, &resource, &f);
                             let fresh = engine.try_decide(&who, action, &resource, &f).unwrap();
-                            assert_eq!(remembered, fresh, "round {round}: {action:?} on {resource:?} by {who:?} with {f:?}");
+                            assert_eq!(
+                                remembered, fresh,
+                                "round {round}: {action:?} on {resource:?} by {who:?} with {f:?}"
+                            );
                             asked += 1;
                             allowed += usize::from(fresh.allowed);
                         }
