@@ -194,6 +194,26 @@ macro_rules! sql_store_impl {
             /// Entries per search-index block (`warden_store::AUDIT_BLOCK`).
             const AUDIT_BLOCK: i64 = warden_store::AUDIT_BLOCK as i64;
 
+            /// Locks the audit search index's head row (serialising indexers across
+            /// replicas) and returns it: entries `[0, head)` are indexed.
+            async fn lock_index_head(tx: &mut sqlx::Transaction<'static, $db>) -> Result<i64> {
+                let row = sqlx::query("UPDATE audit_index_head SET size = size WHERE id = 1 RETURNING size")
+                    .fetch_one(&mut **tx)
+                    .await
+                    .map_err(map_err("audit index"))?;
+                row.try_get("size").map_err(|e| bad("audit index", e))
+            }
+
+            /// Moves the index head to `to` and commits what was indexed with it.
+            async fn move_index_head(mut tx: sqlx::Transaction<'static, $db>, to: i64) -> Result<()> {
+                sqlx::query("UPDATE audit_index_head SET size = $1 WHERE id = 1")
+                    .bind(to)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(map_err("audit index"))?;
+                tx.commit().await.map_err(map_err("audit index"))
+            }
+
             /// Runs of consecutive numbers in ascending `blocks`, as inclusive (first, last).
             fn block_runs(blocks: &[i64]) -> Vec<(i64, i64)> {
                 let mut runs: Vec<(i64, i64)> = Vec::new();
@@ -2789,12 +2809,7 @@ macro_rules! sql_store_impl {
 
                 async fn index_audit(&self, max: u64) -> Result<u64> {
                     let mut tx = self.begin_write().await?;
-                    // The head row's lock serialises indexers across replicas.
-                    let row = sqlx::query("UPDATE audit_index_head SET size = size WHERE id = 1 RETURNING size")
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(map_err("audit index"))?;
-                    let from: i64 = row.try_get("size").map_err(|e| bad("audit index", e))?;
+                    let from = lock_index_head(&mut tx).await?;
                     // Entries below the log's head are committed (they commit with it).
                     let row = sqlx::query("SELECT size FROM audit_head WHERE id = 1")
                         .fetch_one(&mut *tx)
@@ -2819,22 +2834,13 @@ macro_rules! sql_store_impl {
                         .await
                         .map_err(map_err("audit index"))?;
                     }
-                    sqlx::query("UPDATE audit_index_head SET size = $1 WHERE id = 1")
-                        .bind(to)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(map_err("audit index"))?;
-                    tx.commit().await.map_err(map_err("audit index"))?;
+                    move_index_head(tx, to).await?;
                     u64::try_from(to).map_err(|e| bad("audit index", e))
                 }
 
                 async fn index_audit_terms(&self, from: u64, to: u64, terms: &[(String, u64)]) -> Result<bool> {
                     let mut tx = self.begin_write().await?;
-                    let row = sqlx::query("UPDATE audit_index_head SET size = size WHERE id = 1 RETURNING size")
-                        .fetch_one(&mut *tx)
-                        .await
-                        .map_err(map_err("audit index"))?;
-                    let head: i64 = row.try_get("size").map_err(|e| bad("audit index", e))?;
+                    let head = lock_index_head(&mut tx).await?;
                     if head != i64_of(from)? {
                         return Ok(false);
                     }
@@ -2846,12 +2852,7 @@ macro_rules! sql_store_impl {
                         qb.push(" ON CONFLICT (term, block) DO NOTHING");
                         qb.build().execute(&mut *tx).await.map_err(map_err("audit index"))?;
                     }
-                    sqlx::query("UPDATE audit_index_head SET size = $1 WHERE id = 1")
-                        .bind(i64_of(to)?)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(map_err("audit index"))?;
-                    tx.commit().await.map_err(map_err("audit index"))?;
+                    move_index_head(tx, i64_of(to)?).await?;
                     Ok(true)
                 }
 
