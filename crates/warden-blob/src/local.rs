@@ -26,6 +26,8 @@ pub(crate) struct Writer {
     path: PathBuf,
     file: File,
     mode: Mode,
+    /// Bytes in the file so far.
+    written: u64,
 }
 
 enum Mode {
@@ -45,9 +47,19 @@ impl Writer {
         if let Some(file) = open_direct(path) {
             let stage = vec![0u8; STAGE + ALIGN];
             let start = stage.as_ptr().align_offset(ALIGN);
-            return Ok(Writer { path: path.to_path_buf(), file, mode: Mode::Direct { stage, start, filled: 0 } });
+            return Ok(Writer {
+                path: path.to_path_buf(),
+                file,
+                mode: Mode::Direct { stage, start, filled: 0 },
+                written: 0,
+            });
         }
-        Ok(Writer { path: path.to_path_buf(), file: File::create(path)?, mode: Mode::Buffered { unsynced: 0 } })
+        Ok(Writer {
+            path: path.to_path_buf(),
+            file: File::create(path)?,
+            mode: Mode::Buffered { unsynced: 0 },
+            written: 0,
+        })
     }
 
     pub(crate) fn write(&mut self, mut data: &[u8]) -> std::io::Result<()> {
@@ -55,6 +67,7 @@ impl Writer {
             match &mut self.mode {
                 Mode::Buffered { unsynced } => {
                     self.file.write_all(data)?;
+                    self.written += data.len() as u64;
                     *unsynced += data.len() as u64;
                     if *unsynced >= SYNC_EVERY {
                         self.file.sync_data()?;
@@ -81,25 +94,34 @@ impl Writer {
 
     /// Writes the first `len` (a multiple of `ALIGN`) staged bytes directly and moves
     /// what follows them to the front. A filesystem that turns out to refuse direct
-    /// writes gets them buffered from here on.
+    /// writes gets the rest buffered, from exactly where the direct writes stopped.
     fn flush_direct(&mut self, len: usize) -> std::io::Result<()> {
         let Mode::Direct { stage, start, filled } = &mut self.mode else { return Ok(()) };
-        let block = stage.get(*start..*start + len).ok_or_else(out_of_range)?;
-        match self.file.write_all(block) {
-            Ok(()) => {
-                stage.copy_within(*start + len..*start + *filled, *start);
-                *filled -= len;
-                Ok(())
+        let mut done = 0;
+        while done < len {
+            let block = stage.get(*start + done..*start + len).ok_or_else(out_of_range)?;
+            match self.file.write(block) {
+                Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    done += n;
+                    self.written += n as u64;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) if e.raw_os_error() == Some(EINVAL) => {
+                    let waiting = stage.get(*start + done..*start + *filled).ok_or_else(out_of_range)?.to_vec();
+                    // Whatever a refused write may have left past the last byte known to
+                    // have landed goes; the rest follows it.
+                    std::fs::OpenOptions::new().write(true).open(&self.path)?.set_len(self.written)?;
+                    self.file = std::fs::OpenOptions::new().append(true).open(&self.path)?;
+                    self.mode = Mode::Buffered { unsynced: 0 };
+                    return self.write(&waiting);
+                }
+                Err(e) => return Err(e),
             }
-            Err(e) if e.raw_os_error() == Some(EINVAL) => {
-                // Nothing of a refused direct write lands; continue buffered, appending.
-                let waiting = stage.get(*start..*start + *filled).ok_or_else(out_of_range)?.to_vec();
-                self.file = std::fs::OpenOptions::new().append(true).open(&self.path)?;
-                self.mode = Mode::Buffered { unsynced: 0 };
-                self.write(&waiting)
-            }
-            Err(e) => Err(e),
         }
+        stage.copy_within(*start + len..*start + *filled, *start);
+        *filled -= len;
+        Ok(())
     }
 
     /// Writes what is staged and syncs: the file is durable when this returns.
@@ -174,8 +196,12 @@ mod tests {
         let data: Vec<u8> = (0..2 * STAGE + 77).map(|i| (i % 13) as u8).collect();
 
         let path = dir.path().join("buffered");
-        let mut w =
-            Writer { path: path.clone(), file: File::create(&path).unwrap(), mode: Mode::Buffered { unsynced: 0 } };
+        let mut w = Writer {
+            path: path.clone(),
+            file: File::create(&path).unwrap(),
+            mode: Mode::Buffered { unsynced: 0 },
+            written: 0,
+        };
         w.write(&data).unwrap();
         w.finish().unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), data);
