@@ -51,10 +51,10 @@ const INDEX_MAX: u64 = 16_384;
 
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 
+/// An event someone waits for (events appended behind go to `behind_queue`).
 struct Job {
     leaf: AuditLeaf,
-    /// Who waits for the event to be durable; `None` for events appended behind.
-    done: Option<oneshot::Sender<Result<u64, LedgerError>>>,
+    done: oneshot::Sender<Result<u64, LedgerError>>,
 }
 
 /// How long a batch of events nobody waits for may wait for company before it is
@@ -162,7 +162,7 @@ impl Ledger {
     pub async fn append(&self, event: &AuditEvent) -> Result<u64, LedgerError> {
         let leaf = event.to_leaf().map_err(|e| LedgerError::Event(e.to_string()))?;
         let (done, wait) = oneshot::channel();
-        self.jobs.send(Job { leaf, done: Some(done) }).await.map_err(|_| LedgerError::Stopped)?;
+        self.jobs.send(Job { leaf, done }).await.map_err(|_| LedgerError::Stopped)?;
         wait.await.map_err(|_| LedgerError::Stopped)?
     }
 
@@ -258,27 +258,16 @@ impl Ledger {
                 }
                 tokio::task::yield_now().await;
             }
-            // Nobody waits on this batch yet: let it gather company for a moment, but
-            // stop as soon as someone who waits joins.
-            if batch.iter().all(|j| j.done.is_none()) {
-                let until = tokio::time::Instant::now() + LINGER;
-                while batch.len() < max_batch {
-                    match tokio::time::timeout_at(until, rx.recv()).await {
-                        Ok(Some(j)) => {
-                            let waits = j.done.is_some();
-                            batch.push(j);
-                            if waits {
-                                break;
-                            }
-                        }
-                        _ => break,
-                    }
+            // Only events appended behind so far, and nobody waits on them: let them
+            // gather company for a moment, but stop as soon as someone who waits joins.
+            if batch.is_empty() {
+                if let Ok(Some(j)) = tokio::time::timeout(LINGER, rx.recv()).await {
+                    batch.push(j);
                 }
             }
-            // Events queued behind go first: they were appended before anyone in this
-            // batch who waits, or together with them. (A transaction holds at most two
-            // batches' worth: the queue's and the channel's.)
-            // All of them: someone in the batch may have queued some before waiting.
+            // Every event queued behind goes first: someone in the batch may have queued
+            // some before waiting. (A transaction holds at most two batches' worth: the
+            // queue's and the channel's.)
             let behind: Vec<AuditLeaf> =
                 std::mem::take(&mut *self.behind_queue.lock().unwrap_or_else(std::sync::PoisonError::into_inner));
             self.behind_room.notify_waiters();
@@ -288,7 +277,7 @@ impl Ledger {
             let mut leaves = behind;
             for j in batch.drain(..) {
                 leaves.push(j.leaf);
-                waiting.push(j.done);
+                waiting.push(Some(j.done));
             }
             if leaves.is_empty() {
                 continue;
@@ -556,7 +545,7 @@ mod tests {
             Arc::new(warden_store_sqlite::SqliteStore::open(&dir.path().join("w.db")).await.unwrap());
         let key = SigningKey::generate("warden/test").unwrap();
         // Small batches: the queue for events appended behind (as long as a batch) fills,
-        // and the rest wait in the appender's channel.
+        // and appending waits for room.
         let config = LedgerConfig { max_batch: 16, ..LedgerConfig::default() };
         let ledger = Ledger::open(store.clone(), key, config).await.unwrap();
         let event =
