@@ -139,7 +139,7 @@ pub struct Engine {
     authorizer: Authorizer,
     /// Entity sets by principal, roles and resource: building one (with the schema's
     /// action entities and their transitive closure) costs more than the decision.
-    entities: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<Entities>>>,
+    entities: Memo<String, std::sync::Arc<Entities>>,
     /// For each action, only the policies whose action scope can include it (the same
     /// answers; Cedar no longer evaluates the rest on every decision).
     by_action: std::collections::HashMap<Action, PolicySet>,
@@ -148,7 +148,35 @@ pub struct Engine {
     /// Decisions already made by this engine. A decision is a function of its inputs
     /// (the key holds every one the entities and the context are built from) and of the
     /// policies, which an engine never changes: a new policy makes a new engine.
-    decisions: std::sync::Mutex<std::collections::HashMap<DecisionKey, Decision>>,
+    decisions: Memo<DecisionKey, Decision>,
+}
+
+/// A map that empties itself once it holds a few thousand entries (`CACHED`): a bound
+/// on memory without bookkeeping per entry, for values cheap to build again.
+struct Memo<K, V>(std::sync::Mutex<std::collections::HashMap<K, V>>);
+
+impl<K, V> Default for Memo<K, V> {
+    fn default() -> Self {
+        Self(Default::default())
+    }
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Memo<K, V> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, std::collections::HashMap<K, V>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn get(&self, key: &K) -> Option<V> {
+        self.lock().get(key).cloned()
+    }
+
+    fn put(&self, key: K, value: V) {
+        let mut map = self.lock();
+        if map.len() >= CACHED {
+            map.clear();
+        }
+        map.insert(key, value);
+    }
 }
 
 /// Everything a decision depends on besides the engine's policies.
@@ -165,7 +193,7 @@ struct DecisionKey {
     requested_role: Option<Role>,
 }
 
-/// Most entries in the decision and entity caches before they are emptied.
+/// Most entries a `Memo` holds before it is emptied.
 const CACHED: usize = 4096;
 
 impl std::fmt::Debug for Engine {
@@ -235,21 +263,15 @@ impl Engine {
             project_roles: facts.project_roles.clone(),
             requested_role: facts.requested_role,
         });
-        if let Some(key) = &key {
-            if let Some(d) = self.decisions.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
-                return d.clone();
-            }
+        if let Some(d) = key.as_ref().and_then(|k| self.decisions.get(k)) {
+            return d;
         }
         let decision = match self.try_decide(principal, action, resource, facts) {
             Ok(d) => d,
             Err(e) => Decision { allowed: false, policies: Vec::new(), reasons: Vec::new(), errors: vec![e] },
         };
         if let (Some(key), true) = (key, decision.errors.is_empty()) {
-            let mut cache = self.decisions.lock().unwrap_or_else(|p| p.into_inner());
-            if cache.len() >= CACHED {
-                cache.clear();
-            }
-            cache.insert(key, decision.clone());
+            self.decisions.put(key, decision.clone());
         }
         decision
     }
@@ -266,11 +288,9 @@ impl Engine {
     ) -> Result<std::sync::Arc<Entities>, String> {
         let roles: Vec<&str> = principal.org_roles.iter().map(|r| r.as_str()).collect();
         let key = format!("{subject_uid}|{}|{resource_uid}", roles.join(","));
-        let cache = self.entities.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(e) = cache.get(&key) {
-            return Ok(e.clone());
+        if let Some(e) = self.entities.get(&key) {
+            return Ok(e);
         }
-        drop(cache);
         let mut entities = Vec::new();
         let mut role_parents = std::collections::HashSet::new();
         for role in &principal.org_roles {
@@ -296,11 +316,7 @@ impl Engine {
         let built = std::sync::Arc::new(
             Entities::from_entities(entities, Some(&self.schema)).map_err(|e| format!("entities: {e}"))?,
         );
-        let mut cache = self.entities.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= CACHED {
-            cache.clear();
-        }
-        cache.insert(key, built.clone());
+        self.entities.put(key, built.clone());
         Ok(built)
     }
 
