@@ -108,12 +108,7 @@ impl Writer {
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) if e.raw_os_error() == Some(EINVAL) => {
-                    let waiting = stage.get(*start + done..*start + *filled).ok_or_else(out_of_range)?.to_vec();
-                    // Whatever a refused write may have left past the last byte known to
-                    // have landed goes; the rest follows it.
-                    std::fs::OpenOptions::new().write(true).open(&self.path)?.set_len(self.written)?;
-                    self.file = std::fs::OpenOptions::new().append(true).open(&self.path)?;
-                    self.mode = Mode::Buffered { unsynced: 0 };
+                    let waiting = self.switch_to_buffered(done)?;
                     return self.write(&waiting);
                 }
                 Err(e) => return Err(e),
@@ -124,6 +119,19 @@ impl Writer {
         Ok(())
     }
 
+    /// Continues with buffered writes from the last byte known to have landed (whatever
+    /// a refused direct write may have left past it goes) and returns the staged bytes
+    /// from `from` on, still to be written.
+    fn switch_to_buffered(&mut self, from: usize) -> std::io::Result<Vec<u8>> {
+        let Mode::Direct { stage, start, filled } = &self.mode else { return Ok(Vec::new()) };
+        let waiting = stage.get(*start + from..*start + *filled).ok_or_else(out_of_range)?.to_vec();
+        let file = std::fs::OpenOptions::new().append(true).open(&self.path)?;
+        file.set_len(self.written)?;
+        self.file = file;
+        self.mode = Mode::Buffered { unsynced: 0 };
+        Ok(waiting)
+    }
+
     /// Writes what is staged and syncs: the file is durable when this returns.
     pub(crate) fn finish(mut self) -> std::io::Result<()> {
         if let Mode::Direct { filled, .. } = self.mode {
@@ -131,15 +139,9 @@ impl Writer {
             if aligned > 0 {
                 self.flush_direct(aligned)?;
             }
-            if let Mode::Direct { stage, start, filled } = &self.mode {
-                if *filled > 0 {
-                    // The tail is shorter than a block: through the page cache.
-                    let tail = stage.get(*start..*start + *filled).ok_or_else(out_of_range)?;
-                    let mut buffered = std::fs::OpenOptions::new().append(true).open(&self.path)?;
-                    buffered.write_all(tail)?;
-                    buffered.sync_all()?;
-                }
-            }
+            // The tail, shorter than a block, goes through the page cache.
+            let tail = self.switch_to_buffered(0)?;
+            self.write(&tail)?;
         }
         self.file.sync_all()
     }
