@@ -96,10 +96,9 @@ pub struct AuditEvent {
 /// Whether [`sorted`] writes `v` in canonical form: object keys ASCII (so their byte
 /// order is their UTF-16 order) and numbers integers within the safe range.
 fn plain(v: &Value) -> bool {
-    const MAX_SAFE: i64 = (1 << 53) - 1;
     match v {
         Value::Null | Value::Bool(_) | Value::String(_) => true,
-        Value::Number(n) => n.as_i64().is_some_and(|i| (-MAX_SAFE..=MAX_SAFE).contains(&i)),
+        Value::Number(n) => jcs::is_safe_integer(n),
         Value::Array(a) => a.iter().all(plain),
         Value::Object(o) => o.iter().all(|(k, x)| k.is_ascii() && plain(x)),
     }

@@ -15,6 +15,12 @@ pub enum JcsError {
 
 const MAX_SAFE: i64 = (1 << 53) - 1;
 
+/// Whether `n` is a number the ledger's canonical form takes: an integer within
+/// ±(2^53 − 1), written in plain decimal.
+pub fn is_safe_integer(n: &serde_json::Number) -> bool {
+    n.as_i64().is_some_and(|i| (-MAX_SAFE..=MAX_SAFE).contains(&i))
+}
+
 pub fn canonicalize(v: &Value) -> Result<Vec<u8>, JcsError> {
     let mut out = Vec::with_capacity(256);
     write(v, &mut out)?;
@@ -27,8 +33,9 @@ fn write(v: &Value, out: &mut Vec<u8>) -> Result<(), JcsError> {
         Value::Bool(true) => out.extend_from_slice(b"true"),
         Value::Bool(false) => out.extend_from_slice(b"false"),
         Value::Number(n) => {
-            let ok = n.as_i64().filter(|i| (-MAX_SAFE..=MAX_SAFE).contains(i));
-            let Some(i) = ok else { return Err(JcsError::Number(n.to_string())) };
+            let Some(i) = n.as_i64().filter(|_| is_safe_integer(n)) else {
+                return Err(JcsError::Number(n.to_string()));
+            };
             out.extend_from_slice(i.to_string().as_bytes());
         }
         Value::String(s) => string(s, out),
