@@ -28,6 +28,14 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Seconds `command` took, or `None` if it is missing or failed (its baseline is then
+/// skipped).
+fn timed(command: &mut Command) -> Option<f64> {
+    let s = Instant::now();
+    let out = command.output().ok()?;
+    out.status.success().then(|| s.elapsed().as_secs_f64())
+}
+
 fn main() {
     let mb: u64 = std::env::var("WARDEN_BENCH_INTAKE_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(2048);
     let dir = tempfile::tempdir().unwrap();
@@ -51,12 +59,7 @@ fn main() {
     let bytes = (mb << 20) as f64;
 
     // Baseline: openssl over the same file.
-    let s = Instant::now();
-    let out = Command::new("openssl").args(["dgst", "-sha256"]).arg(&path).output();
-    let openssl = match out {
-        Ok(o) if o.status.success() => Some(s.elapsed().as_secs_f64()),
-        _ => None,
-    };
+    let openssl = timed(Command::new("openssl").args(["dgst", "-sha256"]).arg(&path));
 
     // Plain SHA-256 of the file in this process (what intake's hashing alone costs).
     let s = Instant::now();
@@ -72,16 +75,13 @@ fn main() {
     // with direct I/O and one fdatasync at the end (how the store writes; a buffered
     // copy is slower on disks whose writeback lags, so it would flatter the ratio).
     let copy = dir.path().join("copy.bin");
-    let s = Instant::now();
-    let out = Command::new("dd")
-        .arg(format!("if={}", path.display()))
-        .arg(format!("of={}", copy.display()))
-        .args(["bs=4M", "oflag=direct", "conv=fdatasync", "status=none"])
-        .output();
-    let disk = match out {
-        Ok(o) if o.status.success() => Some(s.elapsed().as_secs_f64()),
-        _ => None,
-    };
+    let disk =
+        timed(Command::new("dd").arg(format!("if={}", path.display())).arg(format!("of={}", copy.display())).args([
+            "bs=4M",
+            "oflag=direct",
+            "conv=fdatasync",
+            "status=none",
+        ]));
     let _ = std::fs::remove_file(&copy);
 
     let rss_before = peak_rss_mib();
