@@ -2924,11 +2924,8 @@ macro_rules! sql_store_impl {
                             .fetch_all(&self.pool)
                             .await
                             .map_err(map_err("audit index"))?;
-                            let blocks = rows
-                                .iter()
-                                .map(|r| r.try_get::<i64, _>("block"))
-                                .collect::<std::result::Result<Vec<_>, _>>()
-                                .map_err(|e| bad("audit index", e))?;
+                            let blocks: Vec<i64> =
+                                collect(rows, |r| r.try_get("block").map_err(|e| bad("audit index", e)))?;
                             let Some(&last) = blocks.last() else { break };
                             for (lo, hi) in block_runs(&blocks) {
                                 let below = (lo * AUDIT_BLOCK).max(after + 1) - 1;
