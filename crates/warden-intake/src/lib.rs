@@ -2,9 +2,11 @@
 //!
 //! - [`pickle`]: walks a pickle opcode by opcode (protocols 0-5), resolving every import
 //!   (`GLOBAL`, `INST`, `STACK_GLOBAL` through the stack and memo) against an allow-list.
-//! - [`scan_file`]: recognises the container (plain pickle, PyTorch zip archive, joblib
-//!   with zlib/gzip, safetensors) and scans what it holds, with limits against zip bombs
-//!   and oversize or deeply nested pickles.
+//! - [`scan_file`]: reads every file as a pickle stream first (pickles have no magic
+//!   number), then recognises the container (PyTorch zip archive, joblib with
+//!   zlib/gzip, safetensors, GGUF, ONNX, images, UTF-8 text and JSON) and scans what it
+//!   holds, with limits against zip bombs and oversize or deeply nested pickles. What is
+//!   not recognised is `Unknown`, never `Safe`.
 //! - [`safetensors`]: validates the header (length, JSON, dtypes, shapes, offsets).
 //!
 //! Reading is streaming: large payloads inside pickles are skipped, not buffered.

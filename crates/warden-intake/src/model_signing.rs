@@ -18,7 +18,13 @@ pub enum BundleError {
     Signature,
     #[error("unsupported model-signing statement: {0}")]
     Unsupported(String),
+    #[error("the bundle is {0} bytes, over the {MAX_BUNDLE}-byte limit")]
+    TooLarge(usize),
 }
+
+/// Largest bundle read. Real bundles are a few kilobytes plus one line per file; JSON
+/// nesting is bounded by serde_json's recursion limit (128 levels).
+pub const MAX_BUNDLE: usize = 16 << 20;
 
 /// What a verified bundle vouches for: relative path → lowercase hex SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +52,9 @@ pub fn pae(payload_type: &str, payload: &[u8]) -> Vec<u8> {
 
 /// Verifies a bundle with the first of `keys` that matches, and reads its file list.
 pub fn verify(bundle: &[u8], keys: &[PublicKey]) -> Result<Signed, BundleError> {
+    if bundle.len() > MAX_BUNDLE {
+        return Err(BundleError::TooLarge(bundle.len()));
+    }
     let b: Value = serde_json::from_slice(bundle).map_err(|e| BundleError::Format(e.to_string()))?;
     let media = text(&b, &["mediaType"])?;
     if !media.starts_with("application/vnd.dev.sigstore.bundle") {

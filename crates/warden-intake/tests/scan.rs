@@ -79,7 +79,7 @@ fn zip_bombs_are_refused_without_expanding_them() {
 
 #[test]
 fn malformed_and_oversize_pickles_are_refused() {
-    let limits = PickleLimits { max_bytes: 1 << 20, max_depth: 100, max_ops: 1_000_000 };
+    let limits = PickleLimits { max_bytes: 1 << 20, max_depth: 100, max_ops: 1_000_000, ..PickleLimits::default() };
     assert!(matches!(walk(&b"\x80\x04\x95"[..], limits), Err(PickleError::Truncated(_))));
     assert!(matches!(walk(&b"\xff."[..], limits), Err(PickleError::UnknownOpcode { opcode: 0xff, .. })));
     assert!(matches!(walk(&b"0."[..], limits), Err(PickleError::Malformed { .. })));
@@ -109,8 +109,10 @@ fn malformed_and_oversize_pickles_are_refused() {
 
 #[test]
 fn other_files_are_not_judged() {
+    // A GGUF magic number with a header cut short is not recognised.
     let r = scan_reader(Cursor::new(b"GGUF\x03\x00\x00\x00"), 8, "model.gguf", &Limits::default());
     assert_eq!((r.format, r.verdict), (Format::Other, Verdict::Unknown));
+    assert!(r.notes[0].contains("not a recognised format"), "{r:?}");
 }
 
 #[test]
