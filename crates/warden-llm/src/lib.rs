@@ -8,6 +8,11 @@
 //!   answers chat with `Mock reply: ` and the last user message as it arrived (so a
 //!   caller can see what the provider was sent, e.g. after redaction) and embeddings
 //!   with vectors derived from SHA-256 of the input.
+//!
+//! Every embeddings request is checked ([`check_embeddings_request`]: OpenAI's shapes
+//! and limits) before any provider sees it. A streamed answer is parsed in one pass,
+//! each event at most [`Limits::max_event_bytes`] long, and must end within the
+//! provider's timeout; otherwise the stream ends with an error.
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
@@ -18,6 +23,11 @@ use bytes::Bytes;
 use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
+
+pub use request::{
+    check_embeddings_request, RequestError, MAX_EMBEDDING_INPUTS, MAX_EMBEDDING_INPUT_TOKENS,
+    MAX_EMBEDDING_REQUEST_TOKENS,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -47,6 +57,27 @@ pub struct ProviderConfig {
     /// Prices by model (`*` for any other), USD per million tokens.
     #[serde(default)]
     pub prices: std::collections::BTreeMap<String, Price>,
+}
+
+/// Bounds on what reading a provider's answer may cost. Each field has a default, so a
+/// configuration may give none, some or all of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Longest server-sent event (its lines together) accepted from a streaming
+    /// upstream, in bytes; a longer one ends the stream with an error. Default 1 MiB.
+    pub max_event_bytes: usize,
+}
+
+impl Limits {
+    /// The default longest event: 1 MiB.
+    pub const DEFAULT_MAX_EVENT_BYTES: usize = 1 << 20;
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self { max_event_bytes: Self::DEFAULT_MAX_EVENT_BYTES }
+    }
 }
 
 /// What a model costs, in USD per million tokens (equal to micro-USD per token).
@@ -146,6 +177,10 @@ pub enum LlmError {
     Timeout,
     #[error("the provider's answer is not valid: {0}")]
     BadResponse(String),
+    /// The request was refused before any provider was called (answer HTTP 400 with
+    /// [`RequestError::to_openai`]).
+    #[error("the request is not valid: {0}")]
+    InvalidRequest(#[from] RequestError),
 }
 
 impl LlmError {
@@ -154,7 +189,7 @@ impl LlmError {
         match self {
             LlmError::Status { status, .. } => *status == 429 || *status >= 500,
             LlmError::Unreachable(_) | LlmError::Timeout => true,
-            LlmError::BadResponse(_) => false,
+            LlmError::BadResponse(_) | LlmError::InvalidRequest(_) => false,
         }
     }
 }
@@ -190,11 +225,21 @@ pub struct Provider {
     /// The two endpoints, parsed once (`None` for the built-in mock).
     chat_url: Option<reqwest::Url>,
     embeddings_url: Option<reqwest::Url>,
+    /// The longest a call may take, from sending the request to the end of the answer.
+    timeout: Duration,
+    limits: Limits,
 }
 
 impl Provider {
-    /// `timeout` bounds connecting and each wait for upstream bytes.
+    /// `timeout` bounds connecting, each wait for upstream bytes and the whole call, from
+    /// sending the request to the end of the answer (a stream's last event included).
+    /// Reading answers is bounded by the default [`Limits`].
     pub fn new(config: ProviderConfig, timeout: Duration) -> Result<Self, LlmError> {
+        Self::with_limits(config, timeout, Limits::default())
+    }
+
+    /// As [`Provider::new`], with the given bounds on reading answers.
+    pub fn with_limits(config: ProviderConfig, timeout: Duration, limits: Limits) -> Result<Self, LlmError> {
         if config.kind == ProviderKind::OpenAi && config.base_url.is_none() {
             return Err(LlmError::BadResponse(format!("provider `{}` needs a base_url", config.name)));
         }
@@ -211,7 +256,12 @@ impl Provider {
                 .map_err(|e| LlmError::BadResponse(format!("provider `{}`: base_url {url:?}: {e}", config.name)))
         };
         let (chat_url, embeddings_url) = (endpoint("/chat/completions")?, endpoint("/embeddings")?);
-        Ok(Self { config, http, chat_url, embeddings_url })
+        Ok(Self { config, http, chat_url, embeddings_url, timeout, limits })
+    }
+
+    /// The bounds on reading this provider's answers.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     pub fn offers(&self, model: &str) -> bool {
@@ -241,79 +291,80 @@ impl Provider {
         Ok(res)
     }
 
-    /// `POST /chat/completions`; streams when the body asks for it.
+    /// Sends `body` and reads a JSON answer, all before `deadline`.
+    async fn post_json(
+        &self,
+        url: Option<&reqwest::Url>,
+        body: &Value,
+        deadline: tokio::time::Instant,
+    ) -> Result<Value, LlmError> {
+        let call = async {
+            let res = self.post(url, body).await?;
+            res.json::<Value>().await.map_err(|e| read_error(&e))
+        };
+        tokio::time::timeout_at(deadline, call).await.unwrap_or(Err(LlmError::Timeout))
+    }
+
+    /// `POST /chat/completions`; streams when the body asks for it. The whole call, a
+    /// stream's last event included, ends within the provider's timeout: a stream
+    /// still running then ends with [`LlmError::Timeout`], and one sending an event
+    /// longer than [`Limits::max_event_bytes`] ends with [`LlmError::BadResponse`].
     pub async fn chat(&self, body: &Value) -> Result<Reply, LlmError> {
         let stream = body.get("stream").and_then(Value::as_bool).unwrap_or(false);
         if self.config.kind == ProviderKind::Mock {
             return Ok(mock::chat(body, stream));
         }
-        let res = self.post(self.chat_url.as_ref(), body).await?;
+        let deadline = tokio::time::Instant::now() + self.timeout;
         if !stream {
-            let v = res.json::<Value>().await.map_err(|e| LlmError::BadResponse(e.to_string()))?;
-            return Ok(Reply::Json(v));
+            return self.post_json(self.chat_url.as_ref(), body, deadline).await.map(Reply::Json);
         }
-        Ok(Reply::Stream(sse_events(res.bytes_stream().map(|r| r.map_err(|e| e.to_string())).boxed())))
+        let res = tokio::time::timeout_at(deadline, self.post(self.chat_url.as_ref(), body))
+            .await
+            .unwrap_or(Err(LlmError::Timeout))?;
+        let bytes = res.bytes_stream().map(|r| r.map_err(|e| read_error(&e))).boxed();
+        Ok(Reply::Stream(sse::events(bytes, self.limits.max_event_bytes, Some(deadline))))
     }
 
-    /// `POST /embeddings`.
+    /// `POST /embeddings`, once the request passes [`check_embeddings_request`]
+    /// (otherwise [`LlmError::InvalidRequest`], and no provider is called).
     pub async fn embeddings(&self, body: &Value) -> Result<Value, LlmError> {
+        check_embeddings_request(body)?;
         if self.config.kind == ProviderKind::Mock {
             return mock::embeddings(body);
         }
-        let res = self.post(self.embeddings_url.as_ref(), body).await?;
-        res.json::<Value>().await.map_err(|e| LlmError::BadResponse(e.to_string()))
+        let deadline = tokio::time::Instant::now() + self.timeout;
+        self.post_json(self.embeddings_url.as_ref(), body, deadline).await
+    }
+}
+
+/// An error while reading an answer's body.
+fn read_error(e: &reqwest::Error) -> LlmError {
+    if e.is_timeout() {
+        LlmError::Timeout
+    } else if e.is_decode() {
+        LlmError::BadResponse(e.to_string())
+    } else {
+        LlmError::Unreachable(e.to_string())
     }
 }
 
 /// Splits a byte stream of server-sent events into events: `data: {json}` and
 /// `data: [DONE]`; comments and other fields are skipped. An upstream that stops
-/// mid-event ends the stream with an error.
+/// mid-event, or sends an event longer than the default [`Limits::max_event_bytes`],
+/// ends the stream with an error.
 pub fn sse_events(bytes: BoxStream<'static, Result<Bytes, String>>) -> EventStream {
-    futures_util::stream::unfold((bytes, Vec::<u8>::new(), false), |(mut bytes, mut buf, finished)| async move {
-        if finished {
-            return None;
-        }
-        loop {
-            // A complete event ends with a blank line.
-            let end = buf
-                .windows(2)
-                .position(|w| w == b"\n\n")
-                .map(|p| (p, 2))
-                .or_else(|| buf.windows(4).position(|w| w == b"\r\n\r\n").map(|p| (p, 4)));
-            if let Some((pos, sep)) = end {
-                let raw: Vec<u8> = buf.drain(..pos + sep).collect();
-                let text = String::from_utf8_lossy(&raw[..pos]).to_string();
-                let data: Vec<&str> = text
-                    .lines()
-                    .filter_map(|l| l.strip_prefix("data:"))
-                    .map(|d| d.strip_prefix(' ').unwrap_or(d))
-                    .collect();
-                if data.is_empty() {
-                    continue;
-                }
-                let data = data.join("\n");
-                if data.trim() == "[DONE]" {
-                    return Some((Ok(Event::Done), (bytes, buf, true)));
-                }
-                let ev = serde_json::from_str(&data)
-                    .map(Event::Data)
-                    .map_err(|e| LlmError::BadResponse(format!("an event is not JSON: {e}")));
-                return Some((ev, (bytes, buf, false)));
-            }
-            match bytes.next().await {
-                Some(Ok(chunk)) => buf.extend_from_slice(&chunk),
-                Some(Err(e)) => return Some((Err(LlmError::Unreachable(e)), (bytes, buf, true))),
-                None if buf.iter().all(u8::is_ascii_whitespace) => return None,
-                None => {
-                    return Some((
-                        Err(LlmError::BadResponse("the stream ended in the middle of an event".into())),
-                        (bytes, buf, true),
-                    ))
-                }
-            }
-        }
-    })
-    .boxed()
+    sse_events_limited(bytes, Limits::default(), None)
+}
+
+/// As [`sse_events`], with the given limits and, if given, a deadline by which the
+/// stream must end (otherwise it ends with [`LlmError::Timeout`]). Time and memory are
+/// proportional to the bytes received, however they are cut into chunks.
+pub fn sse_events_limited(
+    bytes: BoxStream<'static, Result<Bytes, String>>,
+    limits: Limits,
+    deadline: Option<tokio::time::Instant>,
+) -> EventStream {
+    sse::events(bytes.map(|r| r.map_err(LlmError::Unreachable)).boxed(), limits.max_event_bytes, deadline)
 }
 
 /// Rough token count (words and punctuation runs), for providers that report none.
@@ -322,6 +373,8 @@ pub fn estimate_tokens(text: &str) -> u64 {
 }
 
 mod mock;
+mod request;
+mod sse;
 
 #[cfg(test)]
 mod tests;

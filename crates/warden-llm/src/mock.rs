@@ -76,29 +76,62 @@ fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// Dimensions of the mock's embeddings.
+pub const DIMENSIONS: usize = 8;
+
+/// One embedding: the first [`DIMENSIONS`] bytes of the SHA-256 of the input, each as
+/// a multiple of 1/128 in [-1, 1), which prints short.
+fn embedding(i: usize, digest: &[u8]) -> Value {
+    let v: Vec<Value> = digest.iter().take(DIMENSIONS).map(|b| json!((f64::from(*b) - 128.0) / 128.0)).collect();
+    json!({"object": "embedding", "index": i, "embedding": v})
+}
+
+fn token_digest(tokens: &[Value]) -> impl AsRef<[u8]> {
+    let mut h = Sha256::new();
+    for t in tokens {
+        h.update(t.as_u64().unwrap_or(0).to_le_bytes());
+    }
+    h.finalize()
+}
+
+/// Embeddings of a request that passed [`crate::check_embeddings_request`]: one small
+/// vector per input, built straight from the borrowed inputs.
 pub fn embeddings(body: &Value) -> Result<Value, LlmError> {
-    let inputs: Vec<String> = match body.get("input") {
-        Some(Value::String(s)) => vec![s.clone()],
-        Some(Value::Array(a)) if a.iter().all(Value::is_string) => {
-            a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect()
-        }
-        _ => {
-            let error = json!({"error": {"message": "`input` must be a string or a list of strings",
-                                          "type": "invalid_request_error", "param": "input", "code": null}});
-            return Err(LlmError::Status { status: 400, body: error });
-        }
-    };
     let model = body.get("model").and_then(Value::as_str).unwrap_or("mock");
-    let data: Vec<Value> = inputs
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let h = Sha256::digest(text.as_bytes());
-            let v: Vec<f64> = h.iter().take(16).map(|b| f64::from(*b) / 127.5 - 1.0).collect();
-            json!({"object": "embedding", "index": i, "embedding": v})
-        })
-        .collect();
-    let tokens: u64 = inputs.iter().map(|t| estimate_tokens(t)).sum();
+    let mut tokens = 0u64;
+    let data: Vec<Value> = match body.get("input") {
+        Some(Value::String(s)) => {
+            tokens += estimate_tokens(s);
+            vec![embedding(0, &Sha256::digest(s.as_bytes()))]
+        }
+        Some(Value::Array(items)) if items.iter().all(Value::is_u64) => {
+            tokens += items.len() as u64;
+            vec![embedding(0, token_digest(items).as_ref())]
+        }
+        Some(Value::Array(items)) => {
+            let mut data = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Value::String(s) => {
+                        tokens += estimate_tokens(s);
+                        data.push(embedding(i, &Sha256::digest(s.as_bytes())));
+                    }
+                    Value::Array(t) => {
+                        tokens += t.len() as u64;
+                        data.push(embedding(i, token_digest(t).as_ref()));
+                    }
+                    _ => return Err(bad_input()),
+                }
+            }
+            data
+        }
+        _ => return Err(bad_input()),
+    };
     Ok(json!({"object": "list", "data": data, "model": model,
               "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}))
+}
+
+/// Only reached if a caller skipped [`crate::check_embeddings_request`].
+fn bad_input() -> LlmError {
+    crate::RequestError::Invalid { param: "input".into(), expected: "a string or an array of inputs" }.into()
 }

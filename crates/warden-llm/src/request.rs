@@ -1,0 +1,182 @@
+//! Checks on a request before any provider sees it, with OpenAI's limits.
+
+use serde_json::{json, Value};
+
+use crate::estimate_tokens;
+
+/// Most inputs in one embeddings request (OpenAI's limit).
+pub const MAX_EMBEDDING_INPUTS: usize = 2048;
+/// Most tokens in one embeddings input (OpenAI's limit for its embedding models).
+pub const MAX_EMBEDDING_INPUT_TOKENS: u64 = 8192;
+/// Most tokens in one embeddings request, all inputs together (OpenAI's limit).
+pub const MAX_EMBEDDING_REQUEST_TOKENS: u64 = 300_000;
+
+/// What the kinds of `input` are called in messages.
+const INPUT_SHAPES: &str =
+    "a string, an array of strings, an array of token integers or an array of arrays of token integers";
+
+/// A request refused before any provider was called: the caller's mistake, to be
+/// answered with HTTP 400 and OpenAI's error shape ([`RequestError::to_openai`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RequestError {
+    /// A required field is absent.
+    #[error("`{param}` is required: give {expected}")]
+    Missing { param: String, expected: &'static str },
+    /// A field (or an item of one) has the wrong type or value.
+    #[error("`{param}` must be {expected}")]
+    Invalid { param: String, expected: &'static str },
+    /// An empty string or array where something is needed.
+    #[error("`{param}` is empty: give at least one {what}")]
+    Empty { param: String, what: &'static str },
+    /// More items than allowed.
+    #[error("`{param}` has {count} items, more than the {max} allowed in one request: split it into several requests")]
+    TooManyItems { param: String, count: usize, max: usize },
+    /// One input is too long.
+    #[error("`{param}` is about {tokens} tokens, more than the {max} allowed for one input: shorten it")]
+    InputTooLong { param: String, tokens: u64, max: u64 },
+    /// All inputs together are too long.
+    #[error(
+        "`{param}` totals about {tokens} tokens or more, more than the {max} allowed in one request: \
+         split it into several requests"
+    )]
+    RequestTooLong { param: String, tokens: u64, max: u64 },
+}
+
+impl RequestError {
+    /// The field at fault, as a path (`input`, `input[3]`, `input[3][0]`).
+    pub fn param(&self) -> &str {
+        match self {
+            RequestError::Missing { param, .. }
+            | RequestError::Invalid { param, .. }
+            | RequestError::Empty { param, .. }
+            | RequestError::TooManyItems { param, .. }
+            | RequestError::InputTooLong { param, .. }
+            | RequestError::RequestTooLong { param, .. } => param,
+        }
+    }
+
+    /// A short machine-readable code for OpenAI's `error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            RequestError::Missing { .. } => "missing_required_parameter",
+            RequestError::Invalid { .. } | RequestError::Empty { .. } => "invalid_value",
+            RequestError::TooManyItems { .. } => "too_many_inputs",
+            RequestError::InputTooLong { .. } | RequestError::RequestTooLong { .. } => "context_length_exceeded",
+        }
+    }
+
+    /// OpenAI's error body: `{"error": {"message", "type": "invalid_request_error", "param", "code"}}`.
+    pub fn to_openai(&self) -> Value {
+        json!({"error": {"message": self.to_string(), "type": "invalid_request_error",
+                         "param": self.param(), "code": self.code()}})
+    }
+}
+
+/// Tokens of a string input, estimated: [`estimate_tokens`] counts words, which says a
+/// long run without spaces is one token, so at least one token per 4 bytes is counted
+/// (OpenAI's rule of thumb for English), which also bounds an input's size in bytes.
+fn string_tokens(s: &str) -> u64 {
+    estimate_tokens(s).max(s.len().div_ceil(4) as u64)
+}
+
+/// Whether `v` is a token: an integer from 0 to 2^32 - 1.
+fn is_token(v: &Value) -> bool {
+    v.as_u64().is_some_and(|t| u32::try_from(t).is_ok())
+}
+
+/// Checks an embeddings request's `input` against OpenAI's shapes and limits: a string,
+/// an array of strings, an array of token integers or an array of arrays of token
+/// integers; at most [`MAX_EMBEDDING_INPUTS`] inputs, each at most
+/// [`MAX_EMBEDDING_INPUT_TOKENS`] tokens, [`MAX_EMBEDDING_REQUEST_TOKENS`] together
+/// (strings' tokens estimated). Empty inputs are refused, as OpenAI does. Stops at the
+/// first problem and names the field. Other fields are left to the provider.
+pub fn check_embeddings_request(body: &Value) -> Result<(), RequestError> {
+    let input =
+        body.get("input").ok_or_else(|| RequestError::Missing { param: "input".into(), expected: INPUT_SHAPES })?;
+    let one = |tokens: u64, param: &dyn Fn() -> String| -> Result<u64, RequestError> {
+        if tokens > MAX_EMBEDDING_INPUT_TOKENS {
+            return Err(RequestError::InputTooLong { param: param(), tokens, max: MAX_EMBEDDING_INPUT_TOKENS });
+        }
+        Ok(tokens)
+    };
+    let items = match input {
+        Value::String(s) if s.is_empty() => {
+            return Err(RequestError::Empty { param: "input".into(), what: "character" });
+        }
+        Value::String(s) => return one(string_tokens(s), &|| "input".into()).map(drop),
+        Value::Array(items) => items,
+        _ => return Err(RequestError::Invalid { param: "input".into(), expected: INPUT_SHAPES }),
+    };
+    if items.is_empty() {
+        return Err(RequestError::Empty { param: "input".into(), what: "input" });
+    }
+    // An array of token integers is one input.
+    if items.iter().all(is_token) {
+        return one(items.len() as u64, &|| "input".into()).map(drop);
+    }
+    if items.len() > MAX_EMBEDDING_INPUTS {
+        return Err(RequestError::TooManyItems {
+            param: "input".into(),
+            count: items.len(),
+            max: MAX_EMBEDDING_INPUTS,
+        });
+    }
+    // The first item decides the kind; the others must be the same.
+    let strings = match &items[0] {
+        Value::String(_) => true,
+        Value::Array(_) => false,
+        Value::Number(_) => {
+            let j = items.iter().position(|t| !is_token(t)).unwrap_or(0);
+            return Err(RequestError::Invalid {
+                param: format!("input[{j}]"),
+                expected: "a token (an integer from 0 to 4294967295), like `input[0]`",
+            });
+        }
+        _ => {
+            return Err(RequestError::Invalid {
+                param: "input[0]".into(),
+                expected: "a string, a token integer or an array of token integers",
+            })
+        }
+    };
+    let mut total = 0u64;
+    for (i, item) in items.iter().enumerate() {
+        let param = || format!("input[{i}]");
+        let tokens = match item {
+            Value::String(s) if strings && s.is_empty() => {
+                return Err(RequestError::Empty { param: param(), what: "character" });
+            }
+            Value::String(s) if strings => string_tokens(s),
+            Value::Array(tokens) if !strings => {
+                if tokens.is_empty() {
+                    return Err(RequestError::Empty { param: param(), what: "token" });
+                }
+                if let Some(j) = tokens.iter().position(|t| !is_token(t)) {
+                    return Err(RequestError::Invalid {
+                        param: format!("input[{i}][{j}]"),
+                        expected: "a token: an integer from 0 to 4294967295",
+                    });
+                }
+                tokens.len() as u64
+            }
+            _ if strings => {
+                return Err(RequestError::Invalid { param: param(), expected: "a string, like `input[0]`" });
+            }
+            _ => {
+                return Err(RequestError::Invalid {
+                    param: param(),
+                    expected: "an array of token integers, like `input[0]`",
+                })
+            }
+        };
+        total += one(tokens, &param)?;
+        if total > MAX_EMBEDDING_REQUEST_TOKENS {
+            return Err(RequestError::RequestTooLong {
+                param: "input".into(),
+                tokens: total,
+                max: MAX_EMBEDDING_REQUEST_TOKENS,
+            });
+        }
+    }
+    Ok(())
+}
