@@ -300,7 +300,7 @@ impl Provider {
     ) -> Result<Value, LlmError> {
         let call = async {
             let res = self.post(url, body).await?;
-            res.json::<Value>().await.map_err(|e| read_error(&e))
+            res.json::<Value>().await.map_err(|e| read_error(e, LlmError::BadResponse))
         };
         tokio::time::timeout_at(deadline, call).await.unwrap_or(Err(LlmError::Timeout))
     }
@@ -321,7 +321,7 @@ impl Provider {
         let res = tokio::time::timeout_at(deadline, self.post(self.chat_url.as_ref(), body))
             .await
             .unwrap_or(Err(LlmError::Timeout))?;
-        let bytes = res.bytes_stream().map(|r| r.map_err(|e| read_error(&e))).boxed();
+        let bytes = res.bytes_stream().map(|r| r.map_err(|e| read_error(e, LlmError::Unreachable))).boxed();
         Ok(Reply::Stream(sse::events(bytes, self.limits.max_event_bytes, Some(deadline))))
     }
 
@@ -337,14 +337,13 @@ impl Provider {
     }
 }
 
-/// An error while reading an answer's body.
-fn read_error(e: &reqwest::Error) -> LlmError {
+/// An error while reading an answer's body: a timeout, or `other` with its message (a
+/// JSON answer cut short is not retried, as before; a stream cut short says so).
+fn read_error(e: reqwest::Error, other: fn(String) -> LlmError) -> LlmError {
     if e.is_timeout() {
         LlmError::Timeout
-    } else if e.is_decode() {
-        LlmError::BadResponse(e.to_string())
     } else {
-        LlmError::Unreachable(e.to_string())
+        other(e.without_url().to_string())
     }
 }
 
