@@ -225,6 +225,8 @@ pub struct Walk {
     /// Imported objects modified in place by `BUILD` (attributes set on a class or
     /// function, rather than on an instance the pickle built).
     pub builds_on_imports: Vec<Import>,
+    /// Opcodes that call something: REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST, BUILD.
+    pub calls: u64,
     pub protocol: u8,
     /// Bytes read, up to and including `STOP` (or up to the error).
     pub bytes: u64,
@@ -358,6 +360,7 @@ impl<R: Read> Machine<R> {
 
     /// A call of `callable`: checked only when it is a resolved import.
     fn call(&mut self, callable: &V) {
+        self.out.calls += 1;
         if !matches!(callable, V::Global(_)) {
             self.out.unresolved_calls += 1;
         }
@@ -570,6 +573,7 @@ impl<R: Read> Machine<R> {
             b'i' => {
                 let imp = self.import_lines(at)?;
                 self.import(imp);
+                self.out.calls += 1;
                 self.pop_mark(at)?;
                 self.push(V::Other)?;
             }
@@ -625,6 +629,7 @@ impl<R: Read> Machine<R> {
             }
             // BUILD: obj.__setstate__(state), or attributes set from the state.
             b'b' => {
+                self.out.calls += 1;
                 self.pop(at)?;
                 if let V::Global(g) = self.top(at)? {
                     self.out.builds_on_imports.push(Import::clone(&g));

@@ -214,15 +214,23 @@ impl Stream {
         self.walks.first()
     }
 
-    /// It is certainly a pickle: the first walk reached STOP, or imported a real-looking
-    /// name before failing.
+    /// It is certainly a pickle: the first walk reached STOP, or before failing it
+    /// imported a dangerous name, or imported a real-looking name and called something.
+    /// (Text can parse as a few opcodes, `Pretty\ncool\nstuff\n` as PERSID and GLOBAL;
+    /// what CPython would run before failing is a call or a dangerous import.)
     fn is_pickle(&self) -> bool {
-        self.first().is_some_and(|(_, w, e)| e.is_none() || w.imports.iter().any(Import::plausible))
+        self.first().is_some_and(|(_, w, e)| {
+            e.is_none()
+                || w.imports.iter().any(|i| dangerous(i).is_some())
+                || (w.calls > 0 && w.imports.iter().any(Import::plausible))
+        })
     }
 
-    /// It may be a pickle: as above, or anything imports (even from computed names).
+    /// It may be a pickle: as above, or it imports from computed names or through the
+    /// extension registry, and calls.
     fn may_be_pickle(&self) -> bool {
-        self.is_pickle() || self.first().is_some_and(|(_, w, _)| w.imports_anything())
+        self.is_pickle()
+            || self.first().is_some_and(|(_, w, _)| w.calls > 0 && (w.unresolved > 0 || !w.extension_codes.is_empty()))
     }
 
     fn first_error(&self) -> Option<&PickleError> {
@@ -261,9 +269,12 @@ fn walk_stream<R: BufRead>(mut input: R, limits: &Limits) -> Stream {
                 }
             }
             Some(e) => {
-                // A later pickle counts if it imports a real-looking name; otherwise these
+                // A later pickle counts if it runs something (as for the first one, see
+                // `Stream::is_pickle`); otherwise these
                 // are trailing data (legacy PyTorch files end with raw storage bytes).
-                if first || w.imports.iter().any(Import::plausible) {
+                let runs = w.imports.iter().any(|i| dangerous(i).is_some())
+                    || (w.calls > 0 && w.imports.iter().any(Import::plausible));
+                if first || runs {
                     s.walks.push((offset, w, Some(e)));
                 } else {
                     s.trailing = Some((offset, e));
