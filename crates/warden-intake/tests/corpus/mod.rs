@@ -101,7 +101,12 @@ pub fn prefixes() -> Vec<(&'static str, Vec<u8>)> {
 }
 
 /// Ways to push an imported callable on the stack: (name, bytes for module/name).
-fn importers() -> Vec<(&'static str, fn(&str, &str) -> Vec<u8>)> {
+/// Bytes that push `module.name` as an imported callable.
+type Importer = fn(&str, &str) -> Vec<u8>;
+/// Bytes that call (or not) what the importer's bytes pushed.
+type Caller = fn(Vec<u8>) -> Vec<u8>;
+
+fn importers() -> Vec<(&'static str, Importer)> {
     fn s(x: &str) -> Vec<u8> {
         short_unicode(x)
     }
@@ -149,7 +154,7 @@ fn importers() -> Vec<(&'static str, fn(&str, &str) -> Vec<u8>)> {
 }
 
 /// Ways to call (or not) the callable on top of the stack.
-fn callers() -> Vec<(&'static str, fn(Vec<u8>) -> Vec<u8>)> {
+fn callers() -> Vec<(&'static str, Caller)> {
     vec![
         ("reduce", |imp| cat(&[&imp, b"(S'true'\ntR"])),
         ("reduce_tuple1", |imp| cat(&[&imp, &short_unicode("true"), &[0x85], b"R"])),
