@@ -205,7 +205,7 @@ proptest! {
         let pem = std::fs::read_to_string(dir.join("pub.pem")).unwrap();
         let key = warden_intake::signature::PublicKey::from_pem(warden_intake::signature::Algorithm::EcdsaP256, &pem).unwrap();
         let start = Instant::now();
-        let _ = warden_intake::model_signing::verify(&mutate(bundle, &ms), &[key.clone()]);
+        let _ = warden_intake::model_signing::verify(&mutate(bundle, &ms), std::slice::from_ref(&key));
         let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
         prop_assert!(warden_intake::model_signing::verify(deep.as_bytes(), &[key]).is_err());
         prop_assert!(start.elapsed() < BOUND);
