@@ -120,6 +120,22 @@ fn deep_json_is_an_error_not_a_stack_overflow() {
 }
 
 #[test]
+fn legacy_stacked_pickles_and_false_zlib_headers_pass() {
+    // Legacy torch.save: magic number, protocol, sys info, the state, storage keys, then
+    // raw storage bytes.
+    let mut legacy = b"\x80\x02\x8a\x0al\xfc\x9cF\xf9 j\xa8P\x19.\x80\x02M\xe9\x03.\x80\x02}q\x00.".to_vec();
+    legacy.extend(corpus::benign_state_dict());
+    legacy.extend(b"\x80\x02]q\x00X\x01\x00\x00\x000a.");
+    legacy.extend(corpus::storage());
+    let r = scan_reader(Cursor::new(&legacy), legacy.len() as u64, "old.pt", &Limits::default());
+    assert_eq!((r.format, r.verdict, r.pickles.len()), (Format::Pickle, Verdict::Safe, 5), "{r:#?}");
+    // `x^` is a valid zlib header; this is text.
+    let text = b"x^2 + y^2 = r^2\n";
+    let r = scan_reader(Cursor::new(&text[..]), text.len() as u64, "math.txt", &Limits::default());
+    assert_eq!((r.format, r.verdict), (Format::Text, Verdict::Safe), "{r:#?}");
+}
+
+#[test]
 fn polyglots_are_judged_as_pickles_too() {
     // A GIF header whose bytes after BINFLOAT's argument continue as a pickle.
     let mut gif = b"GIF89a\x01\x00\x01".to_vec();
