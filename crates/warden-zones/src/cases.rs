@@ -22,7 +22,7 @@ use serde::Serialize;
 use warden_core::{AuthMethod, Principal, PrincipalKind, ProjectId, Role, SubjectId};
 use warden_policy::{Action, Facts, Placement, Resource};
 
-use crate::document::{Problem, Problems, Reader};
+use crate::document::{bounded, Problem, Problems, Reader};
 use crate::yaml::{self, Kind};
 use crate::Document;
 
@@ -83,7 +83,7 @@ fn roles(r: &mut Reader, node: &crate::yaml::Node, path: &str) -> BTreeSet<Role>
 }
 
 fn read(text: &str) -> Result<Vec<Case>, Problems> {
-    let root = yaml::parse(text).map_err(Problems::syntax)?;
+    let root = yaml::parse(text, "case files").map_err(Problems::syntax)?;
     let mut r = Reader::default();
     let Kind::Seq(items) = &root.kind else {
         r.err(root.at, "", "a case file is a list of cases");
@@ -160,7 +160,7 @@ fn read(text: &str) -> Result<Vec<Case>, Problems> {
     if r.problems.is_empty() {
         Ok(cases)
     } else {
-        Err(Problems(r.problems))
+        Err(bounded(r.problems))
     }
 }
 

@@ -181,14 +181,9 @@ impl fmt::Display for Problems {
 impl std::error::Error for Problems {}
 
 impl Problems {
-    /// A YAML syntax error, as the one problem of a document.
+    /// A YAML syntax error or a limit crossed, as the one problem of a document.
     pub(crate) fn syntax(e: yaml::SyntaxError) -> Self {
-        Problems(vec![Problem {
-            line: e.at.line,
-            column: e.at.column,
-            path: String::new(),
-            message: format!("invalid YAML: {}", e.message),
-        }])
+        Problems(vec![Problem { line: e.at.line, column: e.at.column, path: String::new(), message: e.message }])
     }
 }
 
@@ -308,12 +303,15 @@ impl Reader {
             return Vec::new();
         };
         let mut out: Vec<(String, Pos)> = Vec::new();
+        // A set beside the list: a long list must not cost its length squared.
+        let mut seen = BTreeSet::new();
         for (i, item) in items.iter().enumerate() {
             let here = format!("{path}[{i}]");
             if let Some(s) = self.string(item, &here) {
-                if out.iter().any(|(o, _)| *o == s) {
+                if seen.contains(&s) {
                     self.err(item.at, &here, format!("`{s}` is listed twice"));
                 } else {
+                    seen.insert(s.clone());
                     out.push((s, item.at));
                 }
             }
@@ -333,6 +331,42 @@ impl Reader {
     }
 }
 
+/// The first few names of a set, for a message (a document may declare thousands).
+fn some_of(names: &BTreeSet<String>) -> String {
+    const SHOWN: usize = 20;
+    let mut out: Vec<&str> = names.iter().take(SHOWN).map(String::as_str).collect();
+    let more = names.len().saturating_sub(SHOWN);
+    let more = format!("and {more} more");
+    if names.len() > SHOWN {
+        out.push(&more);
+    }
+    out.join(", ")
+}
+
+/// Most problems reported for one text; the rest are counted in one last problem, so
+/// that a large text full of mistakes does not make a far larger answer.
+pub(crate) const MAX_PROBLEMS: usize = 200;
+
+/// Problems in document order, at most [`MAX_PROBLEMS`] of them and a last one that
+/// counts the rest.
+pub(crate) fn bounded(mut problems: Vec<Problem>) -> Problems {
+    problems.sort_by_key(|p| (p.line, p.column));
+    if problems.len() > MAX_PROBLEMS {
+        let rest = problems.len() - MAX_PROBLEMS;
+        let next = problems.get(MAX_PROBLEMS).map_or((0, 0), |p| (p.line, p.column));
+        problems.truncate(MAX_PROBLEMS);
+        problems.push(Problem {
+            line: next.0,
+            column: next.1,
+            path: String::new(),
+            message: format!(
+                "{rest} more problems from here on are not listed (at most {MAX_PROBLEMS} are); fix these and check again"
+            ),
+        });
+    }
+    Problems(problems)
+}
+
 fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_string()
@@ -344,7 +378,7 @@ fn join(path: &str, key: &str) -> String {
 impl Document {
     /// Reads and validates a document. Every problem is reported, not just the first.
     pub fn parse(text: &str) -> Result<Self, Problems> {
-        let root = yaml::parse(text).map_err(Problems::syntax)?;
+        let root = yaml::parse(text, "policy documents").map_err(Problems::syntax)?;
         let mut r = Reader::default();
         let mut doc = Document {
             zones: BTreeMap::new(),
@@ -413,8 +447,7 @@ impl Document {
         if r.problems.is_empty() {
             Ok(doc)
         } else {
-            r.problems.sort_by_key(|p| (p.line, p.column));
-            Err(Problems(r.problems))
+            Err(bounded(r.problems))
         }
     }
 
@@ -534,11 +567,10 @@ fn read_class(
                 zone_refs = r.list(v, &here);
                 for (i, (z, at)) in zone_refs.iter().enumerate() {
                     if !declared.contains(z) {
-                        let known: Vec<&str> = declared.iter().map(String::as_str).collect();
                         r.err(
                             *at,
                             &format!("{here}[{i}]"),
-                            format!("unknown zone `{z}`; declared zones: {}", known.join(", ")),
+                            format!("unknown zone `{z}`; declared zones: {}", some_of(declared)),
                         );
                     }
                 }

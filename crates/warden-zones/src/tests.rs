@@ -206,3 +206,73 @@ fn users_cases_run_against_the_document() {
     let bad = run_cases(&doc, "- {zone: a, action: b, expect: allow}\n- {action: fly, expect: maybe}\n").unwrap_err();
     assert_eq!(bad.0.len(), 3, "{bad}");
 }
+
+/// Runs `f` on a thread with a small stack, so that unbounded recursion overflows
+/// deterministically instead of depending on the caller's stack.
+fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    std::thread::Builder::new().stack_size(256 * 1024).spawn(f).unwrap().join().unwrap()
+}
+
+#[test]
+fn deeply_nested_documents_and_case_files_are_one_located_problem() {
+    // The adversarial finding: `PUT /api/v1/policy` with this 10 kB document aborted
+    // the server; `warden policy check` aborted at depth 30,000.
+    for levels in [5_000, 30_000, 100_000] {
+        let text = format!("zones:\n{}x\n", "- ".repeat(levels));
+        let p = on_small_stack(move || Document::parse(&text).unwrap_err());
+        assert_eq!(p.0.len(), 1, "{p}");
+        assert_eq!(
+            p.to_string(),
+            "2:127: nesting deeper than 64 levels (the limit for policy documents); a policy document needs about 4"
+        );
+    }
+    let flow = format!("zones: {}{}\n", "{a: ".repeat(100_000), "}".repeat(100_000));
+    let p = on_small_stack(move || Document::parse(&flow).unwrap_err());
+    assert!(p.0[0].message.starts_with("nesting deeper than 64 levels"), "{p}");
+    let doc = Document::default_document().unwrap();
+    let cases = format!("- {}x\n", "[".repeat(100_000));
+    let p = on_small_stack(move || run_cases(&doc, &cases).unwrap_err());
+    assert!(p.0[0].message.contains("64 levels (the limit for case files)"), "{p}");
+    assert_eq!(p.0[0].line, 1);
+}
+
+#[test]
+fn oversized_documents_are_refused_before_parsing() {
+    let text = format!("{DEFAULT}# {}\n", "x".repeat(yaml::MAX_BYTES));
+    let p = Document::parse(&text).unwrap_err();
+    assert_eq!(p.0.len(), 1);
+    assert!(p.0[0].message.contains("1 MiB, the limit for policy documents"), "{p}");
+    assert_eq!(p.0[0].line, DEFAULT.lines().count() + 1);
+}
+
+#[test]
+fn large_documents_cost_linear_time_and_bounded_answers() {
+    // 40,000 distinct hosts: the duplicate check must not be quadratic.
+    let hosts: Vec<String> = (0..40_000).map(|i| format!("h{i}.internal")).collect();
+    let text = format!(
+        "zones: {{a: {{region: r, egress: {{default: deny, allow: [{}]}}}}}}\nreleases: {{default: {{}}}}\n",
+        hosts.join(", ")
+    );
+    let started = std::time::Instant::now();
+    let doc = Document::parse(&text).unwrap();
+    assert_eq!(doc.zones["a"].egress.allow.len(), 40_000);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
+    // 5,000 zones and 5,000 unknown references: each message names a few zones, and at
+    // most 200 problems are listed, then one that counts the rest.
+    let zones: Vec<String> = (0..5_000).map(|i| format!("z{i}: {{region: r}}")).collect();
+    let refs: Vec<String> = (0..5_000).map(|i| format!("nowhere{i}")).collect();
+    let text = format!(
+        "zones: {{{}}}\ndata_classes: {{c: {{allowed_zones: [{}]}}}}\nreleases: {{default: {{}}}}\n",
+        zones.join(", "),
+        refs.join(", ")
+    );
+    let p = Document::parse(&text).unwrap_err().0;
+    assert_eq!(p.len(), 201);
+    assert!(p[0].message.ends_with("z1013, z1014, and 4980 more"), "{}", p[0].message);
+    assert!(p[200].message.starts_with("4800 more problems from here on are not listed"), "{}", p[200].message);
+    assert_eq!(p[200].line, 2);
+    let text: String = (0..1_000).map(|i| format!("- {{name: c{i}, zone: z, expect: perhaps}}\n")).collect();
+    let p = run_cases(&Document::default_document().unwrap(), &text).unwrap_err().0;
+    assert_eq!(p.len(), 201);
+    assert_eq!((p[199].line, p[200].line), (200, 201));
+}
