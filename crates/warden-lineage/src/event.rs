@@ -95,6 +95,100 @@ pub enum Event {
 const MAX_NAME: usize = 1024;
 /// Most inputs or outputs one event may list.
 const MAX_DATASETS: usize = 1000;
+/// Largest event accepted, as compact JSON: 1 MiB (Marquez's own events are a few kB;
+/// the raw event, unknown facets included, is stored).
+pub const MAX_EVENT_BYTES: usize = 1 << 20;
+/// Deepest nesting accepted, counted from the event itself (`run.facets.parent.run.runId`
+/// is 5 levels; a `schema` facet's nested struct fields add 2 levels a struct).
+pub const MAX_DEPTH: usize = 48;
+/// Most columns one dataset's `schema` facet may list.
+pub const MAX_COLUMNS: usize = 10_000;
+
+/// A value's children, walked one at a time.
+enum Children<'a> {
+    Object(serde_json::map::Iter<'a>),
+    Array(std::iter::Enumerate<std::slice::Iter<'a, Value>>),
+    None,
+}
+
+impl<'a> Children<'a> {
+    fn of(v: &'a Value) -> Self {
+        match v {
+            Value::Object(m) => Children::Object(m.iter()),
+            Value::Array(a) => Children::Array(a.iter().enumerate()),
+            _ => Children::None,
+        }
+    }
+
+    /// The next child and its step in a path (`.key` or `[i]`).
+    fn next(&mut self) -> Option<(String, &'a Value)> {
+        match self {
+            Children::Object(it) => it.next().map(|(k, v)| (format!(".{}", short(k)), v)),
+            Children::Array(it) => it.next().map(|(i, v)| (format!("[{i}]"), v)),
+            Children::None => None,
+        }
+    }
+}
+
+/// A key as a path shows it: at most 64 characters.
+fn short(k: &str) -> String {
+    if k.chars().count() <= 64 {
+        k.to_string()
+    } else {
+        format!("{}…", k.chars().take(64).collect::<String>())
+    }
+}
+
+/// Counts bytes written, failing past [`MAX_EVENT_BYTES`] (so that counting stops there).
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 = self.0.saturating_add(buf.len());
+        if self.0 > MAX_EVENT_BYTES {
+            return Err(std::io::Error::other("too large"));
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Refuses events nested deeper than [`MAX_DEPTH`] or larger than [`MAX_EVENT_BYTES`].
+/// The walk is iterative and stops at the limit, so it is safe on any `Value`, however
+/// it was built; only then is the event serialised (recursively, now to a known depth)
+/// to count its size.
+fn check_bounds(v: &Value) -> Result<(), EventError> {
+    // The containers on the path from the event to the current value, with the step
+    // that reached each (the event's own step is empty).
+    let mut path: Vec<(String, Children<'_>)> = vec![(String::new(), Children::of(v))];
+    while let Some((_, children)) = path.last_mut() {
+        let Some((step, child)) = children.next() else {
+            path.pop();
+            continue;
+        };
+        if !(child.is_object() || child.is_array()) {
+            continue;
+        }
+        if path.len() >= MAX_DEPTH {
+            let at: String = path.iter().skip(1).map(|(s, _)| s.as_str()).chain([step.as_str()]).collect();
+            return Err(EventError(format!(
+                "`{}` nests deeper than {MAX_DEPTH} levels (the limit for OpenLineage events); flatten the facet",
+                at.trim_start_matches('.')
+            )));
+        }
+        path.push((step, Children::of(child)));
+    }
+    if serde_json::to_writer(Counter(0), v).is_err() {
+        return Err(EventError(format!(
+            "the event is larger than {MAX_EVENT_BYTES} bytes (1 MiB, the limit for OpenLineage events); \
+             send large facets elsewhere and link to them"
+        )));
+    }
+    Ok(())
+}
 
 fn text<'a>(v: &'a Value, path: &str) -> Result<&'a str, EventError> {
     match v.pointer(&format!("/{}", path.replace('.', "/"))) {
@@ -135,9 +229,11 @@ fn dataset(d: &Value, at: &str) -> Result<DatasetRef, EventError> {
     }
     let namespace = text(d, "namespace").map_err(|e| EventError(format!("{at}: {e}")))?.to_string();
     let name = text(d, "name").map_err(|e| EventError(format!("{at}: {e}")))?.to_string();
-    let columns = d
-        .pointer("/facets/schema/fields")
-        .and_then(Value::as_array)
+    let fields = d.pointer("/facets/schema/fields").and_then(Value::as_array);
+    if fields.is_some_and(|f| f.len() > MAX_COLUMNS) {
+        return Err(EventError(format!("`{at}.facets.schema.fields` lists more than {MAX_COLUMNS} columns")));
+    }
+    let columns = fields
         .map(|fields| {
             fields
                 .iter()
@@ -151,11 +247,13 @@ fn dataset(d: &Value, at: &str) -> Result<DatasetRef, EventError> {
     Ok(DatasetRef { namespace, name, columns })
 }
 
-/// Reads one event. Unknown fields and facets are allowed (and kept by the caller).
+/// Reads one event. Unknown fields and facets are allowed (and kept by the caller), within
+/// [`MAX_DEPTH`] levels of nesting and [`MAX_EVENT_BYTES`] in all.
 pub fn parse(v: &Value) -> Result<Event, EventError> {
     if !v.is_object() {
         return Err(EventError("an OpenLineage event is a JSON object".into()));
     }
+    check_bounds(v)?;
     let event_time = text(v, "eventTime")?.to_string();
     let producer = text(v, "producer")?.to_string();
     text(v, "schemaURL")?;
@@ -299,5 +397,89 @@ mod tests {
         assert!(!is_uuid("3f5e83fa-3480-44ff-99c5-ff943904e5e"));
         assert!(!is_uuid("3f5e83fa34804-4ff-99c5-ff943904e5e8"));
         assert!(!is_uuid("zf5e83fa-3480-44ff-99c5-ff943904e5e8"));
+    }
+
+    /// Runs `f` on a thread with a small stack, so that unbounded recursion overflows
+    /// deterministically.
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new().stack_size(256 * 1024).spawn(f).unwrap().join().unwrap()
+    }
+
+    /// `{"a": {"a": … leaf}}`, `levels` objects deep, built without recursion.
+    fn nested(levels: usize, leaf: Value) -> Value {
+        // Not `json!`: it would serialise `inner` again at each level, recursively.
+        (0..levels).fold(leaf, |inner, _| Value::Object([("a".to_string(), inner)].into_iter().collect()))
+    }
+
+    /// Takes a chain of single-entry objects or arrays apart one level at a time
+    /// (dropping it whole would recurse).
+    fn dismantle(mut v: Value) {
+        loop {
+            v = match v {
+                Value::Object(mut m) => match m.values_mut().next() {
+                    Some(inner) => inner.take(),
+                    None => return,
+                },
+                Value::Array(mut a) => match a.pop() {
+                    Some(inner) => inner,
+                    None => return,
+                },
+                _ => return,
+            };
+        }
+    }
+
+    #[test]
+    fn deep_facets_are_refused_naming_where() {
+        // The event is level 1, `run` 2, `facets` 3, `deep` 4 and its innermost object
+        // 3 + the number of objects: 48 is the last level allowed.
+        let mut v = run();
+        v["run"]["facets"]["deep"] = nested(MAX_DEPTH - 3, json!(1));
+        assert!(parse(&v).is_ok());
+        v["run"]["facets"]["deep"] = nested(MAX_DEPTH - 2, json!(1));
+        let e = parse(&v).unwrap_err();
+        let at = format!("run.facets.deep{}", ".a".repeat(MAX_DEPTH - 3));
+        assert_eq!(
+            e.0,
+            format!("`{at}` nests deeper than 48 levels (the limit for OpenLineage events); flatten the facet")
+        );
+        // Arrays count too, and long keys are cut short in the path.
+        let mut v = run();
+        let key = "k".repeat(1000);
+        v["inputs"][0]["facets"][key.as_str()] = (0..MAX_DEPTH).fold(json!([]), |inner, _| Value::Array(vec![inner]));
+        let e = parse(&v).unwrap_err();
+        assert!(e.0.starts_with(&format!("`inputs[0].facets.{}…[0][0]", "k".repeat(64))), "{e}");
+        // However deep a `Value` is (serde_json's parser stops at 128, but a `Value` can
+        // be built), the check neither recurses nor overflows.
+        let mut v = run();
+        v["run"]["facets"]["deep"] = nested(100_000, json!(1));
+        let (e, v) = on_small_stack(move || (parse(&v), v));
+        assert!(e.unwrap_err().0.contains("deeper than 48 levels"));
+        let mut v = v;
+        let deep = v["run"]["facets"]["deep"].take();
+        on_small_stack(move || dismantle(deep));
+    }
+
+    #[test]
+    fn events_over_a_mebibyte_are_refused() {
+        let mut v = run();
+        v["run"]["facets"]["blob"] = json!("x".repeat(MAX_EVENT_BYTES));
+        let e = parse(&v).unwrap_err();
+        assert!(
+            e.0.starts_with("the event is larger than 1048576 bytes (1 MiB, the limit for OpenLineage events)"),
+            "{e}"
+        );
+        let mut v = run();
+        v["run"]["facets"]["blob"] = json!("x".repeat(MAX_EVENT_BYTES - 2000));
+        assert!(parse(&v).is_ok());
+    }
+
+    #[test]
+    fn schema_facets_list_a_bounded_number_of_columns() {
+        let mut v = run();
+        let fields: Vec<Value> = (0..=MAX_COLUMNS).map(|i| json!({"name": format!("c{i}")})).collect();
+        v["outputs"][0]["facets"] = json!({"schema": {"fields": fields}});
+        let e = parse(&v).unwrap_err();
+        assert_eq!(e.0, "`outputs[0].facets.schema.fields` lists more than 10000 columns");
     }
 }

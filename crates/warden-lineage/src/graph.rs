@@ -6,7 +6,7 @@
 // hot loops index directly.
 #![allow(clippy::indexing_slicing)]
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -22,6 +22,9 @@ pub struct Graph {
     names: Vec<String>,
     out: Vec<Vec<u32>>,
     inc: Vec<Vec<u32>>,
+    /// Every edge as `from << 32 | to`, so that a repeat is found without scanning a
+    /// node's (possibly very long) list.
+    edge_set: HashSet<u64>,
     edges: usize,
 }
 
@@ -73,7 +76,7 @@ impl Graph {
     pub fn add_edge(&mut self, from: &str, to: &str) {
         let (f, t) = (self.intern(from), self.intern(to));
         let Some(outs) = self.out.get_mut(f as usize) else { return };
-        if outs.contains(&t) {
+        if !self.edge_set.insert(u64::from(f) << 32 | u64::from(t)) {
             return;
         }
         outs.push(t);
@@ -279,5 +282,51 @@ mod tests {
         assert_eq!(c["personal_data"], ["model:m@1", "run:fit", "dataset:features", "run:train", "dataset:raw"]);
         let shallow = g.upstream_classes("model:m@1", 2, classes);
         assert!(!shallow.contains_key("personal_data"));
+    }
+
+    #[test]
+    fn long_chains_are_walked_without_recursion() {
+        // d0 → d1 → … → d100000, and the last back to the first: every walk, the cycle
+        // check, class propagation, clone and drop on a small stack.
+        let n = 100_000;
+        let mut g = Graph::new();
+        for i in 0..n {
+            g.add_edge(&format!("d{i}"), &format!("d{}", i + 1));
+        }
+        g.add_edge(&format!("d{n}"), "d0");
+        let r = std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(move || {
+                let down = g.walk("d0", Direction::Downstream, u32::MAX, usize::MAX).unwrap();
+                let up = g.walk(&format!("d{n}"), Direction::Upstream, u32::MAX, usize::MAX).unwrap();
+                let classes = g.upstream_classes(&format!("d{n}"), u32::MAX, |name| {
+                    if name == "d1" {
+                        vec!["ephi".to_string()]
+                    } else {
+                        vec![]
+                    }
+                });
+                let copy = g.clone();
+                drop(g);
+                (down.nodes.len(), down.cycle, up.nodes.len(), classes["ephi"].len(), copy.edge_count())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(r, (n + 1, true, n + 1, n, n + 1));
+    }
+
+    #[test]
+    fn wide_fan_out_adds_edges_in_constant_time() {
+        // One dataset read by 200,000 runs: repeats are still ignored, without scanning
+        // the dataset's list for each new edge.
+        let mut g = Graph::new();
+        let started = std::time::Instant::now();
+        for i in 0..200_000 {
+            g.add_edge("dataset:lookup", &format!("run:{i}"));
+        }
+        g.add_edge("dataset:lookup", "run:7");
+        assert_eq!(g.edge_count(), 200_000);
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
     }
 }
