@@ -30,6 +30,7 @@ catalogue! {
     MethodNotAllowed => ("method-not-allowed", 405, "Method not allowed"),
     Conflict => ("conflict", 409, "Conflict with existing state"),
     PayloadTooLarge => ("payload-too-large", 413, "The request body is too large"),
+    UriTooLong => ("uri-too-long", 414, "The request URI is too long"),
     UnsupportedMediaType => ("unsupported-media-type", 415, "The request body must be JSON"),
     ValidationFailed => ("validation-failed", 422, "The request is well-formed but not acceptable"),
     TooManyFailures => ("too-many-failures", 429, "Too many failed attempts"),

@@ -85,6 +85,7 @@ impl App {
             last_used_at: None,
             data_class: None,
             zone: None,
+            parent: None,
         };
         if !self.store.bootstrap(&admin, &grant, &record).await? {
             return Ok(None);
@@ -114,9 +115,22 @@ impl App {
 
     async fn authenticate_token(&self, presented: &str, meta: &RequestMeta) -> Result<Principal, AppError> {
         let now = self.now();
-        let source = meta.source.as_deref().unwrap_or("unknown");
+        // Bad presentations are counted per source *and* credential: one client retrying
+        // a revoked key never locks out the valid credentials of others at its address.
+        let label = crate::refusals::credential_label(presented);
+        let source = format!("{} {label}", meta.source.as_deref().unwrap_or("unknown"));
+        let source = source.as_str();
         if self.bad_tokens.is_locked(source, now) {
-            self.auth_event("token", None, "failure", Some("source locked after bad tokens"), meta, json!({})).await?;
+            let detail = json!({"credential": label});
+            self.auth_event(
+                "token",
+                None,
+                "failure",
+                Some("credential locked out after repeated failures"),
+                meta,
+                detail,
+            )
+            .await?;
             return Err(AppError::SourceLocked);
         }
         let hash = token::hash(presented);
@@ -127,7 +141,8 @@ impl App {
             Some(f) => f,
             None => {
                 let Some(record) = self.store.find_token_by_hash(&hash).await? else {
-                    self.auth_event("token", None, "failure", Some("unknown token"), meta, json!({})).await?;
+                    let detail = json!({"credential": label});
+                    self.auth_event("token", None, "failure", Some("unknown token"), meta, detail).await?;
                     return Err(self.bad_token(source, "the token is not valid".into()));
                 };
                 let subject = self.store.get_subject(&record.subject).await?;
@@ -146,8 +161,8 @@ impl App {
         }
         if !record.is_usable(now) {
             let why = if record.revoked_at.is_some() { "revoked token" } else { "expired token" };
-            self.auth_event("token", Some(&record.subject), "failure", Some(why), meta, json!({"token_id": record.id}))
-                .await?;
+            let detail = json!({"token_id": record.id, "credential": label});
+            self.auth_event("token", Some(&record.subject), "failure", Some(why), meta, detail).await?;
             return Err(self.bad_token(source, format!("the token is not valid ({why})")));
         }
         let subject = self.check_subject(facts.subject.clone(), &record.subject, "token", meta).await?;
@@ -179,6 +194,7 @@ impl App {
                 role: record.role,
                 data_class: record.data_class,
                 zone: record.zone,
+                expires_at: record.expires_at,
             }),
         })
     }
@@ -204,7 +220,8 @@ impl App {
             Ok(i) => i,
             Err(e) => {
                 let reason = e.to_string();
-                self.auth_event("oidc", None, "failure", Some(&reason), meta, json!({})).await?;
+                let detail = json!({"credential": crate::refusals::credential_label(jwt)});
+                self.auth_event("oidc", None, "failure", Some(&reason), meta, detail).await?;
                 return Err(AppError::Unauthenticated(reason));
             }
         };
@@ -297,7 +314,10 @@ impl App {
             .await
             .map_err(|e| AppError::Internal(e.to_string()))?;
         let Some(subject) = subject else {
-            self.auth_event("password", None, "failure", Some("unknown user"), meta, json!({})).await?;
+            // The name is not recorded (people type passwords into it); a digest groups
+            // repeated attempts.
+            let detail = json!({"credential": crate::refusals::credential_label(&input.username)});
+            self.auth_event("password", None, "failure", Some("unknown user"), meta, detail).await?;
             return Err(AppError::Unauthenticated("wrong username or password".into()));
         };
         if subject.disabled || subject.kind == PrincipalKind::Service {
@@ -307,7 +327,9 @@ impl App {
         }
         if subject.is_locked(now) {
             self.auth_event("password", Some(&subject.id), "failure", Some("account locked"), meta, json!({})).await?;
-            return Err(AppError::Locked);
+            // The same answer as for an unknown name or a wrong password: a sign-in must
+            // not tell which accounts exist (the ledger says it was locked).
+            return Err(AppError::Unauthenticated("wrong username or password".into()));
         }
         if !password_ok {
             return Err(self.failed_sign_in(&subject, "wrong password", meta).await);
@@ -344,6 +366,7 @@ impl App {
                 last_used_at: None,
                 data_class: None,
                 zone: None,
+                parent: None,
             })
             .await?;
         self.auth_event(
@@ -382,11 +405,8 @@ impl App {
         {
             return e;
         }
-        if locked {
-            AppError::Locked
-        } else {
-            AppError::Unauthenticated("wrong username or password".into())
-        }
+        let _ = locked;
+        AppError::Unauthenticated("wrong username or password".into())
     }
 
     pub(crate) async fn auth_event(
@@ -408,7 +428,48 @@ impl App {
         e.reason = reason.map(str::to_string);
         e.request_id = Some(meta.request_id.clone()).filter(|r| !r.is_empty());
         e.src_ip = meta.source.clone();
+        if outcome == "failure" {
+            // Refusals are evidence, but an attacker must not grow the ledger at will:
+            // the first few per source and credential in each interval are recorded in
+            // full, the rest counted into one summary per interval.
+            let source = meta.source.as_deref().unwrap_or("unknown");
+            let credential = match (detail.get("credential").and_then(|c| c.as_str()), actor) {
+                (Some(c), _) => c.to_string(),
+                (None, Some(a)) => a.to_string(),
+                (None, None) => String::new(),
+            };
+            let (full, ended) = self.refusals.admit(source, &credential, self.now(), self.config.refusals);
+            if let Some(summary) = ended {
+                self.record_refusal_summary(summary).await?;
+            }
+            if !full {
+                return Ok(());
+            }
+        }
         e.detail = detail;
+        self.record(&e).await
+    }
+
+    /// Writes the summary of an interval's refusals if it has ended (also called
+    /// periodically by the server, so a quiet period still gets its summary).
+    pub async fn flush_refusals(&self) -> Result<(), AppError> {
+        match self.refusals.flush(self.now(), self.config.refusals) {
+            Some(summary) => self.record_refusal_summary(summary).await,
+            None => Ok(()),
+        }
+    }
+
+    async fn record_refusal_summary(&self, s: crate::refusals::Summary) -> Result<(), AppError> {
+        let mut e = AuditEvent::new(self.now(), Category::Authentication, "refusals.summary", "failure");
+        e.reason = Some(format!(
+            "{} refused authentication attempts between {} and {} were counted, not recorded one by one",
+            s.suppressed,
+            crate::release::rfc3339(s.from),
+            crate::release::rfc3339(s.to)
+        ));
+        let top: Vec<_> =
+            s.top.iter().map(|(src, cred, n)| json!({"source": src, "credential": cred, "count": n})).collect();
+        e.detail = json!({"from": s.from.0, "to": s.to.0, "suppressed": s.suppressed, "pairs": s.pairs, "top": top});
         self.record(&e).await
     }
 }

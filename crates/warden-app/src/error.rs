@@ -47,6 +47,9 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::Conflict(what) => AppError::Conflict(what),
             StoreError::Missing(what) => AppError::Invalid(format!("{what} does not exist")),
+            StoreError::OutOfRange(what) => {
+                AppError::BadParameter(format!("{what} is out of range (at most {})", i64::MAX))
+            }
             StoreError::Unavailable(why) => AppError::Unavailable(why),
             StoreError::Internal(why) => AppError::Internal(why),
         }

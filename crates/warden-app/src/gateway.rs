@@ -6,7 +6,7 @@
 //! Until the zones issue brings declared classes, the classes are built in, named as in
 //! Warden's default policy: `public`, `personal_data`, `ephi`, `cardholder_data`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -322,6 +322,23 @@ impl DataClass {
     }
 }
 
+/// For a credential with a data class (a gateway key), the classes of the policy in
+/// force that are at least as strict as its own: the only classes a credential it mints
+/// may carry. `None` for a credential without a class; an undeclared class allows none.
+pub fn classes_within_credential(policy: &ActivePolicy, principal: &Principal) -> Option<BTreeSet<String>> {
+    let mine = principal.scope.as_ref()?.data_class.as_deref()?;
+    let Some(mine) = DataClass::of(policy, mine) else { return Some(BTreeSet::new()) };
+    Some(
+        policy
+            .document
+            .data_classes
+            .keys()
+            .filter(|name| DataClass::of(policy, name).is_some_and(|c| c.at_least_as_strict_as(&mine)))
+            .cloned()
+            .collect(),
+    )
+}
+
 /// An error in OpenAI's shape: the HTTP status and `{"error": {...}}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GatewayError {
@@ -507,24 +524,17 @@ fn redact_text(r: &Redactor, text: &mut Value, vault: &mut Vault, counts: &mut B
     }
 }
 
-/// Masks personal data in every message's text (strings and text parts).
-fn redact_messages(r: &Redactor, body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
-    let mut one = |text: &mut Value| redact_text(r, text, vault, counts);
-    if let Some(messages) = body.get_mut("messages").and_then(Value::as_array_mut) {
-        for m in messages {
-            match m.get_mut("content") {
-                Some(c @ Value::String(_)) => one(c),
-                Some(Value::Array(parts)) => {
-                    for p in parts {
-                        if let Some(t) = p.get_mut("text") {
-                            one(t);
-                        }
-                    }
-                }
-                _ => {}
-            }
+/// Masks personal data in every string of a chat request that the provider reads:
+/// messages, names, tool calls, tool definitions, schemas, `user`, `metadata`, … (all but
+/// the structural fields; see `warden_llm::visit_chat_text`).
+fn redact_request(r: &Redactor, body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
+    warden_llm::visit_chat_text(body, &mut |s: &mut String| {
+        let out = r.redact(s, vault);
+        for (k, v) in out.counts {
+            *counts.entry(k).or_insert(0) += v;
         }
-    }
+        *s = out.text;
+    });
 }
 
 fn redact_inputs(r: &Redactor, body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
@@ -764,14 +774,21 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
         return Err(GatewayError::invalid("the body must be a JSON object", None));
     }
     let model = model_of(&body)?;
-    if !body.get("messages").is_some_and(Value::is_array) {
-        return Err(GatewayError::invalid("`messages` is required and must be an array", Some("messages")));
-    }
+    // Every field as the OpenAI API defines it; an unknown one would reach the provider
+    // unseen by redaction, so it is refused.
+    warden_llm::check_chat_request(&body).map_err(|r| GatewayError { status: 400, body: r.to_openai() })?;
     let providers = route(ctx.app, &model, &class, &Origin::of(&policy, ctx.principal)).await?;
     let mut vault = Vault::default();
     let mut redactions = BTreeMap::new();
     if let Some(r) = redactor(ctx.app, &class) {
-        redact_messages(&r, &mut body, &mut vault, &mut redactions);
+        if let Some(part) = warden_llm::opaque_parts(&body).first() {
+            return Err(GatewayError::forbidden(format!(
+                "data class `{}` requires redaction, and `{part}` is an image, audio or file that cannot be \
+                 checked for personal data; send text only (rule data_classes.{}.llm_redaction)",
+                class.name, class.name
+            )));
+        }
+        redact_request(&r, &mut body, &mut vault, &mut redactions);
     }
     let held = reserve(ctx, &project, &body, &model, &providers).await?;
     let mut last = None;
@@ -827,18 +844,30 @@ fn upstream_error(e: LlmError) -> GatewayError {
             GatewayError::new(429, "rate_limit_error", "upstream_rate_limited", "the provider is rate limiting", None)
         }
         LlmError::Timeout => GatewayError::new(504, "server_error", "upstream_timeout", e.to_string(), None),
+        // A request no provider may be sent (too many inputs, wrong types): the caller's.
+        LlmError::InvalidRequest(r) => GatewayError { status: 400, body: r.to_openai() },
         other => GatewayError::new(502, "server_error", "upstream_error", other.to_string(), None),
     }
 }
 
+/// Puts the masked values back into every string of each answer's message: its text,
+/// refusal, tool calls (names and arguments) and function call.
 fn restore_json(v: &mut Value, vault: &Vault) {
+    fn every_string(v: &mut Value, vault: &Vault) {
+        match v {
+            Value::String(s) => *s = vault.restore(s),
+            Value::Array(items) => items.iter_mut().for_each(|x| every_string(x, vault)),
+            Value::Object(m) => m.values_mut().for_each(|x| every_string(x, vault)),
+            _ => {}
+        }
+    }
     if vault.is_empty() {
         return;
     }
     if let Some(choices) = v.get_mut("choices").and_then(Value::as_array_mut) {
         for c in choices {
-            if let Some(Value::String(s)) = c.pointer_mut("/message/content") {
-                *s = vault.restore(s);
+            if let Some(m) = c.get_mut("message") {
+                every_string(m, vault);
             }
         }
     }
@@ -847,6 +876,56 @@ fn restore_json(v: &mut Value, vault: &Vault) {
 /// Passes events on as they arrive, putting values back into content deltas (holding
 /// back only a `[` that may start a placeholder), and writes the audit record when the
 /// stream ends, with the usage the provider reported.
+/// A text field of a streamed answer's delta, restored on its own (placeholders may be
+/// split across events).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Slot {
+    Content,
+    Refusal,
+    FunctionCall,
+    /// A tool call's arguments, by the tool call's index.
+    Tool(i64),
+}
+
+impl Slot {
+    /// A delta carrying `text` in this field.
+    fn delta(self, text: String) -> Value {
+        match self {
+            Slot::Content => json!({"content": text}),
+            Slot::Refusal => json!({"refusal": text}),
+            Slot::FunctionCall => json!({"function_call": {"arguments": text}}),
+            Slot::Tool(i) => json!({"tool_calls": [{"index": i, "function": {"arguments": text}}]}),
+        }
+    }
+}
+
+/// The text fields of a streamed delta that may carry placeholders.
+fn streamed_text(delta: &mut Value) -> Vec<(Slot, &mut String)> {
+    let mut out = Vec::new();
+    let Some(d) = delta.as_object_mut() else { return out };
+    for (k, v) in d.iter_mut() {
+        match (k.as_str(), v) {
+            ("content", Value::String(s)) => out.push((Slot::Content, s)),
+            ("refusal", Value::String(s)) => out.push((Slot::Refusal, s)),
+            ("function_call", f) => {
+                if let Some(Value::String(s)) = f.get_mut("arguments") {
+                    out.push((Slot::FunctionCall, s));
+                }
+            }
+            ("tool_calls", Value::Array(calls)) => {
+                for (n, call) in calls.iter_mut().enumerate() {
+                    let i = call.get("index").and_then(Value::as_i64).unwrap_or(i64::try_from(n).unwrap_or(0));
+                    if let Some(Value::String(s)) = call.pointer_mut("/function/arguments") {
+                        out.push((Slot::Tool(i), s));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 fn restore_stream(
     events: warden_llm::EventStream,
     vault: Vault,
@@ -866,7 +945,9 @@ fn restore_stream(
         watch: (std::sync::Arc<Switches>, warden_llm::ProviderConfig),
         events: warden_llm::EventStream,
         vault: Vault,
-        restorers: BTreeMap<i64, StreamRestorer>,
+        /// One per choice and streamed text field: (choice, what), what being
+        /// `content`, `refusal`, `function_call`, or the index of a tool call.
+        restorers: BTreeMap<(i64, Slot), StreamRestorer>,
         record: Option<(warden_audit::AuditEvent, std::sync::Arc<warden_audit::Ledger>)>,
         done: bool,
     }
@@ -940,8 +1021,9 @@ fn restore_stream(
                 if let Some(choices) = v.get_mut("choices").and_then(Value::as_array_mut) {
                     for c in choices {
                         let index = c.get("index").and_then(Value::as_i64).unwrap_or(0);
-                        if let Some(Value::String(s)) = c.pointer_mut("/delta/content") {
-                            let r = st.restorers.entry(index).or_default();
+                        let Some(delta) = c.get_mut("delta") else { continue };
+                        for (slot, s) in streamed_text(delta) {
+                            let r = st.restorers.entry((index, slot)).or_default();
                             *s = r.push(s, &st.vault);
                         }
                     }
@@ -961,11 +1043,11 @@ fn restore_stream(
             Some(Ok(Event::Done)) | None => {
                 // Whatever a restorer still holds goes out before the end.
                 let mut tail = Vec::new();
-                for (index, r) in std::mem::take(&mut st.restorers) {
+                for ((index, slot), r) in std::mem::take(&mut st.restorers) {
                     let rest = r.finish(&st.vault);
                     if !rest.is_empty() {
                         tail.extend_from_slice(&sse(&json!({"object": "chat.completion.chunk",
-                            "choices": [{"index": index, "delta": {"content": rest}, "finish_reason": null}]})));
+                            "choices": [{"index": index, "delta": slot.delta(rest), "finish_reason": null}]})));
                     }
                 }
                 tail.extend_from_slice(b"data: [DONE]\n\n");
@@ -1020,9 +1102,9 @@ async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, Gatew
     let (project, class) = key_of(&policy, ctx.principal, op.class_header.as_deref())?;
     let mut body = op.body;
     let model = model_of(&body)?;
-    if !body.get("input").is_some_and(|i| i.is_string() || i.is_array()) {
-        return Err(GatewayError::invalid("`input` is required: a string or a list", Some("input")));
-    }
+    // Shape and size first (OpenAI's limits: inputs, tokens per input and per request),
+    // before anything is reserved or any provider called.
+    warden_llm::check_embeddings_request(&body).map_err(|r| GatewayError { status: 400, body: r.to_openai() })?;
     let providers = route(ctx.app, &model, &class, &Origin::of(&policy, ctx.principal)).await?;
     let mut vault = Vault::default();
     let mut redactions = BTreeMap::new();

@@ -19,6 +19,7 @@ pub mod payload;
 pub mod policy;
 pub mod providers;
 mod recent;
+mod refusals;
 pub mod release;
 
 use std::future::Future;
@@ -32,6 +33,7 @@ use warden_store::Store;
 
 pub use authn::{LoginInput, LoginOutput};
 pub use error::AppError;
+pub use refusals::RefusalLimits;
 pub use warden_policy::{Action, Placement, Resource};
 
 /// The source of time. Tests may supply their own.
@@ -126,6 +128,8 @@ pub struct AppConfig {
     /// Bad tokens one source address may present before it is locked out for
     /// `lockout_seconds`.
     pub max_bad_tokens_per_source: i64,
+    /// How many refused authentications are recorded one by one (the rest are summarised).
+    pub refusals: RefusalLimits,
     /// Largest blob an upload may carry.
     pub max_blob_bytes: u64,
     /// Name of the administrator created on first start.
@@ -153,6 +157,7 @@ impl Default for AppConfig {
             session_ttl_seconds: 12 * 3600,
             max_token_ttl_seconds: 365 * 24 * 3600,
             max_bad_tokens_per_source: 20,
+            refusals: RefusalLimits::default(),
             max_blob_bytes: 64 << 30,
             bootstrap_admin: "admin".into(),
             providers: Vec::new(),
@@ -177,14 +182,20 @@ pub struct RequestMeta {
 pub struct Target {
     pub resource: Resource,
     pub requested_role: Option<Role>,
+    /// The data class a credential being minted would carry (`Some("")`: none).
+    pub requested_class: Option<String>,
 }
 
 impl Target {
     pub fn organisation() -> Self {
-        Self { resource: Resource::Organisation, requested_role: None }
+        Self::of(Resource::Organisation)
     }
     pub fn of(resource: Resource) -> Self {
-        Self { resource, requested_role: None }
+        Self { resource, requested_role: None, requested_class: None }
+    }
+    /// A question about minting a credential with `role` and `class`.
+    pub fn minting(resource: Resource, role: Option<Role>, class: Option<&str>) -> Self {
+        Self { resource, requested_role: role, requested_class: Some(class.unwrap_or_default().to_string()) }
     }
 }
 
@@ -248,6 +259,7 @@ pub struct App {
     providers: Arc<providers::Providers>,
     switches: Arc<gateway::Switches>,
     bad_tokens: guard::SourceGuard,
+    refusals: refusals::Refusals,
     keys: MasterKey,
     lineage: catalog::LineageCache,
     recent: recent::Recent,
@@ -279,6 +291,7 @@ impl App {
             providers,
             switches,
             bad_tokens: Default::default(),
+            refusals: Default::default(),
             keys,
             lineage: Default::default(),
             recent: Default::default(),
@@ -336,8 +349,15 @@ impl App {
             Some(p) => principal.narrow_project_roles(p, self.stored_project_roles(p, &principal.id).await?),
             None => Default::default(),
         };
-        let facts = Facts { project_roles, requested_role: target.requested_role, placement: None };
-        let decision = self.policy().await.engine.decide(principal, O::ACTION, &target.resource, &facts);
+        let policy = self.policy().await;
+        let facts = Facts {
+            project_roles,
+            requested_role: target.requested_role,
+            requested_class: target.requested_class,
+            classes_within_credential: gateway::classes_within_credential(&policy, principal),
+            placement: None,
+        };
+        let decision = policy.engine.decide(principal, O::ACTION, &target.resource, &facts);
         for e in &decision.errors {
             tracing::warn!(action = O::ACTION.as_str(), error = %e, "policy evaluation error (treated as deny)");
         }

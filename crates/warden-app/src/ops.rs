@@ -47,13 +47,30 @@ fn role_in_scope(role: Role, scope: RoleScope) -> Result<(), AppError> {
     }))
 }
 
-fn token_expiry(app: &App, now: Timestamp, ttl_seconds: Option<i64>) -> Result<Option<Timestamp>, AppError> {
-    let max = app.config().max_token_ttl_seconds;
-    let ttl = ttl_seconds.unwrap_or(90 * 24 * 3600);
+/// A new token's expiry: the requested lifetime (90 days by default) within the
+/// configured maximum, and never after the credential that mints it. Without an
+/// explicit lifetime the token ends with its parent; asking for more is refused.
+fn token_expiry(ctx: &Authorized<'_>, ttl_seconds: Option<i64>, minted: bool) -> Result<Option<Timestamp>, AppError> {
+    let now = ctx.now();
+    let max = ctx.app.config().max_token_ttl_seconds;
+    let ttl = ttl_seconds.unwrap_or_else(|| (90 * 24 * 3600).min(max));
     if ttl <= 0 || ttl > max {
         return Err(AppError::Invalid(format!("`expires_in_seconds` must be between 1 and {max}")));
     }
-    Ok(Some(now.plus_seconds(ttl)))
+    let wanted = now.plus_seconds(ttl);
+    match ctx.principal.scope.as_ref().and_then(|s| s.expires_at).filter(|_| minted) {
+        Some(parent) if wanted > parent && ttl_seconds.is_some() => Err(AppError::rule(
+            422,
+            "tokens.never-outlive-their-parent",
+            format!(
+                "a token may not outlive the credential that mints it: this credential expires in {} s; \
+                 ask for at most that, or mint from a longer-lived credential",
+                (parent.0 - now.0).max(0) / 1000
+            ),
+        )),
+        Some(parent) if wanted > parent => Ok(Some(parent)),
+        _ => Ok(Some(wanted)),
+    }
 }
 
 async fn subject_exists(ctx: &Authorized<'_>, id: &SubjectId) -> Result<SubjectRecord, AppError> {
@@ -223,12 +240,14 @@ pub struct NewToken {
 }
 
 fn mint_record(
+    ctx: &Authorized<'_>,
+    child: bool,
     subject: &SubjectId,
     name: &str,
     (project, role, data_class, zone): (Option<ProjectId>, Option<Role>, Option<String>, Option<String>),
-    now: Timestamp,
     expires_at: Option<Timestamp>,
 ) -> NewToken {
+    let now = ctx.now();
     let id = TokenId::generate(now.0);
     let minted = token::mint(id.as_str().trim_start_matches("tok_"));
     NewToken {
@@ -246,6 +265,8 @@ fn mint_record(
             last_used_at: None,
             data_class,
             zone,
+            // The credential that minted it (none for an OIDC caller: the IdP's session).
+            parent: ctx.principal.scope.as_ref().map(|s| s.token_id.clone()).filter(|_| child),
         },
         secret: minted.secret,
     }
@@ -259,7 +280,7 @@ impl Operation for CreateToken {
             Some(p) => Resource::Project(p.clone()),
             None => Resource::Organisation,
         };
-        Ok(Target { resource, requested_role: self.role })
+        Ok(Target::minting(resource, self.role, self.data_class.as_deref()))
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<NewToken, AppError> {
         text_ok("name", &self.name, 100)?;
@@ -269,10 +290,10 @@ impl Operation for CreateToken {
         if let Some(p) = &self.project {
             ctx.store().get_project(p).await?.ok_or_else(|| AppError::NotFound(format!("project `{p}`")))?;
         }
-        let expires = token_expiry(ctx.app, ctx.now(), self.expires_in_seconds)?;
+        let expires = token_expiry(&ctx, self.expires_in_seconds, true)?;
         let class = gateway_class_ok(ctx.app, self.data_class, self.project.as_ref()).await?;
         let zone = zone_ok(&ctx, self.zone, self.project.as_ref()).await?;
-        let t = mint_record(&ctx.principal.id, &self.name, (self.project, self.role, class, zone), ctx.now(), expires);
+        let t = mint_record(&ctx, true, &ctx.principal.id, &self.name, (self.project, self.role, class, zone), expires);
         ctx.store().create_token(&t.record).await?;
         Ok(t)
     }
@@ -417,7 +438,7 @@ impl Operation for AddMember {
     type Output = MembershipRecord;
     const ACTION: Action = Action::ProjectMemberAdd;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target { resource: Resource::Project(self.project.clone()), requested_role: Some(self.role) })
+        Ok(Target { requested_role: Some(self.role), ..Target::of(Resource::Project(self.project.clone())) })
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<MembershipRecord, AppError> {
         role_in_scope(self.role, RoleScope::Project)?;
@@ -448,7 +469,7 @@ impl Operation for RemoveMember {
     type Output = ();
     const ACTION: Action = Action::ProjectMemberRemove;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target { resource: Resource::Project(self.project.clone()), requested_role: Some(self.role) })
+        Ok(Target { requested_role: Some(self.role), ..Target::of(Resource::Project(self.project.clone())) })
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
         if !ctx.store().remove_member(&self.project, &self.member, self.role).await? {
@@ -615,7 +636,7 @@ impl Operation for CreateServiceToken {
     type Output = NewToken;
     const ACTION: Action = Action::ServiceTokenCreate;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target { resource: Resource::Project(self.project.clone()), requested_role: Some(self.role) })
+        Ok(Target::minting(Resource::Project(self.project.clone()), Some(self.role), self.data_class.as_deref()))
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<NewToken, AppError> {
         text_ok("name", &self.name, 100)?;
@@ -630,11 +651,14 @@ impl Operation for CreateServiceToken {
                 s.name, self.role, self.project
             )));
         }
-        let expires = token_expiry(ctx.app, ctx.now(), self.expires_in_seconds)?;
+        // A service identity's token is issued, not minted from the caller's credential:
+        // it belongs to the service and lives its own lifetime (the issuer needs a
+        // credential that is not narrowed; policy `service-tokens-need-an-unnarrowed-credential`).
+        let expires = token_expiry(&ctx, self.expires_in_seconds, false)?;
         let class = gateway_class_ok(ctx.app, self.data_class, Some(&self.project)).await?;
         let zone = zone_ok(&ctx, self.zone, Some(&self.project)).await?;
         let binding = (Some(self.project), Some(self.role), class, zone);
-        let t = mint_record(&self.service, &self.name, binding, ctx.now(), expires);
+        let t = mint_record(&ctx, false, &self.service, &self.name, binding, expires);
         ctx.store().create_token(&t.record).await?;
         Ok(t)
     }
@@ -651,7 +675,7 @@ impl Operation for GrantRole {
     type Output = RoleGrantRecord;
     const ACTION: Action = Action::RoleGrant;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target { resource: Resource::Organisation, requested_role: Some(self.role) })
+        Ok(Target { requested_role: Some(self.role), ..Target::organisation() })
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<RoleGrantRecord, AppError> {
         role_in_scope(self.role, RoleScope::Organisation)?;
@@ -676,7 +700,7 @@ impl Operation for RevokeRole {
     type Output = ();
     const ACTION: Action = Action::RoleRevoke;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target { resource: Resource::Organisation, requested_role: Some(self.role) })
+        Ok(Target { requested_role: Some(self.role), ..Target::organisation() })
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
         if self.member == MemberRef::Subject(ctx.principal.id.clone()) && self.role == Role::PlatformAdmin {

@@ -36,17 +36,21 @@ fn signed(evidence: &Value) -> bool {
     detached || evidence.pointer("/model_signing").is_some_and(verified)
 }
 
-/// `safe` when intake admitted the artifact and no file scan found it unsafe.
+/// The artifact's scan verdict for placement: `unsafe` when intake did not admit it or a
+/// file scanned unsafe, `unknown` when a file's format is not one Warden can assess (the
+/// zone decides whether that may be placed), else `safe`.
 fn scan_verdict(a: &ArtifactRecord) -> &'static str {
-    let unsafe_file = a
-        .evidence
-        .pointer("/scans")
-        .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|s| s.pointer("/verdict").and_then(Value::as_str) == Some("unsafe")));
-    if a.verdict == "admitted" && !unsafe_file {
-        "safe"
-    } else {
+    let verdicts: Vec<&str> = match a.evidence.pointer("/scans") {
+        Some(Value::Object(m)) => m.values().filter_map(|s| s.pointer("/verdict").and_then(Value::as_str)).collect(),
+        Some(Value::Array(v)) => v.iter().filter_map(|s| s.pointer("/verdict").and_then(Value::as_str)).collect(),
+        _ => Vec::new(),
+    };
+    if a.verdict != "admitted" || verdicts.iter().any(|v| *v != "safe" && *v != "unknown") {
         "unsafe"
+    } else if verdicts.contains(&"unknown") {
+        "unknown"
+    } else {
+        "safe"
     }
 }
 
@@ -1030,7 +1034,7 @@ pub(crate) async fn pull_into_zone(
     Err(AppError::rule(403, rule, message))
 }
 
-fn rfc3339(t: Timestamp) -> String {
+pub(crate) fn rfc3339(t: Timestamp) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1_000_000)
         .ok()
         .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())

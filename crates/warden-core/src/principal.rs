@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::{ProjectId, Role, SubjectId, TokenId};
+use crate::{ProjectId, Role, SubjectId, Timestamp, TokenId};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -40,6 +40,8 @@ pub struct TokenScope {
     pub data_class: Option<String>,
     /// A workload identity's zone.
     pub zone: Option<String>,
+    /// When the credential expires; a token it mints may not outlive it.
+    pub expires_at: Option<Timestamp>,
 }
 
 #[derive(Debug, Clone)]

@@ -24,6 +24,7 @@ use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
+pub use chat::{check_chat_request, opaque_parts, visit_chat_text};
 pub use request::{
     check_embeddings_request, RequestError, MAX_EMBEDDING_INPUTS, MAX_EMBEDDING_INPUT_TOKENS,
     MAX_EMBEDDING_REQUEST_TOKENS,
@@ -371,6 +372,7 @@ pub fn estimate_tokens(text: &str) -> u64 {
     text.split_whitespace().count() as u64
 }
 
+mod chat;
 mod mock;
 mod request;
 mod sse;

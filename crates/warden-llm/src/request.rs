@@ -19,6 +19,9 @@ const INPUT_SHAPES: &str =
 /// answered with HTTP 400 and OpenAI's error shape ([`RequestError::to_openai`]).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RequestError {
+    /// A field the OpenAI API does not define (it would reach the provider unseen).
+    #[error("unrecognised request argument `{param}`: the OpenAI API defines no such field here")]
+    Unknown { param: String },
     /// A required field is absent.
     #[error("`{param}` is required: give {expected}")]
     Missing { param: String, expected: &'static str },
@@ -46,6 +49,7 @@ impl RequestError {
     /// The field at fault, as a path (`input`, `input[3]`, `input[3][0]`).
     pub fn param(&self) -> &str {
         match self {
+            RequestError::Unknown { param } => param,
             RequestError::Missing { param, .. }
             | RequestError::Invalid { param, .. }
             | RequestError::Empty { param, .. }
@@ -58,6 +62,7 @@ impl RequestError {
     /// A short machine-readable code for OpenAI's `error.code`.
     pub fn code(&self) -> &'static str {
         match self {
+            RequestError::Unknown { .. } => "unknown_parameter",
             RequestError::Missing { .. } => "missing_required_parameter",
             RequestError::Invalid { .. } | RequestError::Empty { .. } => "invalid_value",
             RequestError::TooManyItems { .. } => "too_many_inputs",

@@ -80,6 +80,11 @@ pub struct Facts {
     pub project_roles: BTreeSet<Role>,
     /// The role a token or grant would carry.
     pub requested_role: Option<Role>,
+    /// The data class a token being minted would carry (`Some("")` for none).
+    pub requested_class: Option<String>,
+    /// For a credential with a data class: the classes at least as strict as its own
+    /// (the policy document decides strictness); `None` for a credential without one.
+    pub classes_within_credential: Option<BTreeSet<String>>,
     /// For `model.place`: what the placement depends on.
     pub placement: Option<Placement>,
 }
@@ -191,6 +196,9 @@ struct DecisionKey {
     resource: Resource,
     project_roles: BTreeSet<Role>,
     requested_role: Option<Role>,
+    gateway_key: bool,
+    requested_class: Option<String>,
+    classes_within_credential: Option<BTreeSet<String>>,
 }
 
 /// Most entries a `Memo` holds before it is emptied.
@@ -262,6 +270,9 @@ impl Engine {
             resource: resource.clone(),
             project_roles: facts.project_roles.clone(),
             requested_role: facts.requested_role,
+            gateway_key: is_gateway_key(principal),
+            requested_class: facts.requested_class.clone(),
+            classes_within_credential: facts.classes_within_credential.clone(),
         });
         if let Some(d) = key.as_ref().and_then(|k| self.decisions.get(k)) {
             return d;
@@ -432,8 +443,25 @@ fn typed_context(principal: &Principal, facts: &Facts) -> Result<Context, String
             RestrictedExpression::new_string(facts.requested_role.map(|r| r.as_str()).unwrap_or("").to_string()),
         ),
         ("token_scoped".to_string(), RestrictedExpression::new_bool(principal.is_narrowed())),
+        ("gateway_key".to_string(), RestrictedExpression::new_bool(is_gateway_key(principal))),
+        (
+            "requested_class".to_string(),
+            RestrictedExpression::new_string(facts.requested_class.clone().unwrap_or_default()),
+        ),
+        (
+            "classes_within_credential".to_string(),
+            RestrictedExpression::new_set(
+                facts.classes_within_credential.iter().flatten().map(|c| RestrictedExpression::new_string(c.clone())),
+            ),
+        ),
+        ("class_bound".to_string(), RestrictedExpression::new_bool(facts.classes_within_credential.is_some())),
     ])
     .map_err(|e| format!("context: {e}"))
+}
+
+/// A gateway key is a credential with a data class: it calls the gateway and nothing else.
+fn is_gateway_key(principal: &Principal) -> bool {
+    principal.scope.as_ref().is_some_and(|s| s.data_class.is_some())
 }
 
 fn serde_json_context(principal: &Principal, facts: &Facts) -> serde_json::Value {
@@ -445,6 +473,10 @@ fn serde_json_context(principal: &Principal, facts: &Facts) -> serde_json::Value
         "project_roles": strs(&facts.project_roles),
         "requested_role": facts.requested_role.map(|r| r.as_str()).unwrap_or(""),
         "token_scoped": principal.is_narrowed(),
+        "gateway_key": is_gateway_key(principal),
+        "requested_class": facts.requested_class.clone().unwrap_or_default(),
+        "classes_within_credential": facts.classes_within_credential.iter().flatten().collect::<Vec<_>>(),
+        "class_bound": facts.classes_within_credential.is_some(),
     })
 }
 

@@ -163,6 +163,7 @@ fn narrowed_credentials_cannot_mint_wider_tokens() {
         role: Some(Role::DataScientist),
         data_class: None,
         zone: None,
+        expires_at: None,
     });
     let unscoped = Facts::default();
     assert!(!engine.decide(&alice, Action::TokenCreate, &Resource::Organisation, &unscoped).allowed);
@@ -184,6 +185,7 @@ fn scoped_token_narrows_project_roles() {
         role: Some(Role::DataScientist),
         data_class: None,
         zone: None,
+        expires_at: None,
     });
     let roles: BTreeSet<Role> = [Role::ProjectOwner, Role::DataScientist].into_iter().collect();
     assert_eq!(alice.narrow_project_roles(&p1, roles.clone()), [Role::DataScientist].into_iter().collect());
@@ -259,9 +261,14 @@ fn remembered_decisions_are_the_decisions() {
     let mut allowed = 0;
     for round in 0..2 {
         for roles in [vec![], vec![Role::PlatformAdmin], vec![Role::Auditor]] {
-            for (totp, mfa, narrowed) in
-                [(false, false, false), (true, false, false), (true, true, false), (true, true, true)]
-            {
+            // Credentials: plain, narrowed to the project, a gateway key.
+            for (totp, mfa, narrowed, key) in [
+                (false, false, false, false),
+                (true, false, false, false),
+                (true, true, false, false),
+                (true, true, true, false),
+                (true, true, true, true),
+            ] {
                 let mut who = principal(&roles, totp);
                 who.id = same.clone();
                 who.mfa = mfa;
@@ -269,9 +276,11 @@ fn remembered_decisions_are_the_decisions() {
                     token_id: TokenId::generate(1),
                     project: Some(p.clone()),
                     role: None,
-                    data_class: None,
+                    data_class: key.then(|| "ephi".to_string()),
                     zone: None,
+                    expires_at: None,
                 });
+                let within: Option<BTreeSet<String>> = key.then(|| ["ephi".to_string()].into_iter().collect());
                 let questions = [
                     (Action::UserCreate, Resource::Organisation),
                     (Action::AuditRead, Resource::Organisation),
@@ -282,9 +291,16 @@ fn remembered_decisions_are_the_decisions() {
                 ];
                 for (action, resource) in questions {
                     for project_roles in [vec![], vec![Role::ProjectOwner], vec![Role::DataScientist]] {
-                        for requested in [None, Some(Role::DataScientist), Some(Role::ProjectOwner)] {
+                        for (requested, class) in [
+                            (None, None),
+                            (Some(Role::DataScientist), Some("")),
+                            (Some(Role::ProjectOwner), Some("ephi")),
+                            (Some(Role::ProjectOwner), Some("public")),
+                        ] {
                             let mut f = facts(&project_roles);
                             f.requested_role = requested;
+                            f.requested_class = class.map(String::from);
+                            f.classes_within_credential = within.clone();
                             let remembered = engine.decide(&who, action, &resource, &f);
                             let fresh = engine.try_decide(&who, action, &resource, &f).unwrap();
                             assert_eq!(
@@ -301,4 +317,105 @@ fn remembered_decisions_are_the_decisions() {
     }
     assert_eq!(engine.decisions.lock().len(), asked / 2, "one entry per distinct question");
     assert!(allowed > 0 && allowed < asked, "the questions have both answers");
+}
+
+fn gateway_key(p: &ProjectId, role: Role, class: &str) -> TokenScope {
+    TokenScope {
+        token_id: TokenId::generate(1),
+        project: Some(p.clone()),
+        role: Some(role),
+        data_class: Some(class.into()),
+        zone: None,
+        expires_at: None,
+    }
+}
+
+/// A credential bound to a data class mints only its own class or a stricter one, never
+/// a laxer one and never a class-less credential; both ways of minting are covered.
+#[test]
+fn class_bound_credentials_never_widen_their_class() {
+    let engine = Engine::builtin().unwrap();
+    let p1 = ProjectId::generate(1);
+    // A project owner's credential whose class is `ephi` (stricter: `sealed`).
+    let mut owner = principal(&[], true);
+    owner.mfa = true;
+    // (Not narrowed to the project, so that issuing service tokens is open to it.)
+    owner.scope = Some(TokenScope {
+        data_class: None,
+        project: None,
+        role: None,
+        ..gateway_key(&p1, Role::ProjectOwner, "ephi")
+    });
+    let within: BTreeSet<String> = ["ephi", "sealed"].into_iter().map(String::from).collect();
+    for action in [Action::TokenCreate, Action::ServiceTokenCreate] {
+        for (class, allowed) in
+            [("ephi", true), ("sealed", true), ("public", false), ("personal_data", false), ("", false)]
+        {
+            let f = Facts {
+                project_roles: [Role::ProjectOwner].into_iter().collect(),
+                requested_role: Some(Role::ProjectOwner),
+                requested_class: Some(class.into()),
+                classes_within_credential: Some(within.clone()),
+                placement: None,
+            };
+            let d = engine.decide(&owner, action, &Resource::Project(p1.clone()), &f);
+            assert_eq!(d.allowed, allowed, "{action:?} minting class `{class}`: {d:?}");
+            if !allowed {
+                assert_eq!(d.policies, vec!["tokens-never-widen-data-class".to_string()]);
+            }
+        }
+    }
+    // A credential without a class is not bound by the rule.
+    let f = Facts {
+        project_roles: [Role::ProjectOwner].into_iter().collect(),
+        requested_role: Some(Role::ProjectOwner),
+        requested_class: Some(String::new()),
+        classes_within_credential: None,
+        placement: None,
+    };
+    assert!(engine.decide(&owner, Action::TokenCreate, &Resource::Project(p1), &f).allowed);
+}
+
+/// A gateway key calls the gateway and nothing else, whatever roles its holder has.
+#[test]
+fn gateway_keys_do_nothing_but_call_the_gateway() {
+    let engine = Engine::builtin().unwrap();
+    let p1 = ProjectId::generate(1);
+    let mut admin = principal(&[Role::PlatformAdmin, Role::Auditor], true);
+    admin.mfa = true;
+    admin.scope = Some(gateway_key(&p1, Role::ProjectOwner, "ephi"));
+    let roles: BTreeSet<Role> = [Role::ProjectOwner, Role::DataScientist, Role::Service].into_iter().collect();
+    for action in Action::ALL {
+        if *action == Action::ModelPlace {
+            continue; // asked with placement facts, never with a caller's credential alone
+        }
+        for resource in [Resource::Organisation, Resource::Project(p1.clone()), Resource::Subject(admin.id.clone())] {
+            let f = Facts { project_roles: roles.clone(), ..Facts::default() };
+            let d = engine.decide(&admin, *action, &resource, &f);
+            if *action == Action::GatewayInvoke && resource == Resource::Project(p1.clone()) {
+                assert!(d.allowed, "{action:?}: {d:?}");
+            } else {
+                assert!(!d.allowed, "a gateway key may not {action:?} on {resource:?}");
+            }
+        }
+    }
+}
+
+/// A service identity's token outlives its issuer's credential, so a narrowed credential
+/// (a project- or role-bound token) cannot issue one; a sign-in can.
+#[test]
+fn narrowed_credentials_do_not_issue_service_tokens() {
+    let engine = Engine::builtin().unwrap();
+    let p1 = ProjectId::generate(1);
+    let mut owner = principal(&[], true);
+    let f = Facts {
+        project_roles: [Role::ProjectOwner].into_iter().collect(),
+        requested_role: Some(Role::Service),
+        requested_class: Some(String::new()),
+        ..Facts::default()
+    };
+    assert!(engine.decide(&owner, Action::ServiceTokenCreate, &Resource::Project(p1.clone()), &f).allowed);
+    owner.scope = Some(TokenScope { data_class: None, ..gateway_key(&p1, Role::ProjectOwner, "x") });
+    let d = engine.decide(&owner, Action::ServiceTokenCreate, &Resource::Project(p1), &f);
+    assert_eq!(d.policies, vec!["service-tokens-need-an-unnarrowed-credential".to_string()]);
 }

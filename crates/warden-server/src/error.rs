@@ -140,9 +140,37 @@ pub struct RequestId(pub String);
 /// Gives every request an id and completes problem bodies with it and the path.
 pub async fn request_context(mut req: Request, next: Next) -> Response {
     let id = format!("req_{}", ulid::Ulid::new());
-    let path = req.uri().path().to_string();
+    let uri_len = req.uri().to_string().len();
+    // Paths are echoed into problems and logs: a long one is refused before anything
+    // else, and only its start is kept.
+    let path: String = req.uri().path().chars().take(256).collect();
     req.extensions_mut().insert(RequestId(id.clone()));
-    let mut res = next.run(req).await;
+    let mut res = if uri_len > MAX_URI_BYTES {
+        ApiError::new(
+            ProblemType::UriTooLong,
+            format!("the request URI is {uri_len} bytes; at most {MAX_URI_BYTES} are accepted"),
+        )
+        .into_response()
+    } else {
+        next.run(req).await
+    };
+    if res.extensions().get::<ProblemBody>().is_none() && is_bare_error(&res) {
+        // An error from a layer that does not speak problem+json (a body limit on a
+        // streamed upload, a rejection from a library): the same status, as a problem.
+        let status = res.status();
+        let kind = ProblemType::ALL
+            .iter()
+            .copied()
+            .find(|k| k.status() == status.as_u16())
+            .unwrap_or(if status.is_server_error() { ProblemType::Internal } else { ProblemType::BadRequest });
+        let detail = match kind {
+            ProblemType::PayloadTooLarge => "the request body exceeds the configured limit".to_string(),
+            _ => status.canonical_reason().unwrap_or("the request was refused").to_string(),
+        };
+        let mut problem = ApiError::new(kind, detail).into_response();
+        *problem.status_mut() = status;
+        res = problem;
+    }
     if let Some(ProblemBody(mut p)) = res.extensions_mut().remove::<ProblemBody>() {
         let status = res.status();
         if path.starts_with("/v1/") {
@@ -162,6 +190,19 @@ pub async fn request_context(mut req: Request, next: Next) -> Response {
         res.headers_mut().insert("x-request-id", v);
     }
     res
+}
+
+/// Longest request URI (path and query) accepted.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+
+/// An error status whose body is not JSON (problem or OpenAI shape).
+fn is_bare_error(res: &Response) -> bool {
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return false;
+    }
+    let ct = res.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+    !(ct.starts_with(PROBLEM_JSON) || ct.starts_with("application/json"))
 }
 
 /// `{"error": {"message", "type", "param", "code"}}` with `status`.

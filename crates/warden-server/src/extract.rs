@@ -22,7 +22,10 @@ pub struct Caller {
 pub fn request_meta(parts: &Parts) -> RequestMeta {
     RequestMeta {
         request_id: parts.extensions.get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default(),
-        source: parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        source: match parts.extensions.get::<crate::client::ClientAddr>() {
+            Some(c) => Some(c.0.to_string()),
+            None => parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string()),
+        },
     }
 }
 

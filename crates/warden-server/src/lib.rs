@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod catalog;
+mod client;
 mod convert;
 mod error;
 mod extract;
@@ -20,6 +21,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use warden_app::App;
 
+pub use client::TrustedProxy;
 pub use error::ApiError;
 pub use metrics::Metrics;
 
@@ -28,11 +30,13 @@ pub use metrics::Metrics;
 pub struct ServerConfig {
     /// Largest accepted request body in bytes.
     pub max_body_bytes: usize,
+    /// Proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: Vec<TrustedProxy>,
 }
 
 impl Default for ServerConfig {
     fn default() -> Self {
-        Self { max_body_bytes: 1024 * 1024 }
+        Self { max_body_bytes: 1024 * 1024, trusted_proxies: Vec::new() }
     }
 }
 
@@ -67,5 +71,6 @@ pub fn router(app: Arc<App>, config: &ServerConfig) -> Router {
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(config.max_body_bytes))
         .layer(axum::middleware::from_fn(error::request_context))
+        .layer(axum::middleware::from_fn_with_state(Arc::new(config.trusted_proxies.clone()), client::client_addr))
         .with_state(state)
 }

@@ -34,6 +34,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (19, "artifact_purges", include_str!("../migrations/0019_artifact_purges.sql")),
     (20, "gateway_providers", include_str!("../migrations/0020_gateway_providers.sql")),
     (21, "audit_index_blocks", include_str!("../migrations/0021_audit_index_blocks.sql")),
+    (22, "token_parents", include_str!("../migrations/0022_token_parents.sql")),
 ];
 
 pub struct SqliteStore {

@@ -30,6 +30,10 @@ pub enum StoreError {
     /// A referenced row does not exist (foreign key).
     #[error("{0} does not exist")]
     Missing(String),
+    /// A number given by the caller is beyond what the database can hold (no row can
+    /// have it).
+    #[error("{0} is out of range")]
+    OutOfRange(String),
     /// The database cannot be reached or did not answer in time.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
@@ -76,7 +80,9 @@ pub trait Store: Send + Sync + 'static {
     async fn get_token(&self, id: &TokenId) -> Result<Option<TokenRecord>>;
     async fn find_token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>>;
     async fn list_tokens(&self, subject: &SubjectId, page: &Page) -> Result<Vec<TokenRecord>>;
-    async fn revoke_token(&self, id: &TokenId, at: Timestamp) -> Result<bool>;
+    /// Revokes the token and every token minted from it (transitively); answers how many
+    /// tokens this revoked (0 when all of them already were).
+    async fn revoke_token(&self, id: &TokenId, at: Timestamp) -> Result<u64>;
     async fn touch_token(&self, id: &TokenId, at: Timestamp) -> Result<()>;
 
     // Projects and their members.

@@ -90,6 +90,8 @@ pub struct TokenRecord {
     pub expires_at: Option<Timestamp>,
     pub revoked_at: Option<Timestamp>,
     pub last_used_at: Option<Timestamp>,
+    /// The token this one was minted with; revoking it revokes this one too.
+    pub parent: Option<TokenId>,
 }
 
 impl TokenRecord {

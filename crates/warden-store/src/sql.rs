@@ -87,7 +87,7 @@ macro_rules! sql_store_impl {
             }
 
             const TOKEN_COLS: &str =
-                "id, subject_id, name, hash, project_id, role, mfa, created_at, expires_at, revoked_at, last_used_at, data_class, zone";
+                "id, subject_id, name, hash, project_id, role, mfa, created_at, expires_at, revoked_at, last_used_at, data_class, zone, parent_id";
 
             fn token(row: &Row) -> Result<TokenRecord> {
                 let g = |e: sqlx::Error| bad("token", e);
@@ -95,6 +95,7 @@ macro_rules! sql_store_impl {
                 let subject: String = row.try_get("subject_id").map_err(g)?;
                 let project: Option<String> = row.try_get("project_id").map_err(g)?;
                 let role: Option<String> = row.try_get("role").map_err(g)?;
+                let parent: Option<String> = row.try_get("parent_id").map_err(g)?;
                 Ok(TokenRecord {
                     id: TokenId::parse(&id).map_err(|e| bad("token", e))?,
                     subject: SubjectId::parse(&subject).map_err(|e| bad("token", e))?,
@@ -109,6 +110,7 @@ macro_rules! sql_store_impl {
                     last_used_at: ts(row.try_get("last_used_at").map_err(g)?),
                     data_class: row.try_get("data_class").map_err(g)?,
                     zone: row.try_get("zone").map_err(g)?,
+                    parent: parent.map(|p| TokenId::parse(&p)).transpose().map_err(|e| bad("token", e))?,
                 })
             }
 
@@ -712,7 +714,7 @@ macro_rules! sql_store_impl {
             }
 
             fn i64_of(v: u64) -> Result<i64> {
-                i64::try_from(v).map_err(|_| StoreError::Internal(format!("{v} is out of range")))
+                i64::try_from(v).map_err(|_| StoreError::OutOfRange(v.to_string()))
             }
 
             /// One row by a single text key, decoded, or none.
@@ -762,7 +764,7 @@ macro_rules! sql_store_impl {
             where
                 E: sqlx::Executor<'e, Database = $db>,
             {
-                sqlx::query(&format!("INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)"))
+                sqlx::query(&format!("INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"))
                     .bind(t.id.as_str())
                     .bind(t.subject.as_str())
                     .bind(&t.name)
@@ -776,6 +778,7 @@ macro_rules! sql_store_impl {
                     .bind(t.last_used_at.map(|x| x.0))
                     .bind(t.data_class.as_deref())
                     .bind(t.zone.as_deref())
+                    .bind(t.parent.as_ref().map(|p| p.as_str()))
                     .execute(ex)
                     .await
                     .map_err(map_err("a token with this value"))?;
@@ -1016,14 +1019,19 @@ macro_rules! sql_store_impl {
                     collect(rows, token)
                 }
 
-                async fn revoke_token(&self, id: &TokenId, at: Timestamp) -> Result<bool> {
-                    let r = sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                        .bind(id.as_str())
-                        .bind(at.0)
-                        .execute(&self.pool)
-                        .await
-                        .map_err(map_err("token"))?;
-                    Ok(r.rows_affected() == 1)
+                async fn revoke_token(&self, id: &TokenId, at: Timestamp) -> Result<u64> {
+                    // The token and every token minted from it, transitively, in one statement.
+                    let r = sqlx::query(
+                        "WITH RECURSIVE minted(id) AS (SELECT id FROM tokens WHERE id = $1 \
+                         UNION SELECT t.id FROM tokens t JOIN minted m ON t.parent_id = m.id) \
+                         UPDATE tokens SET revoked_at = $2 WHERE id IN (SELECT id FROM minted) AND revoked_at IS NULL",
+                    )
+                    .bind(id.as_str())
+                    .bind(at.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(map_err("token"))?;
+                    Ok(r.rows_affected())
                 }
 
                 async fn touch_token(&self, id: &TokenId, at: Timestamp) -> Result<()> {
@@ -2890,7 +2898,7 @@ macro_rules! sql_store_impl {
                 async fn search_audit(&self, f: &AuditFilter, page: &Page) -> Result<Vec<AuditEntry>> {
                     let after: i64 = match page.after.as_deref() {
                         None => -1,
-                        Some(c) => c.parse().map_err(|_| StoreError::Internal(format!("bad audit cursor `{c}`")))?,
+                        Some(c) => c.parse().map_err(|_| StoreError::OutOfRange(format!("the audit cursor `{c}`")))?,
                     };
                     let limit = page.limit_i64();
                     // The most selective term the filter names, if any.

@@ -32,6 +32,7 @@ fn token_for(subject: &SubjectId, hash: &str) -> TokenRecord {
         last_used_at: None,
         data_class: None,
         zone: None,
+        parent: None,
     }
 }
 
@@ -164,13 +165,40 @@ async fn tokens(store: &dyn Store) {
     assert!(!t.is_usable(T0.plus_seconds(61)), "expired");
     store.touch_token(&t.id, T0.plus_seconds(5)).await.unwrap();
     assert_eq!(store.get_token(&t.id).await.unwrap().unwrap().last_used_at, Some(T0.plus_seconds(5)));
-    assert!(store.revoke_token(&t.id, T0.plus_seconds(6)).await.unwrap());
-    assert!(!store.revoke_token(&t.id, T0.plus_seconds(7)).await.unwrap(), "revoking twice changes nothing");
+    assert_eq!(store.revoke_token(&t.id, T0.plus_seconds(6)).await.unwrap(), 1);
+    assert_eq!(store.revoke_token(&t.id, T0.plus_seconds(7)).await.unwrap(), 0, "revoking twice changes nothing");
     let revoked = store.get_token(&t.id).await.unwrap().unwrap();
     assert_eq!(revoked.revoked_at, Some(T0.plus_seconds(6)));
     assert!(!revoked.is_usable(T0));
     let listed = store.list_tokens(&dave.id, &Page::first(10)).await.unwrap();
     assert_eq!(listed.len(), 1);
+    token_chains(store, &dave.id).await;
+}
+
+/// Revoking a token revokes what was minted from it, down a chain, and nothing beside it.
+async fn token_chains(store: &dyn Store, owner: &SubjectId) {
+    let root = token_for(owner, "hash-root");
+    let mut child = token_for(owner, "hash-child");
+    child.parent = Some(root.id.clone());
+    let mut grandchild = token_for(owner, "hash-grandchild");
+    grandchild.parent = Some(child.id.clone());
+    let mut sibling = token_for(owner, "hash-sibling");
+    sibling.parent = Some(root.id.clone());
+    let unrelated = token_for(owner, "hash-unrelated");
+    for t in [&root, &child, &grandchild, &sibling, &unrelated] {
+        store.create_token(t).await.unwrap();
+    }
+    assert_eq!(store.get_token(&grandchild.id).await.unwrap().unwrap().parent.as_ref(), Some(&child.id));
+    // Revoking the middle of the chain reaches down, not up or sideways.
+    assert_eq!(store.revoke_token(&child.id, T0.plus_seconds(1)).await.unwrap(), 2);
+    let state = |id: TokenId| async move { store.get_token(&id).await.unwrap().unwrap().revoked_at.is_some() };
+    assert!(state(child.id.clone()).await && state(grandchild.id.clone()).await);
+    assert!(!state(root.id.clone()).await && !state(sibling.id.clone()).await && !state(unrelated.id.clone()).await);
+    // Revoking the root reaches what is left below it; the already revoked keep their time.
+    assert_eq!(store.revoke_token(&root.id, T0.plus_seconds(2)).await.unwrap(), 2);
+    assert!(state(sibling.id.clone()).await);
+    assert_eq!(store.get_token(&grandchild.id).await.unwrap().unwrap().revoked_at, Some(T0.plus_seconds(1)));
+    assert!(!state(unrelated.id.clone()).await);
 }
 
 async fn projects_and_isolation(store: &dyn Store) {

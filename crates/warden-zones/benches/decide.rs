@@ -30,6 +30,7 @@ fn caller(i: i64, project: &ProjectId) -> Principal {
             role: Some(Role::Service),
             data_class: Some("personal_data".into()),
             zone: None,
+            expires_at: None,
         }),
     }
 }

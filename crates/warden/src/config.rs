@@ -26,6 +26,9 @@ struct FileConfig {
     /// The installation's master secret (32 random bytes, hex), from which purpose keys
     /// are derived; created on first start. Replicas share it.
     master_key_file: Option<PathBuf>,
+    /// Proxies (addresses or CIDR ranges) whose `X-Forwarded-For` is believed; from
+    /// anyone else the header is ignored and the peer address is the source.
+    trusted_proxies: Option<Vec<String>>,
     #[serde(default)]
     auth: FileAuth,
     oidc: Option<FileOidc>,
@@ -84,6 +87,12 @@ struct FileAuth {
     session_ttl_seconds: Option<i64>,
     max_token_ttl_seconds: Option<i64>,
     max_bad_tokens_per_source: Option<i64>,
+    /// Refused authentications: per interval, the first `refusals_per_credential` per
+    /// source and credential (at most `refusals_per_interval` in all) are recorded one by
+    /// one; the rest are counted into one summary event per interval.
+    refusal_interval_seconds: Option<i64>,
+    refusals_per_credential: Option<i64>,
+    refusals_per_interval: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -136,6 +145,8 @@ pub struct Config {
     pub session_ttl_seconds: i64,
     pub max_token_ttl_seconds: i64,
     pub max_bad_tokens_per_source: i64,
+    pub refusals: warden_app::RefusalLimits,
+    pub trusted_proxies: Vec<warden_server::TrustedProxy>,
     pub oidc: Option<OidcSettings>,
     pub audit: AuditSettings,
     /// Gateway providers besides the built-in `mock`.
@@ -185,6 +196,10 @@ impl Config {
             "WARDEN_AUTH_SESSION_TTL_SECONDS",
             "WARDEN_AUTH_MAX_TOKEN_TTL_SECONDS",
             "WARDEN_AUTH_MAX_BAD_TOKENS_PER_SOURCE",
+            "WARDEN_AUTH_REFUSAL_INTERVAL_SECONDS",
+            "WARDEN_AUTH_REFUSALS_PER_CREDENTIAL",
+            "WARDEN_AUTH_REFUSALS_PER_INTERVAL",
+            "WARDEN_TRUSTED_PROXIES",
             "WARDEN_OIDC_ISSUER",
             "WARDEN_OIDC_AUDIENCE",
             "WARDEN_OIDC_JWKS_URL",
@@ -249,6 +264,15 @@ impl Config {
             env_parse::<usize>(env, "WARDEN_MAX_BODY_BYTES")?.or(file.max_body_bytes).unwrap_or(1024 * 1024);
         let database_timeout_seconds =
             env_parse::<u64>(env, "WARDEN_DATABASE_TIMEOUT_SECONDS")?.or(file.database_timeout_seconds).unwrap_or(5);
+
+        let proxies: Vec<String> = match env.get("WARDEN_TRUSTED_PROXIES") {
+            Some(v) => v.split(',').map(str::trim).filter(|p| !p.is_empty()).map(String::from).collect(),
+            None => file.trusted_proxies.clone().unwrap_or_default(),
+        };
+        let trusted_proxies = proxies
+            .iter()
+            .map(|p| p.parse::<warden_server::TrustedProxy>().map_err(|e| anyhow!("trusted_proxies: {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
 
         let fo = file.oidc.unwrap_or_default();
         let issuer = env.get("WARDEN_OIDC_ISSUER").cloned().or(fo.issuer);
@@ -360,6 +384,18 @@ impl Config {
                 file.auth.max_bad_tokens_per_source,
                 20,
             )?,
+            refusals: warden_app::RefusalLimits {
+                interval_seconds: pick_i(
+                    "WARDEN_AUTH_REFUSAL_INTERVAL_SECONDS",
+                    file.auth.refusal_interval_seconds,
+                    60,
+                )?,
+                full_per_key: pick_i("WARDEN_AUTH_REFUSALS_PER_CREDENTIAL", file.auth.refusals_per_credential, 5)?
+                    .unsigned_abs(),
+                full_per_interval: pick_i("WARDEN_AUTH_REFUSALS_PER_INTERVAL", file.auth.refusals_per_interval, 200)?
+                    .unsigned_abs(),
+            },
+            trusted_proxies,
             oidc,
         })
     }
@@ -388,6 +424,9 @@ impl Config {
         out.push_str(&format!("session_ttl_seconds = {}\n", self.session_ttl_seconds));
         out.push_str(&format!("max_token_ttl_seconds = {}\n", self.max_token_ttl_seconds));
         out.push_str(&format!("max_bad_tokens_per_source = {}\n", self.max_bad_tokens_per_source));
+        out.push_str(&format!("refusal_interval_seconds = {}\n", self.refusals.interval_seconds));
+        out.push_str(&format!("refusals_per_credential = {}\n", self.refusals.full_per_key));
+        out.push_str(&format!("refusals_per_interval = {}\n", self.refusals.full_per_interval));
         out.push_str("\n[audit]\n");
         out.push_str(&format!("origin = {:?}\n", self.audit.origin));
         out.push_str(&format!("signing_key_file = {:?}\n", self.audit.signing_key_file.display().to_string()));

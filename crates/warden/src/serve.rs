@@ -163,6 +163,7 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         session_ttl_seconds: config.session_ttl_seconds,
         max_token_ttl_seconds: config.max_token_ttl_seconds,
         max_bad_tokens_per_source: config.max_bad_tokens_per_source,
+        refusals: config.refusals,
         providers: config.providers.clone(),
         llm_timeout_seconds: config.llm_timeout_seconds,
         key_requests_per_minute: config.key_requests_per_minute,
@@ -192,12 +193,27 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
             }
         }
     });
+    // Refusals counted but not recorded one by one get their summary when their interval
+    // ends, even if no further refusal arrives.
+    let refusals = app.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(5));
+        loop {
+            tick.tick().await;
+            if let Err(e) = refusals.flush_refusals().await {
+                tracing::warn!(error = %e, "could not record the summary of refused authentications; will retry");
+            }
+        }
+    });
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
     let addr = listener.local_addr()?;
-    let router = warden_server::router(app.clone(), &ServerConfig { max_body_bytes: config.max_body_bytes });
+    let router = warden_server::router(
+        app.clone(),
+        &ServerConfig { max_body_bytes: config.max_body_bytes, trusted_proxies: config.trusted_proxies.clone() },
+    );
 
     let mut out = std::io::stdout().lock();
     if let Some(token) = minted {

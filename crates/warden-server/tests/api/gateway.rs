@@ -334,7 +334,23 @@ async fn budgets_stop_at_the_boundary_and_keys_are_rate_limited(engine: Engine) 
     let admin = s.admin().await;
     let (alice, alice_t) = s.user(&admin, "alice").await;
     let p = s.project(&admin, "claims", Some(&alice)).await;
-    let k = key(&s, &alice_t, &p, "public").await;
+    // A key that outlives alice's session: a service identity's, issued by her.
+    let svc = s.post("/api/v1/services", &admin, json!({"name": "claims-app"})).await.expect(201);
+    let svc = svc["id"].as_str().unwrap();
+    s.post(&format!("/api/v1/projects/{p}/members"), &alice_t, json!({"member": svc, "role": "service"}))
+        .await
+        .expect(201);
+    let k = s
+        .post(
+            &format!("/api/v1/services/{svc}/tokens"),
+            &alice_t,
+            json!({"name": "gw", "project": p, "role": "service", "data_class": "public"}),
+        )
+        .await
+        .expect(201)["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let one = json!({"model": "mock", "max_tokens": 20, "messages": [{"role": "user", "content": "one two three"}]});
 
     // Only administrators set budgets; project people may read them.

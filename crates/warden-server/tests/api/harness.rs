@@ -70,6 +70,8 @@ pub struct Options {
     /// Per-key gateway limits (0: none).
     pub key_rpm: i64,
     pub gateway_wait_for_audit: bool,
+    /// How refused authentications are recorded.
+    pub refusals: warden_app::RefusalLimits,
 }
 
 impl Options {
@@ -79,6 +81,7 @@ impl Options {
             max_body_bytes: 64 * 1024,
             max_failed_attempts: 3,
             max_bad_tokens_per_source: 1000,
+            refusals: warden_app::RefusalLimits::default(),
             oidc: None,
             postgres_url: None,
             providers: Vec::new(),
@@ -116,6 +119,7 @@ pub async fn start(opts: Options) -> Server {
     let config = AppConfig {
         max_failed_attempts: opts.max_failed_attempts,
         max_bad_tokens_per_source: opts.max_bad_tokens_per_source,
+        refusals: opts.refusals,
         max_blob_bytes: 8 << 20,
         lockout_seconds: 600,
         providers: opts.providers,
@@ -160,7 +164,7 @@ async fn serve(
     let ledger = warden_audit::Ledger::open(store.clone(), key, ledger_config).await.unwrap();
     let blobs = warden_blob::BlobStore::local(blob_dir).unwrap();
     let app = Arc::new(App::new(store.clone(), ledger, blobs, clock, config, oidc).unwrap());
-    let router = warden_server::router(app.clone(), &ServerConfig { max_body_bytes });
+    let router = warden_server::router(app.clone(), &ServerConfig { max_body_bytes, ..ServerConfig::default() });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let task = tokio::spawn(async move {

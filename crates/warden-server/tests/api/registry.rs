@@ -62,7 +62,8 @@ async fn intake_admits_safe_models_rejects_unsafe_ones_and_versions_are_immutabl
     assert!(a["manifest_digest"].as_str().unwrap().starts_with("sha256:"));
     assert_eq!(a["evidence"]["scans"]["model.safetensors"]["verdict"], "safe");
     assert_eq!(a["evidence"]["scans"]["legacy/model.pt"]["format"], "zip_archive");
-    assert_eq!(a["evidence"]["scans"]["config.json"]["verdict"], "unknown");
+    assert_eq!(a["evidence"]["scans"]["config.json"]["verdict"], "safe");
+    assert_eq!(a["evidence"]["scans"]["config.json"]["format"], "json");
     assert_eq!(a["evidence"]["metadata"]["licence"], "Apache-2.0");
     let art = a["id"].as_str().unwrap();
 

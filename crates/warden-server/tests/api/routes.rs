@@ -124,6 +124,18 @@ fn sample_query(op: &str) -> &'static str {
     }
 }
 
+/// A valid-looking body for `op` (for the random-input sweep).
+pub(crate) fn sample_body_for(op: &str, project: &str) -> Option<Value> {
+    let f = Fixture {
+        project: project.to_string(),
+        admin_id: "usr_01ARZ3NDEKTSV4RRFFQ69G5FAV".into(),
+        admin_token_id: "tok_01ARZ3NDEKTSV4RRFFQ69G5FAV".into(),
+        nobody: "usr_01ARZ3NDEKTSV4RRFFQ69G5FAW".into(),
+        group: "grp_01ARZ3NDEKTSV4RRFFQ69G5FAV".into(),
+    };
+    sample_body(op, &f)
+}
+
 fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
     Some(match op {
         "login" => json!({"username": "x", "password": "y"}),
