@@ -226,7 +226,7 @@ fn placement_is_allowed_unless_the_artifact_fails_a_builtin_rule() {
     };
     let d = deny(&|p| p.scan_verdict = "unsafe".into());
     assert_eq!((d.allowed, d.policies.as_slice()), (false, ["artifact.scan-verdict-safe".to_string()].as_slice()));
-    assert!(d.explain(Action::ModelPlace).contains("did not find it safe"), "{d:?}");
+    assert!(d.explain(Action::ModelPlace).contains("found it unsafe"), "{d:?}");
     let d = deny(&|p| p.expired = true);
     assert_eq!(d.policies, ["artifact.not-expired"]);
     let d = deny(&|p| p.permitted_zones.clear());

@@ -19,6 +19,9 @@ pub struct Zone {
     pub require_signed_artifacts: bool,
     pub require_encrypted_volumes: bool,
     pub require_runtime_identity: bool,
+    /// Whether files whose format intake cannot assess (verdict `unknown`) may be placed
+    /// here; refused unless the zone says so.
+    pub allow_unknown_formats: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
 }
@@ -194,6 +197,7 @@ const ZONE_KEYS: &[&str] = &[
     "require_signed_artifacts",
     "require_encrypted_volumes",
     "require_runtime_identity",
+    "allow_unknown_formats",
     "description",
 ];
 const CLASS_KEYS: &[&str] = &[
@@ -481,6 +485,7 @@ fn read_zone(r: &mut Reader, node: &Node, path: &str) -> Option<Zone> {
         require_signed_artifacts: false,
         require_encrypted_volumes: false,
         require_runtime_identity: false,
+        allow_unknown_formats: false,
         description: None,
     };
     let mut region = false;
@@ -520,6 +525,7 @@ fn read_zone(r: &mut Reader, node: &Node, path: &str) -> Option<Zone> {
             "require_signed_artifacts" => z.require_signed_artifacts = r.bool(v, &here).unwrap_or(false),
             "require_encrypted_volumes" => z.require_encrypted_volumes = r.bool(v, &here).unwrap_or(false),
             "require_runtime_identity" => z.require_runtime_identity = r.bool(v, &here).unwrap_or(false),
+            "allow_unknown_formats" => z.allow_unknown_formats = r.bool(v, &here).unwrap_or(false),
             _ => z.description = r.string(v, &here),
         }
     }

@@ -64,6 +64,14 @@ impl Document {
             );
         }
         for (name, zone) in &self.zones {
+            if !zone.allow_unknown_formats {
+                let _ = writeln!(
+                    out,
+                    "@id(\"zones.{name}.unknown_formats\")\n@reason(\"zone `{name}` refuses files whose format intake \
+                     cannot assess (scan verdict unknown); set allow_unknown_formats: true on the zone to admit them\")\n\
+                     forbid ({place})\nwhen {{ context.zone == \"{name}\" && context.scan_verdict == \"unknown\" }};\n",
+                );
+            }
             if zone.require_signed_artifacts {
                 let _ = writeln!(
                     out,

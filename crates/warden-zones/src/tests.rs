@@ -276,3 +276,40 @@ fn large_documents_cost_linear_time_and_bounded_answers() {
     assert_eq!(p.len(), 201);
     assert_eq!((p[199].line, p[200].line), (200, 201));
 }
+
+/// A format intake cannot assess is refused in every zone unless the zone allows it; an
+/// unsafe verdict is refused everywhere, whatever the zone says.
+#[test]
+fn unknown_formats_are_placed_only_where_a_zone_allows_them() {
+    let doc = Document::parse(
+        "zones:\n  lab: {region: us-east, allow_unknown_formats: true}\n  prod: {region: us-east}\n\
+         data_classes:\n  public: {allowed_zones: [lab, prod]}\nreleases:\n  default: {approvals: 1}\n",
+    )
+    .unwrap();
+    let engine = doc.engine().unwrap();
+    let ask = |zone: &str, verdict: &str| {
+        let mut f = place(zone, &["public"], true);
+        if let Some(p) = f.placement.as_mut() {
+            p.scan_verdict = verdict.into();
+        }
+        engine.decide(&anyone(), Action::ModelPlace, &Resource::Zone(zone.into()), &f)
+    };
+    assert!(ask("lab", "unknown").allowed);
+    let d = ask("prod", "unknown");
+    assert_eq!(d.policies, ["zones.prod.unknown_formats"]);
+    assert!(d.explain(Action::ModelPlace).contains("allow_unknown_formats"), "{d:?}");
+    for zone in ["lab", "prod"] {
+        assert!(ask(zone, "safe").allowed);
+        assert!(ask(zone, "unsafe").policies.contains(&"artifact.scan-verdict-safe".to_string()));
+        assert!(!ask(zone, "something-else").allowed, "only known verdicts pass");
+    }
+    // The shipped default allows unknown formats nowhere.
+    let default = Document::default_document().unwrap().engine().unwrap();
+    for zone in ["standard-ai", "hipaa-ai"] {
+        let mut f = place(zone, &["public"], true);
+        if let Some(p) = f.placement.as_mut() {
+            p.scan_verdict = "unknown".into();
+        }
+        assert!(!default.decide(&anyone(), Action::ModelPlace, &Resource::Zone(zone.into()), &f).allowed);
+    }
+}

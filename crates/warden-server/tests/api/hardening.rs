@@ -385,3 +385,154 @@ async fn every_string_sent_to_a_provider_is_redacted(engine: Engine) {
     }
     assert_eq!(args, pii, "streamed tool-call arguments are restored: {text}");
 }
+
+async fn upload(s: &Server, token: &str, project: &str, path: &str, data: Vec<u8>) -> Value {
+    use sha2::Digest;
+    let d = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&data)));
+    let size = data.len();
+    let res =
+        s.http.put(format!("{}/api/v1/projects/{project}/blobs/{d}", s.url)).bearer_auth(token).body(data).send().await;
+    assert!(res.unwrap().status().is_success());
+    json!({"path": path, "digest": d, "size": size})
+}
+
+/// The pickle that bypassed the sniffer (no PROTO header, STACK_GLOBAL then REDUCE) and
+/// its relatives are refused at intake; a file whose format intake cannot assess is
+/// admitted as `unknown` and placed only in a zone whose policy allows unknown formats.
+both_engines!(pickles_without_a_header_are_refused_and_unknown_formats_follow_the_zone);
+async fn pickles_without_a_header_are_refused_and_unknown_formats_follow_the_zone(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "vision", Some(&alice)).await;
+    let hostile: [&[u8]; 4] = [
+        b"\x8c\x05posix\x8c\x06system\x93\x8c\x04true\x85R.",
+        b"\x95\x1e\x00\x00\x00\x00\x00\x00\x00\x8c\x05posix\x8c\x06system\x93\x8c\x04true\x85R.",
+        b"U\x05posixU\x06system\x93U\x04true\x85R.",
+        b"cposix\nsystem\n(S'true'\ntR.",
+    ];
+    for (i, bytes) in hostile.iter().enumerate() {
+        let f = upload(&s, &alice_t, &p, "model.pkl", bytes.to_vec()).await;
+        let r = s
+            .post(
+                &format!("/api/v1/projects/{p}/artifacts"),
+                &alice_t,
+                json!({"kind": "model", "name": format!("evil{i}"), "files": [f]}),
+            )
+            .await
+            .problem(422, "validation-failed");
+        assert!(r["detail"].as_str().unwrap().contains("posix.system"), "{i}: {r}");
+    }
+    // Opaque bytes: admitted, with the verdict and its reason in the evidence.
+    let blob: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let f = upload(&s, &alice_t, &p, "weights.bin", blob).await;
+    let a = s
+        .post(
+            &format!("/api/v1/projects/{p}/artifacts"),
+            &alice_t,
+            json!({"kind": "model", "name": "opaque", "files": [f],
+              "permitted_zones": ["standard-ai"]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(a["evidence"]["scans"]["weights.bin"]["verdict"], "unknown", "{a}");
+    assert!(!a["evidence"]["scans"]["weights.bin"]["notes"][0].as_str().unwrap().is_empty());
+    let art = a["id"].as_str().unwrap();
+    let v = s
+        .post(
+            &format!("/api/v1/projects/{p}/models/opaque/versions"),
+            &alice_t,
+            json!({"artifact": art, "data_classes": ["public"]}),
+        )
+        .await
+        .expect(201)["version"]
+        .as_u64()
+        .unwrap();
+    let policy = |allow: bool| {
+        format!(
+            "zones:\n  standard-ai: {{region: us-east, allow_unknown_formats: {allow}}}\ndata_classes:\n  public: {{allowed_zones: [standard-ai]}}\nreleases:\n  default: {{approvals: 1}}\n"
+        )
+    };
+    s.put("/api/v1/policy", &admin, json!({"document": policy(false)})).await.expect(200);
+    let release = json!({"model": "opaque", "version": v, "zone": "standard-ai", "reason": "r"});
+    let e = s
+        .post(&format!("/api/v1/projects/{p}/releases"), &alice_t, release.clone())
+        .await
+        .problem(422, "validation-failed");
+    assert_eq!(e["rule"], "zones.standard-ai.unknown_formats", "{e}");
+    s.put("/api/v1/policy", &admin, json!({"document": policy(true)})).await.expect(200);
+    s.post(&format!("/api/v1/projects/{p}/releases"), &alice_t, release).await.expect(201);
+}
+
+/// Parsers of user input refuse absurd nesting with 422 naming the limit, and the server
+/// stays up; the mock provider refuses an embeddings flood before computing anything.
+both_engines!(deep_documents_and_floods_are_refused_without_harm);
+async fn deep_documents_and_floods_are_refused_without_harm(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let deep = format!("zones:\n{}x\n", "- ".repeat(5000));
+    let e = s
+        .put("/api/v1/policy", &admin, json!({"document": deep, "dry_run": true}))
+        .await
+        .problem(422, "validation-failed");
+    assert!(e.to_string().contains("64 levels"), "{e}");
+    let flow = format!("zones: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
+    s.put("/api/v1/policy", &admin, json!({"document": flow, "dry_run": true})).await.problem(413, "payload-too-large");
+    // JSON bodies nested past serde's limit are a 400, not a crash.
+    let nested = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
+    let r = s
+        .http
+        .post(format!("{}/api/v1/projects", s.url))
+        .bearer_auth(&admin)
+        .header("content-type", "application/json")
+        .body(nested)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    s.get("/api/v1/whoami", &admin).await.expect(200);
+
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "emb", Some(&alice)).await;
+    let key =
+        secret(&mint(&s, &alice_t, json!({"name": "gw", "project": p, "data_class": "public"})).await.expect(201));
+    // (More inputs than OpenAI allows, within the server's body limit.)
+    let flood = json!({"model": "mock", "input": vec!["a"; 3000]});
+    let r = s.http.post(format!("{}/v1/embeddings", s.url)).bearer_auth(&key).json(&flood).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 400);
+    let v: Value = r.json().await.unwrap();
+    assert_eq!(v["error"]["param"], "input", "{v}");
+    let ok = json!({"model": "mock", "input": vec!["a"; 2048]});
+    let r = s.http.post(format!("{}/v1/embeddings", s.url)).bearer_auth(&key).json(&ok).send().await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.bytes().await.unwrap().len() < 512 * 1024, "the answer is proportionate");
+}
+
+/// Numbers beyond what the store holds, over-long URIs and over-size bodies are problems,
+/// never a 500 or an empty body.
+both_engines!(out_of_range_and_oversized_requests_are_problems);
+async fn out_of_range_and_oversized_requests_are_problems(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    s.get("/api/v1/audit/entries?from=9223372036854775808", &admin).await.problem(400, "invalid-parameter");
+    let r = s.get("/api/v1/audit/entries/18446744073709551615", &admin).await;
+    assert!(r.status == 400 || r.status == 404, "{r:?}");
+    assert_eq!(r.content_type, "application/problem+json");
+    s.get("/api/v1/audit/events?cursor=18446744073709551615", &admin).await.problem(400, "invalid-parameter");
+    let long = format!("/api/v1/projects/{}", "a".repeat(20_000));
+    s.get(&long, &admin).await.problem(414, "uri-too-long");
+    // A body over the configured limit is 413 as a problem on every route that takes
+    // one (OpenAI's shape under /v1).
+    let big = json!({"name": "x".repeat(100 * 1024)});
+    for (method, path) in [
+        (Method::POST, "/api/v1/projects"),
+        (Method::POST, "/api/v1/lineage"),
+        (Method::PUT, "/api/v1/policy"),
+        (Method::POST, "/api/v1/tokens"),
+    ] {
+        s.call(method, path, Some(&admin), Some(big.clone())).await.problem(413, "payload-too-large");
+    }
+    let r = s.call(Method::POST, "/v1/chat/completions", Some(&admin), Some(big)).await;
+    assert_eq!(r.status.as_u16(), 413);
+    assert!(r.body["error"]["message"].is_string(), "{r:?}");
+}
