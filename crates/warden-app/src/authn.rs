@@ -339,7 +339,7 @@ impl App {
             let Some(code) = input.totp.as_deref() else {
                 return Err(AppError::SecondFactorRequired);
             };
-            let secret = subject.totp_secret.clone().unwrap_or_default();
+            let secret = self.totp_secret(&subject).await?;
             let step = totp::verify(&secret, code, now.0 / 1000, subject.totp_last_step)
                 .map_err(|e| AppError::Internal(e.to_string()))?;
             match step {
@@ -409,6 +409,53 @@ impl App {
         AppError::Unauthenticated("wrong username or password".into())
     }
 
+    /// A subject's TOTP secret in clear. Stored sealed (AES-256-GCM under a key derived
+    /// for TOTP secrets, the subject's id as associated data); one still in clear from an
+    /// older version is sealed on first use.
+    pub(crate) async fn totp_secret(&self, subject: &SubjectRecord) -> Result<String, AppError> {
+        let stored = subject.totp_secret.clone().unwrap_or_default();
+        match stored.strip_prefix(SEALED) {
+            Some(sealed) => self.open_totp(&subject.id, sealed),
+            None => {
+                let sealed = self.seal_totp(&subject.id, &stored)?;
+                self.store.replace_totp_secret(&subject.id, &stored, &sealed).await?;
+                Ok(stored)
+            }
+        }
+    }
+
+    /// The stored form of a TOTP secret: `sealed:<nonce>:<ciphertext>` (base64).
+    pub(crate) fn seal_totp(&self, id: &SubjectId, secret: &str) -> Result<String, AppError> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+        let key = self.keys.derive("totp-secret");
+        let (nonce, sealed) = crate::seal(&key, id.as_str().as_bytes(), secret.as_bytes())
+            .map_err(|_| AppError::Internal("could not seal a TOTP secret".into()))?;
+        Ok(format!("{SEALED}{}:{}", b64.encode(nonce), b64.encode(sealed)))
+    }
+
+    fn open_totp(&self, id: &SubjectId, sealed: &str) -> Result<String, AppError> {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
+        let broken = || AppError::Internal(format!("the TOTP secret of `{id}` cannot be opened with this master key"));
+        let (nonce, body) = sealed.split_once(':').ok_or_else(broken)?;
+        let (nonce, body) = (b64.decode(nonce).map_err(|_| broken())?, b64.decode(body).map_err(|_| broken())?);
+        let key = self.keys.derive("totp-secret");
+        let plain = crate::open(&key, id.as_str().as_bytes(), &nonce, &body).map_err(|_| broken())?;
+        String::from_utf8(plain).map_err(|_| broken())
+    }
+
+    /// Seals every TOTP secret still stored in clear (from versions before secrets were
+    /// sealed); run at start. Answers how many were sealed.
+    pub async fn seal_totp_secrets(&self) -> Result<usize, AppError> {
+        let mut n = 0;
+        for (id, secret) in self.store.totp_secrets_in_clear().await? {
+            let sealed = self.seal_totp(&id, &secret)?;
+            n += usize::from(self.store.replace_totp_secret(&id, &secret, &sealed).await?);
+        }
+        Ok(n)
+    }
+
     pub(crate) async fn auth_event(
         &self,
         method: &str,
@@ -473,6 +520,9 @@ impl App {
         self.record(&e).await
     }
 }
+
+/// The prefix of a sealed TOTP secret as stored.
+const SEALED: &str = "sealed:";
 
 /// Derives a valid Warden name from an IdP username or email.
 fn sanitise_name(raw: &str) -> String {

@@ -136,7 +136,8 @@ impl Operation for TotpEnrol {
             return Err(AppError::Conflict("a confirmed TOTP enrolment".into()));
         }
         let secret = totp::generate_secret();
-        ctx.store().set_totp_pending(&ctx.principal.id, &secret).await?;
+        let sealed = ctx.app.seal_totp(&ctx.principal.id, &secret)?;
+        ctx.store().set_totp_pending(&ctx.principal.id, &sealed).await?;
         let uri = totp::provisioning_uri(&secret, "Warden", &ctx.principal.name);
         Ok(TotpEnrolment { secret, uri })
     }
@@ -155,9 +156,10 @@ impl Operation for TotpConfirm {
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
         let s = subject_exists(&ctx, &ctx.principal.id).await?;
-        let Some(secret) = s.totp_secret.filter(|_| !s.totp_enrolled) else {
+        if s.totp_secret.is_none() || s.totp_enrolled {
             return Err(AppError::Invalid("no TOTP enrolment is pending; start one first".into()));
-        };
+        }
+        let secret = ctx.app.totp_secret(&s).await?;
         let step = totp::verify(&secret, &self.code, ctx.now().0 / 1000, None)
             .map_err(|e| AppError::Internal(e.to_string()))?
             .ok_or_else(|| AppError::Invalid("the TOTP code is wrong or expired".into()))?;

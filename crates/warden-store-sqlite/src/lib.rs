@@ -37,6 +37,21 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "token_parents", include_str!("../migrations/0022_token_parents.sql")),
 ];
 
+/// Creates the file readable and writable by its owner only (0600), or narrows an
+/// existing one to that: the database holds password hashes and the audit ledger.
+#[cfg(unix)]
+fn owner_only(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let err = |e: std::io::Error| StoreError::Unavailable(format!("cannot create {}: {e}", path.display()));
+    std::fs::OpenOptions::new().create(true).append(true).mode(0o600).open(path).map_err(err)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(err)
+}
+
+#[cfg(not(unix))]
+fn owner_only(_: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
 pub struct SqliteStore {
     pool: SqlitePool,
     /// One connection for write transactions. SQLite admits one writer at a time
@@ -51,8 +66,19 @@ impl SqliteStore {
 
     /// Opens (creating if needed) the database file and applies pending migrations.
     pub async fn open(path: &Path) -> Result<Self, StoreError> {
+        owner_only(path)?;
         let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
-        Self::connect(options).await
+        let store = Self::connect(options).await?;
+        // SQLite gives the write-ahead log and shared-memory files the database's mode;
+        // those left by an older version are narrowed too.
+        for suffix in ["-wal", "-shm"] {
+            let mut p = path.as_os_str().to_owned();
+            p.push(suffix);
+            if Path::new(&p).exists() {
+                owner_only(Path::new(&p))?;
+            }
+        }
+        Ok(store)
     }
 
     /// Opens a `sqlite:` URL.

@@ -65,6 +65,10 @@ pub trait Store: Send + Sync + 'static {
     async fn set_disabled(&self, id: &SubjectId, disabled: bool) -> Result<bool>;
     /// Stores a pending TOTP secret (not yet enrolled).
     async fn set_totp_pending(&self, id: &SubjectId, secret: &str) -> Result<bool>;
+    /// Subjects whose stored TOTP secret is not sealed (`sealed:` prefix), with it.
+    async fn totp_secrets_in_clear(&self) -> Result<Vec<(SubjectId, String)>>;
+    /// Replaces a subject's TOTP secret if it is still `old` (compare-and-set).
+    async fn replace_totp_secret(&self, id: &SubjectId, old: &str, new: &str) -> Result<bool>;
     /// Marks the pending secret enrolled and records the step used to confirm it.
     async fn confirm_totp(&self, id: &SubjectId, step: i64) -> Result<bool>;
     /// Records the TOTP step just used, refusing (false) if it is not newer than the last.

@@ -937,6 +937,33 @@ macro_rules! sql_store_impl {
                     Ok(r.rows_affected() == 1)
                 }
 
+                async fn totp_secrets_in_clear(&self) -> Result<Vec<(SubjectId, String)>> {
+                    let rows = sqlx::query(
+                        "SELECT id, totp_secret FROM subjects WHERE totp_secret IS NOT NULL AND totp_secret NOT LIKE 'sealed:%' ORDER BY id",
+                    )
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(map_err("subjects"))?;
+                    rows.iter()
+                        .map(|r| {
+                            let id: String = r.try_get("id").map_err(|e| bad("subject", e))?;
+                            let secret: String = r.try_get("totp_secret").map_err(|e| bad("subject", e))?;
+                            Ok((SubjectId::parse(&id).map_err(|e| bad("subject", e))?, secret))
+                        })
+                        .collect()
+                }
+
+                async fn replace_totp_secret(&self, id: &SubjectId, old: &str, new: &str) -> Result<bool> {
+                    let r = sqlx::query("UPDATE subjects SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2")
+                        .bind(id.as_str())
+                        .bind(old)
+                        .bind(new)
+                        .execute(&self.pool)
+                        .await
+                        .map_err(map_err("subject"))?;
+                    Ok(r.rows_affected() == 1)
+                }
+
                 async fn confirm_totp(&self, id: &SubjectId, step: i64) -> Result<bool> {
                     let r = sqlx::query(
                         "UPDATE subjects SET totp_enrolled = $2, totp_last_step = $3 \

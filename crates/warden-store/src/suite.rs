@@ -141,6 +141,13 @@ async fn totp(store: &dyn Store) {
     assert!(store.set_totp_pending(&carol.id, "SECRET").await.unwrap());
     let pending = store.get_subject(&carol.id).await.unwrap().unwrap();
     assert_eq!((pending.totp_secret.as_deref(), pending.totp_enrolled), (Some("SECRET"), false));
+    // Secrets still in clear are found, and replaced only if unchanged meanwhile.
+    let clear = store.totp_secrets_in_clear().await.unwrap();
+    assert!(clear.iter().any(|(id, s)| *id == pending.id && s == "SECRET"), "{clear:?}");
+    assert!(!store.replace_totp_secret(&pending.id, "OTHER", "sealed:x").await.unwrap());
+    assert!(store.replace_totp_secret(&pending.id, "SECRET", "sealed:x").await.unwrap());
+    assert!(!store.totp_secrets_in_clear().await.unwrap().iter().any(|(id, _)| *id == pending.id));
+    assert!(store.replace_totp_secret(&pending.id, "sealed:x", "SECRET").await.unwrap());
     assert!(store.confirm_totp(&carol.id, 10).await.unwrap());
     assert!(store.get_subject(&carol.id).await.unwrap().unwrap().totp_enrolled);
     assert!(!store.use_totp_step(&carol.id, 10).await.unwrap(), "a used step cannot be replayed");

@@ -182,6 +182,12 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
     let minted = app.bootstrap(bootstrap_token.as_deref()).await.map_err(|e| anyhow::anyhow!("bootstrap: {e}"))?;
+    // TOTP secrets stored in clear by an older version are sealed now.
+    match app.seal_totp_secrets().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sealed = n, "sealed TOTP secrets stored in clear by an older version"),
+        Err(e) => anyhow::bail!("cannot seal stored TOTP secrets: {e}"),
+    }
     // Retention: expired payload logs are deleted (each deletion recorded) every minute.
     let retention = app.clone();
     tokio::spawn(async move {

@@ -536,3 +536,33 @@ async fn out_of_range_and_oversized_requests_are_problems(engine: Engine) {
     assert_eq!(r.status.as_u16(), 413);
     assert!(r.body["error"]["message"].is_string(), "{r:?}");
 }
+
+/// TOTP secrets are sealed at rest (one left in clear by an older version is sealed on
+/// first use and still works), and the database files are readable by their owner only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn totp_secrets_are_sealed_and_the_database_is_private() {
+    use warden_store::Store as _;
+    let s = start(Options::new(Engine::Sqlite)).await;
+    let admin = s.admin().await;
+    let (_, alice_t) = s.user(&admin, "alice").await;
+    let secret = s.enrol_totp(&alice_t).await;
+    let db = s.sqlite_files().into_iter().find(|p| p.extension().is_some_and(|e| e == "db")).unwrap();
+    let store = warden_store_sqlite::SqliteStore::open(&db).await.unwrap();
+    let alice = store.get_subject_by_name("alice").await.unwrap().unwrap();
+    let stored = alice.totp_secret.clone().unwrap();
+    assert!(stored.starts_with("sealed:") && !stored.contains(&secret), "{stored}");
+    // As an older version left it: in clear.
+    assert!(store.replace_totp_secret(&alice.id, &stored, &secret).await.unwrap());
+    s.clock.advance(30);
+    let login = json!({"username": "alice", "password": "alice-correct-horse", "totp": s.code(&secret)});
+    let ok = s.call(Method::POST, "/api/v1/auth/login", None, Some(login)).await.expect(200);
+    assert_eq!(ok["mfa"], true);
+    let resealed = store.get_subject_by_name("alice").await.unwrap().unwrap().totp_secret.unwrap();
+    assert!(resealed.starts_with("sealed:") && !resealed.contains(&secret), "{resealed}");
+    #[cfg(unix)]
+    for f in s.sqlite_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&f).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{} is mode {:o}", f.display(), mode & 0o777);
+    }
+}
