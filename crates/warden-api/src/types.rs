@@ -1019,6 +1019,11 @@ pub struct DatasetRequest {
     /// A legal hold and its reason: deletion requests touching the dataset are refused.
     #[serde(default)]
     pub legal_hold: Option<String>,
+    /// Show it in the whole organisation's catalog (only if every class it carries
+    /// allows that: `catalog: organisation` in the policy document). Default false:
+    /// visible to its project, auditors and administrators.
+    #[serde(default)]
+    pub published: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -1043,6 +1048,8 @@ pub struct Dataset {
     pub tags: std::collections::BTreeMap<String, String>,
     /// False for a dataset lineage named that nobody has described yet.
     pub classified: bool,
+    /// Its owners published it to the organisation's catalog.
+    pub published: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_hold: Option<String>,
     /// Its graph node, for lineage queries.

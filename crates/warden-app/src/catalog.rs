@@ -148,6 +148,8 @@ pub struct DatasetSpec {
     pub tags: BTreeMap<String, String>,
     /// A legal hold (its reason): deletion requests touching the dataset are refused.
     pub legal_hold: Option<String>,
+    /// Shown in the whole organisation's catalog (when its classes allow that).
+    pub published: bool,
 }
 
 impl DatasetSpec {
@@ -224,6 +226,7 @@ impl Operation for CreateDataset {
             created_at,
             updated_at: now,
             legal_hold: self.spec.legal_hold.clone(),
+            published: self.spec.published,
         };
         match existing {
             Some(d) if d.classified => Err(AppError::Conflict(format!("dataset `{}/{}`", self.namespace, self.name))),
@@ -265,6 +268,7 @@ impl Operation for UpdateDataset {
         let hold_before = d.legal_hold.clone();
         let r = DatasetRecord {
             legal_hold: self.spec.legal_hold,
+            published: self.spec.published,
             location: self.spec.location,
             layer: self.spec.layer,
             classes: self.spec.classes,
@@ -306,12 +310,38 @@ pub struct GetDataset {
 impl Operation for GetDataset {
     type Output = DatasetRecord;
     const ACTION: Action = Action::DatasetRead;
-    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target::organisation())
+    async fn target(&self, app: &App, _: &Principal) -> Result<Target, AppError> {
+        // Asked on the dataset's project (its people, auditors, administrators), or
+        // answered for everyone when it is published and its classes allow that.
+        // An unknown id is judged as a dataset no project owns (so those who could not
+        // read it learn nothing about whether it exists).
+        Ok(match app.store().get_dataset(&self.id).await? {
+            Some(d) => dataset_target(&*app.policy().await, &d),
+            None => Target::organisation(),
+        })
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
         ctx.store().get_dataset(&self.id).await?.ok_or_else(|| AppError::NotFound(format!("dataset {}", self.id)))
     }
+}
+
+/// Whether a dataset is shown to the whole organisation: its owners published it, it is
+/// described, and every class it carries (its own and its columns') allows that in the
+/// policy document in force.
+pub(crate) fn published_to_everyone(policy: &crate::policy::ActivePolicy, d: &DatasetRecord) -> bool {
+    d.published
+        && d.classified
+        && d.all_classes().iter().all(|c| policy.document.data_classes.get(c).is_some_and(|k| k.catalog_organisation))
+}
+
+/// The question "may the caller read this dataset": on its project, or the organisation
+/// for one no project owns.
+fn dataset_target(policy: &crate::policy::ActivePolicy, d: &DatasetRecord) -> Target {
+    let resource = match &d.project {
+        Some(p) => Resource::Project(p.clone()),
+        None => Resource::Organisation,
+    };
+    Target { resource_public: published_to_everyone(policy, d), ..Target::of(resource) }
 }
 
 /// The catalog, by id; `unclassified` lists data lineage saw that nobody described
@@ -324,12 +354,33 @@ pub struct ListDatasets {
 
 impl Operation for ListDatasets {
     type Output = Vec<DatasetRecord>;
-    const ACTION: Action = Action::DatasetRead;
+    const ACTION: Action = Action::DatasetList;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
         Ok(Target::organisation())
     }
+    /// Only the datasets the caller may read (`dataset.read` on each), a full page of
+    /// them while any remain.
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
-        Ok(ctx.store().list_datasets(self.project.as_ref(), self.unclassified, &self.page).await?)
+        let policy = ctx.app.policy().await;
+        let mut out = Vec::new();
+        let mut page = self.page.clone();
+        loop {
+            let batch = ctx.store().list_datasets(self.project.as_ref(), self.unclassified, &page).await?;
+            let done = batch.len() < page.limit_usize();
+            let last = batch.last().map(|d| d.id.to_string());
+            for d in batch {
+                if ctx.may_with(Action::DatasetRead, &dataset_target(&policy, &d)).await? {
+                    out.push(d);
+                    if out.len() == self.page.limit_usize() {
+                        return Ok(out);
+                    }
+                }
+            }
+            match last {
+                Some(after) if !done => page.after = Some(after),
+                _ => return Ok(out),
+            }
+        }
     }
 }
 
@@ -381,6 +432,7 @@ impl Operation for IngestLineage {
             created_at: now,
             updated_at: now,
             legal_hold: None,
+            published: false,
         };
         let raw = serde_json::to_string(&self.event).map_err(|e| AppError::Internal(e.to_string()))?;
         let write = match parsed {
@@ -560,6 +612,7 @@ pub(crate) async fn link_version(
                             created_at: now,
                             updated_at: now,
                             legal_hold: None,
+                            published: false,
                         };
                         match app.store.create_dataset(&d).await {
                             Ok(()) | Err(warden_store::StoreError::Conflict(_)) => d,
@@ -714,8 +767,10 @@ pub struct ListProposals {
 impl Operation for ListProposals {
     type Output = Vec<warden_store::ProposalRecord>;
     const ACTION: Action = Action::DatasetRead;
+    /// Proposals come from sample records: only the dataset's project, auditors and
+    /// administrators see them, published or not.
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target::organisation())
+        Ok(Target::of(Resource::Project(self.project.clone())))
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
         dataset_in(ctx.store().get_dataset(&self.dataset).await?, &self.project, &self.dataset)?;

@@ -184,6 +184,8 @@ pub struct Target {
     pub requested_role: Option<Role>,
     /// The data class a credential being minted would carry (`Some("")`: none).
     pub requested_class: Option<String>,
+    /// The resource is published to the whole organisation (a published dataset).
+    pub resource_public: bool,
 }
 
 impl Target {
@@ -191,11 +193,16 @@ impl Target {
         Self::of(Resource::Organisation)
     }
     pub fn of(resource: Resource) -> Self {
-        Self { resource, requested_role: None, requested_class: None }
+        Self { resource, requested_role: None, requested_class: None, resource_public: false }
     }
     /// A question about minting a credential with `role` and `class`.
     pub fn minting(resource: Resource, role: Option<Role>, class: Option<&str>) -> Self {
-        Self { resource, requested_role: role, requested_class: Some(class.unwrap_or_default().to_string()) }
+        Self {
+            resource,
+            requested_role: role,
+            requested_class: Some(class.unwrap_or_default().to_string()),
+            resource_public: false,
+        }
     }
 }
 
@@ -228,6 +235,17 @@ impl Authorized<'_> {
     ) -> Result<std::collections::BTreeSet<Role>, AppError> {
         let roles = self.app.stored_project_roles(project, &self.principal.id).await?;
         Ok(self.principal.narrow_project_roles(project, roles))
+    }
+
+    /// A follow-up question about a target of another action (e.g. whether each item of
+    /// a listing may be read), with the caller's roles in the target's project.
+    pub async fn may_with(&self, action: Action, target: &Target) -> Result<bool, AppError> {
+        let project_roles = match target.resource.project() {
+            Some(p) => self.project_roles(p).await?,
+            None => Default::default(),
+        };
+        let facts = Facts { project_roles, resource_public: target.resource_public, ..Facts::default() };
+        Ok(self.app.policies.now().engine.decide(self.principal, action, &target.resource, &facts).allowed)
     }
 
     /// A follow-up question about another project (e.g. reading its registry).
@@ -355,6 +373,7 @@ impl App {
             requested_role: target.requested_role,
             requested_class: target.requested_class,
             classes_within_credential: gateway::classes_within_credential(&policy, principal),
+            resource_public: target.resource_public,
             placement: None,
         };
         let decision = policy.engine.decide(principal, O::ACTION, &target.resource, &facts);

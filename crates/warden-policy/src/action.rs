@@ -84,6 +84,7 @@ actions! {
     DatasetCreate => "dataset.create",
     DatasetUpdate => "dataset.update",
     DatasetRead => "dataset.read",
+    DatasetList => "dataset.list",
     LineageWrite => "lineage.write",
     LineageRead => "lineage.read",
     TransferRequest => "transfer.request",
@@ -152,6 +153,7 @@ impl Action {
                 | Action::ModelPlace
                 | Action::ReleaseRead
                 | Action::DatasetRead
+                | Action::DatasetList
                 | Action::LineageRead
                 | Action::TransferRead
                 | Action::FindingsRead

@@ -85,6 +85,9 @@ pub struct Facts {
     /// For a credential with a data class: the classes at least as strict as its own
     /// (the policy document decides strictness); `None` for a credential without one.
     pub classes_within_credential: Option<BTreeSet<String>>,
+    /// The resource is published to the whole organisation (a dataset its owners
+    /// published, whose classes all allow that).
+    pub resource_public: bool,
     /// For `model.place`: what the placement depends on.
     pub placement: Option<Placement>,
 }
@@ -199,6 +202,7 @@ struct DecisionKey {
     gateway_key: bool,
     requested_class: Option<String>,
     classes_within_credential: Option<BTreeSet<String>>,
+    resource_public: bool,
 }
 
 /// Most entries a `Memo` holds before it is emptied.
@@ -273,6 +277,7 @@ impl Engine {
             gateway_key: is_gateway_key(principal),
             requested_class: facts.requested_class.clone(),
             classes_within_credential: facts.classes_within_credential.clone(),
+            resource_public: facts.resource_public,
         });
         if let Some(d) = key.as_ref().and_then(|k| self.decisions.get(k)) {
             return d;
@@ -455,6 +460,7 @@ fn typed_context(principal: &Principal, facts: &Facts) -> Result<Context, String
             ),
         ),
         ("class_bound".to_string(), RestrictedExpression::new_bool(facts.classes_within_credential.is_some())),
+        ("resource_public".to_string(), RestrictedExpression::new_bool(facts.resource_public)),
     ])
     .map_err(|e| format!("context: {e}"))
 }
@@ -477,6 +483,7 @@ fn serde_json_context(principal: &Principal, facts: &Facts) -> serde_json::Value
         "requested_class": facts.requested_class.clone().unwrap_or_default(),
         "classes_within_credential": facts.classes_within_credential.iter().flatten().collect::<Vec<_>>(),
         "class_bound": facts.classes_within_credential.is_some(),
+        "resource_public": facts.resource_public,
     })
 }
 

@@ -357,6 +357,7 @@ fn class_bound_credentials_never_widen_their_class() {
                 requested_class: Some(class.into()),
                 classes_within_credential: Some(within.clone()),
                 placement: None,
+                resource_public: false,
             };
             let d = engine.decide(&owner, action, &Resource::Project(p1.clone()), &f);
             assert_eq!(d.allowed, allowed, "{action:?} minting class `{class}`: {d:?}");
@@ -372,6 +373,7 @@ fn class_bound_credentials_never_widen_their_class() {
         requested_class: Some(String::new()),
         classes_within_credential: None,
         placement: None,
+        resource_public: false,
     };
     assert!(engine.decide(&owner, Action::TokenCreate, &Resource::Project(p1), &f).allowed);
 }

@@ -38,6 +38,7 @@ fn dataset(d: DatasetRecord) -> api::Dataset {
         retention_days: d.retention_days,
         tags: d.tags,
         classified: d.classified,
+        published: d.published,
         legal_hold: d.legal_hold,
         created_at: c::time(d.created_at),
         updated_at: c::time(d.updated_at),
@@ -63,6 +64,7 @@ fn spec(r: api::DatasetRequest) -> cat::DatasetSpec {
         retention_days: r.retention_days,
         tags: r.tags,
         legal_hold: r.legal_hold,
+        published: r.published,
     }
 }
 

@@ -153,7 +153,7 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("create_dataset", Some(Action::DatasetCreate)),
     ("update_dataset", Some(Action::DatasetUpdate)),
     ("delete_dataset", Some(Action::DatasetDelete)),
-    ("list_datasets", Some(Action::DatasetRead)),
+    ("list_datasets", Some(Action::DatasetList)),
     ("get_dataset", Some(Action::DatasetRead)),
     ("post_lineage", Some(Action::LineageWrite)),
     ("get_lineage", Some(Action::LineageRead)),

@@ -35,6 +35,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (20, "gateway_providers", include_str!("../migrations/0020_gateway_providers.sql")),
     (21, "audit_index_blocks", include_str!("../migrations/0021_audit_index_blocks.sql")),
     (22, "token_parents", include_str!("../migrations/0022_token_parents.sql")),
+    (23, "dataset_published", include_str!("../migrations/0023_dataset_published.sql")),
 ];
 
 /// Creates the file readable and writable by its owner only (0600), or narrows an

@@ -20,6 +20,9 @@ impl Page {
     pub fn limit_i64(&self) -> i64 {
         i64::from(self.limit.clamp(1, Self::MAX))
     }
+    pub fn limit_usize(&self) -> usize {
+        usize::try_from(self.limit.clamp(1, Self::MAX)).unwrap_or(1)
+    }
     pub fn after_str(&self) -> &str {
         self.after.as_deref().unwrap_or("")
     }
@@ -523,6 +526,9 @@ pub struct DatasetRecord {
     pub legal_hold: Option<String>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
+    /// Its owners published it to the organisation's catalog (shown there only when
+    /// every class it carries allows that).
+    pub published: bool,
 }
 
 impl DatasetRecord {

@@ -484,7 +484,7 @@ macro_rules! sql_store_impl {
             }
 
             const DATASET_COLS: &str = "id, namespace, name, project_id, location, layer, classes, columns, residency, \
-                owner, retention_days, tags, classified, created_at, updated_at, legal_hold";
+                owner, retention_days, tags, classified, created_at, updated_at, legal_hold, published";
 
             fn dataset(row: &Row) -> Result<DatasetRecord> {
                 let w = "dataset";
@@ -493,6 +493,7 @@ macro_rules! sql_store_impl {
                 let project: Option<String> = row.try_get("project_id").map_err(g)?;
                 let retention: Option<i64> = row.try_get("retention_days").map_err(g)?;
                 let classified: i64 = row.try_get("classified").map_err(g)?;
+                let published: i64 = row.try_get("published").map_err(g)?;
                 let json = |col: &str| -> Result<String> { row.try_get::<String, _>(col).map_err(g) };
                 Ok(DatasetRecord {
                     id: DatasetId::parse(&id).map_err(|e| bad(w, e))?,
@@ -511,6 +512,7 @@ macro_rules! sql_store_impl {
                     created_at: Timestamp(row.try_get("created_at").map_err(g)?),
                     updated_at: Timestamp(row.try_get("updated_at").map_err(g)?),
                     legal_hold: row.try_get("legal_hold").map_err(g)?,
+                    published: published != 0,
                 })
             }
 
@@ -632,7 +634,7 @@ macro_rules! sql_store_impl {
                 let (classes, columns, tags) = dataset_json(d)?;
                 let tail = if ignore_existing { " ON CONFLICT (namespace, name) DO NOTHING" } else { "" };
                 let r = sqlx::query(&format!(
-                    "INSERT INTO datasets ({DATASET_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16){tail}"
+                    "INSERT INTO datasets ({DATASET_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17){tail}"
                 ))
                 .bind(d.id.as_str())
                 .bind(&d.namespace)
@@ -650,6 +652,7 @@ macro_rules! sql_store_impl {
                 .bind(d.created_at.0)
                 .bind(d.updated_at.0)
                 .bind(d.legal_hold.as_deref())
+                .bind(i64::from(d.published))
                 .execute(ex)
                 .await
                 .map_err(map_err("a dataset with this namespace and name"))?;
@@ -2109,7 +2112,7 @@ macro_rules! sql_store_impl {
                     let r = sqlx::query(
                         "UPDATE datasets SET project_id = $2, location = $3, layer = $4, classes = $5, columns = $6, \
                          residency = $7, owner = $8, retention_days = $9, tags = $10, classified = $11, updated_at = $12, \
-                         legal_hold = $13 WHERE id = $1",
+                         legal_hold = $13, published = $14 WHERE id = $1",
                     )
                     .bind(d.id.as_str())
                     .bind(d.project.as_ref().map(ProjectId::as_str))
@@ -2124,6 +2127,7 @@ macro_rules! sql_store_impl {
                     .bind(i64::from(d.classified))
                     .bind(d.updated_at.0)
                     .bind(d.legal_hold.as_deref())
+                    .bind(i64::from(d.published))
                     .execute(&mut *tx)
                     .await
                     .map_err(map_err("dataset"))?;

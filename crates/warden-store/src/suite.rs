@@ -1003,6 +1003,7 @@ async fn catalog_and_lineage(store: &dyn Store) {
         created_at: T0,
         updated_at: T0,
         legal_hold: None,
+        published: false,
     };
     let claims = mk("s3://lake", "claims", true);
     store.create_dataset(&claims).await.unwrap();

@@ -68,6 +68,10 @@ pub struct DataClass {
     pub llm_redaction: Redaction,
     /// Whether gateway payloads of this class are kept (encrypted, until retention).
     pub payload_logging: bool,
+    /// Whether a dataset of this class may be shown to the whole organisation once its
+    /// owners publish it (`catalog: organisation`); by default it is visible only to its
+    /// project, auditors and administrators (`catalog: project`).
+    pub catalog_organisation: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,6 +214,7 @@ const CLASS_KEYS: &[&str] = &[
     "prohibit_external_llm_calls",
     "llm_redaction",
     "payload_logging",
+    "catalog",
     "retention_days",
     "description",
 ];
@@ -560,6 +565,7 @@ fn read_class(
         prohibit_external_llm_calls: false,
         llm_redaction: Redaction::Mask,
         payload_logging: false,
+        catalog_organisation: false,
         retention_days: None,
         description: None,
     };
@@ -600,6 +606,14 @@ fn read_class(
                 None => {}
             },
             "payload_logging" => c.payload_logging = r.bool(v, &here).unwrap_or(false),
+            "catalog" => match r.string(v, &here).as_deref() {
+                Some("organisation") => c.catalog_organisation = true,
+                Some("project") => c.catalog_organisation = false,
+                Some(o) => {
+                    r.err(v.at, &here, format!("`{o}` is not a catalog visibility; use project or organisation"))
+                }
+                None => {}
+            },
             "retention_days" => {
                 c.retention_days = r.uint(v, &here, 36_500).map(|n| u32::try_from(n).unwrap_or(u32::MAX));
             }

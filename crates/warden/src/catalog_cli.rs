@@ -35,6 +35,10 @@ pub struct Description {
     /// Put the dataset under a legal hold (the reason): deletions touching it are refused.
     #[arg(long, value_name = "REASON")]
     legal_hold: Option<String>,
+    /// Show it in the whole organisation's catalog (only if every class it carries
+    /// allows that; otherwise its project, auditors and administrators see it).
+    #[arg(long)]
+    publish: bool,
 }
 
 impl Description {
@@ -66,6 +70,7 @@ impl Description {
             retention_days: self.retention_days,
             tags,
             legal_hold: self.legal_hold,
+            published: self.publish,
         })
     }
 }

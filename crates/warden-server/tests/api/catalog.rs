@@ -96,7 +96,10 @@ async fn lineage_events_build_the_graph_and_classes_flow_to_models(engine: Engin
         .problem(403, "forbidden");
 
     // The unknown output is catalogued as unclassified: a finding.
-    let found = s.get("/api/v1/datasets?unclassified=true", &nobody).await.expect(200);
+    // (Visible to its project, auditors and administrators; not to someone outside.)
+    let hidden = s.get("/api/v1/datasets?unclassified=true", &nobody).await.expect(200);
+    assert_eq!(hidden["items"], json!([]), "{hidden}");
+    let found = s.get("/api/v1/datasets?unclassified=true", &admin).await.expect(200);
     let names: Vec<&str> = found["items"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["features/claims"]);
     assert_eq!(found["items"][0]["columns"][0]["name"], "amount", "schema facet kept as columns");
@@ -204,7 +207,7 @@ async fn lineage_events_build_the_graph_and_classes_flow_to_models(engine: Engin
         .await
         .expect(200);
     assert_eq!(u["classified"], true);
-    let left = s.get("/api/v1/datasets?unclassified=true", &nobody).await.expect(200);
+    let left = s.get("/api/v1/datasets?unclassified=true", &admin).await.expect(200);
     let left: Vec<&str> = left["items"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap()).collect();
     assert_eq!(left, ["mart/claims"], "only the JobEvent's new output is left");
     let ev = s.get("/api/v1/audit/events?action=dataset.classes", &admin).await.expect(200);
@@ -353,8 +356,8 @@ async fn residency_transfers_and_deletion_requests(engine: Engine) {
     // Where payloads of the data's classes are logged, Warden's payload store gets a
     // task of its own.
     let doc = s.get("/api/v1/policy", &admin).await.expect(200)["document"].as_str().unwrap().replace(
-        "public:          {allowed_zones: [standard-ai, hipaa-ai, pci-ai], llm_redaction: none}",
-        "public:          {allowed_zones: [standard-ai, hipaa-ai, pci-ai], llm_redaction: none, payload_logging: true, retention_days: 30}",
+        "public:          {allowed_zones: [standard-ai, hipaa-ai, pci-ai], llm_redaction: none, catalog: organisation}",
+        "public:          {allowed_zones: [standard-ai, hipaa-ai, pci-ai], llm_redaction: none, catalog: organisation, payload_logging: true, retention_days: 30}",
     );
     s.put("/api/v1/policy", &admin, json!({"document": doc})).await.expect(200);
     let again = json!({"datasets": [raw_id], "subject_ref": "customer-4712", "reason": "GDPR Art. 17 request #89"});
@@ -415,7 +418,9 @@ async fn classification_proposals_are_decided_by_owners(engine: Engine) {
     assert_eq!(s.delete(&gone, &owner_t).await.problem(409, "conflict")["rule"], "datasets.legal-hold");
     s.put(&gone, &owner_t, json!({})).await.expect(200);
     assert_eq!(s.delete(&gone, &owner_t).await.status, 204);
-    s.get(&format!("/api/v1/datasets/{did}"), &ds_t).await.problem(404, "not-found");
+    s.get(&format!("/api/v1/datasets/{did}"), &admin).await.problem(404, "not-found");
+    // (To others, a dataset that no longer exists is one they may not read.)
+    s.get(&format!("/api/v1/datasets/{did}"), &ds_t).await.problem(403, "forbidden");
 }
 
 both_engines!(retention_removes_dataset_content_warden_holds);

@@ -217,10 +217,10 @@ async fn tool_upstream(seen: std::sync::Arc<std::sync::Mutex<Vec<Value>>>) -> St
 const EMAIL: &str = "jane.doe@example.org";
 const SSN: &str = "078-05-1120";
 
+both_engines!(every_string_sent_to_a_provider_is_redacted);
 /// Every string a provider receives goes through the class's redaction, whatever field
 /// it is in; unknown fields and wrong types are refused; tool calls in the answer are
 /// restored, whole and streamed.
-both_engines!(every_string_sent_to_a_provider_is_redacted);
 async fn every_string_sent_to_a_provider_is_redacted(engine: Engine) {
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let base = tool_upstream(seen.clone()).await;
@@ -396,10 +396,10 @@ async fn upload(s: &Server, token: &str, project: &str, path: &str, data: Vec<u8
     json!({"path": path, "digest": d, "size": size})
 }
 
+both_engines!(pickles_without_a_header_are_refused_and_unknown_formats_follow_the_zone);
 /// The pickle that bypassed the sniffer (no PROTO header, STACK_GLOBAL then REDUCE) and
 /// its relatives are refused at intake; a file whose format intake cannot assess is
 /// admitted as `unknown` and placed only in a zone whose policy allows unknown formats.
-both_engines!(pickles_without_a_header_are_refused_and_unknown_formats_follow_the_zone);
 async fn pickles_without_a_header_are_refused_and_unknown_formats_follow_the_zone(engine: Engine) {
     let s = start(Options::new(engine)).await;
     let admin = s.admin().await;
@@ -464,9 +464,9 @@ async fn pickles_without_a_header_are_refused_and_unknown_formats_follow_the_zon
     s.post(&format!("/api/v1/projects/{p}/releases"), &alice_t, release).await.expect(201);
 }
 
+both_engines!(deep_documents_and_floods_are_refused_without_harm);
 /// Parsers of user input refuse absurd nesting with 422 naming the limit, and the server
 /// stays up; the mock provider refuses an embeddings flood before computing anything.
-both_engines!(deep_documents_and_floods_are_refused_without_harm);
 async fn deep_documents_and_floods_are_refused_without_harm(engine: Engine) {
     let s = start(Options::new(engine)).await;
     let admin = s.admin().await;
@@ -508,9 +508,9 @@ async fn deep_documents_and_floods_are_refused_without_harm(engine: Engine) {
     assert!(r.bytes().await.unwrap().len() < 512 * 1024, "the answer is proportionate");
 }
 
+both_engines!(out_of_range_and_oversized_requests_are_problems);
 /// Numbers beyond what the store holds, over-long URIs and over-size bodies are problems,
 /// never a 500 or an empty body.
-both_engines!(out_of_range_and_oversized_requests_are_problems);
 async fn out_of_range_and_oversized_requests_are_problems(engine: Engine) {
     let s = start(Options::new(engine)).await;
     let admin = s.admin().await;
@@ -565,4 +565,58 @@ async fn totp_secrets_are_sealed_and_the_database_is_private() {
         let mode = std::fs::metadata(&f).unwrap().permissions().mode();
         assert_eq!(mode & 0o077, 0, "{} is mode {:o}", f.display(), mode & 0o777);
     }
+}
+
+both_engines!(datasets_are_visible_by_class_and_publication);
+/// Datasets are visible to their project, auditors and administrators; another project's
+/// people see one only when its owners published it and every class it carries allows
+/// that. Proposals (from sample records) stay inside the project.
+async fn datasets_are_visible_by_class_and_publication(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let (_, bob_t) = s.user(&admin, "bob").await;
+    let (auditor, auditor_t) = s.user(&admin, "audrey").await;
+    s.post("/api/v1/role-grants", &admin, json!({"member": auditor, "role": "auditor"})).await.expect(201);
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let _ = s.project(&admin, "other", None).await;
+    let ds = |name: &str, classes: Value, published: bool| {
+        let (s, t, p) = (&s, alice_t.clone(), p.clone());
+        let body = json!({"namespace": "s3://lake", "name": name, "classes": classes, "published": published});
+        async move {
+            s.post(&format!("/api/v1/projects/{p}/datasets"), &t, body).await.expect(201)["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let secret = ds("claims", json!(["personal_data"]), false).await;
+    let leaky = ds("claims-published", json!(["personal_data"]), true).await;
+    let open = ds("weather", json!(["public"]), true).await;
+    let unpublished = ds("weather-draft", json!(["public"]), false).await;
+    let names = |v: Value| -> Vec<String> {
+        v["items"].as_array().unwrap().iter().map(|d| d["name"].as_str().unwrap().to_string()).collect()
+    };
+    // Outsiders: only the published dataset whose classes all allow it.
+    assert_eq!(names(s.get("/api/v1/datasets", &bob_t).await.expect(200)), ["weather"]);
+    s.get(&format!("/api/v1/datasets/{open}"), &bob_t).await.expect(200);
+    for id in [&secret, &leaky, &unpublished] {
+        s.get(&format!("/api/v1/datasets/{id}"), &bob_t).await.problem(403, "forbidden");
+    }
+    s.get("/api/v1/datasets/dst_01ARZ3NDEKTSV4RRFFQ69G5FAV", &bob_t).await.problem(403, "forbidden");
+    s.get(&format!("/api/v1/projects/{p}/datasets/{open}/proposals"), &bob_t).await.problem(403, "forbidden");
+    // The project, auditors and administrators see all four.
+    for t in [&alice_t, &auditor_t, &admin] {
+        assert_eq!(names(s.get("/api/v1/datasets", t).await.expect(200)).len(), 4);
+        s.get(&format!("/api/v1/datasets/{secret}"), t).await.expect(200);
+    }
+    // Pages stay full for outsiders, whatever is hidden between visible ones.
+    for i in 0..5 {
+        ds(&format!("pub-{i}"), json!(["public"]), true).await;
+    }
+    let first = s.get("/api/v1/datasets?limit=3", &bob_t).await.expect(200);
+    assert_eq!(names(first.clone()).len(), 3, "{first}");
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let rest = s.get(&format!("/api/v1/datasets?limit=3&cursor={cursor}"), &bob_t).await.expect(200);
+    assert_eq!(names(first).len() + names(rest).len(), 6);
 }

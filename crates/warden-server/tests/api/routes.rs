@@ -62,7 +62,7 @@ const FOR_EVERYONE: &[&str] = &[
     "audit.checkpoint",
     "policy.read",
     "policy.explain",
-    "dataset.read",
+    "dataset.list",
     "lineage.read",
 ];
 
