@@ -129,11 +129,10 @@ fn cli_tour_on_sqlite() {
 }
 
 #[test]
+#[ignore = "needs WARDEN_TEST_POSTGRES (a PostgreSQL server URL); .ci/run sets it and runs ignored tests"]
 fn cli_tour_on_postgres() {
-    let Some(base) = warden_store_postgres::testing::test_url() else {
-        eprintln!("WARDEN_TEST_POSTGRES not set: PostgreSQL tour not run");
-        return;
-    };
+    let base = warden_store_postgres::testing::test_url()
+        .expect("WARDEN_TEST_POSTGRES must name a PostgreSQL server for this test");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let url =
         rt.block_on(warden_store_postgres::testing::fresh_schema(&base, "e2e")).expect("PostgreSQL must be reachable");

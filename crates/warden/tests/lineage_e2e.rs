@@ -1,7 +1,7 @@
 //! End to end: the official `openlineage-python` client sends events to the real binary
 //! (HTTP transport, Warden token as API key); the CLI reads the catalog and the graph.
-//! Runs when `WARDEN_TEST_OPENLINEAGE_PYTHON` names a Python with the package (`.ci/run`
-//! installs it).
+//! Ignored unless run with `--ignored`; then `WARDEN_TEST_OPENLINEAGE_PYTHON` must name a
+//! Python with the package (`.ci/run` installs it and runs the ignored tests).
 
 mod common;
 
@@ -12,11 +12,10 @@ use common::*;
 const RUN: &str = "3f5e83fa-3480-44ff-99c5-ff943904e5e8";
 
 #[test]
+#[ignore = "needs WARDEN_TEST_OPENLINEAGE_PYTHON (a Python with openlineage-python); .ci/run sets it and runs ignored tests"]
 fn openlineage_python_client_feeds_the_catalog_and_graph() {
-    let Some(python) = std::env::var_os("WARDEN_TEST_OPENLINEAGE_PYTHON") else {
-        eprintln!("WARDEN_TEST_OPENLINEAGE_PYTHON not set: the openlineage-python test does not run");
-        return;
-    };
+    let python = std::env::var_os("WARDEN_TEST_OPENLINEAGE_PYTHON")
+        .expect("WARDEN_TEST_OPENLINEAGE_PYTHON must name a Python with openlineage-python for this test");
     let tmp = tempfile::tempdir().unwrap();
     let server = serve(&tmp.path().join("data"), None, Some(BOOTSTRAP));
     let cli = Cli { config_dir: tmp.path().join("cli") };

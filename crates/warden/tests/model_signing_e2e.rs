@@ -1,6 +1,6 @@
-//! Intake of a model signed with the real OpenSSF `model-signing` package. Runs when
-//! `WARDEN_TEST_MODEL_SIGNING` names its `model_signing` executable (`.ci/run` installs it
-//! into a virtualenv); `openssl` makes the keys.
+//! Intake of a model signed with the real OpenSSF `model-signing` package. Ignored unless
+//! run with `--ignored`; then `WARDEN_TEST_MODEL_SIGNING` must name its `model_signing`
+//! executable (`.ci/run` installs it into a virtualenv); `openssl` makes the keys.
 
 mod common;
 
@@ -34,11 +34,10 @@ fn sign(tool: &str, key: &Path, model: &Path, bundle: &Path) {
 }
 
 #[test]
+#[ignore = "needs WARDEN_TEST_MODEL_SIGNING (the OpenSSF model_signing executable); .ci/run sets it and runs ignored tests"]
 fn models_signed_with_the_model_signing_package_are_admitted_and_tampering_is_caught() {
-    let Ok(tool) = std::env::var("WARDEN_TEST_MODEL_SIGNING") else {
-        eprintln!("WARDEN_TEST_MODEL_SIGNING not set: model-signing end-to-end test not run");
-        return;
-    };
+    let tool = std::env::var("WARDEN_TEST_MODEL_SIGNING")
+        .expect("WARDEN_TEST_MODEL_SIGNING must name the model_signing executable for this test");
     let tmp = tempfile::tempdir().unwrap();
     keypair(tmp.path(), "release");
     keypair(tmp.path(), "rogue");

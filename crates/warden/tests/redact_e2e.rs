@@ -1,8 +1,8 @@
 //! `warden redact` with the real binary: text in, redacted text out; and detection
 //! quality on the shared synthetic PII corpus, scored by the shared scorer, against
 //! Presidio's best figures on the same corpus (precision 0.72 with spaCy, recall 0.91;
-//! `.ci/run` generates the corpus and sets `WARDEN_TEST_PII_CORPUS` and
-//! `WARDEN_TEST_PII_SCORER`).
+//! an ignored test: `.ci/run` generates the corpus, sets `WARDEN_TEST_PII_CORPUS` and
+//! `WARDEN_TEST_PII_SCORER` and runs the ignored tests).
 
 mod common;
 
@@ -70,12 +70,12 @@ fn jsonl_offsets_are_characters() {
 }
 
 #[test]
+#[ignore = "needs WARDEN_TEST_PII_CORPUS and WARDEN_TEST_PII_SCORER (the shared PII corpus and scorer); .ci/run sets them and runs ignored tests"]
 fn quality_on_the_shared_corpus_meets_presidios_best() {
-    let (Ok(corpus), Ok(scorer)) = (std::env::var("WARDEN_TEST_PII_CORPUS"), std::env::var("WARDEN_TEST_PII_SCORER"))
-    else {
-        eprintln!("WARDEN_TEST_PII_CORPUS / WARDEN_TEST_PII_SCORER not set: corpus quality not measured");
-        return;
-    };
+    let corpus = std::env::var("WARDEN_TEST_PII_CORPUS")
+        .expect("WARDEN_TEST_PII_CORPUS must name the shared synthetic PII corpus (JSON Lines) for this test");
+    let scorer = std::env::var("WARDEN_TEST_PII_SCORER")
+        .expect("WARDEN_TEST_PII_SCORER must name the shared scorer (bench/pii/score.py) for this test");
     let (tmp, cli) = cli();
     let pred = tmp.path().join("pred.jsonl");
     cli.ok(&["redact", "--jsonl", &corpus, "--out", pred.to_str().unwrap()]);
