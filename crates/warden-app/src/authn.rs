@@ -381,6 +381,79 @@ impl App {
         Ok(LoginOutput { token: minted.secret, token_id, expires_at, mfa })
     }
 
+    /// A session verified with a second factor just now, for a caller who proved it on an
+    /// authenticated request (confirming TOTP, or stepping up). It keeps the caller's
+    /// narrowing, is minted from the caller's credential (never outliving it, revoked
+    /// with it), and lasts at most the session lifetime.
+    pub(crate) async fn second_factor_session(
+        &self,
+        principal: &Principal,
+        meta: &RequestMeta,
+    ) -> Result<LoginOutput, AppError> {
+        let now = self.now();
+        let scope = principal.scope.as_ref();
+        let mut expires_at = now.plus_seconds(self.config.session_ttl_seconds);
+        if let Some(parent) = scope.and_then(|s| s.expires_at) {
+            expires_at = expires_at.min(parent);
+        }
+        let token_id = TokenId::generate(now.0);
+        let minted = token::mint(token_id.as_str().trim_start_matches("tok_"));
+        self.store
+            .create_token(&TokenRecord {
+                id: token_id.clone(),
+                subject: principal.id.clone(),
+                name: "session (second factor)".into(),
+                hash: minted.hash,
+                project: scope.and_then(|s| s.project.clone()),
+                role: scope.and_then(|s| s.role),
+                mfa: true,
+                created_at: now,
+                expires_at: Some(expires_at),
+                revoked_at: None,
+                last_used_at: None,
+                data_class: scope.and_then(|s| s.data_class.clone()),
+                zone: scope.and_then(|s| s.zone.clone()),
+                parent: scope.map(|s| s.token_id.clone()),
+            })
+            .await?;
+        self.recent.forget();
+        self.auth_event(
+            "totp",
+            Some(&principal.id),
+            "success",
+            Some("second factor verified; a session with it was issued"),
+            meta,
+            json!({"mfa": true, "token_id": token_id}),
+        )
+        .await?;
+        Ok(LoginOutput { token: minted.secret, token_id, expires_at, mfa: true })
+    }
+
+    /// Checks a TOTP code of an enrolled subject on an authenticated request (no replay:
+    /// the step is used up); a wrong code counts towards the account's lockout.
+    pub(crate) async fn verify_totp(
+        &self,
+        subject: &SubjectRecord,
+        code: &str,
+        meta: &RequestMeta,
+    ) -> Result<(), AppError> {
+        if !subject.totp_enrolled {
+            return Err(AppError::Invalid("TOTP is not enrolled: enrol it first (`warden totp enrol`)".into()));
+        }
+        let secret = self.totp_secret(subject).await?;
+        let step = totp::verify(&secret, code, self.now().0 / 1000, subject.totp_last_step)
+            .map_err(|e| AppError::Internal(e.to_string()))?;
+        match step {
+            Some(step) if self.store.use_totp_step(&subject.id, step).await? => Ok(()),
+            _ => match self.failed_sign_in(subject, "wrong or reused TOTP code", meta).await {
+                AppError::Unauthenticated(_) => Err(AppError::Unauthenticated(
+                    "the TOTP code is wrong or was already used; wait for the next one".into(),
+                )),
+                other => Err(other),
+            },
+        }
+    }
+
     async fn failed_sign_in(&self, subject: &SubjectRecord, why: &str, meta: &RequestMeta) -> AppError {
         let until = self.now().plus_seconds(self.config.lockout_seconds);
         let count = match self.store.record_failure(&subject.id, self.config.max_failed_attempts, until).await {

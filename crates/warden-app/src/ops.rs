@@ -149,12 +149,13 @@ pub struct TotpConfirm {
 }
 
 impl Operation for TotpConfirm {
-    type Output = ();
+    /// Confirming proves the second factor: the answer is a session verified with it.
+    type Output = crate::LoginOutput;
     const ACTION: Action = Action::TotpConfirm;
     async fn target(&self, _: &App, p: &Principal) -> Result<Target, AppError> {
         Ok(own(p))
     }
-    async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
+    async fn execute(self, ctx: Authorized<'_>) -> Result<crate::LoginOutput, AppError> {
         let s = subject_exists(&ctx, &ctx.principal.id).await?;
         if s.totp_secret.is_none() || s.totp_enrolled {
             return Err(AppError::Invalid("no TOTP enrolment is pending; start one first".into()));
@@ -164,7 +165,27 @@ impl Operation for TotpConfirm {
             .map_err(|e| AppError::Internal(e.to_string()))?
             .ok_or_else(|| AppError::Invalid("the TOTP code is wrong or expired".into()))?;
         ctx.store().confirm_totp(&ctx.principal.id, step).await?;
-        Ok(())
+        ctx.app.second_factor_session(ctx.principal, ctx.meta).await
+    }
+}
+
+/// Steps up: a current TOTP code on an authenticated request gives a session verified
+/// with a second factor (what organisation-wide changes and approvals need), minted
+/// from the caller's credential.
+pub struct StepUp {
+    pub code: String,
+}
+
+impl Operation for StepUp {
+    type Output = crate::LoginOutput;
+    const ACTION: Action = Action::SessionStepUp;
+    async fn target(&self, _: &App, p: &Principal) -> Result<Target, AppError> {
+        Ok(own(p))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<crate::LoginOutput, AppError> {
+        let s = subject_exists(&ctx, &ctx.principal.id).await?;
+        ctx.app.verify_totp(&s, &self.code, ctx.meta).await?;
+        ctx.app.second_factor_session(ctx.principal, ctx.meta).await
     }
 }
 

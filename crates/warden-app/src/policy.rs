@@ -493,7 +493,12 @@ impl Operation for ExplainAccess {
             Some(p) => (Resource::Project(p.clone()), ctx.store().project_roles(p, &who.id).await?),
             None if matches!(
                 action,
-                Action::Whoami | Action::TotpEnrol | Action::TotpConfirm | Action::TokenList | Action::TokenRevoke
+                Action::Whoami
+                    | Action::TotpEnrol
+                    | Action::TotpConfirm
+                    | Action::SessionStepUp
+                    | Action::TokenList
+                    | Action::TokenRevoke
             ) =>
             {
                 (Resource::Subject(who.id.clone()), Default::default())

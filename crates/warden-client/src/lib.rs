@@ -201,14 +201,14 @@ impl Client {
         self.post("/api/v1/me/totp", &serde_json::json!({})).await
     }
 
-    pub async fn totp_confirm(&self, code: &str) -> Result<()> {
-        self.send::<serde_json::Value>(
-            self.http
-                .post(format!("{}/api/v1/me/totp/confirm", self.base))
-                .json(&api::TotpConfirmRequest { code: code.into() }),
-        )
-        .await
-        .map(|_| ())
+    /// Confirms enrolment; the answer is a session verified with the second factor.
+    pub async fn totp_confirm(&self, code: &str) -> Result<api::LoginResponse> {
+        self.post("/api/v1/me/totp/confirm", &api::TotpConfirmRequest { code: code.into() }).await
+    }
+
+    /// A session verified with a second factor, from the current credential and a code.
+    pub async fn step_up(&self, code: &str) -> Result<api::LoginResponse> {
+        self.post("/api/v1/auth/step-up", &api::TotpConfirmRequest { code: code.into() }).await
     }
 
     pub async fn list_tokens(&self, cursor: Option<&str>, limit: Option<u32>) -> Result<api::Paged<api::Token>> {

@@ -25,6 +25,7 @@ actions! {
     Whoami => "whoami",
     TotpEnrol => "totp.enrol",
     TotpConfirm => "totp.confirm",
+    SessionStepUp => "session.step-up",
     TokenList => "token.list",
     TokenRevoke => "token.revoke",
     TokenCreate => "token.create",

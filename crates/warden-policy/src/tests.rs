@@ -57,7 +57,7 @@ fn default_is_deny() {
             {
                 Resource::Project(ProjectId::generate(1))
             }
-            "whoami" | "totp.enrol" | "totp.confirm" | "token.list" | "token.revoke" => {
+            "whoami" | "totp.enrol" | "totp.confirm" | "session.step-up" | "token.list" | "token.revoke" => {
                 Resource::Subject(SubjectId::generate_user(2))
             }
             _ => Resource::Organisation,
@@ -74,7 +74,7 @@ fn default_is_deny() {
                 | Action::AuditCheckpoint
                 | Action::PolicyRead
                 | Action::PolicyExplain
-                | Action::DatasetRead
+                | Action::DatasetList
                 | Action::LineageRead
         );
         assert_eq!(d.allowed, expected, "{action:?}: {d:?}");
@@ -88,12 +88,26 @@ fn admin_needs_totp_for_privileged_actions() {
     let without = principal(&[Role::PlatformAdmin], false);
     let d = engine.decide(&without, Action::UserCreate, &Resource::Organisation, &Facts::default());
     assert!(!d.allowed);
-    assert_eq!(d.policies, vec!["privileged-actions-need-enrolled-totp".to_string()]);
+    assert!(d.policies.contains(&"privileged-actions-need-enrolled-totp".to_string()), "{d:?}");
     assert!(d.explain(Action::UserCreate).contains("privileged-actions-need-enrolled-totp"));
     // Reads do not need it.
     assert!(engine.decide(&without, Action::UserList, &Resource::Organisation, &Facts::default()).allowed);
-    let with = principal(&[Role::PlatformAdmin], true);
-    assert!(engine.decide(&with, Action::UserCreate, &Resource::Organisation, &Facts::default()).allowed);
+    // Enrolled is not enough: the credential must have been verified with it.
+    let enrolled = principal(&[Role::PlatformAdmin], true);
+    let d = engine.decide(&enrolled, Action::UserCreate, &Resource::Organisation, &Facts::default());
+    assert_eq!(d.policies, vec!["privileged-actions-need-mfa".to_string()]);
+    assert!(d.explain(Action::UserCreate).contains("step up"), "the denial says what to do: {d:?}");
+    let mut verified = principal(&[Role::PlatformAdmin], true);
+    verified.mfa = true;
+    for action in Action::ALL.iter().filter(|a| {
+        !matches!(a, Action::ModelPlace)
+            && engine.decide(&enrolled, **a, &Resource::Organisation, &Facts::default()).policies
+                == vec!["privileged-actions-need-mfa".to_string()]
+    }) {
+        assert!(engine.decide(&verified, *action, &Resource::Organisation, &Facts::default()).allowed, "{action:?}");
+    }
+    assert!(engine.decide(&verified, Action::PolicyApply, &Resource::Organisation, &Facts::default()).allowed);
+    assert!(!engine.decide(&enrolled, Action::PolicyApply, &Resource::Organisation, &Facts::default()).allowed);
 }
 
 #[test]

@@ -57,12 +57,7 @@ pub async fn login(
         .app
         .login(warden_app::LoginInput { username: req.username, password: req.password, totp: req.totp }, &meta)
         .await?;
-    Ok(Json(api::LoginResponse {
-        token: out.token,
-        token_id: out.token_id.to_string(),
-        expires_at: c::time(out.expires_at),
-        mfa: out.mfa,
-    }))
+    Ok(Json(session(out)))
 }
 
 // ---------------------------------------------------------------- self-service
@@ -105,16 +100,39 @@ pub async fn totp_enrol(State(s): State<AppState>, caller: Caller) -> Result<(St
     Ok((StatusCode::CREATED, Json(api::TotpEnrolment { secret: e.secret, uri: e.uri })))
 }
 
-/// Confirms TOTP enrolment with a current code.
+/// Confirms TOTP enrolment with a current code. The code proves the second factor, so
+/// the answer is a session verified with it (minted from the caller's credential).
 #[utoipa::path(post, path = "/api/v1/me/totp/confirm", tag = "identity", request_body = api::TotpConfirmRequest,
-    responses((status = 204), Problems))]
+    responses((status = 200, body = api::LoginResponse), Problems))]
 pub async fn totp_confirm(
     State(s): State<AppState>,
     caller: Caller,
     Body(req): Body<api::TotpConfirmRequest>,
-) -> Result<StatusCode> {
-    s.app.dispatch(&caller.principal, &caller.meta, ops::TotpConfirm { code: req.code }).await?;
-    Ok(StatusCode::NO_CONTENT)
+) -> Result<Json<api::LoginResponse>> {
+    let out = s.app.dispatch(&caller.principal, &caller.meta, ops::TotpConfirm { code: req.code }).await?;
+    Ok(Json(session(out)))
+}
+
+/// Steps up with a current TOTP code: a session verified with a second factor (what
+/// organisation-wide changes and approvals need), minted from the caller's credential.
+#[utoipa::path(post, path = "/api/v1/auth/step-up", tag = "identity", request_body = api::TotpConfirmRequest,
+    responses((status = 200, body = api::LoginResponse), Problems))]
+pub async fn step_up(
+    State(s): State<AppState>,
+    caller: Caller,
+    Body(req): Body<api::TotpConfirmRequest>,
+) -> Result<Json<api::LoginResponse>> {
+    let out = s.app.dispatch(&caller.principal, &caller.meta, ops::StepUp { code: req.code }).await?;
+    Ok(Json(session(out)))
+}
+
+fn session(out: warden_app::LoginOutput) -> api::LoginResponse {
+    api::LoginResponse {
+        token: out.token,
+        token_id: out.token_id.to_string(),
+        expires_at: c::time(out.expires_at),
+        mfa: out.mfa,
+    }
 }
 
 /// The caller's tokens (secrets are never shown again).

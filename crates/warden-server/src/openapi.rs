@@ -68,6 +68,7 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("whoami", Some(Action::Whoami)),
     ("totp_enrol", Some(Action::TotpEnrol)),
     ("totp_confirm", Some(Action::TotpConfirm)),
+    ("step_up", Some(Action::SessionStepUp)),
     ("list_tokens", Some(Action::TokenList)),
     ("create_token", Some(Action::TokenCreate)),
     ("revoke_token", Some(Action::TokenRevoke)),
@@ -181,6 +182,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(whoami))
         .routes(routes!(totp_enrol))
         .routes(routes!(totp_confirm))
+        .routes(routes!(step_up))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
         .routes(routes!(list_projects, create_project))

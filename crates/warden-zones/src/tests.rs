@@ -160,7 +160,7 @@ fn diff_names_each_changed_setting() {
     let b = Document::parse(
         &DEFAULT
             .replace("approvals: 2", "approvals: 3")
-            .replace("  public:          {allowed_zones: [standard-ai, hipaa-ai, pci-ai], llm_redaction: none}\n", ""),
+            .replace("  public:          {allowed_zones: [standard-ai, hipaa-ai, pci-ai], llm_redaction: none, catalog: organisation}\n", ""),
     )
     .unwrap();
     let d = a.diff(&b);

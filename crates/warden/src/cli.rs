@@ -47,9 +47,13 @@ pub enum Command {
         /// Sign in as this user with a password read from standard input.
         #[arg(long)]
         username: Option<String>,
-        /// Current TOTP code (with --username, once TOTP is enrolled).
+        /// Current TOTP code (with --username, once TOTP is enrolled; with --step-up).
         #[arg(long)]
         totp: Option<String>,
+        /// Step up the current login with --totp CODE: saves a session verified with the
+        /// second factor, which organisation-wide changes and approvals need.
+        #[arg(long, requires = "totp", conflicts_with = "username")]
+        step_up: bool,
     },
     /// Forget the saved credentials.
     Logout,
@@ -523,7 +527,20 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
     let f = g.output;
     match command {
         Command::Serve(_) | Command::Config { .. } => unreachable_command(),
-        Command::Login { username, totp } => {
+        Command::Login { step_up: true, totp, .. } => {
+            let c = client(&g)?;
+            let code = totp.ok_or_else(|| anyhow!("--step-up needs --totp CODE"))?;
+            let s = c.step_up(&code).await?;
+            let url = c.base().to_string();
+            let path = credentials::save(&Credentials { url, token: s.token })?;
+            println!(
+                "stepped up: a session verified with your second factor, until {}; saved in {}",
+                s.expires_at,
+                path.display()
+            );
+            Ok(())
+        }
+        Command::Login { username, totp, .. } => {
             let url = g.url.clone().ok_or_else(|| anyhow!("--url is required"))?;
             let token = match (username, g.token.clone()) {
                 (Some(user), _) => {
@@ -641,8 +658,20 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                     Ok(())
                 }
                 TotpCommand::Confirm { code } => {
-                    c.totp_confirm(&code).await?;
+                    let s = c.totp_confirm(&code).await?;
                     println!("TOTP enrolled");
+                    // The confirmation proved the second factor: keep the session it gave
+                    // when the saved login was the one used.
+                    if g.token.is_none() {
+                        if let Some(saved) = credentials::load()? {
+                            let path = credentials::save(&Credentials { url: saved.url, token: s.token })?;
+                            println!(
+                                "saved a session verified with it (until {}) in {}; organisation-wide changes need one",
+                                s.expires_at,
+                                path.display()
+                            );
+                        }
+                    }
                     Ok(())
                 }
             }

@@ -16,9 +16,11 @@ use warden_client::{Client, ClientError};
 /// Sets up, through the API: TOTP for the administrator, and a user with no roles whose
 /// requests are denied (each denial is an audit event, durable before the 403).
 async fn denied_user(url: &str) -> Client {
-    let admin = Client::new(url, Some(BOOTSTRAP.to_string()));
-    let e = admin.totp_enrol().await.unwrap();
-    admin.totp_confirm(&totp_code(&e.secret)).await.unwrap();
+    let bootstrap = Client::new(url, Some(BOOTSTRAP.to_string()));
+    let e = bootstrap.totp_enrol().await.unwrap();
+    // Confirming gives a session verified with the second factor: it creates the user.
+    let session = bootstrap.totp_confirm(&totp_code(&e.secret)).await.unwrap();
+    let admin = Client::new(url, Some(session.token));
     let req = api::CreateUserRequest {
         name: "mallory".into(),
         display_name: None,

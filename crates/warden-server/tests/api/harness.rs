@@ -126,6 +126,9 @@ pub async fn start(opts: Options) -> Server {
         key_requests_per_minute: opts.key_rpm,
         gateway_wait_for_audit: opts.gateway_wait_for_audit,
         llm_timeout_seconds: 1,
+        // Sessions outlive the longest clock jump of any scenario (the administrator's
+        // session with a second factor is used throughout).
+        session_ttl_seconds: 90 * 86_400,
         ..AppConfig::default()
     };
     let oidc = opts.oidc.map(warden_authn::OidcVerifier::new);
@@ -276,11 +279,18 @@ impl Server {
 
     /// Enrols TOTP for the token's owner; returns the secret.
     pub async fn enrol_totp(&self, token: &str) -> String {
+        self.enrol_totp_session(token).await.0
+    }
+
+    /// Enrols TOTP for the token's owner; returns the secret and the session verified
+    /// with it that confirming gives.
+    pub async fn enrol_totp_session(&self, token: &str) -> (String, String) {
         let e = self.post("/api/v1/me/totp", token, json!({})).await.expect(201);
         let secret = e["secret"].as_str().unwrap().to_string();
         let code = self.code(&secret);
-        self.post("/api/v1/me/totp/confirm", token, json!({"code": code})).await.expect(204);
-        secret
+        let s = self.post("/api/v1/me/totp/confirm", token, json!({"code": code})).await.expect(200);
+        assert_eq!(s["mfa"], true);
+        (secret, s["token"].as_str().unwrap().to_string())
     }
 
     /// The TOTP code for the server's current (possibly advanced) time.
@@ -288,10 +298,10 @@ impl Server {
         warden_authn::totp::code_at(secret, self.clock.now().0 / 1000).unwrap()
     }
 
-    /// The bootstrap administrator's token, with TOTP enrolled so privileged actions work.
+    /// The bootstrap administrator with TOTP enrolled: the session verified with it
+    /// that confirming gave, which organisation-wide changes need.
     pub async fn admin(&self) -> String {
-        self.enrol_totp(&self.admin_token).await;
-        self.admin_token.clone()
+        self.enrol_totp_session(&self.admin_token).await.1
     }
 
     /// Creates a user with a password and returns (id, session token).

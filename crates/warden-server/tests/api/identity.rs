@@ -19,10 +19,35 @@ async fn administrators_need_totp_before_privileged_actions(engine: Engine) {
     assert!(e["uri"].as_str().unwrap().starts_with("otpauth://totp/Warden:admin?secret="));
     s.post("/api/v1/me/totp/confirm", &t, json!({"code": "000000"})).await.problem(422, "validation-failed");
     let code = s.code(e["secret"].as_str().unwrap());
-    s.post("/api/v1/me/totp/confirm", &t, json!({"code": code})).await.expect(204);
+    let session = s.post("/api/v1/me/totp/confirm", &t, json!({"code": code})).await.expect(200);
     s.post("/api/v1/me/totp", &t, json!({})).await.problem(409, "conflict");
-    s.post("/api/v1/projects", &t, json!({"name": "early"})).await.expect(201);
     assert_eq!(s.get("/api/v1/whoami", &t).await.expect(200)["totp_enrolled"], true);
+    // Enrolled is not enough: the plain token's changes need a second factor now.
+    let p = s.post("/api/v1/projects", &t, json!({"name": "early"})).await.problem(403, "forbidden");
+    assert!(p["detail"].as_str().unwrap().contains("privileged-actions-need-mfa"), "{p}");
+    assert!(p["detail"].as_str().unwrap().contains("step up"), "the denial says what to do: {p}");
+    // Confirming proved it: the session it gave acts, and is recorded as verified.
+    let mfa = session["token"].as_str().unwrap();
+    assert_eq!(s.get("/api/v1/whoami", mfa).await.expect(200)["mfa"], true);
+    s.post("/api/v1/projects", mfa, json!({"name": "early"})).await.expect(201);
+    // Later: step up with a fresh code (never the same one twice).
+    let secret = e["secret"].as_str().unwrap();
+    s.post("/api/v1/auth/step-up", &t, json!({"code": s.code(secret)})).await.problem(401, "unauthenticated");
+    s.clock.advance(30);
+    let up = s.post("/api/v1/auth/step-up", &t, json!({"code": s.code(secret)})).await.expect(200);
+    assert_eq!(up["mfa"], true);
+    s.post("/api/v1/projects", up["token"].as_str().unwrap(), json!({"name": "later"})).await.expect(201);
+    s.post("/api/v1/auth/step-up", &t, json!({"code": "000000"})).await.problem(401, "unauthenticated");
+    // Every kind of organisation-wide change is refused without the second factor.
+    for (path, body) in [
+        ("/api/v1/users", json!({"name": "eve"})),
+        ("/api/v1/services", json!({"name": "svc"})),
+        ("/api/v1/groups", json!({"name": "g"})),
+        ("/api/v1/role-grants", json!({"member": "usr_01ARZ3NDEKTSV4RRFFQ69G5FAV", "role": "auditor"})),
+    ] {
+        s.post(path, &t, body).await.problem(403, "forbidden");
+    }
+    s.put("/api/v1/policy", &t, json!({"document": "zones: {}", "dry_run": true})).await.problem(403, "forbidden");
 }
 
 both_engines!(members_of_one_project_see_nothing_of_another);

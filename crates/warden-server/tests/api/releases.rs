@@ -207,7 +207,13 @@ async fn policy_documents_are_validated_versioned_and_rolled_back(engine: Engine
         .post("/api/v1/policy/explain", &admin, json!({"action": "user.create", "subject": "admin"}))
         .await
         .expect(200);
-    assert_eq!((x["allowed"].as_bool(), x["org_roles"][0].as_str()), (Some(true), Some("platform-admin")), "{x}");
+    assert_eq!((x["allowed"].as_bool(), x["org_roles"][0].as_str()), (Some(false), Some("platform-admin")), "{x}");
+    assert_eq!(x["rules"][0], "privileged-actions-need-mfa", "{x}");
+    let x = s
+        .post("/api/v1/policy/explain", &admin, json!({"action": "user.create", "subject": "admin", "mfa": true}))
+        .await
+        .expect(200);
+    assert_eq!(x["allowed"], true, "{x}");
     s.post("/api/v1/policy/explain", &admin, json!({"action": "fly", "subject": "admin"}))
         .await
         .problem(422, "validation-failed");

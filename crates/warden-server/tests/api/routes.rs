@@ -57,6 +57,7 @@ const FOR_EVERYONE: &[&str] = &[
     "whoami",
     "totp.enrol",
     "totp.confirm",
+    "session.step-up",
     "token.list",
     "project.list",
     "audit.checkpoint",
@@ -139,7 +140,7 @@ pub(crate) fn sample_body_for(op: &str, project: &str) -> Option<Value> {
 fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
     Some(match op {
         "login" => json!({"username": "x", "password": "y"}),
-        "totp_confirm" => json!({"code": "000000"}),
+        "totp_confirm" | "step_up" => json!({"code": "000000"}),
         "create_token" => json!({"name": "t", "role": "platform-admin"}),
         "create_project" => json!({"name": "sample-project"}),
         "add_member" => json!({"member": f.nobody, "role": "data-scientist"}),
