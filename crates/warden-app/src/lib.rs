@@ -136,8 +136,11 @@ pub struct AppConfig {
     pub bootstrap_admin: String,
     /// LLM providers besides the built-in `mock`, in routing order.
     pub providers: Vec<warden_llm::ProviderConfig>,
-    /// How long the gateway waits for a provider (to connect, and between bytes).
+    /// How long the gateway waits for a provider: to connect, and for the whole answer
+    /// (a stream included).
     pub llm_timeout_seconds: u64,
+    /// Bounds on a provider's answers (the longest streamed event).
+    pub llm_limits: warden_llm::Limits,
     /// Whether a gateway answer waits until its audit record is durable. By default it
     /// does not: the record is queued before the answer leaves and committed with the
     /// next group commit (milliseconds later); calls stop while the ledger fails.
@@ -162,6 +165,7 @@ impl Default for AppConfig {
             bootstrap_admin: "admin".into(),
             providers: Vec::new(),
             llm_timeout_seconds: 60,
+            llm_limits: warden_llm::Limits::default(),
             key_requests_per_minute: 0,
             gateway_wait_for_audit: false,
             key_tokens_per_minute: 0,
@@ -294,8 +298,13 @@ impl App {
     ) -> Result<Self, AppError> {
         let policies = Arc::new(policy::PolicyState::new(store.clone())?);
         let timeout = std::time::Duration::from_secs(config.llm_timeout_seconds.max(1));
-        let providers =
-            Arc::new(providers::Providers::new(store.clone(), &config.master_key, timeout, &config.providers)?);
+        let providers = Arc::new(providers::Providers::new(
+            store.clone(),
+            &config.master_key,
+            timeout,
+            config.llm_limits,
+            &config.providers,
+        )?);
         let switches = Arc::new(gateway::Switches::new(store.clone()));
         let keys = config.master_key.clone();
         Ok(Self {

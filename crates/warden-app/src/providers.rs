@@ -68,6 +68,8 @@ pub(crate) struct Providers {
     store: Arc<dyn Store>,
     key: [u8; 32],
     timeout: Duration,
+    /// What a provider's answers may be (the longest streamed event).
+    limits: warden_llm::Limits,
     fixed: Vec<Arc<Provider>>,
     loaded: RwLock<Loaded>,
     refresh: crate::recent::Refresh,
@@ -82,18 +84,22 @@ impl Providers {
         store: Arc<dyn Store>,
         keys: &MasterKey,
         timeout: Duration,
+        limits: warden_llm::Limits,
         configured: &[ProviderConfig],
     ) -> Result<Self, AppError> {
         let mock = ProviderConfig::mock();
         let fixed = std::iter::once(mock)
             .chain(configured.iter().cloned())
-            .map(|p| Provider::new(p, timeout).map(Arc::new).map_err(|e| AppError::Invalid(e.to_string())))
+            .map(|p| {
+                Provider::with_limits(p, timeout, limits).map(Arc::new).map_err(|e| AppError::Invalid(e.to_string()))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         let all = Arc::new(fixed.clone());
         Ok(Self {
             store,
             key: keys.derive(PURPOSE),
             timeout,
+            limits,
             fixed,
             loaded: RwLock::new(Loaded { all, stored: BTreeMap::new() }),
             refresh: crate::recent::Refresh::every(RECHECK),
@@ -171,9 +177,9 @@ impl Providers {
                 tracing::error!(provider = %r.name, "a stored provider's credential does not open with the master key; it is not used");
                 continue;
             };
-            let built = self
-                .config_of(r, api_key)
-                .and_then(|c| Provider::new(c, self.timeout).map_err(|e| AppError::Internal(e.to_string())));
+            let built = self.config_of(r, api_key).and_then(|c| {
+                Provider::with_limits(c, self.timeout, self.limits).map_err(|e| AppError::Internal(e.to_string()))
+            });
             match built {
                 Ok(p) => {
                     stored.insert(r.name.clone(), (r.revision, Arc::new(p)));

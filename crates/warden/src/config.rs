@@ -42,6 +42,9 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct FileGateway {
     timeout_seconds: Option<u64>,
+    /// The longest server-sent event accepted from a streaming provider (default 1 MiB);
+    /// a longer one ends the stream with an error event.
+    max_event_bytes: Option<usize>,
     /// Whether an answer waits until its audit record is durable (default false: the
     /// record follows within one group commit; see the README).
     wait_for_audit: Option<bool>,
@@ -152,6 +155,7 @@ pub struct Config {
     /// Gateway providers besides the built-in `mock`.
     pub providers: Vec<warden_llm::ProviderConfig>,
     pub llm_timeout_seconds: u64,
+    pub llm_limits: warden_llm::Limits,
     pub key_requests_per_minute: i64,
     pub key_tokens_per_minute: i64,
     pub gateway_wait_for_audit: bool,
@@ -200,6 +204,7 @@ impl Config {
             "WARDEN_AUTH_REFUSALS_PER_CREDENTIAL",
             "WARDEN_AUTH_REFUSALS_PER_INTERVAL",
             "WARDEN_TRUSTED_PROXIES",
+            "WARDEN_GATEWAY_MAX_EVENT_BYTES",
             "WARDEN_OIDC_ISSUER",
             "WARDEN_OIDC_AUDIENCE",
             "WARDEN_OIDC_JWKS_URL",
@@ -344,6 +349,13 @@ impl Config {
             providers.push(config);
         }
         let llm_timeout_seconds = file.gateway.timeout_seconds.unwrap_or(60).max(1);
+        let max_event_bytes = env_parse::<usize>(env, "WARDEN_GATEWAY_MAX_EVENT_BYTES")?
+            .or(file.gateway.max_event_bytes)
+            .unwrap_or(warden_llm::Limits::DEFAULT_MAX_EVENT_BYTES);
+        if !(1024..=(256 << 20)).contains(&max_event_bytes) {
+            bail!("gateway max_event_bytes must be between 1 KiB and 256 MiB");
+        }
+        let llm_limits = warden_llm::Limits { max_event_bytes };
         let gateway_wait_for_audit = file.gateway.wait_for_audit.unwrap_or(false);
         let key_requests_per_minute = file.gateway.key_requests_per_minute.unwrap_or(0);
         let key_tokens_per_minute = file.gateway.key_tokens_per_minute.unwrap_or(0);
@@ -361,6 +373,7 @@ impl Config {
             master_key_file,
             providers,
             llm_timeout_seconds,
+            llm_limits,
             key_requests_per_minute,
             key_tokens_per_minute,
             gateway_wait_for_audit,

@@ -166,6 +166,7 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         refusals: config.refusals,
         providers: config.providers.clone(),
         llm_timeout_seconds: config.llm_timeout_seconds,
+        llm_limits: config.llm_limits,
         key_requests_per_minute: config.key_requests_per_minute,
         key_tokens_per_minute: config.key_tokens_per_minute,
         gateway_wait_for_audit: config.gateway_wait_for_audit,

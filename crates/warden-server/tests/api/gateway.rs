@@ -27,7 +27,7 @@ async fn upstream(seen: Arc<Mutex<Vec<Value>>>) -> String {
                         return (axum::http::StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
                     }
                     if body["model"] == "hang" {
-                        // Longer than the gateway's one-second timeout in tests.
+                        // Longer than the gateway's three-second timeout in tests.
                         tokio::time::sleep(std::time::Duration::from_secs(5)).await;
                     }
                     if body["model"] == "slow-stream" {

@@ -620,3 +620,44 @@ async fn datasets_are_visible_by_class_and_publication(engine: Engine) {
     let rest = s.get(&format!("/api/v1/datasets?limit=3&cursor={cursor}"), &bob_t).await.expect(200);
     assert_eq!(names(first).len() + names(rest).len(), 6);
 }
+
+/// A streaming upstream that sends one line far longer than the limit (1 MiB): the
+/// client gets an error event and the end of the stream promptly, not a hang.
+both_engines!(a_huge_line_from_a_streaming_provider_ends_the_stream);
+async fn a_huge_line_from_a_streaming_provider_ends_the_stream(engine: Engine) {
+    let app = axum::Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(|| async {
+            let body = format!("data: {{\"x\": \"{}", "a".repeat(4 << 20));
+            axum::response::Response::builder()
+                .header("content-type", "text/event-stream")
+                .body(axum::body::Body::from(body))
+                .unwrap()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let mut opts = Options::new(engine);
+    opts.providers = vec![warden_llm::ProviderConfig {
+        name: "huge".into(),
+        kind: warden_llm::ProviderKind::OpenAi,
+        base_url: Some(format!("http://{addr}/v1")),
+        api_key: None,
+        region: "us-east".into(),
+        external: false,
+        models: vec!["huge".into()],
+        prices: Default::default(),
+    }];
+    let s = start(opts).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "p", Some(&alice)).await;
+    let key =
+        secret(&mint(&s, &alice_t, json!({"name": "gw", "project": p, "data_class": "public"})).await.expect(201));
+    let body = json!({"model": "huge", "stream": true, "messages": [{"role": "user", "content": "hi"}]});
+    let r = s.http.post(format!("{}/v1/chat/completions", s.url)).bearer_auth(&key).json(&body).send().await.unwrap();
+    let text = r.text().await.unwrap();
+    assert!(text.len() < 64 * 1024, "nothing of the huge line is passed on ({} bytes)", text.len());
+    assert!(text.contains("\"error\"") && text.trim_end().ends_with("data: [DONE]"), "{text}");
+}

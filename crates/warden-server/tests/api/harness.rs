@@ -125,7 +125,8 @@ pub async fn start(opts: Options) -> Server {
         providers: opts.providers,
         key_requests_per_minute: opts.key_rpm,
         gateway_wait_for_audit: opts.gateway_wait_for_audit,
-        llm_timeout_seconds: 1,
+        // (Longer than the slowest test stream, 2.1 s; shorter than the `hang` model, 5 s.)
+        llm_timeout_seconds: 3,
         // Sessions outlive the longest clock jump of any scenario (the administrator's
         // session with a second factor is used throughout).
         session_ttl_seconds: 90 * 86_400,
