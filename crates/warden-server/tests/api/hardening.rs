@@ -621,9 +621,9 @@ async fn datasets_are_visible_by_class_and_publication(engine: Engine) {
     assert_eq!(names(first).len() + names(rest).len(), 6);
 }
 
+both_engines!(a_huge_line_from_a_streaming_provider_ends_the_stream);
 /// A streaming upstream that sends one line far longer than the limit (1 MiB): the
 /// client gets an error event and the end of the stream promptly, not a hang.
-both_engines!(a_huge_line_from_a_streaming_provider_ends_the_stream);
 async fn a_huge_line_from_a_streaming_provider_ends_the_stream(engine: Engine) {
     let app = axum::Router::new().route(
         "/v1/chat/completions",
