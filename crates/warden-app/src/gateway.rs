@@ -3,8 +3,14 @@
 //! before it leaves; placeholders are put back into the answer; every call is audited
 //! with its metadata (never its payload).
 //!
-//! Until the zones issue brings declared classes, the classes are built in, named as in
-//! Warden's default policy: `public`, `personal_data`, `ephi`, `cardholder_data`.
+//! The classes and their rules are those of the policy document in force. A request is
+//! checked against the OpenAI API's definition first (unknown fields and wrong types are
+//! refused), and every string a provider would read goes through the class's redaction.
+//!
+//! Audit records: by default an answer is returned once its record is queued, and the
+//! record is committed with the next group commit (milliseconds later); a ledger whose
+//! last commit failed stops calls until one succeeds. With `wait_for_audit = true` an
+//! answer waits until its record is durable. A stream's record is written when it ends.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -702,10 +708,10 @@ impl Operation for Chat {
     }
 }
 
-/// Records an answered call. By default the answer waits until the record is durable
-/// (`wait_for_audit`); otherwise it goes to the ledger in the background, saving the
-/// commit's latency at the risk of losing the records of the last moments before a
-/// crash.
+/// Records an answered call. By default the record is queued for the next group commit
+/// and the answer does not wait for it (saving the commit's latency at the risk of losing
+/// the records of the last moments before a crash); with `wait_for_audit = true` the
+/// answer waits until the record is durable.
 async fn record_call(ctx: &Authorized<'_>, e: warden_audit::AuditEvent) -> Result<(), GatewayError> {
     if ctx.app.config.gateway_wait_for_audit {
         return ctx
