@@ -25,6 +25,7 @@ mock="$(bash "$bench/mock_upstream/build.sh")"
 warden="$repo/target/release/warden"
 
 source "$bench/netns.sh"
+source "$repo/bench/lib.sh"
 ns_start
 cleanup() {
   for p in "$work"/*.pid; do [ -f "$p" ] && kill "$(cat "$p")" 2>/dev/null || true; done
@@ -49,22 +50,7 @@ for _ in $(seq 1 100); do ns_exec curl -sf -o /dev/null 127.0.0.1:18470/readyz &
 
 # An administrator with TOTP, a project, a service and its personal_data gateway key.
 cli() { ns_exec env -u WARDEN_PEERS -u WARDEN_SHARED WARDEN_CONFIG_DIR="$work/cli" "$warden" "$@"; }
-cli login --url http://127.0.0.1:18470 --token "$boot" >/dev/null
-secret="$(cli totp enrol --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')"
-code="$(python3 - "$secret" <<'PY'
-import base64, hashlib, hmac, struct, sys, time
-key = base64.b32decode(sys.argv[1] + "=" * (-len(sys.argv[1]) % 8))
-mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
-o = mac[-1] & 15
-print("%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7fffffff) % 1000000))
-PY
-)"
-cli totp confirm "$code" >/dev/null
-pid="$(cli project create bench --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
-svc="$(cli service create bench-app --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
-cli project add-member "$pid" --member "$svc" --role service >/dev/null
-key="$(cli service token "$svc" --project "$pid" --role service --data-class personal_data --output json \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')"
+key="$(warden_gateway_key http://127.0.0.1:18470 "$boot" bench)"
 # The request carries personal data; check that it leaves masked.
 ns_exec curl -s 127.0.0.1:18470/v1/chat/completions -H "authorization: Bearer $key" -H 'content-type: application/json' \
   -d '{"model":"mock-echo","messages":[{"role":"user","content":"Customer Maria Garcia (maria.garcia@example.com, SSN 536-22-8174)"}]}' \

@@ -38,22 +38,8 @@ dbsize() { du -sk "$work/data/warden.db"* | awk '{s+=$1} END {printf "%.1f", s/1
 # An administrator with TOTP (its confirmation gives the session changes need), a
 # project, a service and its personal_data gateway key.
 cli() { WARDEN_CONFIG_DIR="$work/cli" "$warden" "$@"; }
-cli login --url "$url" --token "$boot" >/dev/null
-secret="$(cli totp enrol --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')"
-code="$(python3 - "$secret" <<'PY'
-import base64, hashlib, hmac, struct, sys, time
-key = base64.b32decode(sys.argv[1] + "=" * (-len(sys.argv[1]) % 8))
-mac = hmac.new(key, struct.pack(">Q", int(time.time()) // 30), hashlib.sha1).digest()
-o = mac[-1] & 15
-print("%06d" % ((struct.unpack(">I", mac[o:o + 4])[0] & 0x7fffffff) % 1000000))
-PY
-)"
-cli totp confirm "$code" >/dev/null
-pid="$(cli project create soak --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
-svc="$(cli service create soak-app --output json | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')"
-cli project add-member "$pid" --member "$svc" --role service >/dev/null
-key="$(cli service token "$svc" --project "$pid" --role service --data-class personal_data --output json \
-  | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')"
+source "$repo/bench/lib.sh"
+key="$(warden_gateway_key "$url" "$boot" soak)"
 
 cat > "$work/chat.lua" <<'LUA'
 wrk.method = "POST"

@@ -60,7 +60,13 @@ async fn upstream(seen: Arc<Mutex<Vec<Value>>>) -> String {
     format!("http://{addr}/v1")
 }
 
-fn provider(name: &str, base: &str, region: &str, external: bool, models: &[&str]) -> warden_llm::ProviderConfig {
+pub(crate) fn provider(
+    name: &str,
+    base: &str,
+    region: &str,
+    external: bool,
+    models: &[&str],
+) -> warden_llm::ProviderConfig {
     warden_llm::ProviderConfig {
         name: name.into(),
         kind: warden_llm::ProviderKind::OpenAi,

@@ -208,6 +208,11 @@ async fn tool_upstream(seen: std::sync::Arc<std::sync::Mutex<Vec<Value>>>) -> St
             }
         }),
     );
+    serve_upstream(app).await
+}
+
+/// Serves an upstream on 127.0.0.1; its OpenAI base URL.
+async fn serve_upstream(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -225,16 +230,7 @@ async fn every_string_sent_to_a_provider_is_redacted(engine: Engine) {
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let base = tool_upstream(seen.clone()).await;
     let mut opts = Options::new(engine);
-    opts.providers = vec![warden_llm::ProviderConfig {
-        name: "eu".into(),
-        kind: warden_llm::ProviderKind::OpenAi,
-        base_url: Some(base),
-        api_key: None,
-        region: "eu-west".into(),
-        external: true,
-        models: vec!["gpt-eu".into()],
-        prices: Default::default(),
-    }];
+    opts.providers = vec![crate::gateway::provider("eu", &base, "eu-west", true, &["gpt-eu"])];
     let s = start(opts).await;
     let admin = s.admin().await;
     let (alice, alice_t) = s.user(&admin, "alice").await;
@@ -386,16 +382,6 @@ async fn every_string_sent_to_a_provider_is_redacted(engine: Engine) {
     assert_eq!(args, pii, "streamed tool-call arguments are restored: {text}");
 }
 
-async fn upload(s: &Server, token: &str, project: &str, path: &str, data: Vec<u8>) -> Value {
-    use sha2::Digest;
-    let d = format!("sha256:{}", hex::encode(sha2::Sha256::digest(&data)));
-    let size = data.len();
-    let res =
-        s.http.put(format!("{}/api/v1/projects/{project}/blobs/{d}", s.url)).bearer_auth(token).body(data).send().await;
-    assert!(res.unwrap().status().is_success());
-    json!({"path": path, "digest": d, "size": size})
-}
-
 both_engines!(pickles_without_a_header_are_refused_and_unknown_formats_follow_the_zone);
 /// The pickle that bypassed the sniffer (no PROTO header, STACK_GLOBAL then REDUCE) and
 /// its relatives are refused at intake; a file whose format intake cannot assess is
@@ -412,7 +398,7 @@ async fn pickles_without_a_header_are_refused_and_unknown_formats_follow_the_zon
         b"cposix\nsystem\n(S'true'\ntR.",
     ];
     for (i, bytes) in hostile.iter().enumerate() {
-        let f = upload(&s, &alice_t, &p, "model.pkl", bytes.to_vec()).await;
+        let f = crate::registry::upload(&s, &alice_t, &p, "model.pkl", bytes.to_vec()).await;
         let r = s
             .post(
                 &format!("/api/v1/projects/{p}/artifacts"),
@@ -425,7 +411,7 @@ async fn pickles_without_a_header_are_refused_and_unknown_formats_follow_the_zon
     }
     // Opaque bytes: admitted, with the verdict and its reason in the evidence.
     let blob: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
-    let f = upload(&s, &alice_t, &p, "weights.bin", blob).await;
+    let f = crate::registry::upload(&s, &alice_t, &p, "weights.bin", blob).await;
     let a = s
         .post(
             &format!("/api/v1/projects/{p}/artifacts"),
@@ -635,20 +621,9 @@ async fn a_huge_line_from_a_streaming_provider_ends_the_stream(engine: Engine) {
                 .unwrap()
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     let mut opts = Options::new(engine);
-    opts.providers = vec![warden_llm::ProviderConfig {
-        name: "huge".into(),
-        kind: warden_llm::ProviderKind::OpenAi,
-        base_url: Some(format!("http://{addr}/v1")),
-        api_key: None,
-        region: "us-east".into(),
-        external: false,
-        models: vec!["huge".into()],
-        prices: Default::default(),
-    }];
+    let base = serve_upstream(app).await;
+    opts.providers = vec![crate::gateway::provider("huge", &base, "us-east", false, &["huge"])];
     let s = start(opts).await;
     let admin = s.admin().await;
     let (alice, alice_t) = s.user(&admin, "alice").await;

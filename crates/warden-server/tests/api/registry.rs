@@ -16,7 +16,7 @@ fn digest(data: &[u8]) -> String {
 }
 
 /// Uploads `data` to the project; returns the manifest entry for it.
-async fn upload(s: &Server, token: &str, project: &str, path: &str, data: Vec<u8>) -> Value {
+pub(crate) async fn upload(s: &Server, token: &str, project: &str, path: &str, data: Vec<u8>) -> Value {
     let d = digest(&data);
     let size = data.len();
     let res = s
