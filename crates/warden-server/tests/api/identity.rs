@@ -366,6 +366,16 @@ async fn guessing_tokens_locks_out_the_credential_not_the_address(engine: Engine
     for _ in 0..18 {
         s.get("/api/v1/whoami", stale).await.problem(429, "too-many-failures");
     }
+    // A client cannot leave its lock by claiming another address: no proxy is trusted.
+    let spoofed = s
+        .http
+        .get(format!("{}/api/v1/whoami", s.url))
+        .bearer_auth(stale)
+        .header("x-forwarded-for", "203.0.113.77")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(spoofed.status().as_u16(), 429);
     // App 2 and the administrator behind the same address are not refused for it.
     s.get("/api/v1/whoami", app2["secret"].as_str().unwrap()).await.expect(200);
     s.get("/api/v1/whoami", &admin).await.expect(200);
