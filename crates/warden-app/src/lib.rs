@@ -360,8 +360,14 @@ impl App {
     }
 
     /// Readiness: the database answers.
+    /// Readiness: the database answers, and the audit log still extends the last
+    /// checkpoint this installation signed (else nothing is signed, and it says why).
     pub async fn ready(&self) -> Result<(), AppError> {
-        self.store.ping().await.map_err(AppError::from)
+        self.store.ping().await.map_err(AppError::from)?;
+        match self.ledger.halted() {
+            Some(why) => Err(AppError::rule(503, "audit.signed-checkpoint-regression", why.to_string())),
+            None => Ok(()),
+        }
     }
 
     /// The one authorisation point: decide, record, run.

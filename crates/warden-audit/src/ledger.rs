@@ -27,6 +27,10 @@ pub enum LedgerError {
     Stopped,
     #[error("the log holds a corrupt leaf hash at index {0}")]
     Corrupt(u64),
+    /// The tree in the database does not extend the last checkpoint this installation
+    /// signed: nothing is signed until that is resolved.
+    #[error("{0}")]
+    Regression(#[from] crate::pin::Regression),
 }
 
 #[derive(Debug, Clone)]
@@ -35,11 +39,13 @@ pub struct LedgerConfig {
     pub origin: String,
     /// Most events per transaction.
     pub max_batch: usize,
+    /// Where the last signed checkpoint is kept outside the database (none: only in it).
+    pub pin_file: Option<std::path::PathBuf>,
 }
 
 impl Default for LedgerConfig {
     fn default() -> Self {
-        Self { origin: "warden/audit".into(), max_batch: 4096 }
+        Self { origin: "warden/audit".into(), max_batch: 4096, pin_file: None }
     }
 }
 
@@ -69,6 +75,11 @@ pub struct Ledger {
     jobs: mpsc::Sender<Job>,
     /// Serialises checkpoint signing within this process.
     signing: Mutex<()>,
+    /// The last signed checkpoint, kept outside the database, and what it says.
+    pin: Option<crate::pin::PinFile>,
+    pinned: std::sync::Mutex<Option<Checkpoint>>,
+    /// Why nothing is signed any more (the database no longer extends the pin).
+    halted: std::sync::Mutex<Option<crate::pin::Regression>>,
     /// Committed batches and events, for metrics.
     batches: std::sync::atomic::AtomicU64,
     events: std::sync::atomic::AtomicU64,
@@ -112,6 +123,9 @@ impl Ledger {
             key,
             jobs: tx,
             signing: Mutex::new(()),
+            pin: config.pin_file.clone().map(crate::pin::PinFile::new),
+            pinned: Default::default(),
+            halted: Default::default(),
             batches: Default::default(),
             events: Default::default(),
             failing: Default::default(),
@@ -122,7 +136,20 @@ impl Ledger {
             behind_max: config.max_batch,
         });
         ledger.sync().await?;
-        ledger.sign_latest(Timestamp(0)).await?;
+        if let Some(pin) = &ledger.pin {
+            match pin.load(&ledger.key.verifier()) {
+                Ok(p) => *ledger.pinned.lock().unwrap_or_else(|e| e.into_inner()) = p,
+                Err(r) => ledger.halt(r),
+            }
+        }
+        // At start the database must extend what was signed, whatever checkpoints it
+        // still holds; a server that finds otherwise keeps running (reads, and the
+        // evidence of what happened) but signs nothing and says why on /readyz.
+        match ledger.check_pin().await {
+            Ok(()) => ledger.sign_latest(Timestamp(0)).await?,
+            Err(LedgerError::Regression(r)) => ledger.halt(r),
+            Err(e) => return Err(e),
+        }
         let worker = ledger.clone();
         tokio::spawn(async move { worker.run(rx, config.max_batch).await });
         Ok(ledger)
@@ -422,26 +449,75 @@ impl Ledger {
         Ok(Some(tree.size()))
     }
 
-    /// Signs and stores a checkpoint for the current size if it has none yet.
+    /// Signs and stores a checkpoint for the current size if it has none yet: only when
+    /// the tree extends the last checkpoint signed (kept outside the database), which
+    /// then becomes this one.
     async fn sign_latest(&self, now: Timestamp) -> Result<(), LedgerError> {
         let _guard = self.signing.lock().await;
+        if let Some(r) = self.halted() {
+            return Err(r.into());
+        }
         let size = self.sync().await?;
+        if let Err(e) = self.check_pin().await {
+            if let LedgerError::Regression(r) = &e {
+                self.halt(r.clone());
+            }
+            return Err(e);
+        }
         if self.store.latest_checkpoint().await?.is_some_and(|c| c.tree_size >= size) {
             return Ok(());
         }
         let root = self.tree.read().await.root(size)?;
-        let note = Checkpoint { origin: self.origin.clone(), size, root }
-            .sign(&self.key)
-            .map_err(|e| LedgerError::Event(e.to_string()))?;
+        let checkpoint = Checkpoint { origin: self.origin.clone(), size, root };
+        let note = checkpoint.sign(&self.key).map_err(|e| LedgerError::Event(e.to_string()))?;
+        if let Some(pin) = &self.pin {
+            pin.store(&note).map_err(|e| {
+                LedgerError::Event(format!("cannot keep the signed checkpoint in {}: {e}", pin.path().display()))
+            })?;
+            *self.pinned.lock().unwrap_or_else(|e| e.into_inner()) = Some(checkpoint);
+        }
         self.store.put_checkpoint(&CheckpointRecord { tree_size: size, note, created_at: now }).await?;
         Ok(())
+    }
+
+    /// Whether the tree in the store extends the pinned checkpoint (trivially true with
+    /// no pin).
+    async fn check_pin(&self) -> Result<(), LedgerError> {
+        let (Some(pin), Some(pinned)) = (&self.pin, self.pinned.lock().unwrap_or_else(|e| e.into_inner()).clone())
+        else {
+            return Ok(());
+        };
+        let size = self.sync().await?;
+        let root = if size >= pinned.size && pinned.size > 0 {
+            Some(self.tree.read().await.root(pinned.size)?)
+        } else if pinned.size == 0 {
+            Some(pinned.root)
+        } else {
+            None
+        };
+        Ok(pin.check(&pinned, size, root.as_ref())?)
+    }
+
+    fn halt(&self, why: crate::pin::Regression) {
+        tracing::error!(error = %why, "the audit log does not extend its last signed checkpoint; signing stopped");
+        *self.halted.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+    }
+
+    /// Why the ledger signs nothing any more, if it does not (reported by `/readyz`).
+    pub fn halted(&self) -> Option<crate::pin::Regression> {
+        self.halted.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// A signed checkpoint covering every entry committed so far (signing one if the
     /// appender has not yet).
     pub async fn checkpoint(&self, now: Timestamp) -> Result<CheckpointRecord, LedgerError> {
-        self.sign_latest(now).await?;
-        self.store.latest_checkpoint().await?.ok_or(LedgerError::Stopped)
+        match self.sign_latest(now).await {
+            // Halted: the latest checkpoint stored is still served, so that clients can
+            // check the log against what they verified before (and find the rewrite).
+            Err(LedgerError::Regression(r)) => self.store.latest_checkpoint().await?.ok_or(LedgerError::Regression(r)),
+            Err(e) => Err(e),
+            Ok(()) => self.store.latest_checkpoint().await?.ok_or(LedgerError::Stopped),
+        }
     }
 
     /// The size the tree can answer for: at least `n` if the log has that many.

@@ -9,6 +9,7 @@ pub mod event;
 pub mod export;
 mod ledger;
 pub mod ocsf;
+pub mod pin;
 
 pub use event::{Actor, AuditEvent, Category, ResourceRef};
 pub use ledger::{Ledger, LedgerConfig, LedgerError};

@@ -34,6 +34,7 @@ impl From<AppError> for ApiError {
             AppError::BadParameter(_) => ProblemType::InvalidParameter,
             AppError::Rule { status: 403, .. } => ProblemType::Forbidden,
             AppError::Rule { status: 409, .. } => ProblemType::Conflict,
+            AppError::Rule { status: 503, .. } => ProblemType::Unavailable,
             AppError::Rule { .. } | AppError::Document { .. } => ProblemType::ValidationFailed,
             AppError::Unavailable(why) => {
                 tracing::error!(error = %why, "database unavailable");

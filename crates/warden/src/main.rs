@@ -9,6 +9,7 @@ mod config;
 mod credentials;
 mod model_cli;
 mod output;
+mod pins;
 mod redact_cli;
 mod release_cli;
 mod scan_cli;

@@ -134,7 +134,12 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
     let ledger = warden_audit::Ledger::open(
         store.clone(),
         key,
-        warden_audit::LedgerConfig { origin: config.audit.origin.clone(), ..Default::default() },
+        warden_audit::LedgerConfig {
+            origin: config.audit.origin.clone(),
+            // The last signed checkpoint, kept beside the signing key, outside the database.
+            pin_file: Some(config.audit.signing_key_file.with_file_name("audit-checkpoint.last")),
+            ..Default::default()
+        },
     )
     .await
     .map_err(|e| anyhow::anyhow!("audit ledger: {e}"))?;

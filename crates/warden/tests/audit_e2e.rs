@@ -365,3 +365,115 @@ async fn denied_user_again(url: &str) -> Client {
         .unwrap();
     Client::new(url, Some(login.token))
 }
+
+/// The three rewrites of the ledger an insider with the database file can make, each
+/// caught by the server at start (it signs nothing more and says why on /readyz) and by
+/// a client holding the checkpoint it verified before (a shrink or a fork, both sizes
+/// named): an entry edited with its leaf hash recomputed; the tail deleted with the
+/// checkpoints above it; an entry edited and every checkpoint deleted.
+#[test]
+fn rewrites_of_the_database_are_caught_by_the_server_and_by_pinned_clients() {
+    for attack in ["edit-and-rehash", "delete-tail-and-checkpoints", "edit-and-delete-checkpoints"] {
+        let tmp = tempfile::tempdir().unwrap();
+        let data = tmp.path().join("data");
+        let cli = Cli { config_dir: tmp.path().join("cli") };
+        let server = serve(&data, None, Some(BOOTSTRAP));
+        cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
+        let rt = rt();
+        let mallory = rt.block_on(denied_user(&server.url));
+        for i in 0..6 {
+            rt.block_on(deny(&mallory, &format!("p{i}"))).unwrap();
+        }
+        let v = cli.json(&["audit", "verify"]);
+        assert_eq!(v["ok"], true, "{attack}: {v}");
+        let before = v["entries"].as_u64().unwrap();
+        assert!(v["pin"].as_str().is_some(), "the verified checkpoint is pinned: {v}");
+        // An auditor keeps the checkpoint too, outside the client's state.
+        let auditor_pin = tmp.path().join("auditor.checkpoint");
+        std::fs::write(&auditor_pin, cli.ok(&["audit", "checkpoint"])).unwrap();
+        drop(server);
+        // The last checkpoint the server signed, as it kept it outside the database.
+        let signed = std::fs::read_to_string(data.join("keys").join("audit-checkpoint.last")).unwrap();
+        let signed: u64 = signed.lines().nth(1).unwrap().parse().unwrap();
+        assert!(signed >= before);
+
+        let first_denial = rt.block_on(tamper(&data, attack));
+        let server = serve(&data, None, None);
+        // The server: not ready, and why.
+        let ready = rt.block_on(async {
+            let r = reqwest::get(format!("{}/readyz", server.url)).await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        });
+        assert_eq!(ready.0, 503, "{attack}: {}", ready.1);
+        let why = if attack == "delete-tail-and-checkpoints" { "removed" } else { "rewritten" };
+        assert!(ready.1.contains(why) && ready.1.contains("signed"), "{attack}: {}", ready.1);
+        // It signed nothing for the rewritten log.
+        let latest = cli.run(&["audit", "checkpoint", "--url", &server.url, "--token", BOOTSTRAP], None);
+        if let Ok(size) = latest.stdout.lines().nth(1).unwrap_or("").parse::<u64>() {
+            assert!(size <= signed, "{attack}: a checkpoint for {size} entries was signed after the rewrite");
+        }
+        // A client with its pin, and one with only the auditor's stored checkpoint.
+        let failed = cli.run(&["audit", "verify", "--url", &server.url, "--token", BOOTSTRAP], None);
+        assert!(!failed.ok, "{attack}: verification must fail: {}", failed.stdout);
+        assert!(failed.stderr.contains("FAILED"), "{attack}: {}", failed.stderr);
+        let fresh = Cli { config_dir: tmp.path().join("fresh") };
+        let pin = auditor_pin.to_str().unwrap();
+        let failed = fresh.run(&["audit", "verify", "--url", &server.url, "--token", BOOTSTRAP, "--pin", pin], None);
+        assert!(!failed.ok, "{attack}: verification against the auditor's pin must fail: {}", failed.stdout);
+        assert!(failed.stderr.contains("FAILED"), "{attack}: {}", failed.stderr);
+        if attack == "delete-tail-and-checkpoints" {
+            // Both sizes named: what is left, and what was verified before.
+            let pinned: u64 = std::fs::read_to_string(&auditor_pin).unwrap().lines().nth(1).unwrap().parse().unwrap();
+            // (The restarted server appends again from the cut, so the log may have grown
+            // back past the pinned size, with other entries: a fork rather than a shrink.)
+            let e = &failed.stderr;
+            assert!(e.contains("shrank") || e.contains("forked"), "{e}");
+            assert!(
+                e.contains(&format!("a checkpoint for {pinned} entries"))
+                    || e.contains(&format!("first {pinned} entries")),
+                "{e}"
+            );
+            assert!(first_denial < pinned);
+        }
+    }
+}
+
+/// Rewrites the SQLite ledger as an insider would (the database's own guards dropped
+/// first); returns the index of the first entry touched.
+async fn tamper(data: &std::path::Path, attack: &str) -> u64 {
+    use sha2::Digest;
+    use sqlx::{Connection, Row};
+    let url = format!("sqlite://{}", data.join("warden.db").display());
+    let mut db = sqlx::SqliteConnection::connect(&url).await.unwrap();
+    for t in
+        ["audit_log_no_update", "audit_log_no_delete", "audit_checkpoints_no_update", "audit_checkpoints_no_delete"]
+    {
+        sqlx::query(&format!("DROP TRIGGER IF EXISTS {t}")).execute(&mut db).await.unwrap();
+    }
+    let row =
+        sqlx::query("SELECT MIN(idx) AS i FROM audit_log WHERE outcome = 'deny'").fetch_one(&mut db).await.unwrap();
+    let first: i64 = row.get("i");
+    if attack.starts_with("edit") {
+        let row =
+            sqlx::query("SELECT event FROM audit_log WHERE idx = ?").bind(first).fetch_one(&mut db).await.unwrap();
+        let event: String = row.get("event");
+        let edited = event.replace("\"deny\"", "\"allow\"");
+        assert_ne!(edited, event);
+        let mut h = sha2::Sha256::new();
+        h.update([0u8]);
+        h.update(edited.as_bytes());
+        let hash = h.finalize().to_vec();
+        let q = "UPDATE audit_log SET event = ?, outcome = 'allow', leaf_hash = ? WHERE idx = ?";
+        sqlx::query(q).bind(&edited).bind(hash).bind(first).execute(&mut db).await.unwrap();
+    }
+    if attack == "delete-tail-and-checkpoints" {
+        sqlx::query("DELETE FROM audit_log WHERE idx >= ?").bind(first).execute(&mut db).await.unwrap();
+        sqlx::query("UPDATE audit_head SET size = ?").bind(first).execute(&mut db).await.unwrap();
+        sqlx::query("UPDATE audit_index_head SET size = MIN(size, ?)").bind(first).execute(&mut db).await.unwrap();
+        sqlx::query("DELETE FROM audit_checkpoints WHERE tree_size > ?").bind(first).execute(&mut db).await.unwrap();
+    }
+    if attack == "edit-and-delete-checkpoints" {
+        sqlx::query("DELETE FROM audit_checkpoints").execute(&mut db).await.unwrap();
+    }
+    first as u64
+}

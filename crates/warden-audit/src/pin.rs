@@ -1,0 +1,89 @@
+//! The last checkpoint this installation signed, kept outside the database: a file in
+//! the data directory's `keys/`. Before the server signs anything (and at start), the
+//! tree in the database must extend that checkpoint: the same root at its size, and at
+//! least as many entries. Someone who can write the database but not that file can no
+//! longer remove the tail, or rewrite entries and their hashes, and have the server sign
+//! the result.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use warden_ledger::note::{Checkpoint, VerifierKey};
+use warden_ledger::Hash;
+
+/// Why the tree in the database may not be signed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Regression {
+    #[error(
+        "the audit log has {now} entries, but a checkpoint for {pinned} entries was signed before (kept in {file}): \
+         entries were removed from the database; nothing more will be signed until the log is restored"
+    )]
+    Shrunk { now: u64, pinned: u64, file: String },
+    #[error(
+        "the first {pinned} entries of the audit log no longer hash to the root signed for them (kept in {file}): \
+         the log was rewritten in the database; nothing more will be signed until it is restored"
+    )]
+    Rewritten { pinned: u64, file: String },
+    #[error("the pinned checkpoint {file} cannot be used: {why}; nothing will be signed until it is repaired")]
+    Unreadable { file: String, why: String },
+}
+
+/// The file holding the last signed checkpoint (a signed note).
+#[derive(Debug, Clone)]
+pub struct PinFile {
+    path: PathBuf,
+}
+
+impl PinFile {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        Self { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The pinned checkpoint, verified with `key`; `None` when none was kept yet.
+    pub fn load(&self, key: &VerifierKey) -> Result<Option<Checkpoint>, Regression> {
+        let text = match std::fs::read_to_string(&self.path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(self.unreadable(e.to_string())),
+        };
+        Checkpoint::open(&text, key).map(Some).map_err(|e| self.unreadable(format!("it does not verify: {e}")))
+    }
+
+    /// Keeps `note` as the last signed checkpoint: written to a temporary file, synced,
+    /// renamed over the old one, and the folder synced, so a crash leaves one or the
+    /// other whole.
+    pub fn store(&self, note: &str) -> std::io::Result<()> {
+        let tmp = self.path.with_extension("tmp");
+        {
+            let mut f = std::fs::OpenOptions::new().create(true).write(true).truncate(true).open(&tmp)?;
+            f.write_all(note.as_bytes())?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &self.path)?;
+        if let Some(dir) = self.path.parent() {
+            std::fs::File::open(dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+
+    fn unreadable(&self, why: String) -> Regression {
+        Regression::Unreadable { file: self.path.display().to_string(), why }
+    }
+
+    /// Whether a tree of `size` entries whose root at the pinned size is `root_at_pin`
+    /// extends the pinned checkpoint.
+    pub fn check(&self, pinned: &Checkpoint, size: u64, root_at_pin: Option<&Hash>) -> Result<(), Regression> {
+        let file = self.path.display().to_string();
+        if size < pinned.size {
+            return Err(Regression::Shrunk { now: size, pinned: pinned.size, file });
+        }
+        match root_at_pin {
+            Some(r) if *r == pinned.root => Ok(()),
+            _ => Err(Regression::Rewritten { pinned: pinned.size, file }),
+        }
+    }
+}
