@@ -99,7 +99,10 @@ impl Sink {
     }
 }
 
-/// Sends everything from the cursor on, in batches; returns how many were sent.
+/// Sends everything from the cursor on, in batches; returns how many were sent. Each
+/// record carries its entry's leaf hash, and each batch is followed by the latest signed
+/// checkpoint it reaches: a copy outside the database that `warden audit verify
+/// --against` compares the log with, entry by entry.
 pub async fn export_once(ledger: &Ledger, name: &str, sink: &Sink, now: Timestamp) -> Result<u64, ExportError> {
     let store = ledger.store();
     let mut sent = 0;
@@ -107,14 +110,18 @@ pub async fn export_once(ledger: &Ledger, name: &str, sink: &Sink, now: Timestam
         let from = store.export_cursor(name).await?;
         let entries = store.audit_entries(from, 500).await?;
         let Some(last) = entries.last().map(|e| e.index) else { return Ok(sent) };
-        let mut records = Vec::with_capacity(entries.len());
+        let mut records = Vec::with_capacity(entries.len() + 1);
         for e in &entries {
             let event: AuditEvent = serde_json::from_str(&e.leaf.event).map_err(|_| ExportError::Corrupt(e.index))?;
-            records.push((e.index, crate::ocsf::record(e.index, ledger.origin(), &event)));
+            let hash = warden_ledger::leaf_hash(e.leaf.event.as_bytes());
+            records.push((e.index, crate::ocsf::record_with_hash(e.index, ledger.origin(), &event, &hash)));
+        }
+        if let Some(cp) = store.latest_checkpoint().await?.filter(|c| c.tree_size > 0 && c.tree_size <= last + 1) {
+            records.push((cp.tree_size, crate::ocsf::checkpoint_record(ledger.origin(), cp.tree_size, &cp.note, now)));
         }
         sink.deliver(&records).await?;
         store.set_export_cursor(name, last + 1, now).await?;
-        sent += records.len() as u64;
+        sent += entries.len() as u64;
     }
 }
 

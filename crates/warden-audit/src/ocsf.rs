@@ -20,6 +20,28 @@ fn activity_of(action: &str) -> (u64, &'static str) {
 }
 
 /// The OCSF record for the ledger entry at `index`.
+/// An event's record with the leaf hash of the entry it was exported from
+/// (`unmapped.warden.leaf_hash`, base64): an exported copy then names an entry edited
+/// later even when its stored hash was recomputed.
+pub fn record_with_hash(index: u64, origin: &str, e: &AuditEvent, leaf_hash: &[u8]) -> Value {
+    let mut r = record(index, origin, e);
+    if let Some(w) = r.pointer_mut("/unmapped/warden").and_then(Value::as_object_mut) {
+        w.insert("leaf_hash".into(), json!(warden_ledger::b64(leaf_hash)));
+    }
+    r
+}
+
+/// A signed checkpoint of the log, exported beside its events (`unmapped.warden
+/// .checkpoint`: the C2SP signed note), so the export holds what was signed when.
+pub fn checkpoint_record(origin: &str, size: u64, note: &str, now: warden_core::Timestamp) -> Value {
+    json!({
+        "time": now.0,
+        "type_name": "Warden Checkpoint",
+        "metadata": {"version": OCSF_VERSION, "log_name": origin, "product": {"name": "Warden", "vendor_name": "Warden"}},
+        "unmapped": {"warden": {"checkpoint": note, "tree_size": size}},
+    })
+}
+
 pub fn record(index: u64, origin: &str, e: &AuditEvent) -> Value {
     let success = matches!(e.outcome.as_str(), "success" | "allow");
     let mut user = Map::new();

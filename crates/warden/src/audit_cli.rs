@@ -30,6 +30,12 @@ pub enum AuditCommand {
         key: Option<String>,
         #[command(flatten)]
         pin: PinArgs,
+        /// An exported copy of the log (OCSF JSON Lines from the file export, the SIEM or
+        /// `warden audit export`): every entry must match it, and the log must extend
+        /// every checkpoint in it; names the first entry edited after export, even with
+        /// its stored hash recomputed.
+        #[arg(long, value_name = "EXPORT.jsonl")]
+        against: Option<PathBuf>,
     },
     /// Write a self-contained proof that one event is in the log (after checking that
     /// the log extends the checkpoint verified last time).
@@ -125,6 +131,58 @@ pub struct PinArgs {
     state_dir: Option<PathBuf>,
 }
 
+/// An exported copy of the log: each entry's leaf hash by index, and the checkpoints.
+struct Exported {
+    source: String,
+    hashes: std::collections::BTreeMap<u64, warden_ledger::Hash>,
+    checkpoints: Vec<crate::pins::Pinned>,
+}
+
+impl Exported {
+    fn read(path: &std::path::Path, key: &VerifierKey) -> anyhow::Result<Self> {
+        let source = path.display().to_string();
+        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {source}"))?;
+        let mut hashes = std::collections::BTreeMap::new();
+        let mut checkpoints = Vec::new();
+        for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+            let r: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| anyhow!("{source}:{}: not JSON: {e}", n + 1))?;
+            // (Records from a SIEM's HEC envelope carry the record in `event`.)
+            let r = if r.get("event").is_some_and(|e| e.is_object()) { &r["event"] } else { &r };
+            let w = &r["unmapped"]["warden"];
+            if let Some(note) = w["checkpoint"].as_str() {
+                let checkpoint = Checkpoint::open(note, key)
+                    .map_err(|e| anyhow!("{source}:{}: the exported checkpoint does not verify: {e}", n + 1))?;
+                checkpoints.push(crate::pins::Pinned { checkpoint, source: format!("{source}:{}", n + 1) });
+            } else if let (Some(i), Some(h)) = (r["metadata"]["sequence"].as_u64(), w["leaf_hash"].as_str()) {
+                let h = warden_ledger::hash_from_b64(h)
+                    .ok_or_else(|| anyhow!("{source}:{}: the leaf hash is not base64", n + 1))?;
+                hashes.insert(i, h);
+            }
+        }
+        if hashes.is_empty() && checkpoints.is_empty() {
+            bail!("{source} holds no exported entries with leaf hashes and no checkpoints");
+        }
+        Ok(Self { source, hashes, checkpoints })
+    }
+
+    /// Entries the export says the log has at least.
+    fn entries(&self) -> u64 {
+        let by_entry = self.hashes.keys().next_back().map_or(0, |i| i + 1);
+        by_entry.max(self.checkpoints.iter().map(|p| p.checkpoint.size).max().unwrap_or(0))
+    }
+
+    fn check_entry(&self, index: u64, leaf: &[u8]) -> anyhow::Result<()> {
+        match self.hashes.get(&index) {
+            Some(h) if *h != warden_ledger::leaf_hash(leaf) => bail!(
+                "verification FAILED: entry {index} differs from the exported copy ({}): it was changed after export",
+                self.source
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
 fn read_key(arg: &str) -> anyhow::Result<VerifierKey> {
     let text = if std::path::Path::new(arg).is_file() {
         std::fs::read_to_string(arg).with_context(|| format!("cannot read {arg}"))?
@@ -177,7 +235,10 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 for e in page.into_iter().filter(|e| e.index < cp.size) {
                     let event: warden_audit::AuditEvent = serde_json::from_value(e.event)
                         .map_err(|err| anyhow!("entry {} is not an audit event: {err}", e.index))?;
-                    let record = warden_audit::ocsf::record(e.index, &cp.origin, &event);
+                    let leaf = warden_ledger::from_b64(&e.leaf)
+                        .ok_or_else(|| anyhow!("entry {}: leaf is not base64", e.index))?;
+                    let hash = warden_ledger::leaf_hash(&leaf);
+                    let record = warden_audit::ocsf::record_with_hash(e.index, &cp.origin, &event, &hash);
                     writeln!(sink, "{}", serde_json::to_string(&record)?)?;
                     next = e.index + 1;
                 }
@@ -289,7 +350,7 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        AuditCommand::Verify { key, pin } => {
+        AuditCommand::Verify { key, pin, against } => {
             let c = client(g)?;
             let key = match key {
                 Some(k) => read_key(&k)?,
@@ -304,6 +365,10 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             }
             let pins = crate::pins::Pins::at(pin.state_dir)?;
             let pinned = pins.load(&key, pin.pin.as_deref())?;
+            let exported = match &against {
+                Some(path) => Some(Exported::read(path, &key)?),
+                None => None,
+            };
             let mut checkpoints = Vec::new();
             let mut from_size = 0;
             loop {
@@ -320,7 +385,9 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             // Entries are read up to the latest checkpoint, or up to the pinned size if
             // that is further (to compare the log with it even when nothing newer is
             // signed).
-            let read_to = target.max(pinned.as_ref().map_or(0, |p| p.checkpoint.size));
+            let read_to = target
+                .max(pinned.as_ref().map_or(0, |p| p.checkpoint.size))
+                .max(exported.as_ref().map_or(0, |x| x.entries()));
             let mut v = LogVerifier::new(true);
             let mut next_cp = checkpoints.iter().peekable();
             let mut checked = 0;
@@ -340,6 +407,9 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                     let leaf = warden_ledger::from_b64(&e.leaf)
                         .ok_or_else(|| anyhow!("entry {}: leaf is not base64", e.index))?;
                     let stored = warden_ledger::hash_from_b64(&e.leaf_hash);
+                    if let Some(x) = &exported {
+                        x.check_entry(e.index, &leaf)?;
+                    }
                     v.push(e.index, &leaf, stored.as_ref()).map_err(|err| anyhow!("verification FAILED: {err}"))?;
                     while let Some(cp) = next_cp.peek() {
                         if cp.tree_size > v.entries() {
@@ -356,6 +426,22 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             for cp in next_cp {
                 v.check(&cp.note, &key).map_err(|err| anyhow!("verification FAILED: {err}"))?;
                 checked += 1;
+            }
+            // Every entry the export holds must still be there, and the log must extend
+            // every checkpoint it holds.
+            if let Some(x) = &exported {
+                if v.entries() < x.entries() {
+                    bail!(
+                        "verification FAILED: the log has {} entries, but the export {} holds {}: entries were removed",
+                        v.entries(),
+                        x.source,
+                        x.entries()
+                    );
+                }
+                for p in &x.checkpoints {
+                    let root = v.tree().root(p.checkpoint.size).map_err(|e| anyhow!("{e}"))?;
+                    crate::pins::extends(p, v.entries().max(target), Some(&root))?;
+                }
             }
             // The log must extend what was verified before (or what the auditor brings).
             if let Some(p) = &pinned {

@@ -303,7 +303,8 @@ fn export_to_a_hec_collector_and_a_file_is_complete_and_resumes() {
         ("WARDEN_AUDIT_EXPORT_FILE", file.to_str().unwrap()),
     ];
     let sequences = |r: &Arc<Mutex<Vec<Value>>>| -> HashSet<u64> {
-        r.lock().unwrap().iter().map(|e| e["event"]["metadata"]["sequence"].as_u64().unwrap()).collect()
+        // (Checkpoint records, exported beside the events, carry no sequence.)
+        r.lock().unwrap().iter().filter_map(|e| e["event"]["metadata"]["sequence"].as_u64()).collect()
     };
     let wait_for = |n: usize| {
         let start = Instant::now();
@@ -346,7 +347,7 @@ fn export_to_a_hec_collector_and_a_file_is_complete_and_resumes() {
         let text = std::fs::read_to_string(&file).unwrap_or_default();
         let seqs: HashSet<u64> = text
             .lines()
-            .map(|l| serde_json::from_str::<Value>(l).unwrap()["metadata"]["sequence"].as_u64().unwrap())
+            .filter_map(|l| serde_json::from_str::<Value>(l).unwrap()["metadata"]["sequence"].as_u64())
             .collect();
         if seqs.len() >= size || start.elapsed() > Duration::from_secs(20) {
             break seqs;
@@ -354,6 +355,16 @@ fn export_to_a_hec_collector_and_a_file_is_complete_and_resumes() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!((0..size as u64).all(|i| file_seqs.contains(&i)), "the file export is complete");
+    // Each event carries its leaf hash, and the signed checkpoints travel with them.
+    let text = std::fs::read_to_string(&file).unwrap();
+    let records: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(records
+        .iter()
+        .filter(|r| r["metadata"]["sequence"].is_u64())
+        .all(|r| r["unmapped"]["warden"]["leaf_hash"].is_string()));
+    assert!(records
+        .iter()
+        .any(|r| r["unmapped"]["warden"]["checkpoint"].as_str().is_some_and(|n| n.starts_with("warden/audit\n"))));
 }
 
 /// Mallory signs in again (after a restart the old client is still valid, but this
@@ -377,7 +388,10 @@ fn rewrites_of_the_database_are_caught_by_the_server_and_by_pinned_clients() {
         let tmp = tempfile::tempdir().unwrap();
         let data = tmp.path().join("data");
         let cli = Cli { config_dir: tmp.path().join("cli") };
-        let server = serve(&data, None, Some(BOOTSTRAP));
+        // The file export: a copy of the events and checkpoints outside the database.
+        let export = tmp.path().join("export.jsonl");
+        let env = [("WARDEN_AUDIT_EXPORT_FILE", export.to_str().unwrap())];
+        let server = serve_with(&data, None, Some(BOOTSTRAP), &env);
         cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
         let rt = rt();
         let mallory = rt.block_on(denied_user(&server.url));
@@ -391,6 +405,17 @@ fn rewrites_of_the_database_are_caught_by_the_server_and_by_pinned_clients() {
         // An auditor keeps the checkpoint too, outside the client's state.
         let auditor_pin = tmp.path().join("auditor.checkpoint");
         std::fs::write(&auditor_pin, cli.ok(&["audit", "checkpoint"])).unwrap();
+        // Wait for the export to hold the events verified above and a checkpoint.
+        let started = Instant::now();
+        loop {
+            let text = std::fs::read_to_string(&export).unwrap_or_default();
+            let events = text.lines().filter(|l| l.contains("\"leaf_hash\"")).count() as u64;
+            if events >= before && text.contains("\"checkpoint\"") {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "{attack}: the export did not catch up: {events}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
         drop(server);
         // The last checkpoint the server signed, as it kept it outside the database.
         let signed = std::fs::read_to_string(data.join("keys").join("audit-checkpoint.last")).unwrap();
@@ -421,9 +446,21 @@ fn rewrites_of_the_database_are_caught_by_the_server_and_by_pinned_clients() {
         let failed = fresh.run(&["audit", "verify", "--url", &server.url, "--token", BOOTSTRAP, "--pin", pin], None);
         assert!(!failed.ok, "{attack}: verification against the auditor's pin must fail: {}", failed.stdout);
         assert!(failed.stderr.contains("FAILED"), "{attack}: {}", failed.stderr);
+        // The exported copy names the exact entry edited, even with its hash recomputed.
+        let copy = Cli { config_dir: tmp.path().join("copy") };
+        let exp = export.to_str().unwrap();
+        let failed = copy.run(&["audit", "verify", "--url", &server.url, "--token", BOOTSTRAP, "--against", exp], None);
+        assert!(!failed.ok, "{attack}: verification against the export must fail: {}", failed.stdout);
+        if attack.starts_with("edit") {
+            let named = format!("entry {first_denial} differs from the exported copy");
+            assert!(failed.stderr.contains(&named), "{attack}: {}", failed.stderr);
+        } else {
+            assert!(failed.stderr.contains("FAILED"), "{attack}: {}", failed.stderr);
+        }
+        let failed = cli.run(&["audit", "verify", "--url", &server.url, "--token", BOOTSTRAP], None);
         if attack == "delete-tail-and-checkpoints" {
-            // Both sizes named: what is left, and what was verified before.
-            let pinned: u64 = std::fs::read_to_string(&auditor_pin).unwrap().lines().nth(1).unwrap().parse().unwrap();
+            // Both sizes named: what is left, and what this client verified before.
+            let pinned = before;
             // (The restarted server appends again from the cut, so the log may have grown
             // back past the pinned size, with other entries: a fork rather than a shrink.)
             let e = &failed.stderr;
