@@ -2,7 +2,8 @@
 # Gateway benchmark, in one run on loopback (inside the shared bench's loopback-only
 # network namespace): the shared mock upstream called directly, Warden in front of it
 # (class personal_data: redaction and audit on; answers do not wait for their record,
-# the default; then again with wait_for_audit = true), and LiteLLM proxy in front of it, with
+# durable, the default: each answer waits for its audit record; then again with
+# wait_for_audit = false, records following within one group commit), and LiteLLM proxy in front of it, with
 # wrk at concurrency 1, 16 and 64. Prints requests/s, p50/p99 and the ratios.
 #
 # usage: bench/gateway.sh [DURATION_S]     env: WARDEN_SHARED (default ../shared), CONCS,
@@ -62,9 +63,9 @@ for r in $(seq 1 "${REPEAT:-1}"); do
   WRK_MODEL=mock-model ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18080 chat "direct$r" "$dur" "${concs[@]}" >/dev/null
   WRK_MODEL=mock-model WRK_KEY="$key" ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18470 chat "warden$r" "$dur" "${concs[@]}" >/dev/null
 done
-# The same with answers waiting for their audit record to be durable (wait_for_audit).
+# The same with answers not waiting for their audit record (wait_for_audit = false).
 kill "$(cat "$work/warden.pid")"; sleep 1
-printf '[gateway]\nwait_for_audit = true\n\n' | cat - "$work/warden.toml" > "$work/warden-async.toml"
+printf '[gateway]\nwait_for_audit = false\n\n' | cat - "$work/warden.toml" > "$work/warden-async.toml"
 ns_bg "$work/warden2.log" "$work/warden2.pid" env -u WARDEN_PEERS -u WARDEN_SHARED WARDEN_LOG=warn \
   "$warden" serve --listen 127.0.0.1:18470 --data-dir "$work/data" --config "$work/warden-async.toml"
 for _ in $(seq 1 100); do ns_exec curl -sf -o /dev/null 127.0.0.1:18470/readyz && break; sleep 0.1; done
@@ -88,14 +89,14 @@ print("%-6s %-26s %10s %9s %9s" % ("conc", "system", "req/s", "p50 ms", "p99 ms"
 for c in sys.argv[2:]:
     d = rows.get(f"direct_chat_c{c}"); w = rows.get(f"warden_chat_c{c}"); l = rows.get(f"litellm_plain_w1_chat_c{c}")
     a = rows.get(f"wardenwait_chat_c{c}")
-    for name, r in (("mock upstream, direct", d), ("warden (redact+audit)", w), ("warden, audit awaited", a),
+    for name, r in (("mock upstream, direct", d), ("warden (redact+audit, durable)", w), ("warden, audit not awaited", a),
                     ("litellm proxy, 1 worker", l)):
         if r:
             print("%-6s %-26s %10.0f %9.3f %9.3f" % (c, name, *r))
     if d and w:
         print("%-6s warden added p50 %.3f ms, p99 %.3f ms; throughput %.2fx of direct" % (c, w[1] - d[1], w[2] - d[2], w[0] / d[0]))
     if d and a:
-        print("%-6s warden (audit awaited) added p50 %.3f ms, p99 %.3f ms" % (c, a[1] - d[1], a[2] - d[2]))
+        print("%-6s warden (audit not awaited) added p50 %.3f ms, p99 %.3f ms" % (c, a[1] - d[1], a[2] - d[2]))
     if w and l:
         print("%-6s warden / litellm throughput: %.1fx" % (c, w[0] / l[0]))
 PY

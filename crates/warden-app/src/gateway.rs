@@ -7,10 +7,10 @@
 //! checked against the OpenAI API's definition first (unknown fields and wrong types are
 //! refused), and every string a provider would read goes through the class's redaction.
 //!
-//! Audit records: by default an answer is returned once its record is queued, and the
-//! record is committed with the next group commit (milliseconds later); a ledger whose
-//! last commit failed stops calls until one succeeds. With `wait_for_audit = true` an
-//! answer waits until its record is durable. A stream's record is written when it ends.
+//! Audit records: by default an answer waits until its record is durable. With
+//! `wait_for_audit = false` it is returned once its record is queued, and the record is
+//! committed with the next group commit (milliseconds later); a ledger whose last commit
+//! failed then stops calls until one succeeds. A stream's record is written when it ends.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -708,10 +708,10 @@ impl Operation for Chat {
     }
 }
 
-/// Records an answered call. By default the record is queued for the next group commit
-/// and the answer does not wait for it (saving the commit's latency at the risk of losing
-/// the records of the last moments before a crash); with `wait_for_audit = true` the
-/// answer waits until the record is durable.
+/// Records an answered call. By default the answer waits until the record is durable;
+/// with `wait_for_audit = false` the record is queued for the next group commit and the
+/// answer does not wait for it (saving the commit's latency at the risk of losing the
+/// records of the last moments before a crash).
 async fn record_call(ctx: &Authorized<'_>, e: warden_audit::AuditEvent) -> Result<(), GatewayError> {
     if ctx.app.config.gateway_wait_for_audit {
         return ctx

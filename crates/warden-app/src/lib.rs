@@ -141,9 +141,9 @@ pub struct AppConfig {
     pub llm_timeout_seconds: u64,
     /// Bounds on a provider's answers (the longest streamed event).
     pub llm_limits: warden_llm::Limits,
-    /// Whether a gateway answer waits until its audit record is durable. By default it
-    /// does not: the record is queued before the answer leaves and committed with the
-    /// next group commit (milliseconds later); calls stop while the ledger fails.
+    /// Whether a gateway answer waits until its audit record is durable (the default).
+    /// Off, the record is queued before the answer leaves and committed with the next
+    /// group commit (milliseconds later); calls stop while the ledger fails.
     pub gateway_wait_for_audit: bool,
     /// Per gateway key, per minute (0: no limit).
     pub key_requests_per_minute: i64,
@@ -167,7 +167,7 @@ impl Default for AppConfig {
             llm_timeout_seconds: 60,
             llm_limits: warden_llm::Limits::default(),
             key_requests_per_minute: 0,
-            gateway_wait_for_audit: false,
+            gateway_wait_for_audit: true,
             key_tokens_per_minute: 0,
             master_key: MasterKey::random(),
         }

@@ -45,8 +45,8 @@ struct FileGateway {
     /// The longest server-sent event accepted from a streaming provider (default 1 MiB);
     /// a longer one ends the stream with an error event.
     max_event_bytes: Option<usize>,
-    /// Whether an answer waits until its audit record is durable (default false: the
-    /// record follows within one group commit; see the README).
+    /// Whether an answer waits until its audit record is durable (default true; false
+    /// lets the record follow within one group commit, see the README).
     wait_for_audit: Option<bool>,
     /// Per gateway key, per minute (0 or absent: no limit).
     key_requests_per_minute: Option<i64>,
@@ -356,7 +356,9 @@ impl Config {
             bail!("gateway max_event_bytes must be between 1 KiB and 256 MiB");
         }
         let llm_limits = warden_llm::Limits { max_event_bytes };
-        let gateway_wait_for_audit = file.gateway.wait_for_audit.unwrap_or(false);
+        // Durable by default: an answer leaves once its audit record is committed. Turning
+        // it off trades the records of the last moments before a crash for latency.
+        let gateway_wait_for_audit = file.gateway.wait_for_audit.unwrap_or(true);
         let key_requests_per_minute = file.gateway.key_requests_per_minute.unwrap_or(0);
         let key_tokens_per_minute = file.gateway.key_tokens_per_minute.unwrap_or(0);
         if key_requests_per_minute < 0 || key_tokens_per_minute < 0 {
