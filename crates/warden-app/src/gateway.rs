@@ -519,37 +519,25 @@ fn redactor(app: &App, class: &DataClass) -> Option<Redactor> {
     Some(Redactor::new(warden_redact::Detector::new(), mode))
 }
 
-/// Masks personal data in one JSON string in place, adding to the counts.
-fn redact_text(r: &Redactor, text: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
-    if let Some(s) = text.as_str() {
-        let out = r.redact(s, vault);
-        for (k, v) in out.counts {
-            *counts.entry(k).or_insert(0) += v;
-        }
-        *text = Value::String(out.text);
+/// Masks personal data in one string in place, adding to the counts.
+fn redact_string(r: &Redactor, s: &mut String, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
+    let out = r.redact(s, vault);
+    for (k, v) in out.counts {
+        *counts.entry(k).or_insert(0) += v;
     }
+    *s = out.text;
 }
 
 /// Masks personal data in every string of a chat request that the provider reads:
 /// messages, names, tool calls, tool definitions, schemas, `user`, `metadata`, … (all but
 /// the structural fields; see `warden_llm::visit_chat_text`).
 fn redact_request(r: &Redactor, body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
-    warden_llm::visit_chat_text(body, &mut |s: &mut String| {
-        let out = r.redact(s, vault);
-        for (k, v) in out.counts {
-            *counts.entry(k).or_insert(0) += v;
-        }
-        *s = out.text;
-    });
+    warden_llm::visit_chat_text(body, &mut |s: &mut String| redact_string(r, s, vault, counts));
 }
 
+/// Masks personal data in every string of an embeddings request (inputs, `user`).
 fn redact_inputs(r: &Redactor, body: &mut Value, vault: &mut Vault, counts: &mut BTreeMap<String, usize>) {
-    let mut one = |text: &mut Value| redact_text(r, text, vault, counts);
-    match body.get_mut("input") {
-        Some(v @ Value::String(_)) => one(v),
-        Some(Value::Array(items)) => items.iter_mut().for_each(one),
-        _ => {}
-    }
+    warden_llm::visit_embeddings_text(body, &mut |s: &mut String| redact_string(r, s, vault, counts));
 }
 
 /// What the audit record of a call says.

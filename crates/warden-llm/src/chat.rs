@@ -141,6 +141,17 @@ const CHAT: S = S::Obj(&[
     ("web_search_options", S::Free, false),
 ]);
 
+/// Every field of an embeddings request (`input`'s own shape and limits are checked by
+/// `check_embeddings_request`).
+/// (`model` is the gateway's to require: providers are called with it.)
+const EMBEDDINGS: S = S::Obj(&[
+    ("model", S::Model, false),
+    ("input", S::Free, true),
+    ("encoding_format", S::Enum(&["float", "base64"]), false),
+    ("dimensions", S::Int, false),
+    ("user", S::Text, false),
+]);
+
 impl S {
     fn expected(&self) -> &'static str {
         match self {
@@ -253,6 +264,20 @@ pub fn check_chat_request(body: &Value) -> Result<(), RequestError> {
         ),
         _ => Err(RequestError::Invalid { param: "body".into(), expected: "a JSON object" }),
     }
+}
+
+/// Checks an embeddings request's fields: each with its documented type, none unknown.
+pub(crate) fn check_embeddings_fields(body: &Value) -> Result<(), RequestError> {
+    match (body, &EMBEDDINGS) {
+        (Value::Object(m), S::Obj(fields)) => check_object(fields, m, ""),
+        _ => Err(RequestError::Invalid { param: "body".into(), expected: "a JSON object" }),
+    }
+}
+
+/// Calls `f` on every string of an embeddings request a provider reads: the inputs and
+/// `user`.
+pub fn visit_embeddings_text(body: &mut Value, f: &mut dyn FnMut(&mut String)) {
+    EMBEDDINGS.visit(body, f);
 }
 
 /// Calls `f` on every string of a (checked) chat request that a provider reads as text:
@@ -368,6 +393,19 @@ mod tests {
         }
         assert_eq!(body["messages"][1]["tool_calls"][0]["function"]["arguments"], "<T5>");
         assert_eq!(body["metadata"]["key"], "<T13>");
+    }
+
+    #[test]
+    fn embeddings_fields_are_checked_and_their_text_visited() {
+        let e = |b: Value| crate::check_embeddings_request(&b).unwrap_err().param().to_string();
+        assert_eq!(e(json!({"model": "m", "input": "x", "smuggle": "jane@example.org"})), "smuggle");
+        assert_eq!(e(json!({"model": "m", "input": "x", "dimensions": "many"})), "dimensions");
+        assert_eq!(e(json!({"model": "m", "input": "x", "encoding_format": "hex"})), "encoding_format");
+        let mut b = json!({"model": "M", "input": ["a", "b"], "user": "u", "encoding_format": "float"});
+        crate::check_embeddings_request(&b).unwrap();
+        let mut seen = Vec::new();
+        visit_embeddings_text(&mut b, &mut |s| seen.push(s.clone()));
+        assert_eq!(seen, ["a", "b", "u"]);
     }
 
     #[test]

@@ -94,8 +94,15 @@ fn is_token(v: &Value) -> bool {
 /// integers; at most [`MAX_EMBEDDING_INPUTS`] inputs, each at most
 /// [`MAX_EMBEDDING_INPUT_TOKENS`] tokens, [`MAX_EMBEDDING_REQUEST_TOKENS`] together
 /// (strings' tokens estimated). Empty inputs are refused, as OpenAI does. Stops at the
-/// first problem and names the field. Other fields are left to the provider.
+/// first problem and names the field. Then every other field: its documented type, none
+/// unknown.
 pub fn check_embeddings_request(body: &Value) -> Result<(), RequestError> {
+    check_input(body)?;
+    crate::chat::check_embeddings_fields(body)
+}
+
+/// `input`: its shape, the number of inputs and their size.
+fn check_input(body: &Value) -> Result<(), RequestError> {
     let input =
         body.get("input").ok_or_else(|| RequestError::Missing { param: "input".into(), expected: INPUT_SHAPES })?;
     let one = |tokens: u64, param: &dyn Fn() -> String| -> Result<u64, RequestError> {

@@ -356,6 +356,16 @@ async fn every_string_sent_to_a_provider_is_redacted(engine: Engine) {
         assert_eq!(v["error"]["param"], param, "{v}");
         assert_eq!(v["error"]["type"], "invalid_request_error");
     }
+    // Embeddings: every input and `user` go through redaction too; unknown fields refused.
+    let r = s
+        .http
+        .post(format!("{}/v1/embeddings", s.url))
+        .bearer_auth(&key)
+        .json(&json!({"model": "gpt-eu", "input": [pii.clone()], "user": EMAIL, "smuggle": pii}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 400);
     // Images cannot be checked for personal data: a redacting class refuses them.
     let img = json!({"model": "gpt-eu", "messages": [{"role": "user", "content": [
         {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]}]});
