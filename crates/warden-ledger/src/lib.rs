@@ -11,6 +11,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod bundle;
+pub mod cosign;
 pub mod jcs;
 pub mod note;
 pub mod proof;

@@ -40,11 +40,11 @@ pub fn key_id(name: &str, public: &[u8; 32]) -> [u8; 4] {
     *id
 }
 
-fn hex4(id: &[u8; 4]) -> String {
+pub(crate) fn hex4(id: &[u8; 4]) -> String {
     id.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn parse_hex4(s: &str) -> Option<[u8; 4]> {
+pub(crate) fn parse_hex4(s: &str) -> Option<[u8; 4]> {
     if s.len() != 8 {
         return None;
     }
@@ -107,6 +107,11 @@ impl SigningKey {
             return Err(NoteError::BadKey("key id does not match the key"));
         }
         Ok(k)
+    }
+
+    /// The Ed25519 key itself (a witness cosigns with the same key material).
+    pub(crate) fn ed25519(&self) -> &ed25519_dalek::SigningKey {
+        &self.key
     }
 
     pub fn verifier(&self) -> VerifierKey {
