@@ -950,8 +950,30 @@ impl Operation for LatestCheckpoint {
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
         Ok(Target::organisation())
     }
+    /// The latest checkpoint, with the witnesses' cosignatures when they cosigned it.
     async fn execute(self, ctx: Authorized<'_>) -> Result<CheckpointRecord, AppError> {
-        Ok(ctx.app.ledger().checkpoint(ctx.now()).await?)
+        let mut cp = ctx.app.ledger().checkpoint(ctx.now()).await?;
+        if let Some(note) = ctx.app.ledger().cosigned_note(cp.tree_size) {
+            cp.note = note;
+        }
+        Ok(cp)
+    }
+}
+
+/// The latest checkpoint the configured witnesses cosigned (the note with their
+/// cosignature lines), for clients that require them.
+pub struct CosignedCheckpoint;
+
+impl Operation for CosignedCheckpoint {
+    type Output = (u64, String);
+    const ACTION: Action = Action::AuditCheckpoint;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<(u64, String), AppError> {
+        ctx.app.ledger().latest_cosigned().ok_or_else(|| {
+            AppError::NotFound("a checkpoint cosigned by witnesses (none is configured, or none answered yet)".into())
+        })
     }
 }
 

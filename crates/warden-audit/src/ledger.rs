@@ -80,6 +80,9 @@ pub struct Ledger {
     pinned: std::sync::Mutex<Option<Checkpoint>>,
     /// Why nothing is signed any more (the database no longer extends the pin).
     halted: std::sync::Mutex<Option<crate::pin::Regression>>,
+    /// The latest checkpoint witnesses cosigned: its size, the note with their lines,
+    /// and the largest size each witness cosigned.
+    cosigned: std::sync::Mutex<Cosigned>,
     /// Committed batches and events, for metrics.
     batches: std::sync::atomic::AtomicU64,
     events: std::sync::atomic::AtomicU64,
@@ -95,6 +98,14 @@ pub struct Ledger {
     /// Signalled whenever the appender empties the queue.
     behind_room: tokio::sync::Notify,
     behind_max: usize,
+}
+
+/// What witnesses cosigned (see `Ledger::add_cosignature`).
+#[derive(Default)]
+struct Cosigned {
+    size: u64,
+    note: String,
+    by_witness: std::collections::BTreeMap<String, u64>,
 }
 
 impl std::fmt::Debug for Ledger {
@@ -126,6 +137,7 @@ impl Ledger {
             pin: config.pin_file.clone().map(crate::pin::PinFile::new),
             pinned: Default::default(),
             halted: Default::default(),
+            cosigned: Default::default(),
             batches: Default::default(),
             events: Default::default(),
             failing: Default::default(),
@@ -501,6 +513,37 @@ impl Ledger {
     fn halt(&self, why: crate::pin::Regression) {
         tracing::error!(error = %why, "the audit log does not extend its last signed checkpoint; signing stopped");
         *self.halted.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
+    }
+
+    /// Keeps a witness's cosignature `line` on the checkpoint `note` of `size` entries.
+    pub fn add_cosignature(&self, witness: &str, size: u64, note: &str, line: &str) {
+        let mut c = self.cosigned.lock().unwrap_or_else(|e| e.into_inner());
+        c.by_witness.insert(witness.to_string(), size);
+        if c.size < size || c.note.is_empty() {
+            c.size = size;
+            c.note = note.to_string();
+        }
+        if c.size == size && !line.is_empty() && !c.note.contains(line) {
+            c.note.push_str(line);
+            c.note.push('\n');
+        }
+    }
+
+    /// The checkpoint of `size` entries with every cosignature collected for it.
+    pub fn cosigned_note(&self, size: u64) -> Option<String> {
+        let c = self.cosigned.lock().unwrap_or_else(|e| e.into_inner());
+        (c.size == size && !c.note.is_empty()).then(|| c.note.clone())
+    }
+
+    /// The latest cosigned checkpoint: its size and the note with the cosignatures.
+    pub fn latest_cosigned(&self) -> Option<(u64, String)> {
+        let c = self.cosigned.lock().unwrap_or_else(|e| e.into_inner());
+        (!c.note.is_empty()).then(|| (c.size, c.note.clone()))
+    }
+
+    /// The largest size `witness` cosigned since start.
+    pub fn cosigned_by(&self, witness: &str) -> Option<u64> {
+        self.cosigned.lock().unwrap_or_else(|e| e.into_inner()).by_witness.get(witness).copied()
     }
 
     /// Why the ledger signs nothing any more, if it does not (reported by `/readyz`).

@@ -344,6 +344,11 @@ impl Client {
     }
 
     /// The latest signed checkpoint (text).
+    /// The latest checkpoint the log's witnesses cosigned.
+    pub async fn audit_cosigned_checkpoint(&self) -> Result<String> {
+        self.get_text("/api/v1/audit/checkpoint/cosigned").await
+    }
+
     pub async fn audit_checkpoint(&self) -> Result<String> {
         self.get_text("/api/v1/audit/checkpoint").await
     }

@@ -522,6 +522,15 @@ pub async fn audit_checkpoint(State(s): State<AppState>, caller: Caller) -> Resu
     Ok(text(c.note))
 }
 
+/// The latest checkpoint the log's witnesses cosigned, with their cosignature lines
+/// (C2SP tlog-cosignature); 404 when none is configured or none has answered yet.
+#[utoipa::path(get, path = "/api/v1/audit/checkpoint/cosigned", tag = "audit",
+    responses((status = 200, body = String, content_type = "text/plain"), Problems))]
+pub async fn audit_cosigned_checkpoint(State(s): State<AppState>, caller: Caller) -> Result<impl IntoResponse> {
+    let (_, note) = s.app.dispatch(&caller.principal, &caller.meta, ops::CosignedCheckpoint).await?;
+    Ok(text(note))
+}
+
 /// Stored signed checkpoints, smallest tree size first.
 #[utoipa::path(get, path = "/api/v1/audit/checkpoints", tag = "audit", params(api::CheckpointsQuery),
     responses((status = 200, body = [api::AuditCheckpoint]), Problems))]

@@ -115,6 +115,7 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("revoke_signer", Some(Action::SignerRevoke)),
     ("audit_public_key", None),
     ("audit_checkpoint", Some(Action::AuditCheckpoint)),
+    ("audit_cosigned_checkpoint", Some(Action::AuditCheckpoint)),
     ("audit_checkpoints", Some(Action::AuditRead)),
     ("audit_entry", Some(Action::AuditRead)),
     ("audit_entries", Some(Action::AuditRead)),
@@ -225,6 +226,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(revoke_signer))
         .routes(routes!(audit_public_key))
         .routes(routes!(audit_checkpoint))
+        .routes(routes!(audit_cosigned_checkpoint))
         .routes(routes!(audit_checkpoints))
         .routes(routes!(audit_entry))
         .routes(routes!(audit_entries))

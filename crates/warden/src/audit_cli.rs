@@ -36,6 +36,14 @@ pub enum AuditCommand {
         /// its stored hash recomputed.
         #[arg(long, value_name = "EXPORT.jsonl")]
         against: Option<PathBuf>,
+        /// A witness's cosigning key (`warden witness serve` prints it); repeatable. The
+        /// log must show a checkpoint cosigned by enough of them that extends into what
+        /// was verified.
+        #[arg(long = "witness", value_name = "VKEY")]
+        witnesses: Vec<String>,
+        /// How many of the `--witness` keys must have cosigned (default: all of them).
+        #[arg(long, value_name = "N")]
+        witness_threshold: Option<usize>,
     },
     /// Write a self-contained proof that one event is in the log (after checking that
     /// the log extends the checkpoint verified last time).
@@ -350,7 +358,18 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        AuditCommand::Verify { key, pin, against } => {
+        AuditCommand::Verify { key, pin, against, witnesses, witness_threshold } => {
+            let witnesses: Vec<warden_ledger::cosign::CosignatureVerifier> = witnesses
+                .iter()
+                .map(|w| {
+                    warden_ledger::cosign::CosignatureVerifier::parse(w)
+                        .map_err(|e| anyhow!("--witness {w}: not a witness key: {e}"))
+                })
+                .collect::<anyhow::Result<_>>()?;
+            let threshold = witness_threshold.unwrap_or(witnesses.len());
+            if threshold > witnesses.len() {
+                bail!("--witness-threshold {threshold} is more than the {} witness keys given", witnesses.len());
+            }
             let c = client(g)?;
             let key = match key {
                 Some(k) => read_key(&k)?,
@@ -452,6 +471,35 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 };
                 crate::pins::extends(p, v.entries().max(target), root_at_pin.as_ref())?;
             }
+            // Witnesses: the checkpoint they cosigned must be one of this log's (same root
+            // at its size as the tree just verified), cosigned by enough of them.
+            let mut witnessed = None;
+            if !witnesses.is_empty() {
+                let note = c.audit_cosigned_checkpoint().await.map_err(|e| {
+                    anyhow!("verification FAILED: the server shows no checkpoint cosigned by witnesses: {e}")
+                })?;
+                let cp = Checkpoint::open(&note, &key)
+                    .map_err(|e| anyhow!("verification FAILED: the cosigned checkpoint does not verify: {e}"))?;
+                let signed: Vec<&str> =
+                    witnesses.iter().filter(|w| w.verify(&note).is_some()).map(|w| w.name.as_str()).collect();
+                if signed.len() < threshold {
+                    bail!(
+                        "verification FAILED: the checkpoint for {} entries is cosigned by {} of the {} witnesses                          given ({}), fewer than the {threshold} required",
+                        cp.size,
+                        signed.len(),
+                        witnesses.len(),
+                        signed.join(", ")
+                    );
+                }
+                if cp.size > v.entries() || v.tree().root(cp.size).map_err(|e| anyhow!("{e}"))? != cp.root {
+                    bail!(
+                        "verification FAILED: the witnesses cosigned a tree of {} entries that the log served here                          does not contain (it has {}): a split view",
+                        cp.size,
+                        v.entries()
+                    );
+                }
+                witnessed = Some((cp.size, signed.len()));
+            }
             let pinned_before = pinned.map(|p| p.checkpoint.size);
             let pin_file = match checkpoints.last() {
                 Some(latest) => Some(pins.save(&key, &latest.note)?),
@@ -460,6 +508,7 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             if f == Format::Json {
                 return json(&serde_json::json!({"ok": true, "entries": target, "checkpoints": checked,
                     "root": last_root, "key": key.to_string(), "pinned_before": pinned_before,
+                    "witnessed": witnessed.map(|(size, n)| serde_json::json!({"size": size, "cosignatures": n})),
                     "pin": pin_file.map(|p| p.display().to_string())}));
             }
             fields(vec![

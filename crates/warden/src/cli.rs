@@ -37,6 +37,11 @@ pub struct Global {
 pub enum Command {
     /// Run the server.
     Serve(ServeFlags),
+    /// Run a transparency-log witness (C2SP tlog-witness) for Warden audit logs.
+    Witness {
+        #[command(subcommand)]
+        command: WitnessCommand,
+    },
     /// Inspect the server configuration.
     Config {
         #[command(subcommand)]
@@ -423,6 +428,12 @@ pub enum ArtifactCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum WitnessCommand {
+    /// Serve `POST /add-checkpoint`: cosign each checkpoint that extends the last one.
+    Serve(crate::witness::WitnessFlags),
+}
+
+#[derive(Debug, Subcommand)]
 pub enum TotpCommand {
     /// Start enrolment: prints the secret and the otpauth URI.
     Enrol,
@@ -526,7 +537,7 @@ fn print_project(p: &api::Project, f: Format) -> anyhow::Result<()> {
 pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
     let f = g.output;
     match command {
-        Command::Serve(_) | Command::Config { .. } => unreachable_command(),
+        Command::Serve(_) | Command::Config { .. } | Command::Witness { .. } => unreachable_command(),
         Command::Login { step_up: true, totp, .. } => {
             let c = client(&g)?;
             let code = totp.ok_or_else(|| anyhow!("--step-up needs --totp CODE"))?;

@@ -80,6 +80,8 @@ struct FileAudit {
     export_file: Option<PathBuf>,
     hec_url: Option<String>,
     hec_token: Option<String>,
+    /// Witnesses that cosign each checkpoint: `"URL VKEY"` (C2SP tlog-witness).
+    witnesses: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -173,6 +175,8 @@ pub struct AuditSettings {
     /// Push OCSF events to this Splunk HEC endpoint.
     pub hec_url: Option<String>,
     pub hec_token: Option<SecretString>,
+    /// Witnesses each new checkpoint is submitted to.
+    pub witnesses: Vec<warden_audit::witness::Witness>,
 }
 
 fn env_parse<T: std::str::FromStr>(env: &BTreeMap<String, String>, key: &str) -> anyhow::Result<Option<T>>
@@ -213,6 +217,7 @@ impl Config {
             "WARDEN_AUDIT_EXPORT_FILE",
             "WARDEN_AUDIT_HEC_URL",
             "WARDEN_AUDIT_HEC_TOKEN",
+            "WARDEN_AUDIT_WITNESSES",
         ];
         for key in env.keys().filter(|k| k.starts_with("WARDEN_")) {
             // WARDEN_TEST_* belong to the test suites, not to the server.
@@ -306,12 +311,21 @@ impl Config {
         if hec_url.is_some() != hec_token.is_some() {
             bail!("audit export to a HEC collector needs both hec_url and hec_token");
         }
+        let witnesses: Vec<String> = match env.get("WARDEN_AUDIT_WITNESSES") {
+            Some(v) => v.split(',').map(str::trim).filter(|w| !w.is_empty()).map(String::from).collect(),
+            None => fa.witnesses.clone().unwrap_or_default(),
+        };
+        let witnesses = witnesses
+            .iter()
+            .map(|w| warden_audit::witness::Witness::parse(w).map_err(|e| anyhow!("audit witnesses: {e}")))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         let audit = AuditSettings {
             origin,
             signing_key_file,
             export_file: env.get("WARDEN_AUDIT_EXPORT_FILE").map(PathBuf::from).or(fa.export_file),
             hec_url,
             hec_token: hec_token.map(SecretString::from),
+            witnesses,
         };
 
         let blob_url = env.get("WARDEN_BLOB_URL").cloned().or(file.blob_url).filter(|u| !u.is_empty());

@@ -14,6 +14,7 @@ mod redact_cli;
 mod release_cli;
 mod scan_cli;
 mod serve;
+mod witness;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -50,6 +51,10 @@ async fn run(args: cli::Args) -> anyhow::Result<()> {
             let config = config::Config::load(&flags, &env)?;
             print!("{}", config.show());
             Ok(())
+        }
+        cli::Command::Witness { command: cli::WitnessCommand::Serve(flags) } => {
+            init_tracing();
+            witness::serve(flags).await
         }
         other => cli::run(other, args.global).await,
     }

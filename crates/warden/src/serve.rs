@@ -153,6 +153,9 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
             clock,
         );
     }
+    if !config.audit.witnesses.is_empty() {
+        warden_audit::witness::spawn(ledger.clone(), config.audit.witnesses.clone(), Duration::from_millis(500));
+    }
     if let (Some(url), Some(token)) = (&config.audit.hec_url, &config.audit.hec_token) {
         let sink = warden_audit::export::Sink::hec(url, token.expose_secret());
         warden_audit::export::spawn(ledger.clone(), "hec".into(), sink, Duration::from_millis(500), clock);

@@ -514,3 +514,106 @@ async fn tamper(data: &std::path::Path, attack: &str) -> u64 {
     }
     first as u64
 }
+
+/// A real `warden witness serve` beside a real `warden serve`: each new checkpoint is
+/// cosigned, clients can require the witness's cosignature, and the witness refuses what
+/// would let a log show two histories (a fork at the same size, a different tree that
+/// claims to extend, a smaller tree, a checkpoint not signed by the log, an unknown log).
+#[test]
+fn a_witness_cosigns_what_extends_and_refuses_forks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let cli = Cli { config_dir: tmp.path().join("cli") };
+    // The log's key exists from its first start.
+    let server = serve(&data, None, Some(BOOTSTRAP));
+    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
+    let log_key = cli.ok(&["audit", "public-key"]).trim().to_string();
+    drop(server);
+
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.args(["witness", "serve", "--listen", "127.0.0.1:0", "--name", "example.org/witness", "--data-dir"])
+        .arg(tmp.path().join("witness"))
+        .args(["--log", &log_key]);
+    let witness = until_listening(cmd);
+    let vkey = witness.stdout_lines.iter().find_map(|l| l.strip_prefix("witness key: ")).unwrap().to_string();
+    let spec = format!("{} {vkey}", witness.url);
+    let server = serve_with(&data, None, None, &[("WARDEN_AUDIT_WITNESSES", spec.as_str())]);
+    let rt = rt();
+    let mallory = rt.block_on(denied_user(&server.url));
+    for i in 0..4 {
+        rt.block_on(deny(&mallory, &format!("w{i}"))).unwrap();
+    }
+    // The cosigned checkpoint appears; a client requiring the witness accepts the log.
+    let admin = Client::new(&server.url, Some(BOOTSTRAP.to_string()));
+    let started = Instant::now();
+    let cosigned = loop {
+        if let Ok(n) = rt.block_on(admin.audit_cosigned_checkpoint()) {
+            break n;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no cosigned checkpoint");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(cosigned.contains("\u{2014} example.org/witness "), "{cosigned}");
+    let v = cli.json(&["audit", "verify", "--url", &server.url, "--witness", &vkey]);
+    assert_eq!(v["ok"], true, "{v}");
+    assert_eq!(v["witnessed"]["cosignatures"], 1, "{v}");
+    // Another witness's key is not enough.
+    let stranger = "example.org/other+00000000+BAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let bad = cli.run(&["audit", "verify", "--url", &server.url, "--witness", stranger], None);
+    assert!(!bad.ok, "{}", bad.stdout);
+
+    // Forks, as the log's own key would sign them (an insider with the key); the live
+    // log is stopped first so that the witness's state holds still.
+    drop(server);
+    let key_text = std::fs::read_to_string(data.join("keys").join("audit-checkpoint.key")).unwrap();
+    let log = warden_ledger::note::SigningKey::from_private_string(key_text.trim()).unwrap();
+    let log_verifier = warden_ledger::note::VerifierKey::parse(&log_key).unwrap();
+    let cp = warden_ledger::note::Checkpoint::open(&cosigned, &log_verifier).unwrap();
+    let post = |body: String| {
+        rt.block_on(async {
+            let r =
+                reqwest::Client::new().post(format!("{}/add-checkpoint", witness.url)).body(body).send().await.unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        })
+    };
+    let sign = |size: u64, root: [u8; 32]| {
+        warden_ledger::note::Checkpoint { origin: cp.origin.clone(), size, root }.sign(&log).unwrap()
+    };
+    // The witness may have moved on with the live log: ask it where it is.
+    let (status, at) = post(format!("old 0\n\n{}", sign(cp.size, cp.root)));
+    let at: u64 = if status == 409 { at.trim().parse().unwrap() } else { 0 };
+    assert!(at >= cp.size, "{status} {at}");
+    let (status, _) = post(format!("old {at}\n\n{}", sign(at, [7u8; 32])));
+    assert_eq!(status, 422, "a different root at the same size");
+    let (status, _) =
+        post(format!("old {at}\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n\n{}", sign(at + 5, [9u8; 32])));
+    assert_eq!(status, 422, "a tree that does not extend");
+    let (status, body) = post(format!("old 1\n\n{}", sign(at.saturating_sub(1).max(1), [1u8; 32])));
+    assert_eq!((status, body.trim().parse::<u64>().ok()), (409, Some(at)), "a stale old size is told the current one");
+    let (status, _) = post(format!("old {at}\n\n{}", sign(at - 1, [1u8; 32])));
+    assert_eq!(status, 400, "old size beyond the checkpoint");
+    let other = warden_ledger::note::SigningKey::generate(&cp.origin).unwrap();
+    let forged = warden_ledger::note::Checkpoint { origin: cp.origin.clone(), size: at + 1, root: [2u8; 32] };
+    let (status, _) = post(format!("old {at}\n\n{}", forged.sign(&other).unwrap()));
+    assert_eq!(status, 403, "not signed by the log's key");
+    let stranger_log = warden_ledger::note::SigningKey::generate("elsewhere.example/log").unwrap();
+    let unknown = warden_ledger::note::Checkpoint { origin: "elsewhere.example/log".into(), size: 1, root: [2u8; 32] };
+    let (status, _) = post(format!("old 0\n\n{}", unknown.sign(&stranger_log).unwrap()));
+    assert_eq!(status, 404, "a log the witness does not follow");
+    let (status, _) = post("nonsense".into());
+    assert_eq!(status, 400);
+    // After all that (and a restart, which starts from `old 0` and is told the size) the
+    // witness still cosigns the real log as it grows.
+    let server = serve_with(&data, None, None, &[("WARDEN_AUDIT_WITNESSES", spec.as_str())]);
+    let mallory = rt.block_on(denied_user_again(&server.url));
+    rt.block_on(deny(&mallory, "after")).unwrap();
+    let admin = Client::new(&server.url, Some(BOOTSTRAP.to_string()));
+    let started = Instant::now();
+    while rt.block_on(admin.audit_cosigned_checkpoint()).is_err() {
+        assert!(started.elapsed() < Duration::from_secs(20), "no cosigned checkpoint after the restart");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let v = cli.json(&["audit", "verify", "--url", &server.url, "--witness", &vkey]);
+    assert_eq!(v["ok"], true, "{v}");
+    assert!(v["witnessed"]["size"].as_u64().unwrap() > at, "{v}");
+}

@@ -50,6 +50,12 @@ pub fn serve_with(
     for (k, v) in envs {
         cmd.env(k, v);
     }
+    until_listening(cmd)
+}
+
+/// Starts `cmd` (a `warden` server of some kind) and waits for its `listening on` line.
+#[allow(clippy::zombie_processes)]
+pub fn until_listening(mut cmd: Command) -> Running {
     let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::inherit()).spawn().expect("warden starts");
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
