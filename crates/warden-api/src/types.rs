@@ -370,6 +370,18 @@ pub struct Group {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     pub status: String,
+    /// For each configured witness: the largest checkpoint it cosigned and how many
+    /// entries the log's latest checkpoint is ahead of it (a witness that is down never
+    /// stops the log; this says how far behind cosigning is).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub witnesses: Vec<WitnessLag>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct WitnessLag {
+    pub witness: String,
+    pub cosigned: u64,
+    pub behind: u64,
 }
 
 /// A stored blob.

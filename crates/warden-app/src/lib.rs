@@ -362,12 +362,22 @@ impl App {
     /// Readiness: the database answers.
     /// Readiness: the database answers, and the audit log still extends the last
     /// checkpoint this installation signed (else nothing is signed, and it says why).
-    pub async fn ready(&self) -> Result<(), AppError> {
+    /// Answers each configured witness's lag: (name, size it cosigned, entries behind).
+    pub async fn ready(&self) -> Result<Vec<(String, u64, u64)>, AppError> {
         self.store.ping().await.map_err(AppError::from)?;
-        match self.ledger.halted() {
-            Some(why) => Err(AppError::rule(503, "audit.signed-checkpoint-regression", why.to_string())),
-            None => Ok(()),
+        if let Some(why) = self.ledger.halted() {
+            return Err(AppError::rule(503, "audit.signed-checkpoint-regression", why.to_string()));
         }
+        let latest = self.store.latest_checkpoint().await?.map_or(0, |c| c.tree_size);
+        Ok(self
+            .ledger
+            .witnesses()
+            .into_iter()
+            .map(|(name, cosigned)| {
+                let behind = latest.saturating_sub(cosigned);
+                (name, cosigned, behind)
+            })
+            .collect())
     }
 
     /// The one authorisation point: decide, record, run.

@@ -518,7 +518,8 @@ impl Ledger {
     /// Keeps a witness's cosignature `line` on the checkpoint `note` of `size` entries.
     pub fn add_cosignature(&self, witness: &str, size: u64, note: &str, line: &str) {
         let mut c = self.cosigned.lock().unwrap_or_else(|e| e.into_inner());
-        c.by_witness.insert(witness.to_string(), size);
+        let seen = c.by_witness.entry(witness.to_string()).or_insert(0);
+        *seen = (*seen).max(size);
         if c.size < size || c.note.is_empty() {
             c.size = size;
             c.note = note.to_string();
@@ -541,9 +542,21 @@ impl Ledger {
         (!c.note.is_empty()).then(|| (c.size, c.note.clone()))
     }
 
+    /// Every witness submitted to, with the largest size it cosigned since start.
+    pub fn witnesses(&self) -> Vec<(String, u64)> {
+        let c = self.cosigned.lock().unwrap_or_else(|e| e.into_inner());
+        c.by_witness.iter().map(|(k, v)| (k.clone(), *v)).collect()
+    }
+
+    /// Registers a witness checkpoints are submitted to (nothing cosigned yet).
+    pub fn expect_witness(&self, witness: &str) {
+        let mut c = self.cosigned.lock().unwrap_or_else(|e| e.into_inner());
+        c.by_witness.entry(witness.to_string()).or_insert(0);
+    }
+
     /// The largest size `witness` cosigned since start.
     pub fn cosigned_by(&self, witness: &str) -> Option<u64> {
-        self.cosigned.lock().unwrap_or_else(|e| e.into_inner()).by_witness.get(witness).copied()
+        self.cosigned.lock().unwrap_or_else(|e| e.into_inner()).by_witness.get(witness).copied().filter(|s| *s > 0)
     }
 
     /// Why the ledger signs nothing any more, if it does not (reported by `/readyz`).

@@ -35,6 +35,7 @@ impl Witness {
 pub fn spawn(ledger: Arc<Ledger>, witnesses: Vec<Witness>, every: Duration) {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
     for w in witnesses {
+        ledger.expect_witness(&w.key.name);
         let (ledger, http) = (ledger.clone(), http.clone());
         tokio::spawn(async move {
             // The size this witness last cosigned, as far as the log knows (a 409 says).

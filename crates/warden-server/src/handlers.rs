@@ -30,12 +30,14 @@ fn text(body: String) -> impl IntoResponse {
 }
 
 async fn healthz() -> Json<api::Health> {
-    Json(api::Health { status: "ok".into() })
+    Json(api::Health { status: "ok".into(), witnesses: Vec::new() })
 }
 
 async fn readyz(State(s): State<AppState>) -> Result<Json<api::Health>> {
-    s.app.ready().await?;
-    Ok(Json(api::Health { status: "ready".into() }))
+    let lags = s.app.ready().await?;
+    let witnesses =
+        lags.into_iter().map(|(witness, cosigned, behind)| api::WitnessLag { witness, cosigned, behind }).collect();
+    Ok(Json(api::Health { status: "ready".into(), witnesses }))
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {

@@ -616,4 +616,15 @@ fn a_witness_cosigns_what_extends_and_refuses_forks() {
     let v = cli.json(&["audit", "verify", "--url", &server.url, "--witness", &vkey]);
     assert_eq!(v["ok"], true, "{v}");
     assert!(v["witnessed"]["size"].as_u64().unwrap() > at, "{v}");
+    // A witness that goes away never stops the log; /readyz says how far behind it is.
+    drop(witness);
+    for i in 0..3 {
+        rt.block_on(deny(&mallory, &format!("alone{i}"))).unwrap();
+    }
+    rt.block_on(admin.audit_checkpoint()).unwrap();
+    let ready: Value =
+        rt.block_on(async { reqwest::get(format!("{}/readyz", server.url)).await.unwrap().json().await.unwrap() });
+    assert_eq!(ready["status"], "ready", "{ready}");
+    assert_eq!(ready["witnesses"][0]["witness"], "example.org/witness", "{ready}");
+    assert!(ready["witnesses"][0]["behind"].as_u64().unwrap() > 0, "{ready}");
 }
