@@ -6,7 +6,7 @@
 # wait_for_audit = false, records following within one group commit), and LiteLLM proxy in front of it, with
 # wrk at concurrency 1, 16 and 64. Prints requests/s, p50/p99 and the ratios.
 #
-# usage: bench/gateway.sh [DURATION_S]     env: WARDEN_SHARED (default ../shared), CONCS,
+# usage: bench/gateway.sh [DURATION_S]     env: WARDEN_SHARED (default ../shared), CONCS, PEERS=0 (no LiteLLM),
 #   REPEAT (default 1): run the direct and Warden rows that many times, alternating, and
 #   print the median of each figure (this machine's loopback timings are noisy)
 # Installs the peers on first use (../shared/bench/setup_peers.sh: LiteLLM, wrk).
@@ -20,7 +20,12 @@ export WARDEN_PEERS="${WARDEN_PEERS:-$HOME/.cache/warden-peers}"
 work="$(mktemp -d)"
 results="$work/results.txt"
 
-[ -x "$WARDEN_PEERS/venv/bin/litellm" ] && command -v wrk >/dev/null || bash "$bench/setup_peers.sh" >/dev/null
+# PEERS=0 skips the peer systems (LiteLLM): the direct and Warden rows only.
+if [ "${PEERS:-1}" = 0 ]; then
+  command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+else
+  [ -x "$WARDEN_PEERS/venv/bin/litellm" ] && command -v wrk >/dev/null || bash "$bench/setup_peers.sh" >/dev/null
+fi
 mock="$(bash "$bench/mock_upstream/build.sh")"
 (cd "$repo" && cargo build --release -q -p warden)
 warden="$repo/target/release/warden"
@@ -70,7 +75,9 @@ ns_bg "$work/warden2.log" "$work/warden2.pid" env -u WARDEN_PEERS -u WARDEN_SHAR
   "$warden" serve --listen 127.0.0.1:18470 --data-dir "$work/data" --config "$work/warden-async.toml"
 for _ in $(seq 1 100); do ns_exec curl -sf -o /dev/null 127.0.0.1:18470/readyz && break; sleep 0.1; done
 WRK_MODEL=mock-model WRK_KEY="$key" ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18470 chat wardenwait "$dur" "${concs[@]}" >/dev/null
-bash "$bench/gateway/bench_litellm.sh" plain 1 chat "$dur" "${concs[@]}" >/dev/null 2>&1 || echo "LiteLLM run failed"
+if [ "${PEERS:-1}" != 0 ]; then
+  bash "$bench/gateway/bench_litellm.sh" plain 1 chat "$dur" "${concs[@]}" >/dev/null 2>&1 || echo "LiteLLM run failed"
+fi
 
 python3 - "$results" "${concs[@]}" <<'PY'
 import re, sys

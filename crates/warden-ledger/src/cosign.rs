@@ -75,23 +75,8 @@ pub struct CosignatureVerifier {
 impl CosignatureVerifier {
     /// Parses `<name>+<hex id>+base64(0x04 || public key)`.
     pub fn parse(s: &str) -> Result<Self, NoteError> {
-        let mut parts = s.trim().splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(NoteError::BadKey("expected name+id+key"));
-        };
-        let id = crate::note::parse_hex4(id).ok_or(NoteError::BadKey("key id is not 8 hex digits"))?;
-        let raw = from_b64(key).ok_or(NoteError::BadKey("key is not base64"))?;
-        let (alg, public) = raw.split_first().ok_or(NoteError::BadKey("empty key"))?;
-        if *alg != ALG_COSIGNATURE_V1 {
-            return Err(NoteError::BadKey("not an Ed25519 cosignature (0x04) key"));
-        }
-        let public: [u8; 32] = public.try_into().map_err(|_| NoteError::BadKey("key is not 32 bytes"))?;
-        if cosigner_key_id(name, &public) != id {
-            return Err(NoteError::BadKey("key id does not match the key"));
-        }
-        let key =
-            ed25519_dalek::VerifyingKey::from_bytes(&public).map_err(|_| NoteError::BadKey("not a valid point"))?;
-        Ok(Self { name: name.to_string(), id, key })
+        let (name, id, key) = crate::note::parse_vkey(s, ALG_COSIGNATURE_V1, cosigner_key_id)?;
+        Ok(Self { name, id, key })
     }
 
     /// The time of this witness's valid cosignature on `note` (a signed checkpoint with

@@ -161,28 +161,38 @@ impl std::fmt::Display for VerifierKey {
     }
 }
 
+/// Parses a verifier key `<name>+<hex id>+base64(<alg> || 32-byte Ed25519 key)` whose
+/// signature type is `alg` and whose id is `id_of(name, key)`.
+pub(crate) fn parse_vkey(
+    s: &str,
+    alg: u8,
+    id_of: fn(&str, &[u8; 32]) -> [u8; 4],
+) -> Result<(String, [u8; 4], ed25519_dalek::VerifyingKey), NoteError> {
+    let mut parts = s.trim().splitn(3, '+');
+    let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(NoteError::BadKey("expected name+id+key"));
+    };
+    if !valid_name(name) {
+        return Err(NoteError::BadName);
+    }
+    let id = parse_hex4(id).ok_or(NoteError::BadKey("key id is not 8 hex digits"))?;
+    let raw = from_b64(key).ok_or(NoteError::BadKey("key is not base64"))?;
+    let (found, public) = raw.split_first().ok_or(NoteError::BadKey("empty key"))?;
+    if *found != alg {
+        return Err(NoteError::BadKey("not a key of this signature type"));
+    }
+    let public: [u8; 32] = public.try_into().map_err(|_| NoteError::BadKey("key is not 32 bytes"))?;
+    if id_of(name, &public) != id {
+        return Err(NoteError::BadKey("key id does not match the key"));
+    }
+    let key = ed25519_dalek::VerifyingKey::from_bytes(&public).map_err(|_| NoteError::BadKey("not a valid point"))?;
+    Ok((name.to_string(), id, key))
+}
+
 impl VerifierKey {
     pub fn parse(s: &str) -> Result<Self, NoteError> {
-        let mut parts = s.trim().splitn(3, '+');
-        let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(NoteError::BadKey("expected name+id+key"));
-        };
-        if !valid_name(name) {
-            return Err(NoteError::BadName);
-        }
-        let id = parse_hex4(id).ok_or(NoteError::BadKey("key id is not 8 hex digits"))?;
-        let raw = from_b64(key).ok_or(NoteError::BadKey("key is not base64"))?;
-        let (alg, public) = raw.split_first().ok_or(NoteError::BadKey("empty key"))?;
-        if *alg != ALG_ED25519 {
-            return Err(NoteError::BadKey("not an Ed25519 key"));
-        }
-        let public: [u8; 32] = public.try_into().map_err(|_| NoteError::BadKey("key is not 32 bytes"))?;
-        if key_id(name, &public) != id {
-            return Err(NoteError::BadKey("key id does not match the key"));
-        }
-        let key =
-            ed25519_dalek::VerifyingKey::from_bytes(&public).map_err(|_| NoteError::BadKey("not a valid point"))?;
-        Ok(Self { name: name.to_string(), id, key })
+        let (name, id, key) = parse_vkey(s, ALG_ED25519, key_id)?;
+        Ok(Self { name, id, key })
     }
 
     /// Verifies a signed note and returns its text. Signatures by other keys are ignored;
