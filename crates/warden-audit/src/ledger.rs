@@ -41,11 +41,13 @@ pub struct LedgerConfig {
     pub max_batch: usize,
     /// Where the last signed checkpoint is kept outside the database (none: only in it).
     pub pin_file: Option<std::path::PathBuf>,
+    /// A copy of it replicas share (an object store), checked and advanced likewise.
+    pub shared_pin: Option<crate::pin::Shared>,
 }
 
 impl Default for LedgerConfig {
     fn default() -> Self {
-        Self { origin: "warden/audit".into(), max_batch: 4096, pin_file: None }
+        Self { origin: "warden/audit".into(), max_batch: 4096, pin_file: None, shared_pin: None }
     }
 }
 
@@ -78,6 +80,7 @@ pub struct Ledger {
     /// The last signed checkpoint, kept outside the database, and what it says.
     pin: Option<crate::pin::PinFile>,
     pinned: std::sync::Mutex<Option<Checkpoint>>,
+    shared_pin: Option<crate::pin::Shared>,
     /// Why nothing is signed any more (the database no longer extends the pin).
     halted: std::sync::Mutex<Option<crate::pin::Regression>>,
     /// The latest checkpoint witnesses cosigned: its size, the note with their lines,
@@ -136,6 +139,7 @@ impl Ledger {
             signing: Mutex::new(()),
             pin: config.pin_file.clone().map(crate::pin::PinFile::new),
             pinned: Default::default(),
+            shared_pin: config.shared_pin.clone(),
             halted: Default::default(),
             cosigned: Default::default(),
             batches: Default::default(),
@@ -158,7 +162,7 @@ impl Ledger {
         // still holds; a server that finds otherwise keeps running (reads, and the
         // evidence of what happened) but signs nothing and says why on /readyz.
         match ledger.check_pin().await {
-            Ok(()) => ledger.sign_latest(Timestamp(0)).await?,
+            Ok(_) => ledger.sign_latest(Timestamp(0)).await?,
             Err(LedgerError::Regression(r)) => ledger.halt(r),
             Err(e) => return Err(e),
         }
@@ -470,12 +474,15 @@ impl Ledger {
             return Err(r.into());
         }
         let size = self.sync().await?;
-        if let Err(e) = self.check_pin().await {
-            if let LedgerError::Regression(r) = &e {
-                self.halt(r.clone());
+        let shared_size = match self.check_pin().await {
+            Ok(s) => s,
+            Err(e) => {
+                if let LedgerError::Regression(r) = &e {
+                    self.halt(r.clone());
+                }
+                return Err(e);
             }
-            return Err(e);
-        }
+        };
         if self.store.latest_checkpoint().await?.is_some_and(|c| c.tree_size >= size) {
             return Ok(());
         }
@@ -488,26 +495,54 @@ impl Ledger {
             })?;
             *self.pinned.lock().unwrap_or_else(|e| e.into_inner()) = Some(checkpoint);
         }
+        if let (Some(shared), Some(kept)) = (&self.shared_pin, shared_size) {
+            if kept < size {
+                if let Err(e) = shared.0.store(&note).await {
+                    tracing::warn!(pin = %shared.0.describe(), error = %e, "could not advance the shared signed checkpoint");
+                }
+            }
+        }
         self.store.put_checkpoint(&CheckpointRecord { tree_size: size, note, created_at: now }).await?;
         Ok(())
     }
 
-    /// Whether the tree in the store extends the pinned checkpoint (trivially true with
-    /// no pin).
-    async fn check_pin(&self) -> Result<(), LedgerError> {
-        let (Some(pin), Some(pinned)) = (&self.pin, self.pinned.lock().unwrap_or_else(|e| e.into_inner()).clone())
-        else {
-            return Ok(());
-        };
+    /// Whether the tree in the store extends the pinned checkpoints, the local one and
+    /// the shared one (trivially true with none). Answers the size the shared pin holds
+    /// (`None` without one, or when it cannot be read now: availability first).
+    async fn check_pin(&self) -> Result<Option<u64>, LedgerError> {
         let size = self.sync().await?;
-        let root = if size >= pinned.size && pinned.size > 0 {
-            Some(self.tree.read().await.root(pinned.size)?)
-        } else if pinned.size == 0 {
+        let local = self.pinned.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let (Some(pin), Some(pinned)) = (&self.pin, local) {
+            let root = self.root_at_pin(&pinned, size).await?;
+            pin.check(&pinned, size, root.as_ref())?;
+        }
+        let Some(shared) = &self.shared_pin else { return Ok(None) };
+        let note = match shared.0.load().await {
+            Ok(Some(n)) => n,
+            Ok(None) => return Ok(Some(0)),
+            Err(e) => {
+                tracing::warn!(pin = %shared.0.describe(), error = %e, "cannot read the shared signed checkpoint now");
+                return Ok(None);
+            }
+        };
+        let pinned = Checkpoint::open(&note, &self.key.verifier()).map_err(|e| crate::pin::Regression::Unreadable {
+            file: shared.0.describe(),
+            why: format!("it does not verify: {e}"),
+        })?;
+        let root = self.root_at_pin(&pinned, size).await?;
+        crate::pin::check_against(&pinned, size, root.as_ref(), &shared.0.describe())?;
+        Ok(Some(pinned.size))
+    }
+
+    /// The stored tree's root at a pinned size, if it has that many entries.
+    async fn root_at_pin(&self, pinned: &Checkpoint, size: u64) -> Result<Option<Hash>, LedgerError> {
+        Ok(if pinned.size == 0 {
             Some(pinned.root)
+        } else if size >= pinned.size {
+            Some(self.tree.read().await.root(pinned.size)?)
         } else {
             None
-        };
-        Ok(pin.check(&pinned, size, root.as_ref())?)
+        })
     }
 
     fn halt(&self, why: crate::pin::Regression) {

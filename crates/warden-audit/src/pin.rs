@@ -57,6 +57,9 @@ impl PinFile {
     /// renamed over the old one, and the folder synced, so a crash leaves one or the
     /// other whole.
     pub fn store(&self, note: &str) -> std::io::Result<()> {
+        if let Some(dir) = self.path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
         let tmp = self.path.with_extension("tmp");
         {
             let mut f = std::fs::OpenOptions::new().create(true).write(true).truncate(true).open(&tmp)?;
@@ -77,13 +80,48 @@ impl PinFile {
     /// Whether a tree of `size` entries whose root at the pinned size is `root_at_pin`
     /// extends the pinned checkpoint.
     pub fn check(&self, pinned: &Checkpoint, size: u64, root_at_pin: Option<&Hash>) -> Result<(), Regression> {
-        let file = self.path.display().to_string();
-        if size < pinned.size {
-            return Err(Regression::Shrunk { now: size, pinned: pinned.size, file });
-        }
-        match root_at_pin {
-            Some(r) if *r == pinned.root => Ok(()),
-            _ => Err(Regression::Rewritten { pinned: pinned.size, file }),
-        }
+        check_against(pinned, size, root_at_pin, &self.path.display().to_string())
+    }
+}
+
+/// Whether a tree of `size` entries whose root at the pinned size is `root_at_pin`
+/// extends `pinned` (kept in `source`).
+pub fn check_against(
+    pinned: &Checkpoint,
+    size: u64,
+    root_at_pin: Option<&Hash>,
+    source: &str,
+) -> Result<(), Regression> {
+    let file = source.to_string();
+    if size < pinned.size {
+        return Err(Regression::Shrunk { now: size, pinned: pinned.size, file });
+    }
+    match root_at_pin {
+        Some(r) if *r == pinned.root => Ok(()),
+        _ => Err(Regression::Rewritten { pinned: pinned.size, file }),
+    }
+}
+
+/// What a shared pin's operations return.
+pub type PinFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, String>> + Send + 'a>>;
+
+/// A second copy of the last signed checkpoint that replicas share (an object store):
+/// a replica started on a new data directory still knows what any replica signed.
+pub trait SharedPin: Send + Sync {
+    /// The note kept, if any.
+    fn load(&self) -> PinFuture<'_, Option<String>>;
+    /// Replaces it.
+    fn store<'a>(&'a self, note: &'a str) -> PinFuture<'a, ()>;
+    /// Where it is, for messages.
+    fn describe(&self) -> String;
+}
+
+/// A shared pin, as configuration holds it.
+#[derive(Clone)]
+pub struct Shared(pub std::sync::Arc<dyn SharedPin>);
+
+impl std::fmt::Debug for Shared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Shared({})", self.0.describe())
     }
 }

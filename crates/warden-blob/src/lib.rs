@@ -348,6 +348,24 @@ impl BlobStore {
         }
     }
 
+    /// A small state object under `state/NAME` (not a blob; replicas share it through
+    /// the object store), or `None` when there is none.
+    pub async fn read_state(&self, name: &str) -> Result<Option<Bytes>, BlobError> {
+        let path = object_store::path::Path::from(format!("state/{name}"));
+        match self.store.get(&path).await {
+            Ok(r) => Ok(Some(r.bytes().await?)),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Replaces the state object `state/NAME`.
+    pub async fn write_state(&self, name: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
+        let path = object_store::path::Path::from(format!("state/{name}"));
+        self.store.put(&path, Bytes::from(bytes).into()).await?;
+        Ok(())
+    }
+
     /// The size of a stored blob, or `None`.
     pub async fn size(&self, digest: &Digest) -> Result<Option<u64>, BlobError> {
         match self.store.head(&digest.path()).await {

@@ -128,16 +128,50 @@ fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()
     f.sync_all()
 }
 
+/// The last signed checkpoint, kept in the object store the replicas share.
+struct ObjectStorePin {
+    blobs: warden_blob::BlobStore,
+    url: String,
+}
+
+const SHARED_PIN: &str = "audit-checkpoint.last";
+
+impl warden_audit::pin::SharedPin for ObjectStorePin {
+    fn load(&self) -> warden_audit::pin::PinFuture<'_, Option<String>> {
+        Box::pin(async move {
+            let bytes = self.blobs.read_state(SHARED_PIN).await.map_err(|e| e.to_string())?;
+            bytes.map(|b| String::from_utf8(b.to_vec()).map_err(|_| "not UTF-8".to_string())).transpose()
+        })
+    }
+    fn store<'a>(&'a self, note: &'a str) -> warden_audit::pin::PinFuture<'a, ()> {
+        Box::pin(async move {
+            self.blobs.write_state(SHARED_PIN, note.as_bytes().to_vec()).await.map_err(|e| e.to_string())
+        })
+    }
+    fn describe(&self) -> String {
+        format!("{}/state/{SHARED_PIN}", self.url.trim_end_matches('/'))
+    }
+}
+
 pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let key = signing_key(&config)?;
+    let blobs = match &config.blob_url {
+        Some(url) => warden_blob::BlobStore::from_url(url),
+        None => warden_blob::BlobStore::local(&config.data_dir.join("blobs")),
+    }
+    .map_err(|e| anyhow::anyhow!("blob store: {e}"))?;
     let ledger = warden_audit::Ledger::open(
         store.clone(),
         key,
         warden_audit::LedgerConfig {
             origin: config.audit.origin.clone(),
-            // The last signed checkpoint, kept beside the signing key, outside the database.
-            pin_file: Some(config.audit.signing_key_file.with_file_name("audit-checkpoint.last")),
+            // The last signed checkpoint, kept outside the database: in the data
+            // directory, and (when blobs live in an object store replicas share) there too.
+            pin_file: Some(config.data_dir.join("keys").join("audit-checkpoint.last")),
+            shared_pin: config.blob_url.as_ref().map(|url| {
+                warden_audit::pin::Shared(Arc::new(ObjectStorePin { blobs: blobs.clone(), url: url.clone() }))
+            }),
             ..Default::default()
         },
     )
@@ -181,11 +215,6 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
         master_key: master_key(&config)?,
         ..AppConfig::default()
     };
-    let blobs = match &config.blob_url {
-        Some(url) => warden_blob::BlobStore::from_url(url),
-        None => warden_blob::BlobStore::local(&config.data_dir.join("blobs")),
-    }
-    .map_err(|e| anyhow::anyhow!("blob store: {e}"))?;
     let app = Arc::new(
         App::new(store.clone(), ledger, blobs, Arc::new(SystemClock), app_config, oidc)
             .map_err(|e| anyhow::anyhow!("{e}"))?,

@@ -628,3 +628,49 @@ fn a_witness_cosigns_what_extends_and_refuses_forks() {
     assert_eq!(ready["witnesses"][0]["witness"], "example.org/witness", "{ready}");
     assert!(ready["witnesses"][0]["behind"].as_u64().unwrap() > 0, "{ready}");
 }
+
+/// A replica started on a fresh data directory (its own pin file lost, or never there)
+/// still refuses to sign a log someone cut: the last signed checkpoint is also kept in
+/// the object store the replicas share.
+#[test]
+fn a_fresh_replica_finds_the_shared_signed_checkpoint() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("db");
+    std::fs::create_dir_all(&db).unwrap();
+    let db_url = format!("sqlite://{}", db.join("warden.db").display());
+    let objects = tmp.path().join("objects");
+    std::fs::create_dir_all(&objects).unwrap();
+    let blob_url = format!("file://{}", objects.display());
+    let key_file = tmp.path().join("secret").join("audit.key");
+    std::fs::create_dir_all(key_file.parent().unwrap()).unwrap();
+    let env = [("WARDEN_BLOB_URL", blob_url.as_str()), ("WARDEN_AUDIT_SIGNING_KEY_FILE", key_file.to_str().unwrap())];
+    let first = serve_with(&tmp.path().join("a"), Some(&db_url), Some(BOOTSTRAP), &env);
+    let rt = rt();
+    let mallory = rt.block_on(denied_user(&first.url));
+    for i in 0..4 {
+        rt.block_on(deny(&mallory, &format!("s{i}"))).unwrap();
+    }
+    rt.block_on(Client::new(&first.url, Some(BOOTSTRAP.to_string())).audit_checkpoint()).unwrap();
+    drop(first);
+    let shared = std::fs::read_to_string(objects.join("state").join("audit-checkpoint.last")).unwrap();
+    assert!(shared.starts_with("warden/audit\n"), "{shared}");
+
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut c = sqlx::SqliteConnection::connect(&db_url).await.unwrap();
+        for t in ["audit_log_no_delete", "audit_checkpoints_no_delete"] {
+            sqlx::query(&format!("DROP TRIGGER IF EXISTS {t}")).execute(&mut c).await.unwrap();
+        }
+        sqlx::query("DELETE FROM audit_log WHERE idx >= 5").execute(&mut c).await.unwrap();
+        sqlx::query("UPDATE audit_head SET size = 5").execute(&mut c).await.unwrap();
+        sqlx::query("UPDATE audit_index_head SET size = MIN(size, 5)").execute(&mut c).await.unwrap();
+        sqlx::query("DELETE FROM audit_checkpoints WHERE tree_size > 5").execute(&mut c).await.unwrap();
+    });
+    let second = serve_with(&tmp.path().join("b"), Some(&db_url), None, &env);
+    let ready = rt.block_on(async {
+        let r = reqwest::get(format!("{}/readyz", second.url)).await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    });
+    assert_eq!(ready.0, 503, "{}", ready.1);
+    assert!(ready.1.contains("state/audit-checkpoint.last") && ready.1.contains("removed"), "{}", ready.1);
+}
