@@ -502,6 +502,11 @@ impl Ledger {
                 }
             }
         }
+        if let Some(shared) = &self.shared_pin {
+            if let Err(e) = shared.0.anchor(size, &note).await {
+                tracing::warn!(pin = %shared.0.describe(), error = %e, "could not anchor a signed checkpoint");
+            }
+        }
         self.store.put_checkpoint(&CheckpointRecord { tree_size: size, note, created_at: now }).await?;
         Ok(())
     }

@@ -112,6 +112,9 @@ pub trait SharedPin: Send + Sync {
     fn load(&self) -> PinFuture<'_, Option<String>>;
     /// Replaces it.
     fn store<'a>(&'a self, note: &'a str) -> PinFuture<'a, ()>;
+    /// Keeps every signed checkpoint too, write-once (`anchors/`): with the bucket's
+    /// object lock, a record the database's operator cannot rewrite.
+    fn anchor<'a>(&'a self, size: u64, note: &'a str) -> PinFuture<'a, ()>;
     /// Where it is, for messages.
     fn describe(&self) -> String;
 }

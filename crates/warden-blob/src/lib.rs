@@ -366,6 +366,18 @@ impl BlobStore {
         Ok(())
     }
 
+    /// Writes `state/NAME` only if it does not exist yet (write-once; an existing object
+    /// is left as it is). True when this call wrote it.
+    pub async fn write_state_once(&self, name: &str, bytes: Vec<u8>) -> Result<bool, BlobError> {
+        let path = object_store::path::Path::from(format!("state/{name}"));
+        let opts = object_store::PutOptions { mode: object_store::PutMode::Create, ..Default::default() };
+        match self.store.put_opts(&path, Bytes::from(bytes).into(), opts).await {
+            Ok(_) => Ok(true),
+            Err(object_store::Error::AlreadyExists { .. }) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
     /// The size of a stored blob, or `None`.
     pub async fn size(&self, digest: &Digest) -> Result<Option<u64>, BlobError> {
         match self.store.head(&digest.path()).await {

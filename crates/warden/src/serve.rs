@@ -148,6 +148,12 @@ impl warden_audit::pin::SharedPin for ObjectStorePin {
             self.blobs.write_state(SHARED_PIN, note.as_bytes().to_vec()).await.map_err(|e| e.to_string())
         })
     }
+    fn anchor<'a>(&'a self, size: u64, note: &'a str) -> warden_audit::pin::PinFuture<'a, ()> {
+        Box::pin(async move {
+            let name = format!("anchors/{size:020}.checkpoint");
+            self.blobs.write_state_once(&name, note.as_bytes().to_vec()).await.map(drop).map_err(|e| e.to_string())
+        })
+    }
     fn describe(&self) -> String {
         format!("{}/state/{SHARED_PIN}", self.url.trim_end_matches('/'))
     }

@@ -654,6 +654,12 @@ fn a_fresh_replica_finds_the_shared_signed_checkpoint() {
     drop(first);
     let shared = std::fs::read_to_string(objects.join("state").join("audit-checkpoint.last")).unwrap();
     assert!(shared.starts_with("warden/audit\n"), "{shared}");
+    // Every signed checkpoint is anchored there too, write-once, under its size.
+    let size: u64 = shared.lines().nth(1).unwrap().parse().unwrap();
+    let anchored = objects.join("state").join("anchors").join(format!("{size:020}.checkpoint"));
+    assert_eq!(std::fs::read_to_string(&anchored).unwrap(), shared);
+    let anchors = std::fs::read_dir(objects.join("state").join("anchors")).unwrap().count();
+    assert!(anchors >= 2, "one per checkpoint signed: {anchors}");
 
     rt.block_on(async {
         use sqlx::Connection;
