@@ -25,6 +25,22 @@ pub struct ProofBundle {
     pub inclusion: Vec<String>,
     /// The signed checkpoint (C2SP signed note) for `tree_size`.
     pub checkpoint: String,
+    /// A consistency proof from the checkpoint the prover had verified before (its pin)
+    /// to this one, so that an offline verifier holding that pin can check this tree
+    /// extends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consistency: Option<ConsistencyFrom>,
+}
+
+/// A consistency proof from an earlier checkpoint (its size and root) to the bundle's.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyFrom {
+    pub from_size: u64,
+    /// Base64 root of the earlier tree.
+    pub from_root: String,
+    /// Base64 hashes of the RFC 9162 consistency proof.
+    pub hashes: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -83,6 +99,7 @@ impl ProofBundle {
             tree_size,
             inclusion: inclusion.iter().map(|h| b64(h)).collect(),
             checkpoint,
+            consistency: None,
         }
     }
 }

@@ -62,6 +62,8 @@ pub enum AuditCommand {
         /// The verifier key, or a file holding it.
         #[arg(long)]
         key: String,
+        #[command(flatten)]
+        pin: PinArgs,
     },
     /// Write entries as OCSF JSON Lines (for SIEMs without a collector): from an index
     /// up to the latest checkpoint. The server can also export continuously
@@ -203,12 +205,41 @@ fn read_key(arg: &str) -> anyhow::Result<VerifierKey> {
 pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
     let f = g.output;
     match command {
-        AuditCommand::VerifyProof { file, key } => {
+        AuditCommand::VerifyProof { file, key, pin } => {
             let key = read_key(&key)?;
             let text = std::fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
             let bundle: ProofBundle =
                 serde_json::from_str(&text).map_err(|e| anyhow!("{} is not a proof file: {e}", file.display()))?;
             let cp = bundle.verify(&key).map_err(|e| anyhow!("proof does NOT verify: {e}"))?;
+            // Offline, a pinned client checks that the proof's tree extends what it
+            // verified before: the same root at the same size, or the bundle's
+            // consistency proof from that size. An older tree cannot be checked.
+            let pins = crate::pins::Pins::at(pin.state_dir)?;
+            if let Some(pinned) = pins.load(&key, pin.pin.as_deref())? {
+                let m = pinned.checkpoint.size;
+                if cp.size < m {
+                    bail!(
+                        "proof does NOT verify against the checkpoint verified before ({}): it is for a tree of {} \
+                         entries, older than the {m} verified then; make a fresh proof",
+                        pinned.source,
+                        cp.size
+                    );
+                }
+                let root_at_pin = if cp.size == m || m == 0 {
+                    Some(if m == 0 { pinned.checkpoint.root } else { cp.root })
+                } else {
+                    bundle.consistency.as_ref().filter(|c| c.from_size == m).and_then(|c| {
+                        let hashes: Option<Vec<warden_ledger::Hash>> =
+                            c.hashes.iter().map(|h| warden_ledger::hash_from_b64(h)).collect();
+                        let from = warden_ledger::hash_from_b64(&c.from_root)?;
+                        warden_ledger::proof::verify_consistency(m, cp.size, &from, &cp.root, &hashes?)
+                            .ok()
+                            .map(|()| from)
+                    })
+                };
+                crate::pins::extends(&pinned, cp.size, root_at_pin.as_ref())?;
+                pins.save(&key, &bundle.checkpoint)?;
+            }
             println!(
                 "ok: event {} is entry {} of the log `{}` with {} entries (root {})",
                 bundle.event["uid"].as_str().unwrap_or("?"),
@@ -312,6 +343,8 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             // The server's checkpoint must extend the one verified before: a consistency
             // proof from that size (or the same root at the same size).
             let pins = crate::pins::Pins::at(pin.state_dir)?;
+            // Kept in the bundle, so that an offline verifier holding the same pin can check it.
+            let mut consistency = None;
             if let Some(pinned) = pins.load(&key, pin.pin.as_deref())? {
                 let m = pinned.checkpoint.size;
                 let root_at_pin = if cp.size < m {
@@ -323,9 +356,20 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                     let hashes: Option<Vec<warden_ledger::Hash>> =
                         proof.hashes.iter().map(|h| warden_ledger::hash_from_b64(h)).collect();
                     let hashes = hashes.ok_or_else(|| anyhow!("the server sent a malformed consistency proof"))?;
-                    warden_ledger::proof::verify_consistency(m, cp.size, &pinned.checkpoint.root, &cp.root, &hashes)
-                        .map(|()| pinned.checkpoint.root)
-                        .ok()
+                    let ok = warden_ledger::proof::verify_consistency(
+                        m,
+                        cp.size,
+                        &pinned.checkpoint.root,
+                        &cp.root,
+                        &hashes,
+                    )
+                    .is_ok();
+                    consistency = Some(warden_ledger::bundle::ConsistencyFrom {
+                        from_size: m,
+                        from_root: warden_ledger::b64(&pinned.checkpoint.root),
+                        hashes: proof.hashes.clone(),
+                    });
+                    ok.then_some(pinned.checkpoint.root)
                 };
                 crate::pins::extends(&pinned, cp.size, root_at_pin.as_ref())?;
             }
@@ -346,7 +390,8 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 .map(|h| warden_ledger::hash_from_b64(h))
                 .collect::<Option<_>>()
                 .ok_or_else(|| anyhow!("the server sent a malformed proof"))?;
-            let bundle = ProofBundle::new(index, &leaf, entry.event, cp.size, &hashes, note);
+            let mut bundle = ProofBundle::new(index, &leaf, entry.event, cp.size, &hashes, note);
+            bundle.consistency = consistency;
             bundle.verify(&key).map_err(|e| anyhow!("the server's proof does not verify: {e}"))?;
             let text = serde_json::to_string_pretty(&bundle)?;
             match out {

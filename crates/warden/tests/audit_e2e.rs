@@ -94,11 +94,29 @@ fn verify_prove_offline_and_detect_edits_in_the_database() {
     let denial = cli.json(&["audit", "search", "--action", "project.create", "--outcome", "deny", "--limit", "1"]);
     let index = denial["items"][0]["index"].as_u64().unwrap();
     let proof = tmp.path().join("proof.json");
+    // What this client verified before proving (its pin), for the offline checks below.
+    let pins_dir = tmp.path().join("cli").join("pins");
+    let pin_file = std::fs::read_dir(&pins_dir).unwrap().next().unwrap().unwrap().path();
+    let earlier = tmp.path().join("earlier.checkpoint");
+    std::fs::copy(&pin_file, &earlier).unwrap();
+    rt.block_on(deny(&mallory, "later")).unwrap();
     cli.ok(&["audit", "prove", "--index", &index.to_string(), "--out", proof.to_str().unwrap()]);
+    let later = tmp.path().join("later.checkpoint");
+    rt.block_on(deny(&mallory, "later2")).unwrap();
+    std::fs::write(&later, cli.ok(&["audit", "checkpoint"])).unwrap();
     drop(server);
     let offline = Cli { config_dir: tmp.path().join("offline") };
     let ok = offline.ok(&["audit", "verify-proof", proof.to_str().unwrap(), "--key", &key]);
     assert!(ok.starts_with("ok: event evt_") && ok.contains(&format!("is entry {index} ")), "{ok}");
+    // Offline against a pin: the proof carries a consistency proof from the checkpoint
+    // verified before, so it checks against that pin; against a pin from a later tree it
+    // cannot be checked, and says so.
+    let pin = earlier.to_str().unwrap();
+    let ok = offline.ok(&["audit", "verify-proof", proof.to_str().unwrap(), "--key", &key, "--pin", pin]);
+    assert!(ok.starts_with("ok: "), "{ok}");
+    let pin = later.to_str().unwrap();
+    let old = offline.run(&["audit", "verify-proof", proof.to_str().unwrap(), "--key", &key, "--pin", pin], None);
+    assert!(!old.ok && old.stderr.contains("older than"), "{}", old.stderr);
     // The key may also come from a file.
     let key_file = tmp.path().join("warden.pub");
     std::fs::write(&key_file, format!("{key}\n")).unwrap();
