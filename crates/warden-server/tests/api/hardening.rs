@@ -473,11 +473,14 @@ async fn deep_documents_and_floods_are_refused_without_harm(engine: Engine) {
         .problem(422, "validation-failed");
     assert!(e.to_string().contains("64 levels"), "{e}");
     let flow = format!("zones: {}{}\n", "[".repeat(100_000), "]".repeat(100_000));
-    s.put("/api/v1/policy", &admin, json!({"document": flow, "dry_run": true})).await.problem(413, "payload-too-large");
+    // (On a fresh connection, which the server closes after answering 413 early.)
+    let req = reqwest::Client::new().put(format!("{}/api/v1/policy", s.url)).bearer_auth(&admin);
+    let res = req.json(&json!({"document": flow, "dry_run": true})).send().await.unwrap();
+    Res::read(res).await.problem(413, "payload-too-large");
     // JSON bodies nested past serde's limit are a 400, not a crash.
     let nested = format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000));
-    let r = s
-        .http
+    // (A fresh connection: the server closed the last one after answering 413 early.)
+    let r = reqwest::Client::new()
         .post(format!("{}/api/v1/projects", s.url))
         .bearer_auth(&admin)
         .header("content-type", "application/json")
@@ -519,16 +522,21 @@ async fn out_of_range_and_oversized_requests_are_problems(engine: Engine) {
     s.get(&long, &admin).await.problem(414, "uri-too-long");
     // A body over the configured limit is 413 as a problem on every route that takes
     // one (OpenAI's shape under /v1).
+    // (Each on a fresh connection: the server closes one after answering 413 early.)
     let big = json!({"name": "x".repeat(100 * 1024)});
+    let fresh = |method: Method, path: &str, body: Value| {
+        let req = reqwest::Client::new().request(method, format!("{}{path}", s.url)).bearer_auth(&admin).json(&body);
+        async move { Res::read(req.send().await.unwrap()).await }
+    };
     for (method, path) in [
         (Method::POST, "/api/v1/projects"),
         (Method::POST, "/api/v1/lineage"),
         (Method::PUT, "/api/v1/policy"),
         (Method::POST, "/api/v1/tokens"),
     ] {
-        s.call(method, path, Some(&admin), Some(big.clone())).await.problem(413, "payload-too-large");
+        fresh(method, path, big.clone()).await.problem(413, "payload-too-large");
     }
-    let r = s.call(Method::POST, "/v1/chat/completions", Some(&admin), Some(big)).await;
+    let r = fresh(Method::POST, "/v1/chat/completions", big).await;
     assert_eq!(r.status.as_u16(), 413);
     assert!(r.body["error"]["message"].is_string(), "{r:?}");
 }
