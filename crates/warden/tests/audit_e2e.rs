@@ -698,3 +698,76 @@ fn a_fresh_replica_finds_the_shared_signed_checkpoint() {
     assert_eq!(ready.0, 503, "{}", ready.1);
     assert!(ready.1.contains("state/audit-checkpoint.last") && ready.1.contains("removed"), "{}", ready.1);
 }
+
+/// SIGKILL the witness while the log keeps appending, three times: a restarted witness
+/// has kept at least every checkpoint it cosigned (it persists before it answers), the
+/// log catches up with it (a 409 tells the size), and cosigning resumes.
+#[test]
+fn a_witness_killed_mid_stream_keeps_what_it_cosigned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let cli = Cli { config_dir: tmp.path().join("cli") };
+    let server = serve(&data, None, Some(BOOTSTRAP));
+    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
+    let log_key = cli.ok(&["audit", "public-key"]).trim().to_string();
+    drop(server);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let start_witness = || {
+        let mut cmd = std::process::Command::new(BIN);
+        cmd.args(["witness", "serve", "--listen", &format!("127.0.0.1:{port}"), "--data-dir"])
+            .arg(tmp.path().join("witness"))
+            .args(["--log", &log_key]);
+        until_listening(cmd)
+    };
+    let mut witness = start_witness();
+    let vkey = witness.stdout_lines.iter().find_map(|l| l.strip_prefix("witness key: ")).unwrap().to_string();
+    let spec = format!("{} {vkey}", witness.url);
+    let server = serve_with(&data, None, None, &[("WARDEN_AUDIT_WITNESSES", spec.as_str())]);
+    let rt = rt();
+    let mallory = rt.block_on(denied_user(&server.url));
+    let readyz = |url: &str| -> Value {
+        rt.block_on(async { reqwest::get(format!("{url}/readyz")).await.unwrap().json().await.unwrap() })
+    };
+    for round in 0..3 {
+        for i in 0..5 {
+            rt.block_on(deny(&mallory, &format!("r{round}-{i}"))).unwrap();
+            std::thread::sleep(Duration::from_millis(120));
+        }
+        let held = readyz(&server.url)["witnesses"][0]["cosigned"].as_u64().unwrap();
+        witness.child.kill().unwrap();
+        witness.child.wait().unwrap();
+        drop(witness);
+        // The log does not stop while its witness is away.
+        rt.block_on(deny(&mallory, &format!("alone{round}"))).unwrap();
+        witness = start_witness();
+        // What the witness kept: at least what the log holds a cosignature for.
+        let note = rt.block_on(Client::new(&server.url, Some(BOOTSTRAP.to_string())).audit_checkpoint()).unwrap();
+        let asked = rt.block_on(async {
+            let r = reqwest::Client::new()
+                .post(format!("{}/add-checkpoint", witness.url))
+                .body(format!("old 0\n\n{note}"))
+                .send()
+                .await
+                .unwrap();
+            (r.status().as_u16(), r.text().await.unwrap())
+        });
+        if held > 0 {
+            assert_eq!(asked.0, 409, "round {round}: {asked:?}");
+            let kept: u64 = asked.1.trim().parse().unwrap();
+            assert!(kept >= held, "round {round}: the witness kept {kept}, the log held a cosignature for {held}");
+        }
+        // Cosigning resumes past what was held.
+        rt.block_on(deny(&mallory, &format!("back{round}"))).unwrap();
+        let started = Instant::now();
+        loop {
+            let now = readyz(&server.url)["witnesses"][0]["cosigned"].as_u64().unwrap();
+            if now > held {
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(40), "round {round}: cosigning did not resume past {held}");
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+    let v = cli.json(&["audit", "verify", "--url", &server.url, "--witness", &vkey]);
+    assert_eq!(v["ok"], true, "{v}");
+}
