@@ -17,7 +17,7 @@ mod releases;
 
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::Router;
 use warden_app::App;
 
@@ -57,11 +57,13 @@ pub fn router(app: Arc<App>, config: &ServerConfig) -> Router {
         .merge(api)
         .route(
             "/api/v1/openapi.json",
-            axum::routing::get(move |caller: extract::Caller| {
+            axum::routing::get(move |State(s): State<AppState>, caller: extract::Caller| {
                 let doc = doc_json.clone();
                 async move {
-                    let _ = caller;
-                    ([(axum::http::header::CONTENT_TYPE, "application/json")], doc.as_ref().clone())
+                    // Any caller who may use the API at all (asked as `whoami` through
+                    // dispatch: a gateway key, for one, may not).
+                    s.app.dispatch(&caller.principal, &caller.meta, warden_app::ops::Whoami).await?;
+                    Ok::<_, ApiError>(([(axum::http::header::CONTENT_TYPE, "application/json")], doc.as_ref().clone()))
                 }
             }),
         )

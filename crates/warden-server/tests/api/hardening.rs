@@ -69,6 +69,7 @@ async fn credentials_never_widen_their_data_class(engine: Engine) {
         "/api/v1/tokens".to_string(),
         "/api/v1/policy".to_string(),
         "/api/v1/audit/checkpoint".to_string(),
+        "/api/v1/openapi.json".to_string(),
     ] {
         s.get(&path, &ephi).await.problem(403, "forbidden");
     }
