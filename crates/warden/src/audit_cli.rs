@@ -449,9 +449,33 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             // Entries are read up to the latest checkpoint, or up to the pinned size if
             // that is further (to compare the log with it even when nothing newer is
             // signed).
+            // The checkpoint the witnesses cosigned, cosigned by enough of them (fetched
+            // before reading entries, so they are read at least that far).
+            let mut cosigned = None;
+            if !witnesses.is_empty() {
+                let note = c.audit_cosigned_checkpoint().await.map_err(|e| {
+                    anyhow!("verification FAILED: the server shows no checkpoint cosigned by witnesses: {e}")
+                })?;
+                let cp = Checkpoint::open(&note, &key)
+                    .map_err(|e| anyhow!("verification FAILED: the cosigned checkpoint does not verify: {e}"))?;
+                let signed: Vec<&str> =
+                    witnesses.iter().filter(|w| w.verify(&note).is_some()).map(|w| w.name.as_str()).collect();
+                if signed.len() < threshold {
+                    bail!(
+                        "verification FAILED: the checkpoint for {} entries is cosigned by {} of the {} witnesses \
+                         given ({}), fewer than the {threshold} required",
+                        cp.size,
+                        signed.len(),
+                        witnesses.len(),
+                        signed.join(", ")
+                    );
+                }
+                cosigned = Some((cp, signed.len()));
+            }
             let read_to = target
                 .max(pinned.as_ref().map_or(0, |p| p.checkpoint.size))
-                .max(exported.as_ref().map_or(0, |x| x.entries()));
+                .max(exported.as_ref().map_or(0, |x| x.entries()))
+                .max(cosigned.as_ref().map_or(0, |(cp, _)| cp.size));
             let mut v = LogVerifier::new(true);
             let mut next_cp = checkpoints.iter().peekable();
             let mut checked = 0;
@@ -517,33 +541,18 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 crate::pins::extends(p, v.entries().max(target), root_at_pin.as_ref())?;
             }
             // Witnesses: the checkpoint they cosigned must be one of this log's (same root
-            // at its size as the tree just verified), cosigned by enough of them.
+            // at its size as the tree just verified).
             let mut witnessed = None;
-            if !witnesses.is_empty() {
-                let note = c.audit_cosigned_checkpoint().await.map_err(|e| {
-                    anyhow!("verification FAILED: the server shows no checkpoint cosigned by witnesses: {e}")
-                })?;
-                let cp = Checkpoint::open(&note, &key)
-                    .map_err(|e| anyhow!("verification FAILED: the cosigned checkpoint does not verify: {e}"))?;
-                let signed: Vec<&str> =
-                    witnesses.iter().filter(|w| w.verify(&note).is_some()).map(|w| w.name.as_str()).collect();
-                if signed.len() < threshold {
-                    bail!(
-                        "verification FAILED: the checkpoint for {} entries is cosigned by {} of the {} witnesses                          given ({}), fewer than the {threshold} required",
-                        cp.size,
-                        signed.len(),
-                        witnesses.len(),
-                        signed.join(", ")
-                    );
-                }
+            if let Some((cp, signed)) = &cosigned {
                 if cp.size > v.entries() || v.tree().root(cp.size).map_err(|e| anyhow!("{e}"))? != cp.root {
                     bail!(
-                        "verification FAILED: the witnesses cosigned a tree of {} entries that the log served here                          does not contain (it has {}): a split view",
+                        "verification FAILED: the witnesses cosigned a tree of {} entries that the log served here \
+                         does not contain (it has {}): a split view",
                         cp.size,
                         v.entries()
                     );
                 }
-                witnessed = Some((cp.size, signed.len()));
+                witnessed = Some((cp.size, *signed));
             }
             let pinned_before = pinned.map(|p| p.checkpoint.size);
             let pin_file = match checkpoints.last() {
