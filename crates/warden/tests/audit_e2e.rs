@@ -553,6 +553,18 @@ async fn tamper(data: &std::path::Path, attack: &str) -> u64 {
     first as u64
 }
 
+/// A log's data directory after a first start (its checkpoint key exists), a CLI logged
+/// in to it, and that key's verifier (what a witness is configured with).
+fn log_with_key(tmp: &std::path::Path) -> (std::path::PathBuf, Cli, String) {
+    let data = tmp.join("data");
+    let cli = Cli { config_dir: tmp.join("cli") };
+    let server = serve(&data, None, Some(BOOTSTRAP));
+    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
+    let log_key = cli.ok(&["audit", "public-key"]).trim().to_string();
+    drop(server);
+    (data, cli, log_key)
+}
+
 /// A real `warden witness serve` beside a real `warden serve`: each new checkpoint is
 /// cosigned, clients can require the witness's cosignature, and the witness refuses what
 /// would let a log show two histories (a fork at the same size, a different tree that
@@ -560,13 +572,7 @@ async fn tamper(data: &std::path::Path, attack: &str) -> u64 {
 #[test]
 fn a_witness_cosigns_what_extends_and_refuses_forks() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let cli = Cli { config_dir: tmp.path().join("cli") };
-    // The log's key exists from its first start.
-    let server = serve(&data, None, Some(BOOTSTRAP));
-    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
-    let log_key = cli.ok(&["audit", "public-key"]).trim().to_string();
-    drop(server);
+    let (data, cli, log_key) = log_with_key(tmp.path());
 
     let mut cmd = std::process::Command::new(BIN);
     cmd.args(["witness", "serve", "--listen", "127.0.0.1:0", "--name", "example.org/witness", "--data-dir"])
@@ -725,12 +731,7 @@ fn a_fresh_replica_finds_the_shared_signed_checkpoint() {
 #[test]
 fn a_witness_killed_mid_stream_keeps_what_it_cosigned() {
     let tmp = tempfile::tempdir().unwrap();
-    let data = tmp.path().join("data");
-    let cli = Cli { config_dir: tmp.path().join("cli") };
-    let server = serve(&data, None, Some(BOOTSTRAP));
-    cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
-    let log_key = cli.ok(&["audit", "public-key"]).trim().to_string();
-    drop(server);
+    let (data, cli, log_key) = log_with_key(tmp.path());
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let start_witness = || {
         let mut cmd = std::process::Command::new(BIN);
