@@ -44,6 +44,9 @@ pub(crate) struct DatasetFacts {
     pub residency: Option<String>,
     pub owner: Option<String>,
     pub legal_hold: Option<String>,
+    /// Published by its owners (shown to everyone when its classes allow it).
+    pub published: bool,
+    pub classified: bool,
 }
 
 /// The replica's copy of the lineage graph and the catalog's classes.
@@ -91,6 +94,8 @@ impl App {
                                 residency: d.residency.clone(),
                                 owner: d.owner.clone(),
                                 legal_hold: d.legal_hold.clone(),
+                                published: d.published,
+                                classified: d.classified,
                             },
                         );
                     }
@@ -672,10 +677,37 @@ impl Operation for LineageGraph {
             return Err(AppError::BadParameter("`depth` must be 1 to 100".into()));
         }
         let l = ctx.app.lineage().await?;
-        let walk = l
+        let policy = ctx.app.policy().await;
+        let mut walk = l
             .graph
             .walk(&self.node, self.direction, self.depth, WALK_LIMIT)
             .ok_or_else(|| AppError::NotFound(format!("lineage node `{}`", self.node)))?;
+        // Datasets the caller may not read (`dataset.read`, as for the catalog) are shown
+        // only as a placeholder, without name or classes; starting at one is as if it
+        // did not exist.
+        let mut hidden = 0;
+        for (i, (node, _)) in walk.nodes.iter_mut().enumerate() {
+            let Some(d) = l.datasets.get(node.as_str()) else { continue };
+            let public = d.published
+                && d.classified
+                && l.classes
+                    .get(node.as_str())
+                    .into_iter()
+                    .flatten()
+                    .all(|c| policy.document.data_classes.get(c).is_some_and(|k| k.catalog_organisation));
+            let resource = match &d.project {
+                Some(p) => Resource::Project(p.clone()),
+                None => Resource::Organisation,
+            };
+            let target = Target { resource_public: public, ..Target::of(resource) };
+            if !ctx.may_with(Action::DatasetRead, &target).await? {
+                if i == 0 {
+                    return Err(AppError::NotFound(format!("lineage node `{}`", self.node)));
+                }
+                hidden += 1;
+                *node = format!("dataset:hidden/{hidden}");
+            }
+        }
         let classes = walk.nodes.iter().filter_map(|(n, _)| Some((n.clone(), l.classes.get(n)?.clone()))).collect();
         Ok(GraphView { walk, classes })
     }

@@ -145,19 +145,28 @@ async fn lineage_events_build_the_graph_and_classes_flow_to_models(engine: Engin
     assert_eq!(x["rules"][0], "data_classes.personal_data.allowed_zones", "{x}");
 
     // Graph queries both ways, with depth limits and classes.
-    let up = lineage(&s, &nobody, path[0], "upstream", 10).await;
+    let up = lineage(&s, &alice_t, path[0], "upstream", 10).await;
     let nodes: Vec<&str> = up["nodes"].as_array().unwrap().iter().map(|n| n["node"].as_str().unwrap()).collect();
     assert_eq!(nodes.len(), 3, "{nodes:?}");
     assert!(!up["cycle"].as_bool().unwrap());
     let raw_node =
         up["nodes"].as_array().unwrap().iter().find(|n| n["node"] == "dataset:postgres://db:5432/claims.raw").unwrap();
     assert_eq!(raw_node["classes"], json!(["personal_data"]));
-    let down = lineage(&s, &nobody, "dataset:postgres://db:5432/claims.raw", "downstream", 2).await;
+    let down = lineage(&s, &alice_t, "dataset:postgres://db:5432/claims.raw", "downstream", 2).await;
     let reached: Vec<&str> = down["nodes"].as_array().unwrap().iter().map(|n| n["node"].as_str().unwrap()).collect();
     assert_eq!(reached.len(), 4, "the run, its output and the model: {reached:?}");
-    let one = lineage(&s, &nobody, "dataset:postgres://db:5432/claims.raw", "downstream", 1).await;
+    let one = lineage(&s, &alice_t, "dataset:postgres://db:5432/claims.raw", "downstream", 1).await;
     assert_eq!(one["nodes"].as_array().unwrap().len(), 2, "depth 1 stops at the run");
     s.get("/api/v1/lineage?node=dataset%3Anowhere%2Fx", &nobody).await.problem(404, "not-found");
+    // Someone outside the project sees its datasets in the graph only as placeholders,
+    // without names or classes, and cannot start a walk at one.
+    let outside = lineage(&s, &nobody, path[0], "upstream", 10).await;
+    let text = outside.to_string();
+    assert!(!text.contains("claims.raw") && !text.contains("personal_data"), "{text}");
+    assert!(text.contains("dataset:hidden/1"), "{text}");
+    s.get("/api/v1/lineage?node=dataset%3Apostgres%3A%2F%2Fdb%3A5432%2Fclaims.raw", &nobody)
+        .await
+        .problem(404, "not-found");
     s.get("/api/v1/lineage?node=x&depth=0", &nobody).await.problem(400, "invalid-parameter");
     s.get("/api/v1/lineage?node=x&direction=sideways", &nobody).await.problem(400, "invalid-parameter");
 
@@ -183,7 +192,7 @@ async fn lineage_events_build_the_graph_and_classes_flow_to_models(engine: Engin
     let loop_run = "11111111-2222-3333-4444-555555555555";
     let features = json!([{"namespace": "s3://lake", "name": "features/claims"}]);
     s.post("/api/v1/lineage", &pipeline, event("COMPLETE", loop_run, features.clone(), features)).await.expect(201);
-    let g = lineage(&s, &nobody, "dataset:s3://lake/features/claims", "downstream", 10).await;
+    let g = lineage(&s, &alice_t, "dataset:s3://lake/features/claims", "downstream", 10).await;
     assert!(g["cycle"].as_bool().unwrap(), "{g}");
 
     // A JobEvent (static lineage, no run), as dbt sends.
@@ -192,7 +201,7 @@ async fn lineage_events_build_the_graph_and_classes_flow_to_models(engine: Engin
                      "inputs": [{"namespace": "s3://lake", "name": "features/claims"}],
                      "outputs": [{"namespace": "s3://lake", "name": "mart/claims"}]});
     s.post("/api/v1/lineage", &pipeline, job).await.expect(201);
-    let g = lineage(&s, &nobody, "dataset:s3://lake/mart/claims", "upstream", 2).await;
+    let g = lineage(&s, &alice_t, "dataset:s3://lake/mart/claims", "upstream", 2).await;
     let reached: Vec<&str> = g["nodes"].as_array().unwrap().iter().map(|n| n["node"].as_str().unwrap()).collect();
     assert_eq!(reached, ["dataset:s3://lake/mart/claims", "job:dbt/mart.claims", "dataset:s3://lake/features/claims"]);
 
