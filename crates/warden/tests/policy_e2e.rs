@@ -220,3 +220,22 @@ fn write_parquet(path: &std::path::Path, rows: &[(String, String)]) {
     rg.close().unwrap();
     w.close().unwrap();
 }
+
+/// `warden policy check` offline on absurdly nested documents (block and flow style,
+/// 30,000 and 100,000 levels): a clear error naming the limit and where it was crossed,
+/// never a crash.
+#[test]
+fn deeply_nested_documents_are_refused_offline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cli = Cli { config_dir: tmp.path().join("cli") };
+    for (name, text) in [
+        ("block.yaml", format!("zones:\n{}x\n", "- ".repeat(30_000))),
+        ("flow.yaml", format!("zones: {}{}\n", "[".repeat(100_000), "]".repeat(100_000))),
+    ] {
+        let path = tmp.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        let out = cli.run(&["policy", "check", path.to_str().unwrap()], None);
+        assert!(!out.ok, "{name}: {}", out.stdout);
+        assert!(out.stderr.contains("nesting deeper than 64 levels"), "{name}: {}", out.stderr);
+    }
+}
