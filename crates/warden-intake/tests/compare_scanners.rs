@@ -101,7 +101,13 @@ fn warden_flags_every_file_picklescan_modelscan_or_fickling_flags() {
     }
     let driver = dir.path().join("driver.py");
     std::fs::write(&driver, DRIVER).unwrap();
-    let out = Command::new(&python).arg(&driver).arg(&corpus_dir).output().unwrap_or_else(|e| panic!("{python}: {e}"));
+    // (Run in the temporary folder: fickling writes `safety_results.json` where it runs.)
+    let out = Command::new(&python)
+        .arg(&driver)
+        .arg(&corpus_dir)
+        .current_dir(dir.path())
+        .output()
+        .unwrap_or_else(|e| panic!("{python}: {e}"));
     assert!(out.status.success(), "the driver failed: {}", String::from_utf8_lossy(&out.stderr));
     let rows: Vec<serde_json::Value> =
         String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
