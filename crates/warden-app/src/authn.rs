@@ -339,13 +339,8 @@ impl App {
             let Some(code) = input.totp.as_deref() else {
                 return Err(AppError::SecondFactorRequired);
             };
-            let secret = self.totp_secret(&subject).await?;
-            let step = totp::verify(&secret, code, now.0 / 1000, subject.totp_last_step)
-                .map_err(|e| AppError::Internal(e.to_string()))?;
-            match step {
-                Some(step) if self.store.use_totp_step(&subject.id, step).await? => mfa = true,
-                _ => return Err(self.failed_sign_in(&subject, "wrong or reused TOTP code", meta).await),
-            }
+            self.check_totp(&subject, code, meta).await?;
+            mfa = true;
         }
         self.store.reset_failures(&subject.id).await?;
         let token_id = TokenId::generate(now.0);
@@ -440,17 +435,23 @@ impl App {
         if !subject.totp_enrolled {
             return Err(AppError::Invalid("TOTP is not enrolled: enrol it first (`warden totp enrol`)".into()));
         }
+        self.check_totp(subject, code, meta).await.map_err(|e| match e {
+            AppError::Unauthenticated(_) => {
+                AppError::Unauthenticated("the TOTP code is wrong or was already used; wait for the next one".into())
+            }
+            other => other,
+        })
+    }
+
+    /// Uses up the step of a subject's TOTP code, or counts a wrong or replayed code
+    /// towards the account's lockout (sign-in and step-up alike).
+    async fn check_totp(&self, subject: &SubjectRecord, code: &str, meta: &RequestMeta) -> Result<(), AppError> {
         let secret = self.totp_secret(subject).await?;
         let step = totp::verify(&secret, code, self.now().0 / 1000, subject.totp_last_step)
             .map_err(|e| AppError::Internal(e.to_string()))?;
         match step {
             Some(step) if self.store.use_totp_step(&subject.id, step).await? => Ok(()),
-            _ => match self.failed_sign_in(subject, "wrong or reused TOTP code", meta).await {
-                AppError::Unauthenticated(_) => Err(AppError::Unauthenticated(
-                    "the TOTP code is wrong or was already used; wait for the next one".into(),
-                )),
-                other => Err(other),
-            },
+            _ => Err(self.failed_sign_in(subject, "wrong or reused TOTP code", meta).await),
         }
     }
 
@@ -478,7 +479,6 @@ impl App {
         {
             return e;
         }
-        let _ = locked;
         AppError::Unauthenticated("wrong username or password".into())
     }
 
