@@ -330,23 +330,27 @@ impl Operation for GetDataset {
     }
 }
 
-/// Whether a dataset is shown to the whole organisation: its owners published it, it is
-/// described, and every class it carries (its own and its columns') allows that in the
-/// policy document in force.
-pub(crate) fn published_to_everyone(policy: &crate::policy::ActivePolicy, d: &DatasetRecord) -> bool {
-    d.published
-        && d.classified
-        && d.all_classes().iter().all(|c| policy.document.data_classes.get(c).is_some_and(|k| k.catalog_organisation))
-}
-
 /// The question "may the caller read this dataset": on its project, or the organisation
 /// for one no project owns.
 fn dataset_target(policy: &crate::policy::ActivePolicy, d: &DatasetRecord) -> Target {
-    let resource = match &d.project {
-        Some(p) => Resource::Project(p.clone()),
-        None => Resource::Organisation,
-    };
-    Target { resource_public: published_to_everyone(policy, d), ..Target::of(resource) }
+    read_target(policy, d.project.as_ref(), d.published, d.classified, &d.all_classes())
+}
+
+/// "May the caller read a dataset" from its facts: on its project (the organisation for
+/// one no project owns), and shown to the whole organisation when its owners published
+/// it, it is described, and every class it carries (its own and its columns') allows
+/// that in the policy document in force.
+fn read_target<'c>(
+    policy: &crate::policy::ActivePolicy,
+    project: Option<&ProjectId>,
+    published: bool,
+    classified: bool,
+    classes: impl IntoIterator<Item = &'c String>,
+) -> Target {
+    let public = published
+        && classified
+        && classes.into_iter().all(|c| policy.document.data_classes.get(c).is_some_and(|k| k.catalog_organisation));
+    Target { resource_public: public, ..Target::of(project.cloned().map_or(Resource::Organisation, Resource::Project)) }
 }
 
 /// The catalog, by id; `unclassified` lists data lineage saw that nobody described
@@ -688,18 +692,8 @@ impl Operation for LineageGraph {
         let mut hidden = 0;
         for (i, (node, _)) in walk.nodes.iter_mut().enumerate() {
             let Some(d) = l.datasets.get(node.as_str()) else { continue };
-            let public = d.published
-                && d.classified
-                && l.classes
-                    .get(node.as_str())
-                    .into_iter()
-                    .flatten()
-                    .all(|c| policy.document.data_classes.get(c).is_some_and(|k| k.catalog_organisation));
-            let resource = match &d.project {
-                Some(p) => Resource::Project(p.clone()),
-                None => Resource::Organisation,
-            };
-            let target = Target { resource_public: public, ..Target::of(resource) };
+            let classes = l.classes.get(node.as_str()).into_iter().flatten();
+            let target = read_target(&policy, d.project.as_ref(), d.published, d.classified, classes);
             if !ctx.may_with(Action::DatasetRead, &target).await? {
                 if i == 0 {
                     return Err(AppError::NotFound(format!("lineage node `{}`", self.node)));
