@@ -352,6 +352,13 @@ pub struct GatewayError {
     pub body: Value,
 }
 
+/// A request that breaks the OpenAI request schema or a limit: the caller's mistake.
+impl From<warden_llm::RequestError> for GatewayError {
+    fn from(r: warden_llm::RequestError) -> Self {
+        GatewayError { status: 400, body: r.to_openai() }
+    }
+}
+
 impl GatewayError {
     pub fn new(status: u16, kind: &str, code: &str, message: impl Into<String>, param: Option<&str>) -> Self {
         Self { status, body: json!({"error": {"message": message.into(), "type": kind, "param": param, "code": code}}) }
@@ -770,7 +777,7 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
     let model = model_of(&body)?;
     // Every field as the OpenAI API defines it; an unknown one would reach the provider
     // unseen by redaction, so it is refused.
-    warden_llm::check_chat_request(&body).map_err(|r| GatewayError { status: 400, body: r.to_openai() })?;
+    warden_llm::check_chat_request(&body)?;
     let providers = route(ctx.app, &model, &class, &Origin::of(&policy, ctx.principal)).await?;
     let mut vault = Vault::default();
     let mut redactions = BTreeMap::new();
@@ -839,7 +846,7 @@ fn upstream_error(e: LlmError) -> GatewayError {
         }
         LlmError::Timeout => GatewayError::new(504, "server_error", "upstream_timeout", e.to_string(), None),
         // A request no provider may be sent (too many inputs, wrong types): the caller's.
-        LlmError::InvalidRequest(r) => GatewayError { status: 400, body: r.to_openai() },
+        LlmError::InvalidRequest(r) => r.into(),
         other => GatewayError::new(502, "server_error", "upstream_error", other.to_string(), None),
     }
 }
@@ -847,29 +854,18 @@ fn upstream_error(e: LlmError) -> GatewayError {
 /// Puts the masked values back into every string of each answer's message: its text,
 /// refusal, tool calls (names and arguments) and function call.
 fn restore_json(v: &mut Value, vault: &Vault) {
-    fn every_string(v: &mut Value, vault: &Vault) {
-        match v {
-            Value::String(s) => *s = vault.restore(s),
-            Value::Array(items) => items.iter_mut().for_each(|x| every_string(x, vault)),
-            Value::Object(m) => m.values_mut().for_each(|x| every_string(x, vault)),
-            _ => {}
-        }
-    }
     if vault.is_empty() {
         return;
     }
     if let Some(choices) = v.get_mut("choices").and_then(Value::as_array_mut) {
         for c in choices {
             if let Some(m) = c.get_mut("message") {
-                every_string(m, vault);
+                warden_llm::for_each_string(m, &mut |s| *s = vault.restore(s));
             }
         }
     }
 }
 
-/// Passes events on as they arrive, putting values back into content deltas (holding
-/// back only a `[` that may start a placeholder), and writes the audit record when the
-/// stream ends, with the usage the provider reported.
 /// A text field of a streamed answer's delta, restored on its own (placeholders may be
 /// split across events).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -920,6 +916,9 @@ fn streamed_text(delta: &mut Value) -> Vec<(Slot, &mut String)> {
     out
 }
 
+/// Passes events on as they arrive, putting values back into content deltas (holding
+/// back only a `[` that may start a placeholder), and writes the audit record when the
+/// stream ends, with the usage the provider reported.
 fn restore_stream(
     events: warden_llm::EventStream,
     vault: Vault,
@@ -1098,7 +1097,7 @@ async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, Gatew
     let model = model_of(&body)?;
     // Shape and size first (OpenAI's limits: inputs, tokens per input and per request),
     // before anything is reserved or any provider called.
-    warden_llm::check_embeddings_request(&body).map_err(|r| GatewayError { status: 400, body: r.to_openai() })?;
+    warden_llm::check_embeddings_request(&body)?;
     let providers = route(ctx.app, &model, &class, &Origin::of(&policy, ctx.principal)).await?;
     let mut vault = Vault::default();
     let mut redactions = BTreeMap::new();

@@ -210,7 +210,7 @@ impl S {
                 }
             }
             (S::Map(value), Value::Object(m)) => m.values_mut().for_each(|x| value.visit(x, f)),
-            (S::Free, v) => visit_free(v, f),
+            (S::Free, v) => for_each_string(v, f),
             (S::OneOf(shapes), v) => {
                 if let Some(s) = shapes.iter().find(|s| s.fits(v)) {
                     s.visit(v, f);
@@ -240,11 +240,11 @@ fn check_object(fields: &[(&str, S, bool)], m: &Map<String, Value>, path: &str) 
 }
 
 /// Every string value in free JSON (object keys are structure and stay as they are).
-fn visit_free(v: &mut Value, f: &mut dyn FnMut(&mut String)) {
+pub fn for_each_string(v: &mut Value, f: &mut dyn FnMut(&mut String)) {
     match v {
         Value::String(s) => f(s),
-        Value::Array(items) => items.iter_mut().for_each(|x| visit_free(x, f)),
-        Value::Object(m) => m.values_mut().for_each(|x| visit_free(x, f)),
+        Value::Array(items) => items.iter_mut().for_each(|x| for_each_string(x, f)),
+        Value::Object(m) => m.values_mut().for_each(|x| for_each_string(x, f)),
         _ => {}
     }
 }

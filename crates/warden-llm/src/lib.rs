@@ -24,7 +24,7 @@ use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 
-pub use chat::{check_chat_request, opaque_parts, visit_chat_text, visit_embeddings_text};
+pub use chat::{check_chat_request, for_each_string, opaque_parts, visit_chat_text, visit_embeddings_text};
 pub use request::{
     check_embeddings_request, RequestError, MAX_EMBEDDING_INPUTS, MAX_EMBEDDING_INPUT_TOKENS,
     MAX_EMBEDDING_REQUEST_TOKENS,
