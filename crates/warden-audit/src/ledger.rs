@@ -161,9 +161,9 @@ impl Ledger {
         // At start the database must extend what was signed, whatever checkpoints it
         // still holds; a server that finds otherwise keeps running (reads, and the
         // evidence of what happened) but signs nothing and says why on /readyz.
-        match ledger.check_pin().await {
-            Ok(_) => ledger.sign_latest(Timestamp(0)).await?,
-            Err(LedgerError::Regression(r)) => ledger.halt(r),
+        // (`sign_latest` checks the pins first and halts on a regression.)
+        match ledger.sign_latest(Timestamp(0)).await {
+            Ok(()) | Err(LedgerError::Regression(_)) => {}
             Err(e) => return Err(e),
         }
         let worker = ledger.clone();
@@ -474,7 +474,7 @@ impl Ledger {
             return Err(r.into());
         }
         let size = self.sync().await?;
-        let shared_size = match self.check_pin().await {
+        let shared_size = match self.check_pin(size).await {
             Ok(s) => s,
             Err(e) => {
                 if let LedgerError::Regression(r) = &e {
@@ -495,14 +495,12 @@ impl Ledger {
             })?;
             *self.pinned.lock().unwrap_or_else(|e| e.into_inner()) = Some(checkpoint);
         }
-        if let (Some(shared), Some(kept)) = (&self.shared_pin, shared_size) {
-            if kept < size {
+        if let Some(shared) = &self.shared_pin {
+            if shared_size.is_some_and(|kept| kept < size) {
                 if let Err(e) = shared.0.store(&note).await {
                     tracing::warn!(pin = %shared.0.describe(), error = %e, "could not advance the shared signed checkpoint");
                 }
             }
-        }
-        if let Some(shared) = &self.shared_pin {
             if let Err(e) = shared.0.anchor(size, &note).await {
                 tracing::warn!(pin = %shared.0.describe(), error = %e, "could not anchor a signed checkpoint");
             }
@@ -513,9 +511,9 @@ impl Ledger {
 
     /// Whether the tree in the store extends the pinned checkpoints, the local one and
     /// the shared one (trivially true with none). Answers the size the shared pin holds
-    /// (`None` without one, or when it cannot be read now: availability first).
-    async fn check_pin(&self) -> Result<Option<u64>, LedgerError> {
-        let size = self.sync().await?;
+    /// (`None` without one, or when it cannot be read now: availability first). `size` is
+    /// the tree's size just synced.
+    async fn check_pin(&self, size: u64) -> Result<Option<u64>, LedgerError> {
         let local = self.pinned.lock().unwrap_or_else(|e| e.into_inner()).clone();
         if let (Some(pin), Some(pinned)) = (&self.pin, local) {
             let root = self.root_at_pin(&pinned, size).await?;
