@@ -19,7 +19,6 @@ fn activity_of(action: &str) -> (u64, &'static str) {
     }
 }
 
-/// The OCSF record for the ledger entry at `index`.
 /// An event's record with the leaf hash of the entry it was exported from
 /// (`unmapped.warden.leaf_hash`, base64): an exported copy then names an entry edited
 /// later even when its stored hash was recomputed.
@@ -42,6 +41,7 @@ pub fn checkpoint_record(origin: &str, size: u64, note: &str, now: warden_core::
     })
 }
 
+/// The OCSF record for the ledger entry at `index`.
 pub fn record(index: u64, origin: &str, e: &AuditEvent) -> Value {
     let success = matches!(e.outcome.as_str(), "success" | "allow");
     let mut user = Map::new();
