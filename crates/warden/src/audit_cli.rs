@@ -225,18 +225,16 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                         cp.size
                     );
                 }
-                let root_at_pin = if cp.size == m || m == 0 {
-                    Some(if m == 0 { pinned.checkpoint.root } else { cp.root })
-                } else {
-                    bundle.consistency.as_ref().filter(|c| c.from_size == m).and_then(|c| {
-                        let hashes: Option<Vec<warden_ledger::Hash>> =
-                            c.hashes.iter().map(|h| warden_ledger::hash_from_b64(h)).collect();
-                        let from = warden_ledger::hash_from_b64(&c.from_root)?;
-                        warden_ledger::proof::verify_consistency(m, cp.size, &from, &cp.root, &hashes?)
-                            .ok()
-                            .map(|()| from)
-                    })
-                };
+                let proof = bundle.consistency.as_ref().filter(|c| c.from_size == m).and_then(|c| {
+                    let hashes: Option<Vec<warden_ledger::Hash>> =
+                        c.hashes.iter().map(|h| warden_ledger::hash_from_b64(h)).collect();
+                    Some((warden_ledger::hash_from_b64(&c.from_root)?, hashes?))
+                });
+                let root_at_pin = crate::pins::root_at_pin(
+                    &pinned.checkpoint,
+                    &cp,
+                    proof.as_ref().map(|(from, hashes)| (*from, hashes.as_slice())),
+                );
                 crate::pins::extends(&pinned, cp.size, root_at_pin.as_ref())?;
                 pins.save(&key, &bundle.checkpoint)?;
             }
@@ -347,30 +345,27 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             let mut consistency = None;
             if let Some(pinned) = pins.load(&key, pin.pin.as_deref())? {
                 let m = pinned.checkpoint.size;
-                let root_at_pin = if cp.size < m {
-                    None
-                } else if cp.size == m || m == 0 {
-                    Some(if m == 0 { pinned.checkpoint.root } else { cp.root })
-                } else {
+                // A consistency proof is asked for only when the tree grew past a non-empty pin.
+                let mut hashes = Vec::new();
+                if m > 0 && cp.size > m {
                     let proof = c.audit_consistency(m, cp.size).await?;
-                    let hashes: Option<Vec<warden_ledger::Hash>> =
-                        proof.hashes.iter().map(|h| warden_ledger::hash_from_b64(h)).collect();
-                    let hashes = hashes.ok_or_else(|| anyhow!("the server sent a malformed consistency proof"))?;
-                    let ok = warden_ledger::proof::verify_consistency(
-                        m,
-                        cp.size,
-                        &pinned.checkpoint.root,
-                        &cp.root,
-                        &hashes,
-                    )
-                    .is_ok();
+                    hashes = proof
+                        .hashes
+                        .iter()
+                        .map(|h| warden_ledger::hash_from_b64(h))
+                        .collect::<Option<_>>()
+                        .ok_or_else(|| anyhow!("the server sent a malformed consistency proof"))?;
                     consistency = Some(warden_ledger::bundle::ConsistencyFrom {
                         from_size: m,
                         from_root: warden_ledger::b64(&pinned.checkpoint.root),
-                        hashes: proof.hashes.clone(),
+                        hashes: proof.hashes,
                     });
-                    ok.then_some(pinned.checkpoint.root)
-                };
+                }
+                let root_at_pin = crate::pins::root_at_pin(
+                    &pinned.checkpoint,
+                    &cp,
+                    Some((pinned.checkpoint.root, hashes.as_slice())),
+                );
                 crate::pins::extends(&pinned, cp.size, root_at_pin.as_ref())?;
             }
             pins.save(&key, &note)?;
@@ -446,9 +441,6 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 from_size = last + 1;
             }
             let target = checkpoints.last().map(|c| c.tree_size).unwrap_or(0);
-            // Entries are read up to the latest checkpoint, or up to the pinned size if
-            // that is further (to compare the log with it even when nothing newer is
-            // signed).
             // The checkpoint the witnesses cosigned, cosigned by enough of them (fetched
             // before reading entries, so they are read at least that far).
             let mut cosigned = None;
@@ -472,6 +464,9 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 }
                 cosigned = Some((cp, signed.len()));
             }
+            // Entries are read up to the latest checkpoint, or up to the pinned size, the
+            // export's or the cosigned one if further (to compare the log with them even
+            // when nothing newer is signed).
             let read_to = target
                 .max(pinned.as_ref().map_or(0, |p| p.checkpoint.size))
                 .max(exported.as_ref().map_or(0, |x| x.entries()))

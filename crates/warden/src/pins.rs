@@ -70,6 +70,24 @@ impl Pins {
     }
 }
 
+/// The root at the pinned size of the tree `cp` signs, as far as can be shown: `cp`'s own
+/// root at the same size, the pin's for the empty log, or `from` when `proof` (hashes of
+/// a consistency proof from the pinned size) shows that `cp` extends a tree with root
+/// `from` there. `None` for an older tree or a proof that fails.
+pub fn root_at_pin(pinned: &Checkpoint, cp: &Checkpoint, proof: Option<(Hash, &[Hash])>) -> Option<Hash> {
+    let m = pinned.size;
+    if cp.size < m {
+        None
+    } else if m == 0 {
+        Some(pinned.root)
+    } else if cp.size == m {
+        Some(cp.root)
+    } else {
+        let (from, hashes) = proof?;
+        warden_ledger::proof::verify_consistency(m, cp.size, &from, &cp.root, hashes).ok().map(|()| from)
+    }
+}
+
 /// Fails unless a log of `size` entries, whose root at the pinned size is `root_at_pin`
 /// (`None` when it cannot say), extends the pinned checkpoint.
 pub fn extends(pinned: &Pinned, size: u64, root_at_pin: Option<&Hash>) -> anyhow::Result<()> {
