@@ -57,20 +57,7 @@ impl PinFile {
     /// renamed over the old one, and the folder synced, so a crash leaves one or the
     /// other whole.
     pub fn store(&self, note: &str) -> std::io::Result<()> {
-        if let Some(dir) = self.path.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let tmp = self.path.with_extension("tmp");
-        {
-            let mut f = std::fs::OpenOptions::new().create(true).write(true).truncate(true).open(&tmp)?;
-            f.write_all(note.as_bytes())?;
-            f.sync_all()?;
-        }
-        std::fs::rename(&tmp, &self.path)?;
-        if let Some(dir) = self.path.parent() {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
+        write_durably(&self.path, note.as_bytes())
     }
 
     fn unreadable(&self, why: String) -> Regression {
@@ -82,6 +69,23 @@ impl PinFile {
     pub fn check(&self, pinned: &Checkpoint, size: u64, root_at_pin: Option<&Hash>) -> Result<(), Regression> {
         check_against(pinned, size, root_at_pin, &self.path.display().to_string())
     }
+}
+
+/// Replaces the file at `path` (creating its folder) with `bytes` so that a crash leaves
+/// the old or the new content whole: a temporary file written and synced, renamed over
+/// it, and the folder synced.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    // A bare file name is in the working directory.
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension("tmp");
+    {
+        let mut f = std::fs::OpenOptions::new().create(true).write(true).truncate(true).open(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// Whether a tree of `size` entries whose root at the pinned size is `root_at_pin`

@@ -61,11 +61,9 @@ impl Pins {
 
     /// Keeps `note` (a checkpoint that was just verified) as this log's pin.
     pub fn save(&self, key: &VerifierKey, note: &str) -> anyhow::Result<PathBuf> {
-        std::fs::create_dir_all(&self.dir).with_context(|| format!("cannot create {}", self.dir.display()))?;
         let path = self.file(key);
-        let tmp = path.with_extension("tmp");
-        std::fs::write(&tmp, note).with_context(|| format!("cannot write {}", tmp.display()))?;
-        std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))?;
+        warden_audit::pin::write_durably(&path, note.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
         Ok(path)
     }
 }

@@ -111,8 +111,9 @@ pub fn master_key(config: &Config) -> anyhow::Result<warden_app::MasterKey> {
         .ok_or_else(|| anyhow::anyhow!("{} must hold 32 bytes as 64 hex digits", path.display()))
 }
 
+/// Writes a new file readable only by its owner; fails if it already exists.
 #[cfg(unix)]
-fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
@@ -121,7 +122,7 @@ fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()
 }
 
 #[cfg(not(unix))]
-fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_new_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let mut f = std::fs::OpenOptions::new().write(true).create_new(true).open(path)?;
     f.write_all(bytes)?;

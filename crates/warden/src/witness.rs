@@ -51,24 +51,9 @@ fn witness_key(dir: &Path, name: &str) -> anyhow::Result<SigningKey> {
         return SigningKey::from_private_string(text.trim()).map_err(|e| anyhow!("{}: {e}", path.display()));
     }
     let key = SigningKey::generate(name).map_err(|e| anyhow!("{e}"))?;
-    write_private(&path, &key.to_private_string())?;
+    crate::serve::write_new_private(&path, key.to_private_string().as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
     Ok(key)
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut f = std::fs::OpenOptions::new().create_new(true).write(true).mode(0o600).open(path)?;
-    f.write_all(text.as_bytes())?;
-    f.sync_all()?;
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    std::fs::write(path, text)?;
-    Ok(())
 }
 
 pub async fn serve(flags: WitnessFlags) -> anyhow::Result<()> {
@@ -144,14 +129,8 @@ fn state_file(dir: &Path, origin: &str) -> PathBuf {
 }
 
 fn save_state(dir: &Path, origin: &str, size: u64, root: &Hash) -> std::io::Result<()> {
-    use std::io::Write;
-    let path = state_file(dir, origin);
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(format!("{size}\n{}\n", warden_ledger::b64(root)).as_bytes())?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, &path)?;
-    std::fs::File::open(dir)?.sync_all()
+    let state = format!("{size}\n{}\n", warden_ledger::b64(root));
+    warden_audit::pin::write_durably(&state_file(dir, origin), state.as_bytes())
 }
 
 async fn add_checkpoint(State(w): State<Arc<Witness>>, body: Bytes) -> Response {
