@@ -54,7 +54,7 @@ async fn run() {
     let per_layer = nodes / LAYERS;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("warden.db");
-    let store: Arc<dyn Store> = Arc::new(warden_store_sqlite::SqliteStore::open(&path).await.unwrap());
+    let store: Arc<dyn Store> = Arc::new(warden_store_sqlite::open(&path).await.unwrap());
 
     // The graph: `edges` edges between consecutive layers.
     let started = Instant::now();

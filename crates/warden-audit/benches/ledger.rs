@@ -243,11 +243,11 @@ fn main() {
     if want("append") {
         rt.block_on(async {
             let dir = tempfile::tempdir().unwrap();
-            let sqlite = warden_store_sqlite::SqliteStore::open(&dir.path().join("bench.db")).await.unwrap();
+            let sqlite = warden_store_sqlite::open(&dir.path().join("bench.db")).await.unwrap();
             appends("sqlite", Arc::new(sqlite)).await;
             if let Some(base) = warden_store_postgres::testing::test_url() {
                 let url = warden_store_postgres::testing::fresh_schema(&base, "bench").await.unwrap();
-                let pg = warden_store_postgres::PostgresStore::connect(&url, Duration::from_secs(5)).await.unwrap();
+                let pg = warden_store_postgres::connect(&url, Duration::from_secs(5)).await.unwrap();
                 appends("postgres", Arc::new(pg)).await;
             } else {
                 println!("append  postgres skipped: set WARDEN_TEST_POSTGRES to include it");

@@ -711,8 +711,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn events_appended_behind_are_committed_and_drained() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> =
-            Arc::new(warden_store_sqlite::SqliteStore::open(&dir.path().join("w.db")).await.unwrap());
+        let store: Arc<dyn Store> = Arc::new(warden_store_sqlite::open(&dir.path().join("w.db")).await.unwrap());
         let key = SigningKey::generate("warden/test").unwrap();
         // Small batches: the queue for events appended behind (as long as a batch) fills,
         // and appending waits for room.
@@ -747,8 +746,7 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn two_appenders_keep_the_tree_and_the_search_index_exact() {
         let dir = tempfile::tempdir().unwrap();
-        let store: Arc<dyn Store> =
-            Arc::new(warden_store_sqlite::SqliteStore::open(&dir.path().join("w.db")).await.unwrap());
+        let store: Arc<dyn Store> = Arc::new(warden_store_sqlite::open(&dir.path().join("w.db")).await.unwrap());
         let open = || async {
             Ledger::open(store.clone(), SigningKey::generate("warden/test").unwrap(), LedgerConfig::default())
                 .await

@@ -8,8 +8,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, SqlitePool};
-use warden_store::StoreError;
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use warden_store::sql::{map_err, Engine, SqlStore, AUDIT_COLS};
+use warden_store::{AuditLeaf, StoreError};
 
 /// Migrations in order. Every migration exists for both engines (a tidy test checks).
 pub const MIGRATIONS: &[(i64, &str, &str)] = &[
@@ -53,77 +54,121 @@ fn owner_only(_: &Path) -> Result<(), StoreError> {
     Ok(())
 }
 
-pub struct SqliteStore {
-    pool: SqlitePool,
-    /// One connection for write transactions. SQLite admits one writer at a time
-    /// anyway; keeping them on one connection keeps its page cache warm (a connection
-    /// drops its whole cache when it sees another connection's commit) and queues
-    /// writers in the pool instead of in busy-retry loops.
-    writer: SqlitePool,
+/// SQLite as a [`warden_store::Store`] engine.
+pub struct SqliteEngine;
+
+/// Warden's store on SQLite.
+pub type SqliteStore = SqlStore<SqliteEngine>;
+
+/// Rows in the next audit INSERT: the largest power of two up to 256 that fits what is
+/// left.
+fn audit_chunk(left: usize) -> usize {
+    1 << (usize::BITS - 1 - left.min(256).leading_zeros())
 }
 
-impl SqliteStore {
-    pub const ENGINE: &'static str = "sqlite";
+impl Engine for SqliteEngine {
+    type Db = Sqlite;
+    const NAME: &'static str = "sqlite";
 
-    /// Opens (creating if needed) the database file and applies pending migrations.
-    pub async fn open(path: &Path) -> Result<Self, StoreError> {
-        owner_only(path)?;
-        let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
-        let store = Self::connect(options).await?;
-        // SQLite gives the write-ahead log and shared-memory files the database's mode;
-        // those left by an older version are narrowed too.
-        for suffix in ["-wal", "-shm"] {
-            let mut p = path.as_os_str().to_owned();
-            p.push(suffix);
-            if Path::new(&p).exists() {
-                owner_only(Path::new(&p))?;
-            }
+    /// Multi-row INSERTs in power-of-two chunks: a handful of statement shapes, each
+    /// prepared once and cached, instead of a new statement for every batch size.
+    async fn insert_audit(
+        tx: &mut Transaction<'static, Sqlite>,
+        first: i64,
+        leaves: &[AuditLeaf],
+    ) -> Result<(), StoreError> {
+        let mut at = 0usize;
+        while at < leaves.len() {
+            let len = audit_chunk(leaves.len() - at);
+            let chunk = &leaves[at..at + len];
+            let base = first + at as i64;
+            at += len;
+            let mut qb = sqlx::QueryBuilder::<Sqlite>::new(format!("INSERT INTO audit_log ({AUDIT_COLS}) "));
+            qb.push_values(chunk.iter().enumerate(), |mut b, (i, l)| {
+                b.push_bind(base + i as i64)
+                    .push_bind(l.time.0)
+                    .push_bind(l.category.as_str())
+                    .push_bind(l.action.as_str())
+                    .push_bind(l.actor.as_deref())
+                    .push_bind(l.resource.as_deref())
+                    .push_bind(l.outcome.as_str())
+                    .push_bind(l.project.as_deref())
+                    .push_bind(l.request_id.as_deref())
+                    .push_bind(l.event.as_str())
+                    .push_bind(l.leaf_hash.as_slice());
+            });
+            qb.build().execute(&mut **tx).await.map_err(map_err("audit entry"))?;
         }
-        Ok(store)
+        Ok(())
     }
 
-    /// Opens a `sqlite:` URL.
-    pub async fn open_url(url: &str) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Unavailable(format!("bad sqlite URL: {e}")))?
-            .create_if_missing(true);
-        Self::connect(options).await
+    fn rows_affected(result: &sqlx::sqlite::SqliteQueryResult) -> u64 {
+        result.rows_affected()
     }
+}
 
-    async fn connect(options: SqliteConnectOptions) -> Result<Self, StoreError> {
-        let options = options
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10))
-            .pragma("cache_size", "-16384")
-            // Fewer WAL checkpoints keep index updates of the audit log off the disk
-            // between commits; durability is unchanged.
-            .pragma("wal_autocheckpoint", "8192");
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .acquire_timeout(Duration::from_secs(5))
-            .connect_with(options.clone())
-            .await
-            .map_err(shared_sql::map_err("connection"))?;
-        // The writer keeps a larger page cache: the audit log's hot pages stay in it.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.pragma("cache_size", "-65536"))
-            .await
-            .map_err(shared_sql::map_err("connection"))?;
-        let store = Self { pool, writer };
-        store.migrate().await?;
-        Ok(store)
+/// Opens (creating if needed) the database file and applies pending migrations.
+pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+    owner_only(path)?;
+    let options = SqliteConnectOptions::new().filename(path).create_if_missing(true);
+    let store = connect(options).await?;
+    // SQLite gives the write-ahead log and shared-memory files the database's mode;
+    // those left by an older version are narrowed too.
+    for suffix in ["-wal", "-shm"] {
+        let mut p = path.as_os_str().to_owned();
+        p.push(suffix);
+        if Path::new(&p).exists() {
+            owner_only(Path::new(&p))?;
+        }
     }
+    Ok(store)
+}
 
-    async fn migrate(&self) -> Result<(), StoreError> {
-        let err = shared_sql::map_err("migration");
-        let mut conn = self.pool.acquire().await.map_err(&err)?;
-        // One writer at a time: IMMEDIATE takes the write lock before reading the version.
-        sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(&err)?;
-        let result = async {
+/// Opens a `sqlite:` URL.
+pub async fn open_url(url: &str) -> Result<SqliteStore, StoreError> {
+    let options = SqliteConnectOptions::from_str(url)
+        .map_err(|e| StoreError::Unavailable(format!("bad sqlite URL: {e}")))?
+        .create_if_missing(true);
+    connect(options).await
+}
+
+async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore, StoreError> {
+    let options = options
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10))
+        .pragma("cache_size", "-16384")
+        // Fewer WAL checkpoints keep index updates of the audit log off the disk
+        // between commits; durability is unchanged.
+        .pragma("wal_autocheckpoint", "8192");
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options.clone())
+        .await
+        .map_err(map_err("connection"))?;
+    // One connection for write transactions. SQLite admits one writer at a time
+    // anyway; keeping them on one connection keeps its page cache warm (a connection
+    // drops its whole cache when it sees another connection's commit) and queues
+    // writers in the pool instead of in busy-retry loops. It keeps a larger page
+    // cache: the audit log's hot pages stay in it.
+    let writer = SqlitePoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(Duration::from_secs(10))
+        .connect_with(options.pragma("cache_size", "-65536"))
+        .await
+        .map_err(map_err("connection"))?;
+    migrate(&pool).await?;
+    Ok(SqlStore::new(pool, writer))
+}
+
+async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    let err = map_err("migration");
+    let mut conn = pool.acquire().await.map_err(&err)?;
+    // One writer at a time: IMMEDIATE takes the write lock before reading the version.
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut *conn).await.map_err(&err)?;
+    let result = async {
             sqlx::query(
                 "CREATE TABLE IF NOT EXISTS warden_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)",
             )
@@ -144,20 +189,17 @@ impl SqliteStore {
             Ok::<(), sqlx::Error>(())
         }
         .await;
-        match result {
-            Ok(()) => {
-                sqlx::query("COMMIT").execute(&mut *conn).await.map_err(&err)?;
-                Ok(())
-            }
-            Err(e) => {
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-                Err(err(e))
-            }
+    match result {
+        Ok(()) => {
+            sqlx::query("COMMIT").execute(&mut *conn).await.map_err(&err)?;
+            Ok(())
+        }
+        Err(e) => {
+            let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            Err(err(e))
         }
     }
 }
-
-warden_store::sql_store_impl!(crate::SqliteStore, sqlx::Sqlite);
 
 #[cfg(test)]
 mod tests {
@@ -166,7 +208,7 @@ mod tests {
     #[tokio::test]
     async fn shared_suite() {
         let dir = tempfile::tempdir().unwrap();
-        let store = SqliteStore::open(&dir.path().join("warden.db")).await.unwrap();
+        let store = open(&dir.path().join("warden.db")).await.unwrap();
         warden_store::suite::run(&store).await;
     }
 
@@ -175,11 +217,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("warden.db");
         {
-            let store = SqliteStore::open(&path).await.unwrap();
+            let store = open(&path).await.unwrap();
             warden_store::suite::run(&store).await;
         }
-        let store = SqliteStore::open(&path).await.unwrap();
-        use warden_store::Store;
+        let store = open(&path).await.unwrap();
+        use warden_store::IdentityStore;
         assert!(store.count_subjects().await.unwrap() > 0);
     }
 }

@@ -18,7 +18,7 @@ use crate::config::Config;
 pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
     match &config.database_url {
         Some(url) if url.expose_secret().starts_with("postgres") => {
-            let store = warden_store_postgres::PostgresStore::connect(
+            let store = warden_store_postgres::connect(
                 url.expose_secret(),
                 Duration::from_secs(config.database_timeout_seconds),
             )
@@ -27,9 +27,8 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
             Ok(Arc::new(store))
         }
         Some(url) => {
-            let store = warden_store_sqlite::SqliteStore::open_url(url.expose_secret())
-                .await
-                .map_err(|e| anyhow::anyhow!("SQLite: {e}"))?;
+            let store =
+                warden_store_sqlite::open_url(url.expose_secret()).await.map_err(|e| anyhow::anyhow!("SQLite: {e}"))?;
             Ok(Arc::new(store))
         }
         None => {
@@ -39,7 +38,7 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
                 restrict(&dir)?;
             }
             let path = config.data_dir.join("warden.db");
-            let store = warden_store_sqlite::SqliteStore::open(&path)
+            let store = warden_store_sqlite::open(&path)
                 .await
                 .map_err(|e| anyhow::anyhow!("SQLite at {}: {e}", path.display()))?;
             Ok(Arc::new(store))

@@ -546,13 +546,13 @@ async fn out_of_range_and_oversized_requests_are_problems(engine: Engine) {
 /// first use and still works), and the database files are readable by their owner only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn totp_secrets_are_sealed_and_the_database_is_private() {
-    use warden_store::Store as _;
+    use warden_store::IdentityStore as _;
     let s = start(Options::new(Engine::Sqlite)).await;
     let admin = s.admin().await;
     let (_, alice_t) = s.user(&admin, "alice").await;
     let secret = s.enrol_totp(&alice_t).await;
     let db = s.sqlite_files().into_iter().find(|p| p.extension().is_some_and(|e| e == "db")).unwrap();
-    let store = warden_store_sqlite::SqliteStore::open(&db).await.unwrap();
+    let store = warden_store_sqlite::open(&db).await.unwrap();
     let alice = store.get_subject_by_name("alice").await.unwrap().unwrap();
     let stored = alice.totp_secret.clone().unwrap();
     assert!(stored.starts_with("sealed:") && !stored.contains(&secret), "{stored}");

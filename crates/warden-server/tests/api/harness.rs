@@ -102,7 +102,7 @@ pub async fn start(opts: Options) -> Server {
     let (store, dir): (Arc<dyn Store>, _) = match opts.engine {
         Engine::Sqlite => {
             let dir = tempfile::tempdir().unwrap();
-            let s = warden_store_sqlite::SqliteStore::open(&dir.path().join("warden.db")).await.unwrap();
+            let s = warden_store_sqlite::open(&dir.path().join("warden.db")).await.unwrap();
             (Arc::new(s), Some(dir))
         }
         Engine::Postgres => {
@@ -110,7 +110,7 @@ pub async fn start(opts: Options) -> Server {
                 Some(u) => u,
                 None => postgres_url().await,
             };
-            let s = warden_store_postgres::PostgresStore::connect(&url, Duration::from_secs(2)).await.unwrap();
+            let s = warden_store_postgres::connect(&url, Duration::from_secs(2)).await.unwrap();
             postgres = Some(url);
             (Arc::new(s), None)
         }
@@ -188,7 +188,7 @@ impl Server {
     /// and keys, serving on its own address.
     pub async fn replica(&self) -> Server {
         let url = self.postgres.clone().expect("replicas share a PostgreSQL database");
-        let store = warden_store_postgres::PostgresStore::connect(&url, Duration::from_secs(2)).await.unwrap();
+        let store = warden_store_postgres::connect(&url, Duration::from_secs(2)).await.unwrap();
         let key = warden_audit::SigningKey::from_private_string(&self.signing_key).unwrap();
         let clock = self.clock.clone();
         let (url2, task, app) =

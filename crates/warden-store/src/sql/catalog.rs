@@ -1,0 +1,672 @@
+use super::*;
+
+const DATASET_COLS: &str = "id, namespace, name, project_id, location, layer, classes, columns, residency, \
+    owner, retention_days, tags, classified, created_at, updated_at, legal_hold, published";
+
+fn dataset(row: &dyn Columns) -> Result<DatasetRecord> {
+    let w = "dataset";
+    let id: String = row.col("id")?;
+    let project: Option<String> = row.col("project_id")?;
+    let retention: Option<i64> = row.col("retention_days")?;
+    let classified: i64 = row.col("classified")?;
+    let published: i64 = row.col("published")?;
+    let json = |col: &str| -> Result<String> { row.col::<String>(col) };
+    Ok(DatasetRecord {
+        id: DatasetId::parse(&id).map_err(|e| bad(w, e))?,
+        namespace: row.col("namespace")?,
+        name: row.col("name")?,
+        project: project.map(|p| ProjectId::parse(&p)).transpose().map_err(|e| bad(w, e))?,
+        location: row.col("location")?,
+        layer: row.col("layer")?,
+        classes: serde_json::from_str(&json("classes")?).map_err(|e| bad(w, e))?,
+        columns: serde_json::from_str(&json("columns")?).map_err(|e| bad(w, e))?,
+        residency: row.col("residency")?,
+        owner: row.col("owner")?,
+        retention_days: retention.map(u32::try_from).transpose().map_err(|e| bad(w, e))?,
+        tags: serde_json::from_str(&json("tags")?).map_err(|e| bad(w, e))?,
+        classified: classified != 0,
+        created_at: Timestamp(row.col("created_at")?),
+        updated_at: Timestamp(row.col("updated_at")?),
+        legal_hold: row.col("legal_hold")?,
+        published: published != 0,
+    })
+}
+
+fn dataset_json(d: &DatasetRecord) -> Result<(String, String, String)> {
+    let e = |e: serde_json::Error| StoreError::Internal(e.to_string());
+    Ok((
+        serde_json::to_string(&d.classes).map_err(e)?,
+        serde_json::to_string(&d.columns).map_err(e)?,
+        serde_json::to_string(&d.tags).map_err(e)?,
+    ))
+}
+
+const RUN_COLS: &str = "run_id, job_namespace, job_name, state, parent_run, started_at, ended_at, updated_at, zone";
+
+fn lineage_run(row: &dyn Columns) -> Result<LineageRunRecord> {
+    Ok(LineageRunRecord {
+        run_id: row.col("run_id")?,
+        job_namespace: row.col("job_namespace")?,
+        job_name: row.col("job_name")?,
+        state: row.col("state")?,
+        parent_run: row.col("parent_run")?,
+        started_at: ts(row.col("started_at")?),
+        ended_at: ts(row.col("ended_at")?),
+        updated_at: Timestamp(row.col("updated_at")?),
+        zone: row.col("zone")?,
+    })
+}
+
+const TRANSFER_COLS: &str = "id, project_id, dataset_id, to_zone, reason, status, requested_by, requested_at, \
+    decided_by, decided_at";
+
+fn transfer(row: &dyn Columns) -> Result<TransferRecord> {
+    let w = "transfer";
+    let s = |col: &str| -> Result<String> { row.col::<String>(col) };
+    let by: Option<String> = row.col("decided_by")?;
+    Ok(TransferRecord {
+        id: TransferId::parse(&s("id")?).map_err(|e| bad(w, e))?,
+        project: ProjectId::parse(&s("project_id")?).map_err(|e| bad(w, e))?,
+        dataset: DatasetId::parse(&s("dataset_id")?).map_err(|e| bad(w, e))?,
+        to_zone: s("to_zone")?,
+        reason: s("reason")?,
+        status: s("status")?,
+        requested_by: subject_of(&s("requested_by")?, w)?,
+        requested_at: Timestamp(row.col("requested_at")?),
+        decided_by: by.map(|b| subject_of(&b, w)).transpose()?,
+        decided_at: ts(row.col("decided_at")?),
+    })
+}
+
+const PROPOSAL_COLS: &str =
+    "id, dataset_id, project_id, body, status, proposed_by, proposed_at, decided_by, decided_at";
+
+fn proposal(row: &dyn Columns) -> Result<ProposalRecord> {
+    let w = "proposal";
+    let s = |col: &str| -> Result<String> { row.col::<String>(col) };
+    let by: Option<String> = row.col("decided_by")?;
+    Ok(ProposalRecord {
+        id: s("id")?,
+        dataset: DatasetId::parse(&s("dataset_id")?).map_err(|e| bad(w, e))?,
+        project: ProjectId::parse(&s("project_id")?).map_err(|e| bad(w, e))?,
+        body: s("body")?,
+        status: s("status")?,
+        proposed_by: subject_of(&s("proposed_by")?, w)?,
+        proposed_at: Timestamp(row.col("proposed_at")?),
+        decided_by: by.map(|b| subject_of(&b, w)).transpose()?,
+        decided_at: ts(row.col("decided_at")?),
+    })
+}
+
+const TASK_COLS: &str = "seq, target, kind, project_id, owner, due_at, status, evidence, closed_by, closed_at";
+
+fn deletion_task(row: &dyn Columns) -> Result<DeletionTaskRecord> {
+    let w = "deletion task";
+    let project: Option<String> = row.col("project_id")?;
+    let by: Option<String> = row.col("closed_by")?;
+    Ok(DeletionTaskRecord {
+        seq: u64_of(row.col("seq")?, w)?,
+        target: row.col("target")?,
+        kind: row.col("kind")?,
+        project: project.map(|p| ProjectId::parse(&p)).transpose().map_err(|e| bad(w, e))?,
+        owner: row.col("owner")?,
+        due_at: Timestamp(row.col("due_at")?),
+        status: row.col("status")?,
+        evidence: row.col("evidence")?,
+        closed_by: by.map(|b| subject_of(&b, w)).transpose()?,
+        closed_at: ts(row.col("closed_at")?),
+    })
+}
+
+impl<E, DB> SqlStore<E>
+where
+    E: Engine<Db = DB>,
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    DB::Row: Columns,
+    i64: Bind<DB>,
+    Option<i64>: Bind<DB>,
+    bool: Bind<DB>,
+    String: Bind<DB>,
+    Option<String>: Bind<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+{
+    /// Inserts a dataset (or, with `ignore_existing`, nothing when the name is
+    /// taken); true when a row was written.
+    async fn insert_dataset<'e, X>(ex: X, d: &DatasetRecord, ignore_existing: bool) -> Result<bool>
+    where
+        X: sqlx::Executor<'e, Database = DB>,
+    {
+        let (classes, columns, tags) = dataset_json(d)?;
+        let tail = if ignore_existing { " ON CONFLICT (namespace, name) DO NOTHING" } else { "" };
+        let r = sqlx::query(&format!(
+            "INSERT INTO datasets ({DATASET_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17){tail}"
+        ))
+        .bind(d.id.as_str())
+        .bind(&d.namespace)
+        .bind(&d.name)
+        .bind(d.project.as_ref().map(ProjectId::as_str))
+        .bind(d.location.as_deref())
+        .bind(d.layer.as_deref())
+        .bind(classes)
+        .bind(columns)
+        .bind(d.residency.as_deref())
+        .bind(d.owner.as_deref())
+        .bind(d.retention_days.map(i64::from))
+        .bind(tags)
+        .bind(i64::from(d.classified))
+        .bind(d.created_at.0)
+        .bind(d.updated_at.0)
+        .bind(d.legal_hold.as_deref())
+        .bind(i64::from(d.published))
+        .execute(ex)
+        .await
+        .map_err(map_err("a dataset with this namespace and name"))?;
+        Ok(E::rows_affected(&r) == 1)
+    }
+
+    /// Decides a pending row of `table` (transfers, proposals): once, and only from
+    /// `pending`.
+    async fn decide_pending(
+        pool: &sqlx::Pool<DB>,
+        table: &str,
+        id: &str,
+        status: &str,
+        by: &SubjectId,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let r = sqlx::query(&format!(
+            "UPDATE {table} SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND status = 'pending'"
+        ))
+        .bind(id)
+        .bind(status)
+        .bind(by.as_str())
+        .bind(at.0)
+        .execute(pool)
+        .await
+        .map_err(map_err(table))?;
+        Ok(E::rows_affected(&r) == 1)
+    }
+
+    async fn bump_catalog<'e, X>(ex: X) -> Result<()>
+    where
+        X: sqlx::Executor<'e, Database = DB>,
+    {
+        sqlx::query("UPDATE catalog_head SET version = version + 1 WHERE id = 1")
+            .execute(ex)
+            .await
+            .map_err(map_err("catalog head"))?;
+        Ok(())
+    }
+
+    /// Numbers and inserts edges under the head row's lock (taken by the caller's
+    /// transaction with this very update).
+    async fn insert_edges(tx: &mut sqlx::Transaction<'static, DB>, edges: &[(String, String)]) -> Result<()> {
+        let n = i64::try_from(edges.len()).map_err(|e| bad("lineage", e))?;
+        let row = sqlx::query("UPDATE lineage_head SET next = next + $1 WHERE id = 1 RETURNING next")
+            .bind(n)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(map_err("lineage head"))?;
+        let end: i64 = row.col("next")?;
+        let first = end - n + 1;
+        for (c, chunk) in edges.chunks(300).enumerate() {
+            let base = first + (c * 300) as i64;
+            let sql = format!(
+                "INSERT INTO lineage_edges (id, from_node, to_node) VALUES {} ON CONFLICT (from_node, to_node) DO NOTHING",
+                placeholders(chunk.len(), 3)
+            );
+            let mut q = sqlx::query(&sql);
+            for (i, (from, to)) in chunk.iter().enumerate() {
+                q = q.bind(base + i as i64).bind(from.as_str()).bind(to.as_str());
+            }
+            q.execute(&mut **tx).await.map_err(map_err("lineage edge"))?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<E, DB> crate::CatalogStore for SqlStore<E>
+where
+    E: Engine<Db = DB>,
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    DB::Row: Columns,
+    i64: Bind<DB>,
+    Option<i64>: Bind<DB>,
+    bool: Bind<DB>,
+    String: Bind<DB>,
+    Option<String>: Bind<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+{
+    async fn create_dataset(&self, d: &DatasetRecord) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        Self::insert_dataset(&mut *tx, d, false).await?;
+        Self::bump_catalog(&mut *tx).await?;
+        tx.commit().await.map_err(map_err("dataset"))?;
+        Ok(())
+    }
+
+    async fn update_dataset(&self, d: &DatasetRecord) -> Result<bool> {
+        let (classes, columns, tags) = dataset_json(d)?;
+        let mut tx = self.begin_write().await?;
+        let r = sqlx::query(
+            "UPDATE datasets SET project_id = $2, location = $3, layer = $4, classes = $5, columns = $6, \
+             residency = $7, owner = $8, retention_days = $9, tags = $10, classified = $11, updated_at = $12, \
+             legal_hold = $13, published = $14 WHERE id = $1",
+        )
+        .bind(d.id.as_str())
+        .bind(d.project.as_ref().map(ProjectId::as_str))
+        .bind(d.location.as_deref())
+        .bind(d.layer.as_deref())
+        .bind(classes)
+        .bind(columns)
+        .bind(d.residency.as_deref())
+        .bind(d.owner.as_deref())
+        .bind(d.retention_days.map(i64::from))
+        .bind(tags)
+        .bind(i64::from(d.classified))
+        .bind(d.updated_at.0)
+        .bind(d.legal_hold.as_deref())
+        .bind(i64::from(d.published))
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err("dataset"))?;
+        if E::rows_affected(&r) != 1 {
+            return Ok(false);
+        }
+        Self::bump_catalog(&mut *tx).await?;
+        tx.commit().await.map_err(map_err("dataset"))?;
+        Ok(true)
+    }
+
+    async fn delete_dataset(&self, id: &DatasetId) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        for table in ["dataset_proposals", "transfers"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE dataset_id = $1"))
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(map_err("dataset"))?;
+        }
+        let r = sqlx::query("DELETE FROM datasets WHERE id = $1")
+            .bind(id.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err("dataset"))?;
+        if E::rows_affected(&r) != 1 {
+            return Ok(false);
+        }
+        Self::bump_catalog(&mut *tx).await?;
+        tx.commit().await.map_err(map_err("dataset"))?;
+        Ok(true)
+    }
+
+    async fn get_dataset(&self, id: &DatasetId) -> Result<Option<DatasetRecord>> {
+        Self::optional(
+            &self.pool,
+            &format!("SELECT {DATASET_COLS} FROM datasets WHERE id = $1"),
+            id.as_str(),
+            dataset,
+            "dataset",
+        )
+        .await
+    }
+
+    async fn find_dataset(&self, namespace: &str, name: &str) -> Result<Option<DatasetRecord>> {
+        let row = sqlx::query(&format!("SELECT {DATASET_COLS} FROM datasets WHERE namespace = $1 AND name = $2"))
+            .bind(namespace)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err("dataset"))?;
+        row.as_ref().map(|r| dataset(r)).transpose()
+    }
+
+    async fn list_datasets(
+        &self,
+        project: Option<&ProjectId>,
+        unclassified: bool,
+        page: &Page,
+    ) -> Result<Vec<DatasetRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {DATASET_COLS} FROM datasets WHERE ($1 = '' OR project_id = $1) AND ($2 = 0 OR classified = 0) \
+             AND id > $3 ORDER BY id LIMIT $4"
+        ))
+        .bind(project.map(ProjectId::as_str).unwrap_or(""))
+        .bind(i64::from(unclassified))
+        .bind(page.after_str())
+        .bind(page.limit_i64())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err("datasets"))?;
+        collect(rows, dataset)
+    }
+
+    async fn catalog_version(&self) -> Result<u64> {
+        let row = sqlx::query("SELECT version FROM catalog_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(map_err("catalog head"))?;
+        u64_of(row.col("version")?, "catalog head")
+    }
+
+    async fn write_lineage(&self, w: &LineageWrite) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        // The head row first: it orders every lineage write (events and edges).
+        Self::insert_edges(&mut tx, &w.edges).await?;
+        let e = &w.event;
+        sqlx::query(
+            "INSERT INTO lineage_events (seq, run_id, event_type, event_time, producer, received_at, received_by, event) \
+             SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5, $6, $7 FROM lineage_events",
+        )
+        .bind(e.run_id.as_deref())
+        .bind(&e.event_type)
+        .bind(e.event_time.0)
+        .bind(&e.producer)
+        .bind(e.received_at.0)
+        .bind(e.received_by.as_str())
+        .bind(&e.event)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err("lineage event"))?;
+        if let Some(r) = &w.run {
+            // A finished run stays finished when a late START or RUNNING arrives.
+            sqlx::query(&format!(
+                "INSERT INTO lineage_runs ({RUN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (run_id) DO UPDATE SET \
+                 state = CASE WHEN lineage_runs.state IN ('COMPLETE', 'FAIL', 'ABORT') \
+                              AND excluded.state IN ('START', 'RUNNING', 'OTHER') \
+                         THEN lineage_runs.state ELSE excluded.state END, \
+                 parent_run = COALESCE(excluded.parent_run, lineage_runs.parent_run), \
+                 started_at = COALESCE(lineage_runs.started_at, excluded.started_at), \
+                 ended_at = COALESCE(excluded.ended_at, lineage_runs.ended_at), \
+                 zone = COALESCE(excluded.zone, lineage_runs.zone), \
+                 updated_at = excluded.updated_at"
+            ))
+            .bind(&r.run_id)
+            .bind(&r.job_namespace)
+            .bind(&r.job_name)
+            .bind(&r.state)
+            .bind(r.parent_run.as_deref())
+            .bind(r.started_at.map(|t| t.0))
+            .bind(r.ended_at.map(|t| t.0))
+            .bind(r.updated_at.0)
+            .bind(r.zone.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err("lineage run"))?;
+        }
+        let mut added = false;
+        for d in &w.datasets {
+            added |= Self::insert_dataset(&mut *tx, d, true).await?;
+        }
+        if added {
+            Self::bump_catalog(&mut *tx).await?;
+        }
+        tx.commit().await.map_err(map_err("lineage"))?;
+        Ok(())
+    }
+
+    async fn add_lineage_edges(&self, edges: &[(String, String)]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        Self::insert_edges(&mut tx, edges).await?;
+        tx.commit().await.map_err(map_err("lineage"))?;
+        Ok(())
+    }
+
+    async fn lineage_edges_since(&self, after: u64, limit: u32) -> Result<Vec<(u64, String, String)>> {
+        let rows = sqlx::query("SELECT id, from_node, to_node FROM lineage_edges WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(i64_of(after)?)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err("lineage edges"))?;
+        rows.iter()
+            .map(|r| Ok((u64_of(r.col("id")?, "lineage edge")?, r.col("from_node")?, r.col("to_node")?)))
+            .collect()
+    }
+
+    async fn zoned_runs(&self, limit: u32) -> Result<Vec<LineageRunRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {RUN_COLS} FROM lineage_runs WHERE zone IS NOT NULL ORDER BY updated_at DESC LIMIT $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err("lineage runs"))?;
+        collect(rows, lineage_run)
+    }
+
+    async fn create_transfer(&self, x: &TransferRecord) -> Result<()> {
+        sqlx::query(&format!("INSERT INTO transfers ({TRANSFER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"))
+            .bind(x.id.as_str())
+            .bind(x.project.as_str())
+            .bind(x.dataset.as_str())
+            .bind(&x.to_zone)
+            .bind(&x.reason)
+            .bind(&x.status)
+            .bind(x.requested_by.as_str())
+            .bind(x.requested_at.0)
+            .bind(x.decided_by.as_ref().map(SubjectId::as_str))
+            .bind(x.decided_at.map(|t| t.0))
+            .execute(&self.writer)
+            .await
+            .map_err(map_err("transfer"))?;
+        Ok(())
+    }
+
+    async fn get_transfer(&self, id: &TransferId) -> Result<Option<TransferRecord>> {
+        Self::optional(
+            &self.pool,
+            &format!("SELECT {TRANSFER_COLS} FROM transfers WHERE id = $1"),
+            id.as_str(),
+            transfer,
+            "transfer",
+        )
+        .await
+    }
+
+    async fn decide_transfer(&self, id: &TransferId, status: &str, by: &SubjectId, at: Timestamp) -> Result<bool> {
+        Self::decide_pending(&self.writer, "transfers", id.as_str(), status, by, at).await
+    }
+
+    async fn list_transfers(&self, project: &ProjectId) -> Result<Vec<TransferRecord>> {
+        let rows =
+            sqlx::query(&format!("SELECT {TRANSFER_COLS} FROM transfers WHERE project_id = $1 ORDER BY id DESC"))
+                .bind(project.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err("transfers"))?;
+        collect(rows, transfer)
+    }
+
+    async fn approved_transfers(&self) -> Result<Vec<(DatasetId, String)>> {
+        let rows = sqlx::query("SELECT dataset_id, to_zone FROM transfers WHERE status = 'approved'")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err("transfers"))?;
+        rows.iter()
+            .map(|r| {
+                let d: String = r.col("dataset_id")?;
+                Ok((DatasetId::parse(&d).map_err(|e| bad("transfer", e))?, r.col("to_zone")?))
+            })
+            .collect()
+    }
+
+    async fn create_proposal(&self, x: &ProposalRecord) -> Result<()> {
+        sqlx::query(&format!("INSERT INTO dataset_proposals ({PROPOSAL_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"))
+            .bind(&x.id)
+            .bind(x.dataset.as_str())
+            .bind(x.project.as_str())
+            .bind(&x.body)
+            .bind(&x.status)
+            .bind(x.proposed_by.as_str())
+            .bind(x.proposed_at.0)
+            .bind(x.decided_by.as_ref().map(SubjectId::as_str))
+            .bind(x.decided_at.map(|t| t.0))
+            .execute(&self.writer)
+            .await
+            .map_err(map_err("proposal"))?;
+        Ok(())
+    }
+
+    async fn get_proposal(&self, id: &str) -> Result<Option<ProposalRecord>> {
+        Self::optional(
+            &self.pool,
+            &format!("SELECT {PROPOSAL_COLS} FROM dataset_proposals WHERE id = $1"),
+            id,
+            proposal,
+            "proposal",
+        )
+        .await
+    }
+
+    async fn decide_proposal(&self, id: &str, status: &str, by: &SubjectId, at: Timestamp) -> Result<bool> {
+        Self::decide_pending(&self.writer, "dataset_proposals", id, status, by, at).await
+    }
+
+    async fn list_proposals(&self, dataset: &DatasetId) -> Result<Vec<ProposalRecord>> {
+        let rows =
+            sqlx::query(&format!("SELECT {PROPOSAL_COLS} FROM dataset_proposals WHERE dataset_id = $1 ORDER BY id"))
+                .bind(dataset.as_str())
+                .fetch_all(&self.pool)
+                .await
+                .map_err(map_err("proposals"))?;
+        collect(rows, proposal)
+    }
+
+    async fn create_deletion(&self, x: &DeletionRequestRecord, tasks: &[DeletionTaskRecord]) -> Result<()> {
+        let datasets: Vec<&str> = x.datasets.iter().map(DatasetId::as_str).collect();
+        let datasets = serde_json::to_string(&datasets).map_err(|e| StoreError::Internal(e.to_string()))?;
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO deletion_requests (id, subject_ref, reason, datasets, requested_by, requested_at, due_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(x.id.as_str())
+        .bind(&x.subject_ref)
+        .bind(&x.reason)
+        .bind(datasets)
+        .bind(x.requested_by.as_str())
+        .bind(x.requested_at.0)
+        .bind(x.due_at.0)
+        .execute(&mut *tx)
+        .await
+        .map_err(map_err("deletion request"))?;
+        for t in tasks {
+            sqlx::query(&format!(
+                "INSERT INTO deletion_tasks (request_id, {TASK_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
+            ))
+            .bind(x.id.as_str())
+            .bind(i64_of(t.seq)?)
+            .bind(&t.target)
+            .bind(&t.kind)
+            .bind(t.project.as_ref().map(ProjectId::as_str))
+            .bind(t.owner.as_deref())
+            .bind(t.due_at.0)
+            .bind(&t.status)
+            .bind(t.evidence.as_deref())
+            .bind(t.closed_by.as_ref().map(SubjectId::as_str))
+            .bind(t.closed_at.map(|t| t.0))
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err("deletion task"))?;
+        }
+        tx.commit().await.map_err(map_err("deletion request"))?;
+        Ok(())
+    }
+
+    async fn get_deletion(&self, id: &DeletionId) -> Result<Option<(DeletionRequestRecord, Vec<DeletionTaskRecord>)>> {
+        let Some(row) = sqlx::query(
+            "SELECT id, subject_ref, reason, datasets, requested_by, requested_at, due_at FROM deletion_requests WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err("deletion request"))?
+        else {
+            return Ok(None);
+        };
+        let w = "deletion request";
+        let datasets: Vec<String> = serde_json::from_str(&row.col::<String>("datasets")?).map_err(|e| bad(w, e))?;
+        let request = DeletionRequestRecord {
+            id: id.clone(),
+            subject_ref: row.col("subject_ref")?,
+            reason: row.col("reason")?,
+            datasets: datasets
+                .iter()
+                .map(|d| DatasetId::parse(d))
+                .collect::<std::result::Result<_, _>>()
+                .map_err(|e| bad(w, e))?,
+            requested_by: subject_of(&row.col::<String>("requested_by")?, w)?,
+            requested_at: Timestamp(row.col("requested_at")?),
+            due_at: Timestamp(row.col("due_at")?),
+        };
+        let rows = sqlx::query(&format!("SELECT {TASK_COLS} FROM deletion_tasks WHERE request_id = $1 ORDER BY seq"))
+            .bind(id.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err("deletion tasks"))?;
+        Ok(Some((request, collect(rows, deletion_task)?)))
+    }
+
+    async fn close_deletion_task(
+        &self,
+        id: &DeletionId,
+        seq: u64,
+        evidence: &str,
+        by: &SubjectId,
+        at: Timestamp,
+    ) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE deletion_tasks SET status = 'done', evidence = $3, closed_by = $4, closed_at = $5 \
+             WHERE request_id = $1 AND seq = $2 AND status = 'open'",
+        )
+        .bind(id.as_str())
+        .bind(i64_of(seq)?)
+        .bind(evidence)
+        .bind(by.as_str())
+        .bind(at.0)
+        .execute(&self.writer)
+        .await
+        .map_err(map_err("deletion task"))?;
+        Ok(E::rows_affected(&r) == 1)
+    }
+
+    async fn open_deletion_tasks(&self, limit: u32) -> Result<Vec<(DeletionId, DeletionTaskRecord)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT request_id, {TASK_COLS} FROM deletion_tasks WHERE status = 'open' ORDER BY due_at, request_id, seq LIMIT $1"
+        ))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err("deletion tasks"))?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.col("request_id")?;
+                Ok((DeletionId::parse(&id).map_err(|e| bad("deletion task", e))?, deletion_task(r)?))
+            })
+            .collect()
+    }
+
+    async fn get_lineage_run(&self, run_id: &str) -> Result<Option<LineageRunRecord>> {
+        Self::optional(
+            &self.pool,
+            &format!("SELECT {RUN_COLS} FROM lineage_runs WHERE run_id = $1"),
+            run_id,
+            lineage_run,
+            "lineage run",
+        )
+        .await
+    }
+}

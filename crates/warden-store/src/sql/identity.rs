@@ -1,0 +1,692 @@
+use super::*;
+
+fn kind_str(k: PrincipalKind) -> &'static str {
+    k.as_str()
+}
+
+const SUBJECT_COLS: &str = "id, kind, name, display_name, email, password_hash, totp_secret, totp_enrolled, \
+     totp_last_step, failed_attempts, locked_until, disabled, oidc_issuer, oidc_subject, created_at";
+
+fn subject(row: &dyn Columns) -> Result<SubjectRecord> {
+    let id: String = row.col("id")?;
+    let kind: String = row.col("kind")?;
+    Ok(SubjectRecord {
+        id: SubjectId::parse(&id).map_err(|e| bad("subject", e))?,
+        kind: if kind == "service" { PrincipalKind::Service } else { PrincipalKind::Human },
+        name: row.col("name")?,
+        display_name: row.col("display_name")?,
+        email: row.col("email")?,
+        password_hash: row.col("password_hash")?,
+        totp_secret: row.col("totp_secret")?,
+        totp_enrolled: row.col("totp_enrolled")?,
+        totp_last_step: row.col("totp_last_step")?,
+        failed_attempts: row.col("failed_attempts")?,
+        locked_until: ts(row.col("locked_until")?),
+        disabled: row.col("disabled")?,
+        oidc_issuer: row.col("oidc_issuer")?,
+        oidc_subject: row.col("oidc_subject")?,
+        created_at: Timestamp(row.col("created_at")?),
+    })
+}
+
+const TOKEN_COLS: &str =
+    "id, subject_id, name, hash, project_id, role, mfa, created_at, expires_at, revoked_at, last_used_at, data_class, zone, parent_id";
+
+fn token(row: &dyn Columns) -> Result<TokenRecord> {
+    let id: String = row.col("id")?;
+    let subject: String = row.col("subject_id")?;
+    let project: Option<String> = row.col("project_id")?;
+    let role: Option<String> = row.col("role")?;
+    let parent: Option<String> = row.col("parent_id")?;
+    Ok(TokenRecord {
+        id: TokenId::parse(&id).map_err(|e| bad("token", e))?,
+        subject: SubjectId::parse(&subject).map_err(|e| bad("token", e))?,
+        name: row.col("name")?,
+        hash: row.col("hash")?,
+        project: project.map(|p| ProjectId::parse(&p)).transpose().map_err(|e| bad("token", e))?,
+        role: role.map(|r| Role::from_str(&r)).transpose().map_err(|e| bad("token", e))?,
+        mfa: row.col("mfa")?,
+        created_at: Timestamp(row.col("created_at")?),
+        expires_at: ts(row.col("expires_at")?),
+        revoked_at: ts(row.col("revoked_at")?),
+        last_used_at: ts(row.col("last_used_at")?),
+        data_class: row.col("data_class")?,
+        zone: row.col("zone")?,
+        parent: parent.map(|p| TokenId::parse(&p)).transpose().map_err(|e| bad("token", e))?,
+    })
+}
+
+const PROJECT_COLS: &str = "id, name, description, cost_centre, created_at, created_by";
+
+fn project(row: &dyn Columns) -> Result<ProjectRecord> {
+    let id: String = row.col("id")?;
+    let by: String = row.col("created_by")?;
+    Ok(ProjectRecord {
+        id: ProjectId::parse(&id).map_err(|e| bad("project", e))?,
+        name: row.col("name")?,
+        description: row.col("description")?,
+        cost_centre: row.col("cost_centre")?,
+        created_at: Timestamp(row.col("created_at")?),
+        created_by: SubjectId::parse(&by).map_err(|e| bad("project", e))?,
+    })
+}
+
+fn group(row: &dyn Columns) -> Result<GroupRecord> {
+    let id: String = row.col("id")?;
+    Ok(GroupRecord {
+        id: GroupId::parse(&id).map_err(|e| bad("group", e))?,
+        name: row.col("name")?,
+        description: row.col("description")?,
+        created_at: Timestamp(row.col("created_at")?),
+    })
+}
+
+fn member_ref(s: &str) -> Result<MemberRef> {
+    MemberRef::parse(s).ok_or_else(|| bad("membership", format!("member id `{s}`")))
+}
+
+fn role(s: &str) -> Result<Role> {
+    Role::from_str(s).map_err(|e| bad("role", e))
+}
+
+fn membership(row: &dyn Columns) -> Result<MembershipRecord> {
+    let project: String = row.col("project_id")?;
+    let member: String = row.col("member_id")?;
+    let r: String = row.col("role")?;
+    let by: String = row.col("added_by")?;
+    Ok(MembershipRecord {
+        project: ProjectId::parse(&project).map_err(|e| bad("membership", e))?,
+        member: member_ref(&member)?,
+        role: role(&r)?,
+        added_at: Timestamp(row.col("added_at")?),
+        added_by: SubjectId::parse(&by).map_err(|e| bad("membership", e))?,
+    })
+}
+
+fn grant(row: &dyn Columns) -> Result<RoleGrantRecord> {
+    let member: String = row.col("member_id")?;
+    let r: String = row.col("role")?;
+    let by: Option<String> = row.col("granted_by")?;
+    Ok(RoleGrantRecord {
+        member: member_ref(&member)?,
+        role: role(&r)?,
+        granted_at: Timestamp(row.col("granted_at")?),
+        granted_by: by.map(|b| SubjectId::parse(&b)).transpose().map_err(|e| bad("role grant", e))?,
+    })
+}
+
+fn roles<R: Columns>(rows: Vec<R>) -> Result<BTreeSet<Role>> {
+    rows.iter()
+        .map(|r| {
+            let s: String = r.col("role")?;
+            role(&s)
+        })
+        .collect()
+}
+
+impl<E, DB> SqlStore<E>
+where
+    E: Engine<Db = DB>,
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    DB::Row: Columns,
+    i64: Bind<DB>,
+    Option<i64>: Bind<DB>,
+    bool: Bind<DB>,
+    String: Bind<DB>,
+    Option<String>: Bind<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+{
+    async fn insert_subject<'e, X>(ex: X, s: &SubjectRecord) -> Result<()>
+    where
+        X: sqlx::Executor<'e, Database = DB>,
+    {
+        sqlx::query(&format!(
+            "INSERT INTO subjects ({SUBJECT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
+        ))
+        .bind(s.id.as_str())
+        .bind(kind_str(s.kind))
+        .bind(&s.name)
+        .bind(&s.display_name)
+        .bind(&s.email)
+        .bind(&s.password_hash)
+        .bind(&s.totp_secret)
+        .bind(s.totp_enrolled)
+        .bind(s.totp_last_step)
+        .bind(s.failed_attempts)
+        .bind(s.locked_until.map(|t| t.0))
+        .bind(s.disabled)
+        .bind(&s.oidc_issuer)
+        .bind(&s.oidc_subject)
+        .bind(s.created_at.0)
+        .execute(ex)
+        .await
+        .map_err(map_err(&format!("a user or service named `{}`", s.name)))?;
+        Ok(())
+    }
+
+    async fn insert_token<'e, X>(ex: X, t: &TokenRecord) -> Result<()>
+    where
+        X: sqlx::Executor<'e, Database = DB>,
+    {
+        sqlx::query(&format!(
+            "INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
+        ))
+        .bind(t.id.as_str())
+        .bind(t.subject.as_str())
+        .bind(&t.name)
+        .bind(&t.hash)
+        .bind(t.project.as_ref().map(|p| p.as_str()))
+        .bind(t.role.map(|r| r.as_str()))
+        .bind(t.mfa)
+        .bind(t.created_at.0)
+        .bind(t.expires_at.map(|x| x.0))
+        .bind(t.revoked_at.map(|x| x.0))
+        .bind(t.last_used_at.map(|x| x.0))
+        .bind(t.data_class.as_deref())
+        .bind(t.zone.as_deref())
+        .bind(t.parent.as_ref().map(|p| p.as_str()))
+        .execute(ex)
+        .await
+        .map_err(map_err("a token with this value"))?;
+        Ok(())
+    }
+
+    async fn insert_grant<'e, X>(ex: X, g: &RoleGrantRecord) -> Result<()>
+    where
+        X: sqlx::Executor<'e, Database = DB>,
+    {
+        sqlx::query("INSERT INTO role_grants (member_id, role, granted_at, granted_by) VALUES ($1,$2,$3,$4)")
+            .bind(g.member.as_str())
+            .bind(g.role.as_str())
+            .bind(g.granted_at.0)
+            .bind(g.granted_by.as_ref().map(|s| s.as_str()))
+            .execute(ex)
+            .await
+            .map_err(map_err(&format!("the grant of `{}` to `{}`", g.role, g.member.as_str())))?;
+        Ok(())
+    }
+
+    async fn insert_membership<'e, X>(ex: X, m: &MembershipRecord) -> Result<()>
+    where
+        X: sqlx::Executor<'e, Database = DB>,
+    {
+        sqlx::query(
+            "INSERT INTO project_members (project_id, member_id, role, added_at, added_by) VALUES ($1,$2,$3,$4,$5)",
+        )
+        .bind(m.project.as_str())
+        .bind(m.member.as_str())
+        .bind(m.role.as_str())
+        .bind(m.added_at.0)
+        .bind(m.added_by.as_str())
+        .execute(ex)
+        .await
+        .map_err(map_err(&format!("the membership of `{}` as `{}`", m.member.as_str(), m.role)))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl<E, DB> crate::IdentityStore for SqlStore<E>
+where
+    E: Engine<Db = DB>,
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    DB::Row: Columns,
+    i64: Bind<DB>,
+    Option<i64>: Bind<DB>,
+    bool: Bind<DB>,
+    String: Bind<DB>,
+    Option<String>: Bind<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+{
+    async fn count_subjects(&self) -> Result<i64> {
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM subjects").fetch_one(&self.pool).await.map_err(map_err("count"))?;
+        row.col("n")
+    }
+
+    async fn bootstrap(&self, admin: &SubjectRecord, grant: &RoleGrantRecord, token: &TokenRecord) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM subjects").fetch_one(&mut *tx).await.map_err(map_err("count"))?;
+        let n: i64 = row.col("n")?;
+        if n > 0 {
+            return Ok(false);
+        }
+        Self::insert_subject(&mut *tx, admin).await?;
+        Self::insert_grant(&mut *tx, grant).await?;
+        Self::insert_token(&mut *tx, token).await?;
+        tx.commit().await.map_err(map_err("bootstrap"))?;
+        Ok(true)
+    }
+
+    async fn create_subject(&self, s: &SubjectRecord) -> Result<()> {
+        Self::insert_subject(&self.pool, s).await
+    }
+
+    async fn get_subject(&self, id: &SubjectId) -> Result<Option<SubjectRecord>> {
+        Self::optional(
+            &self.pool,
+            &format!("SELECT {SUBJECT_COLS} FROM subjects WHERE id = $1"),
+            id.as_str(),
+            subject,
+            "subject",
+        )
+        .await
+    }
+
+    async fn get_subject_by_name(&self, name: &str) -> Result<Option<SubjectRecord>> {
+        Self::optional(
+            &self.pool,
+            &format!("SELECT {SUBJECT_COLS} FROM subjects WHERE name = $1"),
+            name,
+            subject,
+            "subject",
+        )
+        .await
+    }
+
+    async fn get_subject_by_oidc(&self, issuer: &str, sub: &str) -> Result<Option<SubjectRecord>> {
+        sqlx::query(&format!("SELECT {SUBJECT_COLS} FROM subjects WHERE oidc_issuer = $1 AND oidc_subject = $2"))
+            .bind(issuer)
+            .bind(sub)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(map_err("subject"))?
+            .as_ref()
+            .map(|r| subject(r))
+            .transpose()
+    }
+
+    async fn list_subjects(&self, kind: Option<PrincipalKind>, page: &Page) -> Result<Vec<SubjectRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SUBJECT_COLS} FROM subjects WHERE id > $1 AND (CAST($2 AS TEXT) IS NULL OR kind = $2) \
+             ORDER BY id LIMIT $3"
+        ))
+        .bind(page.after_str())
+        .bind(kind.map(kind_str))
+        .bind(page.limit_i64())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err("subjects"))?;
+        collect(rows, subject)
+    }
+
+    async fn set_disabled(&self, id: &SubjectId, disabled: bool) -> Result<bool> {
+        let r = sqlx::query("UPDATE subjects SET disabled = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(disabled)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err("subject"))?;
+        Ok(E::rows_affected(&r) == 1)
+    }
+
+    async fn set_totp_pending(&self, id: &SubjectId, secret: &str) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE subjects SET totp_secret = $2, totp_enrolled = $3, totp_last_step = NULL WHERE id = $1",
+        )
+        .bind(id.as_str())
+        .bind(secret)
+        .bind(false)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err("subject"))?;
+        Ok(E::rows_affected(&r) == 1)
+    }
+
+    async fn totp_secrets_in_clear(&self) -> Result<Vec<(SubjectId, String)>> {
+        let rows = sqlx::query(
+            "SELECT id, totp_secret FROM subjects WHERE totp_secret IS NOT NULL AND totp_secret NOT LIKE 'sealed:%' ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err("subjects"))?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.col("id")?;
+                let secret: String = r.col("totp_secret")?;
+                Ok((SubjectId::parse(&id).map_err(|e| bad("subject", e))?, secret))
+            })
+            .collect()
+    }
+
+    async fn replace_totp_secret(&self, id: &SubjectId, old: &str, new: &str) -> Result<bool> {
+        let r = sqlx::query("UPDATE subjects SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2")
+            .bind(id.as_str())
+            .bind(old)
+            .bind(new)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err("subject"))?;
+        Ok(E::rows_affected(&r) == 1)
+    }
+
+    async fn confirm_totp(&self, id: &SubjectId, step: i64) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE subjects SET totp_enrolled = $2, totp_last_step = $3 \
+             WHERE id = $1 AND totp_secret IS NOT NULL",
+        )
+        .bind(id.as_str())
+        .bind(true)
+        .bind(step)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err("subject"))?;
+        Ok(E::rows_affected(&r) == 1)
+    }
+
+    async fn use_totp_step(&self, id: &SubjectId, step: i64) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE subjects SET totp_last_step = $2 \
+             WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+        )
+        .bind(id.as_str())
+        .bind(step)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err("subject"))?;
+        Ok(E::rows_affected(&r) == 1)
+    }
+
+    async fn record_failure(&self, id: &SubjectId, max_attempts: i64, lock_until: Timestamp) -> Result<i64> {
+        let row = sqlx::query(
+            "UPDATE subjects SET failed_attempts = failed_attempts + 1, \
+             locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
+             WHERE id = $1 RETURNING failed_attempts",
+        )
+        .bind(id.as_str())
+        .bind(max_attempts)
+        .bind(lock_until.0)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(map_err("subject"))?;
+        match row {
+            Some(r) => r.col("failed_attempts"),
+            None => Ok(0),
+        }
+    }
+
+    async fn reset_failures(&self, id: &SubjectId) -> Result<()> {
+        sqlx::query(
+            "UPDATE subjects SET failed_attempts = 0, locked_until = NULL \
+             WHERE id = $1 AND (failed_attempts <> 0 OR locked_until IS NOT NULL)",
+        )
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await
+        .map_err(map_err("subject"))?;
+        Ok(())
+    }
+
+    async fn create_token(&self, t: &TokenRecord) -> Result<()> {
+        Self::insert_token(&self.pool, t).await
+    }
+
+    async fn get_token(&self, id: &TokenId) -> Result<Option<TokenRecord>> {
+        Self::optional(
+            &self.pool,
+            &format!("SELECT {TOKEN_COLS} FROM tokens WHERE id = $1"),
+            id.as_str(),
+            token,
+            "token",
+        )
+        .await
+    }
+
+    async fn find_token_by_hash(&self, hash: &str) -> Result<Option<TokenRecord>> {
+        Self::optional(&self.pool, &format!("SELECT {TOKEN_COLS} FROM tokens WHERE hash = $1"), hash, token, "token")
+            .await
+    }
+
+    async fn list_tokens(&self, subject_id: &SubjectId, page: &Page) -> Result<Vec<TokenRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {TOKEN_COLS} FROM tokens WHERE subject_id = $1 AND id > $2 ORDER BY id LIMIT $3"
+        ))
+        .bind(subject_id.as_str())
+        .bind(page.after_str())
+        .bind(page.limit_i64())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err("tokens"))?;
+        collect(rows, token)
+    }
+
+    async fn revoke_token(&self, id: &TokenId, at: Timestamp) -> Result<u64> {
+        // The token and every token minted from it, transitively, in one statement.
+        let r = sqlx::query(
+            "WITH RECURSIVE minted(id) AS (SELECT id FROM tokens WHERE id = $1 \
+             UNION SELECT t.id FROM tokens t JOIN minted m ON t.parent_id = m.id) \
+             UPDATE tokens SET revoked_at = $2 WHERE id IN (SELECT id FROM minted) AND revoked_at IS NULL",
+        )
+        .bind(id.as_str())
+        .bind(at.0)
+        .execute(&self.pool)
+        .await
+        .map_err(map_err("token"))?;
+        Ok(E::rows_affected(&r))
+    }
+
+    async fn touch_token(&self, id: &TokenId, at: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE tokens SET last_used_at = $2 WHERE id = $1")
+            .bind(id.as_str())
+            .bind(at.0)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err("token"))?;
+        Ok(())
+    }
+
+    async fn create_project(&self, p: &ProjectRecord, members: &[MembershipRecord]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(&format!("INSERT INTO projects ({PROJECT_COLS}) VALUES ($1,$2,$3,$4,$5,$6)"))
+            .bind(p.id.as_str())
+            .bind(&p.name)
+            .bind(&p.description)
+            .bind(&p.cost_centre)
+            .bind(p.created_at.0)
+            .bind(p.created_by.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(map_err(&format!("a project named `{}`", p.name)))?;
+        for m in members {
+            Self::insert_membership(&mut *tx, m).await?;
+        }
+        tx.commit().await.map_err(map_err("project"))?;
+        Ok(())
+    }
+
+    async fn get_project(&self, id: &ProjectId) -> Result<Option<ProjectRecord>> {
+        Self::optional(
+            &self.pool,
+            &format!("SELECT {PROJECT_COLS} FROM projects WHERE id = $1"),
+            id.as_str(),
+            project,
+            "project",
+        )
+        .await
+    }
+
+    async fn list_projects(&self, page: &Page) -> Result<Vec<ProjectRecord>> {
+        let rows = sqlx::query(&format!("SELECT {PROJECT_COLS} FROM projects WHERE id > $1 ORDER BY id LIMIT $2"))
+            .bind(page.after_str())
+            .bind(page.limit_i64())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err("projects"))?;
+        collect(rows, project)
+    }
+
+    async fn list_projects_of(&self, s: &SubjectId, page: &Page) -> Result<Vec<ProjectRecord>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {PROJECT_COLS} FROM projects p WHERE p.id > $2 AND EXISTS ( \
+               SELECT 1 FROM project_members m WHERE m.project_id = p.id AND (m.member_id = $1 \
+               OR m.member_id IN (SELECT group_id FROM group_members WHERE subject_id = $1))) \
+             ORDER BY p.id LIMIT $3"
+        ))
+        .bind(s.as_str())
+        .bind(page.after_str())
+        .bind(page.limit_i64())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err("projects"))?;
+        collect(rows, project)
+    }
+
+    async fn add_member(&self, m: &MembershipRecord) -> Result<()> {
+        Self::insert_membership(&self.pool, m).await
+    }
+
+    async fn remove_member(&self, p: &ProjectId, member: &MemberRef, r: Role) -> Result<bool> {
+        let res = sqlx::query("DELETE FROM project_members WHERE project_id = $1 AND member_id = $2 AND role = $3")
+            .bind(p.as_str())
+            .bind(member.as_str())
+            .bind(r.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err("membership"))?;
+        Ok(E::rows_affected(&res) == 1)
+    }
+
+    async fn list_members(&self, p: &ProjectId) -> Result<Vec<MembershipRecord>> {
+        let rows = sqlx::query(
+            "SELECT project_id, member_id, role, added_at, added_by FROM project_members \
+             WHERE project_id = $1 ORDER BY member_id, role",
+        )
+        .bind(p.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err("members"))?;
+        collect(rows, membership)
+    }
+
+    async fn project_roles(&self, p: &ProjectId, s: &SubjectId) -> Result<BTreeSet<Role>> {
+        let rows = sqlx::query(
+            "SELECT role FROM project_members WHERE project_id = $1 AND (member_id = $2 \
+             OR member_id IN (SELECT group_id FROM group_members WHERE subject_id = $2))",
+        )
+        .bind(p.as_str())
+        .bind(s.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err("members"))?;
+        roles(rows)
+    }
+
+    async fn create_group(&self, g: &GroupRecord) -> Result<()> {
+        sqlx::query("INSERT INTO subject_groups (id, name, description, created_at) VALUES ($1,$2,$3,$4)")
+            .bind(g.id.as_str())
+            .bind(&g.name)
+            .bind(&g.description)
+            .bind(g.created_at.0)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err(&format!("a group named `{}`", g.name)))?;
+        Ok(())
+    }
+
+    async fn get_group(&self, id: &GroupId) -> Result<Option<GroupRecord>> {
+        Self::optional(
+            &self.pool,
+            "SELECT id, name, description, created_at FROM subject_groups WHERE id = $1",
+            id.as_str(),
+            group,
+            "group",
+        )
+        .await
+    }
+
+    async fn list_groups(&self, page: &Page) -> Result<Vec<GroupRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, name, description, created_at FROM subject_groups WHERE id > $1 \
+             ORDER BY id LIMIT $2",
+        )
+        .bind(page.after_str())
+        .bind(page.limit_i64())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err("groups"))?;
+        collect(rows, group)
+    }
+
+    async fn add_group_member(&self, g: &GroupId, s: &SubjectId, at: Timestamp) -> Result<()> {
+        sqlx::query("INSERT INTO group_members (group_id, subject_id, added_at) VALUES ($1,$2,$3)")
+            .bind(g.as_str())
+            .bind(s.as_str())
+            .bind(at.0)
+            .execute(&self.pool)
+            .await
+            .map_err(map_err(&format!("membership of `{s}` in `{g}`")))?;
+        Ok(())
+    }
+
+    async fn remove_group_member(&self, g: &GroupId, s: &SubjectId) -> Result<bool> {
+        let r = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND subject_id = $2")
+            .bind(g.as_str())
+            .bind(s.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err("group membership"))?;
+        Ok(E::rows_affected(&r) == 1)
+    }
+
+    async fn list_group_members(&self, g: &GroupId) -> Result<Vec<SubjectId>> {
+        let rows = sqlx::query("SELECT subject_id FROM group_members WHERE group_id = $1 ORDER BY subject_id")
+            .bind(g.as_str())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(map_err("group members"))?;
+        rows.iter()
+            .map(|r| {
+                let s: String = r.col("subject_id")?;
+                SubjectId::parse(&s).map_err(|e| bad("group member", e))
+            })
+            .collect()
+    }
+
+    async fn grant_role(&self, g: &RoleGrantRecord) -> Result<()> {
+        Self::insert_grant(&self.pool, g).await
+    }
+
+    async fn revoke_role(&self, member: &MemberRef, r: Role) -> Result<bool> {
+        let res = sqlx::query("DELETE FROM role_grants WHERE member_id = $1 AND role = $2")
+            .bind(member.as_str())
+            .bind(r.as_str())
+            .execute(&self.pool)
+            .await
+            .map_err(map_err("role grant"))?;
+        Ok(E::rows_affected(&res) == 1)
+    }
+
+    async fn org_roles(&self, s: &SubjectId) -> Result<BTreeSet<Role>> {
+        let rows = sqlx::query(
+            "SELECT role FROM role_grants WHERE member_id = $1 \
+             OR member_id IN (SELECT group_id FROM group_members WHERE subject_id = $1)",
+        )
+        .bind(s.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err("role grants"))?;
+        roles(rows)
+    }
+
+    async fn list_role_grants(&self, member: &MemberRef) -> Result<Vec<RoleGrantRecord>> {
+        let rows = sqlx::query(
+            "SELECT member_id, role, granted_at, granted_by FROM role_grants WHERE member_id = $1 ORDER BY role",
+        )
+        .bind(member.as_str())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(map_err("role grants"))?;
+        collect(rows, grant)
+    }
+}

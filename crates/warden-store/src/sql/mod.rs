@@ -1,0 +1,195 @@
+//! The SQL both engines share, in plain Rust generic over the sqlx database.
+//!
+//! [`SqlStore`] implements every repository trait once. Each impl block carries the
+//! same `where` clause: what the code needs of the database (its connections execute
+//! queries; it binds `i64`, `bool`, text and bytes) — sqlx's own way of being generic
+//! over databases. Rows are read through [`Columns`], implemented once for every sqlx
+//! row, so the row decoders are plain functions. An engine crate names its database and
+//! its audit group commit through [`Engine`].
+
+mod audit;
+mod catalog;
+mod columns;
+mod gateway;
+mod identity;
+mod registry;
+mod release;
+
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Transaction, Type};
+use warden_core::{
+    ArtifactId, DatasetId, DeletionId, GroupId, ModelId, PrincipalKind, ProjectId, ReleaseId, Role, SignerId,
+    SubjectId, Timestamp, TokenId, TransferId, UploadId,
+};
+
+pub use self::audit::AUDIT_COLS;
+pub use self::columns::{Columns, ColumnsExt, FromColumn};
+use crate::*;
+
+/// What differs between engines.
+pub trait Engine: Send + Sync + 'static {
+    /// The sqlx database.
+    type Db: Database<Row: Columns>;
+    /// The engine's name, for logs and `config show`.
+    const NAME: &'static str;
+
+    /// The audit group commit's writes: `leaves` as entries `first, first + 1, …` in
+    /// [`AUDIT_COLS`] order, inside `tx`, which already holds the log's head row. The one
+    /// statement where the engines are allowed to differ: it is the ledger's hot path.
+    fn insert_audit(
+        tx: &mut Transaction<'static, Self::Db>,
+        first: i64,
+        leaves: &[AuditLeaf],
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Rows a statement changed (sqlx has no trait for it).
+    fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
+}
+
+/// A value the code binds as a query parameter.
+pub trait Bind<DB: Database>: for<'q> Encode<'q, DB> + Type<DB> {}
+impl<DB: Database, T: for<'q> Encode<'q, DB> + Type<DB>> Bind<DB> for T {}
+
+/// Every repository over one database: reads go to `pool`, write transactions to
+/// `writer` (SQLite: one connection, which queues writers; PostgreSQL: the same pool).
+pub struct SqlStore<E: Engine> {
+    pool: Pool<E::Db>,
+    writer: Pool<E::Db>,
+    engine: PhantomData<fn() -> E>,
+}
+
+impl<E: Engine> SqlStore<E> {
+    /// A store over pools the engine has opened and migrated.
+    pub fn new(pool: Pool<E::Db>, writer: Pool<E::Db>) -> Self {
+        Self { pool, writer, engine: PhantomData }
+    }
+
+    async fn begin_write(&self) -> Result<Transaction<'static, E::Db>> {
+        self.writer.begin().await.map_err(map_err("transaction"))
+    }
+}
+
+#[async_trait]
+impl<E, DB> Store for SqlStore<E>
+where
+    E: Engine<Db = DB>,
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    DB::Row: Columns,
+    i64: Bind<DB>,
+    Option<i64>: Bind<DB>,
+    bool: Bind<DB>,
+    String: Bind<DB>,
+    Option<String>: Bind<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+{
+    fn engine(&self) -> &'static str {
+        E::NAME
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err("ping"))?;
+        Ok(())
+    }
+}
+
+pub fn map_err(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |e| match e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what.to_string()),
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+            StoreError::Missing(format!("a record referenced by {what}"))
+        }
+        sqlx::Error::Io(e) => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::Tls(e) => StoreError::Unavailable(e.to_string()),
+        sqlx::Error::PoolTimedOut => StoreError::Unavailable("timed out waiting for a connection".into()),
+        sqlx::Error::PoolClosed => StoreError::Unavailable("the connection pool is closed".into()),
+        sqlx::Error::WorkerCrashed => StoreError::Unavailable("the database worker stopped".into()),
+        other => StoreError::Internal(other.to_string()),
+    }
+}
+
+fn bad(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Internal(format!("corrupt {what} row: {e}"))
+}
+
+fn ts(v: Option<i64>) -> Option<Timestamp> {
+    v.map(Timestamp)
+}
+
+fn u64_of(v: i64, what: &str) -> Result<u64> {
+    u64::try_from(v).map_err(|e| bad(what, e))
+}
+
+fn subject_of(s: &str, what: &str) -> Result<SubjectId> {
+    SubjectId::parse(s).map_err(|e| bad(what, e))
+}
+
+fn i64_of(v: u64) -> Result<i64> {
+    i64::try_from(v).map_err(|_| StoreError::OutOfRange(v.to_string()))
+}
+
+/// `rows` groups of `cols` placeholders for a multi-row VALUES: `($1,$2),($3,$4)`.
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        s.push_str(if r == 0 { "(" } else { ",(" });
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+fn collect<R: Columns, T>(rows: Vec<R>, f: fn(&dyn Columns) -> Result<T>) -> Result<Vec<T>> {
+    rows.iter().map(|r| f(r)).collect()
+}
+
+impl<E, DB> SqlStore<E>
+where
+    E: Engine<Db = DB>,
+    DB: Database,
+    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
+    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
+    DB::Row: Columns,
+    i64: Bind<DB>,
+    Option<i64>: Bind<DB>,
+    bool: Bind<DB>,
+    String: Bind<DB>,
+    Option<String>: Bind<DB>,
+    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q str>: Encode<'q, DB>,
+    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
+    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+{
+    /// One row by a single text key, decoded, or none.
+    async fn optional<T>(
+        pool: &sqlx::Pool<DB>,
+        sql: &str,
+        key: &str,
+        decode: fn(&dyn Columns) -> Result<T>,
+        what: &str,
+    ) -> Result<Option<T>> {
+        sqlx::query(sql)
+            .bind(key)
+            .fetch_optional(pool)
+            .await
+            .map_err(map_err(what))?
+            .as_ref()
+            .map(|r| decode(r))
+            .transpose()
+    }
+}
