@@ -584,8 +584,8 @@ impl App {
         e.reason = Some(format!(
             "{} refused authentication attempts between {} and {} were counted, not recorded one by one",
             s.suppressed,
-            crate::release::rfc3339(s.from),
-            crate::release::rfc3339(s.to)
+            crate::text::rfc3339(s.from),
+            crate::text::rfc3339(s.to)
         ));
         let top: Vec<_> =
             s.top.iter().map(|(src, cred, n)| json!({"source": src, "credential": cred, "count": n})).collect();

@@ -166,7 +166,7 @@ impl DatasetSpec {
         }
         for (field, v) in [("location", &self.location), ("residency", &self.residency), ("owner", &self.owner)] {
             if let Some(v) = v {
-                crate::ops::text_ok(field, v, 1024)?;
+                crate::text::text_ok(field, v, 1024)?;
             }
         }
         if self.columns.len() > 10_000 || self.tags.len() > 100 {
@@ -191,7 +191,7 @@ fn name_ok(field: &str, v: &str) -> Result<(), AppError> {
     if v.trim().is_empty() {
         return Err(invalid(format!("`{field}` is required")));
     }
-    crate::ops::text_ok(field, v, 1024)
+    crate::text::text_ok(field, v, 1024)
 }
 
 /// Registers a dataset in a project, or claims one lineage named (unclassified).

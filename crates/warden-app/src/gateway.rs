@@ -12,7 +12,7 @@
 //! committed with the next group commit (milliseconds later); a ledger whose last commit
 //! failed then stops calls until one succeeds. A stream's record is written when it ends.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -25,6 +25,7 @@ use warden_policy::{Action, Resource};
 use warden_redact::{Mode, Redactor, StreamRestorer, Vault};
 use warden_zones::Redaction;
 
+use crate::class::DataClass;
 use crate::policy::ActivePolicy;
 
 use crate::{App, AppError, Authorized, Operation, Target};
@@ -252,97 +253,6 @@ async fn reserve(
         held.costs.push((scope, w));
     }
     Ok(held)
-}
-
-/// What a data class allows an LLM call to do, as the policy document in force says
-/// (`prohibit_external_llm_calls`, `regions`, `llm_redaction`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DataClass {
-    pub name: String,
-    /// Whether providers outside the organisation may be called.
-    pub external: bool,
-    /// Regions external providers must be in (`None`: any).
-    pub regions: Option<Vec<String>>,
-    /// What happens to personal data before the request leaves.
-    pub redaction: Redaction,
-    /// Payloads are kept (sealed) for this many days, when the class logs them.
-    pub payload_retention_days: Option<u32>,
-    /// The zone whose key seals logged payloads: the first the class allows.
-    pub home_zone: Option<String>,
-}
-
-impl DataClass {
-    /// The class `name` of the policy document in force.
-    pub fn of(policy: &ActivePolicy, name: &str) -> Option<DataClass> {
-        let c = policy.document.data_classes.get(name)?;
-        Some(DataClass {
-            name: name.to_string(),
-            external: !c.prohibit_external_llm_calls,
-            regions: (!c.regions.is_empty()).then(|| c.regions.clone()),
-            redaction: c.llm_redaction,
-            payload_retention_days: c.retention_days.filter(|_| c.payload_logging),
-            home_zone: c.allowed_zones.first().cloned(),
-        })
-    }
-
-    /// A request may move to a class at least as strict as its key's, never a laxer one:
-    /// no external calls where the key allows none, regions within the key's, and
-    /// personal data treated at least as carefully.
-    pub fn at_least_as_strict_as(&self, key: &DataClass) -> bool {
-        let egress = match (self.external, key.external) {
-            (false, _) => true,
-            (true, false) => false,
-            (true, true) => match (&self.regions, &key.regions) {
-                (_, None) => true,
-                (None, Some(_)) => false,
-                (Some(mine), Some(theirs)) => mine.iter().all(|r| theirs.contains(r)),
-            },
-        };
-        let protects = self.redaction != Redaction::None || key.redaction == Redaction::None;
-        egress && protects
-    }
-
-    /// Why this class may not send to `p`, if it may not.
-    fn refuses(&self, p: &Provider) -> Option<String> {
-        let c = &p.config;
-        if c.external && !self.external {
-            return Some(format!(
-                "data class `{}` prohibits external LLM calls (provider `{}` is external; rule \
-                 data_classes.{}.prohibit_external_llm_calls)",
-                self.name, c.name, self.name
-            ));
-        }
-        if let Some(regions) = self.regions.as_ref().filter(|_| c.external) {
-            if !regions.contains(&c.region) {
-                return Some(format!(
-                    "data class `{}` may be processed only in {} (provider `{}` is in `{}`; rule data_classes.{}.regions)",
-                    self.name,
-                    regions.join(", "),
-                    c.name,
-                    c.region,
-                    self.name
-                ));
-            }
-        }
-        None
-    }
-}
-
-/// For a credential with a data class (a gateway key), the classes of the policy in
-/// force that are at least as strict as its own: the only classes a credential it mints
-/// may carry. `None` for a credential without a class; an undeclared class allows none.
-pub fn classes_within_credential(policy: &ActivePolicy, principal: &Principal) -> Option<BTreeSet<String>> {
-    let mine = principal.scope.as_ref()?.data_class.as_deref()?;
-    let Some(mine) = DataClass::of(policy, mine) else { return Some(BTreeSet::new()) };
-    Some(
-        policy
-            .document
-            .data_classes
-            .keys()
-            .filter(|name| DataClass::of(policy, name).is_some_and(|c| c.at_least_as_strict_as(&mine)))
-            .cloned()
-            .collect(),
-    )
 }
 
 /// An error in OpenAI's shape: the HTTP status and `{"error": {...}}`.
@@ -692,14 +602,9 @@ impl Operation for Chat {
         gateway_target(principal)
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
-        let header = self.class_header.clone();
-        let model = self.body.get("model").and_then(Value::as_str).map(str::to_string);
+        let labels = (self.body.get("model").and_then(Value::as_str).map(str::to_string), self.class_header.clone());
         let out = chat(&ctx, self).await;
-        if let Err(e) = &out {
-            let e = e.clone();
-            record_refusal(&ctx, "gateway.chat", model, header, e).await;
-        }
-        Ok(out)
+        Ok(refused(&ctx, "gateway.chat", labels, out).await)
     }
 }
 
@@ -739,13 +644,28 @@ fn ledger_ok(app: &App) -> Result<(), GatewayError> {
 
 /// A call that was refused or failed is recorded too: refusals by a class rule as
 /// `deny`, everything else as `failure`, with the reason.
+/// A gateway call's answer, its refusal (if it is one) recorded first. `labels` are the
+/// requested model and the `x-warden-data-class` header, read before the call took the
+/// body.
+async fn refused<T>(
+    ctx: &Authorized<'_>,
+    action: &str,
+    labels: (Option<String>, Option<String>),
+    out: Result<T, GatewayError>,
+) -> Result<T, GatewayError> {
+    if let Err(err) = &out {
+        record_refusal(ctx, action, labels, err).await;
+    }
+    out
+}
+
 async fn record_refusal(
     ctx: &Authorized<'_>,
     action: &str,
-    model: Option<String>,
-    header: Option<String>,
-    err: GatewayError,
+    labels: (Option<String>, Option<String>),
+    err: &GatewayError,
 ) {
+    let (model, header) = labels;
     let outcome = if err.status == 403 { "deny" } else { "failure" };
     let mut e = ctx.app.event(Category::Change, action, outcome, ctx.principal, ctx.meta);
     let scope = ctx.principal.scope.as_ref();
@@ -765,74 +685,140 @@ async fn record_refusal(
     }
 }
 
-async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError> {
+/// A gateway call made ready for its providers: the caller's key read, the body checked
+/// and redacted, the providers its class allows chosen in order, its budget held.
+struct Prepared {
+    started: Instant,
+    project: ProjectId,
+    class: DataClass,
+    model: String,
+    body: Value,
+    providers: Vec<Arc<Provider>>,
+    vault: Vault,
+    redactions: BTreeMap<String, usize>,
+    held: Held,
+}
+
+/// The steps every gateway call shares, in order. `check` is the endpoint's request
+/// definition; `redact` redacts the endpoint's text fields (after refusing what cannot
+/// be redacted).
+async fn prepare(
+    ctx: &Authorized<'_>,
+    mut body: Value,
+    class_header: Option<&str>,
+    check: fn(&Value) -> Result<(), warden_llm::RequestError>,
+    redact: fn(&Redactor, &DataClass, &mut Value, &mut Vault, &mut BTreeMap<String, usize>) -> Result<(), GatewayError>,
+) -> Result<Prepared, GatewayError> {
     let started = Instant::now();
     ledger_ok(ctx.app)?;
     let policy = ctx.app.policy().await;
-    let (project, class) = key_of(&policy, ctx.principal, op.class_header.as_deref())?;
-    let mut body = op.body;
+    let (project, class) = key_of(&policy, ctx.principal, class_header)?;
     if !body.is_object() {
         return Err(GatewayError::invalid("the body must be a JSON object", None));
     }
     let model = model_of(&body)?;
-    // Every field as the OpenAI API defines it; an unknown one would reach the provider
-    // unseen by redaction, so it is refused.
-    warden_llm::check_chat_request(&body)?;
+    // Every field as the OpenAI API defines it (and its limits), before anything is
+    // reserved or any provider called; an unknown field would reach the provider unseen
+    // by redaction, so it is refused.
+    check(&body)?;
     let providers = route(ctx.app, &model, &class, &Origin::of(&policy, ctx.principal)).await?;
     let mut vault = Vault::default();
     let mut redactions = BTreeMap::new();
     if let Some(r) = redactor(ctx.app, &class) {
-        if let Some(part) = warden_llm::opaque_parts(&body).first() {
-            return Err(GatewayError::forbidden(format!(
-                "data class `{}` requires redaction, and `{part}` is an image, audio or file that cannot be \
-                 checked for personal data; send text only (rule data_classes.{}.llm_redaction)",
-                class.name, class.name
-            )));
-        }
-        redact_request(&r, &mut body, &mut vault, &mut redactions);
+        redact(&r, &class, &mut body, &mut vault, &mut redactions)?;
     }
     let held = reserve(ctx, &project, &body, &model, &providers).await?;
+    Ok(Prepared { started, project, class, model, body, providers, vault, redactions, held })
+}
+
+/// Calls the providers in order until one answers; a retryable failure moves on to the
+/// next, any other ends the call. On failure the held budget is released.
+async fn first_answer<T, F, Fut>(
+    providers: &[Arc<Provider>],
+    held: Held,
+    mut call: F,
+) -> Result<(Arc<Provider>, T, Held), GatewayError>
+where
+    F: FnMut(Arc<Provider>) -> Fut,
+    Fut: std::future::Future<Output = Result<T, LlmError>>,
+{
     let mut last = None;
     for p in providers {
-        match p.chat(&body).await {
-            Ok(reply) => {
-                let record = CallRecord::new(ctx, &project, &class, &model, &p, redactions, started);
-                return Ok(match reply {
-                    Reply::Json(mut v) => {
-                        let mut record = record;
-                        // Settled and recorded either way; a payload the policy requires
-                        // but could not keep fails the call (closed).
-                        let logged = log_payload(ctx, &project, &class, &body, &v).await;
-                        record.payload_log = logged.as_ref().ok().cloned().flatten();
-                        restore_json(&mut v, &vault);
-                        record.answered(ctx, "gateway.chat", held, v.get("usage")).await?;
-                        logged?;
-                        ChatReply::Json(v)
-                    }
-                    Reply::Stream(events) => {
-                        let e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.chat");
-                        let watch = (ctx.app.switches.clone(), p.config.clone());
-                        let payload = ctx
-                            .app
-                            .payload_target(ctx.principal, &project, &class)
-                            .map(|t| ctx.app.stream_payload(t, &body));
-                        let ledger = ctx.app.ledger().clone();
-                        ChatReply::Stream(restore_stream(events, vault, e, ledger, watch, held, payload))
-                    }
-                });
-            }
+        match call(p.clone()).await {
+            Ok(answer) => return Ok((p.clone(), answer, held)),
             Err(e) if e.retryable() => {
                 tracing::warn!(provider = %p.config.name, error = %e, "provider failed; trying the next allowed one");
                 last = Some(e);
             }
             Err(e) => {
-                held.settle(0).await;
-                return Err(upstream_error(e));
+                last = Some(e);
+                break;
             }
         }
     }
     held.settle(0).await;
     Err(upstream_error(last.unwrap_or(LlmError::Unreachable("no provider answered".into()))))
+}
+
+fn redact_chat(
+    r: &Redactor,
+    class: &DataClass,
+    body: &mut Value,
+    vault: &mut Vault,
+    counts: &mut BTreeMap<String, usize>,
+) -> Result<(), GatewayError> {
+    if let Some(part) = warden_llm::opaque_parts(body).first() {
+        return Err(GatewayError::forbidden(format!(
+            "data class `{}` requires redaction, and `{part}` is an image, audio or file that cannot be \
+             checked for personal data; send text only (rule data_classes.{}.llm_redaction)",
+            class.name, class.name
+        )));
+    }
+    redact_request(r, body, vault, counts);
+    Ok(())
+}
+
+fn redact_embeddings(
+    r: &Redactor,
+    _: &DataClass,
+    body: &mut Value,
+    vault: &mut Vault,
+    counts: &mut BTreeMap<String, usize>,
+) -> Result<(), GatewayError> {
+    redact_inputs(r, body, vault, counts);
+    Ok(())
+}
+
+async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError> {
+    let Prepared { started, project, class, model, body, providers, vault, redactions, held } =
+        prepare(ctx, op.body, op.class_header.as_deref(), warden_llm::check_chat_request, redact_chat).await?;
+    let (p, reply, held) = first_answer(&providers, held, |p| {
+        let body = &body;
+        async move { p.chat(body).await }
+    })
+    .await?;
+    let record = CallRecord::new(ctx, &project, &class, &model, &p, redactions, started);
+    Ok(match reply {
+        Reply::Json(mut v) => {
+            let mut record = record;
+            // Settled and recorded either way; a payload the policy requires
+            // but could not keep fails the call (closed).
+            let logged = log_payload(ctx, &project, &class, &body, &v).await;
+            record.payload_log = logged.as_ref().ok().cloned().flatten();
+            restore_json(&mut v, &vault);
+            record.answered(ctx, "gateway.chat", held, v.get("usage")).await?;
+            logged?;
+            ChatReply::Json(v)
+        }
+        Reply::Stream(events) => {
+            let e = record.event(ctx.app, ctx.principal, ctx.meta, "gateway.chat");
+            let watch = (ctx.app.switches.clone(), p.config.clone());
+            let payload =
+                ctx.app.payload_target(ctx.principal, &project, &class).map(|t| ctx.app.stream_payload(t, &body));
+            let ledger = ctx.app.ledger().clone();
+            ChatReply::Stream(restore_stream(events, vault, e, ledger, watch, held, payload))
+        }
+    })
 }
 
 fn upstream_error(e: LlmError) -> GatewayError {
@@ -1077,51 +1063,24 @@ impl Operation for Embeddings {
         gateway_target(principal)
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
-        let header = self.class_header.clone();
-        let model = self.body.get("model").and_then(Value::as_str).map(str::to_string);
+        let labels = (self.body.get("model").and_then(Value::as_str).map(str::to_string), self.class_header.clone());
         let out = embeddings(&ctx, self).await;
-        if let Err(e) = &out {
-            let e = e.clone();
-            record_refusal(&ctx, "gateway.embeddings", model, header, e).await;
-        }
-        Ok(out)
+        Ok(refused(&ctx, "gateway.embeddings", labels, out).await)
     }
 }
 
 async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, GatewayError> {
-    let started = Instant::now();
-    ledger_ok(ctx.app)?;
-    let policy = ctx.app.policy().await;
-    let (project, class) = key_of(&policy, ctx.principal, op.class_header.as_deref())?;
-    let mut body = op.body;
-    let model = model_of(&body)?;
-    // Shape and size first (OpenAI's limits: inputs, tokens per input and per request),
-    // before anything is reserved or any provider called.
-    warden_llm::check_embeddings_request(&body)?;
-    let providers = route(ctx.app, &model, &class, &Origin::of(&policy, ctx.principal)).await?;
-    let mut vault = Vault::default();
-    let mut redactions = BTreeMap::new();
-    if let Some(r) = redactor(ctx.app, &class) {
-        redact_inputs(&r, &mut body, &mut vault, &mut redactions);
-    }
-    let held = reserve(ctx, &project, &body, &model, &providers).await?;
-    let mut last = None;
-    for p in providers {
-        match p.embeddings(&body).await {
-            Ok(v) => {
-                let record = CallRecord::new(ctx, &project, &class, &model, &p, redactions, started);
-                record.answered(ctx, "gateway.embeddings", held, v.get("usage")).await?;
-                return Ok(v);
-            }
-            Err(e) if e.retryable() => last = Some(e),
-            Err(e) => {
-                held.settle(0).await;
-                return Err(upstream_error(e));
-            }
-        }
-    }
-    held.settle(0).await;
-    Err(upstream_error(last.unwrap_or(LlmError::Unreachable("no provider answered".into()))))
+    let Prepared { started, project, class, model, body, providers, redactions, held, .. } =
+        prepare(ctx, op.body, op.class_header.as_deref(), warden_llm::check_embeddings_request, redact_embeddings)
+            .await?;
+    let (p, v, held) = first_answer(&providers, held, |p| {
+        let body = &body;
+        async move { p.embeddings(body).await }
+    })
+    .await?;
+    let record = CallRecord::new(ctx, &project, &class, &model, &p, redactions, started);
+    record.answered(ctx, "gateway.embeddings", held, v.get("usage")).await?;
+    Ok(v)
 }
 
 /// The models a gateway key may use: those of providers its class allows.
@@ -1193,7 +1152,7 @@ impl Operation for SetSwitch {
                 if reason.trim().is_empty() {
                     return Err(AppError::Invalid("say why the switch is turned on (`reason`)".into()));
                 }
-                crate::ops::text_ok("reason", &reason, 500)?;
+                crate::text::text_ok("reason", &reason, 500)?;
                 let record = warden_store::SwitchRecord {
                     target: self.target,
                     reason,

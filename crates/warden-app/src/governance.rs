@@ -123,7 +123,7 @@ impl Operation for RequestTransfer {
         if self.reason.trim().is_empty() {
             return Err(AppError::Invalid("`reason` is required and kept on record".into()));
         }
-        crate::ops::text_ok("reason", &self.reason, 2000)?;
+        crate::text::text_ok("reason", &self.reason, 2000)?;
         ctx.app.policy().await.zone_declared(&self.to_zone)?;
         ctx.store()
             .get_dataset(&self.dataset)
@@ -230,7 +230,7 @@ impl Operation for RequestDeletion {
             if v.trim().is_empty() {
                 return Err(AppError::Invalid(format!("`{field}` is required")));
             }
-            crate::ops::text_ok(field, v, 1000)?;
+            crate::text::text_ok(field, v, 1000)?;
         }
         if self.due_in_days == 0 || self.due_in_days > 365 {
             return Err(AppError::Invalid("`due_in_days` must be 1 to 365".into()));
@@ -412,7 +412,7 @@ impl Operation for CloseDeletionTask {
         if self.evidence.trim().is_empty() {
             return Err(AppError::Invalid("`evidence` is required: say what was deleted and how".into()));
         }
-        crate::ops::text_ok("evidence", &self.evidence, 4000)?;
+        crate::text::text_ok("evidence", &self.evidence, 4000)?;
         let Some((_, tasks)) = ctx.store().get_deletion(&self.id).await? else {
             return Err(AppError::NotFound(format!("deletion request {}", self.id)));
         };

@@ -10,6 +10,7 @@
 
 mod authn;
 pub mod catalog;
+pub mod class;
 mod error;
 pub mod gateway;
 pub mod governance;
@@ -21,6 +22,7 @@ pub mod providers;
 mod recent;
 mod refusals;
 pub mod release;
+mod text;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -397,7 +399,7 @@ impl App {
             project_roles,
             requested_role: target.requested_role,
             requested_class: target.requested_class,
-            classes_within_credential: gateway::classes_within_credential(&policy, principal),
+            classes_within_credential: class::classes_within_credential(&policy, principal),
             resource_public: target.resource_public,
             placement: None,
         };

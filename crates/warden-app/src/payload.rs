@@ -87,7 +87,7 @@ impl App {
         &self,
         principal: &Principal,
         project: &ProjectId,
-        class: &crate::gateway::DataClass,
+        class: &crate::class::DataClass,
     ) -> Option<PayloadTarget> {
         let retention_days = class.payload_retention_days?;
         let scope = principal.scope.as_ref();

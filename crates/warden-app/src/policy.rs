@@ -343,7 +343,7 @@ async fn store_version(
 }
 
 fn comment_ok(comment: &str) -> Result<(), AppError> {
-    crate::ops::text_ok("comment", comment, 1000)
+    crate::text::text_ok("comment", comment, 1000)
 }
 
 impl Operation for ApplyPolicy {
@@ -395,13 +395,6 @@ impl Operation for RollbackPolicy {
     }
 }
 
-/// A placement question: facts given directly, or read from a model version.
-#[derive(Debug, Clone)]
-pub enum PlacementQuestion {
-    Facts(Placement),
-    Version { project: ProjectId, model: String, version: u64, zone: String },
-}
-
 /// The policy's answer, with the rules that decided it.
 #[derive(Debug, Clone)]
 pub struct Explanation {
@@ -411,33 +404,6 @@ pub struct Explanation {
     pub explanation: String,
     pub facts: Placement,
     pub policy_version: u64,
-}
-
-/// `warden policy explain`: which rule allows or denies a placement.
-pub struct ExplainPlacement {
-    pub question: PlacementQuestion,
-}
-
-impl Operation for ExplainPlacement {
-    type Output = Explanation;
-    const ACTION: Action = Action::PolicyExplain;
-    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target::organisation())
-    }
-    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
-        let facts = match self.question {
-            PlacementQuestion::Facts(f) => f,
-            PlacementQuestion::Version { project, model, version, zone } => {
-                // Reading a version's facts is reading the project's registry.
-                if !ctx.may_in(Action::ModelRead, &project).await? {
-                    return Err(AppError::Forbidden(format!("reading models of project {project} is not allowed")));
-                }
-                crate::release::placement_of(&ctx, &project, &model, version, &zone).await?.0
-            }
-        };
-        let policy = ctx.app.policy().await;
-        Ok(explain(&policy, ctx.principal, facts))
-    }
 }
 
 /// `warden policy explain --action A --subject S [--project P]`: whether a subject may

@@ -18,6 +18,7 @@ use warden_store::{
 };
 
 use crate::policy::{explain, ActivePolicy, Explanation};
+use crate::text::rfc3339;
 use crate::{Action, App, AppError, Authorized, Operation, Resource, Target};
 
 const MAX_METRICS: usize = 100;
@@ -276,7 +277,7 @@ fn reason_ok(field: &str, reason: &str, min: usize) -> Result<(), AppError> {
             "`{field}` is required (at least {min} characters) and is kept on record"
         )));
     }
-    crate::ops::text_ok(field, reason, 2000)
+    crate::text::text_ok(field, reason, 2000)
 }
 
 // ------------------------------------------------------------------ evaluations
@@ -315,7 +316,7 @@ impl Operation for AddEvaluation {
             }
         }
         if let Some(d) = &self.dataset {
-            crate::ops::text_ok("dataset", d, 512)?;
+            crate::text::text_ok("dataset", d, 512)?;
         }
         let f = version_facts(&ctx, &self.project, &self.model, self.version).await?;
         let e = ctx
@@ -505,7 +506,7 @@ impl Operation for DecideRelease {
         Ok(Target::of(Resource::Project(self.project.clone())))
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
-        crate::ops::text_ok("comment", &self.comment, 2000)?;
+        crate::text::text_ok("comment", &self.comment, 2000)?;
         let verb = match self.decision {
             Decision::Approve => "approved",
             Decision::Reject => "rejected",
@@ -1034,9 +1035,36 @@ pub(crate) async fn pull_into_zone(
     Err(AppError::rule(403, rule, message))
 }
 
-pub(crate) fn rfc3339(t: Timestamp) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1_000_000)
-        .ok()
-        .and_then(|d| d.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
+/// A placement question: facts given directly, or read from a model version.
+#[derive(Debug, Clone)]
+pub enum PlacementQuestion {
+    Facts(Placement),
+    Version { project: ProjectId, model: String, version: u64, zone: String },
+}
+
+/// `warden policy explain`: which rule allows or denies a placement.
+pub struct ExplainPlacement {
+    pub question: PlacementQuestion,
+}
+
+impl Operation for ExplainPlacement {
+    type Output = Explanation;
+    const ACTION: Action = Action::PolicyExplain;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let facts = match self.question {
+            PlacementQuestion::Facts(f) => f,
+            PlacementQuestion::Version { project, model, version, zone } => {
+                // Reading a version's facts is reading the project's registry.
+                if !ctx.may_in(Action::ModelRead, &project).await? {
+                    return Err(AppError::Forbidden(format!("reading models of project {project} is not allowed")));
+                }
+                placement_of(&ctx, &project, &model, version, &zone).await?.0
+            }
+        };
+        let policy = ctx.app.policy().await;
+        Ok(explain(&policy, ctx.principal, facts))
+    }
 }

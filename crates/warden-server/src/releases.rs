@@ -6,7 +6,8 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::Json;
 use warden_api as api;
 use warden_api::ProblemType;
-use warden_app::policy::{self as pol, PlacementQuestion};
+use warden_app::policy as pol;
+use warden_app::release::{ExplainPlacement, PlacementQuestion};
 use warden_app::release::{self as rel, Decision};
 use warden_core::ReleaseId;
 
@@ -201,7 +202,7 @@ pub async fn explain_placement(
         }),
         _ => return Err(invalid("a model version needs `project`, `model` and `version` together")),
     };
-    let e = s.app.dispatch(&caller.principal, &caller.meta, pol::ExplainPlacement { question }).await?;
+    let e = s.app.dispatch(&caller.principal, &caller.meta, ExplainPlacement { question }).await?;
     Ok(Json(api::Explanation {
         allowed: e.allowed,
         rules: e.rules,
