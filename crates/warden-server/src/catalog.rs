@@ -12,8 +12,8 @@ use warden_store::{ColumnRecord, DatasetRecord};
 
 use crate::convert as c;
 use crate::error::ApiError;
+use crate::error::Problems;
 use crate::extract::{Body, Caller, Path, Query};
-use crate::openapi::Problems;
 use crate::AppState;
 
 type Result<T> = std::result::Result<T, ApiError>;

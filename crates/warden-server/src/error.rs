@@ -1,10 +1,14 @@
 //! Rendering every failure as RFC 9457 `application/problem+json`.
 
+use std::collections::BTreeMap;
+
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder, ResponsesBuilder};
+use utoipa::IntoResponses;
 use warden_api::{Problem, ProblemType};
 use warden_app::AppError;
 
@@ -230,4 +234,36 @@ pub async fn not_found() -> ApiError {
 
 pub async fn method_not_allowed() -> ApiError {
     ApiError::new(ProblemType::MethodNotAllowed, "this route does not accept this method")
+}
+
+/// The error responses every operation may return, as problem+json.
+pub struct Problems;
+
+impl IntoResponses for Problems {
+    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
+        let mut b = ResponsesBuilder::new();
+        for (status, what) in [
+            ("400", "Malformed request"),
+            ("401", "Not authenticated"),
+            ("403", "Not allowed"),
+            ("404", "Not found"),
+            ("409", "Conflict"),
+            ("413", "Body too large"),
+            ("422", "Not acceptable"),
+            ("429", "Too many failed attempts from this address"),
+            ("503", "Database unavailable"),
+        ] {
+            b = b.response(
+                status,
+                ResponseBuilder::new()
+                    .description(what)
+                    .content(
+                        "application/problem+json",
+                        ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
+                    )
+                    .build(),
+            );
+        }
+        b.build().into()
+    }
 }

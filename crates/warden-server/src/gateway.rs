@@ -11,9 +11,9 @@ use serde_json::Value;
 use warden_app::gateway::{self, ChatReply, GatewayError};
 use warden_app::providers;
 
+use crate::error::Problems;
 use crate::error::{openai_error, ApiError};
 use crate::extract::Caller;
-use crate::openapi::Problems;
 use crate::AppState;
 
 /// Header by which a request narrows its key's data class.

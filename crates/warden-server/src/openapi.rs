@@ -5,9 +5,8 @@ use std::collections::BTreeMap;
 
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::Ref;
-use utoipa::openapi::{ContentBuilder, OpenApi as OpenApiDoc, RefOr, ResponseBuilder, ResponsesBuilder};
-use utoipa::{IntoResponses, OpenApi};
+use utoipa::openapi::OpenApi as OpenApiDoc;
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use warden_api::Problem;
@@ -28,38 +27,6 @@ use crate::AppState;
     )
 )]
 struct ApiDoc;
-
-/// The error responses every operation may return, as problem+json.
-pub struct Problems;
-
-impl IntoResponses for Problems {
-    fn responses() -> BTreeMap<String, RefOr<utoipa::openapi::response::Response>> {
-        let mut b = ResponsesBuilder::new();
-        for (status, what) in [
-            ("400", "Malformed request"),
-            ("401", "Not authenticated"),
-            ("403", "Not allowed"),
-            ("404", "Not found"),
-            ("409", "Conflict"),
-            ("413", "Body too large"),
-            ("422", "Not acceptable"),
-            ("429", "Too many failed attempts from this address"),
-            ("503", "Database unavailable"),
-        ] {
-            b = b.response(
-                status,
-                ResponseBuilder::new()
-                    .description(what)
-                    .content(
-                        "application/problem+json",
-                        ContentBuilder::new().schema(Some(Ref::from_schema_name("Problem"))).build(),
-                    )
-                    .build(),
-            );
-        }
-        b.build().into()
-    }
-}
 
 /// The action each operation declares. Public operations (no authentication) map to
 /// `None`.

@@ -7,14 +7,14 @@ use axum::Json;
 use warden_api as api;
 use warden_api::ProblemType;
 use warden_app::policy as pol;
-use warden_app::release::{ExplainPlacement, PlacementQuestion};
 use warden_app::release::{self as rel, Decision};
+use warden_app::release::{ExplainPlacement, PlacementQuestion};
 use warden_core::ReleaseId;
 
 use crate::convert as c;
 use crate::error::ApiError;
+use crate::error::Problems;
 use crate::extract::{Body, Caller, Path, Query};
-use crate::openapi::Problems;
 use crate::AppState;
 
 type Result<T> = std::result::Result<T, ApiError>;

@@ -9,7 +9,7 @@ use warden_api as api;
 use warden_ledger::bundle::{LogVerifier, ProofBundle};
 use warden_ledger::note::{Checkpoint, VerifierKey};
 
-use crate::cli::{client, short, Global};
+use crate::cli::common::{client, short, Global};
 use crate::output::{fields, json, opt, table, Format};
 
 #[derive(Debug, Subcommand)]
@@ -114,7 +114,7 @@ fn print_entries(entries: &[api::AuditEntry]) {
             .iter()
             .map(|e| {
                 let ev = &e.event;
-                let t = ev["time"].as_i64().map(crate::cli::millis_to_rfc3339).unwrap_or_default();
+                let t = ev["time"].as_i64().map(crate::cli::common::millis_to_rfc3339).unwrap_or_default();
                 vec![
                     e.index.to_string(),
                     short(&t),

@@ -6,7 +6,7 @@ use anyhow::{anyhow, bail, Context};
 use clap::Subcommand;
 use warden_api as api;
 
-use crate::cli::{client, short, Global};
+use crate::cli::common::{client, short, Global};
 use crate::output::{fields, json, table, Format};
 
 #[derive(Debug, Subcommand)]

@@ -7,6 +7,12 @@ use clap::{Parser, Subcommand};
 use warden_api as api;
 use warden_client::Client;
 
+pub mod common;
+mod identity;
+
+pub use common::*;
+use identity::{group, project, user};
+
 use crate::config::ServeFlags;
 use crate::credentials::{self, Credentials};
 use crate::output::{fields, json, opt, table, Format};
@@ -18,19 +24,6 @@ pub struct Args {
     pub global: Global,
     #[command(subcommand)]
     pub command: Command,
-}
-
-#[derive(Debug, Clone, clap::Args)]
-pub struct Global {
-    /// Server URL (default: the saved login).
-    #[arg(long, global = true, env = "WARDEN_URL", value_name = "URL")]
-    pub url: Option<String>,
-    /// API token (default: the saved login).
-    #[arg(long, global = true, env = "WARDEN_TOKEN", value_name = "TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// Output format.
-    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
-    pub output: Format,
 }
 
 #[derive(Debug, Subcommand)]
@@ -441,14 +434,6 @@ pub enum TotpCommand {
     Confirm { code: String },
 }
 
-pub(crate) fn client(g: &Global) -> anyhow::Result<Client> {
-    let saved = credentials::load()?;
-    let url = g.url.clone().or_else(|| saved.as_ref().map(|c| c.url.clone()));
-    let token = g.token.clone().or_else(|| saved.as_ref().map(|c| c.token.clone()));
-    let url = url.ok_or_else(|| anyhow!("not logged in: run `warden login --url URL --token TOKEN` first"))?;
-    Ok(Client::new(&url, token))
-}
-
 /// `MODEL=INPUT/OUTPUT` in USD per million tokens.
 fn parse_price(s: &str) -> anyhow::Result<(String, api::ProviderPrice)> {
     let bad = || anyhow!("--price {s:?}: use MODEL=INPUT/OUTPUT in USD per million tokens, e.g. '*=0.15/0.6'");
@@ -467,10 +452,6 @@ fn read_stdin_line(what: &str) -> anyhow::Result<String> {
         bail!("expected the {what} on standard input");
     }
     Ok(line)
-}
-
-pub(crate) fn short(s: &str) -> String {
-    s.get(..19).map(|x| x.replace('T', " ")).unwrap_or_else(|| s.to_string())
 }
 
 fn print_token(t: &api::Token) -> Vec<String> {
@@ -920,184 +901,4 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
 
 fn unreachable_command() -> anyhow::Result<()> {
     Err(anyhow!("this command is handled before the client starts"))
-}
-
-async fn project(command: ProjectCommand, g: &Global) -> anyhow::Result<()> {
-    let c = client(g)?;
-    let f = g.output;
-    match command {
-        ProjectCommand::Create { name, description, cost_centre, owner } => {
-            let p = c.create_project(&api::CreateProjectRequest { name, description, cost_centre, owner }).await?;
-            print_project(&p, f)
-        }
-        ProjectCommand::List => {
-            let page = c.list_projects(None, Some(500)).await?;
-            if f == Format::Json {
-                return json(&page);
-            }
-            table(
-                &["id", "name", "cost centre", "created"],
-                page.items
-                    .iter()
-                    .map(|p| vec![p.id.clone(), p.name.clone(), opt(&p.cost_centre), short(&p.created_at)])
-                    .collect(),
-            );
-            Ok(())
-        }
-        ProjectCommand::Show { id } => print_project(&c.get_project(&id).await?, f),
-        ProjectCommand::Members { id } => {
-            let m = c.list_members(&id).await?;
-            if f == Format::Json {
-                return json(&m);
-            }
-            table(
-                &["member", "role", "added", "added by"],
-                m.iter()
-                    .map(|m| vec![m.member.clone(), m.role.clone(), short(&m.added_at), m.added_by.clone()])
-                    .collect(),
-            );
-            Ok(())
-        }
-        ProjectCommand::AddMember { id, member, role } => {
-            let m = c.add_member(&id, &api::AddMemberRequest { member, role }).await?;
-            if f == Format::Json {
-                return json(&m);
-            }
-            println!("{} is now {} in {id}", m.member, m.role);
-            Ok(())
-        }
-        ProjectCommand::RemoveMember { id, member, role } => {
-            c.remove_member(&id, &member, &role).await?;
-            println!("{member} is no longer {role} in {id}");
-            Ok(())
-        }
-    }
-}
-
-async fn user(command: UserCommand, g: &Global) -> anyhow::Result<()> {
-    let c = client(g)?;
-    let f = g.output;
-    match command {
-        UserCommand::Create { name, email, display_name, password_stdin } => {
-            let password = if password_stdin { Some(read_stdin_line("password")?) } else { None };
-            let u = c.create_user(&api::CreateUserRequest { name, display_name, email, password }).await?;
-            print_user(&u, f)
-        }
-        UserCommand::List { kind } => {
-            let page = c.list_users(kind.as_deref(), None, Some(500)).await?;
-            if f == Format::Json {
-                return json(&page);
-            }
-            table(
-                &["id", "name", "kind", "email", "totp", "state"],
-                page.items
-                    .iter()
-                    .map(|u| {
-                        let state = if u.disabled {
-                            "disabled"
-                        } else if u.locked {
-                            "locked"
-                        } else {
-                            "active"
-                        };
-                        vec![
-                            u.id.clone(),
-                            u.name.clone(),
-                            u.kind.clone(),
-                            opt(&u.email),
-                            u.totp_enrolled.to_string(),
-                            state.into(),
-                        ]
-                    })
-                    .collect(),
-            );
-            Ok(())
-        }
-        UserCommand::Show { id } => print_user(&c.get_user(&id).await?, f),
-        UserCommand::Disable { id } => {
-            c.set_user_disabled(&id, true).await?;
-            println!("disabled {id}");
-            Ok(())
-        }
-        UserCommand::Enable { id } => {
-            c.set_user_disabled(&id, false).await?;
-            println!("enabled {id}");
-            Ok(())
-        }
-        UserCommand::Unlock { id } => {
-            c.unlock_user(&id).await?;
-            println!("unlocked {id}");
-            Ok(())
-        }
-        UserCommand::Grant { id, role } => {
-            let r = c.grant_role(&api::RoleGrantRequest { member: id, role }).await?;
-            if f == Format::Json {
-                return json(&r);
-            }
-            println!("granted {} to {}", r.role, r.member);
-            Ok(())
-        }
-        UserCommand::Revoke { id, role } => {
-            c.revoke_role(&id, &role).await?;
-            println!("revoked {role} from {id}");
-            Ok(())
-        }
-    }
-}
-
-async fn group(command: GroupCommand, g: &Global) -> anyhow::Result<()> {
-    let c = client(g)?;
-    let f = g.output;
-    match command {
-        GroupCommand::Create { name, description } => {
-            let gr = c.create_group(&api::CreateGroupRequest { name, description }).await?;
-            if f == Format::Json {
-                return json(&gr);
-            }
-            fields(vec![("id", gr.id), ("name", gr.name)]);
-            Ok(())
-        }
-        GroupCommand::List => {
-            let page = c.list_groups(None, Some(500)).await?;
-            if f == Format::Json {
-                return json(&page);
-            }
-            table(
-                &["id", "name", "description"],
-                page.items.iter().map(|g| vec![g.id.clone(), g.name.clone(), g.description.clone()]).collect(),
-            );
-            Ok(())
-        }
-        GroupCommand::Show { id } => {
-            let gr = c.get_group(&id).await?;
-            if f == Format::Json {
-                return json(&gr);
-            }
-            fields(vec![
-                ("id", gr.id.clone()),
-                ("name", gr.name.clone()),
-                ("members", gr.members.clone().unwrap_or_default().join(", ")),
-                ("roles", gr.roles.clone().unwrap_or_default().join(", ")),
-            ]);
-            Ok(())
-        }
-        GroupCommand::Add { group, subject } => {
-            c.add_group_member(&group, &subject).await?;
-            println!("added {subject} to {group}");
-            Ok(())
-        }
-        GroupCommand::Remove { group, subject } => {
-            c.remove_group_member(&group, &subject).await?;
-            println!("removed {subject} from {group}");
-            Ok(())
-        }
-    }
-}
-
-/// Milliseconds since the epoch as RFC 3339 (UTC), for tables.
-pub(crate) fn millis_to_rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_default()
 }

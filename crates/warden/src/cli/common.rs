@@ -1,0 +1,43 @@
+//! What every command file shares: the global flags, the client they give, and how
+//! times are shown.
+
+use anyhow::anyhow;
+use warden_client::Client;
+
+use crate::credentials;
+use crate::output::Format;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct Global {
+    /// Server URL (default: the saved login).
+    #[arg(long, global = true, env = "WARDEN_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// API token (default: the saved login).
+    #[arg(long, global = true, env = "WARDEN_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// A client for the server and token in the flags, or else the saved login.
+pub fn client(g: &Global) -> anyhow::Result<Client> {
+    let saved = credentials::load()?;
+    let url = g.url.clone().or_else(|| saved.as_ref().map(|c| c.url.clone()));
+    let token = g.token.clone().or_else(|| saved.as_ref().map(|c| c.token.clone()));
+    let url = url.ok_or_else(|| anyhow!("not logged in: run `warden login --url URL --token TOKEN` first"))?;
+    Ok(Client::new(&url, token))
+}
+
+/// An RFC 3339 time shortened for tables (`2026-12-07 03:02:37`).
+pub fn short(s: &str) -> String {
+    s.get(..19).map(|x| x.replace('T', " ")).unwrap_or_else(|| s.to_string())
+}
+
+/// Milliseconds since the epoch as RFC 3339 (UTC), for tables.
+pub fn millis_to_rfc3339(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .ok()
+        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .unwrap_or_default()
+}
