@@ -502,7 +502,7 @@ impl App {
         use base64::Engine as _;
         let b64 = base64::engine::general_purpose::STANDARD_NO_PAD;
         let key = self.keys.derive("totp-secret");
-        let (nonce, sealed) = crate::seal(&key, id.as_str().as_bytes(), secret.as_bytes())
+        let (nonce, sealed) = warden_crypto::seal(&key, id.as_str().as_bytes(), secret.as_bytes())
             .map_err(|_| AppError::Internal("could not seal a TOTP secret".into()))?;
         Ok(format!("{SEALED}{}:{}", b64.encode(nonce), b64.encode(sealed)))
     }
@@ -514,7 +514,7 @@ impl App {
         let (nonce, body) = sealed.split_once(':').ok_or_else(broken)?;
         let (nonce, body) = (b64.decode(nonce).map_err(|_| broken())?, b64.decode(body).map_err(|_| broken())?);
         let key = self.keys.derive("totp-secret");
-        let plain = crate::open(&key, id.as_str().as_bytes(), &nonce, &body).map_err(|_| broken())?;
+        let plain = warden_crypto::open(&key, id.as_str().as_bytes(), &nonce, &body).map_err(|_| broken())?;
         String::from_utf8(plain).map_err(|_| broken())
     }
 

@@ -35,7 +35,7 @@ pub enum AppError {
     Rule { status: u16, rule: String, message: String },
     /// A submitted document has problems; all of them, each with its location.
     #[error("{summary}")]
-    Document { summary: String, errors: Vec<warden_zones::Problem> },
+    Document { summary: String, errors: Vec<warden_policy_doc::Problem> },
     #[error("the database is unavailable")]
     Unavailable(String),
     #[error("internal error")]
@@ -84,5 +84,15 @@ impl From<warden_blob::BlobError> for AppError {
 impl AppError {
     pub fn rule(status: u16, rule: impl Into<String>, message: impl Into<String>) -> Self {
         AppError::Rule { status, rule: rule.into(), message: message.into() }
+    }
+}
+
+impl From<warden_gateway::Error> for AppError {
+    fn from(e: warden_gateway::Error) -> Self {
+        match e {
+            warden_gateway::Error::Invalid(m) => AppError::Invalid(m),
+            warden_gateway::Error::Internal(m) => AppError::Internal(m),
+            warden_gateway::Error::Store(e) => e.into(),
+        }
     }
 }

@@ -10,7 +10,6 @@
 
 mod authn;
 pub mod catalog;
-pub mod class;
 mod error;
 pub mod gateway;
 pub mod governance;
@@ -36,12 +35,9 @@ use warden_store::Store;
 pub use authn::{LoginInput, LoginOutput};
 pub use error::AppError;
 pub use refusals::RefusalLimits;
+pub use warden_core::Clock;
+pub use warden_crypto::MasterKey;
 pub use warden_policy::{Action, Placement, Resource};
-
-/// The source of time. Tests may supply their own.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> Timestamp;
-}
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SystemClock;
@@ -50,69 +46,6 @@ impl Clock for SystemClock {
     fn now(&self) -> Timestamp {
         let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis()).unwrap_or(0);
         Timestamp(i64::try_from(ms).unwrap_or(i64::MAX))
-    }
-}
-
-/// The installation's master secret, from which purpose keys are derived (HMAC-SHA256
-/// of the purpose under it): the gateway's redaction hash key, payload-log keys.
-/// Replicas share it (like the checkpoint key). Never printed.
-#[derive(Clone)]
-pub struct MasterKey([u8; 32]);
-
-impl MasterKey {
-    pub fn from_bytes(bytes: [u8; 32]) -> Self {
-        Self(bytes)
-    }
-
-    /// A fresh random key (tests, or a process that keeps nothing between runs).
-    pub fn random() -> Self {
-        let mut k = [0u8; 32];
-        rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut k);
-        Self(k)
-    }
-
-    /// As stored in a key file: 64 hex digits.
-    pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
-    }
-
-    pub fn from_hex(s: &str) -> Option<Self> {
-        hex::decode(s.trim()).ok().and_then(|b| b.try_into().ok()).map(Self)
-    }
-
-    /// The key for one purpose, e.g. `gateway-redaction-hash` or `payload:hipaa-ai`.
-    pub fn derive(&self, purpose: &str) -> [u8; 32] {
-        use hmac::Mac as _;
-        let mut mac = <hmac::Hmac<sha2::Sha256> as hmac::Mac>::new_from_slice(&self.0)
-            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
-        mac.update(purpose.as_bytes());
-        mac.finalize().into_bytes().into()
-    }
-}
-
-/// Seals `plain` with AES-256-GCM under `key`, bound to `aad`; returns (nonce, sealed).
-pub(crate) fn seal(key: &[u8; 32], aad: &[u8], plain: &[u8]) -> Result<(Vec<u8>, Vec<u8>), aes_gcm::Error> {
-    use aes_gcm::aead::{Aead, KeyInit, Payload};
-    let mut nonce = [0u8; 12];
-    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut nonce);
-    let cipher = aes_gcm::Aes256Gcm::new(key.into());
-    let sealed = cipher.encrypt(aes_gcm::Nonce::from_slice(&nonce), Payload { msg: plain, aad })?;
-    Ok((nonce.to_vec(), sealed))
-}
-
-/// Opens what [`seal`] sealed under the same key and `aad`.
-pub(crate) fn open(key: &[u8; 32], aad: &[u8], nonce: &[u8], sealed: &[u8]) -> Result<Vec<u8>, aes_gcm::Error> {
-    use aes_gcm::aead::{Aead, KeyInit, Payload};
-    if nonce.len() != 12 {
-        return Err(aes_gcm::Error);
-    }
-    let cipher = aes_gcm::Aes256Gcm::new(key.into());
-    cipher.decrypt(aes_gcm::Nonce::from_slice(nonce), Payload { msg: sealed, aad })
-}
-
-impl std::fmt::Debug for MasterKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MasterKey([redacted])")
     }
 }
 
@@ -399,7 +332,7 @@ impl App {
             project_roles,
             requested_role: target.requested_role,
             requested_class: target.requested_class,
-            classes_within_credential: class::classes_within_credential(&policy, principal),
+            classes_within_credential: warden_gateway::classes_within_credential(&policy.document, principal),
             resource_public: target.resource_public,
             placement: None,
         };

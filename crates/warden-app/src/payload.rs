@@ -7,78 +7,9 @@ use warden_audit::{Category, ResourceRef};
 use warden_core::{Principal, ProjectId, Timestamp};
 use warden_store::PayloadLogRecord;
 
-use crate::{Action, App, AppError, Authorized, MasterKey, Operation, Resource, Target};
+use warden_gateway::{open, store_payload, PayloadTarget, StreamPayload};
 
-fn zone_key(keys: &MasterKey, zone: &str) -> [u8; 32] {
-    keys.derive(&format!("payload:{zone}"))
-}
-
-/// Seals `plain` for `zone`; returns (nonce, ciphertext).
-pub(crate) fn seal(keys: &MasterKey, zone: &str, id: &str, plain: &[u8]) -> Result<(Vec<u8>, Vec<u8>), AppError> {
-    crate::seal(&zone_key(keys, zone), id.as_bytes(), plain)
-        .map_err(|_| AppError::Internal("payload encryption failed".into()))
-}
-
-pub(crate) fn open(keys: &MasterKey, log: &PayloadLogRecord) -> Result<Vec<u8>, AppError> {
-    crate::open(&zone_key(keys, &log.zone), log.id.as_bytes(), &log.nonce, &log.ciphertext)
-        .map_err(|_| AppError::Internal(format!("payload log {} does not open with its zone's key", log.id)))
-}
-
-/// Whose payloads, sealed for which zone, kept how long.
-pub(crate) struct PayloadTarget {
-    pub project: ProjectId,
-    pub key: Option<String>,
-    pub zone: String,
-    pub class: String,
-    pub retention_days: u32,
-}
-
-/// A streamed call's payloads, gathered while it runs and kept when it ends.
-pub(crate) struct StreamPayload {
-    pub store: std::sync::Arc<dyn warden_store::Store>,
-    pub keys: MasterKey,
-    pub clock: std::sync::Arc<dyn crate::Clock>,
-    pub target: PayloadTarget,
-    pub request: Value,
-    /// The upstream's events, as received.
-    pub chunks: Vec<Value>,
-}
-
-impl StreamPayload {
-    /// Seals and stores what the stream carried; returns the log's id.
-    pub(crate) async fn keep(self) -> Result<String, AppError> {
-        let response = json!({"stream": self.chunks});
-        store_payload(self.store.as_ref(), &self.keys, self.clock.now(), &self.target, &self.request, &response).await
-    }
-}
-
-async fn store_payload(
-    store: &dyn warden_store::Store,
-    keys: &MasterKey,
-    now: Timestamp,
-    t: &PayloadTarget,
-    request: &Value,
-    response: &Value,
-) -> Result<String, AppError> {
-    let id = format!("pl_{}", warden_core::EventId::generate(now.0).as_str().trim_start_matches("evt_"));
-    let plain = serde_json::to_vec(&json!({"request": request, "response": response}))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    let (nonce, ciphertext) = seal(keys, &t.zone, &id, &plain)?;
-    store
-        .add_payload_log(&PayloadLogRecord {
-            id: id.clone(),
-            project: t.project.clone(),
-            key: t.key.clone(),
-            zone: t.zone.clone(),
-            class: t.class.clone(),
-            nonce,
-            ciphertext,
-            created_at: now,
-            expires_at: now.plus_seconds(i64::from(t.retention_days) * 86_400),
-        })
-        .await?;
-    Ok(id)
-}
+use crate::{Action, App, AppError, Authorized, Operation, Resource, Target};
 
 impl App {
     /// Where a call's payloads go, if its class keeps them: sealed for the key's zone
@@ -87,7 +18,7 @@ impl App {
         &self,
         principal: &Principal,
         project: &ProjectId,
-        class: &crate::class::DataClass,
+        class: &warden_gateway::DataClass,
     ) -> Option<PayloadTarget> {
         let retention_days = class.payload_retention_days?;
         let scope = principal.scope.as_ref();
@@ -108,7 +39,7 @@ impl App {
         request: &Value,
         response: &Value,
     ) -> Result<String, AppError> {
-        store_payload(self.store.as_ref(), &self.keys, self.now(), target, request, response).await
+        Ok(store_payload(self.store.as_ref(), &self.keys, self.now(), target, request, response).await?)
     }
 
     /// What a streamed call needs to keep its payloads when it ends.

@@ -13,8 +13,8 @@ use sha2::Digest as _;
 use warden_audit::{Category, ResourceRef};
 use warden_core::{Principal, ProjectId};
 use warden_policy::{Engine, Facts, Placement};
+use warden_policy_doc::Document;
 use warden_store::{Page, PolicyVersionRecord};
-use warden_zones::Document;
 
 use crate::{Action, App, AppError, Authorized, Operation, Resource, Target};
 
@@ -63,7 +63,7 @@ impl ActivePolicy {
 pub(crate) struct PolicyState {
     store: Arc<dyn warden_store::Store>,
     current: RwLock<Arc<ActivePolicy>>,
-    refresh: crate::recent::Refresh,
+    refresh: warden_store::fresh::Refresh,
 }
 
 fn digest(text: &str) -> String {
@@ -78,8 +78,12 @@ fn compile(version: u64, text: &str) -> Result<ActivePolicy, AppError> {
 
 impl PolicyState {
     pub(crate) fn new(store: Arc<dyn warden_store::Store>) -> Result<Self, AppError> {
-        let active = compile(0, warden_zones::DEFAULT)?;
-        Ok(Self { store, current: RwLock::new(Arc::new(active)), refresh: crate::recent::Refresh::every(RECHECK) })
+        let active = compile(0, warden_policy_doc::DEFAULT)?;
+        Ok(Self {
+            store,
+            current: RwLock::new(Arc::new(active)),
+            refresh: warden_store::fresh::Refresh::every(RECHECK),
+        })
     }
 
     pub(crate) fn now(&self) -> Arc<ActivePolicy> {
@@ -113,7 +117,7 @@ impl App {
     /// The policy in force. When this replica's copy is more than a second old, a
     /// refresh from the store starts in the background; the caller does not wait for it.
     pub async fn policy(&self) -> Arc<ActivePolicy> {
-        crate::recent::in_background(
+        warden_store::fresh::in_background(
             &self.policies,
             |p| &p.refresh,
             "the policy document",
@@ -137,8 +141,8 @@ impl App {
             };
             let record = PolicyVersionRecord {
                 version: 1,
-                document: warden_zones::DEFAULT.to_string(),
-                digest: digest(warden_zones::DEFAULT),
+                document: warden_policy_doc::DEFAULT.to_string(),
+                digest: digest(warden_policy_doc::DEFAULT),
                 comment: "the default policy, loaded on a new data directory".into(),
                 created_by: admin.id,
                 created_at: self.now(),
@@ -166,7 +170,8 @@ async fn validate(app: &App, text: &str) -> Result<Document, AppError> {
     }
     let doc = Document::parse(text).map_err(document_error)?;
     let mut unknown = Vec::new();
-    let named: Vec<(String, warden_zones::Pos)> = doc.release_projects().map(|(n, p)| (n.to_string(), p)).collect();
+    let named: Vec<(String, warden_policy_doc::Pos)> =
+        doc.release_projects().map(|(n, p)| (n.to_string(), p)).collect();
     if !named.is_empty() {
         let projects = all_project_names(app).await?;
         for (name, _) in named {
@@ -179,7 +184,7 @@ async fn validate(app: &App, text: &str) -> Result<Document, AppError> {
         }
     }
     if !unknown.is_empty() {
-        return Err(document_error(warden_zones::Problems(unknown)));
+        return Err(document_error(warden_policy_doc::Problems(unknown)));
     }
     doc.engine().map_err(|e| AppError::Internal(format!("a valid document did not compile: {e}")))?;
     Ok(doc)
@@ -201,7 +206,7 @@ async fn all_project_names(app: &App) -> Result<std::collections::BTreeSet<Strin
     Ok(names)
 }
 
-fn document_error(p: warden_zones::Problems) -> AppError {
+fn document_error(p: warden_policy_doc::Problems) -> AppError {
     let n = p.0.len();
     AppError::Document {
         summary: format!(

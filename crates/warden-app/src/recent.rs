@@ -10,7 +10,6 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
@@ -88,63 +87,6 @@ impl<K: Hash + Eq, V: Clone> Ttl<K, V> {
     }
 }
 
-/// When a shared copy (the policy in force, the kill switches, the providers) is due
-/// for a refresh from the store. The refresh runs in the background: callers go on
-/// with the copy they have, so no request waits on the store for it.
-pub(crate) struct Refresh {
-    every: Duration,
-    checked: Mutex<Option<Instant>>,
-    running: AtomicBool,
-}
-
-impl Refresh {
-    pub(crate) fn every(every: Duration) -> Self {
-        Self { every, checked: Mutex::new(None), running: AtomicBool::new(false) }
-    }
-
-    /// True when the copy is older than the period and no refresh is running; the
-    /// caller then refreshes and calls [`Refresh::done`].
-    pub(crate) fn claim(&self) -> bool {
-        {
-            let mut checked = self.checked.lock().unwrap_or_else(|p| p.into_inner());
-            match *checked {
-                Some(t) if t.elapsed() < self.every => return false,
-                _ => *checked = Some(Instant::now()),
-            }
-        }
-        !self.running.swap(true, Ordering::AcqRel)
-    }
-
-    pub(crate) fn done(&self) {
-        self.running.store(false, Ordering::Release);
-    }
-}
-
-/// When `owner`'s copy is due (`refresh` finds its [`Refresh`]), runs `reload` on a
-/// task of its own; a failure is logged and the copy kept.
-pub(crate) fn in_background<T, F, Fut, E>(
-    owner: &std::sync::Arc<T>,
-    refresh: fn(&T) -> &Refresh,
-    what: &'static str,
-    reload: F,
-) where
-    T: Send + Sync + 'static,
-    F: FnOnce(std::sync::Arc<T>) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
-    E: std::fmt::Display,
-{
-    if !refresh(owner).claim() {
-        return;
-    }
-    let owner = owner.clone();
-    tokio::spawn(async move {
-        if let Err(e) = reload(owner.clone()).await {
-            tracing::warn!(error = %e, "could not refresh {what}; keeping the loaded copy");
-        }
-        refresh(&owner).done();
-    });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,14 +99,5 @@ mod tests {
         assert_eq!(c.get(&2), None);
         c.clear();
         assert_eq!(c.get(&1), None);
-        let r = Refresh::every(Duration::from_secs(60));
-        assert!(r.claim(), "a first refresh is due");
-        assert!(!r.claim(), "not again within the period");
-        r.done();
-        let quick = Refresh::every(Duration::ZERO);
-        assert!(quick.claim());
-        assert!(!quick.claim(), "due, but one is still running");
-        quick.done();
-        assert!(quick.claim());
     }
 }

@@ -112,7 +112,7 @@ pub(crate) async fn placement_of(
 }
 
 /// The release rule for a project: its own (by name) or `default`.
-fn rule_for<'a>(policy: &'a ActivePolicy, project_name: &str) -> (String, Option<&'a warden_zones::ReleaseRule>) {
+fn rule_for<'a>(policy: &'a ActivePolicy, project_name: &str) -> (String, Option<&'a warden_policy_doc::ReleaseRule>) {
     match policy.document.releases.get(project_name) {
         Some(r) => (project_name.to_string(), Some(r)),
         None => ("default".to_string(), policy.document.releases.get("default")),
@@ -660,7 +660,7 @@ async fn deploy(
         "deployed_by": ctx.principal.id,
         "deployed_at": rfc3339(now),
     });
-    let canonical = warden_ledger::jcs::canonicalize(&manifest).map_err(|e| AppError::Internal(e.to_string()))?;
+    let canonical = warden_tlog::jcs::canonicalize(&manifest).map_err(|e| AppError::Internal(e.to_string()))?;
     let text = String::from_utf8(canonical).map_err(|e| AppError::Internal(e.to_string()))?;
     let signed = ctx.app.ledger().sign_note(&format!("{text}\n")).map_err(AppError::from)?;
     let d = Deployment {

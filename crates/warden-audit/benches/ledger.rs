@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 
 use warden_audit::{AuditEvent, Category, Ledger, LedgerConfig, SigningKey};
 use warden_core::Timestamp;
-use warden_ledger::bundle::LogVerifier;
-use warden_ledger::note::Checkpoint;
-use warden_ledger::tree::Tree;
 use warden_store::Store;
+use warden_tlog::bundle::LogVerifier;
+use warden_tlog::note::Checkpoint;
+use warden_tlog::tree::Tree;
 
 /// Event times follow a clock shared by every writer, as real events' do: the time
 /// index grows at its end instead of taking inserts all over.
@@ -152,7 +152,7 @@ fn proofs() {
     let mut samples = Vec::new();
     for i in 0..10_000u64 {
         let s = Instant::now();
-        let h = warden_ledger::leaf_hash(&i.to_be_bytes());
+        let h = warden_tlog::leaf_hash(&i.to_be_bytes());
         x ^= u64::from(h[0]);
         samples.push(s.elapsed().as_secs_f64() * 1e6);
     }
@@ -203,7 +203,7 @@ fn verification() {
     let s = Instant::now();
     let mut x = 0u8;
     for l in &leaves {
-        x ^= warden_ledger::leaf_hash(l)[0];
+        x ^= warden_tlog::leaf_hash(l)[0];
     }
     let hash_only = s.elapsed().as_secs_f64();
     let key = SigningKey::generate("bench/audit").unwrap();

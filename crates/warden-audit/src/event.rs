@@ -5,8 +5,8 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use warden_core::Timestamp;
-use warden_ledger::jcs;
 use warden_store::AuditLeaf;
+use warden_tlog::jcs;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -190,7 +190,7 @@ impl AuditEvent {
     /// The row the store keeps: leaf, leaf hash and the searchable fields.
     pub fn to_leaf(&self) -> Result<AuditLeaf, EventError> {
         let bytes = self.canonical()?;
-        let hash = warden_ledger::leaf_hash(&bytes);
+        let hash = warden_tlog::leaf_hash(&bytes);
         let event = String::from_utf8(bytes).map_err(|e| EventError::Canonical(e.to_string()))?;
         Ok(AuditLeaf {
             time: Timestamp(self.time),
@@ -218,8 +218,8 @@ mod tests {
         e.resource = Some(ResourceRef { type_: "organisation".into(), uid: "warden".into() });
         e.detail = serde_json::json!({"b": 1, "a": "x"});
         let leaf = e.to_leaf().unwrap();
-        assert!(warden_ledger::jcs::is_canonical(leaf.event.as_bytes()));
-        assert_eq!(leaf.leaf_hash, warden_ledger::leaf_hash(leaf.event.as_bytes()).to_vec());
+        assert!(warden_tlog::jcs::is_canonical(leaf.event.as_bytes()));
+        assert_eq!(leaf.leaf_hash, warden_tlog::leaf_hash(leaf.event.as_bytes()).to_vec());
         assert_eq!(leaf.resource.as_deref(), Some("organisation:warden"));
         assert!(leaf.event.starts_with(r#"{"action":"project.create","actor":{"uid":"usr_1"}"#));
         let back: AuditEvent = serde_json::from_str(&leaf.event).unwrap();
@@ -262,7 +262,7 @@ mod tests {
             e.detail = details[mask as usize % details.len()].clone();
             let general = serde_json::to_value(&e)
                 .map_err(|e| e.to_string())
-                .and_then(|v| warden_ledger::jcs::canonicalize(&v).map_err(|e| e.to_string()));
+                .and_then(|v| warden_tlog::jcs::canonicalize(&v).map_err(|e| e.to_string()));
             match (e.canonical(), general) {
                 (Ok(direct), Ok(general)) => {
                     assert_eq!(String::from_utf8(direct).unwrap(), String::from_utf8(general).unwrap());

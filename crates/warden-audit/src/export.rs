@@ -113,7 +113,7 @@ pub async fn export_once(ledger: &Ledger, name: &str, sink: &Sink, now: Timestam
         let mut records = Vec::with_capacity(entries.len() + 1);
         for e in &entries {
             let event: AuditEvent = serde_json::from_str(&e.leaf.event).map_err(|_| ExportError::Corrupt(e.index))?;
-            let hash = warden_ledger::leaf_hash(e.leaf.event.as_bytes());
+            let hash = warden_tlog::leaf_hash(e.leaf.event.as_bytes());
             records.push((e.index, crate::ocsf::record_with_hash(e.index, ledger.origin(), &event, &hash)));
         }
         if let Some(cp) = store.latest_checkpoint().await?.filter(|c| c.tree_size > 0 && c.tree_size <= last + 1) {

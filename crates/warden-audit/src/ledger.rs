@@ -8,10 +8,10 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot, Mutex, RwLock};
 use warden_core::Timestamp;
-use warden_ledger::note::{Checkpoint, SigningKey, VerifierKey};
-use warden_ledger::tree::{Tree, TreeError};
-use warden_ledger::Hash;
 use warden_store::{AuditLeaf, CheckpointRecord, Store, StoreError, AUDIT_BLOCK};
+use warden_tlog::note::{Checkpoint, SigningKey, VerifierKey};
+use warden_tlog::tree::{Tree, TreeError};
+use warden_tlog::Hash;
 
 use crate::event::AuditEvent;
 

@@ -14,4 +14,4 @@ pub mod witness;
 
 pub use event::{Actor, AuditEvent, Category, ResourceRef};
 pub use ledger::{Ledger, LedgerConfig, LedgerError};
-pub use warden_ledger::note::{SigningKey, VerifierKey};
+pub use warden_tlog::note::{SigningKey, VerifierKey};

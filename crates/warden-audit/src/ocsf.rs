@@ -25,7 +25,7 @@ fn activity_of(action: &str) -> (u64, &'static str) {
 pub fn record_with_hash(index: u64, origin: &str, e: &AuditEvent, leaf_hash: &[u8]) -> Value {
     let mut r = record(index, origin, e);
     if let Some(w) = r.pointer_mut("/unmapped/warden").and_then(Value::as_object_mut) {
-        w.insert("leaf_hash".into(), json!(warden_ledger::b64(leaf_hash)));
+        w.insert("leaf_hash".into(), json!(warden_tlog::b64(leaf_hash)));
     }
     r
 }

@@ -8,8 +8,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use warden_ledger::note::{Checkpoint, VerifierKey};
-use warden_ledger::Hash;
+use warden_tlog::note::{Checkpoint, VerifierKey};
+use warden_tlog::Hash;
 
 /// Why the tree in the database may not be signed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

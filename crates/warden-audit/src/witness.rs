@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use warden_ledger::cosign::CosignatureVerifier;
+use warden_tlog::cosign::CosignatureVerifier;
 
 use crate::ledger::Ledger;
 
@@ -71,7 +71,7 @@ async fn submit(ledger: &Ledger, w: &Witness, http: &reqwest::Client, known: &mu
         let mut body = format!("old {known}\n");
         if *known > 0 && *known < cp.tree_size {
             for h in ledger.consistency_proof(*known, cp.tree_size).await.map_err(|e| e.to_string())? {
-                body.push_str(&warden_ledger::b64(&h));
+                body.push_str(&warden_tlog::b64(&h));
                 body.push('\n');
             }
         }

@@ -82,6 +82,21 @@ impl From<object_store::Error> for BlobError {
     }
 }
 
+/// A private local folder for copies of blobs, removed when dropped.
+pub struct Spool {
+    dir: tempfile::TempDir,
+}
+
+impl Spool {
+    /// Copies `digest` into the folder as `name` (a plain file name) and returns its path.
+    pub async fn copy(&self, blobs: &BlobStore, digest: &Digest, name: &str) -> Result<std::path::PathBuf, BlobError> {
+        let safe: String = name.chars().map(|c| if c == '/' || c == '\\' { '_' } else { c }).collect();
+        let path = self.dir.path().join(safe);
+        blobs.spool(digest, &path).await?;
+        Ok(path)
+    }
+}
+
 /// What an upload stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stored {
@@ -397,6 +412,12 @@ impl BlobStore {
             Err(object_store::Error::NotFound { .. }) => Err(BlobError::NotFound(*digest)),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A private local folder for copies of blobs (scanners read files and seek); it
+    /// and every copy in it are removed when the [`Spool`] is dropped.
+    pub fn spool_dir(&self) -> Result<Spool, BlobError> {
+        tempfile::tempdir().map(|dir| Spool { dir }).map_err(|e| BlobError::Store(format!("spool folder: {e}")))
     }
 
     /// Copies a stored blob into a local file (for scanners that need to seek).

@@ -16,6 +16,11 @@ pub use id::{
 pub use principal::{AuthMethod, Principal, PrincipalKind, TokenScope};
 pub use role::{Role, RoleError, RoleScope};
 
+/// The source of time: the binary passes the system's, tests their own.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> Timestamp;
+}
+
 /// Milliseconds since the Unix epoch, UTC. The domain never reads the clock itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(transparent)]

@@ -14,6 +14,7 @@
 
 mod audit;
 mod catalog;
+pub mod fresh;
 mod gateway;
 mod identity;
 mod registry;

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context};
 use clap::Subcommand;
 use warden_api as api;
-use warden_ledger::bundle::{LogVerifier, ProofBundle};
-use warden_ledger::note::{Checkpoint, VerifierKey};
+use warden_tlog::bundle::{LogVerifier, ProofBundle};
+use warden_tlog::note::{Checkpoint, VerifierKey};
 
 use crate::cli::common::{client, short, Global};
 use crate::output::{fields, json, opt, table, Format};
@@ -144,7 +144,7 @@ pub struct PinArgs {
 /// An exported copy of the log: each entry's leaf hash by index, and the checkpoints.
 struct Exported {
     source: String,
-    hashes: std::collections::BTreeMap<u64, warden_ledger::Hash>,
+    hashes: std::collections::BTreeMap<u64, warden_tlog::Hash>,
     checkpoints: Vec<crate::pins::Pinned>,
 }
 
@@ -165,7 +165,7 @@ impl Exported {
                     .map_err(|e| anyhow!("{source}:{}: the exported checkpoint does not verify: {e}", n + 1))?;
                 checkpoints.push(crate::pins::Pinned { checkpoint, source: format!("{source}:{}", n + 1) });
             } else if let (Some(i), Some(h)) = (r["metadata"]["sequence"].as_u64(), w["leaf_hash"].as_str()) {
-                let h = warden_ledger::hash_from_b64(h)
+                let h = warden_tlog::hash_from_b64(h)
                     .ok_or_else(|| anyhow!("{source}:{}: the leaf hash is not base64", n + 1))?;
                 hashes.insert(i, h);
             }
@@ -184,7 +184,7 @@ impl Exported {
 
     fn check_entry(&self, index: u64, leaf: &[u8]) -> anyhow::Result<()> {
         match self.hashes.get(&index) {
-            Some(h) if *h != warden_ledger::leaf_hash(leaf) => bail!(
+            Some(h) if *h != warden_tlog::leaf_hash(leaf) => bail!(
                 "verification FAILED: entry {index} differs from the exported copy ({}): it was changed after export",
                 self.source
             ),
@@ -226,9 +226,9 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                     );
                 }
                 let proof = bundle.consistency.as_ref().filter(|c| c.from_size == m).and_then(|c| {
-                    let hashes: Option<Vec<warden_ledger::Hash>> =
-                        c.hashes.iter().map(|h| warden_ledger::hash_from_b64(h)).collect();
-                    Some((warden_ledger::hash_from_b64(&c.from_root)?, hashes?))
+                    let hashes: Option<Vec<warden_tlog::Hash>> =
+                        c.hashes.iter().map(|h| warden_tlog::hash_from_b64(h)).collect();
+                    Some((warden_tlog::hash_from_b64(&c.from_root)?, hashes?))
                 });
                 let root_at_pin = crate::pins::root_at_pin(
                     &pinned.checkpoint,
@@ -244,7 +244,7 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 bundle.index,
                 cp.origin,
                 cp.size,
-                warden_ledger::b64(&cp.root)
+                warden_tlog::b64(&cp.root)
             );
             Ok(())
         }
@@ -272,9 +272,9 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 for e in page.into_iter().filter(|e| e.index < cp.size) {
                     let event: warden_audit::AuditEvent = serde_json::from_value(e.event)
                         .map_err(|err| anyhow!("entry {} is not an audit event: {err}", e.index))?;
-                    let leaf = warden_ledger::from_b64(&e.leaf)
+                    let leaf = warden_tlog::from_b64(&e.leaf)
                         .ok_or_else(|| anyhow!("entry {}: leaf is not base64", e.index))?;
-                    let hash = warden_ledger::leaf_hash(&leaf);
+                    let hash = warden_tlog::leaf_hash(&leaf);
                     let record = warden_audit::ocsf::record_with_hash(e.index, &cp.origin, &event, &hash);
                     writeln!(sink, "{}", serde_json::to_string(&record)?)?;
                     next = e.index + 1;
@@ -352,12 +352,12 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                     hashes = proof
                         .hashes
                         .iter()
-                        .map(|h| warden_ledger::hash_from_b64(h))
+                        .map(|h| warden_tlog::hash_from_b64(h))
                         .collect::<Option<_>>()
                         .ok_or_else(|| anyhow!("the server sent a malformed consistency proof"))?;
-                    consistency = Some(warden_ledger::bundle::ConsistencyFrom {
+                    consistency = Some(warden_tlog::bundle::ConsistencyFrom {
                         from_size: m,
-                        from_root: warden_ledger::b64(&pinned.checkpoint.root),
+                        from_root: warden_tlog::b64(&pinned.checkpoint.root),
                         hashes: proof.hashes,
                     });
                 }
@@ -377,12 +377,12 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             }
             let entry = c.audit_entry(index).await?;
             let proof = c.audit_inclusion(index, cp.size).await?;
-            let leaf = warden_ledger::from_b64(&entry.leaf)
+            let leaf = warden_tlog::from_b64(&entry.leaf)
                 .ok_or_else(|| anyhow!("the server sent a leaf that is not base64"))?;
-            let hashes: Vec<warden_ledger::Hash> = proof
+            let hashes: Vec<warden_tlog::Hash> = proof
                 .hashes
                 .iter()
-                .map(|h| warden_ledger::hash_from_b64(h))
+                .map(|h| warden_tlog::hash_from_b64(h))
                 .collect::<Option<_>>()
                 .ok_or_else(|| anyhow!("the server sent a malformed proof"))?;
             let mut bundle = ProofBundle::new(index, &leaf, entry.event, cp.size, &hashes, note);
@@ -399,10 +399,10 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             Ok(())
         }
         AuditCommand::Verify { key, pin, against, witnesses, witness_threshold } => {
-            let witnesses: Vec<warden_ledger::cosign::CosignatureVerifier> = witnesses
+            let witnesses: Vec<warden_tlog::cosign::CosignatureVerifier> = witnesses
                 .iter()
                 .map(|w| {
-                    warden_ledger::cosign::CosignatureVerifier::parse(w)
+                    warden_tlog::cosign::CosignatureVerifier::parse(w)
                         .map_err(|e| anyhow!("--witness {w}: not a witness key: {e}"))
                 })
                 .collect::<anyhow::Result<_>>()?;
@@ -487,9 +487,9 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                     if e.index >= read_to {
                         break;
                     }
-                    let leaf = warden_ledger::from_b64(&e.leaf)
+                    let leaf = warden_tlog::from_b64(&e.leaf)
                         .ok_or_else(|| anyhow!("entry {}: leaf is not base64", e.index))?;
-                    let stored = warden_ledger::hash_from_b64(&e.leaf_hash);
+                    let stored = warden_tlog::hash_from_b64(&e.leaf_hash);
                     if let Some(x) = &exported {
                         x.check_entry(e.index, &leaf)?;
                     }
@@ -499,7 +499,7 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                             break;
                         }
                         let cp = v.check(&cp.note, &key).map_err(|err| anyhow!("verification FAILED: {err}"))?;
-                        last_root = warden_ledger::b64(&cp.root);
+                        last_root = warden_tlog::b64(&cp.root);
                         checked += 1;
                         next_cp.next();
                     }

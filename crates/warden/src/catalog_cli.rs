@@ -214,7 +214,7 @@ pub async fn dataset(command: DatasetCommand, g: &Global) -> anyhow::Result<()> 
         // The classes the policy in force declares, when a server is at hand.
         let declared: Option<Vec<String>> = match client(g) {
             Ok(c) => match c.get_policy().await {
-                Ok(p) => warden_zones::Document::parse(&p.document.unwrap_or_default())
+                Ok(p) => warden_policy_doc::Document::parse(&p.document.unwrap_or_default())
                     .ok()
                     .map(|d| d.data_classes.keys().cloned().collect()),
                 Err(_) if !submit => None,

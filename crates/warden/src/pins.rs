@@ -7,8 +7,8 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{anyhow, bail, Context};
-use warden_ledger::note::{Checkpoint, VerifierKey};
-use warden_ledger::Hash;
+use warden_tlog::note::{Checkpoint, VerifierKey};
+use warden_tlog::Hash;
 
 /// The folder of pinned checkpoints.
 pub struct Pins {
@@ -82,7 +82,7 @@ pub fn root_at_pin(pinned: &Checkpoint, cp: &Checkpoint, proof: Option<(Hash, &[
         Some(cp.root)
     } else {
         let (from, hashes) = proof?;
-        warden_ledger::proof::verify_consistency(m, cp.size, &from, &cp.root, hashes).ok().map(|()| from)
+        warden_tlog::proof::verify_consistency(m, cp.size, &from, &cp.root, hashes).ok().map(|()| from)
     }
 }
 
@@ -104,9 +104,9 @@ pub fn extends(pinned: &Pinned, size: u64, root_at_pin: Option<&Hash>) -> anyhow
             "verification FAILED: the log forked: its first {} entries now hash to {}, but the checkpoint verified \
              before ({}) says {}; the log now has {size} entries",
             p.size,
-            warden_ledger::b64(r),
+            warden_tlog::b64(r),
             pinned.source,
-            warden_ledger::b64(&p.root)
+            warden_tlog::b64(&p.root)
         ),
         None => bail!(
             "verification FAILED: the log of {size} entries could not be shown to extend the checkpoint for {} \

@@ -179,7 +179,7 @@ pub(crate) fn model_version(reference: &str) -> anyhow::Result<(String, u64)> {
 pub async fn apply(args: ApplyArgs, g: &Global) -> anyhow::Result<()> {
     let document = read(&args.file)?;
     // Local checks first: the same errors, without a round trip.
-    if let Err(p) = warden_zones::Document::parse(&document) {
+    if let Err(p) = warden_policy_doc::Document::parse(&document) {
         bail!("{} has problems:\n{p}", args.file.display());
     }
     let c = client(g)?;
@@ -204,7 +204,7 @@ pub async fn policy(command: PolicyCommand, g: &Global) -> anyhow::Result<()> {
     match command {
         PolicyCommand::Check { file } => {
             let text = read(&file)?;
-            match warden_zones::Document::parse(&text) {
+            match warden_policy_doc::Document::parse(&text) {
                 Ok(doc) => {
                     println!(
                         "{}: valid ({} zones, {} data classes, {} release rules)",
@@ -223,9 +223,10 @@ pub async fn policy(command: PolicyCommand, g: &Global) -> anyhow::Result<()> {
                 Some(p) => read(&p)?,
                 None => client(g)?.get_policy().await?.document.unwrap_or_default(),
             };
-            let doc = warden_zones::Document::parse(&text).map_err(|p| anyhow!("the policy has problems:\n{p}"))?;
+            let doc =
+                warden_policy_doc::Document::parse(&text).map_err(|p| anyhow!("the policy has problems:\n{p}"))?;
             let results =
-                warden_zones::run_cases(&doc, &read(&cases)?).map_err(|p| anyhow!("{}:\n{p}", cases.display()))?;
+                warden_policy_doc::run_cases(&doc, &read(&cases)?).map_err(|p| anyhow!("{}:\n{p}", cases.display()))?;
             if f == Format::Json {
                 json(&results)?;
             } else {

@@ -14,9 +14,9 @@ use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use warden_ledger::cosign::Cosigner;
-use warden_ledger::note::{Checkpoint, SigningKey, VerifierKey};
-use warden_ledger::Hash;
+use warden_tlog::cosign::Cosigner;
+use warden_tlog::note::{Checkpoint, SigningKey, VerifierKey};
+use warden_tlog::Hash;
 
 #[derive(Debug, clap::Args)]
 pub struct WitnessFlags {
@@ -98,7 +98,7 @@ fn parse(body: &str) -> Result<Submission, String> {
         .and_then(|n| n.parse::<u64>().ok())
         .ok_or("the first line must be `old <size>`")?;
     let proof: Vec<Hash> = lines
-        .map(|l| warden_ledger::hash_from_b64(l).ok_or(format!("`{l}` is not a base64 hash")))
+        .map(|l| warden_tlog::hash_from_b64(l).ok_or(format!("`{l}` is not a base64 hash")))
         .collect::<Result<_, _>>()?;
     if proof.len() > 63 {
         return Err("more than 63 consistency proof lines".into());
@@ -112,13 +112,13 @@ fn load_state(dir: &Path, origin: &str) -> std::io::Result<(u64, Hash)> {
         Ok(text) => {
             let mut l = text.lines();
             let size = l.next().and_then(|s| s.parse().ok());
-            let root = l.next().and_then(warden_ledger::hash_from_b64);
+            let root = l.next().and_then(warden_tlog::hash_from_b64);
             match (size, root) {
                 (Some(s), Some(r)) => Ok((s, r)),
                 _ => Err(std::io::Error::other("the witness state is damaged")),
             }
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((0, warden_ledger::empty_root())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((0, warden_tlog::empty_root())),
         Err(e) => Err(e),
     }
 }
@@ -129,7 +129,7 @@ fn state_file(dir: &Path, origin: &str) -> PathBuf {
 }
 
 fn save_state(dir: &Path, origin: &str, size: u64, root: &Hash) -> std::io::Result<()> {
-    let state = format!("{size}\n{}\n", warden_ledger::b64(root));
+    let state = format!("{size}\n{}\n", warden_tlog::b64(root));
     warden_audit::pin::write_durably(&state_file(dir, origin), state.as_bytes())
 }
 
@@ -163,13 +163,13 @@ async fn add_checkpoint(State(w): State<Arc<Witness>>, body: Bytes) -> Response 
             .into_response();
     }
     let consistent = if cp.size == 0 {
-        cp.root == warden_ledger::empty_root()
+        cp.root == warden_tlog::empty_root()
     } else if s.old == 0 {
         s.proof.is_empty()
     } else if s.old == cp.size {
         s.proof.is_empty() && cp.root == root
     } else {
-        warden_ledger::proof::verify_consistency(s.old, cp.size, &root, &cp.root, &s.proof).is_ok()
+        warden_tlog::proof::verify_consistency(s.old, cp.size, &root, &cp.root, &s.proof).is_ok()
     };
     if !consistent {
         tracing::warn!(

@@ -50,8 +50,8 @@ async fn deny(c: &Client, name: &str) -> Result<String, ClientError> {
 /// is itself recorded, so "until a page comes back empty" would never end.)
 async fn all_entries(url: &str) -> Vec<api::AuditEntry> {
     let admin = Client::new(url, Some(BOOTSTRAP.to_string()));
-    let key = warden_ledger::note::VerifierKey::parse(&admin.audit_public_key().await.unwrap()).unwrap();
-    let size = warden_ledger::note::Checkpoint::open(&admin.audit_checkpoint().await.unwrap(), &key).unwrap().size;
+    let key = warden_tlog::note::VerifierKey::parse(&admin.audit_public_key().await.unwrap()).unwrap();
+    let size = warden_tlog::note::Checkpoint::open(&admin.audit_checkpoint().await.unwrap(), &key).unwrap().size;
     let mut out: Vec<api::AuditEntry> = Vec::new();
     while (out.len() as u64) < size {
         let page = admin.audit_entries(out.len() as u64, 1000).await.unwrap();
@@ -610,9 +610,9 @@ fn a_witness_cosigns_what_extends_and_refuses_forks() {
     // log is stopped first so that the witness's state holds still.
     drop(server);
     let key_text = std::fs::read_to_string(data.join("keys").join("audit-checkpoint.key")).unwrap();
-    let log = warden_ledger::note::SigningKey::from_private_string(key_text.trim()).unwrap();
-    let log_verifier = warden_ledger::note::VerifierKey::parse(&log_key).unwrap();
-    let cp = warden_ledger::note::Checkpoint::open(&cosigned, &log_verifier).unwrap();
+    let log = warden_tlog::note::SigningKey::from_private_string(key_text.trim()).unwrap();
+    let log_verifier = warden_tlog::note::VerifierKey::parse(&log_key).unwrap();
+    let cp = warden_tlog::note::Checkpoint::open(&cosigned, &log_verifier).unwrap();
     let post = |body: String| {
         rt.block_on(async {
             let r =
@@ -621,7 +621,7 @@ fn a_witness_cosigns_what_extends_and_refuses_forks() {
         })
     };
     let sign = |size: u64, root: [u8; 32]| {
-        warden_ledger::note::Checkpoint { origin: cp.origin.clone(), size, root }.sign(&log).unwrap()
+        warden_tlog::note::Checkpoint { origin: cp.origin.clone(), size, root }.sign(&log).unwrap()
     };
     // The witness may have moved on with the live log: ask it where it is.
     let (status, at) = post(format!("old 0\n\n{}", sign(cp.size, cp.root)));
@@ -636,12 +636,12 @@ fn a_witness_cosigns_what_extends_and_refuses_forks() {
     assert_eq!((status, body.trim().parse::<u64>().ok()), (409, Some(at)), "a stale old size is told the current one");
     let (status, _) = post(format!("old {at}\n\n{}", sign(at - 1, [1u8; 32])));
     assert_eq!(status, 400, "old size beyond the checkpoint");
-    let other = warden_ledger::note::SigningKey::generate(&cp.origin).unwrap();
-    let forged = warden_ledger::note::Checkpoint { origin: cp.origin.clone(), size: at + 1, root: [2u8; 32] };
+    let other = warden_tlog::note::SigningKey::generate(&cp.origin).unwrap();
+    let forged = warden_tlog::note::Checkpoint { origin: cp.origin.clone(), size: at + 1, root: [2u8; 32] };
     let (status, _) = post(format!("old {at}\n\n{}", forged.sign(&other).unwrap()));
     assert_eq!(status, 403, "not signed by the log's key");
-    let stranger_log = warden_ledger::note::SigningKey::generate("elsewhere.example/log").unwrap();
-    let unknown = warden_ledger::note::Checkpoint { origin: "elsewhere.example/log".into(), size: 1, root: [2u8; 32] };
+    let stranger_log = warden_tlog::note::SigningKey::generate("elsewhere.example/log").unwrap();
+    let unknown = warden_tlog::note::Checkpoint { origin: "elsewhere.example/log".into(), size: 1, root: [2u8; 32] };
     let (status, _) = post(format!("old 0\n\n{}", unknown.sign(&stranger_log).unwrap()));
     assert_eq!(status, 404, "a log the witness does not follow");
     let (status, _) = post("nonsense".into());

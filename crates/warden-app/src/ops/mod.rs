@@ -18,11 +18,11 @@ use warden_authn::{password, token, totp};
 use warden_core::{
     validate_name, GroupId, Principal, PrincipalKind, ProjectId, Role, RoleScope, SubjectId, Timestamp, TokenId,
 };
-use warden_ledger::Hash;
 use warden_store::{
     AuditFilter, CheckpointRecord, GroupRecord, MemberRef, MembershipRecord, Page, ProjectRecord, RoleGrantRecord,
     SubjectRecord, TokenRecord,
 };
+use warden_tlog::Hash;
 
 use crate::text::text_ok;
 use crate::{Action, App, AppError, Authorized, Operation, Resource, Target};

@@ -352,13 +352,13 @@ impl Operation for CreateArtifact {
             }
         }
         // Scan each file from a private spool copy; nothing is ever loaded.
-        let dir = tempfile::tempdir().map_err(|e| AppError::Internal(e.to_string()))?;
+        let spool = ctx.app.blobs().spool_dir()?;
         let mut reasons = Vec::new();
         let mut scans = serde_json::Map::new();
         for (i, f) in manifest.files.iter().enumerate() {
             let digest = warden_blob::Digest::parse(&f.digest)?;
-            let local = dir.path().join(format!("{i}-{}", f.path.rsplit('/').next().unwrap_or("file")));
-            ctx.app.blobs().spool(&digest, &local).await?;
+            let name = format!("{i}-{}", f.path.rsplit('/').next().unwrap_or("file"));
+            let local = spool.copy(ctx.app.blobs(), &digest, &name).await?;
             let report = tokio::task::spawn_blocking(move || {
                 warden_intake::scan_file(&local, &warden_intake::Limits::default())
             })

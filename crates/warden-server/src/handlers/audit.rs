@@ -7,14 +7,14 @@ use super::*;
 fn entry_view(e: ops::LedgerEntry) -> api::AuditEntry {
     api::AuditEntry {
         index: e.index,
-        leaf: warden_ledger::b64(&e.leaf),
-        leaf_hash: warden_ledger::b64(&e.leaf_hash),
+        leaf: warden_tlog::b64(&e.leaf),
+        leaf_hash: warden_tlog::b64(&e.leaf_hash),
         event: serde_json::to_value(&e.event).unwrap_or_default(),
     }
 }
 
-fn proof_view(hashes: Vec<warden_ledger::Hash>) -> api::AuditProof {
-    api::AuditProof { hashes: hashes.iter().map(|h| warden_ledger::b64(h)).collect() }
+fn proof_view(hashes: Vec<warden_tlog::Hash>) -> api::AuditProof {
+    api::AuditProof { hashes: hashes.iter().map(|h| warden_tlog::b64(h)).collect() }
 }
 
 fn bounded(limit: Option<u32>) -> Result<u32> {

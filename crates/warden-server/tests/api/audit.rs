@@ -3,9 +3,9 @@
 
 use reqwest::Method;
 use serde_json::json;
-use warden_ledger::note::{Checkpoint, VerifierKey};
-use warden_ledger::proof::{verify_consistency, verify_inclusion};
-use warden_ledger::{from_b64, hash_from_b64, jcs, leaf_hash, Hash};
+use warden_tlog::note::{Checkpoint, VerifierKey};
+use warden_tlog::proof::{verify_consistency, verify_inclusion};
+use warden_tlog::{from_b64, hash_from_b64, jcs, leaf_hash, Hash};
 
 use crate::both_engines;
 use crate::harness::{start, Engine, Options, Server};
@@ -164,7 +164,7 @@ async fn concurrent_appends_are_contiguous_and_verify(engine: Engine) {
         t.await.unwrap();
     }
     let cp = checkpoint(&s, &admin).await;
-    let mut tree = warden_ledger::tree::Tree::new();
+    let mut tree = warden_tlog::tree::Tree::new();
     let mut from = 0;
     while from < cp.size {
         let page = s.get(&format!("/api/v1/audit/entries?from={from}&limit=1000"), &admin).await.expect(200);

@@ -316,7 +316,7 @@ async fn releases_follow_the_gate_approvals_and_separation_of_duties(engine: Eng
     assert!(d.get("previous").is_none());
     // The manifest is a signed note by the instance key.
     let key = s.http.get(format!("{}/api/v1/audit/public-key", s.url)).send().await.unwrap().text().await.unwrap();
-    let key = warden_ledger::note::VerifierKey::parse(key.trim()).unwrap();
+    let key = warden_tlog::note::VerifierKey::parse(key.trim()).unwrap();
     let note = d["manifest"].as_str().unwrap();
     let body: Value = serde_json::from_str(key.open(note).unwrap().trim_end()).unwrap();
     let tampered = note.replacen("\"version\":1", "\"version\":2", 1);

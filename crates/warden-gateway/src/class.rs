@@ -5,9 +5,9 @@ use std::collections::BTreeSet;
 
 use warden_core::Principal;
 use warden_llm::Provider;
-use warden_zones::Redaction;
+use warden_policy_doc::Redaction;
 
-use crate::policy::ActivePolicy;
+use warden_policy_doc::Document;
 
 /// What a data class allows an LLM call to do, as the policy document in force says
 /// (`prohibit_external_llm_calls`, `regions`, `llm_redaction`).
@@ -28,8 +28,8 @@ pub struct DataClass {
 
 impl DataClass {
     /// The class `name` of the policy document in force.
-    pub fn of(policy: &ActivePolicy, name: &str) -> Option<DataClass> {
-        let c = policy.document.data_classes.get(name)?;
+    pub fn of(doc: &Document, name: &str) -> Option<DataClass> {
+        let c = doc.data_classes.get(name)?;
         Some(DataClass {
             name: name.to_string(),
             external: !c.prohibit_external_llm_calls,
@@ -58,7 +58,7 @@ impl DataClass {
     }
 
     /// Why this class may not send to `p`, if it may not.
-    pub(crate) fn refuses(&self, p: &Provider) -> Option<String> {
+    pub fn refuses(&self, p: &Provider) -> Option<String> {
         let c = &p.config;
         if c.external && !self.external {
             return Some(format!(
@@ -86,15 +86,13 @@ impl DataClass {
 /// For a credential with a data class (a gateway key), the classes of the policy in
 /// force that are at least as strict as its own: the only classes a credential it mints
 /// may carry. `None` for a credential without a class; an undeclared class allows none.
-pub fn classes_within_credential(policy: &ActivePolicy, principal: &Principal) -> Option<BTreeSet<String>> {
+pub fn classes_within_credential(doc: &Document, principal: &Principal) -> Option<BTreeSet<String>> {
     let mine = principal.scope.as_ref()?.data_class.as_deref()?;
-    let Some(mine) = DataClass::of(policy, mine) else { return Some(BTreeSet::new()) };
+    let Some(mine) = DataClass::of(doc, mine) else { return Some(BTreeSet::new()) };
     Some(
-        policy
-            .document
-            .data_classes
+        doc.data_classes
             .keys()
-            .filter(|name| DataClass::of(policy, name).is_some_and(|c| c.at_least_as_strict_as(&mine)))
+            .filter(|name| DataClass::of(doc, name).is_some_and(|c| c.at_least_as_strict_as(&mine)))
             .cloned()
             .collect(),
     )

@@ -8,7 +8,7 @@
 //!
 //! Prints p50 and p99 of each (goal: p99 under 50 us) and the ratio of the two.
 //!
-//! Run: `cargo bench -p warden-zones --bench decide`.
+//! Run: `cargo bench -p warden-policy-doc --bench decide`.
 
 use std::time::Instant;
 
@@ -42,7 +42,7 @@ fn percentiles(mut us: Vec<f64>) -> (f64, f64) {
 }
 
 fn main() {
-    let document = warden_zones::Document::parse(warden_zones::DEFAULT).expect("the default policy parses");
+    let document = warden_policy_doc::Document::parse(warden_policy_doc::DEFAULT).expect("the default policy parses");
     let engine: Engine = document.engine().expect("the default policy compiles");
     let project = ProjectId::generate(1_700_000_000_000);
     let resource = Resource::Project(project.clone());

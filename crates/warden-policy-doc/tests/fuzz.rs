@@ -1,4 +1,4 @@
-//! Property-based fuzzing (proptest, stable Rust) of warden-zones' parsers of user text:
+//! Property-based fuzzing (proptest, stable Rust) of warden-policy-doc' parsers of user text:
 //! the policy document (`Document::parse`, behind `PUT /api/v1/policy` and
 //! `warden policy check`) and users' allow/deny case files (`run_cases`).
 //!
@@ -14,14 +14,14 @@
 //! The default case count is small so that CI spends a few seconds here. A longer run:
 //!
 //! ```sh
-//! PROPTEST_CASES=100000 cargo test -p warden-zones --test fuzz --release
+//! PROPTEST_CASES=100000 cargo test -p warden-policy-doc --test fuzz --release
 //! ```
 
 use std::time::{Duration, Instant};
 
 use proptest::prelude::*;
 use proptest::test_runner::Config;
-use warden_zones::{run_cases, Document, Problems, DEFAULT};
+use warden_policy_doc::{run_cases, Document, Problems, DEFAULT};
 
 /// 64 cases per property unless PROPTEST_CASES says otherwise; no regression files.
 fn config() -> Config {
