@@ -76,6 +76,8 @@ fn one_crate_per_outside_system() {
     let owners: &[(&str, &[&str])] = &[
         ("cedar_policy", &["warden-policy"]),
         ("sqlx", &["warden-store", "warden-store-sqlite", "warden-store-postgres"]),
+        ("aes_gcm", &["warden-crypto"]),
+        ("reqwest", &["warden-authn", "warden-llm", "warden-audit", "warden-client"]),
         ("argon2", &["warden-authn"]),
         ("object_store", &["warden-blob"]),
         ("jsonwebtoken", &["warden-authn", "warden-server"]),
@@ -90,6 +92,84 @@ fn one_crate_per_outside_system() {
                     panic!("{} uses {krate}, which belongs to {allowed:?}", f.display());
                 }
             }
+        }
+    }
+}
+
+/// The crates' rows in ARCHITECTURE.md's table: (crate, its "talks to" cell).
+fn talks_to() -> BTreeMap<String, String> {
+    let doc = fs::read_to_string(root().join("ARCHITECTURE.md")).unwrap();
+    doc.lines()
+        .filter_map(|l| {
+            let cells: Vec<&str> = l.split('|').map(str::trim).collect();
+            // | `crate` | owns | talks to |
+            let name = cells.get(1)?.strip_prefix('`')?.strip_suffix('`')?;
+            (cells.len() == 5 && name.starts_with("warden")).then(|| (name.to_string(), cells[3].to_string()))
+        })
+        .collect()
+}
+
+/// What a crate depends on outside its tests (target-specific tables included).
+fn dependencies(krate: &str) -> Vec<String> {
+    let manifest = fs::read_to_string(root().join("crates").join(krate).join("Cargo.toml")).unwrap();
+    let mut deps = Vec::new();
+    let mut in_deps = false;
+    for line in manifest.lines() {
+        if line.starts_with('[') {
+            in_deps = line.ends_with("dependencies]") && !line.contains("dev-dependencies");
+            continue;
+        }
+        if in_deps {
+            if let Some(name) = line.split(['.', ' ', '=']).next().filter(|n| !n.is_empty()) {
+                deps.push(name.to_string());
+            }
+        }
+    }
+    deps
+}
+
+/// Whether a crate's code (its tests left out) reads or writes files itself.
+fn touches_files(krate: &str) -> bool {
+    let mut files = Vec::new();
+    rust_files(&root().join("crates").join(krate).join("src"), &mut files);
+    files.iter().filter(|f| !f.ends_with("tests.rs")).any(|f| {
+        let text = fs::read_to_string(f).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap_or("");
+        ["std::fs", "tokio::fs", "fs::", "File::", "OpenOptions", "tempfile::"].iter().any(|p| code.contains(p))
+    })
+}
+
+/// ARCHITECTURE.md's "talks to" column is true: a crate names an outside system (in
+/// backticks) exactly when it depends on the crate that reaches it, and says `files`
+/// exactly when its own code opens files. A pure crate says `nothing`.
+#[test]
+fn the_architecture_table_says_who_talks_to_what() {
+    let table = talks_to();
+    let listed: Vec<&String> = table.keys().collect();
+    let mut all = crates();
+    all.sort();
+    assert_eq!(listed, all.iter().collect::<Vec<_>>(), "every crate has one row in ARCHITECTURE.md's table");
+    let systems =
+        ["sqlx", "cedar-policy", "reqwest", "object_store", "aes-gcm", "jsonwebtoken", "argon2", "axum", "files"];
+    for system in systems {
+        for (krate, cell) in &table {
+            let says = cell.contains(&format!("`{system}`"));
+            let does = if system == "files" {
+                touches_files(krate)
+            } else {
+                dependencies(krate).iter().any(|d| d == system)
+            };
+            assert_eq!(
+                says, does,
+                "{krate}: ARCHITECTURE.md {} `{system}` but the crate {}",
+                if says { "names" } else { "does not name" },
+                if does { "uses it" } else { "does not use it" }
+            );
+        }
+    }
+    for (krate, cell) in &table {
+        if cell.starts_with("nothing") {
+            assert!(!systems.iter().any(|s| cell.contains(&format!("`{s}`"))), "{krate}: `nothing` and a system");
         }
     }
 }
