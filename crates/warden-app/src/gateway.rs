@@ -21,13 +21,13 @@ use warden_audit::Category;
 use warden_core::{Principal, ProjectId};
 use warden_llm::{Provider, Reply};
 use warden_policy::{Action, Resource};
-use warden_redact::{Redactor, Vault};
+use warden_redact::Vault;
 
 use crate::policy::ActivePolicy;
 
 use warden_gateway::{
     first_answer, put, redact_chat, redact_embeddings, redactor, reserve, restore_json, restore_stream, route,
-    total_tokens, usage_into, window, DataClass, Held, Limits, Origin,
+    total_tokens, usage_into, window, Account, DataClass, Held, Limits, Origin,
 };
 
 use crate::{App, AppError, Authorized, Operation, Target};
@@ -321,7 +321,7 @@ async fn prepare(
     mut body: Value,
     class_header: Option<&str>,
     check: fn(&Value) -> Result<(), warden_llm::RequestError>,
-    redact: fn(&Redactor, &DataClass, &mut Value, &mut Vault, &mut BTreeMap<String, usize>) -> Result<(), GatewayError>,
+    redact: warden_gateway::RedactFn,
 ) -> Result<Prepared, GatewayError> {
     let started = Instant::now();
     ledger_ok(ctx.app)?;
@@ -352,7 +352,8 @@ async fn prepare(
         tokens_per_minute: ctx.app.config.key_tokens_per_minute,
     };
     let key = ctx.principal.scope.as_ref().map(|s| s.token_id.to_string()).unwrap_or_default();
-    let held = reserve(store, limits, &key, &project, ctx.now(), budgets, &body, &model, &providers).await?;
+    let account = Account { key: &key, limits, project: &project, budgets, now: ctx.now() };
+    let held = reserve(store, account, &body, &model, &providers).await?;
     Ok(Prepared { started, project, class, model, body, providers, vault, redactions, held })
 }
 

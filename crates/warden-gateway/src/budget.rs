@@ -62,6 +62,17 @@ pub struct Limits {
     pub tokens_per_minute: i64,
 }
 
+/// Whose counters a call reserves on, and their limits.
+pub struct Account<'a> {
+    /// The gateway key's id: its per-minute counters.
+    pub key: &'a str,
+    pub limits: Limits,
+    pub project: &'a ProjectId,
+    /// The project's budgets: (period, limit), the period `COST_PREFIX`ed for cost.
+    pub budgets: Vec<(String, i64)>,
+    pub now: Timestamp,
+}
+
 /// Counters a call holds reservations on, returned or settled when it ends.
 pub struct Held {
     store: std::sync::Arc<dyn warden_store::Store>,
@@ -103,15 +114,12 @@ impl Held {
 /// it refuses.
 pub async fn reserve(
     store: &Arc<dyn Store>,
-    limits: Limits,
-    key: &str,
-    project: &ProjectId,
-    now: Timestamp,
-    budgets: Vec<(String, i64)>,
+    account: Account<'_>,
     body: &Value,
     model: &str,
     providers: &[Arc<Provider>],
 ) -> Result<Held, GatewayError> {
+    let Account { key, limits, project, budgets, now } = account;
     let minute = now.0 - now.0.rem_euclid(60_000);
     // Micro-USD per token: the highest price any allowed provider charges for the model.
     // An external provider without a price cannot be counted, so with a cost budget it

@@ -41,6 +41,11 @@ pub fn redact_inputs(r: &Redactor, body: &mut Value, vault: &mut Vault, counts: 
     warden_llm::visit_embeddings_text(body, &mut |s: &mut String| redact_string(r, s, vault, counts));
 }
 
+/// Redacts an endpoint's text fields in place, counting what it masked by kind;
+/// refuses (403) what the class would have to redact but cannot.
+pub type RedactFn =
+    fn(&Redactor, &DataClass, &mut Value, &mut Vault, &mut BTreeMap<String, usize>) -> Result<(), GatewayError>;
+
 pub fn redact_chat(
     r: &Redactor,
     class: &DataClass,

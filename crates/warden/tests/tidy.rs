@@ -154,13 +154,11 @@ fn the_architecture_table_says_who_talks_to_what() {
     for system in systems {
         for (krate, cell) in &table {
             let says = cell.contains(&format!("`{system}`"));
-            let does = if system == "files" {
-                touches_files(krate)
-            } else {
-                dependencies(krate).iter().any(|d| d == system)
-            };
+            let does =
+                if system == "files" { touches_files(krate) } else { dependencies(krate).iter().any(|d| d == system) };
             assert_eq!(
-                says, does,
+                says,
+                does,
                 "{krate}: ARCHITECTURE.md {} `{system}` but the crate {}",
                 if says { "names" } else { "does not name" },
                 if does { "uses it" } else { "does not use it" }

@@ -9,12 +9,14 @@ pub(crate) struct VersionFacts {
     pub version: ModelVersionRecord,
     pub artifact: ArtifactRecord,
 }
+
 /// Whether intake verified a signature (detached, or an OpenSSF model-signing bundle).
 pub(crate) fn signed(evidence: &Value) -> bool {
     let verified = |v: &Value| v.pointer("/verified").and_then(Value::as_bool) == Some(true);
     let detached = evidence.pointer("/signatures").and_then(Value::as_array).is_some_and(|s| s.iter().any(verified));
     detached || evidence.pointer("/model_signing").is_some_and(verified)
 }
+
 /// The artifact's scan verdict for placement: `unsafe` when intake did not admit it or a
 /// file scanned unsafe, `unknown` when a file's format is not one Warden can assess (the
 /// zone decides whether that may be placed), else `safe`.
@@ -32,6 +34,7 @@ pub(crate) fn scan_verdict(a: &ArtifactRecord) -> &'static str {
         "safe"
     }
 }
+
 pub(crate) async fn version_facts(
     ctx: &Authorized<'_>,
     project: &ProjectId,
@@ -54,6 +57,7 @@ pub(crate) async fn version_facts(
         .ok_or_else(|| AppError::Internal(format!("version {version} names a missing artifact")))?;
     Ok(VersionFacts { model: m, version: v, artifact: a })
 }
+
 /// The placement facts of a model version for a zone: its effective classes (declared,
 /// and those of every dataset upstream of it) and its artifact's evidence.
 pub(crate) async fn placement(ctx: &Authorized<'_>, f: &VersionFacts, zone: &str) -> Result<Placement, AppError> {
@@ -75,6 +79,7 @@ pub(crate) async fn placement(ctx: &Authorized<'_>, f: &VersionFacts, zone: &str
         permitted_zones: permitted,
     })
 }
+
 pub(crate) async fn placement_of(
     ctx: &Authorized<'_>,
     project: &ProjectId,
@@ -85,13 +90,18 @@ pub(crate) async fn placement_of(
     let f = version_facts(ctx, project, model, version).await?;
     Ok((placement(ctx, &f, zone).await?, f))
 }
+
 /// The release rule for a project: its own (by name) or `default`.
-pub(crate) fn rule_for<'a>(policy: &'a ActivePolicy, project_name: &str) -> (String, Option<&'a warden_policy_doc::ReleaseRule>) {
+pub(crate) fn rule_for<'a>(
+    policy: &'a ActivePolicy,
+    project_name: &str,
+) -> (String, Option<&'a warden_policy_doc::ReleaseRule>) {
     match policy.document.releases.get(project_name) {
         Some(r) => (project_name.to_string(), Some(r)),
         None => ("default".to_string(), policy.document.releases.get("default")),
     }
 }
+
 /// The automated gate's result.
 #[derive(Debug, Clone)]
 pub struct Gate {
@@ -102,6 +112,7 @@ pub struct Gate {
     pub placement: Explanation,
     pub evaluation: Option<EvaluationRecord>,
 }
+
 impl Gate {
     fn summary(&self) -> String {
         self.checks
@@ -112,6 +123,7 @@ impl Gate {
             .join("; ")
     }
 }
+
 /// Runs the gate: placement (classes, zone controls, scan, expiry, permitted zones, by
 /// the policy engine) and, when the release rule requires it, evaluation evidence that
 /// meets the rule's thresholds. `enforce_evaluation` is off for break-glass.
@@ -181,6 +193,7 @@ pub(crate) async fn gate(
     }
     Ok(Gate { passed: failed_rule.is_none(), failed_rule, checks, placement: placed, evaluation: latest })
 }
+
 /// A new release's gate: the zone must be declared, then the gate runs on the version;
 /// a failure is recorded and refused. Returns the version's facts, the project's name
 /// and the gate.
@@ -202,6 +215,7 @@ pub(crate) async fn gated(
     }
     Ok((facts, pname, g))
 }
+
 /// Records a release event (its own resource, so the release's history is searchable).
 pub(crate) async fn release_event(
     ctx: &Authorized<'_>,
@@ -219,8 +233,14 @@ pub(crate) async fn release_event(
     e.detail = detail;
     ctx.app.record(&e).await
 }
+
 /// A refused gate: recorded, then answered as 422 naming the rule.
-pub(crate) async fn refuse_gate(ctx: &Authorized<'_>, project: &ProjectId, release: Option<&ReleaseId>, g: &Gate) -> AppError {
+pub(crate) async fn refuse_gate(
+    ctx: &Authorized<'_>,
+    project: &ProjectId,
+    release: Option<&ReleaseId>,
+    g: &Gate,
+) -> AppError {
     let rule = g.failed_rule.clone().unwrap_or_else(|| "releases.gate".into());
     let message = format!("the release gate failed: {}", g.summary());
     if let Err(e) = release_event(
@@ -238,6 +258,7 @@ pub(crate) async fn refuse_gate(ctx: &Authorized<'_>, project: &ProjectId, relea
     }
     AppError::rule(422, rule, message)
 }
+
 pub(crate) fn reason_ok(field: &str, reason: &str, min: usize) -> Result<(), AppError> {
     if reason.trim().chars().count() < min {
         return Err(AppError::Invalid(format!(
@@ -246,6 +267,7 @@ pub(crate) fn reason_ok(field: &str, reason: &str, min: usize) -> Result<(), App
     }
     crate::text::text_ok(field, reason, 2000)
 }
+
 /// A pull by a workload identity bound to `zone`: the blob must belong to an admitted
 /// artifact the policy lets into the zone (permitted there, unexpired, safe, signed if
 /// the zone requires it). A refusal names the rule and is recorded.
@@ -297,16 +319,19 @@ pub(crate) async fn pull_into_zone(
     ctx.app.record(&e).await?;
     Err(AppError::rule(403, rule, message))
 }
+
 /// A placement question: facts given directly, or read from a model version.
 #[derive(Debug, Clone)]
 pub enum PlacementQuestion {
     Facts(Placement),
     Version { project: ProjectId, model: String, version: u64, zone: String },
 }
+
 /// `warden policy explain`: which rule allows or denies a placement.
 pub struct ExplainPlacement {
     pub question: PlacementQuestion,
 }
+
 impl Operation for ExplainPlacement {
     type Output = Explanation;
     const ACTION: Action = Action::PolicyExplain;
