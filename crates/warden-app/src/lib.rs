@@ -208,17 +208,17 @@ pub struct App {
     store: Arc<dyn Store>,
     ledger: Arc<Ledger>,
     blobs: warden_blob::BlobStore,
-    policies: Arc<policy::PolicyState>,
+    policies: Arc<policy::active::PolicyState>,
     clock: Arc<dyn Clock>,
     config: AppConfig,
     oidc: Option<warden_authn::OidcVerifier>,
     /// The built-in `mock` provider, the configured ones, then the stored ones.
-    providers: Arc<providers::Providers>,
-    switches: Arc<gateway::Switches>,
+    providers: Arc<warden_gateway::Providers>,
+    switches: Arc<warden_gateway::Switches>,
     bad_tokens: guard::SourceGuard,
     refusals: refusals::Refusals,
     keys: MasterKey,
-    lineage: catalog::LineageCache,
+    lineage: catalog::graph::LineageCache,
     recent: recent::Recent,
 }
 
@@ -231,16 +231,16 @@ impl App {
         config: AppConfig,
         oidc: Option<warden_authn::OidcVerifier>,
     ) -> Result<Self, AppError> {
-        let policies = Arc::new(policy::PolicyState::new(store.clone())?);
+        let policies = Arc::new(policy::active::PolicyState::new(store.clone())?);
         let timeout = std::time::Duration::from_secs(config.llm_timeout_seconds.max(1));
-        let providers = Arc::new(providers::Providers::new(
+        let providers = Arc::new(warden_gateway::Providers::new(
             store.clone(),
             &config.master_key,
             timeout,
             config.llm_limits,
             &config.providers,
         )?);
-        let switches = Arc::new(gateway::Switches::new(store.clone()));
+        let switches = Arc::new(warden_gateway::Switches::new(store.clone()));
         let keys = config.master_key.clone();
         Ok(Self {
             store,

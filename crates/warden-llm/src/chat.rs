@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::request::RequestError;
+use crate::error::RequestError;
 
 /// The shape of one JSON value in a request.
 enum S {

@@ -25,9 +25,9 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 
 pub use chat::{check_chat_request, for_each_string, opaque_parts, visit_chat_text, visit_embeddings_text};
+pub use error::RequestError;
 pub use request::{
-    check_embeddings_request, RequestError, MAX_EMBEDDING_INPUTS, MAX_EMBEDDING_INPUT_TOKENS,
-    MAX_EMBEDDING_REQUEST_TOKENS,
+    check_embeddings_request, MAX_EMBEDDING_INPUTS, MAX_EMBEDDING_INPUT_TOKENS, MAX_EMBEDDING_REQUEST_TOKENS,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -373,6 +373,7 @@ pub fn estimate_tokens(text: &str) -> u64 {
 }
 
 mod chat;
+mod error;
 mod mock;
 mod request;
 mod sse;

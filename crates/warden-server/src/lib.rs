@@ -14,6 +14,7 @@ mod handlers;
 mod metrics;
 pub mod openapi;
 mod releases;
+mod state;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use warden_app::App;
 pub use client::TrustedProxy;
 pub use error::ApiError;
 pub use metrics::Metrics;
+pub use state::AppState;
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
@@ -38,12 +40,6 @@ impl Default for ServerConfig {
     fn default() -> Self {
         Self { max_body_bytes: 1024 * 1024, trusted_proxies: Vec::new() }
     }
-}
-
-#[derive(Clone)]
-pub struct AppState {
-    pub app: Arc<App>,
-    pub metrics: Arc<Metrics>,
 }
 
 /// The complete router: API, health, metrics, OpenAPI document.

@@ -172,6 +172,136 @@ fn the_architecture_table_says_who_talks_to_what() {
     }
 }
 
+/// A crate's modules (`""` is the root) and the modules each one's code names, read
+/// from the source: `crate::a::b::…` and `super::` paths in a module, `a::b::Type`
+/// paths in the root. Tests and re-exports (`pub use a::*`) are left out.
+fn module_graph(krate: &str) -> BTreeMap<String, std::collections::BTreeSet<String>> {
+    let src = root().join("crates").join(krate).join("src");
+    let mut files = Vec::new();
+    rust_files(&src, &mut files);
+    let mut code = BTreeMap::new();
+    for f in files.iter().filter(|f| !f.ends_with("tests.rs")) {
+        let rel = f.strip_prefix(&src).unwrap().with_extension("");
+        let mut name = rel.to_string_lossy().replace('/', "::");
+        name = name.trim_end_matches("::mod").to_string();
+        if name == "lib" || name == "main" {
+            name = String::new();
+        }
+        let text = fs::read_to_string(f).unwrap();
+        code.insert(name, text.split("#[cfg(test)]").next().unwrap_or("").to_string());
+    }
+    let longest = |path: &str, code: &BTreeMap<String, String>| -> Option<String> {
+        let parts: Vec<&str> = path.split("::").collect();
+        (1..=parts.len()).rev().map(|i| parts[..i].join("::")).find(|m| code.contains_key(m))
+    };
+    let words = |s: &str| -> Vec<String> {
+        s.split(|c: char| !(c.is_alphanumeric() || c == '_' || c == ':')).map(str::to_string).collect()
+    };
+    let mut graph = BTreeMap::new();
+    for (m, text) in &code {
+        let mut deps = std::collections::BTreeSet::new();
+        for w in words(text) {
+            if m.is_empty() {
+                // The root names a module by a path to one of its types.
+                if let Some((path, last)) = w.rsplit_once("::") {
+                    if last.starts_with(|c: char| c.is_ascii_uppercase()) && !path.starts_with("crate") {
+                        deps.extend(longest(path, &code).filter(|d| !d.is_empty()));
+                    }
+                }
+            } else if let Some(rest) = w.strip_prefix("crate::").filter(|r| !r.is_empty()) {
+                match longest(rest, &code) {
+                    Some(module) => {
+                        deps.insert(module);
+                    }
+                    None => match reexported(&code[""], rest.split("::").next().unwrap_or("")) {
+                        Some(from) => deps.extend(longest(&from, &code)),
+                        None => {
+                            deps.insert(String::new());
+                        }
+                    },
+                }
+            } else if w == "super" || w.starts_with("super::") {
+                deps.insert(m.rsplit_once("::").map(|(p, _)| p.to_string()).unwrap_or_default());
+            }
+        }
+        // `use crate::{A, B}`: each name's module, or the root for what the root defines;
+        // names the root re-exports from other crates name nothing here.
+        if !m.is_empty() {
+            for group in text.split("use crate::{").skip(1) {
+                for name in group.split('}').next().unwrap_or("").split(',').map(str::trim) {
+                    let name = name.split("::").next().unwrap_or("");
+                    if code.contains_key(name) {
+                        deps.insert(name.to_string());
+                    } else if let Some(from) = reexported(&code[""], name) {
+                        deps.extend(longest(&from, &code));
+                    } else if !name.is_empty() {
+                        deps.insert(String::new());
+                    }
+                }
+            }
+        }
+        deps.remove(m);
+        graph.insert(m.clone(), deps);
+    }
+    graph
+}
+
+/// Where the root's `pub use path::{…, name, …}` or `pub use path::name` takes `name`
+/// from (`None` when the root defines it). A path outside the crate gives `Some("")`
+/// only if it is one of the crate's modules; an external path gives `Some(path)`.
+fn reexported(root: &str, name: &str) -> Option<String> {
+    root.lines().filter_map(|l| l.trim().strip_prefix("pub use ")).find_map(|u| {
+        let u = u.trim_end_matches(';');
+        let (path, names) = match u.split_once("::{") {
+            Some((p, rest)) => (p, rest.trim_end_matches('}').split(',').map(str::trim).collect::<Vec<_>>()),
+            None => {
+                let (p, n) = u.rsplit_once("::")?;
+                (p, vec![n])
+            }
+        };
+        names.contains(&name).then(|| path.to_string())
+    })
+}
+
+/// No import circles between a crate's modules: shared helpers live below the modules
+/// that use them, never in a module that imports its users back.
+#[test]
+fn no_module_imports_its_importers() {
+    let mut circles = Vec::new();
+    for c in crates() {
+        let graph = module_graph(&c);
+        // Depth-first search for a back edge.
+        fn visit<'a>(
+            m: &'a str,
+            graph: &'a BTreeMap<String, std::collections::BTreeSet<String>>,
+            path: &mut Vec<&'a str>,
+            done: &mut std::collections::BTreeSet<&'a str>,
+        ) -> Option<Vec<String>> {
+            if let Some(i) = path.iter().position(|p| *p == m) {
+                return Some(path[i..].iter().chain([&m]).map(|s| format!("`{s}`")).collect());
+            }
+            if !done.insert(m) {
+                return None;
+            }
+            path.push(m);
+            for d in graph.get(m).into_iter().flatten() {
+                if let Some(cycle) = visit(d, graph, path, done) {
+                    return Some(cycle);
+                }
+            }
+            path.pop();
+            None
+        }
+        let mut done = std::collections::BTreeSet::new();
+        for m in graph.keys() {
+            if let Some(cycle) = visit(m, &graph, &mut Vec::new(), &mut done) {
+                circles.push(format!("{c}: {} (`` is the crate root)", cycle.join(" -> ")));
+            }
+        }
+    }
+    assert!(circles.is_empty(), "modules import each other:\n{}", circles.join("\n"));
+}
+
 #[test]
 fn every_crate_forbids_unsafe_code() {
     for c in crates() {

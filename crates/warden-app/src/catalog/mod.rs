@@ -12,8 +12,12 @@ use serde_json::{json, Value};
 use warden_audit::{Category, ResourceRef};
 use warden_core::{DatasetId, ModelId, Principal, ProjectId, Timestamp};
 pub use warden_lineage::Direction;
-use warden_lineage::{Event, Graph};
+use warden_lineage::Event;
 use warden_store::{ColumnRecord, DatasetRecord, LineageEventRecord, LineageRunRecord, LineageWrite, Page};
+
+pub(crate) mod graph;
+
+pub(crate) use graph::*;
 
 use crate::{Action, App, AppError, Authorized, Operation, Resource, Target};
 
@@ -24,36 +28,6 @@ const WALK_LIMIT: usize = 10_000;
 /// Namespace of OpenLineage outputs that name a model version: `<project>/<model>@<n>`.
 pub const MODEL_NAMESPACE: &str = "warden-model";
 const LAYERS: &[&str] = &["raw", "curated", "workspace"];
-
-#[derive(Default)]
-pub(crate) struct Loaded {
-    pub graph: Graph,
-    last_edge: u64,
-    catalog_version: Option<u64>,
-    /// Dataset node → its classes (with its columns').
-    pub classes: HashMap<String, Vec<String>>,
-    /// Dataset node → what residency and deletion need of it.
-    pub datasets: HashMap<String, DatasetFacts>,
-}
-
-/// What residency checks and deletion requests need of a catalogued dataset.
-#[derive(Debug, Clone)]
-pub(crate) struct DatasetFacts {
-    pub id: DatasetId,
-    pub project: Option<ProjectId>,
-    pub residency: Option<String>,
-    pub owner: Option<String>,
-    pub legal_hold: Option<String>,
-    /// Published by its owners (shown to everyone when its classes allow it).
-    pub published: bool,
-    pub classified: bool,
-}
-
-/// The replica's copy of the lineage graph and the catalog's classes.
-#[derive(Default)]
-pub(crate) struct LineageCache {
-    loaded: tokio::sync::RwLock<Loaded>,
-}
 
 impl App {
     /// Brings the in-memory graph and classes up to date with the store.
