@@ -70,25 +70,13 @@ fn checkpoint(row: &dyn Columns) -> Result<CheckpointRecord> {
 impl<E, DB> SqlStore<E>
 where
     E: Engine<Db = DB>,
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    DB::Row: Columns,
-    i64: Bind<DB>,
-    Option<i64>: Bind<DB>,
-    bool: Bind<DB>,
-    String: Bind<DB>,
-    Option<String>: Bind<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB>,
-    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+    DB: SqlDb,
 {
     /// Locks the audit search index's head row (serialising indexers across
     /// replicas) and returns it: entries `[0, head)` are indexed.
     async fn lock_index_head(tx: &mut sqlx::Transaction<'static, DB>) -> Result<i64> {
-        let row = sqlx::query("UPDATE audit_index_head SET size = size WHERE id = 1 RETURNING size")
-            .fetch_one(&mut **tx)
+        let row = sqlx::query::<DB>("UPDATE audit_index_head SET size = size WHERE id = 1 RETURNING size")
+            .one(&mut **tx)
             .await
             .map_err(map_err("audit index"))?;
         row.col("size")
@@ -96,30 +84,25 @@ where
 
     /// Moves the index head to `to` and commits what was indexed with it.
     async fn move_index_head(mut tx: sqlx::Transaction<'static, DB>, to: i64) -> Result<()> {
-        sqlx::query("UPDATE audit_index_head SET size = $1 WHERE id = 1")
-            .bind(to)
-            .execute(&mut *tx)
+        sqlx::query::<DB>("UPDATE audit_index_head SET size = $1 WHERE id = 1")
+            .arg(to)
+            .run(&mut *tx)
             .await
             .map_err(map_err("audit index"))?;
         tx.commit().await.map_err(map_err("audit index"))
     }
 
-    fn bind_filter<'q>(
-        q: sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>>,
-        after: i64,
-        f: &'q AuditFilter,
-        limit: i64,
-    ) -> sqlx::query::Query<'q, DB, <DB as sqlx::Database>::Arguments<'q>> {
-        q.bind(after)
-            .bind(&f.category)
-            .bind(&f.action)
-            .bind(&f.actor)
-            .bind(&f.resource)
-            .bind(&f.outcome)
-            .bind(&f.project)
-            .bind(f.since.map(|t| t.0))
-            .bind(f.until.map(|t| t.0))
-            .bind(limit)
+    fn bind_filter<'q>(q: Query<'q, DB>, after: i64, f: &'q AuditFilter, limit: i64) -> Query<'q, DB> {
+        q.arg(after)
+            .arg(&f.category)
+            .arg(&f.action)
+            .arg(&f.actor)
+            .arg(&f.resource)
+            .arg(&f.outcome)
+            .arg(&f.project)
+            .arg(f.since.map(|t| t.0))
+            .arg(f.until.map(|t| t.0))
+            .arg(limit)
     }
 }
 
@@ -127,19 +110,7 @@ where
 impl<E, DB> crate::AuditStore for SqlStore<E>
 where
     E: Engine<Db = DB>,
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    DB::Row: Columns,
-    i64: Bind<DB>,
-    Option<i64>: Bind<DB>,
-    bool: Bind<DB>,
-    String: Bind<DB>,
-    Option<String>: Bind<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB>,
-    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+    DB: SqlDb,
 {
     async fn append_audit(&self, leaves: &[AuditLeaf]) -> Result<u64> {
         if leaves.is_empty() {
@@ -149,9 +120,9 @@ where
         let mut tx = self.begin_write().await?;
         // Taking the head row first serialises appenders (row lock on
         // PostgreSQL, the write lock on SQLite): indexes never gap or repeat.
-        let row = sqlx::query("UPDATE audit_head SET size = size + $1 WHERE id = 1 RETURNING size")
-            .bind(n)
-            .fetch_one(&mut *tx)
+        let row = sqlx::query::<DB>("UPDATE audit_head SET size = size + $1 WHERE id = 1 RETURNING size")
+            .arg(n)
+            .one(&mut *tx)
             .await
             .map_err(map_err("audit head"))?;
         let end: i64 = row.col("size")?;
@@ -165,8 +136,8 @@ where
         let mut tx = self.begin_write().await?;
         let from = Self::lock_index_head(&mut tx).await?;
         // Entries below the log's head are committed (they commit with it).
-        let row = sqlx::query("SELECT size FROM audit_head WHERE id = 1")
-            .fetch_one(&mut *tx)
+        let row = sqlx::query::<DB>("SELECT size FROM audit_head WHERE id = 1")
+            .one(&mut *tx)
             .await
             .map_err(map_err("audit head"))?;
         let size: i64 = row.col("size")?;
@@ -177,14 +148,14 @@ where
         // One row per distinct term per block; a block indexed in part before
         // (the appends paused inside it) gains only the terms it lacked.
         for (prefix, column) in AUDIT_TERMS {
-            sqlx::query(&format!(
+            sqlx::query::<DB>(&format!(
                 "INSERT INTO audit_index (term, block) SELECT DISTINCT '{prefix}' || {column}, idx / {AUDIT_BLOCK} \
                  FROM audit_log WHERE idx >= $1 AND idx < $2 AND {column} IS NOT NULL \
                  ON CONFLICT (term, block) DO NOTHING"
             ))
-            .bind(from)
-            .bind(to)
-            .execute(&mut *tx)
+            .arg(from)
+            .arg(to)
+            .run(&mut *tx)
             .await
             .map_err(map_err("audit index"))?;
         }
@@ -203,19 +174,19 @@ where
                 "INSERT INTO audit_index (term, block) VALUES {} ON CONFLICT (term, block) DO NOTHING",
                 placeholders(chunk.len(), 2)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query::<DB>(&sql);
             for (term, block) in chunk {
-                q = q.bind(term.as_str()).bind(i64_of(*block)?);
+                q = q.arg(term.as_str()).arg(i64_of(*block)?);
             }
-            q.execute(&mut *tx).await.map_err(map_err("audit index"))?;
+            q.run(&mut *tx).await.map_err(map_err("audit index"))?;
         }
         Self::move_index_head(tx, i64_of(to)?).await?;
         Ok(true)
     }
 
     async fn audit_size(&self) -> Result<u64> {
-        let row = sqlx::query("SELECT size FROM audit_head WHERE id = 1")
-            .fetch_one(&self.pool)
+        let row = sqlx::query::<DB>("SELECT size FROM audit_head WHERE id = 1")
+            .one(&self.pool)
             .await
             .map_err(map_err("audit head"))?;
         let size: i64 = row.col("size")?;
@@ -223,22 +194,23 @@ where
     }
 
     async fn audit_leaf_hashes(&self, from: u64, to: u64) -> Result<Vec<Vec<u8>>> {
-        let rows = sqlx::query("SELECT leaf_hash FROM audit_log WHERE idx >= $1 AND idx < $2 ORDER BY idx")
-            .bind(i64_of(from)?)
-            .bind(i64_of(to)?)
-            .fetch_all(&self.pool)
+        let rows = sqlx::query::<DB>("SELECT leaf_hash FROM audit_log WHERE idx >= $1 AND idx < $2 ORDER BY idx")
+            .arg(i64_of(from)?)
+            .arg(i64_of(to)?)
+            .all(&self.pool)
             .await
             .map_err(map_err("audit hashes"))?;
         rows.iter().map(|r| r.col("leaf_hash")).collect()
     }
 
     async fn audit_entries(&self, from: u64, limit: u32) -> Result<Vec<AuditEntry>> {
-        let rows = sqlx::query(&format!("SELECT {AUDIT_COLS} FROM audit_log WHERE idx >= $1 ORDER BY idx LIMIT $2"))
-            .bind(i64_of(from)?)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err("audit entries"))?;
+        let rows =
+            sqlx::query::<DB>(&format!("SELECT {AUDIT_COLS} FROM audit_log WHERE idx >= $1 ORDER BY idx LIMIT $2"))
+                .arg(i64_of(from)?)
+                .arg(i64::from(limit))
+                .all(&self.pool)
+                .await
+                .map_err(map_err("audit entries"))?;
         collect(rows, audit_entry)
     }
 
@@ -263,8 +235,8 @@ where
         // the tail above it (a few thousand at most) is scanned.
         let mut tail_after = after;
         if let Some(term) = &term {
-            let row = sqlx::query("SELECT size FROM audit_index_head WHERE id = 1")
-                .fetch_one(&self.pool)
+            let row = sqlx::query::<DB>("SELECT size FROM audit_index_head WHERE id = 1")
+                .one(&self.pool)
                 .await
                 .map_err(map_err("audit index"))?;
             let indexed: i64 = row.col("size")?;
@@ -276,13 +248,13 @@ where
             let mut next_block = (after + 1) / AUDIT_BLOCK;
             let last_block = (indexed - 1) / AUDIT_BLOCK;
             while after + 1 < indexed && next_block <= last_block {
-                let rows = sqlx::query(
+                let rows = sqlx::query::<DB>(
                     "SELECT block FROM audit_index WHERE term = $1 AND block >= $2 AND block <= $3 ORDER BY block LIMIT 64",
                 )
-                .bind(term)
-                .bind(next_block)
-                .bind(last_block)
-                .fetch_all(&self.pool)
+                .arg(term)
+                .arg(next_block)
+                .arg(last_block)
+                .all(&self.pool)
                 .await
                 .map_err(map_err("audit index"))?;
                 let blocks: Vec<i64> = collect(rows, |r| r.col("block"))?;
@@ -290,12 +262,9 @@ where
                 for (lo, hi) in block_runs(&blocks) {
                     let below = (lo * AUDIT_BLOCK).max(after + 1) - 1;
                     let above = ((hi + 1) * AUDIT_BLOCK).min(indexed);
-                    let rows =
-                        Self::bind_filter(sqlx::query(&in_range), below, f, limit - found.len() as i64).bind(above);
-                    found.extend(collect(
-                        rows.fetch_all(&self.pool).await.map_err(map_err("audit search"))?,
-                        audit_entry,
-                    )?);
+                    let rows = Self::bind_filter(sqlx::query::<DB>(&in_range), below, f, limit - found.len() as i64)
+                        .arg(above);
+                    found.extend(collect(rows.all(&self.pool).await.map_err(map_err("audit search"))?, audit_entry)?);
                     if found.len() as i64 >= limit {
                         return Ok(found);
                     }
@@ -306,28 +275,28 @@ where
         }
         let sql =
             format!("SELECT {AUDIT_COLS} FROM audit_log l WHERE l.idx > $1 AND {AUDIT_WHERE} ORDER BY l.idx LIMIT $10");
-        let rows = Self::bind_filter(sqlx::query(&sql), tail_after, f, limit - found.len() as i64);
-        found.extend(collect(rows.fetch_all(&self.pool).await.map_err(map_err("audit search"))?, audit_entry)?);
+        let rows = Self::bind_filter(sqlx::query::<DB>(&sql), tail_after, f, limit - found.len() as i64);
+        found.extend(collect(rows.all(&self.pool).await.map_err(map_err("audit search"))?, audit_entry)?);
         Ok(found)
     }
 
     async fn put_checkpoint(&self, c: &CheckpointRecord) -> Result<()> {
-        sqlx::query(
+        sqlx::query::<DB>(
             "INSERT INTO audit_checkpoints (tree_size, note, created_at) VALUES ($1, $2, $3) \
              ON CONFLICT (tree_size) DO NOTHING",
         )
-        .bind(i64_of(c.tree_size)?)
-        .bind(&c.note)
-        .bind(c.created_at.0)
-        .execute(&self.writer)
+        .arg(i64_of(c.tree_size)?)
+        .arg(&c.note)
+        .arg(c.created_at.0)
+        .run(&self.writer)
         .await
         .map_err(map_err("checkpoint"))?;
         Ok(())
     }
 
     async fn latest_checkpoint(&self) -> Result<Option<CheckpointRecord>> {
-        sqlx::query("SELECT tree_size, note, created_at FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1")
-            .fetch_optional(&self.pool)
+        sqlx::query::<DB>("SELECT tree_size, note, created_at FROM audit_checkpoints ORDER BY tree_size DESC LIMIT 1")
+            .maybe(&self.pool)
             .await
             .map_err(map_err("checkpoint"))?
             .as_ref()
@@ -336,13 +305,13 @@ where
     }
 
     async fn list_checkpoints(&self, from_size: u64, limit: u32) -> Result<Vec<CheckpointRecord>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT tree_size, note, created_at FROM audit_checkpoints WHERE tree_size >= $1 \
              ORDER BY tree_size LIMIT $2",
         )
-        .bind(i64_of(from_size)?)
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .arg(i64_of(from_size)?)
+        .arg(i64::from(limit))
+        .all(&self.pool)
         .await
         .map_err(map_err("checkpoints"))?;
         collect(rows, checkpoint)
@@ -353,9 +322,9 @@ where
     }
 
     async fn export_cursor(&self, name: &str) -> Result<u64> {
-        let row = sqlx::query("SELECT next_index FROM audit_export_cursors WHERE name = $1")
-            .bind(name)
-            .fetch_optional(&self.pool)
+        let row = sqlx::query::<DB>("SELECT next_index FROM audit_export_cursors WHERE name = $1")
+            .arg(name)
+            .maybe(&self.pool)
             .await
             .map_err(map_err("export cursor"))?;
         match row {
@@ -368,14 +337,14 @@ where
     }
 
     async fn set_export_cursor(&self, name: &str, next_index: u64, at: Timestamp) -> Result<()> {
-        sqlx::query(
+        sqlx::query::<DB>(
             "INSERT INTO audit_export_cursors (name, next_index, updated_at) VALUES ($1, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET next_index = excluded.next_index, updated_at = excluded.updated_at",
         )
-        .bind(name)
-        .bind(i64_of(next_index)?)
-        .bind(at.0)
-        .execute(&self.pool)
+        .arg(name)
+        .arg(i64_of(next_index)?)
+        .arg(at.0)
+        .run(&self.pool)
         .await
         .map_err(map_err("export cursor"))?;
         Ok(())

@@ -121,49 +121,34 @@ fn deletion_task(row: &dyn Columns) -> Result<DeletionTaskRecord> {
 impl<E, DB> SqlStore<E>
 where
     E: Engine<Db = DB>,
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    DB::Row: Columns,
-    i64: Bind<DB>,
-    Option<i64>: Bind<DB>,
-    bool: Bind<DB>,
-    String: Bind<DB>,
-    Option<String>: Bind<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB>,
-    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+    DB: SqlDb,
 {
     /// Inserts a dataset (or, with `ignore_existing`, nothing when the name is
     /// taken); true when a row was written.
-    async fn insert_dataset<'e, X>(ex: X, d: &DatasetRecord, ignore_existing: bool) -> Result<bool>
-    where
-        X: sqlx::Executor<'e, Database = DB>,
-    {
+    async fn insert_dataset<'e>(ex: impl Into<On<'e, DB>>, d: &DatasetRecord, ignore_existing: bool) -> Result<bool> {
         let (classes, columns, tags) = dataset_json(d)?;
         let tail = if ignore_existing { " ON CONFLICT (namespace, name) DO NOTHING" } else { "" };
-        let r = sqlx::query(&format!(
+        let r = sqlx::query::<DB>(&format!(
             "INSERT INTO datasets ({DATASET_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17){tail}"
         ))
-        .bind(d.id.as_str())
-        .bind(&d.namespace)
-        .bind(&d.name)
-        .bind(d.project.as_ref().map(ProjectId::as_str))
-        .bind(d.location.as_deref())
-        .bind(d.layer.as_deref())
-        .bind(classes)
-        .bind(columns)
-        .bind(d.residency.as_deref())
-        .bind(d.owner.as_deref())
-        .bind(d.retention_days.map(i64::from))
-        .bind(tags)
-        .bind(i64::from(d.classified))
-        .bind(d.created_at.0)
-        .bind(d.updated_at.0)
-        .bind(d.legal_hold.as_deref())
-        .bind(i64::from(d.published))
-        .execute(ex)
+        .arg(d.id.as_str())
+        .arg(&d.namespace)
+        .arg(&d.name)
+        .arg(d.project.as_ref().map(ProjectId::as_str))
+        .arg(d.location.as_deref())
+        .arg(d.layer.as_deref())
+        .arg(classes)
+        .arg(columns)
+        .arg(d.residency.as_deref())
+        .arg(d.owner.as_deref())
+        .arg(d.retention_days.map(i64::from))
+        .arg(tags)
+        .arg(i64::from(d.classified))
+        .arg(d.created_at.0)
+        .arg(d.updated_at.0)
+        .arg(d.legal_hold.as_deref())
+        .arg(i64::from(d.published))
+        .run(ex)
         .await
         .map_err(map_err("a dataset with this namespace and name"))?;
         Ok(E::rows_affected(&r) == 1)
@@ -179,25 +164,22 @@ where
         by: &SubjectId,
         at: Timestamp,
     ) -> Result<bool> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query::<DB>(&format!(
             "UPDATE {table} SET status = $2, decided_by = $3, decided_at = $4 WHERE id = $1 AND status = 'pending'"
         ))
-        .bind(id)
-        .bind(status)
-        .bind(by.as_str())
-        .bind(at.0)
-        .execute(pool)
+        .arg(id)
+        .arg(status)
+        .arg(by.as_str())
+        .arg(at.0)
+        .run(pool)
         .await
         .map_err(map_err(table))?;
         Ok(E::rows_affected(&r) == 1)
     }
 
-    async fn bump_catalog<'e, X>(ex: X) -> Result<()>
-    where
-        X: sqlx::Executor<'e, Database = DB>,
-    {
-        sqlx::query("UPDATE catalog_head SET version = version + 1 WHERE id = 1")
-            .execute(ex)
+    async fn bump_catalog<'e>(ex: impl Into<On<'e, DB>>) -> Result<()> {
+        sqlx::query::<DB>("UPDATE catalog_head SET version = version + 1 WHERE id = 1")
+            .run(ex)
             .await
             .map_err(map_err("catalog head"))?;
         Ok(())
@@ -207,9 +189,9 @@ where
     /// transaction with this very update).
     async fn insert_edges(tx: &mut sqlx::Transaction<'static, DB>, edges: &[(String, String)]) -> Result<()> {
         let n = i64::try_from(edges.len()).map_err(|e| bad("lineage", e))?;
-        let row = sqlx::query("UPDATE lineage_head SET next = next + $1 WHERE id = 1 RETURNING next")
-            .bind(n)
-            .fetch_one(&mut **tx)
+        let row = sqlx::query::<DB>("UPDATE lineage_head SET next = next + $1 WHERE id = 1 RETURNING next")
+            .arg(n)
+            .one(&mut **tx)
             .await
             .map_err(map_err("lineage head"))?;
         let end: i64 = row.col("next")?;
@@ -220,11 +202,11 @@ where
                 "INSERT INTO lineage_edges (id, from_node, to_node) VALUES {} ON CONFLICT (from_node, to_node) DO NOTHING",
                 placeholders(chunk.len(), 3)
             );
-            let mut q = sqlx::query(&sql);
+            let mut q = sqlx::query::<DB>(&sql);
             for (i, (from, to)) in chunk.iter().enumerate() {
-                q = q.bind(base + i as i64).bind(from.as_str()).bind(to.as_str());
+                q = q.arg(base + i as i64).arg(from.as_str()).arg(to.as_str());
             }
-            q.execute(&mut **tx).await.map_err(map_err("lineage edge"))?;
+            q.run(&mut **tx).await.map_err(map_err("lineage edge"))?;
         }
         Ok(())
     }
@@ -234,19 +216,7 @@ where
 impl<E, DB> crate::CatalogStore for SqlStore<E>
 where
     E: Engine<Db = DB>,
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    DB::Row: Columns,
-    i64: Bind<DB>,
-    Option<i64>: Bind<DB>,
-    bool: Bind<DB>,
-    String: Bind<DB>,
-    Option<String>: Bind<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB>,
-    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+    DB: SqlDb,
 {
     async fn create_dataset(&self, d: &DatasetRecord) -> Result<()> {
         let mut tx = self.begin_write().await?;
@@ -259,26 +229,26 @@ where
     async fn update_dataset(&self, d: &DatasetRecord) -> Result<bool> {
         let (classes, columns, tags) = dataset_json(d)?;
         let mut tx = self.begin_write().await?;
-        let r = sqlx::query(
+        let r = sqlx::query::<DB>(
             "UPDATE datasets SET project_id = $2, location = $3, layer = $4, classes = $5, columns = $6, \
              residency = $7, owner = $8, retention_days = $9, tags = $10, classified = $11, updated_at = $12, \
              legal_hold = $13, published = $14 WHERE id = $1",
         )
-        .bind(d.id.as_str())
-        .bind(d.project.as_ref().map(ProjectId::as_str))
-        .bind(d.location.as_deref())
-        .bind(d.layer.as_deref())
-        .bind(classes)
-        .bind(columns)
-        .bind(d.residency.as_deref())
-        .bind(d.owner.as_deref())
-        .bind(d.retention_days.map(i64::from))
-        .bind(tags)
-        .bind(i64::from(d.classified))
-        .bind(d.updated_at.0)
-        .bind(d.legal_hold.as_deref())
-        .bind(i64::from(d.published))
-        .execute(&mut *tx)
+        .arg(d.id.as_str())
+        .arg(d.project.as_ref().map(ProjectId::as_str))
+        .arg(d.location.as_deref())
+        .arg(d.layer.as_deref())
+        .arg(classes)
+        .arg(columns)
+        .arg(d.residency.as_deref())
+        .arg(d.owner.as_deref())
+        .arg(d.retention_days.map(i64::from))
+        .arg(tags)
+        .arg(i64::from(d.classified))
+        .arg(d.updated_at.0)
+        .arg(d.legal_hold.as_deref())
+        .arg(i64::from(d.published))
+        .run(&mut *tx)
         .await
         .map_err(map_err("dataset"))?;
         if E::rows_affected(&r) != 1 {
@@ -292,15 +262,15 @@ where
     async fn delete_dataset(&self, id: &DatasetId) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         for table in ["dataset_proposals", "transfers"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE dataset_id = $1"))
-                .bind(id.as_str())
-                .execute(&mut *tx)
+            sqlx::query::<DB>(&format!("DELETE FROM {table} WHERE dataset_id = $1"))
+                .arg(id.as_str())
+                .run(&mut *tx)
                 .await
                 .map_err(map_err("dataset"))?;
         }
-        let r = sqlx::query("DELETE FROM datasets WHERE id = $1")
-            .bind(id.as_str())
-            .execute(&mut *tx)
+        let r = sqlx::query::<DB>("DELETE FROM datasets WHERE id = $1")
+            .arg(id.as_str())
+            .run(&mut *tx)
             .await
             .map_err(map_err("dataset"))?;
         if E::rows_affected(&r) != 1 {
@@ -323,10 +293,10 @@ where
     }
 
     async fn find_dataset(&self, namespace: &str, name: &str) -> Result<Option<DatasetRecord>> {
-        let row = sqlx::query(&format!("SELECT {DATASET_COLS} FROM datasets WHERE namespace = $1 AND name = $2"))
-            .bind(namespace)
-            .bind(name)
-            .fetch_optional(&self.pool)
+        let row = sqlx::query::<DB>(&format!("SELECT {DATASET_COLS} FROM datasets WHERE namespace = $1 AND name = $2"))
+            .arg(namespace)
+            .arg(name)
+            .maybe(&self.pool)
             .await
             .map_err(map_err("dataset"))?;
         row.as_ref().map(|r| dataset(r)).transpose()
@@ -338,23 +308,23 @@ where
         unclassified: bool,
         page: &Page,
     ) -> Result<Vec<DatasetRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {DATASET_COLS} FROM datasets WHERE ($1 = '' OR project_id = $1) AND ($2 = 0 OR classified = 0) \
              AND id > $3 ORDER BY id LIMIT $4"
         ))
-        .bind(project.map(ProjectId::as_str).unwrap_or(""))
-        .bind(i64::from(unclassified))
-        .bind(page.after_str())
-        .bind(page.limit_i64())
-        .fetch_all(&self.pool)
+        .arg(project.map(ProjectId::as_str).unwrap_or(""))
+        .arg(i64::from(unclassified))
+        .arg(page.after_str())
+        .arg(page.limit_i64())
+        .all(&self.pool)
         .await
         .map_err(map_err("datasets"))?;
         collect(rows, dataset)
     }
 
     async fn catalog_version(&self) -> Result<u64> {
-        let row = sqlx::query("SELECT version FROM catalog_head WHERE id = 1")
-            .fetch_one(&self.pool)
+        let row = sqlx::query::<DB>("SELECT version FROM catalog_head WHERE id = 1")
+            .one(&self.pool)
             .await
             .map_err(map_err("catalog head"))?;
         u64_of(row.col("version")?, "catalog head")
@@ -365,23 +335,23 @@ where
         // The head row first: it orders every lineage write (events and edges).
         Self::insert_edges(&mut tx, &w.edges).await?;
         let e = &w.event;
-        sqlx::query(
+        sqlx::query::<DB>(
             "INSERT INTO lineage_events (seq, run_id, event_type, event_time, producer, received_at, received_by, event) \
              SELECT COALESCE(MAX(seq), 0) + 1, $1, $2, $3, $4, $5, $6, $7 FROM lineage_events",
         )
-        .bind(e.run_id.as_deref())
-        .bind(&e.event_type)
-        .bind(e.event_time.0)
-        .bind(&e.producer)
-        .bind(e.received_at.0)
-        .bind(e.received_by.as_str())
-        .bind(&e.event)
-        .execute(&mut *tx)
+        .arg(e.run_id.as_deref())
+        .arg(&e.event_type)
+        .arg(e.event_time.0)
+        .arg(&e.producer)
+        .arg(e.received_at.0)
+        .arg(e.received_by.as_str())
+        .arg(&e.event)
+        .run(&mut *tx)
         .await
         .map_err(map_err("lineage event"))?;
         if let Some(r) = &w.run {
             // A finished run stays finished when a late START or RUNNING arrives.
-            sqlx::query(&format!(
+            sqlx::query::<DB>(&format!(
                 "INSERT INTO lineage_runs ({RUN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
                  ON CONFLICT (run_id) DO UPDATE SET \
                  state = CASE WHEN lineage_runs.state IN ('COMPLETE', 'FAIL', 'ABORT') \
@@ -393,16 +363,16 @@ where
                  zone = COALESCE(excluded.zone, lineage_runs.zone), \
                  updated_at = excluded.updated_at"
             ))
-            .bind(&r.run_id)
-            .bind(&r.job_namespace)
-            .bind(&r.job_name)
-            .bind(&r.state)
-            .bind(r.parent_run.as_deref())
-            .bind(r.started_at.map(|t| t.0))
-            .bind(r.ended_at.map(|t| t.0))
-            .bind(r.updated_at.0)
-            .bind(r.zone.as_deref())
-            .execute(&mut *tx)
+            .arg(&r.run_id)
+            .arg(&r.job_namespace)
+            .arg(&r.job_name)
+            .arg(&r.state)
+            .arg(r.parent_run.as_deref())
+            .arg(r.started_at.map(|t| t.0))
+            .arg(r.ended_at.map(|t| t.0))
+            .arg(r.updated_at.0)
+            .arg(r.zone.as_deref())
+            .run(&mut *tx)
             .await
             .map_err(map_err("lineage run"))?;
         }
@@ -425,41 +395,42 @@ where
     }
 
     async fn lineage_edges_since(&self, after: u64, limit: u32) -> Result<Vec<(u64, String, String)>> {
-        let rows = sqlx::query("SELECT id, from_node, to_node FROM lineage_edges WHERE id > $1 ORDER BY id LIMIT $2")
-            .bind(i64_of(after)?)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err("lineage edges"))?;
+        let rows =
+            sqlx::query::<DB>("SELECT id, from_node, to_node FROM lineage_edges WHERE id > $1 ORDER BY id LIMIT $2")
+                .arg(i64_of(after)?)
+                .arg(i64::from(limit))
+                .all(&self.pool)
+                .await
+                .map_err(map_err("lineage edges"))?;
         rows.iter()
             .map(|r| Ok((u64_of(r.col("id")?, "lineage edge")?, r.col("from_node")?, r.col("to_node")?)))
             .collect()
     }
 
     async fn zoned_runs(&self, limit: u32) -> Result<Vec<LineageRunRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {RUN_COLS} FROM lineage_runs WHERE zone IS NOT NULL ORDER BY updated_at DESC LIMIT $1"
         ))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .arg(i64::from(limit))
+        .all(&self.pool)
         .await
         .map_err(map_err("lineage runs"))?;
         collect(rows, lineage_run)
     }
 
     async fn create_transfer(&self, x: &TransferRecord) -> Result<()> {
-        sqlx::query(&format!("INSERT INTO transfers ({TRANSFER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"))
-            .bind(x.id.as_str())
-            .bind(x.project.as_str())
-            .bind(x.dataset.as_str())
-            .bind(&x.to_zone)
-            .bind(&x.reason)
-            .bind(&x.status)
-            .bind(x.requested_by.as_str())
-            .bind(x.requested_at.0)
-            .bind(x.decided_by.as_ref().map(SubjectId::as_str))
-            .bind(x.decided_at.map(|t| t.0))
-            .execute(&self.writer)
+        sqlx::query::<DB>(&format!("INSERT INTO transfers ({TRANSFER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"))
+            .arg(x.id.as_str())
+            .arg(x.project.as_str())
+            .arg(x.dataset.as_str())
+            .arg(&x.to_zone)
+            .arg(&x.reason)
+            .arg(&x.status)
+            .arg(x.requested_by.as_str())
+            .arg(x.requested_at.0)
+            .arg(x.decided_by.as_ref().map(SubjectId::as_str))
+            .arg(x.decided_at.map(|t| t.0))
+            .run(&self.writer)
             .await
             .map_err(map_err("transfer"))?;
         Ok(())
@@ -482,17 +453,17 @@ where
 
     async fn list_transfers(&self, project: &ProjectId) -> Result<Vec<TransferRecord>> {
         let rows =
-            sqlx::query(&format!("SELECT {TRANSFER_COLS} FROM transfers WHERE project_id = $1 ORDER BY id DESC"))
-                .bind(project.as_str())
-                .fetch_all(&self.pool)
+            sqlx::query::<DB>(&format!("SELECT {TRANSFER_COLS} FROM transfers WHERE project_id = $1 ORDER BY id DESC"))
+                .arg(project.as_str())
+                .all(&self.pool)
                 .await
                 .map_err(map_err("transfers"))?;
         collect(rows, transfer)
     }
 
     async fn approved_transfers(&self) -> Result<Vec<(DatasetId, String)>> {
-        let rows = sqlx::query("SELECT dataset_id, to_zone FROM transfers WHERE status = 'approved'")
-            .fetch_all(&self.pool)
+        let rows = sqlx::query::<DB>("SELECT dataset_id, to_zone FROM transfers WHERE status = 'approved'")
+            .all(&self.pool)
             .await
             .map_err(map_err("transfers"))?;
         rows.iter()
@@ -504,19 +475,21 @@ where
     }
 
     async fn create_proposal(&self, x: &ProposalRecord) -> Result<()> {
-        sqlx::query(&format!("INSERT INTO dataset_proposals ({PROPOSAL_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"))
-            .bind(&x.id)
-            .bind(x.dataset.as_str())
-            .bind(x.project.as_str())
-            .bind(&x.body)
-            .bind(&x.status)
-            .bind(x.proposed_by.as_str())
-            .bind(x.proposed_at.0)
-            .bind(x.decided_by.as_ref().map(SubjectId::as_str))
-            .bind(x.decided_at.map(|t| t.0))
-            .execute(&self.writer)
-            .await
-            .map_err(map_err("proposal"))?;
+        sqlx::query::<DB>(&format!(
+            "INSERT INTO dataset_proposals ({PROPOSAL_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+        ))
+        .arg(&x.id)
+        .arg(x.dataset.as_str())
+        .arg(x.project.as_str())
+        .arg(&x.body)
+        .arg(&x.status)
+        .arg(x.proposed_by.as_str())
+        .arg(x.proposed_at.0)
+        .arg(x.decided_by.as_ref().map(SubjectId::as_str))
+        .arg(x.decided_at.map(|t| t.0))
+        .run(&self.writer)
+        .await
+        .map_err(map_err("proposal"))?;
         Ok(())
     }
 
@@ -536,12 +509,13 @@ where
     }
 
     async fn list_proposals(&self, dataset: &DatasetId) -> Result<Vec<ProposalRecord>> {
-        let rows =
-            sqlx::query(&format!("SELECT {PROPOSAL_COLS} FROM dataset_proposals WHERE dataset_id = $1 ORDER BY id"))
-                .bind(dataset.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err("proposals"))?;
+        let rows = sqlx::query::<DB>(&format!(
+            "SELECT {PROPOSAL_COLS} FROM dataset_proposals WHERE dataset_id = $1 ORDER BY id"
+        ))
+        .arg(dataset.as_str())
+        .all(&self.pool)
+        .await
+        .map_err(map_err("proposals"))?;
         collect(rows, proposal)
     }
 
@@ -549,36 +523,36 @@ where
         let datasets: Vec<&str> = x.datasets.iter().map(DatasetId::as_str).collect();
         let datasets = serde_json::to_string(&datasets).map_err(|e| StoreError::Internal(e.to_string()))?;
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        sqlx::query::<DB>(
             "INSERT INTO deletion_requests (id, subject_ref, reason, datasets, requested_by, requested_at, due_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
-        .bind(x.id.as_str())
-        .bind(&x.subject_ref)
-        .bind(&x.reason)
-        .bind(datasets)
-        .bind(x.requested_by.as_str())
-        .bind(x.requested_at.0)
-        .bind(x.due_at.0)
-        .execute(&mut *tx)
+        .arg(x.id.as_str())
+        .arg(&x.subject_ref)
+        .arg(&x.reason)
+        .arg(datasets)
+        .arg(x.requested_by.as_str())
+        .arg(x.requested_at.0)
+        .arg(x.due_at.0)
+        .run(&mut *tx)
         .await
         .map_err(map_err("deletion request"))?;
         for t in tasks {
-            sqlx::query(&format!(
+            sqlx::query::<DB>(&format!(
                 "INSERT INTO deletion_tasks (request_id, {TASK_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)"
             ))
-            .bind(x.id.as_str())
-            .bind(i64_of(t.seq)?)
-            .bind(&t.target)
-            .bind(&t.kind)
-            .bind(t.project.as_ref().map(ProjectId::as_str))
-            .bind(t.owner.as_deref())
-            .bind(t.due_at.0)
-            .bind(&t.status)
-            .bind(t.evidence.as_deref())
-            .bind(t.closed_by.as_ref().map(SubjectId::as_str))
-            .bind(t.closed_at.map(|t| t.0))
-            .execute(&mut *tx)
+            .arg(x.id.as_str())
+            .arg(i64_of(t.seq)?)
+            .arg(&t.target)
+            .arg(&t.kind)
+            .arg(t.project.as_ref().map(ProjectId::as_str))
+            .arg(t.owner.as_deref())
+            .arg(t.due_at.0)
+            .arg(&t.status)
+            .arg(t.evidence.as_deref())
+            .arg(t.closed_by.as_ref().map(SubjectId::as_str))
+            .arg(t.closed_at.map(|t| t.0))
+            .run(&mut *tx)
             .await
             .map_err(map_err("deletion task"))?;
         }
@@ -587,11 +561,11 @@ where
     }
 
     async fn get_deletion(&self, id: &DeletionId) -> Result<Option<(DeletionRequestRecord, Vec<DeletionTaskRecord>)>> {
-        let Some(row) = sqlx::query(
+        let Some(row) = sqlx::query::<DB>(
             "SELECT id, subject_ref, reason, datasets, requested_by, requested_at, due_at FROM deletion_requests WHERE id = $1",
         )
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
+        .arg(id.as_str())
+        .maybe(&self.pool)
         .await
         .map_err(map_err("deletion request"))?
         else {
@@ -612,11 +586,12 @@ where
             requested_at: Timestamp(row.col("requested_at")?),
             due_at: Timestamp(row.col("due_at")?),
         };
-        let rows = sqlx::query(&format!("SELECT {TASK_COLS} FROM deletion_tasks WHERE request_id = $1 ORDER BY seq"))
-            .bind(id.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err("deletion tasks"))?;
+        let rows =
+            sqlx::query::<DB>(&format!("SELECT {TASK_COLS} FROM deletion_tasks WHERE request_id = $1 ORDER BY seq"))
+                .arg(id.as_str())
+                .all(&self.pool)
+                .await
+                .map_err(map_err("deletion tasks"))?;
         Ok(Some((request, collect(rows, deletion_task)?)))
     }
 
@@ -628,27 +603,27 @@ where
         by: &SubjectId,
         at: Timestamp,
     ) -> Result<bool> {
-        let r = sqlx::query(
+        let r = sqlx::query::<DB>(
             "UPDATE deletion_tasks SET status = 'done', evidence = $3, closed_by = $4, closed_at = $5 \
              WHERE request_id = $1 AND seq = $2 AND status = 'open'",
         )
-        .bind(id.as_str())
-        .bind(i64_of(seq)?)
-        .bind(evidence)
-        .bind(by.as_str())
-        .bind(at.0)
-        .execute(&self.writer)
+        .arg(id.as_str())
+        .arg(i64_of(seq)?)
+        .arg(evidence)
+        .arg(by.as_str())
+        .arg(at.0)
+        .run(&self.writer)
         .await
         .map_err(map_err("deletion task"))?;
         Ok(E::rows_affected(&r) == 1)
     }
 
     async fn open_deletion_tasks(&self, limit: u32) -> Result<Vec<(DeletionId, DeletionTaskRecord)>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT request_id, {TASK_COLS} FROM deletion_tasks WHERE status = 'open' ORDER BY due_at, request_id, seq LIMIT $1"
         ))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .arg(i64::from(limit))
+        .all(&self.pool)
         .await
         .map_err(map_err("deletion tasks"))?;
         rows.iter()

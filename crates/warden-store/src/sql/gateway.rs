@@ -23,19 +23,7 @@ fn payload_log(row: &dyn Columns) -> Result<PayloadLogRecord> {
 impl<E, DB> crate::GatewayStore for SqlStore<E>
 where
     E: Engine<Db = DB>,
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    DB::Row: Columns,
-    i64: Bind<DB>,
-    Option<i64>: Bind<DB>,
-    bool: Bind<DB>,
-    String: Bind<DB>,
-    Option<String>: Bind<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB>,
-    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+    DB: SqlDb,
 {
     async fn set_budget(
         &self,
@@ -46,23 +34,23 @@ where
         at: Timestamp,
     ) -> Result<()> {
         match tokens {
-            Some(t) => sqlx::query(
+            Some(t) => sqlx::query::<DB>(
                 "INSERT INTO gateway_budgets (project_id, period, tokens, set_by, set_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (project_id, period) DO UPDATE SET tokens = excluded.tokens, \
                  set_by = excluded.set_by, set_at = excluded.set_at",
             )
-            .bind(project.as_str())
-            .bind(period)
-            .bind(t)
-            .bind(by.as_str())
-            .bind(at.0)
-            .execute(&self.pool)
+            .arg(project.as_str())
+            .arg(period)
+            .arg(t)
+            .arg(by.as_str())
+            .arg(at.0)
+            .run(&self.pool)
             .await
             .map_err(map_err("budget"))?,
-            None => sqlx::query("DELETE FROM gateway_budgets WHERE project_id = $1 AND period = $2")
-                .bind(project.as_str())
-                .bind(period)
-                .execute(&self.pool)
+            None => sqlx::query::<DB>("DELETE FROM gateway_budgets WHERE project_id = $1 AND period = $2")
+                .arg(project.as_str())
+                .arg(period)
+                .run(&self.pool)
                 .await
                 .map_err(map_err("budget"))?,
         };
@@ -70,54 +58,55 @@ where
     }
 
     async fn budgets(&self, project: &ProjectId) -> Result<Vec<(String, i64)>> {
-        let rows = sqlx::query("SELECT period, tokens FROM gateway_budgets WHERE project_id = $1 ORDER BY period")
-            .bind(project.as_str())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err("budgets"))?;
+        let rows =
+            sqlx::query::<DB>("SELECT period, tokens FROM gateway_budgets WHERE project_id = $1 ORDER BY period")
+                .arg(project.as_str())
+                .all(&self.pool)
+                .await
+                .map_err(map_err("budgets"))?;
         rows.iter().map(|r| Ok((r.col("period")?, r.col("tokens")?))).collect()
     }
 
     async fn reserve(&self, scope: &str, window: i64, amount: i64, limit: i64) -> Result<bool> {
-        sqlx::query(
+        sqlx::query::<DB>(
             "INSERT INTO gateway_counters (scope, window_start, used) VALUES ($1, $2, 0) \
              ON CONFLICT (scope, window_start) DO NOTHING",
         )
-        .bind(scope)
-        .bind(window)
-        .execute(&self.pool)
+        .arg(scope)
+        .arg(window)
+        .run(&self.pool)
         .await
         .map_err(map_err("counter"))?;
-        let r = sqlx::query(
+        let r = sqlx::query::<DB>(
             "UPDATE gateway_counters SET used = used + $3 \
              WHERE scope = $1 AND window_start = $2 AND used + $3 <= $4",
         )
-        .bind(scope)
-        .bind(window)
-        .bind(amount)
-        .bind(limit)
-        .execute(&self.pool)
+        .arg(scope)
+        .arg(window)
+        .arg(amount)
+        .arg(limit)
+        .run(&self.pool)
         .await
         .map_err(map_err("counter"))?;
         Ok(E::rows_affected(&r) == 1)
     }
 
     async fn adjust(&self, scope: &str, window: i64, delta: i64) -> Result<()> {
-        sqlx::query("UPDATE gateway_counters SET used = used + $3 WHERE scope = $1 AND window_start = $2")
-            .bind(scope)
-            .bind(window)
-            .bind(delta)
-            .execute(&self.pool)
+        sqlx::query::<DB>("UPDATE gateway_counters SET used = used + $3 WHERE scope = $1 AND window_start = $2")
+            .arg(scope)
+            .arg(window)
+            .arg(delta)
+            .run(&self.pool)
             .await
             .map_err(map_err("counter"))?;
         Ok(())
     }
 
     async fn counter(&self, scope: &str, window: i64) -> Result<i64> {
-        let row = sqlx::query("SELECT used FROM gateway_counters WHERE scope = $1 AND window_start = $2")
-            .bind(scope)
-            .bind(window)
-            .fetch_optional(&self.pool)
+        let row = sqlx::query::<DB>("SELECT used FROM gateway_counters WHERE scope = $1 AND window_start = $2")
+            .arg(scope)
+            .arg(window)
+            .maybe(&self.pool)
             .await
             .map_err(map_err("counter"))?;
         match row {
@@ -127,47 +116,48 @@ where
     }
 
     async fn add_payload_log(&self, x: &PayloadLogRecord) -> Result<()> {
-        sqlx::query(&format!("INSERT INTO payload_logs ({PAYLOAD_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"))
-            .bind(&x.id)
-            .bind(x.project.as_str())
-            .bind(x.key.as_deref())
-            .bind(&x.zone)
-            .bind(&x.class)
-            .bind(x.nonce.as_slice())
-            .bind(x.ciphertext.as_slice())
-            .bind(x.created_at.0)
-            .bind(x.expires_at.0)
-            .execute(&self.writer)
+        sqlx::query::<DB>(&format!("INSERT INTO payload_logs ({PAYLOAD_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"))
+            .arg(&x.id)
+            .arg(x.project.as_str())
+            .arg(x.key.as_deref())
+            .arg(&x.zone)
+            .arg(&x.class)
+            .arg(x.nonce.as_slice())
+            .arg(x.ciphertext.as_slice())
+            .arg(x.created_at.0)
+            .arg(x.expires_at.0)
+            .run(&self.writer)
             .await
             .map_err(map_err("payload log"))?;
         Ok(())
     }
 
     async fn get_payload_log(&self, project: &ProjectId, id: &str) -> Result<Option<PayloadLogRecord>> {
-        let row = sqlx::query(&format!("SELECT {PAYLOAD_COLS} FROM payload_logs WHERE id = $1 AND project_id = $2"))
-            .bind(id)
-            .bind(project.as_str())
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err("payload log"))?;
+        let row =
+            sqlx::query::<DB>(&format!("SELECT {PAYLOAD_COLS} FROM payload_logs WHERE id = $1 AND project_id = $2"))
+                .arg(id)
+                .arg(project.as_str())
+                .maybe(&self.pool)
+                .await
+                .map_err(map_err("payload log"))?;
         row.as_ref().map(|r| payload_log(r)).transpose()
     }
 
     async fn expire_payload_logs(&self, now: Timestamp, limit: u32) -> Result<Vec<PayloadLogRecord>> {
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {PAYLOAD_COLS} FROM payload_logs WHERE expires_at <= $1 ORDER BY expires_at, id LIMIT $2"
         ))
-        .bind(now.0)
-        .bind(i64::from(limit))
-        .fetch_all(&mut *tx)
+        .arg(now.0)
+        .arg(i64::from(limit))
+        .all(&mut *tx)
         .await
         .map_err(map_err("payload logs"))?;
         let mut gone = collect(rows, payload_log)?;
         for p in &mut gone {
-            sqlx::query("DELETE FROM payload_logs WHERE id = $1")
-                .bind(&p.id)
-                .execute(&mut *tx)
+            sqlx::query::<DB>("DELETE FROM payload_logs WHERE id = $1")
+                .arg(&p.id)
+                .run(&mut *tx)
                 .await
                 .map_err(map_err("payload log"))?;
             p.ciphertext.clear();
@@ -178,33 +168,33 @@ where
     }
 
     async fn set_switch(&self, x: &SwitchRecord) -> Result<()> {
-        sqlx::query(
+        sqlx::query::<DB>(
             "INSERT INTO gateway_switches (target, reason, set_by, set_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (target) DO UPDATE SET reason = excluded.reason, set_by = excluded.set_by, \
              set_at = excluded.set_at",
         )
-        .bind(&x.target)
-        .bind(&x.reason)
-        .bind(x.set_by.as_str())
-        .bind(x.set_at.0)
-        .execute(&self.pool)
+        .arg(&x.target)
+        .arg(&x.reason)
+        .arg(x.set_by.as_str())
+        .arg(x.set_at.0)
+        .run(&self.pool)
         .await
         .map_err(map_err("switch"))?;
         Ok(())
     }
 
     async fn clear_switch(&self, target: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM gateway_switches WHERE target = $1")
-            .bind(target)
-            .execute(&self.pool)
+        let r = sqlx::query::<DB>("DELETE FROM gateway_switches WHERE target = $1")
+            .arg(target)
+            .run(&self.pool)
             .await
             .map_err(map_err("switch"))?;
         Ok(E::rows_affected(&r) > 0)
     }
 
     async fn list_switches(&self) -> Result<Vec<SwitchRecord>> {
-        let rows = sqlx::query("SELECT target, reason, set_by, set_at FROM gateway_switches ORDER BY target")
-            .fetch_all(&self.pool)
+        let rows = sqlx::query::<DB>("SELECT target, reason, set_by, set_at FROM gateway_switches ORDER BY target")
+            .all(&self.pool)
             .await
             .map_err(map_err("switches"))?;
         collect(rows, |row| {
@@ -229,41 +219,41 @@ where
              key_nonce = $7, key_sealed = $8, updated_by = $11, updated_at = $12, revision = $13 \
              WHERE name = $1 AND revision = $13 - 1 AND created_by = $9 AND created_at = $10"
         };
-        let r = sqlx::query(q)
-            .bind(&x.name)
-            .bind(&x.base_url)
-            .bind(&x.region)
-            .bind(x.external)
-            .bind(models)
-            .bind(&x.prices)
-            .bind(x.key_nonce.as_deref())
-            .bind(x.key_sealed.as_deref())
-            .bind(x.created_by.as_str())
-            .bind(x.created_at.0)
-            .bind(x.updated_by.as_str())
-            .bind(x.updated_at.0)
-            .bind(x.revision)
-            .execute(&self.writer)
+        let r = sqlx::query::<DB>(q)
+            .arg(&x.name)
+            .arg(&x.base_url)
+            .arg(&x.region)
+            .arg(x.external)
+            .arg(models)
+            .arg(&x.prices)
+            .arg(x.key_nonce.as_deref())
+            .arg(x.key_sealed.as_deref())
+            .arg(x.created_by.as_str())
+            .arg(x.created_at.0)
+            .arg(x.updated_by.as_str())
+            .arg(x.updated_at.0)
+            .arg(x.revision)
+            .run(&self.writer)
             .await
             .map_err(map_err("provider"))?;
         Ok(E::rows_affected(&r) == 1)
     }
 
     async fn delete_provider(&self, name: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM gateway_providers WHERE name = $1")
-            .bind(name)
-            .execute(&self.writer)
+        let r = sqlx::query::<DB>("DELETE FROM gateway_providers WHERE name = $1")
+            .arg(name)
+            .run(&self.writer)
             .await
             .map_err(map_err("provider"))?;
         Ok(E::rows_affected(&r) > 0)
     }
 
     async fn list_providers(&self) -> Result<Vec<ProviderRecord>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT name, base_url, region, external, models, prices, key_nonce, key_sealed, created_by, \
              created_at, updated_by, updated_at, revision FROM gateway_providers ORDER BY name",
         )
-        .fetch_all(&self.pool)
+        .all(&self.pool)
         .await
         .map_err(map_err("providers"))?;
         collect(rows, |row| {

@@ -127,103 +127,79 @@ fn roles<R: Columns>(rows: Vec<R>) -> Result<BTreeSet<Role>> {
 impl<E, DB> SqlStore<E>
 where
     E: Engine<Db = DB>,
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    DB::Row: Columns,
-    i64: Bind<DB>,
-    Option<i64>: Bind<DB>,
-    bool: Bind<DB>,
-    String: Bind<DB>,
-    Option<String>: Bind<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB>,
-    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+    DB: SqlDb,
 {
-    async fn insert_subject<'e, X>(ex: X, s: &SubjectRecord) -> Result<()>
-    where
-        X: sqlx::Executor<'e, Database = DB>,
-    {
-        sqlx::query(&format!(
+    async fn insert_subject<'e>(ex: impl Into<On<'e, DB>>, s: &SubjectRecord) -> Result<()> {
+        sqlx::query::<DB>(&format!(
             "INSERT INTO subjects ({SUBJECT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
         ))
-        .bind(s.id.as_str())
-        .bind(kind_str(s.kind))
-        .bind(&s.name)
-        .bind(&s.display_name)
-        .bind(&s.email)
-        .bind(&s.password_hash)
-        .bind(&s.totp_secret)
-        .bind(s.totp_enrolled)
-        .bind(s.totp_last_step)
-        .bind(s.failed_attempts)
-        .bind(s.locked_until.map(|t| t.0))
-        .bind(s.disabled)
-        .bind(&s.oidc_issuer)
-        .bind(&s.oidc_subject)
-        .bind(s.created_at.0)
-        .execute(ex)
+        .arg(s.id.as_str())
+        .arg(kind_str(s.kind))
+        .arg(&s.name)
+        .arg(&s.display_name)
+        .arg(&s.email)
+        .arg(&s.password_hash)
+        .arg(&s.totp_secret)
+        .arg(s.totp_enrolled)
+        .arg(s.totp_last_step)
+        .arg(s.failed_attempts)
+        .arg(s.locked_until.map(|t| t.0))
+        .arg(s.disabled)
+        .arg(&s.oidc_issuer)
+        .arg(&s.oidc_subject)
+        .arg(s.created_at.0)
+        .run(ex)
         .await
         .map_err(map_err(&format!("a user or service named `{}`", s.name)))?;
         Ok(())
     }
 
-    async fn insert_token<'e, X>(ex: X, t: &TokenRecord) -> Result<()>
-    where
-        X: sqlx::Executor<'e, Database = DB>,
-    {
-        sqlx::query(&format!(
+    async fn insert_token<'e>(ex: impl Into<On<'e, DB>>, t: &TokenRecord) -> Result<()> {
+        sqlx::query::<DB>(&format!(
             "INSERT INTO tokens ({TOKEN_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
         ))
-        .bind(t.id.as_str())
-        .bind(t.subject.as_str())
-        .bind(&t.name)
-        .bind(&t.hash)
-        .bind(t.project.as_ref().map(|p| p.as_str()))
-        .bind(t.role.map(|r| r.as_str()))
-        .bind(t.mfa)
-        .bind(t.created_at.0)
-        .bind(t.expires_at.map(|x| x.0))
-        .bind(t.revoked_at.map(|x| x.0))
-        .bind(t.last_used_at.map(|x| x.0))
-        .bind(t.data_class.as_deref())
-        .bind(t.zone.as_deref())
-        .bind(t.parent.as_ref().map(|p| p.as_str()))
-        .execute(ex)
+        .arg(t.id.as_str())
+        .arg(t.subject.as_str())
+        .arg(&t.name)
+        .arg(&t.hash)
+        .arg(t.project.as_ref().map(|p| p.as_str()))
+        .arg(t.role.map(|r| r.as_str()))
+        .arg(t.mfa)
+        .arg(t.created_at.0)
+        .arg(t.expires_at.map(|x| x.0))
+        .arg(t.revoked_at.map(|x| x.0))
+        .arg(t.last_used_at.map(|x| x.0))
+        .arg(t.data_class.as_deref())
+        .arg(t.zone.as_deref())
+        .arg(t.parent.as_ref().map(|p| p.as_str()))
+        .run(ex)
         .await
         .map_err(map_err("a token with this value"))?;
         Ok(())
     }
 
-    async fn insert_grant<'e, X>(ex: X, g: &RoleGrantRecord) -> Result<()>
-    where
-        X: sqlx::Executor<'e, Database = DB>,
-    {
-        sqlx::query("INSERT INTO role_grants (member_id, role, granted_at, granted_by) VALUES ($1,$2,$3,$4)")
-            .bind(g.member.as_str())
-            .bind(g.role.as_str())
-            .bind(g.granted_at.0)
-            .bind(g.granted_by.as_ref().map(|s| s.as_str()))
-            .execute(ex)
+    async fn insert_grant<'e>(ex: impl Into<On<'e, DB>>, g: &RoleGrantRecord) -> Result<()> {
+        sqlx::query::<DB>("INSERT INTO role_grants (member_id, role, granted_at, granted_by) VALUES ($1,$2,$3,$4)")
+            .arg(g.member.as_str())
+            .arg(g.role.as_str())
+            .arg(g.granted_at.0)
+            .arg(g.granted_by.as_ref().map(|s| s.as_str()))
+            .run(ex)
             .await
             .map_err(map_err(&format!("the grant of `{}` to `{}`", g.role, g.member.as_str())))?;
         Ok(())
     }
 
-    async fn insert_membership<'e, X>(ex: X, m: &MembershipRecord) -> Result<()>
-    where
-        X: sqlx::Executor<'e, Database = DB>,
-    {
-        sqlx::query(
+    async fn insert_membership<'e>(ex: impl Into<On<'e, DB>>, m: &MembershipRecord) -> Result<()> {
+        sqlx::query::<DB>(
             "INSERT INTO project_members (project_id, member_id, role, added_at, added_by) VALUES ($1,$2,$3,$4,$5)",
         )
-        .bind(m.project.as_str())
-        .bind(m.member.as_str())
-        .bind(m.role.as_str())
-        .bind(m.added_at.0)
-        .bind(m.added_by.as_str())
-        .execute(ex)
+        .arg(m.project.as_str())
+        .arg(m.member.as_str())
+        .arg(m.role.as_str())
+        .arg(m.added_at.0)
+        .arg(m.added_by.as_str())
+        .run(ex)
         .await
         .map_err(map_err(&format!("the membership of `{}` as `{}`", m.member.as_str(), m.role)))?;
         Ok(())
@@ -234,30 +210,18 @@ where
 impl<E, DB> crate::IdentityStore for SqlStore<E>
 where
     E: Engine<Db = DB>,
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    DB::Row: Columns,
-    i64: Bind<DB>,
-    Option<i64>: Bind<DB>,
-    bool: Bind<DB>,
-    String: Bind<DB>,
-    Option<String>: Bind<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB>,
-    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+    DB: SqlDb,
 {
     async fn count_subjects(&self) -> Result<i64> {
         let row =
-            sqlx::query("SELECT COUNT(*) AS n FROM subjects").fetch_one(&self.pool).await.map_err(map_err("count"))?;
+            sqlx::query::<DB>("SELECT COUNT(*) AS n FROM subjects").one(&self.pool).await.map_err(map_err("count"))?;
         row.col("n")
     }
 
     async fn bootstrap(&self, admin: &SubjectRecord, grant: &RoleGrantRecord, token: &TokenRecord) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let row =
-            sqlx::query("SELECT COUNT(*) AS n FROM subjects").fetch_one(&mut *tx).await.map_err(map_err("count"))?;
+            sqlx::query::<DB>("SELECT COUNT(*) AS n FROM subjects").one(&mut *tx).await.map_err(map_err("count"))?;
         let n: i64 = row.col("n")?;
         if n > 0 {
             return Ok(false);
@@ -296,10 +260,10 @@ where
     }
 
     async fn get_subject_by_oidc(&self, issuer: &str, sub: &str) -> Result<Option<SubjectRecord>> {
-        sqlx::query(&format!("SELECT {SUBJECT_COLS} FROM subjects WHERE oidc_issuer = $1 AND oidc_subject = $2"))
-            .bind(issuer)
-            .bind(sub)
-            .fetch_optional(&self.pool)
+        sqlx::query::<DB>(&format!("SELECT {SUBJECT_COLS} FROM subjects WHERE oidc_issuer = $1 AND oidc_subject = $2"))
+            .arg(issuer)
+            .arg(sub)
+            .maybe(&self.pool)
             .await
             .map_err(map_err("subject"))?
             .as_ref()
@@ -308,47 +272,47 @@ where
     }
 
     async fn list_subjects(&self, kind: Option<PrincipalKind>, page: &Page) -> Result<Vec<SubjectRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {SUBJECT_COLS} FROM subjects WHERE id > $1 AND (CAST($2 AS TEXT) IS NULL OR kind = $2) \
              ORDER BY id LIMIT $3"
         ))
-        .bind(page.after_str())
-        .bind(kind.map(kind_str))
-        .bind(page.limit_i64())
-        .fetch_all(&self.pool)
+        .arg(page.after_str())
+        .arg(kind.map(kind_str))
+        .arg(page.limit_i64())
+        .all(&self.pool)
         .await
         .map_err(map_err("subjects"))?;
         collect(rows, subject)
     }
 
     async fn set_disabled(&self, id: &SubjectId, disabled: bool) -> Result<bool> {
-        let r = sqlx::query("UPDATE subjects SET disabled = $2 WHERE id = $1")
-            .bind(id.as_str())
-            .bind(disabled)
-            .execute(&self.pool)
+        let r = sqlx::query::<DB>("UPDATE subjects SET disabled = $2 WHERE id = $1")
+            .arg(id.as_str())
+            .arg(disabled)
+            .run(&self.pool)
             .await
             .map_err(map_err("subject"))?;
         Ok(E::rows_affected(&r) == 1)
     }
 
     async fn set_totp_pending(&self, id: &SubjectId, secret: &str) -> Result<bool> {
-        let r = sqlx::query(
+        let r = sqlx::query::<DB>(
             "UPDATE subjects SET totp_secret = $2, totp_enrolled = $3, totp_last_step = NULL WHERE id = $1",
         )
-        .bind(id.as_str())
-        .bind(secret)
-        .bind(false)
-        .execute(&self.pool)
+        .arg(id.as_str())
+        .arg(secret)
+        .arg(false)
+        .run(&self.pool)
         .await
         .map_err(map_err("subject"))?;
         Ok(E::rows_affected(&r) == 1)
     }
 
     async fn totp_secrets_in_clear(&self) -> Result<Vec<(SubjectId, String)>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT id, totp_secret FROM subjects WHERE totp_secret IS NOT NULL AND totp_secret NOT LIKE 'sealed:%' ORDER BY id",
         )
-        .fetch_all(&self.pool)
+        .all(&self.pool)
         .await
         .map_err(map_err("subjects"))?;
         rows.iter()
@@ -361,53 +325,53 @@ where
     }
 
     async fn replace_totp_secret(&self, id: &SubjectId, old: &str, new: &str) -> Result<bool> {
-        let r = sqlx::query("UPDATE subjects SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2")
-            .bind(id.as_str())
-            .bind(old)
-            .bind(new)
-            .execute(&self.pool)
+        let r = sqlx::query::<DB>("UPDATE subjects SET totp_secret = $3 WHERE id = $1 AND totp_secret = $2")
+            .arg(id.as_str())
+            .arg(old)
+            .arg(new)
+            .run(&self.pool)
             .await
             .map_err(map_err("subject"))?;
         Ok(E::rows_affected(&r) == 1)
     }
 
     async fn confirm_totp(&self, id: &SubjectId, step: i64) -> Result<bool> {
-        let r = sqlx::query(
+        let r = sqlx::query::<DB>(
             "UPDATE subjects SET totp_enrolled = $2, totp_last_step = $3 \
              WHERE id = $1 AND totp_secret IS NOT NULL",
         )
-        .bind(id.as_str())
-        .bind(true)
-        .bind(step)
-        .execute(&self.pool)
+        .arg(id.as_str())
+        .arg(true)
+        .arg(step)
+        .run(&self.pool)
         .await
         .map_err(map_err("subject"))?;
         Ok(E::rows_affected(&r) == 1)
     }
 
     async fn use_totp_step(&self, id: &SubjectId, step: i64) -> Result<bool> {
-        let r = sqlx::query(
+        let r = sqlx::query::<DB>(
             "UPDATE subjects SET totp_last_step = $2 \
              WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
         )
-        .bind(id.as_str())
-        .bind(step)
-        .execute(&self.pool)
+        .arg(id.as_str())
+        .arg(step)
+        .run(&self.pool)
         .await
         .map_err(map_err("subject"))?;
         Ok(E::rows_affected(&r) == 1)
     }
 
     async fn record_failure(&self, id: &SubjectId, max_attempts: i64, lock_until: Timestamp) -> Result<i64> {
-        let row = sqlx::query(
+        let row = sqlx::query::<DB>(
             "UPDATE subjects SET failed_attempts = failed_attempts + 1, \
              locked_until = CASE WHEN failed_attempts + 1 >= $2 THEN $3 ELSE locked_until END \
              WHERE id = $1 RETURNING failed_attempts",
         )
-        .bind(id.as_str())
-        .bind(max_attempts)
-        .bind(lock_until.0)
-        .fetch_optional(&self.pool)
+        .arg(id.as_str())
+        .arg(max_attempts)
+        .arg(lock_until.0)
+        .maybe(&self.pool)
         .await
         .map_err(map_err("subject"))?;
         match row {
@@ -417,12 +381,12 @@ where
     }
 
     async fn reset_failures(&self, id: &SubjectId) -> Result<()> {
-        sqlx::query(
+        sqlx::query::<DB>(
             "UPDATE subjects SET failed_attempts = 0, locked_until = NULL \
              WHERE id = $1 AND (failed_attempts <> 0 OR locked_until IS NOT NULL)",
         )
-        .bind(id.as_str())
-        .execute(&self.pool)
+        .arg(id.as_str())
+        .run(&self.pool)
         .await
         .map_err(map_err("subject"))?;
         Ok(())
@@ -449,13 +413,13 @@ where
     }
 
     async fn list_tokens(&self, subject_id: &SubjectId, page: &Page) -> Result<Vec<TokenRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {TOKEN_COLS} FROM tokens WHERE subject_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         ))
-        .bind(subject_id.as_str())
-        .bind(page.after_str())
-        .bind(page.limit_i64())
-        .fetch_all(&self.pool)
+        .arg(subject_id.as_str())
+        .arg(page.after_str())
+        .arg(page.limit_i64())
+        .all(&self.pool)
         .await
         .map_err(map_err("tokens"))?;
         collect(rows, token)
@@ -463,24 +427,24 @@ where
 
     async fn revoke_token(&self, id: &TokenId, at: Timestamp) -> Result<u64> {
         // The token and every token minted from it, transitively, in one statement.
-        let r = sqlx::query(
+        let r = sqlx::query::<DB>(
             "WITH RECURSIVE minted(id) AS (SELECT id FROM tokens WHERE id = $1 \
              UNION SELECT t.id FROM tokens t JOIN minted m ON t.parent_id = m.id) \
              UPDATE tokens SET revoked_at = $2 WHERE id IN (SELECT id FROM minted) AND revoked_at IS NULL",
         )
-        .bind(id.as_str())
-        .bind(at.0)
-        .execute(&self.pool)
+        .arg(id.as_str())
+        .arg(at.0)
+        .run(&self.pool)
         .await
         .map_err(map_err("token"))?;
         Ok(E::rows_affected(&r))
     }
 
     async fn touch_token(&self, id: &TokenId, at: Timestamp) -> Result<()> {
-        sqlx::query("UPDATE tokens SET last_used_at = $2 WHERE id = $1")
-            .bind(id.as_str())
-            .bind(at.0)
-            .execute(&self.pool)
+        sqlx::query::<DB>("UPDATE tokens SET last_used_at = $2 WHERE id = $1")
+            .arg(id.as_str())
+            .arg(at.0)
+            .run(&self.pool)
             .await
             .map_err(map_err("token"))?;
         Ok(())
@@ -488,14 +452,14 @@ where
 
     async fn create_project(&self, p: &ProjectRecord, members: &[MembershipRecord]) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(&format!("INSERT INTO projects ({PROJECT_COLS}) VALUES ($1,$2,$3,$4,$5,$6)"))
-            .bind(p.id.as_str())
-            .bind(&p.name)
-            .bind(&p.description)
-            .bind(&p.cost_centre)
-            .bind(p.created_at.0)
-            .bind(p.created_by.as_str())
-            .execute(&mut *tx)
+        sqlx::query::<DB>(&format!("INSERT INTO projects ({PROJECT_COLS}) VALUES ($1,$2,$3,$4,$5,$6)"))
+            .arg(p.id.as_str())
+            .arg(&p.name)
+            .arg(&p.description)
+            .arg(&p.cost_centre)
+            .arg(p.created_at.0)
+            .arg(p.created_by.as_str())
+            .run(&mut *tx)
             .await
             .map_err(map_err(&format!("a project named `{}`", p.name)))?;
         for m in members {
@@ -517,26 +481,27 @@ where
     }
 
     async fn list_projects(&self, page: &Page) -> Result<Vec<ProjectRecord>> {
-        let rows = sqlx::query(&format!("SELECT {PROJECT_COLS} FROM projects WHERE id > $1 ORDER BY id LIMIT $2"))
-            .bind(page.after_str())
-            .bind(page.limit_i64())
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err("projects"))?;
+        let rows =
+            sqlx::query::<DB>(&format!("SELECT {PROJECT_COLS} FROM projects WHERE id > $1 ORDER BY id LIMIT $2"))
+                .arg(page.after_str())
+                .arg(page.limit_i64())
+                .all(&self.pool)
+                .await
+                .map_err(map_err("projects"))?;
         collect(rows, project)
     }
 
     async fn list_projects_of(&self, s: &SubjectId, page: &Page) -> Result<Vec<ProjectRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {PROJECT_COLS} FROM projects p WHERE p.id > $2 AND EXISTS ( \
                SELECT 1 FROM project_members m WHERE m.project_id = p.id AND (m.member_id = $1 \
                OR m.member_id IN (SELECT group_id FROM group_members WHERE subject_id = $1))) \
              ORDER BY p.id LIMIT $3"
         ))
-        .bind(s.as_str())
-        .bind(page.after_str())
-        .bind(page.limit_i64())
-        .fetch_all(&self.pool)
+        .arg(s.as_str())
+        .arg(page.after_str())
+        .arg(page.limit_i64())
+        .all(&self.pool)
         .await
         .map_err(map_err("projects"))?;
         collect(rows, project)
@@ -547,48 +512,49 @@ where
     }
 
     async fn remove_member(&self, p: &ProjectId, member: &MemberRef, r: Role) -> Result<bool> {
-        let res = sqlx::query("DELETE FROM project_members WHERE project_id = $1 AND member_id = $2 AND role = $3")
-            .bind(p.as_str())
-            .bind(member.as_str())
-            .bind(r.as_str())
-            .execute(&self.pool)
-            .await
-            .map_err(map_err("membership"))?;
+        let res =
+            sqlx::query::<DB>("DELETE FROM project_members WHERE project_id = $1 AND member_id = $2 AND role = $3")
+                .arg(p.as_str())
+                .arg(member.as_str())
+                .arg(r.as_str())
+                .run(&self.pool)
+                .await
+                .map_err(map_err("membership"))?;
         Ok(E::rows_affected(&res) == 1)
     }
 
     async fn list_members(&self, p: &ProjectId) -> Result<Vec<MembershipRecord>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT project_id, member_id, role, added_at, added_by FROM project_members \
              WHERE project_id = $1 ORDER BY member_id, role",
         )
-        .bind(p.as_str())
-        .fetch_all(&self.pool)
+        .arg(p.as_str())
+        .all(&self.pool)
         .await
         .map_err(map_err("members"))?;
         collect(rows, membership)
     }
 
     async fn project_roles(&self, p: &ProjectId, s: &SubjectId) -> Result<BTreeSet<Role>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT role FROM project_members WHERE project_id = $1 AND (member_id = $2 \
              OR member_id IN (SELECT group_id FROM group_members WHERE subject_id = $2))",
         )
-        .bind(p.as_str())
-        .bind(s.as_str())
-        .fetch_all(&self.pool)
+        .arg(p.as_str())
+        .arg(s.as_str())
+        .all(&self.pool)
         .await
         .map_err(map_err("members"))?;
         roles(rows)
     }
 
     async fn create_group(&self, g: &GroupRecord) -> Result<()> {
-        sqlx::query("INSERT INTO subject_groups (id, name, description, created_at) VALUES ($1,$2,$3,$4)")
-            .bind(g.id.as_str())
-            .bind(&g.name)
-            .bind(&g.description)
-            .bind(g.created_at.0)
-            .execute(&self.pool)
+        sqlx::query::<DB>("INSERT INTO subject_groups (id, name, description, created_at) VALUES ($1,$2,$3,$4)")
+            .arg(g.id.as_str())
+            .arg(&g.name)
+            .arg(&g.description)
+            .arg(g.created_at.0)
+            .run(&self.pool)
             .await
             .map_err(map_err(&format!("a group named `{}`", g.name)))?;
         Ok(())
@@ -606,43 +572,43 @@ where
     }
 
     async fn list_groups(&self, page: &Page) -> Result<Vec<GroupRecord>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT id, name, description, created_at FROM subject_groups WHERE id > $1 \
              ORDER BY id LIMIT $2",
         )
-        .bind(page.after_str())
-        .bind(page.limit_i64())
-        .fetch_all(&self.pool)
+        .arg(page.after_str())
+        .arg(page.limit_i64())
+        .all(&self.pool)
         .await
         .map_err(map_err("groups"))?;
         collect(rows, group)
     }
 
     async fn add_group_member(&self, g: &GroupId, s: &SubjectId, at: Timestamp) -> Result<()> {
-        sqlx::query("INSERT INTO group_members (group_id, subject_id, added_at) VALUES ($1,$2,$3)")
-            .bind(g.as_str())
-            .bind(s.as_str())
-            .bind(at.0)
-            .execute(&self.pool)
+        sqlx::query::<DB>("INSERT INTO group_members (group_id, subject_id, added_at) VALUES ($1,$2,$3)")
+            .arg(g.as_str())
+            .arg(s.as_str())
+            .arg(at.0)
+            .run(&self.pool)
             .await
             .map_err(map_err(&format!("membership of `{s}` in `{g}`")))?;
         Ok(())
     }
 
     async fn remove_group_member(&self, g: &GroupId, s: &SubjectId) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND subject_id = $2")
-            .bind(g.as_str())
-            .bind(s.as_str())
-            .execute(&self.pool)
+        let r = sqlx::query::<DB>("DELETE FROM group_members WHERE group_id = $1 AND subject_id = $2")
+            .arg(g.as_str())
+            .arg(s.as_str())
+            .run(&self.pool)
             .await
             .map_err(map_err("group membership"))?;
         Ok(E::rows_affected(&r) == 1)
     }
 
     async fn list_group_members(&self, g: &GroupId) -> Result<Vec<SubjectId>> {
-        let rows = sqlx::query("SELECT subject_id FROM group_members WHERE group_id = $1 ORDER BY subject_id")
-            .bind(g.as_str())
-            .fetch_all(&self.pool)
+        let rows = sqlx::query::<DB>("SELECT subject_id FROM group_members WHERE group_id = $1 ORDER BY subject_id")
+            .arg(g.as_str())
+            .all(&self.pool)
             .await
             .map_err(map_err("group members"))?;
         rows.iter()
@@ -658,33 +624,33 @@ where
     }
 
     async fn revoke_role(&self, member: &MemberRef, r: Role) -> Result<bool> {
-        let res = sqlx::query("DELETE FROM role_grants WHERE member_id = $1 AND role = $2")
-            .bind(member.as_str())
-            .bind(r.as_str())
-            .execute(&self.pool)
+        let res = sqlx::query::<DB>("DELETE FROM role_grants WHERE member_id = $1 AND role = $2")
+            .arg(member.as_str())
+            .arg(r.as_str())
+            .run(&self.pool)
             .await
             .map_err(map_err("role grant"))?;
         Ok(E::rows_affected(&res) == 1)
     }
 
     async fn org_roles(&self, s: &SubjectId) -> Result<BTreeSet<Role>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT role FROM role_grants WHERE member_id = $1 \
              OR member_id IN (SELECT group_id FROM group_members WHERE subject_id = $1)",
         )
-        .bind(s.as_str())
-        .fetch_all(&self.pool)
+        .arg(s.as_str())
+        .all(&self.pool)
         .await
         .map_err(map_err("role grants"))?;
         roles(rows)
     }
 
     async fn list_role_grants(&self, member: &MemberRef) -> Result<Vec<RoleGrantRecord>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT member_id, role, granted_at, granted_by FROM role_grants WHERE member_id = $1 ORDER BY role",
         )
-        .bind(member.as_str())
-        .fetch_all(&self.pool)
+        .arg(member.as_str())
+        .all(&self.pool)
         .await
         .map_err(map_err("role grants"))?;
         collect(rows, grant)

@@ -1,15 +1,15 @@
 //! The SQL both engines share, in plain Rust generic over the sqlx database.
 //!
-//! [`SqlStore`] implements every repository trait once. Each impl block carries the
-//! same `where` clause: what the code needs of the database (its connections execute
-//! queries; it binds `i64`, `bool`, text and bytes) — sqlx's own way of being generic
-//! over databases. Rows are read through [`Columns`], implemented once for every sqlx
-//! row, so the row decoders are plain functions. An engine crate names its database and
-//! its audit group commit through [`Engine`].
+//! [`SqlStore`] implements every repository trait once, for any engine whose database
+//! is a [`SqlDb`] (sqlx's bounds, written once in `db.rs`). Rows are read through
+//! [`Columns`], implemented once for every sqlx row, so the row decoders are plain
+//! functions. An engine crate names its database and its audit group commit through
+//! [`Engine`].
 
 mod audit;
 mod catalog;
 mod columns;
+mod db;
 mod gateway;
 mod identity;
 mod registry;
@@ -21,7 +21,7 @@ use std::marker::PhantomData;
 use std::str::FromStr;
 
 use async_trait::async_trait;
-use sqlx::{Database, Encode, Executor, IntoArguments, Pool, Transaction, Type};
+use sqlx::{Database, Pool, Transaction};
 use warden_core::{
     ArtifactId, DatasetId, DeletionId, GroupId, ModelId, PrincipalKind, ProjectId, ReleaseId, Role, SignerId,
     SubjectId, Timestamp, TokenId, TransferId, UploadId,
@@ -29,12 +29,13 @@ use warden_core::{
 
 pub use self::audit::AUDIT_COLS;
 pub use self::columns::{Columns, ColumnsExt, FromColumn};
+pub use self::db::{Arg, Bind, On, Query, QueryExt, SqlDb};
 use crate::*;
 
 /// What differs between engines.
 pub trait Engine: Send + Sync + 'static {
     /// The sqlx database.
-    type Db: Database<Row: Columns>;
+    type Db: SqlDb;
     /// The engine's name, for logs and `config show`.
     const NAME: &'static str;
 
@@ -50,10 +51,6 @@ pub trait Engine: Send + Sync + 'static {
     /// Rows a statement changed (sqlx has no trait for it).
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
 }
-
-/// A value the code binds as a query parameter.
-pub trait Bind<DB: Database>: for<'q> Encode<'q, DB> + Type<DB> {}
-impl<DB: Database, T: for<'q> Encode<'q, DB> + Type<DB>> Bind<DB> for T {}
 
 /// Every repository over one database: reads go to `pool`, write transactions to
 /// `writer` (SQLite: one connection, which queues writers; PostgreSQL: the same pool).
@@ -78,26 +75,14 @@ impl<E: Engine> SqlStore<E> {
 impl<E, DB> Store for SqlStore<E>
 where
     E: Engine<Db = DB>,
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    DB::Row: Columns,
-    i64: Bind<DB>,
-    Option<i64>: Bind<DB>,
-    bool: Bind<DB>,
-    String: Bind<DB>,
-    Option<String>: Bind<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB>,
-    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+    DB: SqlDb,
 {
     fn engine(&self) -> &'static str {
         E::NAME
     }
 
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await.map_err(map_err("ping"))?;
+        sqlx::query::<DB>("SELECT 1").run(&self.pool).await.map_err(map_err("ping"))?;
         Ok(())
     }
 }
@@ -161,19 +146,7 @@ fn collect<R: Columns, T>(rows: Vec<R>, f: fn(&dyn Columns) -> Result<T>) -> Res
 impl<E, DB> SqlStore<E>
 where
     E: Engine<Db = DB>,
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    DB::Row: Columns,
-    i64: Bind<DB>,
-    Option<i64>: Bind<DB>,
-    bool: Bind<DB>,
-    String: Bind<DB>,
-    Option<String>: Bind<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB>,
-    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+    DB: SqlDb,
 {
     /// One row by a single text key, decoded, or none.
     async fn optional<T>(
@@ -183,9 +156,9 @@ where
         decode: fn(&dyn Columns) -> Result<T>,
         what: &str,
     ) -> Result<Option<T>> {
-        sqlx::query(sql)
-            .bind(key)
-            .fetch_optional(pool)
+        sqlx::query::<DB>(sql)
+            .arg(key)
+            .maybe(pool)
             .await
             .map_err(map_err(what))?
             .as_ref()

@@ -80,19 +80,7 @@ fn signer(row: &dyn Columns) -> Result<SignerRecord> {
 impl<E, DB> crate::RegistryStore for SqlStore<E>
 where
     E: Engine<Db = DB>,
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    DB::Row: Columns,
-    i64: Bind<DB>,
-    Option<i64>: Bind<DB>,
-    bool: Bind<DB>,
-    String: Bind<DB>,
-    Option<String>: Bind<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB>,
-    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+    DB: SqlDb,
 {
     async fn record_blob(
         &self,
@@ -103,26 +91,26 @@ where
         at: Timestamp,
     ) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        sqlx::query(
+        sqlx::query::<DB>(
             "INSERT INTO blobs (digest, size, created_at, created_by) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (digest) DO NOTHING",
         )
-        .bind(digest)
-        .bind(i64_of(size)?)
-        .bind(at.0)
-        .bind(by.as_str())
-        .execute(&mut *tx)
+        .arg(digest)
+        .arg(i64_of(size)?)
+        .arg(at.0)
+        .arg(by.as_str())
+        .run(&mut *tx)
         .await
         .map_err(map_err("blob"))?;
-        sqlx::query(
+        sqlx::query::<DB>(
             "INSERT INTO project_blobs (project_id, digest, added_at, added_by) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (project_id, digest) DO NOTHING",
         )
-        .bind(project.as_str())
-        .bind(digest)
-        .bind(at.0)
-        .bind(by.as_str())
-        .execute(&mut *tx)
+        .arg(project.as_str())
+        .arg(digest)
+        .arg(at.0)
+        .arg(by.as_str())
+        .run(&mut *tx)
         .await
         .map_err(map_err("project blob"))?;
         tx.commit().await.map_err(map_err("blob"))?;
@@ -130,13 +118,13 @@ where
     }
 
     async fn project_blob(&self, project: &ProjectId, digest: &str) -> Result<Option<u64>> {
-        let row = sqlx::query(
+        let row = sqlx::query::<DB>(
             "SELECT b.size FROM project_blobs p JOIN blobs b ON b.digest = p.digest \
              WHERE p.project_id = $1 AND p.digest = $2",
         )
-        .bind(project.as_str())
-        .bind(digest)
-        .fetch_optional(&self.pool)
+        .arg(project.as_str())
+        .arg(digest)
+        .maybe(&self.pool)
         .await
         .map_err(map_err("blob"))?;
         match row {
@@ -149,32 +137,32 @@ where
     }
 
     async fn create_artifact(&self, a: &ArtifactRecord) -> Result<()> {
-        sqlx::query(&format!(
+        sqlx::query::<DB>(&format!(
             "INSERT INTO artifacts ({ARTIFACT_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12)"
         ))
-        .bind(a.id.as_str())
-        .bind(a.project.as_str())
-        .bind(&a.kind)
-        .bind(&a.name)
-        .bind(&a.manifest)
-        .bind(&a.manifest_digest)
-        .bind(i64_of(a.total_size)?)
-        .bind(&a.verdict)
-        .bind(a.evidence.to_string())
-        .bind(a.expires_at.map(|t| t.0))
-        .bind(a.created_by.as_str())
-        .bind(a.created_at.0)
-        .execute(&self.pool)
+        .arg(a.id.as_str())
+        .arg(a.project.as_str())
+        .arg(&a.kind)
+        .arg(&a.name)
+        .arg(&a.manifest)
+        .arg(&a.manifest_digest)
+        .arg(i64_of(a.total_size)?)
+        .arg(&a.verdict)
+        .arg(a.evidence.to_string())
+        .arg(a.expires_at.map(|t| t.0))
+        .arg(a.created_by.as_str())
+        .arg(a.created_at.0)
+        .run(&self.pool)
         .await
         .map_err(map_err("artifact"))?;
         Ok(())
     }
 
     async fn get_artifact(&self, project: &ProjectId, id: &ArtifactId) -> Result<Option<ArtifactRecord>> {
-        sqlx::query(&format!("SELECT {ARTIFACT_COLS} FROM artifacts WHERE project_id = $1 AND id = $2"))
-            .bind(project.as_str())
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
+        sqlx::query::<DB>(&format!("SELECT {ARTIFACT_COLS} FROM artifacts WHERE project_id = $1 AND id = $2"))
+            .arg(project.as_str())
+            .arg(id.as_str())
+            .maybe(&self.pool)
             .await
             .map_err(map_err("artifact"))?
             .as_ref()
@@ -183,27 +171,27 @@ where
     }
 
     async fn list_artifacts(&self, project: &ProjectId, page: &Page) -> Result<Vec<ArtifactRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {ARTIFACT_COLS} FROM artifacts WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $3"
         ))
-        .bind(project.as_str())
-        .bind(page.after_str())
-        .bind(page.limit_i64())
-        .fetch_all(&self.pool)
+        .arg(project.as_str())
+        .arg(page.after_str())
+        .arg(page.limit_i64())
+        .all(&self.pool)
         .await
         .map_err(map_err("artifacts"))?;
         collect(rows, artifact)
     }
 
     async fn dataset_artifacts(&self, limit: u32) -> Result<Vec<ArtifactRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {ARTIFACT_COLS} FROM artifacts a WHERE verdict = 'admitted' \
              AND evidence LIKE '%\"dataset\":\"dst\\_%' ESCAPE '\\' \
              AND NOT EXISTS (SELECT 1 FROM artifact_purges p WHERE p.artifact_id = a.id) \
              ORDER BY created_at, id LIMIT $1"
         ))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .arg(i64::from(limit))
+        .all(&self.pool)
         .await
         .map_err(map_err("artifacts"))?;
         collect(rows, artifact)
@@ -217,14 +205,14 @@ where
         at: Timestamp,
     ) -> Result<Option<Vec<String>>> {
         let mut tx = self.begin_write().await?;
-        let r = sqlx::query(
+        let r = sqlx::query::<DB>(
             "INSERT INTO artifact_purges (artifact_id, purged_at, reason) VALUES ($1, $2, $3) \
              ON CONFLICT (artifact_id) DO NOTHING",
         )
-        .bind(a.id.as_str())
-        .bind(at.0)
-        .bind(reason)
-        .execute(&mut *tx)
+        .arg(a.id.as_str())
+        .arg(at.0)
+        .arg(reason)
+        .run(&mut *tx)
         .await
         .map_err(map_err("artifact purge"))?;
         if E::rows_affected(&r) != 1 {
@@ -233,37 +221,37 @@ where
         let mut orphans = Vec::new();
         for d in digests {
             // Another admitted, unpurged artifact of the project may share the blob.
-            let shared = sqlx::query(
+            let shared = sqlx::query::<DB>(
                 "SELECT COUNT(*) AS n FROM artifacts x WHERE x.project_id = $1 AND x.id <> $2 \
                  AND x.verdict = 'admitted' AND x.manifest LIKE $3 \
                  AND NOT EXISTS (SELECT 1 FROM artifact_purges p WHERE p.artifact_id = x.id)",
             )
-            .bind(a.project.as_str())
-            .bind(a.id.as_str())
-            .bind(format!("%\"{d}\"%"))
-            .fetch_one(&mut *tx)
+            .arg(a.project.as_str())
+            .arg(a.id.as_str())
+            .arg(format!("%\"{d}\"%"))
+            .one(&mut *tx)
             .await
             .map_err(map_err("artifact purge"))?;
             let n: i64 = shared.col("n")?;
             if n > 0 {
                 continue;
             }
-            sqlx::query("DELETE FROM project_blobs WHERE project_id = $1 AND digest = $2")
-                .bind(a.project.as_str())
-                .bind(d)
-                .execute(&mut *tx)
+            sqlx::query::<DB>("DELETE FROM project_blobs WHERE project_id = $1 AND digest = $2")
+                .arg(a.project.as_str())
+                .arg(d)
+                .run(&mut *tx)
                 .await
                 .map_err(map_err("artifact purge"))?;
-            let left = sqlx::query("SELECT COUNT(*) AS n FROM project_blobs WHERE digest = $1")
-                .bind(d)
-                .fetch_one(&mut *tx)
+            let left = sqlx::query::<DB>("SELECT COUNT(*) AS n FROM project_blobs WHERE digest = $1")
+                .arg(d)
+                .one(&mut *tx)
                 .await
                 .map_err(map_err("artifact purge"))?;
             let n: i64 = left.col("n")?;
             if n == 0 {
-                sqlx::query("DELETE FROM blobs WHERE digest = $1")
-                    .bind(d)
-                    .execute(&mut *tx)
+                sqlx::query::<DB>("DELETE FROM blobs WHERE digest = $1")
+                    .arg(d)
+                    .run(&mut *tx)
                     .await
                     .map_err(map_err("artifact purge"))?;
                 orphans.push(d.clone());
@@ -279,41 +267,41 @@ where
         if !digest.bytes().all(|b| b.is_ascii_alphanumeric() || b == b':') {
             return Ok(Vec::new());
         }
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {ARTIFACT_COLS} FROM artifacts WHERE project_id = $1 AND verdict = 'admitted' \
              AND manifest LIKE $2 ORDER BY id"
         ))
-        .bind(project.as_str())
-        .bind(format!("%\"{digest}\"%"))
-        .fetch_all(&self.pool)
+        .arg(project.as_str())
+        .arg(format!("%\"{digest}\"%"))
+        .all(&self.pool)
         .await
         .map_err(map_err("artifacts"))?;
         collect(rows, artifact)
     }
 
     async fn ensure_model(&self, m: &ModelRecord) -> Result<ModelRecord> {
-        sqlx::query(
+        sqlx::query::<DB>(
             "INSERT INTO models (id, project_id, name, created_by, created_at) VALUES ($1,$2,$3,$4,$5) \
              ON CONFLICT (project_id, name) DO NOTHING",
         )
-        .bind(m.id.as_str())
-        .bind(m.project.as_str())
-        .bind(&m.name)
-        .bind(m.created_by.as_str())
-        .bind(m.created_at.0)
-        .execute(&self.pool)
+        .arg(m.id.as_str())
+        .arg(m.project.as_str())
+        .arg(&m.name)
+        .arg(m.created_by.as_str())
+        .arg(m.created_at.0)
+        .run(&self.pool)
         .await
         .map_err(map_err("model"))?;
         self.get_model(&m.project, &m.name).await?.ok_or_else(|| StoreError::Internal("model vanished".into()))
     }
 
     async fn get_model(&self, project: &ProjectId, name: &str) -> Result<Option<ModelRecord>> {
-        sqlx::query(
+        sqlx::query::<DB>(
             "SELECT id, project_id, name, created_by, created_at FROM models WHERE project_id = $1 AND name = $2",
         )
-        .bind(project.as_str())
-        .bind(name)
-        .fetch_optional(&self.pool)
+        .arg(project.as_str())
+        .arg(name)
+        .maybe(&self.pool)
         .await
         .map_err(map_err("model"))?
         .as_ref()
@@ -322,14 +310,14 @@ where
     }
 
     async fn list_models(&self, project: &ProjectId, page: &Page) -> Result<Vec<ModelRecord>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT id, project_id, name, created_by, created_at FROM models \
              WHERE project_id = $1 AND id > $2 ORDER BY id LIMIT $3",
         )
-        .bind(project.as_str())
-        .bind(page.after_str())
-        .bind(page.limit_i64())
-        .fetch_all(&self.pool)
+        .arg(project.as_str())
+        .arg(page.after_str())
+        .arg(page.limit_i64())
+        .all(&self.pool)
         .await
         .map_err(map_err("models"))?;
         collect(rows, model)
@@ -345,65 +333,66 @@ where
     ) -> Result<ModelVersionRecord> {
         let lineage = serde_json::to_string(lineage).map_err(|e| StoreError::Internal(e.to_string()))?;
         // The primary key makes a concurrent duplicate fail; the caller retries.
-        let row = sqlx::query(&format!(
+        let row = sqlx::query::<DB>(&format!(
             "INSERT INTO model_versions ({VERSION_COLS}) \
              SELECT $1, COALESCE(MAX(version), 0) + 1, $2, $3, $4, $5 FROM model_versions WHERE model_id = $1 \
              RETURNING {VERSION_COLS}"
         ))
-        .bind(m.as_str())
-        .bind(a.as_str())
-        .bind(lineage)
-        .bind(by.as_str())
-        .bind(at.0)
-        .fetch_one(&self.pool)
+        .arg(m.as_str())
+        .arg(a.as_str())
+        .arg(lineage)
+        .arg(by.as_str())
+        .arg(at.0)
+        .one(&self.pool)
         .await
         .map_err(map_err("model version"))?;
         model_version(&row)
     }
 
     async fn list_model_versions(&self, m: &ModelId) -> Result<Vec<ModelVersionRecord>> {
-        let rows =
-            sqlx::query(&format!("SELECT {VERSION_COLS} FROM model_versions WHERE model_id = $1 ORDER BY version"))
-                .bind(m.as_str())
-                .fetch_all(&self.pool)
-                .await
-                .map_err(map_err("model versions"))?;
+        let rows = sqlx::query::<DB>(&format!(
+            "SELECT {VERSION_COLS} FROM model_versions WHERE model_id = $1 ORDER BY version"
+        ))
+        .arg(m.as_str())
+        .all(&self.pool)
+        .await
+        .map_err(map_err("model versions"))?;
         collect(rows, model_version)
     }
 
     async fn set_model_alias(&self, m: &ModelId, x: &ModelAliasRecord) -> Result<()> {
-        sqlx::query(
+        sqlx::query::<DB>(
             "INSERT INTO model_aliases (model_id, alias, version, updated_by, updated_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (model_id, alias) \
              DO UPDATE SET version = excluded.version, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
         )
-        .bind(m.as_str())
-        .bind(&x.alias)
-        .bind(i64_of(x.version)?)
-        .bind(x.updated_by.as_str())
-        .bind(x.updated_at.0)
-        .execute(&self.pool)
+        .arg(m.as_str())
+        .arg(&x.alias)
+        .arg(i64_of(x.version)?)
+        .arg(x.updated_by.as_str())
+        .arg(x.updated_at.0)
+        .run(&self.pool)
         .await
         .map_err(map_err("model alias"))?;
         Ok(())
     }
 
     async fn delete_model_alias(&self, m: &ModelId, alias: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM model_aliases WHERE model_id = $1 AND alias = $2")
-            .bind(m.as_str())
-            .bind(alias)
-            .execute(&self.pool)
+        let r = sqlx::query::<DB>("DELETE FROM model_aliases WHERE model_id = $1 AND alias = $2")
+            .arg(m.as_str())
+            .arg(alias)
+            .run(&self.pool)
             .await
             .map_err(map_err("model alias"))?;
         Ok(E::rows_affected(&r) > 0)
     }
 
     async fn list_model_aliases(&self, m: &ModelId) -> Result<Vec<ModelAliasRecord>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT alias, version, updated_by, updated_at FROM model_aliases WHERE model_id = $1 ORDER BY alias",
         )
-        .bind(m.as_str())
-        .fetch_all(&self.pool)
+        .arg(m.as_str())
+        .all(&self.pool)
         .await
         .map_err(map_err("model aliases"))?;
         collect(rows, |row| {
@@ -418,41 +407,41 @@ where
     }
 
     async fn set_model_tag(&self, m: &ModelId, x: &ModelTagRecord) -> Result<()> {
-        sqlx::query(
+        sqlx::query::<DB>(
             "INSERT INTO model_tags (model_id, version, key, value, updated_by, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (model_id, version, key) \
              DO UPDATE SET value = excluded.value, updated_by = excluded.updated_by, updated_at = excluded.updated_at",
         )
-        .bind(m.as_str())
-        .bind(i64_of(x.version)?)
-        .bind(&x.key)
-        .bind(&x.value)
-        .bind(x.updated_by.as_str())
-        .bind(x.updated_at.0)
-        .execute(&self.pool)
+        .arg(m.as_str())
+        .arg(i64_of(x.version)?)
+        .arg(&x.key)
+        .arg(&x.value)
+        .arg(x.updated_by.as_str())
+        .arg(x.updated_at.0)
+        .run(&self.pool)
         .await
         .map_err(map_err("model tag"))?;
         Ok(())
     }
 
     async fn delete_model_tag(&self, m: &ModelId, version: u64, key: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM model_tags WHERE model_id = $1 AND version = $2 AND key = $3")
-            .bind(m.as_str())
-            .bind(i64_of(version)?)
-            .bind(key)
-            .execute(&self.pool)
+        let r = sqlx::query::<DB>("DELETE FROM model_tags WHERE model_id = $1 AND version = $2 AND key = $3")
+            .arg(m.as_str())
+            .arg(i64_of(version)?)
+            .arg(key)
+            .run(&self.pool)
             .await
             .map_err(map_err("model tag"))?;
         Ok(E::rows_affected(&r) > 0)
     }
 
     async fn list_model_tags(&self, m: &ModelId) -> Result<Vec<ModelTagRecord>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT version, key, value, updated_by, updated_at FROM model_tags WHERE model_id = $1 \
              ORDER BY version, key",
         )
-        .bind(m.as_str())
-        .fetch_all(&self.pool)
+        .arg(m.as_str())
+        .all(&self.pool)
         .await
         .map_err(map_err("model tags"))?;
         collect(rows, |row| {
@@ -468,28 +457,28 @@ where
     }
 
     async fn create_upload(&self, x: &UploadRecord) -> Result<()> {
-        sqlx::query(
+        sqlx::query::<DB>(
             "INSERT INTO blob_uploads (id, project_id, created_by, created_at, expires_at, size) \
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
-        .bind(x.id.as_str())
-        .bind(x.project.as_str())
-        .bind(x.created_by.as_str())
-        .bind(x.created_at.0)
-        .bind(x.expires_at.0)
-        .bind(i64_of(x.size)?)
-        .execute(&self.pool)
+        .arg(x.id.as_str())
+        .arg(x.project.as_str())
+        .arg(x.created_by.as_str())
+        .arg(x.created_at.0)
+        .arg(x.expires_at.0)
+        .arg(i64_of(x.size)?)
+        .run(&self.pool)
         .await
         .map_err(map_err("upload"))?;
         Ok(())
     }
 
     async fn get_upload(&self, id: &UploadId) -> Result<Option<UploadRecord>> {
-        let row = sqlx::query(
+        let row = sqlx::query::<DB>(
             "SELECT id, project_id, created_by, created_at, expires_at, size FROM blob_uploads WHERE id = $1",
         )
-        .bind(id.as_str())
-        .fetch_optional(&self.pool)
+        .arg(id.as_str())
+        .maybe(&self.pool)
         .await
         .map_err(map_err("upload"))?;
         let Some(row) = row else { return Ok(None) };
@@ -507,34 +496,36 @@ where
 
     async fn add_upload_part(&self, id: &UploadId, p: &UploadPartRecord) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let moved = sqlx::query("UPDATE blob_uploads SET size = size + $1 WHERE id = $2 AND size = $3")
-            .bind(i64_of(p.size)?)
-            .bind(id.as_str())
-            .bind(i64_of(p.offset)?)
-            .execute(&mut *tx)
+        let moved = sqlx::query::<DB>("UPDATE blob_uploads SET size = size + $1 WHERE id = $2 AND size = $3")
+            .arg(i64_of(p.size)?)
+            .arg(id.as_str())
+            .arg(i64_of(p.offset)?)
+            .run(&mut *tx)
             .await
             .map_err(map_err("upload"))?;
         if E::rows_affected(&moved) == 0 {
             return Ok(false);
         }
-        sqlx::query("INSERT INTO blob_upload_parts (upload_id, \"offset\", size, object) VALUES ($1, $2, $3, $4)")
-            .bind(id.as_str())
-            .bind(i64_of(p.offset)?)
-            .bind(i64_of(p.size)?)
-            .bind(&p.object)
-            .execute(&mut *tx)
-            .await
-            .map_err(map_err("upload part"))?;
+        sqlx::query::<DB>(
+            "INSERT INTO blob_upload_parts (upload_id, \"offset\", size, object) VALUES ($1, $2, $3, $4)",
+        )
+        .arg(id.as_str())
+        .arg(i64_of(p.offset)?)
+        .arg(i64_of(p.size)?)
+        .arg(&p.object)
+        .run(&mut *tx)
+        .await
+        .map_err(map_err("upload part"))?;
         tx.commit().await.map_err(map_err("upload part"))?;
         Ok(true)
     }
 
     async fn list_upload_parts(&self, id: &UploadId) -> Result<Vec<UploadPartRecord>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT \"offset\", size, object FROM blob_upload_parts WHERE upload_id = $1 ORDER BY \"offset\"",
         )
-        .bind(id.as_str())
-        .fetch_all(&self.pool)
+        .arg(id.as_str())
+        .all(&self.pool)
         .await
         .map_err(map_err("upload parts"))?;
         collect(rows, |row| {
@@ -548,14 +539,14 @@ where
 
     async fn delete_upload(&self, id: &UploadId) -> Result<Vec<String>> {
         let mut tx = self.begin_write().await?;
-        let rows = sqlx::query("DELETE FROM blob_upload_parts WHERE upload_id = $1 RETURNING object")
-            .bind(id.as_str())
-            .fetch_all(&mut *tx)
+        let rows = sqlx::query::<DB>("DELETE FROM blob_upload_parts WHERE upload_id = $1 RETURNING object")
+            .arg(id.as_str())
+            .all(&mut *tx)
             .await
             .map_err(map_err("upload parts"))?;
-        sqlx::query("DELETE FROM blob_uploads WHERE id = $1")
-            .bind(id.as_str())
-            .execute(&mut *tx)
+        sqlx::query::<DB>("DELETE FROM blob_uploads WHERE id = $1")
+            .arg(id.as_str())
+            .run(&mut *tx)
             .await
             .map_err(map_err("upload"))?;
         tx.commit().await.map_err(map_err("upload"))?;
@@ -563,10 +554,10 @@ where
     }
 
     async fn expired_uploads(&self, now: Timestamp, limit: u32) -> Result<Vec<UploadId>> {
-        let rows = sqlx::query("SELECT id FROM blob_uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2")
-            .bind(now.0)
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
+        let rows = sqlx::query::<DB>("SELECT id FROM blob_uploads WHERE expires_at <= $1 ORDER BY expires_at LIMIT $2")
+            .arg(now.0)
+            .arg(i64::from(limit))
+            .all(&self.pool)
             .await
             .map_err(map_err("uploads"))?;
         rows.iter()
@@ -578,18 +569,18 @@ where
     }
 
     async fn create_signer(&self, x: &SignerRecord) -> Result<()> {
-        sqlx::query(&format!("INSERT INTO signers ({SIGNER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"))
-            .bind(x.id.as_str())
-            .bind(x.project.as_ref().map(|p| p.as_str()))
-            .bind(&x.name)
-            .bind(&x.algorithm)
-            .bind(&x.public_key)
-            .bind(x.not_before.map(|t| t.0))
-            .bind(x.not_after.map(|t| t.0))
-            .bind(x.revoked_at.map(|t| t.0))
-            .bind(x.created_by.as_str())
-            .bind(x.created_at.0)
-            .execute(&self.pool)
+        sqlx::query::<DB>(&format!("INSERT INTO signers ({SIGNER_COLS}) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)"))
+            .arg(x.id.as_str())
+            .arg(x.project.as_ref().map(|p| p.as_str()))
+            .arg(&x.name)
+            .arg(&x.algorithm)
+            .arg(&x.public_key)
+            .arg(x.not_before.map(|t| t.0))
+            .arg(x.not_after.map(|t| t.0))
+            .arg(x.revoked_at.map(|t| t.0))
+            .arg(x.created_by.as_str())
+            .arg(x.created_at.0)
+            .run(&self.pool)
             .await
             .map_err(map_err("signer"))?;
         Ok(())
@@ -607,21 +598,21 @@ where
     }
 
     async fn list_signers(&self, project: Option<&ProjectId>) -> Result<Vec<SignerRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {SIGNER_COLS} FROM signers WHERE project_id IS NULL OR project_id = $1 ORDER BY id"
         ))
-        .bind(project.map(|p| p.as_str()).unwrap_or(""))
-        .fetch_all(&self.pool)
+        .arg(project.map(|p| p.as_str()).unwrap_or(""))
+        .all(&self.pool)
         .await
         .map_err(map_err("signers"))?;
         collect(rows, signer)
     }
 
     async fn revoke_signer(&self, id: &SignerId, at: Timestamp) -> Result<bool> {
-        let r = sqlx::query("UPDATE signers SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-            .bind(id.as_str())
-            .bind(at.0)
-            .execute(&self.pool)
+        let r = sqlx::query::<DB>("UPDATE signers SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .arg(id.as_str())
+            .arg(at.0)
+            .run(&self.pool)
             .await
             .map_err(map_err("signer"))?;
         Ok(E::rows_affected(&r) == 1)

@@ -108,35 +108,23 @@ fn deployment(row: &dyn Columns) -> Result<DeploymentRecord> {
 impl<E, DB> crate::ReleaseStore for SqlStore<E>
 where
     E: Engine<Db = DB>,
-    DB: Database,
-    for<'c> &'c mut DB::Connection: Executor<'c, Database = DB>,
-    for<'q> DB::Arguments<'q>: IntoArguments<'q, DB>,
-    DB::Row: Columns,
-    i64: Bind<DB>,
-    Option<i64>: Bind<DB>,
-    bool: Bind<DB>,
-    String: Bind<DB>,
-    Option<String>: Bind<DB>,
-    for<'q> &'q str: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q str>: Encode<'q, DB>,
-    for<'q> &'q [u8]: Encode<'q, DB> + Type<DB>,
-    for<'q> Option<&'q [u8]>: Encode<'q, DB>,
+    DB: SqlDb,
 {
     async fn add_policy_version(&self, x: &PolicyVersionRecord) -> Result<bool> {
-        let r = sqlx::query(&format!(
+        let r = sqlx::query::<DB>(&format!(
             "INSERT INTO policy_versions ({POLICY_COLS}) \
              SELECT $1, $2, $3, $4, $5, $6, $7 WHERE NOT EXISTS \
              (SELECT 1 FROM policy_versions WHERE version >= $1) AND \
              (SELECT COALESCE(MAX(version), 0) FROM policy_versions) = $1 - 1"
         ))
-        .bind(i64_of(x.version)?)
-        .bind(&x.document)
-        .bind(&x.digest)
-        .bind(&x.comment)
-        .bind(x.created_by.as_str())
-        .bind(x.created_at.0)
-        .bind(x.restored_from.map(i64_of).transpose()?)
-        .execute(&self.writer)
+        .arg(i64_of(x.version)?)
+        .arg(&x.document)
+        .arg(&x.digest)
+        .arg(&x.comment)
+        .arg(x.created_by.as_str())
+        .arg(x.created_at.0)
+        .arg(x.restored_from.map(i64_of).transpose()?)
+        .run(&self.writer)
         .await;
         match r {
             Ok(r) => Ok(E::rows_affected(&r) == 1),
@@ -147,126 +135,128 @@ where
     }
 
     async fn latest_policy(&self) -> Result<Option<PolicyVersionRecord>> {
-        let row = sqlx::query(&format!("SELECT {POLICY_COLS} FROM policy_versions ORDER BY version DESC LIMIT 1"))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(map_err("policy version"))?;
+        let row =
+            sqlx::query::<DB>(&format!("SELECT {POLICY_COLS} FROM policy_versions ORDER BY version DESC LIMIT 1"))
+                .maybe(&self.pool)
+                .await
+                .map_err(map_err("policy version"))?;
         row.as_ref().map(|r| policy_version(r)).transpose()
     }
 
     async fn get_policy_version(&self, version: u64) -> Result<Option<PolicyVersionRecord>> {
-        let row = sqlx::query(&format!("SELECT {POLICY_COLS} FROM policy_versions WHERE version = $1"))
-            .bind(i64_of(version)?)
-            .fetch_optional(&self.pool)
+        let row = sqlx::query::<DB>(&format!("SELECT {POLICY_COLS} FROM policy_versions WHERE version = $1"))
+            .arg(i64_of(version)?)
+            .maybe(&self.pool)
             .await
             .map_err(map_err("policy version"))?;
         row.as_ref().map(|r| policy_version(r)).transpose()
     }
 
     async fn list_policy_versions(&self, limit: u32) -> Result<Vec<PolicyVersionRecord>> {
-        let rows = sqlx::query(&format!("SELECT {POLICY_COLS} FROM policy_versions ORDER BY version DESC LIMIT $1"))
-            .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(map_err("policy versions"))?;
+        let rows =
+            sqlx::query::<DB>(&format!("SELECT {POLICY_COLS} FROM policy_versions ORDER BY version DESC LIMIT $1"))
+                .arg(i64::from(limit))
+                .all(&self.pool)
+                .await
+                .map_err(map_err("policy versions"))?;
         collect(rows, policy_version)
     }
 
     async fn add_evaluation(&self, x: &EvaluationRecord) -> Result<EvaluationRecord> {
         let metrics = serde_json::to_string(&x.metrics).map_err(|e| StoreError::Internal(e.to_string()))?;
-        let row = sqlx::query(&format!(
+        let row = sqlx::query::<DB>(&format!(
             "INSERT INTO model_evaluations ({EVALUATION_COLS}) \
              SELECT $1, $2, COALESCE(MAX(seq), 0) + 1, $3, $4, $5, $6, $7 FROM model_evaluations \
              WHERE model_id = $1 AND version = $2 RETURNING {EVALUATION_COLS}"
         ))
-        .bind(x.model.as_str())
-        .bind(i64_of(x.version)?)
-        .bind(metrics)
-        .bind(x.report.as_deref())
-        .bind(x.dataset.as_deref())
-        .bind(x.added_by.as_str())
-        .bind(x.added_at.0)
-        .fetch_one(&self.writer)
+        .arg(x.model.as_str())
+        .arg(i64_of(x.version)?)
+        .arg(metrics)
+        .arg(x.report.as_deref())
+        .arg(x.dataset.as_deref())
+        .arg(x.added_by.as_str())
+        .arg(x.added_at.0)
+        .one(&self.writer)
         .await
         .map_err(map_err("evaluation"))?;
         evaluation(&row)
     }
 
     async fn list_evaluations(&self, m: &ModelId, version: u64) -> Result<Vec<EvaluationRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {EVALUATION_COLS} FROM model_evaluations WHERE model_id = $1 AND version = $2 ORDER BY seq"
         ))
-        .bind(m.as_str())
-        .bind(i64_of(version)?)
-        .fetch_all(&self.pool)
+        .arg(m.as_str())
+        .arg(i64_of(version)?)
+        .all(&self.pool)
         .await
         .map_err(map_err("evaluations"))?;
         collect(rows, evaluation)
     }
 
     async fn create_release(&self, x: &ReleaseRecord) -> Result<()> {
-        sqlx::query(&format!(
+        sqlx::query::<DB>(&format!(
             "INSERT INTO releases ({RELEASE_COLS}) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21)"
         ))
-        .bind(x.id.as_str())
-        .bind(x.project.as_str())
-        .bind(x.model.as_str())
-        .bind(i64_of(x.version)?)
-        .bind(&x.zone)
-        .bind(&x.kind)
-        .bind(&x.reason)
-        .bind(&x.status)
-        .bind(&x.gate)
-        .bind(i64::from(x.approvals_required))
-        .bind(&x.approver_role)
-        .bind(i64_of(x.policy_version)?)
-        .bind(x.created_by.as_str())
-        .bind(x.created_at.0)
-        .bind(x.deployed_by.as_ref().map(SubjectId::as_str))
-        .bind(x.deployed_at.map(|t| t.0))
-        .bind(x.previous.as_ref().map(ReleaseId::as_str))
-        .bind(x.manifest.as_deref())
-        .bind(i64::from(x.needs_review))
-        .bind(x.reviewed_by.as_ref().map(SubjectId::as_str))
-        .bind(x.reviewed_at.map(|t| t.0))
-        .execute(&self.writer)
+        .arg(x.id.as_str())
+        .arg(x.project.as_str())
+        .arg(x.model.as_str())
+        .arg(i64_of(x.version)?)
+        .arg(&x.zone)
+        .arg(&x.kind)
+        .arg(&x.reason)
+        .arg(&x.status)
+        .arg(&x.gate)
+        .arg(i64::from(x.approvals_required))
+        .arg(&x.approver_role)
+        .arg(i64_of(x.policy_version)?)
+        .arg(x.created_by.as_str())
+        .arg(x.created_at.0)
+        .arg(x.deployed_by.as_ref().map(SubjectId::as_str))
+        .arg(x.deployed_at.map(|t| t.0))
+        .arg(x.previous.as_ref().map(ReleaseId::as_str))
+        .arg(x.manifest.as_deref())
+        .arg(i64::from(x.needs_review))
+        .arg(x.reviewed_by.as_ref().map(SubjectId::as_str))
+        .arg(x.reviewed_at.map(|t| t.0))
+        .run(&self.writer)
         .await
         .map_err(map_err("release"))?;
         Ok(())
     }
 
     async fn get_release(&self, project: &ProjectId, id: &ReleaseId) -> Result<Option<ReleaseRecord>> {
-        let row = sqlx::query(&format!("SELECT {RELEASE_COLS} FROM releases WHERE id = $1 AND project_id = $2"))
-            .bind(id.as_str())
-            .bind(project.as_str())
-            .fetch_optional(&self.pool)
+        let row = sqlx::query::<DB>(&format!("SELECT {RELEASE_COLS} FROM releases WHERE id = $1 AND project_id = $2"))
+            .arg(id.as_str())
+            .arg(project.as_str())
+            .maybe(&self.pool)
             .await
             .map_err(map_err("release"))?;
         row.as_ref().map(|r| release(r)).transpose()
     }
 
     async fn list_releases(&self, project: &ProjectId, page: &Page) -> Result<Vec<ReleaseRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {RELEASE_COLS} FROM releases WHERE project_id = $1 AND ($2 = '' OR id < $2) \
              ORDER BY id DESC LIMIT $3"
         ))
-        .bind(project.as_str())
-        .bind(page.after.as_deref().unwrap_or(""))
-        .bind(i64::from(page.limit))
-        .fetch_all(&self.pool)
+        .arg(project.as_str())
+        .arg(page.after.as_deref().unwrap_or(""))
+        .arg(i64::from(page.limit))
+        .all(&self.pool)
         .await
         .map_err(map_err("releases"))?;
         collect(rows, release)
     }
 
     async fn list_approvals(&self, id: &ReleaseId) -> Result<Vec<ApprovalRecord>> {
-        let rows = sqlx::query(
+        let rows = sqlx::query::<DB>(
             "SELECT approver, decision, comment, mfa, at, withdrawn_at FROM release_approvals \
              WHERE release_id = $1 ORDER BY at, approver",
         )
-        .bind(id.as_str())
-        .fetch_all(&self.pool)
+        .arg(id.as_str())
+        .all(&self.pool)
         .await
         .map_err(map_err("approvals"))?;
         collect(rows, approval)
@@ -275,37 +265,37 @@ where
     async fn decide_release(&self, id: &ReleaseId, a: &ApprovalRecord) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         // The release row is the lock that orders decisions and deploys.
-        let pending = sqlx::query("UPDATE releases SET status = status WHERE id = $1 AND status = 'pending'")
-            .bind(id.as_str())
-            .execute(&mut *tx)
+        let pending = sqlx::query::<DB>("UPDATE releases SET status = status WHERE id = $1 AND status = 'pending'")
+            .arg(id.as_str())
+            .run(&mut *tx)
             .await
             .map_err(map_err("release"))?;
         if E::rows_affected(&pending) != 1 {
             return Ok(false);
         }
         // A withdrawn approval may be given again; a standing one may not.
-        let r = sqlx::query(
+        let r = sqlx::query::<DB>(
             "INSERT INTO release_approvals (release_id, approver, decision, comment, mfa, at, withdrawn_at) \
              VALUES ($1, $2, $3, $4, $5, $6, NULL) ON CONFLICT (release_id, approver) DO UPDATE SET \
              decision = excluded.decision, comment = excluded.comment, mfa = excluded.mfa, at = excluded.at, \
              withdrawn_at = NULL WHERE release_approvals.withdrawn_at IS NOT NULL",
         )
-        .bind(id.as_str())
-        .bind(a.approver.as_str())
-        .bind(&a.decision)
-        .bind(&a.comment)
-        .bind(i64::from(a.mfa))
-        .bind(a.at.0)
-        .execute(&mut *tx)
+        .arg(id.as_str())
+        .arg(a.approver.as_str())
+        .arg(&a.decision)
+        .arg(&a.comment)
+        .arg(i64::from(a.mfa))
+        .arg(a.at.0)
+        .run(&mut *tx)
         .await
         .map_err(map_err("approval"))?;
         if E::rows_affected(&r) != 1 {
             return Err(StoreError::Conflict("a decision by this approver on this release".into()));
         }
         if a.decision == "reject" {
-            sqlx::query("UPDATE releases SET status = 'rejected' WHERE id = $1")
-                .bind(id.as_str())
-                .execute(&mut *tx)
+            sqlx::query::<DB>("UPDATE releases SET status = 'rejected' WHERE id = $1")
+                .arg(id.as_str())
+                .run(&mut *tx)
                 .await
                 .map_err(map_err("release"))?;
         }
@@ -315,22 +305,22 @@ where
 
     async fn withdraw_approval(&self, id: &ReleaseId, approver: &SubjectId, at: Timestamp) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let pending = sqlx::query("UPDATE releases SET status = status WHERE id = $1 AND status = 'pending'")
-            .bind(id.as_str())
-            .execute(&mut *tx)
+        let pending = sqlx::query::<DB>("UPDATE releases SET status = status WHERE id = $1 AND status = 'pending'")
+            .arg(id.as_str())
+            .run(&mut *tx)
             .await
             .map_err(map_err("release"))?;
         if E::rows_affected(&pending) != 1 {
             return Ok(false);
         }
-        let r = sqlx::query(
+        let r = sqlx::query::<DB>(
             "UPDATE release_approvals SET withdrawn_at = $3 WHERE release_id = $1 AND approver = $2 \
              AND decision = 'approve' AND withdrawn_at IS NULL",
         )
-        .bind(id.as_str())
-        .bind(approver.as_str())
-        .bind(at.0)
-        .execute(&mut *tx)
+        .arg(id.as_str())
+        .arg(approver.as_str())
+        .arg(at.0)
+        .run(&mut *tx)
         .await
         .map_err(map_err("approval"))?;
         tx.commit().await.map_err(map_err("approval"))?;
@@ -339,21 +329,21 @@ where
 
     async fn deploy_release(&self, d: &Deployment) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let pending = sqlx::query("UPDATE releases SET status = status WHERE id = $1 AND status = 'pending'")
-            .bind(d.release.as_str())
-            .execute(&mut *tx)
+        let pending = sqlx::query::<DB>("UPDATE releases SET status = status WHERE id = $1 AND status = 'pending'")
+            .arg(d.release.as_str())
+            .run(&mut *tx)
             .await
             .map_err(map_err("release"))?;
         if E::rows_affected(&pending) != 1 {
             return Ok(false);
         }
         if !d.break_glass {
-            let rows = sqlx::query(
+            let rows = sqlx::query::<DB>(
                 "SELECT approver FROM release_approvals WHERE release_id = $1 AND decision = 'approve' \
                  AND withdrawn_at IS NULL ORDER BY approver",
             )
-            .bind(d.release.as_str())
-            .fetch_all(&mut *tx)
+            .arg(d.release.as_str())
+            .all(&mut *tx)
             .await
             .map_err(map_err("approvals"))?;
             let standing: Vec<String> = rows
@@ -367,28 +357,29 @@ where
                 return Ok(false);
             }
         }
-        let row =
-            sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM zone_deployments WHERE zone = $1 AND model_id = $2")
-                .bind(&d.zone)
-                .bind(d.model.as_str())
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(map_err("deployment"))?;
+        let row = sqlx::query::<DB>(
+            "SELECT COALESCE(MAX(seq), 0) AS seq FROM zone_deployments WHERE zone = $1 AND model_id = $2",
+        )
+        .arg(&d.zone)
+        .arg(d.model.as_str())
+        .one(&mut *tx)
+        .await
+        .map_err(map_err("deployment"))?;
         let last: i64 = row.col("seq")?;
         if last != i64_of(d.after_seq)? {
             return Ok(false);
         }
-        let inserted = sqlx::query(&format!(
+        let inserted = sqlx::query::<DB>(&format!(
             "INSERT INTO zone_deployments ({DEPLOYMENT_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)"
         ))
-        .bind(&d.zone)
-        .bind(d.model.as_str())
-        .bind(last + 1)
-        .bind(d.project.as_str())
-        .bind(d.release.as_str())
-        .bind(i64_of(d.version)?)
-        .bind(d.at.0)
-        .execute(&mut *tx)
+        .arg(&d.zone)
+        .arg(d.model.as_str())
+        .arg(last + 1)
+        .arg(d.project.as_str())
+        .arg(d.release.as_str())
+        .arg(i64_of(d.version)?)
+        .arg(d.at.0)
+        .run(&mut *tx)
         .await;
         match inserted {
             Ok(_) => {}
@@ -396,17 +387,17 @@ where
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => return Ok(false),
             Err(e) => return Err(map_err("deployment")(e)),
         }
-        sqlx::query(
+        sqlx::query::<DB>(
             "UPDATE releases SET status = 'deployed', deployed_by = $2, deployed_at = $3, previous = $4, \
              manifest = $5, needs_review = $6 WHERE id = $1",
         )
-        .bind(d.release.as_str())
-        .bind(d.by.as_str())
-        .bind(d.at.0)
-        .bind(d.previous.as_ref().map(ReleaseId::as_str))
-        .bind(&d.manifest)
-        .bind(i64::from(d.break_glass))
-        .execute(&mut *tx)
+        .arg(d.release.as_str())
+        .arg(d.by.as_str())
+        .arg(d.at.0)
+        .arg(d.previous.as_ref().map(ReleaseId::as_str))
+        .arg(&d.manifest)
+        .arg(i64::from(d.break_glass))
+        .run(&mut *tx)
         .await
         .map_err(map_err("release"))?;
         tx.commit().await.map_err(map_err("deployment"))?;
@@ -414,36 +405,36 @@ where
     }
 
     async fn close_release(&self, id: &ReleaseId, status: &str) -> Result<bool> {
-        let r = sqlx::query("UPDATE releases SET status = $2 WHERE id = $1 AND status = 'pending'")
-            .bind(id.as_str())
-            .bind(status)
-            .execute(&self.writer)
+        let r = sqlx::query::<DB>("UPDATE releases SET status = $2 WHERE id = $1 AND status = 'pending'")
+            .arg(id.as_str())
+            .arg(status)
+            .run(&self.writer)
             .await
             .map_err(map_err("release"))?;
         Ok(E::rows_affected(&r) == 1)
     }
 
     async fn review_release(&self, id: &ReleaseId, by: &SubjectId, at: Timestamp) -> Result<bool> {
-        let r = sqlx::query(
+        let r = sqlx::query::<DB>(
             "UPDATE releases SET needs_review = 0, reviewed_by = $2, reviewed_at = $3 \
              WHERE id = $1 AND needs_review = 1",
         )
-        .bind(id.as_str())
-        .bind(by.as_str())
-        .bind(at.0)
-        .execute(&self.writer)
+        .arg(id.as_str())
+        .arg(by.as_str())
+        .arg(at.0)
+        .run(&self.writer)
         .await
         .map_err(map_err("release"))?;
         Ok(E::rows_affected(&r) == 1)
     }
 
     async fn zone_history(&self, zone: &str, m: &ModelId) -> Result<Vec<DeploymentRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {DEPLOYMENT_COLS} FROM zone_deployments WHERE zone = $1 AND model_id = $2 ORDER BY seq"
         ))
-        .bind(zone)
-        .bind(m.as_str())
-        .fetch_all(&self.pool)
+        .arg(zone)
+        .arg(m.as_str())
+        .all(&self.pool)
         .await
         .map_err(map_err("deployments"))?;
         collect(rows, deployment)
@@ -455,26 +446,26 @@ where
         project: Option<&ProjectId>,
         at: Timestamp,
     ) -> Result<Vec<DeploymentRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {DEPLOYMENT_COLS} FROM zone_deployments d WHERE zone = $1 AND deployed_at <= $2 \
              AND ($3 = '' OR project_id = $3) AND seq = (SELECT MAX(seq) FROM zone_deployments e \
              WHERE e.zone = d.zone AND e.model_id = d.model_id AND e.deployed_at <= $2) ORDER BY model_id"
         ))
-        .bind(zone)
-        .bind(at.0)
-        .bind(project.map(ProjectId::as_str).unwrap_or(""))
-        .fetch_all(&self.pool)
+        .arg(zone)
+        .arg(at.0)
+        .arg(project.map(ProjectId::as_str).unwrap_or(""))
+        .all(&self.pool)
         .await
         .map_err(map_err("deployments"))?;
         collect(rows, deployment)
     }
 
     async fn unreviewed_releases(&self, project: &ProjectId) -> Result<Vec<ReleaseRecord>> {
-        let rows = sqlx::query(&format!(
+        let rows = sqlx::query::<DB>(&format!(
             "SELECT {RELEASE_COLS} FROM releases WHERE project_id = $1 AND needs_review = 1 ORDER BY id"
         ))
-        .bind(project.as_str())
-        .fetch_all(&self.pool)
+        .arg(project.as_str())
+        .all(&self.pool)
         .await
         .map_err(map_err("releases"))?;
         collect(rows, release)
