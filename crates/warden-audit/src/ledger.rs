@@ -101,6 +101,11 @@ pub struct Ledger {
     /// Signalled whenever the appender empties the queue.
     behind_room: tokio::sync::Notify,
     behind_max: usize,
+    /// The time of the latest committed batch no checkpoint covers yet: the signer's
+    /// next job. Signing runs on a task of its own, so that its writes (the pins, the
+    /// shared pin and anchors in the object store, the checkpoint row) never hold up the
+    /// appender and the callers waiting on their commit.
+    unsigned: std::sync::Mutex<Option<Timestamp>>,
 }
 
 /// What witnesses cosigned (see `Ledger::add_cosignature`).
@@ -150,6 +155,7 @@ impl Ledger {
             behind_ready: Default::default(),
             behind_room: Default::default(),
             behind_max: config.max_batch,
+            unsigned: Default::default(),
         });
         ledger.sync().await?;
         if let Some(pin) = &ledger.pin {
@@ -168,6 +174,8 @@ impl Ledger {
         }
         let worker = ledger.clone();
         tokio::spawn(async move { worker.run(rx, config.max_batch).await });
+        let signer = ledger.clone();
+        tokio::spawn(async move { signer.sign_in_background().await });
         Ok(ledger)
     }
 
@@ -251,10 +259,6 @@ impl Ledger {
 
     async fn run(self: Arc<Self>, mut rx: mpsc::Receiver<Job>, max_batch: usize) {
         let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
-        // Checkpoints are signed at most once per interval while appends flow (and on
-        // demand by readers), so signing never halves append throughput.
-        let mut last_signed = std::time::Instant::now();
-        let mut unsigned = Timestamp(0);
         // Entries [0, indexed) are in the search index; [indexed, head) are scanned.
         let mut indexed = 0;
         let mut head = 0;
@@ -271,11 +275,6 @@ impl Ledger {
                 () = tokio::time::sleep(CHECKPOINT_EVERY), if !queued_behind => {
                     if indexed < head {
                         indexed = self.index_step(indexed, &mut kept).await;
-                    }
-                    if unsigned.0 > 0 {
-                        self.sign_or_log(unsigned).await;
-                        unsigned = Timestamp(0);
-                        last_signed = std::time::Instant::now();
                     }
                     continue;
                 }
@@ -340,17 +339,13 @@ impl Ledger {
                         }
                     }
                     self.behind.fetch_sub(behind, std::sync::atomic::Ordering::AcqRel);
-                    unsigned = batch_time(&leaves);
                     head = first_index + leaves.len() as u64;
                     self.extend_tree(first_index, &leaves).await;
+                    *self.unsigned.lock().unwrap_or_else(std::sync::PoisonError::into_inner) =
+                        Some(batch_time(&leaves));
                     kept.add(first_index, &leaves);
                     if head.saturating_sub(indexed) >= INDEX_EVERY {
                         indexed = self.index_step(indexed, &mut kept).await;
-                    }
-                    if last_signed.elapsed() >= CHECKPOINT_EVERY {
-                        self.sign_or_log(unsigned).await;
-                        unsigned = Timestamp(0);
-                        last_signed = std::time::Instant::now();
                     }
                 }
                 Err(e) => {
@@ -405,6 +400,20 @@ impl Ledger {
             Err(e) => {
                 tracing::error!(error = %e, "could not update the audit search index");
                 indexed
+            }
+        }
+    }
+
+    /// Signs a checkpoint at most once per interval while appends flow (readers may ask
+    /// for one sooner: `checkpoint`), on this task rather than the appender's.
+    async fn sign_in_background(self: Arc<Self>) {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let due = self.unsigned.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            if let Some(now) = due {
+                self.sign_or_log(now).await;
             }
         }
     }
