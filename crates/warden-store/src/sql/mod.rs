@@ -57,13 +57,30 @@ pub trait Engine: Send + Sync + 'static {
 pub struct SqlStore<E: Engine> {
     pool: Pool<E::Db>,
     writer: Pool<E::Db>,
+    /// The engine's background work (SQLite's WAL checkpoints), stopped with the store.
+    tasks: Vec<AbortOnDrop>,
     engine: PhantomData<fn() -> E>,
+}
+
+/// A task that ends when its owner is dropped.
+struct AbortOnDrop(tokio::task::AbortHandle);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 impl<E: Engine> SqlStore<E> {
     /// A store over pools the engine has opened and migrated.
     pub fn new(pool: Pool<E::Db>, writer: Pool<E::Db>) -> Self {
-        Self { pool, writer, engine: PhantomData }
+        Self { pool, writer, tasks: Vec::new(), engine: PhantomData }
+    }
+
+    /// Keeps `task` running for as long as the store lives.
+    pub fn with_task(mut self, task: tokio::task::JoinHandle<()>) -> Self {
+        self.tasks.push(AbortOnDrop(task.abort_handle()));
+        self
     }
 
     async fn begin_write(&self) -> Result<Transaction<'static, E::Db>> {
