@@ -44,7 +44,7 @@ fn audit_entry(row: &dyn Columns) -> Result<AuditEntry> {
     Ok(AuditEntry {
         index: u64::try_from(idx).map_err(|e| bad("audit", e))?,
         leaf: AuditLeaf {
-            time: Timestamp(row.col("time")?),
+            time: row.col("time")?,
             category: row.col("category")?,
             action: row.col("action")?,
             actor: row.col("actor")?,
@@ -63,7 +63,7 @@ fn checkpoint(row: &dyn Columns) -> Result<CheckpointRecord> {
     Ok(CheckpointRecord {
         tree_size: u64::try_from(size).map_err(|e| bad("checkpoint", e))?,
         note: row.col("note")?,
-        created_at: Timestamp(row.col("created_at")?),
+        created_at: row.col("created_at")?,
     })
 }
 

@@ -25,8 +25,8 @@ fn dataset(row: &dyn Columns) -> Result<DatasetRecord> {
         retention_days: retention.map(u32::try_from).transpose().map_err(|e| bad(w, e))?,
         tags: serde_json::from_str(&json("tags")?).map_err(|e| bad(w, e))?,
         classified: classified != 0,
-        created_at: Timestamp(row.col("created_at")?),
-        updated_at: Timestamp(row.col("updated_at")?),
+        created_at: row.col("created_at")?,
+        updated_at: row.col("updated_at")?,
         legal_hold: row.col("legal_hold")?,
         published: published != 0,
     })
@@ -50,9 +50,9 @@ fn lineage_run(row: &dyn Columns) -> Result<LineageRunRecord> {
         job_name: row.col("job_name")?,
         state: row.col("state")?,
         parent_run: row.col("parent_run")?,
-        started_at: ts(row.col("started_at")?),
-        ended_at: ts(row.col("ended_at")?),
-        updated_at: Timestamp(row.col("updated_at")?),
+        started_at: row.col("started_at")?,
+        ended_at: row.col("ended_at")?,
+        updated_at: row.col("updated_at")?,
         zone: row.col("zone")?,
     })
 }
@@ -72,9 +72,9 @@ fn transfer(row: &dyn Columns) -> Result<TransferRecord> {
         reason: s("reason")?,
         status: s("status")?,
         requested_by: subject_of(&s("requested_by")?, w)?,
-        requested_at: Timestamp(row.col("requested_at")?),
+        requested_at: row.col("requested_at")?,
         decided_by: by.map(|b| subject_of(&b, w)).transpose()?,
-        decided_at: ts(row.col("decided_at")?),
+        decided_at: row.col("decided_at")?,
     })
 }
 
@@ -92,9 +92,9 @@ fn proposal(row: &dyn Columns) -> Result<ProposalRecord> {
         body: s("body")?,
         status: s("status")?,
         proposed_by: subject_of(&s("proposed_by")?, w)?,
-        proposed_at: Timestamp(row.col("proposed_at")?),
+        proposed_at: row.col("proposed_at")?,
         decided_by: by.map(|b| subject_of(&b, w)).transpose()?,
-        decided_at: ts(row.col("decided_at")?),
+        decided_at: row.col("decided_at")?,
     })
 }
 
@@ -110,11 +110,11 @@ fn deletion_task(row: &dyn Columns) -> Result<DeletionTaskRecord> {
         kind: row.col("kind")?,
         project: project.map(|p| ProjectId::parse(&p)).transpose().map_err(|e| bad(w, e))?,
         owner: row.col("owner")?,
-        due_at: Timestamp(row.col("due_at")?),
+        due_at: row.col("due_at")?,
         status: row.col("status")?,
         evidence: row.col("evidence")?,
         closed_by: by.map(|b| subject_of(&b, w)).transpose()?,
-        closed_at: ts(row.col("closed_at")?),
+        closed_at: row.col("closed_at")?,
     })
 }
 
@@ -583,8 +583,8 @@ where
                 .collect::<std::result::Result<_, _>>()
                 .map_err(|e| bad(w, e))?,
             requested_by: subject_of(&row.col::<String>("requested_by")?, w)?,
-            requested_at: Timestamp(row.col("requested_at")?),
-            due_at: Timestamp(row.col("due_at")?),
+            requested_at: row.col("requested_at")?,
+            due_at: row.col("due_at")?,
         };
         let rows =
             sqlx::query::<DB>(&format!("SELECT {TASK_COLS} FROM deletion_tasks WHERE request_id = $1 ORDER BY seq"))

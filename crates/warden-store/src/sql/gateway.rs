@@ -14,8 +14,8 @@ fn payload_log(row: &dyn Columns) -> Result<PayloadLogRecord> {
         class: row.col("class")?,
         nonce: row.col("nonce")?,
         ciphertext: row.col("ciphertext")?,
-        created_at: Timestamp(row.col("created_at")?),
-        expires_at: Timestamp(row.col("expires_at")?),
+        created_at: row.col("created_at")?,
+        expires_at: row.col("expires_at")?,
     })
 }
 
@@ -203,7 +203,7 @@ where
                 target: row.col("target")?,
                 reason: row.col("reason")?,
                 set_by: SubjectId::parse(&by).map_err(|e| bad("switch", e))?,
-                set_at: Timestamp(row.col("set_at")?),
+                set_at: row.col("set_at")?,
             })
         })
     }
@@ -268,9 +268,9 @@ where
                 key_nonce: row.col("key_nonce")?,
                 key_sealed: row.col("key_sealed")?,
                 created_by: subject("created_by")?,
-                created_at: Timestamp(row.col("created_at")?),
+                created_at: row.col("created_at")?,
                 updated_by: subject("updated_by")?,
-                updated_at: Timestamp(row.col("updated_at")?),
+                updated_at: row.col("updated_at")?,
                 revision: row.col("revision")?,
             })
         })

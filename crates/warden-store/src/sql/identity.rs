@@ -21,11 +21,11 @@ fn subject(row: &dyn Columns) -> Result<SubjectRecord> {
         totp_enrolled: row.col("totp_enrolled")?,
         totp_last_step: row.col("totp_last_step")?,
         failed_attempts: row.col("failed_attempts")?,
-        locked_until: ts(row.col("locked_until")?),
+        locked_until: row.col("locked_until")?,
         disabled: row.col("disabled")?,
         oidc_issuer: row.col("oidc_issuer")?,
         oidc_subject: row.col("oidc_subject")?,
-        created_at: Timestamp(row.col("created_at")?),
+        created_at: row.col("created_at")?,
     })
 }
 
@@ -46,10 +46,10 @@ fn token(row: &dyn Columns) -> Result<TokenRecord> {
         project: project.map(|p| ProjectId::parse(&p)).transpose().map_err(|e| bad("token", e))?,
         role: role.map(|r| Role::from_str(&r)).transpose().map_err(|e| bad("token", e))?,
         mfa: row.col("mfa")?,
-        created_at: Timestamp(row.col("created_at")?),
-        expires_at: ts(row.col("expires_at")?),
-        revoked_at: ts(row.col("revoked_at")?),
-        last_used_at: ts(row.col("last_used_at")?),
+        created_at: row.col("created_at")?,
+        expires_at: row.col("expires_at")?,
+        revoked_at: row.col("revoked_at")?,
+        last_used_at: row.col("last_used_at")?,
         data_class: row.col("data_class")?,
         zone: row.col("zone")?,
         parent: parent.map(|p| TokenId::parse(&p)).transpose().map_err(|e| bad("token", e))?,
@@ -66,7 +66,7 @@ fn project(row: &dyn Columns) -> Result<ProjectRecord> {
         name: row.col("name")?,
         description: row.col("description")?,
         cost_centre: row.col("cost_centre")?,
-        created_at: Timestamp(row.col("created_at")?),
+        created_at: row.col("created_at")?,
         created_by: SubjectId::parse(&by).map_err(|e| bad("project", e))?,
     })
 }
@@ -77,7 +77,7 @@ fn group(row: &dyn Columns) -> Result<GroupRecord> {
         id: GroupId::parse(&id).map_err(|e| bad("group", e))?,
         name: row.col("name")?,
         description: row.col("description")?,
-        created_at: Timestamp(row.col("created_at")?),
+        created_at: row.col("created_at")?,
     })
 }
 
@@ -98,7 +98,7 @@ fn membership(row: &dyn Columns) -> Result<MembershipRecord> {
         project: ProjectId::parse(&project).map_err(|e| bad("membership", e))?,
         member: member_ref(&member)?,
         role: role(&r)?,
-        added_at: Timestamp(row.col("added_at")?),
+        added_at: row.col("added_at")?,
         added_by: SubjectId::parse(&by).map_err(|e| bad("membership", e))?,
     })
 }
@@ -110,7 +110,7 @@ fn grant(row: &dyn Columns) -> Result<RoleGrantRecord> {
     Ok(RoleGrantRecord {
         member: member_ref(&member)?,
         role: role(&r)?,
-        granted_at: Timestamp(row.col("granted_at")?),
+        granted_at: row.col("granted_at")?,
         granted_by: by.map(|b| SubjectId::parse(&b)).transpose().map_err(|e| bad("role grant", e))?,
     })
 }

@@ -123,10 +123,6 @@ fn bad(what: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Internal(format!("corrupt {what} row: {e}"))
 }
 
-fn ts(v: Option<i64>) -> Option<Timestamp> {
-    v.map(Timestamp)
-}
-
 fn u64_of(v: i64, what: &str) -> Result<u64> {
     u64::try_from(v).map_err(|e| bad(what, e))
 }

@@ -19,9 +19,9 @@ fn artifact(row: &dyn Columns) -> Result<ArtifactRecord> {
         total_size: u64::try_from(size).map_err(|e| bad("artifact", e))?,
         verdict: row.col("verdict")?,
         evidence: serde_json::from_str(&evidence).map_err(|e| bad("artifact", e))?,
-        expires_at: ts(row.col("expires_at")?),
+        expires_at: row.col("expires_at")?,
         created_by: SubjectId::parse(&by).map_err(|e| bad("artifact", e))?,
-        created_at: Timestamp(row.col("created_at")?),
+        created_at: row.col("created_at")?,
     })
 }
 
@@ -34,7 +34,7 @@ fn model(row: &dyn Columns) -> Result<ModelRecord> {
         project: ProjectId::parse(&project).map_err(|e| bad("model", e))?,
         name: row.col("name")?,
         created_by: SubjectId::parse(&by).map_err(|e| bad("model", e))?,
-        created_at: Timestamp(row.col("created_at")?),
+        created_at: row.col("created_at")?,
     })
 }
 
@@ -51,7 +51,7 @@ fn model_version(row: &dyn Columns) -> Result<ModelVersionRecord> {
         artifact: ArtifactId::parse(&artifact).map_err(|e| bad("model version", e))?,
         lineage: serde_json::from_str(&row.col::<String>("lineage")?).map_err(|e| bad("model version", e))?,
         created_by: SubjectId::parse(&by).map_err(|e| bad("model version", e))?,
-        created_at: Timestamp(row.col("created_at")?),
+        created_at: row.col("created_at")?,
     })
 }
 
@@ -68,11 +68,11 @@ fn signer(row: &dyn Columns) -> Result<SignerRecord> {
         name: row.col("name")?,
         algorithm: row.col("algorithm")?,
         public_key: row.col("public_key")?,
-        not_before: ts(row.col("not_before")?),
-        not_after: ts(row.col("not_after")?),
-        revoked_at: ts(row.col("revoked_at")?),
+        not_before: row.col("not_before")?,
+        not_after: row.col("not_after")?,
+        revoked_at: row.col("revoked_at")?,
         created_by: SubjectId::parse(&by).map_err(|e| bad("signer", e))?,
-        created_at: Timestamp(row.col("created_at")?),
+        created_at: row.col("created_at")?,
     })
 }
 
@@ -401,7 +401,7 @@ where
                 alias: row.col("alias")?,
                 version: u64::try_from(row.col::<i64>("version")?).map_err(|e| bad("model alias", e))?,
                 updated_by: SubjectId::parse(&by).map_err(|e| bad("model alias", e))?,
-                updated_at: Timestamp(row.col("updated_at")?),
+                updated_at: row.col("updated_at")?,
             })
         })
     }
@@ -451,7 +451,7 @@ where
                 key: row.col("key")?,
                 value: row.col("value")?,
                 updated_by: SubjectId::parse(&by).map_err(|e| bad("model tag", e))?,
-                updated_at: Timestamp(row.col("updated_at")?),
+                updated_at: row.col("updated_at")?,
             })
         })
     }
@@ -488,8 +488,8 @@ where
             id: UploadId::parse(&id).map_err(|e| bad("upload", e))?,
             project: ProjectId::parse(&project).map_err(|e| bad("upload", e))?,
             created_by: SubjectId::parse(&by).map_err(|e| bad("upload", e))?,
-            created_at: Timestamp(row.col("created_at")?),
-            expires_at: Timestamp(row.col("expires_at")?),
+            created_at: row.col("created_at")?,
+            expires_at: row.col("expires_at")?,
             size: u64::try_from(row.col::<i64>("size")?).map_err(|e| bad("upload", e))?,
         }))
     }

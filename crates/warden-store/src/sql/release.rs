@@ -10,7 +10,7 @@ fn policy_version(row: &dyn Columns) -> Result<PolicyVersionRecord> {
         digest: row.col("digest")?,
         comment: row.col("comment")?,
         created_by: subject_of(&row.col::<String>("created_by")?, "policy version")?,
-        created_at: Timestamp(row.col("created_at")?),
+        created_at: row.col("created_at")?,
         restored_from: restored.map(|v| u64_of(v, "policy version")).transpose()?,
     })
 }
@@ -27,7 +27,7 @@ fn evaluation(row: &dyn Columns) -> Result<EvaluationRecord> {
         report: row.col("report")?,
         dataset: row.col("dataset")?,
         added_by: subject_of(&row.col::<String>("added_by")?, "evaluation")?,
-        added_at: Timestamp(row.col("added_at")?),
+        added_at: row.col("added_at")?,
     })
 }
 
@@ -62,14 +62,14 @@ fn release(row: &dyn Columns) -> Result<ReleaseRecord> {
         approver_role: row.col("approver_role")?,
         policy_version: u64_of(row.col("policy_version")?, w)?,
         created_by: subject_of(&row.col::<String>("created_by")?, w)?,
-        created_at: Timestamp(row.col("created_at")?),
+        created_at: row.col("created_at")?,
         deployed_by: opt_subject("deployed_by")?,
-        deployed_at: ts(row.col("deployed_at")?),
+        deployed_at: row.col("deployed_at")?,
         previous: previous.map(|p| ReleaseId::parse(&p).map_err(|e| bad(w, e))).transpose()?,
         manifest: row.col("manifest")?,
         needs_review: needs_review != 0,
         reviewed_by: opt_subject("reviewed_by")?,
-        reviewed_at: ts(row.col("reviewed_at")?),
+        reviewed_at: row.col("reviewed_at")?,
     })
 }
 
@@ -80,8 +80,8 @@ fn approval(row: &dyn Columns) -> Result<ApprovalRecord> {
         decision: row.col("decision")?,
         comment: row.col("comment")?,
         mfa: mfa != 0,
-        at: Timestamp(row.col("at")?),
-        withdrawn_at: ts(row.col("withdrawn_at")?),
+        at: row.col("at")?,
+        withdrawn_at: row.col("withdrawn_at")?,
     })
 }
 
@@ -100,7 +100,7 @@ fn deployment(row: &dyn Columns) -> Result<DeploymentRecord> {
         seq: u64_of(row.col("seq")?, w)?,
         release: ReleaseId::parse(&release).map_err(|e| bad(w, e))?,
         version: u64_of(row.col("version")?, w)?,
-        deployed_at: Timestamp(row.col("deployed_at")?),
+        deployed_at: row.col("deployed_at")?,
     })
 }
 
