@@ -106,6 +106,30 @@ pub struct DatasetRecord {
 }
 
 impl DatasetRecord {
+    /// A dataset the catalog learns of by its use (lineage, a model version's link):
+    /// new, unclassified, unpublished, with nothing known but its name.
+    pub fn unclassified(namespace: &str, name: &str, project: Option<ProjectId>, now: Timestamp) -> Self {
+        DatasetRecord {
+            id: DatasetId::generate(now.0),
+            namespace: namespace.to_string(),
+            name: name.to_string(),
+            project,
+            location: None,
+            layer: None,
+            classes: Vec::new(),
+            columns: Vec::new(),
+            residency: None,
+            owner: None,
+            retention_days: None,
+            tags: std::collections::BTreeMap::new(),
+            classified: false,
+            created_at: now,
+            updated_at: now,
+            legal_hold: None,
+            published: false,
+        }
+    }
+
     /// Its classes and its columns' classes.
     pub fn all_classes(&self) -> std::collections::BTreeSet<String> {
         self.classes.iter().chain(self.columns.iter().flat_map(|c| c.classes.iter())).cloned().collect()

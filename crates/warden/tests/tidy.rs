@@ -246,9 +246,9 @@ fn module_graph(krate: &str) -> BTreeMap<String, std::collections::BTreeSet<Stri
     graph
 }
 
-/// Where the root's `pub use path::{…, name, …}` or `pub use path::name` takes `name`
-/// from (`None` when the root defines it). A path outside the crate gives `Some("")`
-/// only if it is one of the crate's modules; an external path gives `Some(path)`.
+/// The path the root's `pub use path::{…, name, …}` or `pub use path::name` takes
+/// `name` from (one of the crate's modules, or another crate), or `None` when the root
+/// does not re-export it.
 fn reexported(root: &str, name: &str) -> Option<String> {
     root.lines().filter_map(|l| l.trim().strip_prefix("pub use ")).find_map(|u| {
         let u = u.trim_end_matches(';');

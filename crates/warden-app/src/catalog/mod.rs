@@ -396,26 +396,11 @@ impl Operation for IngestLineage {
         let project = scope_project(ctx.principal);
         let now = ctx.now();
         let unclassified = |ns: &str, name: &str, columns: &[(String, Option<String>)]| DatasetRecord {
-            id: DatasetId::generate(now.0),
-            namespace: ns.to_string(),
-            name: name.to_string(),
-            project: project.clone(),
-            location: None,
-            layer: None,
-            classes: Vec::new(),
             columns: columns
                 .iter()
                 .map(|(n, t)| ColumnRecord { name: n.clone(), type_: t.clone(), classes: Vec::new() })
                 .collect(),
-            residency: None,
-            owner: None,
-            retention_days: None,
-            tags: BTreeMap::new(),
-            classified: false,
-            created_at: now,
-            updated_at: now,
-            legal_hold: None,
-            published: false,
+            ..DatasetRecord::unclassified(ns, name, project.clone(), now)
         };
         let raw = serde_json::to_string(&self.event).map_err(|e| AppError::Internal(e.to_string()))?;
         let write = match parsed {
@@ -578,25 +563,7 @@ pub(crate) async fn link_version(
                 let d = match app.store.find_dataset("warden", reference).await? {
                     Some(d) => d,
                     None => {
-                        let d = DatasetRecord {
-                            id: DatasetId::generate(now.0),
-                            namespace: "warden".into(),
-                            name: reference.clone(),
-                            project: Some(project.clone()),
-                            location: None,
-                            layer: None,
-                            classes: Vec::new(),
-                            columns: Vec::new(),
-                            residency: None,
-                            owner: None,
-                            retention_days: None,
-                            tags: BTreeMap::new(),
-                            classified: false,
-                            created_at: now,
-                            updated_at: now,
-                            legal_hold: None,
-                            published: false,
-                        };
+                        let d = DatasetRecord::unclassified("warden", reference, Some(project.clone()), now);
                         match app.store.create_dataset(&d).await {
                             Ok(()) | Err(warden_store::StoreError::Conflict(_)) => d,
                             Err(e) => return Err(e.into()),
