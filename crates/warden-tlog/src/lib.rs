@@ -1,7 +1,8 @@
 //! The mathematics of Warden's audit ledger, with no IO and no clock:
 //!
 //! - RFC 6962 / RFC 9162 Merkle tree hashing, inclusion and consistency proofs and their
-//!   verification ([`tree`], [`proof`]);
+//!   verification ([`tree`], [`proof`]), and the tree stored as C2SP tlog-tiles with only
+//!   its right edge in memory ([`tiles`]);
 //! - C2SP `tlog-checkpoint` bodies inside C2SP `signed-note`s with Ed25519 keys
 //!   ([`note`]);
 //! - RFC 8785 JSON canonicalisation of events, which gives each leaf its bytes ([`jcs`]);
@@ -15,6 +16,7 @@ pub mod cosign;
 pub mod jcs;
 pub mod note;
 pub mod proof;
+pub mod tiles;
 pub mod tree;
 
 use sha2::{Digest, Sha256};

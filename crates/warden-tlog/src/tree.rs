@@ -1,12 +1,30 @@
-//! An append-only Merkle tree that keeps every complete (perfect, aligned) subtree hash,
-//! so roots and proofs for any size up to the current one cost O(log² n) hashing.
+//! RFC 6962 Merkle tree hashes and proofs, computed from the tree's perfect subtrees
+//! ([`Nodes`]): [`Tree`] keeps every one of them in memory (clients verifying a whole
+//! log), the ledger reads them from stored tiles ([`crate::tiles`]). Roots and proofs
+//! for any size up to the current one cost O(log² n) hashing at most.
+
+use std::cell::RefCell;
+use std::collections::BTreeSet;
 
 use crate::{empty_root, leaf_hash, node_hash, split_point, Hash};
 
-#[derive(Debug, Clone, Default)]
-pub struct Tree {
-    /// `levels[k][j]` is the hash of the perfect subtree of 2^k leaves starting at j·2^k.
-    levels: Vec<Vec<Hash>>,
+/// A perfect subtree: the `2^height` leaves from `index · 2^height` on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Node {
+    pub height: u32,
+    pub index: u64,
+}
+
+impl Node {
+    /// Whether every leaf of the subtree is below `size`.
+    pub fn complete_within(self, size: u64) -> bool {
+        self.index.checked_add(1).and_then(|i| i.checked_mul(1u64 << self.height)).is_some_and(|end| end <= size)
+    }
+}
+
+/// Whatever answers the hash of a complete perfect subtree.
+pub trait Nodes {
+    fn node(&self, node: Node) -> Hash;
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -17,6 +35,117 @@ pub enum TreeError {
     IndexOutOfRange { index: u64, size: u64 },
     #[error("a consistency proof needs 0 < from <= to; got from={from}, to={to}")]
     BadRange { from: u64, to: u64 },
+    #[error("the stored right edge of the tree does not fit a tree of {size} entries")]
+    BadEdge { size: u64 },
+}
+
+/// Hash of the leaves `[start, end)`, split as RFC 6962 defines MTH.
+fn subtree<N: Nodes + ?Sized>(nodes: &N, start: u64, end: u64) -> Hash {
+    let n = end - start;
+    if n.is_power_of_two() && start % n == 0 {
+        return nodes.node(Node { height: n.trailing_zeros(), index: start / n });
+    }
+    let k = split_point(n);
+    node_hash(&subtree(nodes, start, start + k), &subtree(nodes, start + k, end))
+}
+
+/// The root of the first `n` leaves (the caller checked the tree has them).
+pub fn root<N: Nodes + ?Sized>(nodes: &N, n: u64) -> Hash {
+    if n == 0 {
+        empty_root()
+    } else {
+        subtree(nodes, 0, n)
+    }
+}
+
+/// RFC 6962 PATH(index, D[0:n]) (the caller checked the tree has `n` leaves).
+pub fn inclusion_proof<N: Nodes + ?Sized>(nodes: &N, index: u64, n: u64) -> Result<Vec<Hash>, TreeError> {
+    if index >= n {
+        return Err(TreeError::IndexOutOfRange { index, size: n });
+    }
+    let mut out = Vec::new();
+    path(nodes, index, 0, n, &mut out);
+    Ok(out)
+}
+
+fn path<N: Nodes + ?Sized>(nodes: &N, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) {
+    let n = end - start;
+    if n <= 1 {
+        return;
+    }
+    let k = split_point(n);
+    if m - start < k {
+        path(nodes, m, start, start + k, out);
+        out.push(subtree(nodes, start + k, end));
+    } else {
+        path(nodes, m, start + k, end, out);
+        out.push(subtree(nodes, start, start + k));
+    }
+}
+
+/// RFC 6962 PROOF(m, D[0:n]) (the caller checked the tree has `n` leaves).
+pub fn consistency_proof<N: Nodes + ?Sized>(nodes: &N, m: u64, n: u64) -> Result<Vec<Hash>, TreeError> {
+    if m == 0 || m > n {
+        return Err(TreeError::BadRange { from: m, to: n });
+    }
+    let mut out = Vec::new();
+    subproof(nodes, m, 0, n, true, &mut out);
+    Ok(out)
+}
+
+fn subproof<N: Nodes + ?Sized>(nodes: &N, m: u64, start: u64, end: u64, complete: bool, out: &mut Vec<Hash>) {
+    let n = end - start;
+    if m == n {
+        if !complete {
+            out.push(subtree(nodes, start, end));
+        }
+        return;
+    }
+    let k = split_point(n);
+    if m <= k {
+        subproof(nodes, m, start, start + k, complete, out);
+        out.push(subtree(nodes, start + k, end));
+    } else {
+        subproof(nodes, m - k, start + k, end, false, out);
+        out.push(subtree(nodes, start, start + k));
+    }
+}
+
+/// The perfect subtrees a computation over [`Nodes`] reads, found by running it once
+/// against a recorder: which nodes a proof needs does not depend on their hashes, so a
+/// caller that reads them from storage fetches exactly these, then runs it again.
+pub fn nodes_needed<R>(compute: impl FnOnce(&dyn Nodes) -> R) -> Vec<Node> {
+    struct Recorder(RefCell<BTreeSet<Node>>);
+    impl Nodes for Recorder {
+        fn node(&self, node: Node) -> Hash {
+            self.0.borrow_mut().insert(node);
+            [0; 32]
+        }
+    }
+    let recorder = Recorder(RefCell::new(BTreeSet::new()));
+    compute(&recorder);
+    recorder.0.into_inner().into_iter().collect()
+}
+
+/// Nodes looked up in a map (what a caller fetched after [`nodes_needed`]); a node not
+/// in it hashes as zeros, which no proof or root survives.
+impl Nodes for std::collections::HashMap<Node, Hash> {
+    fn node(&self, node: Node) -> Hash {
+        self.get(&node).copied().unwrap_or([0; 32])
+    }
+}
+
+/// An append-only Merkle tree held whole in memory: every complete subtree hash.
+#[derive(Debug, Clone, Default)]
+pub struct Tree {
+    /// `levels[k][j]` is the hash of the perfect subtree of 2^k leaves starting at j·2^k.
+    levels: Vec<Vec<Hash>>,
+}
+
+impl Nodes for Tree {
+    fn node(&self, node: Node) -> Hash {
+        self.levels.get(node.height as usize).and_then(|row| row.get(node.index as usize)).copied().unwrap_or([0; 32])
+    }
 }
 
 impl Tree {
@@ -30,9 +159,6 @@ impl Tree {
 
     /// Appends the hash of a leaf (already `leaf_hash`ed).
     pub fn push_hash(&mut self, h: Hash) {
-        if self.levels.is_empty() {
-            self.levels.push(Vec::new());
-        }
         let mut level = 0;
         let mut carry = h;
         loop {
@@ -69,19 +195,6 @@ impl Tree {
         self.levels.first().and_then(|l| l.get(index as usize)).copied()
     }
 
-    /// Hash of the leaves `[start, end)`, split as RFC 6962 defines MTH.
-    fn subtree(&self, start: u64, end: u64) -> Hash {
-        let n = end - start;
-        if n.is_power_of_two() && start % n == 0 {
-            let level = n.trailing_zeros() as usize;
-            if let Some(h) = self.levels.get(level).and_then(|row| row.get((start / n) as usize)) {
-                return *h;
-            }
-        }
-        let k = split_point(n);
-        node_hash(&self.subtree(start, start + k), &self.subtree(start + k, end))
-    }
-
     fn check_size(&self, n: u64) -> Result<(), TreeError> {
         if n > self.size() {
             return Err(TreeError::TooLarge { requested: n, size: self.size() });
@@ -92,61 +205,18 @@ impl Tree {
     /// The root of the first `n` leaves.
     pub fn root(&self, n: u64) -> Result<Hash, TreeError> {
         self.check_size(n)?;
-        Ok(if n == 0 { empty_root() } else { self.subtree(0, n) })
+        Ok(root(self, n))
     }
 
     /// RFC 6962 PATH(index, D[0:n]).
     pub fn inclusion_proof(&self, index: u64, n: u64) -> Result<Vec<Hash>, TreeError> {
         self.check_size(n)?;
-        if index >= n {
-            return Err(TreeError::IndexOutOfRange { index, size: n });
-        }
-        let mut out = Vec::new();
-        self.path(index, 0, n, &mut out);
-        Ok(out)
-    }
-
-    fn path(&self, m: u64, start: u64, end: u64, out: &mut Vec<Hash>) {
-        let n = end - start;
-        if n <= 1 {
-            return;
-        }
-        let k = split_point(n);
-        if m - start < k {
-            self.path(m, start, start + k, out);
-            out.push(self.subtree(start + k, end));
-        } else {
-            self.path(m, start + k, end, out);
-            out.push(self.subtree(start, start + k));
-        }
+        inclusion_proof(self, index, n)
     }
 
     /// RFC 6962 PROOF(m, D[0:n]).
     pub fn consistency_proof(&self, m: u64, n: u64) -> Result<Vec<Hash>, TreeError> {
         self.check_size(n)?;
-        if m == 0 || m > n {
-            return Err(TreeError::BadRange { from: m, to: n });
-        }
-        let mut out = Vec::new();
-        self.subproof(m, 0, n, true, &mut out);
-        Ok(out)
-    }
-
-    fn subproof(&self, m: u64, start: u64, end: u64, complete: bool, out: &mut Vec<Hash>) {
-        let n = end - start;
-        if m == n {
-            if !complete {
-                out.push(self.subtree(start, end));
-            }
-            return;
-        }
-        let k = split_point(n);
-        if m <= k {
-            self.subproof(m, start, start + k, complete, out);
-            out.push(self.subtree(start + k, end));
-        } else {
-            self.subproof(m - k, start + k, end, false, out);
-            out.push(self.subtree(start, start + k));
-        }
+        consistency_proof(self, m, n)
     }
 }
