@@ -43,7 +43,16 @@ pub fn perfect_root(hashes: &[Hash]) -> Hash {
     debug_assert!(hashes.len().is_power_of_two());
     let mut row: Vec<Hash> = hashes.to_vec();
     while row.len() > 1 {
-        row = row.chunks_exact(2).map(|p| node_hash(&p[0], &p[1])).collect();
+        let half = row.len() / 2;
+        for i in 0..half {
+            if let (Some(l), Some(r)) = (row.get(2 * i), row.get(2 * i + 1)) {
+                let h = node_hash(l, r);
+                if let Some(slot) = row.get_mut(i) {
+                    *slot = h;
+                }
+            }
+        }
+        row.truncate(half);
     }
     row.first().copied().unwrap_or_else(empty_root)
 }
@@ -79,8 +88,7 @@ pub struct Edge {
 pub fn edge_rows(size: u64) -> Vec<(u32, std::ops::Range<u64>)> {
     let mut out = Vec::new();
     let mut level = 0;
-    loop {
-        let Some(count) = size.checked_shr(TILE_HEIGHT * level).filter(|c| *c > 0) else { break };
+    while let Some(count) = size.checked_shr(TILE_HEIGHT * level).filter(|c| *c > 0) {
         out.push((level, count - count % TILE_WIDTH..count));
         level += 1;
     }
