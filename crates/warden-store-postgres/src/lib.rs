@@ -36,6 +36,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (21, "audit_index_blocks", include_str!("../migrations/0021_audit_index_blocks.sql")),
     (22, "token_parents", include_str!("../migrations/0022_token_parents.sql")),
     (23, "dataset_published", include_str!("../migrations/0023_dataset_published.sql")),
+    (24, "audit_tiles", include_str!("../migrations/0024_audit_tiles.sql")),
 ];
 
 /// Arbitrary constant naming Warden's migration lock.

@@ -8,7 +8,18 @@ pub trait AuditStore: Send + Sync {
     // The audit ledger. Append-only: there is no update or delete method.
     /// Appends entries with consecutive indexes in one transaction (durable when it
     /// returns) and returns the index of the first.
-    async fn append_audit(&self, leaves: &[AuditLeaf]) -> Result<u64>;
+    async fn append_audit(&self, leaves: &[AuditLeaf]) -> Result<u64> {
+        self.append_audit_with_tiles(leaves, &[]).await
+    }
+    /// [`AuditStore::append_audit`], storing `tiles` in the same transaction (as
+    /// [`AuditStore::put_audit_tiles`] does): tiles filled by earlier appends ride along
+    /// with the next instead of costing a commit of their own.
+    async fn append_audit_with_tiles(&self, leaves: &[AuditLeaf], tiles: &[AuditTile]) -> Result<u64>;
+    /// Stores full tiles of the audit tree; one already stored is left as it was.
+    async fn put_audit_tiles(&self, tiles: &[AuditTile]) -> Result<()>;
+    /// The stored tiles of `level` with an index in `[from, to)`, in index order (those
+    /// not stored are simply absent).
+    async fn audit_tiles(&self, level: u32, from: u64, to: u64) -> Result<Vec<AuditTile>>;
     async fn audit_size(&self) -> Result<u64>;
     /// Adds the search terms of up to `max` entries past the search index's head, in
     /// one transaction, and returns the new head (entries `[0, head)` are indexed).
@@ -99,6 +110,18 @@ pub struct AuditFilter {
     pub since: Option<Timestamp>,
     pub until: Option<Timestamp>,
 }
+
+/// A full tile of the audit tree (C2SP tlog-tiles): the 256 hashes of height
+/// `8 · level` from `index · 256` on, concatenated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditTile {
+    pub level: u32,
+    pub index: u64,
+    pub hashes: Vec<u8>,
+}
+
+/// The bytes of a full tile.
+pub const AUDIT_TILE_BYTES: usize = 256 * 32;
 
 /// A signed checkpoint as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]

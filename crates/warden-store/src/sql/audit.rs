@@ -92,6 +92,29 @@ where
         tx.commit().await.map_err(map_err("audit index"))
     }
 
+    /// Stores full tiles in `tx`, leaving any already stored as they were.
+    async fn insert_tiles(tx: &mut sqlx::Transaction<'static, DB>, tiles: &[AuditTile]) -> Result<()> {
+        for chunk in tiles.chunks(64) {
+            let sql = format!(
+                "INSERT INTO audit_tiles (level, idx, hashes) VALUES {} ON CONFLICT (level, idx) DO NOTHING",
+                placeholders(chunk.len(), 3)
+            );
+            let mut q = sqlx::query::<DB>(&sql);
+            for t in chunk {
+                if t.hashes.len() != crate::AUDIT_TILE_BYTES {
+                    return Err(StoreError::OutOfRange(format!(
+                        "an audit tile of {} bytes (a full one has {})",
+                        t.hashes.len(),
+                        crate::AUDIT_TILE_BYTES
+                    )));
+                }
+                q = q.arg(i64::from(t.level)).arg(i64_of(t.index)?).arg(t.hashes.as_slice());
+            }
+            q.run(&mut **tx).await.map_err(map_err("audit tiles"))?;
+        }
+        Ok(())
+    }
+
     fn bind_filter<'q>(q: Query<'q, DB>, after: i64, f: &'q AuditFilter, limit: i64) -> Query<'q, DB> {
         q.arg(after)
             .arg(&f.category)
@@ -112,12 +135,14 @@ where
     E: Engine<Db = DB>,
     DB: SqlDb,
 {
-    async fn append_audit(&self, leaves: &[AuditLeaf]) -> Result<u64> {
+    async fn append_audit_with_tiles(&self, leaves: &[AuditLeaf], tiles: &[AuditTile]) -> Result<u64> {
         if leaves.is_empty() {
+            self.put_audit_tiles(tiles).await?;
             return self.audit_size().await;
         }
         let n = i64::try_from(leaves.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
         let mut tx = self.begin_write().await?;
+        Self::insert_tiles(&mut tx, tiles).await?;
         // Taking the head row first serialises appenders (row lock on
         // PostgreSQL, the write lock on SQLite): indexes never gap or repeat.
         let row = sqlx::query::<DB>("UPDATE audit_head SET size = size + $1 WHERE id = 1 RETURNING size")
@@ -182,6 +207,36 @@ where
         }
         Self::move_index_head(tx, i64_of(to)?).await?;
         Ok(true)
+    }
+
+    async fn put_audit_tiles(&self, tiles: &[AuditTile]) -> Result<()> {
+        if tiles.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        Self::insert_tiles(&mut tx, tiles).await?;
+        tx.commit().await.map_err(map_err("audit tiles"))
+    }
+
+    async fn audit_tiles(&self, level: u32, from: u64, to: u64) -> Result<Vec<AuditTile>> {
+        let rows = sqlx::query::<DB>(
+            "SELECT level, idx, hashes FROM audit_tiles WHERE level = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
+        )
+        .arg(i64::from(level))
+        .arg(i64_of(from)?)
+        .arg(i64_of(to)?)
+        .all(&self.pool)
+        .await
+        .map_err(map_err("audit tiles"))?;
+        collect(rows, |row| {
+            let level: i64 = row.col("level")?;
+            let idx: i64 = row.col("idx")?;
+            Ok(AuditTile {
+                level: u32::try_from(level).map_err(|e| bad("audit tile", e))?,
+                index: u64::try_from(idx).map_err(|e| bad("audit tile", e))?,
+                hashes: row.col("hashes")?,
+            })
+        })
     }
 
     async fn audit_size(&self) -> Result<u64> {

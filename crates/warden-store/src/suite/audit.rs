@@ -19,6 +19,35 @@ fn leaf(i: u64, actor: &str, outcome: &str) -> AuditLeaf {
     }
 }
 
+/// Tiles: stored whole, with an append or alone, once (a second copy of a tile leaves
+/// the first), read back by range with gaps where none is stored; anything but a full
+/// tile is refused and stores nothing, not even the entries appended with it.
+pub(super) async fn audit_tiles(store: &dyn Store) {
+    let tile = |level: u32, index: u64, fill: u8| AuditTile { level, index, hashes: vec![fill; AUDIT_TILE_BYTES] };
+    assert_eq!(store.audit_tiles(0, 0, 100).await.unwrap(), vec![]);
+    let size = store.audit_size().await.unwrap();
+    let first = store.append_audit_with_tiles(&[leaf(1, "usr_t", "allow")], &[tile(0, 0, 1), tile(0, 1, 2)]).await;
+    assert_eq!(first.unwrap(), size);
+    store.put_audit_tiles(&[tile(0, 3, 4), tile(1, 0, 9), tile(0, 0, 7)]).await.unwrap();
+    store.append_audit_with_tiles(&[], &[tile(0, 1, 8), tile(0, 5, 6)]).await.unwrap();
+    let got = store.audit_tiles(0, 0, 5).await.unwrap();
+    assert_eq!(got, vec![tile(0, 0, 1), tile(0, 1, 2), tile(0, 3, 4)], "in order, the first copy kept");
+    assert_eq!(store.audit_tiles(0, 1, 4).await.unwrap(), vec![tile(0, 1, 2), tile(0, 3, 4)]);
+    assert_eq!(store.audit_tiles(1, 0, u64::MAX >> 1).await.unwrap(), vec![tile(1, 0, 9)]);
+    assert_eq!(store.audit_tiles(0, 5, 6).await.unwrap(), vec![tile(0, 5, 6)]);
+    // Many at once (more than one statement holds).
+    let many: Vec<AuditTile> = (100..300).map(|i| tile(2, i, i as u8)).collect();
+    store.put_audit_tiles(&many).await.unwrap();
+    assert_eq!(store.audit_tiles(2, 0, 1000).await.unwrap(), many);
+    // A short tile is refused, and so is the append it came with.
+    let short = AuditTile { level: 0, index: 9, hashes: vec![0; 32 * 255] };
+    let err = store.append_audit_with_tiles(&[leaf(2, "usr_t", "allow")], &[short.clone()]).await.unwrap_err();
+    assert!(matches!(err, StoreError::OutOfRange(_)), "{err:?}");
+    assert!(matches!(store.put_audit_tiles(&[tile(0, 8, 1), short]).await, Err(StoreError::OutOfRange(_))));
+    assert_eq!(store.audit_size().await.unwrap(), size + 1, "the append with a bad tile stored nothing");
+    assert_eq!(store.audit_tiles(0, 6, 20).await.unwrap(), vec![], "nor did the tiles beside it");
+}
+
 pub(super) async fn audit(store: &dyn Store) {
     assert_eq!(store.audit_size().await.unwrap(), 0);
     assert_eq!(store.append_audit(&[]).await.unwrap(), 0, "an empty append changes nothing");

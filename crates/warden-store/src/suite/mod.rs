@@ -48,6 +48,7 @@ pub async fn run(store: &dyn Store) {
     identity::projects_and_isolation(store).await;
     identity::groups_and_roles(store).await;
     audit::audit(store).await;
+    audit::audit_tiles(store).await;
     registry::blobs(store).await;
     registry::uploads(store).await;
     gateway::switches(store).await;
