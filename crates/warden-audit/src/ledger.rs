@@ -1,19 +1,21 @@
 //! The ledger service: one appender task per process batches concurrent appends into
 //! single transactions (group commit) and acknowledges each event only after its batch
-//! committed. An in-memory copy of the tree (every complete subtree hash) answers roots
-//! and proofs; it catches up from the store when other replicas have appended.
+//! committed. The tree's right edge is kept in memory and its full tiles in the store
+//! ([`crate::tiled`]): roots and proofs read a few tiles, memory stays bounded whatever
+//! the log's size, and the edge catches up from the store when other replicas append.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot, Mutex, RwLock};
+use tokio::sync::{mpsc, oneshot, Mutex};
 use warden_core::Timestamp;
 use warden_store::{AuditLeaf, CheckpointRecord, Store, StoreError, AUDIT_BLOCK};
 use warden_tlog::note::{Checkpoint, SigningKey, VerifierKey};
-use warden_tlog::tree::{Tree, TreeError};
+use warden_tlog::tree::TreeError;
 use warden_tlog::Hash;
 
 use crate::event::AuditEvent;
+use crate::tiled::{ScrubError, Tiled};
 
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
@@ -43,11 +45,15 @@ pub struct LedgerConfig {
     pub pin_file: Option<std::path::PathBuf>,
     /// A copy of it replicas share (an object store), checked and advanced likewise.
     pub shared_pin: Option<crate::pin::Shared>,
+    /// After start, check every stored entry against the tree in the background (see
+    /// [`Ledger::scrubbed`]): an entry edited in the database without its tiles is
+    /// found even though the tree's root still matches what was signed.
+    pub scrub: bool,
 }
 
 impl Default for LedgerConfig {
     fn default() -> Self {
-        Self { origin: "warden/audit".into(), max_batch: 4096, pin_file: None, shared_pin: None }
+        Self { origin: "warden/audit".into(), max_batch: 4096, pin_file: None, shared_pin: None, scrub: true }
     }
 }
 
@@ -57,6 +63,10 @@ impl Default for LedgerConfig {
 /// `INDEX_EVERY` in one transaction held the next commit for 8 to 11 ms on this disk).
 const INDEX_EVERY: u64 = 4096;
 const INDEX_CHUNK: u64 = 1024;
+
+/// The scrub rests this long after every 16 tiles (4,096 entries) it checks: at most
+/// about 200,000 entries a second, most of the time much less.
+const SCRUB_REST: Duration = Duration::from_millis(20);
 
 /// How often a checkpoint is signed while appends flow.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
@@ -73,7 +83,7 @@ const LINGER: Duration = Duration::from_millis(2);
 
 pub struct Ledger {
     store: Arc<dyn Store>,
-    tree: RwLock<Tree>,
+    tree: Tiled,
     key: SigningKey,
     origin: String,
     jobs: mpsc::Sender<Job>,
@@ -108,6 +118,9 @@ pub struct Ledger {
     /// shared pin and anchors in the object store, the checkpoint row) never hold up the
     /// appender and the callers waiting on their commit.
     unsigned: std::sync::Mutex<Option<Timestamp>>,
+    /// The scrub: entries checked so far, of how many (0 of 0 until it starts).
+    scrubbed: std::sync::atomic::AtomicU64,
+    scrub_of: std::sync::atomic::AtomicU64,
 }
 
 /// What witnesses cosigned (see `Ledger::add_cosignature`).
@@ -124,10 +137,6 @@ impl std::fmt::Debug for Ledger {
     }
 }
 
-fn to_hash(v: &[u8], index: u64) -> Result<Hash, LedgerError> {
-    Hash::try_from(v).map_err(|_| LedgerError::Corrupt(index))
-}
-
 impl Ledger {
     /// Loads the tree from the store, starts the appender, and makes sure the current
     /// size has a signed checkpoint.
@@ -137,9 +146,10 @@ impl Ledger {
         config: LedgerConfig,
     ) -> Result<Arc<Ledger>, LedgerError> {
         let (tx, rx) = mpsc::channel(config.max_batch * 4);
+        let tree = Tiled::load(store.clone()).await?;
         let ledger = Arc::new(Ledger {
             store,
-            tree: RwLock::new(Tree::new()),
+            tree,
             origin: config.origin,
             key,
             jobs: tx,
@@ -158,6 +168,8 @@ impl Ledger {
             behind_room: Default::default(),
             behind_max: config.max_batch,
             unsigned: Default::default(),
+            scrubbed: Default::default(),
+            scrub_of: Default::default(),
         });
         ledger.sync().await?;
         if let Some(pin) = &ledger.pin {
@@ -178,6 +190,10 @@ impl Ledger {
         tokio::spawn(async move { worker.run(rx, config.max_batch).await });
         let signer = ledger.clone();
         tokio::spawn(async move { signer.sign_in_background().await });
+        if config.scrub {
+            let scrubber = ledger.clone();
+            tokio::spawn(async move { scrubber.scrub().await });
+        }
         Ok(ledger)
     }
 
@@ -275,7 +291,11 @@ impl Ledger {
                 },
                 () = self.behind_ready.notified() => None,
                 () = tokio::time::sleep(CHECKPOINT_EVERY), if !queued_behind => {
-                    // Appends paused: catch up, a chunk at a time, until one arrives.
+                    // Appends paused: store the tiles filled so far, and catch up
+                    // with the index, a chunk at a time, until one arrives.
+                    if let Err(e) = self.tree.flush().await {
+                        tracing::error!(error = %e, "could not store the audit tree's tiles");
+                    }
                     while indexed < head && rx.is_empty() {
                         let before = indexed;
                         indexed = self.index_step(indexed, &mut kept).await;
@@ -331,8 +351,11 @@ impl Ledger {
             if leaves.is_empty() {
                 continue;
             }
-            match self.store.append_audit(&leaves).await {
+            // Tiles filled by earlier appends ride along with this one.
+            let tiles = self.tree.pending();
+            match self.store.append_audit_with_tiles(&leaves, &tiles).await {
                 Ok(first_index) => {
+                    self.tree.stored(&tiles);
                     self.failing.store(false, std::sync::atomic::Ordering::Release);
                     self.batches.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     self.events.fetch_add(waiting.len() as u64, std::sync::atomic::Ordering::Relaxed);
@@ -432,23 +455,56 @@ impl Ledger {
         }
     }
 
-    /// Adds a batch this appender committed at `first` to the in-memory tree, if it
-    /// follows on directly; otherwise (another replica appended in between) `sync`
-    /// reads the hashes back from the store when they are needed.
+    /// Adds a batch this appender committed at `first` to the tree, if it follows on
+    /// directly; otherwise (another replica appended in between) `sync` reads the
+    /// hashes back from the store when they are needed.
     async fn extend_tree(&self, first: u64, leaves: &[AuditLeaf]) {
-        let mut tree = self.tree.write().await;
-        if tree.size() != first {
-            return;
-        }
-        for (leaf, i) in leaves.iter().zip(first..) {
-            match to_hash(&leaf.leaf_hash, i) {
-                Ok(h) => tree.push_hash(h),
-                Err(_) => return,
-            }
+        let hashes: Result<Vec<Hash>, _> =
+            leaves.iter().zip(first..).map(|(l, i)| crate::tiled::to_hash(&l.leaf_hash, i)).collect();
+        if let Ok(hashes) = hashes {
+            self.tree.extend(first, hashes);
         }
     }
 
-    /// Brings the in-memory tree up to the store's size (other replicas may append).
+    /// Checks every entry stored at start against the tree, at a pace that leaves the
+    /// database to the requests; an entry found edited stops signing, as a rewrite does.
+    async fn scrub(self: Arc<Self>) {
+        use std::sync::atomic::Ordering::Relaxed;
+        let size = self.tree.size();
+        self.scrub_of.store(size, Relaxed);
+        let mut tiles = 0u32;
+        let found = self
+            .tree
+            .scrub(
+                size,
+                |n| self.scrubbed.store(n, Relaxed),
+                || {
+                    tiles += 1;
+                    let rest = tiles % 16 == 0;
+                    async move {
+                        if rest {
+                            tokio::time::sleep(SCRUB_REST).await;
+                        }
+                    }
+                },
+            )
+            .await;
+        match found {
+            Ok(()) => tracing::info!(entries = size, "every audit entry stored at start matches the tree"),
+            Err(ScrubError::Mismatch(m)) => {
+                self.halt(crate::pin::Regression::Edited { index: m.index, why: m.why });
+            }
+            Err(ScrubError::Ledger(e)) => tracing::error!(error = %e, "could not check the stored audit entries"),
+        }
+    }
+
+    /// How far the scrub has got: (entries checked, entries there were at start).
+    pub fn scrubbed(&self) -> (u64, u64) {
+        use std::sync::atomic::Ordering::Relaxed;
+        (self.scrubbed.load(Relaxed), self.scrub_of.load(Relaxed))
+    }
+
+    /// Brings the tree's edge up to the store's size (other replicas may append).
     pub async fn sync(&self) -> Result<u64, LedgerError> {
         for _ in 0..100 {
             if let Some(size) = self.try_sync().await? {
@@ -461,25 +517,7 @@ impl Ledger {
 
     /// One attempt; `None` when a concurrent append was still becoming visible.
     async fn try_sync(&self) -> Result<Option<u64>, LedgerError> {
-        let size = self.store.audit_size().await?;
-        if self.tree.read().await.size() >= size {
-            return Ok(Some(size));
-        }
-        let mut tree = self.tree.write().await;
-        while tree.size() < size {
-            let from = tree.size();
-            let to = size.min(from + 100_000);
-            let hashes = self.store.audit_leaf_hashes(from, to).await?;
-            if hashes.len() as u64 != to - from {
-                // The head and its rows commit together, so a short read means another
-                // replica's append is still becoming visible: try again shortly.
-                return Ok(None);
-            }
-            for (i, h) in hashes.iter().enumerate() {
-                tree.push_hash(to_hash(h, from + i as u64)?);
-            }
-        }
-        Ok(Some(tree.size()))
+        self.tree.try_sync().await
     }
 
     /// Signs and stores a checkpoint for the current size if it has none yet: only when
@@ -503,7 +541,7 @@ impl Ledger {
         if self.store.latest_checkpoint().await?.is_some_and(|c| c.tree_size >= size) {
             return Ok(());
         }
-        let root = self.tree.read().await.root(size)?;
+        let root = self.tree.root(size).await?;
         let checkpoint = Checkpoint { origin: self.origin.clone(), size, root };
         let note = checkpoint.sign(&self.key).map_err(|e| LedgerError::Event(e.to_string()))?;
         if let Some(pin) = &self.pin {
@@ -559,7 +597,7 @@ impl Ledger {
         Ok(if pinned.size == 0 {
             Some(pinned.root)
         } else if size >= pinned.size {
-            Some(self.tree.read().await.root(pinned.size)?)
+            Some(self.tree.root(pinned.size).await?)
         } else {
             None
         })
@@ -633,7 +671,7 @@ impl Ledger {
 
     /// The size the tree can answer for: at least `n` if the log has that many.
     async fn ensure(&self, n: u64) -> Result<(), LedgerError> {
-        if self.tree.read().await.size() < n {
+        if self.tree.size() < n {
             self.sync().await?;
         }
         Ok(())
@@ -641,17 +679,17 @@ impl Ledger {
 
     pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
         self.ensure(size).await?;
-        Ok(self.tree.read().await.inclusion_proof(index, size)?)
+        self.tree.inclusion_proof(index, size).await
     }
 
     pub async fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, LedgerError> {
         self.ensure(to).await?;
-        Ok(self.tree.read().await.consistency_proof(from, to)?)
+        self.tree.consistency_proof(from, to).await
     }
 
     pub async fn root(&self, size: u64) -> Result<Hash, LedgerError> {
         self.ensure(size).await?;
-        Ok(self.tree.read().await.root(size)?)
+        self.tree.root(size).await
     }
 
     pub async fn size(&self) -> Result<u64, LedgerError> {
@@ -849,9 +887,9 @@ mod tests {
         assert_eq!(size, 4 * (3000 + 31));
 
         // The trees: both appenders' roots are the root of the stored hashes.
-        let mut tree = Tree::new();
+        let mut tree = warden_tlog::tree::Tree::new();
         for h in store.audit_leaf_hashes(0, size).await.unwrap() {
-            tree.push_hash(to_hash(&h, 0).unwrap());
+            tree.push_hash(crate::tiled::to_hash(&h, 0).unwrap());
         }
         assert_eq!(a.root(size).await.unwrap(), tree.root(size).unwrap());
         assert_eq!(b.root(size).await.unwrap(), tree.root(size).unwrap());

@@ -10,6 +10,7 @@ pub mod export;
 mod ledger;
 pub mod ocsf;
 pub mod pin;
+mod tiled;
 pub mod witness;
 
 pub use event::{Actor, AuditEvent, Category, ResourceRef};

@@ -24,6 +24,11 @@ pub enum Regression {
          the log was rewritten in the database; nothing more will be signed until it is restored"
     )]
     Rewritten { pinned: u64, file: String },
+    #[error(
+        "entry {index} of the audit log was rewritten in the database ({why}), though the tree signed before is intact: \
+         nothing more will be signed until the entry is restored"
+    )]
+    Edited { index: u64, why: String },
     #[error("the pinned checkpoint {file} cannot be used: {why}; nothing will be signed until it is repaired")]
     Unreadable { file: String, why: String },
 }
