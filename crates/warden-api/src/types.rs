@@ -375,6 +375,18 @@ pub struct Health {
     /// stops the log; this says how far behind cosigning is).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub witnesses: Vec<WitnessLag>,
+    /// How far the check of every stored audit entry against the tree (run after each
+    /// start, in the background) has got.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audit_scrub: Option<AuditScrub>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditScrub {
+    /// Entries checked so far.
+    pub checked: u64,
+    /// Entries the log held at start.
+    pub of: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

@@ -294,7 +294,11 @@ impl App {
         }
     }
 
-    /// Readiness: the database answers.
+    /// How far the check of the stored audit entries has got: (checked, of).
+    pub fn audit_scrubbed(&self) -> (u64, u64) {
+        self.ledger.scrubbed()
+    }
+
     /// Readiness: the database answers, and the audit log still extends the last
     /// checkpoint this installation signed (else nothing is signed, and it says why).
     /// Answers each configured witness's lag: (name, size it cosigned, entries behind).

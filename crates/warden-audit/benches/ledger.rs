@@ -4,7 +4,12 @@
 //!   (always) and PostgreSQL (when `WARDEN_TEST_POSTGRES` names a server), against a plain
 //!   loop that commits one event per transaction;
 //! - inclusion and consistency proof time on a 1,000,000-entry tree;
-//! - full offline verification of 1,000,000 entries against a signed checkpoint.
+//! - full offline verification of 1,000,000 entries against a signed checkpoint;
+//! - `large`: a ledger of 10,000,000 entries (`WARDEN_BENCH_LARGE` sets the count) on
+//!   SQLite, opened in a fresh process: its start time, peak memory (VmHWM), proof times
+//!   and appends at 256 writers, against the same log held as a whole tree in memory
+//!   (what the ledger did before tiles). The log is built once and kept under
+//!   `target/bench-ledger/` for later runs.
 //!
 //! Events look like a busy organisation's: times from one shared clock, a few dozen
 //! callers, a handful of actions and projects.
@@ -236,6 +241,10 @@ fn verification() {
 }
 
 fn main() {
+    // The large-log bench runs each side in a process of its own (`child:…`).
+    if let Some(child) = std::env::args().find_map(|a| a.strip_prefix("child:").map(str::to_string)) {
+        return large::child(&child);
+    }
     // `cargo bench` passes `--bench`; a filter argument selects parts.
     let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let want = |part: &str| filter.is_empty() || filter.iter().any(|f| part.contains(f.as_str()));
@@ -271,5 +280,221 @@ fn main() {
     }
     if want("verify") {
         verification();
+    }
+    if filter.iter().any(|f| "large".contains(f.as_str())) {
+        large::run();
+    } else {
+        println!("large   skipped: `cargo bench -p warden-audit --bench ledger -- large` runs it (10M entries)");
+    }
+}
+
+mod large {
+    //! The 10M-entry log, measured in fresh processes.
+
+    use super::*;
+    use warden_store::AuditStore;
+
+    fn entries() -> u64 {
+        std::env::var("WARDEN_BENCH_LARGE").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000_000)
+    }
+
+    fn db_path(n: u64) -> std::path::PathBuf {
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+        target.join("bench-ledger").join(format!("ledger-{n}.db"))
+    }
+
+    /// The log's key, kept beside it: its checkpoints verify across runs.
+    fn key(n: u64) -> SigningKey {
+        let path = db_path(n).with_extension("key");
+        if let Ok(k) = std::fs::read_to_string(&path) {
+            return SigningKey::from_private_string(k.trim()).unwrap();
+        }
+        let k = SigningKey::generate("bench/audit").unwrap();
+        std::fs::write(&path, k.to_private_string()).unwrap();
+        k
+    }
+
+    /// Builds the log once: batches straight into the store, then one ledger start,
+    /// which stores its tiles.
+    async fn build(n: u64) {
+        let path = db_path(n);
+        let done = path.with_extension("built");
+        if done.exists() {
+            return;
+        }
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let _ = std::fs::remove_file(&path);
+        println!("large   building a {n}-entry log in {} (once)", path.display());
+        let s = Instant::now();
+        let store = warden_store_sqlite::open(&path).await.unwrap();
+        let mut i = 0;
+        while i < n {
+            let batch: Vec<_> = (i..(i + 4096).min(n)).map(|j| event(j).to_leaf().unwrap()).collect();
+            store.append_audit(&batch).await.unwrap();
+            i += batch.len() as u64;
+        }
+        while store.index_audit(100_000).await.unwrap() < n {}
+        println!("large   appended {n} entries in {:.0} s", s.elapsed().as_secs_f64());
+        drop(store);
+        let s = Instant::now();
+        let store: Arc<dyn Store> = Arc::new(warden_store_sqlite::open(&path).await.unwrap());
+        let config = LedgerConfig { origin: "bench/audit".into(), scrub: false, ..Default::default() };
+        Ledger::open(store, key(n), config).await.unwrap();
+        println!("large   first start of a log without tiles (storing them): {:.1} s", s.elapsed().as_secs_f64());
+        std::fs::write(done, b"").unwrap();
+    }
+
+    pub fn run() {
+        let n = entries();
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        rt.block_on(build(n));
+        let side = |what: &str| -> std::collections::HashMap<String, f64> {
+            let out = std::process::Command::new(std::env::current_exe().unwrap())
+                .arg(format!("child:{what}:{n}"))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{what}: {}", String::from_utf8_lossy(&out.stderr));
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter_map(|l| l.split_once('=').and_then(|(k, v)| Some((k.to_string(), v.trim().parse().ok()?))))
+                .collect()
+        };
+        let whole = side("whole");
+        let tiled = side("tiles");
+        let row = |name: &str, unit: &str, key: &str| {
+            let (b, t) = (whole[key], tiled[key]);
+            println!("large   {name:<40} whole tree {b:>10.2} {unit:<3} tiles {t:>10.2} {unit:<3} ratio {:>6.2}x", t / b);
+        };
+        println!("large   {n} entries on SQLite, each side in a fresh process");
+        row("start (open store + ledger)", "s", "start_s");
+        row("peak RSS after start + proofs", "MB", "rss_mb");
+        row("inclusion proof p50", "us", "inc_p50_us");
+        row("inclusion proof p99", "us", "inc_p99_us");
+        row("consistency proof p99", "us", "con_p99_us");
+        row("appends, 256 writers (durable)", "/s", "append_rate");
+        row("peak RSS at the end", "MB", "rss_end_mb");
+        println!(
+            "large   goals: RSS < 64 MB {}, start < 1 s {}, proofs p99 < 1 ms {}, appends >= 50,000/s {}",
+            tiled["rss_end_mb"] < 64.0,
+            tiled["start_s"] < 1.0,
+            tiled["inc_p99_us"].max(tiled["con_p99_us"]) < 1000.0,
+            tiled["append_rate"] >= 50_000.0
+        );
+    }
+
+    fn peak_rss_mb() -> f64 {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .unwrap_or(0.0);
+        kb / 1024.0
+    }
+
+    /// One side, in its own process: `whole:N` loads every leaf hash into a `Tree` (the
+    /// ledger before tiles); `tiles:N` opens the ledger.
+    pub fn child(what: &str) {
+        let (side, n) = what.split_once(':').unwrap();
+        let n: u64 = n.parse().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let start = Instant::now();
+            let store: Arc<dyn Store> = Arc::new(warden_store_sqlite::open(&db_path(n)).await.unwrap());
+            let size = store.audit_size().await.unwrap();
+            eprintln!("debug rss after store open {}", peak_rss_mb());
+            {
+                let mut v = Vec::new();
+                for k in 0..2000u64 {
+                    let t0 = Instant::now();
+                    let a = (k * 7919) % (size / 256);
+                    let b = (k * 104729) % (size / 256);
+                    std::hint::black_box(store.audit_tiles_at(&[(0, a), (0, b)]).await.unwrap());
+                    v.push(t0.elapsed().as_secs_f64() * 1e6);
+                }
+                eprintln!("debug two tiles p50 {} p99 {}", percentile(v.clone(), 0.5), percentile(v, 0.99));
+                let mut v = Vec::new();
+                for k in 0..2000u64 {
+                    let t0 = Instant::now();
+                    let a = (k * 7919) % (size / 256);
+                    std::hint::black_box(store.audit_tiles(0, a, a + 1).await.unwrap());
+                    v.push(t0.elapsed().as_secs_f64() * 1e6);
+                }
+                eprintln!("debug one tile p50 {} p99 {}", percentile(v.clone(), 0.5), percentile(v, 0.99));
+                let mut v = Vec::new();
+                for _ in 0..2000u64 {
+                    let t0 = Instant::now();
+                    std::hint::black_box(store.audit_size().await.unwrap());
+                    v.push(t0.elapsed().as_secs_f64() * 1e6);
+                }
+                eprintln!("debug size p50 {} p99 {}", percentile(v.clone(), 0.5), percentile(v, 0.99));
+            }
+            let mut rng = 0x9e3779b97f4a7c15u64 ^ size;
+            let mut next = move || {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                rng
+            };
+            let mut inc = Vec::new();
+            let mut con = Vec::new();
+            let ledger = if side == "whole" {
+                let mut t = Tree::new();
+                let mut from = 0;
+                while from < size {
+                    let to = (from + 100_000).min(size);
+                    for h in store.audit_leaf_hashes(from, to).await.unwrap() {
+                        t.push_hash(h.try_into().unwrap());
+                    }
+                    from = to;
+                }
+                println!("start_s={}", start.elapsed().as_secs_f64());
+                for _ in 0..10_000 {
+                    let s = size / 2 + next() % (size / 2);
+                    let i = next() % s;
+                    let t0 = Instant::now();
+                    std::hint::black_box(t.inclusion_proof(i, s).unwrap());
+                    inc.push(t0.elapsed().as_secs_f64() * 1e6);
+                    let f = 1 + next() % (s - 1);
+                    let t0 = Instant::now();
+                    std::hint::black_box(t.consistency_proof(f, s).unwrap());
+                    con.push(t0.elapsed().as_secs_f64() * 1e6);
+                }
+                println!("rss_mb={}", peak_rss_mb());
+                // Appends as the old ledger made them: the tree held whole beside.
+                let config = LedgerConfig { origin: "bench/audit".into(), scrub: false, ..Default::default() };
+                let ledger = Ledger::open(store.clone(), key(n), config).await.unwrap();
+                std::hint::black_box(&t);
+                (ledger, Some(t))
+            } else {
+                let scrub = std::env::var("SCRUB").map_or(true, |v| v == "1");
+                let config = LedgerConfig { origin: "bench/audit".into(), scrub, ..Default::default() };
+                let ledger = Ledger::open(store.clone(), key(n), config).await.unwrap();
+                println!("start_s={}", start.elapsed().as_secs_f64());
+                eprintln!("debug rss after ledger open {}", peak_rss_mb());
+                for _ in 0..10_000 {
+                    let s = size / 2 + next() % (size / 2);
+                    let i = next() % s;
+                    let t0 = Instant::now();
+                    std::hint::black_box(ledger.inclusion_proof(i, s).await.unwrap());
+                    inc.push(t0.elapsed().as_secs_f64() * 1e6);
+                    let f = 1 + next() % (s - 1);
+                    let t0 = Instant::now();
+                    std::hint::black_box(ledger.consistency_proof(f, s).await.unwrap());
+                    con.push(t0.elapsed().as_secs_f64() * 1e6);
+                }
+                println!("rss_mb={}", peak_rss_mb());
+                (ledger, None)
+            };
+            println!("inc_p50_us={}", percentile(inc.clone(), 0.5));
+            println!("inc_p99_us={}", percentile(inc, 0.99));
+            println!("con_p99_us={}", percentile(con, 0.99));
+            let rate = group_commit(&ledger.0, 256).await;
+            println!("append_rate={rate}");
+            println!("rss_end_mb={}", peak_rss_mb());
+            std::hint::black_box(ledger.1);
+        });
     }
 }

@@ -258,11 +258,54 @@ impl Tiled {
                 }
             }
         }
+        // The tiles they lie in, those not at hand read in one go.
+        let mut tiles: HashMap<(u32, u64), TileHashes> = HashMap::new();
+        let mut missing = Vec::new();
+        for n in &stored {
+            let p = place(*n);
+            let key = (p.level, p.index);
+            if tiles.contains_key(&key) || missing.contains(&key) {
+                continue;
+            }
+            match self.at_hand(key) {
+                Some(t) => {
+                    tiles.insert(key, t);
+                }
+                None => missing.push(key),
+            }
+        }
+        if !missing.is_empty() {
+            for t in self.store.audit_tiles_at(&missing).await? {
+                let hashes = Tile::hashes_from_bytes(&t.hashes).ok_or_else(|| {
+                    LedgerError::Event(format!("the stored audit tile {}/{} is not a full tile", t.level, t.index))
+                })?;
+                let hashes = Arc::new(hashes);
+                lock(&self.cache).put((t.level, t.index), hashes.clone());
+                tiles.insert((t.level, t.index), hashes);
+            }
+        }
         for n in stored {
-            let hash = self.node_in_tile(n).await?;
+            let p = place(n);
+            let tile = match tiles.get(&(p.level, p.index)) {
+                Some(t) => t.clone(),
+                // Not stored (lost to a crash before it was written): rebuilt.
+                None => self.tile(p.level, p.index).await?,
+            };
+            let hash = tile
+                .get(p.offset..p.offset + p.count)
+                .map(perfect_root)
+                .ok_or_else(|| LedgerError::Event(format!("the audit tile {}/{} is short", p.level, p.index)))?;
             out.insert(n, hash);
         }
         Ok(out)
+    }
+
+    /// A tile from the cache or from those not yet stored.
+    fn at_hand(&self, key: (u32, u64)) -> Option<TileHashes> {
+        if let Some(t) = lock(&self.cache).get(key) {
+            return Some(t);
+        }
+        lock(&self.pending).get(&key).cloned()
     }
 
     async fn node_in_tile(&self, n: Node) -> Result<Hash, LedgerError> {
@@ -284,10 +327,7 @@ impl Tiled {
 
     /// One full tile: cached, pending, stored, or rebuilt from below.
     pub(crate) async fn tile(&self, level: u32, index: u64) -> Result<TileHashes, LedgerError> {
-        if let Some(t) = lock(&self.cache).get((level, index)) {
-            return Ok(t);
-        }
-        if let Some(t) = lock(&self.pending).get(&(level, index)).cloned() {
+        if let Some(t) = self.at_hand((level, index)) {
             return Ok(t);
         }
         let t = self.tiles(level, index, index + 1).await?.pop().ok_or(LedgerError::Corrupt(index))?;

@@ -12,7 +12,7 @@ use sqlx::{Connection, Row};
 use warden_audit::pin::Regression;
 use warden_audit::{AuditEvent, Category, Ledger, LedgerConfig, SigningKey};
 use warden_core::Timestamp;
-use warden_store::{AuditStore, Store};
+use warden_store::Store;
 use warden_tlog::proof::{verify_consistency, verify_inclusion};
 use warden_tlog::tree::Tree;
 

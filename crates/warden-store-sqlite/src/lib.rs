@@ -139,11 +139,16 @@ async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore, StoreErro
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        .pragma("cache_size", "-16384")
+        // Small page caches on the reading connections (2 MB, SQLite's default): each
+        // of the eight keeps its own, and a long read (the audit scrub, a full export)
+        // spread over them held 128 MB. The operating system caches the file anyway.
+        .pragma("cache_size", "-2048")
         // No commit runs a WAL checkpoint (one that did held its caller for tens of
         // milliseconds); `checkpoints` runs them beside the commits instead. Durability
         // is unchanged: a commit is durable once its WAL frames are synced.
-        .pragma("wal_autocheckpoint", "0");
+        .pragma("wal_autocheckpoint", "0")
+        // When the log starts again, its file is cut back to 64 MB.
+        .pragma("journal_size_limit", "67108864");
     let pool = SqlitePoolOptions::new()
         .max_connections(8)
         .acquire_timeout(Duration::from_secs(5))
@@ -154,31 +159,49 @@ async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore, StoreErro
     // anyway; keeping them on one connection keeps its page cache warm (a connection
     // drops its whole cache when it sees another connection's commit) and queues
     // writers in the pool instead of in busy-retry loops. It keeps a larger page
-    // cache: the audit log's hot pages stay in it.
+    // cache (16 MB): the hot pages of the audit log and its indexes stay in it.
     let writer = SqlitePoolOptions::new()
         .max_connections(1)
         .acquire_timeout(Duration::from_secs(10))
-        .connect_with(options.pragma("cache_size", "-65536"))
+        .connect_with(options.pragma("cache_size", "-16384"))
         .await
         .map_err(map_err("connection"))?;
     migrate(&pool).await?;
-    let checkpoints = tokio::spawn(checkpoints(pool.clone()));
+    let checkpoints = tokio::spawn(checkpoints(pool.clone(), writer.clone()));
     Ok(SqlStore::new(pool, writer).with_task(checkpoints))
 }
 
 /// How often the WAL is copied back into the database.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
+/// A write-ahead log longer than this many pages (64 MB of 4 KB pages) after a
+/// checkpoint has its last frames copied from the writer's connection, so that it
+/// starts again from the beginning.
+const WAL_RESTART_FRAMES: i64 = if cfg!(test) { 256 } else { 16_384 };
+
 /// Copies the write-ahead log back into the database file every second, PASSIVE: on a
 /// reading connection, without waiting for readers or holding up writers, so that no
-/// commit pays for a checkpoint. The next writer restarts the log once one completes.
-async fn checkpoints(pool: SqlitePool) {
+/// commit pays for a checkpoint. The next writer restarts the log once a checkpoint has
+/// copied all of it; under steady appends that never happens (each commit adds frames
+/// while the checkpoint copies), and the log grew to the size of the database (6 GB
+/// for a 10M-entry audit log). So once the log is long, the few frames left are copied
+/// from the writer's own connection, between two commits: a pause of milliseconds once
+/// in a while, and the log starts again (`journal_size_limit` then trims the file).
+async fn checkpoints(pool: SqlitePool, writer: SqlitePool) {
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
-            tracing::warn!(error = %e, "could not checkpoint the SQLite write-ahead log");
+        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&pool).await {
+            Ok(row) => {
+                let log: i64 = row.try_get(1).unwrap_or(0);
+                if log >= WAL_RESTART_FRAMES {
+                    if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&writer).await {
+                        tracing::warn!(error = %e, "could not checkpoint the SQLite write-ahead log");
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "could not checkpoint the SQLite write-ahead log"),
         }
     }
 }
@@ -263,6 +286,64 @@ mod tests {
             assert!(std::time::Instant::now() < until, "the log was never checkpointed into the database file");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Under appends that never pause, the write-ahead log still starts again from its
+    /// beginning (it grew without end before): the checkpoint sequence number in its
+    /// header (bytes 12 to 16) counts the restarts.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_write_ahead_log_starts_again_under_appends_that_never_pause() {
+        use warden_store::AuditStore;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("warden.db");
+        let store = open(&path).await.unwrap();
+        let wal = dir.path().join("warden.db-wal");
+        let restarts = || {
+            let header = std::fs::read(&wal).unwrap_or_default();
+            header.get(12..16).map_or(0, |b| u32::from_be_bytes(b.try_into().unwrap()))
+        };
+        let leaves: Vec<AuditLeaf> = (0..200)
+            .map(|i| AuditLeaf {
+                time: warden_core::Timestamp(i as i64),
+                category: "system".into(),
+                action: "test.event".into(),
+                actor: Some(format!("usr_{}", i % 37)),
+                resource: None,
+                outcome: "success".into(),
+                project: None,
+                request_id: Some(format!("req_{i:020}")),
+                event: format!("{{\"i\":{i},\"pad\":\"{}\"}}", "x".repeat(300)),
+                leaf_hash: vec![0; 32],
+            })
+            .collect();
+        // Three writers, so that one always waits for the write lock: no moment between
+        // commits for a checkpoint on the side to catch up.
+        let store = std::sync::Arc::new(store);
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let writers: Vec<_> = (0..3)
+            .map(|_| {
+                let (store, stop, leaves) = (store.clone(), stop.clone(), leaves.clone());
+                tokio::spawn(async move {
+                    let mut n = 0u64;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        store.append_audit(&leaves).await.unwrap();
+                        n += leaves.len() as u64;
+                    }
+                    n
+                })
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        while restarts() < 2 && start.elapsed() < Duration::from_secs(20) {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let mut n = 0;
+        for w in writers {
+            n += w.await.unwrap();
+        }
+        assert!(restarts() >= 2, "the log never started again in {:?}", start.elapsed());
+        assert_eq!(store.audit_size().await.unwrap(), n, "every append kept");
     }
 
     #[tokio::test]

@@ -20,6 +20,8 @@ pub trait AuditStore: Send + Sync {
     /// The stored tiles of `level` with an index in `[from, to)`, in index order (those
     /// not stored are simply absent).
     async fn audit_tiles(&self, level: u32, from: u64, to: u64) -> Result<Vec<AuditTile>>;
+    /// The stored tiles among `at` (level, index), in one read (a proof needs a few).
+    async fn audit_tiles_at(&self, at: &[(u32, u64)]) -> Result<Vec<AuditTile>>;
     async fn audit_size(&self) -> Result<u64>;
     /// Adds the search terms of up to `max` entries past the search index's head, in
     /// one transaction, and returns the new head (entries `[0, head)` are indexed).

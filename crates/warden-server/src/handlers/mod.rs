@@ -39,14 +39,16 @@ fn text(body: String) -> impl IntoResponse {
 }
 
 async fn healthz() -> Json<api::Health> {
-    Json(api::Health { status: "ok".into(), witnesses: Vec::new() })
+    Json(api::Health { status: "ok".into(), witnesses: Vec::new(), audit_scrub: None })
 }
 
 async fn readyz(State(s): State<AppState>) -> Result<Json<api::Health>> {
     let lags = s.app.ready().await?;
     let witnesses =
         lags.into_iter().map(|(witness, cosigned, behind)| api::WitnessLag { witness, cosigned, behind }).collect();
-    Ok(Json(api::Health { status: "ready".into(), witnesses }))
+    let (checked, of) = s.app.audit_scrubbed();
+    let audit_scrub = Some(api::AuditScrub { checked, of });
+    Ok(Json(api::Health { status: "ready".into(), witnesses, audit_scrub }))
 }
 
 async fn metrics(State(s): State<AppState>) -> impl IntoResponse {

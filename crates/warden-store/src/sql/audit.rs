@@ -58,6 +58,16 @@ fn audit_entry(row: &dyn Columns) -> Result<AuditEntry> {
     })
 }
 
+fn audit_tile(row: &dyn Columns) -> Result<AuditTile> {
+    let level: i64 = row.col("level")?;
+    let idx: i64 = row.col("idx")?;
+    Ok(AuditTile {
+        level: u32::try_from(level).map_err(|e| bad("audit tile", e))?,
+        index: u64::try_from(idx).map_err(|e| bad("audit tile", e))?,
+        hashes: row.col("hashes")?,
+    })
+}
+
 fn checkpoint(row: &dyn Columns) -> Result<CheckpointRecord> {
     let size: i64 = row.col("tree_size")?;
     Ok(CheckpointRecord {
@@ -228,15 +238,22 @@ where
         .all(&self.pool)
         .await
         .map_err(map_err("audit tiles"))?;
-        collect(rows, |row| {
-            let level: i64 = row.col("level")?;
-            let idx: i64 = row.col("idx")?;
-            Ok(AuditTile {
-                level: u32::try_from(level).map_err(|e| bad("audit tile", e))?,
-                index: u64::try_from(idx).map_err(|e| bad("audit tile", e))?,
-                hashes: row.col("hashes")?,
-            })
-        })
+        collect(rows, audit_tile)
+    }
+
+    async fn audit_tiles_at(&self, at: &[(u32, u64)]) -> Result<Vec<AuditTile>> {
+        let mut out = Vec::with_capacity(at.len());
+        for chunk in at.chunks(32) {
+            let wanted: Vec<String> =
+                (0..chunk.len()).map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2)).collect();
+            let sql = format!("SELECT level, idx, hashes FROM audit_tiles WHERE {}", wanted.join(" OR "));
+            let mut q = sqlx::query::<DB>(&sql);
+            for (level, index) in chunk {
+                q = q.arg(i64::from(*level)).arg(i64_of(*index)?);
+            }
+            out.extend(collect(q.all(&self.pool).await.map_err(map_err("audit tiles"))?, audit_tile)?);
+        }
+        Ok(out)
     }
 
     async fn audit_size(&self) -> Result<u64> {

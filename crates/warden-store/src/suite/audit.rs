@@ -35,13 +35,21 @@ pub(super) async fn audit_tiles(store: &dyn Store) {
     assert_eq!(store.audit_tiles(0, 1, 4).await.unwrap(), vec![tile(0, 1, 2), tile(0, 3, 4)]);
     assert_eq!(store.audit_tiles(1, 0, u64::MAX >> 1).await.unwrap(), vec![tile(1, 0, 9)]);
     assert_eq!(store.audit_tiles(0, 5, 6).await.unwrap(), vec![tile(0, 5, 6)]);
+    let mut some = store.audit_tiles_at(&[(0, 3), (1, 0), (0, 2), (0, 5), (1, 1)]).await.unwrap();
+    some.sort_by_key(|t| (t.level, t.index));
+    assert_eq!(some, vec![tile(0, 3, 4), tile(0, 5, 6), tile(1, 0, 9)], "those stored among those asked for");
+    assert_eq!(store.audit_tiles_at(&[]).await.unwrap(), vec![]);
     // Many at once (more than one statement holds).
     let many: Vec<AuditTile> = (100..300).map(|i| tile(2, i, i as u8)).collect();
     store.put_audit_tiles(&many).await.unwrap();
     assert_eq!(store.audit_tiles(2, 0, 1000).await.unwrap(), many);
+    let at: Vec<(u32, u64)> = (90..310).map(|i| (2, i)).collect();
+    let mut got = store.audit_tiles_at(&at).await.unwrap();
+    got.sort_by_key(|t| t.index);
+    assert_eq!(got, many);
     // A short tile is refused, and so is the append it came with.
     let short = AuditTile { level: 0, index: 9, hashes: vec![0; 32 * 255] };
-    let err = store.append_audit_with_tiles(&[leaf(2, "usr_t", "allow")], &[short.clone()]).await.unwrap_err();
+    let err = store.append_audit_with_tiles(&[leaf(2, "usr_t", "allow")], std::slice::from_ref(&short)).await.unwrap_err();
     assert!(matches!(err, StoreError::OutOfRange(_)), "{err:?}");
     assert!(matches!(store.put_audit_tiles(&[tile(0, 8, 1), short]).await, Err(StoreError::OutOfRange(_))));
     assert_eq!(store.audit_size().await.unwrap(), size + 1, "the append with a bad tile stored nothing");
