@@ -404,33 +404,6 @@ mod large {
             let start = Instant::now();
             let store: Arc<dyn Store> = Arc::new(warden_store_sqlite::open(&db_path(n)).await.unwrap());
             let size = store.audit_size().await.unwrap();
-            eprintln!("debug rss after store open {}", peak_rss_mb());
-            {
-                let mut v = Vec::new();
-                for k in 0..2000u64 {
-                    let t0 = Instant::now();
-                    let a = (k * 7919) % (size / 256);
-                    let b = (k * 104729) % (size / 256);
-                    std::hint::black_box(store.audit_tiles_at(&[(0, a), (0, b)]).await.unwrap());
-                    v.push(t0.elapsed().as_secs_f64() * 1e6);
-                }
-                eprintln!("debug two tiles p50 {} p99 {}", percentile(v.clone(), 0.5), percentile(v, 0.99));
-                let mut v = Vec::new();
-                for k in 0..2000u64 {
-                    let t0 = Instant::now();
-                    let a = (k * 7919) % (size / 256);
-                    std::hint::black_box(store.audit_tiles(0, a, a + 1).await.unwrap());
-                    v.push(t0.elapsed().as_secs_f64() * 1e6);
-                }
-                eprintln!("debug one tile p50 {} p99 {}", percentile(v.clone(), 0.5), percentile(v, 0.99));
-                let mut v = Vec::new();
-                for _ in 0..2000u64 {
-                    let t0 = Instant::now();
-                    std::hint::black_box(store.audit_size().await.unwrap());
-                    v.push(t0.elapsed().as_secs_f64() * 1e6);
-                }
-                eprintln!("debug size p50 {} p99 {}", percentile(v.clone(), 0.5), percentile(v, 0.99));
-            }
             let mut rng = 0x9e3779b97f4a7c15u64 ^ size;
             let mut next = move || {
                 rng ^= rng << 13;
@@ -473,7 +446,6 @@ mod large {
                 let config = LedgerConfig { origin: "bench/audit".into(), scrub, ..Default::default() };
                 let ledger = Ledger::open(store.clone(), key(n), config).await.unwrap();
                 println!("start_s={}", start.elapsed().as_secs_f64());
-                eprintln!("debug rss after ledger open {}", peak_rss_mb());
                 for _ in 0..10_000 {
                     let s = size / 2 + next() % (size / 2);
                     let i = next() % s;

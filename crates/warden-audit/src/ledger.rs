@@ -64,8 +64,13 @@ impl Default for LedgerConfig {
 const INDEX_EVERY: u64 = 4096;
 const INDEX_CHUNK: u64 = 1024;
 
-/// The scrub works a quarter of the time: after every 16 tiles (4,096 entries) it rests
-/// three times as long as they took, so requests keep most of the database and CPU.
+/// The scrub gives way to the ledger's work. While appends or proofs are served it
+/// checks one tile (256 entries) per `SCRUB_BUSY_PAUSE`, so that even a log that is
+/// never idle is checked in full, slowly (10M entries in about eleven hours of
+/// unbroken load; at one tile per 100 ms, proofs' p99 rose by half on two cores).
+/// Otherwise it works a quarter of the time: after every 16 tiles it rests three times
+/// as long as they took (minutes for 10M entries).
+const SCRUB_BUSY_PAUSE: Duration = Duration::from_secs(1);
 const SCRUB_REST_FACTOR: u32 = 3;
 
 /// How often a checkpoint is signed while appends flow.
@@ -121,6 +126,10 @@ pub struct Ledger {
     /// The scrub: entries checked so far, of how many (0 of 0 until it starts).
     scrubbed: std::sync::atomic::AtomicU64,
     scrub_of: std::sync::atomic::AtomicU64,
+    /// When the ledger last served an append or a proof (milliseconds since `born`):
+    /// the scrub gives way while it is busy.
+    born: std::time::Instant,
+    last_use: std::sync::atomic::AtomicU64,
 }
 
 /// What witnesses cosigned (see `Ledger::add_cosignature`).
@@ -170,6 +179,8 @@ impl Ledger {
             unsigned: Default::default(),
             scrubbed: Default::default(),
             scrub_of: Default::default(),
+            born: std::time::Instant::now(),
+            last_use: Default::default(),
         });
         ledger.sync().await?;
         if let Some(pin) = &ledger.pin {
@@ -229,6 +240,7 @@ impl Ledger {
 
     /// Appends an event; returns its index once it is durable.
     pub async fn append(&self, event: &AuditEvent) -> Result<u64, LedgerError> {
+        self.used();
         let leaf = event.to_leaf().map_err(|e| LedgerError::Event(e.to_string()))?;
         let (done, wait) = oneshot::channel();
         self.jobs.send(Job { leaf, done }).await.map_err(|_| LedgerError::Stopped)?;
@@ -239,6 +251,7 @@ impl Ledger {
     /// next batch (within a few milliseconds). A failure is logged and makes
     /// [`Ledger::failing`] true; [`Ledger::drain`] waits for what is queued.
     pub async fn append_behind(&self, event: &AuditEvent) -> Result<(), LedgerError> {
+        self.used();
         let leaf = event.to_leaf().map_err(|e| LedgerError::Event(e.to_string()))?;
         self.behind.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         let mut leaf = Some(leaf);
@@ -481,12 +494,18 @@ impl Ledger {
                 |n| self.scrubbed.store(n, Relaxed),
                 || {
                     tiles += 1;
-                    // Every 16 tiles, rest for three times as long as they took.
-                    let rest = (tiles % 16 == 0).then(|| {
-                        let rest = (working.elapsed() * SCRUB_REST_FACTOR).max(Duration::from_millis(1));
-                        working = std::time::Instant::now() + rest;
-                        rest
-                    });
+                    // While appends or proofs are being served, one tile per pause;
+                    // otherwise, every 16 tiles, rest three times as long as they took.
+                    let rest = if self.busy(SCRUB_BUSY_PAUSE) {
+                        working = std::time::Instant::now() + SCRUB_BUSY_PAUSE;
+                        Some(SCRUB_BUSY_PAUSE)
+                    } else {
+                        (tiles % 16 == 0).then(|| {
+                            let rest = (working.elapsed() * SCRUB_REST_FACTOR).max(Duration::from_millis(1));
+                            working = std::time::Instant::now() + rest;
+                            rest
+                        })
+                    };
                     async move {
                         if let Some(rest) = rest {
                             tokio::time::sleep(rest).await;
@@ -502,6 +521,17 @@ impl Ledger {
             }
             Err(ScrubError::Ledger(e)) => tracing::error!(error = %e, "could not check the stored audit entries"),
         }
+    }
+
+    fn used(&self) {
+        let now = self.born.elapsed().as_millis() as u64;
+        self.last_use.store(now, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether an append or a proof was served within the last `within`.
+    fn busy(&self, within: Duration) -> bool {
+        let last = Duration::from_millis(self.last_use.load(std::sync::atomic::Ordering::Relaxed));
+        self.born.elapsed().saturating_sub(last) < within
     }
 
     /// How far the scrub has got: (entries checked, entries there were at start).
@@ -684,11 +714,13 @@ impl Ledger {
     }
 
     pub async fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, LedgerError> {
+        self.used();
         self.ensure(size).await?;
         self.tree.inclusion_proof(index, size).await
     }
 
     pub async fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, LedgerError> {
+        self.used();
         self.ensure(to).await?;
         self.tree.consistency_proof(from, to).await
     }

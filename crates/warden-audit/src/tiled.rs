@@ -14,16 +14,20 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 use warden_store::{AuditTile, Store};
-use warden_tlog::tiles::{edge_rows, perfect_root, place, Edge, Tile, TILE_HEIGHT, TILE_WIDTH};
+use warden_tlog::tiles::{edge_rows, perfect_root, place, Edge, Tile, TileTree, TILE_HEIGHT, TILE_WIDTH};
 use warden_tlog::tree::{self, Node, TreeError};
 use warden_tlog::Hash;
 
 use crate::ledger::LedgerError;
 
-/// Tiles kept in the cache: two generations of at most half this many (8 KB each).
-const CACHE_TILES: usize = 512;
+/// Tiles kept in the cache (16 KB each, expanded), in two parts: the upper levels,
+/// which every proof passes through (all of them up to 16M entries), and level 0, where
+/// proofs land anywhere and a tile is seldom read twice. 6 MB in all.
+const CACHE_UPPER: usize = 256;
+const CACHE_LEVEL_0: usize = 128;
 
-type TileHashes = Arc<Vec<Hash>>;
+/// A full tile, expanded: every node inside it at hand.
+type TileHashes = Arc<TileTree>;
 
 pub(crate) struct Tiled {
     store: Arc<dyn Store>,
@@ -35,26 +39,52 @@ pub(crate) struct Tiled {
     syncing: tokio::sync::Mutex<()>,
 }
 
-/// Two generations: lookups promote into the young one; when it is full the old one is
-/// dropped. Hot tiles (the upper levels, the recent end) stay; memory stays bounded.
+/// The two parts of the cache, each in two generations: lookups promote into the young
+/// one; when it is full the old one is dropped. Memory stays bounded.
 #[derive(Default)]
 struct Cache {
+    upper: Generations,
+    level_0: Generations,
+}
+
+impl Cache {
+    fn part(&mut self, key: (u32, u64)) -> (&mut Generations, usize) {
+        if key.0 == 0 {
+            (&mut self.level_0, CACHE_LEVEL_0)
+        } else {
+            (&mut self.upper, CACHE_UPPER)
+        }
+    }
+
+    fn get(&mut self, key: (u32, u64)) -> Option<TileHashes> {
+        let (part, cap) = self.part(key);
+        part.get(key, cap)
+    }
+
+    fn put(&mut self, key: (u32, u64), tile: TileHashes) {
+        let (part, cap) = self.part(key);
+        part.put(key, tile, cap)
+    }
+}
+
+#[derive(Default)]
+struct Generations {
     young: HashMap<(u32, u64), TileHashes>,
     old: HashMap<(u32, u64), TileHashes>,
 }
 
-impl Cache {
-    fn get(&mut self, key: (u32, u64)) -> Option<TileHashes> {
+impl Generations {
+    fn get(&mut self, key: (u32, u64), cap: usize) -> Option<TileHashes> {
         if let Some(t) = self.young.get(&key) {
             return Some(t.clone());
         }
         let t = self.old.remove(&key)?;
-        self.put(key, t.clone());
+        self.put(key, t.clone(), cap);
         Some(t)
     }
 
-    fn put(&mut self, key: (u32, u64), tile: TileHashes) {
-        if self.young.len() >= CACHE_TILES / 2 {
+    fn put(&mut self, key: (u32, u64), tile: TileHashes, cap: usize) {
+        if self.young.len() >= cap / 2 {
             self.old = std::mem::take(&mut self.young);
         }
         self.young.insert(key, tile);
@@ -113,7 +143,7 @@ impl Tiled {
                     rows.push(hashes.iter().zip(range.start..).map(|(h, i)| to_hash(h, i)).collect::<Result<_, _>>()?);
                 } else {
                     let tiles = tiled.tiles(level - 1, range.start, range.end).await?;
-                    rows.push(tiles.iter().map(|t| perfect_root(t)).collect());
+                    rows.push(tiles.iter().map(|t| t.root()).collect());
                 }
             }
             if short {
@@ -145,7 +175,7 @@ impl Tiled {
         // Under the edge's lock: a node the edge no longer holds is already pending.
         let mut pending = lock(&self.pending);
         for t in filled {
-            pending.insert((t.level, t.index), Arc::new(t.hashes));
+            pending.insert((t.level, t.index), Arc::new(TileTree::new(t.hashes)));
         }
         true
     }
@@ -184,7 +214,7 @@ impl Tiled {
     pub(crate) fn pending(&self) -> Vec<AuditTile> {
         lock(&self.pending)
             .iter()
-            .map(|(&(level, index), h)| AuditTile { level, index, hashes: h.concat() })
+            .map(|(&(level, index), h)| AuditTile { level, index, hashes: h.bottom().concat() })
             .collect()
     }
 
@@ -279,7 +309,7 @@ impl Tiled {
                 let hashes = Tile::hashes_from_bytes(&t.hashes).ok_or_else(|| {
                     LedgerError::Event(format!("the stored audit tile {}/{} is not a full tile", t.level, t.index))
                 })?;
-                let hashes = Arc::new(hashes);
+                let hashes = Arc::new(TileTree::new(hashes));
                 lock(&self.cache).put((t.level, t.index), hashes.clone());
                 tiles.insert((t.level, t.index), hashes);
             }
@@ -292,8 +322,7 @@ impl Tiled {
                 None => self.tile(p.level, p.index).await?,
             };
             let hash = tile
-                .get(p.offset..p.offset + p.count)
-                .map(perfect_root)
+                .run(p.offset, p.count)
                 .ok_or_else(|| LedgerError::Event(format!("the audit tile {}/{} is short", p.level, p.index)))?;
             out.insert(n, hash);
         }
@@ -311,8 +340,7 @@ impl Tiled {
     async fn node_in_tile(&self, n: Node) -> Result<Hash, LedgerError> {
         let p = place(n);
         let tile = self.tile(p.level, p.index).await?;
-        tile.get(p.offset..p.offset + p.count)
-            .map(perfect_root)
+        tile.run(p.offset, p.count)
             .ok_or_else(|| LedgerError::Event(format!("the audit tile {}/{} is short", p.level, p.index)))
     }
 
@@ -327,12 +355,18 @@ impl Tiled {
 
     /// One full tile: cached, pending, stored, or rebuilt from below.
     pub(crate) async fn tile(&self, level: u32, index: u64) -> Result<TileHashes, LedgerError> {
+        let t = self.tile_passing(level, index).await?;
+        lock(&self.cache).put((level, index), t.clone());
+        Ok(t)
+    }
+
+    /// [`Tiled::tile`] without keeping it in the cache: for a walk over every tile,
+    /// which would otherwise push out the tiles proofs keep coming back to.
+    async fn tile_passing(&self, level: u32, index: u64) -> Result<TileHashes, LedgerError> {
         if let Some(t) = self.at_hand((level, index)) {
             return Ok(t);
         }
-        let t = self.tiles(level, index, index + 1).await?.pop().ok_or(LedgerError::Corrupt(index))?;
-        lock(&self.cache).put((level, index), t.clone());
-        Ok(t)
+        self.tiles(level, index, index + 1).await?.pop().ok_or(LedgerError::Corrupt(index))
     }
 
     /// The full tiles `[from, to)` of `level`, in order: those stored, read in one go,
@@ -348,7 +382,7 @@ impl Tiled {
                     let hashes = Tile::hashes_from_bytes(&t.hashes).ok_or_else(|| {
                         LedgerError::Event(format!("the stored audit tile {level}/{index} is not a full tile"))
                     })?;
-                    out.push(Arc::new(hashes));
+                    out.push(Arc::new(TileTree::new(hashes)));
                     continue;
                 }
                 if let Some(t) = lock(&self.pending).get(&(level, index)).cloned() {
@@ -357,7 +391,7 @@ impl Tiled {
                 }
                 let hashes = self.build(level, index).await?;
                 built.push(AuditTile { level, index, hashes: hashes.concat() });
-                out.push(Arc::new(hashes));
+                out.push(Arc::new(TileTree::new(hashes)));
                 if built.len() >= 64 {
                     self.store.put_audit_tiles(&std::mem::take(&mut built)).await?;
                 }
@@ -377,7 +411,7 @@ impl Tiled {
             }
             return hashes.iter().zip(from..).map(|(h, i)| to_hash(h, i)).collect();
         }
-        Ok(self.tiles(level - 1, from, to).await?.iter().map(|t| perfect_root(t)).collect())
+        Ok(self.tiles(level - 1, from, to).await?.iter().map(|t| t.root()).collect())
     }
 
     /// Checks the first `size` entries against the tree (every full tile, and the edge):
@@ -400,7 +434,7 @@ impl Tiled {
                 return Err(LedgerError::Event(format!("the audit log lacks entries {index} to {end}")).into());
             }
             let tree_hashes: Vec<Hash> = if full {
-                self.tile(0, t).await?.to_vec()
+                self.tile_passing(0, t).await?.bottom().to_vec()
             } else {
                 let mut v = Vec::new();
                 for i in index..end {
@@ -443,7 +477,7 @@ impl Tiled {
                 let above = Node { height: (level + 2) * TILE_HEIGHT, index: parent };
                 if above.complete_within(self.size()) {
                     let above = self.tile(level + 1, parent).await?;
-                    return self.check_up(level + 1, parent, &above).await;
+                    return self.check_up(level + 1, parent, above.bottom()).await;
                 }
             }
             Ok(())

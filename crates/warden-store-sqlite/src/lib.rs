@@ -139,10 +139,10 @@ async fn connect(options: SqliteConnectOptions) -> Result<SqliteStore, StoreErro
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10))
-        // Small page caches on the reading connections (2 MB, SQLite's default): each
-        // of the eight keeps its own, and a long read (the audit scrub, a full export)
-        // spread over them held 128 MB. The operating system caches the file anyway.
-        .pragma("cache_size", "-2048")
+        // Small page caches on the reading connections (1 MB): each of the eight keeps
+        // its own, and a long read (the audit scrub, a full export) spread over them
+        // held 128 MB at 16 MB each. The operating system caches the file anyway.
+        .pragma("cache_size", "-1024")
         // No commit runs a WAL checkpoint (one that did held its caller for tens of
         // milliseconds); `checkpoints` runs them beside the commits instead. Durability
         // is unchanged: a commit is durable once its WAL frames are synced.

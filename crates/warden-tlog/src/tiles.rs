@@ -57,6 +57,46 @@ pub fn perfect_root(hashes: &[Hash]) -> Hash {
     row.first().copied().unwrap_or_else(empty_root)
 }
 
+/// A full tile with every hash inside it: row `k` holds the `256 >> k` hashes of
+/// height `8·level + k` (row 0 is the tile itself, row 8 its root), so that any run a
+/// node needs is one lookup instead of up to 127 hashings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TileTree {
+    rows: Vec<Vec<Hash>>,
+}
+
+impl TileTree {
+    /// Expands the bottom row (a full tile: 256 hashes).
+    pub fn new(bottom: Vec<Hash>) -> Self {
+        let mut rows = vec![bottom];
+        while let Some(last) = rows.last().filter(|r| r.len() > 1) {
+            let next = last.chunks_exact(2).map(|p| match p {
+                [l, r] => node_hash(l, r),
+                _ => empty_root(),
+            });
+            let next: Vec<Hash> = next.collect();
+            rows.push(next);
+        }
+        Self { rows }
+    }
+
+    pub fn bottom(&self) -> &[Hash] {
+        self.rows.first().map_or(&[], |r| r.as_slice())
+    }
+
+    pub fn root(&self) -> Hash {
+        self.rows.last().and_then(|r| r.first()).copied().unwrap_or_else(empty_root)
+    }
+
+    /// The root of the `count` hashes from `offset` (a power of two, aligned to it).
+    pub fn run(&self, offset: usize, count: usize) -> Option<Hash> {
+        if !count.is_power_of_two() || offset % count != 0 {
+            return None;
+        }
+        self.rows.get(count.trailing_zeros() as usize)?.get(offset / count).copied()
+    }
+}
+
 /// Where a perfect subtree's hash lives: tile `(level, index)`, and the run of
 /// `count` hashes from `offset` in it whose [`perfect_root`] it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -281,6 +321,22 @@ mod tests {
         assert_eq!(Tile::hashes_from_bytes(&[]), None);
         assert!(Edge::from_rows(300, vec![vec![[0; 32]; 44]]).is_err(), "a row for level 1 is missing");
         assert!(Edge::from_rows(300, vec![vec![[0; 32]; 43], vec![[0; 32]]]).is_err());
+    }
+
+    #[test]
+    fn a_tile_tree_answers_every_run_as_hashing_it_would() {
+        let bottom: Vec<Hash> = (0..256).map(leaf).collect();
+        let t = TileTree::new(bottom.clone());
+        assert_eq!(t.bottom(), bottom.as_slice());
+        assert_eq!(t.root(), perfect_root(&bottom));
+        for count in [1, 2, 4, 8, 16, 32, 64, 128, 256] {
+            for offset in (0..256).step_by(count) {
+                assert_eq!(t.run(offset, count), Some(perfect_root(&bottom[offset..offset + count])));
+            }
+        }
+        assert_eq!(t.run(3, 2), None, "not aligned");
+        assert_eq!(t.run(0, 3), None, "not a power of two");
+        assert_eq!(t.run(256, 1), None, "beyond the tile");
     }
 
     #[test]
