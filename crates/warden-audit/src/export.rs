@@ -119,6 +119,10 @@ pub async fn export_once(ledger: &Ledger, name: &str, sink: &Sink, now: Timestam
         if let Some(cp) = store.latest_checkpoint().await?.filter(|c| c.tree_size > 0 && c.tree_size <= last + 1) {
             records.push((cp.tree_size, crate::ocsf::checkpoint_record(ledger.origin(), cp.tree_size, &cp.note, now)));
         }
+        // The latest digest goes with the batch that holds its last entry.
+        if let Some((d, note)) = ledger.latest_digest().filter(|(d, _)| d.to > from && d.to <= last + 1) {
+            records.push((d.to, crate::ocsf::digest_record(ledger.origin(), d.from, d.to, &note, now)));
+        }
         sink.deliver(&records).await?;
         store.set_export_cursor(name, last + 1, now).await?;
         sent += entries.len() as u64;

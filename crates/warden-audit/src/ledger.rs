@@ -49,11 +49,24 @@ pub struct LedgerConfig {
     /// [`Ledger::scrubbed`]): an entry edited in the database without its tiles is
     /// found even though the tree's root still matches what was signed.
     pub scrub: bool,
+    /// How often a signed digest of the entries appended since the last one is made and
+    /// anchored (none: never); see [`crate::digest`].
+    pub digest_every: Option<Duration>,
+    /// Where the last digest is kept outside the database (and where the next starts).
+    pub digest_file: Option<std::path::PathBuf>,
 }
 
 impl Default for LedgerConfig {
     fn default() -> Self {
-        Self { origin: "warden/audit".into(), max_batch: 4096, pin_file: None, shared_pin: None, scrub: true }
+        Self {
+            origin: "warden/audit".into(),
+            max_batch: 4096,
+            pin_file: None,
+            shared_pin: None,
+            scrub: true,
+            digest_every: None,
+            digest_file: None,
+        }
     }
 }
 
@@ -130,6 +143,16 @@ pub struct Ledger {
     /// the scrub gives way while it is busy.
     born: std::time::Instant,
     last_use: std::sync::atomic::AtomicU64,
+    digest_every: Option<Duration>,
+    digest_file: Option<std::path::PathBuf>,
+    digests: std::sync::Mutex<Digests>,
+}
+
+/// Where the next digest starts, when the last was made, and the last one made.
+struct Digests {
+    next_from: u64,
+    last_at: std::time::Instant,
+    latest: Option<(crate::digest::Digest, String)>,
 }
 
 /// What witnesses cosigned (see `Ledger::add_cosignature`).
@@ -181,7 +204,15 @@ impl Ledger {
             scrub_of: Default::default(),
             born: std::time::Instant::now(),
             last_use: Default::default(),
+            digest_every: config.digest_every,
+            digest_file: config.digest_file.clone(),
+            digests: std::sync::Mutex::new(Digests {
+                next_from: 0,
+                last_at: std::time::Instant::now(),
+                latest: None,
+            }),
         });
+        ledger.load_digest();
         ledger.sync().await?;
         if let Some(pin) = &ledger.pin {
             match pin.load(&ledger.key.verifier()) {
@@ -465,7 +496,78 @@ impl Ledger {
     async fn sign_or_log(&self, now: Timestamp) {
         if let Err(e) = self.sign_latest(now).await {
             tracing::error!(error = %e, "could not sign an audit checkpoint");
+            return;
         }
+        if let Err(e) = self.digest_if_due().await {
+            tracing::error!(error = %e, "could not make the digest of recent audit entries");
+        }
+    }
+
+    /// Where the next digest starts: after the last one kept outside the database.
+    fn load_digest(&self) {
+        let Some(path) = &self.digest_file else { return };
+        let note = match std::fs::read_to_string(path) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "cannot read the last audit digest");
+                return;
+            }
+        };
+        match crate::digest::Digest::open(&note, &self.key.verifier()) {
+            Ok(d) => {
+                let mut digests = self.digests.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                digests.next_from = d.to;
+                digests.latest = Some((d, note));
+            }
+            Err(e) => tracing::warn!(file = %path.display(), error = %e, "the last audit digest does not verify"),
+        }
+    }
+
+    /// Makes, keeps and anchors the digest of the entries signed since the last one,
+    /// once the interval has passed.
+    async fn digest_if_due(&self) -> Result<(), LedgerError> {
+        let Some(every) = self.digest_every else { return Ok(()) };
+        let from = {
+            let d = self.digests.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            if d.last_at.elapsed() < every {
+                return Ok(());
+            }
+            d.next_from
+        };
+        let Some(to) = self.store.latest_checkpoint().await?.map(|c| c.tree_size).filter(|to| *to > from) else {
+            return Ok(());
+        };
+        let hash = self.tree.range_hash(from, to).await?;
+        let digest = crate::digest::Digest { origin: self.origin.clone(), from, to, hash };
+        let note = digest.sign(&self.key).map_err(LedgerError::Event)?;
+        if let Some(path) = &self.digest_file {
+            crate::pin::write_durably(path, note.as_bytes()).map_err(|e| {
+                LedgerError::Event(format!("cannot keep the audit digest in {}: {e}", path.display()))
+            })?;
+        }
+        if let Some(shared) = &self.shared_pin {
+            if let Err(e) = shared.0.anchor_digest(to, &note).await {
+                tracing::warn!(pin = %shared.0.describe(), error = %e, "could not anchor an audit digest");
+            }
+        }
+        tracing::info!(from, to, "made the digest of the audit entries since the last one");
+        let mut d = self.digests.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        d.next_from = to;
+        d.last_at = std::time::Instant::now();
+        d.latest = Some((digest, note));
+        Ok(())
+    }
+
+    /// The last digest made (or kept from before a restart), with its signed note.
+    pub fn latest_digest(&self) -> Option<(crate::digest::Digest, String)> {
+        self.digests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).latest.clone()
+    }
+
+    /// The digest of entries `[from, to)` as the log holds them now.
+    pub async fn range_digest(&self, from: u64, to: u64) -> Result<Hash, LedgerError> {
+        self.ensure(to).await?;
+        self.tree.range_hash(from, to).await
     }
 
     /// Adds a batch this appender committed at `first` to the tree, if it follows on

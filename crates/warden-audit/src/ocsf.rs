@@ -41,6 +41,16 @@ pub fn checkpoint_record(origin: &str, size: u64, note: &str, now: warden_core::
     })
 }
 
+/// The record carrying a signed digest of the entries `[from, to)` (`crate::digest`).
+pub fn digest_record(origin: &str, from: u64, to: u64, note: &str, now: warden_core::Timestamp) -> Value {
+    json!({
+        "time": now.0,
+        "type_name": "Warden Digest",
+        "metadata": {"version": OCSF_VERSION, "log_name": origin, "product": {"name": "Warden", "vendor_name": "Warden"}},
+        "unmapped": {"warden": {"digest": note, "from": from, "to": to}},
+    })
+}
+
 /// The OCSF record for the ledger entry at `index`.
 pub fn record(index: u64, origin: &str, e: &AuditEvent) -> Value {
     let success = matches!(e.outcome.as_str(), "success" | "allow");

@@ -124,6 +124,8 @@ pub trait SharedPin: Send + Sync {
     /// Keeps every signed checkpoint too, write-once (`anchors/`): with the bucket's
     /// object lock, a record the database's operator cannot rewrite.
     fn anchor<'a>(&'a self, size: u64, note: &'a str) -> PinFuture<'a, ()>;
+    /// Keeps a signed digest of the entries up to `to` likewise (`crate::digest`).
+    fn anchor_digest<'a>(&'a self, to: u64, note: &'a str) -> PinFuture<'a, ()>;
     /// Where it is, for messages.
     fn describe(&self) -> String;
 }

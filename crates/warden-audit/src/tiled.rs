@@ -264,6 +264,13 @@ impl Tiled {
         Ok(tree::consistency_proof(&nodes, from, to)?)
     }
 
+    /// The digest of entries `[from, to)` (see [`tree::range_hash`]).
+    pub(crate) async fn range_hash(&self, from: u64, to: u64) -> Result<Hash, LedgerError> {
+        self.check(to)?;
+        let nodes = self.nodes(tree::range_nodes(from, to)).await?;
+        Ok(tree::range_hash(&nodes, from, to))
+    }
+
     fn check(&self, size: u64) -> Result<(), LedgerError> {
         let have = self.size();
         if size > have {

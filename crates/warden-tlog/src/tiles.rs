@@ -312,6 +312,34 @@ mod tests {
         }
     }
 
+    /// A range's digest covers exactly its entries: from 0 it is the root; any entry
+    /// inside changed changes it, any outside does not.
+    #[test]
+    fn range_digests_cover_their_entries_and_nothing_else() {
+        let build = |edit: Option<u64>| {
+            let mut t = Tree::new();
+            for i in 0..1000u64 {
+                t.push_hash(if Some(i) == edit { leaf(999_999) } else { leaf(i) });
+            }
+            t
+        };
+        let t = build(None);
+        for to in [1, 2, 7, 256, 257, 1000] {
+            assert_eq!(tree::range_hash(&t, 0, to), t.root(to).unwrap());
+        }
+        for (from, to) in [(0, 1000), (3, 4), (5, 300), (256, 512), (255, 769), (999, 1000)] {
+            let nodes = tree::range_nodes(from, to);
+            assert_eq!(nodes.iter().map(|n| 1u64 << n.height).sum::<u64>(), to - from, "{from}..{to} covered");
+            assert!(nodes.len() <= 2 * 64);
+            let digest = tree::range_hash(&t, from, to);
+            for edit in [from.saturating_sub(1), from, (from + to) / 2, to - 1, to] {
+                let changed = tree::range_hash(&build(Some(edit)), from, to) != digest;
+                assert_eq!(changed, (from..to).contains(&edit), "{from}..{to}, entry {edit} edited");
+            }
+        }
+        assert_eq!(tree::range_nodes(7, 7), vec![]);
+    }
+
     #[test]
     fn tiles_round_trip_and_refuse_anything_but_a_full_tile() {
         let t = Tile { level: 1, index: 3, hashes: (0..256).map(leaf).collect() };

@@ -111,6 +111,35 @@ fn subproof<N: Nodes + ?Sized>(nodes: &N, m: u64, start: u64, end: u64, complete
     }
 }
 
+/// The compact range of `[from, to)`: the fewest perfect subtrees that cover it, left
+/// to right (at most two per level).
+pub fn range_nodes(from: u64, to: u64) -> Vec<Node> {
+    let mut out = Vec::new();
+    let mut at = from;
+    while at < to {
+        // The largest aligned subtree starting at `at` that ends by `to`.
+        let mut height = if at == 0 { 63 } else { at.trailing_zeros() };
+        while height > 0 && (1u64 << height) > to - at {
+            height -= 1;
+        }
+        out.push(Node { height, index: at >> height });
+        at += 1u64 << height;
+    }
+    out
+}
+
+/// A digest of the entries `[from, to)`: the hashes of their compact range folded from
+/// the right, as a root is folded (for `from = 0` it is the root of `to` entries).
+/// Anyone holding those entries can recompute it; it changes if any of them does.
+pub fn range_hash<N: Nodes + ?Sized>(nodes: &N, from: u64, to: u64) -> Hash {
+    let mut parts: Vec<Hash> = range_nodes(from, to).into_iter().map(|n| nodes.node(n)).collect();
+    let Some(mut acc) = parts.pop() else { return empty_root() };
+    while let Some(left) = parts.pop() {
+        acc = node_hash(&left, &acc);
+    }
+    acc
+}
+
 /// The perfect subtrees a computation over [`Nodes`] reads, found by running it once
 /// against a recorder: which nodes a proof needs does not depend on their hashes, so a
 /// caller that reads them from storage fetches exactly these, then runs it again.

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context};
 use clap::Subcommand;
 use warden_api as api;
+use warden_audit::digest::Digest;
 use warden_tlog::bundle::{LogVerifier, ProofBundle};
 use warden_tlog::note::{Checkpoint, VerifierKey};
 
@@ -44,6 +45,12 @@ pub enum AuditCommand {
         /// How many of the `--witness` keys must have cosigned (default: all of them).
         #[arg(long, value_name = "N")]
         witness_threshold: Option<usize>,
+        /// A signed digest of a range of entries, as anchored (the object store's
+        /// `anchors/*.digest`, the data directory's `keys/audit-digest.last`); repeatable.
+        /// The entries it covers must still hash to it; digests in `--against` are
+        /// checked too.
+        #[arg(long = "digest", value_name = "FILE")]
+        digests: Vec<PathBuf>,
     },
     /// Write a self-contained proof that one event is in the log (after checking that
     /// the log extends the checkpoint verified last time).
@@ -146,6 +153,8 @@ struct Exported {
     source: String,
     hashes: std::collections::BTreeMap<u64, warden_tlog::Hash>,
     checkpoints: Vec<crate::pins::Pinned>,
+    /// Signed digests of ranges of entries, and where each was read.
+    digests: Vec<(Digest, String)>,
 }
 
 impl Exported {
@@ -154,6 +163,7 @@ impl Exported {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {source}"))?;
         let mut hashes = std::collections::BTreeMap::new();
         let mut checkpoints = Vec::new();
+        let mut digests = Vec::new();
         for (n, line) in text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
             let r: serde_json::Value =
                 serde_json::from_str(line).map_err(|e| anyhow!("{source}:{}: not JSON: {e}", n + 1))?;
@@ -164,6 +174,9 @@ impl Exported {
                 let checkpoint = Checkpoint::open(note, key)
                     .map_err(|e| anyhow!("{source}:{}: the exported checkpoint does not verify: {e}", n + 1))?;
                 checkpoints.push(crate::pins::Pinned { checkpoint, source: format!("{source}:{}", n + 1) });
+            } else if let Some(note) = w["digest"].as_str() {
+                let d = Digest::open(note, key).map_err(|e| anyhow!("{source}:{}: {e}", n + 1))?;
+                digests.push((d, format!("{source}:{}", n + 1)));
             } else if let (Some(i), Some(h)) = (r["metadata"]["sequence"].as_u64(), w["leaf_hash"].as_str()) {
                 let h = warden_tlog::hash_from_b64(h)
                     .ok_or_else(|| anyhow!("{source}:{}: the leaf hash is not base64", n + 1))?;
@@ -173,7 +186,7 @@ impl Exported {
         if hashes.is_empty() && checkpoints.is_empty() {
             bail!("{source} holds no exported entries with leaf hashes and no checkpoints");
         }
-        Ok(Self { source, hashes, checkpoints })
+        Ok(Self { source, hashes, checkpoints, digests })
     }
 
     /// Entries the export says the log has at least.
@@ -398,7 +411,7 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        AuditCommand::Verify { key, pin, against, witnesses, witness_threshold } => {
+        AuditCommand::Verify { key, pin, against, witnesses, witness_threshold, digests } => {
             let witnesses: Vec<warden_tlog::cosign::CosignatureVerifier> = witnesses
                 .iter()
                 .map(|w| {
@@ -428,6 +441,16 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 Some(path) => Some(Exported::read(path, &key)?),
                 None => None,
             };
+            let mut digests = digests
+                .iter()
+                .map(|path| {
+                    let source = path.display().to_string();
+                    let note = std::fs::read_to_string(path).with_context(|| format!("cannot read {source}"))?;
+                    let d = Digest::open(&note, &key).map_err(|e| anyhow!("{source}: {e}"))?;
+                    Ok((d, source))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            digests.extend(exported.iter().flat_map(|x| x.digests.iter().cloned()));
             let mut checkpoints = Vec::new();
             let mut from_size = 0;
             loop {
@@ -470,11 +493,15 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             let read_to = target
                 .max(pinned.as_ref().map_or(0, |p| p.checkpoint.size))
                 .max(exported.as_ref().map_or(0, |x| x.entries()))
-                .max(cosigned.as_ref().map_or(0, |(cp, _)| cp.size));
+                .max(cosigned.as_ref().map_or(0, |(cp, _)| cp.size))
+                .max(digests.iter().map(|(d, _)| d.to).max().unwrap_or(0));
             let mut v = LogVerifier::new(true);
             let mut next_cp = checkpoints.iter().peekable();
             let mut checked = 0;
             let mut last_root = String::new();
+            // A checkpoint that does not match is reported after the digests are checked:
+            // a digest narrows the change down to its range.
+            let mut mismatch: Option<anyhow::Error> = None;
             while v.entries() < read_to {
                 let batch = c.audit_entries(v.entries(), 1000).await?;
                 if batch.is_empty() {
@@ -498,15 +525,21 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                         if cp.tree_size > v.entries() {
                             break;
                         }
-                        let cp = v.check(&cp.note, &key).map_err(|err| anyhow!("verification FAILED: {err}"))?;
-                        last_root = warden_tlog::b64(&cp.root);
-                        checked += 1;
+                        if mismatch.is_none() {
+                            match v.check(&cp.note, &key) {
+                                Ok(cp) => {
+                                    last_root = warden_tlog::b64(&cp.root);
+                                    checked += 1;
+                                }
+                                Err(err) => mismatch = Some(anyhow!("verification FAILED: {err}")),
+                            }
+                        }
                         next_cp.next();
                     }
                 }
             }
             // A checkpoint for the empty log, if any, is checked too.
-            for cp in next_cp {
+            for cp in next_cp.filter(|_| mismatch.is_none()) {
                 v.check(&cp.note, &key).map_err(|err| anyhow!("verification FAILED: {err}"))?;
                 checked += 1;
             }
@@ -525,6 +558,30 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                     let root = v.tree().root(p.checkpoint.size).map_err(|e| anyhow!("{e}"))?;
                     crate::pins::extends(p, v.entries().max(target), Some(&root))?;
                 }
+            }
+            // Every digest's entries must still hash to it.
+            for (d, source) in &digests {
+                if d.to > v.entries() {
+                    bail!(
+                        "verification FAILED: the digest {source} covers entries {} to {}, but the log has {}: \
+                         entries were removed",
+                        d.from,
+                        d.to - 1,
+                        v.entries()
+                    );
+                }
+                if warden_tlog::tree::range_hash(v.tree(), d.from, d.to) != d.hash {
+                    bail!(
+                        "verification FAILED: entries {} to {} no longer hash to the digest signed for them ({source}): \
+                         one of them was changed{}",
+                        d.from,
+                        d.to - 1,
+                        mismatch.as_ref().map(|m| format!("\n{m}")).unwrap_or_default()
+                    );
+                }
+            }
+            if let Some(m) = mismatch {
+                return Err(m);
             }
             // The log must extend what was verified before (or what the auditor brings).
             if let Some(p) = &pinned {
@@ -556,6 +613,7 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             };
             if f == Format::Json {
                 return json(&serde_json::json!({"ok": true, "entries": target, "checkpoints": checked,
+                    "digests": digests.len(),
                     "root": last_root, "key": key.to_string(), "pinned_before": pinned_before,
                     "witnessed": witnessed.map(|(size, n)| serde_json::json!({"size": size, "cosignatures": n})),
                     "pin": pin_file.map(|p| p.display().to_string())}));

@@ -82,6 +82,10 @@ struct FileAudit {
     hec_token: Option<String>,
     /// Witnesses that cosign each checkpoint: `"URL VKEY"` (C2SP tlog-witness).
     witnesses: Option<Vec<String>>,
+    /// How often a signed digest of the entries since the last one is made and anchored
+    /// (the object store's `anchors/`, the SIEM export, `keys/audit-digest.last`);
+    /// default 3600, 0 turns it off.
+    digest_every_seconds: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -177,6 +181,8 @@ pub struct AuditSettings {
     pub hec_token: Option<SecretString>,
     /// Witnesses each new checkpoint is submitted to.
     pub witnesses: Vec<warden_audit::witness::Witness>,
+    /// How often a digest of the entries since the last one is anchored (none: never).
+    pub digest_every: Option<std::time::Duration>,
 }
 
 fn env_parse<T: std::str::FromStr>(env: &BTreeMap<String, String>, key: &str) -> anyhow::Result<Option<T>>
@@ -218,6 +224,7 @@ impl Config {
             "WARDEN_AUDIT_HEC_URL",
             "WARDEN_AUDIT_HEC_TOKEN",
             "WARDEN_AUDIT_WITNESSES",
+            "WARDEN_AUDIT_DIGEST_EVERY_SECONDS",
         ];
         for key in env.keys().filter(|k| k.starts_with("WARDEN_")) {
             // WARDEN_TEST_* belong to the test suites, not to the server.
@@ -319,7 +326,10 @@ impl Config {
             .iter()
             .map(|w| warden_audit::witness::Witness::parse(w).map_err(|e| anyhow!("audit witnesses: {e}")))
             .collect::<anyhow::Result<Vec<_>>>()?;
+        let digest_every =
+            env_parse::<u64>(env, "WARDEN_AUDIT_DIGEST_EVERY_SECONDS")?.or(fa.digest_every_seconds).unwrap_or(3600);
         let audit = AuditSettings {
+            digest_every: (digest_every > 0).then(|| std::time::Duration::from_secs(digest_every)),
             origin,
             signing_key_file,
             export_file: env.get("WARDEN_AUDIT_EXPORT_FILE").map(PathBuf::from).or(fa.export_file),
@@ -459,6 +469,7 @@ impl Config {
         out.push_str("\n[audit]\n");
         out.push_str(&format!("origin = {:?}\n", self.audit.origin));
         out.push_str(&format!("signing_key_file = {:?}\n", self.audit.signing_key_file.display().to_string()));
+        out.push_str(&format!("digest_every_seconds = {}\n", self.audit.digest_every.map_or(0, |d| d.as_secs())));
         if let Some(f) = &self.audit.export_file {
             out.push_str(&format!("export_file = {:?}\n", f.display().to_string()));
         }

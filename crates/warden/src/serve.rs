@@ -154,6 +154,12 @@ impl warden_audit::pin::SharedPin for ObjectStorePin {
             self.blobs.write_state_once(&name, note.as_bytes().to_vec()).await.map(drop).map_err(|e| e.to_string())
         })
     }
+    fn anchor_digest<'a>(&'a self, to: u64, note: &'a str) -> warden_audit::pin::PinFuture<'a, ()> {
+        Box::pin(async move {
+            let name = format!("anchors/{to:020}.digest");
+            self.blobs.write_state_once(&name, note.as_bytes().to_vec()).await.map(drop).map_err(|e| e.to_string())
+        })
+    }
     fn describe(&self) -> String {
         format!("{}/state/{SHARED_PIN}", self.url.trim_end_matches('/'))
     }
@@ -178,6 +184,8 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
             shared_pin: config.blob_url.as_ref().map(|url| {
                 warden_audit::pin::Shared(Arc::new(ObjectStorePin { blobs: blobs.clone(), url: url.clone() }))
             }),
+            digest_every: config.audit.digest_every,
+            digest_file: Some(config.data_dir.join("keys").join("audit-digest.last")),
             ..Default::default()
         },
     )

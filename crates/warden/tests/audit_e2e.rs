@@ -442,7 +442,7 @@ fn rewrites_of_the_database_are_caught_by_the_server_and_by_pinned_clients() {
         let cli = Cli { config_dir: tmp.path().join("cli") };
         // The file export: a copy of the events and checkpoints outside the database.
         let export = tmp.path().join("export.jsonl");
-        let env = [("WARDEN_AUDIT_EXPORT_FILE", export.to_str().unwrap())];
+        let env = [("WARDEN_AUDIT_EXPORT_FILE", export.to_str().unwrap()), ("WARDEN_AUDIT_DIGEST_EVERY_SECONDS", "1")];
         let server = serve_with(&data, None, Some(BOOTSTRAP), &env);
         cli.ok(&["login", "--url", &server.url, "--token", BOOTSTRAP]);
         let rt = rt();
@@ -467,6 +467,22 @@ fn rewrites_of_the_database_are_caught_by_the_server_and_by_pinned_clients() {
             }
             assert!(started.elapsed() < Duration::from_secs(20), "{attack}: the export did not catch up: {events}");
             std::thread::sleep(Duration::from_millis(100));
+        }
+        // And for a digest of the events since the last one to cover them: an auditor
+        // keeps a copy, as the object store's write-once prefix would.
+        let kept = data.join("keys").join("audit-digest.last");
+        let auditor_digest = tmp.path().join("auditor.digest");
+        let started = Instant::now();
+        loop {
+            let note = std::fs::read_to_string(&kept).unwrap_or_default();
+            let to = note.lines().nth(2).and_then(|l| l.split_once(' ')).and_then(|(_, to)| to.parse::<u64>().ok());
+            if to.is_some_and(|to| to >= before) {
+                std::fs::write(&auditor_digest, note).unwrap();
+                break;
+            }
+            assert!(started.elapsed() < Duration::from_secs(20), "{attack}: no digest covered the events: {note}");
+            rt.block_on(deny(&mallory, "nudge")).unwrap();
+            std::thread::sleep(Duration::from_millis(200));
         }
         drop(server);
         // The last checkpoint the server signed, as it kept it outside the database.
@@ -508,6 +524,20 @@ fn rewrites_of_the_database_are_caught_by_the_server_and_by_pinned_clients() {
             assert!(failed.stderr.contains(&named), "{attack}: {}", failed.stderr);
         } else {
             assert!(failed.stderr.contains("FAILED"), "{attack}: {}", failed.stderr);
+        }
+        // The anchored digest names the range that holds the change.
+        let by_digest = Cli { config_dir: tmp.path().join("by-digest") };
+        let dg = auditor_digest.to_str().unwrap();
+        let failed =
+            by_digest.run(&["audit", "verify", "--url", &server.url, "--token", BOOTSTRAP, "--digest", dg], None);
+        assert!(!failed.ok, "{attack}: verification against the digest must fail: {}", failed.stdout);
+        let e = &failed.stderr;
+        assert!(e.contains("no longer hash to the digest") || e.contains("entries were removed"), "{attack}: {e}");
+        if attack.starts_with("edit") {
+            let range = e.split("FAILED: entries ").nth(1).unwrap_or_else(|| panic!("{attack}: {e}"));
+            let (a, b) = range.split_once(" to ").unwrap();
+            let (a, b): (u64, u64) = (a.parse().unwrap(), b.split(' ').next().unwrap().parse().unwrap());
+            assert!(a <= first_denial && first_denial <= b, "{attack}: {first_denial} is not in {a}..={b}: {e}");
         }
         let failed = cli.run(&["audit", "verify", "--url", &server.url, "--token", BOOTSTRAP], None);
         if attack == "delete-tail-and-checkpoints" {
