@@ -365,7 +365,10 @@ mod large {
         let tiled = side("tiles");
         let row = |name: &str, unit: &str, key: &str| {
             let (b, t) = (whole.get(key).copied().unwrap_or(f64::NAN), tiled[key]);
-            println!("large   {name:<40} whole tree {b:>10.2} {unit:<3} tiles {t:>10.2} {unit:<3} ratio {:>6.2}x", t / b);
+            println!(
+                "large   {name:<40} whole tree {b:>10.2} {unit:<3} tiles {t:>10.2} {unit:<3} ratio {:>6.2}x",
+                t / b
+            );
         };
         println!("large   {n} entries on SQLite, each side in a fresh process");
         row("start (open store + ledger)", "s", "start_s");
@@ -375,8 +378,7 @@ mod large {
         row("consistency proof p99", "us", "con_p99_us");
         println!(
             "large   {:<40} tiles {:>10.2} us (the size every proof above picks at random)",
-            "inclusion proof p99 in the latest tree",
-            tiled["inc_latest_p99_us"]
+            "inclusion proof p99 in the latest tree", tiled["inc_latest_p99_us"]
         );
         row("appends, 256 writers (durable)", "/s", "append_rate");
         row("peak RSS at the end", "MB", "rss_end_mb");

@@ -50,7 +50,8 @@ impl Digest {
             .and_then(|(a, b)| Some((a.parse::<u64>().ok()?, b.parse::<u64>().ok()?)))
             .filter(|(a, b)| a < b)
             .ok_or_else(|| format!("the digest's range `{range}` is not two increasing entry numbers"))?;
-        let hash = lines.next().and_then(warden_tlog::hash_from_b64).ok_or("the digest's hash is not 32 bytes of base64")?;
+        let hash =
+            lines.next().and_then(warden_tlog::hash_from_b64).ok_or("the digest's hash is not 32 bytes of base64")?;
         if lines.next().is_some() {
             return Err("the digest has lines after its hash".into());
         }

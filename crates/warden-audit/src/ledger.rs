@@ -206,11 +206,7 @@ impl Ledger {
             last_use: Default::default(),
             digest_every: config.digest_every,
             digest_file: config.digest_file.clone(),
-            digests: std::sync::Mutex::new(Digests {
-                next_from: 0,
-                last_at: std::time::Instant::now(),
-                latest: None,
-            }),
+            digests: std::sync::Mutex::new(Digests { next_from: 0, last_at: std::time::Instant::now(), latest: None }),
         });
         ledger.load_digest();
         ledger.sync().await?;
@@ -542,9 +538,8 @@ impl Ledger {
         let digest = crate::digest::Digest { origin: self.origin.clone(), from, to, hash };
         let note = digest.sign(&self.key).map_err(LedgerError::Event)?;
         if let Some(path) = &self.digest_file {
-            crate::pin::write_durably(path, note.as_bytes()).map_err(|e| {
-                LedgerError::Event(format!("cannot keep the audit digest in {}: {e}", path.display()))
-            })?;
+            crate::pin::write_durably(path, note.as_bytes())
+                .map_err(|e| LedgerError::Event(format!("cannot keep the audit digest in {}: {e}", path.display())))?;
         }
         if let Some(shared) = &self.shared_pin {
             if let Err(e) = shared.0.anchor_digest(to, &note).await {

@@ -39,7 +39,13 @@ impl Log {
     async fn open(&self) -> (Arc<dyn Store>, Arc<Ledger>) {
         let store: Arc<dyn Store> = Arc::new(warden_store_sqlite::open(&self.db()).await.unwrap());
         let config = LedgerConfig { pin_file: Some(self.dir.path().join("keys/pin")), ..Default::default() };
-        let ledger = Ledger::open(store.clone(), SigningKey::from_private_string(&self.key.to_private_string()).unwrap(), config).await.unwrap();
+        let ledger = Ledger::open(
+            store.clone(),
+            SigningKey::from_private_string(&self.key.to_private_string()).unwrap(),
+            config,
+        )
+        .await
+        .unwrap();
         (store, ledger)
     }
 

@@ -49,7 +49,8 @@ pub(super) async fn audit_tiles(store: &dyn Store) {
     assert_eq!(got, many);
     // A short tile is refused, and so is the append it came with.
     let short = AuditTile { level: 0, index: 9, hashes: vec![0; 32 * 255] };
-    let err = store.append_audit_with_tiles(&[leaf(2, "usr_t", "allow")], std::slice::from_ref(&short)).await.unwrap_err();
+    let err =
+        store.append_audit_with_tiles(&[leaf(2, "usr_t", "allow")], std::slice::from_ref(&short)).await.unwrap_err();
     assert!(matches!(err, StoreError::OutOfRange(_)), "{err:?}");
     assert!(matches!(store.put_audit_tiles(&[tile(0, 8, 1), short]).await, Err(StoreError::OutOfRange(_))));
     assert_eq!(store.audit_size().await.unwrap(), size + 1, "the append with a bad tile stored nothing");
