@@ -11,29 +11,11 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 use warden_core::Timestamp;
 use warden_store::{AuditLeaf, CheckpointRecord, Store, StoreError, AUDIT_BLOCK};
 use warden_tlog::note::{Checkpoint, SigningKey, VerifierKey};
-use warden_tlog::tree::TreeError;
 use warden_tlog::Hash;
 
+use crate::error::LedgerError;
 use crate::event::AuditEvent;
 use crate::tiled::{ScrubError, Tiled};
-
-#[derive(Debug, thiserror::Error)]
-pub enum LedgerError {
-    #[error("the audit ledger could not record the event: {0}")]
-    Store(#[from] StoreError),
-    #[error("{0}")]
-    Event(String),
-    #[error("{0}")]
-    Tree(#[from] TreeError),
-    #[error("the audit ledger has stopped")]
-    Stopped,
-    #[error("the log holds a corrupt leaf hash at index {0}")]
-    Corrupt(u64),
-    /// The tree in the database does not extend the last checkpoint this installation
-    /// signed: nothing is signed until that is resolved.
-    #[error("{0}")]
-    Regression(#[from] crate::pin::Regression),
-}
 
 #[derive(Debug, Clone)]
 pub struct LedgerConfig {

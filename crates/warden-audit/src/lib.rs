@@ -6,6 +6,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod digest;
+mod error;
 pub mod event;
 pub mod export;
 mod ledger;
@@ -14,6 +15,7 @@ pub mod pin;
 mod tiled;
 pub mod witness;
 
+pub use error::LedgerError;
 pub use event::{Actor, AuditEvent, Category, ResourceRef};
-pub use ledger::{Ledger, LedgerConfig, LedgerError};
+pub use ledger::{Ledger, LedgerConfig};
 pub use warden_tlog::note::{SigningKey, VerifierKey};

@@ -18,7 +18,7 @@ use warden_tlog::tiles::{edge_rows, perfect_root, place, Edge, Tile, TileTree, T
 use warden_tlog::tree::{self, Node, TreeError};
 use warden_tlog::Hash;
 
-use crate::ledger::LedgerError;
+use crate::error::LedgerError;
 
 /// Tiles kept in the cache (16 KB each, expanded), in two parts: the upper levels,
 /// which every proof passes through (all of them up to 16M entries), and level 0, where

@@ -1,6 +1,6 @@
 //! RFC 6962 Merkle tree hashes and proofs, computed from the tree's perfect subtrees
 //! ([`Nodes`]): [`Tree`] keeps every one of them in memory (clients verifying a whole
-//! log), the ledger reads them from stored tiles ([`crate::tiles`]). Roots and proofs
+//! log), the ledger reads them from stored tiles (C2SP tlog-tiles). Roots and proofs
 //! for any size up to the current one cost O(log² n) hashing at most.
 
 use std::cell::RefCell;
