@@ -468,22 +468,38 @@ fn rewrites_of_the_database_are_caught_by_the_server_and_by_pinned_clients() {
             assert!(started.elapsed() < Duration::from_secs(20), "{attack}: the export did not catch up: {events}");
             std::thread::sleep(Duration::from_millis(100));
         }
-        // And for a digest of the events since the last one to cover them: an auditor
-        // keeps a copy, as the object store's write-once prefix would.
+        // And for the digests of the events (one a second, each of the events since the
+        // last) to cover them: an auditor keeps every one, as the object store's
+        // write-once prefix would.
         let kept = data.join("keys").join("audit-digest.last");
-        let auditor_digest = tmp.path().join("auditor.digest");
+        let mut digests: Vec<String> = Vec::new();
         let started = Instant::now();
+        let mut nudged = Instant::now();
         loop {
             let note = std::fs::read_to_string(&kept).unwrap_or_default();
             let to = note.lines().nth(2).and_then(|l| l.split_once(' ')).and_then(|(_, to)| to.parse::<u64>().ok());
+            if to.is_some() && !digests.contains(&note) {
+                digests.push(note.clone());
+            }
             if to.is_some_and(|to| to >= before) {
-                std::fs::write(&auditor_digest, note).unwrap();
                 break;
             }
             assert!(started.elapsed() < Duration::from_secs(20), "{attack}: no digest covered the events: {note}");
-            rt.block_on(deny(&mallory, "nudge")).unwrap();
-            std::thread::sleep(Duration::from_millis(200));
+            if nudged.elapsed() > Duration::from_millis(500) {
+                rt.block_on(deny(&mallory, "nudge")).unwrap();
+                nudged = Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(20));
         }
+        let digest_files: Vec<String> = digests
+            .iter()
+            .enumerate()
+            .map(|(i, note)| {
+                let path = tmp.path().join(format!("auditor-{i}.digest"));
+                std::fs::write(&path, note).unwrap();
+                path.to_str().unwrap().to_string()
+            })
+            .collect();
         drop(server);
         // The last checkpoint the server signed, as it kept it outside the database.
         let signed = std::fs::read_to_string(data.join("keys").join("audit-checkpoint.last")).unwrap();
@@ -527,9 +543,11 @@ fn rewrites_of_the_database_are_caught_by_the_server_and_by_pinned_clients() {
         }
         // The anchored digest names the range that holds the change.
         let by_digest = Cli { config_dir: tmp.path().join("by-digest") };
-        let dg = auditor_digest.to_str().unwrap();
-        let failed =
-            by_digest.run(&["audit", "verify", "--url", &server.url, "--token", BOOTSTRAP, "--digest", dg], None);
+        let mut args = vec!["audit", "verify", "--url", &server.url, "--token", BOOTSTRAP];
+        for f in &digest_files {
+            args.extend(["--digest", f.as_str()]);
+        }
+        let failed = by_digest.run(&args, None);
         assert!(!failed.ok, "{attack}: verification against the digest must fail: {}", failed.stdout);
         let e = &failed.stderr;
         assert!(e.contains("no longer hash to the digest") || e.contains("entries were removed"), "{attack}: {e}");
