@@ -79,7 +79,7 @@ async fn digests_follow_one_another_and_match_the_stored_entries() {
         let key = SigningKey::from_private_string(&key.to_private_string()).unwrap();
         (store.clone(), Ledger::open(store, key, config).await.unwrap())
     };
-    let (store, ledger) = open().await;
+    let (_, ledger) = open().await;
     for i in 0..600 {
         ledger.append(&event(i)).await.unwrap();
     }
