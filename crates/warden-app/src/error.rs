@@ -61,6 +61,7 @@ impl From<warden_audit::LedgerError> for AppError {
         match e {
             warden_audit::LedgerError::Store(s) => s.into(),
             warden_audit::LedgerError::Tree(t) => AppError::BadParameter(t.to_string()),
+            warden_audit::LedgerError::NoSuchTile(t) => AppError::NotFound(t),
             warden_audit::LedgerError::Regression(r) => {
                 AppError::rule(503, "audit.signed-checkpoint-regression", r.to_string())
             }

@@ -15,6 +15,9 @@ pub enum LedgerError {
     Stopped,
     #[error("the log holds a corrupt leaf hash at index {0}")]
     Corrupt(u64),
+    /// A tile or entry bundle beyond the tree as it stands.
+    #[error("{0}")]
+    NoSuchTile(String),
     /// The tree in the database does not extend the last checkpoint this installation
     /// signed: nothing is signed until that is resolved.
     #[error("{0}")]

@@ -14,6 +14,8 @@ use warden_tlog::note::{Checkpoint, SigningKey, VerifierKey};
 use warden_tlog::Hash;
 
 use crate::error::LedgerError;
+use warden_tlog::tiles::TilePath;
+
 use crate::event::AuditEvent;
 use crate::tiled::{ScrubError, Tiled};
 
@@ -539,6 +541,54 @@ impl Ledger {
     /// The last digest made (or kept from before a restart), with its signed note.
     pub fn latest_digest(&self) -> Option<(crate::digest::Digest, String)> {
         self.digests.lock().unwrap_or_else(std::sync::PoisonError::into_inner).latest.clone()
+    }
+
+    /// A resource of the log in the C2SP tlog-tiles layout, for the tree as it stands:
+    /// a tile's hashes (the whole tile, or the first `width` of it), or the entries a
+    /// level-0 tile hashes, each a big-endian u16 length and the entry's bytes.
+    pub async fn tile_resource(&self, path: TilePath) -> Result<Vec<u8>, LedgerError> {
+        use warden_tlog::tiles::{TILE_HEIGHT, TILE_WIDTH};
+        use warden_tlog::tree::Node;
+        let size = self.sync().await?;
+        let (level, index, width) = match path {
+            TilePath::Hashes { level, index, width } => (level, index, width),
+            TilePath::Entries { index, width } => (0, index, width),
+        };
+        let missing = || LedgerError::NoSuchTile(format!("tile/{} (the log has {size} entries)", path.to_path()));
+        let w = width.map_or(TILE_WIDTH, u64::from);
+        let height = level.checked_mul(TILE_HEIGHT).filter(|h| *h < 64).ok_or_else(missing)?;
+        let first = index.checked_mul(TILE_WIDTH).ok_or_else(missing)?;
+        let last = first.checked_add(w - 1).ok_or_else(missing)?;
+        if !(Node { height, index: last }).complete_within(size) {
+            return Err(missing());
+        }
+        match path {
+            TilePath::Entries { .. } => {
+                let entries = self.store.audit_entries(first, w as u32).await?;
+                if entries.len() as u64 != w {
+                    return Err(missing());
+                }
+                let mut out = Vec::new();
+                for e in entries {
+                    let len = u16::try_from(e.leaf.event.len()).map_err(|_| {
+                        LedgerError::Event(format!("entry {} is longer than an entry bundle holds", e.index))
+                    })?;
+                    out.extend_from_slice(&len.to_be_bytes());
+                    out.extend_from_slice(e.leaf.event.as_bytes());
+                }
+                Ok(out)
+            }
+            TilePath::Hashes { width: None, .. } => Ok(self.tree.tile(level, index).await?.bottom().concat()),
+            TilePath::Hashes { .. } => {
+                let nodes: Vec<Node> = (first..=last).map(|i| Node { height, index: i }).collect();
+                let got = self.tree.nodes(nodes.clone()).await?;
+                nodes
+                    .iter()
+                    .map(|n| got.get(n).copied().ok_or_else(missing))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(|h| h.concat())
+            }
+        }
     }
 
     /// The digest of entries `[from, to)` as the log holds them now.

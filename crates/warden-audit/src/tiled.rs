@@ -280,7 +280,7 @@ impl Tiled {
     }
 
     /// The hashes of `need` (complete nodes): from the edge, or from their tiles.
-    async fn nodes(&self, need: Vec<Node>) -> Result<HashMap<Node, Hash>, LedgerError> {
+    pub(crate) async fn nodes(&self, need: Vec<Node>) -> Result<HashMap<Node, Hash>, LedgerError> {
         let mut out = HashMap::with_capacity(need.len());
         let mut stored = Vec::new();
         {

@@ -63,6 +63,7 @@ pub fn router(app: Arc<App>, config: &ServerConfig) -> Router {
                 }
             }),
         )
+        .route("/api/v1/audit/tile/{*path}", axum::routing::get(handlers::audit_tile))
         .route_layer(axum::middleware::from_fn_with_state(metrics, metrics::track))
         .merge(handlers::public_routes())
         .fallback(error::not_found)

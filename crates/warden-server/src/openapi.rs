@@ -19,6 +19,8 @@ use crate::AppState;
 #[openapi(
     info(title = "Warden API", description = "Control plane for AI in regulated industries."),
     components(schemas(Problem)),
+    // Registered by hand (its path spans segments: `{*path}`), documented here.
+    paths(audit_tile),
     tags(
         (name = "identity", description = "Users, services, groups, roles, tokens, sign-in"),
         (name = "projects", description = "Projects (data products) and their members"),
@@ -88,6 +90,7 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("audit_entries", Some(Action::AuditRead)),
     ("audit_inclusion", Some(Action::AuditRead)),
     ("audit_consistency", Some(Action::AuditRead)),
+    ("audit_tile", Some(Action::AuditRead)),
     ("audit_events", Some(Action::AuditRead)),
     ("chat_completions", Some(Action::GatewayInvoke)),
     ("embeddings", Some(Action::GatewayInvoke)),

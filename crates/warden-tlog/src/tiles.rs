@@ -114,6 +114,80 @@ pub fn place(node: Node) -> Place {
     Place { level, index: first / TILE_WIDTH, offset: (first % TILE_WIDTH) as usize, count: 1 << rest }
 }
 
+/// A resource of the C2SP tlog-tiles layout, as its path names it (after `tile/`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TilePath {
+    /// `<L>/<N>[.p/<W>]`: hashes of tile `index` at `level`; `width` for a partial one.
+    Hashes { level: u32, index: u64, width: Option<u16> },
+    /// `entries/<N>[.p/<W>]`: the entries the level-0 tile `index` hashes.
+    Entries { index: u64, width: Option<u16> },
+}
+
+impl TilePath {
+    /// Parses the part of a tile's path after `tile/`, strictly as the specification
+    /// writes it: no leading zeros in the level or width, `N` in zero-padded groups of
+    /// three digits, all but the last prefixed with `x`.
+    pub fn parse(path: &str) -> Result<Self, String> {
+        let bad = |why: &str| format!("`tile/{path}` is not a tlog-tiles path: {why}");
+        let (kind, rest) = path.split_once('/').ok_or_else(|| bad("it needs a level and an index"))?;
+        let (index, width) = match rest.split_once(".p/") {
+            Some((n, w)) => {
+                let ok = !w.is_empty() && !w.starts_with('0') && w.len() <= 3 && w.bytes().all(|b| b.is_ascii_digit());
+                let w: u16 = w.parse().ok().filter(|w| ok && (1..=255).contains(w)).ok_or_else(|| {
+                    bad("the width of a partial tile is a number from 1 to 255 without leading zeros")
+                })?;
+                (n, Some(w))
+            }
+            None => (rest, None),
+        };
+        let groups: Vec<&str> = index.split('/').collect();
+        let last = groups.len() - 1;
+        let mut n: u64 = 0;
+        for (i, g) in groups.iter().enumerate() {
+            let digits = if i < last { g.strip_prefix('x') } else { Some(*g) };
+            let digits = digits
+                .filter(|d| d.len() == 3 && d.bytes().all(|b| b.is_ascii_digit()))
+                .ok_or_else(|| bad("the index is written in groups of three digits, all but the last after an `x`"))?;
+            let d: u64 = digits.parse().map_err(|_| bad("not a number"))?;
+            n = n.checked_mul(1000).and_then(|n| n.checked_add(d)).ok_or_else(|| bad("the index is too large"))?;
+        }
+        if groups.len() > 1 && groups.first().is_some_and(|g| *g == "x000") {
+            return Err(bad("the index has a leading group of zeros"));
+        }
+        if kind == "entries" {
+            return Ok(TilePath::Entries { index: n, width });
+        }
+        let level_ok =
+            !kind.is_empty() && (kind == "0" || !kind.starts_with('0')) && kind.bytes().all(|b| b.is_ascii_digit());
+        let level: u32 = kind
+            .parse()
+            .ok()
+            .filter(|l| level_ok && *l <= 63)
+            .ok_or_else(|| bad("the level is a number from 0 to 63 without leading zeros"))?;
+        Ok(TilePath::Hashes { level, index: n, width })
+    }
+
+    /// The path after `tile/`.
+    pub fn to_path(self) -> String {
+        let (head, index, width) = match self {
+            TilePath::Hashes { level, index, width } => (level.to_string(), index, width),
+            TilePath::Entries { index, width } => ("entries".to_string(), index, width),
+        };
+        let mut groups = vec![format!("{:03}", index % 1000)];
+        let mut rest = index / 1000;
+        while rest > 0 {
+            groups.push(format!("x{:03}", rest % 1000));
+            rest /= 1000;
+        }
+        groups.reverse();
+        let mut out = format!("{head}/{}", groups.join("/"));
+        if let Some(w) = width {
+            out.push_str(&format!(".p/{w}"));
+        }
+        out
+    }
+}
+
 /// The right edge of a tiled tree of `size` leaves: `rows[L]` holds the hashes of
 /// height `8·L` whose tile is not full yet.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -365,6 +439,52 @@ mod tests {
         assert_eq!(t.run(3, 2), None, "not aligned");
         assert_eq!(t.run(0, 3), None, "not a power of two");
         assert_eq!(t.run(256, 1), None, "beyond the tile");
+    }
+
+    #[test]
+    fn tile_paths_as_the_specification_writes_them() {
+        let h = |level, index, width| TilePath::Hashes { level, index, width };
+        let e = |index, width| TilePath::Entries { index, width };
+        for (path, want) in [
+            ("0/x001/x234/067", h(0, 1_234_067, None)),
+            ("0/000", h(0, 0, None)),
+            ("1/067.p/12", h(1, 67, Some(12))),
+            ("2/x001/000.p/255", h(2, 1000, Some(255))),
+            ("63/999", h(63, 999, None)),
+            ("entries/000", e(0, None)),
+            ("entries/x123/456.p/1", e(123_456, Some(1))),
+        ] {
+            assert_eq!(TilePath::parse(path), Ok(want), "{path}");
+            assert_eq!(want.to_path(), path);
+        }
+        for bad in [
+            "",
+            "0",
+            "0/",
+            "0/67",
+            "0/0067",
+            "00/000",
+            "64/000",
+            "-1/000",
+            "a/000",
+            "0/x1/067",
+            "0/001/067",
+            "0/x000/067",
+            "0/000/",
+            "0/x001",
+            "0/000.p/0",
+            "0/000.p/256",
+            "0/000.p/012",
+            "0/000.p/",
+            "0/000.p/1/2",
+            "entries",
+            "entries/",
+            "entries/67",
+            "0/x18446744073709551/615",
+            "0/x018/x446/x744/x073/x709/x551/616",
+        ] {
+            assert!(TilePath::parse(bad).is_err(), "{bad:?} was accepted");
+        }
     }
 
     #[test]

@@ -86,6 +86,23 @@ impl Operation for ConsistencyProof {
     }
 }
 
+/// A resource of the log in the C2SP tlog-tiles layout, by its path after `tile/`: a
+/// tile of hashes or the entries of a level-0 tile (for mirrors and tlog-tiles
+/// clients). The path is read once the caller is authorised.
+pub struct ReadTile(pub String);
+
+impl Operation for ReadTile {
+    type Output = (warden_tlog::tiles::TilePath, Vec<u8>);
+    const ACTION: Action = Action::AuditRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let path = warden_tlog::tiles::TilePath::parse(&self.0).map_err(AppError::BadParameter)?;
+        Ok((path, ctx.app.ledger().tile_resource(path).await?))
+    }
+}
+
 /// Stored checkpoints from `from_size` on (for verifiers).
 pub struct ListCheckpoints {
     pub from_size: u64,

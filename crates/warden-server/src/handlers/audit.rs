@@ -117,6 +117,33 @@ pub async fn audit_consistency(
     Ok(Json(proof_view(s.app.dispatch(&caller.principal, &caller.meta, op).await?)))
 }
 
+/// The log as C2SP tlog-tiles, so that standard tools can mirror it and compute any
+/// proof themselves: `tile/<L>/<N>[.p/<W>]` is a tile of hashes (level 0: leaf hashes),
+/// `tile/entries/<N>[.p/<W>]` the entries a level-0 tile hashes (each a big-endian u16
+/// length and the entry's canonical JSON); `<N>` in groups of three digits, all but the
+/// last after an `x`. With `/api/v1/audit/checkpoint`, `/api/v1/audit` is the prefix.
+/// Full tiles never change; partial ones (`.p/<W>`) exist up to the current size.
+#[utoipa::path(get, path = "/api/v1/audit/tile/{path}", tag = "audit",
+    params(("path" = String, Path, description = "`<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, slashes included")),
+    responses((status = 200, content_type = "application/octet-stream", body = String), Problems))]
+pub async fn audit_tile(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(path): Path<String>,
+) -> Result<impl IntoResponse> {
+    let (tile, bytes) = s.app.dispatch(&caller.principal, &caller.meta, ops::ReadTile(path)).await?;
+    let partial = matches!(
+        tile,
+        warden_tlog::tiles::TilePath::Hashes { width: Some(_), .. }
+            | warden_tlog::tiles::TilePath::Entries { width: Some(_), .. }
+    );
+    let cache = if partial { "private, no-cache" } else { "private, max-age=31536000, immutable" };
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/octet-stream"), (axum::http::header::CACHE_CONTROL, cache)],
+        bytes,
+    ))
+}
+
 /// Searches the ledger by time range, actor, action, resource, outcome and project.
 /// Reading it is itself recorded.
 #[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", params(api::AuditQuery),

@@ -182,3 +182,106 @@ async fn concurrent_appends_are_contiguous_and_verify(engine: Engine) {
     let denies = s.get("/api/v1/audit/events?action=project.create&outcome=deny&limit=500", &admin).await.expect(200);
     assert_eq!(denies["items"].as_array().unwrap().len(), 160);
 }
+
+both_engines!(the_log_is_served_as_tlog_tiles);
+/// A tlog-tiles client rebuilds the signed root from the tiles alone, checks the tiles
+/// of each level against the level below and the entry bundles against level 0; bad
+/// paths get 400, tiles beyond the tree 404, anonymous callers 401.
+async fn the_log_is_served_as_tlog_tiles(engine: Engine) {
+    use warden_tlog::tiles::{perfect_root, TilePath};
+    let s = std::sync::Arc::new(start(Options::new(engine)).await);
+    let admin = s.admin().await;
+    let (_, nobody) = s.user(&admin, "nobody").await;
+    let mut tasks = Vec::new();
+    for t in 0..16 {
+        let (s, nobody) = (s.clone(), nobody.clone());
+        tasks.push(tokio::spawn(async move {
+            for i in 0..20 {
+                s.post("/api/v1/projects", &nobody, json!({"name": format!("t{t}-{i}")}))
+                    .await
+                    .problem(403, "forbidden");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let cp = checkpoint(&s, &admin).await;
+    assert!(cp.size > 300, "{}", cp.size);
+    let fetch = |path: TilePath| {
+        let s = s.clone();
+        let admin = admin.clone();
+        async move {
+            let res = s
+                .http
+                .get(format!("{}/api/v1/audit/tile/{}", s.url, path.to_path()))
+                .bearer_auth(&admin)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 200, "{path:?}");
+            assert_eq!(res.headers()["content-type"], "application/octet-stream");
+            let immutable = res.headers()["cache-control"].to_str().unwrap().contains("immutable");
+            let partial =
+                matches!(path, TilePath::Hashes { width: Some(_), .. } | TilePath::Entries { width: Some(_), .. });
+            assert_eq!(immutable, !partial, "{path:?}");
+            res.bytes().await.unwrap().to_vec()
+        }
+    };
+    let as_hashes = |b: Vec<u8>| -> Vec<Hash> { b.chunks(32).map(|c| c.try_into().unwrap()).collect() };
+    // Level 0: the full tiles and the partial one, as the checkpoint's size asks.
+    let (full, rest) = (cp.size / 256, (cp.size % 256) as u16);
+    let mut leaves = Vec::new();
+    let mut tile_roots = Vec::new();
+    for t in 0..full {
+        let tile = as_hashes(fetch(TilePath::Hashes { level: 0, index: t, width: None }).await);
+        assert_eq!(tile.len(), 256);
+        tile_roots.push(perfect_root(&tile));
+        leaves.extend(tile);
+    }
+    if rest > 0 {
+        let tile = as_hashes(fetch(TilePath::Hashes { level: 0, index: full, width: Some(rest) }).await);
+        assert_eq!(tile.len(), rest as usize);
+        leaves.extend(tile);
+    }
+    let mut tree = warden_tlog::tree::Tree::new();
+    for h in &leaves {
+        tree.push_hash(*h);
+    }
+    assert_eq!(tree.root(cp.size).unwrap(), cp.root, "the tiles rebuild the signed root");
+    // Level 1: each hash is the root of a full level-0 tile.
+    let level_1 = as_hashes(fetch(TilePath::Hashes { level: 1, index: 0, width: Some(full as u16) }).await);
+    assert_eq!(level_1, tile_roots);
+    // Entry bundles: u16-prefixed entries hashing to level 0.
+    let bundle = fetch(TilePath::Entries { index: 0, width: None }).await;
+    let mut at = 0;
+    let mut n = 0;
+    while at < bundle.len() {
+        let len = u16::from_be_bytes([bundle[at], bundle[at + 1]]) as usize;
+        let entry = &bundle[at + 2..at + 2 + len];
+        assert_eq!(leaf_hash(entry), leaves[n], "entry {n}");
+        serde_json::from_slice::<serde_json::Value>(entry).expect("an entry is the event's JSON");
+        at += 2 + len;
+        n += 1;
+    }
+    assert_eq!(n, 256);
+    let tail = fetch(TilePath::Entries { index: full, width: Some(1) }).await;
+    assert_eq!(leaf_hash(&tail[2..]), leaves[(full * 256) as usize]);
+
+    // Bad paths, tiles beyond the tree, and no credential.
+    for bad in ["0/67", "00/000", "0/000.p/0", "0/000.p/256", "x/000", "0/x000/001", "0"] {
+        s.get(&format!("/api/v1/audit/tile/{bad}"), &admin).await.problem(400, "invalid-parameter");
+    }
+    let size = checkpoint(&s, &admin).await.size;
+    for beyond in [
+        TilePath::Hashes { level: 0, index: size / 256 + 1, width: None },
+        TilePath::Hashes { level: 0, index: size / 256, width: Some(255) },
+        TilePath::Hashes { level: 1, index: 0, width: None },
+        TilePath::Hashes { level: 9, index: 0, width: Some(1) },
+        TilePath::Entries { index: size / 256 + 1, width: Some(1) },
+    ] {
+        s.get(&format!("/api/v1/audit/tile/{}", beyond.to_path()), &admin).await.problem(404, "not-found");
+    }
+    let res = s.http.get(format!("{}/api/v1/audit/tile/0/000", s.url)).send().await.unwrap();
+    assert_eq!(res.status(), 401);
+}
