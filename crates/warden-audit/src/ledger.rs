@@ -11,11 +11,10 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 use warden_core::Timestamp;
 use warden_store::{AuditLeaf, CheckpointRecord, Store, StoreError, AUDIT_BLOCK};
 use warden_tlog::note::{Checkpoint, SigningKey, VerifierKey};
+use warden_tlog::tiles::TilePath;
 use warden_tlog::Hash;
 
 use crate::error::LedgerError;
-use warden_tlog::tiles::TilePath;
-
 use crate::event::AuditEvent;
 use crate::tiled::{ScrubError, Tiled};
 
