@@ -211,3 +211,72 @@ async fn edits_to_entries_and_tiles_are_caught_at_start_or_by_the_scrub() {
         assert_eq!(ledger.checkpoint(Timestamp(3)).await.unwrap().tree_size, before, "{attack}: signed after all");
     }
 }
+
+/// Past a full level-1 tile (65,536 entries): the scrub walks up two levels of tiles.
+/// It passes an untouched log, and names the entry or the tile changed beneath a full
+/// level-1 tile, which the start cannot see (the tree's root is unchanged).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scrub_checks_every_level_of_a_larger_log() {
+    let log = Log::new();
+    let n: u64 = 65_536 + 3 * 256 + 9;
+    {
+        let store: Arc<dyn Store> = Arc::new(warden_store_sqlite::open(&log.db()).await.unwrap());
+        let leaves: Vec<_> = (0..n).map(|i| event(i).to_leaf().unwrap()).collect();
+        for chunk in leaves.chunks(4096) {
+            store.append_audit(chunk).await.unwrap();
+        }
+    }
+    // First start: the tiles are built from the leaf hashes, and the log signed.
+    let (store, ledger) = log.open().await;
+    assert_eq!(scrubbed(&ledger).await, None, "an untouched log passes the scrub");
+    assert_eq!(ledger.scrubbed(), (n, n));
+    assert_eq!(store.audit_tiles(1, 0, 10).await.unwrap().len(), 1, "a full level-1 tile");
+    assert_eq!(ledger.root(n).await.unwrap(), whole(store.as_ref()).await.root(n).unwrap());
+    drop(ledger);
+    for attack in ["edit-and-rehash", "change-a-tile-under-a-full-tile"] {
+        let mut c = raw(&log.db()).await;
+        if attack == "edit-and-rehash" {
+            let row = sqlx::query("SELECT event FROM audit_log WHERE idx = 40000").fetch_one(&mut c).await.unwrap();
+            let edited = row.get::<String, _>("event").replace("\"deny\"", "\"allow\"");
+            sqlx::query("UPDATE audit_log SET event = ?, leaf_hash = ? WHERE idx = 40000")
+                .bind(edited.clone())
+                .bind(leaf_hash(&edited))
+                .execute(&mut c)
+                .await
+                .unwrap();
+        } else {
+            // Tile 5 of level 0 and the leaf hashes beneath it, consistently: only the
+            // full level-1 tile above still holds the old root.
+            let row = sqlx::query("SELECT event FROM audit_log WHERE idx = 1300").fetch_one(&mut c).await.unwrap();
+            let edited = row.get::<String, _>("event").replace("\"deny\"", "\"allow\"");
+            sqlx::query("UPDATE audit_log SET event = ?, leaf_hash = ? WHERE idx = 1300")
+                .bind(edited.clone())
+                .bind(leaf_hash(&edited))
+                .execute(&mut c)
+                .await
+                .unwrap();
+            sqlx::query("DELETE FROM audit_tiles WHERE level = 0 AND idx = 5").execute(&mut c).await.unwrap();
+        }
+        drop(c);
+        let (_, ledger) = log.open().await;
+        assert_eq!(ledger.halted(), None, "{attack}: the root at start is the signed one");
+        let why = scrubbed(&ledger).await.unwrap_or_else(|| panic!("{attack}: not caught"));
+        let Regression::Edited { index, .. } = &why else { panic!("{attack}: {why:?}") };
+        let want = if attack == "edit-and-rehash" { 40_000 } else { 1280 };
+        assert_eq!(*index, want, "{attack}: {why}");
+        drop(ledger);
+        // Put it back for the next attack: a fresh copy of the log.
+        let mut c = raw(&log.db()).await;
+        let idx = if attack == "edit-and-rehash" { 40_000 } else { 1300 };
+        let row = sqlx::query("SELECT event FROM audit_log WHERE idx = ?").bind(idx).fetch_one(&mut c).await.unwrap();
+        let restored = row.get::<String, _>("event").replace("\"allow\"", "\"deny\"");
+        sqlx::query("UPDATE audit_log SET event = ?, leaf_hash = ? WHERE idx = ?")
+            .bind(restored.clone())
+            .bind(leaf_hash(&restored))
+            .bind(idx)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM audit_tiles WHERE level = 0 AND idx = 5").execute(&mut c).await.unwrap();
+    }
+}
