@@ -1,20 +1,67 @@
-//! Person names without a language model: runs of capitalised words (two or more,
-//! with name particles such as `van` or `de` between them), minus words that are
-//! capitalised for another reason: sentence openers, titles, and the vocabulary of
-//! banks, hospitals and pharmaceutical companies that appears in capitals.
+//! Person names without a language model: evidence from a lexicon of given names,
+//! surnames and English words (`data/lexicon.tsv`, built from the US Census name
+//! files, Faker's per-locale name lists and Debian's word list), from the shape of
+//! the words (capitalised, ALL CAPS, lower case, initials, `Surname, Given`) and
+//! from the words around them (`Dr.`, `Mr`, `name:`, `Hi`, `my name is`).
+//!
+//! A run of capitalised words is split at words that are capitalised for another
+//! reason (sentence openers, roles, the vocabulary of banks, hospitals and drug
+//! makers, street and organisation words); each piece is kept as a name when its
+//! words are likelier names than words. A single word needs more: a title or a cue
+//! before it, or being a given name that is no English word. Lower-case names are
+//! looked for only after a cue, or in text written wholly in lower case.
+
+use std::sync::LazyLock;
 
 /// Lowercase words that may sit inside a name.
 #[rustfmt::skip]
 const PARTICLES: &[&str] =
-    &["van", "von", "der", "den", "de", "da", "di", "del", "della", "la", "le", "du", "des", "auch", "ter", "zu", "y"];
+    &["van", "von", "der", "den", "de", "da", "di", "del", "della", "la", "le", "du", "des", "auch", "ter", "zu", "y",
+      "bin", "bint", "al", "el", "dos", "das", "do", "ten", "ben"];
 
 /// Honorifics: context for a name, never part of it.
 #[rustfmt::skip]
-const TITLES: &[&str] = &["dr", "mr", "mrs", "ms", "miss", "prof", "sir", "madam", "dame", "rev", "fr", "sr", "jr"];
+const TITLES: &[&str] = &[
+    "dr", "mr", "mrs", "ms", "mx", "miss", "mister", "prof", "professor", "sir", "madam", "madame", "dame", "lord",
+    "lady", "rev", "reverend", "fr", "father", "sister", "brother", "capt", "captain", "sgt", "sergeant", "lt",
+    "col", "gen", "judge", "justice", "hon", "herr", "frau", "mme", "mlle", "monsieur", "señor", "señora", "sr",
+    "sra", "jr", "doctor", "nurse", "detective", "inspector", "officer", "agent", "uncle", "aunt", "auntie", "coach",
+];
+
+/// Words after which a single word, or lower-case words, are taken as a name.
+#[rustfmt::skip]
+const CUES: &[&str] = &[
+    "patient", "customer", "client", "caller", "applicant", "member", "employee", "colleague", "contact",
+    "beneficiary", "cardholder", "insured", "claimant", "subject", "resident", "tenant", "guest", "student",
+    "hi", "hello", "dear", "hey", "thanks", "cc", "attn", "by", "with", "named", "called", "signed",
+    "regards", "sincerely", "cheers", "mr", "mrs", "ms", "dr", "miss", "prof", "name", "this", "m",
+];
+
+/// For each first and last letter of a cue or title, the lengths it comes in: most
+/// words are ruled out without hashing.
+static CUE_SHAPES: [u16; 26 * 26] = {
+    let mut t = [0u16; 26 * 26];
+    let lists: [&[&str]; 2] = [CUES, TITLES];
+    let mut l = 0;
+    while l < lists.len() {
+        let mut k = 0;
+        while k < lists[l].len() {
+            let w = lists[l][k].as_bytes();
+            let (f, z) = (w[0], w[w.len() - 1]);
+            if f.is_ascii_lowercase() && z.is_ascii_lowercase() && w.len() < 16 {
+                t[(f - b'a') as usize * 26 + (z - b'a') as usize] |= 1 << w.len();
+            }
+            k += 1;
+        }
+        l += 1;
+    }
+    t
+};
 
 /// Capitalised words that are not names (compared in lowercase). Function words and
 /// common sentence openers, then the domain vocabulary Warden's users write in
-/// capitals: roles, departments, documents, and calendar words.
+/// capitals: roles, departments, documents, calendar words, and the words that make
+/// a capitalised run a street, a place or an organisation.
 #[rustfmt::skip]
 const COMMON: &[&str] = &[
     // function words and openers
@@ -22,23 +69,30 @@ const COMMON: &[&str] = &[
     "he", "she", "they", "them", "his", "her", "their", "i", "my", "me", "us", "in", "on", "at", "for", "from", "to",
     "of", "by", "with", "and", "or", "but", "if", "when", "while", "after", "before", "during", "since", "until",
     "as", "per", "via", "no", "not", "yes", "all", "any", "each", "every", "some", "none", "please", "thank",
-    "thanks", "dear", "hello", "hi", "regards", "best", "kind", "sincerely", "note", "see", "also", "new", "old",
+    "thanks", "dear", "hello", "hi", "hey", "regards", "best", "kind", "sincerely", "note", "see", "also", "new", "old",
     "total", "final", "next", "last", "first", "second", "third", "other", "another", "same", "only", "more",
     "most", "less", "further", "following", "above", "below", "attached", "today", "tomorrow", "yesterday",
+    "is", "was", "are", "were", "be", "been", "has", "have", "had", "do", "does", "did", "will", "would", "can",
+    "could", "should", "may", "might", "must", "shall", "what", "who", "whom", "whose", "which", "where", "why",
+    "how", "then", "than", "so", "just", "about", "into", "over", "under", "between", "through", "against",
+    "ok", "okay", "sure", "great", "good", "morning", "afternoon", "evening", "night", "welcome", "sorry", "ref",
+    "re", "fw", "fwd", "subject", "cc", "bcc", "attn", "dob", "id", "no", "nr", "tel", "fax", "mobile", "cell",
+    "name", "surname", "given", "full", "signed", "signature", "sent", "received", "dated",
     // calendar
     "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january", "february", "march",
-    "april", "may", "june", "july", "august", "september", "october", "november", "december", "jan", "feb", "mar",
-    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "q1", "q2", "q3", "q4",
+    "may", "july", "september", "october", "november", "december", "jan", "feb", "mar",
+    "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "q1", "q2", "q3", "q4", "am", "pm",
+    "christmas", "easter", "saint", "san", "santa", "fort", "port",
     // people by role
     "customer", "client", "patient", "applicant", "beneficiary", "cardholder", "account", "holder", "user",
-    "member", "subject", "participant", "investigator", "coordinator", "sponsor", "doctor", "nurse", "physician",
-    "surgeon", "pharmacist", "manager", "officer", "analyst", "agent", "admin", "administrator", "owner",
+    "member", "subject", "participant", "investigator", "coordinator", "sponsor", "physician",
+    "surgeon", "pharmacist", "manager", "analyst", "admin", "administrator", "owner",
     "reviewer", "approver", "auditor", "contact", "emergency", "guardian", "employee", "staff", "team", "support",
     "department", "dept", "unit", "ward", "clinic", "hospital", "bank", "branch", "site", "lab", "laboratory",
     "pharmacy", "company", "group", "committee", "board", "office", "service", "services", "desk", "center",
-    "centre", "inc", "ltd", "llc", "gmbh", "plc", "corp", "corporation",
+    "centre", "inc", "ltd", "llc", "gmbh", "plc", "corp", "corporation", "caller", "operator", "representative",
     // documents, processes and things
-    "account", "accounts", "loan", "card", "credit", "debit", "wire", "transfer", "payment", "invoice", "claim",
+    "accounts", "loan", "card", "credit", "debit", "wire", "transfer", "payment", "invoice", "claim",
     "claims", "insurance", "billing", "refund", "refunds", "chargeback", "statement", "balance", "amount",
     "reference", "order", "case", "ticket", "request", "report", "reports", "summary", "discharge", "admission",
     "diagnosis", "dosage", "dose", "batch", "lot", "trial", "study", "protocol", "consent", "enrollment",
@@ -46,7 +100,26 @@ const COMMON: &[&str] = &[
     "date", "birth", "policy", "review", "audit", "risk", "compliance", "model", "version", "release", "data",
     "dataset", "system", "server", "host", "network", "quarterly", "annual", "monthly", "weekly", "daily",
     "results", "result", "test", "tests", "mri", "scan", "lis", "edc", "kyc", "aml", "ssn", "iban", "tax",
-    "beneficiaries", "investigators", "patients", "customers", "subjects",
+    "beneficiaries", "investigators", "patients", "customers", "subjects", "error", "warning", "info", "debug",
+    "exception", "traceback", "file", "line", "true", "false", "null", "none", "status", "priority", "issue",
+];
+
+/// Words that make the capitalised words before them a street, a place or an
+/// organisation.
+#[rustfmt::skip]
+const PLACES: &[&str] = &[
+    "street", "st", "city", "hospital", "clinic", "bank", "pharmacy", "centre", "center", "church", "company",
+    "group", "office", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "dr.", "boulevard", "blvd", "way", "court", "ct",
+    "place", "pl", "square", "sq", "park", "parkway", "pkwy", "terrace", "crescent", "close", "highway", "hwy",
+    "route", "suite", "apt", "apartment", "floor", "building", "bridge", "hill", "heights", "gardens", "grove",
+    "strasse", "straße", "weg", "platz", "rue", "calle", "via", "plaza", "university", "college", "school",
+    "academy", "institute", "hospitals", "clinics", "health", "healthcare", "medical", "medicine", "pharma",
+    "pharmaceuticals", "therapeutics", "biotech", "labs", "trust", "foundation", "association", "society",
+    "council", "agency", "authority", "ministry", "federal", "national", "international", "global", "church",
+    "county", "state", "province", "district", "region", "river", "lake", "mount", "mountain", "north", "south",
+    "east", "west", "airport", "station", "hotel", "restaurant", "cafe", "museum", "library", "capital",
+    "partners", "holdings", "industries", "systems", "solutions", "technologies", "software", "financial",
+    "securities", "insurance", "assurance", "mutual", "savings", "credit", "union", "markets", "street's",
 ];
 
 /// FNV-1a over lowercase ASCII: list lookups compare integers, then one string.
@@ -64,10 +137,11 @@ fn table(lists: &[&[&'static str]]) -> Table {
     v
 }
 
-static COMMON_TABLE: std::sync::LazyLock<Filtered> =
-    std::sync::LazyLock::new(|| Filtered::new(table(&[COMMON, TITLES])));
-static TITLES_TABLE: std::sync::LazyLock<Filtered> = std::sync::LazyLock::new(|| Filtered::new(table(&[TITLES])));
-static PARTICLES_TABLE: std::sync::LazyLock<Filtered> = std::sync::LazyLock::new(|| Filtered::new(table(&[PARTICLES])));
+static COMMON_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(table(&[COMMON, TITLES, PLACES])));
+static PLACES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(table(&[PLACES])));
+static TITLES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(table(&[TITLES])));
+static CUES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(table(&[CUES, TITLES])));
+static PARTICLES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(table(&[PARTICLES])));
 
 /// A 4,096-bit filter over a table's hashes: most words are in no list, and leave
 /// after one bit test.
@@ -108,89 +182,348 @@ pub fn is_title(word: &str) -> bool {
     is_in(&TITLES_TABLE, word)
 }
 
-/// The end of a capitalised word starting at `i` (an uppercase letter): letters, with
-/// `-` or `'` joining capitalised parts (`Jean-Luc`, `O'Brien`). `None` unless the
-/// word has at least one lowercase letter after its capital (`SSN` is not a name).
-fn word_end(text: &str, i: usize) -> Option<usize> {
-    let b = text.as_bytes();
-    match b.get(i) {
-        None => return None,
-        Some(c) if c.is_ascii() && !c.is_ascii_uppercase() => return None,
-        _ => {}
+// ---------------------------------------------------------------- the lexicon
+
+/// A given name.
+const GIVEN: u8 = 1;
+/// A surname.
+const SURNAME: u8 = 2;
+/// An English word.
+const WORD: u8 = 4;
+/// One of the thousand commonest English words.
+const COMMONEST: u8 = 8;
+
+/// The lexicon as an open-addressing table of 32-bit slots (a 28-bit fingerprint of
+/// the word's hash and its four flags): 1 MiB, so lookups mostly stay in cache.
+struct Lexicon {
+    slots: Vec<u32>,
+    mask: usize,
+}
+
+impl Lexicon {
+    fn build(text: &str) -> Self {
+        let n = text.lines().count().max(1);
+        let size = (n * 3 / 2).next_power_of_two();
+        let mut lex = Self { slots: vec![0; size], mask: size - 1 };
+        for line in text.lines() {
+            let Some((word, flags)) = line.split_once('\t') else { continue };
+            let mut f = 0u32;
+            for c in flags.bytes() {
+                f |= u32::from(match c {
+                    b'F' => GIVEN,
+                    b'L' => SURNAME,
+                    b'W' => WORD,
+                    b'C' => COMMONEST,
+                    _ => 0,
+                });
+            }
+            let h = key(word);
+            let mut at = h as usize & lex.mask;
+            loop {
+                let slot = &mut lex.slots[at];
+                if *slot == 0 {
+                    *slot = Self::fingerprint(h) | f;
+                    break;
+                }
+                if *slot & !15 == Self::fingerprint(h) {
+                    *slot |= f;
+                    break;
+                }
+                at = (at + 1) & lex.mask;
+            }
+        }
+        lex
     }
-    // Fast path: an ASCII capital, then ASCII lowercase up to a space or punctuation.
-    if b.get(i).is_some_and(u8::is_ascii_uppercase) {
+
+    fn fingerprint(h: u64) -> u32 {
+        ((h >> 36) as u32 | 1 << 27) << 4
+    }
+
+    fn get(&self, h: u64) -> u8 {
+        let fp = Self::fingerprint(h);
+        let mut at = h as usize & self.mask;
+        loop {
+            let slot = self.slots[at];
+            if slot == 0 {
+                return 0;
+            }
+            if slot & !15 == fp {
+                return (slot & 15) as u8;
+            }
+            at = (at + 1) & self.mask;
+        }
+    }
+}
+
+static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon::build(include_str!("../data/lexicon.tsv")));
+
+/// The lexicon key of a word: FNV-1a over its lower-case UTF-8.
+fn key(word: &str) -> u64 {
+    if word.is_ascii() {
+        return fnv(word.as_bytes());
+    }
+    let mut h = 0xcbf2_9ce4_8422_2325u64;
+    let mut buf = [0u8; 4];
+    for c in word.chars().flat_map(char::to_lowercase) {
+        for &b in c.encode_utf8(&mut buf).as_bytes() {
+            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    h
+}
+
+fn flags(word: &str) -> u8 {
+    if word.len() > 32 {
+        return 0;
+    }
+    LEXICON.get(key(word))
+}
+
+/// How much a capitalised word says "name": negative for plain English words.
+fn evidence(f: u8, shape: Shape, word: &str) -> i8 {
+    let name = f & (GIVEN | SURNAME) != 0;
+    match (name, f & COMMONEST != 0, f & WORD != 0) {
+        (true, true, _) => 0,
+        (true, false, true) => 1,
+        (true, false, false) => 2,
+        (false, true, _) | (false, false, true) => -2,
+        // Unknown: a capitalised word no list knows reads as a name from elsewhere;
+        // an unknown ALL-CAPS word is more often an acronym or a code.
+        (false, false, false) if drug_like(word) => -1,
+        (false, false, false) => i8::from(shape == Shape::Title),
+    }
+}
+
+/// Endings of drug and chemical names (INN stems and salts): an unknown capitalised
+/// word ending so is a medicine, not a person.
+#[rustfmt::skip]
+const DRUG_ENDINGS: &[&str] = &[
+    "mab", "pril", "sartan", "statin", "olol", "azole", "mycin", "cillin", "cycline", "floxacin", "vir", "tinib",
+    "azepam", "oxetine", "triptan", "dipine", "formin", "gliptin", "parin", "chloride", "sulfate", "sulphate",
+    "phosphate", "acetate", "citrate", "oxide", "amide", "profen", "caine", "dronate", "lukast", "semide",
+    "thiazide", "tidine", "setron", "zepam", "barbital", "terol", "sone", "olone", "vastatin", "xaban", "gatran",
+];
+
+fn drug_like(word: &str) -> bool {
+    word.len() > 5
+        && word.is_ascii()
+        && DRUG_ENDINGS.iter().any(|e| word.len() > e.len() + 2 && word[word.len() - e.len()..].eq_ignore_ascii_case(e))
+}
+
+// ---------------------------------------------------------------- words
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// `Maria`, `McDonald`, `O'Brien`, `Jean-Luc`.
+    Title,
+    /// `MARIA`.
+    Upper,
+    /// `maria`.
+    Lower,
+    /// `J.` inside a name.
+    Initial,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Word {
+    start: usize,
+    end: usize,
+    shape: Shape,
+}
+
+/// The word of letters starting at `i` (`-` and `'` join letters), and its shape.
+fn word_at(text: &str, i: usize) -> Option<Word> {
+    let b = text.as_bytes();
+    let first = *b.get(i)?;
+    // Fast path: ASCII letters up to a space or punctuation.
+    if first.is_ascii_alphabetic() {
         let mut e = i + 1;
-        while e < b.len() && b[e].is_ascii_lowercase() {
+        let mut upper = usize::from(first.is_ascii_uppercase());
+        let mut lower = usize::from(first.is_ascii_lowercase());
+        while e < b.len() && b[e].is_ascii_alphabetic() {
+            upper += usize::from(b[e].is_ascii_uppercase());
+            lower += usize::from(b[e].is_ascii_lowercase());
             e += 1;
         }
-        let clean_end = e == b.len() || (b[e] < 0x80 && !b[e].is_ascii_alphanumeric() && !matches!(b[e], b'-' | b'\''));
-        if e > i + 1 && clean_end {
-            return Some(e);
+        let clean = e == b.len() || (b[e] < 0x80 && !b[e].is_ascii_digit() && !matches!(b[e], b'-' | b'\'' | b'_'));
+        if clean {
+            return shape_of(first.is_ascii_uppercase(), upper, lower, e - i).map(|shape| Word { start: i, end: e, shape });
         }
     }
     let mut chars = text[i..].char_indices().peekable();
-    let (_, first) = chars.next()?;
-    if !first.is_uppercase() {
+    let (_, c0) = chars.next()?;
+    if !c0.is_alphabetic() {
         return None;
     }
-    let mut end = i + first.len_utf8();
-    let mut lower = 0;
+    let mut end = i + c0.len_utf8();
+    let (mut upper, mut lower, mut letters) = (usize::from(c0.is_uppercase()), usize::from(c0.is_lowercase()), 1);
     while let Some(&(off, c)) = chars.peek() {
-        if c.is_lowercase() {
-            lower += 1;
+        if c.is_alphabetic() {
+            upper += usize::from(c.is_uppercase());
+            lower += usize::from(c.is_lowercase());
+            letters += 1;
             end = i + off + c.len_utf8();
             chars.next();
         } else if c == '-' || c == '\'' || c == '\u{2019}' {
-            // Joins only a capitalised continuation.
+            // Joins only letters on both sides; `'s` ends the word (a possessive).
             let mut look = chars.clone();
             look.next();
-            match look.peek() {
-                Some(&(_, n)) if n.is_uppercase() => {
+            match look.next() {
+                Some((_, n)) if n.is_alphabetic() => {
+                    let after = look.peek().map(|&(_, x)| x);
+                    if c != '-' && (n == 's' || n == 'S') && !after.is_some_and(char::is_alphabetic) {
+                        break;
+                    }
                     chars.next();
-                    let (off2, n) = chars.next()?;
-                    end = i + off2 + n.len_utf8();
                 }
                 _ => break,
             }
-        } else if c.is_uppercase() && lower == 0 && c.is_alphabetic() {
-            // `McDonald`-style capitals inside are fine once a lowercase letter came;
-            // two capitals in a row at the start are an acronym.
+        } else if c.is_ascii_digit() || c == '_' {
             return None;
-        } else if c.is_uppercase() {
-            end = i + off + c.len_utf8();
-            chars.next();
         } else {
             break;
         }
     }
-    (lower > 0).then_some(end)
+    shape_of(c0.is_uppercase(), upper, lower, letters).map(|shape| Word { start: i, end, shape })
 }
 
-/// A run of name words starting at `i`: returns the span of the name (without leading
-/// common words or titles) and where the run ended, so the caller can skip past it.
-pub fn name_at(text: &str, i: usize) -> (Option<(usize, usize)>, usize) {
+fn shape_of(capital: bool, upper: usize, lower: usize, letters: usize) -> Option<Shape> {
+    if capital && lower > 0 && upper <= 3 {
+        Some(Shape::Title)
+    } else if capital && lower == 0 && letters >= 2 {
+        Some(Shape::Upper)
+    } else if !capital && upper == 0 {
+        Some(Shape::Lower)
+    } else {
+        None
+    }
+}
+
+/// The word ending just before `at` (skipping spaces and one `.`/`,`/`:`), in ASCII.
+fn word_before(text: &str, at: usize) -> &str {
+    let b = text.as_bytes();
+    let mut e = at;
+    while e > 0 && b[e - 1] == b' ' {
+        e -= 1;
+    }
+    if e > 0 && matches!(b[e - 1], b'.' | b',' | b':') {
+        e -= 1;
+    }
+    let mut s = e;
+    while s > 0 && b[s - 1].is_ascii_alphabetic() && e - s < 16 {
+        s -= 1;
+    }
+    if s > 0 && b[s - 1].is_ascii_alphanumeric() {
+        return "";
+    }
+    &text[s..e]
+}
+
+/// Whether the name at `at` follows a title (`Dr.`, `Mrs`) or a cue (`patient`,
+/// `Hi`, `name:`, `my name is`).
+fn cued(text: &str, at: usize) -> bool {
+    let before = word_before(text, at);
+    if before.is_empty() {
+        return false;
+    }
+    if is_in(&CUES_TABLE, before) && before.len() > 1 {
+        return true;
+    }
+    let b = text.as_bytes();
+    let head = &b[at.saturating_sub(12)..at];
+    let lower = |s: &[u8], w: &[u8]| s.len() >= w.len() && s[s.len() - w.len()..].eq_ignore_ascii_case(w);
+    let trimmed = {
+        let mut e = head.len();
+        while e > 0 && head[e - 1] == b' ' {
+            e -= 1;
+        }
+        &head[..e]
+    };
+    lower(trimmed, b"name:")
+        || lower(trimmed, b"name is")
+        || lower(trimmed, b"name's")
+        || lower(trimmed, b"i'm")
+        || lower(trimmed, b"i am")
+        || lower(trimmed, b"this is")
+        || lower(trimmed, b"name -")
+}
+
+/// Whether the word `word`, ending at `end`, makes the next word a name's place
+/// (`dr`, `patient`, `my name is`).
+pub fn is_cue(text: &str, word: &str, end: usize) -> bool {
+    let w = word.as_bytes();
+    let (Some(&first), Some(&last)) = (w.first(), w.last()) else { return false };
+    let slot = usize::from(first.to_ascii_lowercase().wrapping_sub(b'a')) * 26
+        + usize::from(last.to_ascii_lowercase().wrapping_sub(b'a'));
+    if w.len() > 15 || CUE_SHAPES.get(slot).is_none_or(|lens| lens & (1 << w.len()) == 0) {
+        return false;
+    }
+    if !is_in(&CUES_TABLE, word) {
+        return false;
+    }
+    // `i'm maria`
+    if word.len() == 1 {
+        let b = text.as_bytes();
+        return end >= 3 && b[end - 2] == b'\'' && b[end - 3].eq_ignore_ascii_case(&b'i');
+    }
+    true
+}
+
+/// Whether `at` opens a sentence or a line.
+fn sentence_start(text: &str, at: usize) -> bool {
+    let b = text.as_bytes();
+    let mut e = at;
+    while e > 0 && matches!(b[e - 1], b' ' | b'"' | b'(' | b'\t') {
+        e -= 1;
+    }
+    e == 0 || matches!(b[e - 1], b'.' | b'!' | b'?' | b'\n' | b':' | b'>' | b'*' | b'-')
+}
+
+// ---------------------------------------------------------------- capitalised runs
+
+/// At most this many words are looked at in one run; longer runs are titles.
+const RUN: usize = 8;
+
+/// A run of capitalised words starting at `i`, split and judged: pushes the spans
+/// of the names found and returns where the run ended, so the caller can skip it.
+pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize)) -> usize {
     let bytes = text.as_bytes();
-    // At most eight words are looked at; longer runs of capitals are not names.
-    let mut words: [(usize, usize); 8] = [(0, 0); 8];
+    let mut words: [Word; RUN] = [Word { start: 0, end: 0, shape: Shape::Title }; RUN];
     let mut count = 0;
     let mut pos = i;
     let mut run_end = i;
-    while let Some(end) = word_end(text, pos) {
-        if count == words.len() {
-            return (None, end);
+    loop {
+        let initial = bytes.get(pos).is_some_and(u8::is_ascii_uppercase)
+            && bytes.get(pos + 1) == Some(&b'.')
+            && bytes.get(pos + 2).is_none_or(|c| *c == b' ');
+        let w = if initial {
+            Word { start: pos, end: pos + 2, shape: Shape::Initial }
+        } else {
+            match word_at(text, pos) {
+                Some(w) if matches!(w.shape, Shape::Title | Shape::Upper) => w,
+                _ => break,
+            }
+        };
+        // A date starts here (`DOB June 01, 1984`): the run ends before it.
+        if count > 0 && bytes.get(w.end) == Some(&b' ') && bytes.get(w.end + 1).is_some_and(u8::is_ascii_digit)
+            && crate::scan::is_month(&text[w.start..w.end])
+        {
+            break;
         }
-        words[count] = (pos, end);
+        if count == RUN {
+            return skip_capitals(text, w.end);
+        }
+        words[count] = w;
         count += 1;
-        run_end = end;
-        // Next word: one space, then optional particles each followed by one space.
-        let mut next = end;
+        run_end = w.end;
+        // Next word: one space (or a line break inside a form), then optional
+        // particles each followed by one space.
+        let mut next = w.end;
         if bytes.get(next) != Some(&b' ') {
             break;
         }
         next += 1;
         loop {
-            // Particles are short ASCII words; anything else ends the check at once.
             let mut w_end = next;
             while w_end < bytes.len() && w_end - next <= 5 && bytes[w_end].is_ascii_lowercase() {
                 w_end += 1;
@@ -201,33 +534,208 @@ pub fn name_at(text: &str, i: usize) -> (Option<(usize, usize)>, usize) {
                 break;
             }
         }
-        if word_end(text, next).is_none() {
+        if !bytes.get(next).is_some_and(|c| c.is_ascii_uppercase() || *c >= 0x80) {
             break;
         }
         pos = next;
     }
+    if count == 0 {
+        return i + 1;
+    }
     let words = &words[..count];
-    if words.is_empty() {
-        return (None, i + 1);
+    // `Saint Mary's Hospital`, `Moorfields Eye Hospital`: a place or an organisation.
+    if bytes.get(run_end) == Some(&b'\'') && bytes.get(run_end + 1) == Some(&b's') && bytes.get(run_end + 2) == Some(&b' ') {
+        if let Some(w) = word_at(text, run_end + 3) {
+            if is_in(&PLACES_TABLE, &text[w.start..w.end]) {
+                return run_end;
+            }
+        }
     }
-    // A word followed by `.` is an abbreviation or ends a sentence: a title such as
-    // `Dr.` stays context; otherwise the name may still end there.
-    let titled = words.len() == 1 && is_title(&text[words[0].0..words[0].1]) && bytes.get(run_end) == Some(&b'.');
-    if titled || words.len() < 2 {
-        return (None, run_end.max(i + 1));
+    let mut reach = run_end;
+    judge(text, words, &mut |s, e| {
+        reach = reach.max(e);
+        out(s, e);
+    });
+    reach
+}
+
+fn skip_capitals(text: &str, mut at: usize) -> usize {
+    while let Some(w) = word_at(text, at) {
+        if text.as_bytes().get(w.end) != Some(&b' ') {
+            return w.end;
+        }
+        at = w.end + 1;
     }
-    // Drop leading common words and titles, then require two words none of which is
-    // common.
-    let mut common = [false; 8];
-    for (c, &(s, e)) in common.iter_mut().zip(words) {
-        *c = is_common(&text[s..e]);
+    at
+}
+
+/// Splits a run at the words that are not names and keeps the pieces that are.
+fn judge(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize)) {
+    let mut from = 0;
+    for k in 0..=words.len() {
+        let stop = k == words.len() || {
+            let w = words[k];
+            w.shape != Shape::Initial && is_common(&text[w.start..w.end])
+        };
+        if stop {
+            // `Fiona Ward`, `Josh Lane`, `Thomas May`: a surname that is also a
+            // common word, after a given name that is no word.
+            if k < words.len() && k > from && surname_after_given(text, words[k - 1], words[k]) {
+                piece(text, &words[from..=k], out);
+                from = k + 1;
+                continue;
+            }
+            let place = k < words.len() && is_in(&PLACES_TABLE, &text[words[k].start..words[k].end]);
+            if k > from && !place {
+                piece(text, &words[from..k], out);
+            }
+            from = k + 1;
+        }
     }
-    let common = &common[..words.len()];
-    let first_name = common.iter().position(|c| !c).unwrap_or(words.len());
-    if words.len() - first_name < 2 || common[first_name..].iter().any(|c| *c) {
-        return (None, run_end.max(i + 1));
+}
+
+fn surname_after_given(text: &str, given: Word, surname: Word) -> bool {
+    let g = &text[given.start..given.end];
+    let gf = flags(g);
+    gf & GIVEN != 0
+        && gf & (WORD | COMMONEST) == 0
+        && !crate::scan::is_month(g)
+        && flags(&text[surname.start..surname.end]) & SURNAME != 0
+}
+
+/// `II`, `Jr.`: part of the name before it.
+fn suffix(text: &str, end: usize) -> usize {
+    let rest = &text.as_bytes()[end..];
+    for s in [&b" Jr."[..], b", Jr.", b" Sr.", b", Sr.", b" Jr", b" Sr", b" III", b" II", b" IV"] {
+        if rest.starts_with(s) && !rest.get(s.len()).is_some_and(|c| c.is_ascii_alphanumeric()) {
+            return end + s.len();
+        }
     }
-    (Some((words[first_name].0, run_end)), run_end)
+    end
+}
+
+fn piece(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize)) {
+    let mut fl = [0u8; RUN];
+    let mut ev = [0i8; RUN];
+    for ((f, e), w) in fl.iter_mut().zip(ev.iter_mut()).zip(words) {
+        if w.shape != Shape::Initial {
+            *f = flags(&text[w.start..w.end]);
+            *e = evidence(*f, w.shape, &text[w.start..w.end]);
+        }
+    }
+    // Trim plain words and initials off the ends (`Sarah Connor Returns`).
+    let (mut a, mut z) = (0, words.len());
+    while a < z && (ev[a] < 0 || words[a].shape == Shape::Initial && a + 1 == z) {
+        a += 1;
+    }
+    while z > a && (ev[z - 1] < 0 || words[z - 1].shape == Shape::Initial) {
+        z -= 1;
+    }
+    if a == z {
+        return;
+    }
+    let (ws, es, fs) = (&words[a..z], &ev[a..z], &fl[a..z]);
+    let start = ws[0].start;
+    let end = ws[ws.len() - 1].end;
+    let real = ws.iter().filter(|w| w.shape != Shape::Initial).count();
+    if real >= 2 {
+        let mut score: i32 = es.iter().map(|&e| i32::from(e)).sum();
+        if fs[0] & GIVEN != 0 && fs[fs.len() - 1] & SURNAME != 0 {
+            score += 1;
+        }
+        let plain = es.iter().filter(|&&e| e < 0).count();
+        if score < 3 && cued(text, start) {
+            score += 1;
+        }
+        if score >= 2 && plain * 2 < real {
+            out(start, suffix(text, end));
+        }
+        return;
+    }
+    // One word (perhaps with initials: `J. Smith`).
+    let Some(k) = ws.iter().position(|w| w.shape != Shape::Initial) else { return };
+    let (w, f) = (ws[k], fs[k]);
+    let word = &text[w.start..w.end];
+    if let Some(end) = inverted(text, &w, f) {
+        out(start, end);
+        return;
+    }
+    let name = f & (GIVEN | SURNAME) != 0;
+    let alone = w.shape == Shape::Title
+        && f & GIVEN != 0
+        && f & (COMMONEST | WORD) == 0
+        && !crate::scan::is_month(word)
+        && !(f & SURNAME != 0 && sentence_start(text, w.start));
+    let accept = alone
+        || (name && f & COMMONEST == 0 || f == 0 && w.shape == Shape::Title) && (ws.len() > 1 || cued(text, start));
+    if accept {
+        out(start, end);
+    }
+}
+
+/// `Smith, John` (or `SMITH, JOHN A.`): a surname, a comma, then a given name.
+fn inverted(text: &str, w: &Word, f: u8) -> Option<usize> {
+    if f & SURNAME == 0 || f & COMMONEST != 0 {
+        return None;
+    }
+    let b = text.as_bytes();
+    if b.get(w.end) != Some(&b',') || b.get(w.end + 1) != Some(&b' ') {
+        return None;
+    }
+    let g = word_at(text, w.end + 2)?;
+    if g.shape == Shape::Lower || g.shape != w.shape && w.shape != Shape::Title {
+        return None;
+    }
+    let gf = flags(&text[g.start..g.end]);
+    if gf & GIVEN == 0 || gf & COMMONEST != 0 {
+        return None;
+    }
+    let mut end = g.end;
+    // A middle initial or a second given name.
+    if b.get(end) == Some(&b' ') {
+        if b.get(end + 1).is_some_and(u8::is_ascii_uppercase)
+            && b.get(end + 2) == Some(&b'.')
+            && !b.get(end + 3).is_some_and(u8::is_ascii_alphanumeric)
+        {
+            end += 3;
+        } else if let Some(m) = word_at(text, end + 1) {
+            if m.shape == g.shape && flags(&text[m.start..m.end]) & GIVEN != 0 && !is_common(&text[m.start..m.end]) {
+                end = m.end;
+            }
+        }
+    }
+    Some(end)
+}
+
+// ---------------------------------------------------------------- lower case
+
+/// Lower-case names at `i`: after a cue (`dr patel`, `my name is maria lopez`), or
+/// anywhere in text with no capitals at all (`all_lower`). Returns the name's end.
+pub fn lower_name_at(text: &str, i: usize, all_lower: bool, cue: bool) -> Option<usize> {
+    if !cue && !all_lower {
+        return None;
+    }
+    let b = text.as_bytes();
+    let w = word_at(text, i)?;
+    if w.shape != Shape::Lower || is_common(&text[w.start..w.end]) {
+        return None;
+    }
+    let f = flags(&text[w.start..w.end]);
+    if f & (GIVEN | SURNAME) == 0 || f & COMMONEST != 0 {
+        return None;
+    }
+    let second = (b.get(w.end) == Some(&b' '))
+        .then(|| word_at(text, w.end + 1))
+        .flatten()
+        .filter(|n| n.shape == Shape::Lower && !is_common(&text[n.start..n.end]))
+        .map(|n| (n, flags(&text[n.start..n.end])))
+        .filter(|(_, nf)| nf & SURNAME != 0 && nf & COMMONEST == 0);
+    match second {
+        // Two name words: strong unless both are also English words.
+        Some((n, nf)) if cue || (f & GIVEN != 0 && (f & WORD == 0 || nf & WORD == 0)) => Some(n.end),
+        _ if cue && f & WORD == 0 => Some(w.end),
+        _ => None,
+    }
 }
 
 #[cfg(test)]
@@ -237,16 +745,24 @@ mod tests {
     fn names(text: &str) -> Vec<&str> {
         let mut out = Vec::new();
         let mut i = 0;
+        let all_lower = !text.bytes().any(|c| c.is_ascii_uppercase());
         while i < text.len() {
             let at_start = i == 0 || !text.as_bytes()[i - 1].is_ascii_alphanumeric();
-            if at_start && text[i..].chars().next().is_some_and(|c| c.is_uppercase()) {
-                let (found, next) = name_at(text, i);
-                if let Some((s, e)) = found {
-                    out.push(&text[s..e]);
+            let c = text[i..].chars().next().unwrap_or(' ');
+            if at_start && c.is_uppercase() {
+                i = names_at(text, i, &mut |s, e| out.push(&text[s..e]));
+            } else if at_start && c.is_lowercase() {
+                let before = word_before(text, i);
+                let cue = !before.is_empty() && is_cue(text, before, i - 1)
+                    || matches!(before, "is" | "am") && cued(text, i - before.len() - 1);
+                if let Some(e) = lower_name_at(text, i, all_lower, cue) {
+                    out.push(&text[i..e]);
+                    i = e;
+                } else {
+                    i += c.len_utf8();
                 }
-                i = next;
             } else {
-                i += text[i..].chars().next().map_or(1, |c| c.len_utf8());
+                i += c.len_utf8();
             }
         }
         out
@@ -264,5 +780,33 @@ mod tests {
         assert!(names("SSN and IBAN were checked by AML Team.").is_empty());
         assert!(names("Monday Morning").is_empty());
         assert_eq!(names("Emergency contact: Hans-Walter Müller at home"), vec!["Hans-Walter Müller"]);
+    }
+
+    #[test]
+    fn names_in_other_shapes() {
+        assert_eq!(names("Seen by Dr. Okafor today."), vec!["Okafor"]);
+        assert_eq!(names("Hi Priya, thanks for the update."), vec!["Priya"]);
+        assert_eq!(names("PATIENT: JOHN SMITH"), vec!["JOHN SMITH"]);
+        assert_eq!(names("Name: Kowalski, Anna M. (self)"), vec!["Kowalski, Anna M."]);
+        assert_eq!(names("the caller said her name is maria lopez and"), vec!["maria lopez"]);
+        assert_eq!(names("spoke with john smith about the card"), vec!["john smith"]);
+        assert_eq!(names("The letter from John Q. Public arrived."), vec!["John Q. Public"]);
+        assert_eq!(names("Sarah Connor Returns"), vec!["Sarah Connor"]);
+    }
+
+    #[test]
+    fn capitalised_things_that_are_not_people() {
+        for text in [
+            "Metformin Hydrochloride was started.",
+            "Send it to Baker Street.",
+            "Acme Health Partners signed.",
+            "Saint Mary's Hospital",
+            "See the Annual Report.",
+            "ERROR Connection Refused",
+            "May I ask you something?",
+            "Grace period ends soon.",
+        ] {
+            assert!(names(text).is_empty(), "{text}: {:?}", names(text));
+        }
     }
 }

@@ -84,16 +84,21 @@ fn token_end(b: &[u8], end: usize) -> bool {
 pub fn scan(text: &str) -> Vec<Finding> {
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(b.len() / 48);
+    // Text with (almost) no capitals: names are looked for among lower-case words.
+    let all_lower = b.iter().filter(|c| c.is_ascii_uppercase()).count() * 200 <= b.len();
     let mut i = 0;
+    // Whether the word before was a cue for a name (`dr`, `patient`, `name is`).
+    let mut cue = false;
     while i < b.len() {
         let c = b[i];
         if is_word(c) {
+            let was_cue = std::mem::take(&mut cue);
             // A word: recognisers look at its first byte; then the pass skips it whole.
             let next = if token_start(b, i) {
                 match c {
                     b'0'..=b'9' => numeric(text, i, &mut out),
                     b'A'..=b'Z' => upper(text, i, &mut out),
-                    b'a'..=b'z' => lower(text, i, &mut out),
+                    b'a'..=b'z' => lower(text, i, all_lower, was_cue, &mut out),
                     0xC0..=0xFF if text[i..].chars().next().is_some_and(char::is_uppercase) => {
                         person(text, i, &mut out)
                     }
@@ -102,6 +107,7 @@ pub fn scan(text: &str) -> Vec<Finding> {
             } else {
                 None
             };
+            let at = i;
             i = match next {
                 Some(n) if n > i => n,
                 _ => {
@@ -112,6 +118,12 @@ pub fn scan(text: &str) -> Vec<Finding> {
                     j
                 }
             };
+            // Only short ASCII words can be cues.
+            if c.is_ascii_alphabetic() && i - at <= 9 && b[at..i].iter().all(u8::is_ascii_alphabetic) {
+                let word = &text[at..i];
+                // `my name is maria`: the cue carries over `is`.
+                cue = names::is_cue(text, word, i) || was_cue && matches!(word, "is" | "am" | "was" | "IS" | "AM");
+            }
             continue;
         }
         let next = match c {
@@ -402,6 +414,10 @@ fn date_kind(b: &[u8], at: usize) -> Kind {
     }
 }
 
+pub fn is_month(word: &str) -> bool {
+    MONTHS.iter().any(|m| m.eq_ignore_ascii_case(word))
+}
+
 /// A month name at `i` (`March`, `Mar`, `Mar.`); returns where it ends.
 fn month_at(text: &str, i: usize) -> Option<usize> {
     let b = text.as_bytes();
@@ -531,11 +547,7 @@ fn upper(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
 }
 
 fn person(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
-    let (found, next) = names::name_at(text, i);
-    if let Some((s, e)) = found {
-        out.push(Finding { start: s, end: e, kind: Kind::Person });
-    }
-    Some(next)
+    Some(names::names_at(text, i, &mut |start, end| out.push(Finding { start, end, kind: Kind::Person })))
 }
 
 /// AWS access key ids (`AKIA…`, `ASIA…`) and Google API keys (`AIza…`).
@@ -607,7 +619,7 @@ fn iban(b: &[u8], i: usize) -> Option<usize> {
 
 // ---------------------------------------------------------------- lowercase starts
 
-fn lower(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
+fn lower(text: &str, i: usize, all_lower: bool, cue: bool, out: &mut Vec<Finding>) -> Option<usize> {
     let b = text.as_bytes();
     let token = |from: usize, ok: fn(u8) -> bool| {
         let mut e = from;
@@ -669,6 +681,9 @@ fn lower(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
         if let Some(end) = ipv6(b, i) {
             return push(out, i, end, Kind::IpAddress);
         }
+    }
+    if let Some(end) = names::lower_name_at(text, i, all_lower, cue) {
+        return push(out, i, end, Kind::Person);
     }
     // Skip the rest of the word.
     Some(token(i, |c| c.is_ascii_alphanumeric()))
