@@ -11,6 +11,7 @@
 
 mod check;
 mod names;
+mod phone;
 mod redact;
 mod scan;
 

@@ -128,58 +128,59 @@ fn fnv(word: &[u8]) -> u64 {
         .fold(0xcbf2_9ce4_8422_2325u64, |h, &c| (h ^ u64::from(c.to_ascii_lowercase())).wrapping_mul(0x100_0000_01b3))
 }
 
-type Table = Vec<(u64, &'static str)>;
-
-fn table(lists: &[&[&'static str]]) -> Table {
-    let mut v: Table = lists.iter().flat_map(|l| l.iter().map(|w| (fnv(w.as_bytes()), *w))).collect();
-    v.sort_unstable();
-    v.dedup();
-    v
-}
-
-static COMMON_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(table(&[COMMON, TITLES, PLACES])));
-static PLACES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(table(&[PLACES])));
-static TITLES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(table(&[TITLES])));
-static CUES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(table(&[CUES, TITLES])));
-static PARTICLES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(table(&[PARTICLES])));
-
-/// A 4,096-bit filter over a table's hashes: most words are in no list, and leave
-/// after one bit test.
+/// A word list as a filter and an open-addressing table of FNV hashes: most
+/// words leave after one bit test, the rest after a probe or two (64-bit hashes of
+/// distinct short words do not collide in practice).
 struct Filtered {
     bits: [u64; 64],
-    table: Table,
+    slots: Vec<u64>,
 }
 
 impl Filtered {
-    fn new(table: Table) -> Self {
-        let mut bits = [0u64; 64];
-        for (h, _) in &table {
-            bits[(*h >> 6 & 63) as usize] |= 1 << (h & 63);
+    fn new(lists: &[&[&'static str]]) -> Self {
+        let words: Vec<&str> = lists.iter().flat_map(|l| l.iter().copied()).collect();
+        let size = (words.len() * 2).next_power_of_two();
+        let mut f = Self { bits: [0; 64], slots: vec![0; size] };
+        for w in words {
+            let h = fnv(w.as_bytes()) | 1;
+            f.bits[(h >> 6 & 63) as usize] |= 1 << (h & 63);
+            let mut at = (h >> 12) as usize & (size - 1);
+            while f.slots[at] != 0 && f.slots[at] != h {
+                at = (at + 1) & (size - 1);
+            }
+            f.slots[at] = h;
         }
-        Self { bits, table }
+        f
     }
 }
+
+static COMMON_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(&[COMMON, TITLES, PLACES]));
+static PLACES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(&[PLACES]));
+static CUES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(&[CUES, TITLES]));
+static PARTICLES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(&[PARTICLES]));
 
 fn is_in(list: &Filtered, word: &str) -> bool {
     if word.len() > 24 || !word.is_ascii() {
         return false;
     }
-    let h = fnv(word.as_bytes());
+    let h = fnv(word.as_bytes()) | 1;
     if list.bits[(h >> 6 & 63) as usize] & (1 << (h & 63)) == 0 {
         return false;
     }
-    let list = &list.table;
-    let at = list.partition_point(|(x, _)| *x < h);
-    list[at..].iter().take_while(|(x, _)| *x == h).any(|(_, w)| w.eq_ignore_ascii_case(word))
+    let mask = list.slots.len() - 1;
+    let mut at = (h >> 12) as usize & mask;
+    loop {
+        match list.slots[at] {
+            0 => return false,
+            x if x == h => return true,
+            _ => at = (at + 1) & mask,
+        }
+    }
 }
 
 /// Whether `word` is a capitalised word that is not a name.
 pub fn is_common(word: &str) -> bool {
     is_in(&COMMON_TABLE, word)
-}
-
-pub fn is_title(word: &str) -> bool {
-    is_in(&TITLES_TABLE, word)
 }
 
 // ---------------------------------------------------------------- the lexicon
@@ -347,7 +348,11 @@ fn word_at(text: &str, i: usize) -> Option<Word> {
         }
         let clean = e == b.len() || (b[e] < 0x80 && !b[e].is_ascii_digit() && !matches!(b[e], b'-' | b'\'' | b'_'));
         if clean {
-            return shape_of(first.is_ascii_uppercase(), upper, lower, e - i).map(|shape| Word { start: i, end: e, shape });
+            return shape_of(first.is_ascii_uppercase(), upper, lower, e - i).map(|shape| Word {
+                start: i,
+                end: e,
+                shape,
+            });
         }
     }
     let mut chars = text[i..].char_indices().peekable();
@@ -505,7 +510,9 @@ pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize)) -> usi
             }
         };
         // A date starts here (`DOB June 01, 1984`): the run ends before it.
-        if count > 0 && bytes.get(w.end) == Some(&b' ') && bytes.get(w.end + 1).is_some_and(u8::is_ascii_digit)
+        if count > 0
+            && bytes.get(w.end) == Some(&b' ')
+            && bytes.get(w.end + 1).is_some_and(u8::is_ascii_digit)
             && crate::scan::is_month(&text[w.start..w.end])
         {
             break;
@@ -544,7 +551,10 @@ pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize)) -> usi
     }
     let words = &words[..count];
     // `Saint Mary's Hospital`, `Moorfields Eye Hospital`: a place or an organisation.
-    if bytes.get(run_end) == Some(&b'\'') && bytes.get(run_end + 1) == Some(&b's') && bytes.get(run_end + 2) == Some(&b' ') {
+    if bytes.get(run_end) == Some(&b'\'')
+        && bytes.get(run_end + 1) == Some(&b's')
+        && bytes.get(run_end + 2) == Some(&b' ')
+    {
         if let Some(w) = word_at(text, run_end + 3) {
             if is_in(&PLACES_TABLE, &text[w.start..w.end]) {
                 return run_end;

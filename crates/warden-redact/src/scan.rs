@@ -1,7 +1,7 @@
 //! The single pass over the text. Each trigger byte at the start of a token hands off
 //! to a small recogniser, which returns where the token ended so the pass skips it.
 
-use crate::{check, names, Finding, Kind};
+use crate::{check, names, phone, Finding, Kind};
 
 const MONTHS: &[&str] = &[
     "january",
@@ -85,7 +85,14 @@ pub fn scan(text: &str) -> Vec<Finding> {
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(b.len() / 48);
     // Text with (almost) no capitals: names are looked for among lower-case words.
-    let all_lower = b.iter().filter(|c| c.is_ascii_uppercase()).count() * 200 <= b.len();
+    let all_lower = {
+        let allowed = b.len() / 200;
+        let mut seen = 0;
+        b.chunks(64).all(|c| {
+            seen += c.iter().filter(|c| c.is_ascii_uppercase()).count();
+            seen <= allowed
+        })
+    };
     let mut i = 0;
     // Whether the word before was a cue for a name (`dr`, `patient`, `name is`).
     let mut cue = false;
@@ -312,10 +319,16 @@ fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
             return push(out, i, end, Kind::IpAddress);
         }
     }
-    let d = digits_at(b, i)?;
+    let Some(d) = digits_at(b, i) else {
+        // `+44 (0)20 …`, `(020) 123 4567`: shapes only the phone recogniser reads.
+        return phone_at(b, i).map_or(Some(i + 1), |end| push(out, i, end, Kind::Phone));
+    };
     let skip = Some(d.end.max(i + 1));
     let start = i;
     if !token_end(b, d.end) {
+        if let Some(end) = phone_at(b, start) {
+            return push(out, start, end, Kind::Phone);
+        }
         // Try the longest clean prefix of groups instead (`… 4557.5` is rare; a
         // version or reference number goes on, so nothing is found).
         return skip_token(b, d.end);
@@ -359,16 +372,8 @@ fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
             return push(out, start, d.end, Kind::CreditCard);
         }
     }
-    // Phone numbers.
-    let nanp_3_3_4 = n == 3 && lens == [3, 3, 4] && b[d.groups[0].0] >= b'2' && b[d.groups[1].0] >= b'2';
-    let phone =
-        (d.plus && (8..=15).contains(&total) && (n >= 2 || total >= 10) && d.seps.iter().all(|s| b" -.".contains(s)))
-            || (d.paren && n == 3 && lens == [3, 3, 4] && d.seps[1] != b'/')
-            || (plain && nanp_3_3_4 && d.same_sep(b"-. "))
-            || (d.plus && n == 4 && lens[0] == 1 && lens[1..] == [3, 3, 4])
-            || ((10..=15).contains(&total) && d.seps.iter().all(|s| b" -.".contains(s)) && phone_context(b, start));
-    if phone {
-        return push(out, start, d.end, Kind::Phone);
+    if let Some(end) = phone_at(b, start) {
+        return push(out, start, end, Kind::Phone);
     }
     // `05 March 2021`
     if plain && n == 1 && lens[0] <= 2 {
@@ -402,7 +407,74 @@ fn context(b: &[u8], at: usize, words: &[&[u8]]) -> bool {
 
 /// Words before `at` that say a number is a phone number.
 fn phone_context(b: &[u8], at: usize) -> bool {
-    context(b, at, &[b"phone", b"tel", b"mobile", b"cell", b"fax", b"call", b"whatsapp", b"reachable"])
+    context(
+        b,
+        at,
+        &[
+            b"phone",
+            b"tel",
+            b"mobile",
+            b"cell",
+            b"fax",
+            b"call",
+            b"whatsapp",
+            b"reachable",
+            b"contact",
+            b"dial",
+            b"ring",
+            b"sms",
+            b"text me",
+            b"landline",
+            b"number",
+            b"handy",
+            b"movil",
+            b"ph:",
+            b"ph.",
+            b"mob",
+        ],
+    )
+}
+
+/// A phone number at `i`, by its shape and, where that says too little, its
+/// validity ([`phone`]).
+fn phone_at(b: &[u8], i: usize) -> Option<usize> {
+    let s = phone::shape(b, i)?;
+    if !token_end(b, s.end) {
+        return None;
+    }
+    let said = if phone_context(b, i) {
+        phone::Context::Phone
+    } else if context(
+        b,
+        i,
+        &[
+            b"order",
+            b"invoice",
+            b"account",
+            b"acct",
+            b"ref",
+            b"policy",
+            b"claim",
+            b"tracking",
+            b"case",
+            b"ticket",
+            b"member",
+            b"mrn",
+            b"id ",
+            b"id:",
+            b"no.",
+            b"#",
+            b"serial",
+            b"iban",
+            b"sort code",
+            b"routing",
+        ],
+    ) {
+        phone::Context::Other
+    } else {
+        phone::Context::None
+    };
+    phone::is_phone(&s, said).then_some(s.end)
 }
 
 /// A date next to words saying it is someone's birth date.
