@@ -71,11 +71,6 @@ pub fn ssn(area: &[u8], group: &[u8], serial: &[u8]) -> bool {
     a != 0 && a != 666 && a < 900 && prefix(group, 2) != 0 && prefix(serial, 4) != 0
 }
 
-/// A plausible calendar date.
-pub fn date(year: u32, month: u32, day: u32) -> bool {
-    (1900..=2100).contains(&year) && (1..=12).contains(&month) && (1..=31).contains(&day)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod check;
+mod date;
 mod names;
 mod phone;
 mod redact;

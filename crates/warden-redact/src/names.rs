@@ -513,7 +513,7 @@ pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize)) -> usi
         if count > 0
             && bytes.get(w.end) == Some(&b' ')
             && bytes.get(w.end + 1).is_some_and(u8::is_ascii_digit)
-            && crate::scan::is_month(&text[w.start..w.end])
+            && crate::date::is_month(&text[w.start..w.end])
         {
             break;
         }
@@ -609,7 +609,7 @@ fn surname_after_given(text: &str, given: Word, surname: Word) -> bool {
     let gf = flags(g);
     gf & GIVEN != 0
         && gf & (WORD | COMMONEST) == 0
-        && !crate::scan::is_month(g)
+        && !crate::date::is_month(g)
         && flags(&text[surname.start..surname.end]) & SURNAME != 0
 }
 
@@ -674,7 +674,7 @@ fn piece(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize)) {
     let alone = w.shape == Shape::Title
         && f & GIVEN != 0
         && f & (COMMONEST | WORD) == 0
-        && !crate::scan::is_month(word)
+        && !crate::date::is_month(word)
         && !(f & SURNAME != 0 && sentence_start(text, w.start));
     let accept = alone
         || (name && f & COMMONEST == 0 || f == 0 && w.shape == Shape::Title) && (ws.len() > 1 || cued(text, start));

@@ -1,34 +1,7 @@
 //! The single pass over the text. Each trigger byte at the start of a token hands off
 //! to a small recogniser, which returns where the token ended so the pass skips it.
 
-use crate::{check, names, phone, Finding, Kind};
-
-const MONTHS: &[&str] = &[
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-    "jan",
-    "feb",
-    "mar",
-    "apr",
-    "jun",
-    "jul",
-    "aug",
-    "sep",
-    "sept",
-    "oct",
-    "nov",
-    "dec",
-];
+use crate::{check, date, names, phone, Finding, Kind};
 
 /// Bytes that belong to words: ASCII letters and digits, `_`, and every byte of a
 /// non-ASCII character.
@@ -319,6 +292,15 @@ fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
             return push(out, i, end, Kind::IpAddress);
         }
     }
+    // `5 April 2023`, `5th of April`, `14:30`, `2:30 pm`.
+    if b[i].is_ascii_digit() && !digit(b.get(i + 2)) {
+        if let Some(end) = date::day_first(b, i) {
+            return push(out, i, end, date_kind(b, i));
+        }
+        if let Some(end) = date::time_at(b, i) {
+            return push(out, i, end, Kind::Date);
+        }
+    }
     let Some(d) = digits_at(b, i) else {
         // `+44 (0)20 …`, `(020) 123 4567`: shapes only the phone recogniser reads.
         return phone_at(b, i).map_or(Some(i + 1), |end| push(out, i, end, Kind::Phone));
@@ -346,10 +328,24 @@ fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
     // Numeric dates: Y-M-D, M/D/Y, D.M.Y, D-M-Y.
     if plain && n == 3 && d.same_sep(b"-/.") {
         let (v0, v1, v2) = (d.value(b, 0), d.value(b, 1), d.value(b, 2));
-        let ymd = lens[0] == 4 && lens[1] <= 2 && lens[2] <= 2 && check::date(v0, v1, v2);
+        let ymd = lens[0] == 4 && lens[1] <= 2 && lens[2] <= 2 && date::valid(v0, v1, v2);
         let yearlast =
-            lens[0] <= 2 && lens[1] <= 2 && lens[2] == 4 && (check::date(v2, v0, v1) || check::date(v2, v1, v0));
-        if ymd || yearlast {
+            lens[0] <= 2 && lens[1] <= 2 && lens[2] == 4 && (date::valid(v2, v0, v1) || date::valid(v2, v1, v0));
+        // `5/4/23`: two-digit years only with slashes (`3.7.13` is a version).
+        let yy = if v2 <= 40 { 2000 + v2 } else { 1900 + v2 };
+        let short = lens[0] <= 2
+            && lens[1] <= 2
+            && lens[2] == 2
+            && d.same_sep(b"/")
+            && (date::valid(yy, v0, v1) || date::valid(yy, v1, v0));
+        if ymd || yearlast || short {
+            let end = date::datetime_tail(b, d.end);
+            return push(out, start, end, date_kind(b, start));
+        }
+    }
+    // `03/2021`
+    if plain && n == 2 && lens[0] <= 2 && lens[1] == 4 && d.same_sep(b"/") {
+        if date::valid(d.value(b, 1), d.value(b, 0), 1) {
             return push(out, start, d.end, date_kind(b, start));
         }
     }
@@ -374,12 +370,6 @@ fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
     }
     if let Some(end) = phone_at(b, start) {
         return push(out, start, end, Kind::Phone);
-    }
-    // `05 March 2021`
-    if plain && n == 1 && lens[0] <= 2 {
-        if let Some(end) = day_month_year(text, d.end) {
-            return push(out, start, end, date_kind(b, start));
-        }
     }
     skip
 }
@@ -486,79 +476,6 @@ fn date_kind(b: &[u8], at: usize) -> Kind {
     }
 }
 
-pub fn is_month(word: &str) -> bool {
-    MONTHS.iter().any(|m| m.eq_ignore_ascii_case(word))
-}
-
-/// A month name at `i` (`March`, `Mar`, `Mar.`); returns where it ends.
-fn month_at(text: &str, i: usize) -> Option<usize> {
-    let b = text.as_bytes();
-    // Month names start Ja Fe Ma Ap Ju Au Se Oc No De.
-    let two = [b[i], b.get(i + 1).map_or(0, u8::to_ascii_lowercase)];
-    if !matches!(&two, b"Ja" | b"Fe" | b"Ma" | b"Ap" | b"Ju" | b"Au" | b"Se" | b"Oc" | b"No" | b"De") {
-        return None;
-    }
-    let mut e = i;
-    while e < b.len() && b[e].is_ascii_alphabetic() {
-        e += 1;
-    }
-    if !(3..=9).contains(&(e - i)) {
-        return None;
-    }
-    let word = &text[i..e];
-    if !MONTHS.iter().any(|m| m.eq_ignore_ascii_case(word)) {
-        return None;
-    }
-    if b.get(e) == Some(&b'.') && e - i <= 4 {
-        e += 1;
-    }
-    Some(e)
-}
-
-fn year_at(b: &[u8], i: usize) -> Option<usize> {
-    let y = b.get(i..i + 4)?;
-    let ok = y.iter().all(u8::is_ascii_digit) && matches!(&y[..2], b"19" | b"20") && !digit(b.get(i + 4));
-    ok.then_some(i + 4)
-}
-
-/// After a day number ending at `i`: ` March 2021`.
-fn day_month_year(text: &str, i: usize) -> Option<usize> {
-    let b = text.as_bytes();
-    if b.get(i) != Some(&b' ') {
-        return None;
-    }
-    let m = month_at(text, i + 1)?;
-    if b.get(m) != Some(&b' ') {
-        return None;
-    }
-    year_at(b, m + 1)
-}
-
-/// `March 05, 2021`, `Mar 5 2021` at `i`.
-fn month_day_year(text: &str, i: usize) -> Option<usize> {
-    let b = text.as_bytes();
-    let m = month_at(text, i)?;
-    if b.get(m) != Some(&b' ') {
-        return None;
-    }
-    let mut j = m + 1;
-    let ds = j;
-    while digit(b.get(j)) {
-        j += 1;
-    }
-    let day = std::str::from_utf8(&b[ds..j]).ok()?.parse::<u32>().ok()?;
-    if j == ds || j - ds > 2 || !(1..=31).contains(&day) {
-        return None;
-    }
-    if b.get(j) == Some(&b',') {
-        j += 1;
-    }
-    if b.get(j) != Some(&b' ') {
-        return None;
-    }
-    year_at(b, j + 1)
-}
-
 fn ipv6(b: &[u8], i: usize) -> Option<usize> {
     // A group is at most four hex digits: a colon comes within five bytes, or this is
     // not an address (most words and numbers leave here).
@@ -612,7 +529,7 @@ fn upper(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
     if let Some(end) = ipv6(b, i) {
         return push(out, i, end, Kind::IpAddress);
     }
-    if let Some(end) = month_day_year(text, i) {
+    if let Some(end) = date::month_first(b, i).or_else(|| date::weekday_first(b, i)) {
         return push(out, i, end, date_kind(b, i));
     }
     person(text, i, out)
@@ -752,6 +669,11 @@ fn lower(text: &str, i: usize, all_lower: bool, cue: bool, out: &mut Vec<Finding
     if b[i].is_ascii_hexdigit() {
         if let Some(end) = ipv6(b, i) {
             return push(out, i, end, Kind::IpAddress);
+        }
+    }
+    if matches!(b[i], b'a' | b'd' | b'f' | b'j' | b'm' | b'n' | b'o' | b's' | b't' | b'w') {
+        if let Some(end) = date::month_first(b, i).or_else(|| date::weekday_first(b, i)) {
+            return push(out, i, end, date_kind(b, i));
         }
     }
     if let Some(end) = names::lower_name_at(text, i, all_lower, cue) {

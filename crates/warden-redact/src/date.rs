@@ -1,0 +1,337 @@
+//! Dates and times in the shapes people write them: `5 April 2023`, `5th of April`,
+//! `April 5th, 2023`, `Apr 5`, `April 2023`, `Tuesday, April 5, 2023`, `14:30`,
+//! `2:30 pm`, `9am`, and the tail of an ISO date-time (`T14:30:00Z`). Numeric dates
+//! (`2023-04-05`, `04/05/2023`, `5.4.23`) are read by the number scanner, which
+//! asks [`valid`] whether the day exists.
+
+const MONTHS: &[(&str, u8)] = &[
+    ("january", 1),
+    ("february", 2),
+    ("march", 3),
+    ("april", 4),
+    ("may", 5),
+    ("june", 6),
+    ("july", 7),
+    ("august", 8),
+    ("september", 9),
+    ("october", 10),
+    ("november", 11),
+    ("december", 12),
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+    ("apr", 4),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("sept", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
+];
+
+const WEEKDAYS: &[&str] = &[
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "mon",
+    "tue",
+    "tues",
+    "wed",
+    "thu",
+    "thur",
+    "thurs",
+    "fri",
+    "sat",
+    "sun",
+];
+
+/// Whether the day exists (30 February does not), in years 1900 to 2100.
+pub fn valid(year: u32, month: u32, day: u32) -> bool {
+    let (Ok(y), Ok(m), Ok(d)) = (i32::try_from(year), u8::try_from(month), u8::try_from(day)) else { return false };
+    (1900..=2100).contains(&y)
+        && time::Month::try_from(m).is_ok_and(|m| time::Date::from_calendar_date(y, m, d).is_ok())
+}
+
+fn digit(b: &[u8], i: usize) -> bool {
+    b.get(i).is_some_and(u8::is_ascii_digit)
+}
+
+fn letters(b: &[u8], i: usize) -> usize {
+    let mut e = i;
+    while e < b.len() && b[e].is_ascii_alphabetic() {
+        e += 1;
+    }
+    e
+}
+
+/// Whether the word ends at `e` (no letter or digit follows).
+fn ends(b: &[u8], e: usize) -> bool {
+    !b.get(e).is_some_and(u8::is_ascii_alphanumeric)
+}
+
+/// A month name (any case; `Sept.`) at `i`: its number and end.
+pub fn month_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
+    let e = letters(b, i);
+    if !(3..=9).contains(&(e - i)) || !ends(b, e) {
+        return None;
+    }
+    let word = &b[i..e];
+    // Not `MAY` or `may` inside a sentence: only capitalised `May` is the month.
+    if word.eq_ignore_ascii_case(b"may") && word != b"May" {
+        return None;
+    }
+    let (_, m) = MONTHS.iter().find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(word))?;
+    let e = if b.get(e) == Some(&b'.') && e - i <= 4 { e + 1 } else { e };
+    Some((*m, e))
+}
+
+/// Whether `word` names a month (`March`, `Sept`).
+pub fn is_month(word: &str) -> bool {
+    MONTHS.iter().any(|(m, _)| m.eq_ignore_ascii_case(word))
+}
+
+fn weekday_at(b: &[u8], i: usize) -> Option<usize> {
+    let e = letters(b, i);
+    if !(3..=9).contains(&(e - i)) || !ends(b, e) {
+        return None;
+    }
+    let word = &b[i..e];
+    WEEKDAYS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word)).then_some(e)
+}
+
+/// A day of the month at `i`: `5`, `05`, `5th`, `21st`; its value and end.
+fn day_at(b: &[u8], i: usize) -> Option<(u32, usize)> {
+    let mut e = i;
+    while digit(b, e) && e - i < 2 {
+        e += 1;
+    }
+    if e == i || digit(b, e) {
+        return None;
+    }
+    let day = b[i..e].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+    if !(1..=31).contains(&day) {
+        return None;
+    }
+    if let Some(suffix) = b.get(e..e + 2) {
+        if matches!(&suffix.to_ascii_lowercase()[..], b"st" | b"nd" | b"rd" | b"th") {
+            e += 2;
+        }
+    }
+    ends(b, e).then_some((day, e))
+}
+
+/// A four-digit year at `i`, 1900 to 2100.
+fn year_at(b: &[u8], i: usize) -> Option<(u32, usize)> {
+    let y = b.get(i..i + 4)?;
+    if !y.iter().all(u8::is_ascii_digit) || digit(b, i + 4) || b.get(i + 4).is_some_and(u8::is_ascii_alphabetic) {
+        return None;
+    }
+    let year = y.iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+    (1900..=2100).contains(&year).then_some((year, i + 4))
+}
+
+/// `, 2023` or ` 2023` after `at`.
+fn then_year(b: &[u8], at: usize) -> Option<(u32, usize)> {
+    let mut j = at;
+    if b.get(j) == Some(&b',') {
+        j += 1;
+    }
+    if b.get(j) != Some(&b' ') {
+        return None;
+    }
+    year_at(b, j + 1)
+}
+
+/// `5 April 2023`, `5th of April, 2023`, `05 Mar`, at a digit.
+pub fn day_first(b: &[u8], i: usize) -> Option<usize> {
+    let (day, e) = day_at(b, i)?;
+    let mut j = e;
+    if b.get(j) == Some(&b'-') {
+        // `05-Apr-2023`
+        let (m, me) = month_at(b, j + 1)?;
+        if b.get(me) == Some(&b'-') {
+            let (y, ye) = year_at(b, me + 1)?;
+            return valid(y, u32::from(m), day).then_some(ye);
+        }
+        return None;
+    }
+    if b.get(j) != Some(&b' ') {
+        return None;
+    }
+    j += 1;
+    if b[j..].len() > 3 && b[j..j + 3].eq_ignore_ascii_case(b"of ") {
+        j += 3;
+    }
+    let (m, me) = month_at(b, j)?;
+    match then_year(b, me) {
+        Some((y, ye)) => valid(y, u32::from(m), day).then_some(ye),
+        None => valid(2000, u32::from(m), day).then_some(me),
+    }
+}
+
+/// `April 5th, 2023`, `Apr 5`, `April 2023`, `April of 2023`, at a letter.
+pub fn month_first(b: &[u8], i: usize) -> Option<usize> {
+    let (m, me) = month_at(b, i)?;
+    if b.get(me) != Some(&b' ') {
+        return None;
+    }
+    let j = me + 1;
+    if let Some((y, ye)) = year_at(b, j) {
+        let _ = y;
+        return Some(ye);
+    }
+    if b[j..].len() > 3 && b[j..j + 3].eq_ignore_ascii_case(b"of ") {
+        return year_at(b, j + 3).map(|(_, e)| e);
+    }
+    let (day, de) = day_at(b, j)?;
+    match then_year(b, de) {
+        Some((y, ye)) => valid(y, u32::from(m), day).then_some(ye),
+        // A bare `May 5` is a date; `May 5` after `in` … is still one.
+        None => valid(2000, u32::from(m), day).then_some(de),
+    }
+}
+
+/// `Tuesday, April 5, 2023`, `Tue 5 April`: a weekday then a date.
+pub fn weekday_first(b: &[u8], i: usize) -> Option<usize> {
+    let we = weekday_at(b, i)?;
+    let mut j = we;
+    if b.get(j) == Some(&b'.') {
+        j += 1;
+    }
+    if b.get(j) == Some(&b',') {
+        j += 1;
+    }
+    if b.get(j) != Some(&b' ') {
+        return None;
+    }
+    j += 1;
+    if digit(b, j) {
+        day_first(b, j)
+    } else {
+        month_first(b, j)
+    }
+}
+
+/// A time of day at a digit: `14:30`, `14:30:05`, `2:30 pm`, `9am`, `9 a.m.`.
+pub fn time_at(b: &[u8], i: usize) -> Option<usize> {
+    time(b, i, false)
+}
+
+/// `zoned`: a `Z` or an offset may follow (inside an ISO date-time).
+fn time(b: &[u8], i: usize, zoned: bool) -> Option<usize> {
+    let mut e = i;
+    while digit(b, e) && e - i < 2 {
+        e += 1;
+    }
+    if e == i || digit(b, e) {
+        return None;
+    }
+    let hour = b[i..e].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+    let mut minutes = false;
+    if b.get(e) == Some(&b':') && digit(b, e + 1) && digit(b, e + 2) && !digit(b, e + 3) {
+        let m = u32::from(b[e + 1] - b'0') * 10 + u32::from(b[e + 2] - b'0');
+        if hour > 23 || m > 59 {
+            return None;
+        }
+        e += 3;
+        minutes = true;
+        if b.get(e) == Some(&b':') && digit(b, e + 1) && digit(b, e + 2) && !digit(b, e + 3) {
+            e += 3;
+            if b.get(e) == Some(&b'.') && digit(b, e + 1) {
+                e += 1;
+                while digit(b, e) {
+                    e += 1;
+                }
+            }
+        }
+    }
+    // am / pm, perhaps after a space, perhaps with dots.
+    let mut j = e;
+    if b.get(j) == Some(&b' ') {
+        j += 1;
+    }
+    let meridiem = match b.get(j..j + 2).map(<[u8]>::to_ascii_lowercase).as_deref() {
+        Some(b"am" | b"pm") if ends(b, j + 2) => Some(j + 2),
+        Some(b"a." | b"p.") if b.get(j + 2).is_some_and(|c| c.eq_ignore_ascii_case(&b'm')) => {
+            Some(j + 3 + usize::from(b.get(j + 3) == Some(&b'.')))
+        }
+        _ => None,
+    };
+    match meridiem {
+        Some(end) if (1..=12).contains(&hour) => Some(end),
+        _ if minutes && zoned && matches!(b.get(e), Some(b'Z' | b'+' | b'-')) => Some(e),
+        _ if minutes && ends(b, e) && !matches!(b.get(e), Some(b':' | b'.' | b'/')) => Some(e),
+        _ => None,
+    }
+}
+
+/// After a numeric date ending at `end`: `T14:30:00Z`, ` 14:30`, `T14:30:00.123+02:00`.
+pub fn datetime_tail(b: &[u8], end: usize) -> usize {
+    let sep = b.get(end).copied();
+    if !matches!(sep, Some(b'T' | b' ')) || !digit(b, end + 1) {
+        return end;
+    }
+    let Some(mut e) = time(b, end + 1, sep == Some(b'T')) else { return end };
+    if sep == Some(b'T') || b.get(e) == Some(&b'Z') {
+        if b.get(e) == Some(&b'Z') {
+            e += 1;
+        } else if matches!(b.get(e), Some(b'+' | b'-')) && digit(b, e + 1) && digit(b, e + 2) {
+            e += 3;
+            if b.get(e) == Some(&b':') && digit(b, e + 1) && digit(b, e + 2) {
+                e += 3;
+            }
+        }
+    }
+    e
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn first<'a>(f: fn(&[u8], usize) -> Option<usize>, t: &'a str) -> Option<&'a str> {
+        f(t.as_bytes(), 0).map(|e| &t[..e])
+    }
+
+    #[test]
+    fn dates_in_words() {
+        for t in ["5 April 2023", "5th of April, 2023", "05 Mar", "21st June", "05-Apr-2023", "31 December 1999"] {
+            assert_eq!(first(day_first, t), Some(t), "{t}");
+        }
+        for t in ["April 5th, 2023", "Apr 5", "April 2023", "Sept. 30, 2021", "December 31", "april of 2022"] {
+            assert_eq!(first(month_first, t), Some(t), "{t}");
+        }
+        for t in ["Tuesday, April 5, 2023", "Tue 5 April", "Fri, 09 Jun 2023"] {
+            assert_eq!(first(weekday_first, t), Some(t), "{t}");
+        }
+        // Days that do not exist, and words that only look like months.
+        for t in ["30 February 2023", "31 April", "32 May", "5 Marching"] {
+            assert_eq!(first(day_first, t), None, "{t}");
+        }
+        for t in ["February 29, 2023", "may 5", "MAY 5", "Mars 2023", "Decembers"] {
+            assert_eq!(first(month_first, t), None, "{t}");
+        }
+        assert_eq!(first(month_first, "February 29, 2024"), Some("February 29, 2024"), "a leap day");
+    }
+
+    #[test]
+    fn times() {
+        for t in ["14:30", "14:30:05", "2:30 pm", "9am", "9 a.m.", "10:15 AM", "23:59:59.250"] {
+            assert_eq!(first(time_at, t), Some(t), "{t}");
+        }
+        for t in ["24:00", "12:60", "13pm", "3:1", "10:30:1", "1.2", "3 amps"] {
+            assert_eq!(first(time_at, t), None, "{t}");
+        }
+        let b = b"2023-04-05T14:30:00Z and";
+        assert_eq!(datetime_tail(b, 10), 20);
+        assert_eq!(datetime_tail(b"2023-04-05 14:30 ok", 10), 16);
+        assert_eq!(datetime_tail(b"2023-04-05T14:30:00+02:00", 10), 25);
+        assert_eq!(datetime_tail(b"2023-04-05 was", 10), 10);
+    }
+}
