@@ -71,6 +71,13 @@ pub fn ssn(area: &[u8], group: &[u8], serial: &[u8]) -> bool {
     a != 0 && a != 666 && a < 900 && prefix(group, 2) != 0 && prefix(serial, 4) != 0
 }
 
+/// A US individual taxpayer identification number's first two groups: area 9xx,
+/// group 50-65, 70-88, 90-92 or 94-99.
+pub fn itin(area: &[u8], group: &[u8]) -> bool {
+    let g = prefix(group, 2);
+    area.first() == Some(&b'9') && matches!(g, 50..=65 | 70..=88 | 90..=92 | 94..=99)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -75,20 +75,47 @@ fn ends(b: &[u8], e: usize) -> bool {
     !b.get(e).is_some_and(u8::is_ascii_alphanumeric)
 }
 
+/// The month whose name starts with these three letters (lower case), if any.
+fn month_of(three: [u8; 3]) -> Option<u8> {
+    Some(match &three {
+        b"jan" => 1,
+        b"feb" => 2,
+        b"mar" => 3,
+        b"apr" => 4,
+        b"may" => 5,
+        b"jun" => 6,
+        b"jul" => 7,
+        b"aug" => 8,
+        b"sep" => 9,
+        b"oct" => 10,
+        b"nov" => 11,
+        b"dec" => 12,
+        _ => return None,
+    })
+}
+
+fn three(b: &[u8], i: usize) -> Option<[u8; 3]> {
+    let t = b.get(i..i + 3)?;
+    Some([t[0].to_ascii_lowercase(), t[1].to_ascii_lowercase(), t[2].to_ascii_lowercase()])
+}
+
 /// A month name (any case; `Sept.`) at `i`: its number and end.
 pub fn month_at(b: &[u8], i: usize) -> Option<(u8, usize)> {
+    let m = month_of(three(b, i)?)?;
     let e = letters(b, i);
     if !(3..=9).contains(&(e - i)) || !ends(b, e) {
         return None;
     }
     let word = &b[i..e];
     // Not `MAY` or `may` inside a sentence: only capitalised `May` is the month.
-    if word.eq_ignore_ascii_case(b"may") && word != b"May" {
+    if m == 5 && word != b"May" {
         return None;
     }
-    let (_, m) = MONTHS.iter().find(|(name, _)| name.as_bytes().eq_ignore_ascii_case(word))?;
+    if e - i > 3 && !MONTHS.iter().any(|(name, _)| name.as_bytes().eq_ignore_ascii_case(word)) {
+        return None;
+    }
     let e = if b.get(e) == Some(&b'.') && e - i <= 4 { e + 1 } else { e };
-    Some((*m, e))
+    Some((m, e))
 }
 
 /// Whether `word` names a month (`March`, `Sept`).
@@ -97,6 +124,10 @@ pub fn is_month(word: &str) -> bool {
 }
 
 fn weekday_at(b: &[u8], i: usize) -> Option<usize> {
+    let t = three(b, i)?;
+    if !matches!(&t, b"mon" | b"tue" | b"wed" | b"thu" | b"fri" | b"sat" | b"sun") {
+        return None;
+    }
     let e = letters(b, i);
     if !(3..=9).contains(&(e - i)) || !ends(b, e) {
         return None;

@@ -11,6 +11,7 @@
 
 mod check;
 mod date;
+mod ids;
 mod names;
 mod phone;
 mod redact;
@@ -18,7 +19,14 @@ mod scan;
 
 pub use redact::{Mode, Redacted, Redactor, StreamRedactor, StreamRestorer, Vault};
 
-/// What a finding is.
+/// What a finding is. Between them the built-in kinds cover HIPAA Safe Harbor's
+/// identifiers that can appear in text (names; streets, cities and postcodes;
+/// dates and ages; phone and fax numbers; e-mail; SSNs; medical record, health plan,
+/// account, certificate and licence numbers; vehicle and device identifiers; URLs;
+/// IP addresses; any other identifying number announced as one) plus passports,
+/// the checksummed national numbers of Spain, Italy, Poland, France, Germany and
+/// the UK's NHS, and secrets. Biometric identifiers and full-face photographs are
+/// not text and are out of scope.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     Person,
@@ -33,6 +41,36 @@ pub enum Kind {
     DateOfBirth,
     /// Cloud access keys, private key blocks, JWTs, bearer tokens, API keys.
     Secret,
+    /// A street address (one line or several), a postcode.
+    Location,
+    Url,
+    /// An age (`aged 93`, `a 93-year-old`): HIPAA names ages over 89.
+    Age,
+    MedicalRecord,
+    HealthPlan,
+    BankAccount,
+    /// Certificate and professional licence numbers.
+    License,
+    /// A DEA registration number (with its check digit).
+    MedicalLicense,
+    DriverLicense,
+    Passport,
+    /// A vehicle identification number (with its check digit) or a chassis number.
+    Vin,
+    LicensePlate,
+    /// Serial numbers, IMEIs, device identifiers.
+    DeviceId,
+    UsItin,
+    UkNhs,
+    /// Spain's DNI/NIF and NIE.
+    EsNif,
+    ItFiscalCode,
+    PlPesel,
+    FrNir,
+    /// Germany's Steuer-ID.
+    DeTaxId,
+    /// Any other number announced as identifying someone (`patient ID`, `employee no.`).
+    Identifier,
     /// A project's own pattern (index into the detector's list).
     Custom(u16),
 }
@@ -49,72 +87,136 @@ impl Kind {
         Kind::Date,
         Kind::DateOfBirth,
         Kind::Secret,
+        Kind::Location,
+        Kind::Url,
+        Kind::Age,
+        Kind::MedicalRecord,
+        Kind::HealthPlan,
+        Kind::BankAccount,
+        Kind::License,
+        Kind::MedicalLicense,
+        Kind::DriverLicense,
+        Kind::Passport,
+        Kind::Vin,
+        Kind::LicensePlate,
+        Kind::DeviceId,
+        Kind::UsItin,
+        Kind::UkNhs,
+        Kind::EsNif,
+        Kind::ItFiscalCode,
+        Kind::PlPesel,
+        Kind::FrNir,
+        Kind::DeTaxId,
+        Kind::Identifier,
     ];
+
+    /// The placeholder label (`[EMAIL_1]`) and Presidio's entity name (the label set
+    /// of the shared PII corpus and of users' existing tooling; Warden's own name
+    /// where Presidio has none).
+    fn names(self) -> (&'static str, &'static str) {
+        match self {
+            Kind::Person => ("PERSON", "PERSON"),
+            Kind::Email => ("EMAIL", "EMAIL_ADDRESS"),
+            Kind::Phone => ("PHONE", "PHONE_NUMBER"),
+            Kind::UsSsn => ("SSN", "US_SSN"),
+            Kind::CreditCard => ("CARD", "CREDIT_CARD"),
+            Kind::Iban => ("IBAN", "IBAN_CODE"),
+            Kind::IpAddress => ("IP", "IP_ADDRESS"),
+            Kind::Date => ("DATE", "DATE_TIME"),
+            Kind::DateOfBirth => ("DOB", "DATE_TIME"),
+            Kind::Secret => ("SECRET", "SECRET"),
+            Kind::Location => ("LOCATION", "LOCATION"),
+            Kind::Url => ("URL", "URL"),
+            Kind::Age => ("AGE", "AGE"),
+            Kind::MedicalRecord => ("MRN", "MEDICAL_RECORD_NUMBER"),
+            Kind::HealthPlan => ("HEALTH_PLAN", "HEALTH_PLAN_ID"),
+            Kind::BankAccount => ("ACCOUNT", "US_BANK_NUMBER"),
+            Kind::License => ("LICENSE", "LICENSE_NUMBER"),
+            Kind::MedicalLicense => ("MEDICAL_LICENSE", "MEDICAL_LICENSE"),
+            Kind::DriverLicense => ("DRIVER_LICENSE", "US_DRIVER_LICENSE"),
+            Kind::Passport => ("PASSPORT", "PASSPORT"),
+            Kind::Vin => ("VIN", "VIN"),
+            Kind::LicensePlate => ("PLATE", "LICENSE_PLATE"),
+            Kind::DeviceId => ("DEVICE", "DEVICE_ID"),
+            Kind::UsItin => ("ITIN", "US_ITIN"),
+            Kind::UkNhs => ("NHS", "UK_NHS"),
+            Kind::EsNif => ("NIF", "ES_NIF"),
+            Kind::ItFiscalCode => ("FISCAL_CODE", "IT_FISCAL_CODE"),
+            Kind::PlPesel => ("PESEL", "PL_PESEL"),
+            Kind::FrNir => ("NIR", "FR_NIR"),
+            Kind::DeTaxId => ("TAX_ID", "DE_TAX_ID"),
+            Kind::Identifier => ("ID", "ID"),
+            Kind::Custom(_) => ("CUSTOM", "CUSTOM"),
+        }
+    }
 
     /// The placeholder label: `[EMAIL_1]`.
     pub fn label(self) -> &'static str {
-        match self {
-            Kind::Person => "PERSON",
-            Kind::Email => "EMAIL",
-            Kind::Phone => "PHONE",
-            Kind::UsSsn => "SSN",
-            Kind::CreditCard => "CARD",
-            Kind::Iban => "IBAN",
-            Kind::IpAddress => "IP",
-            Kind::Date => "DATE",
-            Kind::DateOfBirth => "DOB",
-            Kind::Secret => "SECRET",
-            Kind::Custom(_) => "CUSTOM",
-        }
+        self.names().0
     }
 
-    /// Presidio's entity name, the label set of the shared PII corpus.
+    /// Presidio's entity name.
     pub fn presidio(self) -> &'static str {
-        match self {
-            Kind::Person => "PERSON",
-            Kind::Email => "EMAIL_ADDRESS",
-            Kind::Phone => "PHONE_NUMBER",
-            Kind::UsSsn => "US_SSN",
-            Kind::CreditCard => "CREDIT_CARD",
-            Kind::Iban => "IBAN_CODE",
-            Kind::IpAddress => "IP_ADDRESS",
-            Kind::Date | Kind::DateOfBirth => "DATE_TIME",
-            Kind::Secret => "SECRET",
-            Kind::Custom(_) => "CUSTOM",
-        }
+        self.names().1
     }
 
-    /// Parses a label (`email`, `EMAIL`, `credit_card`, `ssn`, …).
+    /// Parses a label or a Presidio name (`email`, `EMAIL_ADDRESS`, `credit_card`,
+    /// `ssn`, `mrn`, …).
     pub fn parse(s: &str) -> Option<Kind> {
-        let s = s.to_ascii_lowercase().replace('-', "_");
-        Some(match s.as_str() {
-            "person" | "name" => Kind::Person,
-            "email" | "email_address" => Kind::Email,
-            "phone" | "phone_number" => Kind::Phone,
-            "ssn" | "us_ssn" => Kind::UsSsn,
-            "card" | "credit_card" => Kind::CreditCard,
-            "iban" | "iban_code" => Kind::Iban,
-            "ip" | "ip_address" => Kind::IpAddress,
-            "date" | "date_time" => Kind::Date,
-            "dob" | "date_of_birth" => Kind::DateOfBirth,
-            "secret" => Kind::Secret,
-            _ => return None,
-        })
+        let s = s.to_ascii_uppercase().replace('-', "_");
+        let aliases: &[(&str, Kind)] = &[
+            ("NAME", Kind::Person),
+            ("EMAIL", Kind::Email),
+            ("PHONE", Kind::Phone),
+            ("CARD", Kind::CreditCard),
+            ("IBAN", Kind::Iban),
+            ("IP", Kind::IpAddress),
+            ("DATE", Kind::Date),
+            ("DATE_OF_BIRTH", Kind::DateOfBirth),
+            ("ADDRESS", Kind::Location),
+        ];
+        if let Some((_, k)) = aliases.iter().find(|(a, _)| *a == s) {
+            return Some(*k);
+        }
+        if s == "DATE_TIME" {
+            return Some(Kind::Date);
+        }
+        Kind::BUILT_IN.iter().copied().find(|k| k.label() == s || k.presidio() == s)
     }
 
     /// When two findings overlap, the higher one wins.
     fn priority(self) -> u8 {
         match self {
-            Kind::Secret => 10,
-            Kind::Custom(_) => 9,
-            Kind::Email => 8,
-            Kind::Iban => 7,
-            Kind::CreditCard => 6,
-            Kind::UsSsn => 5,
-            Kind::IpAddress => 4,
-            Kind::Phone => 3,
-            Kind::DateOfBirth | Kind::Date => 2,
-            Kind::Person => 1,
+            Kind::Secret => 20,
+            Kind::Custom(_) => 19,
+            Kind::Email => 18,
+            Kind::Url => 17,
+            Kind::Iban => 16,
+            Kind::CreditCard => 15,
+            Kind::EsNif
+            | Kind::ItFiscalCode
+            | Kind::PlPesel
+            | Kind::FrNir
+            | Kind::DeTaxId
+            | Kind::UkNhs
+            | Kind::Vin
+            | Kind::MedicalLicense => 14,
+            Kind::UsSsn | Kind::UsItin => 13,
+            Kind::IpAddress => 12,
+            Kind::MedicalRecord
+            | Kind::HealthPlan
+            | Kind::BankAccount
+            | Kind::License
+            | Kind::DriverLicense
+            | Kind::Passport
+            | Kind::LicensePlate
+            | Kind::DeviceId
+            | Kind::Identifier => 11,
+            Kind::Phone => 10,
+            Kind::Location => 9,
+            Kind::DateOfBirth | Kind::Date => 8,
+            Kind::Age => 7,
+            Kind::Person => 5,
         }
     }
 }

@@ -405,7 +405,7 @@ fn shape_of(capital: bool, upper: usize, lower: usize, letters: usize) -> Option
 }
 
 /// The word ending just before `at` (skipping spaces and one `.`/`,`/`:`), in ASCII.
-fn word_before(text: &str, at: usize) -> &str {
+pub fn word_before(text: &str, at: usize) -> &str {
     let b = text.as_bytes();
     let mut e = at;
     while e > 0 && b[e - 1] == b' ' {

@@ -67,6 +67,10 @@ impl Shape {
     fn digits(&self) -> &[u8] {
         &self.digits[..self.count]
     }
+
+    pub fn digit_count(&self) -> usize {
+        self.count
+    }
 }
 
 /// The phone-shaped run at `i` (a digit, `+` or `(`): digit groups joined by one

@@ -1,7 +1,7 @@
 //! The single pass over the text. Each trigger byte at the start of a token hands off
 //! to a small recogniser, which returns where the token ended so the pass skips it.
 
-use crate::{check, date, names, phone, Finding, Kind};
+use crate::{check, date, ids, names, phone, Finding, Kind};
 
 /// Bytes that belong to words: ASCII letters and digits, `_`, and every byte of a
 /// non-ASCII character.
@@ -69,12 +69,15 @@ pub fn scan(text: &str) -> Vec<Finding> {
     let mut i = 0;
     // Whether the word before was a cue for a name (`dr`, `patient`, `name is`).
     let mut cue = false;
+    // The kind of number the words before announced, and for how many words more.
+    let mut pending_id: Option<(Kind, u8)> = None;
     while i < b.len() {
         let c = b[i];
         if is_word(c) {
             let was_cue = std::mem::take(&mut cue);
             // A word: recognisers look at its first byte; then the pass skips it whole.
-            let next = if token_start(b, i) {
+            let found = out.len();
+            let mut next = if token_start(b, i) {
                 match c {
                     b'0'..=b'9' => numeric(text, i, &mut out),
                     b'A'..=b'Z' => upper(text, i, &mut out),
@@ -87,6 +90,22 @@ pub fn scan(text: &str) -> Vec<Finding> {
             } else {
                 None
             };
+            // A number announced by the word before (`MRN 00482913`, `passport
+            // C01X00T47`), when nothing else claimed it.
+            if let Some((kind, left)) = pending_id {
+                if out.len() == found && token_start(b, i) {
+                    let end = if kind == Kind::UkNhs { ids::nhs_at(b, i) } else { ids::value_at(b, i) };
+                    if let Some(end) = end {
+                        out.retain(|f| f.end <= i);
+                        out.push(Finding { start: i, end, kind });
+                        next = Some(end);
+                        pending_id = None;
+                    }
+                }
+                if pending_id.is_some() {
+                    pending_id = (left > 1).then_some((kind, left - 1));
+                }
+            }
             let at = i;
             i = match next {
                 Some(n) if n > i => n,
@@ -99,10 +118,13 @@ pub fn scan(text: &str) -> Vec<Finding> {
                 }
             };
             // Only short ASCII words can be cues.
-            if c.is_ascii_alphabetic() && i - at <= 9 && b[at..i].iter().all(u8::is_ascii_alphabetic) {
+            if c.is_ascii_alphabetic() && i - at <= 12 && b[at..i].iter().all(u8::is_ascii_alphabetic) {
                 let word = &text[at..i];
                 // `my name is maria`: the cue carries over `is`.
                 cue = names::is_cue(text, word, i) || was_cue && matches!(word, "is" | "am" | "was" | "IS" | "AM");
+                if let Some(kind) = ids::cue(word, || names::word_before(text, at).to_string()) {
+                    pending_id = Some((kind, 3));
+                }
             }
             continue;
         }
@@ -166,6 +188,32 @@ fn email(b: &[u8], at: usize, out: &mut Vec<Finding>) -> Option<usize> {
     }
     // A trailing dot ends the sentence, not the address.
     push(out, s, e, Kind::Email)
+}
+
+// ---------------------------------------------------------------- URLs
+
+/// `https://…`, `http://…`, `ftp://…`, `www.…` up to a space, a quote or an angle
+/// bracket; a closing bracket or sentence punctuation at the end is not part of it.
+fn url(b: &[u8], i: usize) -> Option<usize> {
+    let rest = &b[i..];
+    let head = [&b"https://"[..], b"http://", b"ftp://", b"www."]
+        .into_iter()
+        .find(|h| rest.len() > h.len() && rest[..h.len()].eq_ignore_ascii_case(h))?;
+    let mut e = i + head.len();
+    let mut depth = 0i32;
+    while e < b.len() && !b[e].is_ascii_whitespace() && !matches!(b[e], b'"' | b'\'' | b'<' | b'>' | b'`') {
+        match b[e] {
+            b'(' => depth += 1,
+            b')' if depth == 0 => break,
+            b')' => depth -= 1,
+            _ => {}
+        }
+        e += 1;
+    }
+    while e > i + head.len() && matches!(b[e - 1], b'.' | b',' | b';' | b':' | b'!' | b'?') {
+        e -= 1;
+    }
+    (e > i + head.len() + 2).then_some(e)
 }
 
 // ---------------------------------------------------------------- numbers
@@ -292,7 +340,17 @@ fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
             return push(out, i, end, Kind::IpAddress);
         }
     }
-    // `5 April 2023`, `5th of April`, `14:30`, `2:30 pm`.
+    if b[i].is_ascii_digit() {
+        if let Some((kind, end)) = ids::checked_at(b, i) {
+            return push(out, i, end, kind);
+        }
+    }
+    // `aged 93`, `5 April 2023`, `5th of April`, `14:30`, `2:30 pm`.
+    if b[i].is_ascii_digit() && !digit(b.get(i + 3)) {
+        if let Some(end) = ids::age_at(b, i) {
+            return push(out, i, end, Kind::Age);
+        }
+    }
     if b[i].is_ascii_digit() && !digit(b.get(i + 2)) {
         if let Some(end) = date::day_first(b, i) {
             return push(out, i, end, date_kind(b, i));
@@ -354,6 +412,9 @@ fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
         let (g0, g1, g2) = (d.groups[0], d.groups[1], d.groups[2]);
         if check::ssn(&b[g0.0..g0.1], &b[g1.0..g1.1], &b[g2.0..g2.1]) {
             return push(out, start, d.end, Kind::UsSsn);
+        }
+        if check::itin(&b[g0.0..g0.1], &b[g1.0..g1.1]) {
+            return push(out, start, d.end, Kind::UsItin);
         }
     }
     // Payment cards: 12-19 digits, in one run or evenly grouped, Luhn and an issuer.
@@ -429,7 +490,7 @@ fn phone_context(b: &[u8], at: usize) -> bool {
 /// validity ([`phone`]).
 fn phone_at(b: &[u8], i: usize) -> Option<usize> {
     let s = phone::shape(b, i)?;
-    if !token_end(b, s.end) {
+    if !token_end(b, s.end) || s.digit_count() < 7 {
         return None;
     }
     let said = if phone_context(b, i) {
@@ -508,6 +569,14 @@ fn ipv6(b: &[u8], i: usize) -> Option<usize> {
 
 fn upper(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
     let b = text.as_bytes();
+    if let Some((kind, end)) = ids::checked_at(b, i) {
+        return push(out, i, end, kind);
+    }
+    if matches!(b[i], b'H' | b'F' | b'W') {
+        if let Some(end) = url(b, i) {
+            return push(out, i, end, Kind::Url);
+        }
+    }
     if b[i] == b'A' {
         if let Some(end) = secret_upper(b, i) {
             return push(out, i, end, Kind::Secret);
@@ -669,6 +738,11 @@ fn lower(text: &str, i: usize, all_lower: bool, cue: bool, out: &mut Vec<Finding
     if b[i].is_ascii_hexdigit() {
         if let Some(end) = ipv6(b, i) {
             return push(out, i, end, Kind::IpAddress);
+        }
+    }
+    if matches!(b[i], b'h' | b'f' | b'w') {
+        if let Some(end) = url(b, i) {
+            return push(out, i, end, Kind::Url);
         }
     }
     if matches!(b[i], b'a' | b'd' | b'f' | b'j' | b'm' | b'n' | b'o' | b's' | b't' | b'w') {
