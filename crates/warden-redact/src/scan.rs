@@ -1,7 +1,7 @@
 //! The single pass over the text. Each trigger byte at the start of a token hands off
 //! to a small recogniser, which returns where the token ended so the pass skips it.
 
-use crate::{check, date, ids, names, phone, Finding, Kind};
+use crate::{address, check, date, ids, names, phone, Finding, Kind};
 
 /// Bytes that belong to words: ASCII letters and digits, `_`, and every byte of a
 /// non-ASCII character.
@@ -79,8 +79,8 @@ pub fn scan(text: &str) -> Vec<Finding> {
             let found = out.len();
             let mut next = if token_start(b, i) {
                 match c {
-                    b'0'..=b'9' => numeric(text, i, &mut out),
-                    b'A'..=b'Z' => upper(text, i, &mut out),
+                    b'0'..=b'9' => numeric(text, i, all_lower, &mut out),
+                    b'A'..=b'Z' => upper(text, i, all_lower, &mut out),
                     b'a'..=b'z' => lower(text, i, all_lower, was_cue, &mut out),
                     0xC0..=0xFF if text[i..].chars().next().is_some_and(char::is_uppercase) => {
                         person(text, i, &mut out)
@@ -130,7 +130,7 @@ pub fn scan(text: &str) -> Vec<Finding> {
         }
         let next = match c {
             b'@' => email(b, i, &mut out),
-            b'+' | b'(' if token_start(b, i) => numeric(text, i, &mut out),
+            b'+' | b'(' if token_start(b, i) => numeric(text, i, all_lower, &mut out),
             b'-' if b.get(i + 1) == Some(&b'-') && b[i..].starts_with(b"-----BEGIN ") => pem(text, i, &mut out),
             _ => None,
         };
@@ -327,7 +327,7 @@ fn digits_at(b: &[u8], i: usize) -> Option<Digits> {
     Some(d)
 }
 
-fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
+fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Option<usize> {
     let b = text.as_bytes();
     // IPv6 may start with a digit: `2001:db8::1`, `4a21:2290:…` (the digits then run
     // into a colon or a hex letter).
@@ -343,6 +343,9 @@ fn numeric(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
     if b[i].is_ascii_digit() {
         if let Some((kind, end)) = ids::checked_at(b, i) {
             return push(out, i, end, kind);
+        }
+        if let Some(end) = address::at(b, i, all_lower) {
+            return push(out, i, end, Kind::Location);
         }
     }
     // `aged 93`, `5 April 2023`, `5th of April`, `14:30`, `2:30 pm`.
@@ -567,8 +570,19 @@ fn ipv6(b: &[u8], i: usize) -> Option<usize> {
 
 // ---------------------------------------------------------------- capitals
 
-fn upper(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
+fn upper(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Option<usize> {
     let b = text.as_bytes();
+    if let Some(end) = address::at(b, i, all_lower) {
+        return push(out, i, end, Kind::Location);
+    }
+    if b.get(i + 1).is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+        if let Some(end) = address::uk_postcode(b, i) {
+            return push(out, i, end, Kind::Location);
+        }
+        if let Some(end) = address::state_zip(b, i) {
+            return push(out, address::town_before(b, i), end, Kind::Location);
+        }
+    }
     if let Some((kind, end)) = ids::checked_at(b, i) {
         return push(out, i, end, kind);
     }
