@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use warden_core::Principal;
 use warden_llm::Provider;
-use warden_policy_doc::Redaction;
+use warden_policy_doc::{Redaction, RedactionThreshold};
 
 use warden_policy_doc::Document;
 
@@ -20,6 +20,8 @@ pub struct DataClass {
     pub regions: Option<Vec<String>>,
     /// What happens to personal data before the request leaves.
     pub redaction: Redaction,
+    /// The least confidence a finding needs to be redacted.
+    pub threshold: RedactionThreshold,
     /// Payloads are kept (sealed) for this many days, when the class logs them.
     pub payload_retention_days: Option<u32>,
     /// The zone whose key seals logged payloads: the first the class allows.
@@ -35,6 +37,7 @@ impl DataClass {
             external: !c.prohibit_external_llm_calls,
             regions: (!c.regions.is_empty()).then(|| c.regions.clone()),
             redaction: c.llm_redaction,
+            threshold: c.redaction_threshold,
             payload_retention_days: c.retention_days.filter(|_| c.payload_logging),
             home_zone: c.allowed_zones.first().cloned(),
         })
@@ -54,7 +57,9 @@ impl DataClass {
             },
         };
         let protects = self.redaction != Redaction::None || key.redaction == Redaction::None;
-        egress && protects
+        // A higher threshold lets more through.
+        let thorough = self.redaction == Redaction::None || self.threshold <= key.threshold;
+        egress && protects && thorough
     }
 
     /// Why this class may not send to `p`, if it may not.
@@ -96,4 +101,35 @@ pub fn classes_within_credential(doc: &Document, principal: &Principal) -> Optio
             .cloned()
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn class(redaction: Redaction, threshold: RedactionThreshold) -> DataClass {
+        DataClass {
+            name: "c".into(),
+            external: true,
+            regions: None,
+            redaction,
+            threshold,
+            payload_retention_days: None,
+            home_zone: None,
+        }
+    }
+
+    #[test]
+    fn a_key_cannot_move_to_a_class_that_redacts_less() {
+        use RedactionThreshold::{High, Low, Medium};
+        let key = class(Redaction::Mask, Low);
+        // A higher threshold lets findings through that the key's class would mask.
+        assert!(!class(Redaction::Mask, Medium).at_least_as_strict_as(&key));
+        assert!(!class(Redaction::Mask, High).at_least_as_strict_as(&key));
+        assert!(!class(Redaction::None, Low).at_least_as_strict_as(&key));
+        assert!(class(Redaction::Mask, Low).at_least_as_strict_as(&key));
+        assert!(class(Redaction::Drop, Low).at_least_as_strict_as(&key));
+        // The other way round is stricter, so allowed.
+        assert!(class(Redaction::Mask, Low).at_least_as_strict_as(&class(Redaction::Mask, High)));
+    }
 }

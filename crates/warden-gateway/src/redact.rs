@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use warden_crypto::MasterKey;
-use warden_policy_doc::Redaction;
-use warden_redact::{Mode, Redactor, Vault};
+use warden_policy_doc::{Redaction, RedactionThreshold};
+use warden_redact::{Confidence, Mode, Redactor, Vault};
 
 use crate::*;
 
@@ -17,7 +17,12 @@ pub fn redactor(keys: &MasterKey, class: &DataClass) -> Option<Redactor> {
         Redaction::Hash => Mode::Hash { key: keys.derive("gateway-redaction-hash").to_vec() },
         Redaction::Drop => Mode::Drop,
     };
-    Some(Redactor::new(warden_redact::Detector::new(), mode))
+    let threshold = match class.threshold {
+        RedactionThreshold::Low => Confidence::Low,
+        RedactionThreshold::Medium => Confidence::Medium,
+        RedactionThreshold::High => Confidence::High,
+    };
+    Some(Redactor::new(warden_redact::Detector::new().with_threshold(threshold), mode))
 }
 
 /// Masks personal data in one string in place, adding to the counts.

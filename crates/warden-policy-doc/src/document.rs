@@ -54,6 +54,24 @@ pub enum Redaction {
     None,
 }
 
+/// The least confidence a finding needs before the gateway redacts it: `low`
+/// chooses recall over precision (a class of health data would rather mask a
+/// capitalised word too many than let a name out), `high` precision over recall.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RedactionThreshold {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+impl RedactionThreshold {
+    fn is_default(&self) -> bool {
+        *self == RedactionThreshold::Medium
+    }
+}
+
 /// A data class: where data of that class may go and what it demands.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct DataClass {
@@ -66,6 +84,8 @@ pub struct DataClass {
     pub require_network_segmentation: bool,
     pub prohibit_external_llm_calls: bool,
     pub llm_redaction: Redaction,
+    #[serde(skip_serializing_if = "RedactionThreshold::is_default")]
+    pub redaction_threshold: RedactionThreshold,
     /// Whether gateway payloads of this class are kept (encrypted, until retention).
     pub payload_logging: bool,
     /// Whether a dataset of this class may be shown to the whole organisation once its
@@ -213,6 +233,7 @@ const CLASS_KEYS: &[&str] = &[
     "require_network_segmentation",
     "prohibit_external_llm_calls",
     "llm_redaction",
+    "redaction_threshold",
     "payload_logging",
     "catalog",
     "retention_days",
@@ -564,6 +585,7 @@ fn read_class(
         require_network_segmentation: false,
         prohibit_external_llm_calls: false,
         llm_redaction: Redaction::Mask,
+        redaction_threshold: RedactionThreshold::Medium,
         payload_logging: false,
         catalog_organisation: false,
         retention_days: None,
@@ -603,6 +625,13 @@ fn read_class(
                 Some("drop") => c.llm_redaction = Redaction::Drop,
                 Some("none") => c.llm_redaction = Redaction::None,
                 Some(o) => r.err(v.at, &here, format!("`{o}` is not a redaction mode; use mask, hash, drop or none")),
+                None => {}
+            },
+            "redaction_threshold" => match r.string(v, &here).as_deref() {
+                Some("low") => c.redaction_threshold = RedactionThreshold::Low,
+                Some("medium") => c.redaction_threshold = RedactionThreshold::Medium,
+                Some("high") => c.redaction_threshold = RedactionThreshold::High,
+                Some(o) => r.err(v.at, &here, format!("`{o}` is not a redaction threshold; use low, medium or high")),
                 None => {}
             },
             "payload_logging" => c.payload_logging = r.bool(v, &here).unwrap_or(false),

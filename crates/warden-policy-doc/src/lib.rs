@@ -21,7 +21,8 @@ use std::fmt::Write as _;
 
 pub use cases::{run_cases, CaseResult};
 pub use document::{
-    DataClass, Document, Egress, Ingress, Op, Problem, Problems, Redaction, ReleaseRule, Threshold, Zone,
+    DataClass, Document, Egress, Ingress, Op, Problem, Problems, Redaction, RedactionThreshold, ReleaseRule, Threshold,
+    Zone,
 };
 pub use yaml::Pos;
 

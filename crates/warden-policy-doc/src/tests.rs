@@ -44,6 +44,8 @@ fn the_shipped_default_parses_and_compiles() {
     assert_eq!(doc.data_classes["ephi"].allowed_zones, ["hipaa-ai"]);
     assert_eq!(doc.data_classes["personal_data"].regions, ["eu-west", "us-east"]);
     assert!(doc.data_classes["cardholder_data"].prohibit_external_llm_calls);
+    assert_eq!(doc.data_classes["ephi"].redaction_threshold, crate::RedactionThreshold::Low, "ephi chooses recall");
+    assert_eq!(doc.data_classes["personal_data"].redaction_threshold, crate::RedactionThreshold::Medium);
     assert_eq!(doc.zones["hipaa-ai"].egress.allow, ["model-registry.internal", "audit-log-sink.internal"]);
     let rule = doc.release_rule("any-project").unwrap();
     assert_eq!((rule.approvals, rule.approver_role.as_str(), rule.require_evaluation), (2, "approver", true));
@@ -312,4 +314,18 @@ fn unknown_formats_are_placed_only_where_a_zone_allows_them() {
         }
         assert!(!default.decide(&anyone(), Action::ModelPlace, &Resource::Zone(zone.into()), &f).allowed);
     }
+}
+
+#[test]
+fn a_redaction_threshold_is_low_medium_or_high() {
+    let doc = DEFAULT.replace("redaction_threshold: low", "redaction_threshold: high");
+    let doc = Document::parse(&doc).unwrap();
+    assert_eq!(doc.data_classes["ephi"].redaction_threshold, crate::RedactionThreshold::High);
+    let bad = DEFAULT.replace("redaction_threshold: low", "redaction_threshold: paranoid");
+    let p = problems(&bad);
+    assert!(
+        p.iter()
+            .any(|p| p.path == "data_classes.ephi.redaction_threshold" && p.message.contains("low, medium or high")),
+        "{p:?}"
+    );
 }

@@ -228,6 +228,30 @@ pub struct Finding {
     pub start: usize,
     pub end: usize,
     pub kind: Kind,
+    pub confidence: Confidence,
+}
+
+/// How sure the detector is of a finding. `Medium` is what the detector reports by
+/// default; `Low` adds what is only plausible (a capitalised word no list knows, in
+/// the middle of a sentence; a grouped number of a phone's length that no region
+/// calls valid), for data classes that choose recall over precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub enum Confidence {
+    Low,
+    #[default]
+    Medium,
+    High,
+}
+
+impl Confidence {
+    pub fn parse(s: &str) -> Option<Confidence> {
+        Some(match s {
+            "low" => Confidence::Low,
+            "medium" => Confidence::Medium,
+            "high" => Confidence::High,
+            _ => return None,
+        })
+    }
 }
 
 /// A custom pattern that cannot be used.
@@ -242,10 +266,12 @@ impl std::fmt::Display for PatternError {
     }
 }
 
-/// The detector: built-in kinds plus a project's own named patterns.
+/// The detector: built-in kinds plus a project's own named patterns, reporting
+/// findings at or above a confidence (`Medium` unless set).
 #[derive(Debug, Clone, Default)]
 pub struct Detector {
     custom: Vec<(String, regex::Regex)>,
+    threshold: Confidence,
 }
 
 /// Longest custom pattern source accepted; patterns are compiled with a size limit too.
@@ -279,6 +305,12 @@ impl Detector {
         Ok(self)
     }
 
+    /// Reports only findings at or above `threshold`.
+    pub fn with_threshold(mut self, threshold: Confidence) -> Self {
+        self.threshold = threshold;
+        self
+    }
+
     /// The label of a finding's kind (a custom pattern's own name).
     pub fn label(&self, kind: Kind) -> &str {
         match kind {
@@ -290,9 +322,15 @@ impl Detector {
     /// Every finding in `text`, in order, not overlapping.
     pub fn find(&self, text: &str) -> Vec<Finding> {
         let mut found = scan::scan(text);
+        found.retain(|f| f.confidence >= self.threshold);
         for (i, (_, re)) in self.custom.iter().enumerate() {
             let kind = Kind::Custom(u16::try_from(i).unwrap_or(u16::MAX));
-            found.extend(re.find_iter(text).map(|m| Finding { start: m.start(), end: m.end(), kind }));
+            found.extend(re.find_iter(text).map(|m| Finding {
+                start: m.start(),
+                end: m.end(),
+                kind,
+                confidence: Confidence::High,
+            }));
         }
         resolve(found)
     }

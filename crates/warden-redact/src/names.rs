@@ -13,6 +13,8 @@
 
 use std::sync::LazyLock;
 
+use crate::Confidence;
+
 /// Lowercase words that may sit inside a name.
 #[rustfmt::skip]
 const PARTICLES: &[&str] =
@@ -491,7 +493,7 @@ const RUN: usize = 8;
 
 /// A run of capitalised words starting at `i`, split and judged: pushes the spans
 /// of the names found and returns where the run ended, so the caller can skip it.
-pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize)) -> usize {
+pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize, Confidence)) -> usize {
     let bytes = text.as_bytes();
     let mut words: [Word; RUN] = [Word { start: 0, end: 0, shape: Shape::Title }; RUN];
     let mut count = 0;
@@ -562,9 +564,9 @@ pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize)) -> usi
         }
     }
     let mut reach = run_end;
-    judge(text, words, &mut |s, e| {
+    judge(text, words, &mut |s, e, c| {
         reach = reach.max(e);
-        out(s, e);
+        out(s, e, c);
     });
     reach
 }
@@ -580,7 +582,7 @@ fn skip_capitals(text: &str, mut at: usize) -> usize {
 }
 
 /// Splits a run at the words that are not names and keeps the pieces that are.
-fn judge(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize)) {
+fn judge(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize, Confidence)) {
     let mut from = 0;
     for k in 0..=words.len() {
         let stop = k == words.len() || {
@@ -624,7 +626,7 @@ fn suffix(text: &str, end: usize) -> usize {
     end
 }
 
-fn piece(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize)) {
+fn piece(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize, Confidence)) {
     let mut fl = [0u8; RUN];
     let mut ev = [0i8; RUN];
     for ((f, e), w) in fl.iter_mut().zip(ev.iter_mut()).zip(words) {
@@ -658,7 +660,9 @@ fn piece(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize)) {
             score += 1;
         }
         if score >= 2 && plain * 2 < real {
-            out(start, suffix(text, end));
+            out(start, suffix(text, end), Confidence::Medium);
+        } else if score >= 1 && plain < real {
+            out(start, suffix(text, end), Confidence::Low);
         }
         return;
     }
@@ -667,7 +671,7 @@ fn piece(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize)) {
     let (w, f) = (ws[k], fs[k]);
     let word = &text[w.start..w.end];
     if let Some(end) = inverted(text, &w, f) {
-        out(start, end);
+        out(start, end, Confidence::Medium);
         return;
     }
     let name = f & (GIVEN | SURNAME) != 0;
@@ -679,7 +683,15 @@ fn piece(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize)) {
     let accept = alone
         || (name && f & COMMONEST == 0 || f == 0 && w.shape == Shape::Title) && (ws.len() > 1 || cued(text, start));
     if accept {
-        out(start, end);
+        out(start, end, Confidence::Medium);
+    } else if w.shape == Shape::Title
+        && f & COMMONEST == 0
+        && (f & (GIVEN | SURNAME) != 0 || f == 0)
+        && !crate::date::is_month(word)
+        && !sentence_start(text, w.start)
+    {
+        // A capitalised word mid-sentence that is a name or no word at all.
+        out(start, end, Confidence::Low);
     }
 }
 
@@ -760,7 +772,11 @@ mod tests {
             let at_start = i == 0 || !text.as_bytes()[i - 1].is_ascii_alphanumeric();
             let c = text[i..].chars().next().unwrap_or(' ');
             if at_start && c.is_uppercase() {
-                i = names_at(text, i, &mut |s, e| out.push(&text[s..e]));
+                i = names_at(text, i, &mut |s, e, c| {
+                    if c >= Confidence::Medium {
+                        out.push(&text[s..e])
+                    }
+                });
             } else if at_start && c.is_lowercase() {
                 let before = word_before(text, i);
                 let cue = !before.is_empty() && is_cue(text, before, i - 1)

@@ -218,6 +218,18 @@ pub fn is_phone(s: &Shape, said: Context) -> bool {
     (grouped && n >= 9 && !reserved || context || d[0] == b'0' && n >= 10) && valid_in(d, REGIONS)
 }
 
+/// Whether the run could be a phone number that no region calls valid (`Low`
+/// confidence): grouped, of a phone's length, not a shape kept for other numbers.
+pub fn maybe_phone(s: &Shape, said: Context) -> bool {
+    let lens = &s.lens[..s.groups.min(8)];
+    said != Context::Other
+        && (8..=13).contains(&s.count)
+        && (s.groups >= 2 || s.area_brackets)
+        && s.seps != b'/'
+        && !matches!(lens, [3, 2, 4])
+        && !(lens.iter().all(|&l| l == 4) && s.groups >= 3)
+}
+
 fn valid_in(digits: &[u8], regions: &[Id]) -> bool {
     let Ok(national) = std::str::from_utf8(digits) else { return false };
     regions.iter().any(|&r| phonenumber::parse(Some(r), national).is_ok_and(|p| phonenumber::is_valid(&p)))

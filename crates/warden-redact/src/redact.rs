@@ -185,7 +185,7 @@ impl StreamRedactor<'_> {
             .findings(&window)
             .into_iter()
             .filter(|f| f.start >= ctx)
-            .map(|f| Finding { start: f.start - ctx, end: f.end - ctx, kind: f.kind })
+            .map(|f| Finding { start: f.start - ctx, end: f.end - ctx, ..f })
             .collect()
     }
 

@@ -1,7 +1,7 @@
 //! The single pass over the text. Each trigger byte at the start of a token hands off
 //! to a small recogniser, which returns where the token ended so the pass skips it.
 
-use crate::{address, check, date, ids, names, phone, Finding, Kind};
+use crate::{address, check, date, ids, names, phone, Confidence, Finding, Kind};
 
 /// Bytes that belong to words: ASCII letters and digits, `_`, and every byte of a
 /// non-ASCII character.
@@ -97,7 +97,7 @@ pub fn scan(text: &str) -> Vec<Finding> {
                     let end = if kind == Kind::UkNhs { ids::nhs_at(b, i) } else { ids::value_at(b, i) };
                     if let Some(end) = end {
                         out.retain(|f| f.end <= i);
-                        out.push(Finding { start: i, end, kind });
+                        out.push(Finding { start: i, end, kind, confidence: Confidence::Medium });
                         next = Some(end);
                         pending_id = None;
                     }
@@ -145,7 +145,11 @@ pub fn scan(text: &str) -> Vec<Finding> {
 }
 
 fn push(out: &mut Vec<Finding>, start: usize, end: usize, kind: Kind) -> Option<usize> {
-    out.push(Finding { start, end, kind });
+    push_at(out, start, end, kind, Confidence::Medium)
+}
+
+fn push_at(out: &mut Vec<Finding>, start: usize, end: usize, kind: Kind, confidence: Confidence) -> Option<usize> {
+    out.push(Finding { start, end, kind, confidence });
     Some(end)
 }
 
@@ -364,13 +368,13 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
     }
     let Some(d) = digits_at(b, i) else {
         // `+44 (0)20 …`, `(020) 123 4567`: shapes only the phone recogniser reads.
-        return phone_at(b, i).map_or(Some(i + 1), |end| push(out, i, end, Kind::Phone));
+        return phone_at(b, i).map_or(Some(i + 1), |(end, c)| push_at(out, i, end, Kind::Phone, c));
     };
     let skip = Some(d.end.max(i + 1));
     let start = i;
     if !token_end(b, d.end) {
-        if let Some(end) = phone_at(b, start) {
-            return push(out, start, end, Kind::Phone);
+        if let Some((end, c)) = phone_at(b, start) {
+            return push_at(out, start, end, Kind::Phone, c);
         }
         // Try the longest clean prefix of groups instead (`… 4557.5` is rare; a
         // version or reference number goes on, so nothing is found).
@@ -432,8 +436,8 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
             return push(out, start, d.end, Kind::CreditCard);
         }
     }
-    if let Some(end) = phone_at(b, start) {
-        return push(out, start, end, Kind::Phone);
+    if let Some((end, c)) = phone_at(b, start) {
+        return push_at(out, start, end, Kind::Phone, c);
     }
     skip
 }
@@ -491,7 +495,7 @@ fn phone_context(b: &[u8], at: usize) -> bool {
 
 /// A phone number at `i`, by its shape and, where that says too little, its
 /// validity ([`phone`]).
-fn phone_at(b: &[u8], i: usize) -> Option<usize> {
+fn phone_at(b: &[u8], i: usize) -> Option<(usize, Confidence)> {
     let s = phone::shape(b, i)?;
     if !token_end(b, s.end) || s.digit_count() < 7 {
         return None;
@@ -528,7 +532,10 @@ fn phone_at(b: &[u8], i: usize) -> Option<usize> {
     } else {
         phone::Context::None
     };
-    phone::is_phone(&s, said).then_some(s.end)
+    if phone::is_phone(&s, said) {
+        return Some((s.end, Confidence::Medium));
+    }
+    phone::maybe_phone(&s, said).then_some((s.end, Confidence::Low))
 }
 
 /// A date next to words saying it is someone's birth date.
@@ -619,7 +626,9 @@ fn upper(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Optio
 }
 
 fn person(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
-    Some(names::names_at(text, i, &mut |start, end| out.push(Finding { start, end, kind: Kind::Person })))
+    Some(names::names_at(text, i, &mut |start, end, confidence| {
+        out.push(Finding { start, end, kind: Kind::Person, confidence })
+    }))
 }
 
 /// AWS access key ids (`AKIA…`, `ASIA…`) and Google API keys (`AIza…`).

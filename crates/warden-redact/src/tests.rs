@@ -176,3 +176,21 @@ fn streams_redact_like_whole_texts_whatever_the_chunking() {
         assert_eq!(back, text, "restored from chunks of {size}");
     }
 }
+
+#[test]
+fn a_lower_threshold_adds_what_is_only_plausible() {
+    let at = |c: Confidence, t: &'static str| -> Vec<(Kind, &'static str)> {
+        Detector::new().with_threshold(c).find(t).into_iter().map(|f| (f.kind, &t[f.start..f.end])).collect()
+    };
+    // A capitalised word no list knows, mid-sentence: a name only when recall wins.
+    let t = "The file was sent to Oluwaseun yesterday.";
+    assert_eq!(at(Confidence::Medium, t), vec![]);
+    assert_eq!(at(Confidence::Low, t), vec![(Kind::Person, "Oluwaseun")]);
+    // A grouped number of a phone's length that no region calls valid.
+    let t = "reach her on 00 0000 0000 tomorrow";
+    assert_eq!(at(Confidence::Medium, t), vec![]);
+    assert_eq!(at(Confidence::Low, t), vec![(Kind::Phone, "00 0000 0000")]);
+    // What medium finds, low finds too; high keeps only the checksummed and shaped.
+    let t = "Dr. Anna Kowalska, card 4111 1111 1111 1111";
+    assert_eq!(at(Confidence::Low, t), at(Confidence::Medium, t));
+}
