@@ -183,12 +183,27 @@ fn then_year(b: &[u8], at: usize) -> Option<(u32, usize)> {
 pub fn day_first(b: &[u8], i: usize) -> Option<usize> {
     let (day, e) = day_at(b, i)?;
     let mut j = e;
-    if b.get(j) == Some(&b'-') {
-        // `05-Apr-2023`
+    if matches!(b.get(j), Some(b'-' | b'/')) {
+        // `05-Apr-2023`, `13/Apr/2022:05:21:22 +0000`
+        let sep = b[j];
         let (m, me) = month_at(b, j + 1)?;
-        if b.get(me) == Some(&b'-') {
+        if b.get(me) == Some(&sep) {
             let (y, ye) = year_at(b, me + 1)?;
-            return valid(y, u32::from(m), day).then_some(ye);
+            if !valid(y, u32::from(m), day) {
+                return None;
+            }
+            if sep == b'/' && b.get(ye) == Some(&b':') {
+                if let Some(mut te) = time(b, ye + 1, true) {
+                    if b.get(te) == Some(&b' ') && matches!(b.get(te + 1), Some(b'+' | b'-')) {
+                        let z = te + 2;
+                        if b.get(z..z + 4).is_some_and(|x| x.iter().all(u8::is_ascii_digit)) {
+                            te = z + 4;
+                        }
+                    }
+                    return Some(te);
+                }
+            }
+            return Some(ye);
         }
         return None;
     }
@@ -296,21 +311,44 @@ fn time(b: &[u8], i: usize, zoned: bool) -> Option<usize> {
     };
     match meridiem {
         Some(end) if (1..=12).contains(&hour) => Some(end),
-        _ if minutes && zoned && matches!(b.get(e), Some(b'Z' | b'+' | b'-')) => Some(e),
+        _ if minutes && zoned && matches!(b.get(e), Some(b'Z' | b'z' | b'+' | b'-' | b' ')) => Some(e),
         _ if minutes && ends(b, e) && !matches!(b.get(e), Some(b':' | b'.' | b'/')) => Some(e),
         _ => None,
+    }
+}
+
+/// After a date in words ending at `end`: ` 20:57:13`, `, 1:02 am`, ` at 13:44`.
+pub fn time_tail(b: &[u8], end: usize) -> usize {
+    let mut j = end;
+    if b.get(j) == Some(&b',') {
+        j += 1;
+    }
+    if b.get(j) != Some(&b' ') {
+        return end;
+    }
+    j += 1;
+    if b.get(j..j + 3).is_some_and(|w| w.eq_ignore_ascii_case(b"at ")) {
+        j += 3;
+    }
+    if !digit(b, j) {
+        return end;
+    }
+    // A bare number after a date is no time (`May 5 2 tablets`): minutes or am/pm.
+    match time_at(b, j) {
+        Some(e) if b[j..e].contains(&b':') || b[j..e].iter().any(u8::is_ascii_alphabetic) => e,
+        _ => end,
     }
 }
 
 /// After a numeric date ending at `end`: `T14:30:00Z`, ` 14:30`, `T14:30:00.123+02:00`.
 pub fn datetime_tail(b: &[u8], end: usize) -> usize {
     let sep = b.get(end).copied();
-    if !matches!(sep, Some(b'T' | b' ')) || !digit(b, end + 1) {
+    if !matches!(sep, Some(b'T' | b't' | b' ')) || !digit(b, end + 1) {
         return end;
     }
-    let Some(mut e) = time(b, end + 1, sep == Some(b'T')) else { return end };
-    if sep == Some(b'T') || b.get(e) == Some(&b'Z') {
-        if b.get(e) == Some(&b'Z') {
+    let Some(mut e) = time(b, end + 1, matches!(sep, Some(b'T' | b't'))) else { return end };
+    if matches!(sep, Some(b'T' | b't')) || matches!(b.get(e), Some(b'Z' | b'z')) {
+        if matches!(b.get(e), Some(b'Z' | b'z')) {
             e += 1;
         } else if matches!(b.get(e), Some(b'+' | b'-')) && digit(b, e + 1) && digit(b, e + 2) {
             e += 3;
@@ -364,5 +402,10 @@ mod tests {
         assert_eq!(datetime_tail(b"2023-04-05 14:30 ok", 10), 16);
         assert_eq!(datetime_tail(b"2023-04-05T14:30:00+02:00", 10), 25);
         assert_eq!(datetime_tail(b"2023-04-05 was", 10), 10);
+        assert_eq!(datetime_tail(b"2022-11-03T07:46:52.918Z INFO", 10), 24);
+        assert_eq!(first(day_first, "13/Apr/2022:05:21:22 +0000]"), Some("13/Apr/2022:05:21:22 +0000"));
+        assert_eq!(time_tail(b"May 5, 2023 at 13:44 with", 11), 20);
+        assert_eq!(time_tail(b"Sep 19 20:57:13 INFO", 6), 15);
+        assert_eq!(time_tail(b"May 5 2 tablets", 5), 5);
     }
 }

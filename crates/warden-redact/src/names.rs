@@ -27,7 +27,8 @@ const TITLES: &[&str] = &[
     "dr", "mr", "mrs", "ms", "mx", "miss", "mister", "prof", "professor", "sir", "madam", "madame", "dame", "lord",
     "lady", "rev", "reverend", "fr", "father", "sister", "brother", "capt", "captain", "sgt", "sergeant", "lt",
     "col", "gen", "judge", "justice", "hon", "herr", "frau", "mme", "mlle", "monsieur", "señor", "señora", "sr",
-    "sra", "jr", "doctor", "nurse", "detective", "inspector", "officer", "agent", "uncle", "aunt", "auntie", "coach",
+    "sra", "doctor", "queen", "king", "prince", "princess", "duke", "duchess", "mayor", "president", "senator",
+    "governor", "chancellor", "minister", "dhr", "mevr", "pastor", "rabbi", "imam", "dean", "chief", "mlle",
 ];
 
 /// Words after which a single word, or lower-case words, are taken as a name.
@@ -35,6 +36,9 @@ const TITLES: &[&str] = &[
 const CUES: &[&str] = &[
     "patient", "customer", "client", "caller", "applicant", "member", "employee", "colleague", "contact",
     "beneficiary", "cardholder", "insured", "claimant", "subject", "resident", "tenant", "guest", "student",
+    "nurse", "detective", "inspector", "officer", "agent", "uncle", "aunt", "auntie", "coach", "pharmacist",
+    "engineer", "teacher", "bodyguard", "mum", "mom", "dad", "son", "daughter", "wife", "husband", "sister",
+    "brother", "friend", "its", "it's", "regards", "thanks", "best",
     "hi", "hello", "dear", "hey", "thanks", "cc", "attn", "by", "with", "named", "called", "signed",
     "regards", "sincerely", "cheers", "mr", "mrs", "ms", "dr", "miss", "prof", "name", "this", "m",
 ];
@@ -111,6 +115,9 @@ const COMMON: &[&str] = &[
 #[rustfmt::skip]
 const PLACES: &[&str] = &[
     "street", "st", "city", "hospital", "clinic", "bank", "pharmacy", "centre", "center", "church", "company",
+    "infirmary", "practice", "surgery", "logistics", "ospedale", "hôpital", "hopital", "klinik", "klinikum",
+    "krankenhaus", "clínica", "clinica", "hospital's", "general", "memorial", "medical", "cross", "bay",
+    "harbour", "airlines", "airways", "motors", "energy", "telecom", "bancorp", "capital", "ventures", "labs",
     "group", "office", "road", "rd", "avenue", "ave", "lane", "ln", "drive", "dr.", "boulevard", "blvd", "way", "court", "ct",
     "place", "pl", "square", "sq", "park", "parkway", "pkwy", "terrace", "crescent", "close", "highway", "hwy",
     "route", "suite", "apt", "apartment", "floor", "building", "bridge", "hill", "heights", "gardens", "grove",
@@ -158,6 +165,7 @@ impl Filtered {
 
 static COMMON_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(&[COMMON, TITLES, PLACES]));
 static PLACES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(&[PLACES]));
+static TITLES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(&[TITLES]));
 static CUES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(&[CUES, TITLES]));
 static PARTICLES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(&[PARTICLES]));
 
@@ -410,7 +418,7 @@ fn shape_of(capital: bool, upper: usize, lower: usize, letters: usize) -> Option
 pub fn word_before(text: &str, at: usize) -> &str {
     let b = text.as_bytes();
     let mut e = at;
-    while e > 0 && b[e - 1] == b' ' {
+    while e > 0 && matches!(b[e - 1], b' ' | b'\n' | b'\r' | b'\t' | b'(') {
         e -= 1;
     }
     if e > 0 && matches!(b[e - 1], b'.' | b',' | b':') {
@@ -476,6 +484,20 @@ pub fn is_cue(text: &str, word: &str, end: usize) -> bool {
     true
 }
 
+/// Whether an honorific (`Dr.`, `Mrs`, `Queen`) comes right before `at`.
+fn honorific_before(text: &str, at: usize) -> bool {
+    let w = word_before(text, at);
+    !w.is_empty() && is_in(&TITLES_TABLE, w)
+}
+
+/// `San Raffaele`, `St. Jude`, `Santa Maria`: a saint in a place's name.
+fn saint_before(text: &str, at: usize) -> bool {
+    let w = word_before(text, at);
+    ["san", "santa", "santo", "saint", "st", "sankt", "são", "sao", "ste", "sainte", "santi"]
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(w))
+}
+
 /// Whether `at` opens a sentence or a line.
 fn sentence_start(text: &str, at: usize) -> bool {
     let b = text.as_bytes();
@@ -520,7 +542,9 @@ pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize, Confide
             break;
         }
         if count == RUN {
-            return skip_capitals(text, w.end);
+            // A long run of capitals (a heading, a line in ALL CAPS): judge the words
+            // so far; the scan starts a new run where this one stopped.
+            break;
         }
         words[count] = w;
         count += 1;
@@ -571,15 +595,6 @@ pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize, Confide
     reach
 }
 
-fn skip_capitals(text: &str, mut at: usize) -> usize {
-    while let Some(w) = word_at(text, at) {
-        if text.as_bytes().get(w.end) != Some(&b' ') {
-            return w.end;
-        }
-        at = w.end + 1;
-    }
-    at
-}
 
 /// Splits a run at the words that are not names and keeps the pieces that are.
 fn judge(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize, Confidence)) {
@@ -675,13 +690,20 @@ fn piece(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize, Confiden
         return;
     }
     let name = f & (GIVEN | SURNAME) != 0;
+    // A given name alone: unless it is also a word and opens a sentence (`Will`,
+    // `Grace`), or follows `San` or `St.` (a place).
     let alone = w.shape == Shape::Title
         && f & GIVEN != 0
-        && f & (COMMONEST | WORD) == 0
+        && f & COMMONEST == 0
+        && !(f & WORD != 0 && sentence_start(text, w.start))
         && !crate::date::is_month(word)
-        && !(f & SURNAME != 0 && sentence_start(text, w.start));
-    let accept = alone
-        || (name && f & COMMONEST == 0 || f == 0 && w.shape == Shape::Title) && (ws.len() > 1 || cued(text, start));
+        && !saint_before(text, w.start);
+    // After a title any name or unknown word; after another cue (`agent`, `hi`) no
+    // plain English word.
+    let titled = honorific_before(text, start);
+    let cue = titled || cued(text, start);
+    let named = if titled { name && f & COMMONEST == 0 } else { name && f & (COMMONEST | WORD) == 0 };
+    let accept = alone || (named || f == 0 && w.shape == Shape::Title) && (ws.len() > 1 || cue);
     if accept {
         out(start, end, Confidence::Medium);
     } else if w.shape == Shape::Title
@@ -739,25 +761,46 @@ pub fn lower_name_at(text: &str, i: usize, all_lower: bool, cue: bool) -> Option
     }
     let b = text.as_bytes();
     let w = word_at(text, i)?;
-    if w.shape != Shape::Lower || is_common(&text[w.start..w.end]) {
+    let word = &text[w.start..w.end];
+    if w.shape != Shape::Lower || w.end - w.start < 3 || is_common(word) || is_in(&PARTICLES_TABLE, word) {
         return None;
     }
-    let f = flags(&text[w.start..w.end]);
-    if f & (GIVEN | SURNAME) == 0 || f & COMMONEST != 0 {
+    let f = flags(word);
+    // After a cue, a name or a word no list knows (`ha-eun`); otherwise a name.
+    let is_name = f & (GIVEN | SURNAME) != 0 && f & COMMONEST == 0;
+    let first = is_name || cue && f & (COMMONEST | WORD) == 0;
+    if !first {
         return None;
     }
-    let second = (b.get(w.end) == Some(&b' '))
-        .then(|| word_at(text, w.end + 1))
-        .flatten()
-        .filter(|n| n.shape == Shape::Lower && !is_common(&text[n.start..n.end]))
-        .map(|n| (n, flags(&text[n.start..n.end])))
-        .filter(|(_, nf)| nf & SURNAME != 0 && nf & COMMONEST == 0);
-    match second {
-        // Two name words: strong unless both are also English words.
-        Some((n, nf)) if cue || (f & GIVEN != 0 && (f & WORD == 0 || nf & WORD == 0)) => Some(n.end),
-        _ if cue && f & WORD == 0 => Some(w.end),
-        _ => None,
+    // Up to two more name words (`peace okonkwo`, `dương hoàng vũ`), perhaps with an
+    // initial (`cosima g. heintze`).
+    let mut end = w.end;
+    let mut more = 0;
+    let mut strong = f & (GIVEN | SURNAME) != 0 && f & WORD == 0;
+    let mut j = w.end;
+    while more < 2 && b.get(j) == Some(&b' ') {
+        let mut k = j + 1;
+        if b.get(k).is_some_and(u8::is_ascii_lowercase) && b.get(k + 1) == Some(&b'.') && b.get(k + 2) == Some(&b' ') {
+            k += 3;
+        }
+        let Some(n) = word_at(text, k).filter(|n| n.shape == Shape::Lower && n.end - n.start >= 2) else { break };
+        let nw = &text[n.start..n.end];
+        let nf = flags(nw);
+        let name = nf & (GIVEN | SURNAME) != 0 && nf & COMMONEST == 0 || cue && nf == 0;
+        if is_common(nw) || !name {
+            break;
+        }
+        strong |= nf & (GIVEN | SURNAME) != 0 && nf & WORD == 0;
+        end = n.end;
+        j = n.end;
+        more += 1;
     }
+    if cue {
+        // One word after a cue must not be an English word.
+        return (more > 0 && (strong || f & GIVEN != 0) || f & WORD == 0).then_some(end);
+    }
+    // Without a cue (text in lower case): two name words, not both English words.
+    (more > 0 && f & GIVEN != 0 && strong).then_some(end)
 }
 
 #[cfg(test)]

@@ -358,9 +358,9 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
             return push(out, i, end, Kind::Age);
         }
     }
-    if b[i].is_ascii_digit() && !digit(b.get(i + 2)) {
+    if b[i].is_ascii_digit() && !(digit(b.get(i + 1)) && digit(b.get(i + 2))) {
         if let Some(end) = date::day_first(b, i) {
-            return push(out, i, end, date_kind(b, i));
+            return push(out, i, date::time_tail(b, end), date_kind(b, i));
         }
         if let Some(end) = date::time_at(b, i) {
             return push(out, i, end, Kind::Date);
@@ -373,6 +373,12 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
     let skip = Some(d.end.max(i + 1));
     let start = i;
     if !token_end(b, d.end) {
+        // `2023-04-05T14:30:00Z`
+        if matches!(b.get(d.end), Some(b'T' | b't')) {
+            if let Some(end) = numeric_date(b, &d) {
+                return push(out, start, end, date_kind(b, start));
+            }
+        }
         if let Some((end, c)) = phone_at(b, start) {
             return push_at(out, start, end, Kind::Phone, c);
         }
@@ -390,23 +396,8 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
     if plain && n == 4 && d.same_sep(b".") && lens.iter().all(|&l| l <= 3) && (0..4).all(|g| d.value(b, g) <= 255) {
         return push(out, start, d.end, Kind::IpAddress);
     }
-    // Numeric dates: Y-M-D, M/D/Y, D.M.Y, D-M-Y.
-    if plain && n == 3 && d.same_sep(b"-/.") {
-        let (v0, v1, v2) = (d.value(b, 0), d.value(b, 1), d.value(b, 2));
-        let ymd = lens[0] == 4 && lens[1] <= 2 && lens[2] <= 2 && date::valid(v0, v1, v2);
-        let yearlast =
-            lens[0] <= 2 && lens[1] <= 2 && lens[2] == 4 && (date::valid(v2, v0, v1) || date::valid(v2, v1, v0));
-        // `5/4/23`: two-digit years only with slashes (`3.7.13` is a version).
-        let yy = if v2 <= 40 { 2000 + v2 } else { 1900 + v2 };
-        let short = lens[0] <= 2
-            && lens[1] <= 2
-            && lens[2] == 2
-            && d.same_sep(b"/")
-            && (date::valid(yy, v0, v1) || date::valid(yy, v1, v0));
-        if ymd || yearlast || short {
-            let end = date::datetime_tail(b, d.end);
-            return push(out, start, end, date_kind(b, start));
-        }
+    if let Some(end) = numeric_date(b, &d) {
+        return push(out, start, end, date_kind(b, start));
     }
     // `03/2021`
     if plain && n == 2 && lens[0] <= 2 && lens[1] == 4 && d.same_sep(b"/") {
@@ -440,6 +431,31 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
         return push_at(out, start, end, Kind::Phone, c);
     }
     skip
+}
+
+/// Numeric dates: Y-M-D, M/D/Y, D.M.Y, D-M-Y, `5/4/23`, `06 05 1980`, with a time
+/// after them (`T14:30:00Z`, ` 14:30`).
+fn numeric_date(b: &[u8], d: &Digits) -> Option<usize> {
+    let lens = d.lens();
+    if d.plus || d.paren || d.groups.len() != 3 {
+        return None;
+    }
+    let spaced = d.same_sep(b" ") && (lens[0] == 4 || lens[2] == 4) && (lens[1] == 2);
+    if !d.same_sep(b"-/.") && !spaced {
+        return None;
+    }
+    let (v0, v1, v2) = (d.value(b, 0), d.value(b, 1), d.value(b, 2));
+    let ymd = lens[0] == 4 && lens[1] <= 2 && lens[2] <= 2 && date::valid(v0, v1, v2);
+    let yearlast =
+        lens[0] <= 2 && lens[1] <= 2 && lens[2] == 4 && (date::valid(v2, v0, v1) || date::valid(v2, v1, v0));
+    // `5/4/23`: two-digit years only with slashes (`3.7.13` is a version).
+    let yy = if v2 <= 40 { 2000 + v2 } else { 1900 + v2 };
+    let short = lens[0] <= 2
+        && lens[1] <= 2
+        && lens[2] == 2
+        && d.same_sep(b"/")
+        && (date::valid(yy, v0, v1) || date::valid(yy, v1, v0));
+    (ymd || yearlast || short).then(|| date::datetime_tail(b, d.end))
 }
 
 fn skip_token(b: &[u8], mut j: usize) -> Option<usize> {
@@ -620,7 +636,7 @@ fn upper(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Optio
         return push(out, i, end, Kind::IpAddress);
     }
     if let Some(end) = date::month_first(b, i).or_else(|| date::weekday_first(b, i)) {
-        return push(out, i, end, date_kind(b, i));
+        return push(out, i, date::time_tail(b, end), date_kind(b, i));
     }
     person(text, i, out)
 }
@@ -770,7 +786,7 @@ fn lower(text: &str, i: usize, all_lower: bool, cue: bool, out: &mut Vec<Finding
     }
     if matches!(b[i], b'a' | b'd' | b'f' | b'j' | b'm' | b'n' | b'o' | b's' | b't' | b'w') {
         if let Some(end) = date::month_first(b, i).or_else(|| date::weekday_first(b, i)) {
-            return push(out, i, end, date_kind(b, i));
+            return push(out, i, date::time_tail(b, end), date_kind(b, i));
         }
     }
     if let Some(end) = names::lower_name_at(text, i, all_lower, cue) {
