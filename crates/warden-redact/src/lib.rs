@@ -15,6 +15,7 @@ mod date;
 mod ids;
 mod names;
 mod phone;
+mod places;
 mod redact;
 mod scan;
 
@@ -323,6 +324,8 @@ impl Detector {
     pub fn find(&self, text: &str) -> Vec<Finding> {
         let mut found = scan::scan(text);
         found.retain(|f| f.confidence >= self.threshold);
+        let again = names::mentions(text, &found);
+        found.extend(again);
         for (i, (_, re)) in self.custom.iter().enumerate() {
             let kind = Kind::Custom(u16::try_from(i).unwrap_or(u16::MAX));
             found.extend(re.find_iter(text).map(|m| Finding {

@@ -13,7 +13,7 @@
 
 use std::sync::LazyLock;
 
-use crate::Confidence;
+use crate::{Confidence, Kind};
 
 /// Lowercase words that may sit inside a name.
 #[rustfmt::skip]
@@ -204,30 +204,23 @@ const WORD: u8 = 4;
 /// One of the thousand commonest English words.
 const COMMONEST: u8 = 8;
 
-/// The lexicon as an open-addressing table of 32-bit slots (a 28-bit fingerprint of
-/// the word's hash and its four flags): 1 MiB, so lookups mostly stay in cache.
-struct Lexicon {
+/// A word list as an open-addressing table of 32-bit slots (a 28-bit fingerprint of
+/// the word's hash and four bits of value): the lexicon's 176,000 words in 1 MiB, so
+/// lookups mostly stay in cache.
+pub(crate) struct Lexicon {
     slots: Vec<u32>,
     mask: usize,
 }
 
 impl Lexicon {
-    fn build(text: &str) -> Self {
+    /// From `word<TAB>value` lines; `value` turns the second column into four bits.
+    pub(crate) fn build(text: &str, value: impl Fn(&str) -> u32) -> Self {
         let n = text.lines().count().max(1);
         let size = (n * 3 / 2).next_power_of_two();
         let mut lex = Self { slots: vec![0; size], mask: size - 1 };
         for line in text.lines() {
-            let Some((word, flags)) = line.split_once('\t') else { continue };
-            let mut f = 0u32;
-            for c in flags.bytes() {
-                f |= u32::from(match c {
-                    b'F' => GIVEN,
-                    b'L' => SURNAME,
-                    b'W' => WORD,
-                    b'C' => COMMONEST,
-                    _ => 0,
-                });
-            }
+            let Some((word, v)) = line.split_once('\t') else { continue };
+            let f = value(v) & 15;
             let h = key(word);
             let mut at = h as usize & lex.mask;
             loop {
@@ -250,7 +243,7 @@ impl Lexicon {
         ((h >> 36) as u32 | 1 << 27) << 4
     }
 
-    fn get(&self, h: u64) -> u8 {
+    pub(crate) fn get(&self, h: u64) -> u8 {
         let fp = Self::fingerprint(h);
         let mut at = h as usize & self.mask;
         loop {
@@ -266,10 +259,23 @@ impl Lexicon {
     }
 }
 
-static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| Lexicon::build(include_str!("../data/lexicon.tsv")));
+static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
+    Lexicon::build(include_str!("../data/lexicon.tsv"), |flags| {
+        flags
+            .bytes()
+            .map(|c| match c {
+                b'F' => GIVEN,
+                b'L' => SURNAME,
+                b'W' => WORD,
+                b'C' => COMMONEST,
+                _ => 0,
+            })
+            .fold(0, |a, f| a | u32::from(f))
+    })
+});
 
 /// The lexicon key of a word: FNV-1a over its lower-case UTF-8.
-fn key(word: &str) -> u64 {
+pub(crate) fn key(word: &str) -> u64 {
     if word.is_ascii() {
         return fnv(word.as_bytes());
     }
@@ -283,7 +289,7 @@ fn key(word: &str) -> u64 {
     h
 }
 
-fn flags(word: &str) -> u8 {
+pub(crate) fn flags(word: &str) -> u8 {
     if word.len() > 32 {
         return 0;
     }
@@ -515,7 +521,7 @@ const RUN: usize = 8;
 
 /// A run of capitalised words starting at `i`, split and judged: pushes the spans
 /// of the names found and returns where the run ended, so the caller can skip it.
-pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize, Confidence)) -> usize {
+pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize, Kind, Confidence)) -> usize {
     let bytes = text.as_bytes();
     let mut words: [Word; RUN] = [Word { start: 0, end: 0, shape: Shape::Title }; RUN];
     let mut count = 0;
@@ -588,11 +594,102 @@ pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize, Confide
         }
     }
     let mut reach = run_end;
-    judge(text, words, &mut |s, e, c| {
+    let mut emit = |s, e, kind, c| {
         reach = reach.max(e);
-        out(s, e, c);
-    });
+        out(s, e, kind, c);
+    };
+    // Places first (`Berlin`, `New York`, `North Garethbury`); the words around
+    // them are judged as names.
+    let (mut from, mut k) = (0, 0);
+    while k < words.len() {
+        match place_at(text, words, k) {
+            Some(n) => {
+                if k > from {
+                    judge(text, &words[from..k], &mut |s, e, c| emit(s, e, Kind::Person, c));
+                }
+                emit(words[k].start, words[k + n - 1].end, Kind::Location, Confidence::Medium);
+                k += n;
+                from = k;
+            }
+            None => k += 1,
+        }
+    }
+    if from < words.len() {
+        judge(text, &words[from..], &mut |s, e, c| emit(s, e, Kind::Person, c));
+    }
     reach
+}
+
+/// How many of the words from `k` on name a place, if they do.
+fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
+    let start = words[k].start;
+    let before = word_before(text, start);
+    let locative = !before.is_empty() && crate::places::locative(before);
+    if honorific_before(text, start) {
+        return None;
+    }
+    for n in (1..=3.min(words.len() - k)).rev() {
+        let ws = &words[k..k + n];
+        if ws.iter().any(|w| w.shape == Shape::Initial) {
+            continue;
+        }
+        let span = &text[start..ws[n - 1].end];
+        let class = crate::places::class(span);
+        if class == 0 {
+            continue;
+        }
+        if n >= 2 {
+            if class <= 3 || locative {
+                return Some(n);
+            }
+            continue;
+        }
+        let f = flags(span);
+        let person_like = f & GIVEN != 0 || f & SURNAME != 0 && f & WORD == 0;
+        let plain_word = f & (WORD | COMMONEST) != 0 && !person_like;
+        if locative && !plain_word || !person_like && !plain_word && class <= 3 || class <= 2 && f & GIVEN == 0 && !plain_word
+        {
+            return Some(1);
+        }
+    }
+    // `Garethbury`, `North Jackfurt`
+    let w = &text[start..words[k].end];
+    if crate::places::town_shaped(w) {
+        return Some(1);
+    }
+    if crate::places::town_prefix(w) && k + 1 < words.len() {
+        let next = &text[words[k + 1].start..words[k + 1].end];
+        if crate::places::town_shaped(next) {
+            return Some(2);
+        }
+    }
+    None
+}
+
+/// A place in lower-case text after a word such as `in` or `near` (`in hanoi`,
+/// `near new york`): where it ends.
+pub fn lower_place_at(text: &str, i: usize) -> Option<usize> {
+    let before = word_before(text, i);
+    if before.is_empty() || !crate::places::locative(before) {
+        return None;
+    }
+    let mut ends = [0usize; 3];
+    let mut n = 0;
+    let mut j = i;
+    while n < 3 {
+        let Some(w) = word_at(text, j).filter(|w| w.shape == Shape::Lower) else { break };
+        ends[n] = w.end;
+        n += 1;
+        if text.as_bytes().get(w.end) != Some(&b' ') {
+            break;
+        }
+        j = w.end + 1;
+    }
+    (0..n).rev().map(|k| ends[k]).find(|&e| {
+        let span = &text[i..e];
+        let class = crate::places::class(span);
+        class > 0 && (class <= 3 || span.contains(' ')) && flags(span) & (WORD | COMMONEST) == 0
+    })
 }
 
 
@@ -751,6 +848,57 @@ fn inverted(text: &str, w: &Word, f: u8) -> Option<usize> {
     Some(end)
 }
 
+// ---------------------------------------------------------------- mentions
+
+/// Once a name is found, its parts name the same person wherever else they stand
+/// alone in the text (`Theodore Maillet … Maillet, a former teacher`; `PAMELA
+/// SIMMONS … PAMELA`): findings for every whole-word mention not already covered.
+pub fn mentions(text: &str, found: &[crate::Finding]) -> Vec<crate::Finding> {
+    let mut parts: Vec<&str> = Vec::new();
+    for f in found.iter().filter(|f| f.kind == Kind::Person && f.confidence >= Confidence::Medium) {
+        for part in text[f.start..f.end].split(|c: char| c.is_whitespace() || c == ',') {
+            let part = part.trim_end_matches('.');
+            let letters = part.chars().filter(|c| c.is_alphabetic()).count();
+            if letters < 3 || is_common(part) || is_in(&PARTICLES_TABLE, part) || flags(part) & COMMONEST != 0 {
+                continue;
+            }
+            if !parts.contains(&part) {
+                parts.push(part);
+            }
+        }
+    }
+    if parts.is_empty() {
+        return Vec::new();
+    }
+    let Ok(ac) = aho_corasick::AhoCorasick::builder()
+        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
+        .build(&parts)
+    else {
+        return Vec::new();
+    };
+    let b = text.as_bytes();
+    let letter = |at: Option<char>| at.is_some_and(|c| c.is_alphanumeric() || c == '_');
+    let mut covered = found.iter().map(|f| (f.start, f.end)).collect::<Vec<_>>();
+    covered.sort_unstable();
+    let mut out = Vec::new();
+    for m in ac.find_iter(text) {
+        let (s, e) = (m.start(), m.end());
+        if letter(text[..s].chars().next_back()) || letter(text[e..].chars().next()) {
+            continue;
+        }
+        // `O'Brien's`, `Smith-Jones` are other words.
+        if matches!(b.get(e), Some(b'-')) || s > 0 && b[s - 1] == b'-' {
+            continue;
+        }
+        let at = covered.partition_point(|&(_, end)| end <= s);
+        if covered.get(at).is_some_and(|&(start, _)| start < e) {
+            continue;
+        }
+        out.push(crate::Finding { start: s, end: e, kind: Kind::Person, confidence: Confidence::Medium });
+    }
+    out
+}
+
 // ---------------------------------------------------------------- lower case
 
 /// Lower-case names at `i`: after a cue (`dr patel`, `my name is maria lopez`), or
@@ -815,8 +963,8 @@ mod tests {
             let at_start = i == 0 || !text.as_bytes()[i - 1].is_ascii_alphanumeric();
             let c = text[i..].chars().next().unwrap_or(' ');
             if at_start && c.is_uppercase() {
-                i = names_at(text, i, &mut |s, e, c| {
-                    if c >= Confidence::Medium {
+                i = names_at(text, i, &mut |s, e, k, c| {
+                    if c >= Confidence::Medium && k == Kind::Person {
                         out.push(&text[s..e])
                     }
                 });

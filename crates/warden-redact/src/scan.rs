@@ -642,8 +642,8 @@ fn upper(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Optio
 }
 
 fn person(text: &str, i: usize, out: &mut Vec<Finding>) -> Option<usize> {
-    Some(names::names_at(text, i, &mut |start, end, confidence| {
-        out.push(Finding { start, end, kind: Kind::Person, confidence })
+    Some(names::names_at(text, i, &mut |start, end, kind, confidence| {
+        out.push(Finding { start, end, kind, confidence })
     }))
 }
 
@@ -787,6 +787,11 @@ fn lower(text: &str, i: usize, all_lower: bool, cue: bool, out: &mut Vec<Finding
     if matches!(b[i], b'a' | b'd' | b'f' | b'j' | b'm' | b'n' | b'o' | b's' | b't' | b'w') {
         if let Some(end) = date::month_first(b, i).or_else(|| date::weekday_first(b, i)) {
             return push(out, i, date::time_tail(b, end), date_kind(b, i));
+        }
+    }
+    if all_lower {
+        if let Some(end) = names::lower_place_at(text, i) {
+            return push(out, i, end, Kind::Location);
         }
     }
     if let Some(end) = names::lower_name_at(text, i, all_lower, cue) {
