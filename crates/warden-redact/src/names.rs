@@ -647,6 +647,11 @@ fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
         let f = flags(span);
         let person_like = f & GIVEN != 0 || f & SURNAME != 0 && f & WORD == 0;
         let plain_word = f & (WORD | COMMONEST) != 0 && !person_like;
+        // `Austin Baker`: a name word followed by another makes a person.
+        let next_named = words.get(k + 1).is_some_and(|w| flags(&text[w.start..w.end]) & (GIVEN | SURNAME) != 0);
+        if person_like && (next_named || class > 3) {
+            continue;
+        }
         if locative && !plain_word || !person_like && !plain_word && class <= 3 || class <= 2 && f & GIVEN == 0 && !plain_word
         {
             return Some(1);

@@ -24,7 +24,7 @@ pub fn class(text: &str) -> u8 {
 
 /// Words after which a capitalised word is a place rather than a person.
 pub fn locative(word: &str) -> bool {
-    ["in", "at", "near", "from", "outside", "visited", "between", "via", "towards", "toward", "around", "across", "into", "to", "of"]
+    ["in", "at", "near", "from", "outside", "visited", "between", "via", "towards", "toward", "around", "across", "into"]
         .iter()
         .any(|w| w.eq_ignore_ascii_case(word))
 }
