@@ -437,15 +437,39 @@ pub fn state_zip(b: &[u8], i: usize) -> Option<usize> {
     (!b.get(e).is_some_and(u8::is_ascii_alphanumeric)).then_some(e)
 }
 
+/// Whether up to five words from `i` (letters, `-`, `'`, `.` in `Str.`) are followed
+/// by a house number, perhaps after a comma.
+fn number_after_words(b: &[u8], i: usize) -> bool {
+    let mut j = i;
+    let mut words = 0;
+    while words < 5 {
+        while j < b.len() && (b[j].is_ascii_alphabetic() || b[j] >= 0x80 || matches!(b[j], b'-' | b'\'' | b'.')) {
+            j += 1;
+        }
+        words += 1;
+        if b.get(j) == Some(&b',') {
+            j += 1;
+        }
+        if b.get(j) != Some(&b' ') {
+            return false;
+        }
+        j += 1;
+        match b.get(j) {
+            Some(c) if c.is_ascii_digit() => return true,
+            Some(c) if c.is_ascii_alphabetic() || *c >= 0x80 => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// An address starting at `i`: a street line and its tail.
 pub fn at(b: &[u8], i: usize, all_lower: bool) -> Option<usize> {
     let street = if b[i].is_ascii_digit() {
         number_first(b, i, all_lower)?
     } else {
-        // A street named first ends in its number: no digit soon, no street.
-        let soon = &b[i..b.len().min(i + 48)];
-        let stop = soon.iter().position(|&c| matches!(c, b'\n' | b'.' | b';')).unwrap_or(soon.len());
-        if !soon[..stop].iter().any(u8::is_ascii_digit) {
+        // A street named first ends in its number: the words must be followed by one.
+        if !number_after_words(b, i) {
             return None;
         }
         name_first(b, i)?

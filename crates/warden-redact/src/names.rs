@@ -623,11 +623,10 @@ pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize, Kind, C
 /// How many of the words from `k` on name a place, if they do.
 fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
     let start = words[k].start;
-    let before = word_before(text, start);
-    let locative = !before.is_empty() && crate::places::locative(before);
-    if honorific_before(text, start) {
-        return None;
-    }
+    let locative = || {
+        let before = word_before(text, start);
+        !before.is_empty() && crate::places::locative(before)
+    };
     for n in (1..=3.min(words.len() - k)).rev() {
         let ws = &words[k..k + n];
         if ws.iter().any(|w| w.shape == Shape::Initial) {
@@ -638,8 +637,11 @@ fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
         if class == 0 {
             continue;
         }
+        if honorific_before(text, start) {
+            return None;
+        }
         if n >= 2 {
-            if class <= 3 || locative {
+            if class <= 3 || locative() {
                 return Some(n);
             }
             continue;
@@ -652,7 +654,9 @@ fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
         if person_like && (next_named || class > 3) {
             continue;
         }
-        if locative && !plain_word || !person_like && !plain_word && class <= 3 || class <= 2 && f & GIVEN == 0 && !plain_word
+        if !plain_word && locative()
+            || !person_like && !plain_word && class <= 3
+            || class <= 2 && f & GIVEN == 0 && !plain_word
         {
             return Some(1);
         }
@@ -696,7 +700,6 @@ pub fn lower_place_at(text: &str, i: usize) -> Option<usize> {
         class > 0 && (class <= 3 || span.contains(' ')) && flags(span) & (WORD | COMMONEST) == 0
     })
 }
-
 
 /// Splits a run at the words that are not names and keeps the pieces that are.
 fn judge(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize, Confidence)) {
@@ -875,24 +878,34 @@ pub fn mentions(text: &str, found: &[crate::Finding]) -> Vec<crate::Finding> {
     if parts.is_empty() {
         return Vec::new();
     }
-    let Ok(ac) = aho_corasick::AhoCorasick::builder()
-        .match_kind(aho_corasick::MatchKind::LeftmostLongest)
-        .build(&parts)
-    else {
-        return Vec::new();
-    };
     let b = text.as_bytes();
-    let letter = |at: Option<char>| at.is_some_and(|c| c.is_alphanumeric() || c == '_');
     let mut covered = found.iter().map(|f| (f.start, f.end)).collect::<Vec<_>>();
     covered.sort_unstable();
     let mut out = Vec::new();
-    for m in ac.find_iter(text) {
-        let (s, e) = (m.start(), m.end());
-        if letter(text[..s].chars().next_back()) || letter(text[e..].chars().next()) {
+    // Only words starting with a part's first byte, after a non-letter, are looked at.
+    let mut first = [false; 256];
+    for p in &parts {
+        first[usize::from(p.as_bytes()[0])] = true;
+    }
+    let mut i = 0;
+    while i < b.len() {
+        if !first[usize::from(b[i])] || i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80) {
+            i += 1;
             continue;
         }
-        // `O'Brien's`, `Smith-Jones` are other words.
-        if matches!(b.get(e), Some(b'-')) || s > 0 && b[s - 1] == b'-' {
+        let mut e = i;
+        while e < b.len() && (b[e].is_ascii_alphabetic() || b[e] >= 0x80 || matches!(b[e], b'\'' | b'-') && e > i) {
+            e += 1;
+        }
+        while e > i && matches!(b[e - 1], b'\'' | b'-') {
+            e -= 1;
+        }
+        let (s, w) = (i, &text[i..e]);
+        i = e.max(i + 1);
+        if !parts.iter().any(|p| p.len() == w.len() && *p == w) {
+            continue;
+        }
+        if s > 0 && (b[s - 1].is_ascii_digit() || b[s - 1] == b'_') {
             continue;
         }
         let at = covered.partition_point(|&(_, end)| end <= s);

@@ -24,9 +24,12 @@ pub fn class(text: &str) -> u8 {
 
 /// Words after which a capitalised word is a place rather than a person.
 pub fn locative(word: &str) -> bool {
-    ["in", "at", "near", "from", "outside", "visited", "between", "via", "towards", "toward", "around", "across", "into"]
-        .iter()
-        .any(|w| w.eq_ignore_ascii_case(word))
+    [
+        "in", "at", "near", "from", "outside", "visited", "between", "via", "towards", "toward", "around", "across",
+        "into",
+    ]
+    .iter()
+    .any(|w| w.eq_ignore_ascii_case(word))
 }
 
 /// Endings of English town names.
@@ -41,9 +44,9 @@ pub fn town_shaped(word: &str) -> bool {
     if word.len() < 7 || !word.is_ascii() {
         return false;
     }
-    let lower = word.to_ascii_lowercase();
+    let w = word.as_bytes();
     TOWN_ENDINGS.iter().any(|e| {
-        lower.len() >= e.len() + 3 && lower.ends_with(e) && {
+        w.len() >= e.len() + 3 && w[w.len() - e.len()..].eq_ignore_ascii_case(e.as_bytes()) && {
             let stem = &word[..word.len() - e.len()];
             let f = names::flags(stem);
             let stem_named = f & (1 | 2) != 0;

@@ -446,8 +446,7 @@ fn numeric_date(b: &[u8], d: &Digits) -> Option<usize> {
     }
     let (v0, v1, v2) = (d.value(b, 0), d.value(b, 1), d.value(b, 2));
     let ymd = lens[0] == 4 && lens[1] <= 2 && lens[2] <= 2 && date::valid(v0, v1, v2);
-    let yearlast =
-        lens[0] <= 2 && lens[1] <= 2 && lens[2] == 4 && (date::valid(v2, v0, v1) || date::valid(v2, v1, v0));
+    let yearlast = lens[0] <= 2 && lens[1] <= 2 && lens[2] == 4 && (date::valid(v2, v0, v1) || date::valid(v2, v1, v0));
     // `5/4/23`: two-digit years only with slashes (`3.7.13` is a version).
     let yy = if v2 <= 40 { 2000 + v2 } else { 1900 + v2 };
     let short = lens[0] <= 2
@@ -473,9 +472,12 @@ fn context(b: &[u8], at: usize, words: &[&[u8]]) -> bool {
         *d = s.to_ascii_lowercase();
     }
     let window = &buf[..raw.len()];
-    words.iter().any(|w| {
-        let first = w[0];
-        window.iter().enumerate().any(|(k, &c)| c == first && window[k..].starts_with(w))
+    // Words start after a non-letter; only there are the cue words compared.
+    (0..window.len()).any(|k| {
+        let c = window[k];
+        (k == 0 || !window[k - 1].is_ascii_alphanumeric())
+            && c.is_ascii_alphanumeric() | (c == b'#')
+            && words.iter().any(|w| w[0] == c && window[k..].starts_with(w))
     })
 }
 

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{anyhow, bail, Context};
 use clap::Args;
-use warden_redact::{Detector, Mode, Redactor, Vault};
+use warden_redact::{Confidence, Detector, Mode, Redactor, Vault};
 
 #[derive(Debug, Args)]
 pub struct RedactArgs {
@@ -28,10 +28,16 @@ pub struct RedactArgs {
     /// An extra pattern, NAME=REGEX (repeatable), e.g. MRN='\bMRN-\d{8}\b'.
     #[arg(long = "pattern", value_name = "NAME=REGEX")]
     patterns: Vec<String>,
+    /// The least confidence a finding needs: low (recall first), medium (the
+    /// default) or high (precision first); a data class's `redaction_threshold`.
+    #[arg(long, default_value = "medium")]
+    threshold: String,
 }
 
 pub fn run(a: RedactArgs) -> anyhow::Result<()> {
-    let mut detector = Detector::new();
+    let threshold = Confidence::parse(&a.threshold)
+        .ok_or_else(|| anyhow!("--threshold must be low, medium or high, not `{}`", a.threshold))?;
+    let mut detector = Detector::new().with_threshold(threshold);
     for p in &a.patterns {
         let (name, re) = p.split_once('=').ok_or_else(|| anyhow!("give --pattern as NAME=REGEX, not `{p}`"))?;
         detector = detector.with_pattern(name, re).map_err(|e| anyhow!("{e}"))?;

@@ -92,11 +92,33 @@ pub fn read_sample(path: &Path, format: Option<&str>, rows: usize) -> anyhow::Re
 /// The classes a detector kind suggests.
 fn classes_of(kind: Kind) -> &'static [&'static str] {
     match kind {
-        Kind::Person | Kind::Email | Kind::Phone | Kind::UsSsn | Kind::Iban | Kind::IpAddress | Kind::DateOfBirth => {
-            &["personal_data"]
-        }
+        // Health identifiers: protected health information.
+        Kind::MedicalRecord | Kind::HealthPlan | Kind::MedicalLicense | Kind::UkNhs => &["ephi", "personal_data"],
+        Kind::Person
+        | Kind::Email
+        | Kind::Phone
+        | Kind::UsSsn
+        | Kind::UsItin
+        | Kind::Iban
+        | Kind::BankAccount
+        | Kind::IpAddress
+        | Kind::DateOfBirth
+        | Kind::Location
+        | Kind::Age
+        | Kind::License
+        | Kind::DriverLicense
+        | Kind::Passport
+        | Kind::Vin
+        | Kind::LicensePlate
+        | Kind::DeviceId
+        | Kind::EsNif
+        | Kind::ItFiscalCode
+        | Kind::PlPesel
+        | Kind::FrNir
+        | Kind::DeTaxId
+        | Kind::Identifier => &["personal_data"],
         Kind::CreditCard => &["cardholder_data"],
-        Kind::Date | Kind::Secret | Kind::Custom(_) => &[],
+        Kind::Date | Kind::Url | Kind::Secret | Kind::Custom(_) => &[],
     }
 }
 
