@@ -128,10 +128,10 @@ fn number_first(b: &[u8], i: usize, all_lower: bool) -> Option<usize> {
     let mut end = None;
     for k in 0..5 {
         let ok_start = capital(b, j) || all_lower || b.get(j).is_some_and(u8::is_ascii_digit);
-        if !ok_start && !(k > 0 && matches!(b.get(j..j + 3), Some(b"de " | b"di " | b"da " | b"du "))) {
-            if !(k == 0 && b.get(j).is_some_and(u8::is_ascii_lowercase)) {
-                break;
-            }
+        let particle = k > 0 && matches!(b.get(j..j + 3), Some(b"de " | b"di " | b"da " | b"du "));
+        let lower_first = k == 0 && b.get(j).is_some_and(u8::is_ascii_lowercase);
+        if !(ok_start || particle || lower_first) {
+            break;
         }
         // `42nd`, `5th`
         let we = if b.get(j).is_some_and(u8::is_ascii_digit) {
@@ -321,7 +321,8 @@ fn part(b: &[u8], i: usize, all_lower: bool) -> Option<usize> {
         let c = b[j];
         let e = if c.is_ascii_digit() {
             let d = digits(b, j);
-            if !(4..=8).contains(&(d - j)) && !(d - j == 3 && b.get(d) == Some(&b' ')) {
+            let postcode = (4..=8).contains(&(d - j)) || d - j == 3 && b.get(d) == Some(&b' ');
+            if !postcode {
                 // A number that is no postcode ends the address.
                 if d - j <= 3 && end.is_some() {
                     break;
@@ -456,7 +457,10 @@ fn number_after_words(b: &[u8], i: usize) -> bool {
         j += 1;
         match b.get(j) {
             Some(c) if c.is_ascii_digit() => return true,
-            Some(c) if c.is_ascii_alphabetic() || *c >= 0x80 => {}
+            // Street names are capitalised but for short particles (`de`, `di`).
+            Some(c) if c.is_ascii_uppercase() || *c >= 0x80 => {}
+            Some(c) if c.is_ascii_lowercase() && b.get(j + 2).is_some_and(|c| *c == b' ') => {}
+            Some(c) if c.is_ascii_lowercase() && b.get(j + 3).is_some_and(|c| *c == b' ') => {}
             _ => return false,
         }
     }

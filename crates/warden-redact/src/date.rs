@@ -223,6 +223,12 @@ pub fn day_first(b: &[u8], i: usize) -> Option<usize> {
 
 /// `April 5th, 2023`, `Apr 5`, `April 2023`, `April of 2023`, at a letter.
 pub fn month_first(b: &[u8], i: usize) -> Option<usize> {
+    // A digit or `of` comes soon after a month that starts a date.
+    let e = letters(b, i);
+    let after = b.get(e + usize::from(b.get(e) == Some(&b'.'))..).unwrap_or(&[]);
+    if !(after.first() == Some(&b' ') && after.get(1).is_some_and(|c| c.is_ascii_digit() || *c == b'o')) {
+        return None;
+    }
     let (m, me) = month_at(b, i)?;
     if b.get(me) != Some(&b' ') {
         return None;
@@ -364,7 +370,7 @@ pub fn datetime_tail(b: &[u8], end: usize) -> usize {
 mod tests {
     use super::*;
 
-    fn first<'a>(f: fn(&[u8], usize) -> Option<usize>, t: &'a str) -> Option<&'a str> {
+    fn first(f: fn(&[u8], usize) -> Option<usize>, t: &str) -> Option<&str> {
         f(t.as_bytes(), 0).map(|e| &t[..e])
     }
 

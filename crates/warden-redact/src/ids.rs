@@ -18,8 +18,9 @@ fn num(b: &[u8]) -> u64 {
 }
 
 fn word_end(b: &[u8], e: usize) -> bool {
-    !b.get(e).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_')
-        && !(matches!(b.get(e), Some(b'-' | b'.' | b'/')) && b.get(e + 1).is_some_and(u8::is_ascii_alphanumeric))
+    let goes_on = b.get(e).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'_');
+    let joined = matches!(b.get(e), Some(b'-' | b'.' | b'/')) && b.get(e + 1).is_some_and(u8::is_ascii_alphanumeric);
+    !(goes_on || joined)
 }
 
 // ---------------------------------------------------------------- checksums
@@ -217,8 +218,14 @@ pub fn vin(b: &[u8]) -> bool {
 /// and end.
 pub fn checked_at(b: &[u8], i: usize) -> Option<(Kind, usize)> {
     let mut e = i;
+    let mut digits = 0;
     while e < b.len() && b[e].is_ascii_alphanumeric() && e - i <= 17 {
+        digits += usize::from(b[e].is_ascii_digit());
         e += 1;
+    }
+    // Every checksummed number has digits; most words leave here.
+    if digits == 0 || !matches!(e - i, 1 | 9 | 11 | 15 | 16 | 17) {
+        return None;
     }
     if !word_end(b, e) {
         // `1 84 12 76 451 089 46`: a NIR written in its groups.

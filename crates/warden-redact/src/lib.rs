@@ -13,6 +13,7 @@ mod address;
 mod check;
 mod date;
 mod ids;
+mod lexicon;
 mod names;
 mod phone;
 mod places;

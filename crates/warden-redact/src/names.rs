@@ -13,6 +13,7 @@
 
 use std::sync::LazyLock;
 
+use crate::lexicon::{flags, fnv, key, COMMONEST, GIVEN, LEXICON, SURNAME, WORD};
 use crate::{Confidence, Kind};
 
 /// Lowercase words that may sit inside a name.
@@ -131,12 +132,6 @@ const PLACES: &[&str] = &[
     "securities", "insurance", "assurance", "mutual", "savings", "credit", "union", "markets", "street's",
 ];
 
-/// FNV-1a over lowercase ASCII: list lookups compare integers, then one string.
-fn fnv(word: &[u8]) -> u64 {
-    word.iter()
-        .fold(0xcbf2_9ce4_8422_2325u64, |h, &c| (h ^ u64::from(c.to_ascii_lowercase())).wrapping_mul(0x100_0000_01b3))
-}
-
 /// A word list as a filter and an open-addressing table of FNV hashes: most
 /// words leave after one bit test, the rest after a probe or two (64-bit hashes of
 /// distinct short words do not collide in practice).
@@ -188,112 +183,34 @@ fn is_in(list: &Filtered, word: &str) -> bool {
     }
 }
 
+/// `is_in` for a word whose lexicon key is `key`.
+fn is_in_key(list: &Filtered, word: &str, key: u64) -> bool {
+    if word.len() > 24 || !word.is_ascii() {
+        return false;
+    }
+    let h = key | 1;
+    if list.bits[(h >> 6 & 63) as usize] & (1 << (h & 63)) == 0 {
+        return false;
+    }
+    let mask = list.slots.len() - 1;
+    let mut at = (h >> 12) as usize & mask;
+    loop {
+        match list.slots[at] {
+            0 => return false,
+            x if x == h => return true,
+            _ => at = (at + 1) & mask,
+        }
+    }
+}
+
+/// Whether the word `w` of a run is capitalised for another reason than a name.
+fn common_word(text: &str, w: &Word) -> bool {
+    is_in_key(&COMMON_TABLE, &text[w.start..w.end], w.hash)
+}
+
 /// Whether `word` is a capitalised word that is not a name.
 pub fn is_common(word: &str) -> bool {
     is_in(&COMMON_TABLE, word)
-}
-
-// ---------------------------------------------------------------- the lexicon
-
-/// A given name.
-const GIVEN: u8 = 1;
-/// A surname.
-const SURNAME: u8 = 2;
-/// An English word.
-const WORD: u8 = 4;
-/// One of the thousand commonest English words.
-const COMMONEST: u8 = 8;
-
-/// A word list as an open-addressing table of 32-bit slots (a 28-bit fingerprint of
-/// the word's hash and four bits of value): the lexicon's 176,000 words in 1 MiB, so
-/// lookups mostly stay in cache.
-pub(crate) struct Lexicon {
-    slots: Vec<u32>,
-    mask: usize,
-}
-
-impl Lexicon {
-    /// From `word<TAB>value` lines; `value` turns the second column into four bits.
-    pub(crate) fn build(text: &str, value: impl Fn(&str) -> u32) -> Self {
-        let n = text.lines().count().max(1);
-        let size = (n * 3 / 2).next_power_of_two();
-        let mut lex = Self { slots: vec![0; size], mask: size - 1 };
-        for line in text.lines() {
-            let Some((word, v)) = line.split_once('\t') else { continue };
-            let f = value(v) & 15;
-            let h = key(word);
-            let mut at = h as usize & lex.mask;
-            loop {
-                let slot = &mut lex.slots[at];
-                if *slot == 0 {
-                    *slot = Self::fingerprint(h) | f;
-                    break;
-                }
-                if *slot & !15 == Self::fingerprint(h) {
-                    *slot |= f;
-                    break;
-                }
-                at = (at + 1) & lex.mask;
-            }
-        }
-        lex
-    }
-
-    fn fingerprint(h: u64) -> u32 {
-        ((h >> 36) as u32 | 1 << 27) << 4
-    }
-
-    pub(crate) fn get(&self, h: u64) -> u8 {
-        let fp = Self::fingerprint(h);
-        let mut at = h as usize & self.mask;
-        loop {
-            let slot = self.slots[at];
-            if slot == 0 {
-                return 0;
-            }
-            if slot & !15 == fp {
-                return (slot & 15) as u8;
-            }
-            at = (at + 1) & self.mask;
-        }
-    }
-}
-
-static LEXICON: LazyLock<Lexicon> = LazyLock::new(|| {
-    Lexicon::build(include_str!("../data/lexicon.tsv"), |flags| {
-        flags
-            .bytes()
-            .map(|c| match c {
-                b'F' => GIVEN,
-                b'L' => SURNAME,
-                b'W' => WORD,
-                b'C' => COMMONEST,
-                _ => 0,
-            })
-            .fold(0, |a, f| a | u32::from(f))
-    })
-});
-
-/// The lexicon key of a word: FNV-1a over its lower-case UTF-8.
-pub(crate) fn key(word: &str) -> u64 {
-    if word.is_ascii() {
-        return fnv(word.as_bytes());
-    }
-    let mut h = 0xcbf2_9ce4_8422_2325u64;
-    let mut buf = [0u8; 4];
-    for c in word.chars().flat_map(char::to_lowercase) {
-        for &b in c.encode_utf8(&mut buf).as_bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
-        }
-    }
-    h
-}
-
-pub(crate) fn flags(word: &str) -> u8 {
-    if word.len() > 32 {
-        return 0;
-    }
-    LEXICON.get(key(word))
 }
 
 /// How much a capitalised word says "name": negative for plain English words.
@@ -346,6 +263,8 @@ struct Word {
     start: usize,
     end: usize,
     shape: Shape,
+    /// The lexicon key (set for the words of a capitalised run).
+    hash: u64,
 }
 
 /// The word of letters starting at `i` (`-` and `'` join letters), and its shape.
@@ -368,6 +287,7 @@ fn word_at(text: &str, i: usize) -> Option<Word> {
                 start: i,
                 end: e,
                 shape,
+                hash: 0,
             });
         }
     }
@@ -405,7 +325,7 @@ fn word_at(text: &str, i: usize) -> Option<Word> {
             break;
         }
     }
-    shape_of(c0.is_uppercase(), upper, lower, letters).map(|shape| Word { start: i, end, shape })
+    shape_of(c0.is_uppercase(), upper, lower, letters).map(|shape| Word { start: i, end, shape, hash: 0 })
 }
 
 fn shape_of(capital: bool, upper: usize, lower: usize, letters: usize) -> Option<Shape> {
@@ -523,7 +443,7 @@ const RUN: usize = 8;
 /// of the names found and returns where the run ended, so the caller can skip it.
 pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize, Kind, Confidence)) -> usize {
     let bytes = text.as_bytes();
-    let mut words: [Word; RUN] = [Word { start: 0, end: 0, shape: Shape::Title }; RUN];
+    let mut words: [Word; RUN] = [Word { start: 0, end: 0, shape: Shape::Title, hash: 0 }; RUN];
     let mut count = 0;
     let mut pos = i;
     let mut run_end = i;
@@ -532,7 +452,7 @@ pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize, Kind, C
             && bytes.get(pos + 1) == Some(&b'.')
             && bytes.get(pos + 2).is_none_or(|c| *c == b' ');
         let w = if initial {
-            Word { start: pos, end: pos + 2, shape: Shape::Initial }
+            Word { start: pos, end: pos + 2, shape: Shape::Initial, hash: 0 }
         } else {
             match word_at(text, pos) {
                 Some(w) if matches!(w.shape, Shape::Title | Shape::Upper) => w,
@@ -581,6 +501,9 @@ pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize, Kind, C
     if count == 0 {
         return i + 1;
     }
+    for w in &mut words[..count] {
+        w.hash = key(&text[w.start..w.end]);
+    }
     let words = &words[..count];
     // `Saint Mary's Hospital`, `Moorfields Eye Hospital`: a place or an organisation.
     if bytes.get(run_end) == Some(&b'\'')
@@ -627,13 +550,14 @@ fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
         let before = word_before(text, start);
         !before.is_empty() && crate::places::locative(before)
     };
-    for n in (1..=3.min(words.len() - k)).rev() {
+    let longest = if crate::places::starts_a_longer_name(words[k].hash) { 3 } else { 1 };
+    for n in (1..=longest.min(words.len() - k)).rev() {
         let ws = &words[k..k + n];
         if ws.iter().any(|w| w.shape == Shape::Initial) {
             continue;
         }
         let span = &text[start..ws[n - 1].end];
-        let class = crate::places::class(span);
+        let class = if n == 1 { crate::places::class_of_key(ws[0].hash) } else { crate::places::class(span) };
         if class == 0 {
             continue;
         }
@@ -646,11 +570,11 @@ fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
             }
             continue;
         }
-        let f = flags(span);
+        let f = LEXICON.get(ws[0].hash);
         let person_like = f & GIVEN != 0 || f & SURNAME != 0 && f & WORD == 0;
         let plain_word = f & (WORD | COMMONEST) != 0 && !person_like;
         // `Austin Baker`: a name word followed by another makes a person.
-        let next_named = words.get(k + 1).is_some_and(|w| flags(&text[w.start..w.end]) & (GIVEN | SURNAME) != 0);
+        let next_named = words.get(k + 1).is_some_and(|w| LEXICON.get(w.hash) & (GIVEN | SURNAME) != 0);
         if person_like && (next_named || class > 3) {
             continue;
         }
@@ -663,12 +587,12 @@ fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
     }
     // `Garethbury`, `North Jackfurt`
     let w = &text[start..words[k].end];
-    if crate::places::town_shaped(w) {
+    if LEXICON.get(words[k].hash) == 0 && crate::places::town_shaped(w) {
         return Some(1);
     }
     if crate::places::town_prefix(w) && k + 1 < words.len() {
         let next = &text[words[k + 1].start..words[k + 1].end];
-        if crate::places::town_shaped(next) {
+        if LEXICON.get(words[k + 1].hash) == 0 && crate::places::town_shaped(next) {
             return Some(2);
         }
     }
@@ -707,7 +631,7 @@ fn judge(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize, Confiden
     for k in 0..=words.len() {
         let stop = k == words.len() || {
             let w = words[k];
-            w.shape != Shape::Initial && is_common(&text[w.start..w.end])
+            w.shape != Shape::Initial && common_word(text, &w)
         };
         if stop {
             // `Fiona Ward`, `Josh Lane`, `Thomas May`: a surname that is also a
@@ -751,7 +675,7 @@ fn piece(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize, Confiden
     let mut ev = [0i8; RUN];
     for ((f, e), w) in fl.iter_mut().zip(ev.iter_mut()).zip(words) {
         if w.shape != Shape::Initial {
-            *f = flags(&text[w.start..w.end]);
+            *f = LEXICON.get(w.hash);
             *e = evidence(*f, w.shape, &text[w.start..w.end]);
         }
     }
@@ -882,38 +806,26 @@ pub fn mentions(text: &str, found: &[crate::Finding]) -> Vec<crate::Finding> {
     let mut covered = found.iter().map(|f| (f.start, f.end)).collect::<Vec<_>>();
     covered.sort_unstable();
     let mut out = Vec::new();
-    // Only words starting with a part's first byte, after a non-letter, are looked at.
-    let mut first = [false; 256];
-    for p in &parts {
-        first[usize::from(p.as_bytes()[0])] = true;
+    for part in parts {
+        for s in memchr::memmem::find_iter(b, part.as_bytes()) {
+            let e = s + part.len();
+            let letter = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+            if letter(text[..s].chars().next_back()) || letter(text[e..].chars().next()) {
+                continue;
+            }
+            // `Smith-Jones` is another word.
+            if b.get(e) == Some(&b'-') || s > 0 && b[s - 1] == b'-' {
+                continue;
+            }
+            let at = covered.partition_point(|&(_, end)| end <= s);
+            if covered.get(at).is_some_and(|&(start, _)| start < e) {
+                continue;
+            }
+            out.push(crate::Finding { start: s, end: e, kind: Kind::Person, confidence: Confidence::Medium });
+        }
     }
-    let mut i = 0;
-    while i < b.len() {
-        if !first[usize::from(b[i])] || i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] >= 0x80) {
-            i += 1;
-            continue;
-        }
-        let mut e = i;
-        while e < b.len() && (b[e].is_ascii_alphabetic() || b[e] >= 0x80 || matches!(b[e], b'\'' | b'-') && e > i) {
-            e += 1;
-        }
-        while e > i && matches!(b[e - 1], b'\'' | b'-') {
-            e -= 1;
-        }
-        let (s, w) = (i, &text[i..e]);
-        i = e.max(i + 1);
-        if !parts.iter().any(|p| p.len() == w.len() && *p == w) {
-            continue;
-        }
-        if s > 0 && (b[s - 1].is_ascii_digit() || b[s - 1] == b'_') {
-            continue;
-        }
-        let at = covered.partition_point(|&(_, end)| end <= s);
-        if covered.get(at).is_some_and(|&(start, _)| start < e) {
-            continue;
-        }
-        out.push(crate::Finding { start: s, end: e, kind: Kind::Person, confidence: Confidence::Medium });
-    }
+    out.sort_by_key(|f| f.start);
+    out.dedup_by_key(|f| f.start);
     out
 }
 

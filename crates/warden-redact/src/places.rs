@@ -6,7 +6,7 @@
 
 use std::sync::LazyLock;
 
-use crate::names::{self, Lexicon};
+use crate::lexicon::{self, Lexicon};
 
 /// Class of a place: 1 a country or US state, 2 a city of a million or more, 3 of
 /// 100,000 or more, 4 a smaller town (0: not a place).
@@ -14,12 +14,35 @@ static PLACES: LazyLock<Lexicon> = LazyLock::new(|| {
     Lexicon::build(include_str!("../data/places.tsv"), |class| class.trim().parse::<u32>().map_or(0, |c| c + 1))
 });
 
+/// The first words of places whose names have several (`New` of `New York`): a
+/// 65,536-bit filter over their lexicon keys.
+static FIRST_WORDS: LazyLock<Vec<u64>> = LazyLock::new(|| {
+    let mut bits = vec![0u64; 1024];
+    for line in include_str!("../data/places.tsv").lines() {
+        if let Some((first, _)) = line.split_once(' ') {
+            let h = lexicon::key(first);
+            bits[(h >> 6 & 1023) as usize] |= 1 << (h & 63);
+        }
+    }
+    bits
+});
+
+/// Whether a place's name of several words may start with the word of this key.
+pub fn starts_a_longer_name(key: u64) -> bool {
+    FIRST_WORDS[(key >> 6 & 1023) as usize] & (1 << (key & 63)) != 0
+}
+
+/// The class of the one-word place whose lexicon key is `key`.
+pub fn class_of_key(key: u64) -> u8 {
+    PLACES.get(key)
+}
+
 /// The class of the place named by `text` exactly (words separated by one space).
 pub fn class(text: &str) -> u8 {
     if text.len() > 40 || text.len() < 3 {
         return 0;
     }
-    PLACES.get(names::key(text))
+    PLACES.get(lexicon::key(text))
 }
 
 /// Words after which a capitalised word is a place rather than a person.
@@ -48,9 +71,9 @@ pub fn town_shaped(word: &str) -> bool {
     TOWN_ENDINGS.iter().any(|e| {
         w.len() >= e.len() + 3 && w[w.len() - e.len()..].eq_ignore_ascii_case(e.as_bytes()) && {
             let stem = &word[..word.len() - e.len()];
-            let f = names::flags(stem);
+            let f = lexicon::flags(stem);
             let stem_named = f & (1 | 2) != 0;
-            stem_named && names::flags(word) == 0
+            stem_named && lexicon::flags(word) == 0
         }
     })
 }

@@ -400,10 +400,14 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
         return push(out, start, end, date_kind(b, start));
     }
     // `03/2021`
-    if plain && n == 2 && lens[0] <= 2 && lens[1] == 4 && d.same_sep(b"/") {
-        if date::valid(d.value(b, 1), d.value(b, 0), 1) {
-            return push(out, start, d.end, date_kind(b, start));
-        }
+    if plain
+        && n == 2
+        && lens[0] <= 2
+        && lens[1] == 4
+        && d.same_sep(b"/")
+        && date::valid(d.value(b, 1), d.value(b, 0), 1)
+    {
+        return push(out, start, d.end, date_kind(b, start));
     }
     // US SSN: 3-2-4 in valid ranges.
     if plain && n == 3 && lens == [3, 2, 4] && d.same_sep(b"- ") {
