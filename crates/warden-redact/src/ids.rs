@@ -312,6 +312,8 @@ const CUES: &[(&str, Kind)] = &[
     ("plate", Kind::LicensePlate),
     ("plates", Kind::LicensePlate),
     ("registration", Kind::LicensePlate),
+    ("reg", Kind::LicensePlate),
+    ("hospital", Kind::MedicalRecord),
     ("serial", Kind::DeviceId),
     ("imei", Kind::DeviceId),
     ("udid", Kind::DeviceId),
@@ -368,7 +370,8 @@ pub fn cue(word: &str, before: impl FnOnce() -> String) -> Option<Kind> {
     }
     let b = before().to_ascii_lowercase();
     match *name {
-        "record" => matches!(b.as_str(), "medical" | "health" | "patient").then_some(Kind::MedicalRecord),
+        "record" => (!matches!(b.as_str(), "criminal" | "track" | "world" | "police" | "sales" | "service" | "off"))
+            .then_some(Kind::MedicalRecord),
         "licence" | "license" if matches!(b.as_str(), "driver's" | "drivers" | "driver" | "driving" | "s") => {
             Some(Kind::DriverLicense)
         }
@@ -398,6 +401,49 @@ pub fn value_at(b: &[u8], i: usize) -> Option<usize> {
         }
     }
     (e - i >= 4 && e - i <= 24 && digits_seen >= 2 && word_end(b, e)).then_some(e)
+}
+
+/// A licence plate after its cue: one code (`VC03JUM`, `ABC-1234`) or two short
+/// groups (`QQV 36T`, `IO72 NKZ`, `oxr 9t08`).
+pub fn plate_at(b: &[u8], i: usize) -> Option<usize> {
+    let group = |s: usize| {
+        let mut e = s;
+        while e < b.len() && b[e].is_ascii_alphanumeric() && e - s < 8 {
+            e += 1;
+        }
+        e
+    };
+    let e1 = group(i);
+    if e1 == i {
+        return None;
+    }
+    let mut e = e1;
+    if b.get(e1) == Some(&b' ') || b.get(e1) == Some(&b'-') {
+        let e2 = group(e1 + 1);
+        if e2 > e1 + 1 && e2 - i <= 10 && word_end(b, e2) {
+            e = e2;
+        }
+    }
+    let t = &b[i..e];
+    let digits = t.iter().filter(|c| c.is_ascii_digit()).count();
+    let letters = t.iter().filter(|c| c.is_ascii_alphabetic()).count();
+    (e - i >= 4 && digits >= 1 && letters >= 1 && word_end(b, e)).then_some(e)
+}
+
+/// An IMEI: fifteen digits passing Luhn, in one run or as `35 588571 546999 0`.
+pub fn imei_at(b: &[u8], i: usize) -> Option<usize> {
+    let mut compact = [0u8; 15];
+    let (mut n, mut j) = (0, i);
+    while j < b.len() && n < 15 {
+        if b[j].is_ascii_digit() {
+            compact[n] = b[j];
+            n += 1;
+        } else if !(b[j] == b' ' || b[j] == b'-') || !b.get(j + 1).is_some_and(u8::is_ascii_digit) {
+            break;
+        }
+        j += 1;
+    }
+    (n == 15 && word_end(b, j) && crate::check::luhn(&compact) && !crate::check::card_issuer(&compact)).then_some(j)
 }
 
 /// `47` in `aged 47`, `age: 93`, `93-year-old`, `93 years old`, `93 y/o`.
@@ -478,6 +524,11 @@ mod tests {
         assert_eq!(cue("MRN", ""), Some(Kind::MedicalRecord));
         assert_eq!(cue("record", "medical"), Some(Kind::MedicalRecord));
         assert_eq!(cue("record", "criminal"), None);
+        assert_eq!(cue("record", "your"), Some(Kind::MedicalRecord));
+        assert_eq!(plate_at(b"QQV 36T, phone", 0), Some(7));
+        assert_eq!(plate_at(b"VC03JUM\n", 0), Some(7));
+        assert_eq!(plate_at(b"and the", 0), None);
+        assert_eq!(imei_at(b"35 588571 546999 0\n", 0).is_some(), crate::check::luhn(b"355885715469990"));
         assert_eq!(cue("license", "driver's"), Some(Kind::DriverLicense));
         assert_eq!(cue("license", "medical"), Some(Kind::License));
         assert_eq!(cue("Passport", ""), Some(Kind::Passport));

@@ -807,8 +807,11 @@ pub fn mentions(text: &str, found: &[crate::Finding]) -> Vec<crate::Finding> {
     covered.sort_unstable();
     let mut out = Vec::new();
     for part in parts {
-        for s in memchr::memmem::find_iter(b, part.as_bytes()) {
-            let e = s + part.len();
+        let p = part.as_bytes();
+        // A name is short and a message is short: the first byte by memchr, then a
+        // comparison, costs less than building a searcher.
+        for s in memchr::memchr_iter(p[0], b).filter(|&s| b[s..].starts_with(p)) {
+            let e = s + p.len();
             let letter = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
             if letter(text[..s].chars().next_back()) || letter(text[e..].chars().next()) {
                 continue;

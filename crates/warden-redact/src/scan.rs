@@ -92,17 +92,31 @@ pub fn scan(text: &str) -> Vec<Finding> {
             };
             // A number announced by the word before (`MRN 00482913`, `passport
             // C01X00T47`), when nothing else claimed it.
+            // The cue outweighs a phone or a name guessed from the shape alone; a
+            // value another recogniser is sure of (a date, a checksummed number)
+            // ends the cue.
             if let Some((kind, left)) = pending_id {
-                if out.len() == found && token_start(b, i) {
-                    let end = if kind == Kind::UkNhs { ids::nhs_at(b, i) } else { ids::value_at(b, i) };
+                // A generic `ID` or `patient` does not outweigh a phone's shape.
+                let weak = out[found..].iter().all(|f| {
+                    matches!(f.kind, Kind::Person | Kind::Location) || f.kind == Kind::Phone && kind != Kind::Identifier
+                });
+                if weak && token_start(b, i) {
+                    let end = match kind {
+                        Kind::UkNhs => ids::nhs_at(b, i),
+                        Kind::LicensePlate => ids::plate_at(b, i),
+                        _ => ids::value_at(b, i),
+                    };
                     if let Some(end) = end {
+                        out.truncate(found);
                         out.retain(|f| f.end <= i);
                         out.push(Finding { start: i, end, kind, confidence: Confidence::Medium });
                         next = Some(end);
                         pending_id = None;
                     }
+                } else if out.len() > found {
+                    pending_id = None;
                 }
-                if pending_id.is_some() {
+                if let Some((kind, _)) = pending_id {
                     pending_id = (left > 1).then_some((kind, left - 1));
                 }
             }
@@ -117,9 +131,14 @@ pub fn scan(text: &str) -> Vec<Finding> {
                     j
                 }
             };
-            // Only short ASCII words can be cues.
-            if c.is_ascii_alphabetic() && i - at <= 12 && b[at..i].iter().all(u8::is_ascii_alphabetic) {
-                let word = &text[at..i];
+            // Only short ASCII words can be cues; of a run of capitalised words
+            // (`Member ID`), the last.
+            let mut w0 = i;
+            while w0 > at && b[w0 - 1].is_ascii_alphabetic() {
+                w0 -= 1;
+            }
+            if c.is_ascii_alphabetic() && w0 < i && i - w0 <= 12 {
+                let (at, word) = (w0, &text[w0..i]);
                 // `my name is maria`: the cue carries over `is`.
                 cue = names::is_cue(text, word, i) || was_cue && matches!(word, "is" | "am" | "was" | "IS" | "AM");
                 if let Some(kind) = ids::cue(word, || names::word_before(text, at).to_string()) {
@@ -347,6 +366,9 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
     if b[i].is_ascii_digit() {
         if let Some((kind, end)) = ids::checked_at(b, i) {
             return push(out, i, end, kind);
+        }
+        if let Some(end) = ids::imei_at(b, i) {
+            return push(out, i, end, Kind::DeviceId);
         }
         if let Some(end) = address::at(b, i, all_lower) {
             return push(out, i, end, Kind::Location);
