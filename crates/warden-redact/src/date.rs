@@ -295,7 +295,8 @@ fn time(b: &[u8], i: usize, zoned: bool) -> Option<usize> {
         minutes = true;
         if b.get(e) == Some(&b':') && digit(b, e + 1) && digit(b, e + 2) && !digit(b, e + 3) {
             e += 3;
-            if b.get(e) == Some(&b'.') && digit(b, e + 1) {
+            // Fractions of a second: `.918`, and `,370` in logs.
+            if matches!(b.get(e), Some(b'.' | b',')) && digit(b, e + 1) && digit(b, e + 2) && digit(b, e + 3) {
                 e += 1;
                 while digit(b, e) {
                     e += 1;
@@ -318,7 +319,14 @@ fn time(b: &[u8], i: usize, zoned: bool) -> Option<usize> {
     match meridiem {
         Some(end) if (1..=12).contains(&hour) => Some(end),
         _ if minutes && zoned && matches!(b.get(e), Some(b'Z' | b'z' | b'+' | b'-' | b' ')) => Some(e),
-        _ if minutes && ends(b, e) && !matches!(b.get(e), Some(b':' | b'.' | b'/')) => Some(e),
+        // A time ends a sentence (`at 10:49.`), not `10:49.5` or `10:49:1`.
+        _ if minutes
+            && ends(b, e)
+            && !matches!(b.get(e), Some(b':' | b'/'))
+            && !(b.get(e) == Some(&b'.') && digit(b, e + 1)) =>
+        {
+            Some(e)
+        }
         _ => None,
     }
 }

@@ -459,9 +459,11 @@ pub fn age_at(b: &[u8], i: usize) -> Option<usize> {
             .any(|s| after.len() >= s.len() && after[..s.len()].eq_ignore_ascii_case(s));
     let head = &b[..i];
     let precedes = head.last() == Some(&b' ')
-        && [&b"aged "[..], b"age ", b"age of "]
-            .iter()
-            .any(|s| head.len() >= s.len() && head[head.len() - s.len()..].eq_ignore_ascii_case(s))
+        && [&b"aged "[..], b"age ", b"age of "].iter().any(|s| {
+            head.len() >= s.len()
+                && head[head.len() - s.len()..].eq_ignore_ascii_case(s)
+                && !(head.len() > s.len() && head[head.len() - s.len() - 1].is_ascii_alphanumeric())
+        })
         || head.ends_with(b"age: ")
         || head.ends_with(b"Age: ");
     (follows || precedes && word_end(b, e)).then_some(e)
@@ -515,6 +517,7 @@ mod tests {
         assert_eq!(age_at(b"93-year-old", 0), Some(2));
         assert_eq!(age_at(b"aged 47 and", 5), Some(7));
         assert_eq!(age_at(b"47 units", 0), None);
+        assert_eq!(age_at(b"triage 14 July", 7), None);
         assert_eq!(age_at(b"130-year-old", 0), None);
     }
 

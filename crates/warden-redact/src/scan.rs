@@ -251,6 +251,7 @@ struct Digits {
 }
 
 /// Up to 12 items on the stack (numbers are scanned constantly; no allocation).
+#[derive(Clone)]
 struct Small<T: Copy + Default> {
     items: [T; 12],
     len: usize,
@@ -463,9 +464,26 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
 /// after them (`T14:30:00Z`, ` 14:30`).
 fn numeric_date(b: &[u8], d: &Digits) -> Option<usize> {
     let lens = d.lens();
-    if d.plus || d.paren || d.groups.len() != 3 {
+    if d.plus || d.paren || d.groups.len() < 3 {
         return None;
     }
+    // `2016-02-27 21:24`: the number scanner read on into the time; the date is the
+    // first three groups.
+    let (d, lens) = if d.groups.len() > 3 && d.seps[0] == d.seps[1] && d.seps[0] != b' ' && d.seps[2] == b' ' {
+        let mut first =
+            Digits { groups: Small::new(), seps: Small::new(), plus: false, paren: false, end: d.groups[2].1 };
+        for k in 0..3 {
+            first.groups.push(d.groups[k]);
+        }
+        first.seps.push(d.seps[0]);
+        first.seps.push(d.seps[1]);
+        let lens = first.lens();
+        (first, lens)
+    } else if d.groups.len() == 3 {
+        (Digits { groups: d.groups.clone(), seps: d.seps.clone(), plus: false, paren: false, end: d.end }, lens)
+    } else {
+        return None;
+    };
     let spaced = d.same_sep(b" ") && (lens[0] == 4 || lens[2] == 4) && (lens[1] == 2);
     if !d.same_sep(b"-/.") && !spaced {
         return None;
