@@ -25,22 +25,39 @@ pub enum Mode {
 /// Placeholders issued for one conversation, and their values (kept in memory only).
 #[derive(Debug, Default, Clone)]
 pub struct Vault {
-    by_value: HashMap<(String, String), String>,
+    /// `label NUL value` → placeholder.
+    by_value: HashMap<String, String>,
     by_placeholder: HashMap<String, String>,
     counters: HashMap<String, usize>,
+    /// The key being looked up, reused so a lookup allocates nothing.
+    scratch: String,
 }
 
 impl Vault {
-    fn placeholder(&mut self, label: &str, value: &str) -> String {
-        if let Some(p) = self.by_value.get(&(label.to_string(), value.to_string())) {
-            return p.clone();
+    /// Writes the placeholder for `value` (issuing one the first time) to `out`.
+    fn placeholder(&mut self, label: &str, value: &str, out: &mut String) {
+        self.scratch.clear();
+        self.scratch.push_str(label);
+        self.scratch.push('\0');
+        self.scratch.push_str(value);
+        if let Some(p) = self.by_value.get(self.scratch.as_str()) {
+            out.push_str(p);
+            return;
         }
-        let n = self.counters.entry(label.to_string()).or_insert(0);
-        *n += 1;
+        let n = match self.counters.get_mut(label) {
+            Some(n) => {
+                *n += 1;
+                *n
+            }
+            None => {
+                self.counters.insert(label.to_string(), 1);
+                1
+            }
+        };
         let p = format!("[{label}_{n}]");
-        self.by_value.insert((label.to_string(), value.to_string()), p.clone());
-        self.by_placeholder.insert(p.clone(), value.to_string());
-        p
+        out.push_str(&p);
+        self.by_value.insert(self.scratch.clone(), p.clone());
+        self.by_placeholder.insert(p, value.to_string());
     }
 
     pub fn is_empty(&self) -> bool {
@@ -129,7 +146,7 @@ impl Redactor {
             let label = self.detector.label(f.kind);
             let value = &text[f.start..f.end];
             match &self.mode {
-                Mode::Mask => out.push_str(&vault.placeholder(label, value)),
+                Mode::Mask => vault.placeholder(label, value, &mut out),
                 Mode::Hash { key } => {
                     let digest = match Hmac::<Sha256>::new_from_slice(key) {
                         Ok(mut mac) => {
@@ -144,7 +161,12 @@ impl Redactor {
                 }
                 Mode::Drop => {}
             }
-            *counts.entry(label.to_string()).or_insert(0) += 1;
+            match counts.get_mut(label) {
+                Some(n) => *n += 1,
+                None => {
+                    counts.insert(label.to_string(), 1);
+                }
+            }
             at = f.end;
         }
         out.push_str(&text[at..]);
