@@ -90,6 +90,13 @@ const COMMON: &[&str] = &[
     "may", "july", "september", "october", "november", "december", "jan", "feb", "mar",
     "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "q1", "q2", "q3", "q4", "am", "pm",
     "christmas", "easter", "saint", "san", "santa", "fort", "port",
+    // informal writing and speech
+    "youre", "thats", "im", "ive", "dont", "cant", "wont", "hes", "shes", "theyre", "whats", "heres", "theres",
+    "lets", "isnt", "wasnt", "didnt", "doesnt", "couldnt", "wouldnt", "shouldnt", "aint", "gonna", "wanna", "yeah",
+    "yep", "nope", "hmm", "um", "uh", "erm", "ah", "oh",
+    // letters after a name
+    "md", "phd", "frcp", "mrcp", "mbbs", "rn", "np", "dds", "dmd", "esq", "cpa", "mba", "msc", "bsc", "frcs",
+    "facs", "mrcgp", "frcpath", "dnp", "lpn", "ii", "iii", "iv",
     // people by role
     "customer", "client", "patient", "applicant", "beneficiary", "cardholder", "account", "holder", "user",
     "member", "subject", "participant", "investigator", "coordinator", "sponsor", "physician",
@@ -218,6 +225,8 @@ fn evidence(f: u8, shape: Shape, word: &str) -> i8 {
     let name = f & (GIVEN | SURNAME) != 0;
     match (name, f & COMMONEST != 0, f & WORD != 0) {
         (true, true, _) => 0,
+        // In ALL CAPS a surname that is also a word (`TURNS`) says little.
+        (true, false, true) if shape == Shape::Upper && f & GIVEN == 0 => -1,
         (true, false, true) => 1,
         (true, false, false) => 2,
         (false, true, _) | (false, false, true) => -2,
@@ -310,7 +319,10 @@ fn word_at(text: &str, i: usize) -> Option<Word> {
             let mut look = chars.clone();
             look.next();
             match look.next() {
-                Some((_, n)) if n.is_alphabetic() => {
+                // `O'Brien`, `Jean-Luc`: a capital after the joint in a capitalised
+                // word (`I'm`, `Right-to-work` are not names); any letter in a
+                // lower-case one (`ha-eun`).
+                Some((_, n)) if n.is_alphabetic() && (n.is_uppercase() || !c0.is_uppercase()) => {
                     let after = look.peek().map(|&(_, x)| x);
                     if c != '-' && (n == 's' || n == 'S') && !after.is_some_and(char::is_alphabetic) {
                         break;
@@ -575,7 +587,8 @@ fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
         let plain_word = f & (WORD | COMMONEST) != 0 && !person_like;
         // `Austin Baker`: a name word followed by another makes a person.
         let next_named = words.get(k + 1).is_some_and(|w| LEXICON.get(w.hash) & (GIVEN | SURNAME) != 0);
-        if person_like && (next_named || class > 3) {
+        let after_given = k > 0 && LEXICON.get(words[k - 1].hash) & GIVEN != 0;
+        if person_like && (next_named || class > 3) || after_given {
             continue;
         }
         if !plain_word && locative()
@@ -657,6 +670,22 @@ fn surname_after_given(text: &str, given: Word, surname: Word) -> bool {
         && gf & (WORD | COMMONEST) == 0
         && !crate::date::is_month(g)
         && flags(&text[surname.start..surname.end]) & SURNAME != 0
+        && ![
+            "street",
+            "st",
+            "road",
+            "rd",
+            "avenue",
+            "ave",
+            "boulevard",
+            "blvd",
+            "crescent",
+            "terrace",
+            "square",
+            "plaza",
+        ]
+        .iter()
+        .any(|w| w.eq_ignore_ascii_case(&text[surname.start..surname.end]))
 }
 
 /// `II`, `Jr.`: part of the name before it.
@@ -748,7 +777,8 @@ fn piece(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize, Confiden
 
 /// `Smith, John` (or `SMITH, JOHN A.`): a surname, a comma, then a given name.
 fn inverted(text: &str, w: &Word, f: u8) -> Option<usize> {
-    if f & SURNAME == 0 || f & COMMONEST != 0 {
+    // A surname, or (in a form's capitals: `ONEAL, Carlos`) a word no list knows.
+    if !(f & SURNAME != 0 || f == 0 && w.shape == Shape::Upper) || f & COMMONEST != 0 {
         return None;
     }
     let b = text.as_bytes();
@@ -756,7 +786,7 @@ fn inverted(text: &str, w: &Word, f: u8) -> Option<usize> {
         return None;
     }
     let g = word_at(text, w.end + 2)?;
-    if g.shape == Shape::Lower || g.shape != w.shape && w.shape != Shape::Title {
+    if g.shape == Shape::Lower || g.shape == Shape::Upper && w.shape == Shape::Title {
         return None;
     }
     let gf = flags(&text[g.start..g.end]);
