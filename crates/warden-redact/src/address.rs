@@ -148,6 +148,10 @@ fn number_first(b: &[u8], i: usize, all_lower: bool) -> Option<usize> {
             break;
         }
         let w = &b[j..we];
+        // In lower-case text a street's words are no function words (`52 and she has`).
+        if all_lower && std::str::from_utf8(w).is_ok_and(crate::names::is_common) && !lower_in(SUFFIXES, w) {
+            break;
+        }
         let dotted = b.get(we) == Some(&b'.');
         if k == 0 && lower_in(PREFIXES, w) {
             // `825, boulevard de François`: the rest of the name follows.

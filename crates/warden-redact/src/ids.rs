@@ -453,13 +453,31 @@ pub fn age_at(b: &[u8], i: usize) -> Option<usize> {
         return None;
     }
     let after = &b[e..];
-    let follows = matches!(after.first(), Some(b'-' | b' '))
-        && [&b"-year-old"[..], b" year-old", b" years old", b" year old", b"-years-old", b" y/o", b" yo ", b" yrs old"]
-            .iter()
-            .any(|s| after.len() >= s.len() && after[..s.len()].eq_ignore_ascii_case(s));
+    let follows = [
+        &b"-year-old"[..],
+        b" year-old",
+        b" years old",
+        b" year old",
+        b"-years-old",
+        b"-yr-old",
+        b" yr old",
+        b" yrs old",
+        b" years of age",
+        b" y/o",
+        b" yo ",
+        b" yo,",
+        b"yo ",
+        b"yo,",
+        b"yo.",
+        b"y/o",
+        b"-month-old",
+        b" months old",
+    ]
+    .iter()
+    .any(|s| after.len() >= s.len() && after[..s.len()].eq_ignore_ascii_case(s));
     let head = &b[..i];
     let precedes = head.last() == Some(&b' ')
-        && [&b"aged "[..], b"age ", b"age of "].iter().any(|s| {
+        && [&b"aged "[..], b"age ", b"age of ", b"age is ", b"he's ", b"she's ", b"hes ", b"shes "].iter().any(|s| {
             head.len() >= s.len()
                 && head[head.len() - s.len()..].eq_ignore_ascii_case(s)
                 && !(head.len() > s.len() && head[head.len() - s.len() - 1].is_ascii_alphanumeric())
@@ -518,6 +536,9 @@ mod tests {
         assert_eq!(age_at(b"aged 47 and", 5), Some(7));
         assert_eq!(age_at(b"47 units", 0), None);
         assert_eq!(age_at(b"triage 14 July", 7), None);
+        assert_eq!(age_at(b"a 65-yr-old patient", 2), Some(4));
+        assert_eq!(age_at(b"is a 49yo teacher", 5), Some(7));
+        assert_eq!(age_at(b"my son hes 80\n", 11), Some(13));
         assert_eq!(age_at(b"130-year-old", 0), None);
     }
 

@@ -364,6 +364,12 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
             return push(out, i, end, Kind::IpAddress);
         }
     }
+    // `aged 93`, `a 65-yr-old`
+    if b[i].is_ascii_digit() && !digit(b.get(i + 3)) {
+        if let Some(end) = ids::age_at(b, i) {
+            return push(out, i, end, Kind::Age);
+        }
+    }
     if b[i].is_ascii_digit() {
         if let Some((kind, end)) = ids::checked_at(b, i) {
             return push(out, i, end, kind);
@@ -373,12 +379,6 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
         }
         if let Some(end) = address::at(b, i, all_lower) {
             return push(out, i, end, Kind::Location);
-        }
-    }
-    // `aged 93`, `5 April 2023`, `5th of April`, `14:30`, `2:30 pm`.
-    if b[i].is_ascii_digit() && !digit(b.get(i + 3)) {
-        if let Some(end) = ids::age_at(b, i) {
-            return push(out, i, end, Kind::Age);
         }
     }
     if b[i].is_ascii_digit() && !(digit(b.get(i + 1)) && digit(b.get(i + 2))) {
