@@ -282,6 +282,15 @@ fn tail(b: &[u8], mut end: usize, all_lower: bool) -> usize {
         let newline = match b.get(j) {
             Some(b'\n') => true,
             Some(b',') => false,
+            // Without commas (a transcript: `4 johnson road toddfurt wa 2297`), a part
+            // is taken only when it ends in a postcode.
+            Some(_) if j > end => {
+                match part(b, j, all_lower) {
+                    Some(e) if b[j..e].iter().filter(|c| c.is_ascii_digit()).count() >= 4 => end = e,
+                    _ => {}
+                }
+                break;
+            }
             _ => break,
         };
         j += 1;
@@ -387,7 +396,8 @@ fn part(b: &[u8], i: usize, all_lower: bool) -> Option<usize> {
     while b.get(k) == Some(&b' ') {
         k += 1;
     }
-    matches!(b.get(k), None | Some(b'\n' | b',' | b'.' | b';' | b')' | b'\r')).then_some(e)
+    matches!(b.get(k), None | Some(b'\n' | b',' | b'.' | b';' | b')' | b'\r' | b'"' | b'\'' | b'<' | b']' | b'|'))
+        .then_some(e)
 }
 
 /// A UK postcode at `i`: `SW1A 1AA`, `NW1 6XE`, `M1 1AE`, `DN55 1PT`, `CR2 6XH`.
@@ -469,6 +479,36 @@ fn number_after_words(b: &[u8], i: usize) -> bool {
         }
     }
     false
+}
+
+/// Where an address found at `i` starts: before a unit that opens it (`Flat 77,
+/// Ashleigh Pines`, `Unit 94 388 Evans Street`).
+pub fn start_before(b: &[u8], i: usize) -> usize {
+    let mut s = i;
+    while s > 0 && b[s - 1] == b' ' {
+        s -= 1;
+    }
+    // `Unit 94 388`: a unit number first.
+    let mut d = s;
+    while d > 0 && b[d - 1].is_ascii_alphanumeric() && s - d < 6 {
+        d -= 1;
+    }
+    let (mut w_end, mut unit_value) = (s, false);
+    if d < s && b[d..s].iter().any(u8::is_ascii_digit) && d > 0 && b[d - 1] == b' ' {
+        w_end = d - 1;
+        unit_value = true;
+    }
+    let mut w = w_end;
+    while w > 0 && b[w - 1].is_ascii_alphabetic() {
+        w -= 1;
+    }
+    let word = &b[w..w_end];
+    let unit = lower_in(UNITS, word) || word.eq_ignore_ascii_case(b"studio");
+    match (unit, unit_value) {
+        (true, true) => w,
+        (true, false) if b.get(w_end) == Some(&b' ') && i == w_end + 1 => w,
+        _ => i,
+    }
 }
 
 /// An address starting at `i`: a street line and its tail.

@@ -378,7 +378,7 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
             return push(out, i, end, Kind::DeviceId);
         }
         if let Some(end) = address::at(b, i, all_lower) {
-            return push(out, i, end, Kind::Location);
+            return push(out, address::start_before(b, i), end, Kind::Location);
         }
     }
     if b[i].is_ascii_digit() && !(digit(b.get(i + 1)) && digit(b.get(i + 2))) {
@@ -456,6 +456,13 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
     }
     if let Some((end, c)) = phone_at(b, start) {
         return push_at(out, start, end, Kind::Phone, c);
+    }
+    // `Unit 94 388 Evans Street`: the last group may be a house number.
+    if n > 1 {
+        let last = d.groups[n - 1].0;
+        if let Some(end) = address::at(b, last, all_lower) {
+            return push(out, address::start_before(b, last), end, Kind::Location);
+        }
     }
     skip
 }
