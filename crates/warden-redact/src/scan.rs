@@ -107,6 +107,13 @@ pub fn scan(text: &str) -> Vec<Finding> {
                         _ => ids::value_at(b, i),
                     };
                     if let Some(end) = end {
+                        // A checksummed kind whose check fails is still someone's number.
+                        let checked = matches!(kind, Kind::EsNif | Kind::PlPesel | Kind::FrNir | Kind::DeTaxId);
+                        let kind = if checked && ids::checked_at(b, i).is_none_or(|(k, e)| k != kind || e != end) {
+                            Kind::Identifier
+                        } else {
+                            kind
+                        };
                         out.truncate(found);
                         out.retain(|f| f.end <= i);
                         out.push(Finding { start: i, end, kind, confidence: Confidence::Medium });

@@ -194,3 +194,48 @@ fn a_lower_threshold_adds_what_is_only_plausible() {
     let t = "Dr. Anna Kowalska, card 4111 1111 1111 1111";
     assert_eq!(at(Confidence::Low, t), at(Confidence::Medium, t));
 }
+
+#[test]
+fn a_name_found_once_is_found_again_alone() {
+    let t = "Incumbent Theodore Maillet conceded. Maillet, a former teacher, thanked THEODORE's team.";
+    assert_eq!(
+        kinds(t),
+        vec![(Kind::Person, "Theodore Maillet"), (Kind::Person, "Maillet")],
+        "another case is another word"
+    );
+    let caps = "DETECTIVE LUCY KEMP HAS ONE WEEK LEFT. KEMP IS NOT SO SURE.";
+    assert_eq!(kinds(caps), vec![(Kind::Person, "LUCY KEMP"), (Kind::Person, "KEMP")]);
+}
+
+#[test]
+fn places_in_prose_and_towns() {
+    assert_eq!(kinds("Election night in Toulouse: turnout was high."), vec![(Kind::Location, "Toulouse")]);
+    assert_eq!(kinds("a card used in Bihar Sharif yesterday"), vec![(Kind::Location, "Bihar Sharif")]);
+    assert_eq!(kinds("election night in dublin: turnout"), vec![(Kind::Location, "dublin")]);
+    // A place that is a given name is a person next to a surname or after a title.
+    assert_eq!(kinds("Austin Baker reviewed it."), vec![(Kind::Person, "Austin Baker")]);
+    assert_eq!(kinds("Dr. Florence wrote."), vec![(Kind::Person, "Florence")]);
+}
+
+#[test]
+fn health_and_other_identifiers_in_text() {
+    for (t, want) in [
+        ("MRN 00482913 admitted", (Kind::MedicalRecord, "00482913")),
+        ("Member ID 1NJ3-TT3-XD70\n", (Kind::HealthPlan, "1NJ3-TT3-XD70")),
+        ("passport no. C01X00T47 issued", (Kind::Passport, "C01X00T47")),
+        ("NHS number 943 476 5919.", (Kind::UkNhs, "943 476 5919")),
+        ("vehicle reg QQV 36T, phone", (Kind::LicensePlate, "QQV 36T")),
+        ("see https://portal.example.org/p/8842.", (Kind::Url, "https://portal.example.org/p/8842")),
+        ("a 93-year-old man", (Kind::Age, "93")),
+        ("ITIN 912-78-1234 on file", (Kind::UsItin, "912-78-1234")),
+        ("VIN 1HGCM82633A004352 seen", (Kind::Vin, "1HGCM82633A004352")),
+        ("DNI 12345678Z", (Kind::EsNif, "12345678Z")),
+    ] {
+        assert_eq!(one(t), Some(want), "{t}");
+    }
+    // Look-alikes: a wrong check digit, an order id, a number no word announces.
+    // (After `VIN` any code is taken: VINs outside North America carry no check digit.)
+    for t in ["code 1HGCM82633A004353 seen", "order ORD-8830121 shipped", "DNI 12345678A", "we sold 00482913 units"] {
+        assert!(kinds(t).iter().all(|(k, _)| !matches!(k, Kind::Vin | Kind::EsNif | Kind::MedicalRecord)), "{t}");
+    }
+}
