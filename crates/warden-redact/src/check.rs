@@ -35,14 +35,14 @@ pub fn card_issuer(digits: &[u8]) -> bool {
         // Discover
         || (p4 == 6011 || (644..=649).contains(&p3) || p2 == 65 || (622_126..=622_925).contains(&p6))
             && (16..=19).contains(&n)
-        // JCB
-        || (3528..=3589).contains(&p4) && (16..=19).contains(&n)
+        // JCB (issued from 3528-3589; test and generated numbers use all of 35)
+        || p2 == 35 && (16..=19).contains(&n)
         // Diners Club
         || ((300..=305).contains(&p3) || p2 == 36 || p2 == 38 || p2 == 39) && (14..=19).contains(&n)
         // UnionPay
         || p2 == 62 && (16..=19).contains(&n)
-        // Maestro
-        || (matches!(p2, 50 | 56..=58) || p1 == 6) && (12..=19).contains(&n)
+        // Maestro, and the legacy Maestro and Laser ranges (0604, 6304, 6390)
+        || (matches!(p2, 50 | 56..=58) || p1 == 6 || p4 == 604) && (12..=19).contains(&n)
         // Mir
         || (2200..=2204).contains(&p4) && (16..=19).contains(&n)
 }

@@ -323,6 +323,8 @@ const CUES: &[(&str, Kind)] = &[
     ("chassis", Kind::Vin),
     ("nhs", Kind::UkNhs),
     ("itin", Kind::UsItin),
+    ("ssn", Kind::UsSsn),
+    ("security", Kind::UsSsn),
     ("ein", Kind::Identifier),
     ("tin", Kind::Identifier),
     ("nino", Kind::Identifier),
@@ -364,7 +366,8 @@ pub fn cue(word: &str, before: impl FnOnce() -> String) -> Option<Kind> {
         return None;
     }
     let (name, kind) = CUES.iter().find(|(c, _)| c.eq_ignore_ascii_case(word))?;
-    let needs_before = matches!(*name, "record" | "licence" | "license" | "id" | "patient" | "registration");
+    let needs_before =
+        matches!(*name, "record" | "licence" | "license" | "id" | "patient" | "registration" | "security");
     if !needs_before {
         return Some(*kind);
     }
@@ -377,6 +380,7 @@ pub fn cue(word: &str, before: impl FnOnce() -> String) -> Option<Kind> {
         }
         "registration" if b == "vehicle" || b == "car" => Some(Kind::LicensePlate),
         "registration" => None,
+        "security" => (b == "social").then_some(Kind::UsSsn),
         "id" | "patient" if matches!(b.as_str(), "order" | "transaction" | "request" | "session" | "trace") => None,
         "id" if matches!(b.as_str(), "member" | "subscriber" | "plan") => Some(Kind::HealthPlan),
         "id" if b == "patient" => Some(Kind::MedicalRecord),
@@ -401,6 +405,14 @@ pub fn value_at(b: &[u8], i: usize) -> Option<usize> {
         }
     }
     (e - i >= 4 && e - i <= 24 && digits_seen >= 2 && word_end(b, e)).then_some(e)
+}
+
+/// Nine digits (`207589370`, `207 58 9370`) in the SSA's issued ranges.
+pub fn ssn_shaped(t: &[u8]) -> bool {
+    let d: Vec<u8> = t.iter().copied().filter(u8::is_ascii_digit).collect();
+    d.len() == 9
+        && t.iter().all(|c| c.is_ascii_digit() || matches!(c, b'-' | b' '))
+        && crate::check::ssn(&d[..3], &d[3..5], &d[5..])
 }
 
 /// A licence plate after its cue: one code (`VC03JUM`, `ABC-1234`) or two short

@@ -35,7 +35,15 @@ fn token_start(b: &[u8], i: usize) -> bool {
     if is_word(p) {
         return false;
     }
-    if matches!(p, b'-' | b'.' | b'/' | b':' | b'#') && i >= 2 && is_word(b[i - 2]) {
+    if matches!(p, b'-' | b'.' | b'/' | b'#') && i >= 2 && is_word(b[i - 2]) {
+        return false;
+    }
+    // `card:4111…`, `ip:10.0.0.1` start a value; `12:30`, `a:b:c` go on.
+    if p == b':'
+        && i >= 2
+        && (b[i - 2].is_ascii_digit()
+            || b[i - 2].is_ascii_hexdigit() && b[i].is_ascii_hexdigit() && !b[i].is_ascii_digit())
+    {
         return false;
     }
     true
@@ -109,7 +117,9 @@ pub fn scan(text: &str) -> Vec<Finding> {
                     if let Some(end) = end {
                         // A checksummed kind whose check fails is still someone's number.
                         let checked = matches!(kind, Kind::EsNif | Kind::PlPesel | Kind::FrNir | Kind::DeTaxId);
-                        let kind = if checked && ids::checked_at(b, i).is_none_or(|(k, e)| k != kind || e != end) {
+                        let kind = if checked && ids::checked_at(b, i).is_none_or(|(k, e)| k != kind || e != end)
+                            || kind == Kind::UsSsn && !ids::ssn_shaped(&b[i..end])
+                        {
                             Kind::Identifier
                         } else {
                             kind
@@ -402,6 +412,16 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
     };
     let skip = Some(d.end.max(i + 1));
     let start = i;
+    // `10.0.0.1:5432`, `192.168.1.0/24`: an address with a port or a prefix length.
+    let dotted4 = d.groups.len() >= 4 && d.seps[..3].iter().all(|&s| s == b'.');
+    let tail = if d.groups.len() == 4 { b.get(d.end).copied() } else { d.seps.get(3).copied() };
+    if !d.plus && !d.paren && dotted4 && matches!(tail, Some(b':' | b'/')) && d.groups.len() <= 5 {
+        let ip_end = d.groups[3].1;
+        let lens = d.lens();
+        if lens[..4].iter().all(|&l| l <= 3) && (0..4).all(|g| d.value(b, g) <= 255) && digit(b.get(ip_end + 1)) {
+            return push(out, start, ip_end, Kind::IpAddress);
+        }
+    }
     if !token_end(b, d.end) {
         // `2023-04-05T14:30:00Z`
         if matches!(b.get(d.end), Some(b'T' | b't')) {

@@ -60,7 +60,12 @@ fn cards_by_issuer_and_luhn() {
 fn ssns_ibans_ips_dates() {
     assert_eq!(one("SSN 123-45-6789"), Some((Kind::UsSsn, "123-45-6789")));
     assert_eq!(one("SSN 123 45 6789"), Some((Kind::UsSsn, "123 45 6789")));
-    assert_eq!(one("SSN 666-45-6789"), None);
+    // Never issued: no SSN; after the word SSN still masked, as an unnamed ID.
+    assert_eq!(one("ref 666-45-6789"), None);
+    assert_eq!(one("SSN 666-45-6789"), Some((Kind::Identifier, "666-45-6789")));
+    assert_eq!(one("social security number 207589370."), Some((Kind::UsSsn, "207589370")));
+    assert_eq!(one("ip:10.0.0.7:5432 up"), Some((Kind::IpAddress, "10.0.0.7")));
+    assert_eq!(one("allow 192.168.1.0/24"), Some((Kind::IpAddress, "192.168.1.0")));
     assert_eq!(one("IBAN GB82 WEST 1234 5698 7654 32 today"), Some((Kind::Iban, "GB82 WEST 1234 5698 7654 32")));
     assert_eq!(one("IBAN DE89370400440532013000."), Some((Kind::Iban, "DE89370400440532013000")));
     assert_eq!(one("IBAN GB82 WEST 1234 5698 7654 33"), None, "fails mod-97");
