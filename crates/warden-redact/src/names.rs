@@ -29,7 +29,7 @@ const TITLES: &[&str] = &[
     "lady", "rev", "reverend", "fr", "father", "sister", "brother", "capt", "captain", "sgt", "sergeant", "lt",
     "col", "gen", "judge", "justice", "hon", "herr", "frau", "mme", "mlle", "monsieur", "señor", "señora", "sr",
     "sra", "doctor", "queen", "king", "prince", "princess", "duke", "duchess", "mayor", "president", "senator",
-    "governor", "chancellor", "minister", "dhr", "mevr", "pastor", "rabbi", "imam", "dean", "chief", "mlle",
+    "governor", "chancellor", "minister", "dhr", "mevr", "pastor", "rabbi", "imam", "chief", "mlle",
 ];
 
 /// Words after which a single word, or lower-case words, are taken as a name.
@@ -307,6 +307,7 @@ fn word_at(text: &str, i: usize) -> Option<Word> {
     }
     let mut end = i + c0.len_utf8();
     let (mut upper, mut lower, mut letters) = (usize::from(c0.is_uppercase()), usize::from(c0.is_lowercase()), 1);
+    let mut joined_lower = false;
     while let Some(&(off, c)) = chars.peek() {
         if c.is_alphabetic() {
             upper += usize::from(c.is_uppercase());
@@ -314,6 +315,9 @@ fn word_at(text: &str, i: usize) -> Option<Word> {
             letters += 1;
             end = i + off + c.len_utf8();
             chars.next();
+        } else if c == '-' && joined_lower && c0.is_uppercase() {
+            // `Right-to-work`: not a name.
+            return None;
         } else if c == '-' || c == '\'' || c == '\u{2019}' {
             // Joins only letters on both sides; `'s` ends the word (a possessive).
             let mut look = chars.clone();
@@ -322,7 +326,14 @@ fn word_at(text: &str, i: usize) -> Option<Word> {
                 // `O'Brien`, `Jean-Luc`: a capital after the joint in a capitalised
                 // word (`I'm`, `Right-to-work` are not names); any letter in a
                 // lower-case one (`ha-eun`).
-                Some((_, n)) if n.is_alphabetic() && (n.is_uppercase() || !c0.is_uppercase()) => {
+                Some((_, n))
+                    if n.is_alphabetic() && (n.is_uppercase() || !c0.is_uppercase() || c == '-' && !joined_lower) =>
+                {
+                    // One lower-case joint (`Ha-eun`, `Hyun-woo`); a second one makes a
+                    // phrase (`Right-to-work`).
+                    if c == '-' && n.is_lowercase() {
+                        joined_lower = true;
+                    }
                     let after = look.peek().map(|&(_, x)| x);
                     if c != '-' && (n == 's' || n == 'S') && !after.is_some_and(char::is_alphabetic) {
                         break;
@@ -972,6 +983,9 @@ mod tests {
         assert_eq!(names("spoke with john smith about the card"), vec!["john smith"]);
         assert_eq!(names("The letter from John Q. Public arrived."), vec!["John Q. Public"]);
         assert_eq!(names("Sarah Connor Returns"), vec!["Sarah Connor"]);
+        assert_eq!(names("Please welcome Ha-eun Park today"), vec!["Ha-eun Park"]);
+        assert!(names("Subject: Right-to-work check").is_empty());
+        assert_eq!(names("Hello, I'm unwell"), Vec::<&str>::new());
     }
 
     #[test]
