@@ -677,7 +677,8 @@ fn judge(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize, Confiden
 fn surname_after_given(text: &str, given: Word, surname: Word) -> bool {
     let g = &text[given.start..given.end];
     let gf = flags(g);
-    gf & GIVEN != 0
+    // A given name, or a word no list knows (`Ha-eun Park`, `Min-jun Lee`).
+    (gf & GIVEN != 0 || gf == 0)
         && gf & (WORD | COMMONEST) == 0
         && !crate::date::is_month(g)
         && flags(&text[surname.start..surname.end]) & SURNAME != 0
