@@ -224,8 +224,11 @@ pub fn checked_at(b: &[u8], i: usize) -> Option<(Kind, usize)> {
         e += 1;
     }
     // Every checksummed number has digits; most words leave here.
-    if digits == 0 || !matches!(e - i, 1 | 9 | 11 | 15 | 16 | 17) {
+    if digits == 0 || !matches!(e - i, 1 | 2 | 9 | 11 | 15 | 16 | 17) {
         return None;
+    }
+    if e - i == 2 {
+        return spaced_tax_id(b, i);
     }
     if !word_end(b, e) {
         // `1 84 12 76 451 089 46`: a NIR written in its groups.
@@ -244,6 +247,28 @@ pub fn checked_at(b: &[u8], i: usize) -> Option<(Kind, usize)> {
         _ => return spaced_nir(b, i),
     };
     Some((kind, e))
+}
+
+/// Germany's Steuer-ID as it is printed: `40 079 862 159`.
+fn spaced_tax_id(b: &[u8], i: usize) -> Option<(Kind, usize)> {
+    let mut compact = [0u8; 11];
+    let (mut j, mut n) = (i, 0);
+    for (k, g) in [2usize, 3, 3, 3].into_iter().enumerate() {
+        if k > 0 {
+            if b.get(j) != Some(&b' ') {
+                return None;
+            }
+            j += 1;
+        }
+        let part = b.get(j..j + g)?;
+        if !part.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        compact[n..n + g].copy_from_slice(part);
+        n += g;
+        j += g;
+    }
+    (word_end(b, j) && de_tax_id(&compact)).then_some((Kind::DeTaxId, j))
 }
 
 fn spaced_nir(b: &[u8], i: usize) -> Option<(Kind, usize)> {
@@ -536,6 +561,8 @@ mod tests {
         assert_eq!(find("1 84 12 76 451 089 46."), Some((Kind::FrNir, "1 84 12 76 451 089 46")));
         assert_eq!(find("RSSMRA85T10A562S"), Some((Kind::ItFiscalCode, "RSSMRA85T10A562S")));
         assert_eq!(find("12345678A"), None, "wrong NIF letter");
+        assert_eq!(find("86 095 742 719,"), Some((Kind::DeTaxId, "86 095 742 719")));
+        assert_eq!(find("86 095 742 718,"), None);
         assert_eq!(find("1HGCM82633A004353"), None, "wrong VIN check digit");
         assert_eq!(find("30 February"), None);
         assert_eq!(nhs_at(b"943 476 5919 ok", 0), Some(12));

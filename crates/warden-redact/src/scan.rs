@@ -149,18 +149,29 @@ pub fn scan(text: &str) -> Vec<Finding> {
                 }
             };
             // Only short ASCII words can be cues; of a run of capitalised words
-            // (`Member ID`), the last.
-            let mut w0 = i;
-            while w0 > at && b[w0 - 1].is_ascii_alphabetic() {
-                w0 -= 1;
-            }
-            if c.is_ascii_alphabetic() && w0 < i && i - w0 <= 12 {
-                let (at, word) = (w0, &text[w0..i]);
-                // `my name is maria`: the cue carries over `is`.
-                cue = names::is_cue(text, word, i) || was_cue && matches!(word, "is" | "am" | "was" | "IS" | "AM");
-                if let Some(kind) = ids::cue(word, || names::word_before(text, at).to_string()) {
-                    pending_id = Some((kind, 3));
+            // (`Member ID`, `NHS No`), the last that is one.
+            let mut w_end = i;
+            for _ in 0..3 {
+                let mut w0 = w_end;
+                while w0 > at && b[w0 - 1].is_ascii_alphabetic() {
+                    w0 -= 1;
                 }
+                if !c.is_ascii_alphabetic() || w0 == w_end || w_end - w0 > 12 {
+                    break;
+                }
+                let word = &text[w0..w_end];
+                if w_end == i {
+                    // `my name is maria`: the cue carries over `is`.
+                    cue = names::is_cue(text, word, i) || was_cue && matches!(word, "is" | "am" | "was" | "IS" | "AM");
+                }
+                if let Some(kind) = ids::cue(word, || names::word_before(text, w0).to_string()) {
+                    pending_id = Some((kind, 3));
+                    break;
+                }
+                if w0 <= at + 1 || b[w0 - 1] != b' ' {
+                    break;
+                }
+                w_end = w0 - 1;
             }
             continue;
         }
