@@ -120,21 +120,24 @@ fn quality_on_the_development_corpus() {
     eprintln!("development corpus: micro F1 {micro} (exact spans), leak rate {leak}");
     // Floors a little under today's figures (bench/pii/score.sh prints them): a
     // change that loses ground on unfamiliar text fails here.
-    assert!(leak <= 0.17, "leak rate {leak}");
-    assert!(micro >= 0.80, "micro F1 {micro}");
+    assert!(leak <= 0.14, "leak rate {leak}");
+    assert!(micro >= 0.85, "micro F1 {micro}");
     for (t, floor) in [
-        ("PERSON", 0.84),
+        ("PERSON", 0.87),
         ("EMAIL_ADDRESS", 0.97),
-        ("PHONE_NUMBER", 0.85),
-        ("US_SSN", 0.9),
-        ("CREDIT_CARD", 0.93),
-        ("IBAN_CODE", 0.93),
-        ("IP_ADDRESS", 0.92),
-        ("DATE_TIME", 0.88),
-        ("URL", 0.95),
-        ("VIN", 0.9),
-        ("PL_PESEL", 0.95),
-        ("FR_NIR", 0.95),
+        ("PHONE_NUMBER", 0.92),
+        ("US_SSN", 0.96),
+        ("CREDIT_CARD", 0.97),
+        ("IBAN_CODE", 0.94),
+        ("IP_ADDRESS", 0.98),
+        ("DATE_TIME", 0.9),
+        ("URL", 0.96),
+        ("AGE", 0.9),
+        ("VIN", 0.97),
+        ("PL_PESEL", 0.97),
+        ("FR_NIR", 0.97),
+        ("DE_TAX_ID", 0.97),
+        ("IT_FISCAL_CODE", 0.93),
     ] {
         assert!(f1(&r, t) >= floor, "{t}: F1 {} below {floor}", f1(&r, t));
     }
