@@ -602,7 +602,9 @@ fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
         if person_like && (next_named || class > 3) || after_given {
             continue;
         }
-        if !plain_word && locative()
+        // `went to Paris`: after `to` only a city of 100,000 or more.
+        let to_city = class <= 3 && word_before(text, start).eq_ignore_ascii_case("to");
+        if !plain_word && (locative() || to_city)
             || !person_like && !plain_word && class <= 3
             || class <= 2 && f & GIVEN == 0 && !plain_word
         {
