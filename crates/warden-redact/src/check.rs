@@ -64,6 +64,29 @@ pub fn iban(compact: &[u8]) -> bool {
     rem == 1
 }
 
+/// The length of an IBAN of this country (the ISO 13616 registry), where known.
+pub fn iban_length(country: &[u8]) -> Option<usize> {
+    Some(match country {
+        b"NO" => 15,
+        b"BE" => 16,
+        b"DK" | b"FI" | b"FO" | b"GL" | b"NL" => 18,
+        b"MK" | b"SI" => 19,
+        b"AT" | b"BA" | b"EE" | b"KZ" | b"LT" | b"LU" | b"XK" => 20,
+        b"CH" | b"HR" | b"LI" | b"LV" => 21,
+        b"BG" | b"BH" | b"CR" | b"DE" | b"GB" | b"GE" | b"IE" | b"ME" | b"RS" | b"VA" => 22,
+        b"AE" | b"GI" | b"IL" | b"IQ" | b"TL" => 23,
+        b"AD" | b"CZ" | b"ES" | b"MD" | b"PK" | b"RO" | b"SA" | b"SE" | b"SK" | b"TN" | b"VG" => 24,
+        b"PT" | b"ST" => 25,
+        b"IS" | b"TR" => 26,
+        b"FR" | b"GR" | b"IT" | b"MC" | b"MR" | b"SM" => 27,
+        b"AL" | b"AZ" | b"BY" | b"CY" | b"DO" | b"GT" | b"HU" | b"LB" | b"PL" | b"SV" => 28,
+        b"BR" | b"EG" | b"PS" | b"QA" | b"UA" => 29,
+        b"JO" | b"KW" | b"MU" => 30,
+        b"MT" => 31,
+        _ => return None,
+    })
+}
+
 /// US Social Security number ranges the SSA has never issued: area 000, 666 and
 /// 900-999, group 00, serial 0000.
 pub fn ssn(area: &[u8], group: &[u8], serial: &[u8]) -> bool {

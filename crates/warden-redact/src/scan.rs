@@ -766,15 +766,18 @@ fn secret_upper(b: &[u8], i: usize) -> Option<usize> {
 /// of four, passing mod-97.
 fn iban(b: &[u8], i: usize) -> Option<usize> {
     let head = b.get(i..i + 4)?;
-    if !(head[0].is_ascii_uppercase()
-        && head[1].is_ascii_uppercase()
+    let upper = head[0].is_ascii_uppercase();
+    if !(head[0].is_ascii_alphabetic()
+        && head[1].is_ascii_alphabetic()
+        && head[0].is_ascii_uppercase() == head[1].is_ascii_uppercase()
         && head[2].is_ascii_digit()
         && head[3].is_ascii_digit())
     {
         return None;
     }
-    let alnum = |c: u8| c.is_ascii_uppercase() || c.is_ascii_digit();
-    let mut compact: Vec<u8> = head.to_vec();
+    // Written in one case: upper, or lower in text typed or spoken in lower case.
+    let alnum = move |c: u8| c.is_ascii_digit() || if upper { c.is_ascii_uppercase() } else { c.is_ascii_lowercase() };
+    let mut compact: Vec<u8> = head.to_ascii_uppercase();
     let mut e = i + 4;
     if b.get(e) == Some(&b' ') {
         // Grouped: ` XXXX` repeatedly, the last group 1-4 long.
@@ -787,7 +790,7 @@ fn iban(b: &[u8], i: usize) -> Option<usize> {
             if ge < b.len() && alnum(b[ge]) {
                 break; // a group longer than four: not part of this IBAN
             }
-            compact.extend_from_slice(&b[gs..ge]);
+            compact.extend(b[gs..ge].iter().map(u8::to_ascii_uppercase));
             e = ge;
             if ge - gs < 4 {
                 break;
@@ -795,11 +798,16 @@ fn iban(b: &[u8], i: usize) -> Option<usize> {
         }
     } else {
         while e < b.len() && alnum(b[e]) && compact.len() < 34 {
-            compact.push(b[e]);
+            compact.push(b[e].to_ascii_uppercase());
             e += 1;
         }
     }
     if b.get(e).is_some_and(|&c| is_word(c)) {
+        return None;
+    }
+    // In lower case the country's own length is required too: a token passes mod 97
+    // one time in 97.
+    if !upper && check::iban_length(&compact[..2]) != Some(compact.len()) {
         return None;
     }
     check::iban(&compact).then_some(e)
@@ -873,6 +881,11 @@ fn lower(text: &str, i: usize, all_lower: bool, cue: bool, out: &mut Vec<Finding
     if matches!(b[i], b'h' | b'f' | b'w') {
         if let Some(end) = url(b, i) {
             return push(out, i, end, Kind::Url);
+        }
+    }
+    if b.get(i + 2).is_some_and(u8::is_ascii_digit) {
+        if let Some(end) = iban(b, i) {
+            return push(out, i, end, Kind::Iban);
         }
     }
     if matches!(b[i], b'a' | b'd' | b'f' | b'j' | b'm' | b'n' | b'o' | b's' | b't' | b'w') {

@@ -69,6 +69,10 @@ fn ssns_ibans_ips_dates() {
     assert_eq!(one("IBAN GB82 WEST 1234 5698 7654 32 today"), Some((Kind::Iban, "GB82 WEST 1234 5698 7654 32")));
     assert_eq!(one("IBAN DE89370400440532013000."), Some((Kind::Iban, "DE89370400440532013000")));
     assert_eq!(one("IBAN GB82 WEST 1234 5698 7654 33"), None, "fails mod-97");
+    // In lower case (a transcript) the country's length is required as well.
+    assert_eq!(one("iban gb82west12345698765432 ok"), Some((Kind::Iban, "gb82west12345698765432")));
+    assert_eq!(one("iban gb82west1234569876543 ok"), None, "one short of Britain's 22");
+    assert_eq!(one("token ab12cdef3456 ok"), None);
     assert_eq!(one("from 10.0.0.7."), Some((Kind::IpAddress, "10.0.0.7")));
     assert_eq!(one("from 2001:db8::8a2e:370:7334 now"), Some((Kind::IpAddress, "2001:db8::8a2e:370:7334")));
     assert_eq!(one("from fe80::1"), Some((Kind::IpAddress, "fe80::1")));
