@@ -722,9 +722,11 @@ fn piece(text: &str, words: &[Word], out: &mut impl FnMut(usize, usize, Confiden
             *e = evidence(*f, w.shape, &text[w.start..w.end]);
         }
     }
-    // Trim plain words and initials off the ends (`Sarah Connor Returns`).
+    // Trim plain words and initials off the ends (`Sarah Connor Returns`), and at the
+    // start the commonest words that are no given names (`Call John Smith`).
     let (mut a, mut z) = (0, words.len());
-    while a < z && (ev[a] < 0 || words[a].shape == Shape::Initial && a + 1 == z) {
+    let opener = |k: usize| fl[k] & COMMONEST != 0 && fl[k] & GIVEN == 0;
+    while a < z && (ev[a] < 0 || opener(a) || words[a].shape == Shape::Initial && a + 1 == z) {
         a += 1;
     }
     while z > a && (ev[z - 1] < 0 || words[z - 1].shape == Shape::Initial) {
