@@ -233,10 +233,11 @@ pub struct Finding {
     pub confidence: Confidence,
 }
 
-/// How sure the detector is of a finding. `Medium` is what the detector reports by
-/// default; `Low` adds what is only plausible (a capitalised word no list knows, in
-/// the middle of a sentence; a grouped number of a phone's length that no region
-/// calls valid), for data classes that choose recall over precision.
+/// How sure the detector is of a finding. `Medium` and above is what the detector
+/// reports by default; `Low` adds what is only plausible (a capitalised word no list
+/// knows, in the middle of a sentence; a grouped number of a phone's length that no
+/// region calls valid), for data classes that choose recall over precision; `High`
+/// keeps only values with a syntax or a check digit of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum Confidence {
     Low,
@@ -246,6 +247,32 @@ pub enum Confidence {
 }
 
 impl Confidence {
+    /// What a finding of this kind is by its shape alone: `High` for values with a
+    /// syntax or a check digit of their own (addresses, cards, IBANs, national
+    /// numbers, secrets), `Medium` for what rests on words and context (names,
+    /// places, dates, phones, numbers announced by a word).
+    pub fn of(kind: Kind) -> Confidence {
+        match kind {
+            Kind::Email
+            | Kind::Url
+            | Kind::IpAddress
+            | Kind::CreditCard
+            | Kind::Iban
+            | Kind::UsSsn
+            | Kind::UsItin
+            | Kind::EsNif
+            | Kind::ItFiscalCode
+            | Kind::PlPesel
+            | Kind::FrNir
+            | Kind::DeTaxId
+            | Kind::Vin
+            | Kind::MedicalLicense
+            | Kind::Secret
+            | Kind::Custom(_) => Confidence::High,
+            _ => Confidence::Medium,
+        }
+    }
+
     pub fn parse(s: &str) -> Option<Confidence> {
         Some(match s {
             "low" => Confidence::Low,

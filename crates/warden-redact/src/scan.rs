@@ -192,7 +192,7 @@ pub fn scan(text: &str) -> Vec<Finding> {
 }
 
 fn push(out: &mut Vec<Finding>, start: usize, end: usize, kind: Kind) -> Option<usize> {
-    push_at(out, start, end, kind, Confidence::Medium)
+    push_at(out, start, end, kind, Confidence::of(kind))
 }
 
 fn push_at(out: &mut Vec<Finding>, start: usize, end: usize, kind: Kind, confidence: Confidence) -> Option<usize> {

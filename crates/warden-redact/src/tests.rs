@@ -202,6 +202,7 @@ fn a_lower_threshold_adds_what_is_only_plausible() {
     // What medium finds, low finds too; high keeps only the checksummed and shaped.
     let t = "Dr. Anna Kowalska, card 4111 1111 1111 1111";
     assert_eq!(at(Confidence::Low, t), at(Confidence::Medium, t));
+    assert_eq!(at(Confidence::High, t), vec![(Kind::CreditCard, "4111 1111 1111 1111")]);
 }
 
 #[test]

@@ -12,8 +12,8 @@ use warden_redact::{Confidence, Detector, Mode, Redactor, Vault};
 #[derive(Debug, Args)]
 pub struct RedactArgs {
     /// Read JSON Lines documents (`{"id", "text", …}`) from FILE (`-` for stdin) and
-    /// write `{"id", "spans": [{"start", "end", "type"}]}` per document: character
-    /// offsets, Presidio's type names.
+    /// write `{"id", "spans": [{"start", "end", "type", "score"}]}` per document:
+    /// character offsets, Presidio's type names, the confidence as 0.3, 0.6 or 0.9.
     #[arg(long, value_name = "FILE")]
     jsonl: Option<PathBuf>,
     /// Where to write (default stdout).
@@ -111,7 +111,14 @@ fn spans(detector: &Detector, text: &str) -> Vec<serde_json::Value> {
             warden_redact::Kind::Custom(_) => detector.label(f.kind),
             k => k.presidio(),
         };
-        out.push(serde_json::json!({"start": start, "end": chars, "type": kind}));
+        // The confidence as a score, so the shared scorer's `--threshold` can trace
+        // precision against recall from one `--threshold low` run.
+        let score = match f.confidence {
+            Confidence::Low => 0.3,
+            Confidence::Medium => 0.6,
+            Confidence::High => 0.9,
+        };
+        out.push(serde_json::json!({"start": start, "end": chars, "type": kind, "score": score}));
     }
     out
 }
