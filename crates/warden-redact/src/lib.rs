@@ -350,9 +350,15 @@ impl Detector {
 
     /// Every finding in `text`, in order, not overlapping.
     pub fn find(&self, text: &str) -> Vec<Finding> {
+        self.find_knowing(text, &[])
+    }
+
+    /// `find`, also looking for the parts of names found earlier (`known`, e.g. in the
+    /// parts of a stream already sent).
+    pub fn find_knowing(&self, text: &str, known: &[String]) -> Vec<Finding> {
         let mut found = scan::scan(text);
         found.retain(|f| f.confidence >= self.threshold);
-        let again = names::mentions(text, &found);
+        let again = names::mentions(text, &found, known);
         found.extend(again);
         for (i, (_, re)) in self.custom.iter().enumerate() {
             let kind = Kind::Custom(u16::try_from(i).unwrap_or(u16::MAX));

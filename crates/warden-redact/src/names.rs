@@ -831,10 +831,15 @@ fn inverted(text: &str, w: &Word, f: u8) -> Option<usize> {
 /// Once a name is found, its parts name the same person wherever else they stand
 /// alone in the text (`Theodore Maillet … Maillet, a former teacher`; `PAMELA
 /// SIMMONS … PAMELA`): findings for every whole-word mention not already covered.
-pub fn mentions(text: &str, found: &[crate::Finding]) -> Vec<crate::Finding> {
+/// `known`: names found earlier in the same conversation (a stream's earlier parts).
+pub fn mentions<'a>(text: &'a str, found: &[crate::Finding], known: &'a [String]) -> Vec<crate::Finding> {
     let mut parts: Vec<&str> = Vec::new();
-    for f in found.iter().filter(|f| f.kind == Kind::Person && f.confidence >= Confidence::Medium) {
-        for part in text[f.start..f.end].split(|c: char| c.is_whitespace() || c == ',') {
+    let found_names = found
+        .iter()
+        .filter(|f| f.kind == Kind::Person && f.confidence >= Confidence::Medium)
+        .map(|f| &text[f.start..f.end]);
+    for name in found_names.chain(known.iter().map(String::as_str)) {
+        for part in name.split(|c: char| c.is_whitespace() || c == ',') {
             let part = part.trim_end_matches('.');
             let letters = part.chars().filter(|c| c.is_alphabetic()).count();
             if letters < 3 || is_common(part) || is_in(&PARTICLES_TABLE, part) || flags(part) & COMMONEST != 0 {

@@ -175,7 +175,13 @@ impl Redactor {
 
     /// A redactor for text that arrives in pieces.
     pub fn stream(&self) -> StreamRedactor<'_> {
-        StreamRedactor { redactor: self, buf: String::new(), sent: String::new(), counts: BTreeMap::new() }
+        StreamRedactor {
+            redactor: self,
+            buf: String::new(),
+            sent: String::new(),
+            counts: BTreeMap::new(),
+            names: Vec::new(),
+        }
     }
 }
 
@@ -194,6 +200,8 @@ pub struct StreamRedactor<'a> {
     /// The end of what was already sent (context for detection).
     sent: String,
     counts: BTreeMap<String, usize>,
+    /// Names found in what was sent, so a later mention of one alone is found too.
+    names: Vec<String>,
 }
 
 impl StreamRedactor<'_> {
@@ -203,9 +211,10 @@ impl StreamRedactor<'_> {
     fn pending_findings(&self) -> Vec<Finding> {
         let ctx = self.sent.len();
         let window = format!("{}{}", self.sent, self.buf);
-        self.redactor
-            .findings(&window)
+        let found = self.redactor.detector.find_knowing(&window, &self.names);
+        found
             .into_iter()
+            .filter(|f| self.redactor.wanted(f.kind))
             .filter(|f| f.start >= ctx)
             .map(|f| Finding { start: f.start - ctx, end: f.end - ctx, ..f })
             .collect()
@@ -242,6 +251,12 @@ impl StreamRedactor<'_> {
             return String::new();
         }
         let done: Vec<Finding> = findings.into_iter().filter(|f| f.end <= cut).collect();
+        for f in done.iter().filter(|f| f.kind == Kind::Person) {
+            let name = &self.buf[f.start..f.end];
+            if self.names.len() < 256 && !self.names.iter().any(|n| n == name) {
+                self.names.push(name.to_string());
+            }
+        }
         let r = self.redactor.apply(&self.buf[..cut], &done, vault);
         for (k, v) in r.counts {
             *self.counts.entry(k).or_insert(0) += v;

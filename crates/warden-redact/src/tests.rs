@@ -249,3 +249,27 @@ fn health_and_other_identifiers_in_text() {
         assert!(kinds(t).iter().all(|(k, _)| !matches!(k, Kind::Vin | Kind::EsNif | Kind::MedicalRecord)), "{t}");
     }
 }
+
+#[test]
+fn a_stream_remembers_the_names_it_has_sent() {
+    // The surname alone comes long after the full name, beyond what a stream holds.
+    let text = format!(
+        "Incumbent Theodore Maillet conceded the seat. {} Maillet, a former teacher, spoke last.",
+        "The count went on through the night and the results were read out at dawn. ".repeat(12)
+    );
+    let redactor = Redactor::new(Detector::new(), Mode::Mask);
+    let whole = redactor.redact(&text, &mut Vault::default());
+    assert_eq!(whole.counts.get("PERSON"), Some(&2), "{}", whole.text);
+    for size in [5, 64, 300] {
+        let mut vault = Vault::default();
+        let mut s = redactor.stream();
+        let mut out = String::new();
+        let chars: Vec<char> = text.chars().collect();
+        for piece in chars.chunks(size) {
+            out.push_str(&s.push(&piece.iter().collect::<String>(), &mut vault));
+        }
+        out.push_str(&s.finish(&mut vault).0);
+        assert_eq!(out, whole.text, "chunks of {size}");
+        assert!(!out.contains("Maillet"), "chunks of {size}: {out}");
+    }
+}
