@@ -569,6 +569,11 @@ pub fn names_at(text: &str, i: usize, out: &mut impl FnMut(usize, usize, Kind, C
 /// How many of the words from `k` on name a place, if they do.
 fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
     let start = words[k].start;
+    // Function words and the domain's capitalised words are no places; most words
+    // of a run leave here, before the gazetteer is read.
+    if words[k].shape == Shape::Initial || common_word(text, &words[k]) {
+        return None;
+    }
     let locative = || {
         let before = word_before(text, start);
         !before.is_empty() && crate::places::locative(before)
