@@ -356,9 +356,9 @@ impl Detector {
     /// `find`, also looking for the parts of names found earlier (`known`, e.g. in the
     /// parts of a stream already sent).
     pub fn find_knowing(&self, text: &str, known: &[String]) -> Vec<Finding> {
-        let mut found = scan::scan(text);
+        let scan::Scanned { mut found, words } = scan::scan(text);
         found.retain(|f| f.confidence >= self.threshold);
-        let again = names::mentions(text, &found, known);
+        let again = names::mentions(text, &found, known, &words);
         found.extend(again);
         for (i, (_, re)) in self.custom.iter().enumerate() {
             let kind = Kind::Custom(u16::try_from(i).unwrap_or(u16::MAX));

@@ -837,7 +837,13 @@ fn inverted(text: &str, w: &Word, f: u8) -> Option<usize> {
 /// alone in the text (`Theodore Maillet … Maillet, a former teacher`; `PAMELA
 /// SIMMONS … PAMELA`): findings for every whole-word mention not already covered.
 /// `known`: names found earlier in the same conversation (a stream's earlier parts).
-pub fn mentions<'a>(text: &'a str, found: &[crate::Finding], known: &'a [String]) -> Vec<crate::Finding> {
+/// `words`: where the words that may be mentions start (from the scan).
+pub fn mentions<'a>(
+    text: &'a str,
+    found: &[crate::Finding],
+    known: &'a [String],
+    words: &[u32],
+) -> Vec<crate::Finding> {
     let mut parts: Vec<&str> = Vec::new();
     let found_names = found
         .iter()
@@ -862,26 +868,26 @@ pub fn mentions<'a>(text: &'a str, found: &[crate::Finding], known: &'a [String]
     let mut covered = found.iter().map(|f| (f.start, f.end)).collect::<Vec<_>>();
     covered.sort_unstable();
     let mut out = Vec::new();
-    for part in parts {
-        let p = part.as_bytes();
-        // A name is short and a message is short: the first byte by memchr, then a
-        // comparison, costs less than building a searcher.
-        for s in memchr::memchr_iter(p[0], b).filter(|&s| b[s..].starts_with(p)) {
-            let e = s + p.len();
-            let letter = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
-            if letter(text[..s].chars().next_back()) || letter(text[e..].chars().next()) {
-                continue;
-            }
-            // `Smith-Jones` is another word.
-            if b.get(e) == Some(&b'-') || s > 0 && b[s - 1] == b'-' {
-                continue;
-            }
-            let at = covered.partition_point(|&(_, end)| end <= s);
-            if covered.get(at).is_some_and(|&(start, _)| start < e) {
-                continue;
-            }
-            out.push(crate::Finding { start: s, end: e, kind: Kind::Person, confidence: Confidence::Medium });
+    let mut first = [false; 256];
+    for p in &parts {
+        first[usize::from(p.as_bytes()[0])] = true;
+    }
+    for &s in words {
+        let s = s as usize;
+        if !first[usize::from(b[s])] {
+            continue;
         }
+        let Some(part) = parts.iter().find(|p| b[s..].starts_with(p.as_bytes())) else { continue };
+        let e = s + part.len();
+        let letter = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if letter(text[e..].chars().next()) || b.get(e) == Some(&b'-') {
+            continue;
+        }
+        let at = covered.partition_point(|&(_, end)| end <= s);
+        if covered.get(at).is_some_and(|&(start, _)| start < e) {
+            continue;
+        }
+        out.push(crate::Finding { start: s, end: e, kind: Kind::Person, confidence: Confidence::Medium });
     }
     out.sort_by_key(|f| f.start);
     out.dedup_by_key(|f| f.start);

@@ -62,9 +62,17 @@ fn token_end(b: &[u8], end: usize) -> bool {
     }
 }
 
-pub fn scan(text: &str) -> Vec<Finding> {
+/// What one pass finds: the findings, and where the words that could mention a
+/// name start (capitalised words; every word in text written in lower case).
+pub struct Scanned {
+    pub found: Vec<Finding>,
+    pub words: Vec<u32>,
+}
+
+pub fn scan(text: &str) -> Scanned {
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(b.len() / 48);
+    let mut words: Vec<u32> = Vec::with_capacity(b.len() / 32);
     // Text with (almost) no capitals: names are looked for among lower-case words.
     let all_lower = {
         let allowed = b.len() / 200;
@@ -148,6 +156,17 @@ pub fn scan(text: &str) -> Vec<Finding> {
                     j
                 }
             };
+            // Where words that may name someone start, for the mentions pass: this
+            // one, and the capitalised words of a run read with it.
+            let capital = |x: u8| x.is_ascii_uppercase() || x >= 0xC0;
+            if capital(c) || all_lower && c.is_ascii_lowercase() {
+                words.push(at as u32);
+                for k in at + 1..i.min(b.len()) {
+                    if b[k - 1] == b' ' && (capital(b[k]) || all_lower && b[k].is_ascii_lowercase()) {
+                        words.push(k as u32);
+                    }
+                }
+            }
             // Only short ASCII words can be cues; of a run of capitalised words
             // (`Member ID`, `NHS No`), the last that is one.
             let mut w_end = i;
@@ -188,7 +207,7 @@ pub fn scan(text: &str) -> Vec<Finding> {
     }
     // Recognisers may end inside a multi-byte character only by returning a char
     // boundary; everything above advances by whole words or ASCII bytes.
-    out
+    Scanned { found: out, words }
 }
 
 fn push(out: &mut Vec<Finding>, start: usize, end: usize, kind: Kind) -> Option<usize> {
