@@ -223,6 +223,8 @@ pub fn day_first(b: &[u8], i: usize) -> Option<usize> {
 
 /// `April 5th, 2023`, `Apr 5`, `April 2023`, `April of 2023`, at a letter.
 pub fn month_first(b: &[u8], i: usize) -> Option<usize> {
+    // Most words leave at their first three letters.
+    month_of(three(b, i)?)?;
     // A digit or `of` comes soon after a month that starts a date.
     let e = letters(b, i);
     let after = b.get(e + usize::from(b.get(e) == Some(&b'.'))..).unwrap_or(&[]);
