@@ -356,7 +356,7 @@ impl Detector {
     /// `find`, also looking for the parts of names found earlier (`known`, e.g. in the
     /// parts of a stream already sent).
     pub fn find_knowing(&self, text: &str, known: &[String]) -> Vec<Finding> {
-        let scan::Scanned { mut found, words } = scan::scan(text);
+        let (mut found, words) = scan::scan(text);
         found.retain(|f| f.confidence >= self.threshold);
         let again = names::mentions(text, &found, known, &words);
         found.extend(again);

@@ -62,14 +62,9 @@ fn token_end(b: &[u8], end: usize) -> bool {
     }
 }
 
-/// What one pass finds: the findings, and where the words that could mention a
-/// name start (capitalised words; every word in text written in lower case).
-pub struct Scanned {
-    pub found: Vec<Finding>,
-    pub words: Vec<u32>,
-}
-
-pub fn scan(text: &str) -> Scanned {
+/// One pass over `text`: the findings, and where the words that could mention a name
+/// start (capitalised words; every word in text written in lower case).
+pub fn scan(text: &str) -> (Vec<Finding>, Vec<u32>) {
     let b = text.as_bytes();
     let mut out = Vec::with_capacity(b.len() / 48);
     let mut words: Vec<u32> = Vec::with_capacity(b.len() / 32);
@@ -207,7 +202,7 @@ pub fn scan(text: &str) -> Scanned {
     }
     // Recognisers may end inside a multi-byte character only by returning a char
     // boundary; everything above advances by whole words or ASCII bytes.
-    Scanned { found: out, words }
+    (out, words)
 }
 
 fn push(out: &mut Vec<Finding>, start: usize, end: usize, kind: Kind) -> Option<usize> {
