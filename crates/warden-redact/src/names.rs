@@ -603,7 +603,7 @@ fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
         let plain_word = f & (WORD | COMMONEST) != 0 && !person_like;
         // `Austin Baker`: a name word followed by another makes a person.
         let next_named = words.get(k + 1).is_some_and(|w| LEXICON.get(w.hash) & (GIVEN | SURNAME) != 0);
-        let after_given = k > 0 && LEXICON.get(words[k - 1].hash) & GIVEN != 0;
+        let after_given = k > 0 && LEXICON.get(words[k - 1].hash) & GIVEN != 0 && !common_word(text, &words[k - 1]);
         if person_like && (next_named || class > 3) || after_given {
             continue;
         }

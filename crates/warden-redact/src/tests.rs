@@ -222,6 +222,8 @@ fn places_in_prose_and_towns() {
     assert_eq!(kinds("Election night in Toulouse: turnout was high."), vec![(Kind::Location, "Toulouse")]);
     assert_eq!(kinds("a card used in Bihar Sharif yesterday"), vec![(Kind::Location, "Bihar Sharif")]);
     assert_eq!(kinds("election night in dublin: turnout"), vec![(Kind::Location, "dublin")]);
+    // In Title Case every word is capitalised; `In` is no given name before a town.
+    assert_eq!(kinds("Discharged To Her Home In Leeds."), vec![(Kind::Location, "Leeds")]);
     // A place that is a given name is a person next to a surname or after a title.
     assert_eq!(kinds("Austin Baker reviewed it."), vec![(Kind::Person, "Austin Baker")]);
     assert_eq!(kinds("Dr. Florence wrote."), vec![(Kind::Person, "Florence")]);
