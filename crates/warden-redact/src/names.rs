@@ -172,22 +172,7 @@ static CUES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(&[CUES, T
 static PARTICLES_TABLE: LazyLock<Filtered> = LazyLock::new(|| Filtered::new(&[PARTICLES]));
 
 fn is_in(list: &Filtered, word: &str) -> bool {
-    if word.len() > 24 || !word.is_ascii() {
-        return false;
-    }
-    let h = fnv(word.as_bytes()) | 1;
-    if list.bits[(h >> 6 & 63) as usize] & (1 << (h & 63)) == 0 {
-        return false;
-    }
-    let mask = list.slots.len() - 1;
-    let mut at = (h >> 12) as usize & mask;
-    loop {
-        match list.slots[at] {
-            0 => return false,
-            x if x == h => return true,
-            _ => at = (at + 1) & mask,
-        }
-    }
+    is_in_key(list, word, fnv(word.as_bytes()))
 }
 
 /// `is_in` for a word whose lexicon key is `key`.
@@ -618,12 +603,12 @@ fn place_at(text: &str, words: &[Word], k: usize) -> Option<usize> {
     }
     // `Garethbury`, `North Jackfurt`
     let w = &text[start..words[k].end];
-    if LEXICON.get(words[k].hash) == 0 && crate::places::town_shaped(w) {
+    if crate::places::town_shaped(w, LEXICON.get(words[k].hash)) {
         return Some(1);
     }
     if crate::places::town_prefix(w) && k + 1 < words.len() {
         let next = &text[words[k + 1].start..words[k + 1].end];
-        if LEXICON.get(words[k + 1].hash) == 0 && crate::places::town_shaped(next) {
+        if crate::places::town_shaped(next, LEXICON.get(words[k + 1].hash)) {
             return Some(2);
         }
     }

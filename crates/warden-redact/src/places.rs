@@ -62,25 +62,23 @@ const TOWN_ENDINGS: &[&str] = &[
 ];
 
 /// `Garethbury`, `Kimberlyview`: a given name or surname and a town ending, the
-/// whole not itself a name (`Preston`, `Ashford` are surnames too).
-pub fn town_shaped(word: &str) -> bool {
-    if word.len() < 7 || !word.is_ascii() {
+/// whole not itself a word the lexicon knows (`Preston`, `Ashford` are surnames
+/// too); `flags` are the whole word's lexicon flags.
+pub fn town_shaped(word: &str, flags: u8) -> bool {
+    if flags != 0 || word.len() < 7 || !word.is_ascii() {
         return false;
     }
     let w = word.as_bytes();
     TOWN_ENDINGS.iter().any(|e| {
-        w.len() >= e.len() + 3 && w[w.len() - e.len()..].eq_ignore_ascii_case(e.as_bytes()) && {
-            let stem = &word[..word.len() - e.len()];
-            let f = lexicon::flags(stem);
-            let stem_named = f & (1 | 2) != 0;
-            stem_named && lexicon::flags(word) == 0
-        }
+        w.len() >= e.len() + 3
+            && w[w.len() - e.len()..].eq_ignore_ascii_case(e.as_bytes())
+            && lexicon::flags(&word[..word.len() - e.len()]) & (lexicon::GIVEN | lexicon::SURNAME) != 0
     })
 }
 
 /// Town prefixes that belong to the name (`North Jackfurt`, `Port Maxfort`).
 pub fn town_prefix(word: &str) -> bool {
-    ["north", "south", "east", "west", "new", "lake", "port", "mount", "fort", "east", "upper", "lower", "old"]
+    ["north", "south", "east", "west", "new", "lake", "port", "mount", "fort", "upper", "lower", "old"]
         .iter()
         .any(|p| p.eq_ignore_ascii_case(word))
 }
@@ -96,9 +94,10 @@ mod tests {
         }
         assert_eq!(class("Quarterly"), 0);
         assert_eq!(class("Hospital"), 0);
-        assert!(town_shaped("Garethbury"));
-        assert!(town_shaped("Kimberlyview"));
-        assert!(!town_shaped("Preston"), "a surname");
-        assert!(!town_shaped("Tomorrow"));
+        let town = |w: &str| town_shaped(w, lexicon::flags(w));
+        assert!(town("Garethbury"));
+        assert!(town("Kimberlyview"));
+        assert!(!town("Preston"), "a surname");
+        assert!(!town("Tomorrow"));
     }
 }
