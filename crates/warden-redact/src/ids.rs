@@ -249,68 +249,61 @@ pub fn checked_at(b: &[u8], i: usize) -> Option<(Kind, usize)> {
     Some((kind, e))
 }
 
+/// Groups of the given sizes from `i`, joined by one of `seps` (or, when
+/// `optional`, by nothing); `ok(k, c)`: whether byte `c` may stand in group `k`.
+/// The groups run together, and where the last ends (at a word's end).
+fn grouped<const N: usize>(
+    b: &[u8],
+    i: usize,
+    sizes: &[usize],
+    seps: &[u8],
+    optional: bool,
+    ok: impl Fn(usize, u8) -> bool,
+) -> Option<([u8; N], usize)> {
+    let mut compact = [0u8; N];
+    let (mut j, mut n) = (i, 0);
+    for (k, &g) in sizes.iter().enumerate() {
+        if k > 0 {
+            match b.get(j) {
+                Some(c) if seps.contains(c) => j += 1,
+                _ if optional => {}
+                _ => return None,
+            }
+        }
+        let part = b.get(j..j + g)?;
+        if !part.iter().all(|&c| ok(k, c)) {
+            return None;
+        }
+        compact.get_mut(n..n + g)?.copy_from_slice(part);
+        n += g;
+        j += g;
+    }
+    (n == N && word_end(b, j)).then_some((compact, j))
+}
+
+fn digits_only(_: usize, c: u8) -> bool {
+    c.is_ascii_digit()
+}
+
 /// Germany's Steuer-ID as it is printed: `40 079 862 159`.
 fn spaced_tax_id(b: &[u8], i: usize) -> Option<(Kind, usize)> {
-    let mut compact = [0u8; 11];
-    let (mut j, mut n) = (i, 0);
-    for (k, g) in [2usize, 3, 3, 3].into_iter().enumerate() {
-        if k > 0 {
-            if b.get(j) != Some(&b' ') {
-                return None;
-            }
-            j += 1;
-        }
-        let part = b.get(j..j + g)?;
-        if !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        compact[n..n + g].copy_from_slice(part);
-        n += g;
-        j += g;
-    }
-    (word_end(b, j) && de_tax_id(&compact)).then_some((Kind::DeTaxId, j))
+    let (compact, end) = grouped::<11>(b, i, &[2, 3, 3, 3], b" ", false, digits_only)?;
+    de_tax_id(&compact).then_some((Kind::DeTaxId, end))
 }
 
+/// France's NIR as it is printed: `1 84 12 76 451 089 46` (the department may be
+/// Corsica's `2A` or `2B`).
 fn spaced_nir(b: &[u8], i: usize) -> Option<(Kind, usize)> {
-    // 1 84 12 76 451 089 46
-    const GROUPS: [usize; 7] = [1, 2, 2, 2, 3, 3, 2];
-    let mut compact = [0u8; 15];
-    let (mut j, mut n) = (i, 0);
-    for (k, &g) in GROUPS.iter().enumerate() {
-        if k > 0 {
-            if b.get(j) != Some(&b' ') {
-                return None;
-            }
-            j += 1;
-        }
-        let part = b.get(j..j + g)?;
-        if !part.iter().all(|c| c.is_ascii_digit() || (k == 3 && c.is_ascii_alphabetic())) {
-            return None;
-        }
-        compact[n..n + g].copy_from_slice(part);
-        n += g;
-        j += g;
-    }
-    (word_end(b, j) && fr_nir(&compact)).then_some((Kind::FrNir, j))
+    let department = |k: usize, c: u8| c.is_ascii_digit() || k == 3 && c.is_ascii_alphabetic();
+    let (compact, end) = grouped::<15>(b, i, &[1, 2, 2, 2, 3, 3, 2], b" ", false, department)?;
+    fr_nir(&compact).then_some((Kind::FrNir, end))
 }
 
-/// A UK NHS number at `i` (`943 476 5919`, `9434765919`), kept only after `NHS`.
+/// A UK NHS number at `i` (`943 476 5919`, `943-476-5919`, `9434765919`), kept only
+/// after `NHS`.
 pub fn nhs_at(b: &[u8], i: usize) -> Option<usize> {
-    let mut compact = [0u8; 10];
-    let (mut j, mut n) = (i, 0);
-    for (k, g) in [3usize, 3, 4].into_iter().enumerate() {
-        if k > 0 && matches!(b.get(j), Some(b' ' | b'-')) && n == 3 * k {
-            j += 1;
-        }
-        let part = b.get(j..j + g)?;
-        if !part.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        compact[n..n + g].copy_from_slice(part);
-        n += g;
-        j += g;
-    }
-    (word_end(b, j) && uk_nhs(&compact)).then_some(j)
+    let (compact, end) = grouped::<10>(b, i, &[3, 3, 4], b" -", true, digits_only)?;
+    uk_nhs(&compact).then_some(end)
 }
 
 // ---------------------------------------------------------------- after a cue
