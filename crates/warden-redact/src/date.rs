@@ -136,8 +136,8 @@ fn weekday_at(b: &[u8], i: usize) -> Option<usize> {
     WEEKDAYS.iter().any(|w| w.as_bytes().eq_ignore_ascii_case(word)).then_some(e)
 }
 
-/// A day of the month at `i`: `5`, `05`, `5th`, `21st`; its value and end.
-fn day_at(b: &[u8], i: usize) -> Option<(u32, usize)> {
+/// A number of one or two digits at `i` (no third follows): its value and end.
+fn one_or_two_digits(b: &[u8], i: usize) -> Option<(u32, usize)> {
     let mut e = i;
     while digit(b, e) && e - i < 2 {
         e += 1;
@@ -145,7 +145,12 @@ fn day_at(b: &[u8], i: usize) -> Option<(u32, usize)> {
     if e == i || digit(b, e) {
         return None;
     }
-    let day = b[i..e].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+    Some((b[i..e].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0')), e))
+}
+
+/// A day of the month at `i`: `5`, `05`, `5th`, `21st`; its value and end.
+fn day_at(b: &[u8], i: usize) -> Option<(u32, usize)> {
+    let (day, mut e) = one_or_two_digits(b, i)?;
     if !(1..=31).contains(&day) {
         return None;
     }
@@ -279,14 +284,7 @@ pub fn time_at(b: &[u8], i: usize) -> Option<usize> {
 
 /// `zoned`: a `Z` or an offset may follow (inside an ISO date-time).
 fn time(b: &[u8], i: usize, zoned: bool) -> Option<usize> {
-    let mut e = i;
-    while digit(b, e) && e - i < 2 {
-        e += 1;
-    }
-    if e == i || digit(b, e) {
-        return None;
-    }
-    let hour = b[i..e].iter().fold(0u32, |a, d| a * 10 + u32::from(d - b'0'));
+    let (hour, mut e) = one_or_two_digits(b, i)?;
     let mut minutes = false;
     if b.get(e) == Some(&b':') && digit(b, e + 1) && digit(b, e + 2) && !digit(b, e + 3) {
         let m = u32::from(b[e + 1] - b'0') * 10 + u32::from(b[e + 2] - b'0');
