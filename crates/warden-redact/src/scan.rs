@@ -293,7 +293,6 @@ struct Digits {
 }
 
 /// Up to 12 items on the stack (numbers are scanned constantly; no allocation).
-#[derive(Clone)]
 struct Small<T: Copy + Default> {
     items: [T; 12],
     len: usize,
@@ -522,29 +521,20 @@ fn numeric(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Opt
 /// Numeric dates: Y-M-D, M/D/Y, D.M.Y, D-M-Y, `5/4/23`, `06 05 1980`, with a time
 /// after them (`T14:30:00Z`, ` 14:30`).
 fn numeric_date(b: &[u8], d: &Digits) -> Option<usize> {
-    let lens = d.lens();
-    if d.plus || d.paren || d.groups.len() < 3 {
+    if d.plus || d.paren || d.groups.len() < 3 || d.seps[0] != d.seps[1] {
         return None;
     }
+    let sep = d.seps[0];
     // `2016-02-27 21:24`: the number scanner read on into the time; the date is the
     // first three groups.
-    let (d, lens) = if d.groups.len() > 3 && d.seps[0] == d.seps[1] && d.seps[0] != b' ' && d.seps[2] == b' ' {
-        let mut first =
-            Digits { groups: Small::new(), seps: Small::new(), plus: false, paren: false, end: d.groups[2].1 };
-        for k in 0..3 {
-            first.groups.push(d.groups[k]);
-        }
-        first.seps.push(d.seps[0]);
-        first.seps.push(d.seps[1]);
-        let lens = first.lens();
-        (first, lens)
-    } else if d.groups.len() == 3 {
-        (Digits { groups: d.groups.clone(), seps: d.seps.clone(), plus: false, paren: false, end: d.end }, lens)
-    } else {
-        return None;
+    let end = match d.groups.len() {
+        3 => d.end,
+        _ if sep != b' ' && d.seps[2] == b' ' => d.groups[2].1,
+        _ => return None,
     };
-    let spaced = d.same_sep(b" ") && (lens[0] == 4 || lens[2] == 4) && (lens[1] == 2);
-    if !d.same_sep(b"-/.") && !spaced {
+    let lens = d.lens();
+    let spaced = sep == b' ' && (lens[0] == 4 || lens[2] == 4) && lens[1] == 2;
+    if !b"-/.".contains(&sep) && !spaced {
         return None;
     }
     let (v0, v1, v2) = (d.value(b, 0), d.value(b, 1), d.value(b, 2));
@@ -555,9 +545,9 @@ fn numeric_date(b: &[u8], d: &Digits) -> Option<usize> {
     let short = lens[0] <= 2
         && lens[1] <= 2
         && lens[2] == 2
-        && d.same_sep(b"/")
+        && sep == b'/'
         && (date::valid(yy, v0, v1) || date::valid(yy, v1, v0));
-    (ymd || yearlast || short).then(|| date::datetime_tail(b, d.end))
+    (ymd || yearlast || short).then(|| date::datetime_tail(b, end))
 }
 
 fn skip_token(b: &[u8], mut j: usize) -> Option<usize> {
