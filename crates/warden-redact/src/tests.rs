@@ -154,6 +154,25 @@ fn masks_hashes_drops_and_restores() {
     assert!(only.text.contains("jane@example.org") && only.text.contains("[CARD_1]"));
 }
 
+/// `text` redacted as a stream arriving `size` characters at a time: the text sent,
+/// and the counts.
+fn streamed(
+    redactor: &Redactor,
+    text: &str,
+    size: usize,
+    vault: &mut Vault,
+) -> (String, std::collections::BTreeMap<String, usize>) {
+    let mut s = redactor.stream();
+    let mut out = String::new();
+    let chars: Vec<char> = text.chars().collect();
+    for piece in chars.chunks(size) {
+        out.push_str(&s.push(&piece.iter().collect::<String>(), vault));
+    }
+    let (rest, counts) = s.finish(vault);
+    out.push_str(&rest);
+    (out, counts)
+}
+
 #[test]
 fn streams_redact_like_whole_texts_whatever_the_chunking() {
     let text = "Patient Felicitas Dowerg (DOB 1980-02-29) called from +44 20 7946 0958 about card \
@@ -163,14 +182,7 @@ fn streams_redact_like_whole_texts_whatever_the_chunking() {
     let whole = redactor.redact(&text, &mut Vault::default());
     for size in [1, 3, 7, 64, 300, 5000] {
         let mut vault = Vault::default();
-        let mut s = redactor.stream();
-        let mut out = String::new();
-        let chars: Vec<char> = text.chars().collect();
-        for piece in chars.chunks(size) {
-            out.push_str(&s.push(&piece.iter().collect::<String>(), &mut vault));
-        }
-        let (rest, counts) = s.finish(&mut vault);
-        out.push_str(&rest);
+        let (out, counts) = streamed(&redactor, &text, size, &mut vault);
         assert_eq!(out, whole.text, "chunks of {size}");
         assert_eq!(counts, whole.counts);
 
@@ -263,14 +275,7 @@ fn a_stream_remembers_the_names_it_has_sent() {
     let whole = redactor.redact(&text, &mut Vault::default());
     assert_eq!(whole.counts.get("PERSON"), Some(&2), "{}", whole.text);
     for size in [5, 64, 300] {
-        let mut vault = Vault::default();
-        let mut s = redactor.stream();
-        let mut out = String::new();
-        let chars: Vec<char> = text.chars().collect();
-        for piece in chars.chunks(size) {
-            out.push_str(&s.push(&piece.iter().collect::<String>(), &mut vault));
-        }
-        out.push_str(&s.finish(&mut vault).0);
+        let (out, _) = streamed(&redactor, &text, size, &mut Vault::default());
         assert_eq!(out, whole.text, "chunks of {size}");
         assert!(!out.contains("Maillet"), "chunks of {size}: {out}");
     }
