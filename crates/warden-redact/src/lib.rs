@@ -181,9 +181,7 @@ impl Kind {
         if let Some((_, k)) = aliases.iter().find(|(a, _)| *a == s) {
             return Some(*k);
         }
-        if s == "DATE_TIME" {
-            return Some(Kind::Date);
-        }
+        // `DATE_TIME` names both dates and birth dates: the first, `Date`, is meant.
         Kind::BUILT_IN.iter().copied().find(|k| k.label() == s || k.presidio() == s)
     }
 
@@ -248,9 +246,9 @@ pub enum Confidence {
 
 impl Confidence {
     /// What a finding of this kind is by its shape alone: `High` for values with a
-    /// syntax or a check digit of their own (addresses, cards, IBANs, national
-    /// numbers, secrets), `Medium` for what rests on words and context (names,
-    /// places, dates, phones, numbers announced by a word).
+    /// syntax or a check digit of their own (e-mail and IP addresses, URLs, cards,
+    /// IBANs, national numbers, secrets), `Medium` for what rests on words and context
+    /// (names, places, postal addresses, dates, phones, numbers announced by a word).
     pub fn of(kind: Kind) -> Confidence {
         match kind {
             Kind::Email

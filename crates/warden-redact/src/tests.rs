@@ -280,3 +280,19 @@ fn a_stream_remembers_the_names_it_has_sent() {
         assert!(!out.contains("Maillet"), "chunks of {size}: {out}");
     }
 }
+
+#[test]
+fn kinds_parse_from_labels_and_presidio_names() {
+    for (s, want) in [
+        ("DATE_TIME", Kind::Date),
+        ("dob", Kind::DateOfBirth),
+        ("us_ssn", Kind::UsSsn),
+        ("email", Kind::Email),
+        ("mrn", Kind::MedicalRecord),
+        ("US_BANK_NUMBER", Kind::BankAccount),
+        ("address", Kind::Location),
+    ] {
+        assert_eq!(Kind::parse(s), Some(want), "{s}");
+    }
+    assert_eq!(Kind::parse("nope"), None);
+}
