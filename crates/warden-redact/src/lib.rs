@@ -15,6 +15,7 @@ mod date;
 mod ids;
 mod lexicon;
 mod names;
+mod numbering;
 mod phone;
 mod places;
 mod redact;

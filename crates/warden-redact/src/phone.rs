@@ -13,6 +13,8 @@
 
 use phonenumber::country::Id;
 
+use crate::numbering;
+
 /// Regions a national number (without `+`) is tried against, in order.
 const REGIONS: &[Id] = &[
     Id::US,
@@ -232,7 +234,7 @@ pub fn maybe_phone(s: &Shape, said: Context) -> bool {
 
 fn valid_in(digits: &[u8], regions: &[Id]) -> bool {
     let Ok(national) = std::str::from_utf8(digits) else { return false };
-    regions.iter().any(|&r| phonenumber::parse(Some(r), national).is_ok_and(|p| phonenumber::is_valid(&p)))
+    regions.iter().any(|&r| numbering::valid(r, national))
 }
 
 #[cfg(test)]
