@@ -12,6 +12,7 @@
 mod address;
 mod check;
 mod date;
+mod fold;
 mod ids;
 mod lexicon;
 mod names;
@@ -355,6 +356,17 @@ impl Detector {
     /// `find`, also looking for the parts of names found earlier (`known`, e.g. in the
     /// parts of a stream already sent).
     pub fn find_knowing(&self, text: &str, known: &[String]) -> Vec<Finding> {
+        // Look-alike characters are read as what they look like ([`fold`]); findings
+        // point into the text as sent.
+        let Some(view) = fold::view(text) else { return self.find_folded(text, known) };
+        let mut found = self.find_folded(&view.text, known);
+        for f in &mut found {
+            (f.start, f.end) = (view.original(f.start), view.original(f.end));
+        }
+        found
+    }
+
+    fn find_folded(&self, text: &str, known: &[String]) -> Vec<Finding> {
         let (mut found, words) = scan::scan(text);
         found.retain(|f| f.confidence >= self.threshold);
         let again = names::mentions(text, &found, known, &words);

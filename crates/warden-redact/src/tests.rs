@@ -296,3 +296,26 @@ fn kinds_parse_from_labels_and_presidio_names() {
     }
     assert_eq!(Kind::parse("nope"), None);
 }
+
+#[test]
+fn values_written_with_look_alike_characters_are_found_in_the_text_as_sent() {
+    let d = Detector::new();
+    for (t, value, kind) in [
+        ("card 4111\u{00A0}1111\u{00A0}1111\u{00A0}1111 ok", "4111\u{00A0}1111\u{00A0}1111\u{00A0}1111", Kind::CreditCard),
+        ("card 4111\u{200B}1111\u{200B}1111\u{200B}1111 ok", "4111\u{200B}1111\u{200B}1111\u{200B}1111", Kind::CreditCard),
+        ("card ４１１１ １１１１ １１１１ １１１１ ok", "４１１１ １１１１ １１１１ １１１１", Kind::CreditCard),
+        ("ssn 078\u{2011}05\u{2011}1120 ok", "078\u{2011}05\u{2011}1120", Kind::UsSsn),
+        ("mail j\u{043E}hn@ex\u{0430}mple.com ok", "j\u{043E}hn@ex\u{0430}mple.com", Kind::Email),
+        ("mail ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ ok", "ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ", Kind::Email),
+        ("write to john [at] example [dot] com today", "john [at] example [dot] com", Kind::Email),
+        ("reach me: maria dot lopez at gmail dot com.", "maria dot lopez at gmail dot com", Kind::Email),
+        ("ip 10\u{FF0E}0\u{FF0E}0\u{FF0E}12 ok", "10\u{FF0E}0\u{FF0E}0\u{FF0E}12", Kind::IpAddress),
+    ] {
+        let found = d.find(t);
+        assert!(
+            found.iter().any(|f| &t[f.start..f.end] == value && f.kind == kind),
+            "{t:?}: {:?}",
+            found.iter().map(|f| (&t[f.start..f.end], f.kind)).collect::<Vec<_>>()
+        );
+    }
+}
