@@ -82,6 +82,8 @@ pub fn scan(text: &str) -> (Vec<Finding>, Vec<u32>) {
     let mut cue = false;
     // The kind of number the words before announced, and for how many words more.
     let mut pending_id: Option<(Kind, u8)> = None;
+    // Where the next digit is (the text's length when there is none).
+    let mut next_digit = 0;
     while i < b.len() {
         let c = b[i];
         if is_word(c) {
@@ -91,8 +93,20 @@ pub fn scan(text: &str) -> (Vec<Finding>, Vec<u32>) {
             let mut next = if token_start(b, i) {
                 match c {
                     b'0'..=b'9' => numeric(text, i, all_lower, &mut out),
-                    b'A'..=b'Z' => upper(text, i, all_lower, &mut out),
-                    b'a'..=b'z' => lower(text, i, all_lower, was_cue, &mut out),
+                    b'A'..=b'Z' => {
+                        // Streets, postcodes, dates and national numbers starting
+                        // with a capital all have a digit soon after it.
+                        if next_digit < i {
+                            next_digit = memchr_digit(b, i);
+                        }
+                        upper(text, i, all_lower, next_digit - i, &mut out)
+                    }
+                    b'a'..=b'z' => {
+                        if next_digit < i {
+                            next_digit = memchr_digit(b, i);
+                        }
+                        lower(text, i, all_lower, was_cue, next_digit - i <= 40, &mut out)
+                    }
                     0xC0..=0xFF if text[i..].chars().next().is_some_and(char::is_uppercase) => {
                         person(text, i, &mut out)
                     }
@@ -688,12 +702,25 @@ fn ipv6(b: &[u8], i: usize) -> Option<usize> {
 
 // ---------------------------------------------------------------- capitals
 
-fn upper(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Option<usize> {
+/// The first ASCII digit at or after `i`, or the end of the text.
+fn memchr_digit(b: &[u8], i: usize) -> usize {
+    b[i..].iter().position(u8::is_ascii_digit).map_or(b.len(), |p| i + p)
+}
+
+/// A capitalised word at `i`; the next digit is `digit_in` bytes on.
+fn upper(text: &str, i: usize, all_lower: bool, digit_in: usize, out: &mut Vec<Finding>) -> Option<usize> {
     let b = text.as_bytes();
-    if let Some(end) = address::at(b, i, all_lower) {
-        return push(out, i, end, Kind::Location);
+    // A street named first (`Hauptstraße 5`, `Via Roma, 12`) is at most five words
+    // before its number.
+    if digit_in <= 120 {
+        if let Some(end) = address::at(b, i, all_lower) {
+            return push(out, i, end, Kind::Location);
+        }
     }
-    if b.get(i + 1).is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+    // Postcodes, `NV 67261`, national numbers with letters and dates from a month or
+    // a weekday have a digit within their first 40 bytes.
+    let near = digit_in <= 40;
+    if near && b.get(i + 1).is_some_and(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
         if let Some(end) = address::uk_postcode(b, i) {
             return push(out, i, end, Kind::Location);
         }
@@ -701,8 +728,10 @@ fn upper(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Optio
             return push(out, address::town_before(b, i), end, Kind::Location);
         }
     }
-    if let Some((kind, end)) = ids::checked_at(b, i) {
-        return push(out, i, end, kind);
+    if near {
+        if let Some((kind, end)) = ids::checked_at(b, i) {
+            return push(out, i, end, kind);
+        }
     }
     if matches!(b[i], b'H' | b'F' | b'W') {
         if let Some(end) = url(b, i) {
@@ -724,14 +753,18 @@ fn upper(text: &str, i: usize, all_lower: bool, out: &mut Vec<Finding>) -> Optio
             return push(out, s, e, Kind::Secret);
         }
     }
-    if let Some(end) = iban(b, i) {
-        return push(out, i, end, Kind::Iban);
+    if near {
+        if let Some(end) = iban(b, i) {
+            return push(out, i, end, Kind::Iban);
+        }
     }
     if let Some(end) = ipv6(b, i) {
         return push(out, i, end, Kind::IpAddress);
     }
-    if let Some(end) = date::month_first(b, i).or_else(|| date::weekday_first(b, i)) {
-        return push(out, i, date::time_tail(b, end), date_kind(b, i));
+    if near {
+        if let Some(end) = date::month_first(b, i).or_else(|| date::weekday_first(b, i)) {
+            return push(out, i, date::time_tail(b, end), date_kind(b, i));
+        }
     }
     person(text, i, out)
 }
@@ -819,7 +852,8 @@ fn iban(b: &[u8], i: usize) -> Option<usize> {
 
 // ---------------------------------------------------------------- lowercase starts
 
-fn lower(text: &str, i: usize, all_lower: bool, cue: bool, out: &mut Vec<Finding>) -> Option<usize> {
+/// A word in lower case at `i`; `digit_near`: a digit comes within 40 bytes.
+fn lower(text: &str, i: usize, all_lower: bool, cue: bool, digit_near: bool, out: &mut Vec<Finding>) -> Option<usize> {
     let b = text.as_bytes();
     let token = |from: usize, ok: fn(u8) -> bool| {
         let mut e = from;
@@ -892,7 +926,7 @@ fn lower(text: &str, i: usize, all_lower: bool, cue: bool, out: &mut Vec<Finding
             return push(out, i, end, Kind::Iban);
         }
     }
-    if matches!(b[i], b'a' | b'd' | b'f' | b'j' | b'm' | b'n' | b'o' | b's' | b't' | b'w') {
+    if digit_near && matches!(b[i], b'a' | b'd' | b'f' | b'j' | b'm' | b'n' | b'o' | b's' | b't' | b'w') {
         if let Some(end) = date::month_first(b, i).or_else(|| date::weekday_first(b, i)) {
             return push(out, i, date::time_tail(b, end), date_kind(b, i));
         }
