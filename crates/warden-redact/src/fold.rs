@@ -108,48 +108,75 @@ fn fold_char(c: char) -> Fold {
     }
 }
 
+/// Lead bytes of the characters that may fold: U+00A0/U+00AD (C2), look-alike
+/// letters (C9, CE, CF, D0 to D4), spaces, dashes and invisibles (E2, E3), full-width
+/// forms and the byte-order mark (EF). Text without them (ASCII, and most text in
+/// Latin scripts) is looked at once and not decoded.
+static LEADS: [bool; 256] = {
+    let mut t = [false; 256];
+    let leads = [0xC2, 0xC9, 0xCE, 0xCF, 0xD0, 0xD1, 0xD2, 0xD3, 0xD4, 0xE2, 0xE3, 0xEF];
+    let mut k = 0;
+    while k < leads.len() {
+        t[leads[k]] = true;
+        k += 1;
+    }
+    t
+};
+
+/// Whether the word around `at` (letters and digits, invisibles inside) has a Latin
+/// letter, and where it ends.
+fn latin_word_around(text: &str, at: usize) -> (bool, usize) {
+    let inside = |c: char| c.is_alphanumeric() || matches!(fold_char(c), Fold::Drop);
+    let start = text[..at].char_indices().rev().take_while(|&(_, c)| inside(c)).last().map_or(at, |(k, _)| k);
+    let end = text[at..].find(|c: char| !inside(c)).map_or(text.len(), |k| at + k);
+    (text[start..end].bytes().any(|b| b.is_ascii_alphabetic()), end)
+}
+
 fn fold_chars(text: &str) -> Option<View> {
-    // Words mixing Latin letters with look-alikes: the look-alikes are folded.
-    let mixed_word = |from: usize| {
-        let rest = &text[from..];
-        let end = rest.find(|c: char| !(c.is_alphanumeric() || matches!(fold_char(c), Fold::Drop))).unwrap_or(rest.len());
-        let word = &rest[..end];
-        word.bytes().any(|b| b.is_ascii_alphabetic()) && word.chars().any(|c| latin_look_alike(c).is_some())
-    };
+    let b = text.as_bytes();
     let mut out: Option<View> = None;
-    let mut in_mixed = false;
-    let mut word_start = true;
-    for (at, c) in text.char_indices() {
-        let is_letter = c.is_alphanumeric();
-        if is_letter && word_start {
-            // Decided once per word, at its start.
-            in_mixed = mixed_word(at);
-        }
-        word_start = !is_letter && !matches!(fold_char(c), Fold::Drop);
-        let fold = match fold_char(c) {
-            Fold::Keep if in_mixed && is_letter => latin_look_alike(c).map_or(Fold::Keep, Fold::To),
-            f => f,
-        };
-        if matches!(fold, Fold::Keep) {
-            if let Some(v) = &mut out {
-                v.text.push(c);
-                v.map.extend((0..c.len_utf8()).map(|k| (at + k) as u32));
-            }
+    // Up to where the current word was judged, and whether it mixes scripts.
+    let (mut judged_to, mut mixed) = (0, false);
+    let mut at = b.iter().position(|&c| LEADS[usize::from(c)])?;
+    let mut copied = 0;
+    while at < b.len() {
+        if !LEADS[usize::from(b[at])] {
+            at += 1;
             continue;
         }
-        let v = out.get_or_insert_with(|| {
-            let mut v = View { text: String::with_capacity(text.len()), map: Vec::with_capacity(text.len() + 1) };
-            v.text.push_str(&text[..at]);
-            v.map.extend(0..at as u32);
-            v
+        let Some(c) = text[at..].chars().next() else { break };
+        let mut fold = fold_char(c);
+        if matches!(fold, Fold::Keep) {
+            if let Some(latin) = latin_look_alike(c) {
+                if at >= judged_to {
+                    (mixed, judged_to) = latin_word_around(text, at);
+                }
+                if mixed {
+                    fold = Fold::To(latin);
+                }
+            }
+        }
+        let len = c.len_utf8();
+        if matches!(fold, Fold::Keep) {
+            at += len;
+            continue;
+        }
+        let v = out.get_or_insert_with(|| View {
+            text: String::with_capacity(text.len()),
+            map: Vec::with_capacity(text.len() + 1),
         });
+        v.text.push_str(&text[copied..at]);
+        v.map.extend(copied as u32..at as u32);
         if let Fold::To(to) = fold {
             v.text.push(to);
-            v.map.extend((0..to.len_utf8()).map(|_| at as u32));
+            v.map.extend(std::iter::repeat_n(at as u32, to.len_utf8()));
         }
+        at += len;
+        copied = at;
     }
     let mut v = out?;
-    v.map.push(text.len() as u32);
+    v.text.push_str(&text[copied..]);
+    v.map.extend(copied as u32..=text.len() as u32);
     Some(v)
 }
 
@@ -163,22 +190,32 @@ const TLDS: &[&str] = &[
 /// `@` and `.`.
 fn spelled_email(text: &str) -> Option<View> {
     let b = text.as_bytes();
-    // Cheap test first: the text has an `at` standing alone somewhere.
-    if !memchr::memmem::find_iter(b, b"at").chain(memchr::memmem::find_iter(b, b"AT")).any(|k| {
+    // Where an `at` stands alone (`john at`, `[at]`); an address is looked for only
+    // in the 80 bytes before each.
+    let standalone = |k: usize| {
         let before = k.checked_sub(1).map(|p| b[p]);
         let after = b.get(k + 2).copied();
         !before.is_some_and(|c| c.is_ascii_alphanumeric()) && !after.is_some_and(|c| c.is_ascii_alphanumeric())
-    }) {
+    };
+    let mut ats: Vec<usize> = memchr::memmem::find_iter(b, b"at")
+        .chain(memchr::memmem::find_iter(b, b"AT"))
+        .filter(|&k| standalone(k))
+        .collect();
+    if ats.is_empty() {
         return None;
     }
+    ats.sort_unstable();
     let mut edits: Vec<(usize, usize, u8)> = Vec::new();
     let mut k = 0;
-    while k < b.len() {
-        if let Some((end, parts)) = spelled_at(b, k) {
-            edits.extend(parts);
-            k = end;
-        } else {
-            k += 1;
+    for at in ats {
+        k = k.max(at.saturating_sub(80));
+        while k < at {
+            if let Some((end, parts)) = spelled_at(b, k) {
+                edits.extend(parts);
+                k = end;
+            } else {
+                k += 1;
+            }
         }
     }
     if edits.is_empty() {

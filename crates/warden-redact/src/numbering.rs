@@ -34,20 +34,22 @@ fn anchored(pattern: &str) -> Regex {
         .unwrap_or_else(|e| panic!("libphonenumber pattern does not compile: {e}"))
 }
 
-/// A number type's pattern and the lengths it allows.
+/// A number type's pattern and the lengths it allows; the pattern is compiled the
+/// first time a number of one of those lengths meets it (most never do).
 struct Desc {
     lengths: Box<[u16]>,
-    pattern: Regex,
+    source: &'static str,
+    pattern: OnceLock<Regex>,
 }
 
 impl Desc {
-    fn new(d: &Descriptor) -> Desc {
-        Desc { lengths: d.possible_length().into(), pattern: anchored(d.national_number().as_str()) }
+    fn new(d: &'static Descriptor) -> Desc {
+        Desc { lengths: d.possible_length().into(), source: d.national_number().as_str(), pattern: OnceLock::new() }
     }
 
     fn is_match(&self, value: &str) -> bool {
         (self.lengths.is_empty() || u16::try_from(value.len()).is_ok_and(|l| self.lengths.contains(&l)))
-            && self.pattern.is_match(value)
+            && self.pattern.get_or_init(|| anchored(self.source)).is_match(value)
     }
 }
 
@@ -64,7 +66,7 @@ struct Plan {
 }
 
 impl Plan {
-    fn new(m: &Metadata) -> Plan {
+    fn new(m: &'static Metadata) -> Plan {
         let d = m.descriptors();
         let types = [
             d.premium_rate(),
