@@ -159,7 +159,8 @@ impl CallRecord {
         meta: &crate::RequestMeta,
         action: &str,
     ) -> warden_audit::AuditEvent {
-        let mut e = app.event(Category::Change, action, "success", ctx_principal, meta);
+        // A call sends data to a provider: data access, not a change.
+        let mut e = app.event(Category::DataAccess, action, "success", ctx_principal, meta);
         e.project = Some(self.project.to_string());
         e.data_classes = vec![self.class.clone()];
         let redactions: serde_json::Map<String, Value> =
@@ -281,7 +282,7 @@ async fn record_refusal(
 ) {
     let (model, header) = labels;
     let outcome = if err.status == 403 { "deny" } else { "failure" };
-    let mut e = ctx.app.event(Category::Change, action, outcome, ctx.principal, ctx.meta);
+    let mut e = ctx.app.event(Category::DataAccess, action, outcome, ctx.principal, ctx.meta);
     let scope = ctx.principal.scope.as_ref();
     e.project = scope.and_then(|s| s.project.as_ref()).map(|p| p.to_string());
     e.data_classes = header.or_else(|| scope.and_then(|s| s.data_class.clone())).into_iter().collect();

@@ -17,6 +17,9 @@ pub enum Category {
     Authorization,
     /// The result of an allowed change (OCSF API Activity, class 6003).
     Change,
+    /// Data read or sent somewhere: an LLM call through the gateway (OCSF API
+    /// Activity, class 6003, activity Read).
+    DataAccess,
     /// Something the system did by itself: bootstrap, retention, export.
     System,
 }
@@ -27,6 +30,7 @@ impl Category {
             Category::Authentication => "authentication",
             Category::Authorization => "authorization",
             Category::Change => "change",
+            Category::DataAccess => "data_access",
             Category::System => "system",
         }
     }

@@ -109,7 +109,8 @@ pub fn record(index: u64, origin: &str, e: &AuditEvent) -> Value {
             o.insert("is_mfa".into(), json!(e.actor.mfa.unwrap_or(false)));
         }
         _ => {
-            let (activity_id, activity_name) = activity_of(&e.action);
+            let (activity_id, activity_name) =
+                if e.category == Category::DataAccess { (2, "Read") } else { activity_of(&e.action) };
             o.insert("category_uid".into(), json!(6));
             o.insert("class_uid".into(), json!(6003));
             o.insert("class_name".into(), json!("API Activity"));

@@ -158,6 +158,12 @@ impl Client {
             .ok_or(ClientError::Unexpected { status: 204, body: String::new() })
     }
 
+    async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
+        self.send(self.http.patch(format!("{}{path}", self.base)).json(body))
+            .await?
+            .ok_or(ClientError::Unexpected { status: 204, body: String::new() })
+    }
+
     async fn post_empty(&self, path: &str) -> Result<()> {
         self.send::<serde_json::Value>(self.http.post(format!("{}{path}", self.base))).await.map(|_| ())
     }
@@ -551,6 +557,11 @@ impl Client {
 
     pub async fn update_dataset(&self, project: &str, id: &str, req: &api::DatasetRequest) -> Result<api::Dataset> {
         self.put(&format!("/api/v1/projects/{}/datasets/{}", enc(project), enc(id)), req).await
+    }
+
+    /// Changes only the fields the patch names.
+    pub async fn patch_dataset(&self, project: &str, id: &str, patch: &api::DatasetPatch) -> Result<api::Dataset> {
+        self.patch(&format!("/api/v1/projects/{}/datasets/{}", enc(project), enc(id)), patch).await
     }
 
     pub async fn delete_dataset(&self, project: &str, id: &str) -> Result<()> {

@@ -116,6 +116,9 @@ pub struct Decision {
     pub reasons: Vec<String>,
     /// Evaluation errors (a policy that errors is skipped, so errors never allow).
     pub errors: Vec<String>,
+    /// Denied, and no permit would have allowed it even without the forbids: the
+    /// caller's roles do not reach the action at all.
+    pub unpermitted: bool,
 }
 
 impl Decision {
@@ -123,8 +126,16 @@ impl Decision {
     pub fn explain(&self, action: Action) -> String {
         if self.allowed {
             format!("`{}` allowed by {}", action.as_str(), quoted(&self.policies))
-        } else if self.policies.is_empty() {
-            format!("no policy permits `{}` for this caller on this resource", action.as_str())
+        } else if self.policies.is_empty() || self.unpermitted {
+            let mut s = format!("no policy permits `{}` for this caller on this resource", action.as_str());
+            if !self.policies.is_empty() {
+                s.push_str(&format!("; it is also forbidden by {}", quoted(&self.policies)));
+                if !self.reasons.is_empty() {
+                    s.push_str(": ");
+                    s.push_str(&self.reasons.join("; "));
+                }
+            }
+            s
         } else {
             let mut s = format!("`{}` denied by {}", action.as_str(), quoted(&self.policies));
             if !self.reasons.is_empty() {
@@ -151,6 +162,8 @@ pub struct Engine {
     /// For each action, only the policies whose action scope can include it (the same
     /// answers; Cedar no longer evaluates the rest on every decision).
     by_action: std::collections::HashMap<Action, PolicySet>,
+    /// The same, permits only: whether a forbidden request was permitted at all.
+    permits_by_action: std::collections::HashMap<Action, PolicySet>,
     /// Each policy's `@reason`, by id (reading an annotation parses its key each time).
     reasons: std::collections::HashMap<String, String>,
     /// Decisions already made by this engine. A decision is a function of its inputs
@@ -246,6 +259,16 @@ impl Engine {
             return Err(PolicyError::Validation { id: err.policy_id().to_string(), detail: err.to_string() });
         }
         let by_action = by_action(&schema, &policies)?;
+        let permits_by_action = by_action
+            .iter()
+            .map(|(a, set)| {
+                let mut permits = PolicySet::new();
+                for p in set.policies().filter(|p| p.effect() == cedar_policy::Effect::Permit) {
+                    permits.add(p.clone()).map_err(|e| PolicyError::Parse(e.to_string()))?;
+                }
+                Ok((*a, permits))
+            })
+            .collect::<Result<_, PolicyError>>()?;
         let reasons = policies
             .policies()
             .filter_map(|p| p.annotation("reason").map(|r| (p.id().to_string(), r.to_string())))
@@ -256,6 +279,7 @@ impl Engine {
             authorizer: Authorizer::new(),
             entities: Default::default(),
             by_action,
+            permits_by_action,
             reasons,
             decisions: Default::default(),
         })
@@ -284,7 +308,13 @@ impl Engine {
         }
         let decision = match self.try_decide(principal, action, resource, facts) {
             Ok(d) => d,
-            Err(e) => Decision { allowed: false, policies: Vec::new(), reasons: Vec::new(), errors: vec![e] },
+            Err(e) => Decision {
+                allowed: false,
+                policies: Vec::new(),
+                reasons: Vec::new(),
+                errors: vec![e],
+                unpermitted: true,
+            },
         };
         if let (Some(key), true) = (key, decision.errors.is_empty()) {
             self.decisions.put(key, decision.clone());
@@ -375,7 +405,15 @@ impl Engine {
         policies.sort();
         let reasons = policies.iter().filter_map(|id| self.reasons.get(id).cloned()).collect();
         let errors: Vec<String> = response.diagnostics().errors().map(|e| e.to_string()).collect();
-        Ok(Decision { allowed: response.decision() == CedarDecision::Allow, policies, reasons, errors })
+        let allowed = response.decision() == CedarDecision::Allow;
+        // Denied by forbids: would any permit have allowed it? If not, that is the
+        // first reason, and the forbids come after it.
+        let unpermitted = !allowed
+            && (policies.is_empty() || {
+                let permits = self.permits_by_action.get(&action).unwrap_or(&self.policies);
+                self.authorizer.is_authorized(&request, permits, &entities).decision() != CedarDecision::Allow
+            });
+        Ok(Decision { allowed, policies, reasons, errors, unpermitted })
     }
 
     /// Names of every non-group action the schema declares (for the tidy test).

@@ -435,3 +435,32 @@ fn narrowed_credentials_do_not_issue_service_tokens() {
     let d = engine.decide(&owner, Action::ServiceTokenCreate, &Resource::Project(p1), &f);
     assert_eq!(d.policies, vec!["service-tokens-need-an-unnarrowed-credential".to_string()]);
 }
+
+#[test]
+fn a_denial_names_the_missing_permit_first_and_every_forbid_that_matched() {
+    let engine = Engine::builtin().unwrap();
+    // A project owner without TOTP asking for a deletion request (an organisation
+    // action no project role reaches): the first reason is that nothing permits it.
+    let owner = principal(&[], false);
+    let d = engine.decide(&owner, Action::DeletionRequest, &Resource::Organisation, &facts(&[Role::ProjectOwner]));
+    assert!(!d.allowed && d.unpermitted, "{d:?}");
+    let why = d.explain(Action::DeletionRequest);
+    assert!(why.starts_with("no policy permits `deletion.request`"), "{why}");
+    // The forbids that matched are named too, all of them.
+    for p in &d.policies {
+        assert!(why.contains(p.as_str()), "{why} names {p}");
+    }
+    // An administrator without TOTP: both privileged-action forbids match.
+    let admin = principal(&[Role::PlatformAdmin], false);
+    let d = engine.decide(&admin, Action::UserCreate, &Resource::Organisation, &Facts::default());
+    let why = d.explain(Action::UserCreate);
+    for p in ["privileged-actions-need-enrolled-totp", "privileged-actions-need-mfa"] {
+        assert!(d.policies.contains(&p.to_string()) && why.contains(p), "{why}");
+    }
+    // Permitted but forbidden: the forbid is the reason, and no missing permit is claimed.
+    let mut enrolled = principal(&[Role::PlatformAdmin], true);
+    enrolled.mfa = false;
+    let d = engine.decide(&enrolled, Action::UserCreate, &Resource::Organisation, &Facts::default());
+    assert!(!d.allowed && !d.unpermitted, "{d:?}");
+    assert!(d.explain(Action::UserCreate).starts_with("`user.create` denied by policy `privileged-actions-need-mfa`"));
+}

@@ -183,7 +183,8 @@ fn fold_chars(text: &str) -> Option<View> {
 /// Top-level domains an address spelled out with bare ` at ` and ` dot ` must end in.
 const TLDS: &[&str] = &[
     "com", "org", "net", "edu", "gov", "io", "co", "uk", "de", "fr", "es", "it", "nl", "be", "ch", "at", "se", "pl",
-    "ie", "pt", "dk", "no", "fi", "au", "nz", "in", "br", "mx", "jp", "za", "sg", "ca", "us", "eu", "info", "biz", "me",
+    "ie", "pt", "dk", "no", "fi", "au", "nz", "in", "br", "mx", "jp", "za", "sg", "ca", "us", "eu", "info", "biz",
+    "me",
 ];
 
 /// An e-mail address spelled out (`[at]`, `(dot)`, ` at … dot com`), rewritten with
@@ -359,7 +360,9 @@ mod tests {
 
     #[test]
     fn other_scripts_and_plain_text_are_left_alone() {
-        for t in ["Иван Петров", "Γιώργος Παπαδόπουλος", "Zoë Åström, café", "meet at noon at the office", "plain ascii"] {
+        for t in
+            ["Иван Петров", "Γιώργος Παπαδόπουλος", "Zoë Åström, café", "meet at noon at the office", "plain ascii"]
+        {
             assert_eq!(folded(t), t);
         }
         assert!(view("nothing to fold here").is_none());

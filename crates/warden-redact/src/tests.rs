@@ -301,8 +301,16 @@ fn kinds_parse_from_labels_and_presidio_names() {
 fn values_written_with_look_alike_characters_are_found_in_the_text_as_sent() {
     let d = Detector::new();
     for (t, value, kind) in [
-        ("card 4111\u{00A0}1111\u{00A0}1111\u{00A0}1111 ok", "4111\u{00A0}1111\u{00A0}1111\u{00A0}1111", Kind::CreditCard),
-        ("card 4111\u{200B}1111\u{200B}1111\u{200B}1111 ok", "4111\u{200B}1111\u{200B}1111\u{200B}1111", Kind::CreditCard),
+        (
+            "card 4111\u{00A0}1111\u{00A0}1111\u{00A0}1111 ok",
+            "4111\u{00A0}1111\u{00A0}1111\u{00A0}1111",
+            Kind::CreditCard,
+        ),
+        (
+            "card 4111\u{200B}1111\u{200B}1111\u{200B}1111 ok",
+            "4111\u{200B}1111\u{200B}1111\u{200B}1111",
+            Kind::CreditCard,
+        ),
         ("card ４１１１ １１１１ １１１１ １１１１ ok", "４１１１ １１１１ １１１１ １１１１", Kind::CreditCard),
         ("ssn 078\u{2011}05\u{2011}1120 ok", "078\u{2011}05\u{2011}1120", Kind::UsSsn),
         ("mail j\u{043E}hn@ex\u{0430}mple.com ok", "j\u{043E}hn@ex\u{0430}mple.com", Kind::Email),

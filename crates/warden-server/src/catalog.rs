@@ -109,6 +109,35 @@ pub async fn update_dataset(
     Ok(Json(dataset(s.app.dispatch(&caller.principal, &caller.meta, op).await?)))
 }
 
+/// Changes only the fields present (JSON merge patch); `null` clears one. A change of
+/// classes is recorded as a classification event, a hold as a hold event.
+#[utoipa::path(patch, path = "/api/v1/projects/{id}/datasets/{dataset}", tag = "catalog",
+    params(("id" = String, Path), ("dataset" = String, Path)), request_body = api::DatasetPatch,
+    responses((status = 200, body = api::Dataset), Problems))]
+pub async fn patch_dataset(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, did)): Path<(String, String)>,
+    Body(p): Body<api::DatasetPatch>,
+) -> Result<Json<api::Dataset>> {
+    let change = cat::DatasetChange {
+        location: p.location,
+        layer: p.layer,
+        classes: p.classes,
+        columns: p.columns.map(|cs| {
+            cs.into_iter().map(|c| ColumnRecord { name: c.name, type_: c.type_, classes: c.classes }).collect()
+        }),
+        residency: p.residency,
+        owner: p.owner,
+        retention_days: p.retention_days,
+        tags: p.tags,
+        legal_hold: p.legal_hold,
+        published: p.published,
+    };
+    let op = cat::PatchDataset { project: c::project_id("id", &id)?, id: dataset_id(&did)?, change };
+    Ok(Json(dataset(s.app.dispatch(&caller.principal, &caller.meta, op).await?)))
+}
+
 /// The catalog (`unclassified=true`: data lineage saw that nobody described).
 #[utoipa::path(get, path = "/api/v1/datasets", tag = "catalog", params(api::DatasetQuery),
     responses((status = 200, body = api::Paged<api::Dataset>), Problems))]

@@ -124,6 +124,7 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("active_releases", Some(Action::ReleaseRead)),
     ("create_dataset", Some(Action::DatasetCreate)),
     ("update_dataset", Some(Action::DatasetUpdate)),
+    ("patch_dataset", Some(Action::DatasetUpdate)),
     ("delete_dataset", Some(Action::DatasetDelete)),
     ("list_datasets", Some(Action::DatasetList)),
     ("get_dataset", Some(Action::DatasetRead)),
@@ -220,7 +221,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::releases::break_glass))
         .routes(routes!(crate::releases::active_releases))
         .routes(routes!(crate::catalog::create_dataset))
-        .routes(routes!(crate::catalog::update_dataset, crate::catalog::delete_dataset))
+        .routes(routes!(crate::catalog::update_dataset, crate::catalog::patch_dataset, crate::catalog::delete_dataset))
         .routes(routes!(crate::catalog::list_datasets))
         .routes(routes!(crate::catalog::get_dataset))
         .routes(routes!(crate::catalog::post_lineage, crate::catalog::get_lineage))

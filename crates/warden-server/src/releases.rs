@@ -268,7 +268,7 @@ fn release(v: rel::ReleaseView) -> api::Release {
         zone: r.zone,
         kind: r.kind,
         reason: r.reason,
-        status: r.status,
+        status: v.status,
         gate: serde_json::from_str(&r.gate).unwrap_or(serde_json::Value::Null),
         approvals_required: r.approvals_required,
         approver_role: r.approver_role,

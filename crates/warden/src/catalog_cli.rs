@@ -35,14 +35,20 @@ pub struct Description {
     /// Put the dataset under a legal hold (the reason): deletions touching it are refused.
     #[arg(long, value_name = "REASON")]
     legal_hold: Option<String>,
+    /// Lift the legal hold (describe only).
+    #[arg(long)]
+    lift_legal_hold: bool,
     /// Show it in the whole organisation's catalog (only if every class it carries
     /// allows that; otherwise its project, auditors and administrators see it).
     #[arg(long)]
     publish: bool,
+    /// Take it out of the organisation's catalog (describe only).
+    #[arg(long)]
+    unpublish: bool,
 }
 
 impl Description {
-    fn request(self) -> anyhow::Result<api::DatasetRequest> {
+    fn columns(&self) -> anyhow::Result<Vec<api::Column>> {
         let mut columns: Vec<api::Column> = Vec::new();
         for cc in &self.column_classes {
             let (col, class) = cc.split_once('=').ok_or_else(|| anyhow!("`{cc}`: write COLUMN=CLASS"))?;
@@ -53,25 +59,63 @@ impl Description {
                 }
             }
         }
+        Ok(columns)
+    }
+
+    fn tags(&self) -> anyhow::Result<std::collections::BTreeMap<String, String>> {
         let mut tags = std::collections::BTreeMap::new();
         for t in &self.tags {
             let (k, v) = t.split_once('=').ok_or_else(|| anyhow!("`{t}`: write KEY=VALUE"))?;
             tags.insert(k.to_string(), v.to_string());
         }
+        Ok(tags)
+    }
+
+    /// The whole description of a new dataset.
+    fn request(self) -> anyhow::Result<api::DatasetRequest> {
+        if self.lift_legal_hold || self.unpublish {
+            bail!("--lift-legal-hold and --unpublish change a registered dataset (`warden dataset describe`)");
+        }
         Ok(api::DatasetRequest {
             namespace: None,
             name: None,
+            columns: self.columns()?,
+            tags: self.tags()?,
             location: self.location,
             layer: self.layer,
             classes: self.classes,
-            columns,
             residency: self.residency,
             owner: self.owner,
             retention_days: self.retention_days,
-            tags,
             legal_hold: self.legal_hold,
             published: self.publish,
         })
+    }
+
+    /// Only the fields named on the command line.
+    fn patch(self) -> anyhow::Result<api::DatasetPatch> {
+        if self.legal_hold.is_some() && self.lift_legal_hold {
+            bail!("--legal-hold and --lift-legal-hold contradict each other");
+        }
+        if self.publish && self.unpublish {
+            bail!("--publish and --unpublish contradict each other");
+        }
+        let p = api::DatasetPatch {
+            columns: (!self.column_classes.is_empty()).then(|| self.columns()).transpose()?,
+            tags: (!self.tags.is_empty()).then(|| self.tags()).transpose()?,
+            location: self.location.map(Some),
+            layer: self.layer.map(Some),
+            classes: (!self.classes.is_empty()).then_some(self.classes),
+            residency: self.residency.map(Some),
+            owner: self.owner.map(Some),
+            retention_days: self.retention_days.map(Some),
+            legal_hold: if self.lift_legal_hold { Some(None) } else { self.legal_hold.map(Some) },
+            published: if self.publish { Some(true) } else { self.unpublish.then_some(false) },
+        };
+        if serde_json::to_value(&p)?.as_object().is_some_and(|o| o.is_empty()) {
+            bail!("name at least one field to change (e.g. --class, --residency, --legal-hold)");
+        }
+        Ok(p)
     }
 }
 
@@ -86,7 +130,8 @@ pub enum DatasetCommand {
         #[command(flatten)]
         description: Description,
     },
-    /// Replace a dataset's description (its classes, residency, retention, …).
+    /// Change a dataset's description: only the fields named change (its classes,
+    /// residency, retention, legal hold, …).
     Describe {
         id: String,
         #[arg(long)]
@@ -179,6 +224,8 @@ fn print_dataset(d: &api::Dataset, f: Format) -> anyhow::Result<()> {
         ("columns", columns.join("; ")),
         ("residency", opt(&d.residency)),
         ("retention", d.retention_days.map(|r| format!("{r} days")).unwrap_or_default()),
+        ("legal hold", opt(&d.legal_hold)),
+        ("published", d.published.to_string()),
         ("classified", d.classified.to_string()),
         ("updated", short(&d.updated_at)),
     ]);
@@ -270,7 +317,7 @@ pub async fn dataset(command: DatasetCommand, g: &Global) -> anyhow::Result<()> 
             print_dataset(&c.create_dataset(&project, &req).await?, f)
         }
         DatasetCommand::Describe { id, project, description } => {
-            print_dataset(&c.update_dataset(&project, &id, &description.request()?).await?, f)
+            print_dataset(&c.patch_dataset(&project, &id, &description.patch()?).await?, f)
         }
         DatasetCommand::Show { id } => print_dataset(&c.get_dataset(&id).await?, f),
         DatasetCommand::List { project, unclassified } => {

@@ -397,6 +397,15 @@ fn show(r: &api::Release, f: Format) -> anyhow::Result<()> {
                 r.approver_role
             ),
         ),
+        (
+            "approved by",
+            r.approvals
+                .iter()
+                .filter(|a| a.decision == "approve" && a.withdrawn_at.is_none())
+                .map(|a| format!("{}{} at {}", a.approver, if a.mfa { " (MFA)" } else { "" }, short(&a.at)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
         ("created", format!("{} by {}", short(&r.created_at), r.created_by)),
         ("deployed", r.deployed_at.as_deref().map(short).unwrap_or_default()),
         ("previous", opt(&r.previous)),

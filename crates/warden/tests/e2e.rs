@@ -275,26 +275,43 @@ fn model_push_show_and_pull_through_intake() {
     std::fs::copy(fixtures.join("safe_model.pt"), model.join("model.pt")).unwrap();
     std::fs::write(model.join("sub/config.json"), br#"{"layers": 2}"#).unwrap();
     let m = model.to_str().unwrap();
-    let out = cli.ok(&[
-        "model",
-        "push",
-        m,
-        "--name",
-        "fraud",
-        "--project",
-        &pid,
-        "--licence",
-        "MIT",
-        "--run",
-        "run-42",
-        "--dataset",
-        "claims-2025",
-    ]);
+    let push = |dataset: &str| {
+        let args = [
+            "model",
+            "push",
+            m,
+            "--name",
+            "fraud",
+            "--project",
+            &pid,
+            "--licence",
+            "MIT",
+            "--run",
+            "run-42",
+            "--dataset",
+            dataset,
+        ];
+        cli.run(&args, None)
+    };
+    // A dataset the catalog lacks is refused, naming the nearest; nothing is created.
+    let dataset =
+        cli.json(&["dataset", "create", "s3://lake", "claims-2025", "--project", &pid, "--class", "personal_data"]);
+    let unknown = push("claims-2025");
+    assert!(!unknown.ok, "{}", unknown.stdout);
+    assert!(unknown.stderr.contains("the nearest is `s3://lake/claims-2025`"), "{}", unknown.stderr);
+    let listed = cli.json(&["dataset", "list", "--project", &pid]);
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    let pushed = push(dataset["id"].as_str().unwrap());
+    assert!(pushed.ok, "{}", pushed.stderr);
+    let out = pushed.stdout;
     assert!(out.starts_with("fraud version 1 (artifact art_") && out.contains("admitted"), "{out}");
     let shown = cli.json(&["model", "show", "fraud", "--project", &pid]);
     assert_eq!(shown["versions"][0]["artifact"]["files"].as_array().unwrap().len(), 2);
     assert_eq!(shown["versions"][0]["runs"][0], "run-42");
-    assert_eq!(shown["versions"][0]["datasets"][0], "claims-2025");
+    assert_eq!(shown["versions"][0]["datasets"][0], "s3://lake/claims-2025");
+    // The model keeps the dataset's classes.
+    let classes = cli.ok(&["model", "classes", "fraud@1", "--project", &pid]);
+    assert!(classes.contains("personal_data"), "{classes}");
     // Aliases and tags, and pulling by alias.
     let aliased = cli.ok(&["model", "alias", "fraud", "champion", "1", "--project", &pid]);
     assert_eq!(aliased.trim(), "fraud@champion now points at version 1");

@@ -237,49 +237,112 @@ impl Operation for UpdateDataset {
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
         Ok(Target::of(Resource::Project(self.project.clone())))
     }
-    async fn execute(mut self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
-        self.spec.check(ctx.app).await?;
-        let Some(d) = ctx.store().get_dataset(&self.id).await?.filter(|d| d.project.as_ref() == Some(&self.project))
-        else {
-            return Err(AppError::NotFound(format!("dataset {} in project {}", self.id, self.project)));
-        };
-        let before: Vec<String> = d.all_classes().into_iter().collect();
-        let hold_before = d.legal_hold.clone();
-        let r = DatasetRecord {
-            legal_hold: self.spec.legal_hold,
-            published: self.spec.published,
-            location: self.spec.location,
-            layer: self.spec.layer,
-            classes: self.spec.classes,
-            columns: self.spec.columns,
-            residency: self.spec.residency,
-            owner: self.spec.owner,
-            retention_days: self.spec.retention_days,
-            tags: self.spec.tags,
-            classified: true,
-            updated_at: ctx.now(),
-            ..d
-        };
-        ctx.store().update_dataset(&r).await?;
-        if r.legal_hold != hold_before {
-            let mut e = ctx.app.event(Category::Change, "dataset.legal-hold", "success", ctx.principal, ctx.meta);
-            e.project = Some(self.project.to_string());
-            e.resource = Some(ResourceRef { type_: "dataset".into(), uid: r.id.to_string() });
-            e.reason = r.legal_hold.clone().or(Some("legal hold lifted".into()));
-            e.detail = json!({"on": r.legal_hold.is_some()});
-            ctx.app.record(&e).await?;
-        }
-        let after: Vec<String> = r.all_classes().into_iter().collect();
-        if before != after {
-            let mut e = ctx.app.event(Category::Change, "dataset.classes", "success", ctx.principal, ctx.meta);
-            e.project = Some(self.project.to_string());
-            e.resource = Some(ResourceRef { type_: "dataset".into(), uid: r.id.to_string() });
-            e.data_classes = after.clone();
-            e.detail = json!({"before": before, "after": after});
-            ctx.app.record(&e).await?;
-        }
-        Ok(r)
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let d = project_dataset(&ctx, &self.project, &self.id).await?;
+        describe(&ctx, &self.project, d, self.spec).await
     }
+}
+
+/// A change to some fields of a dataset's description; `Some(None)` clears one.
+#[derive(Debug, Clone, Default)]
+pub struct DatasetChange {
+    pub location: Option<Option<String>>,
+    pub layer: Option<Option<String>>,
+    pub classes: Option<Vec<String>>,
+    pub columns: Option<Vec<ColumnRecord>>,
+    pub residency: Option<Option<String>>,
+    pub owner: Option<Option<String>>,
+    pub retention_days: Option<Option<u32>>,
+    pub tags: Option<BTreeMap<String, String>>,
+    pub legal_hold: Option<Option<String>>,
+    pub published: Option<bool>,
+}
+
+/// Changes only the named fields of a project's dataset's description; a change of
+/// classes is recorded as a classification event of its own, a hold as a hold event.
+pub struct PatchDataset {
+    pub project: ProjectId,
+    pub id: DatasetId,
+    pub change: DatasetChange,
+}
+
+impl Operation for PatchDataset {
+    type Output = DatasetRecord;
+    const ACTION: Action = Action::DatasetUpdate;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let d = project_dataset(&ctx, &self.project, &self.id).await?;
+        let c = self.change;
+        let spec = DatasetSpec {
+            location: c.location.unwrap_or_else(|| d.location.clone()),
+            layer: c.layer.unwrap_or_else(|| d.layer.clone()),
+            classes: c.classes.unwrap_or_else(|| d.classes.clone()),
+            columns: c.columns.unwrap_or_else(|| d.columns.clone()),
+            residency: c.residency.unwrap_or_else(|| d.residency.clone()),
+            owner: c.owner.unwrap_or_else(|| d.owner.clone()),
+            retention_days: c.retention_days.unwrap_or(d.retention_days),
+            tags: c.tags.unwrap_or_else(|| d.tags.clone()),
+            legal_hold: c.legal_hold.unwrap_or_else(|| d.legal_hold.clone()),
+            published: c.published.unwrap_or(d.published),
+        };
+        describe(&ctx, &self.project, d, spec).await
+    }
+}
+
+async fn project_dataset(ctx: &Authorized<'_>, project: &ProjectId, id: &DatasetId) -> Result<DatasetRecord, AppError> {
+    ctx.store()
+        .get_dataset(id)
+        .await?
+        .filter(|d| d.project.as_ref() == Some(project))
+        .ok_or_else(|| AppError::NotFound(format!("dataset {id} in project {project}")))
+}
+
+/// Writes a dataset's new description and records what changed: the hold, the classes.
+async fn describe(
+    ctx: &Authorized<'_>,
+    project: &ProjectId,
+    d: DatasetRecord,
+    mut spec: DatasetSpec,
+) -> Result<DatasetRecord, AppError> {
+    spec.check(ctx.app).await?;
+    let before: Vec<String> = d.all_classes().into_iter().collect();
+    let hold_before = d.legal_hold.clone();
+    let r = DatasetRecord {
+        legal_hold: spec.legal_hold,
+        published: spec.published,
+        location: spec.location,
+        layer: spec.layer,
+        classes: spec.classes,
+        columns: spec.columns,
+        residency: spec.residency,
+        owner: spec.owner,
+        retention_days: spec.retention_days,
+        tags: spec.tags,
+        classified: true,
+        updated_at: ctx.now(),
+        ..d
+    };
+    ctx.store().update_dataset(&r).await?;
+    if r.legal_hold != hold_before {
+        let mut e = ctx.app.event(Category::Change, "dataset.legal-hold", "success", ctx.principal, ctx.meta);
+        e.project = Some(project.to_string());
+        e.resource = Some(ResourceRef { type_: "dataset".into(), uid: r.id.to_string() });
+        e.reason = r.legal_hold.clone().or(Some("legal hold lifted".into()));
+        e.detail = json!({"on": r.legal_hold.is_some()});
+        ctx.app.record(&e).await?;
+    }
+    let after: Vec<String> = r.all_classes().into_iter().collect();
+    if before != after {
+        let mut e = ctx.app.event(Category::Change, "dataset.classes", "success", ctx.principal, ctx.meta);
+        e.project = Some(project.to_string());
+        e.resource = Some(ResourceRef { type_: "dataset".into(), uid: r.id.to_string() });
+        e.data_classes = after.clone();
+        e.detail = json!({"before": before, "after": after});
+        ctx.app.record(&e).await?;
+    }
+    Ok(r)
 }
 
 pub struct GetDataset {
@@ -534,47 +597,84 @@ async fn model_output(ctx: &Authorized<'_>, name: &str) -> Result<String, AppErr
     Ok(warden_lineage::model_node(m.id.as_str(), version))
 }
 
-/// Links a new model version to its runs and datasets in the lineage graph. A dataset
-/// reference is `namespace/name` of a catalog entry; one the catalog lacks is recorded
-/// as an unclassified dataset in the `warden` namespace.
-pub(crate) async fn link_version(
+/// The catalog entries a model version names: each reference is a dataset id
+/// (`dst_…`) or `NAMESPACE/NAME`. A reference the catalog does not hold is refused,
+/// naming the project's nearest dataset; nothing is created on the way.
+pub(crate) async fn resolve_datasets(
     app: &App,
     project: &ProjectId,
-    model: &ModelId,
-    version: u64,
-    lineage: &warden_store::VersionLineage,
-) -> Result<(), AppError> {
-    let node = warden_lineage::model_node(model.as_str(), version);
-    let mut edges: Vec<(String, String)> =
-        lineage.runs.iter().map(|r| (warden_lineage::run_node(r), node.clone())).collect();
-    let now = app.now();
-    for reference in &lineage.datasets {
-        let mut found = None;
+    references: &[String],
+) -> Result<Vec<DatasetRecord>, AppError> {
+    let mut out = Vec::with_capacity(references.len());
+    for reference in references {
+        let mut found = match warden_core::DatasetId::parse(reference) {
+            Ok(id) => app.store.get_dataset(&id).await?,
+            Err(_) => None,
+        };
         for (i, _) in reference.match_indices('/') {
-            let (ns, name) = (&reference[..i], &reference[i + 1..]);
-            if let Some(d) = app.store.find_dataset(ns, name).await? {
-                found = Some(d);
+            if found.is_some() {
                 break;
             }
+            found = app.store.find_dataset(&reference[..i], &reference[i + 1..]).await?;
         }
-        let d = match found {
-            Some(d) => d,
+        match found {
+            Some(d) => out.push(d),
             None => {
-                let d = match app.store.find_dataset("warden", reference).await? {
-                    Some(d) => d,
-                    None => {
-                        let d = DatasetRecord::unclassified("warden", reference, Some(project.clone()), now);
-                        match app.store.create_dataset(&d).await {
-                            Ok(()) | Err(warden_store::StoreError::Conflict(_)) => d,
-                            Err(e) => return Err(e.into()),
-                        }
-                    }
-                };
-                d
+                let hint = nearest_dataset(app, project, reference)
+                    .await?
+                    .map_or_else(String::new, |n| format!("; the nearest is `{n}`"));
+                return Err(AppError::rule(
+                    422,
+                    "model.known-datasets",
+                    format!(
+                        "dataset `{reference}` is not in the catalog (name a dataset id or NAMESPACE/NAME){hint}; \
+                         register it first with `warden dataset create NAMESPACE NAME`"
+                    ),
+                ));
             }
-        };
-        edges.push((warden_lineage::dataset_node(&d.namespace, &d.name), node.clone()));
+        }
     }
+    Ok(out)
+}
+
+/// The project's dataset whose `NAMESPACE/NAME` is closest to `reference`, when one
+/// is close enough to be a likely typo or a missing namespace.
+async fn nearest_dataset(app: &App, project: &ProjectId, reference: &str) -> Result<Option<String>, AppError> {
+    let mut best: Option<(f64, String)> = None;
+    let mut page = warden_store::Page::first(500);
+    loop {
+        let batch = app.store.list_datasets(Some(project), false, &page).await?;
+        for d in &batch {
+            let full = format!("{}/{}", d.namespace, d.name);
+            // The whole reference, or its last part, against the name (a missing or
+            // wrong namespace: `claims`, `warden/claims`).
+            let tail = reference.rsplit('/').next().unwrap_or(reference);
+            let score = strsim::normalized_levenshtein(reference, &full)
+                .max(strsim::normalized_levenshtein(tail, &d.name))
+                .max(if reference == d.id.as_str() { 1.0 } else { 0.0 });
+            if score >= 0.6 && best.as_ref().is_none_or(|(b, _)| score > *b) {
+                best = Some((score, full));
+            }
+        }
+        match batch.last() {
+            Some(last) if batch.len() == 500 => page.after = Some(last.id.to_string()),
+            _ => break,
+        }
+    }
+    Ok(best.map(|(_, n)| n))
+}
+
+/// Links a registered version to the runs and the (resolved) datasets it came from.
+pub(crate) async fn link_version(
+    app: &App,
+    model: &ModelId,
+    version: u64,
+    runs: &[String],
+    datasets: &[DatasetRecord],
+) -> Result<(), AppError> {
+    let node = warden_lineage::model_node(model.as_str(), version);
+    let mut edges: Vec<(String, String)> = runs.iter().map(|r| (warden_lineage::run_node(r), node.clone())).collect();
+    edges.extend(datasets.iter().map(|d| (warden_lineage::dataset_node(&d.namespace, &d.name), node.clone())));
     if !edges.is_empty() {
         app.store.add_lineage_edges(&edges).await?;
     }
@@ -621,11 +721,12 @@ impl Operation for LineageGraph {
         if self.depth == 0 || self.depth > 100 {
             return Err(AppError::BadParameter("`depth` must be 1 to 100".into()));
         }
+        let start = model_node(&ctx, &self.node).await?;
         let l = ctx.app.lineage().await?;
         let policy = ctx.app.policy().await;
         let mut walk = l
             .graph
-            .walk(&self.node, self.direction, self.depth, WALK_LIMIT)
+            .walk(&start, self.direction, self.depth, WALK_LIMIT)
             .ok_or_else(|| AppError::NotFound(format!("lineage node `{}`", self.node)))?;
         // Datasets the caller may not read (`dataset.read`, as for the catalog) are shown
         // only as a placeholder, without name or classes; starting at one is as if it
@@ -645,6 +746,50 @@ impl Operation for LineageGraph {
         }
         let classes = walk.nodes.iter().filter_map(|(n, _)| Some((n.clone(), l.classes.get(n)?.clone()))).collect();
         Ok(GraphView { walk, classes })
+    }
+}
+
+/// A model version's node named the way people name it: `model:NAME@V` or
+/// `model:PROJECT/NAME@V` (a project's name or id) become `model:mdl_…@V`. A name used
+/// by models of several projects is refused with the projects to choose from.
+async fn model_node(ctx: &Authorized<'_>, node: &str) -> Result<String, AppError> {
+    let Some((name, version)) = node.strip_prefix("model:").and_then(|r| r.rsplit_once('@')) else {
+        return Ok(node.to_string());
+    };
+    if name.starts_with("mdl_") {
+        return Ok(node.to_string());
+    }
+    let (project, name) = match name.split_once('/') {
+        Some((p, n)) => (Some(p), n),
+        None => (None, name),
+    };
+    let mut found: Vec<(String, ModelId)> = Vec::new();
+    let mut page = warden_store::Page::first(500);
+    loop {
+        let batch = ctx.store().list_projects(&page).await?;
+        for p in &batch {
+            if project.is_some_and(|want| want != p.name && want != p.id.as_str()) {
+                continue;
+            }
+            if let Some(m) = ctx.store().get_model(&p.id, name).await? {
+                found.push((p.name.clone(), m.id));
+            }
+        }
+        match batch.last() {
+            Some(last) if batch.len() == 500 => page.after = Some(last.id.to_string()),
+            _ => break,
+        }
+    }
+    match &found[..] {
+        [] => Err(AppError::NotFound(format!("lineage node `{node}`: no model `{name}`"))),
+        [(_, id)] => Ok(format!("model:{id}@{version}")),
+        several => {
+            let projects: Vec<&str> = several.iter().map(|(p, _)| p.as_str()).collect();
+            Err(AppError::BadParameter(format!(
+                "model `{name}` is in several projects ({}): write model:PROJECT/{name}@{version}",
+                projects.join(", ")
+            )))
+        }
     }
 }
 

@@ -91,12 +91,29 @@ pub struct ReleaseView {
     pub release: ReleaseRecord,
     pub model: String,
     pub approvals: Vec<ApprovalRecord>,
+    /// What the release is now: `pending` until it has its approvals, then
+    /// `approved`; `deployed` while it is the zone's active release of its model,
+    /// `superseded` once another took its place; `failed` or `superseded` when closed
+    /// without deploying.
+    pub status: String,
 }
 
 async fn view(ctx: &Authorized<'_>, r: ReleaseRecord) -> Result<ReleaseView, AppError> {
     let approvals = ctx.store().list_approvals(&r.id).await?;
     let model = model_name(ctx, &r.project, &r.model).await?;
-    Ok(ReleaseView { release: r, model, approvals })
+    let status = match r.status.as_str() {
+        "pending" if standing(&approvals).len() >= r.approvals_required as usize => "approved".to_string(),
+        "deployed" => {
+            let history = ctx.store().zone_history(&r.zone, &r.model).await?;
+            if history.last().is_some_and(|d| d.release != r.id) {
+                "superseded".to_string()
+            } else {
+                r.status.clone()
+            }
+        }
+        other => other.to_string(),
+    };
+    Ok(ReleaseView { release: r, model, approvals, status })
 }
 
 async fn model_name(ctx: &Authorized<'_>, project: &ProjectId, id: &warden_core::ModelId) -> Result<String, AppError> {

@@ -144,6 +144,37 @@ pub async fn audit_tile(
     ))
 }
 
+/// A resource as the ledger names it, `TYPE:ID`; a bare id (`rel_…`, `dst_…`, `usr_…`)
+/// gets the type its prefix names. A bare value with no known prefix is refused rather
+/// than matching nothing.
+fn resource_filter(r: String) -> Result<String> {
+    if r.contains(':') {
+        return Ok(r);
+    }
+    let kind =
+        match r.split_once('_').map(|(p, _)| p) {
+            Some("prj") => "project",
+            Some("grp") => "group",
+            Some("tok") => "token",
+            Some("art") => "artifact",
+            Some("sig") => "signer",
+            Some("mdl") => "model",
+            Some("upl") => "upload",
+            Some("rel") => "release",
+            Some("dst") => "dataset",
+            Some("trf") => "transfer",
+            Some("del") => "deletion",
+            Some("usr" | "svc") => "subject",
+            _ => return Err(ApiError::new(
+                ProblemType::InvalidParameter,
+                format!(
+                    "`resource`: `{r}` is not an id Warden issues; write TYPE:ID (`release:rel_…`, `zone:hipaa-ai`)"
+                ),
+            )),
+        };
+    Ok(format!("{kind}:{r}"))
+}
+
 /// Searches the ledger by time range, actor, action, resource, outcome and project.
 /// Reading it is itself recorded.
 #[utoipa::path(get, path = "/api/v1/audit/events", tag = "audit", params(api::AuditQuery),
@@ -161,7 +192,7 @@ pub async fn audit_events(
         category: q.category,
         action: q.action,
         actor: q.actor,
-        resource: q.resource,
+        resource: q.resource.map(resource_filter).transpose()?,
         outcome: q.outcome,
         project: q.project,
         since: q.since.as_deref().map(|t| c::parse_time("since", t)).transpose()?,

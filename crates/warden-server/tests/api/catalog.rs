@@ -148,6 +148,11 @@ async fn lineage_events_build_the_graph_and_classes_flow_to_models(engine: Engin
     let up = lineage(&s, &alice_t, path[0], "upstream", 10).await;
     let nodes: Vec<&str> = up["nodes"].as_array().unwrap().iter().map(|n| n["node"].as_str().unwrap()).collect();
     assert_eq!(nodes.len(), 3, "{nodes:?}");
+    // A version is named by its model's name too, with or without the project.
+    for named in ["model:scorer@1", "model:claims/scorer@1", &format!("model:{p}/scorer@1")] {
+        assert_eq!(lineage(&s, &alice_t, named, "upstream", 10).await["nodes"], up["nodes"], "{named}");
+    }
+    s.get("/api/v1/lineage?node=model%3Anobody%401", &alice_t).await.problem(404, "not-found");
     assert!(!up["cycle"].as_bool().unwrap());
     let raw_node =
         up["nodes"].as_array().unwrap().iter().find(|n| n["node"] == "dataset:postgres://db:5432/claims.raw").unwrap();
@@ -498,4 +503,84 @@ async fn retention_removes_dataset_content_warden_holds(engine: Engine) {
     assert_eq!(e["detail"]["blobs_deleted"], json!([digest]));
     // The intake record stays: evidence is never rewritten.
     s.get(&format!("/api/v1/projects/{p}/artifacts/{}", a["id"].as_str().unwrap()), &admin).await.expect(200);
+}
+
+both_engines!(describing_a_dataset_changes_only_the_named_fields);
+async fn describing_a_dataset_changes_only_the_named_fields(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (alice, alice_t) = s.user(&admin, "alice").await;
+    let p = s.project(&admin, "claims", Some(&alice)).await;
+    let d = s
+        .post(
+            &format!("/api/v1/projects/{p}/datasets"),
+            &alice_t,
+            json!({"namespace": "s3://lake", "name": "claims", "classes": ["personal_data"], "residency": "eu-west",
+                   "columns": [{"name": "email", "classes": ["personal_data"]}], "retention_days": 90,
+                   "tags": {"team": "risk"}}),
+        )
+        .await
+        .expect(201);
+    let id = d["id"].as_str().unwrap();
+    let path = format!("/api/v1/projects/{p}/datasets/{id}");
+    let events = |action: &'static str| {
+        let s = &s;
+        let admin = admin.clone();
+        async move {
+            let found = s.get(&format!("/api/v1/audit/events?action={action}&limit=100"), &admin).await.expect(200);
+            found["items"].as_array().unwrap().len()
+        }
+    };
+    let classes_before = events("dataset.classes").await;
+
+    // A hold: only the hold changes, and it is recorded as a hold, not a classification.
+    let held = s.patch(&path, &alice_t, json!({"legal_hold": "litigation 2026-17"})).await.expect(200);
+    assert_eq!(held["legal_hold"], "litigation 2026-17");
+    for field in ["classes", "columns", "residency", "retention_days", "tags", "location", "namespace", "name"] {
+        assert_eq!(held[field], d[field], "`{field}` changed");
+    }
+    assert_eq!(events("dataset.classes").await, classes_before);
+    assert_eq!(events("dataset.legal-hold").await, 1);
+    assert_eq!(
+        s.get(&format!("/api/v1/datasets/{id}"), &alice_t).await.expect(200)["legal_hold"],
+        "litigation 2026-17"
+    );
+
+    // A change of classes is a classification event of its own; the hold stays.
+    let reclassified = s.patch(&path, &alice_t, json!({"classes": ["ephi"]})).await.expect(200);
+    assert_eq!(
+        (reclassified["classes"].clone(), reclassified["legal_hold"].clone()),
+        (json!(["ephi"]), held["legal_hold"].clone())
+    );
+    assert_eq!(reclassified["residency"], "eu-west");
+    assert_eq!(events("dataset.classes").await, classes_before + 1);
+
+    // `null` clears a field: the hold is lifted, the residency removed.
+    let lifted = s.patch(&path, &alice_t, json!({"legal_hold": null, "residency": null})).await.expect(200);
+    assert!(
+        lifted.get("legal_hold").is_none_or(Value::is_null) && lifted.get("residency").is_none_or(Value::is_null),
+        "{lifted}"
+    );
+    assert_eq!(lifted["classes"], json!(["ephi"]));
+    assert_eq!(events("dataset.legal-hold").await, 2);
+
+    // Bad input changes nothing.
+    let now = s.get(&format!("/api/v1/datasets/{id}"), &alice_t).await.expect(200);
+    s.patch(&path, &alice_t, json!({"classes": ["no-such-class"]})).await.problem(422, "validation-failed");
+    s.patch(&path, &alice_t, json!({"layer": "gold"})).await.problem(422, "validation-failed");
+    s.patch(&path, &alice_t, json!({"name": "renamed"})).await.problem(400, "bad-request");
+    s.patch(&path, &alice_t, json!({"classes": "ephi"})).await.problem(400, "bad-request");
+    s.patch(&format!("/api/v1/projects/{p}/datasets/dst_01ARZ3NDEKTSV4RRFFQ69G5FAV"), &alice_t, json!({}))
+        .await
+        .problem(404, "not-found");
+    assert_eq!(s.get(&format!("/api/v1/datasets/{id}"), &alice_t).await.expect(200), now);
+    // The ledger is searched by the dataset's bare id as by `dataset:ID`.
+    let bare = s.get(&format!("/api/v1/audit/events?resource={id}&limit=100"), &admin).await.expect(200);
+    let typed = s.get(&format!("/api/v1/audit/events?resource=dataset:{id}&limit=100"), &admin).await.expect(200);
+    assert_eq!(bare["items"], typed["items"]);
+    assert!(bare["items"].as_array().unwrap().len() >= 3, "{bare}");
+    s.get("/api/v1/audit/events?resource=claims&limit=100", &admin).await.problem(400, "invalid-parameter");
+    // Only the project's people may change it.
+    let (_, mallory_t) = s.user(&admin, "mallory").await;
+    s.patch(&path, &mallory_t, json!({"legal_hold": null})).await.problem(403, "forbidden");
 }

@@ -252,6 +252,14 @@ async fn gateway_routes_by_class_masks_personal_data_and_audits(engine: Engine) 
     assert_eq!(d["total_tokens"], 10);
     assert_eq!(first["event"]["data_classes"], json!(["personal_data"]));
     assert!(items.iter().any(|i| i["event"]["detail"]["provider"] == "mock"), "the stream was recorded when it ended");
+    // Calls, answered or refused, are data access, not changes.
+    let by_category =
+        s.get("/api/v1/audit/events?action=gateway.chat&category=data_access&limit=100", &admin).await.expect(200);
+    assert_eq!(by_category["items"].as_array().unwrap().len(), items.len());
+    assert!(items.iter().all(|i| i["event"]["category"] == "data_access"), "{items:?}");
+    let as_changes =
+        s.get("/api/v1/audit/events?action=gateway.chat&category=change&limit=100", &admin).await.expect(200);
+    assert!(as_changes["items"].as_array().unwrap().is_empty());
     let everything = s.get("/api/v1/audit/entries?from=0&limit=1000", &admin).await.expect(200).to_string();
     for secret in ["Maria Garcia", "maria.garcia@example.com", "536-22-8174", "sk-upstream-secret", "upstream heard"] {
         assert!(!everything.contains(secret), "`{secret}` reached the ledger");

@@ -254,17 +254,46 @@ async fn versions_carry_lineage_aliases_and_tags(engine: Engine) {
     let art = a["id"].as_str().unwrap();
     let versions = format!("/api/v1/projects/{p}/models/scorer/versions");
 
-    // Lineage is recorded with the version, sorted and without repeats.
+    // Datasets are named by id or NAMESPACE/NAME; one the catalog lacks is refused,
+    // naming the nearest, and nothing is created or registered on the way.
+    let claims = s
+        .post(
+            &format!("/api/v1/projects/{p}/datasets"),
+            &alice_t,
+            json!({"namespace": "s3://lake", "name": "claims", "classes": ["personal_data"]}),
+        )
+        .await
+        .expect(201);
+    let claims_id = claims["id"].as_str().unwrap();
+    let before = s.get("/api/v1/datasets?limit=100", &admin).await.expect(200)["items"].as_array().unwrap().len();
+    for bad in ["claims", "s3://lake/claimz", "dst_01ARZ3NDEKTSV4RRFFQ69G5FAV", "warden/claims"] {
+        let refused = s
+            .post(&versions, &alice_t, json!({"artifact": art, "datasets": [bad]}))
+            .await
+            .problem(422, "validation-failed");
+        assert_eq!(refused["rule"], "model.known-datasets", "{bad}");
+        let detail = refused["detail"].as_str().unwrap();
+        assert!(detail.contains(&format!("`{bad}` is not in the catalog")), "{detail}");
+        if bad.contains("claim") {
+            assert!(detail.contains("the nearest is `s3://lake/claims`"), "{detail}");
+        }
+    }
+    let after = s.get("/api/v1/datasets?limit=100", &admin).await.expect(200)["items"].as_array().unwrap().len();
+    assert_eq!(before, after, "a refused push created no dataset");
+    s.get(&format!("/api/v1/projects/{p}/models/scorer"), &alice_t).await.problem(404, "not-found");
+
+    // Lineage is recorded with the version, sorted and without repeats; a dataset named
+    // by id and by name is one dataset, recorded by name.
     let v1 = s
         .post(
             &versions,
             &alice_t,
-            json!({"artifact": art, "runs": ["run-b", "run-a", "run-b"], "datasets": ["claims"]}),
+            json!({"artifact": art, "runs": ["run-b", "run-a", "run-b"], "datasets": [claims_id, "s3://lake/claims"]}),
         )
         .await
         .expect(201);
     assert_eq!(v1["runs"], json!(["run-a", "run-b"]));
-    assert_eq!(v1["datasets"], json!(["claims"]));
+    assert_eq!(v1["datasets"], json!(["s3://lake/claims"]));
     s.post(&versions, &alice_t, json!({"artifact": art})).await.expect(201);
     s.post(&versions, &alice_t, json!({"artifact": art, "runs": [""]})).await.problem(422, "validation-failed");
     let many: Vec<String> = (0..65).map(|i| format!("run-{i}")).collect();

@@ -306,9 +306,20 @@ async fn releases_follow_the_gate_approvals_and_separation_of_duties(engine: Eng
     assert_eq!(act(&alice_t, "deploy").await.problem(409, "conflict")["rule"], "releases.default.approvals");
     // A withdrawn approval no longer counts.
     act(&carol_t, "approve").await.expect(200);
+    let status = |id: String| {
+        let (url, token) = (rel(&format!("/{id}")), alice_t.clone());
+        async move { sr.get(&url, &token).await.expect(200)["status"].as_str().unwrap().to_string() }
+    };
+    assert_eq!(status(id.clone()).await, "approved", "two standing approvals of two");
     act(&bob_t, "withdraw").await.expect(200);
+    assert_eq!(status(id.clone()).await, "pending", "a withdrawn approval no longer counts");
     act(&alice_t, "deploy").await.problem(409, "conflict");
     act(&bob_t, "approve").await.expect(200);
+    let shown = s.get(&rel(&format!("/{id}")), &alice_t).await.expect(200);
+    assert_eq!(shown["status"], "approved");
+    let approvers: Vec<&str> =
+        shown["approvals"].as_array().unwrap().iter().map(|a| a["approver"].as_str().unwrap()).collect();
+    assert!(approvers.contains(&bob.as_str()) && approvers.contains(&carol.as_str()), "{approvers:?}");
 
     let d = act(&alice_t, "deploy").await.expect(200);
     let t1 = ts(&d["deployed_at"]);
@@ -349,6 +360,9 @@ async fn releases_follow_the_gate_approvals_and_separation_of_duties(engine: Eng
     let d3 = s.post(&rel(&format!("/{id3}/deploy")), &alice_t, json!({})).await.expect(200);
     let t2 = ts(&d3["deployed_at"]);
     assert_eq!(d3["previous"], id.as_str());
+    // The first is no longer the zone's release: superseded, not deployed.
+    assert_eq!(status(id.clone()).await, "superseded");
+    assert_eq!(status(id3.to_string()).await, "deployed");
 
     let active = |at: warden_core::Timestamp| {
         let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.0) * 1_000_000).unwrap();
@@ -482,9 +496,10 @@ async fn concurrent_approvals_and_deploys_are_serialised(engine: Engine) {
         .into_iter()
         .map(|r| r.expect(200))
         .collect();
-    let n = deployed.iter().filter(|r| r["status"] == "deployed").count();
+    let n = deployed.iter().filter(|r| r["status"] == "deployed" || r["status"] == "superseded").count();
     assert_eq!(ok, n, "every 200 is a deploy and every deploy got a 200");
     assert!(n >= 1);
+    assert_eq!(deployed.iter().filter(|r| r["status"] == "deployed").count(), 1, "one is the zone's release");
     if n == 2 {
         // The later one names the earlier as its previous release.
         let previous: Vec<Option<&str>> = deployed.iter().map(|r| r["previous"].as_str()).collect();

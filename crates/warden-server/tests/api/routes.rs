@@ -163,6 +163,7 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
         "set_model_tag" => json!({"value": "v"}),
         "create_dataset" => json!({"namespace": "s3://lake", "name": "claims"}),
         "update_dataset" => json!({"classes": []}),
+        "patch_dataset" => json!({"legal_hold": null}),
         "request_transfer" => {
             json!({"dataset": "dst_01ARZ3NDEKTSV4RRFFQ69G5FAV", "to_zone": "hipaa-ai", "reason": "r"})
         }
