@@ -125,6 +125,9 @@ pub struct Target {
     pub requested_class: Option<String>,
     /// The resource is published to the whole organisation (a published dataset).
     pub resource_public: bool,
+    /// Whom a membership or role change is about: recorded with the decision and the
+    /// change, so who held which role when can be rebuilt from the ledger alone.
+    pub member: Option<String>,
 }
 
 impl Target {
@@ -132,7 +135,7 @@ impl Target {
         Self::of(Resource::Organisation)
     }
     pub fn of(resource: Resource) -> Self {
-        Self { resource, requested_role: None, requested_class: None, resource_public: false }
+        Self { resource, requested_role: None, requested_class: None, resource_public: false, member: None }
     }
     /// A question about minting a credential with `role` and `class`.
     pub fn minting(resource: Resource, role: Option<Role>, class: Option<&str>) -> Self {
@@ -141,7 +144,24 @@ impl Target {
             requested_role: role,
             requested_class: Some(class.unwrap_or_default().to_string()),
             resource_public: false,
+            member: None,
         }
+    }
+}
+
+/// The detail a decision or a change records about whom it concerns and the role.
+fn subject_of_change(role: Option<Role>, member: Option<&str>) -> serde_json::Value {
+    let mut d = serde_json::Map::new();
+    if let Some(r) = role {
+        d.insert("requested_role".into(), json!(r.as_str()));
+    }
+    if let Some(m) = member {
+        d.insert("member".into(), json!(m));
+    }
+    if d.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::Value::Object(d)
     }
 }
 
@@ -202,6 +222,11 @@ pub trait Operation: Send + Sized {
     /// The resource the operation acts on. May read the store, never writes.
     fn target(&self, app: &App, principal: &Principal) -> impl Future<Output = Result<Target, AppError>> + Send;
     fn execute(self, ctx: Authorized<'_>) -> impl Future<Output = Result<Self::Output, AppError>> + Send;
+    /// What a successful change records besides its resource (never secrets or
+    /// payloads): an evaluation's metrics and dataset, for example.
+    fn recorded(_output: &Self::Output) -> serde_json::Value {
+        serde_json::Value::Null
+    }
 }
 
 pub struct App {
@@ -327,6 +352,7 @@ impl App {
         op: O,
     ) -> Result<O::Output, AppError> {
         let target = op.target(self, principal).await?;
+        let member = target.member.clone();
         let project_roles = match target.resource.project() {
             Some(p) => principal.narrow_project_roles(p, self.stored_project_roles(p, &principal.id).await?),
             None => Default::default(),
@@ -361,9 +387,7 @@ impl App {
             e.resource = Some(resource.clone());
             e.project = project.clone();
             e.policies = decision.policies.clone();
-            if let Some(r) = facts.requested_role {
-                e.detail = json!({"requested_role": r.as_str()});
-            }
+            e.detail = subject_of_change(facts.requested_role, member.as_deref());
             self.record(&e).await?;
         }
         if !decision.allowed {
@@ -386,6 +410,13 @@ impl App {
             e.reason = reason;
             e.resource = Some(resource);
             e.project = project;
+            e.detail = subject_of_change(facts.requested_role, member.as_deref());
+            if let Some(serde_json::Value::Object(extra)) = result.as_ref().ok().map(O::recorded) {
+                match &mut e.detail {
+                    serde_json::Value::Object(d) => d.extend(extra),
+                    other => *other = serde_json::Value::Object(extra),
+                }
+            }
             if let Err(err) = self.record(&e).await {
                 tracing::error!(error = %err, action = O::ACTION.as_str(), "could not record the result of a change");
             }

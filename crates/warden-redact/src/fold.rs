@@ -180,6 +180,9 @@ fn fold_chars(text: &str) -> Option<View> {
     Some(v)
 }
 
+/// A spelled separator: the bytes it spans and the character it stands for.
+type Edit = (usize, usize, u8);
+
 /// Top-level domains an address spelled out with bare ` at ` and ` dot ` must end in.
 const TLDS: &[&str] = &[
     "com", "org", "net", "edu", "gov", "io", "co", "uk", "de", "fr", "es", "it", "nl", "be", "ch", "at", "se", "pl",
@@ -206,7 +209,7 @@ fn spelled_email(text: &str) -> Option<View> {
         return None;
     }
     ats.sort_unstable();
-    let mut edits: Vec<(usize, usize, u8)> = Vec::new();
+    let mut edits: Vec<Edit> = Vec::new();
     let mut k = 0;
     for at in ats {
         k = k.max(at.saturating_sub(80));
@@ -239,7 +242,7 @@ fn spelled_email(text: &str) -> Option<View> {
 /// A spelled-out `@` or `.` separator at `k`: its end and the character it stands
 /// for. Bracketed forms (`[at]`, `(dot)`, `{at}`, with or without spaces around) and
 /// bare ` at ` / ` dot ` between spaces.
-fn separator(b: &[u8], k: usize) -> Option<(usize, usize, u8)> {
+fn separator(b: &[u8], k: usize) -> Option<Edit> {
     let mut s = k;
     while b.get(s) == Some(&b' ') {
         s += 1;
@@ -286,7 +289,7 @@ fn label(b: &[u8], k: usize) -> usize {
 }
 
 /// An address spelled out starting with the local part at `k`.
-fn spelled_at(b: &[u8], k: usize) -> Option<(usize, Vec<(usize, usize, u8)>)> {
+fn spelled_at(b: &[u8], k: usize) -> Option<(usize, Vec<Edit>)> {
     if k > 0 && (b[k - 1].is_ascii_alphanumeric() || matches!(b[k - 1], b'.' | b'-' | b'_')) {
         return None;
     }

@@ -111,6 +111,7 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("rollback_policy", Some(Action::PolicyRollback)),
     ("explain_placement", Some(Action::PolicyExplain)),
     ("add_evaluation", Some(Action::ModelEvaluationAdd)),
+    ("list_evaluations", Some(Action::ModelRead)),
     ("create_release", Some(Action::ReleaseCreate)),
     ("list_releases", Some(Action::ReleaseRead)),
     ("get_release", Some(Action::ReleaseRead)),
@@ -209,7 +210,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::releases::get_policy_version))
         .routes(routes!(crate::releases::rollback_policy))
         .routes(routes!(crate::releases::explain_placement))
-        .routes(routes!(crate::releases::add_evaluation))
+        .routes(routes!(crate::releases::add_evaluation, crate::releases::list_evaluations))
         .routes(routes!(crate::releases::list_releases, crate::releases::create_release))
         .routes(routes!(crate::releases::get_release))
         .routes(routes!(crate::releases::approve_release))

@@ -243,19 +243,38 @@ pub async fn add_evaluation(
         dataset: req.dataset,
     };
     let e = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(api::Evaluation {
-            model: name,
-            version: e.version,
-            seq: e.seq,
-            metrics: e.metrics,
-            report: e.report,
-            dataset: e.dataset,
-            added_by: e.added_by.to_string(),
-            added_at: c::time(e.added_at),
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(evaluation(&name, e))))
+}
+
+fn evaluation(model: &str, e: warden_store::EvaluationRecord) -> api::Evaluation {
+    api::Evaluation {
+        model: model.to_string(),
+        version: e.version,
+        seq: e.seq,
+        metrics: e.metrics,
+        report: e.report,
+        dataset: e.dataset,
+        added_by: e.added_by.to_string(),
+        added_at: c::time(e.added_at),
+    }
+}
+
+/// A model version's evaluations, oldest first: metrics, the dataset, the report blob.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/models/{name}/versions/{version}/evaluations", tag = "releases",
+    params(("id" = String, Path), ("name" = String, Path), ("version" = u64, Path)),
+    responses((status = 200, body = Vec<api::Evaluation>), Problems))]
+pub async fn list_evaluations(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path((id, name, version)): Path<(String, String, String)>,
+) -> Result<Json<Vec<api::Evaluation>>> {
+    let op = rel::ListEvaluations {
+        project: c::project_id("id", &id)?,
+        model: name.clone(),
+        version: c::version_number("version", &version)?,
+    };
+    let rows = s.app.dispatch(&caller.principal, &caller.meta, op).await?;
+    Ok(Json(rows.into_iter().map(|e| evaluation(&name, e)).collect()))
 }
 
 fn release(v: rel::ReleaseView) -> api::Release {

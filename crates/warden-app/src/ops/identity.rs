@@ -376,7 +376,11 @@ impl Operation for AddMember {
     type Output = MembershipRecord;
     const ACTION: Action = Action::ProjectMemberAdd;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target { requested_role: Some(self.role), ..Target::of(Resource::Project(self.project.clone())) })
+        Ok(Target {
+            requested_role: Some(self.role),
+            member: Some(self.member.as_str().to_string()),
+            ..Target::of(Resource::Project(self.project.clone()))
+        })
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<MembershipRecord, AppError> {
         role_in_scope(self.role, RoleScope::Project)?;
@@ -407,7 +411,11 @@ impl Operation for RemoveMember {
     type Output = ();
     const ACTION: Action = Action::ProjectMemberRemove;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target { requested_role: Some(self.role), ..Target::of(Resource::Project(self.project.clone())) })
+        Ok(Target {
+            requested_role: Some(self.role),
+            member: Some(self.member.as_str().to_string()),
+            ..Target::of(Resource::Project(self.project.clone()))
+        })
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
         if !ctx.store().remove_member(&self.project, &self.member, self.role).await? {
@@ -613,7 +621,11 @@ impl Operation for GrantRole {
     type Output = RoleGrantRecord;
     const ACTION: Action = Action::RoleGrant;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target { requested_role: Some(self.role), ..Target::organisation() })
+        Ok(Target {
+            requested_role: Some(self.role),
+            member: Some(self.member.as_str().to_string()),
+            ..Target::organisation()
+        })
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<RoleGrantRecord, AppError> {
         role_in_scope(self.role, RoleScope::Organisation)?;
@@ -638,7 +650,11 @@ impl Operation for RevokeRole {
     type Output = ();
     const ACTION: Action = Action::RoleRevoke;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target { requested_role: Some(self.role), ..Target::organisation() })
+        Ok(Target {
+            requested_role: Some(self.role),
+            member: Some(self.member.as_str().to_string()),
+            ..Target::organisation()
+        })
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
         if self.member == MemberRef::Subject(ctx.principal.id.clone()) && self.role == Role::PlatformAdmin {

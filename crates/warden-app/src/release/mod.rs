@@ -62,10 +62,16 @@ impl Operation for AddEvaluation {
                 return Err(AppError::Invalid(format!("report {r} is not a blob of this project; upload it first")));
             }
         }
-        if let Some(d) = &self.dataset {
-            crate::text::text_ok("dataset", d, 512)?;
-        }
         let f = version_facts(&ctx, &self.project, &self.model, self.version).await?;
+        // The dataset it was evaluated on: a catalogued one (id or NAMESPACE/NAME),
+        // recorded by name and linked to the version in the lineage graph.
+        let dataset = match &self.dataset {
+            Some(d) => {
+                crate::text::text_ok("dataset", d, 512)?;
+                crate::catalog::resolve_datasets(ctx.app, &self.project, std::slice::from_ref(d)).await?.pop()
+            }
+            None => None,
+        };
         let e = ctx
             .store()
             .add_evaluation(&EvaluationRecord {
@@ -74,12 +80,42 @@ impl Operation for AddEvaluation {
                 seq: 0,
                 metrics: self.metrics,
                 report: self.report,
-                dataset: self.dataset,
+                dataset: dataset.as_ref().map(|d| format!("{}/{}", d.namespace, d.name)),
                 added_by: ctx.principal.id.clone(),
                 added_at: ctx.now(),
             })
             .await?;
+        if let Some(d) = &dataset {
+            crate::catalog::link_version(ctx.app, &e.model, e.version, &[], std::slice::from_ref(d)).await?;
+        }
         Ok(e)
+    }
+
+    fn recorded(e: &EvaluationRecord) -> serde_json::Value {
+        // Canonical JSON (RFC 8785) in the ledger has integers only: metrics are
+        // written as their decimal text, as in the release manifest.
+        let metrics: BTreeMap<&str, String> = e.metrics.iter().map(|(k, v)| (k.as_str(), v.to_string())).collect();
+        json!({"model": e.model, "version": e.version, "evaluation": e.seq, "metrics": metrics,
+               "dataset": e.dataset, "report": e.report})
+    }
+}
+
+/// A version's evaluations, oldest first.
+pub struct ListEvaluations {
+    pub project: ProjectId,
+    pub model: String,
+    pub version: u64,
+}
+
+impl Operation for ListEvaluations {
+    type Output = Vec<EvaluationRecord>;
+    const ACTION: Action = Action::ModelRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::of(Resource::Project(self.project.clone())))
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let f = version_facts(&ctx, &self.project, &self.model, self.version).await?;
+        Ok(ctx.store().list_evaluations(&f.model.id, self.version).await?)
     }
 }
 

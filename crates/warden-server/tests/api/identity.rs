@@ -387,3 +387,32 @@ async fn guessing_tokens_locks_out_the_credential_not_the_address(engine: Engine
     s.clock.advance(601);
     s.get("/api/v1/whoami", stale).await.problem(401, "unauthenticated");
 }
+
+both_engines!(membership_and_role_changes_name_the_member_in_the_ledger);
+async fn membership_and_role_changes_name_the_member_in_the_ledger(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    let (erin, _) = s.user(&admin, "erin").await;
+    let p = s.project(&admin, "claims", None).await;
+    s.post(&format!("/api/v1/projects/{p}/members"), &admin, json!({"member": erin, "role": "approver"}))
+        .await
+        .expect(201);
+    s.delete(&format!("/api/v1/projects/{p}/members/{erin}/approver"), &admin).await.expect(204);
+    s.post("/api/v1/role-grants", &admin, json!({"member": erin, "role": "auditor"})).await.expect(201);
+    // Every decision and every change names whom it was about and the role, so who
+    // held what when can be rebuilt from the ledger alone.
+    for (action, role) in
+        [("project.member.add", "approver"), ("project.member.remove", "approver"), ("role.grant", "auditor")]
+    {
+        let found = s.get(&format!("/api/v1/audit/events?action={action}&limit=10"), &admin).await.expect(200);
+        let items = found["items"].as_array().unwrap();
+        for category in ["authorization", "change"] {
+            let e = items
+                .iter()
+                .find(|i| i["event"]["category"] == category)
+                .unwrap_or_else(|| panic!("{action} {category}"));
+            assert_eq!(e["event"]["detail"]["member"], erin.as_str(), "{action} {category}: {e}");
+            assert_eq!(e["event"]["detail"]["requested_role"], role, "{action} {category}: {e}");
+        }
+    }
+}

@@ -261,15 +261,50 @@ async fn releases_follow_the_gate_approvals_and_separation_of_duties(engine: Eng
     // The gate: evaluation evidence first, then its thresholds, then placement.
     let e = create(v1, "standard-ai").await.problem(422, "validation-failed");
     assert_eq!(e["rule"], "releases.default.evaluation", "{e}");
+    s.post(
+        &format!("/api/v1/projects/{p}/datasets"),
+        &alice_t,
+        json!({"namespace": "s3://lake", "name": "holdout-2026", "classes": ["public"]}),
+    )
+    .await
+    .expect(201);
     let eval = |version: u64, auc: f64| {
         let url = format!("/api/v1/projects/{p}/models/scorer/versions/{version}/evaluations");
-        let body = json!({"metrics": {"auc": auc}, "dataset": "holdout-2026"});
+        let body = json!({"metrics": {"auc": auc}, "dataset": "s3://lake/holdout-2026"});
         async move { sr.post(&url, at, body).await }
     };
     assert_eq!(eval(v1, 0.71).await.expect(201)["seq"], 1);
     let e = create(v1, "standard-ai").await.problem(422, "validation-failed");
     assert!(e["detail"].as_str().unwrap().contains("auc = 0.71 does not meet >= 0.8"), "{e}");
     eval(v1, 0.91).await.expect(201);
+    // Evaluations read back, name a catalogued dataset, and are in the ledger and the
+    // lineage graph.
+    let evals_url = format!("/api/v1/projects/{p}/models/scorer/versions/{v1}/evaluations");
+    let evals = s.get(&evals_url, &alice_t).await.expect(200);
+    let evals = evals.as_array().unwrap();
+    assert_eq!(evals.len(), 2);
+    assert_eq!((evals[1]["seq"].as_u64(), evals[1]["metrics"]["auc"].as_f64()), (Some(2), Some(0.91)));
+    assert_eq!(evals[1]["dataset"], "s3://lake/holdout-2026");
+    let unknown = json!({"metrics": {"auc": 0.9}, "dataset": "holdout"});
+    let refused = s.post(&evals_url, &alice_t, unknown).await.problem(422, "validation-failed");
+    assert_eq!(refused["rule"], "model.known-datasets");
+    assert_eq!(s.get(&evals_url, &alice_t).await.expect(200).as_array().unwrap().len(), 2, "a refusal adds nothing");
+    let recorded = s
+        .get("/api/v1/audit/events?action=model.evaluation.add&category=change&outcome=success&limit=100", &admin)
+        .await
+        .expect(200);
+    let details: Vec<&Value> = recorded["items"].as_array().unwrap().iter().map(|i| &i["event"]["detail"]).collect();
+    assert!(
+        details
+            .iter()
+            .any(|d| d["metrics"]["auc"] == "0.91" && d["dataset"] == "s3://lake/holdout-2026" && d["version"] == v1),
+        "{details:?}"
+    );
+    let graph = s.get(&format!("/api/v1/lineage?node=model%3Ascorer%40{v1}"), &alice_t).await.expect(200);
+    assert!(
+        graph["nodes"].as_array().unwrap().iter().any(|n| n["node"] == "dataset:s3://lake/holdout-2026"),
+        "{graph}"
+    );
     eval(v2, 0.95).await.expect(201);
     s.post(
         &format!("/api/v1/projects/{p}/models/scorer/versions/1/evaluations"),
