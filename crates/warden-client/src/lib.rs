@@ -549,6 +549,12 @@ impl Client {
         .await
     }
 
+    /// A version's evaluations, oldest first.
+    pub async fn list_evaluations(&self, project: &str, model: &str, version: u64) -> Result<Vec<api::Evaluation>> {
+        self.get(&format!("/api/v1/projects/{}/models/{}/versions/{version}/evaluations", enc(project), enc(model)))
+            .await
+    }
+
     // ------------------------------------------------------------ catalog and lineage
 
     pub async fn create_dataset(&self, project: &str, req: &api::DatasetRequest) -> Result<api::Dataset> {

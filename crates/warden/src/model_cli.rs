@@ -7,7 +7,7 @@ use clap::Subcommand;
 use warden_api as api;
 
 use crate::cli::common::{client, short, Global};
-use crate::output::{fields, json, table, Format};
+use crate::output::{fields, json, opt, table, Format};
 
 #[derive(Debug, Subcommand)]
 pub enum ModelCommand {
@@ -65,8 +65,15 @@ pub enum ModelCommand {
         /// A report file, uploaded as a blob of the project and referenced by digest.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// The catalogued dataset it was evaluated on (id or NAMESPACE/NAME).
         #[arg(long)]
         dataset: Option<String>,
+        #[arg(long)]
+        project: String,
+    },
+    /// NAME@VERSION's evaluations, oldest first: metrics, dataset, report.
+    Evaluations {
+        reference: String,
         #[arg(long)]
         project: String,
     },
@@ -301,6 +308,29 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                 return json(&e);
             }
             println!("evaluation {} attached to {name}@{version}", e.seq);
+            Ok(())
+        }
+        ModelCommand::Evaluations { reference, project } => {
+            let (name, version) = crate::release_cli::model_version(&reference)?;
+            let rows = c.list_evaluations(&project, &name, version).await?;
+            if f == Format::Json {
+                return json(&rows);
+            }
+            table(
+                &["SEQ", "METRICS", "DATASET", "REPORT", "ADDED"],
+                rows.iter()
+                    .map(|e| {
+                        let metrics: Vec<String> = e.metrics.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                        vec![
+                            e.seq.to_string(),
+                            metrics.join(" "),
+                            opt(&e.dataset),
+                            opt(&e.report),
+                            format!("{} by {}", short(&e.added_at), e.added_by),
+                        ]
+                    })
+                    .collect(),
+            );
             Ok(())
         }
         ModelCommand::List { project } => {

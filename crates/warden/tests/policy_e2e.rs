@@ -130,6 +130,8 @@ fn policy_documents_through_the_cli() {
     let why = cli.ok(&["policy", "explain", "--zone", "hipaa-ai", "--project", pid, "--model", "scorer@1"]);
     assert!(why.starts_with("DENIED") && why.contains("signed false"), "{why}");
     cli.ok(&["model", "evaluate", "scorer@1", "--metric", "auc=0.93", "--project", pid]);
+    let evals = cli.json(&["model", "evaluations", "scorer@1", "--project", pid]);
+    assert_eq!((evals[0]["seq"].as_u64(), evals[0]["metrics"]["auc"].as_f64()), (Some(1), Some(0.93)), "{evals}");
 
     // Access questions: why may (or may not) someone act?
     let me = cli.json(&["whoami"]);
