@@ -14,6 +14,7 @@ mod error;
 pub mod gateway;
 pub mod governance;
 mod guard;
+mod named_data;
 pub mod ops;
 pub mod payload;
 pub mod policy;

@@ -63,6 +63,8 @@ pub trait CatalogStore: Send + Sync {
         at: Timestamp,
     ) -> Result<bool>;
     /// Open tasks of every request, soonest due first.
+    /// Open tasks on one graph node (`model:…@n`, `dataset:…`), any request.
+    async fn open_deletion_tasks_on(&self, target: &str) -> Result<Vec<(DeletionId, DeletionTaskRecord)>>;
     async fn open_deletion_tasks(&self, limit: u32) -> Result<Vec<(DeletionId, DeletionTaskRecord)>>;
 }
 

@@ -533,7 +533,7 @@ impl Operation for AddModelVersion {
             return Err(AppError::Invalid(format!("artifact {} has expired", a.id)));
         }
         // Datasets are named by id or NAMESPACE/NAME and recorded as NAMESPACE/NAME.
-        let datasets = crate::catalog::resolve_datasets(ctx.app, &self.project, &self.lineage.datasets).await?;
+        let datasets = crate::named_data::resolve_datasets(ctx.app, &self.project, &self.lineage.datasets).await?;
         self.lineage.datasets = datasets.iter().map(|d| format!("{}/{}", d.namespace, d.name)).collect();
         self.lineage.datasets.sort();
         self.lineage.datasets.dedup();
@@ -553,7 +553,8 @@ impl Operation for AddModelVersion {
         loop {
             match ctx.store().add_model_version(&model.id, &a.id, &self.lineage, &ctx.principal.id, now).await {
                 Ok(v) => {
-                    crate::catalog::link_version(ctx.app, &model.id, v.version, &self.lineage.runs, &datasets).await?;
+                    crate::named_data::link_version(ctx.app, &model.id, v.version, &self.lineage.runs, &datasets)
+                        .await?;
                     return Ok((model, v, a));
                 }
                 Err(warden_store::StoreError::Conflict(_)) if tries < 3 => tries += 1,

@@ -161,6 +161,16 @@ pub(crate) async fn gate(
                               list.join(", "))}));
         failed_rule.get_or_insert_with(|| "residency".to_string());
     }
+    // Data a subject asked to have deleted: the version may not go anywhere until the
+    // deletion request's task on it is closed with evidence (break-glass included).
+    let open = ctx.store().open_deletion_tasks_on(&node).await?;
+    if !open.is_empty() {
+        let requests: Vec<String> = open.iter().map(|(id, t)| format!("{id} task {}", t.seq)).collect();
+        checks.push(json!({"check": "deletion", "passed": false, "rules": ["deletion.open-tasks"],
+            "detail": format!("the version has open deletion tasks ({}): close them with evidence first",
+                              requests.join(", "))}));
+        failed_rule.get_or_insert_with(|| "deletion.open-tasks".to_string());
+    }
     let (rule_name, rule) = rule_for(policy, project_name);
     let evaluations = ctx.store().list_evaluations(&facts.model.id, facts.version.version).await?;
     let latest = evaluations.last().cloned();

@@ -68,7 +68,7 @@ impl Operation for AddEvaluation {
         let dataset = match &self.dataset {
             Some(d) => {
                 crate::text::text_ok("dataset", d, 512)?;
-                crate::catalog::resolve_datasets(ctx.app, &self.project, std::slice::from_ref(d)).await?.pop()
+                crate::named_data::resolve_datasets(ctx.app, &self.project, std::slice::from_ref(d)).await?.pop()
             }
             None => None,
         };
@@ -86,7 +86,7 @@ impl Operation for AddEvaluation {
             })
             .await?;
         if let Some(d) = &dataset {
-            crate::catalog::link_version(ctx.app, &e.model, e.version, &[], std::slice::from_ref(d)).await?;
+            crate::named_data::link_version(ctx.app, &e.model, e.version, &[], std::slice::from_ref(d)).await?;
         }
         Ok(e)
     }

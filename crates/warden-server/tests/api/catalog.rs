@@ -349,6 +349,14 @@ async fn residency_transfers_and_deletion_requests(engine: Engine) {
     assert_eq!(r["complete"], false);
     let rid = r["id"].as_str().unwrap();
     assert_eq!(s.get("/api/v1/deletion-report", &admin).await.expect(200).as_array().unwrap().len(), 3);
+    // While a task on the model version is open, the version is released nowhere.
+    let release = json!({"model": "m", "version": 1, "zone": "standard-ai", "reason": "launch"});
+    let e = s
+        .post(&format!("/api/v1/projects/{p}/releases"), &alice_t, release.clone())
+        .await
+        .problem(422, "validation-failed");
+    assert_eq!(e["rule"], "deletion.open-tasks", "{e}");
+    assert!(e["detail"].as_str().unwrap().contains(rid), "the refusal names the request: {e}");
     let (_, nobody) = s.user(&admin, "nobody").await;
     s.post(&format!("/api/v1/deletion-requests/{rid}/tasks/1/close"), &nobody, json!({"evidence": "x"}))
         .await
@@ -366,6 +374,10 @@ async fn residency_transfers_and_deletion_requests(engine: Engine) {
         .await
         .problem(409, "conflict");
     assert_eq!(s.get(&format!("/api/v1/deletion-requests/{rid}"), &admin).await.expect(200)["complete"], true);
+    // Closed: the deletion no longer holds the release back (the evaluation rule does).
+    let e =
+        s.post(&format!("/api/v1/projects/{p}/releases"), &alice_t, release).await.problem(422, "validation-failed");
+    assert_eq!(e["rule"], "releases.default.evaluation", "{e}");
     assert!(s.get("/api/v1/deletion-report", &admin).await.expect(200).as_array().unwrap().is_empty());
     // Where payloads of the data's classes are logged, Warden's payload store gets a
     // task of its own.

@@ -618,6 +618,23 @@ where
         Ok(E::rows_affected(&r) == 1)
     }
 
+    async fn open_deletion_tasks_on(&self, target: &str) -> Result<Vec<(DeletionId, DeletionTaskRecord)>> {
+        let rows = sqlx::query::<DB>(&format!(
+            "SELECT request_id, {TASK_COLS} FROM deletion_tasks WHERE status = 'open' AND target = $1 \
+             ORDER BY due_at, request_id, seq LIMIT 100"
+        ))
+        .arg(target)
+        .all(&self.pool)
+        .await
+        .map_err(map_err("deletion tasks"))?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.col("request_id")?;
+                Ok((DeletionId::parse(&id).map_err(|e| bad("deletion task", e))?, deletion_task(r)?))
+            })
+            .collect()
+    }
+
     async fn open_deletion_tasks(&self, limit: u32) -> Result<Vec<(DeletionId, DeletionTaskRecord)>> {
         let rows = sqlx::query::<DB>(&format!(
             "SELECT request_id, {TASK_COLS} FROM deletion_tasks WHERE status = 'open' ORDER BY due_at, request_id, seq LIMIT $1"

@@ -157,6 +157,9 @@ pub(super) async fn catalog_and_lineage(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(store.open_deletion_tasks(10).await.unwrap().len(), 2);
+    let on = store.open_deletion_tasks_on("dataset:s3://lake/claims").await.unwrap();
+    assert_eq!(on.iter().map(|(id, t)| (id.clone(), t.seq)).collect::<Vec<_>>(), [(req.id.clone(), 1)]);
+    assert!(store.open_deletion_tasks_on("dataset:s3://lake/other").await.unwrap().is_empty());
     assert!(store
         .close_deletion_task(&req.id, 1, "DELETE … WHERE customer = 4711; 3 rows", &owner.id, T0)
         .await
@@ -166,4 +169,8 @@ pub(super) async fn catalog_and_lineage(store: &dyn Store) {
     assert_eq!(got, req);
     assert_eq!(tasks.iter().map(|t| t.status.as_str()).collect::<Vec<_>>(), ["done", "open"]);
     assert_eq!(store.open_deletion_tasks(10).await.unwrap().len(), 1);
+    assert!(
+        store.open_deletion_tasks_on("dataset:s3://lake/claims").await.unwrap().is_empty(),
+        "closed tasks are not open"
+    );
 }

@@ -1,0 +1,92 @@
+//! The datasets a model version or an evaluation names: resolved to catalog entries
+//! (never created on the way) and linked to the version in the lineage graph. Used by
+//! the registry, the catalog and releases alike.
+
+use warden_core::{ModelId, ProjectId};
+use warden_store::DatasetRecord;
+
+use crate::{App, AppError};
+
+/// The catalog entries a model version names: each reference is a dataset id
+/// (`dst_…`) or `NAMESPACE/NAME`. A reference the catalog does not hold is refused,
+/// naming the project's nearest dataset; nothing is created on the way.
+pub(crate) async fn resolve_datasets(
+    app: &App,
+    project: &ProjectId,
+    references: &[String],
+) -> Result<Vec<DatasetRecord>, AppError> {
+    let mut out = Vec::with_capacity(references.len());
+    for reference in references {
+        let mut found = match warden_core::DatasetId::parse(reference) {
+            Ok(id) => app.store.get_dataset(&id).await?,
+            Err(_) => None,
+        };
+        for (i, _) in reference.match_indices('/') {
+            if found.is_some() {
+                break;
+            }
+            found = app.store.find_dataset(&reference[..i], &reference[i + 1..]).await?;
+        }
+        match found {
+            Some(d) => out.push(d),
+            None => {
+                let hint = nearest_dataset(app, project, reference)
+                    .await?
+                    .map_or_else(String::new, |n| format!("; the nearest is `{n}`"));
+                return Err(AppError::rule(
+                    422,
+                    "model.known-datasets",
+                    format!(
+                        "dataset `{reference}` is not in the catalog (name a dataset id or NAMESPACE/NAME){hint}; \
+                         register it first with `warden dataset create NAMESPACE NAME`"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The project's dataset whose `NAMESPACE/NAME` is closest to `reference`, when one
+/// is close enough to be a likely typo or a missing namespace.
+async fn nearest_dataset(app: &App, project: &ProjectId, reference: &str) -> Result<Option<String>, AppError> {
+    let mut best: Option<(f64, String)> = None;
+    let mut page = warden_store::Page::first(500);
+    loop {
+        let batch = app.store.list_datasets(Some(project), false, &page).await?;
+        for d in &batch {
+            let full = format!("{}/{}", d.namespace, d.name);
+            // The whole reference, or its last part, against the name (a missing or
+            // wrong namespace: `claims`, `warden/claims`).
+            let tail = reference.rsplit('/').next().unwrap_or(reference);
+            let score = strsim::normalized_levenshtein(reference, &full)
+                .max(strsim::normalized_levenshtein(tail, &d.name))
+                .max(if reference == d.id.as_str() { 1.0 } else { 0.0 });
+            if score >= 0.6 && best.as_ref().is_none_or(|(b, _)| score > *b) {
+                best = Some((score, full));
+            }
+        }
+        match batch.last() {
+            Some(last) if batch.len() == 500 => page.after = Some(last.id.to_string()),
+            _ => break,
+        }
+    }
+    Ok(best.map(|(_, n)| n))
+}
+
+/// Links a registered version to the runs and the (resolved) datasets it came from.
+pub(crate) async fn link_version(
+    app: &App,
+    model: &ModelId,
+    version: u64,
+    runs: &[String],
+    datasets: &[DatasetRecord],
+) -> Result<(), AppError> {
+    let node = warden_lineage::model_node(model.as_str(), version);
+    let mut edges: Vec<(String, String)> = runs.iter().map(|r| (warden_lineage::run_node(r), node.clone())).collect();
+    edges.extend(datasets.iter().map(|d| (warden_lineage::dataset_node(&d.namespace, &d.name), node.clone())));
+    if !edges.is_empty() {
+        app.store.add_lineage_edges(&edges).await?;
+    }
+    Ok(())
+}
