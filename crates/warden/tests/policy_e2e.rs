@@ -195,6 +195,23 @@ fn policy_documents_through_the_cli() {
     assert_eq!(email["classes"], serde_json::json!(["personal_data"]));
     let again = cli.run(&["dataset", "reject", prop_id, "--project", pid], None);
     assert!(!again.ok && again.stderr.contains("already"), "{}", again.stderr);
+
+    // `describe` changes only what it names: a hold keeps the classes.
+    cli.ok(&["dataset", "describe", did, "--project", pid, "--legal-hold", "case 2026-17"]);
+    let held = cli.json(&["dataset", "show", did]);
+    assert_eq!(held["legal_hold"], "case 2026-17");
+    assert_eq!(held["columns"], shown["columns"], "the classes stay");
+    assert!(cli.ok(&["dataset", "show", did]).contains("case 2026-17"), "the table shows the hold");
+    for bad in [
+        vec!["dataset", "describe", did, "--project", pid],
+        vec!["dataset", "describe", did, "--project", pid, "--legal-hold", "x", "--lift-legal-hold"],
+    ] {
+        let refused = cli.run(&bad, None);
+        assert!(!refused.ok, "{bad:?}");
+    }
+    cli.ok(&["dataset", "describe", did, "--project", pid, "--lift-legal-hold"]);
+    let lifted = cli.json(&["dataset", "show", did]);
+    assert!(lifted["legal_hold"].is_null() && lifted["columns"] == shown["columns"], "{lifted}");
 }
 
 fn write_parquet(path: &std::path::Path, rows: &[(String, String)]) {
