@@ -162,6 +162,8 @@ impl CallRecord {
         // A call sends data to a provider: data access, not a change.
         let mut e = app.event(Category::DataAccess, action, "success", ctx_principal, meta);
         e.project = Some(self.project.to_string());
+        // Where the caller runs, for a workload's key bound to a zone.
+        e.zone = ctx_principal.scope.as_ref().and_then(|s| s.zone.clone());
         e.data_classes = vec![self.class.clone()];
         let redactions: serde_json::Map<String, Value> =
             self.redactions.iter().map(|(k, v)| (format!("redacted_{}", k.to_lowercase()), json!(v))).collect();
@@ -285,6 +287,7 @@ async fn record_refusal(
     let mut e = ctx.app.event(Category::DataAccess, action, outcome, ctx.principal, ctx.meta);
     let scope = ctx.principal.scope.as_ref();
     e.project = scope.and_then(|s| s.project.as_ref()).map(|p| p.to_string());
+    e.zone = scope.and_then(|s| s.zone.clone());
     e.data_classes = header.or_else(|| scope.and_then(|s| s.data_class.clone())).into_iter().collect();
     e.reason = err.body.pointer("/error/message").and_then(Value::as_str).map(str::to_string);
     let mut detail = json!({"status": i64::from(err.status)});

@@ -260,6 +260,26 @@ async fn gateway_routes_by_class_masks_personal_data_and_audits(engine: Engine) 
     let as_changes =
         s.get("/api/v1/audit/events?action=gateway.chat&category=change&limit=100", &admin).await.expect(200);
     assert!(as_changes["items"].as_array().unwrap().is_empty());
+    // A workload's key bound to a zone: its calls record where the caller runs.
+    let zoned = s
+        .post(
+            "/api/v1/tokens",
+            &alice_t,
+            json!({"name": "gw-zoned", "project": p, "data_class": "public", "zone": "standard-ai"}),
+        )
+        .await
+        .expect(201)["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let hello = json!({"model": "llama", "messages": [{"role": "user", "content": "hi"}]});
+    let (status, v) = chat(&s, &zoned, hello, None).await;
+    assert_eq!(status, 200, "{v}");
+    let calls = s.get("/api/v1/audit/events?action=gateway.chat&limit=500", &admin).await.expect(200);
+    let zoned_calls: Vec<&Value> =
+        calls["items"].as_array().unwrap().iter().filter(|i| i["event"]["zone"] == "standard-ai").collect();
+    assert_eq!(zoned_calls.len(), 1, "{calls}");
+    assert_eq!(zoned_calls[0]["event"]["detail"]["model"], "llama");
     let everything = s.get("/api/v1/audit/entries?from=0&limit=1000", &admin).await.expect(200).to_string();
     for secret in ["Maria Garcia", "maria.garcia@example.com", "536-22-8174", "sk-upstream-secret", "upstream heard"] {
         assert!(!everything.contains(secret), "`{secret}` reached the ledger");
