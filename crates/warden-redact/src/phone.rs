@@ -16,7 +16,7 @@ use phonenumber::country::Id;
 use crate::numbering;
 
 /// Regions a national number (without `+`) is tried against, in order.
-const REGIONS: &[Id] = &[
+pub(crate) const REGIONS: &[Id] = &[
     Id::US,
     Id::GB,
     Id::DE,

@@ -100,6 +100,13 @@ fn proposal(row: &dyn Columns) -> Result<ProposalRecord> {
 
 const TASK_COLS: &str = "seq, target, kind, project_id, owner, due_at, status, evidence, closed_by, closed_at";
 
+/// A task row with the id of its request (`request_id` selected before the task's
+/// columns).
+fn request_task(r: &dyn Columns) -> Result<(DeletionId, DeletionTaskRecord)> {
+    let id: String = r.col("request_id")?;
+    Ok((DeletionId::parse(&id).map_err(|e| bad("deletion task", e))?, deletion_task(r)?))
+}
+
 fn deletion_task(row: &dyn Columns) -> Result<DeletionTaskRecord> {
     let w = "deletion task";
     let project: Option<String> = row.col("project_id")?;
@@ -627,12 +634,7 @@ where
         .all(&self.pool)
         .await
         .map_err(map_err("deletion tasks"))?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.col("request_id")?;
-                Ok((DeletionId::parse(&id).map_err(|e| bad("deletion task", e))?, deletion_task(r)?))
-            })
-            .collect()
+        rows.iter().map(|r| request_task(r)).collect()
     }
 
     async fn open_deletion_tasks(&self, limit: u32) -> Result<Vec<(DeletionId, DeletionTaskRecord)>> {
@@ -643,12 +645,7 @@ where
         .all(&self.pool)
         .await
         .map_err(map_err("deletion tasks"))?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.col("request_id")?;
-                Ok((DeletionId::parse(&id).map_err(|e| bad("deletion task", e))?, deletion_task(r)?))
-            })
-            .collect()
+        rows.iter().map(|r| request_task(r)).collect()
     }
 
     async fn get_lineage_run(&self, run_id: &str) -> Result<Option<LineageRunRecord>> {
