@@ -1334,3 +1334,96 @@ pub struct Proposal {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_by: Option<String>,
 }
+
+// ------------------------------------------------------------------ evidence
+
+/// One auditor question answered with the ledger entries it rests on, each with its
+/// inclusion proof into `checkpoint`, and the log key's signature over the whole
+/// (`warden-evidence/v1`). `warden evidence verify` checks it with the public key alone.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// `warden-evidence/v1`.
+    pub format: String,
+    /// `data-access`, `locations`, `active`, `change`, `log` or `data-handling`.
+    pub question: String,
+    /// What was asked about, and when.
+    #[schema(value_type = Object)]
+    pub subject: serde_json::Value,
+    pub answered_at: String,
+    /// The answer; each row cites ledger entries as `"evidence": [index, …]`.
+    #[schema(value_type = Object)]
+    pub answer: serde_json::Value,
+    pub entries: Vec<EvidenceEntry>,
+    pub tree_size: u64,
+    /// The signed checkpoint (C2SP signed note) the entries prove into.
+    pub checkpoint: String,
+    /// A signed note by the log key over the RFC 8785 form of the rest.
+    pub signature: String,
+}
+
+/// A ledger entry with its RFC 9162 inclusion proof (base64 hashes).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceEntry {
+    pub index: u64,
+    #[schema(value_type = Object)]
+    pub event: serde_json::Value,
+    pub inclusion: Vec<String>,
+}
+
+/// A model version as evidence is asked about it.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceVersionQuery {
+    pub project: String,
+    pub model: String,
+    pub version: u64,
+}
+
+/// A zone at a moment (`at`, default now), or its deployments in `[from, to]`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceActiveQuery {
+    pub zone: String,
+    #[serde(default)]
+    pub at: Option<String>,
+    #[serde(default)]
+    pub from: Option<String>,
+    #[serde(default)]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceChangeQuery {
+    pub project: String,
+    pub release: String,
+}
+
+/// A window of the log (RFC 3339; `to` defaults to now) and, optionally, a subject
+/// whose events to reconstruct (`usr_…`, `prj_…`, `TYPE:ID` or a bare id).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceLogQuery {
+    pub from: String,
+    #[serde(default)]
+    pub to: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+}
+
+/// A dataset (id or `NAMESPACE/NAME`) or a data subject (as deletion requests name it).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceDataQuery {
+    #[serde(default)]
+    pub dataset: Option<String>,
+    #[serde(default)]
+    pub subject: Option<String>,
+}

@@ -11,6 +11,7 @@
 mod authn;
 pub mod catalog;
 mod error;
+pub mod evidence;
 pub mod gateway;
 pub mod governance;
 mod guard;
@@ -228,6 +229,13 @@ pub trait Operation: Send + Sized {
     fn recorded(_output: &Self::Output) -> serde_json::Value {
         serde_json::Value::Null
     }
+    /// The object a successful change made or changed, when it is narrower than the
+    /// target dispatch authorised on (a model version inside a project): the change
+    /// event names it, so that evidence about that object finds the event by its
+    /// resource.
+    fn recorded_resource(_output: &Self::Output) -> Option<ResourceRef> {
+        None
+    }
 }
 
 pub struct App {
@@ -409,7 +417,7 @@ impl App {
             };
             let mut e = self.event(Category::Change, O::ACTION.as_str(), outcome, principal, meta);
             e.reason = reason;
-            e.resource = Some(resource);
+            e.resource = Some(result.as_ref().ok().and_then(O::recorded_resource).unwrap_or(resource));
             e.project = project;
             e.detail = subject_of_change(facts.requested_role, member.as_deref());
             if let Some(serde_json::Value::Object(extra)) = result.as_ref().ok().map(O::recorded) {

@@ -743,6 +743,13 @@ impl Client {
         self.get(&path).await
     }
 
+    /// One of the auditor's questions (`data-access`, `locations`, `active`, `change`,
+    /// `log`, `data-handling`) with its query; the answer carries its proofs.
+    pub async fn evidence(&self, question: &str, query: &[(&str, String)]) -> Result<api::Evidence> {
+        let q: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect();
+        self.get(&format!("/api/v1/evidence/{}?{}", enc(question), q.join("&"))).await
+    }
+
     /// A version by number, alias or `latest`.
     pub async fn get_model_version(&self, project: &str, model: &str, reference: &str) -> Result<api::ModelVersion> {
         self.get(&format!("/api/v1/projects/{}/models/{}/versions/{}", enc(project), enc(model), enc(reference))).await

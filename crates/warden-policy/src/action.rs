@@ -36,6 +36,7 @@ actions! {
     GroupGet => "group.get",
     AuditRead => "audit.read",
     AuditCheckpoint => "audit.checkpoint",
+    EvidenceRead => "evidence.read",
     ProjectCreate => "project.create",
     UserCreate => "user.create",
     UserDisable => "user.disable",
@@ -106,7 +107,7 @@ impl Action {
     /// Reads that are evidence themselves and always recorded: the audit ledger, and
     /// pulls of stored content.
     pub fn is_sensitive_read(self) -> bool {
-        matches!(self, Action::AuditRead | Action::BlobRead | Action::PayloadRead)
+        matches!(self, Action::AuditRead | Action::EvidenceRead | Action::BlobRead | Action::PayloadRead)
     }
 
     /// Action groups in the schema (not operations themselves).
@@ -135,6 +136,7 @@ impl Action {
                 | Action::GroupGet
                 | Action::AuditRead
                 | Action::AuditCheckpoint
+                | Action::EvidenceRead
                 | Action::ProjectGet
                 | Action::ProjectMemberList
                 | Action::BlobRead

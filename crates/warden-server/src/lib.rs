@@ -8,6 +8,7 @@ mod catalog;
 mod client;
 mod convert;
 mod error;
+mod evidence;
 mod extract;
 mod gateway;
 mod handlers;

@@ -26,6 +26,7 @@ use crate::AppState;
         (name = "projects", description = "Projects (data products) and their members"),
         (name = "artifacts", description = "Content-addressed blobs and model artifacts"),
         (name = "audit", description = "Evidence"),
+        (name = "evidence", description = "The auditor's questions, answered with proofs that verify offline"),
     )
 )]
 struct ApiDoc;
@@ -123,6 +124,12 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("rollback_release", Some(Action::ReleaseRollback)),
     ("break_glass", Some(Action::ReleaseBreakGlass)),
     ("active_releases", Some(Action::ReleaseRead)),
+    ("evidence_data_access", Some(Action::EvidenceRead)),
+    ("evidence_locations", Some(Action::EvidenceRead)),
+    ("evidence_active", Some(Action::EvidenceRead)),
+    ("evidence_change", Some(Action::EvidenceRead)),
+    ("evidence_log", Some(Action::EvidenceRead)),
+    ("evidence_data_handling", Some(Action::EvidenceRead)),
     ("create_dataset", Some(Action::DatasetCreate)),
     ("update_dataset", Some(Action::DatasetUpdate)),
     ("patch_dataset", Some(Action::DatasetUpdate)),
@@ -221,6 +228,12 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::releases::rollback_release))
         .routes(routes!(crate::releases::break_glass))
         .routes(routes!(crate::releases::active_releases))
+        .routes(routes!(crate::evidence::evidence_data_access))
+        .routes(routes!(crate::evidence::evidence_locations))
+        .routes(routes!(crate::evidence::evidence_active))
+        .routes(routes!(crate::evidence::evidence_change))
+        .routes(routes!(crate::evidence::evidence_log))
+        .routes(routes!(crate::evidence::evidence_data_handling))
         .routes(routes!(crate::catalog::create_dataset))
         .routes(routes!(crate::catalog::update_dataset, crate::catalog::patch_dataset, crate::catalog::delete_dataset))
         .routes(routes!(crate::catalog::list_datasets))

@@ -37,6 +37,9 @@ pub trait AuditStore: Send + Sync {
     /// Up to `limit` entries from index `from` on, in order.
     async fn audit_entries(&self, from: u64, limit: u32) -> Result<Vec<AuditEntry>>;
     /// Entries matching `filter` whose index is after the page cursor, in index order.
+    /// The first entry at or after `time` (entries are in time order to within the
+    /// group commit), if any.
+    async fn audit_index_at(&self, time: Timestamp) -> Result<Option<u64>>;
     async fn search_audit(&self, filter: &AuditFilter, page: &Page) -> Result<Vec<AuditEntry>>;
     /// Stores a signed checkpoint; a second one for the same size is ignored.
     async fn put_checkpoint(&self, checkpoint: &CheckpointRecord) -> Result<()>;

@@ -62,9 +62,13 @@ pub trait CatalogStore: Send + Sync {
         by: &SubjectId,
         at: Timestamp,
     ) -> Result<bool>;
-    /// Open tasks of every request, soonest due first.
     /// Open tasks on one graph node (`model:…@n`, `dataset:…`), any request.
     async fn open_deletion_tasks_on(&self, target: &str) -> Result<Vec<(DeletionId, DeletionTaskRecord)>>;
+    /// The deletion requests naming one data subject, oldest first (at most 500).
+    async fn deletions_for_subject(&self, subject_ref: &str) -> Result<Vec<DeletionId>>;
+    /// Every task on one graph node, open or closed, oldest request first (at most 500).
+    async fn deletion_tasks_on(&self, target: &str) -> Result<Vec<(DeletionId, DeletionTaskRecord)>>;
+    /// Open tasks of every request, soonest due first.
     async fn open_deletion_tasks(&self, limit: u32) -> Result<Vec<(DeletionId, DeletionTaskRecord)>>;
 }
 

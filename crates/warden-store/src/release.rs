@@ -47,6 +47,16 @@ pub trait ReleaseStore: Send + Sync {
         project: Option<&ProjectId>,
         at: Timestamp,
     ) -> Result<Vec<DeploymentRecord>>;
+    /// Every deployment to the zone (any project, any model) in `[from, to]`, in order.
+    async fn zone_deployments_between(
+        &self,
+        zone: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DeploymentRecord>>;
+    /// Every deployment of one model version, to any zone, in order.
+    async fn version_deployments(&self, model: &ModelId, version: u64) -> Result<Vec<DeploymentRecord>>;
     /// Break-glass releases not yet reviewed, in a project.
     async fn unreviewed_releases(&self, project: &ProjectId) -> Result<Vec<ReleaseRecord>>;
 }

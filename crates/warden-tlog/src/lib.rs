@@ -6,13 +6,15 @@
 //! - C2SP `tlog-checkpoint` bodies inside C2SP `signed-note`s with Ed25519 keys
 //!   ([`note`]);
 //! - RFC 8785 JSON canonicalisation of events, which gives each leaf its bytes ([`jcs`]);
-//! - self-contained proof bundles and the offline verifier ([`bundle`]).
+//! - self-contained proof bundles and the offline verifier ([`bundle`]), and signed
+//!   evidence answers whose entries prove into a checkpoint ([`evidence`]).
 
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing))]
 
 pub mod bundle;
 pub mod cosign;
+pub mod evidence;
 pub mod jcs;
 pub mod note;
 pub mod proof;

@@ -206,7 +206,7 @@ impl Exported {
     }
 }
 
-fn read_key(arg: &str) -> anyhow::Result<VerifierKey> {
+pub(crate) fn read_key(arg: &str) -> anyhow::Result<VerifierKey> {
     let text = if std::path::Path::new(arg).is_file() {
         std::fs::read_to_string(arg).with_context(|| format!("cannot read {arg}"))?
     } else {

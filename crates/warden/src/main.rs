@@ -7,6 +7,7 @@ mod catalog_cli;
 mod cli;
 mod config;
 mod credentials;
+mod evidence_cli;
 mod model_cli;
 mod output;
 mod pins;

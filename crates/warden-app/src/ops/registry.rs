@@ -562,6 +562,16 @@ impl Operation for AddModelVersion {
             }
         }
     }
+
+    /// The version registered, what it was made from and the artifact it rests on.
+    fn recorded((m, v, a): &Self::Output) -> serde_json::Value {
+        serde_json::json!({"model": m.id, "name": m.name, "version": v.version, "artifact": a.id,
+            "datasets": v.lineage.datasets, "runs": v.lineage.runs, "declared_classes": v.lineage.data_classes})
+    }
+
+    fn recorded_resource((m, v, _): &Self::Output) -> Option<warden_audit::ResourceRef> {
+        Some(crate::evidence::version_resource(&m.id, v.version))
+    }
 }
 
 /// One version as a reader sees it: its artifact, the aliases pointing at it and its tags.

@@ -98,6 +98,10 @@ impl Operation for AddEvaluation {
         json!({"model": e.model, "version": e.version, "evaluation": e.seq, "metrics": metrics,
                "dataset": e.dataset, "report": e.report})
     }
+
+    fn recorded_resource(e: &EvaluationRecord) -> Option<warden_audit::ResourceRef> {
+        Some(crate::evidence::version_resource(&e.model, e.version))
+    }
 }
 
 /// A version's evaluations, oldest first.
@@ -152,7 +156,11 @@ async fn view(ctx: &Authorized<'_>, r: ReleaseRecord) -> Result<ReleaseView, App
     Ok(ReleaseView { release: r, model, approvals, status })
 }
 
-async fn model_name(ctx: &Authorized<'_>, project: &ProjectId, id: &warden_core::ModelId) -> Result<String, AppError> {
+pub(crate) async fn model_name(
+    ctx: &Authorized<'_>,
+    project: &ProjectId,
+    id: &warden_core::ModelId,
+) -> Result<String, AppError> {
     let mut page = Page::first(500);
     loop {
         let batch = ctx.store().list_models(project, &page).await?;

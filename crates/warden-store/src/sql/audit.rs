@@ -286,6 +286,15 @@ where
         collect(rows, audit_entry)
     }
 
+    async fn audit_index_at(&self, time: Timestamp) -> Result<Option<u64>> {
+        let row = sqlx::query::<DB>("SELECT idx FROM audit_log WHERE time >= $1 ORDER BY time, idx LIMIT 1")
+            .arg(time.0)
+            .maybe(&self.pool)
+            .await
+            .map_err(map_err("audit entries"))?;
+        row.map(|r| r.col::<i64>("idx").map(|i| i as u64)).transpose()
+    }
+
     async fn search_audit(&self, f: &AuditFilter, page: &Page) -> Result<Vec<AuditEntry>> {
         let after: i64 = match page.after.as_deref() {
             None => -1,

@@ -637,6 +637,29 @@ where
         rows.iter().map(|r| request_task(r)).collect()
     }
 
+    async fn deletions_for_subject(&self, subject_ref: &str) -> Result<Vec<DeletionId>> {
+        let rows = sqlx::query::<DB>("SELECT id FROM deletion_requests WHERE subject_ref = $1 ORDER BY id LIMIT 500")
+            .arg(subject_ref)
+            .all(&self.pool)
+            .await
+            .map_err(map_err("deletion requests"))?;
+        collect(rows, |r| {
+            let id: String = r.col("id")?;
+            DeletionId::parse(&id).map_err(|e| StoreError::Internal(e.to_string()))
+        })
+    }
+
+    async fn deletion_tasks_on(&self, target: &str) -> Result<Vec<(DeletionId, DeletionTaskRecord)>> {
+        let rows = sqlx::query::<DB>(&format!(
+            "SELECT request_id, {TASK_COLS} FROM deletion_tasks WHERE target = $1 ORDER BY request_id, seq LIMIT 500"
+        ))
+        .arg(target)
+        .all(&self.pool)
+        .await
+        .map_err(map_err("deletion tasks"))?;
+        rows.iter().map(|r| request_task(r)).collect()
+    }
+
     async fn open_deletion_tasks(&self, limit: u32) -> Result<Vec<(DeletionId, DeletionTaskRecord)>> {
         let rows = sqlx::query::<DB>(&format!(
             "SELECT request_id, {TASK_COLS} FROM deletion_tasks WHERE status = 'open' ORDER BY due_at, request_id, seq LIMIT $1"

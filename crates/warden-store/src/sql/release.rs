@@ -460,6 +460,39 @@ where
         collect(rows, deployment)
     }
 
+    async fn zone_deployments_between(
+        &self,
+        zone: &str,
+        from: Timestamp,
+        to: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<DeploymentRecord>> {
+        let rows = sqlx::query::<DB>(&format!(
+            "SELECT {DEPLOYMENT_COLS} FROM zone_deployments WHERE zone = $1 AND deployed_at >= $2 AND deployed_at <= $3 \
+             ORDER BY deployed_at, model_id, seq LIMIT $4"
+        ))
+        .arg(zone)
+        .arg(from.0)
+        .arg(to.0)
+        .arg(i64::from(limit))
+        .all(&self.pool)
+        .await
+        .map_err(map_err("deployments"))?;
+        collect(rows, deployment)
+    }
+
+    async fn version_deployments(&self, m: &ModelId, version: u64) -> Result<Vec<DeploymentRecord>> {
+        let rows = sqlx::query::<DB>(&format!(
+            "SELECT {DEPLOYMENT_COLS} FROM zone_deployments WHERE model_id = $1 AND version = $2 ORDER BY deployed_at, seq"
+        ))
+        .arg(m.as_str())
+        .arg(i64_of(version)?)
+        .all(&self.pool)
+        .await
+        .map_err(map_err("deployments"))?;
+        collect(rows, deployment)
+    }
+
     async fn unreviewed_releases(&self, project: &ProjectId) -> Result<Vec<ReleaseRecord>> {
         let rows = sqlx::query::<DB>(&format!(
             "SELECT {RELEASE_COLS} FROM releases WHERE project_id = $1 AND needs_review = 1 ORDER BY id"

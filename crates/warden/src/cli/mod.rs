@@ -119,6 +119,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::audit_cli::AuditCommand,
     },
+    /// The auditor's seven questions, answered with proofs that verify offline.
+    Evidence {
+        #[command(subcommand)]
+        command: crate::evidence_cli::EvidenceCommand,
+    },
     /// Validate and apply a policy document (zones, data classes, release rules).
     Apply(crate::release_cli::ApplyArgs),
     /// The policy document: show, history, rollback, explain, check, test cases.
@@ -669,6 +674,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
             }
         }
         Command::Audit { command } => crate::audit_cli::run(command, &g).await,
+        Command::Evidence { command } => crate::evidence_cli::run(command, &g).await,
         Command::Apply(args) => crate::release_cli::apply(args, &g).await,
         Command::Policy { command } => crate::release_cli::policy(command, &g).await,
         Command::Release { command } => crate::release_cli::release(command, &g).await,
