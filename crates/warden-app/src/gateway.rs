@@ -110,6 +110,46 @@ struct CallRecord {
     started: Instant,
     /// The sealed payload log, when the class keeps one.
     payload_log: Option<String>,
+    /// The model version that made the call (`x-warden-model-version`), when it said.
+    caller: Option<Caller>,
+}
+
+/// A registered model version calling the gateway (an application's own model, asking
+/// an LLM for part of its answer): its calls are its inference data access.
+#[derive(Debug, Clone)]
+pub(crate) struct Caller {
+    model: warden_core::ModelId,
+    name: String,
+    version: u64,
+}
+
+/// The version named by `x-warden-model-version` (`NAME@NUMBER`), in the key's project.
+/// Absent: none. Unknown or malformed: refused, so a record never names a version that
+/// does not exist.
+async fn caller_version(ctx: &Authorized<'_>, header: Option<&str>) -> Result<Option<Caller>, GatewayError> {
+    const PARAM: Option<&str> = Some("x-warden-model-version");
+    let Some(h) = header else { return Ok(None) };
+    let project = ctx.principal.scope.as_ref().and_then(|s| s.project.clone());
+    let parsed = h.rsplit_once('@').and_then(|(n, v)| Some((n, v.parse::<u64>().ok().filter(|v| *v > 0)?)));
+    let (Some(project), Some((name, version))) = (project, parsed) else {
+        return Err(GatewayError::invalid("`x-warden-model-version` must be NAME@NUMBER, e.g. fraud@3", PARAM));
+    };
+    let unavailable =
+        |e: warden_store::StoreError| GatewayError::new(503, "server_error", "store_unavailable", e.to_string(), None);
+    let model = ctx.store().get_model(&project, name).await.map_err(unavailable)?;
+    let known = match &model {
+        Some(m) => {
+            ctx.store().list_model_versions(&m.id).await.map_err(unavailable)?.iter().any(|v| v.version == version)
+        }
+        None => false,
+    };
+    match model {
+        Some(m) if known => Ok(Some(Caller { model: m.id, name: name.to_string(), version })),
+        _ => Err(GatewayError::invalid(
+            format!("`x-warden-model-version`: {name}@{version} is not a model version of this key's project"),
+            PARAM,
+        )),
+    }
 }
 
 impl CallRecord {
@@ -133,6 +173,7 @@ impl CallRecord {
             redactions,
             started,
             payload_log: None,
+            caller: None,
         }
     }
 
@@ -181,6 +222,10 @@ impl CallRecord {
         if let Some(p) = &self.payload_log {
             put(&mut detail, "payload_log", json!(p));
         }
+        if let Some(c) = &self.caller {
+            put(&mut detail, "caller", json!(format!("{}@{}", c.name, c.version)));
+            e.resource = Some(crate::evidence::version_resource(&c.model, c.version));
+        }
         if let (Some(d), Value::Object(r)) = (detail.as_object_mut(), Value::Object(redactions)) {
             d.extend(r);
         }
@@ -194,6 +239,8 @@ pub struct Chat {
     pub body: Value,
     /// `x-warden-data-class`.
     pub class_header: Option<String>,
+    /// `x-warden-model-version`: the registered version making the call.
+    pub caller: Option<String>,
 }
 
 /// A chat completion's answer: JSON, or server-sent events ready to send (each already
@@ -362,6 +409,7 @@ async fn prepare(
 }
 
 async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError> {
+    let caller = caller_version(ctx, op.caller.as_deref()).await?;
     let Prepared { started, project, class, model, body, providers, vault, redactions, held } =
         prepare(ctx, op.body, op.class_header.as_deref(), warden_llm::check_chat_request, redact_chat).await?;
     let (p, reply, held) = first_answer(&providers, held, |p| {
@@ -369,10 +417,10 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
         async move { p.chat(body).await }
     })
     .await?;
-    let record = CallRecord::new(ctx, &project, &class, &model, &p, redactions, started);
+    let mut record = CallRecord::new(ctx, &project, &class, &model, &p, redactions, started);
+    record.caller = caller;
     Ok(match reply {
         Reply::Json(mut v) => {
-            let mut record = record;
             // Settled and recorded either way; a payload the policy requires
             // but could not keep fails the call (closed).
             let logged = log_payload(ctx, &project, &class, &body, &v).await;
@@ -397,6 +445,8 @@ async fn chat(ctx: &Authorized<'_>, op: Chat) -> Result<ChatReply, GatewayError>
 pub struct Embeddings {
     pub body: Value,
     pub class_header: Option<String>,
+    /// `x-warden-model-version`: the registered version making the call.
+    pub caller: Option<String>,
 }
 
 impl Operation for Embeddings {
@@ -413,6 +463,7 @@ impl Operation for Embeddings {
 }
 
 async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, GatewayError> {
+    let caller = caller_version(ctx, op.caller.as_deref()).await?;
     let Prepared { started, project, class, model, body, providers, redactions, held, .. } =
         prepare(ctx, op.body, op.class_header.as_deref(), warden_llm::check_embeddings_request, redact_embeddings)
             .await?;
@@ -421,7 +472,8 @@ async fn embeddings(ctx: &Authorized<'_>, op: Embeddings) -> Result<Value, Gatew
         async move { p.embeddings(body).await }
     })
     .await?;
-    let record = CallRecord::new(ctx, &project, &class, &model, &p, redactions, started);
+    let mut record = CallRecord::new(ctx, &project, &class, &model, &p, redactions, started);
+    record.caller = caller;
     record.answered(ctx, "gateway.embeddings", held, v.get("usage")).await?;
     Ok(v)
 }

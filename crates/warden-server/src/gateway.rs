@@ -18,9 +18,17 @@ use crate::AppState;
 
 /// Header by which a request narrows its key's data class.
 const CLASS_HEADER: &str = "x-warden-data-class";
+const CALLER_HEADER: &str = "x-warden-model-version";
 
 fn class_header(h: &HeaderMap) -> Option<String> {
     h.get(CLASS_HEADER).and_then(|v| v.to_str().ok()).map(|s| s.trim().to_string())
+}
+
+/// `x-warden-model-version`: the registered model version making the call (recorded,
+/// so its inference data access can be answered for). Unreadable: an empty value,
+/// which is refused as malformed.
+fn caller_header(h: &HeaderMap) -> Option<String> {
+    h.get(CALLER_HEADER).map(|v| v.to_str().map(|s| s.trim().to_string()).unwrap_or_default())
 }
 
 fn json_body(body: Result<Bytes, axum::extract::rejection::BytesRejection>) -> Result<Value, Box<Response>> {
@@ -49,7 +57,8 @@ fn respond<T>(
 /// OpenAI-compatible chat completions, whole or streamed (server-sent events passed
 /// on as they arrive, ending with `data: [DONE]`).
 #[utoipa::path(post, path = "/v1/chat/completions", tag = "gateway",
-    params(("x-warden-data-class" = Option<String>, Header, description = "narrow the key's data class")),
+    params(("x-warden-data-class" = Option<String>, Header, description = "narrow the key's data class"),
+        ("x-warden-model-version" = Option<String>, Header, description = "the registered model version calling (NAME@NUMBER)")),
     request_body(content = Object, description = "OpenAI's chat completion request"),
     responses((status = 200, description = "OpenAI's chat completion, or an event stream"), Problems))]
 pub async fn chat_completions(
@@ -62,7 +71,7 @@ pub async fn chat_completions(
         Ok(b) => b,
         Err(r) => return *r,
     };
-    let op = gateway::Chat { body, class_header: class_header(&headers) };
+    let op = gateway::Chat { body, class_header: class_header(&headers), caller: caller_header(&headers) };
     respond(s.app.dispatch(&caller.principal, &caller.meta, op).await, |reply| match reply {
         ChatReply::Json(v) => axum::Json(v).into_response(),
         ChatReply::Stream(events) => Response::builder()
@@ -75,7 +84,8 @@ pub async fn chat_completions(
 
 /// OpenAI-compatible embeddings.
 #[utoipa::path(post, path = "/v1/embeddings", tag = "gateway",
-    params(("x-warden-data-class" = Option<String>, Header, description = "narrow the key's data class")),
+    params(("x-warden-data-class" = Option<String>, Header, description = "narrow the key's data class"),
+        ("x-warden-model-version" = Option<String>, Header, description = "the registered model version calling (NAME@NUMBER)")),
     request_body(content = Object, description = "OpenAI's embeddings request"),
     responses((status = 200, description = "OpenAI's embeddings response"), Problems))]
 pub async fn embeddings(
@@ -88,7 +98,7 @@ pub async fn embeddings(
         Ok(b) => b,
         Err(r) => return *r,
     };
-    let op = gateway::Embeddings { body, class_header: class_header(&headers) };
+    let op = gateway::Embeddings { body, class_header: class_header(&headers), caller: caller_header(&headers) };
     respond(s.app.dispatch(&caller.principal, &caller.meta, op).await, |v| axum::Json(v).into_response())
 }
 

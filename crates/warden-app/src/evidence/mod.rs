@@ -219,7 +219,7 @@ async fn prove(
         {
             tracing::error!(index, "a ledger entry an answer rests on does not prove into the signed checkpoint");
             return Err(AppError::rule(
-                500,
+                503,
                 "audit.entry-does-not-prove",
                 format!(
                     "ledger entry {index} does not prove into the signed checkpoint: the database was changed \

@@ -3,6 +3,7 @@
 mod audit;
 mod blobs;
 mod catalog;
+mod evidence;
 mod gateway;
 mod hardening;
 mod harness;

@@ -17,7 +17,7 @@ fn ts(v: &Value) -> warden_core::Timestamp {
 }
 
 /// A user with TOTP enrolled and a session token verified with it: (id, token).
-async fn mfa_user(s: &Server, admin: &str, name: &str) -> (String, String) {
+pub(crate) async fn mfa_user(s: &Server, admin: &str, name: &str) -> (String, String) {
     let (id, token) = s.user(admin, name).await;
     let secret = s.enrol_totp(&token).await;
     s.clock.advance(30);
@@ -34,7 +34,7 @@ async fn mfa_user(s: &Server, admin: &str, name: &str) -> (String, String) {
     (id, login["token"].as_str().unwrap().to_string())
 }
 
-async fn member(s: &Server, admin: &str, project: &str, who: &str, role: &str) {
+pub(crate) async fn member(s: &Server, admin: &str, project: &str, who: &str, role: &str) {
     s.post(&format!("/api/v1/projects/{project}/members"), admin, json!({"member": who, "role": role}))
         .await
         .expect(201);

@@ -1,0 +1,316 @@
+//! The auditor's questions: each answer is checked against what was done, verifies
+//! offline with the log's public key alone, and stops verifying when anything it rests
+//! on is changed (in the answer file, or in the database behind the server).
+
+use serde_json::{json, Value};
+use warden_tlog::evidence::{EvidenceBundle, EvidenceError};
+use warden_tlog::note::VerifierKey;
+
+use crate::harness::{start, Engine, Options, Server};
+use crate::releases::{artifact, member, mfa_user};
+
+const POLICY: &str = "\
+zones:
+  standard-ai: {region: us-east}
+  eu-ai: {region: eu-west}
+data_classes:
+  public: {allowed_zones: [standard-ai, eu-ai]}
+releases:
+  default: {approvals: 1, approver_role: approver, require_evaluation: true, evaluation: {auc: '>= 0.8'}}
+";
+
+async fn key(s: &Server) -> VerifierKey {
+    let text = s.http.get(format!("{}/api/v1/audit/public-key", s.url)).send().await.unwrap().text().await.unwrap();
+    VerifierKey::parse(text.trim()).unwrap()
+}
+
+async fn ask(s: &Server, token: &str, path: &str) -> EvidenceBundle {
+    let v = s.get(&format!("/api/v1/evidence/{path}"), token).await.expect(200);
+    serde_json::from_value(v).unwrap()
+}
+
+fn rows<'a>(v: &'a Value, key: &str) -> &'a Vec<Value> {
+    v[key].as_array().unwrap_or_else(|| panic!("no `{key}` in {v}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_answers_match_what_was_done_and_verify_offline() {
+    let s = start(Options::new(Engine::Sqlite)).await;
+    let admin = s.admin().await;
+    s.put("/api/v1/policy", &admin, json!({"document": POLICY})).await.expect(200);
+    let (alice, alice_t) = mfa_user(&s, &admin, "alice").await; // data scientist
+    let (bob, bob_t) = mfa_user(&s, &admin, "bob").await; // approver
+    let (dave, _) = s.user(&admin, "dave").await; // owner
+    let (audrey, audrey_t) = s.user(&admin, "audrey").await; // auditor
+    s.post("/api/v1/role-grants", &admin, json!({"member": audrey, "role": "auditor"})).await.expect(201);
+    let p = s.project(&admin, "scoring", Some(&dave)).await;
+    member(&s, &admin, &p, &alice, "data-scientist").await;
+    member(&s, &admin, &p, &bob, "approver").await;
+    let start_time = "2000-01-01T00:00:00Z";
+
+    let ds = |name: &str, residency: &str| {
+        let body = json!({"namespace": "s3://lake", "name": name, "classes": ["public"], "residency": residency});
+        let (s, t, p) = (&s, alice_t.clone(), p.clone());
+        async move {
+            s.post(&format!("/api/v1/projects/{p}/datasets"), &t, body).await.expect(201)["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let claims = ds("claims", "us-east").await;
+    ds("holdout", "us-east").await;
+    let art = artifact(&s, &alice_t, &p, &["standard-ai", "eu-ai"], "2099-01-01T00:00:00Z").await;
+    let v = s
+        .post(
+            &format!("/api/v1/projects/{p}/models/scorer/versions"),
+            &alice_t,
+            json!({"artifact": art, "data_classes": ["public"], "datasets": ["s3://lake/claims"]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(v["version"], 1);
+    s.post(
+        &format!("/api/v1/projects/{p}/models/scorer/versions/1/evaluations"),
+        &alice_t,
+        json!({"metrics": {"auc": 0.91}, "dataset": "s3://lake/holdout"}),
+    )
+    .await
+    .expect(201);
+    let before_deploy = time_now(&s);
+    s.clock.advance(60);
+    let r = s
+        .post(
+            &format!("/api/v1/projects/{p}/releases"),
+            &alice_t,
+            json!({"model": "scorer", "version": 1, "zone": "standard-ai", "reason": "first release"}),
+        )
+        .await
+        .expect(201);
+    let rid = r["id"].as_str().unwrap().to_string();
+    s.post(&format!("/api/v1/projects/{p}/releases/{rid}/approve"), &bob_t, json!({"comment": "looks right"}))
+        .await
+        .expect(200);
+    s.post(&format!("/api/v1/projects/{p}/releases/{rid}/deploy"), &alice_t, json!({})).await.expect(200);
+    s.clock.advance(60);
+
+    // Gateway calls naming the version that made them.
+    let gw = s
+        .post(
+            "/api/v1/tokens",
+            &alice_t,
+            json!({"name": "app", "project": p, "data_class": "public", "zone": "eu-ai"}),
+        )
+        .await
+        .expect(201)["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let call = |version: Option<&str>| {
+        let mut req = s
+            .http
+            .post(format!("{}/v1/chat/completions", s.url))
+            .bearer_auth(&gw)
+            .json(&json!({"model": "mock", "messages": [{"role": "user", "content": "score this claim"}]}));
+        if let Some(v) = version {
+            req = req.header("x-warden-model-version", v);
+        }
+        async move { req.send().await.unwrap() }
+    };
+    for _ in 0..3 {
+        assert_eq!(call(Some("scorer@1")).await.status(), 200);
+    }
+    assert_eq!(call(None).await.status(), 200);
+    for bad in ["scorer@9", "nobody@1", "scorer", "scorer@0"] {
+        let res = call(Some(bad)).await;
+        assert_eq!(res.status(), 400, "{bad}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["param"], "x-warden-model-version", "{body}");
+    }
+
+    let key = key(&s).await;
+    // Only auditors and administrators ask; everyone else is refused (and recorded).
+    s.get(&format!("/api/v1/evidence/change?project={p}&release={rid}"), &alice_t).await.problem(403, "forbidden");
+
+    // 5. The change: proposer, approver with MFA, evaluation, deploy, signed manifest.
+    let change = ask(&s, &audrey_t, &format!("change?project={p}&release={rid}")).await;
+    let checked = change.verify(&key).unwrap();
+    assert!(checked.cited >= 4, "{checked:?}");
+    let a = &change.answer;
+    assert_eq!(a["proposed"]["by"], alice.as_str());
+    let approvals: Vec<&Value> = rows(a, "decisions").iter().filter(|d| d["decision"] == "approved").collect();
+    assert_eq!(approvals.len(), 1, "{a}");
+    assert_eq!((approvals[0]["by"].as_str(), approvals[0]["mfa"].as_bool()), (Some(bob.as_str()), Some(true)));
+    assert_eq!(a["evaluation"]["metrics"]["auc"], "0.91", "{a}");
+    assert_eq!(a["evaluation"]["dataset"], "s3://lake/holdout");
+    assert_eq!(a["deployed"]["by"], alice.as_str());
+    assert!(a["manifest"].is_string());
+    assert!(rows(a, "findings").is_empty(), "{a}");
+    // Each cited entry is the event it claims: the approval entry is Bob's.
+    let idx = approvals[0]["evidence"][0].as_u64().unwrap();
+    assert_eq!(change.event(idx).unwrap()["actor"]["uid"], bob.as_str());
+
+    // Tampering with the saved answer, in any part, is caught offline.
+    let mut forged = change.clone();
+    forged.answer["decisions"][0]["by"] = json!("usr_01ARZ3NDEKTSV4RRFFQ69G5FAV");
+    assert_eq!(forged.verify(&key), Err(EvidenceError::Digest));
+    let mut forged = change.clone();
+    let i = forged.entries.iter().position(|e| e.index == idx).unwrap();
+    forged.entries[i].event["actor"]["mfa"] = json!(false);
+    assert!(matches!(forged.verify(&key), Err(EvidenceError::NotIncluded { .. })));
+    let mut forged = change.clone();
+    forged.entries.remove(i);
+    assert!(forged.verify(&key).is_err());
+    let mut forged = change.clone();
+    forged.answer["manifest"] = json!(forged.answer["manifest"].as_str().unwrap().replace("first release", "other"));
+    assert!(forged.verify(&key).is_err());
+
+    // 4. What was active in the zone, before and after the deploy, and its history.
+    let now = ask(&s, &audrey_t, "active?zone=standard-ai").await;
+    now.verify(&key).unwrap();
+    let active = rows(&now.answer, "active");
+    assert_eq!(active.len(), 1, "{}", now.answer);
+    assert_eq!((active[0]["model"].as_str(), active[0]["version"].as_u64()), (Some("scorer"), Some(1)));
+    assert_eq!(active[0]["release"], rid.as_str());
+    assert_eq!(active[0]["evidence"].as_array().unwrap().len(), 1);
+    let then = ask(&s, &audrey_t, &format!("active?zone=standard-ai&at={before_deploy}")).await;
+    assert!(rows(&then.answer, "active").is_empty(), "nothing was active before the deploy: {}", then.answer);
+    let history = ask(&s, &audrey_t, &format!("active?zone=standard-ai&from={start_time}")).await;
+    history.verify(&key).unwrap();
+    assert_eq!(rows(&history.answer, "deployments").len(), 1);
+    assert!(rows(&ask(&s, &audrey_t, "active?zone=eu-ai").await.answer, "active").is_empty());
+
+    // 1. Data access: training (declared), evaluation, and inference through the gateway.
+    let access = ask(&s, &audrey_t, &format!("data-access?project={p}&model=scorer&version=1")).await;
+    access.verify(&key).unwrap();
+    let by_name: std::collections::BTreeMap<&str, &Value> =
+        rows(&access.answer, "datasets").iter().map(|d| (d["dataset"].as_str().unwrap(), d)).collect();
+    assert_eq!(by_name["s3://lake/claims"]["kinds"], json!(["training"]), "{}", access.answer);
+    assert_eq!(by_name["s3://lake/holdout"]["kinds"], json!(["evaluation"]), "{}", access.answer);
+    assert_eq!(by_name["s3://lake/claims"]["classes"], json!(["public"]));
+    assert!(!by_name["s3://lake/claims"]["evidence"].as_array().unwrap().is_empty());
+    let gateway = rows(&access.answer, "gateway");
+    assert_eq!(gateway.len(), 1, "{}", access.answer);
+    assert_eq!((gateway[0]["class"].as_str(), gateway[0]["calls"].as_u64()), (Some("public"), Some(3)));
+    assert_eq!(gateway[0]["zone"], "eu-ai");
+    for i in gateway[0]["evidence"].as_array().unwrap() {
+        assert_eq!(access.event(i.as_u64().unwrap()).unwrap()["detail"]["caller"], "scorer@1");
+    }
+
+    // 2. Locations: stored in us-east, deployed there, but called from eu-ai (eu-west)
+    // through the gateway: a finding.
+    let loc = ask(&s, &audrey_t, &format!("locations?project={p}&model=scorer&version=1")).await;
+    loc.verify(&key).unwrap();
+    let stored: Vec<(&str, &str)> = rows(&loc.answer, "stored")
+        .iter()
+        .filter_map(|d| Some((d["dataset"].as_str()?, d["residency"].as_str()?)))
+        .collect();
+    assert!(stored.contains(&("s3://lake/claims", "us-east")), "{stored:?}");
+    let places = rows(&loc.answer, "processed");
+    assert!(places.iter().any(|p| p["via"] == "release" && p["zone"] == "standard-ai" && p["region"] == "us-east"));
+    assert!(places.iter().any(|p| p["via"] == "gateway" && p["calls"] == 3 && p["zone"] == "eu-ai"));
+    let findings = rows(&loc.answer, "findings");
+    assert!(
+        findings.iter().any(|f| {
+            let f = f.as_str().unwrap();
+            f.contains("s3://lake/claims (resident in us-east)") && f.contains("gateway calls in zone eu-ai (eu-west)")
+        }),
+        "{findings:?}"
+    );
+    assert!(!findings.iter().any(|f| f.as_str().unwrap().contains("release")), "the release stayed in region");
+
+    // 7. Data handling: a deletion request, its tasks, and what is still pending.
+    let del = s
+        .post(
+            "/api/v1/deletion-requests",
+            &admin,
+            json!({"datasets": [claims], "subject_ref": "customer-4711", "reason": "GDPR Art. 17 request #88"}),
+        )
+        .await
+        .expect(201);
+    let handling = ask(&s, &audrey_t, "data-handling?dataset=s3://lake/claims").await;
+    handling.verify(&key).unwrap();
+    assert_eq!(handling.answer["dataset"]["id"], claims.as_str());
+    assert_eq!(handling.answer["dataset"]["residency"], "us-east");
+    let deletions = rows(&handling.answer, "deletions");
+    assert_eq!(deletions.len(), 1);
+    assert_eq!(deletions[0]["request"], del["id"]);
+    assert!(handling.answer["pending"].as_u64().unwrap() >= 1);
+    assert_eq!(deletions[0]["evidence"].as_array().unwrap().len(), 1, "the request's ledger entry");
+    let by_subject = ask(&s, &audrey_t, "data-handling?subject=customer-4711").await;
+    by_subject.verify(&key).unwrap();
+    assert_eq!(rows(&by_subject.answer, "deletions")[0]["request"], del["id"]);
+
+    // 6. The log: checkpoints chained by consistency proofs, and a release's story.
+    s.clock.advance(5);
+    let log = ask(&s, &audrey_t, &format!("log?from={start_time}&subject={rid}")).await;
+    log.verify(&key).unwrap();
+    let events: Vec<&str> = rows(&log.answer, "events").iter().map(|e| e["action"].as_str().unwrap()).collect();
+    for a in ["release.created", "release.approved", "release.deployed"] {
+        assert!(events.contains(&a), "{a} missing from {events:?}");
+    }
+    assert!(log.answer["window"]["entries"].as_u64().unwrap() > 10);
+    let mut forged = log.clone();
+    if let Some(c) = forged.answer["checkpoints"].as_array_mut().and_then(|c| c.first_mut()) {
+        c["consistency_to_next"] = json!([]);
+        assert!(forged.verify(&key).is_err(), "a broken chain is refused");
+    }
+
+    // Bad questions change nothing and say what is wrong.
+    let bad = [
+        "change?project=nope&release=x",
+        "data-handling?dataset=a&subject=b",
+        "data-handling",
+        "active?zone=standard-ai&at=2026-01-01T00:00:00Z&from=2026-01-01T00:00:00Z",
+        "log?from=yesterday",
+        "log?from=2000-01-01T00:00:00Z&subject=nonsense",
+        "data-access?project=prj_01ARZ3NDEKTSV4RRFFQ69G5FAV&model=scorer&version=0",
+        "change?project=x&release=y&extra=1",
+    ];
+    for q in bad {
+        let res = s.get(&format!("/api/v1/evidence/{q}"), &audrey_t).await;
+        assert_eq!(res.status.as_u16(), 400, "{q}: {:?}", res.body);
+        assert!(res.body["detail"].is_string(), "{q}: problem+json");
+    }
+    s.get(&format!("/api/v1/evidence/change?project={p}&release=rel_01ARZ3NDEKTSV4RRFFQ69G5FAV"), &audrey_t)
+        .await
+        .problem(404, "not-found");
+    s.get("/api/v1/evidence/data-handling?dataset=s3://lake/nothing", &audrey_t).await.problem(404, "not-found");
+
+    // An insider edits the approval's entry in the database (and its stored leaf hash):
+    // the server refuses to serve it as evidence.
+    let db = s.sqlite_files().into_iter().find(|p| p.extension().is_some_and(|e| e == "db")).unwrap();
+    tamper(&db, idx).await;
+    let res = s.get(&format!("/api/v1/evidence/change?project={p}&release={rid}"), &audrey_t).await;
+    assert_eq!(res.status.as_u16(), 503, "{:?}", res.body);
+    assert_eq!(res.body["rule"], "audit.entry-does-not-prove", "{:?}", res.body);
+}
+
+fn time_now(s: &Server) -> String {
+    use warden_app::Clock as _;
+    let t = s.clock.now();
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0) * 1_000_000)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// Rewrites entry `index` as an insider with the database file would: the event says
+/// the approver had no second factor, and the stored leaf hash matches the edit.
+async fn tamper(db: &std::path::Path, index: u64) {
+    use sqlx::{Connection as _, Row as _};
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    sqlx::query("DROP TRIGGER IF EXISTS audit_log_no_update").execute(&mut c).await.unwrap();
+    let row =
+        sqlx::query("SELECT event FROM audit_log WHERE idx = ?").bind(index as i64).fetch_one(&mut c).await.unwrap();
+    let event: String = row.get("event");
+    let edited = event.replace("\"mfa\":true", "\"mfa\":false");
+    assert_ne!(edited, event);
+    sqlx::query("UPDATE audit_log SET event = ?, leaf_hash = ? WHERE idx = ?")
+        .bind(&edited)
+        .bind(warden_tlog::leaf_hash(edited.as_bytes()).to_vec())
+        .bind(index as i64)
+        .execute(&mut c)
+        .await
+        .unwrap();
+}
