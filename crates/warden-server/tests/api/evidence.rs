@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 use warden_tlog::evidence::{EvidenceBundle, EvidenceError};
 use warden_tlog::note::VerifierKey;
 
+use crate::both_engines;
 use crate::harness::{start, Engine, Options, Server};
 use crate::releases::{artifact, member, mfa_user};
 
@@ -33,9 +34,9 @@ fn rows<'a>(v: &'a Value, key: &str) -> &'a Vec<Value> {
     v[key].as_array().unwrap_or_else(|| panic!("no `{key}` in {v}"))
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn evidence_answers_match_what_was_done_and_verify_offline() {
-    let s = start(Options::new(Engine::Sqlite)).await;
+both_engines!(evidence_answers_match_what_was_done_and_verify_offline);
+async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine) {
+    let s = start(Options::new(engine)).await;
     let admin = s.admin().await;
     s.put("/api/v1/policy", &admin, json!({"document": POLICY})).await.expect(200);
     let (alice, alice_t) = mfa_user(&s, &admin, "alice").await; // data scientist
@@ -96,11 +97,7 @@ async fn evidence_answers_match_what_was_done_and_verify_offline() {
 
     // Gateway calls naming the version that made them.
     let gw = s
-        .post(
-            "/api/v1/tokens",
-            &alice_t,
-            json!({"name": "app", "project": p, "data_class": "public", "zone": "eu-ai"}),
-        )
+        .post("/api/v1/tokens", &alice_t, json!({"name": "app", "project": p, "data_class": "public", "zone": "eu-ai"}))
         .await
         .expect(201)["secret"]
         .as_str()
@@ -279,8 +276,12 @@ async fn evidence_answers_match_what_was_done_and_verify_offline() {
 
     // An insider edits the approval's entry in the database (and its stored leaf hash):
     // the server refuses to serve it as evidence.
-    let db = s.sqlite_files().into_iter().find(|p| p.extension().is_some_and(|e| e == "db")).unwrap();
-    tamper(&db, idx).await;
+    if engine == Engine::Postgres {
+        tamper_postgres(&s, idx).await;
+    } else {
+        let db = s.sqlite_files().into_iter().find(|p| p.extension().is_some_and(|e| e == "db")).unwrap();
+        tamper(&db, idx).await;
+    }
     let res = s.get(&format!("/api/v1/evidence/change?project={p}&release={rid}"), &audrey_t).await;
     assert_eq!(res.status.as_u16(), 503, "{:?}", res.body);
     assert_eq!(res.body["rule"], "audit.entry-does-not-prove", "{:?}", res.body);
@@ -307,6 +308,25 @@ async fn tamper(db: &std::path::Path, index: u64) {
     let edited = event.replace("\"mfa\":true", "\"mfa\":false");
     assert_ne!(edited, event);
     sqlx::query("UPDATE audit_log SET event = ?, leaf_hash = ? WHERE idx = ?")
+        .bind(&edited)
+        .bind(warden_tlog::leaf_hash(edited.as_bytes()).to_vec())
+        .bind(index as i64)
+        .execute(&mut c)
+        .await
+        .unwrap();
+}
+
+/// The same edit on PostgreSQL, as its owner would make it.
+async fn tamper_postgres(s: &Server, index: u64) {
+    use sqlx::{Connection as _, Row as _};
+    let mut c = sqlx::PgConnection::connect(s.postgres_url().unwrap()).await.unwrap();
+    sqlx::query("ALTER TABLE audit_log DISABLE TRIGGER audit_log_append_only").execute(&mut c).await.unwrap();
+    let row =
+        sqlx::query("SELECT event FROM audit_log WHERE idx = $1").bind(index as i64).fetch_one(&mut c).await.unwrap();
+    let event: String = row.get("event");
+    let edited = event.replace("\"mfa\":true", "\"mfa\":false");
+    assert_ne!(edited, event);
+    sqlx::query("UPDATE audit_log SET event = $1, leaf_hash = $2 WHERE idx = $3")
         .bind(&edited)
         .bind(warden_tlog::leaf_hash(edited.as_bytes()).to_vec())
         .bind(index as i64)

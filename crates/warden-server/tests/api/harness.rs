@@ -179,6 +179,11 @@ async fn serve(
 
 impl Server {
     /// The SQLite database's files (the database and its write-ahead log).
+    /// The PostgreSQL URL (with its schema) the server runs on, if it does.
+    pub fn postgres_url(&self) -> Option<&str> {
+        self.postgres.as_deref()
+    }
+
     pub fn sqlite_files(&self) -> Vec<std::path::PathBuf> {
         let Some(dir) = &self._dir else { return Vec::new() };
         std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).collect()
