@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "token_parents", include_str!("../migrations/0022_token_parents.sql")),
     (23, "dataset_published", include_str!("../migrations/0023_dataset_published.sql")),
     (24, "audit_tiles", include_str!("../migrations/0024_audit_tiles.sql")),
+    (25, "access_history", include_str!("../migrations/0025_access_history.sql")),
 ];
 
 /// Arbitrary constant naming Warden's migration lock.

@@ -38,6 +38,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (22, "token_parents", include_str!("../migrations/0022_token_parents.sql")),
     (23, "dataset_published", include_str!("../migrations/0023_dataset_published.sql")),
     (24, "audit_tiles", include_str!("../migrations/0024_audit_tiles.sql")),
+    (25, "access_history", include_str!("../migrations/0025_access_history.sql")),
 ];
 
 /// Creates the file readable and writable by its owner only (0600), or narrows an

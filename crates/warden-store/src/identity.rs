@@ -50,7 +50,15 @@ pub trait IdentityStore: Send + Sync {
     /// Projects where the subject, or one of its groups, holds any role.
     async fn list_projects_of(&self, subject: &SubjectId, page: &Page) -> Result<Vec<ProjectRecord>>;
     async fn add_member(&self, membership: &MembershipRecord) -> Result<()>;
-    async fn remove_member(&self, project: &ProjectId, member: &MemberRef, role: Role) -> Result<bool>;
+    /// Ends a membership (its history keeps when and by whom).
+    async fn remove_member(
+        &self,
+        project: &ProjectId,
+        member: &MemberRef,
+        role: Role,
+        at: Timestamp,
+        by: &SubjectId,
+    ) -> Result<bool>;
     async fn list_members(&self, project: &ProjectId) -> Result<Vec<MembershipRecord>>;
     /// The subject's roles in the project, directly or through its groups.
     async fn project_roles(&self, project: &ProjectId, subject: &SubjectId) -> Result<BTreeSet<Role>>;
@@ -58,11 +66,23 @@ pub trait IdentityStore: Send + Sync {
     async fn create_group(&self, group: &GroupRecord) -> Result<()>;
     async fn get_group(&self, id: &GroupId) -> Result<Option<GroupRecord>>;
     async fn list_groups(&self, page: &Page) -> Result<Vec<GroupRecord>>;
-    async fn add_group_member(&self, group: &GroupId, subject: &SubjectId, at: Timestamp) -> Result<()>;
-    async fn remove_group_member(&self, group: &GroupId, subject: &SubjectId) -> Result<bool>;
+    async fn add_group_member(&self, group: &GroupId, subject: &SubjectId, at: Timestamp, by: &SubjectId)
+        -> Result<()>;
+    async fn remove_group_member(
+        &self,
+        group: &GroupId,
+        subject: &SubjectId,
+        at: Timestamp,
+        by: &SubjectId,
+    ) -> Result<bool>;
     async fn list_group_members(&self, group: &GroupId) -> Result<Vec<SubjectId>>;
     async fn grant_role(&self, grant: &RoleGrantRecord) -> Result<()>;
-    async fn revoke_role(&self, member: &MemberRef, role: Role) -> Result<bool>;
+    async fn revoke_role(&self, member: &MemberRef, role: Role, at: Timestamp, by: &SubjectId) -> Result<bool>;
+    /// The access held in `scope` (a project id, `organisation`, or a group id for its
+    /// members) at `at`: granted at or before it and not yet revoked.
+    async fn access_as_of(&self, scope: &str, at: Timestamp) -> Result<Vec<AccessRecord>>;
+    /// A subject's tokens that were usable at `at` (created, not yet expired or revoked).
+    async fn tokens_live_at(&self, subject: &SubjectId, at: Timestamp) -> Result<Vec<TokenRecord>>;
     /// The subject's organisation roles, directly or through its groups.
     async fn org_roles(&self, subject: &SubjectId) -> Result<BTreeSet<Role>>;
     async fn list_role_grants(&self, member: &MemberRef) -> Result<Vec<RoleGrantRecord>>;
@@ -191,6 +211,24 @@ pub struct MembershipRecord {
     pub added_at: Timestamp,
     pub added_by: SubjectId,
 }
+
+/// One stretch of access: a membership, a grant or a group membership, from when it
+/// was given to when (if ever) it was taken away.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRecord {
+    pub scope: String,
+    /// A subject or group id.
+    pub member: String,
+    /// The role, or `member` for a group's members.
+    pub role: String,
+    pub granted_at: Timestamp,
+    pub granted_by: Option<String>,
+    pub revoked_at: Option<Timestamp>,
+    pub revoked_by: Option<String>,
+}
+
+/// The scope of organisation role grants in [`AccessRecord`].
+pub const ORGANISATION_SCOPE: &str = "organisation";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleGrantRecord {

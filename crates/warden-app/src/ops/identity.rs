@@ -418,7 +418,7 @@ impl Operation for RemoveMember {
         })
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
-        if !ctx.store().remove_member(&self.project, &self.member, self.role).await? {
+        if !ctx.store().remove_member(&self.project, &self.member, self.role, ctx.now(), &ctx.principal.id).await? {
             return Err(AppError::NotFound(format!("membership of `{}` as `{}`", self.member.as_str(), self.role)));
         }
         Ok(())
@@ -660,7 +660,7 @@ impl Operation for RevokeRole {
         if self.member == MemberRef::Subject(ctx.principal.id.clone()) && self.role == Role::PlatformAdmin {
             return Err(AppError::Invalid("you cannot revoke your own platform-admin role".into()));
         }
-        if !ctx.store().revoke_role(&self.member, self.role).await? {
+        if !ctx.store().revoke_role(&self.member, self.role, ctx.now(), &ctx.principal.id).await? {
             return Err(AppError::NotFound(format!("grant of `{}` to `{}`", self.role, self.member.as_str())));
         }
         Ok(())
@@ -746,7 +746,7 @@ impl Operation for AddGroupMember {
             .await?
             .ok_or_else(|| AppError::NotFound(format!("group `{}`", self.group)))?;
         subject_exists(&ctx, &self.subject).await?;
-        ctx.store().add_group_member(&self.group, &self.subject, ctx.now()).await?;
+        ctx.store().add_group_member(&self.group, &self.subject, ctx.now(), &ctx.principal.id).await?;
         Ok(())
     }
 }
@@ -763,7 +763,7 @@ impl Operation for RemoveGroupMember {
         Ok(Target::organisation())
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
-        if !ctx.store().remove_group_member(&self.group, &self.subject).await? {
+        if !ctx.store().remove_group_member(&self.group, &self.subject, ctx.now(), &ctx.principal.id).await? {
             return Err(AppError::NotFound(format!("membership of `{}` in `{}`", self.subject, self.group)));
         }
         Ok(())

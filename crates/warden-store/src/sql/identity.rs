@@ -178,19 +178,67 @@ where
         Ok(())
     }
 
-    async fn insert_grant<'e>(ex: impl Into<On<'e, DB>>, g: &RoleGrantRecord) -> Result<()> {
+    async fn insert_grant(tx: &mut sqlx::Transaction<'_, DB>, g: &RoleGrantRecord) -> Result<()> {
         sqlx::query::<DB>("INSERT INTO role_grants (member_id, role, granted_at, granted_by) VALUES ($1,$2,$3,$4)")
             .arg(g.member.as_str())
             .arg(g.role.as_str())
             .arg(g.granted_at.0)
             .arg(g.granted_by.as_ref().map(|s| s.as_str()))
-            .run(ex)
+            .run(&mut **tx)
             .await
             .map_err(map_err(&format!("the grant of `{}` to `{}`", g.role, g.member.as_str())))?;
+        let by = g.granted_by.as_ref().map(|s| s.as_str());
+        Self::open_access(tx, crate::ORGANISATION_SCOPE, g.member.as_str(), g.role.as_str(), g.granted_at, by).await
+    }
+
+    /// Starts a stretch of access in its history.
+    async fn open_access(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        scope: &str,
+        member: &str,
+        role: &str,
+        at: Timestamp,
+        by: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query::<DB>(
+            "INSERT INTO access_history (scope, member_id, role, granted_at, granted_by) VALUES ($1,$2,$3,$4,$5)",
+        )
+        .arg(scope)
+        .arg(member)
+        .arg(role)
+        .arg(at.0)
+        .arg(by)
+        .run(&mut **tx)
+        .await
+        .map_err(map_err("access history"))?;
         Ok(())
     }
 
-    async fn insert_membership<'e>(ex: impl Into<On<'e, DB>>, m: &MembershipRecord) -> Result<()> {
+    /// Ends the open stretch of access in its history.
+    async fn close_access(
+        tx: &mut sqlx::Transaction<'_, DB>,
+        scope: &str,
+        member: &str,
+        role: &str,
+        at: Timestamp,
+        by: &SubjectId,
+    ) -> Result<()> {
+        sqlx::query::<DB>(
+            "UPDATE access_history SET revoked_at = $1, revoked_by = $2 \
+             WHERE scope = $3 AND member_id = $4 AND role = $5 AND revoked_at IS NULL",
+        )
+        .arg(at.0)
+        .arg(by.as_str())
+        .arg(scope)
+        .arg(member)
+        .arg(role)
+        .run(&mut **tx)
+        .await
+        .map_err(map_err("access history"))?;
+        Ok(())
+    }
+
+    async fn insert_membership(tx: &mut sqlx::Transaction<'_, DB>, m: &MembershipRecord) -> Result<()> {
         sqlx::query::<DB>(
             "INSERT INTO project_members (project_id, member_id, role, added_at, added_by) VALUES ($1,$2,$3,$4,$5)",
         )
@@ -199,10 +247,11 @@ where
         .arg(m.role.as_str())
         .arg(m.added_at.0)
         .arg(m.added_by.as_str())
-        .run(ex)
+        .run(&mut **tx)
         .await
         .map_err(map_err(&format!("the membership of `{}` as `{}`", m.member.as_str(), m.role)))?;
-        Ok(())
+        let (scope, member, role) = (m.project.as_str(), m.member.as_str(), m.role.as_str());
+        Self::open_access(tx, scope, member, role, m.added_at, Some(m.added_by.as_str())).await
     }
 }
 
@@ -227,7 +276,7 @@ where
             return Ok(false);
         }
         Self::insert_subject(&mut *tx, admin).await?;
-        Self::insert_grant(&mut *tx, grant).await?;
+        Self::insert_grant(&mut tx, grant).await?;
         Self::insert_token(&mut *tx, token).await?;
         tx.commit().await.map_err(map_err("bootstrap"))?;
         Ok(true)
@@ -463,7 +512,7 @@ where
             .await
             .map_err(map_err(&format!("a project named `{}`", p.name)))?;
         for m in members {
-            Self::insert_membership(&mut *tx, m).await?;
+            Self::insert_membership(&mut tx, m).await?;
         }
         tx.commit().await.map_err(map_err("project"))?;
         Ok(())
@@ -508,19 +557,34 @@ where
     }
 
     async fn add_member(&self, m: &MembershipRecord) -> Result<()> {
-        Self::insert_membership(&self.pool, m).await
+        let mut tx = self.begin_write().await?;
+        Self::insert_membership(&mut tx, m).await?;
+        tx.commit().await.map_err(map_err("membership"))
     }
 
-    async fn remove_member(&self, p: &ProjectId, member: &MemberRef, r: Role) -> Result<bool> {
+    async fn remove_member(
+        &self,
+        p: &ProjectId,
+        member: &MemberRef,
+        r: Role,
+        at: Timestamp,
+        by: &SubjectId,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
         let res =
             sqlx::query::<DB>("DELETE FROM project_members WHERE project_id = $1 AND member_id = $2 AND role = $3")
                 .arg(p.as_str())
                 .arg(member.as_str())
                 .arg(r.as_str())
-                .run(&self.pool)
+                .run(&mut *tx)
                 .await
                 .map_err(map_err("membership"))?;
-        Ok(E::rows_affected(&res) == 1)
+        if E::rows_affected(&res) != 1 {
+            return Ok(false);
+        }
+        Self::close_access(&mut tx, p.as_str(), member.as_str(), r.as_str(), at, by).await?;
+        tx.commit().await.map_err(map_err("membership"))?;
+        Ok(true)
     }
 
     async fn list_members(&self, p: &ProjectId) -> Result<Vec<MembershipRecord>> {
@@ -584,25 +648,33 @@ where
         collect(rows, group)
     }
 
-    async fn add_group_member(&self, g: &GroupId, s: &SubjectId, at: Timestamp) -> Result<()> {
+    async fn add_group_member(&self, g: &GroupId, s: &SubjectId, at: Timestamp, by: &SubjectId) -> Result<()> {
+        let mut tx = self.begin_write().await?;
         sqlx::query::<DB>("INSERT INTO group_members (group_id, subject_id, added_at) VALUES ($1,$2,$3)")
             .arg(g.as_str())
             .arg(s.as_str())
             .arg(at.0)
-            .run(&self.pool)
+            .run(&mut *tx)
             .await
             .map_err(map_err(&format!("membership of `{s}` in `{g}`")))?;
-        Ok(())
+        Self::open_access(&mut tx, g.as_str(), s.as_str(), "member", at, Some(by.as_str())).await?;
+        tx.commit().await.map_err(map_err("group membership"))
     }
 
-    async fn remove_group_member(&self, g: &GroupId, s: &SubjectId) -> Result<bool> {
+    async fn remove_group_member(&self, g: &GroupId, s: &SubjectId, at: Timestamp, by: &SubjectId) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
         let r = sqlx::query::<DB>("DELETE FROM group_members WHERE group_id = $1 AND subject_id = $2")
             .arg(g.as_str())
             .arg(s.as_str())
-            .run(&self.pool)
+            .run(&mut *tx)
             .await
             .map_err(map_err("group membership"))?;
-        Ok(E::rows_affected(&r) == 1)
+        if E::rows_affected(&r) != 1 {
+            return Ok(false);
+        }
+        Self::close_access(&mut tx, g.as_str(), s.as_str(), "member", at, by).await?;
+        tx.commit().await.map_err(map_err("group membership"))?;
+        Ok(true)
     }
 
     async fn list_group_members(&self, g: &GroupId) -> Result<Vec<SubjectId>> {
@@ -620,17 +692,63 @@ where
     }
 
     async fn grant_role(&self, g: &RoleGrantRecord) -> Result<()> {
-        Self::insert_grant(&self.pool, g).await
+        let mut tx = self.begin_write().await?;
+        Self::insert_grant(&mut tx, g).await?;
+        tx.commit().await.map_err(map_err("role grant"))
     }
 
-    async fn revoke_role(&self, member: &MemberRef, r: Role) -> Result<bool> {
+    async fn revoke_role(&self, member: &MemberRef, r: Role, at: Timestamp, by: &SubjectId) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
         let res = sqlx::query::<DB>("DELETE FROM role_grants WHERE member_id = $1 AND role = $2")
             .arg(member.as_str())
             .arg(r.as_str())
-            .run(&self.pool)
+            .run(&mut *tx)
             .await
             .map_err(map_err("role grant"))?;
-        Ok(E::rows_affected(&res) == 1)
+        if E::rows_affected(&res) != 1 {
+            return Ok(false);
+        }
+        Self::close_access(&mut tx, crate::ORGANISATION_SCOPE, member.as_str(), r.as_str(), at, by).await?;
+        tx.commit().await.map_err(map_err("role grant"))?;
+        Ok(true)
+    }
+
+    async fn access_as_of(&self, scope: &str, at: Timestamp) -> Result<Vec<AccessRecord>> {
+        let rows = sqlx::query::<DB>(
+            "SELECT scope, member_id, role, granted_at, granted_by, revoked_at, revoked_by FROM access_history \
+             WHERE scope = $1 AND granted_at <= $2 AND (revoked_at IS NULL OR revoked_at > $2) \
+             ORDER BY member_id, role, granted_at",
+        )
+        .arg(scope)
+        .arg(at.0)
+        .all(&self.pool)
+        .await
+        .map_err(map_err("access history"))?;
+        collect(rows, |r| {
+            Ok(AccessRecord {
+                scope: r.col("scope")?,
+                member: r.col("member_id")?,
+                role: r.col("role")?,
+                granted_at: Timestamp(r.col("granted_at")?),
+                granted_by: r.col("granted_by")?,
+                revoked_at: r.col::<Option<i64>>("revoked_at")?.map(Timestamp),
+                revoked_by: r.col("revoked_by")?,
+            })
+        })
+    }
+
+    async fn tokens_live_at(&self, subject: &SubjectId, at: Timestamp) -> Result<Vec<TokenRecord>> {
+        let rows = sqlx::query::<DB>(&format!(
+            "SELECT {TOKEN_COLS} FROM tokens WHERE subject_id = $1 AND created_at <= $2 \
+             AND (revoked_at IS NULL OR revoked_at > $2) AND (expires_at IS NULL OR expires_at > $2) \
+             ORDER BY id LIMIT 1000"
+        ))
+        .arg(subject.as_str())
+        .arg(at.0)
+        .all(&self.pool)
+        .await
+        .map_err(map_err("tokens"))?;
+        collect(rows, token)
     }
 
     async fn org_roles(&self, s: &SubjectId) -> Result<BTreeSet<Role>> {

@@ -200,8 +200,29 @@ pub(super) async fn projects_and_isolation(store: &dyn Store) {
         store.project_roles(&p.id, &outsider.id).await.unwrap(),
         [Role::DataScientist].into_iter().collect::<BTreeSet<_>>()
     );
-    assert!(store.remove_member(&p.id, &ds.member, Role::DataScientist).await.unwrap());
-    assert!(!store.remove_member(&p.id, &ds.member, Role::DataScientist).await.unwrap());
+    let t1 = Timestamp(T0.0 + 60_000);
+    assert!(store.remove_member(&p.id, &ds.member, Role::DataScientist, t1, &owner.id).await.unwrap());
+    assert!(!store.remove_member(&p.id, &ds.member, Role::DataScientist, t1, &owner.id).await.unwrap());
+    // The history answers as of a moment: the data scientist held the role until t1.
+    let held = |at: Timestamp| {
+        let (store, p) = (store, p.id.clone());
+        async move {
+            store
+                .access_as_of(p.as_str(), at)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|a| (a.member, a.role))
+                .collect::<Vec<_>>()
+        }
+    };
+    let outsider_ds = (outsider.id.to_string(), "data-scientist".to_string());
+    assert!(held(Timestamp(t1.0 - 1)).await.contains(&outsider_ds));
+    assert!(!held(t1).await.contains(&outsider_ds), "revoked at t1");
+    assert!(held(Timestamp(t1.0 - 1)).await.contains(&(owner.id.to_string(), "project-owner".to_string())));
+    let ended = store.access_as_of(p.id.as_str(), Timestamp(t1.0 - 1)).await.unwrap();
+    let ended = ended.iter().find(|a| a.member == outsider.id.as_str()).unwrap();
+    assert_eq!((ended.revoked_at, ended.revoked_by.as_deref()), (Some(t1), Some(owner.id.as_str())));
     assert!(store.list_projects(&Page::first(10)).await.unwrap().iter().any(|x| x.id == p.id));
 }
 
@@ -220,7 +241,7 @@ pub(super) async fn groups_and_roles(store: &dyn Store) {
         store.create_group(&GroupRecord { id: GroupId::generate(T0.0), ..g.clone() }).await,
         Err(StoreError::Conflict(_))
     ));
-    store.add_group_member(&g.id, &gina.id, T0).await.unwrap();
+    store.add_group_member(&g.id, &gina.id, T0, &gina.id).await.unwrap();
     assert_eq!(store.list_group_members(&g.id).await.unwrap(), vec![gina.id.clone()]);
 
     // Roles through the group.
@@ -249,10 +270,17 @@ pub(super) async fn groups_and_roles(store: &dyn Store) {
     assert_eq!(store.list_projects_of(&gina.id, &Page::first(10)).await.unwrap().len(), 1);
 
     // Leaving the group takes its roles away.
-    assert!(store.remove_group_member(&g.id, &gina.id).await.unwrap());
+    let t1 = Timestamp(T0.0 + 60_000);
+    assert!(store.remove_group_member(&g.id, &gina.id, t1, &gina.id).await.unwrap());
     assert!(store.org_roles(&gina.id).await.unwrap().is_empty());
     assert!(store.project_roles(&p.id, &gina.id).await.unwrap().is_empty());
-    assert!(store.revoke_role(&grant.member, Role::Auditor).await.unwrap());
-    assert!(!store.revoke_role(&grant.member, Role::Auditor).await.unwrap());
+    assert!(store.revoke_role(&grant.member, Role::Auditor, t1, &gina.id).await.unwrap());
+    assert!(!store.revoke_role(&grant.member, Role::Auditor, t1, &gina.id).await.unwrap());
+    // As of before t1 the group held the auditor role and gina was in it; not after.
+    let org = |at| async move { store.access_as_of(crate::ORGANISATION_SCOPE, at).await.unwrap() };
+    assert!(org(T0).await.iter().any(|a| a.member == g.id.as_str() && a.role == "auditor"));
+    assert!(!org(t1).await.iter().any(|a| a.member == g.id.as_str()));
+    assert_eq!(store.access_as_of(g.id.as_str(), T0).await.unwrap().len(), 1);
+    assert!(store.access_as_of(g.id.as_str(), t1).await.unwrap().is_empty());
     assert_eq!(store.list_groups(&Page::first(10)).await.unwrap().len(), 1);
 }
