@@ -1345,7 +1345,7 @@ pub struct Proposal {
 pub struct Evidence {
     /// `warden-evidence/v1`.
     pub format: String,
-    /// `data-access`, `locations`, `active`, `change`, `log` or `data-handling`.
+    /// `data-access`, `locations`, `access`, `active`, `change`, `log` or `data-handling`.
     pub question: String,
     /// What was asked about, and when.
     #[schema(value_type = Object)]
@@ -1394,6 +1394,19 @@ pub struct EvidenceActiveQuery {
     pub from: Option<String>,
     #[serde(default)]
     pub to: Option<String>,
+}
+
+/// A project or a zone, at a moment (default now).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EvidenceAccessQuery {
+    #[serde(default)]
+    pub project: Option<String>,
+    #[serde(default)]
+    pub zone: Option<String>,
+    #[serde(default)]
+    pub at: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]

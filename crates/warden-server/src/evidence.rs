@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::Json;
 use warden_api as api;
 use warden_api::ProblemType;
-use warden_app::evidence::{Evidence, Question};
+use warden_app::evidence::{AccessScope, Evidence, Question};
 use warden_core::ReleaseId;
 
 use crate::convert as c;
@@ -55,6 +55,25 @@ pub async fn evidence_locations(
 ) -> Result<Json<api::Evidence>> {
     let (project, model, version) = version(q)?;
     answer(&s, &caller, Question::Locations { project, model, version }).await
+}
+
+/// Question 3: who could act in a project or a zone at a moment (default now): people
+/// and services through project roles, groups and organisation roles, each grant with
+/// who gave it, and the tokens live then.
+#[utoipa::path(get, path = "/api/v1/evidence/access", tag = "evidence",
+    params(api::EvidenceAccessQuery), responses((status = 200, body = api::Evidence), Problems))]
+pub async fn evidence_access(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<api::EvidenceAccessQuery>,
+) -> Result<Json<api::Evidence>> {
+    let at = q.at.as_deref().map(|t| c::parse_time("at", t)).transpose()?.unwrap_or_else(|| s.app.now());
+    let scope = match (q.project, q.zone) {
+        (Some(p), None) => AccessScope::Project(c::project_id("project", &p)?),
+        (None, Some(z)) if !z.is_empty() && z.len() <= 200 => AccessScope::Zone(z),
+        _ => return Err(ApiError::new(ProblemType::InvalidParameter, "give exactly one of `project` and `zone`")),
+    };
+    answer(&s, &caller, Question::Access { scope, at }).await
 }
 
 /// Question 4: what was active in a zone at a moment, across projects; or with `from`

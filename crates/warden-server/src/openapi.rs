@@ -126,6 +126,7 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("active_releases", Some(Action::ReleaseRead)),
     ("evidence_data_access", Some(Action::EvidenceRead)),
     ("evidence_locations", Some(Action::EvidenceRead)),
+    ("evidence_access", Some(Action::EvidenceRead)),
     ("evidence_active", Some(Action::EvidenceRead)),
     ("evidence_change", Some(Action::EvidenceRead)),
     ("evidence_log", Some(Action::EvidenceRead)),
@@ -230,6 +231,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::releases::active_releases))
         .routes(routes!(crate::evidence::evidence_data_access))
         .routes(routes!(crate::evidence::evidence_locations))
+        .routes(routes!(crate::evidence::evidence_access))
         .routes(routes!(crate::evidence::evidence_active))
         .routes(routes!(crate::evidence::evidence_change))
         .routes(routes!(crate::evidence::evidence_log))

@@ -32,6 +32,19 @@ pub enum EvidenceCommand {
         #[command(flatten)]
         save: Save,
     },
+    /// 3. Who could act in a project or a zone at a moment: people and services with
+    ///    the grant that let them and who gave it, and the tokens live then.
+    Access {
+        #[arg(long, required_unless_present = "zone", conflicts_with = "zone")]
+        project: Option<String>,
+        #[arg(long)]
+        zone: Option<String>,
+        /// RFC 3339 (default: now).
+        #[arg(long)]
+        at: Option<String>,
+        #[command(flatten)]
+        save: Save,
+    },
     /// 4. What was active in a zone at a moment (all projects), or its history.
     Active {
         #[arg(long)]
@@ -117,6 +130,13 @@ pub async fn run(command: EvidenceCommand, g: &Global) -> anyhow::Result<()> {
         EvidenceCommand::Locations { reference, project, save } => {
             let (m, v) = numbered(&reference)?;
             ("locations", vec![("project", project), ("model", m), ("version", v)], save)
+        }
+        EvidenceCommand::Access { project, zone, at, save } => {
+            let mut q = Vec::new();
+            q.extend(project.map(|p| ("project", p)));
+            q.extend(zone.map(|z| ("zone", z)));
+            q.extend(at.map(|t| ("at", t)));
+            ("access", q, save)
         }
         EvidenceCommand::Active { zone, at, from, to, save } => {
             let mut q = vec![("zone", zone)];
@@ -253,6 +273,35 @@ fn print_answer(question: &str, a: &Value) {
                     })
                     .collect(),
             );
+        }
+        "access" => {
+            table(
+                &["subject", "name", "role", "via", "granted", "by", "evidence"],
+                rows(&a["holders"])
+                    .iter()
+                    .map(|h| {
+                        ["subject", "name", "role", "via", "granted_at", "granted_by", "evidence"]
+                            .iter()
+                            .map(|k| s(&h[*k]))
+                            .collect()
+                    })
+                    .collect(),
+            );
+            if !rows(&a["tokens"]).is_empty() {
+                println!();
+                table(
+                    &["token", "holder", "name", "project", "zone", "expires"],
+                    rows(&a["tokens"])
+                        .iter()
+                        .map(|t| {
+                            ["token", "subject", "name", "project", "zone", "expires_at"]
+                                .iter()
+                                .map(|k| s(&t[*k]))
+                                .collect()
+                        })
+                        .collect(),
+                );
+            }
         }
         "active" => {
             let list = if a["active"].is_array() { &a["active"] } else { &a["deployments"] };

@@ -8,9 +8,12 @@
 //! of how it came to be. Entries are found through the ledger's search index by
 //! resource, never by replaying the log.
 
+mod access;
 mod change;
 mod data;
 mod log;
+
+pub use access::AccessScope;
 
 use std::collections::BTreeMap;
 
@@ -30,6 +33,8 @@ pub enum Question {
     DataAccess { project: ProjectId, model: String, version: u64 },
     /// 2. Where that data is stored and where it was processed.
     Locations { project: ProjectId, model: String, version: u64 },
+    /// 3. Who could act in a project or a zone at a moment.
+    Access { scope: AccessScope, at: Timestamp },
     /// 4. What was active in a zone at a moment, across projects; or the zone's
     /// deployments in a window.
     Active { zone: String, at: Timestamp, window: Option<(Timestamp, Timestamp)> },
@@ -47,6 +52,7 @@ impl Question {
         match self {
             Question::DataAccess { .. } => "data-access",
             Question::Locations { .. } => "locations",
+            Question::Access { .. } => "access",
             Question::Active { .. } => "active",
             Question::Change { .. } => "change",
             Question::Log { .. } => "log",
@@ -59,6 +65,8 @@ impl Question {
             Question::DataAccess { project, model, version } | Question::Locations { project, model, version } => {
                 json!({"project": project, "model": model, "version": version})
             }
+            Question::Access { scope: AccessScope::Project(p), at } => json!({"project": p, "at": rfc3339(*at)}),
+            Question::Access { scope: AccessScope::Zone(z), at } => json!({"zone": z, "at": rfc3339(*at)}),
             Question::Active { zone, at, window: None } => json!({"zone": zone, "at": rfc3339(*at)}),
             Question::Active { zone, window: Some((from, to)), .. } => {
                 json!({"zone": zone, "from": rfc3339(*from), "to": rfc3339(*to)})
@@ -98,6 +106,7 @@ impl Operation for Evidence {
             Question::Locations { project, model, version } => {
                 data::locations(&ctx, project, model, *version, &mut cites).await?
             }
+            Question::Access { scope, at } => access::access(&ctx, scope, *at, &mut cites).await?,
             Question::Active { zone, at, window } => change::active(&ctx, zone, *at, *window, &mut cites).await?,
             Question::Change { project, release } => change::change(&ctx, project, release, &mut cites).await?,
             Question::Log { from, to, subject } => {

@@ -734,20 +734,33 @@ pub struct AddGroupMember {
     pub subject: SubjectId,
 }
 
+/// A group membership change names the member (with the decision and the change); the
+/// change's resource is the group.
+fn group_change(subject: &SubjectId) -> Target {
+    Target { member: Some(subject.to_string()), ..Target::organisation() }
+}
+
+fn group_resource(group: &GroupId) -> Option<warden_audit::ResourceRef> {
+    Some(warden_audit::ResourceRef { type_: "group".into(), uid: group.to_string() })
+}
+
 impl Operation for AddGroupMember {
-    type Output = ();
+    type Output = GroupId;
     const ACTION: Action = Action::GroupMemberAdd;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target::organisation())
+        Ok(group_change(&self.subject))
     }
-    async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
+    async fn execute(self, ctx: Authorized<'_>) -> Result<GroupId, AppError> {
         ctx.store()
             .get_group(&self.group)
             .await?
             .ok_or_else(|| AppError::NotFound(format!("group `{}`", self.group)))?;
         subject_exists(&ctx, &self.subject).await?;
         ctx.store().add_group_member(&self.group, &self.subject, ctx.now(), &ctx.principal.id).await?;
-        Ok(())
+        Ok(self.group)
+    }
+    fn recorded_resource(g: &GroupId) -> Option<warden_audit::ResourceRef> {
+        group_resource(g)
     }
 }
 
@@ -757,15 +770,18 @@ pub struct RemoveGroupMember {
 }
 
 impl Operation for RemoveGroupMember {
-    type Output = ();
+    type Output = GroupId;
     const ACTION: Action = Action::GroupMemberRemove;
     async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
-        Ok(Target::organisation())
+        Ok(group_change(&self.subject))
     }
-    async fn execute(self, ctx: Authorized<'_>) -> Result<(), AppError> {
+    async fn execute(self, ctx: Authorized<'_>) -> Result<GroupId, AppError> {
         if !ctx.store().remove_group_member(&self.group, &self.subject, ctx.now(), &ctx.principal.id).await? {
             return Err(AppError::NotFound(format!("membership of `{}` in `{}`", self.subject, self.group)));
         }
-        Ok(())
+        Ok(self.group)
+    }
+    fn recorded_resource(g: &GroupId) -> Option<warden_audit::ResourceRef> {
+        group_resource(g)
     }
 }

@@ -253,6 +253,78 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
         assert!(forged.verify(&key).is_err(), "a broken chain is refused");
     }
 
+    // 3. Access as of three moments: a member added then removed, and a group's member.
+    let (erin, _) = s.user(&admin, "erin").await;
+    let (carol, _) = s.user(&admin, "carol").await;
+    let group = s.post("/api/v1/groups", &admin, json!({"name": "reviewers"})).await.expect(201)["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let admin_id = s.get("/api/v1/whoami", &admin).await.expect(200)["id"].as_str().unwrap().to_string();
+    s.clock.advance(60);
+    let t_before = time_now(&s);
+    s.clock.advance(60);
+    member(&s, &admin, &p, &erin, "data-scientist").await;
+    s.call(reqwest::Method::PUT, &format!("/api/v1/groups/{group}/members/{carol}"), Some(&admin), None).await;
+    member(&s, &admin, &p, &group, "approver").await;
+    s.clock.advance(60);
+    let t_during = time_now(&s);
+    s.clock.advance(60);
+    s.delete(&format!("/api/v1/projects/{p}/members/{erin}/data-scientist"), &admin).await.expect(204);
+    s.clock.advance(60);
+    let t_after = time_now(&s);
+    let holders_at = |t: String| {
+        let (s, tok, p, key) = (&s, audrey_t.clone(), p.clone(), key.clone());
+        async move {
+            let b = ask(s, &tok, &format!("access?project={p}&at={t}")).await;
+            b.verify(&key).unwrap();
+            b
+        }
+    };
+    let before = holders_at(t_before).await;
+    let who = |b: &EvidenceBundle| -> Vec<(String, String, String)> {
+        rows(&b.answer, "holders")
+            .iter()
+            .map(|h| {
+                (
+                    h["subject"].as_str().unwrap().into(),
+                    h["role"].as_str().unwrap().into(),
+                    h["via"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let w = who(&before);
+    assert!(w.iter().any(|(s, r, _)| s == &bob && r == "approver"), "{w:?}");
+    assert!(w.iter().any(|(s, r, v)| s == &audrey && r == "auditor" && v == "organisation role"), "{w:?}");
+    assert!(!w.iter().any(|(s, _, _)| s == &erin || s == &carol), "{w:?}");
+    let during = holders_at(t_during).await;
+    let w = who(&during);
+    assert!(w.iter().any(|(s, r, _)| s == &erin && r == "data-scientist"), "{w:?}");
+    assert!(w.iter().any(|(s, r, v)| s == &carol && r == "approver" && v.contains(&group)), "{w:?}");
+    let erin_row = rows(&during.answer, "holders").iter().find(|h| h["subject"] == erin.as_str()).unwrap();
+    assert_eq!(erin_row["granted_by"], admin_id.as_str());
+    let cited = erin_row["evidence"][0].as_u64().expect("the grant's ledger entry");
+    assert_eq!(during.event(cited).unwrap()["detail"]["member"], erin.as_str());
+    assert!(!erin_row["revoked_at"].is_null(), "the answer says when it ended");
+    assert!(
+        rows(&during.answer, "tokens").iter().any(|t| t["subject"] == alice.as_str() && t["project"] == p.as_str()),
+        "the gateway key was live: {}",
+        during.answer
+    );
+    let after = holders_at(t_after).await;
+    let w = who(&after);
+    assert!(!w.iter().any(|(s, _, _)| s == &erin), "{w:?}");
+    assert!(w.iter().any(|(s, _, _)| s == &carol), "{w:?}");
+    // The zone: who could act on what ran there.
+    let zone = ask(&s, &audrey_t, "access?zone=standard-ai").await;
+    zone.verify(&key).unwrap();
+    assert_eq!(zone.answer["scope"]["projects"], json!([p]));
+    assert!(who(&zone).iter().any(|(s, _, _)| s == &carol));
+    assert!(rows(&ask(&s, &audrey_t, "access?zone=eu-ai").await.answer, "holders")
+        .iter()
+        .all(|h| h["scope"] == "organisation"));
+
     // Bad questions change nothing and say what is wrong.
     let bad = [
         "change?project=nope&release=x",
@@ -263,6 +335,9 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
         "log?from=2000-01-01T00:00:00Z&subject=nonsense",
         "data-access?project=prj_01ARZ3NDEKTSV4RRFFQ69G5FAV&model=scorer&version=0",
         "change?project=x&release=y&extra=1",
+        "access",
+        "access?project=x",
+        "access?zone=standard-ai&project=prj_01ARZ3NDEKTSV4RRFFQ69G5FAV",
     ];
     for q in bad {
         let res = s.get(&format!("/api/v1/evidence/{q}"), &audrey_t).await;

@@ -122,7 +122,7 @@ fn sample_query(op: &str) -> &'static str {
         "active_releases" => "?zone=standard-ai",
         "get_lineage" => "?node=dataset:s3://lake/x",
         "evidence_data_access" | "evidence_locations" => "?project=prj_01ARZ3NDEKTSV4RRFFQ69G5FAV&model=m&version=1",
-        "evidence_active" => "?zone=standard-ai",
+        "evidence_active" | "evidence_access" => "?zone=standard-ai",
         "evidence_change" => "?project=prj_01ARZ3NDEKTSV4RRFFQ69G5FAV&release=rel_01ARZ3NDEKTSV4RRFFQ69G5FAV",
         "evidence_log" => "?from=2026-01-01T00:00:00Z",
         "evidence_data_handling" => "?subject=customer-1",
