@@ -98,6 +98,9 @@ prefixed_id!(
     /// A deletion request (GDPR Art. 17, or a purge).
     DeletionId, "del", "deletion request");
 prefixed_id!(
+    /// A quarantine placed on a dataset or a model version.
+    QuarantineId, "qrn", "quarantine");
+prefixed_id!(
     /// An internal event (sign-in attempts, authorisation decisions).
     EventId, "evt", "event");
 

@@ -10,7 +10,7 @@ mod principal;
 mod role;
 
 pub use id::{
-    ArtifactId, DatasetId, DeletionId, EventId, GroupId, IdError, ModelId, ProjectId, ReleaseId, SignerId, SubjectId,
+    ArtifactId, DatasetId, DeletionId, EventId, QuarantineId, GroupId, IdError, ModelId, ProjectId, ReleaseId, SignerId, SubjectId,
     TokenId, TransferId, UploadId,
 };
 pub use principal::{AuthMethod, Principal, PrincipalKind, TokenScope};

@@ -39,6 +39,7 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
     (23, "dataset_published", include_str!("../migrations/0023_dataset_published.sql")),
     (24, "audit_tiles", include_str!("../migrations/0024_audit_tiles.sql")),
     (25, "access_history", include_str!("../migrations/0025_access_history.sql")),
+    (26, "quarantines", include_str!("../migrations/0026_quarantines.sql")),
 ];
 
 /// Creates the file readable and writable by its owner only (0600), or narrows an

@@ -64,6 +64,22 @@ pub trait CatalogStore: Send + Sync {
     ) -> Result<bool>;
     /// Open tasks on one graph node (`model:…@n`, `dataset:…`), any request.
     async fn open_deletion_tasks_on(&self, target: &str) -> Result<Vec<(DeletionId, DeletionTaskRecord)>>;
+    /// Places a quarantine; false when the target already has an open one.
+    async fn place_quarantine(&self, q: &QuarantineRecord) -> Result<bool>;
+    /// Lifts the open quarantine on `target`; the lifted record, or none when none was open.
+    async fn lift_quarantine(
+        &self,
+        target: &str,
+        by: &SubjectId,
+        at: Timestamp,
+        reason: &str,
+    ) -> Result<Option<QuarantineRecord>>;
+    /// The open quarantine on each of `targets` that has one.
+    async fn open_quarantines(&self, targets: &[String]) -> Result<Vec<QuarantineRecord>>;
+    /// A project's quarantines, open and lifted, newest first (at most 500).
+    async fn list_quarantines(&self, project: &ProjectId) -> Result<Vec<QuarantineRecord>>;
+    /// Every quarantine ever placed on `target`, oldest first.
+    async fn quarantines_on(&self, target: &str) -> Result<Vec<QuarantineRecord>>;
     /// The deletion requests naming one data subject, oldest first (at most 500).
     async fn deletions_for_subject(&self, subject_ref: &str) -> Result<Vec<DeletionId>>;
     /// Every task on one graph node, open or closed, oldest request first (at most 500).
@@ -225,6 +241,21 @@ pub struct DeletionTaskRecord {
     pub evidence: Option<String>,
     pub closed_by: Option<SubjectId>,
     pub closed_at: Option<Timestamp>,
+}
+
+/// A dataset or a model version held back until someone else lifts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuarantineRecord {
+    pub id: warden_core::QuarantineId,
+    /// The lineage node: `dataset:NAMESPACE/NAME` or `model:<id>@<version>`.
+    pub target: String,
+    pub project: ProjectId,
+    pub reason: String,
+    pub placed_by: SubjectId,
+    pub placed_at: Timestamp,
+    pub lifted_by: Option<SubjectId>,
+    pub lifted_at: Option<Timestamp>,
+    pub lift_reason: Option<String>,
 }
 
 /// Column classes proposed from a scan of a sample (counts, never values).

@@ -39,6 +39,8 @@ pub trait RegistryStore: Send + Sync {
     /// Admitted artifacts of the project whose manifest holds the blob `digest`.
     async fn artifacts_with_blob(&self, project: &ProjectId, digest: &str) -> Result<Vec<ArtifactRecord>>;
     /// The model named `name` in the project, created from `model` if it does not exist.
+    /// The model versions registered from an artifact: (model, version).
+    async fn versions_of_artifact(&self, artifact: &ArtifactId) -> Result<Vec<(ModelId, u64)>>;
     async fn ensure_model(&self, model: &ModelRecord) -> Result<ModelRecord>;
     async fn get_model(&self, project: &ProjectId, name: &str) -> Result<Option<ModelRecord>>;
     async fn list_models(&self, project: &ProjectId, page: &Page) -> Result<Vec<ModelRecord>>;

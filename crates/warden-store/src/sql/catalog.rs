@@ -107,6 +107,28 @@ fn request_task(r: &dyn Columns) -> Result<(DeletionId, DeletionTaskRecord)> {
     Ok((DeletionId::parse(&id).map_err(|e| bad("deletion task", e))?, deletion_task(r)?))
 }
 
+const QUARANTINE_COLS: &str =
+    "id, target, project_id, reason, placed_by, placed_at, lifted_by, lifted_at, lift_reason";
+
+fn quarantine(row: &dyn Columns) -> Result<QuarantineRecord> {
+    let w = "quarantine";
+    let id: String = row.col("id")?;
+    let project: String = row.col("project_id")?;
+    let placed_by: String = row.col("placed_by")?;
+    let lifted_by: Option<String> = row.col("lifted_by")?;
+    Ok(QuarantineRecord {
+        id: warden_core::QuarantineId::parse(&id).map_err(|e| bad(w, e))?,
+        target: row.col("target")?,
+        project: ProjectId::parse(&project).map_err(|e| bad(w, e))?,
+        reason: row.col("reason")?,
+        placed_by: subject_of(&placed_by, w)?,
+        placed_at: row.col("placed_at")?,
+        lifted_by: lifted_by.map(|b| subject_of(&b, w)).transpose()?,
+        lifted_at: row.col("lifted_at")?,
+        lift_reason: row.col("lift_reason")?,
+    })
+}
+
 fn deletion_task(row: &dyn Columns) -> Result<DeletionTaskRecord> {
     let w = "deletion task";
     let project: Option<String> = row.col("project_id")?;
@@ -635,6 +657,99 @@ where
         .await
         .map_err(map_err("deletion tasks"))?;
         rows.iter().map(|r| request_task(r)).collect()
+    }
+
+    async fn place_quarantine(&self, q: &QuarantineRecord) -> Result<bool> {
+        let res = sqlx::query::<DB>(&format!(
+            "INSERT INTO quarantines ({QUARANTINE_COLS}) VALUES ($1,$2,$3,$4,$5,$6,NULL,NULL,NULL)"
+        ))
+        .arg(q.id.as_str())
+        .arg(&q.target)
+        .arg(q.project.as_str())
+        .arg(&q.reason)
+        .arg(q.placed_by.as_str())
+        .arg(q.placed_at.0)
+        .run(&self.pool)
+        .await;
+        match res {
+            Ok(_) => Ok(true),
+            Err(e) => match map_err("quarantine")(e) {
+                StoreError::Conflict(_) => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn lift_quarantine(
+        &self,
+        target: &str,
+        by: &SubjectId,
+        at: Timestamp,
+        reason: &str,
+    ) -> Result<Option<QuarantineRecord>> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query::<DB>(&format!(
+            "SELECT {QUARANTINE_COLS} FROM quarantines WHERE target = $1 AND lifted_at IS NULL"
+        ))
+        .arg(target)
+        .maybe(&mut *tx)
+        .await
+        .map_err(map_err("quarantine"))?;
+        let Some(row) = row else { return Ok(None) };
+        let mut q = quarantine(&row)?;
+        sqlx::query::<DB>(
+            "UPDATE quarantines SET lifted_by = $1, lifted_at = $2, lift_reason = $3 WHERE id = $4 AND lifted_at IS NULL",
+        )
+        .arg(by.as_str())
+        .arg(at.0)
+        .arg(reason)
+        .arg(q.id.as_str())
+        .run(&mut *tx)
+        .await
+        .map_err(map_err("quarantine"))?;
+        tx.commit().await.map_err(map_err("quarantine"))?;
+        q.lifted_by = Some(by.clone());
+        q.lifted_at = Some(at);
+        q.lift_reason = Some(reason.to_string());
+        Ok(Some(q))
+    }
+
+    async fn open_quarantines(&self, targets: &[String]) -> Result<Vec<QuarantineRecord>> {
+        if targets.is_empty() {
+            return Ok(Vec::new());
+        }
+        // Few are open at any time: read them all and keep those asked about.
+        let rows = sqlx::query::<DB>(&format!(
+            "SELECT {QUARANTINE_COLS} FROM quarantines WHERE lifted_at IS NULL ORDER BY target LIMIT 100000"
+        ))
+        .all(&self.pool)
+        .await
+        .map_err(map_err("quarantines"))?;
+        let wanted: BTreeSet<&str> = targets.iter().map(String::as_str).collect();
+        let all = collect(rows, quarantine)?;
+        Ok(all.into_iter().filter(|q| wanted.contains(q.target.as_str())).collect())
+    }
+
+    async fn list_quarantines(&self, p: &ProjectId) -> Result<Vec<QuarantineRecord>> {
+        let rows = sqlx::query::<DB>(&format!(
+            "SELECT {QUARANTINE_COLS} FROM quarantines WHERE project_id = $1 ORDER BY placed_at DESC, id DESC LIMIT 500"
+        ))
+        .arg(p.as_str())
+        .all(&self.pool)
+        .await
+        .map_err(map_err("quarantines"))?;
+        collect(rows, quarantine)
+    }
+
+    async fn quarantines_on(&self, target: &str) -> Result<Vec<QuarantineRecord>> {
+        let rows = sqlx::query::<DB>(&format!(
+            "SELECT {QUARANTINE_COLS} FROM quarantines WHERE target = $1 ORDER BY placed_at, id LIMIT 1000"
+        ))
+        .arg(target)
+        .all(&self.pool)
+        .await
+        .map_err(map_err("quarantines"))?;
+        collect(rows, quarantine)
     }
 
     async fn deletions_for_subject(&self, subject_ref: &str) -> Result<Vec<DeletionId>> {

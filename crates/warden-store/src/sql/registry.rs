@@ -279,6 +279,20 @@ where
         collect(rows, artifact)
     }
 
+    async fn versions_of_artifact(&self, a: &ArtifactId) -> Result<Vec<(ModelId, u64)>> {
+        let rows = sqlx::query::<DB>(
+            "SELECT model_id, version FROM model_versions WHERE artifact_id = $1 ORDER BY model_id, version",
+        )
+        .arg(a.as_str())
+        .all(&self.pool)
+        .await
+        .map_err(map_err("model versions"))?;
+        collect(rows, |r| {
+            let m: String = r.col("model_id")?;
+            Ok((ModelId::parse(&m).map_err(|e| bad("model version", e))?, u64_of(r.col("version")?, "model version")?))
+        })
+    }
+
     async fn ensure_model(&self, m: &ModelRecord) -> Result<ModelRecord> {
         sqlx::query::<DB>(
             "INSERT INTO models (id, project_id, name, created_by, created_at) VALUES ($1,$2,$3,$4,$5) \

@@ -174,3 +174,39 @@ pub(super) async fn catalog_and_lineage(store: &dyn Store) {
         "closed tasks are not open"
     );
 }
+
+/// Quarantines: one open per target, lifted once (the record keeps who and why), the
+/// history kept.
+pub(super) async fn quarantines(store: &dyn Store) {
+    let owner = human("quinn");
+    store.create_subject(&owner).await.unwrap();
+    let p = store.list_projects(&Page::first(1)).await.unwrap().remove(0);
+    let q = QuarantineRecord {
+        id: warden_core::QuarantineId::generate(T0.0),
+        target: "dataset:s3://lake/held".into(),
+        project: p.id.clone(),
+        reason: "suspected leak".into(),
+        placed_by: owner.id.clone(),
+        placed_at: T0,
+        lifted_by: None,
+        lifted_at: None,
+        lift_reason: None,
+    };
+    assert!(store.place_quarantine(&q).await.unwrap());
+    let again = QuarantineRecord { id: warden_core::QuarantineId::generate(T0.0 + 1), ..q.clone() };
+    assert!(!store.place_quarantine(&again).await.unwrap(), "one open quarantine per target");
+    let asked = vec![q.target.clone(), "dataset:s3://lake/other".to_string()];
+    assert_eq!(store.open_quarantines(&asked).await.unwrap(), vec![q.clone()]);
+    assert!(store.open_quarantines(&[]).await.unwrap().is_empty());
+    let t1 = Timestamp(T0.0 + 1000);
+    let lifted = store.lift_quarantine(&q.target, &owner.id, t1, "cleared").await.unwrap().unwrap();
+    assert_eq!((lifted.lifted_at, lifted.lift_reason.as_deref()), (Some(t1), Some("cleared")));
+    assert!(store.lift_quarantine(&q.target, &owner.id, t1, "again").await.unwrap().is_none());
+    assert!(store.open_quarantines(&asked).await.unwrap().is_empty());
+    // Placed again after lifting: both are in the history.
+    assert!(store.place_quarantine(&again).await.unwrap());
+    let history = store.quarantines_on(&q.target).await.unwrap();
+    assert_eq!(history.len(), 2);
+    assert_eq!(history[0], lifted);
+    assert_eq!(store.list_quarantines(&p.id).await.unwrap().len(), 2);
+}

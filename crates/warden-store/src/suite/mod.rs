@@ -59,4 +59,5 @@ pub async fn run(store: &dyn Store) {
     release::policy_versions(store).await;
     release::releases(store).await;
     catalog::catalog_and_lineage(store).await;
+    catalog::quarantines(store).await;
 }
