@@ -1440,3 +1440,36 @@ pub struct EvidenceDataQuery {
     #[serde(default)]
     pub subject: Option<String>,
 }
+
+// ------------------------------------------------------------------ quarantine
+
+/// What to quarantine (or lift): a catalogued dataset of the project, or one of its
+/// model versions, and why.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct QuarantineRequest {
+    /// A dataset id or `NAMESPACE/NAME`.
+    #[serde(default)]
+    pub dataset: Option<String>,
+    /// A model name, with `version`.
+    #[serde(default)]
+    pub model: Option<String>,
+    #[serde(default)]
+    pub version: Option<u64>,
+    pub reason: String,
+}
+
+/// A quarantine: what it holds, who placed it and why, and (once lifted) who lifted it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct Quarantine {
+    pub id: String,
+    /// The lineage node held: `dataset:NAMESPACE/NAME` or `model:<id>@<version>`.
+    pub target: String,
+    pub project: String,
+    pub reason: String,
+    pub placed_by: String,
+    pub placed_at: String,
+    pub lifted_by: Option<String>,
+    pub lifted_at: Option<String>,
+    pub lift_reason: Option<String>,
+}

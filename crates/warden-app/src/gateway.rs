@@ -144,7 +144,25 @@ async fn caller_version(ctx: &Authorized<'_>, header: Option<&str>) -> Result<Op
         None => false,
     };
     match model {
-        Some(m) if known => Ok(Some(Caller { model: m.id, name: name.to_string(), version })),
+        Some(m) if known => {
+            // A held version (quarantined, or awaiting deletion) makes no calls.
+            let node = warden_lineage::model_node(m.id.as_str(), version);
+            let holds = ctx
+                .app
+                .holds_on(std::slice::from_ref(&node))
+                .await
+                .map_err(|e| GatewayError::new(503, "server_error", "store_unavailable", e.to_string(), None))?;
+            if !holds.is_empty() {
+                return Err(GatewayError::new(
+                    409,
+                    "invalid_request_error",
+                    "quarantine_active",
+                    crate::quarantine::describe(&holds, &format!("call as {name}@{version}")),
+                    PARAM,
+                ));
+            }
+            Ok(Some(Caller { model: m.id, name: name.to_string(), version }))
+        }
         _ => Err(GatewayError::invalid(
             format!("`x-warden-model-version`: {name}@{version} is not a model version of this key's project"),
             PARAM,

@@ -20,6 +20,7 @@ pub mod ops;
 pub mod payload;
 pub mod policy;
 pub mod providers;
+pub mod quarantine;
 mod recent;
 mod refusals;
 pub mod release;

@@ -638,6 +638,18 @@ impl Client {
             .await
     }
 
+    pub async fn place_quarantine(&self, project: &str, req: &api::QuarantineRequest) -> Result<api::Quarantine> {
+        self.post(&format!("/api/v1/projects/{}/quarantines", enc(project)), req).await
+    }
+
+    pub async fn lift_quarantine(&self, project: &str, req: &api::QuarantineRequest) -> Result<api::Quarantine> {
+        self.post(&format!("/api/v1/projects/{}/quarantines/lift", enc(project)), req).await
+    }
+
+    pub async fn list_quarantines(&self, project: &str) -> Result<Vec<api::Quarantine>> {
+        self.get(&format!("/api/v1/projects/{}/quarantines", enc(project))).await
+    }
+
     pub async fn request_deletion(&self, req: &api::DeletionRequestBody) -> Result<api::DeletionRequest> {
         self.post("/api/v1/deletion-requests", req).await
     }

@@ -10,8 +10,8 @@ mod principal;
 mod role;
 
 pub use id::{
-    ArtifactId, DatasetId, DeletionId, EventId, QuarantineId, GroupId, IdError, ModelId, ProjectId, ReleaseId, SignerId, SubjectId,
-    TokenId, TransferId, UploadId,
+    ArtifactId, DatasetId, DeletionId, EventId, GroupId, IdError, ModelId, ProjectId, QuarantineId, ReleaseId,
+    SignerId, SubjectId, TokenId, TransferId, UploadId,
 };
 pub use principal::{AuthMethod, Principal, PrincipalKind, TokenScope};
 pub use role::{Role, RoleError, RoleScope};

@@ -101,6 +101,9 @@ actions! {
     DatasetPropose => "dataset.propose",
     DatasetDecide => "dataset.decide",
     DatasetDelete => "dataset.delete",
+    QuarantinePlace => "quarantine.place",
+    QuarantineLift => "quarantine.lift",
+    QuarantineList => "quarantine.list",
 }
 
 impl Action {
@@ -137,6 +140,7 @@ impl Action {
                 | Action::AuditRead
                 | Action::AuditCheckpoint
                 | Action::EvidenceRead
+                | Action::QuarantineList
                 | Action::ProjectGet
                 | Action::ProjectMemberList
                 | Action::BlobRead

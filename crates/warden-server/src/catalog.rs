@@ -563,3 +563,78 @@ pub async fn delete_dataset(
     s.app.dispatch(&caller.principal, &caller.meta, op).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+fn quarantine_view(q: warden_store::QuarantineRecord) -> api::Quarantine {
+    api::Quarantine {
+        id: q.id.to_string(),
+        target: q.target,
+        project: q.project.to_string(),
+        reason: q.reason,
+        placed_by: q.placed_by.to_string(),
+        placed_at: c::time(q.placed_at),
+        lifted_by: q.lifted_by.map(|s| s.to_string()),
+        lifted_at: q.lifted_at.map(c::time),
+        lift_reason: q.lift_reason,
+    }
+}
+
+fn quarantine_target(req: &api::QuarantineRequest) -> Result<warden_app::quarantine::QuarantineTarget> {
+    use warden_app::quarantine::QuarantineTarget as T;
+    match (&req.dataset, &req.model, req.version) {
+        (Some(d), None, None) => Ok(T::Dataset(d.clone())),
+        (None, Some(m), Some(v)) if v > 0 => Ok(T::Version { model: m.clone(), version: v }),
+        _ => Err(ApiError::new(
+            ProblemType::ValidationFailed,
+            "name either `dataset`, or `model` with `version` (1, 2, …), to quarantine",
+        )),
+    }
+}
+
+/// Quarantines a dataset or a model version: it cannot be released, pulled, called
+/// through the gateway or used to train a new version until someone else lifts it.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/quarantines", tag = "catalog",
+    params(("id" = String, Path)), request_body = api::QuarantineRequest,
+    responses((status = 201, body = api::Quarantine), Problems))]
+pub async fn place_quarantine(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(req): Body<api::QuarantineRequest>,
+) -> Result<(StatusCode, Json<api::Quarantine>)> {
+    let op = warden_app::quarantine::PlaceQuarantine {
+        project: c::project_id("id", &id)?,
+        target: quarantine_target(&req)?,
+        reason: req.reason,
+    };
+    Ok((StatusCode::CREATED, Json(quarantine_view(s.app.dispatch(&caller.principal, &caller.meta, op).await?))))
+}
+
+/// Lifts a quarantine: someone other than who placed it, with a second factor.
+#[utoipa::path(post, path = "/api/v1/projects/{id}/quarantines/lift", tag = "catalog",
+    params(("id" = String, Path)), request_body = api::QuarantineRequest,
+    responses((status = 200, body = api::Quarantine), Problems))]
+pub async fn lift_quarantine(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(req): Body<api::QuarantineRequest>,
+) -> Result<Json<api::Quarantine>> {
+    let op = warden_app::quarantine::LiftQuarantine {
+        project: c::project_id("id", &id)?,
+        target: quarantine_target(&req)?,
+        reason: req.reason,
+    };
+    Ok(Json(quarantine_view(s.app.dispatch(&caller.principal, &caller.meta, op).await?)))
+}
+
+/// A project's quarantines, open and lifted, newest first.
+#[utoipa::path(get, path = "/api/v1/projects/{id}/quarantines", tag = "catalog",
+    params(("id" = String, Path)), responses((status = 200, body = [api::Quarantine]), Problems))]
+pub async fn list_quarantines(
+    State(s): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Vec<api::Quarantine>>> {
+    let op = warden_app::quarantine::ListQuarantines { project: c::project_id("id", &id)? };
+    Ok(Json(s.app.dispatch(&caller.principal, &caller.meta, op).await?.into_iter().map(quarantine_view).collect()))
+}

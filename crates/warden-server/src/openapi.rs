@@ -124,6 +124,9 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("rollback_release", Some(Action::ReleaseRollback)),
     ("break_glass", Some(Action::ReleaseBreakGlass)),
     ("active_releases", Some(Action::ReleaseRead)),
+    ("place_quarantine", Some(Action::QuarantinePlace)),
+    ("lift_quarantine", Some(Action::QuarantineLift)),
+    ("list_quarantines", Some(Action::QuarantineList)),
     ("evidence_data_access", Some(Action::EvidenceRead)),
     ("evidence_locations", Some(Action::EvidenceRead)),
     ("evidence_access", Some(Action::EvidenceRead)),
@@ -229,6 +232,8 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::releases::rollback_release))
         .routes(routes!(crate::releases::break_glass))
         .routes(routes!(crate::releases::active_releases))
+        .routes(routes!(crate::catalog::place_quarantine, crate::catalog::list_quarantines))
+        .routes(routes!(crate::catalog::lift_quarantine))
         .routes(routes!(crate::evidence::evidence_data_access))
         .routes(routes!(crate::evidence::evidence_locations))
         .routes(routes!(crate::evidence::evidence_access))

@@ -462,6 +462,81 @@ pub enum DeletionCommand {
     },
 }
 
+#[derive(Debug, clap::Args)]
+pub struct QuarantineWhat {
+    #[arg(long)]
+    project: String,
+    /// A dataset id or NAMESPACE/NAME.
+    #[arg(long, required_unless_present = "model", conflicts_with = "model")]
+    dataset: Option<String>,
+    /// A model version, NAME@NUMBER.
+    #[arg(long)]
+    model: Option<String>,
+    #[arg(long)]
+    reason: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum QuarantineCommand {
+    /// Quarantine a dataset or a model version, saying why.
+    Place(QuarantineWhat),
+    /// Lift a quarantine someone else placed (needs a second factor).
+    Lift(QuarantineWhat),
+    /// A project's quarantines, open and lifted.
+    List {
+        #[arg(long)]
+        project: String,
+    },
+}
+
+fn quarantine_request(w: &QuarantineWhat) -> anyhow::Result<api::QuarantineRequest> {
+    let (model, version) = match &w.model {
+        Some(m) => {
+            let (name, v) = m
+                .rsplit_once('@')
+                .and_then(|(n, v)| Some((n, v.parse::<u64>().ok().filter(|v| *v > 0)?)))
+                .filter(|(n, _)| !n.is_empty())
+                .ok_or_else(|| anyhow::anyhow!("give the model version as NAME@NUMBER, e.g. fraud@3"))?;
+            (Some(name.to_string()), Some(v))
+        }
+        None => (None, None),
+    };
+    Ok(api::QuarantineRequest { dataset: w.dataset.clone(), model, version, reason: w.reason.clone() })
+}
+
+fn quarantine_rows(qs: &[api::Quarantine]) -> Vec<Vec<String>> {
+    qs.iter()
+        .map(|q| {
+            vec![
+                q.id.clone(),
+                q.target.clone(),
+                q.reason.clone(),
+                format!("{} by {}", short(&q.placed_at), q.placed_by),
+                match (&q.lifted_at, &q.lifted_by) {
+                    (Some(at), Some(by)) => format!("{} by {}", short(at), by),
+                    _ => "open".into(),
+                },
+            ]
+        })
+        .collect()
+}
+
+const QUARANTINE_HEADERS: &[&str] = &["ID", "TARGET", "REASON", "PLACED", "LIFTED"];
+
+pub async fn quarantine(command: QuarantineCommand, g: &Global) -> anyhow::Result<()> {
+    let c = client(g)?;
+    let shown = match command {
+        QuarantineCommand::Place(w) => vec![c.place_quarantine(&w.project, &quarantine_request(&w)?).await?],
+        QuarantineCommand::Lift(w) => vec![c.lift_quarantine(&w.project, &quarantine_request(&w)?).await?],
+        QuarantineCommand::List { project } => c.list_quarantines(&project).await?,
+    };
+    if g.output == Format::Json {
+        return json(&shown);
+    }
+    table(QUARANTINE_HEADERS, quarantine_rows(&shown));
+    Ok(())
+}
+
 fn print_transfer(t: &api::Transfer, f: Format) -> anyhow::Result<()> {
     if f == Format::Json {
         return json(t);

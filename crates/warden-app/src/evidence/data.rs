@@ -421,6 +421,16 @@ pub(super) async fn data_handling(
                     deletions.push(v);
                 }
             }
+            let mut quarantines = Vec::new();
+            for q in ctx.store().quarantines_on(&node).await? {
+                let events = about(ctx, &format!("quarantine:{}", q.id), &[], 100).await?;
+                quarantines.push(json!({
+                    "id": q.id, "reason": q.reason, "placed_by": q.placed_by, "placed_at": rfc3339(q.placed_at),
+                    "lifted_by": q.lifted_by, "lifted_at": q.lifted_at.map(rfc3339), "lift_reason": q.lift_reason,
+                    "open": q.lifted_at.is_none(),
+                    "evidence": events.iter().filter(|e| e.leaf.category == "change").map(|e| cites.cite(e)).collect::<Vec<_>>(),
+                }));
+            }
             if d.legal_hold.is_some() && !requests.is_empty() {
                 findings.push("a legal hold blocks deletion while deletion requests name the dataset".into());
             }
@@ -432,6 +442,7 @@ pub(super) async fn data_handling(
                 },
                 "retention": {"dataset_days": d.retention_days, "class_days": class_days, "effective_days": effective},
                 "history": history,
+                "quarantines": quarantines,
                 "deletions": deletions,
                 "pending": deletions.iter().map(|v| v["open_tasks"].as_u64().unwrap_or(0)).sum::<u64>(),
                 "findings": findings,

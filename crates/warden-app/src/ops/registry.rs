@@ -230,6 +230,7 @@ impl Operation for ReadBlob {
         if let Some(zone) = ctx.principal.scope.as_ref().and_then(|s| s.zone.clone()) {
             crate::release::pull_into_zone(&ctx, &self.project, &self.digest.to_string(), &zone).await?;
         }
+        crate::quarantine::refuse_held_pull(&ctx, &self.project, &self.digest.to_string()).await?;
         let stream = ctx.app.blobs().get(&self.digest).await?;
         Ok((size, Box::pin(stream)))
     }
@@ -537,6 +538,9 @@ impl Operation for AddModelVersion {
         self.lineage.datasets = datasets.iter().map(|d| format!("{}/{}", d.namespace, d.name)).collect();
         self.lineage.datasets.sort();
         self.lineage.datasets.dedup();
+        // Held data (quarantined, or awaiting deletion) trains nothing new.
+        let nodes: Vec<String> = datasets.iter().map(|d| warden_lineage::dataset_node(&d.namespace, &d.name)).collect();
+        ctx.app.refuse_held(&nodes, "register a version trained on held data").await?;
         let now = ctx.now();
         let model = ctx
             .store()

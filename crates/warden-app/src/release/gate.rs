@@ -171,6 +171,21 @@ pub(crate) async fn gate(
                               requests.join(", "))}));
         failed_rule.get_or_insert_with(|| "deletion.open-tasks".to_string());
     }
+    // Quarantines on the version or on any data upstream of it, and deletion tasks on
+    // that data: nothing held goes anywhere.
+    let targets = ctx.app.with_upstream_data(&node).await?;
+    let holds: Vec<_> = ctx
+        .app
+        .holds_on(&targets)
+        .await?
+        .into_iter()
+        .filter(|h| !(h.target == node && h.by.starts_with("deletion")))
+        .collect();
+    if !holds.is_empty() {
+        checks.push(json!({"check": "quarantine", "passed": false, "rules": ["quarantine.active"],
+            "detail": crate::quarantine::describe(&holds, "release the version")}));
+        failed_rule.get_or_insert_with(|| "quarantine.active".to_string());
+    }
     let (rule_name, rule) = rule_for(policy, project_name);
     let evaluations = ctx.store().list_evaluations(&facts.model.id, facts.version.version).await?;
     let latest = evaluations.last().cloned();

@@ -409,3 +409,169 @@ async fn tamper_postgres(s: &Server, index: u64) {
         .await
         .unwrap();
 }
+
+both_engines!(quarantine_holds_data_and_versions_until_someone_else_lifts_it);
+/// A quarantined dataset trains nothing new and keeps every version made from it out
+/// of releases; a quarantined version is not pulled and makes no gateway calls; only
+/// someone else, with a second factor, lifts it; an open deletion task holds the same
+/// way. Every refusal names the hold.
+async fn quarantine_holds_data_and_versions_until_someone_else_lifts_it(engine: Engine) {
+    let s = start(Options::new(engine)).await;
+    let admin = s.admin().await;
+    s.put("/api/v1/policy", &admin, json!({"document": POLICY})).await.expect(200);
+    let (alice, alice_t) = mfa_user(&s, &admin, "alice").await;
+    let (bob, bob_t) = mfa_user(&s, &admin, "bob").await;
+    let (dave, dave_t) = mfa_user(&s, &admin, "dave").await;
+    let (erin, erin_t) = mfa_user(&s, &admin, "erin").await;
+    let (frank, frank_t) = s.user(&admin, "frank").await; // an owner without a second factor
+    let (audrey, audrey_t) = s.user(&admin, "audrey").await;
+    s.post("/api/v1/role-grants", &admin, json!({"member": audrey, "role": "auditor"})).await.expect(201);
+    let p = s.project(&admin, "scoring", Some(&dave)).await;
+    member(&s, &admin, &p, &erin, "project-owner").await;
+    member(&s, &admin, &p, &frank, "project-owner").await;
+    member(&s, &admin, &p, &alice, "data-scientist").await;
+    member(&s, &admin, &p, &bob, "approver").await;
+    let mut ids = Vec::new();
+    for name in ["claims", "holdout"] {
+        let body = json!({"namespace": "s3://lake", "name": name, "classes": ["public"], "residency": "us-east"});
+        ids.push(s.post(&format!("/api/v1/projects/{p}/datasets"), &alice_t, body).await.expect(201)["id"].clone());
+    }
+    let claims_id = ids[0].as_str().unwrap().to_string();
+    let art = artifact(&s, &alice_t, &p, &["standard-ai"], "2099-01-01T00:00:00Z").await;
+    let versions = format!("/api/v1/projects/{p}/models/scorer/versions");
+    let register = |datasets: Value| {
+        let (s, t, url, art) = (&s, alice_t.clone(), versions.clone(), art.clone());
+        async move { s.post(&url, &t, json!({"artifact": art, "data_classes": ["public"], "datasets": datasets})).await }
+    };
+    assert_eq!(register(json!(["s3://lake/claims"])).await.expect(201)["version"], 1);
+    s.post(
+        &format!("{versions}/1/evaluations"),
+        &alice_t,
+        json!({"metrics": {"auc": 0.9}, "dataset": "s3://lake/holdout"}),
+    )
+    .await
+    .expect(201);
+    let q = format!("/api/v1/projects/{p}/quarantines");
+    let lift = format!("{q}/lift");
+    let on_claims = json!({"dataset": "s3://lake/claims", "reason": "consent withdrawn for a cohort"});
+    let on_v1 = json!({"model": "scorer", "version": 1, "reason": "trained on withdrawn data"});
+
+    // Who may quarantine, and bad requests.
+    s.post(&q, &alice_t, on_claims.clone()).await.problem(403, "forbidden");
+    for bad in [
+        json!({"dataset": "s3://lake/claims", "reason": " "}),
+        json!({"dataset": "s3://lake/claims", "model": "scorer", "version": 1, "reason": "r"}),
+        json!({"model": "scorer", "reason": "r"}),
+        json!({"dataset": "s3://lake/nowhere", "reason": "r"}),
+        json!({"model": "scorer", "version": 9, "reason": "r"}),
+    ] {
+        let r = s.post(&q, &dave_t, bad.clone()).await;
+        assert!([404, 422].contains(&r.status.as_u16()), "{bad}: {:?}", r.body);
+    }
+    assert!(s.get(&q, &dave_t).await.expect(200).as_array().unwrap().is_empty(), "refusals place nothing");
+
+    let placed = s.post(&q, &dave_t, on_claims.clone()).await.expect(201);
+    let qid = placed["id"].as_str().unwrap().to_string();
+    assert_eq!(placed["target"], "dataset:s3://lake/claims");
+    assert_eq!(
+        s.post(&q, &erin_t, on_claims.clone()).await.problem(409, "conflict")["rule"],
+        "quarantine.already-placed"
+    );
+
+    // Held data trains nothing new; versions made from it are not released.
+    let e = register(json!(["s3://lake/claims"])).await.problem(409, "conflict");
+    assert_eq!(e["rule"], "quarantine.active");
+    assert!(e["detail"].as_str().unwrap().contains(&qid), "{e}");
+    assert_eq!(register(json!(["s3://lake/holdout"])).await.expect(201)["version"], 2, "other data is free");
+    let release = json!({"model": "scorer", "version": 1, "zone": "standard-ai", "reason": "r"});
+    let e = s
+        .post(&format!("/api/v1/projects/{p}/releases"), &alice_t, release.clone())
+        .await
+        .problem(422, "validation-failed");
+    assert_eq!(e["rule"], "quarantine.active", "{e}");
+    assert!(e["detail"].as_str().unwrap().contains(&qid), "{e}");
+
+    // A held version is not pulled and makes no gateway calls.
+    s.post(&q, &erin_t, on_v1.clone()).await.expect(201);
+    let a = s.get(&format!("/api/v1/projects/{p}/artifacts/{art}"), &alice_t).await.expect(200);
+    let digest = a["files"][0]["digest"].as_str().unwrap().to_string();
+    let blob = format!("/api/v1/projects/{p}/blobs/{digest}");
+    // The same artifact also made version 2, which is free: its bytes may be read.
+    s.call(reqwest::Method::GET, &blob, Some(&alice_t), None).await.expect(200);
+    s.post(&q, &erin_t, json!({"model": "scorer", "version": 2, "reason": "same weights"})).await.expect(201);
+    let e = s.call(reqwest::Method::GET, &blob, Some(&alice_t), None).await.problem(409, "conflict");
+    assert_eq!(e["rule"], "quarantine.active");
+    let pulls = s.get("/api/v1/audit/events?action=blob.pull&outcome=deny", &admin).await.expect(200);
+    assert!(!pulls["items"].as_array().unwrap().is_empty(), "refused pulls are recorded");
+    let gw = s
+        .post("/api/v1/tokens", &alice_t, json!({"name": "app", "project": p, "data_class": "public"}))
+        .await
+        .expect(201)["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let call = || {
+        s.http
+            .post(format!("{}/v1/chat/completions", s.url))
+            .bearer_auth(&gw)
+            .header("x-warden-model-version", "scorer@1")
+            .json(&json!({"model": "mock", "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+    };
+    let res = call().await.unwrap();
+    assert_eq!(res.status(), 409);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "quarantine_active", "{body}");
+
+    // Lifting: never by whoever placed it, never without a second factor.
+    let by_placer = s.post(&lift, &erin_t, json!({"model": "scorer", "version": 1, "reason": "ok"})).await;
+    assert_eq!(by_placer.problem(403, "forbidden")["rule"], "quarantine.lifted-by-someone-else");
+    let no_mfa = s.post(&lift, &frank_t, json!({"model": "scorer", "version": 1, "reason": "ok"})).await;
+    assert!(no_mfa.problem(403, "forbidden")["detail"].as_str().unwrap().contains("second factor"));
+    let lifted =
+        s.post(&lift, &dave_t, json!({"model": "scorer", "version": 1, "reason": "retrained"})).await.expect(200);
+    assert_eq!(
+        (lifted["lifted_by"].as_str(), lifted["lift_reason"].as_str()),
+        (Some(dave.as_str()), Some("retrained"))
+    );
+    s.post(&lift, &dave_t, json!({"model": "scorer", "version": 1, "reason": "again"})).await.problem(404, "not-found");
+    assert_eq!(call().await.unwrap().status(), 200);
+    s.call(reqwest::Method::GET, &blob, Some(&alice_t), None).await.expect(200);
+    // Version 1 still rests on quarantined data until that is lifted too.
+    s.post(&format!("/api/v1/projects/{p}/releases"), &alice_t, release.clone())
+        .await
+        .problem(422, "validation-failed");
+    s.post(&lift, &erin_t, json!({"dataset": "s3://lake/claims", "reason": "consent restored"})).await.expect(200);
+    s.post(&format!("/api/v1/projects/{p}/releases"), &alice_t, release).await.expect(201);
+    let _ = (bob, bob_t, frank, alice);
+
+    // A deletion request holds what it touches until its tasks close.
+    s.post(
+        "/api/v1/deletion-requests",
+        &admin,
+        json!({"datasets": [claims_id], "subject_ref": "c-1", "reason": "Art. 17"}),
+    )
+    .await
+    .expect(201);
+    let e = register(json!(["s3://lake/claims"])).await.problem(409, "conflict");
+    assert!(e["detail"].as_str().unwrap().contains("deletion request"), "{e}");
+    s.post(&lift, &dave_t, json!({"model": "scorer", "version": 2, "reason": "ok"})).await.expect(200);
+    let res = call().await.unwrap();
+    assert_eq!(res.status(), 409, "version 1 awaits deletion");
+
+    // The history, with its evidence, in the data-handling answer.
+    let listed = s.get(&q, &audrey_t).await.expect(200);
+    assert_eq!(listed.as_array().unwrap().len(), 3);
+    let b = ask(&s, &audrey_t, "data-handling?dataset=s3://lake/claims").await;
+    b.verify(&key(&s).await).unwrap();
+    let qs = rows(&b.answer, "quarantines");
+    assert_eq!(qs.len(), 1);
+    assert_eq!((qs[0]["open"].as_bool(), qs[0]["lifted_by"].as_str()), (Some(false), Some(erin.as_str())));
+    let cited: Vec<&str> = qs[0]["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| b.event(i.as_u64().unwrap()).unwrap()["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(cited, vec!["quarantine.place", "quarantine.lift"]);
+}

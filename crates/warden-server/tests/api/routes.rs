@@ -176,6 +176,7 @@ fn sample_body(op: &str, f: &Fixture) -> Option<Value> {
             json!({"datasets": ["dst_01ARZ3NDEKTSV4RRFFQ69G5FAV"], "subject_ref": "customer-1", "reason": "Art. 17"})
         }
         "close_deletion_task" => json!({"evidence": "deleted"}),
+        "place_quarantine" | "lift_quarantine" => json!({"dataset": "s3://lake/x", "reason": "suspected leak"}),
         "propose_classes" => json!({"rows": 1, "columns": [{"name": "email", "counts": {"EMAIL": 1}}]}),
         "post_lineage" => json!({"eventTime": "2026-01-01T00:00:00Z", "producer": "p", "schemaURL": "s",
                                  "eventType": "START", "run": {"runId": "3f5e83fa-3480-44ff-99c5-ff943904e5e8"},

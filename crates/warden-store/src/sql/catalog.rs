@@ -107,8 +107,7 @@ fn request_task(r: &dyn Columns) -> Result<(DeletionId, DeletionTaskRecord)> {
     Ok((DeletionId::parse(&id).map_err(|e| bad("deletion task", e))?, deletion_task(r)?))
 }
 
-const QUARANTINE_COLS: &str =
-    "id, target, project_id, reason, placed_by, placed_at, lifted_by, lifted_at, lift_reason";
+const QUARANTINE_COLS: &str = "id, target, project_id, reason, placed_by, placed_at, lifted_by, lifted_at, lift_reason";
 
 fn quarantine(row: &dyn Columns) -> Result<QuarantineRecord> {
     let w = "quarantine";

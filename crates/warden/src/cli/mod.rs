@@ -158,6 +158,12 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::catalog_cli::DeletionCommand,
     },
+    /// Hold a dataset or a model version back (no release, pull, gateway call or new
+    /// training use) until someone else lifts it.
+    Quarantine {
+        #[command(subcommand)]
+        command: crate::catalog_cli::QuarantineCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -683,6 +689,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
         Command::Findings => crate::catalog_cli::findings(&g).await,
         Command::Transfer { command } => crate::catalog_cli::transfer(command, &g).await,
         Command::Deletion { command } => crate::catalog_cli::deletion(command, &g).await,
+        Command::Quarantine { command } => crate::catalog_cli::quarantine(command, &g).await,
         Command::Model { command } => crate::model_cli::run(command, &g).await,
         Command::Signer { command } => {
             let c = client(&g)?;
