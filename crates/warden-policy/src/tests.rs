@@ -51,6 +51,7 @@ fn default_is_deny() {
                 || a == "dataset.delete"
                 || a == "lineage.write"
                 || a.starts_with("transfer.")
+                || a.starts_with("quarantine.")
                 || a == "deletion.close"
                 || a == "gateway.invoke"
                 || a == "gateway.budget.read" =>
@@ -463,4 +464,23 @@ fn a_denial_names_the_missing_permit_first_and_every_forbid_that_matched() {
     let d = engine.decide(&enrolled, Action::UserCreate, &Resource::Organisation, &Facts::default());
     assert!(!d.allowed && !d.unpermitted, "{d:?}");
     assert!(d.explain(Action::UserCreate).starts_with("`user.create` denied by policy `privileged-actions-need-mfa`"));
+}
+
+#[test]
+fn deploys_rollbacks_and_quarantine_lifts_need_a_second_factor() {
+    let engine = Engine::builtin().unwrap();
+    let p = Resource::Project(ProjectId::generate(1));
+    let owner = facts(&[Role::ProjectOwner]);
+    let without = principal(&[], true);
+    let with = Principal { mfa: true, ..principal(&[], true) };
+    for action in [Action::ReleaseDeploy, Action::ReleaseRollback, Action::QuarantineLift] {
+        let d = engine.decide(&without, action, &p, &owner);
+        assert!(!d.allowed, "{action:?}");
+        assert!(d.explain(action).contains("second factor"), "{action:?}: {}", d.explain(action));
+        assert!(engine.decide(&with, action, &p, &owner).allowed, "{action:?}");
+    }
+    // Placing one is fast in an incident; only owners (and administrators) may.
+    assert!(engine.decide(&without, Action::QuarantinePlace, &p, &owner).allowed);
+    assert!(!engine.decide(&with, Action::QuarantinePlace, &p, &facts(&[Role::DataScientist])).allowed);
+    assert!(engine.decide(&without, Action::QuarantineList, &p, &facts(&[Role::DataScientist])).allowed);
 }
