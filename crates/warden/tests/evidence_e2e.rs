@@ -66,7 +66,9 @@ fn evidence_verifies_offline_and_quarantine_through_the_cli() {
 
     // An edited answer does not verify, whichever part was edited.
     let text = std::fs::read_to_string(&log).unwrap();
-    for (from, to) in [("quarantine.place", "quarantine.lift"), ("\"outcome\": \"success\"", "\"outcome\": \"failure\"")] {
+    for (from, to) in
+        [("quarantine.place", "quarantine.lift"), ("\"outcome\": \"success\"", "\"outcome\": \"failure\"")]
+    {
         assert!(text.contains(from), "{from}");
         let edited = tmp.path().join("edited.json");
         std::fs::write(&edited, text.replacen(from, to, 1)).unwrap();

@@ -8,6 +8,10 @@
 //! of how it came to be. Entries are found through the ledger's search index by
 //! resource, never by replaying the log.
 
+// Answers read ledger events as JSON: `value["key"]` on a `serde_json::Value` returns
+// `Null` for a missing key or a non-object and never panics (only `IndexMut` does).
+#![allow(clippy::indexing_slicing)]
+
 mod access;
 mod change;
 mod data;
@@ -36,14 +40,14 @@ pub enum Question {
     /// 3. Who could act in a project or a zone at a moment.
     Access { scope: AccessScope, at: Timestamp },
     /// 4. What was active in a zone at a moment, across projects; or the zone's
-    /// deployments in a window.
+    ///    deployments in a window.
     Active { zone: String, at: Timestamp, window: Option<(Timestamp, Timestamp)> },
     /// 5. How a release came to be deployed.
     Change { project: ProjectId, release: ReleaseId },
     /// 6. Completeness of the log in a window, and the events touching a subject.
     Log { from: Timestamp, to: Timestamp, subject: Option<String> },
     /// 7. Retention, holds and deletion for a dataset (id or `NAMESPACE/NAME`) or a
-    /// data subject (the reference deletion requests name).
+    ///    data subject (the reference deletion requests name).
     DataHandling { dataset: Option<String>, subject: Option<String> },
 }
 
