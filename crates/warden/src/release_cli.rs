@@ -97,6 +97,22 @@ pub enum ReleaseCommand {
         #[arg(long)]
         project: String,
     },
+    /// Save a deployed release's signed manifest (a C2SP signed note) to a file.
+    Manifest {
+        id: String,
+        #[arg(long)]
+        project: String,
+        #[arg(long, value_name = "FILE")]
+        out: std::path::PathBuf,
+    },
+    /// Check a saved manifest offline with the log's public key: its signature, and
+    /// what it says (release, model version, zone, approvals, evaluation, policy).
+    VerifyManifest {
+        file: std::path::PathBuf,
+        /// The verifier key, or a file holding it (`warden audit public-key`).
+        #[arg(long)]
+        key: String,
+    },
     List {
         #[arg(long)]
         project: String,
@@ -414,7 +430,43 @@ fn show(r: &api::Release, f: Format) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// A signed release manifest checked with the log key alone.
+fn verify_manifest(file: &std::path::Path, key: &str) -> anyhow::Result<()> {
+    let key = crate::audit_cli::read_key(key)?;
+    let note = std::fs::read_to_string(file).map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+    let text = key.open(&note).map_err(|e| anyhow::anyhow!("the manifest does NOT verify: {e}"))?;
+    let m: serde_json::Value = serde_json::from_str(text.trim_end())
+        .map_err(|_| anyhow::anyhow!("the manifest does NOT verify: its signed text is not JSON"))?;
+    if m["kind"] != "warden.release-manifest/v1" {
+        anyhow::bail!("the manifest does NOT verify: it is not a Warden release manifest");
+    }
+    let approvers: Vec<String> = m["approvals"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|a| format!("{} (mfa {})", a["approver"].as_str().unwrap_or("?"), a["mfa"]))
+        .collect();
+    println!("ok: the manifest is signed by the log key `{}`", key.name);
+    fields(vec![
+        ("release", m["release"].as_str().unwrap_or("?").to_string()),
+        ("model", format!("{}@{}", m["model"]["name"].as_str().unwrap_or("?"), m["version"])),
+        ("zone", m["zone"].as_str().unwrap_or("?").to_string()),
+        ("approvals", approvers.join(", ")),
+        ("evaluation", m["evaluation"]["metrics"].to_string()),
+        ("policy version", m["policy_version"].to_string()),
+        ("break-glass", m["break_glass"].to_string()),
+        (
+            "deployed",
+            format!("{} by {}", m["deployed_at"].as_str().unwrap_or("?"), m["deployed_by"].as_str().unwrap_or("?")),
+        ),
+    ]);
+    Ok(())
+}
+
 pub async fn release(command: ReleaseCommand, g: &Global) -> anyhow::Result<()> {
+    if let ReleaseCommand::VerifyManifest { file, key } = &command {
+        return verify_manifest(file, key);
+    }
     let c = client(g)?;
     let f = g.output;
     let decide = |verb: &'static str, d: Decision| {
@@ -452,6 +504,15 @@ pub async fn release(command: ReleaseCommand, g: &Global) -> anyhow::Result<()> 
             return Ok(());
         }
         ReleaseCommand::Show { id, project } => c.get_release(&project, &id).await?,
+        ReleaseCommand::Manifest { id, project, out } => {
+            let r = c.get_release(&project, &id).await?;
+            let m =
+                r.manifest.ok_or_else(|| anyhow::anyhow!("release {id} is not deployed: it has no manifest yet"))?;
+            std::fs::write(&out, m).map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            println!("saved to {} (check it with `warden release verify-manifest`)", out.display());
+            return Ok(());
+        }
+        ReleaseCommand::VerifyManifest { .. } => return Ok(()),
         ReleaseCommand::Approve(d) => decide("approve", d).await?,
         ReleaseCommand::Reject(d) => decide("reject", d).await?,
         ReleaseCommand::Withdraw(d) => decide("withdraw", d).await?,

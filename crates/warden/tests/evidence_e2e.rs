@@ -84,6 +84,15 @@ fn evidence_verifies_offline_and_quarantine_through_the_cli() {
         "not an evidence answer",
     );
 
+    // A release manifest is checked offline too: a note signed by another key, or one
+    // that is not a manifest, is refused.
+    let forged = tmp.path().join("manifest.note");
+    let other = warden_tlog::note::SigningKey::generate("warden.example/other").unwrap();
+    std::fs::write(&forged, other.sign_note("{\"kind\":\"warden.release-manifest/v1\"}\n").unwrap()).unwrap();
+    let k = key.to_str().unwrap();
+    fails(&cli, &["release", "verify-manifest", forged.to_str().unwrap(), "--key", k], "does NOT verify");
+    fails(&cli, &["release", "verify-manifest", log.to_str().unwrap(), "--key", k], "does NOT verify");
+
     // Bad questions: non-zero, saying why.
     fails(&cli, &["evidence", "data-access", "scorer", "--project", &project], "NAME@NUMBER");
     fails(&cli, &["evidence", "change", "rel_nope", "--project", &project], "release");
