@@ -246,10 +246,21 @@ async fn run() {
     while n < entries {
         let mut e;
         let which = k % 20;
-        if k < world.releases.len() * 3 {
+        let grants = PROJECTS * 5;
+        if k < grants {
+            // Each membership's ledger entry, as dispatch records it.
+            let (p, m) = (k / 5, k % 5);
+            e = AuditEvent::new(t0, Category::Change, "project.member.add", "success");
+            e.project = Some(world.projects[p].to_string());
+            e.resource = Some(ResourceRef { type_: "project".into(), uid: world.projects[p].to_string() });
+            let role = [Role::ProjectOwner, Role::DataScientist, Role::Approver][m % 3];
+            let member = people[(p * 5 + m) % people.len()].to_string();
+            e.detail = json!({"member": member, "requested_role": role.as_str()});
+        } else if k - grants < world.releases.len() * 3 {
+            let k = k - grants;
             let (project, id) = &world.releases[k / 3];
             let action = ["release.created", "release.approved", "release.deployed"][k % 3];
-            e = AuditEvent::new(at(k), Category::Change, action, "success");
+            e = AuditEvent::new(at(k + grants), Category::Change, action, "success");
             e.project = Some(project.to_string());
             e.resource = Some(ResourceRef { type_: "release".into(), uid: id.to_string() });
             e.detail = json!({"manifest": {"release": id.to_string()}});
