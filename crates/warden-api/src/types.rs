@@ -1165,6 +1165,11 @@ pub struct LineageGraph {
     pub nodes: Vec<LineageNode>,
     /// `[from, to]` pairs.
     pub edges: Vec<[String; 2]>,
+    /// What each edge is, in the order of `edges`: `training` or `evaluation` (data or a
+    /// run into a model version), `inference` (a version read by a run), `input` (data
+    /// read by a run) or `output` (data a run wrote).
+    #[serde(default)]
+    pub edge_kinds: Vec<String>,
     /// The walk met a cycle (it still visits each node once).
     pub cycle: bool,
     /// The answer stopped at its node limit.

@@ -208,6 +208,7 @@ pub async fn get_lineage(
             })
             .collect(),
         edges,
+        edge_kinds: g.edge_kinds.iter().map(|k| k.to_string()).collect(),
         cycle: g.walk.cycle,
         truncated: g.walk.truncated,
     }))

@@ -371,6 +371,20 @@ pub async fn lineage(command: LineageCommand, g: &Global) -> anyhow::Result<()> 
                 &["DEPTH", "NODE", "CLASSES"],
                 graph.nodes.iter().map(|n| vec![n.depth.to_string(), n.node.clone(), n.classes.join(", ")]).collect(),
             );
+            if !graph.edges.is_empty() {
+                println!();
+                table(
+                    &["FROM", "TO", "EDGE"],
+                    graph
+                        .edges
+                        .iter()
+                        .enumerate()
+                        .map(|(i, [a, b])| {
+                            vec![a.clone(), b.clone(), graph.edge_kinds.get(i).cloned().unwrap_or_default()]
+                        })
+                        .collect(),
+                );
+            }
             if graph.cycle {
                 eprintln!("note: the graph has a cycle here");
             }

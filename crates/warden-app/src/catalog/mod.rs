@@ -514,8 +514,14 @@ impl Operation for IngestLineage {
                 let mut edges = Vec::new();
                 let mut datasets = Vec::new();
                 for d in &r.inputs {
-                    datasets.push(unclassified(&d.namespace, &d.name, &d.columns));
-                    edges.push((d.node(), run.clone()));
+                    // A run that reads a model version (`warden-model` inputs) is
+                    // inference: the version's data access includes the run's inputs.
+                    if d.namespace == MODEL_NAMESPACE {
+                        edges.push((model_output(&ctx, &d.name).await?, run.clone()));
+                    } else {
+                        datasets.push(unclassified(&d.namespace, &d.name, &d.columns));
+                        edges.push((d.node(), run.clone()));
+                    }
                 }
                 for d in &r.outputs {
                     if d.namespace == MODEL_NAMESPACE {
@@ -560,11 +566,12 @@ impl Operation for IngestLineage {
     }
 }
 
-/// `<project id or name>/<model>@<version>` → the version's graph node.
+/// `<project id or name>/<model>@<version>` (a `warden-model` input or output) → the
+/// version's graph node.
 async fn model_output(ctx: &Authorized<'_>, name: &str) -> Result<String, AppError> {
     let bad = || {
         AppError::BadParameter(format!(
-            "output `{MODEL_NAMESPACE}:{name}` must name a model version as `<project>/<model>@<version>`"
+            "`{MODEL_NAMESPACE}:{name}` must name a model version as `<project>/<model>@<version>`"
         ))
     };
     let (project, rest) = name.split_once('/').ok_or_else(bad)?;
@@ -616,6 +623,10 @@ impl App {
 #[derive(Debug, Clone)]
 pub struct GraphView {
     pub walk: warden_lineage::Walk,
+    /// What each edge of `walk.edges` is, in the same order: `training` or `evaluation`
+    /// (data or a run into a model version), `inference` (a version read by a run),
+    /// `input` (data read by a run), `output` (data a run wrote).
+    pub edge_kinds: Vec<&'static str>,
     /// Classes of the datasets in it, by node.
     pub classes: BTreeMap<String, Vec<String>>,
 }
@@ -644,6 +655,7 @@ impl Operation for LineageGraph {
             .graph
             .walk(&start, self.direction, self.depth, WALK_LIMIT)
             .ok_or_else(|| AppError::NotFound(format!("lineage node `{}`", self.node)))?;
+        let edge_kinds = edge_kinds(&ctx, &walk).await?;
         // Datasets the caller may not read (`dataset.read`, as for the catalog) are shown
         // only as a placeholder, without name or classes; starting at one is as if it
         // did not exist.
@@ -661,8 +673,45 @@ impl Operation for LineageGraph {
             }
         }
         let classes = walk.nodes.iter().filter_map(|(n, _)| Some((n.clone(), l.classes.get(n)?.clone()))).collect();
-        Ok(GraphView { walk, classes })
+        Ok(GraphView { walk, classes, edge_kinds })
     }
+}
+
+/// Each edge's kind (see [`GraphView::edge_kinds`]): into a model version, data an
+/// evaluation of that version names is evaluation data; anything else trained it.
+async fn edge_kinds(ctx: &Authorized<'_>, walk: &warden_lineage::Walk) -> Result<Vec<&'static str>, AppError> {
+    let name = |i: u32| walk.nodes.get(i as usize).map(|(n, _)| n.as_str()).unwrap_or_default();
+    let mut evaluated: HashMap<String, BTreeSet<String>> = HashMap::new();
+    let mut kinds = Vec::with_capacity(walk.edges.len());
+    for &(a, b) in &walk.edges {
+        let (from, to) = (name(a), name(b));
+        let kind = if let Some(version) = to.strip_prefix("model:") {
+            if !evaluated.contains_key(to) {
+                let mut names = BTreeSet::new();
+                if let Some((id, v)) = version.rsplit_once('@') {
+                    if let (Ok(id), Ok(v)) = (warden_core::ModelId::parse(id), v.parse::<u64>()) {
+                        for e in ctx.store().list_evaluations(&id, v).await? {
+                            names.extend(e.dataset.map(|d| format!("dataset:{d}")));
+                        }
+                    }
+                }
+                evaluated.insert(to.to_string(), names);
+            }
+            if evaluated.get(to).is_some_and(|e| e.contains(from)) {
+                "evaluation"
+            } else {
+                "training"
+            }
+        } else if from.starts_with("model:") {
+            "inference"
+        } else if from.starts_with("run:") {
+            "output"
+        } else {
+            "input"
+        };
+        kinds.push(kind);
+    }
+    Ok(kinds)
 }
 
 /// A model version's node named the way people name it: `model:NAME@V` or

@@ -95,6 +95,70 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
     s.post(&format!("/api/v1/projects/{p}/releases/{rid}/deploy"), &alice_t, json!({})).await.expect(200);
     s.clock.advance(60);
 
+    // A second release replaces the first in the zone.
+    let v2 = s
+        .post(
+            &format!("/api/v1/projects/{p}/models/scorer/versions"),
+            &alice_t,
+            json!({"artifact": art, "data_classes": ["public"], "datasets": ["s3://lake/claims"]}),
+        )
+        .await
+        .expect(201);
+    assert_eq!(v2["version"], 2);
+    s.post(
+        &format!("/api/v1/projects/{p}/models/scorer/versions/2/evaluations"),
+        &alice_t,
+        json!({"metrics": {"auc": 0.93}, "dataset": "s3://lake/holdout"}),
+    )
+    .await
+    .expect(201);
+    let between = time_now(&s);
+    s.clock.advance(60);
+    let r2 = s
+        .post(
+            &format!("/api/v1/projects/{p}/releases"),
+            &alice_t,
+            json!({"model": "scorer", "version": 2, "zone": "standard-ai", "reason": "second release"}),
+        )
+        .await
+        .expect(201);
+    let rid2 = r2["id"].as_str().unwrap().to_string();
+    s.post(&format!("/api/v1/projects/{p}/releases/{rid2}/approve"), &bob_t, json!({"comment": "ok"}))
+        .await
+        .expect(200);
+    s.post(&format!("/api/v1/projects/{p}/releases/{rid2}/deploy"), &alice_t, json!({})).await.expect(200);
+    s.clock.advance(60);
+
+    // An inference run in a pipeline bound to the zone: it reads version 1 and new data.
+    let pipeline = s
+        .post("/api/v1/tokens", &alice_t, json!({"name": "pipeline", "project": p, "zone": "standard-ai"}))
+        .await
+        .expect(201)["secret"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let run_id = "3f5e83fa-3480-44ff-99c5-ff943904e5e8";
+    let run = json!({"eventTime": "2026-01-01T00:00:00Z", "producer": "https://example.org/pipeline",
+        "schemaURL": "https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent", "eventType": "COMPLETE",
+        "run": {"runId": run_id}, "job": {"namespace": "scoring", "name": "nightly-scores"},
+        "inputs": [{"namespace": "warden-model", "name": format!("{p}/scorer@1")},
+                   {"namespace": "s3://lake", "name": "incoming"}],
+        "outputs": [{"namespace": "s3://lake", "name": "scores"}]});
+    s.post("/api/v1/lineage", &pipeline, run).await.expect(201);
+    let graph = s.get("/api/v1/lineage?node=model%3Ascorer%401&direction=upstream&depth=2", &alice_t).await.expect(200);
+    let kinds: Vec<(String, String)> = graph["edges"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(graph["edge_kinds"].as_array().unwrap())
+        .map(|(e, k)| (e[0].as_str().unwrap().to_string(), k.as_str().unwrap().to_string()))
+        .collect();
+    assert!(kinds.contains(&("dataset:s3://lake/claims".into(), "training".into())), "{kinds:?}");
+    assert!(kinds.contains(&("dataset:s3://lake/holdout".into(), "evaluation".into())), "{kinds:?}");
+    let down =
+        s.get("/api/v1/lineage?node=model%3Ascorer%401&direction=downstream&depth=1", &alice_t).await.expect(200);
+    assert_eq!(down["edge_kinds"], json!(["inference"]), "{down}");
+
     // Gateway calls naming the version that made them.
     let gw = s
         .post("/api/v1/tokens", &alice_t, json!({"name": "app", "project": p, "data_class": "public", "zone": "eu-ai"}))
@@ -167,14 +231,20 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
     now.verify(&key).unwrap();
     let active = rows(&now.answer, "active");
     assert_eq!(active.len(), 1, "{}", now.answer);
-    assert_eq!((active[0]["model"].as_str(), active[0]["version"].as_u64()), (Some("scorer"), Some(1)));
-    assert_eq!(active[0]["release"], rid.as_str());
+    assert_eq!((active[0]["model"].as_str(), active[0]["version"].as_u64()), (Some("scorer"), Some(2)));
+    assert_eq!(active[0]["release"], rid2.as_str());
     assert_eq!(active[0]["evidence"].as_array().unwrap().len(), 1);
+    let mid = ask(&s, &audrey_t, &format!("active?zone=standard-ai&at={between}")).await;
+    mid.verify(&key).unwrap();
+    assert_eq!(rows(&mid.answer, "active")[0]["version"], 1, "{}", mid.answer);
+    assert_eq!(rows(&mid.answer, "active")[0]["release"], rid.as_str());
     let then = ask(&s, &audrey_t, &format!("active?zone=standard-ai&at={before_deploy}")).await;
     assert!(rows(&then.answer, "active").is_empty(), "nothing was active before the deploy: {}", then.answer);
     let history = ask(&s, &audrey_t, &format!("active?zone=standard-ai&from={start_time}")).await;
     history.verify(&key).unwrap();
-    assert_eq!(rows(&history.answer, "deployments").len(), 1);
+    let deployed: Vec<u64> =
+        rows(&history.answer, "deployments").iter().map(|d| d["version"].as_u64().unwrap()).collect();
+    assert_eq!(deployed, vec![1, 2]);
     assert!(rows(&ask(&s, &audrey_t, "active?zone=eu-ai").await.answer, "active").is_empty());
 
     // 1. Data access: training (declared), evaluation, and inference through the gateway.
@@ -186,6 +256,9 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
     assert_eq!(by_name["s3://lake/holdout"]["kinds"], json!(["evaluation"]), "{}", access.answer);
     assert_eq!(by_name["s3://lake/claims"]["classes"], json!(["public"]));
     assert!(!by_name["s3://lake/claims"]["evidence"].as_array().unwrap().is_empty());
+    assert_eq!(by_name["s3://lake/incoming"]["kinds"], json!(["inference"]), "{}", access.answer);
+    assert_eq!(by_name["s3://lake/incoming"]["runs"], json!([run_id]));
+    assert!(!by_name.contains_key("s3://lake/scores"), "what a run wrote is not what the version read");
     let gateway = rows(&access.answer, "gateway");
     assert_eq!(gateway.len(), 1, "{}", access.answer);
     assert_eq!((gateway[0]["class"].as_str(), gateway[0]["calls"].as_u64()), (Some("public"), Some(3)));
@@ -206,6 +279,7 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
     let places = rows(&loc.answer, "processed");
     assert!(places.iter().any(|p| p["via"] == "release" && p["zone"] == "standard-ai" && p["region"] == "us-east"));
     assert!(places.iter().any(|p| p["via"] == "gateway" && p["calls"] == 3 && p["zone"] == "eu-ai"));
+    assert!(places.iter().any(|p| p["via"] == "run" && p["run"] == run_id && p["zone"] == "standard-ai"), "{places:?}");
     let findings = rows(&loc.answer, "findings");
     assert!(
         findings.iter().any(|f| {
