@@ -1306,6 +1306,22 @@ pub struct RetentionRun {
     pub deleted: u64,
 }
 
+/// One thing retention or a deletion request still has to remove.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct RetentionItem {
+    /// `dataset-content` or `deletion-task`.
+    pub kind: String,
+    pub project: Option<String>,
+    /// The dataset (`NAMESPACE/NAME (id)`), or the deletion task's target.
+    pub subject: String,
+    /// The artifact holding the content, or `del_… task N`.
+    pub item: String,
+    pub due: String,
+    /// What keeps it past its date (a legal hold), if anything.
+    pub held_by: Option<String>,
+    pub overdue: bool,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProposedColumn {

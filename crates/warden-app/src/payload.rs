@@ -160,3 +160,71 @@ impl Operation for RunRetention {
         ctx.app.apply_retention(ctx.now()).await
     }
 }
+
+/// One item retention will delete (or would, but for a hold).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetentionItem {
+    /// `dataset-content` (an artifact holding a catalog dataset's data) or
+    /// `deletion-task` (an open deletion task, by its due date).
+    pub kind: &'static str,
+    pub project: Option<ProjectId>,
+    /// The dataset, or the deletion task's target.
+    pub subject: String,
+    /// The artifact or the deletion request.
+    pub item: String,
+    /// When it is due.
+    pub due: Timestamp,
+    /// What keeps it (a legal hold), if anything.
+    pub held_by: Option<String>,
+    pub overdue: bool,
+}
+
+/// What retention and deletion still have to remove, soonest first: catalog dataset
+/// content with its deadline (the shorter of the dataset's and its classes' retention,
+/// from intake) and open deletion tasks with their due dates, each with what holds it.
+/// Read by auditors and administrators (`deletion.read`).
+pub struct RetentionStatus;
+
+impl Operation for RetentionStatus {
+    type Output = Vec<RetentionItem>;
+    const ACTION: Action = Action::DeletionRead;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Self::Output, AppError> {
+        let now = ctx.now();
+        let policy = ctx.app.policy().await;
+        let mut out = Vec::new();
+        for a in ctx.store().dataset_artifacts(1000).await? {
+            let Some(id) = a.evidence.pointer("/metadata/dataset").and_then(Value::as_str) else { continue };
+            let Ok(id) = warden_core::DatasetId::parse(id) else { continue };
+            let Some(d) = ctx.store().get_dataset(&id).await? else { continue };
+            let class_days =
+                d.all_classes().iter().filter_map(|c| policy.document.data_classes.get(c)?.retention_days).min();
+            let Some(days) = [d.retention_days, class_days].into_iter().flatten().min() else { continue };
+            let due = a.created_at.plus_seconds(i64::from(days) * 86_400);
+            out.push(RetentionItem {
+                kind: "dataset-content",
+                project: Some(a.project.clone()),
+                subject: format!("{}/{} ({})", d.namespace, d.name, d.id),
+                item: a.id.to_string(),
+                due,
+                held_by: d.legal_hold.as_ref().map(|h| format!("legal hold: {h}")),
+                overdue: due <= now,
+            });
+        }
+        for (id, t) in ctx.store().open_deletion_tasks(1000).await? {
+            out.push(RetentionItem {
+                kind: "deletion-task",
+                project: t.project.clone(),
+                subject: t.target.clone(),
+                item: format!("{id} task {}", t.seq),
+                due: t.due_at,
+                held_by: None,
+                overdue: t.due_at <= now,
+            });
+        }
+        out.sort_by(|a, b| a.due.cmp(&b.due).then_with(|| a.item.cmp(&b.item)));
+        Ok(out)
+    }
+}

@@ -638,6 +638,14 @@ impl Client {
             .await
     }
 
+    pub async fn run_retention(&self) -> Result<api::RetentionRun> {
+        self.post("/api/v1/retention/run", &serde_json::json!({})).await
+    }
+
+    pub async fn retention_status(&self) -> Result<Vec<api::RetentionItem>> {
+        self.get("/api/v1/retention/status").await
+    }
+
     pub async fn place_quarantine(&self, project: &str, req: &api::QuarantineRequest) -> Result<api::Quarantine> {
         self.post(&format!("/api/v1/projects/{}/quarantines", enc(project)), req).await
     }

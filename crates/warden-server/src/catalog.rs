@@ -471,6 +471,27 @@ pub async fn run_retention(State(s): State<AppState>, caller: Caller) -> Result<
     Ok(Json(api::RetentionRun { deleted: n as u64 }))
 }
 
+/// What retention and deletion still have to remove, soonest first, with what holds
+/// each (auditors and administrators).
+#[utoipa::path(get, path = "/api/v1/retention/status", tag = "catalog",
+    responses((status = 200, body = [api::RetentionItem]), Problems))]
+pub async fn retention_status(State(s): State<AppState>, caller: Caller) -> Result<Json<Vec<api::RetentionItem>>> {
+    let rows = s.app.dispatch(&caller.principal, &caller.meta, warden_app::payload::RetentionStatus).await?;
+    Ok(Json(
+        rows.into_iter()
+            .map(|r| api::RetentionItem {
+                kind: r.kind.to_string(),
+                project: r.project.map(|p| p.to_string()),
+                subject: r.subject,
+                item: r.item,
+                due: c::time(r.due),
+                held_by: r.held_by,
+                overdue: r.overdue,
+            })
+            .collect(),
+    ))
+}
+
 fn proposal(p: warden_store::ProposalRecord) -> api::Proposal {
     let body: Value = serde_json::from_str(&p.body).unwrap_or(Value::Null);
     api::Proposal {

@@ -124,6 +124,7 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("rollback_release", Some(Action::ReleaseRollback)),
     ("break_glass", Some(Action::ReleaseBreakGlass)),
     ("active_releases", Some(Action::ReleaseRead)),
+    ("retention_status", Some(Action::DeletionRead)),
     ("place_quarantine", Some(Action::QuarantinePlace)),
     ("lift_quarantine", Some(Action::QuarantineLift)),
     ("list_quarantines", Some(Action::QuarantineList)),
@@ -257,6 +258,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::catalog::close_deletion_task))
         .routes(routes!(crate::catalog::read_payload_log))
         .routes(routes!(crate::catalog::run_retention))
+        .routes(routes!(crate::catalog::retention_status))
         .routes(routes!(crate::catalog::propose_classes, crate::catalog::list_proposals))
         .routes(routes!(crate::catalog::accept_proposal))
         .routes(routes!(crate::catalog::reject_proposal))

@@ -476,6 +476,57 @@ pub enum DeletionCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Apply retention now (the server also does every minute): expired payload logs
+    /// and catalog dataset content past its retention are deleted, each recorded.
+    Run,
+    /// What is still to be removed, soonest first: dataset content by its deadline and
+    /// open deletion tasks by their due dates, with what holds each; exits 1 when
+    /// something is overdue.
+    Status,
+}
+
+pub async fn retention(command: RetentionCommand, g: &Global) -> anyhow::Result<()> {
+    let c = client(g)?;
+    match command {
+        RetentionCommand::Run => {
+            let r = c.run_retention().await?;
+            if g.output == Format::Json {
+                return json(&r);
+            }
+            println!("deleted {} item(s); each deletion is in the audit ledger", r.deleted);
+        }
+        RetentionCommand::Status => {
+            let rows = c.retention_status().await?;
+            if g.output == Format::Json {
+                json(&rows)?;
+            } else {
+                table(
+                    &["KIND", "SUBJECT", "ITEM", "DUE", "HELD BY", "OVERDUE"],
+                    rows.iter()
+                        .map(|r| {
+                            vec![
+                                r.kind.clone(),
+                                r.subject.clone(),
+                                r.item.clone(),
+                                short(&r.due),
+                                opt(&r.held_by),
+                                if r.overdue { "OVERDUE".into() } else { String::new() },
+                            ]
+                        })
+                        .collect(),
+                );
+            }
+            let overdue = rows.iter().filter(|r| r.overdue && r.held_by.is_none()).count();
+            if overdue > 0 {
+                anyhow::bail!("{overdue} item(s) are past their date and not held");
+            }
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, clap::Args)]
 pub struct QuarantineWhat {
     #[arg(long)]

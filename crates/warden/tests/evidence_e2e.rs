@@ -93,6 +93,10 @@ fn evidence_verifies_offline_and_quarantine_through_the_cli() {
     fails(&cli, &["release", "verify-manifest", forged.to_str().unwrap(), "--key", k], "does NOT verify");
     fails(&cli, &["release", "verify-manifest", log.to_str().unwrap(), "--key", k], "does NOT verify");
 
+    // Nothing is due yet: the status says so and exits 0.
+    let status = cli.ok(&["retention", "status"]);
+    assert!(status.starts_with("KIND"), "{status}");
+
     // Bad questions: non-zero, saying why.
     fails(&cli, &["evidence", "data-access", "scorer", "--project", &project], "NAME@NUMBER");
     fails(&cli, &["evidence", "change", "rel_nope", "--project", &project], "release");

@@ -633,6 +633,15 @@ async fn quarantine_holds_data_and_versions_until_someone_else_lifts_it(engine: 
     let res = call().await.unwrap();
     assert_eq!(res.status(), 409, "version 1 awaits deletion");
 
+    // Retention status lists the deletion's open tasks with their due dates.
+    let due = s.get("/api/v1/retention/status", &audrey_t).await.expect(200);
+    let tasks: Vec<&Value> = due.as_array().unwrap().iter().filter(|r| r["kind"] == "deletion-task").collect();
+    assert!(tasks.iter().any(|t| t["subject"] == "dataset:s3://lake/claims" && t["overdue"] == false), "{due}");
+    s.get("/api/v1/retention/status", &alice_t).await.problem(403, "forbidden");
+    s.clock.advance(31 * 86_400);
+    let due = s.get("/api/v1/retention/status", &audrey_t).await.expect(200);
+    assert!(due.as_array().unwrap().iter().any(|t| t["kind"] == "deletion-task" && t["overdue"] == true), "{due}");
+
     // The history, with its evidence, in the data-handling answer.
     let listed = s.get(&q, &audrey_t).await.expect(200);
     assert_eq!(listed.as_array().unwrap().len(), 3);

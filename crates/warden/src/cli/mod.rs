@@ -158,6 +158,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::catalog_cli::DeletionCommand,
     },
+    /// Retention: apply it now, or see what is still due (and what holds it).
+    Retention {
+        #[command(subcommand)]
+        command: crate::catalog_cli::RetentionCommand,
+    },
     /// Hold a dataset or a model version back (no release, pull, gateway call or new
     /// training use) until someone else lifts it.
     Quarantine {
@@ -690,6 +695,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
         Command::Transfer { command } => crate::catalog_cli::transfer(command, &g).await,
         Command::Deletion { command } => crate::catalog_cli::deletion(command, &g).await,
         Command::Quarantine { command } => crate::catalog_cli::quarantine(command, &g).await,
+        Command::Retention { command } => crate::catalog_cli::retention(command, &g).await,
         Command::Model { command } => crate::model_cli::run(command, &g).await,
         Command::Signer { command } => {
             let c = client(&g)?;
