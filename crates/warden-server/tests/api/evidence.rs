@@ -616,8 +616,26 @@ async fn quarantine_holds_data_and_versions_until_someone_else_lifts_it(engine: 
         .await
         .problem(422, "validation-failed");
     s.post(&lift, &erin_t, json!({"dataset": "s3://lake/claims", "reason": "consent restored"})).await.expect(200);
-    s.post(&format!("/api/v1/projects/{p}/releases"), &alice_t, release).await.expect(201);
-    let _ = (bob, bob_t, frank, alice);
+    let r1 = s.post(&format!("/api/v1/projects/{p}/releases"), &alice_t, release).await.expect(201);
+    let r1 = r1["id"].as_str().unwrap().to_string();
+    let rel = |path: &str| format!("/api/v1/projects/{p}/releases{path}");
+    s.post(&rel(&format!("/{r1}/approve")), &bob_t, json!({"comment": "ok"})).await.expect(200);
+    s.post(&rel(&format!("/{r1}/deploy")), &alice_t, json!({})).await.expect(200);
+    // Break-glass and rollback run the same gate: a held version goes nowhere.
+    let glass = |version: u64| {
+        json!({"model": "scorer", "version": version, "zone": "standard-ai",
+               "justification": "production is down, see INC-7 for the details"})
+    };
+    s.post(&lift, &dave_t, json!({"model": "scorer", "version": 2, "reason": "ok"})).await.expect(200);
+    s.post(&rel("/break-glass"), &dave_t, glass(2)).await.expect(201);
+    s.post(&q, &dave_t, on_v1.clone()).await.expect(201);
+    let back = json!({"zone": "standard-ai", "model": "scorer", "reason": "v2 misbehaves"});
+    let e = s.post(&rel("/rollback"), &alice_t, back.clone()).await.problem(422, "validation-failed");
+    assert_eq!(e["rule"], "quarantine.active", "{e}");
+    let e = s.post(&rel("/break-glass"), &dave_t, glass(1)).await.problem(422, "validation-failed");
+    assert_eq!(e["rule"], "quarantine.active", "{e}");
+    s.post(&lift, &erin_t, json!({"model": "scorer", "version": 1, "reason": "cleared"})).await.expect(200);
+    let _ = (bob, frank, alice);
 
     // A deletion request holds what it touches until its tasks close.
     s.post(
@@ -629,9 +647,12 @@ async fn quarantine_holds_data_and_versions_until_someone_else_lifts_it(engine: 
     .expect(201);
     let e = register(json!(["s3://lake/claims"])).await.problem(409, "conflict");
     assert!(e["detail"].as_str().unwrap().contains("deletion request"), "{e}");
-    s.post(&lift, &dave_t, json!({"model": "scorer", "version": 2, "reason": "ok"})).await.expect(200);
     let res = call().await.unwrap();
     assert_eq!(res.status(), 409, "version 1 awaits deletion");
+    let e = s.post(&rel("/rollback"), &alice_t, back).await.problem(422, "validation-failed");
+    assert_eq!(e["rule"], "deletion.open-tasks", "{e}");
+    let e = s.post(&rel("/break-glass"), &dave_t, glass(1)).await.problem(422, "validation-failed");
+    assert_eq!(e["rule"], "deletion.open-tasks", "{e}");
 
     // Retention status lists the deletion's open tasks with their due dates.
     let due = s.get("/api/v1/retention/status", &audrey_t).await.expect(200);
@@ -644,7 +665,7 @@ async fn quarantine_holds_data_and_versions_until_someone_else_lifts_it(engine: 
 
     // The history, with its evidence, in the data-handling answer.
     let listed = s.get(&q, &audrey_t).await.expect(200);
-    assert_eq!(listed.as_array().unwrap().len(), 3);
+    assert_eq!(listed.as_array().unwrap().len(), 4, "claims, v1 twice, v2: {listed}");
     let b = ask(&s, &audrey_t, "data-handling?dataset=s3://lake/claims").await;
     b.verify(&key(&s).await).unwrap();
     let qs = rows(&b.answer, "quarantines");
