@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use serde_json::{json, Value};
-use warden_core::{DatasetId, DeletionId, ProjectId};
+use warden_core::{DatasetId, DeletionId, ProjectId, Timestamp};
 use warden_lineage::Direction;
 use warden_store::{AuditEntry, DatasetRecord};
 
@@ -277,12 +277,30 @@ pub(super) async fn locations(
     // deployments, gateway calls (the caller's zone, the provider's region).
     let mut places: Vec<Value> = Vec::new();
     let mut findings: Vec<String> = Vec::new();
-    let check = |zone: &str, at: String, what: &str, findings: &mut Vec<String>| {
-        let Some(region) = region_of(zone) else { return };
+    // Each use is judged by the policy in force when it happened: the zone's region in
+    // the latest version applied at or before that moment (the current one for uses
+    // older than every stored version).
+    let mut history: Vec<(Timestamp, u64, BTreeMap<String, String>)> = Vec::new();
+    for v in ctx.store().list_policy_versions(1000).await? {
+        if let Ok(doc) = warden_policy_doc::Document::parse(&v.document) {
+            let regions = doc.zones.iter().map(|(z, d)| (z.clone(), d.region.clone())).collect();
+            history.push((v.created_at, v.version, regions));
+        }
+    }
+    let in_force = |zone: &str, at: Timestamp| -> Option<(String, u64)> {
+        match history.iter().find(|(t, _, _)| *t <= at) {
+            Some((_, version, regions)) => regions.get(zone).map(|r| (r.clone(), *version)),
+            None => region_of(zone).map(|r| (r, policy.version)),
+        }
+    };
+    let check = |zone: &str, at: Timestamp, what: &str, findings: &mut Vec<String>| {
+        let Some((region, version)) = in_force(zone, at) else { return };
         for (name, id, res) in &resident {
             if *res != region && !approved.contains(&(id.clone(), zone.to_string())) {
                 findings.push(format!(
-                    "{name} (resident in {res}) was used by {what} in zone {zone} ({region}) at {at} without an approved transfer"
+                    "{name} (resident in {res}) was used by {what} in zone {zone} ({region} under policy v{version}) \
+                     at {} without an approved transfer",
+                    rfc3339(at)
                 ));
             }
         }
@@ -291,7 +309,7 @@ pub(super) async fn locations(
         let Some(rec) = ctx.store().get_lineage_run(run).await? else { continue };
         let at = rec.started_at.map(rfc3339).unwrap_or_default();
         if let Some(z) = &rec.zone {
-            check(z, at.clone(), &format!("run {run}"), &mut findings);
+            check(z, rec.started_at.unwrap_or(rec.updated_at), &format!("run {run}"), &mut findings);
         }
         places.push(json!({
             "via": "run", "run": run, "job": format!("{}/{}", rec.job_namespace, rec.job_name),
@@ -307,7 +325,7 @@ pub(super) async fn locations(
             .into_iter()
             .rev()
             .find(|e| e.leaf.outcome == "success");
-        check(&d.zone, rfc3339(d.deployed_at), &format!("release {}", d.release), &mut findings);
+        check(&d.zone, d.deployed_at, &format!("release {}", d.release), &mut findings);
         places.push(json!({
             "via": "release", "release": d.release, "zone": d.zone, "region": region_of(&d.zone),
             "at": rfc3339(d.deployed_at), "evidence": entry.iter().map(|e| cites.cite(e)).collect::<Vec<_>>(),
@@ -321,7 +339,9 @@ pub(super) async fn locations(
     }
     for ((zone, provider, region), calls) in &groups {
         if !zone.is_empty() {
-            check(zone, calls.first().map(|c| when(c)).unwrap_or_default(), "gateway calls", &mut findings);
+            for c in calls.first().into_iter().chain(calls.last()) {
+                check(zone, c.leaf.time, "gateway calls", &mut findings);
+            }
         }
         places.push(json!({
             "via": "gateway", "zone": (!zone.is_empty()).then_some(zone), "provider": provider,

@@ -268,7 +268,16 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
     }
 
     // 2. Locations: stored in us-east, deployed there, but called from eu-ai (eu-west)
-    // through the gateway: a finding.
+    // through the gateway: a finding, judged by the policy in force then (a later
+    // document that moves eu-ai to us-east does not excuse it).
+    s.clock.advance(60);
+    s.put(
+        "/api/v1/policy",
+        &admin,
+        json!({"document": POLICY.replace("eu-ai: {region: eu-west}", "eu-ai: {region: us-east}")}),
+    )
+    .await
+    .expect(200);
     let loc = ask(&s, &audrey_t, &format!("locations?project={p}&model=scorer&version=1")).await;
     loc.verify(&key).unwrap();
     let stored: Vec<(&str, &str)> = rows(&loc.answer, "stored")
@@ -284,7 +293,8 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
     assert!(
         findings.iter().any(|f| {
             let f = f.as_str().unwrap();
-            f.contains("s3://lake/claims (resident in us-east)") && f.contains("gateway calls in zone eu-ai (eu-west)")
+            f.contains("s3://lake/claims (resident in us-east)")
+                && f.contains("gateway calls in zone eu-ai (eu-west under policy v")
         }),
         "{findings:?}"
     );
