@@ -415,6 +415,19 @@ pub(super) async fn data_handling(
             let class_days =
                 d.all_classes().iter().filter_map(|c| policy.document.data_classes.get(c)?.retention_days).min();
             let effective = [d.retention_days, class_days].into_iter().flatten().min();
+            // The content Warden holds for it, each piece with its deadline.
+            let mut held_content = Vec::new();
+            for a in ctx.store().dataset_artifacts(1000).await? {
+                if a.evidence.pointer("/metadata/dataset").and_then(Value::as_str) != Some(d.id.as_str()) {
+                    continue;
+                }
+                let due = effective.map(|days| a.created_at.plus_seconds(i64::from(days) * 86_400));
+                if due.is_some_and(|t| t <= now) && d.legal_hold.is_none() {
+                    findings.push(format!("artifact {} is past its retention and not yet purged", a.id));
+                }
+                held_content
+                    .push(json!({"artifact": a.id, "since": rfc3339(a.created_at), "delete_by": due.map(rfc3339)}));
+            }
             let history: Vec<Value> = about(ctx, &format!("dataset:{}", d.id), &[], 1_000)
                 .await?
                 .iter()
@@ -460,7 +473,8 @@ pub(super) async fn data_handling(
                     "classes": d.all_classes(), "residency": d.residency, "location": d.location,
                     "legal_hold": d.legal_hold, "published": d.published, "classified": d.classified,
                 },
-                "retention": {"dataset_days": d.retention_days, "class_days": class_days, "effective_days": effective},
+                "retention": {"dataset_days": d.retention_days, "class_days": class_days, "effective_days": effective,
+                              "content": held_content},
                 "history": history,
                 "quarantines": quarantines,
                 "deletions": deletions,

@@ -20,6 +20,10 @@ releases:
   default: {approvals: 1, approver_role: approver, require_evaluation: true, evaluation: {auc: '>= 0.8'}}
 ";
 
+/// The walk's projects need two approvers.
+const TWO_APPROVALS: &str =
+    "  scoring: {approvals: 2, approver_role: approver, require_evaluation: true, evaluation: {auc: '>= 0.8'}}\n";
+
 async fn key(s: &Server) -> VerifierKey {
     let text = s.http.get(format!("{}/api/v1/audit/public-key", s.url)).send().await.unwrap().text().await.unwrap();
     VerifierKey::parse(text.trim()).unwrap()
@@ -41,12 +45,15 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
     s.put("/api/v1/policy", &admin, json!({"document": POLICY})).await.expect(200);
     let (alice, alice_t) = mfa_user(&s, &admin, "alice").await; // data scientist
     let (bob, bob_t) = mfa_user(&s, &admin, "bob").await; // approver
-    let (dave, _) = s.user(&admin, "dave").await; // owner
+    let (cora, cora_t) = mfa_user(&s, &admin, "cora").await; // approver
+    let (dave, dave_t) = s.user(&admin, "dave").await; // owner
     let (audrey, audrey_t) = s.user(&admin, "audrey").await; // auditor
     s.post("/api/v1/role-grants", &admin, json!({"member": audrey, "role": "auditor"})).await.expect(201);
     let p = s.project(&admin, "scoring", Some(&dave)).await;
     member(&s, &admin, &p, &alice, "data-scientist").await;
     member(&s, &admin, &p, &bob, "approver").await;
+    member(&s, &admin, &p, &cora, "approver").await;
+    s.put("/api/v1/policy", &admin, json!({"document": format!("{POLICY}{TWO_APPROVALS}")})).await.expect(200);
     let start_time = "2000-01-01T00:00:00Z";
 
     let ds = |name: &str, residency: &str| {
@@ -89,9 +96,11 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
         .await
         .expect(201);
     let rid = r["id"].as_str().unwrap().to_string();
-    s.post(&format!("/api/v1/projects/{p}/releases/{rid}/approve"), &bob_t, json!({"comment": "looks right"}))
-        .await
-        .expect(200);
+    for t in [&bob_t, &cora_t] {
+        s.post(&format!("/api/v1/projects/{p}/releases/{rid}/approve"), t, json!({"comment": "looks right"}))
+            .await
+            .expect(200);
+    }
     s.post(&format!("/api/v1/projects/{p}/releases/{rid}/deploy"), &alice_t, json!({})).await.expect(200);
     s.clock.advance(60);
 
@@ -123,9 +132,9 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
         .await
         .expect(201);
     let rid2 = r2["id"].as_str().unwrap().to_string();
-    s.post(&format!("/api/v1/projects/{p}/releases/{rid2}/approve"), &bob_t, json!({"comment": "ok"}))
-        .await
-        .expect(200);
+    for t in [&bob_t, &cora_t] {
+        s.post(&format!("/api/v1/projects/{p}/releases/{rid2}/approve"), t, json!({"comment": "ok"})).await.expect(200);
+    }
     s.post(&format!("/api/v1/projects/{p}/releases/{rid2}/deploy"), &alice_t, json!({})).await.expect(200);
     s.clock.advance(60);
 
@@ -200,8 +209,10 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
     let a = &change.answer;
     assert_eq!(a["proposed"]["by"], alice.as_str());
     let approvals: Vec<&Value> = rows(a, "decisions").iter().filter(|d| d["decision"] == "approved").collect();
-    assert_eq!(approvals.len(), 1, "{a}");
+    assert_eq!(approvals.len(), 2, "{a}");
     assert_eq!((approvals[0]["by"].as_str(), approvals[0]["mfa"].as_bool()), (Some(bob.as_str()), Some(true)));
+    assert_eq!((approvals[1]["by"].as_str(), approvals[1]["mfa"].as_bool()), (Some(cora.as_str()), Some(true)));
+    assert_eq!(a["approvals_required"], 2);
     assert_eq!(a["evaluation"]["metrics"]["auc"], "0.91", "{a}");
     assert_eq!(a["evaluation"]["dataset"], "s3://lake/holdout");
     assert_eq!(a["deployed"]["by"], alice.as_str());
@@ -321,6 +332,23 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
     let by_subject = ask(&s, &audrey_t, "data-handling?subject=customer-4711").await;
     by_subject.verify(&key).unwrap();
     assert_eq!(rows(&by_subject.answer, "deletions")[0]["request"], del["id"]);
+
+    // A quarantine on the evaluation data shows in its handling, with its entry.
+    s.post(
+        &format!("/api/v1/projects/{p}/quarantines"),
+        &dave_t,
+        json!({"dataset": "s3://lake/holdout", "reason": "labels under review"}),
+    )
+    .await
+    .expect(201);
+    let held = ask(&s, &audrey_t, "data-handling?dataset=s3://lake/holdout").await;
+    held.verify(&key).unwrap();
+    let qs = rows(&held.answer, "quarantines");
+    assert_eq!(
+        (qs.len(), qs[0]["open"].as_bool(), qs[0]["reason"].as_str()),
+        (1, Some(true), Some("labels under review"))
+    );
+    assert_eq!(qs[0]["evidence"].as_array().unwrap().len(), 1);
 
     // 6. The log: checkpoints chained by consistency proofs, and a release's story.
     s.clock.advance(5);
