@@ -11,6 +11,8 @@ use crate::{AppError, Authorized};
 
 /// Most checkpoints one answer chains (evenly spaced when the window holds more).
 const CHAIN: usize = 64;
+/// Most stored checkpoints checked against the log per answer.
+const CHECKED: usize = 10_000;
 /// Most events a reconstruction returns.
 const STORY: usize = 2_000;
 
@@ -46,6 +48,24 @@ pub(super) async fn log(
         }
         from_size = last + 1;
     }
+    // Every stored checkpoint in the window is checked here against the tree the
+    // answer proves into (its signature, and its root at its size); the answer carries
+    // an evenly spaced chain of them for the offline check.
+    let key = ledger.verifier();
+    let mut forks = Vec::new();
+    for c in stored.iter().take(CHECKED) {
+        let ok = match warden_tlog::note::Checkpoint::open(&c.note, &key) {
+            Ok(cp) => ledger.root(cp.size).await? == cp.root,
+            Err(_) => false,
+        };
+        if !ok {
+            forks.push(c.tree_size);
+        }
+    }
+    let in_window = stored.len();
+    let checked = in_window.min(CHECKED);
+    // The chain carries only checkpoints that check (the others are findings).
+    let stored: Vec<_> = stored.into_iter().filter(|c| !forks.contains(&c.tree_size)).collect();
     let step = stored.len().div_ceil(CHAIN).max(1);
     let mut chosen: Vec<_> = stored.iter().step_by(step).cloned().collect();
     if let (Some(l), Some(c)) = (stored.last(), chosen.last()) {
@@ -72,6 +92,14 @@ pub(super) async fn log(
     let witnesses: Vec<Value> =
         ledger.witnesses().into_iter().map(|(name, size)| json!({"witness": name, "cosigned": size})).collect();
     let mut findings = Vec::new();
+    for size in &forks {
+        findings.push(format!(
+            "the checkpoint stored for {size} entries does not match the log (not signed by this log's key, or a fork)"
+        ));
+    }
+    if in_window > CHECKED {
+        findings.push(format!("{in_window} checkpoints fall in the window; the first {CHECKED} were checked"));
+    }
     if let Some(h) = &halted {
         findings.push(format!("signing is halted: {h}"));
     }
@@ -111,6 +139,7 @@ pub(super) async fn log(
         // Indexes are consecutive by construction (each append takes the next under
         // the head row's lock); the checkpoints below commit to every one of them.
         "checkpoints": chain,
+        "checkpoints_checked": checked,
         "scrub": {"checked": scrubbed, "of": of},
         "signing_halted": halted,
         "witnesses": witnesses,

@@ -359,6 +359,38 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
         assert!(events.contains(&a), "{a} missing from {events:?}");
     }
     assert!(log.answer["window"]["entries"].as_u64().unwrap() > 10);
+    assert!(log.answer["checkpoints_checked"].as_u64().unwrap() >= 1, "{}", log.answer);
+    assert!(rows(&log.answer, "findings").is_empty(), "{}", log.answer);
+    // A checkpoint slipped into the database (signed by another key) is named.
+    if engine == Engine::Sqlite {
+        use sqlx::{Connection as _, Row as _};
+        let db = s.sqlite_files().into_iter().find(|p| p.extension().is_some_and(|e| e == "db")).unwrap();
+        let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+        let sizes: Vec<i64> = sqlx::query("SELECT tree_size FROM audit_checkpoints ORDER BY tree_size")
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get("tree_size"))
+            .collect();
+        let free = (2..).find(|n| !sizes.contains(n)).unwrap();
+        let other = warden_tlog::note::SigningKey::generate(key.name.as_str()).unwrap();
+        let cp = warden_tlog::note::Checkpoint { origin: key.name.clone(), size: free as u64, root: [7; 32] };
+        sqlx::query("INSERT INTO audit_checkpoints (tree_size, note, created_at) VALUES (?, ?, ?)")
+            .bind(free)
+            .bind(cp.sign(&other).unwrap())
+            .bind(0i64)
+            .execute(&mut c)
+            .await
+            .unwrap();
+        let again = ask(&s, &audrey_t, &format!("log?from={start_time}")).await;
+        again.verify(&key).unwrap();
+        let findings = rows(&again.answer, "findings");
+        assert!(
+            findings.iter().any(|f| f.as_str().unwrap().contains(&format!("checkpoint stored for {free} entries"))),
+            "{findings:?}"
+        );
+    }
     let mut forged = log.clone();
     if let Some(c) = forged.answer["checkpoints"].as_array_mut().and_then(|c| c.first_mut()) {
         c["consistency_to_next"] = json!([]);
