@@ -99,7 +99,22 @@ async fn reach(ctx: &Authorized<'_>, project: &ProjectId, model: &str, version: 
     let own = about(ctx, &resource, &["model.version.create", "model.evaluation.add"], 10_000).await?;
     let registered =
         own.iter().find(|e| e.leaf.action == "model.version.create" && e.leaf.outcome == "success").cloned();
-    let classes = ctx.app.effective_classes(&facts.model.id, version, &facts.version.lineage.data_classes).await?;
+    // Each class with the lineage path that brings it, found without the version's
+    // own declaration (a declared class must not hide where the data carrying it came
+    // from); declared classes no lineage brings keep the version as their path.
+    let mut classes = {
+        let l = ctx.app.lineage().await?;
+        l.graph.upstream_classes(&node, DEPTH, |n| {
+            if n == node {
+                Vec::new()
+            } else {
+                l.classes.get(n).cloned().unwrap_or_default()
+            }
+        })
+    };
+    for c in &facts.version.lineage.data_classes {
+        classes.entry(c.clone()).or_insert_with(|| vec![node.clone()]);
+    }
     let mut datasets: BTreeMap<String, Touched> = BTreeMap::new();
     let mut runs = BTreeSet::new();
     fn touch<'d>(
@@ -231,7 +246,9 @@ pub(super) async fn data_access(
             })
         })
         .collect();
-    let classes: Vec<Value> = r.classes.iter().map(|(c, path)| json!({"class": c, "path": path})).collect();
+    let declared = &r.facts.version.lineage.data_classes;
+    let classes: Vec<Value> =
+        r.classes.iter().map(|(c, path)| json!({"class": c, "declared": declared.contains(c), "path": path})).collect();
     Ok(json!({
         "model": {"project": project, "name": r.facts.model.name, "id": r.facts.model.id, "version": version,
                   "node": r.node, "registered": r.registered.as_ref().map(|e| json!({"at": when(e), "evidence": [cites.cite(e)]}))},

@@ -270,6 +270,11 @@ async fn evidence_answers_match_what_was_done_and_verify_offline(engine: Engine)
     assert_eq!(by_name["s3://lake/incoming"]["kinds"], json!(["inference"]), "{}", access.answer);
     assert_eq!(by_name["s3://lake/incoming"]["runs"], json!([run_id]));
     assert!(!by_name.contains_key("s3://lake/scores"), "what a run wrote is not what the version read");
+    // The declared class still shows the lineage path that brings it.
+    let public = rows(&access.answer, "classes").iter().find(|c| c["class"] == "public").unwrap();
+    assert_eq!(public["declared"], true);
+    assert_eq!(public["path"].as_array().unwrap().len(), 2, "{public}");
+    assert!(public["path"][1].as_str().unwrap().starts_with("dataset:s3://lake/"), "{public}");
     let gateway = rows(&access.answer, "gateway");
     assert_eq!(gateway.len(), 1, "{}", access.answer);
     assert_eq!((gateway[0]["class"].as_str(), gateway[0]["calls"].as_u64()), (Some("public"), Some(3)));
