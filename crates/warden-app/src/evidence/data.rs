@@ -17,8 +17,26 @@ use crate::{AppError, Authorized};
 const DEPTH: u32 = 64;
 /// Most nodes one walk reaches.
 const REACH: usize = 10_000;
-/// Most gateway records cited per (class, zone) group; the count covers them all.
+/// Most gateway records cited per group (class and zone; zone, provider and region);
+/// the counts cover them all.
 const CITED_CALLS: usize = 200;
+/// Most gateway records cited in one answer, across its groups (each group keeps at
+/// least its first and last call), so that a version called from many places still
+/// fits in one answer.
+const CITED_CALLS_TOTAL: usize = 2_000;
+
+/// The calls a group cites: up to `CITED_CALLS`, fewer when there are many groups, and
+/// always its first and last.
+fn sample_calls<'c>(calls: &[&'c AuditEntry], groups: usize) -> Vec<&'c AuditEntry> {
+    let n = (CITED_CALLS_TOTAL / groups.max(1)).clamp(2, CITED_CALLS);
+    let mut picked: Vec<&AuditEntry> = calls.iter().take(n.saturating_sub(1)).copied().collect();
+    if let Some(last) = calls.last() {
+        if picked.last().is_none_or(|p| p.index != last.index) {
+            picked.push(last);
+        }
+    }
+    picked
+}
 /// Most gateway records read for one version.
 const CALLS: usize = 20_000;
 
@@ -242,7 +260,7 @@ pub(super) async fn data_access(
                 "kind": "inference", "via": "gateway", "class": class, "zone": (!zone.is_empty()).then_some(zone),
                 "calls": calls.len(), "answered": answered,
                 "first": calls.first().map(|c| when(c)), "last": calls.last().map(|c| when(c)),
-                "evidence": calls.iter().take(CITED_CALLS).map(|c| cites.cite(c)).collect::<Vec<_>>(),
+                "evidence": sample_calls(calls, groups.len()).into_iter().map(|c| cites.cite(c)).collect::<Vec<_>>(),
             })
         })
         .collect();
@@ -364,7 +382,7 @@ pub(super) async fn locations(
             "via": "gateway", "zone": (!zone.is_empty()).then_some(zone), "provider": provider,
             "provider_region": (!region.is_empty()).then_some(region), "calls": calls.len(),
             "first": calls.first().map(|c| when(c)), "last": calls.last().map(|c| when(c)),
-            "evidence": calls.iter().take(CITED_CALLS).map(|c| cites.cite(c)).collect::<Vec<_>>(),
+            "evidence": sample_calls(calls, groups.len()).into_iter().map(|c| cites.cite(c)).collect::<Vec<_>>(),
         }));
     }
     findings.sort();
@@ -517,5 +535,44 @@ pub(super) async fn data_handling(
             }))
         }
         _ => Err(AppError::BadParameter("name exactly one of a dataset and a data subject".into())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use warden_core::Timestamp;
+    use warden_store::AuditLeaf;
+
+    fn entry(index: u64) -> AuditEntry {
+        let leaf = AuditLeaf {
+            time: Timestamp(0),
+            category: "data_access".into(),
+            action: "gateway.chat".into(),
+            actor: None,
+            resource: None,
+            outcome: "success".into(),
+            project: None,
+            request_id: None,
+            event: "{}".into(),
+            leaf_hash: Vec::new(),
+        };
+        AuditEntry { index, leaf }
+    }
+
+    #[test]
+    fn many_groups_share_the_citations_and_keep_their_ends() {
+        let calls: Vec<AuditEntry> = (0..1000).map(entry).collect();
+        let refs: Vec<&AuditEntry> = calls.iter().collect();
+        let one = sample_calls(&refs, 1);
+        assert_eq!(one.len(), CITED_CALLS);
+        assert_eq!(one.last().map(|e| e.index), Some(999), "the last call is always cited");
+        let many = sample_calls(&refs, 500);
+        assert_eq!(many.iter().map(|e| e.index).collect::<Vec<_>>(), vec![0, 1, 2, 999]);
+        assert!(500 * many.len() <= CITED_CALLS_TOTAL, "the answer stays within its total");
+        let most = sample_calls(&refs, 5000);
+        assert_eq!(most.iter().map(|e| e.index).collect::<Vec<_>>(), vec![0, 999], "first and last at least");
+        let few: Vec<&AuditEntry> = refs.iter().take(1).copied().collect();
+        assert_eq!(sample_calls(&few, 3).len(), 1, "one call is cited once");
     }
 }
