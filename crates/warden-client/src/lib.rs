@@ -12,7 +12,9 @@ pub enum ClientError {
     /// The server answered with a problem document.
     #[error("{}", describe(.0))]
     Problem(Problem),
-    #[error("cannot reach Warden at {url}: {reason}")]
+    #[error(
+        "cannot reach Warden at {url}: {reason}. Is the server running there? If it moved, point the CLI at it: `warden login --url URL` (or --url, WARDEN_URL)"
+    )]
     Connect { url: String, reason: String },
     #[error("unexpected response from Warden (HTTP {status}): {body}")]
     Unexpected { status: u16, body: String },

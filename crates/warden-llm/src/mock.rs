@@ -38,16 +38,18 @@ pub fn chat(body: &Value, stream: bool) -> Reply {
         "total_tokens": prompt_tokens(body) + estimate_tokens(&reply),
     });
     let id = format!("chatcmpl-mock-{}", &hex(&Sha256::digest(reply.as_bytes()))[..12]);
+    // Unix seconds, as OpenAI answers.
+    let created = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
     if !stream {
         return Reply::Json(json!({
-            "id": id, "object": "chat.completion", "created": 0, "model": model,
+            "id": id, "object": "chat.completion", "created": created, "model": model,
             "choices": [{"index": 0, "message": {"role": "assistant", "content": reply}, "finish_reason": "stop"}],
             "usage": usage,
         }));
     }
     let include_usage = body.pointer("/stream_options/include_usage").and_then(Value::as_bool).unwrap_or(false);
     let chunk = |delta: Value, finish: Value| {
-        json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
+        json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
                "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]})
     };
     let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), Value::Null)];
@@ -64,7 +66,7 @@ pub fn chat(body: &Value, stream: bool) -> Reply {
     }
     events.push(chunk(json!({}), json!("stop")));
     if include_usage {
-        events.push(json!({"id": id, "object": "chat.completion.chunk", "created": 0, "model": model,
+        events.push(json!({"id": id, "object": "chat.completion.chunk", "created": created, "model": model,
                             "choices": [], "usage": usage}));
     }
     let mut all: Vec<Result<Event, LlmError>> = events.into_iter().map(|e| Ok(Event::Data(e))).collect();

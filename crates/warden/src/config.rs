@@ -11,8 +11,15 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// `WARDEN_*` variables that are not configuration keys but are read elsewhere.
-const OTHER_VARIABLES: &[&str] =
-    &["WARDEN_CONFIG", "WARDEN_BOOTSTRAP_TOKEN", "WARDEN_URL", "WARDEN_TOKEN", "WARDEN_CONFIG_DIR", "WARDEN_LOG"];
+const OTHER_VARIABLES: &[&str] = &[
+    "WARDEN_CONFIG",
+    "WARDEN_BOOTSTRAP_TOKEN",
+    "WARDEN_URL",
+    "WARDEN_TOKEN",
+    "WARDEN_CONFIG_DIR",
+    "WARDEN_LOG",
+    "WARDEN_LOG_FORMAT",
+];
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

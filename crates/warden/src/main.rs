@@ -46,7 +46,18 @@ async fn run(args: cli::Args) -> anyhow::Result<()> {
         cli::Command::Serve(flags) => {
             init_tracing();
             let config = config::Config::load(&flags, &env)?;
-            serve::run(config, env.get("WARDEN_BOOTSTRAP_TOKEN").cloned().filter(|t| !t.is_empty())).await
+            // Checked before anything is created (keys, database, checkpoints).
+            let bootstrap = env.get("WARDEN_BOOTSTRAP_TOKEN").cloned().filter(|t| !t.is_empty());
+            if let Some(t) = &bootstrap {
+                let min = warden_authn::token::MIN_BOOTSTRAP_LEN;
+                if t.len() < min {
+                    anyhow::bail!(
+                        "WARDEN_BOOTSTRAP_TOKEN must be at least {min} characters (it is {}); nothing was created",
+                        t.len()
+                    );
+                }
+            }
+            serve::run(config, bootstrap).await
         }
         cli::Command::Config { command: cli::ConfigCommand::Show(flags) } => {
             let config = config::Config::load(&flags, &env)?;
@@ -61,8 +72,16 @@ async fn run(args: cli::Args) -> anyhow::Result<()> {
     }
 }
 
+/// Logs to standard error: coloured only on a terminal; one JSON object per line with
+/// `WARDEN_LOG_FORMAT=json` (for log shippers); the level from `WARDEN_LOG`.
 fn init_tracing() {
+    use std::io::IsTerminal as _;
     let filter = tracing_subscriber::EnvFilter::try_from_env("WARDEN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    if std::env::var("WARDEN_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        builder.json().with_ansi(false).init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 }

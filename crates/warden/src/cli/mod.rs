@@ -29,6 +29,11 @@ pub struct Args {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the server.
+    ///
+    /// On first start it creates the administrator and prints a token for them; set
+    /// WARDEN_BOOTSTRAP_TOKEN (at least 32 characters) to choose that token instead.
+    /// WARDEN_LOG sets the log level (e.g. `info,sqlx=warn`), WARDEN_LOG_FORMAT=json
+    /// writes one JSON object per line; colours only on a terminal.
     Serve(ServeFlags),
     /// Run a transparency-log witness (C2SP tlog-witness) for Warden audit logs.
     Witness {

@@ -1,0 +1,104 @@
+//! What a newcomer meets first, through the real binary: a short bootstrap token is
+//! refused before anything is created; logs carry no colour codes off a terminal and
+//! are JSON on request; a server that moved is named with the way to follow it; the
+//! built-in mock answers with the time it answered.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use common::{admin_with_project, BIN, BOOTSTRAP};
+
+#[test]
+fn a_short_bootstrap_token_is_refused_before_anything_is_created() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("WARDEN_BOOTSTRAP_TOKEN", "too-short")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("WARDEN_BOOTSTRAP_TOKEN must be at least 32 characters (it is 9)"), "{err}");
+    assert!(!data.exists() || std::fs::read_dir(&data).unwrap().next().is_none(), "nothing was created");
+    let help = Command::new(BIN).args(["serve", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("at least 32 characters") && help.contains("WARDEN_LOG_FORMAT=json"), "{help}");
+}
+
+/// Starts a server with `envs` and returns its first log lines (standard error).
+fn first_log_lines(envs: &[(&str, &str)]) -> Vec<String> {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(BIN);
+    cmd.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(tmp.path().join("data"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("WARDEN_BOOTSTRAP_TOKEN", BOOTSTRAP)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let reader = BufReader::new(child.stderr.take().unwrap());
+    let lines: Vec<String> = reader.lines().map_while(Result::ok).take(2).collect();
+    let _ = child.kill();
+    let _ = child.wait();
+    lines
+}
+
+#[test]
+fn logs_have_no_colour_codes_off_a_terminal_and_are_json_on_request() {
+    let plain = first_log_lines(&[("WARDEN_LOG", "info")]);
+    assert!(!plain.is_empty(), "the server logs at start");
+    assert!(plain.iter().all(|l| !l.contains('\u{1b}')), "no ANSI escapes: {plain:?}");
+    let json = first_log_lines(&[("WARDEN_LOG", "info"), ("WARDEN_LOG_FORMAT", "json")]);
+    assert!(!json.is_empty());
+    for l in &json {
+        let v: serde_json::Value = serde_json::from_str(l).unwrap_or_else(|e| panic!("{l}: {e}"));
+        assert!(v["level"].is_string() && v["fields"].is_object(), "{v}");
+    }
+}
+
+#[test]
+fn a_server_that_moved_is_named_with_how_to_follow_it_and_the_mock_answers_in_time() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, cli, project) = admin_with_project(tmp.path(), "newcomers");
+    // The built-in mock provider answers with the time it answered.
+    let svc = cli.json(&["service", "create", "newcomer-app"])["id"].as_str().unwrap().to_string();
+    cli.ok(&["project", "add-member", &project, "--member", &svc, "--role", "service"]);
+    let key =
+        cli.json(&["service", "token", &svc, "--project", &project, "--role", "service", "--data-class", "public"]);
+    let secret = key["secret"].as_str().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let body: serde_json::Value = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/v1/chat/completions", server.url))
+            .bearer_auth(secret)
+            .json(&serde_json::json!({"model": "mock", "messages": [{"role": "user", "content": "hi"}]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let created = body["created"].as_u64().unwrap_or(0);
+    assert!(created + 60 > now && created <= now + 1, "created {created}, now {now}: {body}");
+    drop(server);
+    // The saved login now points nowhere.
+    let out = cli.run(&["project", "list"], None);
+    assert!(!out.ok);
+    assert!(
+        out.stderr.contains("cannot reach Warden at") && out.stderr.contains("warden login --url"),
+        "{}",
+        out.stderr
+    );
+}
