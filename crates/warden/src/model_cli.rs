@@ -22,7 +22,8 @@ pub enum ModelCommand {
         licence: Option<String>,
         #[arg(long)]
         source_uri: Option<String>,
-        /// A Markdown model card.
+        /// A Markdown model card (default: README.md or MODEL_CARD.md at the top of the
+        /// pushed directory, when there is one).
         #[arg(long)]
         model_card: Option<PathBuf>,
         /// RFC 3339 expiry date.
@@ -126,6 +127,23 @@ pub enum ModelCommand {
     },
 }
 
+/// A metadata field intake recorded with an artifact.
+fn meta(evidence: &serde_json::Value, key: &str) -> Option<String> {
+    evidence.pointer(&format!("/metadata/{key}")).and_then(serde_json::Value::as_str).map(str::to_string)
+}
+
+/// A model card's title: its first non-empty line without Markdown heading marks,
+/// shortened for a table cell.
+fn card_title(card: &str) -> String {
+    let line = card.lines().map(|l| l.trim_start_matches('#').trim()).find(|l| !l.is_empty()).unwrap_or("(empty)");
+    let short: String = line.chars().take(40).collect();
+    if short.len() < line.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
+}
+
 /// `NAME@REF` → (NAME, REF).
 fn split_reference(reference: &str) -> anyhow::Result<(&str, &str)> {
     reference
@@ -221,8 +239,16 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                 eprintln!("uploaded {rel} ({size} bytes, {digest})");
                 manifest.push(api::ArtifactFile { path: rel, digest, size });
             }
+            // Without --model-card, the directory's own card (as Hugging Face keeps it).
+            let model_card = model_card.or_else(|| {
+                ["MODEL_CARD.md", "README.md"].iter().map(|n| path.join(n)).find(|p| path.is_dir() && p.is_file())
+            });
             let model_card = match model_card {
-                Some(p) => Some(std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?),
+                Some(p) => {
+                    let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+                    eprintln!("model card: {}", p.display());
+                    Some(text)
+                }
                 None => None,
             };
             let mut signatures = Vec::new();
@@ -351,7 +377,10 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
             }
             fields(vec![("id", m.id.clone()), ("name", m.name.clone()), ("project", m.project.clone())]);
             table(
-                &["version", "artifact", "files", "bytes", "aliases", "tags", "runs", "datasets", "created"],
+                &[
+                    "version", "artifact", "files", "bytes", "licence", "card", "aliases", "tags", "runs", "datasets",
+                    "created",
+                ],
                 m.versions
                     .unwrap_or_default()
                     .iter()
@@ -361,6 +390,8 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                             v.artifact.id.clone(),
                             v.artifact.files.len().to_string(),
                             v.artifact.total_size.to_string(),
+                            meta(&v.artifact.evidence, "licence").unwrap_or_else(|| "-".into()),
+                            meta(&v.artifact.evidence, "model_card").map_or_else(|| "-".into(), |c| card_title(&c)),
                             v.aliases.join(","),
                             v.tags.iter().map(|(k, x)| format!("{k}={x}")).collect::<Vec<_>>().join(","),
                             v.runs.join(","),

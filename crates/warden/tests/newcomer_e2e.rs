@@ -102,3 +102,37 @@ fn a_server_that_moved_is_named_with_how_to_follow_it_and_the_mock_answers_in_ti
         out.stderr
     );
 }
+
+#[test]
+fn a_pushed_directorys_readme_is_its_model_card_and_help_lists_what_is_accepted() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_server, cli, project) = admin_with_project(tmp.path(), "cards");
+    let dir = tmp.path().join("fraud");
+    std::fs::create_dir_all(&dir).unwrap();
+    let header = r#"{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}"#;
+    let mut weights = (header.len() as u64).to_le_bytes().to_vec();
+    weights.extend_from_slice(header.as_bytes());
+    weights.extend_from_slice(&[0u8; 8]);
+    std::fs::write(dir.join("model.safetensors"), weights).unwrap();
+    std::fs::write(dir.join("README.md"), "# Card fraud scorer\n\nTrained on 2026 claims.\n").unwrap();
+    let out = cli.run(
+        &["model", "push", dir.to_str().unwrap(), "--name", "fraud", "--project", &project, "--licence", "apache-2.0"],
+        None,
+    );
+    assert!(out.ok, "{}", out.stderr);
+    assert!(out.stderr.contains("model card:") && out.stderr.contains("README.md"), "{}", out.stderr);
+    let shown = cli.ok(&["model", "show", "fraud", "--project", &project]);
+    assert!(shown.contains("Card fraud scorer") && shown.contains("apache-2.0"), "{shown}");
+
+    // Help lists the roles a member may be given; shells get completions; man pages.
+    let help = cli.ok(&["project", "add-member", "--help"]);
+    assert!(help.contains("project-owner, data-scientist, approver, service"), "{help}");
+    let wrong = cli.run(&["user", "grant", "usr_x", "admin"], None);
+    assert!(!wrong.ok && wrong.stderr.contains("platform-admin, auditor"), "{}", wrong.stderr);
+    let bash = cli.ok(&["completions", "bash"]);
+    assert!(bash.contains("_warden()") && bash.contains("evidence"), "a completion script");
+    let man = tmp.path().join("man");
+    cli.ok(&["man", "--out", man.to_str().unwrap()]);
+    let page = std::fs::read_to_string(man.join("warden-evidence-verify.1")).unwrap();
+    assert!(page.starts_with(".ie") || page.contains(".TH"), "{page}");
+}

@@ -163,6 +163,14 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::catalog_cli::DeletionCommand,
     },
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell), e.g.
+    /// `warden completions bash > /etc/bash_completion.d/warden`.
+    Completions { shell: clap_complete::Shell },
+    /// Write man pages (roff) for warden and every subcommand into a directory.
+    Man {
+        #[arg(long, value_name = "DIR")]
+        out: std::path::PathBuf,
+    },
     /// Retention: apply it now, or see what is still due (and what holds it).
     Retention {
         #[command(subcommand)]
@@ -201,18 +209,20 @@ pub enum ProjectCommand {
     Members {
         id: String,
     },
+    /// Give a user, service or group a role in the project.
     AddMember {
         id: String,
+        /// A user, service (usr_…, svc_…) or group (grp_…).
         #[arg(long)]
         member: String,
-        #[arg(long)]
+        #[arg(long, value_parser = ["project-owner", "data-scientist", "approver", "service"])]
         role: String,
     },
     RemoveMember {
         id: String,
         #[arg(long)]
         member: String,
-        #[arg(long)]
+        #[arg(long, value_parser = ["project-owner", "data-scientist", "approver", "service"])]
         role: String,
     },
 }
@@ -246,14 +256,16 @@ pub enum UserCommand {
     Unlock {
         id: String,
     },
-    /// Grant an organisation role (platform-admin, auditor).
+    /// Grant an organisation role.
     Grant {
         id: String,
+        #[arg(value_parser = ["platform-admin", "auditor"])]
         role: String,
     },
     /// Revoke an organisation role.
     Revoke {
         id: String,
+        #[arg(value_parser = ["platform-admin", "auditor"])]
         role: String,
     },
 }
@@ -270,7 +282,7 @@ pub enum ServiceCommand {
         id: String,
         #[arg(long)]
         project: String,
-        #[arg(long)]
+        #[arg(long, value_parser = ["project-owner", "data-scientist", "approver", "service"])]
         role: String,
         #[arg(long, default_value = "pipeline")]
         name: String,
@@ -701,6 +713,24 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
         Command::Deletion { command } => crate::catalog_cli::deletion(command, &g).await,
         Command::Quarantine { command } => crate::catalog_cli::quarantine(command, &g).await,
         Command::Retention { command } => crate::catalog_cli::retention(command, &g).await,
+        Command::Completions { shell } => {
+            use std::io::Write as _;
+            let mut cmd = <Args as clap::CommandFactory>::command();
+            // Into memory first: the generator panics on a failed write (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "warden", &mut script);
+            match std::io::stdout().write_all(&script) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(anyhow!("cannot write: {e}")),
+                _ => Ok(()),
+            }
+        }
+        Command::Man { out } => {
+            std::fs::create_dir_all(&out).map_err(|e| anyhow!("cannot create {}: {e}", out.display()))?;
+            let cmd = <Args as clap::CommandFactory>::command();
+            clap_mangen::generate_to(cmd, &out).map_err(|e| anyhow!("cannot write the man pages: {e}"))?;
+            println!("man pages written to {}", out.display());
+            Ok(())
+        }
         Command::Model { command } => crate::model_cli::run(command, &g).await,
         Command::Signer { command } => {
             let c = client(&g)?;
