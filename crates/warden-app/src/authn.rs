@@ -436,9 +436,8 @@ impl App {
             return Err(AppError::Invalid("TOTP is not enrolled: enrol it first (`warden totp enrol`)".into()));
         }
         self.check_totp(subject, code, meta).await.map_err(|e| match e {
-            AppError::Unauthenticated(_) => {
-                AppError::Unauthenticated("the TOTP code is wrong or was already used; wait for the next one".into())
-            }
+            AppError::Unauthenticated(m) if m.contains("already used") => AppError::Unauthenticated(m),
+            AppError::Unauthenticated(_) => AppError::Unauthenticated("the TOTP code is wrong".into()),
             other => other,
         })
     }
@@ -451,7 +450,29 @@ impl App {
             .map_err(|e| AppError::Internal(e.to_string()))?;
         match step {
             Some(step) if self.store.use_totp_step(&subject.id, step).await? => Ok(()),
-            _ => Err(self.failed_sign_in(subject, "wrong or reused TOTP code", meta).await),
+            _ => {
+                // A right code already used (the one just typed to confirm enrolment,
+                // say) is not a guess: said as such, recorded, and not counted towards
+                // the lockout.
+                let any = totp::verify(&secret, code, self.now().0 / 1000, None)
+                    .map_err(|e| AppError::Internal(e.to_string()))?;
+                if any.is_some() {
+                    self.auth_event(
+                        "password",
+                        Some(&subject.id),
+                        "failure",
+                        Some("reused TOTP code"),
+                        meta,
+                        json!({}),
+                    )
+                    .await?;
+                    return Err(AppError::Unauthenticated(
+                        "this TOTP code was already used (each code works once): wait for the next one (codes change every 30 s)"
+                            .into(),
+                    ));
+                }
+                Err(self.failed_sign_in(subject, "wrong TOTP code", meta).await)
+            }
         }
     }
 

@@ -416,3 +416,36 @@ async fn membership_and_role_changes_name_the_member_in_the_ledger(engine: Engin
         }
     }
 }
+
+/// Signing in right after confirming TOTP, with the code just used, is told so and is
+/// not counted as a failure; a wrong code is answered as before and counted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reused_totp_code_is_named_and_not_counted_towards_the_lockout() {
+    use warden_store::IdentityStore as _;
+    let s = start(Options::new(Engine::Sqlite)).await;
+    let admin = s.admin().await;
+    let (_, carl_t) = s.user(&admin, "carl").await;
+    let secret = s.enrol_totp(&carl_t).await;
+    let code = s.code(&secret); // the code confirming enrolment just used
+    let login = |totp: String| {
+        let body = json!({"username": "carl", "password": "carl-correct-horse", "totp": totp});
+        let s = &s;
+        async move { s.call(reqwest::Method::POST, "/api/v1/auth/login", None, Some(body)).await }
+    };
+    let reused = login(code.clone()).await.problem(401, "unauthenticated");
+    assert!(reused["detail"].as_str().unwrap().contains("already used"), "{reused}");
+    let wrong =
+        login(if code == "000000" { "111111".into() } else { "000000".into() }).await.problem(401, "unauthenticated");
+    assert_eq!(wrong["detail"], "wrong username or password");
+    let db = s.sqlite_files().into_iter().find(|p| p.extension().is_some_and(|e| e == "db")).unwrap();
+    let store = warden_store_sqlite::open(&db).await.unwrap();
+    let carl = store.get_subject_by_name("carl").await.unwrap().unwrap();
+    assert_eq!(carl.failed_attempts, 1, "only the wrong code counts");
+    // The refusal of the reused code is in the ledger.
+    let events =
+        s.get("/api/v1/audit/events?category=authentication&outcome=failure&limit=50", &admin).await.expect(200);
+    assert!(events["items"].as_array().unwrap().iter().any(|i| i["event"]["reason"] == "reused TOTP code"), "{events}");
+    s.clock.advance(30);
+    let ok = login(s.code(&secret)).await.expect(200);
+    assert_eq!(ok["mfa"], true);
+}
