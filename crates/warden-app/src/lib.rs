@@ -152,6 +152,61 @@ impl Target {
     }
 }
 
+/// What would let the caller act, when no policy permits it now: the project roles
+/// (or organisation roles) that would, found by asking the same engine with each; and
+/// for a request on the organisation that a project's token could make, that binding.
+fn remedy(
+    engine: &warden_policy::Engine,
+    principal: &Principal,
+    action: Action,
+    resource: &Resource,
+    facts: &Facts,
+) -> String {
+    // Asked as if the caller had verified a second factor: MFA is its own remedy, which
+    // the policies that need it already name.
+    let verified = Principal { mfa: true, totp_enrolled: true, ..principal.clone() };
+    let roles = |scope: warden_core::RoleScope| -> Vec<Role> {
+        Role::ALL
+            .into_iter()
+            .filter(|r| r.scope() == scope)
+            .filter(|r| match scope {
+                warden_core::RoleScope::Project => {
+                    let f = Facts { project_roles: [*r].into_iter().collect(), ..facts.clone() };
+                    engine.decide(&verified, action, resource, &f).allowed
+                }
+                warden_core::RoleScope::Organisation => {
+                    let p = Principal { org_roles: [*r].into_iter().collect(), ..verified.clone() };
+                    engine.decide(&p, action, resource, facts).allowed
+                }
+            })
+            .collect()
+    };
+    let names = |rs: &[Role]| rs.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(" or ");
+    let mut out = String::new();
+    if let Some(project) = resource.project() {
+        let rs = roles(warden_core::RoleScope::Project);
+        if !rs.is_empty() {
+            out.push_str(&format!(
+                ". It needs the role {} in project {project} (a project owner adds it: `warden project add-member {project} --member {} --role …`)",
+                names(&rs),
+                principal.id
+            ));
+        }
+    } else if matches!(resource, Resource::Organisation) {
+        let rs = roles(warden_core::RoleScope::Organisation);
+        if !rs.is_empty() {
+            out.push_str(&format!(". It needs the organisation role {}", names(&rs)));
+        }
+        if matches!(action, Action::LineageWrite) {
+            out.push_str(
+                "; a pipeline sends lineage with a token bound to its project instead \
+                 (`warden token create --project PROJECT --role data-scientist`)",
+            );
+        }
+    }
+    out
+}
+
 /// The detail a decision or a change records about whom it concerns and the role.
 fn subject_of_change(role: Option<Role>, member: Option<&str>) -> serde_json::Value {
     let mut d = serde_json::Map::new();
@@ -401,7 +456,11 @@ impl App {
             self.record(&e).await?;
         }
         if !decision.allowed {
-            return Err(AppError::Forbidden(decision.explain(O::ACTION)));
+            let mut message = decision.explain(O::ACTION);
+            if decision.unpermitted {
+                message.push_str(&remedy(&policy.engine, principal, O::ACTION, &target.resource, &facts));
+            }
+            return Err(AppError::Forbidden(message));
         }
         let result = op.execute(Authorized { app: self, principal, meta }).await;
         if O::ACTION.is_mutation() {

@@ -449,3 +449,24 @@ async fn a_reused_totp_code_is_named_and_not_counted_towards_the_lockout() {
     let ok = login(s.code(&secret)).await.expect(200);
     assert_eq!(ok["mfa"], true);
 }
+
+/// A denial says what would let the caller act: the roles that would, in the project
+/// or the organisation, and for lineage a token bound to the project.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn denials_name_what_would_allow() {
+    let s = start(Options::new(Engine::Sqlite)).await;
+    let admin = s.admin().await;
+    let (nina, nina_t) = s.user(&admin, "nina").await;
+    let p = s.project(&admin, "remedies", None).await;
+    let d = s.get(&format!("/api/v1/projects/{p}/releases"), &nina_t).await.problem(403, "forbidden");
+    let detail = d["detail"].as_str().unwrap();
+    assert!(detail.contains("no policy permits `release.read`"), "{detail}");
+    assert!(detail.contains(&format!("in project {p}")) && detail.contains("`data-scientist`"), "{detail}");
+    assert!(detail.contains(&format!("--member {nina}")), "{detail}");
+    let d = s.get("/api/v1/users", &nina_t).await.problem(403, "forbidden");
+    assert!(d["detail"].as_str().unwrap().contains("organisation role `platform-admin` or `auditor`"), "{d}");
+    let run = json!({"eventTime": "2026-01-01T00:00:00Z", "producer": "p", "schemaURL": "s", "eventType": "START",
+                     "run": {"runId": "3f5e83fa-3480-44ff-99c5-ff943904e5e8"}, "job": {"namespace": "n", "name": "j"}});
+    let d = s.post("/api/v1/lineage", &nina_t, run).await.problem(403, "forbidden");
+    assert!(d["detail"].as_str().unwrap().contains("a token bound to its project"), "{d}");
+}
