@@ -7,6 +7,7 @@ mod catalog_cli;
 mod cli;
 mod config;
 mod credentials;
+mod doctor;
 mod evidence_cli;
 mod model_cli;
 mod output;
@@ -64,6 +65,7 @@ async fn run(args: cli::Args) -> anyhow::Result<()> {
             print!("{}", config.show());
             Ok(())
         }
+        cli::Command::Doctor(flags) => doctor::run(&flags, &env).await,
         cli::Command::Witness { command: cli::WitnessCommand::Serve(flags) } => {
             init_tracing();
             witness::serve(flags).await

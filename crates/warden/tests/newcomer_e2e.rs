@@ -136,3 +136,44 @@ fn a_pushed_directorys_readme_is_its_model_card_and_help_lists_what_is_accepted(
     let page = std::fs::read_to_string(man.join("warden-evidence-verify.1")).unwrap();
     assert!(page.starts_with(".ie") || page.contains(".TH"), "{page}");
 }
+
+fn doctor(args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(BIN)
+        .arg("doctor")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into(), String::from_utf8_lossy(&out.stderr).into())
+}
+
+#[test]
+fn doctor_says_what_a_server_would_meet_and_what_to_fix() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let d = data.to_str().unwrap();
+    // Before the first start: notes, not failures, and nothing created.
+    let (ok, out, _) = doctor(&["--data-dir", d]);
+    assert!(ok, "{out}");
+    assert!(out.contains("first start creates it") && !out.contains("FAIL"), "{out}");
+    assert!(!data.exists(), "the doctor creates nothing");
+    // After a start: every check passes.
+    drop(common::serve(&data, None, Some(BOOTSTRAP)));
+    let (ok, out, _) = doctor(&["--data-dir", d]);
+    assert!(ok, "{out}");
+    for line in ["database        ok", "checkpoint pin  ok", "master key      ok", "clock           ok"] {
+        assert!(out.contains(line), "{line}: {out}");
+    }
+    // What would stop the server: named, exit 1.
+    let (ok, out, err) = doctor(&["--data-dir", d, "--database-url", "postgres://nobody@127.0.0.1:1/none"]);
+    assert!(!ok && out.contains("database        FAIL") && err.contains("1 check(s) failed"), "{out}{err}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let key = data.join("keys").join("master.key");
+        std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let (ok, out, _) = doctor(&["--data-dir", d]);
+        assert!(!ok && out.contains("readable by others: `chmod 600` it"), "{out}");
+    }
+}

@@ -163,6 +163,10 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::catalog_cli::DeletionCommand,
     },
+    /// Check what `warden serve` with these settings would meet (configuration, data
+    /// directory, keys, database, blob store, checkpoint pin, clock, witnesses) and say
+    /// what to fix; exits 1 when something would stop the server.
+    Doctor(crate::config::ServeFlags),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell), e.g.
     /// `warden completions bash > /etc/bash_completion.d/warden`.
     Completions { shell: clap_complete::Shell },
@@ -551,7 +555,9 @@ fn print_project(p: &api::Project, f: Format) -> anyhow::Result<()> {
 pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
     let f = g.output;
     match command {
-        Command::Serve(_) | Command::Config { .. } | Command::Witness { .. } => unreachable_command(),
+        Command::Serve(_) | Command::Config { .. } | Command::Witness { .. } | Command::Doctor(_) => {
+            unreachable_command()
+        }
         Command::Login { step_up: true, totp, .. } => {
             let c = client(&g)?;
             let code = totp.ok_or_else(|| anyhow!("--step-up needs --totp CODE"))?;
