@@ -214,7 +214,7 @@ impl Problems {
     }
 }
 
-const ZONE_KEYS: &[&str] = &[
+pub(crate) const ZONE_KEYS: &[&str] = &[
     "region",
     "ingress",
     "egress",
@@ -224,7 +224,7 @@ const ZONE_KEYS: &[&str] = &[
     "allow_unknown_formats",
     "description",
 ];
-const CLASS_KEYS: &[&str] = &[
+pub(crate) const CLASS_KEYS: &[&str] = &[
     "allowed_zones",
     "regions",
     "require_redacted_logs",
@@ -239,7 +239,7 @@ const CLASS_KEYS: &[&str] = &[
     "retention_days",
     "description",
 ];
-const RELEASE_KEYS: &[&str] = &["approvals", "approver_role", "require_evaluation", "evaluation"];
+pub(crate) const RELEASE_KEYS: &[&str] = &["approvals", "approver_role", "require_evaluation", "evaluation"];
 /// Roles that may approve releases: people inside the project.
 const APPROVER_ROLES: &[Role] = &[Role::Approver, Role::ProjectOwner, Role::DataScientist];
 const MAX_APPROVALS: u64 = 10;

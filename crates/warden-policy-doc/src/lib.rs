@@ -30,6 +30,8 @@ use warden_policy::{Engine, PolicyError};
 
 /// The document `warden serve` applies on a new data directory.
 pub const DEFAULT: &str = include_str!("default.yaml");
+/// A document using every key, each commented (`warden policy show --example`).
+pub const EXAMPLE: &str = include_str!("example.yaml");
 
 impl Document {
     /// The shipped default document.

@@ -329,3 +329,13 @@ fn a_redaction_threshold_is_low_medium_or_high() {
         "{p:?}"
     );
 }
+
+#[test]
+fn the_example_document_is_valid_and_uses_every_key() {
+    let doc = Document::parse(crate::EXAMPLE).unwrap_or_else(|p| panic!("{p}"));
+    assert_eq!(doc.zones.len(), 2);
+    for key in crate::document::ZONE_KEYS.iter().chain(crate::document::CLASS_KEYS).chain(crate::document::RELEASE_KEYS)
+    {
+        assert!(crate::EXAMPLE.contains(&format!("{key}:")), "the example does not show `{key}`");
+    }
+}

@@ -26,10 +26,13 @@ pub struct ApplyArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum PolicyCommand {
-    /// The policy document in force (`--compiled`: the Cedar policies made from it).
+    /// The policy document in force (`--compiled`: the Cedar policies made from it;
+    /// `--example`: a document using every key, each explained, without a server).
     Show {
-        #[arg(long)]
+        #[arg(long, conflicts_with = "example")]
         compiled: bool,
+        #[arg(long)]
+        example: bool,
     },
     /// Every stored version, newest first.
     History,
@@ -218,6 +221,10 @@ pub async fn apply(args: ApplyArgs, g: &Global) -> anyhow::Result<()> {
 pub async fn policy(command: PolicyCommand, g: &Global) -> anyhow::Result<()> {
     let f = g.output;
     match command {
+        PolicyCommand::Show { example: true, .. } => {
+            print!("{}", warden_policy_doc::EXAMPLE);
+            Ok(())
+        }
         PolicyCommand::Check { file } => {
             let text = read(&file)?;
             match warden_policy_doc::Document::parse(&text) {
@@ -266,7 +273,7 @@ pub async fn policy(command: PolicyCommand, g: &Global) -> anyhow::Result<()> {
         other => {
             let c = client(g)?;
             match other {
-                PolicyCommand::Show { compiled } => {
+                PolicyCommand::Show { compiled, .. } => {
                     let p = c.get_policy().await?;
                     if f == Format::Json {
                         return json(&p);

@@ -177,3 +177,17 @@ fn doctor_says_what_a_server_would_meet_and_what_to_fix() {
         assert!(!ok && out.contains("readable by others: `chmod 600` it"), "{out}");
     }
 }
+
+#[test]
+fn the_policy_example_explains_every_key_and_checks_offline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(BIN).args(["policy", "show", "--example"]).env_clear().output().unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("approver_role:") && text.contains("# "), "{text}");
+    let file = tmp.path().join("example.yaml");
+    std::fs::write(&file, &text).unwrap();
+    let check = Command::new(BIN).args(["policy", "check"]).arg(&file).env_clear().output().unwrap();
+    let said = String::from_utf8_lossy(&check.stdout);
+    assert!(check.status.success() && said.contains("valid (2 zones, 2 data classes, 1 release rules)"), "{said}");
+}
