@@ -18,6 +18,9 @@ pub enum ClientError {
     Connect { url: String, reason: String },
     #[error("unexpected response from Warden (HTTP {status}): {body}")]
     Unexpected { status: u16, body: String },
+    /// A project named by a name that names none of the caller's projects.
+    #[error("no project named `{0}` is visible to you (`warden project list` shows yours; ids start with prj_)")]
+    UnknownProject(String),
 }
 
 /// A problem as one message: title, detail, the rule that refused, and every located
@@ -55,6 +58,8 @@ pub struct Client {
     http: reqwest::Client,
     /// Files larger than this go up in parts of this size, resumably.
     chunk_size: u64,
+    /// The caller's projects by name, read once when a project is first named by name.
+    projects: std::sync::Arc<tokio::sync::Mutex<Option<std::collections::HashMap<String, String>>>>,
 }
 
 /// The default part size for chunked uploads.
@@ -70,6 +75,27 @@ impl std::fmt::Debug for Client {
             .field("token", &self.token.as_ref().map(|_| "[redacted]"))
             .finish()
     }
+}
+
+/// Decodes `%XX` escapes (a path segment [`enc`] wrote).
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b.get(i), b.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok())) {
+            (Some(b'%'), Some(hex)) if u8::from_str_radix(hex, 16).is_ok() => {
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(b'%'));
+                i += 3;
+            }
+            (Some(c), _) => {
+                out.push(*c);
+                i += 1;
+            }
+            (None, _) => break,
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters (for paths and queries).
@@ -89,6 +115,7 @@ impl Client {
             token,
             http: reqwest::Client::new(),
             chunk_size: DEFAULT_CHUNK_SIZE,
+            projects: Default::default(),
         }
     }
 
@@ -102,14 +129,82 @@ impl Client {
         &self.base
     }
 
-    /// Sends with the token; a successful status and its body, or the problem.
+    /// Sends with the token; a successful status and its body, or the problem. A
+    /// project named by its name (`/api/v1/projects/NAME/…`, `?project=NAME`) is sent
+    /// by its id.
     async fn fetch(&self, req: reqwest::RequestBuilder) -> Result<(reqwest::StatusCode, String)> {
-        let req = match &self.token {
-            Some(t) => req.bearer_auth(t),
-            None => req,
+        let mut request =
+            req.build().map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
+        self.project_ids(request.url_mut()).await?;
+        self.fetch_request(request).await
+    }
+
+    /// Replaces project names in a URL's path and `project` query by the ids of the
+    /// caller's projects of those names.
+    async fn project_ids(&self, url: &mut reqwest::Url) -> Result<()> {
+        let named = |v: &str| !v.is_empty() && !v.starts_with("prj_");
+        let segments: Vec<String> = url.path_segments().map(|s| s.map(str::to_string).collect()).unwrap_or_default();
+        if segments.len() > 3 && segments[..3] == ["api", "v1", "projects"] && named(&segments[3]) {
+            let name = percent_decode(&segments[3]);
+            let id = self.project_named(&name).await?;
+            let mut path = segments.clone();
+            path[3] = id;
+            url.set_path(&format!("/{}", path.join("/")));
+        }
+        let pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        if pairs.iter().any(|(k, v)| k == "project" && named(v)) {
+            let mut out = Vec::new();
+            for (k, v) in pairs {
+                let v = if k == "project" && named(&v) { self.project_named(&v).await? } else { v };
+                out.push((k, v));
+            }
+            url.query_pairs_mut().clear().extend_pairs(out);
+        }
+        Ok(())
+    }
+
+    /// The id of the caller's project called `name` (its list read once).
+    async fn project_named(&self, name: &str) -> Result<String> {
+        let mut known = self.projects.lock().await;
+        if known.is_none() {
+            let mut all = std::collections::HashMap::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let path = format!("{}/api/v1/projects{}", self.base, Self::page(cursor.as_deref(), Some(500)));
+                let mut req = self.http.get(path);
+                if let Some(t) = &self.token {
+                    req = req.bearer_auth(t);
+                }
+                let request =
+                    req.build().map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
+                let (_, body) = self.fetch_request(request).await?;
+                let page: api::Paged<api::Project> = serde_json::from_str(&body)
+                    .map_err(|e| ClientError::Unexpected { status: 200, body: format!("{e}: {body}") })?;
+                all.extend(page.items.iter().map(|p| (p.name.clone(), p.id.clone())));
+                match page.next_cursor {
+                    Some(next) if !page.items.is_empty() => cursor = Some(next),
+                    _ => break,
+                }
+            }
+            *known = Some(all);
+        }
+        known.as_ref().and_then(|k| k.get(name)).cloned().ok_or_else(|| ClientError::UnknownProject(name.to_string()))
+    }
+
+    async fn fetch_request(&self, request: reqwest::Request) -> Result<(reqwest::StatusCode, String)> {
+        let request = match &self.token {
+            Some(t) if !request.headers().contains_key(reqwest::header::AUTHORIZATION) => {
+                let mut r = request;
+                let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {t}"))
+                    .map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
+                r.headers_mut().insert(reqwest::header::AUTHORIZATION, value);
+                r
+            }
+            _ => request,
         };
-        let res = req
-            .send()
+        let res = self
+            .http
+            .execute(request)
             .await
             .map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.without_url().to_string() })?;
         let status = res.status();
@@ -397,6 +492,7 @@ fn resumable(e: &ClientError) -> bool {
         ClientError::Connect { .. } => true,
         ClientError::Problem(p) => p.status == 409 || p.status == 503,
         ClientError::Unexpected { status, .. } => *status >= 500,
+        ClientError::UnknownProject(_) => false,
     }
 }
 

@@ -104,7 +104,9 @@ fn tour(database_url: Option<&str>) {
     assert!(!events.to_string().contains("alice-long-password"));
 
     // Bad input: a clear message and a non-zero exit.
-    let bad = cli.run(&["project", "show", "not-an-id"], None);
+    let bad = cli.run(&["project", "show", "not-a-project"], None);
+    assert!(!bad.ok && bad.stderr.contains("no project named `not-a-project` is visible to you"), "{}", bad.stderr);
+    let bad = cli.run(&["project", "show", "prj_not-an-id"], None);
     assert!(!bad.ok && bad.stderr.contains("not a valid project id"), "{}", bad.stderr);
     let bad = cli.run(&["user", "grant", alice_id, "king"], None);
     assert!(!bad.ok && bad.stderr.contains("[possible values: platform-admin, auditor]"), "{}", bad.stderr);

@@ -191,3 +191,28 @@ fn the_policy_example_explains_every_key_and_checks_offline() {
     let said = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success() && said.contains("valid (2 zones, 2 data classes, 1 release rules)"), "{said}");
 }
+
+#[test]
+fn projects_are_named_by_name_or_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_server, cli, project) = admin_with_project(tmp.path(), "claims-team");
+    // In a path and in a query, by name as by id.
+    assert_eq!(cli.json(&["project", "show", "claims-team"])["id"], project.as_str());
+    cli.json(&["dataset", "create", "s3://lake", "claims", "--project", "claims-team", "--class", "public"]);
+    let placed = cli.json(&[
+        "quarantine",
+        "place",
+        "--project",
+        "claims-team",
+        "--dataset",
+        "s3://lake/claims",
+        "--reason",
+        "check",
+    ]);
+    assert_eq!(placed[0]["project"], project.as_str());
+    let answer = cli.json(&["evidence", "access", "--project", "claims-team"]);
+    assert_eq!(answer["subject"]["project"], project.as_str());
+    // A name that names none of the caller's projects.
+    let out = cli.run(&["quarantine", "list", "--project", "nope"], None);
+    assert!(!out.ok && out.stderr.contains("no project named `nope` is visible to you"), "{}", out.stderr);
+}
