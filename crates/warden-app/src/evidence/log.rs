@@ -149,32 +149,22 @@ pub(super) async fn log(
 }
 
 /// A subject as a search: an actor (`usr_…`, `svc_…`), a project (`prj_…`), a
-/// resource (`TYPE:ID`, or a bare id whose prefix names its type).
+/// resource (`TYPE:ID`, or a bare id whose prefix names its type, as audit search reads
+/// it).
 pub(crate) fn subject_filter(s: &str) -> Result<AuditFilter, AppError> {
     let mut f = AuditFilter::default();
-    let typed = |t: &str| Some(format!("{t}:{s}"));
     if s.contains(':') {
         f.resource = Some(s.to_string());
     } else if s.starts_with("usr_") || s.starts_with("svc_") {
         f.actor = Some(s.to_string());
     } else if s.starts_with("prj_") {
         f.project = Some(s.to_string());
+    } else if let Some(kind) = crate::ops::resource_type_of(s) {
+        f.resource = Some(format!("{kind}:{s}"));
     } else {
-        f.resource = match s.split('_').next() {
-            Some("rel") => typed("release"),
-            Some("dst") => typed("dataset"),
-            Some("del") => typed("deletion"),
-            Some("mdl") => typed("model"),
-            Some("tok") => typed("token"),
-            Some("grp") => typed("group"),
-            Some("trf") => typed("transfer"),
-            _ => None,
-        };
-        if f.resource.is_none() {
-            return Err(AppError::BadParameter(format!(
-                "subject `{s}`: name a person or service (usr_…, svc_…), a project (prj_…) or a resource (TYPE:ID)"
-            )));
-        }
+        return Err(AppError::BadParameter(format!(
+            "subject `{s}`: name a person or service (usr_…, svc_…), a project (prj_…) or a resource (TYPE:ID)"
+        )));
     }
     Ok(f)
 }

@@ -18,6 +18,27 @@ fn entry(e: warden_store::AuditEntry) -> Result<LedgerEntry, AppError> {
     Ok(LedgerEntry { index: e.index, leaf: e.leaf.event.into_bytes(), event, leaf_hash: e.leaf.leaf_hash })
 }
 
+/// The ledger's resource type for a bare id Warden issues, by its prefix (`rel_…` is a
+/// `release`); `None` for a value no prefix names. Audit search and evidence read bare
+/// ids the same way.
+pub fn resource_type_of(id: &str) -> Option<&'static str> {
+    Some(match id.split_once('_').map(|(p, _)| p)? {
+        "prj" => "project",
+        "grp" => "group",
+        "tok" => "token",
+        "art" => "artifact",
+        "sig" => "signer",
+        "mdl" => "model",
+        "upl" => "upload",
+        "rel" => "release",
+        "dst" => "dataset",
+        "trf" => "transfer",
+        "del" => "deletion",
+        "usr" | "svc" => "subject",
+        _ => return None,
+    })
+}
+
 /// Searches the ledger. Each search is itself recorded.
 pub struct SearchAudit {
     pub filter: AuditFilter,

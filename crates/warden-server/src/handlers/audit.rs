@@ -151,27 +151,11 @@ fn resource_filter(r: String) -> Result<String> {
     if r.contains(':') {
         return Ok(r);
     }
-    let kind = match r.split_once('_').map(|(p, _)| p) {
-        Some("prj") => "project",
-        Some("grp") => "group",
-        Some("tok") => "token",
-        Some("art") => "artifact",
-        Some("sig") => "signer",
-        Some("mdl") => "model",
-        Some("upl") => "upload",
-        Some("rel") => "release",
-        Some("dst") => "dataset",
-        Some("trf") => "transfer",
-        Some("del") => "deletion",
-        Some("usr" | "svc") => "subject",
-        _ => {
-            return Err(ApiError::new(
-                ProblemType::InvalidParameter,
-                format!(
-                    "`resource`: `{r}` is not an id Warden issues; write TYPE:ID (`release:rel_…`, `zone:hipaa-ai`)"
-                ),
-            ))
-        }
+    let Some(kind) = warden_app::ops::resource_type_of(&r) else {
+        return Err(ApiError::new(
+            ProblemType::InvalidParameter,
+            format!("`resource`: `{r}` is not an id Warden issues; write TYPE:ID (`release:rel_…`, `zone:hipaa-ai`)"),
+        ));
     };
     Ok(format!("{kind}:{r}"))
 }
