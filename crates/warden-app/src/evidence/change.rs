@@ -148,7 +148,7 @@ fn release_json(r: &ReleaseRecord, model: &str) -> Value {
 }
 
 /// The deploy entry of a release, if the ledger has one.
-async fn deploy_entry(ctx: &Authorized<'_>, release: &ReleaseId) -> Result<Option<AuditEntry>, AppError> {
+pub(super) async fn deploy_entry(ctx: &Authorized<'_>, release: &ReleaseId) -> Result<Option<AuditEntry>, AppError> {
     let found = about(ctx, &format!("release:{release}"), DEPLOYS, RELEASE_EVENTS).await?;
     Ok(found.into_iter().rev().find(|e| e.leaf.outcome == "success"))
 }

@@ -49,6 +49,9 @@ struct Touched {
     /// Inference runs that read it.
     runs: BTreeSet<String>,
     evidence: BTreeSet<u64>,
+    /// Its classes and what the catalog knows of it, read with the graph.
+    classes: Vec<String>,
+    facts: Option<crate::catalog::DatasetFacts>,
 }
 
 /// What the lineage graph, the version's record and its evaluations say it touched.
@@ -117,22 +120,6 @@ async fn reach(ctx: &Authorized<'_>, project: &ProjectId, model: &str, version: 
     let own = about(ctx, &resource, &["model.version.create", "model.evaluation.add"], 10_000).await?;
     let registered =
         own.iter().find(|e| e.leaf.action == "model.version.create" && e.leaf.outcome == "success").cloned();
-    // Each class with the lineage path that brings it, found without the version's
-    // own declaration (a declared class must not hide where the data carrying it came
-    // from); declared classes no lineage brings keep the version as their path.
-    let mut classes = {
-        let l = ctx.app.lineage().await?;
-        l.graph.upstream_classes(&node, DEPTH, |n| {
-            if n == node {
-                Vec::new()
-            } else {
-                l.classes.get(n).cloned().unwrap_or_default()
-            }
-        })
-    };
-    for c in &facts.version.lineage.data_classes {
-        classes.entry(c.clone()).or_insert_with(|| vec![node.clone()]);
-    }
     let mut datasets: BTreeMap<String, Touched> = BTreeMap::new();
     let mut runs = BTreeSet::new();
     fn touch<'d>(
@@ -147,6 +134,8 @@ async fn reach(ctx: &Authorized<'_>, project: &ProjectId, model: &str, version: 
             path,
             runs: BTreeSet::new(),
             evidence: BTreeSet::new(),
+            classes: Vec::new(),
+            facts: None,
         });
         t.kinds.insert(kind);
         t
@@ -166,8 +155,18 @@ async fn reach(ctx: &Authorized<'_>, project: &ProjectId, model: &str, version: 
         }
         m
     };
-    {
+    let mut classes = {
         let l = ctx.app.lineage().await?;
+        // Each class with the lineage path that brings it, found without the version's
+        // own declaration (a declared class must not hide where the data carrying it
+        // came from).
+        let classes = l.graph.upstream_classes(&node, DEPTH, |n| {
+            if n == node {
+                Vec::new()
+            } else {
+                l.classes.get(n).cloned().unwrap_or_default()
+            }
+        });
         if let Some(walk) = l.graph.walk(&node, Direction::Upstream, DEPTH, REACH) {
             let up = paths(&walk, true);
             for (n, _) in &walk.nodes {
@@ -205,6 +204,15 @@ async fn reach(ctx: &Authorized<'_>, project: &ProjectId, model: &str, version: 
                 }
             }
         }
+        for t in datasets.values_mut() {
+            t.classes = l.classes.get(&t.node).cloned().unwrap_or_default();
+            t.facts = l.datasets.get(&t.node).cloned();
+        }
+        classes
+    };
+    // Declared classes no lineage brings keep the version as their path.
+    for c in &facts.version.lineage.data_classes {
+        classes.entry(c.clone()).or_insert_with(|| vec![node.clone()]);
     }
     let calls = about(ctx, &resource, &["gateway.chat", "gateway.embeddings"], CALLS).await?;
     Ok(Reach { facts, node, datasets, classes, runs, registered, own, calls })
@@ -224,12 +232,10 @@ pub(super) async fn data_access(
 ) -> Result<Value, AppError> {
     let r = reach(ctx, project, model, version).await?;
     let own_refs: Vec<&AuditEntry> = r.own.iter().collect();
-    let l = ctx.app.lineage().await?;
     let mut rows = Vec::new();
     let mut findings = Vec::new();
     for t in r.datasets.values() {
-        let classes = l.classes.get(&t.node).cloned().unwrap_or_default();
-        let facts = l.datasets.get(&t.node);
+        let facts = t.facts.as_ref();
         if facts.is_some_and(|f| !f.classified) {
             findings.push(format!("{} is not classified", display(&t.node)));
         }
@@ -237,13 +243,12 @@ pub(super) async fn data_access(
             "dataset": display(&t.node),
             "id": facts.map(|f| f.id.to_string()),
             "kinds": t.kinds,
-            "classes": classes,
+            "classes": t.classes,
             "path": t.path,
             "runs": t.runs,
             "evidence": cite_indexes(&own_refs, &t.evidence, cites),
         }));
     }
-    drop(l);
     // Inference through the gateway: calls that named this version, by class and zone.
     let mut groups: BTreeMap<(String, String), Vec<&AuditEntry>> = BTreeMap::new();
     for c in &r.calls {
@@ -293,20 +298,17 @@ pub(super) async fn locations(
     // Where each dataset is stored.
     let mut stored = Vec::new();
     let mut resident: Vec<(String, DatasetId, String)> = Vec::new();
-    {
-        let l = ctx.app.lineage().await?;
-        for t in r.datasets.values() {
-            let f = l.datasets.get(&t.node);
-            if let Some(f) = f {
-                if let Some(res) = &f.residency {
-                    resident.push((display(&t.node).to_string(), f.id.clone(), res.clone()));
-                }
+    for t in r.datasets.values() {
+        let f = t.facts.as_ref();
+        if let Some(f) = f {
+            if let Some(res) = &f.residency {
+                resident.push((display(&t.node).to_string(), f.id.clone(), res.clone()));
             }
-            stored.push(json!({
-                "dataset": display(&t.node), "id": f.map(|f| f.id.to_string()),
-                "residency": f.and_then(|f| f.residency.clone()), "kinds": t.kinds,
-            }));
         }
+        stored.push(json!({
+            "dataset": display(&t.node), "id": f.map(|f| f.id.to_string()),
+            "residency": f.and_then(|f| f.residency.clone()), "kinds": t.kinds,
+        }));
     }
     // Every place it was processed: runs (the zone their sender's token was bound to),
     // deployments, gateway calls (the caller's zone, the provider's region).
@@ -355,11 +357,7 @@ pub(super) async fn locations(
         }
     }
     for d in ctx.store().version_deployments(&r.facts.model.id, version).await? {
-        let entry = about(ctx, &format!("release:{}", d.release), &["release.deployed", "release.break-glass"], 100)
-            .await?
-            .into_iter()
-            .rev()
-            .find(|e| e.leaf.outcome == "success");
+        let entry = super::change::deploy_entry(ctx, &d.release).await?;
         check(&d.zone, d.deployed_at, &format!("release {}", d.release), &mut findings);
         places.push(json!({
             "via": "release", "release": d.release, "zone": d.zone, "region": region_of(&d.zone),
