@@ -55,7 +55,45 @@ impl App {
     }
 }
 
+/// A catalog dataset's retention in days: the shortest of its classes', and the shorter
+/// of that and its own (what retention applies), when either is set.
+pub(crate) fn retention_days(
+    policy: &crate::policy::ActivePolicy,
+    d: &warden_store::DatasetRecord,
+) -> (Option<u32>, Option<u32>) {
+    let class_days = d.all_classes().iter().filter_map(|c| policy.document.data_classes.get(c)?.retention_days).min();
+    (class_days, [d.retention_days, class_days].into_iter().flatten().min())
+}
+
+/// The catalog dataset whose content an artifact holds (its intake metadata names it).
+pub(crate) fn artifact_dataset(a: &warden_store::ArtifactRecord) -> Option<warden_core::DatasetId> {
+    a.evidence
+        .pointer("/metadata/dataset")
+        .and_then(Value::as_str)
+        .and_then(|id| warden_core::DatasetId::parse(id).ok())
+}
+
+/// When content held since an artifact's intake must be gone, `days` later.
+pub(crate) fn delete_by(a: &warden_store::ArtifactRecord, days: u32) -> Timestamp {
+    a.created_at.plus_seconds(i64::from(days) * 86_400)
+}
+
 impl App {
+    /// The content Warden holds for catalog datasets (not purged yet), each artifact
+    /// with the dataset it holds.
+    async fn dataset_content(
+        &self,
+    ) -> Result<Vec<(warden_store::ArtifactRecord, warden_store::DatasetRecord)>, AppError> {
+        let mut out = Vec::new();
+        for a in self.store.dataset_artifacts(1000).await? {
+            let Some(id) = artifact_dataset(&a) else { continue };
+            if let Some(d) = self.store.get_dataset(&id).await? {
+                out.push((a, d));
+            }
+        }
+        Ok(out)
+    }
+
     /// Applies retention to what Warden holds: deletes expired payload logs and records
     /// each deletion in the audit ledger (a reference, never the payload). Returns how
     /// many were deleted.
@@ -85,14 +123,9 @@ impl App {
     async fn purge_dataset_content(&self, now: Timestamp) -> Result<usize, AppError> {
         let policy = self.policy().await;
         let mut purged = 0;
-        for a in self.store.dataset_artifacts(1000).await? {
-            let Some(id) = a.evidence.pointer("/metadata/dataset").and_then(Value::as_str) else { continue };
-            let Ok(id) = warden_core::DatasetId::parse(id) else { continue };
-            let Some(d) = self.store.get_dataset(&id).await? else { continue };
-            let class_days =
-                d.all_classes().iter().filter_map(|c| policy.document.data_classes.get(c)?.retention_days).min();
-            let Some(days) = [d.retention_days, class_days].into_iter().flatten().min() else { continue };
-            if a.created_at.plus_seconds(i64::from(days) * 86_400) > now || d.legal_hold.is_some() {
+        for (a, d) in self.dataset_content().await? {
+            let Some(days) = retention_days(&policy, &d).1 else { continue };
+            if delete_by(&a, days) > now || d.legal_hold.is_some() {
                 continue;
             }
             let digests: Vec<String> = serde_json::from_str::<Value>(&a.manifest)
@@ -195,14 +228,9 @@ impl Operation for RetentionStatus {
         let now = ctx.now();
         let policy = ctx.app.policy().await;
         let mut out = Vec::new();
-        for a in ctx.store().dataset_artifacts(1000).await? {
-            let Some(id) = a.evidence.pointer("/metadata/dataset").and_then(Value::as_str) else { continue };
-            let Ok(id) = warden_core::DatasetId::parse(id) else { continue };
-            let Some(d) = ctx.store().get_dataset(&id).await? else { continue };
-            let class_days =
-                d.all_classes().iter().filter_map(|c| policy.document.data_classes.get(c)?.retention_days).min();
-            let Some(days) = [d.retention_days, class_days].into_iter().flatten().min() else { continue };
-            let due = a.created_at.plus_seconds(i64::from(days) * 86_400);
+        for (a, d) in ctx.app.dataset_content().await? {
+            let Some(days) = retention_days(&policy, &d).1 else { continue };
+            let due = delete_by(&a, days);
             out.push(RetentionItem {
                 kind: "dataset-content",
                 project: Some(a.project.clone()),

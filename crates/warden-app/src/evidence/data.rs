@@ -445,16 +445,14 @@ pub(super) async fn data_handling(
         (Some(reference), None) => {
             let d = dataset_by_ref(ctx, reference).await?;
             let policy = ctx.app.policy().await;
-            let class_days =
-                d.all_classes().iter().filter_map(|c| policy.document.data_classes.get(c)?.retention_days).min();
-            let effective = [d.retention_days, class_days].into_iter().flatten().min();
+            let (class_days, effective) = crate::payload::retention_days(&policy, &d);
             // The content Warden holds for it, each piece with its deadline.
             let mut held_content = Vec::new();
             for a in ctx.store().dataset_artifacts(1000).await? {
-                if a.evidence.pointer("/metadata/dataset").and_then(Value::as_str) != Some(d.id.as_str()) {
+                if crate::payload::artifact_dataset(&a).as_ref() != Some(&d.id) {
                     continue;
                 }
-                let due = effective.map(|days| a.created_at.plus_seconds(i64::from(days) * 86_400));
+                let due = effective.map(|days| crate::payload::delete_by(&a, days));
                 if due.is_some_and(|t| t <= now) && d.legal_hold.is_none() {
                     findings.push(format!("artifact {} is past its retention and not yet purged", a.id));
                 }
