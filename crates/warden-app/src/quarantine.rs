@@ -14,8 +14,23 @@ use crate::{Action, App, AppError, Authorized, Operation, Resource, Target};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Hold {
     pub target: String,
-    /// `quarantine qrn_… (reason)` or `deletion request del_… task n`.
-    pub by: String,
+    pub by: HeldBy,
+}
+
+/// A quarantine, or a deletion request's open task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HeldBy {
+    Quarantine { id: QuarantineId, reason: String },
+    Deletion { request: warden_core::DeletionId, task: u64 },
+}
+
+impl std::fmt::Display for HeldBy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HeldBy::Quarantine { id, reason } => write!(f, "quarantine {id} ({reason})"),
+            HeldBy::Deletion { request, task } => write!(f, "deletion request {request} task {task}"),
+        }
+    }
 }
 
 impl App {
@@ -27,11 +42,11 @@ impl App {
             .open_quarantines(targets)
             .await?
             .into_iter()
-            .map(|q| Hold { by: format!("quarantine {} ({})", q.id, q.reason), target: q.target })
+            .map(|q| Hold { by: HeldBy::Quarantine { id: q.id, reason: q.reason }, target: q.target })
             .collect();
         for t in targets {
             for (id, task) in self.store.open_deletion_tasks_on(t).await? {
-                out.push(Hold { target: t.clone(), by: format!("deletion request {id} task {}", task.seq) });
+                out.push(Hold { target: t.clone(), by: HeldBy::Deletion { request: id, task: task.seq } });
             }
         }
         Ok(out)
@@ -86,13 +101,8 @@ pub(crate) async fn refuse_held_pull(ctx: &Authorized<'_>, project: &ProjectId, 
         return Ok(());
     }
     let message = describe(&holds, &format!("pull blob {digest}"));
-    let mut e = ctx.app.event(warden_audit::Category::Authorization, "blob.pull", "deny", ctx.principal, ctx.meta);
-    e.project = Some(project.to_string());
-    e.resource = Some(ResourceRef { type_: "blob".into(), uid: digest.to_string() });
-    e.reason = Some(message.clone());
-    e.detail = json!({"rule": "quarantine.active"});
-    ctx.app.record(&e).await?;
-    Err(AppError::rule(409, "quarantine.active", message))
+    let detail = json!({"rule": "quarantine.active"});
+    Err(crate::release::refuse_pull(ctx, project, digest, 409, "quarantine.active", message, detail).await?)
 }
 
 /// What is quarantined: a catalogued dataset of the project (id or NAMESPACE/NAME) or

@@ -161,26 +161,32 @@ pub(crate) async fn gate(
                               list.join(", "))}));
         failed_rule.get_or_insert_with(|| "residency".to_string());
     }
+    // What holds the version or any data upstream of it (asked once): the version's own
+    // deletion tasks are their own check; quarantines anywhere, and deletion tasks on
+    // the data, are the quarantine check. Nothing held goes anywhere (break-glass
+    // included).
+    let targets = ctx.app.with_upstream_data(&node).await?;
+    let (own_tasks, holds): (Vec<_>, Vec<_>) = ctx
+        .app
+        .holds_on(&targets)
+        .await?
+        .into_iter()
+        .partition(|h| h.target == node && matches!(h.by, crate::quarantine::HeldBy::Deletion { .. }));
     // Data a subject asked to have deleted: the version may not go anywhere until the
-    // deletion request's task on it is closed with evidence (break-glass included).
-    let open = ctx.store().open_deletion_tasks_on(&node).await?;
-    if !open.is_empty() {
-        let requests: Vec<String> = open.iter().map(|(id, t)| format!("{id} task {}", t.seq)).collect();
+    // deletion request's task on it is closed with evidence.
+    if !own_tasks.is_empty() {
+        let requests: Vec<String> = own_tasks
+            .iter()
+            .filter_map(|h| match &h.by {
+                crate::quarantine::HeldBy::Deletion { request, task } => Some(format!("{request} task {task}")),
+                crate::quarantine::HeldBy::Quarantine { .. } => None,
+            })
+            .collect();
         checks.push(json!({"check": "deletion", "passed": false, "rules": ["deletion.open-tasks"],
             "detail": format!("the version has open deletion tasks ({}): close them with evidence first",
                               requests.join(", "))}));
         failed_rule.get_or_insert_with(|| "deletion.open-tasks".to_string());
     }
-    // Quarantines on the version or on any data upstream of it, and deletion tasks on
-    // that data: nothing held goes anywhere.
-    let targets = ctx.app.with_upstream_data(&node).await?;
-    let holds: Vec<_> = ctx
-        .app
-        .holds_on(&targets)
-        .await?
-        .into_iter()
-        .filter(|h| !(h.target == node && h.by.starts_with("deletion")))
-        .collect();
     if !holds.is_empty() {
         checks.push(json!({"check": "quarantine", "passed": false, "rules": ["quarantine.active"],
             "detail": crate::quarantine::describe(&holds, "release the version")}));
@@ -336,13 +342,26 @@ pub(crate) async fn pull_into_zone(
         )
     });
     let message = format!("pull into zone `{zone}` refused: {message}");
+    Err(refuse_pull(ctx, project, digest, 403, &rule, message, json!({"zone": zone, "rule": rule})).await?)
+}
+
+/// Records a refused pull of a blob (`blob.pull`, deny) and answers the refusal.
+pub(crate) async fn refuse_pull(
+    ctx: &Authorized<'_>,
+    project: &ProjectId,
+    digest: &str,
+    status: u16,
+    rule: &str,
+    message: String,
+    detail: Value,
+) -> Result<AppError, AppError> {
     let mut e = ctx.app.event(Category::Authorization, "blob.pull", "deny", ctx.principal, ctx.meta);
     e.project = Some(project.to_string());
     e.resource = Some(ResourceRef { type_: "blob".into(), uid: digest.to_string() });
     e.reason = Some(message.clone());
-    e.detail = json!({"zone": zone, "rule": rule});
+    e.detail = detail;
     ctx.app.record(&e).await?;
-    Err(AppError::rule(403, rule, message))
+    Ok(AppError::rule(status, rule, message))
 }
 
 /// A placement question: facts given directly, or read from a model version.
