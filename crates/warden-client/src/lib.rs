@@ -133,10 +133,16 @@ impl Client {
     /// project named by its name (`/api/v1/projects/NAME/…`, `?project=NAME`) is sent
     /// by its id.
     async fn fetch(&self, req: reqwest::RequestBuilder) -> Result<(reqwest::StatusCode, String)> {
+        let res = self.send_request(req).await?;
+        self.read_response(res).await
+    }
+
+    /// Sends with the token, project names replaced by ids; the response as it comes.
+    async fn send_request(&self, req: reqwest::RequestBuilder) -> Result<reqwest::Response> {
         let mut request =
             req.build().map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
         self.project_ids(request.url_mut()).await?;
-        self.fetch_request(request).await
+        self.execute(request).await
     }
 
     /// Replaces project names in a URL's path and `project` query by the ids of the
@@ -171,13 +177,13 @@ impl Client {
             let mut cursor: Option<String> = None;
             loop {
                 let path = format!("{}/api/v1/projects{}", self.base, Self::page(cursor.as_deref(), Some(500)));
-                let mut req = self.http.get(path);
-                if let Some(t) = &self.token {
-                    req = req.bearer_auth(t);
-                }
-                let request =
-                    req.build().map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
-                let (_, body) = self.fetch_request(request).await?;
+                // (`execute` adds the token.)
+                let request = self
+                    .http
+                    .get(path)
+                    .build()
+                    .map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
+                let (_, body) = self.read_response(self.execute(request).await?).await?;
                 let page: api::Paged<api::Project> = serde_json::from_str(&body)
                     .map_err(|e| ClientError::Unexpected { status: 200, body: format!("{e}: {body}") })?;
                 all.extend(page.items.iter().map(|p| (p.name.clone(), p.id.clone())));
@@ -191,22 +197,21 @@ impl Client {
         known.as_ref().and_then(|k| k.get(name)).cloned().ok_or_else(|| ClientError::UnknownProject(name.to_string()))
     }
 
-    async fn fetch_request(&self, request: reqwest::Request) -> Result<(reqwest::StatusCode, String)> {
-        let request = match &self.token {
-            Some(t) if !request.headers().contains_key(reqwest::header::AUTHORIZATION) => {
-                let mut r = request;
-                let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {t}"))
-                    .map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
-                r.headers_mut().insert(reqwest::header::AUTHORIZATION, value);
-                r
-            }
-            _ => request,
-        };
-        let res = self
-            .http
+    /// Sends a request as built, with the token.
+    async fn execute(&self, mut request: reqwest::Request) -> Result<reqwest::Response> {
+        if let Some(t) = &self.token {
+            let value = reqwest::header::HeaderValue::from_str(&format!("Bearer {t}"))
+                .map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
+            request.headers_mut().insert(reqwest::header::AUTHORIZATION, value);
+        }
+        self.http
             .execute(request)
             .await
-            .map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.without_url().to_string() })?;
+            .map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.without_url().to_string() })
+    }
+
+    /// A successful status and its body, or the problem.
+    async fn read_response(&self, res: reqwest::Response) -> Result<(reqwest::StatusCode, String)> {
         let status = res.status();
         let is_problem = res
             .headers()
@@ -586,14 +591,8 @@ impl Client {
     pub async fn download_blob(&self, project: &str, digest: &str, out: &std::path::Path) -> Result<u64> {
         use futures_util::StreamExt;
         use tokio::io::AsyncWriteExt;
-        let mut req = self.http.get(format!("{}/api/v1/projects/{}/blobs/{}", self.base, enc(project), enc(digest)));
-        if let Some(t) = &self.token {
-            req = req.bearer_auth(t);
-        }
-        let res = req
-            .send()
-            .await
-            .map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.without_url().to_string() })?;
+        let req = self.http.get(format!("{}/api/v1/projects/{}/blobs/{}", self.base, enc(project), enc(digest)));
+        let res = self.send_request(req).await?;
         if !res.status().is_success() {
             let status = res.status().as_u16();
             let body = res.text().await.unwrap_or_default();

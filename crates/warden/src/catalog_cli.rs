@@ -557,12 +557,8 @@ pub enum QuarantineCommand {
 fn quarantine_request(w: &QuarantineWhat) -> anyhow::Result<api::QuarantineRequest> {
     let (model, version) = match &w.model {
         Some(m) => {
-            let (name, v) = m
-                .rsplit_once('@')
-                .and_then(|(n, v)| Some((n, v.parse::<u64>().ok().filter(|v| *v > 0)?)))
-                .filter(|(n, _)| !n.is_empty())
-                .ok_or_else(|| anyhow::anyhow!("give the model version as NAME@NUMBER, e.g. fraud@3"))?;
-            (Some(name.to_string()), Some(v))
+            let (name, v) = crate::cli::common::model_version_number(m)?;
+            (Some(name), Some(v))
         }
         None => (None, None),
     };

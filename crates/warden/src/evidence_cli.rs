@@ -113,11 +113,8 @@ pub struct Save {
 
 /// `NAME@NUMBER` → (NAME, NUMBER as text).
 fn numbered(reference: &str) -> anyhow::Result<(String, String)> {
-    let (name, v) = reference
-        .rsplit_once('@')
-        .filter(|(n, v)| !n.is_empty() && v.parse::<u64>().is_ok_and(|v| v > 0))
-        .ok_or_else(|| anyhow!("give the model version as NAME@NUMBER, e.g. fraud@3"))?;
-    Ok((name.to_string(), v.to_string()))
+    let (name, v) = crate::cli::common::model_version_number(reference)?;
+    Ok((name, v.to_string()))
 }
 
 pub async fn run(command: EvidenceCommand, g: &Global) -> anyhow::Result<()> {

@@ -212,6 +212,14 @@ fn projects_are_named_by_name_or_id() {
     assert_eq!(placed[0]["project"], project.as_str());
     let answer = cli.json(&["evidence", "access", "--project", "claims-team"]);
     assert_eq!(answer["subject"]["project"], project.as_str());
+    // Blobs stream up and down by the project's name too.
+    let file = tmp.path().join("weights.bin");
+    std::fs::write(&file, b"some weights").unwrap();
+    let pushed = cli.json(&["blob", "push", file.to_str().unwrap(), "--project", "claims-team"]);
+    let digest = pushed["digest"].as_str().unwrap();
+    let back = tmp.path().join("back.bin");
+    cli.ok(&["blob", "pull", digest, "--project", "claims-team", "--out", back.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&back).unwrap(), b"some weights");
     // A name that names none of the caller's projects.
     let out = cli.run(&["quarantine", "list", "--project", "nope"], None);
     assert!(!out.ok && out.stderr.contains("no project named `nope` is visible to you"), "{}", out.stderr);

@@ -41,3 +41,13 @@ pub fn millis_to_rfc3339(ms: i64) -> String {
         .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
         .unwrap_or_default()
 }
+
+/// `NAME@NUMBER` (a registered model version, numbered from 1) → (NAME, NUMBER).
+pub fn model_version_number(reference: &str) -> anyhow::Result<(String, u64)> {
+    reference
+        .rsplit_once('@')
+        .and_then(|(n, v)| Some((n, v.parse::<u64>().ok().filter(|v| *v > 0)?)))
+        .filter(|(n, _)| !n.is_empty())
+        .map(|(n, v)| (n.to_string(), v))
+        .ok_or_else(|| anyhow::anyhow!("give the model version as NAME@NUMBER, e.g. fraud@3"))
+}
