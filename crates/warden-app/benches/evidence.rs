@@ -6,6 +6,10 @@
 //! Run: `cargo bench -p warden-app --bench evidence`. `WARDEN_BENCH_ENTRIES`,
 //! `WARDEN_BENCH_DATASETS` and `WARDEN_BENCH_VERSIONS` change the sizes.
 
+mod common;
+
+use common::{env, percentile, Lcg};
+
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,24 +26,6 @@ use warden_store::{
     ApprovalRecord, ArtifactRecord, DatasetRecord, Deployment, MemberRef, MembershipRecord, ModelRecord, ProjectRecord,
     ReleaseRecord, Store, SubjectRecord, VersionLineage,
 };
-
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
-
-fn percentile(v: &mut [Duration], p: f64) -> Duration {
-    v.sort();
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
-}
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3

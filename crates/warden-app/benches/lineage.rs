@@ -6,6 +6,10 @@
 //! Run: `cargo bench -p warden-app --bench lineage`. `WARDEN_BENCH_NODES` and
 //! `WARDEN_BENCH_EDGES` change the size (defaults 100000 and 1000000).
 
+mod common;
+
+use common::{env, percentile, Lcg};
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -15,10 +19,6 @@ use warden_store::Store;
 
 const LAYERS: usize = 20;
 
-fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
 /// A layered graph, as pipelines make: datasets and runs alternate, each node feeding a
 /// few nodes of the next layer.
 fn node(layer: usize, i: usize) -> String {
@@ -27,20 +27,6 @@ fn node(layer: usize, i: usize) -> String {
     } else {
         format!("run:00000000-0000-4000-8000-{:06}{:06}", layer, i)
     }
-}
-
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self, n: usize) -> usize {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 33) % n as u64) as usize
-    }
-}
-
-fn percentile(v: &mut [Duration], p: f64) -> Duration {
-    v.sort();
-    v[((v.len() as f64 - 1.0) * p).round() as usize]
 }
 
 fn main() {
