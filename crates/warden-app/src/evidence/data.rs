@@ -218,6 +218,20 @@ async fn reach(ctx: &Authorized<'_>, project: &ProjectId, model: &str, version: 
     Ok(Reach { facts, node, datasets, classes, runs, registered, own, calls })
 }
 
+/// A string field of an event, or empty.
+fn text(v: &Value) -> String {
+    v.as_str().unwrap_or("").to_string()
+}
+
+/// Gateway calls grouped by a key read from each call's event, oldest first in each.
+fn group_calls<K: Ord>(calls: &[AuditEntry], key: impl Fn(&Value) -> K) -> BTreeMap<K, Vec<&AuditEntry>> {
+    let mut groups: BTreeMap<K, Vec<&AuditEntry>> = BTreeMap::new();
+    for c in calls {
+        groups.entry(key(&event_of(c))).or_default().push(c);
+    }
+    groups
+}
+
 /// Cites the evidence a touched dataset rests on (entries already read by [`reach`]).
 fn cite_indexes(all: &[&AuditEntry], wanted: &BTreeSet<u64>, cites: &mut Cites) -> Vec<u64> {
     all.iter().filter(|e| wanted.contains(&e.index)).map(|e| cites.cite(e)).collect()
@@ -250,13 +264,7 @@ pub(super) async fn data_access(
         }));
     }
     // Inference through the gateway: calls that named this version, by class and zone.
-    let mut groups: BTreeMap<(String, String), Vec<&AuditEntry>> = BTreeMap::new();
-    for c in &r.calls {
-        let ev = event_of(c);
-        let class = ev["data_classes"].get(0).and_then(Value::as_str).unwrap_or("").to_string();
-        let zone = ev["zone"].as_str().unwrap_or("").to_string();
-        groups.entry((class, zone)).or_default().push(c);
-    }
+    let groups = group_calls(&r.calls, |ev| (text(&ev["data_classes"][0]), text(&ev["zone"])));
     let gateway: Vec<Value> = groups
         .iter()
         .map(|((class, zone), calls)| {
@@ -364,12 +372,8 @@ pub(super) async fn locations(
             "at": rfc3339(d.deployed_at), "evidence": entry.iter().map(|e| cites.cite(e)).collect::<Vec<_>>(),
         }));
     }
-    let mut groups: BTreeMap<(String, String, String), Vec<&AuditEntry>> = BTreeMap::new();
-    for c in &r.calls {
-        let ev = event_of(c);
-        let s = |v: &Value| v.as_str().unwrap_or("").to_string();
-        groups.entry((s(&ev["zone"]), s(&ev["detail"]["provider"]), s(&ev["detail"]["region"]))).or_default().push(c);
-    }
+    let groups =
+        group_calls(&r.calls, |ev| (text(&ev["zone"]), text(&ev["detail"]["provider"]), text(&ev["detail"]["region"])));
     for ((zone, provider, region), calls) in &groups {
         if !zone.is_empty() {
             for c in calls.first().into_iter().chain(calls.last()) {
