@@ -153,10 +153,7 @@ impl Operation for PlaceQuarantine {
         Ok(Target::of(Resource::Project(self.project.clone())))
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<QuarantineRecord, AppError> {
-        crate::text::text_ok("reason", &self.reason, 2000)?;
-        if self.reason.trim().is_empty() {
-            return Err(AppError::Invalid("`reason`: say why it is quarantined".into()));
-        }
+        crate::release::reason_ok("reason", &self.reason, 1)?;
         let target = node_of(&ctx, &self.project, &self.target).await?;
         let q = QuarantineRecord {
             id: QuarantineId::generate(ctx.now().0),
@@ -202,10 +199,7 @@ impl Operation for LiftQuarantine {
         Ok(Target::of(Resource::Project(self.project.clone())))
     }
     async fn execute(self, ctx: Authorized<'_>) -> Result<QuarantineRecord, AppError> {
-        crate::text::text_ok("reason", &self.reason, 2000)?;
-        if self.reason.trim().is_empty() {
-            return Err(AppError::Invalid("`reason`: say why the quarantine can end".into()));
-        }
+        crate::release::reason_ok("reason", &self.reason, 1)?;
         let target = node_of(&ctx, &self.project, &self.target).await?;
         let open = ctx.store().open_quarantines(std::slice::from_ref(&target)).await?;
         let Some(q) = open.into_iter().find(|q| q.project == self.project) else {
