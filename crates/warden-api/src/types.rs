@@ -355,6 +355,31 @@ pub struct CreateGroupRequest {
     pub description: String,
 }
 
+/// An exact name to look up among people, services and groups.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DirectoryQuery {
+    pub name: String,
+}
+
+/// One person, service or group an exact name names.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DirectoryMatch {
+    pub id: String,
+    /// `user`, `service` or `group`.
+    pub kind: String,
+    pub name: String,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct DirectoryAnswer {
+    /// Empty when the name names nothing; more than one when a person or service and a
+    /// group share it.
+    pub matches: Vec<DirectoryMatch>,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Group {
     pub id: String,

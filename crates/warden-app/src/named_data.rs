@@ -17,16 +17,10 @@ pub(crate) async fn resolve_datasets(
 ) -> Result<Vec<DatasetRecord>, AppError> {
     let mut out = Vec::with_capacity(references.len());
     for reference in references {
-        let mut found = match warden_core::DatasetId::parse(reference) {
-            Ok(id) => app.store.get_dataset(&id).await?,
+        let found = match crate::catalog::DatasetRef::parse(reference) {
+            Ok(r) => r.find(app.store()).await?,
             Err(_) => None,
         };
-        for (i, _) in reference.match_indices('/') {
-            if found.is_some() {
-                break;
-            }
-            found = app.store.find_dataset(&reference[..i], &reference[i + 1..]).await?;
-        }
         match found {
             Some(d) => out.push(d),
             None => {

@@ -21,6 +21,12 @@ pub enum ClientError {
     /// A project named by a name that names none of the caller's projects.
     #[error("no project named `{0}` is visible to you (`warden project list` shows yours; ids start with prj_)")]
     UnknownProject(String),
+    /// A name that names no person, service or group of the kinds asked for.
+    #[error("no {kinds} is named `{name}` (give the exact name, or the id: usr_…, svc_…, grp_…)")]
+    UnknownName { name: String, kinds: String },
+    /// A name that names more than one thing of the kinds asked for.
+    #[error("`{name}` names {}: {}; give the id", .candidates.len(), .candidates.join(", "))]
+    Ambiguous { name: String, candidates: Vec<String> },
 }
 
 /// A problem as one message: title, detail, the rule that refused, and every located
@@ -169,6 +175,14 @@ impl Client {
         Ok(())
     }
 
+    /// The id of a project named by its id or by its name (among the caller's projects).
+    pub async fn project_id(&self, reference: &str) -> Result<String> {
+        if reference.starts_with("prj_") {
+            return Ok(reference.to_string());
+        }
+        self.project_named(reference).await
+    }
+
     /// The id of the caller's project called `name` (its list read once).
     async fn project_named(&self, name: &str) -> Result<String> {
         let mut known = self.projects.lock().await;
@@ -249,19 +263,33 @@ impl Client {
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
-        self.send(self.http.post(format!("{}{path}", self.base)).json(body))
-            .await?
-            .ok_or(ClientError::Unexpected { status: 204, body: String::new() })
+        self.with_body(reqwest::Method::POST, path, body).await
     }
 
     async fn put<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
-        self.send(self.http.put(format!("{}{path}", self.base)).json(body))
-            .await?
-            .ok_or(ClientError::Unexpected { status: 204, body: String::new() })
+        self.with_body(reqwest::Method::PUT, path, body).await
     }
 
     async fn patch<B: Serialize, T: DeserializeOwned>(&self, path: &str, body: &B) -> Result<T> {
-        self.send(self.http.patch(format!("{}{path}", self.base)).json(body))
+        self.with_body(reqwest::Method::PATCH, path, body).await
+    }
+
+    /// Sends a JSON body; a project it names by name (its top-level `project`) is sent
+    /// by id, as in paths and queries.
+    async fn with_body<B: Serialize, T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: &B,
+    ) -> Result<T> {
+        let mut body = serde_json::to_value(body)
+            .map_err(|e| ClientError::Unexpected { status: 0, body: format!("cannot encode the request: {e}") })?;
+        if let Some(serde_json::Value::String(p)) = body.get_mut("project") {
+            if !p.is_empty() && !p.starts_with("prj_") {
+                *p = self.project_named(p).await?;
+            }
+        }
+        self.send(self.http.request(method, format!("{}{path}", self.base)).json(&body))
             .await?
             .ok_or(ClientError::Unexpected { status: 204, body: String::new() })
     }
@@ -397,6 +425,32 @@ impl Client {
         self.post(&format!("/api/v1/services/{}/tokens", enc(service)), req).await
     }
 
+    /// Who an exact name names (people, services, groups).
+    pub async fn directory(&self, name: &str) -> Result<api::DirectoryAnswer> {
+        self.get(&format!("/api/v1/directory?name={}", enc(name))).await
+    }
+
+    /// The id of the person, service or group named by `reference`: an id (`usr_…`,
+    /// `svc_…`, `grp_…`) as it is, or an exact name looked up among `kinds` (`user`,
+    /// `service`, `group`).
+    pub async fn principal_id(&self, reference: &str, kinds: &[&str]) -> Result<String> {
+        let prefixes: &[(&str, &str)] = &[("usr_", "user"), ("svc_", "service"), ("grp_", "group")];
+        if prefixes.iter().any(|(p, k)| reference.starts_with(p) && kinds.contains(k)) {
+            return Ok(reference.to_string());
+        }
+        let found = self.directory(reference).await?;
+        let mut matches: Vec<api::DirectoryMatch> =
+            found.matches.into_iter().filter(|m| kinds.contains(&m.kind.as_str())).collect();
+        match matches.len() {
+            0 => Err(ClientError::UnknownName { name: reference.to_string(), kinds: kinds.join(" or ") }),
+            1 => Ok(matches.remove(0).id),
+            _ => Err(ClientError::Ambiguous {
+                name: reference.to_string(),
+                candidates: matches.iter().map(|m| format!("{} ({})", m.id, m.kind)).collect(),
+            }),
+        }
+    }
+
     pub async fn grant_role(&self, req: &api::RoleGrantRequest) -> Result<api::RoleGrant> {
         self.post("/api/v1/role-grants", req).await
     }
@@ -497,7 +551,7 @@ fn resumable(e: &ClientError) -> bool {
         ClientError::Connect { .. } => true,
         ClientError::Problem(p) => p.status == 409 || p.status == 503,
         ClientError::Unexpected { status, .. } => *status >= 500,
-        ClientError::UnknownProject(_) => false,
+        ClientError::UnknownProject(_) | ClientError::UnknownName { .. } | ClientError::Ambiguous { .. } => false,
     }
 }
 
@@ -671,6 +725,15 @@ impl Client {
         self.delete(&format!("/api/v1/projects/{}/datasets/{}", enc(project), enc(id))).await
     }
 
+    /// The id of a dataset named by its id or by `NAMESPACE/NAME`.
+    pub async fn dataset_id(&self, reference: &str) -> Result<String> {
+        if reference.starts_with("dst_") {
+            return Ok(reference.to_string());
+        }
+        Ok(self.get_dataset(reference).await?.id)
+    }
+
+    /// A dataset by id or by `NAMESPACE/NAME`.
     pub async fn get_dataset(&self, id: &str) -> Result<api::Dataset> {
         self.get(&format!("/api/v1/datasets/{}", enc(id))).await
     }

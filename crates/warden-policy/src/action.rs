@@ -31,6 +31,7 @@ actions! {
     TokenCreate => "token.create",
     ProjectListAll => "project.list-all",
     UserList => "user.list",
+    DirectoryLookup => "directory.lookup",
     UserGet => "user.get",
     GroupList => "group.list",
     GroupGet => "group.get",
@@ -134,6 +135,7 @@ impl Action {
                 | Action::TokenList
                 | Action::ProjectListAll
                 | Action::UserList
+                | Action::DirectoryLookup
                 | Action::UserGet
                 | Action::GroupList
                 | Action::GroupGet

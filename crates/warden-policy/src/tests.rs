@@ -71,6 +71,7 @@ fn default_is_deny() {
         let expected = matches!(
             action,
             Action::ProjectList
+                | Action::DirectoryLookup
                 | Action::TokenCreate
                 | Action::AuditCheckpoint
                 | Action::PolicyRead

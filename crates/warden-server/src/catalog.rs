@@ -153,6 +153,7 @@ pub async fn list_datasets(
     Ok(Json(c::paged(rows, &page, |d| d.id.to_string(), dataset)))
 }
 
+/// One dataset, by id (`dst_…`) or by `NAMESPACE/NAME` (percent-encoded).
 #[utoipa::path(get, path = "/api/v1/datasets/{dataset}", tag = "catalog", params(("dataset" = String, Path)),
     responses((status = 200, body = api::Dataset), Problems))]
 pub async fn get_dataset(
@@ -160,7 +161,7 @@ pub async fn get_dataset(
     caller: Caller,
     Path(did): Path<String>,
 ) -> Result<Json<api::Dataset>> {
-    let op = cat::GetDataset { id: dataset_id(&did)? };
+    let op = cat::GetDataset { reference: cat::DatasetRef::parse(&did)? };
     Ok(Json(dataset(s.app.dispatch(&caller.principal, &caller.meta, op).await?)))
 }
 

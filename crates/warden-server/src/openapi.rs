@@ -58,6 +58,7 @@ pub const OPERATIONS: &[(&str, Option<Action>)] = &[
     ("create_service_token", Some(Action::ServiceTokenCreate)),
     ("grant_role", Some(Action::RoleGrant)),
     ("revoke_role", Some(Action::RoleRevoke)),
+    ("lookup_name", Some(Action::DirectoryLookup)),
     ("list_groups", Some(Action::GroupList)),
     ("create_group", Some(Action::GroupCreate)),
     ("get_group", Some(Action::GroupGet)),
@@ -183,6 +184,7 @@ pub fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_service_token))
         .routes(routes!(grant_role))
         .routes(routes!(revoke_role))
+        .routes(routes!(lookup_name))
         .routes(routes!(list_groups, create_group))
         .routes(routes!(get_group))
         .routes(routes!(add_group_member, remove_group_member))

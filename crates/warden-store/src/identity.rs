@@ -65,6 +65,7 @@ pub trait IdentityStore: Send + Sync {
     // Groups and organisation roles.
     async fn create_group(&self, group: &GroupRecord) -> Result<()>;
     async fn get_group(&self, id: &GroupId) -> Result<Option<GroupRecord>>;
+    async fn get_group_by_name(&self, name: &str) -> Result<Option<GroupRecord>>;
     async fn list_groups(&self, page: &Page) -> Result<Vec<GroupRecord>>;
     async fn add_group_member(&self, group: &GroupId, subject: &SubjectId, at: Timestamp, by: &SubjectId)
         -> Result<()>;

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context};
 use clap::{Args, Subcommand};
 use warden_api as api;
+use warden_client::Client;
 
 use crate::cli::common::{client, short, Global};
 use crate::output::{fields, json, opt, table, Format};
@@ -282,20 +283,21 @@ pub async fn dataset(command: DatasetCommand, g: &Global) -> anyhow::Result<()> 
         let (Some(dataset), Some(project)) = (dataset, project) else {
             bail!("--submit needs --dataset and --project");
         };
-        let p =
-            client(g)?.propose_classes(&project, &dataset, &api::ProposalRequest { rows: n as u64, columns }).await?;
+        let c = client(g)?;
+        let dataset = c.dataset_id(&dataset).await?;
+        let p = c.propose_classes(&project, &dataset, &api::ProposalRequest { rows: n as u64, columns }).await?;
         return print_proposal(&p, f);
     }
     let c = client(g)?;
     match command {
         DatasetCommand::Scan { .. } => unreachable!("handled above"),
         DatasetCommand::Delete { id, project } => {
-            c.delete_dataset(&project, &id).await?;
+            c.delete_dataset(&project, &c.dataset_id(&id).await?).await?;
             println!("dataset {id} removed from the catalog");
             Ok(())
         }
         DatasetCommand::Proposals { dataset, project } => {
-            let rows = c.list_proposals(&project, &dataset).await?;
+            let rows = c.list_proposals(&project, &c.dataset_id(&dataset).await?).await?;
             if f == Format::Json {
                 return json(&rows);
             }
@@ -317,7 +319,7 @@ pub async fn dataset(command: DatasetCommand, g: &Global) -> anyhow::Result<()> 
             print_dataset(&c.create_dataset(&project, &req).await?, f)
         }
         DatasetCommand::Describe { id, project, description } => {
-            print_dataset(&c.patch_dataset(&project, &id, &description.patch()?).await?, f)
+            print_dataset(&c.patch_dataset(&project, &c.dataset_id(&id).await?, &description.patch()?).await?, f)
         }
         DatasetCommand::Show { id } => print_dataset(&c.get_dataset(&id).await?, f),
         DatasetCommand::List { project, unclassified } => {
@@ -554,7 +556,7 @@ pub enum QuarantineCommand {
     },
 }
 
-fn quarantine_request(w: &QuarantineWhat) -> anyhow::Result<api::QuarantineRequest> {
+async fn quarantine_request(c: &Client, w: &QuarantineWhat) -> anyhow::Result<api::QuarantineRequest> {
     let (model, version) = match &w.model {
         Some(m) => {
             let (name, v) = crate::cli::common::model_version_number(m)?;
@@ -562,7 +564,11 @@ fn quarantine_request(w: &QuarantineWhat) -> anyhow::Result<api::QuarantineReque
         }
         None => (None, None),
     };
-    Ok(api::QuarantineRequest { dataset: w.dataset.clone(), model, version, reason: w.reason.clone() })
+    let dataset = match &w.dataset {
+        Some(d) => Some(c.dataset_id(d).await?),
+        None => None,
+    };
+    Ok(api::QuarantineRequest { dataset, model, version, reason: w.reason.clone() })
 }
 
 fn quarantine_rows(qs: &[api::Quarantine]) -> Vec<Vec<String>> {
@@ -587,8 +593,8 @@ const QUARANTINE_HEADERS: &[&str] = &["ID", "TARGET", "REASON", "PLACED", "LIFTE
 pub async fn quarantine(command: QuarantineCommand, g: &Global) -> anyhow::Result<()> {
     let c = client(g)?;
     let shown = match command {
-        QuarantineCommand::Place(w) => vec![c.place_quarantine(&w.project, &quarantine_request(&w)?).await?],
-        QuarantineCommand::Lift(w) => vec![c.lift_quarantine(&w.project, &quarantine_request(&w)?).await?],
+        QuarantineCommand::Place(w) => vec![c.place_quarantine(&w.project, &quarantine_request(&c, &w).await?).await?],
+        QuarantineCommand::Lift(w) => vec![c.lift_quarantine(&w.project, &quarantine_request(&c, &w).await?).await?],
         QuarantineCommand::List { project } => c.list_quarantines(&project).await?,
     };
     if g.output == Format::Json {
@@ -667,6 +673,7 @@ pub async fn transfer(command: TransferCommand, g: &Global) -> anyhow::Result<()
     let f = g.output;
     match command {
         TransferCommand::Request { dataset, zone, reason, project } => {
+            let dataset = c.dataset_id(&dataset).await?;
             let t = c.request_transfer(&project, &api::TransferRequest { dataset, to_zone: zone, reason }).await?;
             print_transfer(&t, f)
         }
@@ -713,6 +720,11 @@ pub async fn deletion(command: DeletionCommand, g: &Global) -> anyhow::Result<()
     };
     match command {
         DeletionCommand::Request { datasets, subject, reason, due_in_days } => {
+            let mut ids = Vec::with_capacity(datasets.len());
+            for d in &datasets {
+                ids.push(c.dataset_id(d).await?);
+            }
+            let datasets = ids;
             let body =
                 api::DeletionRequestBody { datasets, subject_ref: subject, reason, due_in_days: Some(due_in_days) };
             show(&c.request_deletion(&body).await?)

@@ -123,6 +123,11 @@ fn a_pushed_directorys_readme_is_its_model_card_and_help_lists_what_is_accepted(
     assert!(out.stderr.contains("model card:") && out.stderr.contains("README.md"), "{}", out.stderr);
     let shown = cli.ok(&["model", "show", "fraud", "--project", &project]);
     assert!(shown.contains("Card fraud scorer") && shown.contains("apache-2.0"), "{shown}");
+    // The model by its id, and a version of it by id@number.
+    let id = cli.json(&["model", "show", "fraud", "--project", &project])["id"].as_str().unwrap().to_string();
+    assert_eq!(cli.json(&["model", "show", &id, "--project", "cards"])["name"], "fraud");
+    let classes = cli.run(&["model", "classes", &format!("{id}@1"), "--project", "cards"], None);
+    assert!(classes.ok, "{}", classes.stderr);
 
     // Help lists the roles a member may be given; shells get completions; man pages.
     let help = cli.ok(&["project", "add-member", "--help"]);
@@ -223,4 +228,74 @@ fn projects_are_named_by_name_or_id() {
     // A name that names none of the caller's projects.
     let out = cli.run(&["quarantine", "list", "--project", "nope"], None);
     assert!(!out.ok && out.stderr.contains("no project named `nope` is visible to you"), "{}", out.stderr);
+}
+
+#[test]
+fn people_services_groups_and_datasets_are_named_by_name_or_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, admin, project) = admin_with_project(tmp.path(), "claims-team");
+    let password = "a long enough password 1";
+    let created = admin.run(&["user", "create", "frank", "--password-stdin", "-o", "json"], Some(password));
+    assert!(created.ok, "{}", created.stderr);
+    let frank: serde_json::Value = serde_json::from_str(&created.stdout).unwrap();
+    let frank = frank["id"].as_str().unwrap().to_string();
+    let scorer = admin.json(&["service", "create", "scorer"])["id"].as_str().unwrap().to_string();
+    let group = admin.json(&["group", "create", "ml-platform"])["id"].as_str().unwrap().to_string();
+
+    // People, services and groups by name wherever they are named.
+    admin.ok(&["project", "add-member", "claims-team", "--member", "frank", "--role", "project-owner"]);
+    admin.ok(&["group", "add", "ml-platform", "frank"]);
+    let shown = admin.json(&["group", "show", "ml-platform"]);
+    assert_eq!(shown["id"], group.as_str());
+    assert_eq!(shown["members"][0], frank.as_str());
+    assert_eq!(admin.json(&["user", "show", "frank"])["id"], frank.as_str());
+    admin.ok(&["user", "grant", "ml-platform", "auditor"]);
+    assert_eq!(admin.json(&["group", "show", &group])["roles"][0], "auditor");
+    admin.ok(&["user", "revoke", "ml-platform", "auditor"]);
+
+    // A name shared by a person and a group: the candidates are named.
+    admin.run(&["user", "create", "ops"], None);
+    admin.json(&["group", "create", "ops"]);
+    let both = admin.run(&["project", "add-member", "claims-team", "--member", "ops", "--role", "approver"], None);
+    assert!(!both.ok, "an ambiguous name is refused");
+    assert!(
+        both.stderr.contains("`ops` names 2:") && both.stderr.contains("(user)") && both.stderr.contains("(group)")
+    );
+    assert!(both.stderr.contains("give the id"), "{}", both.stderr);
+    // Where only people are meant, the person is meant.
+    assert_eq!(admin.json(&["user", "show", "ops"])["name"], "ops");
+    let none = admin.run(&["user", "show", "nobody"], None);
+    assert!(!none.ok && none.stderr.contains("no user or service is named `nobody`"), "{}", none.stderr);
+
+    // A project owner who may not list people still names a colleague by name.
+    let fcli = common::Cli { config_dir: tmp.path().join("frank") };
+    let login = fcli.run(&["login", "--url", &server.url, "--username", "frank"], Some(password));
+    assert!(login.ok, "{}", login.stderr);
+    let listed = fcli.run(&["user", "list"], None);
+    assert!(!listed.ok, "listing people stays with administrators and auditors");
+    fcli.ok(&["project", "add-member", "claims-team", "--member", "scorer", "--role", "service"]);
+    let members = fcli.json(&["project", "members", "claims-team"]);
+    assert!(members.as_array().unwrap().iter().any(|m| m["member"] == scorer.as_str()), "{members}");
+    let key = admin.json(&["service", "token", "scorer", "--project", "claims-team", "--role", "service"]);
+    assert!(key["secret"].is_string(), "{key}");
+
+    // Datasets by NAMESPACE/NAME (with slashes in either part) or by id.
+    let ds = admin.json(&["dataset", "create", "s3://lake/raw", "claims/2026", "--project", "claims-team"]);
+    let ds_id = ds["id"].as_str().unwrap();
+    assert_eq!(admin.json(&["dataset", "show", "s3://lake/raw/claims/2026"])["id"], ds_id);
+    let described = admin.json(&[
+        "dataset",
+        "describe",
+        "s3://lake/raw/claims/2026",
+        "--project",
+        &project,
+        "--class",
+        "personal_data",
+    ]);
+    assert_eq!(described["id"], ds_id);
+    assert_eq!(admin.json(&["dataset", "show", ds_id])["classes"][0], "personal_data");
+    let unknown = admin.run(&["dataset", "show", "s3://lake/raw/nothing"], None);
+    assert!(!unknown.ok && unknown.stderr.contains("s3://lake/raw/nothing"), "{}", unknown.stderr);
+    let bad = admin.run(&["dataset", "show", "claims"], None);
+    assert!(!bad.ok && bad.stderr.contains("NAMESPACE/NAME"), "{}", bad.stderr);
 }

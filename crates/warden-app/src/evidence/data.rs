@@ -399,14 +399,10 @@ pub(super) async fn locations(
 }
 
 async fn dataset_by_ref(ctx: &Authorized<'_>, reference: &str) -> Result<DatasetRecord, AppError> {
-    let found = match DatasetId::parse(reference) {
-        Ok(id) => ctx.store().get_dataset(&id).await?,
-        Err(_) => match reference.rsplit_once('/') {
-            Some((ns, name)) => ctx.store().find_dataset(ns, name).await?,
-            None => None,
-        },
-    };
-    found.ok_or_else(|| AppError::NotFound(format!("dataset `{reference}` (give its id or NAMESPACE/NAME)")))
+    crate::catalog::DatasetRef::parse(reference)?
+        .find(ctx.store())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("dataset `{reference}` (give its id or NAMESPACE/NAME)")))
 }
 
 /// One deletion request with its tasks and the entries that record it.

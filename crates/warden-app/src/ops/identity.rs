@@ -710,6 +710,43 @@ impl Operation for CreateGroup {
     }
 }
 
+/// Who or what an exact name names: people, services and groups (names are unique
+/// within each kind, so at most one of each). Any signed-in caller may ask, so that a
+/// project owner can add a colleague by name; listing stays with administrators and
+/// auditors.
+pub struct LookupName {
+    pub name: String,
+}
+
+/// One thing a name names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NameMatch {
+    pub id: String,
+    /// `user`, `service` or `group`.
+    pub kind: &'static str,
+    pub name: String,
+    pub disabled: bool,
+}
+
+impl Operation for LookupName {
+    type Output = Vec<NameMatch>;
+    const ACTION: Action = Action::DirectoryLookup;
+    async fn target(&self, _: &App, _: &Principal) -> Result<Target, AppError> {
+        Ok(Target::organisation())
+    }
+    async fn execute(self, ctx: Authorized<'_>) -> Result<Vec<NameMatch>, AppError> {
+        let mut found = Vec::new();
+        if let Some(s) = ctx.store().get_subject_by_name(&self.name).await? {
+            let kind = if s.kind == PrincipalKind::Service { "service" } else { "user" };
+            found.push(NameMatch { id: s.id.to_string(), kind, name: s.name, disabled: s.disabled });
+        }
+        if let Some(g) = ctx.store().get_group_by_name(&self.name).await? {
+            found.push(NameMatch { id: g.id.to_string(), kind: "group", name: g.name, disabled: false });
+        }
+        Ok(found)
+    }
+}
+
 pub struct GetGroup {
     pub id: GroupId,
 }

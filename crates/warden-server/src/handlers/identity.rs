@@ -349,6 +349,26 @@ pub async fn revoke_role(
     Ok(StatusCode::NO_CONTENT)
 }
 
+// ---------------------------------------------------------------- directory
+
+/// Who an exact name names: the person or service and the group of that name, if any.
+/// Open to every signed-in caller (a project owner adds a colleague by name); listing
+/// people stays with administrators and auditors.
+#[utoipa::path(get, path = "/api/v1/directory", tag = "identity", params(api::DirectoryQuery),
+    responses((status = 200, body = api::DirectoryAnswer), Problems))]
+pub async fn lookup_name(
+    State(s): State<AppState>,
+    caller: Caller,
+    Query(q): Query<api::DirectoryQuery>,
+) -> Result<Json<api::DirectoryAnswer>> {
+    let found = s.app.dispatch(&caller.principal, &caller.meta, ops::LookupName { name: q.name }).await?;
+    let matches = found
+        .into_iter()
+        .map(|m| api::DirectoryMatch { id: m.id, kind: m.kind.to_string(), name: m.name, disabled: m.disabled })
+        .collect();
+    Ok(Json(api::DirectoryAnswer { matches }))
+}
+
 // ---------------------------------------------------------------- groups
 
 /// Groups.

@@ -60,6 +60,7 @@ const FOR_EVERYONE: &[&str] = &[
     "session.step-up",
     "token.list",
     "project.list",
+    "directory.lookup",
     "audit.checkpoint",
     "policy.read",
     "policy.explain",
@@ -126,6 +127,7 @@ fn sample_query(op: &str) -> &'static str {
         "evidence_change" => "?project=prj_01ARZ3NDEKTSV4RRFFQ69G5FAV&release=rel_01ARZ3NDEKTSV4RRFFQ69G5FAV",
         "evidence_log" => "?from=2026-01-01T00:00:00Z",
         "evidence_data_handling" => "?subject=customer-1",
+        "lookup_name" => "?name=admin",
         _ => "",
     }
 }

@@ -635,6 +635,17 @@ where
         .await
     }
 
+    async fn get_group_by_name(&self, name: &str) -> Result<Option<GroupRecord>> {
+        Self::optional(
+            &self.pool,
+            "SELECT id, name, description, created_at FROM subject_groups WHERE name = $1",
+            name,
+            group,
+            "group",
+        )
+        .await
+    }
+
     async fn list_groups(&self, page: &Page) -> Result<Vec<GroupRecord>> {
         let rows = sqlx::query::<DB>(
             "SELECT id, name, description, created_at FROM subject_groups WHERE id > $1 \

@@ -311,7 +311,9 @@ where
 
     async fn get_model(&self, project: &ProjectId, name: &str) -> Result<Option<ModelRecord>> {
         sqlx::query::<DB>(
-            "SELECT id, project_id, name, created_by, created_at FROM models WHERE project_id = $1 AND name = $2",
+            // By name, or by id (`mdl_…`) for those who give that.
+            "SELECT id, project_id, name, created_by, created_at FROM models \
+             WHERE project_id = $1 AND (name = $2 OR id = $2)",
         )
         .arg(project.as_str())
         .arg(name)

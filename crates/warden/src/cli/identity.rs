@@ -7,6 +7,10 @@ pub(super) async fn project(command: ProjectCommand, g: &Global) -> anyhow::Resu
     let f = g.output;
     match command {
         ProjectCommand::Create { name, description, cost_centre, owner } => {
+            let owner = match owner {
+                Some(o) => Some(c.principal_id(&o, SUBJECTS).await?),
+                None => None,
+            };
             let p = c.create_project(&api::CreateProjectRequest { name, description, cost_centre, owner }).await?;
             print_project(&p, f)
         }
@@ -39,6 +43,7 @@ pub(super) async fn project(command: ProjectCommand, g: &Global) -> anyhow::Resu
             Ok(())
         }
         ProjectCommand::AddMember { id, member, role } => {
+            let member = c.principal_id(&member, ANY).await?;
             let m = c.add_member(&id, &api::AddMemberRequest { member, role }).await?;
             if f == Format::Json {
                 return json(&m);
@@ -47,6 +52,7 @@ pub(super) async fn project(command: ProjectCommand, g: &Global) -> anyhow::Resu
             Ok(())
         }
         ProjectCommand::RemoveMember { id, member, role } => {
+            let member = c.principal_id(&member, ANY).await?;
             c.remove_member(&id, &member, &role).await?;
             println!("{member} is no longer {role} in {id}");
             Ok(())
@@ -54,9 +60,23 @@ pub(super) async fn project(command: ProjectCommand, g: &Global) -> anyhow::Resu
     }
 }
 
+/// People and services (named by id or name).
+const SUBJECTS: &[&str] = &["user", "service"];
+/// People, services and groups.
+const ANY: &[&str] = &["user", "service", "group"];
+
 pub(super) async fn user(command: UserCommand, g: &Global) -> anyhow::Result<()> {
     let c = client(g)?;
     let f = g.output;
+    let command = match command {
+        UserCommand::Show { id } => UserCommand::Show { id: c.principal_id(&id, SUBJECTS).await? },
+        UserCommand::Disable { id } => UserCommand::Disable { id: c.principal_id(&id, SUBJECTS).await? },
+        UserCommand::Enable { id } => UserCommand::Enable { id: c.principal_id(&id, SUBJECTS).await? },
+        UserCommand::Unlock { id } => UserCommand::Unlock { id: c.principal_id(&id, SUBJECTS).await? },
+        UserCommand::Grant { id, role } => UserCommand::Grant { id: c.principal_id(&id, ANY).await?, role },
+        UserCommand::Revoke { id, role } => UserCommand::Revoke { id: c.principal_id(&id, ANY).await?, role },
+        other => other,
+    };
     match command {
         UserCommand::Create { name, email, display_name, password_stdin } => {
             let password = if password_stdin { Some(read_stdin_line("password")?) } else { None };
@@ -125,6 +145,8 @@ pub(super) async fn user(command: UserCommand, g: &Global) -> anyhow::Result<()>
     }
 }
 
+const GROUPS: &[&str] = &["group"];
+
 pub(super) async fn group(command: GroupCommand, g: &Global) -> anyhow::Result<()> {
     let c = client(g)?;
     let f = g.output;
@@ -149,7 +171,7 @@ pub(super) async fn group(command: GroupCommand, g: &Global) -> anyhow::Result<(
             Ok(())
         }
         GroupCommand::Show { id } => {
-            let gr = c.get_group(&id).await?;
+            let gr = c.get_group(&c.principal_id(&id, GROUPS).await?).await?;
             if f == Format::Json {
                 return json(&gr);
             }
@@ -162,11 +184,13 @@ pub(super) async fn group(command: GroupCommand, g: &Global) -> anyhow::Result<(
             Ok(())
         }
         GroupCommand::Add { group, subject } => {
+            let (group, subject) = (c.principal_id(&group, GROUPS).await?, c.principal_id(&subject, SUBJECTS).await?);
             c.add_group_member(&group, &subject).await?;
             println!("added {subject} to {group}");
             Ok(())
         }
         GroupCommand::Remove { group, subject } => {
+            let (group, subject) = (c.principal_id(&group, GROUPS).await?, c.principal_id(&subject, SUBJECTS).await?);
             c.remove_group_member(&group, &subject).await?;
             println!("removed {subject} from {group}");
             Ok(())

@@ -629,6 +629,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                     print_user(&u, f)
                 }
                 ServiceCommand::Token { id, project, role, name, expires_in, data_class, zone } => {
+                    let id = c.principal_id(&id, &["service"]).await?;
                     let req = api::CreateServiceTokenRequest {
                         name,
                         project,
