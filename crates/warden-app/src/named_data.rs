@@ -2,10 +2,60 @@
 //! (never created on the way) and linked to the version in the lineage graph. Used by
 //! the registry, the catalog and releases alike.
 
-use warden_core::{ModelId, ProjectId};
+use warden_core::{DatasetId, ModelId, ProjectId};
 use warden_store::DatasetRecord;
 
 use crate::{App, AppError};
+
+/// A dataset named by its id (`dst_…`) or by `NAMESPACE/NAME`. Both parts may hold
+/// slashes themselves (`s3://bank/raw` + `cards/2026`), so every split is tried.
+#[derive(Debug, Clone)]
+pub enum DatasetRef {
+    Id(DatasetId),
+    Name(String),
+}
+
+impl DatasetRef {
+    pub fn parse(reference: &str) -> Result<Self, AppError> {
+        if let Ok(id) = DatasetId::parse(reference) {
+            return Ok(DatasetRef::Id(id));
+        }
+        if reference.starts_with("dst_") || !reference.contains('/') || reference.len() > 4096 {
+            return Err(AppError::Invalid(format!(
+                "`{reference}` names no dataset: give its id (dst_…) or NAMESPACE/NAME, e.g. s3://bank/transactions"
+            )));
+        }
+        Ok(DatasetRef::Name(reference.to_string()))
+    }
+
+    /// The catalog entry, if the catalog holds one.
+    pub(crate) async fn find(&self, store: &dyn warden_store::Store) -> Result<Option<DatasetRecord>, AppError> {
+        match self {
+            DatasetRef::Id(id) => Ok(store.get_dataset(id).await?),
+            DatasetRef::Name(reference) => {
+                for (i, _) in reference.match_indices('/') {
+                    let (ns, name) = (&reference[..i], &reference[i + 1..]);
+                    if ns.is_empty() || name.is_empty() {
+                        continue;
+                    }
+                    if let Some(d) = store.find_dataset(ns, name).await? {
+                        return Ok(Some(d));
+                    }
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for DatasetRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatasetRef::Id(id) => write!(f, "{id}"),
+            DatasetRef::Name(reference) => f.write_str(reference),
+        }
+    }
+}
 
 /// The catalog entries a model version names: each reference is a dataset id
 /// (`dst_…`) or `NAMESPACE/NAME`. A reference the catalog does not hold is refused,
@@ -17,7 +67,7 @@ pub(crate) async fn resolve_datasets(
 ) -> Result<Vec<DatasetRecord>, AppError> {
     let mut out = Vec::with_capacity(references.len());
     for reference in references {
-        let found = match crate::catalog::DatasetRef::parse(reference) {
+        let found = match DatasetRef::parse(reference) {
             Ok(r) => r.find(app.store()).await?,
             Err(_) => None,
         };

@@ -66,6 +66,43 @@ pub struct Client {
     chunk_size: u64,
     /// The caller's projects by name, read once when a project is first named by name.
     projects: std::sync::Arc<tokio::sync::Mutex<Option<std::collections::HashMap<String, String>>>>,
+    /// Told how uploads, downloads and digests go (a progress bar, for a person).
+    progress: Option<std::sync::Arc<dyn Progress>>,
+}
+
+/// How a long transfer goes, for a progress display. Positions are bytes.
+pub trait Progress: Send + Sync {
+    /// A transfer of `total` bytes (when known) begins: `label` says what moves.
+    fn begin(&self, label: &str, total: Option<u64>);
+    /// The transfer has reached `done` bytes (it may go back when a part is resumed).
+    fn at(&self, done: u64);
+    /// The transfer ended (succeeded or not).
+    fn end(&self);
+}
+
+/// Ends a display when dropped, so that an early return or an error ends it too.
+struct Shown<'a>(Option<&'a dyn Progress>);
+
+impl<'a> Shown<'a> {
+    fn begin(p: Option<&'a dyn Progress>, label: &str, total: Option<u64>) -> Self {
+        if let Some(p) = p {
+            p.begin(label, total);
+        }
+        Shown(p)
+    }
+    fn at(&self, done: u64) {
+        if let Some(p) = self.0 {
+            p.at(done);
+        }
+    }
+}
+
+impl Drop for Shown<'_> {
+    fn drop(&mut self) {
+        if let Some(p) = self.0 {
+            p.end();
+        }
+    }
 }
 
 /// The default part size for chunked uploads.
@@ -78,6 +115,7 @@ impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
             .field("base", &self.base)
+            .field("progress", &self.progress.is_some())
             .field("token", &self.token.as_ref().map(|_| "[redacted]"))
             .finish()
     }
@@ -122,7 +160,21 @@ impl Client {
             http: reqwest::Client::new(),
             chunk_size: DEFAULT_CHUNK_SIZE,
             projects: Default::default(),
+            progress: None,
         }
+    }
+
+    /// Reports uploads, downloads and digests of files to `progress`.
+    pub fn with_progress(mut self, progress: std::sync::Arc<dyn Progress>) -> Self {
+        self.progress = Some(progress);
+        self
+    }
+
+    /// SHA-256 of a local file (as [`file_digest`]), shown as progress.
+    pub async fn digest_file(&self, path: &std::path::Path) -> std::io::Result<(String, u64)> {
+        let total = tokio::fs::metadata(path).await?.len();
+        let shown = Shown::begin(self.progress.as_deref(), &format!("hashing {}", short_name(path)), Some(total));
+        digest_with(path, |done| shown.at(done)).await
     }
 
     /// Sets the size above which (and in parts of which) files upload in chunks.
@@ -525,8 +577,17 @@ impl Client {
     }
 }
 
+/// A file's name for a progress line.
+fn short_name(path: &std::path::Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
 /// SHA-256 of a file as `sha256:<hex>`, reading it in chunks.
 pub async fn file_digest(path: &std::path::Path) -> std::io::Result<(String, u64)> {
+    digest_with(path, |_| {}).await
+}
+
+async fn digest_with(path: &std::path::Path, at: impl Fn(u64)) -> std::io::Result<(String, u64)> {
     use sha2::Digest as _;
     use tokio::io::AsyncReadExt;
     let mut f = tokio::fs::File::open(path).await?;
@@ -540,6 +601,7 @@ pub async fn file_digest(path: &std::path::Path) -> std::io::Result<(String, u64
         }
         size += n as u64;
         h.update(buf.get(..n).unwrap_or(&[]));
+        at(size);
     }
     Ok((format!("sha256:{}", hex::encode(h.finalize())), size))
 }
@@ -555,20 +617,32 @@ fn resumable(e: &ClientError) -> bool {
     }
 }
 
-fn file_stream<R>(f: R) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static
+/// A file as a body stream; `progress` is told the position (from `start`) as it goes.
+fn file_stream<R>(
+    f: R,
+    start: u64,
+    progress: Option<std::sync::Arc<dyn Progress>>,
+) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static
 where
     R: tokio::io::AsyncRead + Unpin + Send + 'static,
 {
-    futures_util::stream::unfold(f, |mut f| async move {
-        use tokio::io::AsyncReadExt;
-        let mut buf = vec![0u8; 1 << 20];
-        match f.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(bytes::Bytes::from(buf)), f))
+    futures_util::stream::unfold((f, start), move |(mut f, done)| {
+        let progress = progress.clone();
+        async move {
+            use tokio::io::AsyncReadExt;
+            let mut buf = vec![0u8; 1 << 20];
+            match f.read(&mut buf).await {
+                Ok(0) => None,
+                Ok(n) => {
+                    buf.truncate(n);
+                    let done = done + n as u64;
+                    if let Some(p) = &progress {
+                        p.at(done);
+                    }
+                    Some((Ok(bytes::Bytes::from(buf)), (f, done)))
+                }
+                Err(e) => Some((Err(e), (f, done))),
             }
-            Err(e) => Some((Err(e), f)),
         }
     })
 }
@@ -579,11 +653,12 @@ impl Client {
     pub async fn upload_blob(&self, project: &str, digest: &str, path: &std::path::Path) -> Result<api::BlobStored> {
         let io = |e: std::io::Error| ClientError::Connect { url: path.display().to_string(), reason: e.to_string() };
         let size = tokio::fs::metadata(path).await.map_err(io)?.len();
+        let _shown = Shown::begin(self.progress.as_deref(), &format!("uploading {}", short_name(path)), Some(size));
         if size > self.chunk_size {
             return self.upload_in_parts(project, digest, path, size).await;
         }
         let f = tokio::fs::File::open(path).await.map_err(io)?;
-        let body = reqwest::Body::wrap_stream(file_stream(f));
+        let body = reqwest::Body::wrap_stream(file_stream(f, 0, self.progress.clone()));
         let req = self
             .http
             .put(format!("{}/api/v1/projects/{}/blobs/{}", self.base, enc(project), enc(digest)))
@@ -613,7 +688,7 @@ impl Client {
             let len = self.chunk_size.min(size - offset);
             let mut f = tokio::fs::File::open(path).await.map_err(io)?;
             f.seek(std::io::SeekFrom::Start(offset)).await.map_err(io)?;
-            let body = reqwest::Body::wrap_stream(file_stream(f.take(len)));
+            let body = reqwest::Body::wrap_stream(file_stream(f.take(len), offset, self.progress.clone()));
             let req = self
                 .http
                 .patch(format!("{}{session}?offset={offset}", self.base))
@@ -655,6 +730,8 @@ impl Client {
                 .unwrap_or(ClientError::Unexpected { status, body }));
         }
         let io = |e: std::io::Error| ClientError::Connect { url: out.display().to_string(), reason: e.to_string() };
+        let shown =
+            Shown::begin(self.progress.as_deref(), &format!("downloading {}", short_name(out)), res.content_length());
         let mut f = tokio::fs::File::create(out).await.map_err(io)?;
         let mut stream = res.bytes_stream();
         let mut size = 0u64;
@@ -662,6 +739,7 @@ impl Client {
             let chunk = chunk.map_err(|e| ClientError::Connect { url: self.base.clone(), reason: e.to_string() })?;
             size += chunk.len() as u64;
             f.write_all(&chunk).await.map_err(io)?;
+            shown.at(size);
         }
         f.sync_all().await.map_err(io)?;
         Ok(size)

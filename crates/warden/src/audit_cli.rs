@@ -502,7 +502,9 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
             // A checkpoint that does not match is reported after the digests are checked:
             // a digest narrows the change down to its range.
             let mut mismatch: Option<anyhow::Error> = None;
+            let bar = crate::progress::count("verifying entries", read_to);
             while v.entries() < read_to {
+                bar.set_position(v.entries());
                 let batch = c.audit_entries(v.entries(), 1000).await?;
                 if batch.is_empty() {
                     if v.entries() >= target {
@@ -543,6 +545,7 @@ pub async fn run(command: AuditCommand, g: &Global) -> anyhow::Result<()> {
                 v.check(&cp.note, &key).map_err(|err| anyhow!("verification FAILED: {err}"))?;
                 checked += 1;
             }
+            bar.finish_and_clear();
             // Every entry the export holds must still be there, and the log must extend
             // every checkpoint it holds.
             if let Some(x) = &exported {

@@ -1,15 +1,53 @@
-//! The CLI's saved login: URL and token in `<config dir>/warden/credentials.toml`, mode 0600.
+//! The CLI's saved logins: one per profile, in `<config dir>/warden/credentials.toml`
+//! (mode 0600), so that one person can keep several identities (an administrator and
+//! an approver, two servers) and pick one with `--profile NAME` or `WARDEN_PROFILE`.
+//!
+//! ```toml
+//! current = "admin"          # used when no --profile is given (else "default")
+//! [profiles.admin]
+//! url = "http://127.0.0.1:8470"
+//! token = "wdn_…"
+//! ```
+//!
+//! A file from before profiles (`url` and `token` at the top) is read as the profile
+//! `default` and rewritten in this form on the next save.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 use serde::{Deserialize, Serialize};
+
+/// The profile used when none is named and none is current.
+pub const DEFAULT_PROFILE: &str = "default";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Credentials {
     pub url: String,
     pub token: String,
+}
+
+/// Everything saved.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Saved {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<String>,
+    #[serde(default)]
+    pub profiles: BTreeMap<String, Credentials>,
+    // The form from before profiles.
+    #[serde(default, skip_serializing)]
+    url: Option<String>,
+    #[serde(default, skip_serializing)]
+    token: Option<String>,
+}
+
+impl Saved {
+    /// The profile a command uses: the one named, else the current one, else `default`.
+    pub fn chosen(&self, named: Option<&str>) -> String {
+        named.map(str::to_string).or_else(|| self.current.clone()).unwrap_or_else(|| DEFAULT_PROFILE.to_string())
+    }
 }
 
 pub fn dir() -> anyhow::Result<PathBuf> {
@@ -30,31 +68,87 @@ fn path() -> anyhow::Result<PathBuf> {
     Ok(dir()?.join("credentials.toml"))
 }
 
-pub fn load() -> anyhow::Result<Option<Credentials>> {
-    let p = path()?;
-    if !p.exists() {
-        return Ok(None);
+/// A profile name: letters, digits, `-`, `_`, `.`, at most 64.
+pub fn profile_ok(name: &str) -> anyhow::Result<()> {
+    let fine = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !fine {
+        bail!("`{name}` is not a profile name (letters, digits, `-`, `_`, `.`; at most 64)");
     }
-    let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
-    toml::from_str(&text).map(Some).map_err(|e| anyhow!("{}: {e}", p.display()))
+    Ok(())
 }
 
-pub fn save(c: &Credentials) -> anyhow::Result<PathBuf> {
+/// All saved profiles (none when nothing is saved).
+pub fn load_all() -> anyhow::Result<Saved> {
+    let p = path()?;
+    if !p.exists() {
+        return Ok(Saved::default());
+    }
+    let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+    let mut saved: Saved = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", p.display()))?;
+    if let (Some(url), Some(token)) = (saved.url.take(), saved.token.take()) {
+        saved.profiles.entry(DEFAULT_PROFILE.to_string()).or_insert(Credentials { url, token });
+    }
+    Ok(saved)
+}
+
+/// The saved login of the profile named, else the current one.
+pub fn load(profile: Option<&str>) -> anyhow::Result<Option<Credentials>> {
+    let saved = load_all()?;
+    let name = saved.chosen(profile);
+    match saved.profiles.get(&name) {
+        Some(c) => Ok(Some(c.clone())),
+        None if profile.is_some() => {
+            let known: Vec<&str> = saved.profiles.keys().map(String::as_str).collect();
+            bail!(
+                "no saved login for profile `{name}` (saved: {}); sign in with `warden login --profile {name} --url URL …`",
+                if known.is_empty() { "none".to_string() } else { known.join(", ") }
+            )
+        }
+        None => Ok(None),
+    }
+}
+
+/// Saves a login under the profile named (else the current one); returns the file.
+pub fn save(profile: Option<&str>, c: &Credentials) -> anyhow::Result<PathBuf> {
+    let mut saved = load_all()?;
+    let name = saved.chosen(profile);
+    profile_ok(&name)?;
+    saved.profiles.insert(name, c.clone());
+    write(&saved)
+}
+
+/// Forgets the profile named (else the current one); whether it was there.
+pub fn remove(profile: Option<&str>) -> anyhow::Result<bool> {
+    let mut saved = load_all()?;
+    let name = saved.chosen(profile);
+    let was = saved.profiles.remove(&name).is_some();
+    if saved.current.as_deref() == Some(name.as_str()) {
+        saved.current = None;
+    }
+    write(&saved)?;
+    Ok(was)
+}
+
+/// Makes a saved profile the one used when none is named.
+pub fn set_current(profile: &str) -> anyhow::Result<()> {
+    let mut saved = load_all()?;
+    if !saved.profiles.contains_key(profile) {
+        bail!("no saved login for profile `{profile}`: sign in first with `warden login --profile {profile} …`");
+    }
+    saved.current = Some(profile.to_string());
+    write(&saved)?;
+    Ok(())
+}
+
+fn write(saved: &Saved) -> anyhow::Result<PathBuf> {
     let d = dir()?;
     std::fs::create_dir_all(&d).with_context(|| format!("cannot create {}", d.display()))?;
     let p = path()?;
-    let text = toml::to_string(c)?;
+    let text = toml::to_string(saved)?;
     write_private(&p, text.as_bytes()).with_context(|| format!("cannot write {}", p.display()))?;
     Ok(p)
-}
-
-pub fn remove() -> anyhow::Result<bool> {
-    let p = path()?;
-    if p.exists() {
-        std::fs::remove_file(&p)?;
-        return Ok(true);
-    }
-    Ok(false)
 }
 
 #[cfg(unix)]

@@ -12,6 +12,7 @@ mod evidence_cli;
 mod model_cli;
 mod output;
 mod pins;
+mod progress;
 mod redact_cli;
 mod release_cli;
 mod scan_cli;
@@ -21,10 +22,8 @@ mod witness;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let args = cli::Args::parse();
+    let args = cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(e) => {

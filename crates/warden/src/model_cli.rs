@@ -234,7 +234,7 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                     continue;
                 }
                 let (digest, size) =
-                    warden_client::file_digest(&abs).await.with_context(|| format!("cannot read {}", abs.display()))?;
+                    c.digest_file(&abs).await.with_context(|| format!("cannot read {}", abs.display()))?;
                 c.upload_blob(&project, &digest, &abs).await?;
                 eprintln!("uploaded {rel} ({size} bytes, {digest})");
                 manifest.push(api::ArtifactFile { path: rel, digest, size });
@@ -314,9 +314,8 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
             }
             let report = match report {
                 Some(path) => {
-                    let (digest, _) = warden_client::file_digest(&path)
-                        .await
-                        .with_context(|| format!("cannot read {}", path.display()))?;
+                    let (digest, _) =
+                        c.digest_file(&path).await.with_context(|| format!("cannot read {}", path.display()))?;
                     c.upload_blob(&project, &digest, &path).await?;
                     Some(digest)
                 }
@@ -414,7 +413,7 @@ pub async fn run(command: ModelCommand, g: &Global) -> anyhow::Result<()> {
                     std::fs::create_dir_all(dir)?;
                 }
                 c.download_blob(&project, &file.digest, &target).await?;
-                let (got, _) = warden_client::file_digest(&target).await?;
+                let (got, _) = c.digest_file(&target).await?;
                 if got != file.digest {
                     let _ = std::fs::remove_file(&target);
                     bail!("{}: downloaded digest {got} is not {}", file.path, file.digest);

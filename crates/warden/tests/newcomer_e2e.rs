@@ -29,6 +29,19 @@ fn a_short_bootstrap_token_is_refused_before_anything_is_created() {
     let help = Command::new(BIN).args(["serve", "--help"]).output().unwrap();
     let help = String::from_utf8_lossy(&help.stdout);
     assert!(help.contains("at least 32 characters") && help.contains("WARDEN_LOG_FORMAT=json"), "{help}");
+    // The server's help lists what the server uses, not the client's flags, and the
+    // server refuses them rather than ignore them.
+    for flag in ["--url", "--token", "--output", "--profile"] {
+        assert!(!help.contains(flag), "serve --help lists {flag}: {help}");
+    }
+    let client_flag = Command::new(BIN).args(["serve", "--token", "x"]).env_clear().output().unwrap();
+    let err = String::from_utf8_lossy(&client_flag.stderr);
+    assert!(!client_flag.status.success() && err.contains("--token is a client flag"), "{err}");
+    let doctor = Command::new(BIN).args(["doctor", "--help"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&doctor.stdout).contains("--url"));
+    let client_help = Command::new(BIN).args(["model", "list", "--help"]).output().unwrap();
+    let client_help = String::from_utf8_lossy(&client_help.stdout);
+    assert!(client_help.contains("--profile") && client_help.contains("WARDEN_CONFIG_DIR"), "{client_help}");
 }
 
 /// Starts a server with `envs` and returns its first log lines (standard error).
@@ -298,4 +311,95 @@ fn people_services_groups_and_datasets_are_named_by_name_or_id() {
     assert!(!unknown.ok && unknown.stderr.contains("s3://lake/raw/nothing"), "{}", unknown.stderr);
     let bad = admin.run(&["dataset", "show", "claims"], None);
     assert!(!bad.ok && bad.stderr.contains("NAMESPACE/NAME"), "{}", bad.stderr);
+}
+
+#[test]
+fn several_identities_are_kept_as_profiles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (server, admin, _project) = admin_with_project(tmp.path(), "profiles");
+    let password = "a long enough password 2";
+    assert!(admin.run(&["user", "create", "grace", "--password-stdin"], Some(password)).ok);
+    // One configuration directory, two identities.
+    let cli = common::Cli { config_dir: tmp.path().join("shared") };
+    let said = cli.ok(&["login", "--profile", "admin", "--url", &server.url, "--token", common::BOOTSTRAP]);
+    assert!(said.contains("saved as profile `admin`"), "{said}");
+    let login = cli.run(&["login", "--profile", "grace", "--url", &server.url, "--username", "grace"], Some(password));
+    assert!(login.ok, "{}", login.stderr);
+    assert_eq!(cli.json(&["whoami", "--profile", "grace"])["name"], "grace");
+    assert_eq!(cli.json(&["--profile", "admin", "whoami"])["name"], "admin");
+    // Without --profile: the current one, chosen with `profile use`.
+    let none = cli.run(&["whoami"], None);
+    assert!(!none.ok && none.stderr.contains("not logged in"), "no `default` profile yet: {}", none.stderr);
+    cli.ok(&["profile", "use", "grace"]);
+    assert_eq!(cli.json(&["whoami"])["name"], "grace");
+    let listed = cli.json(&["profile", "list"]);
+    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["admin", "grace"]);
+    assert!(listed[1]["current"].as_bool().unwrap() && !listed[0]["current"].as_bool().unwrap());
+    // Forgetting one keeps the other; a profile not saved is named with those that are.
+    cli.ok(&["logout", "--profile", "grace"]);
+    let gone = cli.run(&["whoami", "--profile", "grace"], None);
+    assert!(!gone.ok && gone.stderr.contains("no saved login for profile `grace` (saved: admin)"), "{}", gone.stderr);
+    assert_eq!(cli.json(&["whoami", "--profile", "admin"])["name"], "admin");
+    let bad = cli.run(&["login", "--profile", "a/b", "--url", &server.url, "--token", common::BOOTSTRAP], None);
+    assert!(!bad.ok && bad.stderr.contains("is not a profile name"), "{}", bad.stderr);
+    // A login saved before profiles is the `default` profile.
+    let old = common::Cli { config_dir: tmp.path().join("old") };
+    std::fs::create_dir_all(&old.config_dir).unwrap();
+    let text = format!("url = \"{}\"\ntoken = \"{}\"\n", server.url, common::BOOTSTRAP);
+    std::fs::write(old.config_dir.join("credentials.toml"), text).unwrap();
+    assert_eq!(old.json(&["whoami"])["name"], "admin");
+    assert_eq!(old.json(&["profile", "list"])[0]["name"], "default");
+}
+
+/// Runs the CLI under a pseudo-terminal (`script`), as a person at a terminal would;
+/// returns everything the terminal showed.
+fn on_a_terminal(cli: &common::Cli, args: &[&str]) -> String {
+    let line = std::iter::once(BIN)
+        .chain(args.iter().copied())
+        .map(|a| format!("'{}'", a.replace('\'', "'\\''")))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("WARDEN_CONFIG_DIR", &cli.config_dir)
+        .env("TERM", "xterm")
+        .stdin(Stdio::null())
+        .output()
+        .expect("`script` (util-linux) runs the CLI under a pseudo-terminal");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn long_transfers_show_progress_on_a_terminal_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (_server, cli, _project) = admin_with_project(tmp.path(), "big-models");
+    let file = tmp.path().join("weights.bin");
+    let content: Vec<u8> = (0..24u32 << 20).map(|i| (i % 251) as u8).collect();
+    std::fs::write(&file, &content).unwrap();
+    let path = file.to_str().unwrap();
+
+    // At a terminal: bytes, rate and time left while hashing and uploading in parts.
+    let shown = on_a_terminal(&cli, &["blob", "push", path, "--project", "big-models", "--chunk-size", "4194304"]);
+    assert!(shown.contains("hashing weights.bin") && shown.contains("uploading weights.bin"), "{shown}");
+    assert!(shown.contains("MiB") && shown.contains("/s") && shown.contains("eta"), "{shown}");
+    let at = shown.rfind("sha256:").unwrap_or_else(|| panic!("{shown:?}"));
+    let digest = shown[at..at + 71].to_string();
+    let back = tmp.path().join("back.bin");
+    let shown =
+        on_a_terminal(&cli, &["blob", "pull", &digest, "--project", "big-models", "--out", back.to_str().unwrap()]);
+    assert!(shown.contains("downloading back.bin") && shown.contains("24.00 MiB"), "{shown}");
+    assert_eq!(std::fs::read(&back).unwrap(), content);
+    let shown = on_a_terminal(&cli, &["audit", "verify"]);
+    assert!(shown.contains("verifying entries"), "{shown}");
+
+    // Piped: the same commands print their result and nothing else.
+    let out = cli.run(&["blob", "push", path, "--project", "big-models", "--chunk-size", "4194304"], None);
+    assert!(out.ok && out.stdout.contains("already stored"), "{}", out.stdout);
+    assert!(out.stderr.is_empty(), "no progress off a terminal: {:?}", out.stderr);
+    let out = cli.run(&["audit", "verify"], None);
+    assert!(out.ok && !out.stderr.contains("verifying entries"), "{}", out.stderr);
 }

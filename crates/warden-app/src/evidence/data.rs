@@ -399,7 +399,7 @@ pub(super) async fn locations(
 }
 
 async fn dataset_by_ref(ctx: &Authorized<'_>, reference: &str) -> Result<DatasetRecord, AppError> {
-    crate::catalog::DatasetRef::parse(reference)?
+    crate::named_data::DatasetRef::parse(reference)?
         .find(ctx.store())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("dataset `{reference}` (give its id or NAMESPACE/NAME)")))

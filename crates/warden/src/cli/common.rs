@@ -18,15 +18,20 @@ pub struct Global {
     /// Output format.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = Format::Table)]
     pub output: Format,
+    /// Which saved login to use (`warden login --profile NAME` saves one; `warden
+    /// profile list` shows them). Saved logins live in WARDEN_CONFIG_DIR (default
+    /// ~/.config/warden).
+    #[arg(long, global = true, env = "WARDEN_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
 }
 
 /// A client for the server and token in the flags, or else the saved login.
 pub fn client(g: &Global) -> anyhow::Result<Client> {
-    let saved = credentials::load()?;
+    let saved = credentials::load(g.profile.as_deref())?;
     let url = g.url.clone().or_else(|| saved.as_ref().map(|c| c.url.clone()));
     let token = g.token.clone().or_else(|| saved.as_ref().map(|c| c.token.clone()));
     let url = url.ok_or_else(|| anyhow!("not logged in: run `warden login --url URL --token TOKEN` first"))?;
-    Ok(Client::new(&url, token))
+    Ok(Client::new(&url, token).with_progress(std::sync::Arc::new(crate::progress::Bars::default())))
 }
 
 /// An RFC 3339 time shortened for tables (`2026-12-07 03:02:37`).

@@ -45,7 +45,8 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
-    /// Save a server URL and credentials for later commands.
+    /// Save a server URL and credentials for later commands, under a profile
+    /// (`--profile NAME`; default: the current profile, else `default`).
     Login {
         /// Sign in as this user with a password read from standard input.
         #[arg(long)]
@@ -58,8 +59,13 @@ pub enum Command {
         #[arg(long, requires = "totp", conflicts_with = "username")]
         step_up: bool,
     },
-    /// Forget the saved credentials.
+    /// Forget the saved credentials (of --profile NAME, else the current profile).
     Logout,
+    /// Saved logins: list them, or choose the one used when --profile is not given.
+    Profile {
+        #[command(subcommand)]
+        command: ProfileCommand,
+    },
     /// Show who the saved credentials belong to.
     Whoami,
     /// Projects (data products).
@@ -186,6 +192,64 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::catalog_cli::QuarantineCommand,
     },
+}
+
+/// The global flags that only a client uses.
+const CLIENT_FLAGS: &[&str] = &["url", "token", "output", "profile"];
+/// Commands that run or check a server (or a witness) rather than call one: their help
+/// does not list the client flags, and they refuse them on the command line.
+const SERVER_SIDE: &[&[&str]] = &[&["serve"], &["doctor"], &["witness", "serve"], &["config", "show"]];
+
+/// The command line: the derived definition, with the client flags hidden where they
+/// mean nothing.
+pub fn command() -> clap::Command {
+    fn hide(cmd: clap::Command, path: &[&str], hidden: &[clap::Arg]) -> clap::Command {
+        match path.split_first() {
+            None => hidden.iter().fold(cmd, |c, a| c.arg(a.clone())),
+            Some((first, rest)) => cmd.mut_subcommand(*first, |s| hide(s, rest, hidden)),
+        }
+    }
+    let cmd = <Args as clap::CommandFactory>::command();
+    // A subcommand that has its own argument of a global's name does not get the
+    // global: give these commands hidden, local copies.
+    let hidden: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| CLIENT_FLAGS.contains(&a.get_id().as_str()))
+        .map(|a| a.clone().global(false).hide(true))
+        .collect();
+    SERVER_SIDE.iter().fold(cmd, |c, path| hide(c, path, &hidden))
+}
+
+/// Parses the command line; a client flag given to a server-side command is an error.
+pub fn parse() -> Args {
+    use clap::FromArgMatches;
+    let mut cmd = command();
+    let matches = cmd.get_matches_mut();
+    for path in SERVER_SIDE {
+        let mut m = Some(&matches);
+        for name in *path {
+            m = m.and_then(|m| m.subcommand_matches(name));
+        }
+        let Some(m) = m else { continue };
+        for flag in CLIENT_FLAGS {
+            if m.value_source(flag) == Some(clap::parser::ValueSource::CommandLine) {
+                cmd.error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!("--{flag} is a client flag; `warden {}` does not use it", path.join(" ")),
+                )
+                .exit();
+            }
+        }
+    }
+    Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ProfileCommand {
+    /// The saved profiles, their servers and which is current.
+    List,
+    /// Use this profile when --profile is not given.
+    Use { name: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -563,7 +627,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
             let code = totp.ok_or_else(|| anyhow!("--step-up needs --totp CODE"))?;
             let s = c.step_up(&code).await?;
             let url = c.base().to_string();
-            let path = credentials::save(&Credentials { url, token: s.token })?;
+            let path = credentials::save(g.profile.as_deref(), &Credentials { url, token: s.token })?;
             println!(
                 "stepped up: a session verified with your second factor, until {}; saved in {}",
                 s.expires_at,
@@ -583,16 +647,45 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                 (None, None) => bail!("give --token TOKEN, or --username NAME with the password on standard input"),
             };
             let who = Client::new(&url, Some(token.clone())).whoami().await?;
-            let path = credentials::save(&Credentials { url, token })?;
-            println!("logged in as {} ({}); credentials saved in {}", who.name, who.id, path.display());
+            let profile = credentials::load_all()?.chosen(g.profile.as_deref());
+            let path = credentials::save(g.profile.as_deref(), &Credentials { url, token })?;
+            println!("logged in as {} ({}); saved as profile `{profile}` in {}", who.name, who.id, path.display());
             Ok(())
         }
         Command::Logout => {
-            if credentials::remove()? {
+            if credentials::remove(g.profile.as_deref())? {
                 println!("logged out");
             } else {
                 println!("no saved credentials");
             }
+            Ok(())
+        }
+        Command::Profile { command: ProfileCommand::List } => {
+            let saved = credentials::load_all()?;
+            let current = saved.chosen(None);
+            if f == Format::Json {
+                let rows: Vec<serde_json::Value> = saved
+                    .profiles
+                    .iter()
+                    .map(|(n, c)| serde_json::json!({"name": n, "url": c.url, "current": *n == current}))
+                    .collect();
+                return json(&rows);
+            }
+            table(
+                &["profile", "server", "current"],
+                saved
+                    .profiles
+                    .iter()
+                    .map(|(n, c)| {
+                        vec![n.clone(), c.url.clone(), if *n == current { "*".into() } else { String::new() }]
+                    })
+                    .collect(),
+            );
+            Ok(())
+        }
+        Command::Profile { command: ProfileCommand::Use { name } } => {
+            credentials::set_current(&name)?;
+            println!("profile `{name}` is used when --profile is not given");
             Ok(())
         }
         Command::Whoami => {
@@ -695,8 +788,11 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                     // The confirmation proved the second factor: keep the session it gave
                     // when the saved login was the one used.
                     if g.token.is_none() {
-                        if let Some(saved) = credentials::load()? {
-                            let path = credentials::save(&Credentials { url: saved.url, token: s.token })?;
+                        if let Some(saved) = credentials::load(g.profile.as_deref())? {
+                            let path = credentials::save(
+                                g.profile.as_deref(),
+                                &Credentials { url: saved.url, token: s.token },
+                            )?;
                             println!(
                                 "saved a session verified with it (until {}) in {}; organisation-wide changes need one",
                                 s.expires_at,
@@ -722,7 +818,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
         Command::Retention { command } => crate::catalog_cli::retention(command, &g).await,
         Command::Completions { shell } => {
             use std::io::Write as _;
-            let mut cmd = <Args as clap::CommandFactory>::command();
+            let mut cmd = self::command();
             // Into memory first: the generator panics on a failed write (a closed pipe).
             let mut script = Vec::new();
             clap_complete::generate(shell, &mut cmd, "warden", &mut script);
@@ -733,7 +829,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
         }
         Command::Man { out } => {
             std::fs::create_dir_all(&out).map_err(|e| anyhow!("cannot create {}: {e}", out.display()))?;
-            let cmd = <Args as clap::CommandFactory>::command();
+            let cmd = self::command();
             clap_mangen::generate_to(cmd, &out).map_err(|e| anyhow!("cannot write the man pages: {e}"))?;
             println!("man pages written to {}", out.display());
             Ok(())
@@ -803,7 +899,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
             }
             let c = client(&g)?.with_chunk_size(chunk_size);
             let (digest, size) =
-                warden_client::file_digest(&file).await.map_err(|e| anyhow!("cannot read {}: {e}", file.display()))?;
+                c.digest_file(&file).await.map_err(|e| anyhow!("cannot read {}: {e}", file.display()))?;
             let stored = c.upload_blob(&project, &digest, &file).await?;
             if f == Format::Json {
                 return json(&stored);
@@ -813,8 +909,9 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Blob { command: BlobCommand::Pull { digest, project, out } } => {
-            let size = client(&g)?.download_blob(&project, &digest, &out).await?;
-            let (got, _) = warden_client::file_digest(&out).await?;
+            let c = client(&g)?;
+            let size = c.download_blob(&project, &digest, &out).await?;
+            let (got, _) = c.digest_file(&out).await?;
             if got != digest {
                 let _ = std::fs::remove_file(&out);
                 bail!("downloaded content has digest {got}, not {digest}; removed {}", out.display());
