@@ -81,11 +81,14 @@ pub fn profile_ok(name: &str) -> anyhow::Result<()> {
 
 /// All saved profiles (none when nothing is saved).
 pub fn load_all() -> anyhow::Result<Saved> {
-    let p = path()?;
+    load_from(&path()?)
+}
+
+fn load_from(p: &std::path::Path) -> anyhow::Result<Saved> {
     if !p.exists() {
         return Ok(Saved::default());
     }
-    let text = std::fs::read_to_string(&p).with_context(|| format!("cannot read {}", p.display()))?;
+    let text = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
     let mut saved: Saved = toml::from_str(&text).map_err(|e| anyhow!("{}: {e}", p.display()))?;
     if let (Some(url), Some(token)) = (saved.url.take(), saved.token.take()) {
         saved.profiles.entry(DEFAULT_PROFILE.to_string()).or_insert(Credentials { url, token });
@@ -142,10 +145,25 @@ pub fn set_current(profile: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Points every saved profile in `dir` whose name starts with `prefix` at `url` (the
+/// demo's profiles, when the demo server restarts on another address).
+pub fn repoint(dir: &std::path::Path, prefix: &str, url: &str) -> anyhow::Result<()> {
+    let p = dir.join("credentials.toml");
+    let mut saved = load_from(&p)?;
+    for (_, c) in saved.profiles.iter_mut().filter(|(n, _)| n.starts_with(prefix)) {
+        c.url = url.to_string();
+    }
+    write_to(dir, &saved)?;
+    Ok(())
+}
+
 fn write(saved: &Saved) -> anyhow::Result<PathBuf> {
-    let d = dir()?;
-    std::fs::create_dir_all(&d).with_context(|| format!("cannot create {}", d.display()))?;
-    let p = path()?;
+    write_to(&dir()?, saved)
+}
+
+fn write_to(d: &std::path::Path, saved: &Saved) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+    let p = d.join("credentials.toml");
     let text = toml::to_string(saved)?;
     write_private(&p, text.as_bytes()).with_context(|| format!("cannot write {}", p.display()))?;
     Ok(p)

@@ -7,6 +7,7 @@ mod catalog_cli;
 mod cli;
 mod config;
 mod credentials;
+mod demo;
 mod doctor;
 mod evidence_cli;
 mod model_cli;
@@ -43,8 +44,9 @@ fn main() -> ExitCode {
 async fn run(args: cli::Args) -> anyhow::Result<()> {
     let env: BTreeMap<String, String> = std::env::vars().collect();
     match args.command {
-        cli::Command::Serve(flags) => {
+        cli::Command::Serve(cli::ServeArgs { mut flags, demo }) => {
             init_tracing();
+            let demo = if demo { Some(demo::Demo::prepare(&mut flags, &env)?) } else { None };
             let config = config::Config::load(&flags, &env)?;
             // Checked before anything is created (keys, database, checkpoints).
             let bootstrap = env.get("WARDEN_BOOTSTRAP_TOKEN").cloned().filter(|t| !t.is_empty());
@@ -57,7 +59,8 @@ async fn run(args: cli::Args) -> anyhow::Result<()> {
                     );
                 }
             }
-            serve::run(config, bootstrap).await
+            let bootstrap = bootstrap.or_else(|| demo.as_ref().and_then(demo::Demo::bootstrap_token));
+            serve::run(config, bootstrap, demo).await
         }
         cli::Command::Config { command: cli::ConfigCommand::Show(flags) } => {
             let config = config::Config::load(&flags, &env)?;

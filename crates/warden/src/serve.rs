@@ -165,7 +165,11 @@ impl warden_audit::pin::SharedPin for ObjectStorePin {
     }
 }
 
-pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Result<()> {
+pub async fn run(
+    config: Config,
+    bootstrap_token: Option<String>,
+    demo: Option<crate::demo::Demo>,
+) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let key = signing_key(&config)?;
     let blobs = match &config.blob_url {
@@ -283,6 +287,9 @@ pub async fn run(config: Config, bootstrap_token: Option<String>) -> anyhow::Res
     out.flush()?;
     drop(out);
     tracing::info!(%addr, engine = store.engine(), "warden serving");
+    if let Some(demo) = demo {
+        tokio::spawn(demo.run(format!("http://{addr}")));
+    }
 
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown())

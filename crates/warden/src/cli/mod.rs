@@ -34,7 +34,7 @@ pub enum Command {
     /// WARDEN_BOOTSTRAP_TOKEN (at least 32 characters) to choose that token instead.
     /// WARDEN_LOG sets the log level (e.g. `info,sqlx=warn`), WARDEN_LOG_FORMAT=json
     /// writes one JSON object per line; colours only on a terminal.
-    Serve(ServeFlags),
+    Serve(ServeArgs),
     /// Run a transparency-log witness (C2SP tlog-witness) for Warden audit logs.
     Witness {
         #[command(subcommand)]
@@ -242,6 +242,18 @@ pub fn parse() -> Args {
         }
     }
     Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ServeArgs {
+    #[command(flatten)]
+    pub flags: ServeFlags,
+    /// Start with an example organisation (people with TOTP, a project, a policy with a
+    /// regulated zone, a signed and evaluated model, a release waiting for approval, a
+    /// gateway key for the mock provider) in ./warden-demo (or --data-dir), and print
+    /// a tour. Not for real data: its passwords and keys are printed.
+    #[arg(long)]
+    pub demo: bool,
 }
 
 #[derive(Debug, Subcommand)]
