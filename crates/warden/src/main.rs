@@ -60,7 +60,12 @@ async fn run(args: cli::Args) -> anyhow::Result<()> {
                 }
             }
             let bootstrap = bootstrap.or_else(|| demo.as_ref().and_then(demo::Demo::bootstrap_token));
-            serve::run(config, bootstrap, demo).await
+            let tour = demo.map(|d| -> Box<dyn FnOnce(std::net::SocketAddr) + Send> {
+                Box::new(move |addr| {
+                    tokio::spawn(d.run(format!("http://{addr}")));
+                })
+            });
+            serve::run(config, bootstrap, tour).await
         }
         cli::Command::Config { command: cli::ConfigCommand::Show(flags) } => {
             let config = config::Config::load(&flags, &env)?;

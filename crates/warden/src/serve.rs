@@ -168,7 +168,7 @@ impl warden_audit::pin::SharedPin for ObjectStorePin {
 pub async fn run(
     config: Config,
     bootstrap_token: Option<String>,
-    demo: Option<crate::demo::Demo>,
+    on_listening: Option<Box<dyn FnOnce(SocketAddr) + Send>>,
 ) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let key = signing_key(&config)?;
@@ -287,8 +287,8 @@ pub async fn run(
     out.flush()?;
     drop(out);
     tracing::info!(%addr, engine = store.engine(), "warden serving");
-    if let Some(demo) = demo {
-        tokio::spawn(demo.run(format!("http://{addr}")));
+    if let Some(then) = on_listening {
+        then(addr);
     }
 
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
