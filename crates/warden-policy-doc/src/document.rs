@@ -702,11 +702,17 @@ fn read_release(r: &mut Reader, node: &Node, path: &str) -> Option<ReleaseRule> 
     for (key, _, v) in r.map(node, path, RELEASE_KEYS) {
         let here = join(path, key);
         match key {
-            "approvals" => {
-                if let Some(n) = r.uint(v, &here, MAX_APPROVALS) {
-                    rule.approvals = u32::try_from(n).unwrap_or(0);
-                }
-            }
+            "approvals" => match r.uint(v, &here, MAX_APPROVALS) {
+                Some(0) => r.err(
+                    v.at,
+                    &here,
+                    format!(
+                        "a release needs at least one approval by someone other than its author (1 to {MAX_APPROVALS})"
+                    ),
+                ),
+                Some(n) => rule.approvals = u32::try_from(n).unwrap_or(1),
+                None => {}
+            },
             "approver_role" => {
                 if let Some(s) = r.string(v, &here) {
                     if APPROVER_ROLES.iter().any(|role| role.as_str() == s) {

@@ -32,6 +32,10 @@ use warden_policy::{Engine, PolicyError};
 pub const DEFAULT: &str = include_str!("default.yaml");
 /// A document using every key, each commented (`warden policy show --example`).
 pub const EXAMPLE: &str = include_str!("example.yaml");
+/// The document's JSON Schema (draft 2020-12), for editors and CI checks
+/// (`warden policy schema`). `warden policy check` also finds what a schema cannot
+/// express: unknown zones, contradictions between classes and zones.
+pub const SCHEMA: &str = include_str!("schema.json");
 
 impl Document {
     /// The shipped default document.

@@ -339,3 +339,79 @@ fn the_example_document_is_valid_and_uses_every_key() {
         assert!(crate::EXAMPLE.contains(&format!("{key}:")), "the example does not show `{key}`");
     }
 }
+
+/// The schema's property names of `def` (`#/$defs/def`, or the top when None).
+fn schema_keys(def: Option<&str>) -> BTreeSet<String> {
+    let schema: serde_json::Value = serde_json::from_str(SCHEMA).expect("the schema is JSON");
+    let node = match def {
+        Some(d) => &schema["$defs"][d],
+        None => &schema,
+    };
+    assert_eq!(node["additionalProperties"], false, "{def:?} refuses unknown keys, as the parser does");
+    node["properties"].as_object().unwrap().keys().cloned().collect()
+}
+
+/// A small valid document with one value changed.
+fn doc_with(
+    ingress: &str,
+    egress: &str,
+    redaction: &str,
+    threshold: &str,
+    catalog: &str,
+    role: &str,
+    n: &str,
+) -> String {
+    format!(
+        "zones:\n  z: {{region: eu, ingress: {ingress}, egress: {{default: {egress}}}}}\n\
+         data_classes:\n  c: {{allowed_zones: [z], llm_redaction: {redaction}, redaction_threshold: {threshold}, catalog: {catalog}}}\n\
+         releases:\n  default: {{approvals: {n}, approver_role: {role}}}\n"
+    )
+}
+
+#[test]
+fn the_schema_names_exactly_the_keys_and_values_the_parser_accepts() {
+    let set = |keys: &[&str]| keys.iter().map(|k| k.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(schema_keys(None), set(&["zones", "data_classes", "releases"]));
+    assert_eq!(schema_keys(Some("zone")), set(document::ZONE_KEYS));
+    assert_eq!(schema_keys(Some("data_class")), set(document::CLASS_KEYS));
+    assert_eq!(schema_keys(Some("release_rule")), set(document::RELEASE_KEYS));
+
+    // Every enumerated value parses; a value outside the enumeration is refused.
+    let schema: serde_json::Value = serde_json::from_str(SCHEMA).unwrap();
+    let values = |v: &serde_json::Value| -> Vec<String> {
+        v["enum"].as_array().unwrap().iter().map(|x| x.as_str().unwrap().to_string()).collect()
+    };
+    let d = &schema["$defs"];
+    let base = ["public", "allow", "none", "low", "project", "approver", "1"];
+    let slots = [
+        values(&d["zone"]["properties"]["ingress"]),
+        values(&d["zone"]["properties"]["egress"]["properties"]["default"]),
+        values(&d["data_class"]["properties"]["llm_redaction"]),
+        values(&d["data_class"]["properties"]["redaction_threshold"]),
+        values(&d["data_class"]["properties"]["catalog"]),
+        values(&d["release_rule"]["properties"]["approver_role"]),
+    ];
+    for (slot, allowed) in slots.iter().enumerate() {
+        for value in allowed.iter().map(String::as_str).chain(["bogus"]) {
+            let mut a = base;
+            a[slot] = value;
+            let text = doc_with(a[0], a[1], a[2], a[3], a[4], a[5], a[6]);
+            let parsed = Document::parse(&text);
+            assert_eq!(parsed.is_ok(), value != "bogus", "{value} in slot {slot}: {parsed:?}");
+        }
+    }
+    // The bounds of `approvals`.
+    let rule = &d["release_rule"]["properties"]["approvals"];
+    let (lo, hi) = (rule["minimum"].as_u64().unwrap(), rule["maximum"].as_u64().unwrap());
+    for (n, ok) in [(lo - 1, false), (lo, true), (hi, true), (hi + 1, false)] {
+        let text = doc_with(base[0], base[1], base[2], base[3], base[4], base[5], &n.to_string());
+        assert_eq!(Document::parse(&text).is_ok(), ok, "approvals: {n}");
+    }
+    // The names the schema allows are the names the parser allows.
+    let pattern = d["name"]["pattern"].as_str().unwrap();
+    assert_eq!(pattern, "^[a-z0-9][a-z0-9_-]{0,63}$");
+    for (name, ok) in [("z", true), ("a-b_1", true), ("Zed", false), ("-z", false), (&*"z".repeat(65), false)] {
+        let text = format!("zones:\n  {name}: {{region: eu}}\ndata_classes: {{}}\nreleases: {{default: {{}}}}\n");
+        assert_eq!(Document::parse(&text).is_ok(), ok, "{name}: {:?}", Document::parse(&text));
+    }
+}

@@ -34,6 +34,10 @@ pub enum PolicyCommand {
         #[arg(long)]
         example: bool,
     },
+    /// The document's JSON Schema (draft 2020-12), without a server: for editors
+    /// (yaml-language-server) and CI checks. `policy check` finds what a schema cannot
+    /// (unknown zones, contradictions).
+    Schema,
     /// Every stored version, newest first.
     History,
     /// One stored version's text.
@@ -225,6 +229,10 @@ pub async fn policy(command: PolicyCommand, g: &Global) -> anyhow::Result<()> {
             print!("{}", warden_policy_doc::EXAMPLE);
             Ok(())
         }
+        PolicyCommand::Schema => {
+            print!("{}", warden_policy_doc::SCHEMA);
+            Ok(())
+        }
         PolicyCommand::Check { file } => {
             let text = read(&file)?;
             match warden_policy_doc::Document::parse(&text) {
@@ -394,7 +402,9 @@ pub async fn policy(command: PolicyCommand, g: &Global) -> anyhow::Result<()> {
                     );
                     Ok(())
                 }
-                PolicyCommand::Check { .. } | PolicyCommand::Test { .. } => unreachable!("handled above"),
+                PolicyCommand::Check { .. } | PolicyCommand::Test { .. } | PolicyCommand::Schema => {
+                    unreachable!("handled above")
+                }
             }
         }
     }

@@ -208,6 +208,13 @@ fn the_policy_example_explains_every_key_and_checks_offline() {
     let check = Command::new(BIN).args(["policy", "check"]).arg(&file).env_clear().output().unwrap();
     let said = String::from_utf8_lossy(&check.stdout);
     assert!(check.status.success() && said.contains("valid (2 zones, 2 data classes, 1 release rules)"), "{said}");
+    // The schema, offline, names the release rule's keys and what they accept.
+    let out = Command::new(BIN).args(["policy", "schema"]).env_clear().output().unwrap();
+    assert!(out.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rule = &schema["$defs"]["release_rule"]["properties"];
+    assert_eq!(rule["approver_role"]["enum"], serde_json::json!(["approver", "project-owner", "data-scientist"]));
+    assert_eq!(rule["approvals"]["maximum"], 10);
 }
 
 #[test]
