@@ -64,9 +64,23 @@ ns_exec curl -s 127.0.0.1:18470/v1/chat/completions -H "authorization: Bearer $k
 echo "warden check (answer restored from placeholders): $(cat "$work/check.json" | head -c 300)"
 
 export RESULTS="$results"
+# wrk at each concurrency against Warden, with the server's CPU time per call (user +
+# system, all threads) beside each row: the figure to drive down.
+# usage: warden_rows LABEL PIDFILE
+warden_rows() {
+  local label="$1" pid c c0 c1 n
+  pid="$(cat "$2")"
+  for c in "${concs[@]}"; do
+    c0=$("$bench/cpu_of.sh" "$pid")
+    WRK_MODEL=mock-model WRK_KEY="$key" ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18470 chat "$label" "$dur" "$c" >/dev/null
+    c1=$("$bench/cpu_of.sh" "$pid")
+    n=$(grep "^SUMMARY label=${label}_chat_c${c} " "$results" | tail -1 | grep -o 'requests=[0-9]*' | cut -d= -f2)
+    echo "CPU label=${label}_chat_c${c} us_per_req=$(python3 -c "print(round(1e6 * ($c1 - $c0) / max(${n:-0}, 1), 1))")" >> "$results"
+  done
+}
 for r in $(seq 1 "${REPEAT:-1}"); do
   WRK_MODEL=mock-model ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18080 chat "direct$r" "$dur" "${concs[@]}" >/dev/null
-  WRK_MODEL=mock-model WRK_KEY="$key" ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18470 chat "warden$r" "$dur" "${concs[@]}" >/dev/null
+  warden_rows "warden$r" "$work/warden.pid"
 done
 # The same with answers not waiting for their audit record (wait_for_audit = false).
 kill "$(cat "$work/warden.pid")"; sleep 1
@@ -74,7 +88,7 @@ printf '[gateway]\nwait_for_audit = false\n\n' | cat - "$work/warden.toml" > "$w
 ns_bg "$work/warden2.log" "$work/warden2.pid" env -u WARDEN_PEERS -u WARDEN_SHARED WARDEN_LOG=warn \
   "$warden" serve --listen 127.0.0.1:18470 --data-dir "$work/data" --config "$work/warden-async.toml"
 for _ in $(seq 1 100); do ns_exec curl -sf -o /dev/null 127.0.0.1:18470/readyz && break; sleep 0.1; done
-WRK_MODEL=mock-model WRK_KEY="$key" ns_exec "$bench/gateway/run_wrk.sh" http://127.0.0.1:18470 chat wardenwait "$dur" "${concs[@]}" >/dev/null
+warden_rows wardenwait "$work/warden2.pid"
 if [ "${PEERS:-1}" != 0 ]; then
   bash "$bench/gateway/bench_litellm.sh" plain 1 chat "$dur" "${concs[@]}" >/dev/null 2>&1 || echo "LiteLLM run failed"
 fi
@@ -109,6 +123,12 @@ for line in open(sys.argv[1]):
         runs.setdefault(label, []).append(tuple(float(x) for x in m.group(2, 3, 4)))
 # Each figure's median over the repeats.
 rows = {k: tuple(statistics.median(r[i] for r in v) for i in range(3)) for k, v in runs.items()}
+cpus = {}
+for line in open(sys.argv[1]):
+    m = re.match(r"CPU label=(\S+) us_per_req=([\d.]+)", line)
+    if m:
+        cpus.setdefault(re.sub(r"^(warden)\d+_", r"\1_", m.group(1)), []).append(float(m.group(2)))
+cpu = {k: statistics.median(v) for k, v in cpus.items()}
 floor = None
 for line in open(sys.argv[1]):
     m = re.match(r"FSYNC p50_ms=([\d.]+) p99_ms=([\d.]+)", line)
@@ -117,14 +137,17 @@ for line in open(sys.argv[1]):
 print("runs per row: " + ", ".join(f"{k} {len(v)}" for k, v in sorted(runs.items())))
 if floor:
     print("fsync floor (4 KiB append + fdatasync, same disk): p50 %.3f ms, p99 %.3f ms" % floor)
-print("%-6s %-26s %10s %9s %9s" % ("conc", "system", "req/s", "p50 ms", "p99 ms"))
+print("%-6s %-32s %10s %9s %9s %14s" % ("conc", "system", "req/s", "p50 ms", "p99 ms", "cpu us/call"))
 for c in sys.argv[2:]:
     d = rows.get(f"direct_chat_c{c}"); w = rows.get(f"warden_chat_c{c}"); l = rows.get(f"litellm_plain_w1_chat_c{c}")
     a = rows.get(f"wardenwait_chat_c{c}")
-    for name, r in (("mock upstream, direct", d), ("warden (redact+audit, durable)", w), ("warden, audit not awaited", a),
-                    ("litellm proxy, 1 worker", l)):
+    for key, name, r in ((f"direct_chat_c{c}", "mock upstream, direct", d),
+                         (f"warden_chat_c{c}", "warden (redact+audit, durable)", w),
+                         (f"wardenwait_chat_c{c}", "warden, audit not awaited", a),
+                         (f"litellm_plain_w1_chat_c{c}", "litellm proxy, 1 worker", l)):
         if r:
-            print("%-6s %-26s %10.0f %9.3f %9.3f" % (c, name, *r))
+            used = "%14.1f" % cpu[key] if key in cpu else "%14s" % "-"
+            print("%-6s %-32s %10.0f %9.3f %9.3f %s" % (c, name, *r, used))
     if d and w:
         print("%-6s warden added p50 %.3f ms, p99 %.3f ms; throughput %.2fx of direct" % (c, w[1] - d[1], w[2] - d[2], w[0] / d[0]))
     if d and a:
