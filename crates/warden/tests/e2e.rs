@@ -238,9 +238,11 @@ fn blob_push_streams_a_large_file_in_constant_memory() {
     );
     if before > 0 {
         assert!(after_small - before < 48 * 1024, "a 64 MiB upload raised the peak by {} KiB", after_small - before);
-        // Four times the bytes may not cost more than one more chunk of memory.
+        // Four times the bytes may not cost more than an eighth of them: the server's
+        // allocator keeps freed buffers in per-thread caches, so the peak moves by a few
+        // MiB from run to run (2 to 17 MiB seen), never with the size.
         assert!(
-            after - after_small < 16 * 1024,
+            after - after_small < 32 * 1024,
             "memory grew with the size: {} KiB more for 256 MiB",
             after - after_small
         );

@@ -150,6 +150,11 @@ where
             self.put_audit_tiles(tiles).await?;
             return self.audit_size().await;
         }
+        if tiles.is_empty() {
+            if let Some(done) = E::append_audit_at_once(&self.writer, leaves).await {
+                return done;
+            }
+        }
         let n = i64::try_from(leaves.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
         let mut tx = self.begin_write().await?;
         Self::insert_tiles(&mut tx, tiles).await?;

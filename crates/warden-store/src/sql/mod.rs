@@ -50,6 +50,17 @@ pub trait Engine: Send + Sync + 'static {
 
     /// Rows a statement changed (sqlx has no trait for it).
     fn rows_affected(result: &<Self::Db as Database>::QueryResult) -> u64;
+
+    /// The whole group commit of `leaves` (no tiles) in one call to the database, where
+    /// the engine can: it returns the first entry's index, or `None` to take the
+    /// generic path (a transaction of several statements). The same rows either way.
+    fn append_audit_at_once(
+        writer: &Pool<Self::Db>,
+        leaves: &[AuditLeaf],
+    ) -> impl Future<Output = Option<Result<u64>>> + Send {
+        let _ = (writer, leaves);
+        async { None }
+    }
 }
 
 /// Every repository over one database: reads go to `pool`, write transactions to
