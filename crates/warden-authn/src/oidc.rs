@@ -61,20 +61,61 @@ pub struct OidcIdentity {
     pub groups: Vec<String>,
 }
 
+/// The claims read from a token. Only `iss` and `sub` must have their type; the others
+/// are read leniently, as identity providers send them: a list or a single string
+/// (ADFS sends `groups: "ml-platform"`), and a value of another type is taken as
+/// absent rather than refusing the whole token. Unknown claims are ignored.
 #[derive(Debug, Deserialize)]
 struct Claims {
     iss: String,
     sub: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     preferred_username: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     email: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     amr: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "lenient_string")]
     acr: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "one_or_many")]
     groups: Vec<String>,
+}
+
+/// A string claim; any other type is taken as absent.
+fn lenient_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// A list claim: an array (its strings), or one string; any other type is empty.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(match serde_json::Value::deserialize(d)? {
+        serde_json::Value::String(s) => vec![s],
+        serde_json::Value::Array(items) => items
+            .into_iter()
+            .filter_map(|v| if let serde_json::Value::String(s) = v { Some(s) } else { None })
+            .collect(),
+        _ => Vec::new(),
+    })
+}
+
+/// The signature keys of a JWKS document. Keys for encryption (`use: enc`), of a type or
+/// algorithm this verifier does not know, or malformed are skipped (and counted), so
+/// that one unusual key does not make the whole set, and every sign-in, fail.
+fn signature_keys(doc: &serde_json::Value) -> Result<(JwkSet, usize), String> {
+    let entries = doc.get("keys").and_then(serde_json::Value::as_array).ok_or("the document has no `keys` array")?;
+    let mut keys = Vec::new();
+    let mut skipped = 0;
+    for entry in entries {
+        let for_signing = entry.get("use").and_then(serde_json::Value::as_str).is_none_or(|u| u == "sig");
+        match serde_json::from_value::<jsonwebtoken::jwk::Jwk>(entry.clone()) {
+            Ok(k) if for_signing && DecodingKey::from_jwk(&k).is_ok() => keys.push(k),
+            _ => skipped += 1,
+        }
+    }
+    Ok((JwkSet { keys }, skipped))
 }
 
 struct Cache {
@@ -178,8 +219,9 @@ impl OidcVerifier {
             .await
             .and_then(|r| r.error_for_status())
             .map_err(|e| OidcError::Jwks(e.without_url().to_string()))?;
-        let keys: JwkSet = response.json().await.map_err(|e| OidcError::Jwks(e.without_url().to_string()))?;
-        tracing::info!(keys = keys.keys.len(), "fetched OIDC key set");
+        let doc: serde_json::Value = response.json().await.map_err(|e| OidcError::Jwks(e.without_url().to_string()))?;
+        let (keys, skipped) = signature_keys(&doc).map_err(OidcError::Jwks)?;
+        tracing::info!(keys = keys.keys.len(), skipped, "fetched OIDC key set");
         cache.keys = keys;
         cache.fetched = Some(Instant::now());
         Ok(())

@@ -104,6 +104,29 @@ async fn oidc_tokens_sign_in_people_with_mfa_from_amr() {
     keys.write().unwrap().push(second.jwk.clone());
     let rotated = s.get("/api/v1/whoami", &sign(&second, claims("erin", &["otp"]))).await.expect(200);
     assert_eq!(rotated["id"], who["id"]);
+    // A set with an encryption key, a key type nobody knows and a malformed entry still
+    // gives its signature keys: a third key is picked up beside them.
+    let third = key("k3");
+    {
+        let mut k = keys.write().unwrap();
+        k.push(json!({"kty": "EC", "crv": "P-256", "use": "enc", "alg": "ECDH-ES", "kid": "e1",
+                      "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                      "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}));
+        k.push(json!({"kty": "QUANTUM", "kid": "q1"}));
+        k.push(json!("not a key"));
+        k.push(third.jwk.clone());
+    }
+    s.get("/api/v1/whoami", &sign(&third, claims("erin", &["otp"]))).await.expect(200);
+    // Claims as other identity providers send them: a single string for a list (ADFS's
+    // `groups`, an `amr` of one method), other types where a string is expected.
+    let mut c = claims("erin", &[]);
+    c["amr"] = json!("otp");
+    c["groups"] = json!("ml-platform");
+    c["email"] = json!(42);
+    c["roles"] = json!({"nested": ["unknown", "claims"]});
+    let odd = s.get("/api/v1/whoami", &sign(&third, c)).await.expect(200);
+    assert_eq!(odd["id"], who["id"]);
+    assert_eq!(odd["mfa"], true, "a single `amr` string is read as a list of one");
 
     // Roles granted to the provisioned person apply to OIDC sign-ins; MFA from the IdP
     // counts as the administrator's second factor.
