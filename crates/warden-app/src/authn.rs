@@ -216,13 +216,28 @@ impl App {
         meta: &RequestMeta,
     ) -> Result<Principal, AppError> {
         let now = self.now();
+        // Forged or broken tokens count against their source and credential as bad API
+        // tokens do; an identity provider that cannot be reached is not the caller's
+        // fault: 503, and nothing is counted.
+        let label = crate::refusals::jwt_label(jwt);
+        let source = format!("{} {label}", meta.source.as_deref().unwrap_or("unknown"));
+        if self.bad_tokens.is_locked(&source, now) {
+            let detail = json!({"credential": label});
+            let why = Some("credential locked out after repeated failures");
+            self.auth_event("oidc", None, "failure", why, meta, detail).await?;
+            return Err(AppError::SourceLocked);
+        }
         let identity = match oidc.verify(jwt, u64::try_from(now.0 / 1000).unwrap_or(0)).await {
             Ok(i) => i,
             Err(e) => {
                 let reason = e.to_string();
-                let detail = json!({"credential": crate::refusals::credential_label(jwt)});
+                let detail = json!({"credential": label});
                 self.auth_event("oidc", None, "failure", Some(&reason), meta, detail).await?;
-                return Err(AppError::Unauthenticated(reason));
+                if let warden_authn::OidcError::Jwks(cause) = &e {
+                    tracing::warn!(cause = %cause, "the identity provider's key set could not be fetched");
+                    return Err(AppError::Unavailable(reason));
+                }
+                return Err(self.bad_token(&source, reason));
             }
         };
         let subject = match self.store.get_subject_by_oidc(&identity.issuer, &identity.subject).await? {

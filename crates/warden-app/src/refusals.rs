@@ -130,6 +130,27 @@ pub(crate) fn credential_label(presented: &str) -> String {
     format!("sha256:{}", digest.get(..12).unwrap_or(&digest))
 }
 
+/// A JWT's credential as the throttle counts it: the issuer and subject it claims
+/// (hashed; read without verifying, since it only groups failures), so that forgeries
+/// for one account from one source are counted together however each is made. A token
+/// whose payload cannot be read is labelled by its digest.
+pub(crate) fn jwt_label(jwt: &str) -> String {
+    use base64::Engine as _;
+    let claimed = jwt
+        .split('.')
+        .nth(1)
+        .and_then(|p| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(p.trim_end_matches('=')).ok())
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| Some(format!("{}\n{}", v.get("iss")?.as_str()?, v.get("sub")?.as_str()?)));
+    match claimed {
+        Some(who) => {
+            let digest = warden_authn::token::hash(&who);
+            format!("oidc:{}", digest.get(..12).unwrap_or(&digest))
+        }
+        None => credential_label(jwt),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -119,6 +119,8 @@ struct FileOidc {
     audience: Option<String>,
     jwks_url: Option<String>,
     mfa_acr: Option<Vec<String>>,
+    /// Accept an `http://` key set (a development identity provider only).
+    allow_insecure_http: Option<bool>,
 }
 
 /// Flags of `warden serve` that override configuration.
@@ -306,6 +308,20 @@ impl Config {
         let oidc = match (issuer, audience, jwks_url) {
             (None, None, None) => None,
             (Some(issuer), Some(audience), Some(jwks_url)) => {
+                // The key set decides who may sign in: it is fetched over HTTPS, unless a
+                // development identity provider is allowed plain HTTP in so many words.
+                let url = reqwest::Url::parse(&jwks_url).map_err(|e| anyhow!("oidc.jwks_url {jwks_url:?}: {e}"))?;
+                match url.scheme() {
+                    "https" => {}
+                    "http" if fo.allow_insecure_http == Some(true) => {
+                        tracing::warn!(%jwks_url, "the OIDC key set is fetched over plain HTTP (allow_insecure_http)");
+                    }
+                    "http" => bail!(
+                        "oidc.jwks_url must be an https:// URL: whoever can change the key set in transit can sign \
+                         in as anyone (for a development identity provider set `allow_insecure_http = true` in [oidc])"
+                    ),
+                    other => bail!("oidc.jwks_url: `{other}` is not an HTTPS URL"),
+                }
                 Some(OidcSettings { issuer, audience, jwks_url, mfa_acr: fo.mfa_acr.unwrap_or_default() })
             }
             _ => bail!("OIDC needs all of issuer, audience and jwks_url"),
@@ -551,6 +567,28 @@ mod tests {
         assert_eq!((c.listen.port(), c.max_failed_attempts), (2000, 7));
         flags.listen = Some("127.0.0.1:3000".into());
         assert_eq!(Config::load(&flags, &e).unwrap().listen.port(), 3000);
+    }
+
+    #[test]
+    fn the_oidc_key_set_is_fetched_over_https_unless_allowed_otherwise() {
+        let oidc = |url: &str, allow: &str| {
+            let e = env(&[
+                ("WARDEN_OIDC_ISSUER", "https://idp"),
+                ("WARDEN_OIDC_AUDIENCE", "warden"),
+                ("WARDEN_OIDC_JWKS_URL", url),
+            ]);
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("warden.toml");
+            std::fs::write(&file, format!("[oidc]\n{allow}")).unwrap();
+            Config::load(&ServeFlags { config: Some(file), ..Default::default() }, &e).map(|c| c.oidc.is_some())
+        };
+        assert!(oidc("https://idp.example/jwks", "").unwrap());
+        let err = oidc("http://idp.example/jwks", "").unwrap_err().to_string();
+        assert!(err.contains("must be an https:// URL") && err.contains("allow_insecure_http"), "{err}");
+        assert!(oidc("http://127.0.0.1:9/jwks", "allow_insecure_http = true\n").unwrap());
+        assert!(oidc("http://idp.example/jwks", "allow_insecure_http = false\n").is_err());
+        assert!(oidc("ftp://idp.example/jwks", "allow_insecure_http = true\n").is_err());
+        assert!(oidc("not a url", "").is_err());
     }
 
     #[test]

@@ -45,29 +45,32 @@ fn claims(sub: &str, amr: &[&str]) -> Value {
            "preferred_username": format!("{sub}.person"), "amr": amr})
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oidc_tokens_sign_in_people_with_mfa_from_amr() {
-    // The identity provider's key set, served locally.
-    let keys: Arc<RwLock<Vec<Value>>> = Arc::new(RwLock::new(Vec::new()));
-    let first = key("k1");
-    keys.write().unwrap().push(first.jwk.clone());
-    let served = keys.clone();
+/// The identity provider's key set, served on 127.0.0.1; the options for a server that
+/// trusts it.
+async fn idp(keys: Arc<RwLock<Vec<Value>>>) -> Options {
     let jwks = axum::Router::new().route(
         "/jwks",
         axum::routing::get(move || {
-            let k = served.read().unwrap().clone();
+            let k = keys.read().unwrap().clone();
             async move { axum::Json(json!({"keys": k})) }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let jwks_url = format!("http://{}/jwks", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, jwks).await.unwrap() });
-
     let mut cfg = warden_authn::OidcConfig::new(ISSUER, "warden", &jwks_url);
     cfg.min_refresh = std::time::Duration::from_millis(0);
     let mut opts = Options::new(Engine::Sqlite);
     opts.oidc = Some(cfg);
-    let s = start(opts).await;
+    opts
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oidc_tokens_sign_in_people_with_mfa_from_amr() {
+    let keys: Arc<RwLock<Vec<Value>>> = Arc::new(RwLock::new(Vec::new()));
+    let first = key("k1");
+    keys.write().unwrap().push(first.jwk.clone());
+    let s = start(idp(keys.clone()).await).await;
 
     // First sign-in provisions a person without roles.
     let jwt = sign(&first, claims("erin", &["pwd", "otp"]));
@@ -142,4 +145,51 @@ async fn oidc_tokens_sign_in_people_with_mfa_from_amr() {
         .await
         .expect(200);
     assert!(ev["items"].as_array().unwrap().len() >= 5);
+}
+
+/// Forged tokens count toward the bad-credential throttle as bad API tokens do, per
+/// source and claimed account (however each forgery is made), without locking out
+/// other accounts signing in from the same address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_oidc_tokens_are_throttled_per_claimed_account() {
+    let keys: Arc<RwLock<Vec<Value>>> = Arc::new(RwLock::new(Vec::new()));
+    let idp_key = key("k1");
+    keys.write().unwrap().push(idp_key.jwk.clone());
+    let mut opts = idp(keys).await;
+    opts.max_bad_tokens_per_source = 4;
+    let s = start(opts).await;
+    let attacker = key("k1"); // the right key id, the wrong key
+    let forgeries = [
+        sign(&attacker, claims("frank", &["otp"])),
+        sign(&key("k9"), claims("frank", &["otp"])),
+        sign(&attacker, claims("frank", &["pwd"])),
+    ];
+    for f in &forgeries {
+        s.get("/api/v1/whoami", f).await.problem(401, "unauthenticated");
+    }
+    s.get("/api/v1/whoami", &sign(&attacker, claims("frank", &[]))).await.problem(429, "too-many-failures");
+    // Locked out: even a genuine token for that account from this source, for now.
+    s.get("/api/v1/whoami", &sign(&idp_key, claims("frank", &["otp"]))).await.problem(429, "too-many-failures");
+    // Another account from the same address signs in.
+    s.get("/api/v1/whoami", &sign(&idp_key, claims("grace", &["otp"]))).await.expect(200);
+}
+
+/// An identity provider whose key set cannot be fetched answers 503: the caller's
+/// token may be fine, and nothing counts against it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_identity_provider_is_503_not_401() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let gone = format!("http://{}/jwks", listener.local_addr().unwrap());
+    drop(listener);
+    let mut cfg = warden_authn::OidcConfig::new(ISSUER, "warden", &gone);
+    cfg.min_refresh = std::time::Duration::from_millis(0);
+    let mut opts = Options::new(Engine::Sqlite);
+    opts.oidc = Some(cfg);
+    opts.max_bad_tokens_per_source = 2;
+    let s = start(opts).await;
+    let k = key("k1");
+    for _ in 0..4 {
+        let r = s.get("/api/v1/whoami", &sign(&k, claims("erin", &["otp"]))).await;
+        assert_eq!(r.status.as_u16(), 503, "{:?}", r.body);
+    }
 }
