@@ -61,6 +61,22 @@ pub struct OidcIdentity {
     pub groups: Vec<String>,
 }
 
+/// Checks where a key set is fetched from: an `https://` URL, or `http://` only when
+/// `allow_http` (a development identity provider), since whoever can change the key set
+/// in transit can sign in as anyone.
+pub fn check_jwks_url(url: &str, allow_http: bool) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|e| format!("{url:?}: {e}"))?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if allow_http => Ok(()),
+        "http" => Err(format!(
+            "{url:?} must be an https:// URL: whoever can change the key set in transit can sign in as anyone \
+             (for a development identity provider set `allow_insecure_http = true` in [oidc])"
+        )),
+        other => Err(format!("{url:?}: `{other}` is not an HTTPS URL")),
+    }
+}
+
 /// The claims read from a token. Only `iss` and `sub` must have their type; the others
 /// are read leniently, as identity providers send them: a list or a single string
 /// (ADFS sends `groups: "ml-platform"`), and a value of another type is taken as

@@ -310,17 +310,10 @@ impl Config {
             (Some(issuer), Some(audience), Some(jwks_url)) => {
                 // The key set decides who may sign in: it is fetched over HTTPS, unless a
                 // development identity provider is allowed plain HTTP in so many words.
-                let url = reqwest::Url::parse(&jwks_url).map_err(|e| anyhow!("oidc.jwks_url {jwks_url:?}: {e}"))?;
-                match url.scheme() {
-                    "https" => {}
-                    "http" if fo.allow_insecure_http == Some(true) => {
-                        tracing::warn!(%jwks_url, "the OIDC key set is fetched over plain HTTP (allow_insecure_http)");
-                    }
-                    "http" => bail!(
-                        "oidc.jwks_url must be an https:// URL: whoever can change the key set in transit can sign \
-                         in as anyone (for a development identity provider set `allow_insecure_http = true` in [oidc])"
-                    ),
-                    other => bail!("oidc.jwks_url: `{other}` is not an HTTPS URL"),
+                let allow_http = fo.allow_insecure_http == Some(true);
+                warden_authn::oidc::check_jwks_url(&jwks_url, allow_http).map_err(|e| anyhow!("oidc.jwks_url: {e}"))?;
+                if allow_http && jwks_url.starts_with("http://") {
+                    tracing::warn!(%jwks_url, "the OIDC key set is fetched over plain HTTP (allow_insecure_http)");
                 }
                 Some(OidcSettings { issuer, audience, jwks_url, mfa_acr: fo.mfa_acr.unwrap_or_default() })
             }
