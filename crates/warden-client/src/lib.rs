@@ -206,9 +206,8 @@ impl Client {
     /// Replaces project names in a URL's path and `project` query by the ids of the
     /// caller's projects of those names.
     async fn project_ids(&self, url: &mut reqwest::Url) -> Result<()> {
-        let named = |v: &str| !v.is_empty() && !v.starts_with("prj_");
         let segments: Vec<String> = url.path_segments().map(|s| s.map(str::to_string).collect()).unwrap_or_default();
-        if segments.len() > 3 && segments[..3] == ["api", "v1", "projects"] && named(&segments[3]) {
+        if segments.len() > 3 && segments[..3] == ["api", "v1", "projects"] && names_a_project(&segments[3]) {
             let name = percent_decode(&segments[3]);
             let id = self.project_named(&name).await?;
             let mut path = segments.clone();
@@ -216,23 +215,15 @@ impl Client {
             url.set_path(&format!("/{}", path.join("/")));
         }
         let pairs: Vec<(String, String)> = url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
-        if pairs.iter().any(|(k, v)| k == "project" && named(v)) {
+        if pairs.iter().any(|(k, v)| k == "project" && names_a_project(v)) {
             let mut out = Vec::new();
             for (k, v) in pairs {
-                let v = if k == "project" && named(&v) { self.project_named(&v).await? } else { v };
+                let v = if k == "project" && names_a_project(&v) { self.project_named(&v).await? } else { v };
                 out.push((k, v));
             }
             url.query_pairs_mut().clear().extend_pairs(out);
         }
         Ok(())
-    }
-
-    /// The id of a project named by its id or by its name (among the caller's projects).
-    pub async fn project_id(&self, reference: &str) -> Result<String> {
-        if reference.starts_with("prj_") {
-            return Ok(reference.to_string());
-        }
-        self.project_named(reference).await
     }
 
     /// The id of the caller's project called `name` (its list read once).
@@ -337,7 +328,7 @@ impl Client {
         let mut body = serde_json::to_value(body)
             .map_err(|e| ClientError::Unexpected { status: 0, body: format!("cannot encode the request: {e}") })?;
         if let Some(serde_json::Value::String(p)) = body.get_mut("project") {
-            if !p.is_empty() && !p.starts_with("prj_") {
+            if names_a_project(p) {
                 *p = self.project_named(p).await?;
             }
         }
@@ -575,6 +566,11 @@ impl Client {
     async fn get_text(&self, path: &str) -> Result<String> {
         Ok(self.fetch(self.http.get(format!("{}{path}", self.base))).await?.1)
     }
+}
+
+/// Whether a project reference is a name (to look up) rather than an id.
+fn names_a_project(reference: &str) -> bool {
+    !reference.is_empty() && !reference.starts_with("prj_")
 }
 
 /// A file's name for a progress line.
