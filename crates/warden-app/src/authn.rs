@@ -115,24 +115,9 @@ impl App {
 
     async fn authenticate_token(&self, presented: &str, meta: &RequestMeta) -> Result<Principal, AppError> {
         let now = self.now();
-        // Bad presentations are counted per source *and* credential: one client retrying
-        // a revoked key never locks out the valid credentials of others at its address.
         let label = crate::refusals::credential_label(presented);
-        let source = format!("{} {label}", meta.source.as_deref().unwrap_or("unknown"));
+        let source = self.unlocked_source("token", &label, meta).await?;
         let source = source.as_str();
-        if self.bad_tokens.is_locked(source, now) {
-            let detail = json!({"credential": label});
-            self.auth_event(
-                "token",
-                None,
-                "failure",
-                Some("credential locked out after repeated failures"),
-                meta,
-                detail,
-            )
-            .await?;
-            return Err(AppError::SourceLocked);
-        }
         let hash = token::hash(presented);
         // The token, its subject and the subject's organisation roles, as the store said
         // at most a second ago (see `recent`); expiry, revocation, disabling and locks
@@ -199,6 +184,21 @@ impl App {
         })
     }
 
+    /// The throttle's key for a credential presented from the caller's address, once
+    /// it is not locked out there (a locked one is refused, and the refusal recorded).
+    /// Bad presentations are counted per source *and* credential: one client retrying a
+    /// revoked key never locks out the valid credentials of others at its address.
+    async fn unlocked_source(&self, method: &str, label: &str, meta: &RequestMeta) -> Result<String, AppError> {
+        let source = format!("{} {label}", meta.source.as_deref().unwrap_or("unknown"));
+        if self.bad_tokens.is_locked(&source, self.now()) {
+            let detail = json!({"credential": label});
+            let why = Some("credential locked out after repeated failures");
+            self.auth_event(method, None, "failure", why, meta, detail).await?;
+            return Err(AppError::SourceLocked);
+        }
+        Ok(source)
+    }
+
     /// Counts a bad token against its source; the error to return.
     fn bad_token(&self, source: &str, message: String) -> AppError {
         let c = &self.config;
@@ -220,13 +220,7 @@ impl App {
         // tokens do; an identity provider that cannot be reached is not the caller's
         // fault: 503, and nothing is counted.
         let label = crate::refusals::jwt_label(jwt);
-        let source = format!("{} {label}", meta.source.as_deref().unwrap_or("unknown"));
-        if self.bad_tokens.is_locked(&source, now) {
-            let detail = json!({"credential": label});
-            let why = Some("credential locked out after repeated failures");
-            self.auth_event("oidc", None, "failure", why, meta, detail).await?;
-            return Err(AppError::SourceLocked);
-        }
+        let source = self.unlocked_source("oidc", &label, meta).await?;
         let identity = match oidc.verify(jwt, u64::try_from(now.0 / 1000).unwrap_or(0)).await {
             Ok(i) => i,
             Err(e) => {

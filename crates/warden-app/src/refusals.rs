@@ -126,8 +126,14 @@ pub(crate) fn credential_label(presented: &str) -> String {
             }
         }
     }
-    let digest = warden_authn::token::hash(presented);
-    format!("sha256:{}", digest.get(..12).unwrap_or(&digest))
+    format!("sha256:{}", short_digest(presented))
+}
+
+/// The first 12 hex digits of a value's SHA-256: enough to tell credentials apart in
+/// records, never enough to be one.
+fn short_digest(value: &str) -> String {
+    let digest = warden_authn::token::hash(value);
+    digest.get(..12).unwrap_or(&digest).to_string()
 }
 
 /// A JWT's credential as the throttle counts it: the issuer and subject it claims
@@ -143,10 +149,7 @@ pub(crate) fn jwt_label(jwt: &str) -> String {
         .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
         .and_then(|v| Some(format!("{}\n{}", v.get("iss")?.as_str()?, v.get("sub")?.as_str()?)));
     match claimed {
-        Some(who) => {
-            let digest = warden_authn::token::hash(&who);
-            format!("oidc:{}", digest.get(..12).unwrap_or(&digest))
-        }
+        Some(who) => format!("oidc:{}", short_digest(&who)),
         None => credential_label(jwt),
     }
 }
