@@ -115,44 +115,41 @@ impl Engine for SqliteEngine {
     /// (measured at concurrency 1: 8 context switches per commit). Larger batches keep
     /// the generic path, which measured faster for them (at concurrency 64).
     async fn append_audit_at_once(writer: &SqlitePool, leaves: &[AuditLeaf]) -> Option<Result<u64, StoreError>> {
-        if leaves.len() != 1 {
-            return None;
+        match leaves {
+            [leaf] => Some(append_at_once(writer, leaf).await),
+            _ => None,
         }
-        Some(append_at_once(writer, leaves).await)
     }
 }
 
-/// A lone writer's commit: `?1` is the batch size (1), `?2`… the entry's ten values.
+/// A lone writer's commit: `?1`… the entry's ten values, at the index below the head
+/// it moved.
 fn at_once_sql() -> &'static str {
     static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     SQL.get_or_init(|| {
         format!(
             "BEGIN IMMEDIATE;
-             UPDATE audit_head SET size = size + ?1 WHERE id = 1 RETURNING size;
+             UPDATE audit_head SET size = size + 1 WHERE id = 1 RETURNING size;
              INSERT INTO audit_log ({AUDIT_COLS})
-             SELECT size - ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 FROM audit_head WHERE id = 1;
+             SELECT size - 1, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10 FROM audit_head WHERE id = 1;
              COMMIT;"
         )
     })
 }
 
-async fn append_at_once(writer: &SqlitePool, leaves: &[AuditLeaf]) -> Result<u64, StoreError> {
-    let n = i64::try_from(leaves.len()).map_err(|e| StoreError::Internal(e.to_string()))?;
+async fn append_at_once(writer: &SqlitePool, l: &AuditLeaf) -> Result<u64, StoreError> {
     let mut conn = writer.acquire().await.map_err(map_err("transaction"))?;
-    let mut q = sqlx::query::<Sqlite>(at_once_sql()).bind(n);
-    for l in leaves {
-        q = q
-            .bind(l.time.0)
-            .bind(l.category.as_str())
-            .bind(l.action.as_str())
-            .bind(l.actor.as_deref())
-            .bind(l.resource.as_deref())
-            .bind(l.outcome.as_str())
-            .bind(l.project.as_deref())
-            .bind(l.request_id.as_deref())
-            .bind(l.event.as_str())
-            .bind(l.leaf_hash.as_slice());
-    }
+    let q = sqlx::query::<Sqlite>(at_once_sql())
+        .bind(l.time.0)
+        .bind(l.category.as_str())
+        .bind(l.action.as_str())
+        .bind(l.actor.as_deref())
+        .bind(l.resource.as_deref())
+        .bind(l.outcome.as_str())
+        .bind(l.project.as_deref())
+        .bind(l.request_id.as_deref())
+        .bind(l.event.as_str())
+        .bind(l.leaf_hash.as_slice());
     match q.fetch_all(&mut *conn).await {
         Ok(rows) => {
             let end: i64 = rows
@@ -160,7 +157,7 @@ async fn append_at_once(writer: &SqlitePool, leaves: &[AuditLeaf]) -> Result<u64
                 .ok_or_else(|| StoreError::Internal("the audit head returned no size".into()))?
                 .try_get("size")
                 .map_err(map_err("audit head"))?;
-            u64::try_from(end - n).map_err(|e| StoreError::Internal(format!("audit head: {e}")))
+            u64::try_from(end - 1).map_err(|e| StoreError::Internal(format!("audit head: {e}")))
         }
         Err(e) => {
             // Whatever statement failed, nothing of the batch stays: roll back what
