@@ -64,8 +64,9 @@ pub fn dir() -> anyhow::Result<PathBuf> {
     Ok(PathBuf::from(home).join(".config").join("warden"))
 }
 
-fn path() -> anyhow::Result<PathBuf> {
-    Ok(dir()?.join("credentials.toml"))
+/// The credentials file in a configuration directory.
+fn file_in(dir: &std::path::Path) -> PathBuf {
+    dir.join("credentials.toml")
 }
 
 /// A profile name: letters, digits, `-`, `_`, `.`, at most 64.
@@ -81,7 +82,7 @@ pub fn profile_ok(name: &str) -> anyhow::Result<()> {
 
 /// All saved profiles (none when nothing is saved).
 pub fn load_all() -> anyhow::Result<Saved> {
-    load_from(&path()?)
+    load_from(&file_in(&dir()?))
 }
 
 fn load_from(p: &std::path::Path) -> anyhow::Result<Saved> {
@@ -113,13 +114,14 @@ pub fn load(profile: Option<&str>) -> anyhow::Result<Option<Credentials>> {
     }
 }
 
-/// Saves a login under the profile named (else the current one); returns the file.
-pub fn save(profile: Option<&str>, c: &Credentials) -> anyhow::Result<PathBuf> {
+/// Saves a login under the profile named (else the current one); returns the file and
+/// the profile it was saved as.
+pub fn save(profile: Option<&str>, c: &Credentials) -> anyhow::Result<(PathBuf, String)> {
     let mut saved = load_all()?;
     let name = saved.chosen(profile);
     profile_ok(&name)?;
-    saved.profiles.insert(name, c.clone());
-    write(&saved)
+    saved.profiles.insert(name.clone(), c.clone());
+    Ok((write(&saved)?, name))
 }
 
 /// Forgets the profile named (else the current one); whether it was there.
@@ -148,8 +150,7 @@ pub fn set_current(profile: &str) -> anyhow::Result<()> {
 /// Points every saved profile in `dir` whose name starts with `prefix` at `url` (the
 /// demo's profiles, when the demo server restarts on another address).
 pub fn repoint(dir: &std::path::Path, prefix: &str, url: &str) -> anyhow::Result<()> {
-    let p = dir.join("credentials.toml");
-    let mut saved = load_from(&p)?;
+    let mut saved = load_from(&file_in(dir))?;
     for (_, c) in saved.profiles.iter_mut().filter(|(n, _)| n.starts_with(prefix)) {
         c.url = url.to_string();
     }
@@ -163,7 +164,7 @@ fn write(saved: &Saved) -> anyhow::Result<PathBuf> {
 
 fn write_to(d: &std::path::Path, saved: &Saved) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
-    let p = d.join("credentials.toml");
+    let p = file_in(d);
     let text = toml::to_string(saved)?;
     write_private(&p, text.as_bytes()).with_context(|| format!("cannot write {}", p.display()))?;
     Ok(p)

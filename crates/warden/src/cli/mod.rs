@@ -639,7 +639,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
             let code = totp.ok_or_else(|| anyhow!("--step-up needs --totp CODE"))?;
             let s = c.step_up(&code).await?;
             let url = c.base().to_string();
-            let path = credentials::save(g.profile.as_deref(), &Credentials { url, token: s.token })?;
+            let (path, _) = credentials::save(g.profile.as_deref(), &Credentials { url, token: s.token })?;
             println!(
                 "stepped up: a session verified with your second factor, until {}; saved in {}",
                 s.expires_at,
@@ -659,8 +659,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                 (None, None) => bail!("give --token TOKEN, or --username NAME with the password on standard input"),
             };
             let who = Client::new(&url, Some(token.clone())).whoami().await?;
-            let profile = credentials::load_all()?.chosen(g.profile.as_deref());
-            let path = credentials::save(g.profile.as_deref(), &Credentials { url, token })?;
+            let (path, profile) = credentials::save(g.profile.as_deref(), &Credentials { url, token })?;
             println!("logged in as {} ({}); saved as profile `{profile}` in {}", who.name, who.id, path.display());
             Ok(())
         }
@@ -801,7 +800,7 @@ pub async fn run(command: Command, g: Global) -> anyhow::Result<()> {
                     // when the saved login was the one used.
                     if g.token.is_none() {
                         if let Some(saved) = credentials::load(g.profile.as_deref())? {
-                            let path = credentials::save(
+                            let (path, _) = credentials::save(
                                 g.profile.as_deref(),
                                 &Credentials { url: saved.url, token: s.token },
                             )?;
