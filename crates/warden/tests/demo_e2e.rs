@@ -126,22 +126,20 @@ fn the_demo_seeds_an_organisation_whose_tour_works_as_printed() {
 
     // The gateway key masks personal data on the way to the provider.
     let key = text.split("Bearer ").nth(1).unwrap().split('\'').next().unwrap().to_string();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let answer: serde_json::Value = rt.block_on(async {
-        reqwest::Client::new()
-            .post(format!("{url}/v1/chat/completions"))
-            .bearer_auth(&key)
-            .json(&serde_json::json!({"model": "mock", "messages": [
-                {"role": "user", "content": "Reply to jane.doe@example.com about her card"}]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let answer = common::chat(&url, &key, "Reply to jane.doe@example.com about her card");
     let said = answer["choices"][0]["message"]["content"].as_str().unwrap_or_default();
     assert!(!said.is_empty(), "{answer}");
+    let audit = Command::new(BIN)
+        .args(["--profile", "demo-carol", "audit", "search", "--action", "gateway.chat", "-o", "json"])
+        .env_clear()
+        .env("WARDEN_CONFIG_DIR", &config_dir)
+        .output()
+        .unwrap();
+    // The call is in the ledger (read by the auditor) with the address it masked.
+    let audit: serde_json::Value = serde_json::from_slice(&audit.stdout).unwrap();
+    let call = audit["items"].as_array().unwrap().last().unwrap_or_else(|| panic!("{audit}"));
+    assert_eq!(call["event"]["actor"]["name"], "claims-assistant", "{call}");
+    assert_eq!(call["event"]["detail"]["redacted_email"], 1, "{call}");
     drop(d);
 
     // Started again: nothing is seeded twice, the same tour is printed.

@@ -89,19 +89,7 @@ fn a_server_that_moved_is_named_with_how_to_follow_it_and_the_mock_answers_in_ti
     let key =
         cli.json(&["service", "token", &svc, "--project", &project, "--role", "service", "--data-class", "public"]);
     let secret = key["secret"].as_str().unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let body: serde_json::Value = rt.block_on(async {
-        reqwest::Client::new()
-            .post(format!("{}/v1/chat/completions", server.url))
-            .bearer_auth(secret)
-            .json(&serde_json::json!({"model": "mock", "messages": [{"role": "user", "content": "hi"}]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let body = common::chat(&server.url, secret, "hi");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let created = body["created"].as_u64().unwrap_or(0);
     assert!(created + 60 > now && created <= now + 1, "created {created}, now {now}: {body}");

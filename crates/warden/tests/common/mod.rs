@@ -148,3 +148,21 @@ pub fn admin_with_project_env(tmp: &Path, project: &str, envs: &[(&str, &str)]) 
     let pid = cli.json(&["project", "create", project])["id"].as_str().unwrap_or_default().to_string();
     (server, cli, pid)
 }
+
+/// One chat completion through the gateway at `url` with gateway key `key`, to the
+/// built-in mock provider; the answer's JSON.
+pub fn chat(url: &str, key: &str, content: &str) -> Value {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{url}/v1/chat/completions"))
+            .bearer_auth(key)
+            .json(&serde_json::json!({"model": "mock", "messages": [{"role": "user", "content": content}]}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    })
+}
