@@ -70,6 +70,10 @@ async fn credentials_never_widen_their_data_class(engine: Engine) {
         "/api/v1/policy".to_string(),
         "/api/v1/audit/checkpoint".to_string(),
         "/api/v1/openapi.json".to_string(),
+        // Open to every signed-in caller, but not to a gateway key: a leaked key does
+        // not learn who exists, nor find a dataset by its name.
+        "/api/v1/directory?name=admin".to_string(),
+        "/api/v1/datasets/s3:%2F%2Flake%2Fclaims".to_string(),
     ] {
         s.get(&path, &ephi).await.problem(403, "forbidden");
     }
