@@ -7,6 +7,9 @@ use warden_store::DatasetRecord;
 
 use crate::{App, AppError};
 
+/// Most slashes in a `NAMESPACE/NAME` reference (deep file paths have a dozen or two).
+const MAX_SPLITS: usize = 64;
+
 /// A dataset named by its id (`dst_…`) or by `NAMESPACE/NAME`. Both parts may hold
 /// slashes themselves (`s3://bank/raw` + `cards/2026`), so every split is tried.
 #[derive(Debug, Clone)]
@@ -20,9 +23,16 @@ impl DatasetRef {
         if let Ok(id) = DatasetId::parse(reference) {
             return Ok(DatasetRef::Id(id));
         }
-        if reference.starts_with("dst_") || !reference.contains('/') || reference.len() > 4096 {
+        if reference.starts_with("dst_") || !reference.contains('/') {
             return Err(AppError::Invalid(format!(
                 "`{reference}` names no dataset: give its id (dst_…) or NAMESPACE/NAME, e.g. s3://bank/transactions"
+            )));
+        }
+        // Each slash is a split to look up (before the caller is authorised): bounded,
+        // so that one request cannot cost thousands of queries.
+        if reference.len() > 4096 || reference.matches('/').count() > MAX_SPLITS {
+            return Err(AppError::Invalid(format!(
+                "a dataset reference is at most 4,096 characters with at most {MAX_SPLITS} slashes"
             )));
         }
         Ok(DatasetRef::Name(reference.to_string()))
@@ -133,4 +143,21 @@ pub(crate) async fn link_version(
         app.store.add_lineage_edges(&edges).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dataset_references_are_ids_or_bounded_names() {
+        assert!(matches!(DatasetRef::parse("s3://bank/raw/cards/2026"), Ok(DatasetRef::Name(_))));
+        assert!(matches!(DatasetRef::parse("claims"), Err(AppError::Invalid(_))));
+        assert!(matches!(DatasetRef::parse("dst_nonsense/x"), Err(AppError::Invalid(_))));
+        let deep = format!("host{}", "/d".repeat(MAX_SPLITS));
+        assert!(matches!(DatasetRef::parse(&deep), Ok(DatasetRef::Name(_))), "{MAX_SPLITS} slashes");
+        let deeper = format!("{deep}/d");
+        assert!(matches!(DatasetRef::parse(&deeper), Err(AppError::Invalid(_))), "one more");
+        assert!(matches!(DatasetRef::parse(&format!("a/{}", "x".repeat(5000))), Err(AppError::Invalid(_))));
+    }
 }
